@@ -101,6 +101,10 @@ void CheckAgainstModel(uint32_t size, bool esn, uint64_t start,
                        const std::vector<int32_t>& steps, const std::vector<bool>& icv_ok) {
   ReplayWindow w(size, esn);
   Model m{size};
+  // The receiver has followed the sender up to `start` (a window cannot infer
+  // the high half for a first packet 2^32 away, nor does a real sender jump).
+  w.Update(start);
+  m.Accept(start);
   uint64_t cursor = start;
   for (size_t i = 0; i < steps.size(); ++i) {
     int64_t next = static_cast<int64_t>(cursor) + steps[i];
@@ -137,7 +141,7 @@ RC_GTEST_PROP(ReplayWindow, AgreesWithModel, ()) {
   const bool esn = *rc::gen::arbitrary<bool>();
   // Start near the 2^32 boundary half of the time to exercise the wrap.
   const uint64_t start = *rc::gen::oneOf(rc::gen::just<uint64_t>(0xffffffffULL - 3000),
-                                         rc::gen::inRange<uint64_t>(0, 5000));
+                                         rc::gen::inRange<uint64_t>(1, 5000));
   const auto steps = *rc::gen::container<std::vector<int32_t>>(
       rc::gen::inRange<int32_t>(-static_cast<int32_t>(size) * 2, static_cast<int32_t>(size) * 2));
   const auto icv_ok = *rc::gen::nonEmpty(rc::gen::container<std::vector<bool>>(
