@@ -38,6 +38,7 @@ enum class Category : uint8_t {
   X(kBadAlignment, kProtocol, false, "ciphertext not aligned to the block size")       \
   X(kBadSpi, kProtocol, false, "reserved SPI value")                                   \
   X(kFragment, kProtocol, false, "IPsec packet is a fragment; reassemble first")       \
+  X(kNotIpsec, kProtocol, false, "packet carries no ESP or AH")                       \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \
   X(kUnknownTransform, kCrypto, false, "transform not implemented")                    \

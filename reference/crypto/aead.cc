@@ -60,7 +60,8 @@ class CryptoppAead final : public Aead {
   Dec dec_;
 };
 
-// RFC 4543 §3.3: GMAC authenticates aad ‖ IV ‖ payload and encrypts nothing.
+// GMAC (RFC 4543): GCM with nothing to encrypt; it authenticates aad ‖ text.
+// (ESP puts its IV into the aad, RFC 4543 §3.3; that is the ESP layer's job.)
 class Gmac final : public Aead {
  public:
   Gmac(ByteSpan key, ByteSpan salt) : salt_(ToSecure(salt)) {
@@ -84,7 +85,6 @@ class Gmac final : public Aead {
     Nonce nonce(salt_, iv);
     mac_.Resynchronize(nonce.data(), nonce.size());
     mac_.Update(aad.data(), aad.size());
-    mac_.Update(iv.data(), iv.size());
     mac_.Update(text.data(), text.size());
   }
 

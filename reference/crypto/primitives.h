@@ -17,8 +17,8 @@ namespace ipsecref::crypto {
 class Aead {
  public:
   virtual ~Aead() = default;
-  // Encrypts `text` in place (GMAC: leaves it clear but authenticates it
-  // after `aad` and `iv`, RFC 4543 §3.3) and writes the ICV into `icv`.
+  // Encrypts `text` in place (GMAC: leaves it clear and authenticates it
+  // after `aad`) and writes the ICV into `icv`.
   virtual void Seal(ByteSpan iv, ByteSpan aad, MutableByteSpan text, MutableByteSpan icv) = 0;
   // Checks the ICV in constant time and decrypts `text` in place. On false
   // the contents of `text` are unspecified and must be discarded.

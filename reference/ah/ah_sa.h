@@ -1,0 +1,111 @@
+// An AH security association (RFC 4302): outbound and inbound processing of
+// whole IP packets, transport and tunnel mode, IPv4 and IPv6, with 32-bit or
+// extended sequence numbers.
+//
+//    0                   1                   2                   3
+//    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   | Next Header   |  Payload Len  |          RESERVED             |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                 Security Parameters Index (SPI)               |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                    Sequence Number Field                      |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                Integrity Check Value-ICV (variable)           |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "reference/base/result.h"
+#include "reference/bytes/bytes.h"
+#include "reference/crypto/primitives.h"
+#include "reference/iana/iana.h"
+#include "reference/replay/replay_window.h"
+
+namespace ipsecref::ah {
+
+// Next header, payload length, reserved, SPI, sequence number.
+inline constexpr size_t kFixedHeaderSize = 12;
+// Outer header fields that tunnel mode sets itself (RFC 4301 §5.1.2).
+inline constexpr uint8_t kTunnelTtl = 64;
+
+// Length of the AH header for an ICV of `icv_size` bytes: padded to a
+// multiple of 4 bytes in IPv4 and 8 bytes in IPv6 (RFC 4302 §2.2, §3.3.3.2.1).
+size_t HeaderLength(size_t icv_size, int ip_version);
+
+struct SaConfig {
+  enum Mode { kTransport, kTunnel };
+
+  uint32_t spi = 0;
+  Mode mode = kTransport;
+  iana::Integ integ = iana::Integ::kNone;
+  SecureBytes integ_key;
+  bool esn = false;
+  uint32_t replay_window = 64;  // 0 disables the replay check
+  Bytes tunnel_src, tunnel_dst;  // tunnel mode: 4 (IPv4) or 16 (IPv6) bytes each
+};
+
+// Knobs for the test harness; production callers pass none.
+struct ProtectOptions {
+  // Sends this sequence number instead of the next one from the counter,
+  // which stays as it is. Without ESN it must fit in 32 bits.
+  std::optional<uint64_t> sequence_number;
+};
+
+// What inbound processing hands up.
+struct Verified {
+  Bytes packet;              // tunnel: the inner packet; transport: the packet without AH
+  uint64_t sequence_number;  // the full (ESN: inferred 64-bit) number
+};
+
+class Sa {
+ public:
+  // Errors: kBadSpi (SPI below 256), kUnknownTransform, kBadKeyLength,
+  // kInvalidArgument (tunnel addresses not both 4 or both 16 bytes).
+  [[nodiscard]] static Result<std::unique_ptr<Sa>> Create(const SaConfig& config);
+
+  Sa(const Sa&) = delete;
+  Sa& operator=(const Sa&) = delete;
+
+  // Outbound (RFC 4302 §3.3). Transport mode inserts AH into `ip_packet`;
+  // tunnel mode wraps it in a new outer header. Bytes after the packet's
+  // stated total length are dropped.
+  // Errors: those of ip::Parse; kFragment (transport mode on a fragment);
+  // kSequenceOverflow (the counter would cycle); kBadLength (the result
+  // would exceed 65535 bytes); kInvalidArgument (bad explicit number).
+  [[nodiscard]] Result<Bytes> Protect(ByteSpan ip_packet, const ProtectOptions& options = {});
+
+  // Inbound (RFC 4302 §3.4), in the RFC's order, cheap checks first:
+  // kFragment, kBadNextHeader (no AH after the IP headers), kTruncated,
+  // kNoSa (SPI is not this SA's), kBadLength (AH length does not fit the
+  // transform), kReplay / kStale, kIcvMismatch; then, tunnel mode only,
+  // kBadNextHeader / kBadInnerPacket for an inner packet that is not IP.
+  [[nodiscard]] Result<Verified> Verify(ByteSpan ip_packet);
+
+  uint32_t spi() const { return config_.spi; }
+  SaConfig::Mode mode() const { return config_.mode; }
+  size_t icv_size() const { return integrity_->icv_size(); }
+  // The last sequence number sent; 0 before the first packet.
+  uint64_t sequence_counter() const { return counter_; }
+  const replay::ReplayWindow& replay_window() const { return window_; }
+
+ private:
+  Sa(const SaConfig& config, std::unique_ptr<crypto::Integrity> integrity);
+
+  Result<uint64_t> NextSequenceNumber(const ProtectOptions& options);
+  Result<Bytes> Encapsulate(ByteSpan ip_packet, uint64_t seq);
+  Result<Bytes> Insert(ByteSpan ip_packet, uint64_t seq);
+  // Computes the ICV over `packet`, whose AH header starts at `ah_offset`,
+  // and writes it into the AH header.
+  Status WriteIcv(MutableByteSpan packet, size_t ah_offset, uint64_t seq);
+
+  SaConfig config_;  // integ_key emptied: the key lives in integrity_
+  std::unique_ptr<crypto::Integrity> integrity_;
+  uint64_t counter_ = 0;
+  replay::ReplayWindow window_;
+};
+
+}  // namespace ipsecref::ah

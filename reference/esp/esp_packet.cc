@@ -1,0 +1,232 @@
+#include "reference/esp/esp_packet.h"
+
+#include <fmt/format.h>
+
+namespace ipsecref::esp {
+
+using iana::IpProtocol;
+
+namespace {
+
+constexpr uint8_t kEspProtocol = static_cast<uint8_t>(IpProtocol::kEsp);
+constexpr uint8_t kUdpProtocol = static_cast<uint8_t>(IpProtocol::kUdp);
+constexpr size_t kUdpHeader = 8;
+
+// Outer header for tunnel mode (RFC 4301 §5.1.2), lengths filled in later.
+void AppendOuterHeader(const Sa& sa, const ip::PacketView& inner, Bytes& out) {
+  const SaConfig& c = sa.config();
+  const uint8_t protocol = c.udp ? kUdpProtocol : kEspProtocol;
+  //= rfc4301#section-5.1.2.1
+  //# The outer header's DSCP is copied from the inner header; ECN follows
+  //# RFC 6040's normal mode, which copies it too.
+  if (c.tunnel_src.size() == 4) {
+    const uint8_t header[20] = {0x45, inner.traffic_class, 0, 0, 0, 0, 0, 0, 64, protocol, 0, 0};
+    out.insert(out.end(), header, header + 12);
+  } else {
+    const uint8_t tc = inner.traffic_class;
+    const uint8_t header[8] = {static_cast<uint8_t>(0x60 | tc >> 4), static_cast<uint8_t>(tc << 4),
+                               0, 0, 0, 0, protocol, 64};
+    out.insert(out.end(), header, header + 8);
+  }
+  out.insert(out.end(), c.tunnel_src.begin(), c.tunnel_src.end());
+  out.insert(out.end(), c.tunnel_dst.begin(), c.tunnel_dst.end());
+}
+
+// UDP header for RFC 3948 encapsulation; length and checksum set by Finish.
+void AppendUdpHeader(const UdpEncapsulation& udp, Bytes& out) {
+  uint8_t h[kUdpHeader] = {};
+  StoreU16(h, udp.src_port);
+  StoreU16(h + 2, udp.dst_port);
+  out.insert(out.end(), h, h + kUdpHeader);
+}
+
+// Sets the IP lengths (and IPv4 ID from the sequence number), and the UDP
+// length and checksum when ESP is in UDP.
+void Finish(Bytes& out, int version, size_t udp_offset, bool udp, uint64_t seq) {
+  if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(seq));
+  if (udp) {
+    MutableByteSpan d(out.data() + udp_offset, out.size() - udp_offset);
+    StoreU16(&d[4], static_cast<uint16_t>(d.size()));
+    if (version == 4) {
+      //= rfc3948#section-2.1
+      //# Over IPv4 the UDP checksum of ESP-in-UDP should be sent as zero.
+      StoreU16(&d[6], 0);
+    } else {
+      //= rfc8200#section-8.1
+      //# IPv6 UDP checksums are mandatory.
+      ByteSpan src(out.data() + 8, 16), dst(out.data() + 24, 16);
+      StoreU16(&d[6], 0);
+      StoreU16(&d[6], ip::UdpChecksum(src, dst, d));
+    }
+  }
+  ip::FixLengths(out, version);
+}
+
+}  // namespace
+
+Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions& options) {
+  const SaConfig& c = sa.config();
+  TRY_ASSIGN(ip::PacketView v, ip::Parse(ip_packet));
+  out.clear();
+  if (c.mode == Mode::kTunnel) {
+    ByteSpan inner = ip_packet.first(v.total_length);
+    AppendOuterHeader(sa, v, out);
+    const int version = c.tunnel_src.size() == 4 ? 4 : 6;
+    const size_t udp_offset = out.size();
+    if (c.udp) AppendUdpHeader(*c.udp, out);
+    const uint8_t next = static_cast<uint8_t>(v.version == 4 ? IpProtocol::kIpv4 : IpProtocol::kIpv6);
+    if (c.tfc_pad_to > inner.size()) {
+      Bytes padded(inner.begin(), inner.end());
+      padded.resize(c.tfc_pad_to, 0);
+      TRY(sa.Protect(padded, next, out, options));
+    } else {
+      TRY(sa.Protect(inner, next, out, options));
+    }
+    Finish(out, version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+    return OkStatus();
+  }
+  //= rfc4303#section-3.1.1
+  //# Transport mode protects whole datagrams only; fragments are made after
+  //# ESP is applied.
+  ENSURE(!v.fragment, kFragment, 0, "rfc4303#section-3.1.1",
+         "transport mode cannot protect a fragment");
+  TRY_ASSIGN(ip::InsertionPoint at, ip::TransportInsertionPoint(ip_packet));
+  out.assign(ip_packet.begin(), ip_packet.begin() + static_cast<long>(at.offset));
+  out[at.protocol_field] = c.udp ? kUdpProtocol : kEspProtocol;
+  const size_t udp_offset = out.size();
+  if (c.udp) AppendUdpHeader(*c.udp, out);
+  TRY(sa.Protect(ip_packet.subspan(at.offset, v.total_length - at.offset), at.protocol, out, options));
+  Finish(out, v.version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+  return OkStatus();
+}
+
+Status MakeDummy(Sa& sa, size_t size, crypto::Rng& rng, Bytes& out) {
+  //= rfc4303#section-2.6
+  //# A dummy packet carries next header 59 and random payload; the receiver
+  //# must discard it.
+  Bytes junk(size);
+  rng.Fill(junk);
+  out.clear();
+  const SaConfig& c = sa.config();
+  ENSURE(c.mode == Mode::kTunnel, kUnsupported, kNoOffset, "rfc4303#section-2.6",
+         "dummy packets are built for tunnel-mode SAs");
+  ip::PacketView none;
+  AppendOuterHeader(sa, none, out);
+  const int version = c.tunnel_src.size() == 4 ? 4 : 6;
+  const size_t udp_offset = out.size();
+  if (c.udp) AppendUdpHeader(*c.udp, out);
+  TRY(sa.Protect(junk, static_cast<uint8_t>(IpProtocol::kNoNextHeader), out));
+  Finish(out, version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+  return OkStatus();
+}
+
+UdpPayloadKind ClassifyUdpPayload(ByteSpan p) {
+  if (p.size() == 1 && p[0] == 0xff) return UdpPayloadKind::kNatKeepalive;
+  if (p.size() < 4) return UdpPayloadKind::kTooShort;
+  if (LoadU32(p.data()) == 0) return UdpPayloadKind::kIke;
+  //= rfc3948#section-2.2
+  //# The SPI is never zero, so a non-zero first word is ESP; a packet too
+  //# short for an ESP header is not ESP either.
+  return p.size() >= kHeaderSize ? UdpPayloadKind::kEsp : UdpPayloadKind::kTooShort;
+}
+
+Result<Located> LocateEsp(ByteSpan packet, uint16_t udp_port) {
+  Located loc;
+  TRY_ASSIGN(loc.ip, ip::Parse(packet));
+  const size_t end = loc.ip.total_length;
+  if (loc.ip.protocol == kEspProtocol) {
+    loc.esp_offset = loc.ip.header_length;
+    loc.esp_length = end - loc.esp_offset;
+    return loc;
+  }
+  ENSURE(loc.ip.protocol == kUdpProtocol, kNotIpsec, loc.ip.protocol_field, "rfc4303#section-2",
+         fmt::format("protocol {} ({})", loc.ip.protocol,
+                     iana::Name(static_cast<IpProtocol>(loc.ip.protocol))));
+  loc.udp = true;
+  loc.udp_offset = loc.ip.header_length;
+  ENSURE(end - loc.udp_offset >= kUdpHeader, kTruncated, end, "rfc768", "UDP header cut short");
+  const uint8_t* u = packet.data() + loc.udp_offset;
+  const uint16_t sport = LoadU16(u), dport = LoadU16(u + 2), ulen = LoadU16(u + 4);
+  ENSURE(sport == udp_port || dport == udp_port, kNotIpsec, loc.udp_offset, "rfc3948#section-2",
+         fmt::format("UDP ports {} -> {} are not the ESP-in-UDP port {}", sport, dport, udp_port));
+  ENSURE(ulen >= kUdpHeader && ulen <= end - loc.udp_offset, kBadLength, loc.udp_offset + 4, "rfc768",
+         fmt::format("UDP length {} disagrees with the {} bytes after the IP header", ulen,
+                     end - loc.udp_offset));
+  loc.esp_offset = loc.udp_offset + kUdpHeader;
+  loc.esp_length = ulen - kUdpHeader;
+  ByteSpan payload(packet.data() + loc.esp_offset, loc.esp_length);
+  switch (ClassifyUdpPayload(payload)) {
+    case UdpPayloadKind::kEsp: return loc;
+    case UdpPayloadKind::kIke:
+      return MakeError(Code::kNotIpsec, loc.esp_offset, "rfc3948#section-2.2",
+                       "non-ESP marker: an IKE message");
+    case UdpPayloadKind::kNatKeepalive:
+      return MakeError(Code::kNotIpsec, loc.esp_offset, "rfc3948#section-2.3", "NAT-keepalive");
+    case UdpPayloadKind::kTooShort: break;
+  }
+  return MakeError(Code::kTruncated, loc.esp_offset, "rfc3948#section-2.2",
+                   fmt::format("{} bytes of UDP payload hold no ESP header", loc.esp_length));
+}
+
+Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
+  TRY_ASSIGN(Located loc, LocateEsp(packet));
+  //= rfc4303#section-3.4.1
+  //# Fragments are reassembled before ESP processing; a fragment reaching
+  //# ESP is dropped.
+  ENSURE(!loc.ip.fragment, kFragment, 0, "rfc4303#section-3.4.1", "ESP in a fragment");
+  ByteSpan esp_bytes = packet.subspan(loc.esp_offset, loc.esp_length);
+  TRY_ASSIGN(uint32_t spi, PeekSpi(esp_bytes));
+  //= rfc4303#section-3.4.2
+  //# The SA is found by SPI (and, for multicast, addresses); no SA: drop,
+  //# an auditable event.
+  Sa* sa = lookup(spi);
+  ENSURE(sa != nullptr, kNoSa, loc.esp_offset, "rfc4303#section-3.4.2",
+         fmt::format("no SA for SPI {:#010x}", spi));
+
+  Decapsulated d;
+  d.packet.assign(packet.begin(), packet.begin() + static_cast<long>(loc.ip.total_length));
+  MutableByteSpan esp(d.packet.data() + loc.esp_offset, loc.esp_length);
+  auto unprotected = sa->UnprotectInPlace(esp);
+  if (!unprotected) return std::move(unprotected).error().At(loc.esp_offset);
+  Unprotected& u = *unprotected;
+  d.seq = u.seq;
+  d.next_header = u.next_header;
+  d.findings = std::move(u.findings);
+  for (Finding& f : d.findings) f.offset += loc.esp_offset;
+  const size_t payload_at = static_cast<size_t>(u.payload.data() - d.packet.data());
+  const size_t payload_size = u.payload.size();
+
+  if (sa->config().mode == Mode::kTunnel) {
+    //= rfc4303#section-3.4.4.1
+    //# In tunnel mode the payload is an IP packet: next header 4 or 41, and
+    //# its header must agree.
+    const bool v4 = u.next_header == static_cast<uint8_t>(IpProtocol::kIpv4);
+    ENSURE(v4 || u.next_header == static_cast<uint8_t>(IpProtocol::kIpv6), kBadNextHeader,
+           packet.size() - sa->icv_size() - 1, "rfc4301#section-5.2",
+           fmt::format("tunnel-mode next header {} is not IPv4 (4) or IPv6 (41)", u.next_header));
+    auto inner = ip::Parse(ByteSpan(d.packet.data() + payload_at, payload_size));
+    if (!inner) {
+      Error e = std::move(inner).error().At(payload_at);
+      return MakeError(Code::kBadInnerPacket, e.offset, e.requirement, e.ToString());
+    }
+    ENSURE(inner->version == (v4 ? 4 : 6), kBadInnerPacket, payload_at, "rfc4303#section-2.6",
+           fmt::format("next header {} but the inner packet is IPv{}", u.next_header, inner->version));
+    //= rfc4303#section-2.7
+    //# Bytes after the inner packet's own length are TFC padding: removed.
+    d.packet.erase(d.packet.begin(), d.packet.begin() + static_cast<long>(payload_at));
+    d.packet.resize(inner->total_length);
+    return d;
+  }
+  // Transport: the headers in front of ESP (without the UDP header), then the
+  // payload, with the next-header chain pointing at it again.
+  const size_t keep = loc.udp ? loc.udp_offset : loc.esp_offset;
+  std::copy(d.packet.begin() + static_cast<long>(payload_at),
+            d.packet.begin() + static_cast<long>(payload_at + payload_size),
+            d.packet.begin() + static_cast<long>(keep));
+  d.packet.resize(keep + payload_size);
+  d.packet[loc.ip.protocol_field] = u.next_header;
+  ip::FixLengths(d.packet, loc.ip.version);
+  return d;
+}
+
+}  // namespace ipsecref::esp

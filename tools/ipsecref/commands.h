@@ -1,0 +1,20 @@
+// Subcommands of the ipsecref tool. Each registers itself on the CLI11 app
+// and sets `run` to what the command does; exit codes: 0 success, 1 a check
+// failed (a finding that is an error), 2 usage or input error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace ipsecref::tool {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+using Runner = std::function<int()>;
+
+void AddVectorsCommand(CLI::App& app, Runner& run);
+void AddCheckCommand(CLI::App& app, Runner& run);
+
+}  // namespace ipsecref::tool

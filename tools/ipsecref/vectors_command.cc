@@ -1,0 +1,79 @@
+// ipsecref vectors [FILE|DIR...]: runs known-answer vector files.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tools/ipsecref/commands.h"
+#include "vectors/runner.h"
+
+namespace ipsecref::tool {
+
+namespace {
+
+struct VectorsOptions {
+  std::vector<std::string> paths;
+  bool json = false;
+  bool verbose = false;
+};
+
+int RunVectors(const VectorsOptions& o) {
+  std::vector<std::string> files;
+  for (const auto& p : o.paths.empty() ? std::vector<std::string>{"vectors"} : o.paths) {
+    if (std::filesystem::is_directory(p)) {
+      auto found = vectors::ListFiles(p);
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  if (files.empty()) {
+    fmt::print(stderr, "ipsecref vectors: no vector files found\n");
+    return kExitUsage;
+  }
+  int exit_code = kExitOk, total = 0, passed = 0;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& file : files) {
+    auto report = vectors::RunFile(file);
+    if (!report) {
+      fmt::print(stderr, "ERROR {}: {}\n", file, report.error().ToString());
+      out.push_back({{"file", file}, {"error", report.error().ToString()}});
+      exit_code = kExitUsage;
+      continue;
+    }
+    total += report->total;
+    passed += report->passed;
+    const bool ok = report->failures.empty();
+    if (!ok && exit_code == kExitOk) exit_code = kExitFailed;
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& f : report->failures)
+      failures.push_back({{"tcId", f.tc_id}, {"comment", f.comment}, {"expected", f.expected}, {"detail", f.detail}});
+    out.push_back({{"file", file}, {"schema", report->schema}, {"algorithm", report->algorithm},
+                   {"source", report->source}, {"tests", report->total}, {"passed", report->passed},
+                   {"failures", failures}});
+    if (o.json) continue;
+    fmt::print("{} {:<48} {:>4}/{:<4} {}  [{}]\n", ok ? "PASS" : "FAIL", file, report->passed,
+               report->total, report->algorithm, report->source);
+    for (const auto& f : report->failures)
+      fmt::print("     tcId {} ({}; expected {}): {}\n", f.tc_id, f.comment, f.expected, f.detail);
+  }
+  if (o.json) {
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    fmt::print("vectors: {} files, {} passed, {} failed\n", files.size(), passed, total - passed);
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+void AddVectorsCommand(CLI::App& app, Runner& run) {
+  auto opts = std::make_shared<VectorsOptions>();
+  CLI::App* cmd = app.add_subcommand("vectors", "Run known-answer vector files (default: all under vectors/)");
+  cmd->add_option("paths", opts->paths, "Vector files or directories");
+  cmd->add_flag("--json", opts->json, "Machine-readable output");
+  cmd->callback([opts, &run] { run = [opts] { return RunVectors(*opts); }; });
+}
+
+}  // namespace ipsecref::tool
