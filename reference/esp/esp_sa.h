@@ -54,6 +54,9 @@ struct SaConfig {
   crypto::Rng* rng = nullptr;  // for CBC IVs; the system RNG if null
   // Harness knob: accept a reserved SPI (published vectors use SPI 0).
   bool allow_reserved_spi = false;
+  // Fuzzing knob: an ICV mismatch is ignored, so that fuzzed input reaches
+  // decryption, padding and next-header checks. Never for real traffic.
+  bool fuzzing_ignore_icv = false;
 };
 
 // Something non-conformant that does not make the packet undeliverable.
