@@ -15,6 +15,7 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -67,6 +68,13 @@ class Sa {
   // kInvalidArgument (tunnel addresses not both 4 or both 16 bytes).
   [[nodiscard]] static Result<std::unique_ptr<Sa>> Create(const SaConfig& config);
 
+  // Only Create can make the key that the constructor asks for.
+  class ConstructionKey {
+    friend class Sa;
+    ConstructionKey() = default;
+  };
+  Sa(ConstructionKey, const SaConfig& config, std::unique_ptr<crypto::Integrity> integrity);
+
   Sa(const Sa&) = delete;
   Sa& operator=(const Sa&) = delete;
 
@@ -93,14 +101,14 @@ class Sa {
   const replay::ReplayWindow& replay_window() const { return window_; }
 
  private:
-  Sa(const SaConfig& config, std::unique_ptr<crypto::Integrity> integrity);
-
-  Result<uint64_t> NextSequenceNumber(const ProtectOptions& options);
+  Result<uint64_t> NextSequenceNumber(const ProtectOptions& options) const;
   Result<Bytes> Encapsulate(ByteSpan ip_packet, uint64_t seq);
   Result<Bytes> Insert(ByteSpan ip_packet, uint64_t seq);
+  void WriteHeader(ByteWriter& w, uint8_t next_header, size_t length, uint64_t seq) const;
   // Computes the ICV over `packet`, whose AH header starts at `ah_offset`,
   // and writes it into the AH header.
   Status WriteIcv(MutableByteSpan packet, size_t ah_offset, uint64_t seq);
+  static std::array<uint8_t, 4> SequenceHigh(uint64_t seq);
 
   SaConfig config_;  // integ_key emptied: the key lives in integrity_
   std::unique_ptr<crypto::Integrity> integrity_;

@@ -66,6 +66,8 @@ void Finish(Bytes& out, int version, size_t udp_offset, bool udp, uint64_t seq) 
 
 Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions& options) {
   const SaConfig& c = sa.config();
+  ENSURE(c.mode != Mode::kInferred, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",
+         "an SA of inferred mode only receives");
   TRY_ASSIGN(ip::PacketView v, ip::Parse(ip_packet));
   out.clear();
   if (c.mode == Mode::kTunnel) {
@@ -196,7 +198,10 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
   const size_t payload_at = static_cast<size_t>(u.payload.data() - d.packet.data());
   const size_t payload_size = u.payload.size();
 
-  if (sa->config().mode == Mode::kTunnel) {
+  const Mode mode = sa->config().mode;
+  const bool ip_in_ip = u.next_header == static_cast<uint8_t>(IpProtocol::kIpv4) ||
+                        u.next_header == static_cast<uint8_t>(IpProtocol::kIpv6);
+  if (mode == Mode::kTunnel || (mode == Mode::kInferred && ip_in_ip)) {
     //= rfc4303#section-3.4.4.1
     //# In tunnel mode the payload is an IP packet: next header 4 or 41, and
     //# its header must agree.

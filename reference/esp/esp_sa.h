@@ -21,7 +21,13 @@ namespace ipsecref::esp {
 inline constexpr size_t kHeaderSize = 8;   // SPI + sequence number
 inline constexpr size_t kTrailerSize = 2;  // pad length + next header
 
-enum class Mode : uint8_t { kTransport = 1, kTunnel = 2 };
+enum class Mode : uint8_t {
+  kTransport = 1,
+  kTunnel = 2,
+  // Receive only, for captures whose keys do not state the mode (Wireshark's
+  // esp_sa): tunnel when the next header is IPv4/IPv6, transport otherwise.
+  kInferred = 3,
+};
 
 //= rfc3948#section-2.1
 //# ESP in UDP: both ends normally use port 4500.
