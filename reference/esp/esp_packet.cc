@@ -40,10 +40,8 @@ void AppendUdpHeader(const UdpEncapsulation& udp, Bytes& out) {
   out.insert(out.end(), h, h + kUdpHeader);
 }
 
-// Sets the IP lengths (and IPv4 ID from the sequence number), and the UDP
-// length and checksum when ESP is in UDP.
-void Finish(Bytes& out, int version, size_t udp_offset, bool udp, uint64_t seq) {
-  if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(seq));
+// Sets the IP lengths, and the UDP length and checksum when ESP is in UDP.
+void Finish(Bytes& out, int version, size_t udp_offset, bool udp) {
   if (udp) {
     MutableByteSpan d(out.data() + udp_offset, out.size() - udp_offset);
     StoreU16(&d[4], static_cast<uint16_t>(d.size()));
@@ -84,7 +82,11 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
     } else {
       TRY(sa.Protect(inner, next, out, options));
     }
-    Finish(out, version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+    //= rfc6864#section-4.1
+    //# The outer IPv4 ID only needs to be unique while fragments may be in
+    //# flight; the low bits of the sequence number serve.
+    if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(sa.last_sent_seq()));
+    Finish(out, version, udp_offset, c.udp.has_value());
     return OkStatus();
   }
   //= rfc4303#section-3.1.1
@@ -98,7 +100,7 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
   const size_t udp_offset = out.size();
   if (c.udp) AppendUdpHeader(*c.udp, out);
   TRY(sa.Protect(ip_packet.subspan(at.offset, v.total_length - at.offset), at.protocol, out, options));
-  Finish(out, v.version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+  Finish(out, v.version, udp_offset, c.udp.has_value());
   return OkStatus();
 }
 
@@ -118,7 +120,7 @@ Status MakeDummy(Sa& sa, size_t size, crypto::Rng& rng, Bytes& out) {
   const size_t udp_offset = out.size();
   if (c.udp) AppendUdpHeader(*c.udp, out);
   TRY(sa.Protect(junk, static_cast<uint8_t>(IpProtocol::kNoNextHeader), out));
-  Finish(out, version, udp_offset, c.udp.has_value(), sa.last_sent_seq());
+  Finish(out, version, udp_offset, c.udp.has_value());
   return OkStatus();
 }
 

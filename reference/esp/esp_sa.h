@@ -119,6 +119,8 @@ class Sa {
   // already (a test vector or capture that starts mid-stream, where ESN
   // inference needs to know the current subspace).
   void AssumeReceived(uint64_t seq) { window_.Update(seq); }
+  // Harness knob: the sender continues after `seq` (to reach the counter's end).
+  void AssumeSent(uint64_t seq) { sent_seq_ = seq; }
   const replay::ReplayWindow& window() const { return window_; }
 
  private:
