@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages ipsecref needs. Idempotent; prints
+# nothing when everything is present.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  # libraries
+  libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  # independent checkers
+  python3 python3-scapy tshark
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
