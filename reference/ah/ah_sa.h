@@ -45,15 +45,18 @@ struct SaConfig {
   iana::Integ integ = iana::Integ::kNone;
   SecureBytes integ_key;
   bool esn = false;
-  uint32_t replay_window = 64;  // 0 disables the replay check
+  uint32_t replay_window = 64;   // 0 disables the replay check
   Bytes tunnel_src, tunnel_dst;  // tunnel mode: 4 (IPv4) or 16 (IPv6) bytes each
 };
 
 // Knobs for the test harness; production callers pass none.
 struct ProtectOptions {
-  // Sends this sequence number instead of the next one from the counter,
-  // which stays as it is. Without ESN it must fit in 32 bits.
+  // Sends this sequence number instead of the next one from the counter.
+  // Without ESN it must fit in 32 bits.
   std::optional<uint64_t> sequence_number;
+  // With sequence_number: the counter continues from it (e.g. to start near
+  // the point where it would cycle); otherwise the counter stays as it is.
+  bool set_counter = false;
 };
 
 // What inbound processing hands up.

@@ -28,13 +28,13 @@ struct Ipv4OptionRule {
   std::string_view name;
 };
 constexpr std::array<Ipv4OptionRule, 7> kImmutableIpv4Options{{
-    {0x00, "End of Options List"},                          // copy 0, class 0, #0
-    {0x01, "No Operation"},                                 // copy 0, class 0, #1
-    {0x82, "Security"},                                     // copy 1, class 0, #2
-    {0x85, "Extended Security"},                            // copy 1, class 0, #5
-    {0x86, "Commercial Security"},                          // copy 1, class 0, #6
-    {0x94, "Router Alert"},                                 // copy 1, class 0, #20
-    {0x95, "Sender Directed Multi-Destination Delivery"},   // copy 1, class 0, #21
+    {0x00, "End of Options List"},                         // copy 0, class 0, #0
+    {0x01, "No Operation"},                                // copy 0, class 0, #1
+    {0x82, "Security"},                                    // copy 1, class 0, #2
+    {0x85, "Extended Security"},                           // copy 1, class 0, #5
+    {0x86, "Commercial Security"},                         // copy 1, class 0, #6
+    {0x94, "Router Alert"},                                // copy 1, class 0, #20
+    {0x95, "Sender Directed Multi-Destination Delivery"},  // copy 1, class 0, #21
 }};
 
 // IPv6 Routing header types whose layout is RFC 8200 §4.4 with 16-byte
@@ -60,9 +60,9 @@ Status SetFinalDestination(MutableByteSpan packet, ByteSpan option, size_t at) {
          fmt::format("source route option of {} bytes has no pointer", option.size()));
   const uint8_t pointer = option[2];
   if (pointer > option.size()) return OkStatus();  // route done: the destination is final
-  ENSURE((option.size() - 3) % 4 == 0 && option.size() >= 7, kBadLength, at + 1,
-         "rfc791#section-3.1",
-         fmt::format("source route data of {} bytes is not a list of addresses", option.size() - 3));
+  ENSURE(
+      (option.size() - 3) % 4 == 0 && option.size() >= 7, kBadLength, at + 1, "rfc791#section-3.1",
+      fmt::format("source route data of {} bytes is not a list of addresses", option.size() - 3));
   //= rfc4302#section-3.3.3.1.1.1
   //# With loose or strict source routing the destination address is mutable
   //# but predictable: the ICV takes it as the receiver will see it, the last
@@ -78,9 +78,9 @@ Status ClearIpv4(MutableByteSpan packet, size_t ihl) {
   //# TOS, flags, fragment offset, TTL and header checksum can change in
   //# transit and are zeroed for the ICV; version, IHL, total length,
   //# identification, protocol and the addresses are included.
-  packet[1] = 0;                                   // TOS (DSCP and ECN)
-  std::fill_n(packet.begin() + 6, 2, uint8_t{0});  // flags, fragment offset
-  packet[8] = 0;                                   // TTL
+  packet[1] = 0;                                    // TOS (DSCP and ECN)
+  std::fill_n(packet.begin() + 6, 2, uint8_t{0});   // flags, fragment offset
+  packet[8] = 0;                                    // TTL
   std::fill_n(packet.begin() + 10, 2, uint8_t{0});  // header checksum
 
   //= rfc4302#section-3.3.3.1.1.2
@@ -166,7 +166,9 @@ Status RearrangeRouting(MutableByteSpan packet, MutableByteSpan header, size_t a
   //# the next address in the list. At the end the destination holds the last
   //# address and the list holds the original destination followed by the
   //# hops before the last, in order.
-  auto address = [&](size_t i) { return header.subspan(8 + i * kIpv6AddressSize, kIpv6AddressSize); };
+  auto address = [&](size_t i) {
+    return header.subspan(8 + i * kIpv6AddressSize, kIpv6AddressSize);
+  };
   MutableByteSpan destination = packet.subspan(24, kIpv6AddressSize);
   std::array<uint8_t, kIpv6AddressSize> final_destination{};
   std::copy_n(address(addresses - 1).begin(), kIpv6AddressSize, final_destination.begin());
