@@ -169,40 +169,11 @@ ah::SaConfig AhConfig(const json& c) {
   return config;
 }
 
-// The sequence numbers an AH receiver verifies, in order, to stand where the
-// sender of `seq` stands (having seen seq - 1). ah::Sa cannot be told, so it
-// follows the stream: ESN inference (RFC 4303 Appendix A2.1, which RFC 4302
-// §2.5.1 uses) climbs one 2^32 subspace at a time, through the middle and the
-// end of each.
-std::vector<uint64_t> AhApproach(uint64_t seq) {
-  std::vector<uint64_t> path;
-  const uint64_t target = seq - 1;
-  const uint64_t high = target >> 32, low = target & 0xffffffffu;
-  for (uint64_t h = 0; h < high; ++h) {
-    path.push_back(h << 32 | 0x80000000u);
-    path.push_back(h << 32 | 0xffffffffu);
-    path.push_back((h + 1) << 32);
-  }
-  if (low > 0x80000000u) path.push_back(high << 32 | 0x80000000u);
-  if (target != 0 && (path.empty() || path.back() != target)) path.push_back(target);
-  return path;
-}
-
 std::string AhDecap(const json& c) {
   const ah::SaConfig config = AhConfig(c);
   auto sa = ah::Sa::Create(config);
   if (!sa) return "SA not created: " + sa.error().ToString();
-  auto sender = ah::Sa::Create(config);
-  if (!sender) return "sender SA not created: " + sender.error().ToString();
-  for (uint64_t seq : AhApproach(Number(c, "seq"))) {
-    ah::ProtectOptions options;
-    options.sequence_number = seq;
-    auto earlier = (*sender)->Protect(Hex(c, "plaintext"), options);
-    if (!earlier) return fmt::format("ipsecref's packet {:#x} not protected: {}", seq, earlier.error().ToString());
-    auto verified = (*sa)->Verify(*earlier);
-    if (!verified)
-      return fmt::format("ipsecref's own packet {:#x} not verified: {}", seq, verified.error().ToString());
-  }
+  if (Number(c, "seq") > 1) (*sa)->AssumeReceived(Number(c, "seq") - 1);
   auto got = (*sa)->Verify(Hex(c, "protected"));
   if (!got) return "rejected: " + got.error().ToString();
   const Bytes want = Hex(c, "expected");

@@ -103,6 +103,11 @@ class Sa {
   uint64_t sequence_counter() const { return counter_; }
   const replay::ReplayWindow& replay_window() const { return window_; }
 
+  // Harness knob: the receiver behaves as if it had verified `seq` already
+  // (a vector or capture that starts mid-stream, where ESN inference needs
+  // to know the current subspace). Same as esp::Sa::AssumeReceived.
+  void AssumeReceived(uint64_t seq) { window_.Update(seq); }
+
  private:
   Result<uint64_t> NextSequenceNumber(const ProtectOptions& options) const;
   Result<Bytes> Encapsulate(ByteSpan ip_packet, uint64_t seq);

@@ -40,8 +40,12 @@ void AppendUdpHeader(const UdpEncapsulation& udp, Bytes& out) {
   out.insert(out.end(), h, h + kUdpHeader);
 }
 
-// Sets the IP lengths, and the UDP length and checksum when ESP is in UDP.
-void Finish(Bytes& out, int version, size_t udp_offset, bool udp) {
+// Sets the IP lengths, and the UDP length and checksum when ESP is in UDP;
+// fails when ESP made the packet too long for the IP length field.
+Status Finish(Bytes& out, int version, size_t udp_offset, bool udp) {
+  const size_t length = version == 4 ? out.size() : out.size() - ip::kIpv6Header;
+  ENSURE(length <= 0xffff, kBadLength, kNoOffset, version == 4 ? "rfc791#section-3.1" : "rfc8200#section-3",
+         fmt::format("{} bytes with ESP exceed the IPv{} length field", out.size(), version));
   if (udp) {
     MutableByteSpan d(out.data() + udp_offset, out.size() - udp_offset);
     StoreU16(&d[4], static_cast<uint16_t>(d.size()));
@@ -58,6 +62,7 @@ void Finish(Bytes& out, int version, size_t udp_offset, bool udp) {
     }
   }
   ip::FixLengths(out, version);
+  return OkStatus();
 }
 
 }  // namespace
@@ -86,7 +91,7 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
     //# The outer IPv4 ID only needs to be unique while fragments may be in
     //# flight; the low bits of the sequence number serve.
     if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(sa.last_sent_seq()));
-    Finish(out, version, udp_offset, c.udp.has_value());
+    TRY(Finish(out, version, udp_offset, c.udp.has_value()));
     return OkStatus();
   }
   //= rfc4303#section-3.1.1
@@ -95,12 +100,18 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
   ENSURE(!v.fragment, kFragment, 0, "rfc4303#section-3.1.1",
          "transport mode cannot protect a fragment");
   TRY_ASSIGN(ip::InsertionPoint at, ip::TransportInsertionPoint(ip_packet));
+  //= rfc4303#section-2.6
+  //# Next header 59 marks dummy packets, which receivers discard: a
+  //# transport-mode packet with nothing after its headers cannot be sent.
+  ENSURE(at.protocol != static_cast<uint8_t>(IpProtocol::kNoNextHeader), kBadNextHeader,
+         at.protocol_field, "rfc4303#section-2.6",
+         "transport-mode payload with next header 59 would be taken for a dummy packet");
   out.assign(ip_packet.begin(), ip_packet.begin() + static_cast<long>(at.offset));
   out[at.protocol_field] = c.udp ? kUdpProtocol : kEspProtocol;
   const size_t udp_offset = out.size();
   if (c.udp) AppendUdpHeader(*c.udp, out);
   TRY(sa.Protect(ip_packet.subspan(at.offset, v.total_length - at.offset), at.protocol, out, options));
-  Finish(out, v.version, udp_offset, c.udp.has_value());
+  TRY(Finish(out, v.version, udp_offset, c.udp.has_value()));
   return OkStatus();
 }
 
@@ -120,7 +131,7 @@ Status MakeDummy(Sa& sa, size_t size, crypto::Rng& rng, Bytes& out) {
   const size_t udp_offset = out.size();
   if (c.udp) AppendUdpHeader(*c.udp, out);
   TRY(sa.Protect(junk, static_cast<uint8_t>(IpProtocol::kNoNextHeader), out));
-  Finish(out, version, udp_offset, c.udp.has_value());
+  TRY(Finish(out, version, udp_offset, c.udp.has_value()));
   return OkStatus();
 }
 

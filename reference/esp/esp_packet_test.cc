@@ -228,3 +228,21 @@ TEST(EspReceive, UnknownSpiAndFragments) {
 
 }  // namespace
 }  // namespace ipsecref::esp
+
+namespace ipsecref::esp {
+namespace {
+
+TEST(EspTransport, RefusesNextHeader59) {
+  //= rfc4303#section-2.6
+  //# Such a packet would be discarded by the receiver as a dummy.
+  Peers p = MakePeers(Config(Mode::kTransport, 6));
+  const Bytes packet = MakeIpPacket(6, 59, Bytes{}, 0, kV6a, kV6b);
+  Bytes wire;
+  auto r = Encapsulate(*p.tx, packet, wire);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::kBadNextHeader);
+  EXPECT_EQ(r.error().offset, 6u);
+}
+
+}  // namespace
+}  // namespace ipsecref::esp
