@@ -70,32 +70,48 @@ class AesXcbc final : public Integrity {
   size_t icv_size() const override { return icv_size_; }
 
   void Compute(std::initializer_list<ByteSpan> pieces, MutableByteSpan icv) override {
-    std::array<uint8_t, 16> e{};       // running CBC-MAC state
-    std::array<uint8_t, 16> pending{};  // last, possibly partial, block
-    size_t pending_len = 0;
+    // The last block gets the K2/K3 treatment, so one block (possibly
+    // partial) is always held back until the input is known to go on.
+    std::array<uint8_t, 16> e{}, held{};
+    size_t held_len = 0;
     for (ByteSpan p : pieces) {
-      for (uint8_t b : p) {
-        if (pending_len == 16) {  // a later byte exists: this block is not the last
-          for (size_t i = 0; i < 16; ++i) e[i] ^= pending[i];
-          e1_.ProcessBlock(e.data());
-          pending_len = 0;
+      while (!p.empty()) {
+        if (held_len == 16) {
+          Chain(e, held.data(), 16);
+          held_len = 0;
         }
-        pending[pending_len++] = b;
+        if (held_len == 0 && p.size() > 16) {
+          // Whole blocks that are surely not the last go through in one call.
+          const size_t n = (p.size() - 1) / 16 * 16;
+          Chain(e, p.data(), n);
+          p = p.subspan(n);
+        }
+        const size_t take = std::min(16 - held_len, p.size());
+        std::copy_n(p.begin(), take, held.begin() + static_cast<long>(held_len));
+        held_len += take;
+        p = p.subspan(take);
       }
     }
-    const auto& tweak = pending_len == 16 ? k2_ : k3_;
-    if (pending_len < 16) {
-      pending[pending_len] = 0x80;
-      std::fill(pending.begin() + static_cast<long>(pending_len) + 1, pending.end(), 0);
+    const auto& tweak = held_len == 16 ? k2_ : k3_;
+    if (held_len < 16) {
+      held[held_len] = 0x80;
+      std::fill(held.begin() + static_cast<long>(held_len) + 1, held.end(), 0);
     }
-    for (size_t i = 0; i < 16; ++i) e[i] ^= pending[i] ^ tweak[i];
-    e1_.ProcessBlock(e.data());
+    for (size_t i = 0; i < 16; ++i) held[i] ^= tweak[i];
+    Chain(e, held.data(), 16);
     std::copy_n(e.begin(), icv.size(), icv.begin());
     e.fill(0);
-    pending.fill(0);
+    held.fill(0);
   }
 
  private:
+  // e = E_K1(e XOR block) over `n` bytes of whole blocks, in one call.
+  void Chain(std::array<uint8_t, 16>& e, const uint8_t* blocks, size_t n) {
+    e1_.AdvancedProcessBlocks(e.data(), blocks, e.data(), n,
+                              CryptoPP::BlockTransformation::BT_DontIncrementInOutPointers |
+                                  CryptoPP::BlockTransformation::BT_XorInput);
+  }
+
   size_t icv_size_;
   std::array<uint8_t, 16> k1_{}, k2_{}, k3_{};
   CryptoPP::AES::Encryption e1_;

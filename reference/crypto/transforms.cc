@@ -43,12 +43,30 @@ const std::array<IntegTransform, 6> kInteg{{
     {Integ::kHmacSha2_512_256, "rfc4868", 64, 32, &NewIntegrity},
 }};
 
+// The operating system's generator, drawn in batches: one call per packet
+// costs as much as protecting a small packet. The batch is wiped as used.
 class SystemRng final : public Rng {
  public:
-  void Fill(MutableByteSpan out) override { pool_.GenerateBlock(out.data(), out.size()); }
+  void Fill(MutableByteSpan out) override {
+    if (out.size() > kBatch / 4) {
+      pool_.GenerateBlock(out.data(), out.size());
+      return;
+    }
+    if (out.size() > available_) {
+      pool_.GenerateBlock(batch_.data(), batch_.size());
+      available_ = batch_.size();
+    }
+    uint8_t* from = batch_.data() + batch_.size() - available_;
+    std::copy_n(from, out.size(), out.begin());
+    std::fill_n(from, out.size(), 0);
+    available_ -= out.size();
+  }
 
  private:
+  static constexpr size_t kBatch = 4096;
   CryptoPP::AutoSeededRandomPool pool_;
+  SecureBytes batch_ = SecureBytes(kBatch);
+  size_t available_ = 0;
 };
 
 // splitmix64: reproducible, fast, statistically fine for test data.
