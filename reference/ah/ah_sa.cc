@@ -16,9 +16,6 @@ namespace {
 using iana::IpProtocol;
 
 constexpr uint8_t kAh = static_cast<uint8_t>(IpProtocol::kAh);
-constexpr size_t kMaxIpv4TotalLength = 0xffff;
-constexpr size_t kMaxIpv6PayloadLength = 0xffff;
-constexpr uint16_t kIpv4DontFragment = 0x4000;
 
 // Offset of the field that makes `packet` a fragment, for error reports.
 size_t FragmentFieldOffset(ByteSpan packet, const ip::PacketView& view) {
@@ -27,16 +24,11 @@ size_t FragmentFieldOffset(ByteSpan packet, const ip::PacketView& view) {
   size_t at = ip::kIpv6Header;
   while (at < view.header_length) {  // ip::Parse checked every header's length
     if (next == static_cast<uint8_t>(IpProtocol::kFragment)) return at + 2;
-    const size_t length = (packet[at + 1] + 1u) * 8;
+    const size_t length = (packet[at + 1] + 1u) * 8;  // not a Fragment header here
     next = packet[at];
     at += length;
   }
   return kNoOffset;
-}
-
-bool FitsLengthField(size_t total_length, int version) {
-  return version == 4 ? total_length <= kMaxIpv4TotalLength
-                      : total_length - ip::kIpv6Header <= kMaxIpv6PayloadLength;
 }
 
 }  // namespace
@@ -127,7 +119,7 @@ Result<Bytes> Sa::Insert(ByteSpan ip_packet, uint64_t seq) {
   TRY_ASSIGN(ip::InsertionPoint point, ip::TransportInsertionPoint(ip_packet));
   ByteSpan whole = ip_packet.first(view.total_length);
   const size_t ah_length = HeaderLength(icv_size(), view.version);
-  ENSURE(FitsLengthField(whole.size() + ah_length, view.version), kBadLength,
+  ENSURE(ip::FitsLengthField(whole.size() + ah_length, view.version), kBadLength,
          view.version == 4 ? 2 : 4, "rfc4302#section-3.3",
          fmt::format("{} bytes with AH exceed the IP length field", whole.size() + ah_length));
   ByteWriter w(whole.size() + ah_length);
@@ -148,36 +140,11 @@ Result<Bytes> Sa::Encapsulate(ByteSpan ip_packet, uint64_t seq) {
   const size_t outer_header = version == 4 ? ip::kIpv4MinHeader : ip::kIpv6Header;
   const size_t ah_length = HeaderLength(icv_size(), version);
   const size_t total = outer_header + ah_length + whole.size();
-  ENSURE(FitsLengthField(total, version), kBadLength, 0, "rfc4302#section-3.3",
+  ENSURE(ip::FitsLengthField(total, version), kBadLength, 0, "rfc4302#section-3.3",
          fmt::format("{} bytes with the outer header and AH exceed the IP length field", total));
-  //= rfc4301#section-5.1.2.1
-  //# The outer header gets DSCP and ECN copied from the inner header (RFC
-  //# 6040 normal mode for ECN), a fresh TTL / hop limit, the tunnel
-  //# endpoints as addresses.
-  //= rfc4301#section-8.1
-  //# DF may be copied from an inner IPv4 header (the default here); an inner
-  //# IPv6 packet leaves it clear.
   ByteWriter w(total);
-  if (version == 4) {
-    const bool df = inner.version == 4 && (LoadU16(&whole[6]) & kIpv4DontFragment) != 0;
-    w.U8(0x45)
-        .U8(inner.traffic_class)
-        .U16(0)                           // total length, set by FixLengths
-        .U16(static_cast<uint16_t>(seq))  // identification: unique per SA packet
-        .U16(df ? kIpv4DontFragment : 0)
-        .U8(kTunnelTtl)
-        .U8(kAh)
-        .U16(0)  // header checksum, set by FixLengths
-        .Append(config_.tunnel_src)
-        .Append(config_.tunnel_dst);
-  } else {
-    w.U32(uint32_t{6} << 28 | uint32_t{inner.traffic_class} << 20)  // flow label 0
-        .U16(0)  // payload length, set by FixLengths
-        .U8(kAh)
-        .U8(kTunnelTtl)
-        .Append(config_.tunnel_src)
-        .Append(config_.tunnel_dst);
-  }
+  ip::AppendTunnelHeader(w.bytes(), config_.tunnel_src, config_.tunnel_dst, kAh,
+                         static_cast<uint16_t>(seq), inner, whole);
   //= rfc4302#section-3.1.2
   //# In tunnel mode AH protects the whole inner packet; its next header is
   //# IPv4 (4) or IPv6 (41).

@@ -30,8 +30,6 @@ namespace ipsecref::ah {
 
 // Next header, payload length, reserved, SPI, sequence number.
 inline constexpr size_t kFixedHeaderSize = 12;
-// Outer header fields that tunnel mode sets itself (RFC 4301 §5.1.2).
-inline constexpr uint8_t kTunnelTtl = 64;
 
 // Length of the AH header for an ICV of `icv_size` bytes: padded to a
 // multiple of 4 bytes in IPv4 and 8 bytes in IPv6 (RFC 4302 §2.2, §3.3.3.2.1).

@@ -235,7 +235,7 @@ TEST(AhSa, TunnelOuterHeader) {
   EXPECT_EQ(o[0], 0x45);
   EXPECT_EQ(o[1], 0xb8);
   EXPECT_EQ(LoadU16(&o[6]), 0x4000) << "DF copied from the inner header";
-  EXPECT_EQ(o[8], kTunnelTtl);
+  EXPECT_EQ(o[8], ip::kTunnelHopLimit);
   EXPECT_EQ(o[9], kAh);
   EXPECT_EQ(o[20], 4) << "AH next header: IPv4";
   EXPECT_EQ(Bytes(o.begin() + 44, o.end()), inner);
@@ -243,7 +243,7 @@ TEST(AhSa, TunnelOuterHeader) {
   Bytes o6 = *sender6->Protect(Ipv6(kUdp, kPayload));
   EXPECT_EQ((LoadU16(&o6[0]) >> 4) & 0xff, 0x2e);
   EXPECT_EQ(o6[6], kAh);
-  EXPECT_EQ(o6[7], kTunnelTtl);
+  EXPECT_EQ(o6[7], ip::kTunnelHopLimit);
   EXPECT_EQ(o6[40], 41) << "AH next header: IPv6";
 }
 

@@ -12,24 +12,22 @@ constexpr uint8_t kEspProtocol = static_cast<uint8_t>(IpProtocol::kEsp);
 constexpr uint8_t kUdpProtocol = static_cast<uint8_t>(IpProtocol::kUdp);
 constexpr size_t kUdpHeader = 8;
 
-// Outer header for tunnel mode (RFC 4301 §5.1.2), lengths filled in later.
-void AppendOuterHeader(const Sa& sa, const ip::PacketView& inner, Bytes& out) {
+// Outer header for tunnel mode; lengths are filled in by Finish.
+void AppendOuterHeader(const Sa& sa, const ip::PacketView& inner_view, ByteSpan inner, Bytes& out) {
   const SaConfig& c = sa.config();
-  const uint8_t protocol = c.udp ? kUdpProtocol : kEspProtocol;
-  //= rfc4301#section-5.1.2.1
-  //# The outer header's DSCP is copied from the inner header; ECN follows
-  //# RFC 6040's normal mode, which copies it too.
-  if (c.tunnel_src.size() == 4) {
-    const uint8_t header[20] = {0x45, inner.traffic_class, 0, 0, 0, 0, 0, 0, 64, protocol, 0, 0};
-    out.insert(out.end(), header, header + 12);
-  } else {
-    const uint8_t tc = inner.traffic_class;
-    const uint8_t header[8] = {static_cast<uint8_t>(0x60 | tc >> 4), static_cast<uint8_t>(tc << 4),
-                               0, 0, 0, 0, protocol, 64};
-    out.insert(out.end(), header, header + 8);
-  }
-  out.insert(out.end(), c.tunnel_src.begin(), c.tunnel_src.end());
-  out.insert(out.end(), c.tunnel_dst.begin(), c.tunnel_dst.end());
+  //= rfc6864#section-4.1
+  //# The outer IPv4 ID only needs to be unique while fragments may be in
+  //# flight; the low bits of the next sequence number serve.
+  ip::AppendTunnelHeader(out, c.tunnel_src, c.tunnel_dst, c.udp ? kUdpProtocol : kEspProtocol,
+                         static_cast<uint16_t>(sa.last_sent_seq() + 1), inner_view, inner);
+}
+
+// Whether the packet that `payload` becomes still fits the IP length field.
+Status CheckFits(const Sa& sa, size_t headers, size_t payload, int version) {
+  const size_t total = headers + (sa.config().udp ? kUdpHeader : 0) + payload + sa.Overhead(payload);
+  ENSURE(ip::FitsLengthField(total, version), kBadLength, kNoOffset, "rfc4303#section-3.3",
+         fmt::format("{} bytes with ESP exceed the IPv{} length field", total, version));
+  return OkStatus();
 }
 
 // UDP header for RFC 3948 encapsulation; length and checksum set by Finish.
@@ -75,8 +73,10 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
   out.clear();
   if (c.mode == Mode::kTunnel) {
     ByteSpan inner = ip_packet.first(v.total_length);
-    AppendOuterHeader(sa, v, out);
     const int version = c.tunnel_src.size() == 4 ? 4 : 6;
+    TRY(CheckFits(sa, version == 4 ? ip::kIpv4MinHeader : ip::kIpv6Header,
+                  std::max(inner.size(), c.tfc_pad_to), version));
+    AppendOuterHeader(sa, v, inner, out);
     const size_t udp_offset = out.size();
     if (c.udp) AppendUdpHeader(*c.udp, out);
     const uint8_t next = static_cast<uint8_t>(v.version == 4 ? IpProtocol::kIpv4 : IpProtocol::kIpv6);
@@ -125,8 +125,7 @@ Status MakeDummy(Sa& sa, size_t size, crypto::Rng& rng, Bytes& out) {
   const SaConfig& c = sa.config();
   ENSURE(c.mode == Mode::kTunnel, kUnsupported, kNoOffset, "rfc4303#section-2.6",
          "dummy packets are built for tunnel-mode SAs");
-  ip::PacketView none;
-  AppendOuterHeader(sa, none, out);
+  AppendOuterHeader(sa, ip::PacketView{}, ByteSpan{}, out);
   const int version = c.tunnel_src.size() == 4 ? 4 : 6;
   const size_t udp_offset = out.size();
   if (c.udp) AppendUdpHeader(*c.udp, out);

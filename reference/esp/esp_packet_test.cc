@@ -246,3 +246,19 @@ TEST(EspTransport, RefusesNextHeader59) {
 
 }  // namespace
 }  // namespace ipsecref::esp
+
+namespace ipsecref::esp {
+namespace {
+
+TEST(EspTunnel, RefusesWhatWouldOverflowTheLengthField) {
+  Peers p = MakePeers(Config(Mode::kTunnel, 4));
+  const Bytes big = MakeIpPacket(6, 17, Bytes(65535 - 40 - 8, 0), 0, kV6a, kV6b);  // fits IPv6
+  Bytes wire;
+  auto r = Encapsulate(*p.tx, big, wire);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::kBadLength);
+  EXPECT_EQ(p.tx->last_sent_seq(), 0u);  // no sequence number consumed
+}
+
+}  // namespace
+}  // namespace ipsecref::esp

@@ -173,6 +173,31 @@ uint16_t UdpChecksum(ByteSpan src, ByteSpan dst, ByteSpan udp) {
   return sum == 0 ? 0xffff : sum;
 }
 
+bool FitsLengthField(size_t total_length, int version) {
+  return version == 4 ? total_length <= 0xffff : total_length - kIpv6Header <= 0xffff;
+}
+
+void AppendTunnelHeader(Bytes& out, ByteSpan src, ByteSpan dst, uint8_t protocol,
+                        uint16_t identification, const PacketView& inner_view, ByteSpan inner) {
+  const uint8_t tc = inner_view.traffic_class;
+  if (src.size() == 4) {
+    constexpr uint16_t kDontFragment = 0x4000;
+    const bool df = inner_view.version == 4 && inner.size() >= kIpv4MinHeader &&
+                    (LoadU16(&inner[6]) & kDontFragment) != 0;
+    uint8_t h[12] = {0x45, tc, 0, 0, 0, 0, 0, 0, kTunnelHopLimit, protocol, 0, 0};
+    StoreU16(h + 4, identification);
+    StoreU16(h + 6, df ? kDontFragment : 0);
+    out.insert(out.end(), h, h + sizeof h);
+  } else {
+    // Flow label 0: the tunnel endpoint sets its own (RFC 6437 §3).
+    const uint8_t h[8] = {static_cast<uint8_t>(0x60 | tc >> 4), static_cast<uint8_t>(tc << 4), 0, 0,
+                          0, 0, protocol, kTunnelHopLimit};
+    out.insert(out.end(), h, h + sizeof h);
+  }
+  out.insert(out.end(), src.begin(), src.end());
+  out.insert(out.end(), dst.begin(), dst.end());
+}
+
 void FixLengths(MutableByteSpan packet, int version) {
   if (version == 4) {
     StoreU16(&packet[2], static_cast<uint16_t>(packet.size()));

@@ -56,6 +56,20 @@ void SetIpv4HeaderChecksum(MutableByteSpan header);
 // UDP checksum with the IPv4 or IPv6 pseudo header (RFC 768, RFC 8200 §8.1).
 uint16_t UdpChecksum(ByteSpan src, ByteSpan dst, ByteSpan udp_datagram);
 
+// Whether a packet of `total_length` bytes fits the IPv4 Total Length or the
+// IPv6 Payload Length field (no jumbograms).
+bool FitsLengthField(size_t total_length, int version);
+
+//= rfc4301#section-5.1.2.1
+//# Appends the outer header of a tunnel-mode packet: the tunnel endpoints
+//# as addresses, DSCP and ECN copied from the inner header (ECN per RFC
+//# 6040's normal mode), a fresh TTL / hop limit, DF copied from an inner IPv4
+//# header (RFC 4301 §8.1's default). Lengths and checksum are left for
+//# FixLengths. `inner` may be empty (a dummy packet).
+void AppendTunnelHeader(Bytes& out, ByteSpan src, ByteSpan dst, uint8_t protocol,
+                        uint16_t identification, const PacketView& inner_view, ByteSpan inner);
+inline constexpr uint8_t kTunnelHopLimit = 64;
+
 // Rewrites the length fields of an IP packet after its payload changed:
 // IPv4 total length and header checksum, or IPv6 payload length.
 void FixLengths(MutableByteSpan packet, int version);
