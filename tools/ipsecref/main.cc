@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   ipsecref::tool::Runner run;
   ipsecref::tool::AddVectorsCommand(app, run);
   ipsecref::tool::AddCheckCommand(app, run);
+  ipsecref::tool::AddDecryptCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

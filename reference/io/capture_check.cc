@@ -1,0 +1,418 @@
+#include "reference/io/capture_check.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "reference/ah/ah_sa.h"
+#include "reference/crypto/transforms.h"
+#include "reference/esp/esp_packet.h"
+#include "reference/ip/packet.h"
+
+namespace ipsecref::io {
+namespace {
+
+using iana::IpProtocol;
+
+constexpr uint8_t kEspProtocol = static_cast<uint8_t>(IpProtocol::kEsp);
+constexpr uint8_t kAhProtocol = static_cast<uint8_t>(IpProtocol::kAh);
+constexpr uint8_t kUdpProtocol = static_cast<uint8_t>(IpProtocol::kUdp);
+constexpr size_t kUdpHeader = 8;
+constexpr size_t kMaxIpPacket = 40 + 65535;  // IPv6 header + the largest payload length
+constexpr uint16_t kIkePort = 500;    // RFC 7296 §2
+constexpr uint16_t kNatTPort = 4500;  // RFC 3948 §2.1, RFC 7296 §2.23
+
+struct KindInfo {
+  std::string_view name;
+  std::string_view key;
+};
+constexpr std::array<KindInfo, kPacketKinds> kKinds{{
+    {"not IP", "not_ip"},
+    {"link-layer error", "link_error"},
+    {"malformed IP", "malformed_ip"},
+    {"IKE (UDP 500)", "ike"},
+    {"IKE (UDP 4500, non-ESP marker)", "ike_nat_t"},
+    {"NAT-keepalive", "nat_keepalive"},
+    {"ESP", "esp"},
+    {"ESP in UDP", "esp_in_udp"},
+    {"AH", "ah"},
+    {"other IP", "other"},
+}};
+
+// What the headers say, read only from bytes the capture really holds.
+struct Classified {
+  PacketKind kind = PacketKind::kOther;
+  ip::PacketView view;
+  std::optional<uint32_t> spi;
+  std::optional<uint32_t> seq;  // the low 32 bits, as on the wire
+};
+
+// `ip` may be zero-padded to the packet's original length when the capture
+// cut it; `captured` says how much of it is real.
+Result<Classified> Classify(ByteSpan ip, size_t captured) {
+  Classified c;
+  TRY_ASSIGN(c.view, ip::Parse(ip, /*verify_checksum=*/false));
+  // Headers that the capture cut tell nothing: the padding made them up.
+  if (c.view.header_length > captured) return c;
+  ByteReader packet(ip.first(std::min(captured, c.view.total_length)));
+  const size_t at = c.view.header_length;
+  uint32_t spi = 0, seq = 0;
+  if (c.view.protocol == kEspProtocol) {
+    c.kind = PacketKind::kEsp;
+    ByteReader esp(packet.rest().subspan(std::min(at, packet.remaining())));
+    if (esp.ReadU32(spi)) c.spi = spi;
+    if (esp.ReadU32(seq)) c.seq = seq;
+    return c;
+  }
+  if (c.view.protocol == kAhProtocol) {
+    c.kind = PacketKind::kAh;
+    ByteReader ah(packet.rest().subspan(std::min(at, packet.remaining())));
+    if (ah.Skip(4) && ah.ReadU32(spi)) c.spi = spi;
+    if (ah.ReadU32(seq)) c.seq = seq;
+    return c;
+  }
+  c.kind = PacketKind::kOther;
+  if (c.view.protocol != kUdpProtocol) return c;
+  // Ports from captured bytes only; the payload may run into the padding.
+  ByteReader udp(packet.rest().subspan(std::min(at, packet.remaining())));
+  uint16_t sport = 0, dport = 0, length = 0;
+  if (!udp.ReadU16(sport) || !udp.ReadU16(dport) || !udp.ReadU16(length) || !udp.Skip(2)) return c;
+  if (sport == kIkePort || dport == kIkePort) {
+    c.kind = PacketKind::kIke;
+    return c;
+  }
+  if (sport != kNatTPort && dport != kNatTPort) return c;
+  // The UDP length, when sane, bounds the payload (link layers pad).
+  ByteSpan payload = ip.first(c.view.total_length).subspan(at + kUdpHeader);
+  if (length >= kUdpHeader && length - kUdpHeader <= payload.size())
+    payload = payload.first(length - kUdpHeader);
+  const size_t payload_at = at + kUdpHeader;
+  const size_t real = captured > payload_at ? captured - payload_at : 0;
+  if (real < std::min<size_t>(payload.size(), esp::kHeaderSize)) return c;  // cut too early to tell
+  switch (esp::ClassifyUdpPayload(payload)) {
+    case esp::UdpPayloadKind::kIke: c.kind = PacketKind::kIkeNatT; break;
+    case esp::UdpPayloadKind::kNatKeepalive: c.kind = PacketKind::kNatKeepalive; break;
+    case esp::UdpPayloadKind::kTooShort: break;
+    case esp::UdpPayloadKind::kEsp: {
+      c.kind = PacketKind::kEspInUdp;
+      ByteReader esp(payload);
+      if (esp.ReadU32(spi)) c.spi = spi;
+      if (esp.ReadU32(seq)) c.seq = seq;
+      break;
+    }
+  }
+  return c;
+}
+
+std::string DescribeKeys(const SaKeys& k) {
+  std::string out;
+  if (k.protocol == SaProtocol::kEsp) {
+    const crypto::EncrTransform* t = crypto::FindEncr(k.encr);
+    const size_t salt = t != nullptr ? t->salt_size : 0;
+    const size_t key_bits = k.encr_key.size() > salt ? (k.encr_key.size() - salt) * 8 : 0;
+    out = key_bits ? fmt::format("{} ({}-bit key)", iana::Name(k.encr), key_bits)
+                   : std::string(iana::Name(k.encr));
+    if (k.integ != iana::Integ::kNone || t == nullptr || !t->aead)
+      out += fmt::format(" + {}", iana::Name(k.integ));
+  } else {
+    out = std::string(iana::Name(k.integ));
+  }
+  if (k.mode)
+    out += *k.mode == esp::Mode::kTransport ? ", transport mode" : ", tunnel mode";
+  else
+    out += ", mode inferred per packet";
+  if (k.esn) out += *k.esn ? ", ESN" : ", 32-bit sequence numbers";
+  if (k.udp_encapsulation && *k.udp_encapsulation) out += ", UDP-encapsulated";
+  std::string origins;
+  for (const std::string& o : k.origins) origins += (origins.empty() ? "" : ", ") + o;
+  return fmt::format("{}; keys from {}", out, origins);
+}
+
+void AddProblem(std::vector<ProblemSummary>& list, Code code, std::string_view requirement,
+                uint64_t packet, const std::string& detail) {
+  for (ProblemSummary& p : list) {
+    if (p.code == code) {
+      p.packets.push_back(packet);
+      return;
+    }
+  }
+  list.push_back({code, requirement, {packet}, detail});
+}
+
+}  // namespace
+
+std::string_view KindName(PacketKind kind) { return kKinds.at(static_cast<size_t>(kind)).name; }
+std::string_view KindKey(PacketKind kind) { return kKinds.at(static_cast<size_t>(kind)).key; }
+
+uint64_t CaptureReport::failed() const {
+  uint64_t n = 0;
+  for (const SaReport& sa : sas) n += sa.failed;
+  return n;
+}
+
+uint64_t CaptureReport::findings() const {
+  uint64_t n = 0;
+  for (const SaReport& sa : sas)
+    for (const ProblemSummary& p : sa.findings) n += p.packets.size();
+  return n;
+}
+
+struct CaptureChecker::SaState {
+  const SaKeys* keys = nullptr;
+  size_t index = 0;
+  bool created = false;
+  std::unique_ptr<esp::Sa> esp;
+  std::unique_ptr<ah::Sa> ah;
+  std::optional<Error> create_error;
+  std::vector<uint64_t> seqs;  // in arrival order
+};
+
+CaptureChecker::CaptureChecker(const KeyStore& keys, CheckOptions options, InnerPacketSink sink)
+    : keys_(keys), options_(options), sink_(std::move(sink)) {}
+
+CaptureChecker::~CaptureChecker() = default;
+
+CaptureChecker::SaState& CaptureChecker::StateFor(SaProtocol protocol, uint32_t spi, ByteSpan src,
+                                                  ByteSpan dst) {
+  // One state per SA: per key entry when there are keys (a wildcard
+  // destination is one SA), per SPI and destination otherwise.
+  const SaKeys* keys = keys_.Find(protocol, spi, dst);
+  StateKey key{static_cast<uint8_t>(protocol), spi,
+               keys != nullptr ? keys->dst : Bytes(dst.begin(), dst.end())};
+  if (auto it = index_.find(key); it != index_.end()) return *states_[it->second];
+  index_.emplace(std::move(key), states_.size());
+  auto state = std::make_unique<SaState>();
+  state->keys = keys;
+  state->index = report_.sas.size();
+  SaReport r;
+  r.protocol = protocol;
+  r.spi = spi;
+  r.src.assign(src.begin(), src.end());
+  r.dst.assign(dst.begin(), dst.end());
+  r.keys_known = keys != nullptr;
+  if (keys != nullptr) r.description = DescribeKeys(*keys);
+  report_.sas.push_back(std::move(r));
+  states_.push_back(std::move(state));
+  return *states_.back();
+}
+
+void CaptureChecker::Judge(SaState& state, ByteSpan ip, const ip::PacketView& view,
+                           PacketResult& result) {
+  const SaKeys& k = *state.keys;
+  if (!state.created) {
+    state.created = true;
+    const Bytes src = k.src.empty() ? Bytes(view.src.begin(), view.src.end()) : k.src;
+    const Bytes dst = k.dst.empty() ? Bytes(view.dst.begin(), view.dst.end()) : k.dst;
+    if (k.protocol == SaProtocol::kEsp) {
+      esp::SaConfig c;
+      c.spi = k.spi;
+      c.mode = k.mode.value_or(esp::Mode::kInferred);
+      c.encr = k.encr;
+      c.encr_key = k.encr_key;
+      c.integ = k.integ;
+      c.integ_key = k.integ_key;
+      c.esn = k.esn.value_or(false);
+      c.replay_window = options_.replay_window;
+      // The peers chose the transforms; judging their packets, not their policy.
+      c.allow_no_integrity = true;
+      c.tunnel_src = src;
+      c.tunnel_dst = dst;
+      auto sa = esp::Sa::Create(c);
+      if (sa.ok())
+        state.esp = std::move(*sa);
+      else
+        state.create_error = std::move(sa).error();
+    } else {
+      ah::SaConfig c;
+      c.spi = k.spi;
+      c.mode = k.mode == esp::Mode::kTunnel ? ah::SaConfig::kTunnel : ah::SaConfig::kTransport;
+      c.integ = k.integ;
+      c.integ_key = k.integ_key;
+      c.esn = k.esn.value_or(false);
+      c.replay_window = options_.replay_window;
+      c.tunnel_src = src;
+      c.tunnel_dst = dst;
+      auto sa = ah::Sa::Create(c);
+      if (sa.ok())
+        state.ah = std::move(*sa);
+      else
+        state.create_error = std::move(sa).error();
+    }
+    if (state.create_error) report_.sas[state.index].sa_error = state.create_error;
+  }
+  if (state.create_error) {
+    result.verdict = Verdict::kFailed;
+    result.error = state.create_error;
+    return;
+  }
+  Bytes inner;
+  std::optional<Error> error;
+  if (state.esp) {
+    esp::Sa* sa = state.esp.get();
+    auto d = esp::Decapsulate([sa](uint32_t) { return sa; }, ip);
+    if (d.ok()) {
+      result.seq = d->seq;
+      result.findings = std::move(d->findings);
+      inner = std::move(d->packet);
+    } else {
+      error = std::move(d).error();
+    }
+  } else {
+    auto v = state.ah->Verify(ip);
+    if (v.ok()) {
+      result.seq = v->sequence_number;
+      inner = std::move(v->packet);
+    } else {
+      error = std::move(v).error();
+    }
+  }
+  if (error) {
+    //= rfc4303#section-2.6
+    //# A dummy packet is verified and then discarded: not a failure.
+    result.verdict = error->code == Code::kDummyPacket ? Verdict::kDiscarded : Verdict::kFailed;
+    result.error = std::move(error);
+    return;
+  }
+  result.verdict = Verdict::kOk;
+  if (sink_) sink_(result, inner);
+}
+
+void CaptureChecker::Record(SaState& state, PacketResult& result, size_t ip_length) {
+  SaReport& r = report_.sas[state.index];
+  if (r.packets == 0) r.first = result.timestamp;
+  r.last = result.timestamp;
+  ++r.packets;
+  r.bytes += ip_length;
+  result.sa = state.index;
+  switch (result.verdict) {
+    case Verdict::kOk: ++r.ok; break;
+    case Verdict::kDiscarded: ++r.discarded; break;
+    case Verdict::kFailed: ++r.failed; break;
+    case Verdict::kNotJudged: break;
+  }
+  if (result.verdict == Verdict::kFailed && result.error) {
+    const Error& e = *result.error;
+    AddProblem(r.failures, e.code, e.requirement, result.number, e.ToString());
+    if (e.code == Code::kReplay || e.code == Code::kStale) r.replays.push_back(result.number);
+  }
+  for (const esp::Finding& f : result.findings)
+    AddProblem(r.findings, f.code, f.requirement, result.number, f.detail);
+  const bool counts = result.verdict == Verdict::kOk || (!state.keys && result.seq);
+  if (counts && result.seq) state.seqs.push_back(*result.seq);
+}
+
+void CaptureChecker::Process(const CapturedPacket& packet) {
+  PacketResult result;
+  result.number = packet.number;
+  result.timestamp = packet.timestamp;
+  if (report_.packets == 0) report_.first = packet.timestamp;
+  report_.last = packet.timestamp;
+  ++report_.packets;
+  bool notable = options_.record_all_packets;
+
+  if (!packet.link.ok()) {
+    result.kind = PacketKind::kLinkError;
+    result.error = packet.link.error();
+    notable = true;
+  } else if (!packet.is_ip()) {
+    result.kind = PacketKind::kNotIp;
+  } else {
+    ByteSpan ip = packet.ip();
+    const size_t captured = ip.size();
+    Bytes padded;
+    std::optional<Error> cut;
+    if (packet.cut()) {
+      const size_t original = packet.original_length > packet.link->offset
+                                  ? packet.original_length - packet.link->offset
+                                  : captured;
+      padded.assign(ip.begin(), ip.end());
+      // Enough to let the IP header's own length stand; a record may claim
+      // any original length, the largest IP packet is 40 + 65535 bytes.
+      padded.resize(std::max(std::min(original, kMaxIpPacket), captured), 0);
+      ip = padded;
+      cut = MakeError(Code::kTruncated, captured, "",
+                      fmt::format("the capture holds {} of the packet's {} bytes (snapshot length)",
+                                  packet.captured_length, packet.original_length));
+    }
+    auto classified = Classify(ip, captured);
+    if (!classified.ok()) {
+      result.kind = PacketKind::kMalformedIp;
+      result.error = std::move(classified).error();
+      notable = true;
+    } else {
+      const Classified& c = *classified;
+      result.kind = c.kind;
+      result.seq = c.seq;
+      const bool ipsec = c.kind == PacketKind::kEsp || c.kind == PacketKind::kEspInUdp ||
+                         c.kind == PacketKind::kAh;
+      if (cut) {
+        result.error = cut;
+        notable = true;
+      }
+      if (ipsec && c.spi) {
+        const SaProtocol protocol = c.kind == PacketKind::kAh ? SaProtocol::kAh : SaProtocol::kEsp;
+        SaState& state = StateFor(protocol, *c.spi, c.view.src, c.view.dst);
+        if (state.keys != nullptr) {
+          if (cut) {
+            result.verdict = Verdict::kFailed;  // cannot be verified
+          } else {
+            Judge(state, ip.first(c.view.total_length), c.view, result);
+          }
+        }
+        Record(state, result, c.view.total_length);
+        notable = notable || result.verdict == Verdict::kFailed ||
+                  result.verdict == Verdict::kDiscarded || !result.findings.empty();
+      }
+    }
+  }
+  ++report_.kinds.at(static_cast<size_t>(result.kind));
+  if (notable) report_.notable.push_back(std::move(result));
+}
+
+CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_type) {
+  for (auto& state : states_) {
+    SaReport& r = report_.sas[state->index];
+    const std::vector<uint64_t>& seqs = state->seqs;
+    uint64_t highest = 0;
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      if (i > 0 && seqs[i] < highest) ++r.out_of_order;
+      highest = std::max(highest, seqs[i]);
+    }
+    std::vector<uint64_t> sorted = seqs;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    if (sorted.empty()) continue;
+    r.lowest_seq = sorted.front();
+    r.highest_seq = sorted.back();
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      if (sorted[i] == sorted[i - 1] + 1) continue;
+      r.gaps.push_back({sorted[i - 1] + 1, sorted[i] - 1});
+      r.missing += sorted[i] - sorted[i - 1] - 1;
+    }
+  }
+  report_.capture = std::move(capture_name);
+  report_.link_type = std::move(link_type);
+  return std::move(report_);
+}
+
+Result<CaptureReport> CheckCapture(const std::string& path, const KeyStore& keys,
+                                   const CheckOptions& options, InnerPacketSink sink) {
+  TRY_ASSIGN(std::unique_ptr<PcapReader> reader, PcapReader::Open(path));
+  CaptureChecker checker(keys, options, std::move(sink));
+  std::optional<Error> read_error;
+  for (;;) {
+    auto next = reader->Next();
+    if (!next.ok()) {
+      read_error = std::move(next).error();
+      break;
+    }
+    if (!next->has_value()) break;
+    checker.Process(**next);
+  }
+  CaptureReport report = checker.Finish(path, LinkTypeName(reader->link_type()));
+  report.read_error = std::move(read_error);
+  return report;
+}
+
+}  // namespace ipsecref::io

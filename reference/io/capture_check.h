@@ -1,0 +1,154 @@
+// Judging a capture: every packet classified (IKE, NAT-keepalive, ESP,
+// ESP-in-UDP, AH, other), every ESP and AH packet whose SA has keys run
+// through the reference's receiver (RFC 4303 §3.4, RFC 4302 §3.4), and per
+// SA: packets, bytes, time span, sequence numbers (gaps, reordering,
+// replays) and what went wrong where.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "reference/base/result.h"
+#include "reference/esp/esp_sa.h"
+#include "reference/io/keys.h"
+#include "reference/io/pcap_reader.h"
+#include "reference/ip/packet.h"
+
+namespace ipsecref::io {
+
+enum class PacketKind : uint8_t {
+  kNotIp,         // the link layer carries something else (ARP, LLDP, ...)
+  kLinkError,     // the frame ends inside its link-layer header
+  kMalformedIp,   // no well-formed IP header
+  kIke,           // UDP port 500
+  kIkeNatT,       // UDP port 4500, non-ESP marker (RFC 3948 §2.2)
+  kNatKeepalive,  // UDP port 4500, the single byte 0xff (RFC 3948 §2.3)
+  kEsp,           // IP protocol 50
+  kEspInUdp,      // UDP port 4500, anything else (RFC 3948 §2.1)
+  kAh,            // IP protocol 51
+  kOther,         // any other IP packet
+};
+inline constexpr size_t kPacketKinds = 10;
+std::string_view KindName(PacketKind kind);  // "ESP in UDP", ...
+std::string_view KindKey(PacketKind kind);   // "esp_in_udp", for JSON
+
+enum class Verdict : uint8_t {
+  kNotJudged,  // not ESP/AH, or no keys for its SA
+  kOk,         // verified (and decrypted)
+  kDiscarded,  // verified, then discarded as the RFC says (ESP dummy packet)
+  kFailed,     // the receiver drops it: the error says why
+};
+
+struct PacketResult {
+  uint64_t number = 0;
+  Timestamp timestamp;
+  PacketKind kind = PacketKind::kOther;
+  Verdict verdict = Verdict::kNotJudged;
+  std::optional<size_t> sa;            // index into CaptureReport::sas
+  std::optional<uint64_t> seq;         // the full number when verified, else as on the wire
+  std::optional<Error> error;          // kFailed: why; otherwise a note (malformed, cut, no keys)
+  std::vector<esp::Finding> findings;  // non-conformities that do not drop the packet
+};
+
+// One kind of problem and every packet that showed it.
+struct ProblemSummary {
+  Code code;
+  std::string_view requirement;
+  std::vector<uint64_t> packets;
+  std::string example;  // the detail of the first one
+};
+
+struct SequenceGap {
+  uint64_t first_missing = 0;
+  uint64_t last_missing = 0;
+};
+
+struct SaReport {
+  SaProtocol protocol = SaProtocol::kEsp;
+  uint32_t spi = 0;
+  Bytes src, dst;  // as the packets give them
+  bool keys_known = false;
+  std::string description;        // algorithms, mode and key origins, when known
+  std::optional<Error> sa_error;  // the keys could not make an SA
+  uint64_t packets = 0, ok = 0, discarded = 0, failed = 0;
+  uint64_t bytes = 0;  // IP packet lengths, as the IP headers state them
+  Timestamp first, last;
+  // Over verified packets (keys known) or wire numbers (keys unknown).
+  std::optional<uint64_t> lowest_seq, highest_seq;
+  uint64_t missing = 0;  // numbers between lowest and highest never seen
+  std::vector<SequenceGap> gaps;
+  uint64_t out_of_order = 0;      // verified after a higher number had been
+  std::vector<uint64_t> replays;  // packets dropped as replayed or stale
+  std::vector<ProblemSummary> failures;
+  std::vector<ProblemSummary> findings;
+};
+
+struct CaptureReport {
+  std::string capture;
+  std::string link_type;
+  uint64_t packets = 0;
+  Timestamp first, last;
+  std::array<uint64_t, kPacketKinds> kinds{};
+  std::vector<SaReport> sas;
+  // Every packet that failed, was discarded, had findings or a note; all
+  // packets with CheckOptions::record_all_packets.
+  std::vector<PacketResult> notable;
+  // The file broke off or is damaged after `packets` records (libpcap's
+  // message, with the record's number); what came before is judged.
+  std::optional<Error> read_error;
+
+  uint64_t failed() const;
+  uint64_t findings() const;
+};
+
+struct CheckOptions {
+  //= rfc4303#section-3.4.3
+  //# The receiver's window may be larger than the default 64; a capture is
+  //# judged with a wide one, so that only true duplicates count as replays.
+  uint32_t replay_window = 1024;
+  bool record_all_packets = false;
+};
+
+// Called for each verified packet with what the receiver hands up: the
+// inner packet (tunnel mode) or the rebuilt packet (transport mode).
+using InnerPacketSink = std::function<void(const PacketResult&, ByteSpan inner)>;
+
+class CaptureChecker {
+ public:
+  CaptureChecker(const KeyStore& keys, CheckOptions options = {}, InnerPacketSink sink = {});
+  ~CaptureChecker();
+  CaptureChecker(const CaptureChecker&) = delete;
+  CaptureChecker& operator=(const CaptureChecker&) = delete;
+
+  void Process(const CapturedPacket& packet);
+  // Sums up the sequence numbers; the checker is spent afterwards.
+  CaptureReport Finish(std::string capture_name, std::string link_type);
+
+ private:
+  struct SaState;
+  struct Located;
+  SaState& StateFor(SaProtocol protocol, uint32_t spi, ByteSpan src, ByteSpan dst);
+  void Judge(SaState& state, ByteSpan ip, const ip::PacketView& view, PacketResult& result);
+  void Record(SaState& state, PacketResult& result, size_t ip_length);
+
+  const KeyStore& keys_;
+  CheckOptions options_;
+  InnerPacketSink sink_;
+  std::vector<std::unique_ptr<SaState>> states_;
+  using StateKey = std::tuple<uint8_t, uint32_t, Bytes>;  // protocol, SPI, destination
+  std::map<StateKey, size_t> index_;                      // into states_
+  CaptureReport report_;
+};
+
+// Reads the capture at `path` and checks every packet.
+Result<CaptureReport> CheckCapture(const std::string& path, const KeyStore& keys,
+                                   const CheckOptions& options = {}, InnerPacketSink sink = {});
+
+}  // namespace ipsecref::io

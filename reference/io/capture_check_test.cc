@@ -1,0 +1,442 @@
+// The checker on real captures (strongSwan userspace ESP, Linux XFRM ESP and
+// AH), as made and as damaged in memory. Expected values: tshark's view of
+// the captures (packet numbers, SPIs, sequence numbers, lengths) and the
+// cleartext captured beside them.
+#include "reference/io/capture_check.h"
+
+#include <gtest/gtest.h>
+#include <pcap/dlt.h>
+
+#include "reference/crypto/transforms.h"
+#include "reference/esp/esp_packet.h"
+#include "reference/io/esp_sa_file.h"
+#include "reference/io/inner_packets.h"
+
+namespace ipsecref::io {
+namespace {
+
+constexpr size_t kEthernet = 14;
+
+struct CheckRun {
+  CaptureReport report;
+  std::vector<IpPacketRecord> inner;
+};
+
+CheckRun Check(const std::vector<CapturedPacket>& packets, const KeyStore& keys) {
+  CheckRun run;
+  CaptureChecker checker(keys, {}, [&run](const PacketResult& p, ByteSpan inner) {
+    run.inner.push_back({p.number, p.timestamp, Bytes(inner.begin(), inner.end())});
+  });
+  for (const CapturedPacket& p : packets) checker.Process(p);
+  run.report = checker.Finish("test", "Ethernet");
+  return run;
+}
+
+std::vector<CapturedPacket> Load(const std::string& path) {
+  auto packets = ReadCapture(path);
+  EXPECT_TRUE(packets.ok()) << packets.error().ToString();
+  return packets.ok() ? std::move(*packets) : std::vector<CapturedPacket>{};
+}
+
+KeyStore Keys(const std::string& path) {
+  auto keys = KeyStore::Load(path);
+  EXPECT_TRUE(keys.ok()) << keys.error().ToString();
+  return keys.ok() ? std::move(*keys) : KeyStore{};
+}
+
+const SaReport& Sa(const CaptureReport& r, uint32_t spi) {
+  for (const SaReport& sa : r.sas)
+    if (sa.spi == spi) return sa;
+  ADD_FAILURE() << "no SA " << spi;
+  static const SaReport none;
+  return none;
+}
+
+const PacketResult* Notable(const CaptureReport& r, uint64_t number) {
+  for (const PacketResult& p : r.notable)
+    if (p.number == number) return &p;
+  return nullptr;
+}
+
+void Renumber(std::vector<CapturedPacket>& packets) {
+  for (size_t i = 0; i < packets.size(); ++i) packets[i].number = i + 1;
+}
+
+// A frame changed in place keeps its link layer; its lengths follow it.
+void Resize(CapturedPacket& p, size_t size) {
+  p.frame.resize(size);
+  p.captured_length = p.original_length = static_cast<uint32_t>(size);
+}
+
+std::vector<IpPacketRecord> Expected(const std::string& path) {
+  auto expected = ReadIpPackets(path);
+  EXPECT_TRUE(expected.ok()) << expected.error().ToString();
+  return expected.ok() ? expected->packets : std::vector<IpPacketRecord>{};
+}
+
+// tshark: frames 1-2 IKE_SA_INIT on 500, 3-4 IKE_AUTH and 15-16
+// INFORMATIONAL on 4500 with the non-ESP marker, 5-14 ESP in UDP: odd
+// frames SPI 0x30855da0 (a to b), even ones 0xf4befda5, sequence 1..5 each,
+// IP length 148.
+TEST(CaptureCheck, StrongswanGcmAllPacketsVerifyAndMatchTheCleartext) {
+  CheckRun run = Check(Load("pcaps/strongswan-gcm/capture.pcap"), Keys("pcaps/strongswan-gcm"));
+  const CaptureReport& r = run.report;
+  EXPECT_EQ(r.packets, 16u);
+  EXPECT_EQ(r.kinds[static_cast<size_t>(PacketKind::kIke)], 2u);
+  EXPECT_EQ(r.kinds[static_cast<size_t>(PacketKind::kIkeNatT)], 4u);
+  EXPECT_EQ(r.kinds[static_cast<size_t>(PacketKind::kEspInUdp)], 10u);
+  ASSERT_EQ(r.sas.size(), 2u);
+  for (uint32_t spi : {0x30855da0u, 0xf4befda5u}) {
+    const SaReport& sa = Sa(r, spi);
+    EXPECT_TRUE(sa.keys_known);
+    EXPECT_EQ(sa.packets, 5u);
+    EXPECT_EQ(sa.ok, 5u);
+    EXPECT_EQ(sa.failed, 0u);
+    EXPECT_EQ(sa.bytes, 5u * 148);
+    EXPECT_EQ(sa.lowest_seq, 1u);
+    EXPECT_EQ(sa.highest_seq, 5u);
+    EXPECT_EQ(sa.missing, 0u);
+    EXPECT_EQ(sa.out_of_order, 0u);
+  }
+  EXPECT_EQ(Sa(r, 0x30855da0).first, (Timestamp{1795768171, 91822000}));
+  EXPECT_EQ(Sa(r, 0x30855da0).last, (Timestamp{1795768171, 908523000}));
+  EXPECT_EQ(r.failed(), 0u);
+  EXPECT_TRUE(r.notable.empty());
+  const InnerComparison c =
+      CompareInnerPackets(run.inner, Expected("pcaps/strongswan-gcm/inner-cleartext.pcap"));
+  EXPECT_EQ(c.decrypted, 10u);
+  EXPECT_EQ(c.matched, 10u);
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(c.same_order);
+}
+
+TEST(CaptureCheck, StrongswanCbcAllPacketsVerifyAndMatchTheCleartext) {
+  CheckRun run = Check(Load("pcaps/strongswan-cbc/capture.pcap"), Keys("pcaps/strongswan-cbc"));
+  EXPECT_EQ(Sa(run.report, 0x70df769b).ok, 5u);
+  EXPECT_EQ(Sa(run.report, 0x178ec24f).ok, 5u);
+  EXPECT_EQ(run.report.failed(), 0u);
+  EXPECT_TRUE(
+      CompareInnerPackets(run.inner, Expected("pcaps/strongswan-cbc/inner-cleartext.pcap")).ok());
+}
+
+// With Wireshark's esp_sa alone the mode is not known: it is inferred.
+TEST(CaptureCheck, LinuxXfrmGcmWithEspSaOnlyInfersTunnelMode) {
+  CheckRun run =
+      Check(Load("pcaps/linux-xfrm-gcm/capture.pcap"), Keys("pcaps/linux-xfrm-gcm/esp_sa"));
+  const CaptureReport& r = run.report;
+  EXPECT_EQ(r.kinds[static_cast<size_t>(PacketKind::kEsp)], 10u);
+  EXPECT_EQ(Sa(r, 0xcdb0fa10).ok, 5u);
+  EXPECT_EQ(Sa(r, 0xcde4de28).ok, 5u);
+  EXPECT_NE(Sa(r, 0xcdb0fa10).description.find("mode inferred"), std::string::npos);
+  // The ground truth holds 8 ARP frames besides the 10 ICMP packets.
+  auto expected = ReadIpPackets("pcaps/linux-xfrm-gcm/inner-cleartext.pcap");
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(expected->not_ip, 8u);
+  const InnerComparison c = CompareInnerPackets(run.inner, expected->packets);
+  EXPECT_EQ(c.matched, 10u);
+  EXPECT_TRUE(c.ok());
+}
+
+// tshark: frames 5-14 are AH (SPI 0xcf8a79e1 requests, 0xcff6410f replies),
+// 122-byte frames, IP length 108; HMAC-SHA1-96 AH is 24 bytes, so the
+// packet without AH is an 84-byte ICMP echo.
+TEST(CaptureCheck, LinuxXfrmAhTransport) {
+  CheckRun run = Check(Load("pcaps/linux-xfrm-ah-transport/capture.pcap"),
+                       Keys("pcaps/linux-xfrm-ah-transport"));
+  const CaptureReport& r = run.report;
+  EXPECT_EQ(r.kinds[static_cast<size_t>(PacketKind::kAh)], 10u);
+  for (uint32_t spi : {0xcf8a79e1u, 0xcff6410fu}) {
+    EXPECT_EQ(Sa(r, spi).protocol, SaProtocol::kAh);
+    EXPECT_EQ(Sa(r, spi).ok, 5u);
+    EXPECT_EQ(Sa(r, spi).bytes, 5u * 108);
+    EXPECT_EQ(Sa(r, spi).highest_seq, 5u);
+  }
+  ASSERT_EQ(run.inner.size(), 10u);
+  EXPECT_EQ(run.inner[0].number, 5u);
+  ASSERT_EQ(run.inner[0].packet.size(), 84u);
+  EXPECT_EQ(run.inner[0].packet[9], 1);  // ICMP
+}
+
+TEST(CaptureCheck, FlippedBitIsAnIcvFailureAtThatPacket) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  packets[6].frame[packets[6].frame.size() - 20] ^= 0x01;  // frame 7: SPI 0x30855da0 seq 2
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const SaReport& sa = Sa(run.report, 0x30855da0);
+  EXPECT_EQ(sa.ok, 4u);
+  EXPECT_EQ(sa.failed, 1u);
+  ASSERT_EQ(sa.failures.size(), 1u);
+  EXPECT_EQ(sa.failures[0].code, Code::kIcvMismatch);
+  EXPECT_EQ(sa.failures[0].requirement, "rfc4303#section-3.4.4");
+  EXPECT_EQ(sa.failures[0].packets, std::vector<uint64_t>{7});
+  ASSERT_EQ(sa.gaps.size(), 1u);
+  EXPECT_EQ(sa.gaps[0].first_missing, 2u);
+  EXPECT_EQ(sa.gaps[0].last_missing, 2u);
+  const PacketResult* p = Notable(run.report, 7);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->verdict, Verdict::kFailed);
+  EXPECT_EQ(p->seq, 2u);
+  const InnerComparison c =
+      CompareInnerPackets(run.inner, Expected("pcaps/strongswan-gcm/inner-cleartext.pcap"));
+  EXPECT_EQ(c.missing, std::vector<uint64_t>{3});  // the second echo request
+  EXPECT_TRUE(c.unexpected.empty());
+}
+
+TEST(CaptureCheck, FlippedBitUnderHmacIsAnIcvFailure) {
+  auto packets = Load("pcaps/strongswan-cbc/capture.pcap");
+  packets[7].frame[kEthernet + 20 + 8 + 8 + 3] ^= 0x80;  // frame 8: IV byte, SPI 0x178ec24f seq 2
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-cbc"));
+  EXPECT_EQ(Sa(run.report, 0x178ec24f).failures.at(0).packets, std::vector<uint64_t>{8});
+  EXPECT_EQ(Sa(run.report, 0x178ec24f).failures.at(0).code, Code::kIcvMismatch);
+}
+
+TEST(CaptureCheck, DuplicatedPacketIsAReplay) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  packets.insert(packets.begin() + 9, packets[8]);  // frame 9 again, as frame 10
+  Renumber(packets);
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const SaReport& sa = Sa(run.report, 0x30855da0);
+  EXPECT_EQ(sa.packets, 6u);
+  EXPECT_EQ(sa.ok, 5u);
+  EXPECT_EQ(sa.replays, std::vector<uint64_t>{10});
+  ASSERT_EQ(sa.failures.size(), 1u);
+  EXPECT_EQ(sa.failures[0].code, Code::kReplay);
+  EXPECT_EQ(sa.failures[0].requirement, "rfc4303#section-3.4.3");
+  EXPECT_EQ(sa.missing, 0u);
+}
+
+TEST(CaptureCheck, ReorderedPacketsVerifyAndAreCounted) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  std::swap(packets[6], packets[8]);  // seq 3 before seq 2
+  Renumber(packets);
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const SaReport& sa = Sa(run.report, 0x30855da0);
+  EXPECT_EQ(sa.ok, 5u);
+  EXPECT_EQ(sa.out_of_order, 1u);
+  EXPECT_EQ(sa.missing, 0u);
+  const InnerComparison c =
+      CompareInnerPackets(run.inner, Expected("pcaps/strongswan-gcm/inner-cleartext.pcap"));
+  EXPECT_TRUE(c.ok());
+  EXPECT_FALSE(c.same_order);
+}
+
+TEST(CaptureCheck, SnaplenCutPacketFailsAsUnverifiable) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  packets[10].frame.resize(60);  // frame 11: SPI 0x30855da0 seq 4
+  packets[10].captured_length = 60;
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const PacketResult* p = Notable(run.report, 11);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind, PacketKind::kEspInUdp);
+  EXPECT_EQ(p->verdict, Verdict::kFailed);
+  EXPECT_EQ(p->seq, 4u);
+  ASSERT_TRUE(p->error.has_value());
+  EXPECT_EQ(p->error->code, Code::kTruncated);
+  EXPECT_NE(p->error->detail.find("60 of the packet's 162 bytes"), std::string::npos);
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets, std::vector<uint64_t>{11});
+}
+
+// Found by pcap_reader_fuzzer: a record may claim any original length.
+TEST(CaptureCheck, CutRecordClaimingGigabytesIsJudgedWithoutThem) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  packets[10].frame.resize(60);
+  packets[10].captured_length = 60;
+  packets[10].original_length = 0xffffffff;
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const PacketResult* p = Notable(run.report, 11);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->verdict, Verdict::kFailed);
+  EXPECT_EQ(p->error->code, Code::kTruncated);
+}
+
+TEST(CaptureCheck, ShortEspPacketIsTruncated) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  CapturedPacket& p = packets[12];  // frame 13: SPI 0x30855da0 seq 5
+  const size_t udp = kEthernet + 20, esp = udp + 8;
+  Resize(p, esp + 20);  // SPI, sequence number, IV, 4 bytes: no room for the trailer and ICV
+  StoreU16(&p.frame[udp + 4], 8 + 20);
+  ip::FixLengths(MutableByteSpan(p.frame).subspan(kEthernet), 4);
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  const SaReport& sa = Sa(run.report, 0x30855da0);
+  ASSERT_EQ(sa.failures.size(), 1u);
+  EXPECT_EQ(sa.failures[0].code, Code::kTruncated);
+  EXPECT_EQ(sa.failures[0].packets, std::vector<uint64_t>{13});
+}
+
+TEST(CaptureCheck, BadIpv4ChecksumDropsTheEspPacket) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  packets[4].frame[kEthernet + 10] ^= 0xff;  // frame 5
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).code, Code::kBadChecksum);
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets, std::vector<uint64_t>{5});
+}
+
+TEST(CaptureCheck, WrongKeyFailsEveryPacketOfThatSa) {
+  auto sas = ParseEspSaFile(
+      "\"IPv4\",\"192.0.2.2\",\"192.0.2.1\",\"0xf4befda5\",\"AES-GCM with 16 octet ICV [RFC4106]\","
+      "\"0xe7173730ead80ea881a29d8506e3c0d8ca79faa7434210e034b92bd7e5d1da477e2a9949\",\"NULL\","
+      "\"\"\n",
+      "wrong-key");
+  ASSERT_TRUE(sas.ok());
+  KeyStore keys;
+  ASSERT_TRUE(keys.Add((*sas)[0]).ok());
+  CheckRun run = Check(Load("pcaps/strongswan-gcm/capture.pcap"), keys);
+  const SaReport& wrong = Sa(run.report, 0xf4befda5);
+  EXPECT_EQ(wrong.failed, 5u);
+  EXPECT_EQ(wrong.failures.at(0).code, Code::kIcvMismatch);
+  EXPECT_EQ(wrong.failures.at(0).packets, (std::vector<uint64_t>{6, 8, 10, 12, 14}));
+  // The other SA has no keys: counted, not judged.
+  const SaReport& unknown = Sa(run.report, 0x30855da0);
+  EXPECT_FALSE(unknown.keys_known);
+  EXPECT_EQ(unknown.packets, 5u);
+  EXPECT_EQ(unknown.failed, 0u);
+  EXPECT_EQ(unknown.highest_seq, 5u);  // from the wire
+  EXPECT_EQ(run.report.failed(), 5u);
+}
+
+TEST(CaptureCheck, DummyPacketIsDiscardedNotFailed) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  KeyStore keys = Keys("pcaps/strongswan-gcm");
+  const SaKeys* k = keys.Find(SaProtocol::kEsp, 0x30855da0, ParseAddress("192.0.2.2").value());
+  ASSERT_NE(k, nullptr);
+  esp::SaConfig c;
+  c.spi = k->spi;
+  c.encr = k->encr;
+  c.encr_key = k->encr_key;
+  c.tunnel_src = k->src;
+  c.tunnel_dst = k->dst;
+  c.udp = esp::UdpEncapsulation{};
+  auto sender = esp::Sa::Create(c);
+  ASSERT_TRUE(sender.ok());
+  auto rng = crypto::MakeDeterministicRng(7);
+  Bytes dummy;
+  ASSERT_TRUE(esp::MakeDummy(**sender, 40, *rng, dummy).ok());  // sequence number 1: a replay
+  CapturedPacket p = packets[12];
+  p.frame.resize(kEthernet);
+  p.frame.insert(p.frame.end(), dummy.begin(), dummy.end());
+  StoreU32(&p.frame[kEthernet + 20 + 8 + 4], 6);  // fresh sequence number, ICV now wrong
+  packets.insert(packets.begin() + 13, p);
+  Renumber(packets);
+  CheckRun run = Check(packets, keys);
+  // Changing the number breaks the ICV: verification comes first.
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).code, Code::kIcvMismatch);
+
+  ASSERT_TRUE(esp::MakeDummy(**sender, 40, *rng, dummy).ok());                              // 2
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(esp::MakeDummy(**sender, 40, *rng, dummy).ok());  // ... 6
+  p.frame.resize(kEthernet);
+  p.frame.insert(p.frame.end(), dummy.begin(), dummy.end());
+  p.captured_length = p.original_length = static_cast<uint32_t>(p.frame.size());
+  packets[13] = p;
+  Renumber(packets);
+  run = Check(packets, keys);
+  const SaReport& sa = Sa(run.report, 0x30855da0);
+  EXPECT_EQ(sa.failed, 0u);
+  EXPECT_EQ(sa.discarded, 1u);
+  EXPECT_EQ(sa.ok, 5u);
+  const PacketResult* d = Notable(run.report, 14);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->verdict, Verdict::kDiscarded);
+  EXPECT_EQ(d->error->code, Code::kDummyPacket);
+}
+
+// NULL encryption shows the padding in clear: a sender that pads with
+// zeros (not 1, 2, 3, ...) and signs that is verified, and found out.
+TEST(CaptureCheck, NonDefaultPaddingIsAFindingNotAFailure) {
+  SaKeys k;
+  k.spi = 0x00c0ffee;
+  k.src = ParseAddress("192.0.2.1").value();
+  k.dst = ParseAddress("192.0.2.2").value();
+  k.encr = iana::Encr::kNull;
+  k.integ = iana::Integ::kHmacSha1_96;
+  k.integ_key = SecureBytes(20, 0x5a);
+  k.mode = esp::Mode::kTunnel;
+  KeyStore keys;
+  ASSERT_TRUE(keys.Add(k).ok());
+  esp::SaConfig c;
+  c.spi = k.spi;
+  c.encr = k.encr;
+  c.integ = k.integ;
+  c.integ_key = k.integ_key;
+  c.tunnel_src = k.src;
+  c.tunnel_dst = k.dst;
+  auto sender = esp::Sa::Create(c);
+  ASSERT_TRUE(sender.ok());
+  // An inner IPv4 packet of 23 bytes: with pad length and next header, 3
+  // bytes of padding reach the 4-byte boundary.
+  Bytes inner = {0x45, 0,  0,   23, 0,   0, 0,   0, 64,   253,  0,   0,
+                 198,  51, 100, 1,  203, 0, 113, 1, 0xab, 0xcd, 0xef};
+  ip::SetIpv4HeaderChecksum(MutableByteSpan(inner).first(20));
+  Bytes wire;
+  ASSERT_TRUE(esp::Encapsulate(**sender, inner, wire).ok());
+  const size_t esp_at = 20, icv_at = wire.size() - 12, pad_at = icv_at - 2 - 3;
+  ASSERT_EQ(wire[icv_at - 2], 3);  // pad length
+  ASSERT_EQ(wire[pad_at], 1);      // the default padding, before the change
+  std::fill_n(wire.begin() + static_cast<long>(pad_at), 3, uint8_t{0});
+  auto hmac = crypto::MakeIntegrity(k.integ, k.integ_key);
+  ASSERT_TRUE(hmac.ok());
+  (*hmac)->Compute({ByteSpan(wire).subspan(esp_at, icv_at - esp_at)},
+                   MutableByteSpan(wire).subspan(icv_at));
+  CapturedPacket p;
+  p.number = 1;
+  p.frame = wire;
+  p.captured_length = p.original_length = static_cast<uint32_t>(wire.size());
+  p.link = DecodeLinkLayer(DLT_RAW, p.frame);
+  CheckRun run = Check({p}, keys);
+  const SaReport& sa = Sa(run.report, 0x00c0ffee);
+  EXPECT_EQ(sa.ok, 1u);
+  EXPECT_EQ(sa.failed, 0u);
+  ASSERT_EQ(sa.findings.size(), 1u);
+  EXPECT_EQ(sa.findings[0].code, Code::kBadPadding);
+  EXPECT_EQ(sa.findings[0].requirement, "rfc4303#section-2.4");
+  EXPECT_EQ(sa.findings[0].packets, std::vector<uint64_t>{1});
+  EXPECT_EQ(run.report.findings(), 1u);
+  ASSERT_EQ(run.inner.size(), 1u);
+  EXPECT_EQ(run.inner[0].packet, inner);
+}
+
+TEST(CaptureCheck, VlanTaggedFramesAreCheckedAlike) {
+  auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
+  for (CapturedPacket& p : packets) {
+    const Bytes tag = {0x81, 0x00, 0x00, 0x2a};
+    p.frame.insert(p.frame.begin() + 12, tag.begin(), tag.end());
+    p.captured_length = p.original_length = static_cast<uint32_t>(p.frame.size());
+    p.link = DecodeLinkLayer(DLT_EN10MB, p.frame);
+  }
+  CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
+  EXPECT_EQ(run.report.kinds[static_cast<size_t>(PacketKind::kEspInUdp)], 10u);
+  EXPECT_EQ(run.report.failed(), 0u);
+  EXPECT_TRUE(
+      CompareInnerPackets(run.inner, Expected("pcaps/strongswan-gcm/inner-cleartext.pcap")).ok());
+}
+
+TEST(CaptureCheck, NonIpAndBrokenFramesAreClassified) {
+  std::vector<CapturedPacket> packets(3);
+  packets[0].frame = Bytes(12, 0xff);
+  packets[0].frame.insert(packets[0].frame.end(), {0x08, 0x06});
+  packets[0].frame.resize(42, 0);
+  packets[1].frame = Bytes(10, 0);  // shorter than an Ethernet header
+  packets[2].frame = Bytes(12, 0);
+  packets[2].frame.insert(packets[2].frame.end(),
+                          {0x08, 0x00, 0x45, 0x00, 0x01, 0x00});  // IPv4 cut short
+  for (size_t i = 0; i < packets.size(); ++i) {
+    packets[i].number = i + 1;
+    packets[i].captured_length = packets[i].original_length =
+        static_cast<uint32_t>(packets[i].frame.size());
+    packets[i].link = DecodeLinkLayer(DLT_EN10MB, packets[i].frame);
+  }
+  CheckRun run = Check(packets, KeyStore{});
+  EXPECT_EQ(run.report.kinds[static_cast<size_t>(PacketKind::kNotIp)], 1u);
+  EXPECT_EQ(run.report.kinds[static_cast<size_t>(PacketKind::kLinkError)], 1u);
+  EXPECT_EQ(run.report.kinds[static_cast<size_t>(PacketKind::kMalformedIp)], 1u);
+  EXPECT_EQ(run.report.failed(), 0u);
+  ASSERT_NE(Notable(run.report, 3), nullptr);
+  EXPECT_EQ(Notable(run.report, 3)->error->code, Code::kTruncated);
+}
+
+TEST(CaptureCheck, DamagedCaptureFileIsReportedWithThePacketNumber) {
+  auto report = CheckCapture("pcaps/strongswan-gcm/esp_sa", KeyStore{});
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().code, Code::kBadFile);
+}
+
+}  // namespace
+}  // namespace ipsecref::io

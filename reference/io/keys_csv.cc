@@ -1,0 +1,158 @@
+#include "reference/io/keys_csv.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "reference/crypto/transforms.h"
+
+namespace ipsecref::io {
+namespace {
+
+constexpr size_t kIkeFields = 19;
+constexpr size_t kEspFieldsWithoutProtocol = 14;
+constexpr size_t kEspFields = 15;
+
+std::vector<std::string_view> Split(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (;;) {
+    const size_t comma = line.find(',');
+    fields.push_back(line.substr(0, comma));
+    if (comma == std::string_view::npos) return fields;
+    line.remove_prefix(comma + 1);
+  }
+}
+
+template <typename T>
+Result<T> ParseNumber(std::string_view text, int base, const std::string& where,
+                      std::string_view what) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  ENSURE(!text.empty() && ec == std::errc() && end == text.data() + text.size(), kBadFile,
+         kNoOffset, "",
+         fmt::format("{}: {} \"{}\" is not a {} number", where, what, text,
+                     base == 16 ? "hexadecimal" : "decimal"));
+  return value;
+}
+
+Result<bool> ParseFlag(std::string_view text, const std::string& where, std::string_view what) {
+  ENSURE(text == "0" || text == "1", kBadFile, kNoOffset, "",
+         fmt::format("{}: {} is \"{}\", not 0 or 1", where, what, text));
+  return text == "1";
+}
+
+// "192.0.2.1[4500]" or "192.0.2.1".
+Result<Bytes> ParseHost(std::string_view text, const std::string& where, std::string_view what) {
+  const size_t bracket = text.find('[');
+  if (bracket != std::string_view::npos) {
+    std::string_view port = text.substr(bracket + 1);
+    ENSURE(!port.empty() && port.back() == ']', kBadFile, kNoOffset, "",
+           fmt::format("{}: {} \"{}\" has no closing ']'", where, what, text));
+    port.remove_suffix(1);
+    TRY(ParseNumber<uint16_t>(port, 10, where, "port"));
+    text = text.substr(0, bracket);
+  }
+  auto address = ParseAddress(text);
+  ENSURE(address.ok() && !address->empty(), kBadFile, kNoOffset, "",
+         fmt::format("{}: {} \"{}\" is not an IPv4 or IPv6 address", where, what, text));
+  return std::move(*address);
+}
+
+Result<SecureBytes> ParseHexKey(std::string_view text, const std::string& where,
+                                std::string_view what) {
+  auto bytes = FromHex(text);
+  ENSURE(bytes.ok(), kBadFile, kNoOffset, "",
+         fmt::format("{}: {} is not hexadecimal: {}", where, what,
+                     bytes.ok() ? std::string() : bytes.error().ToString()));
+  SecureBytes key = ToSecure(*bytes);
+  std::fill(bytes->begin(), bytes->end(), uint8_t{0});
+  return key;
+}
+
+Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::string& where) {
+  ENSURE(f.size() == kEspFields || f.size() == kEspFieldsWithoutProtocol, kBadFile, kNoOffset, "",
+         fmt::format("{}: esp record has {} fields, expected {} or {}", where, f.size(),
+                     kEspFieldsWithoutProtocol, kEspFields));
+  SaKeys k;
+  k.origins.push_back(where);
+  TRY_ASSIGN(k.src, ParseHost(f[1], where, "source"));
+  TRY_ASSIGN(k.dst, ParseHost(f[2], where, "destination"));
+  ENSURE(k.src.size() == k.dst.size(), kBadFile, kNoOffset, "",
+         fmt::format("{}: source and destination are of different address families", where));
+  TRY_ASSIGN(k.spi, ParseNumber<uint32_t>(f[3], 16, where, "SPI"));
+  TRY_ASSIGN(const uint16_t encr, ParseNumber<uint16_t>(f[4], 10, where, "encryption transform"));
+  TRY_ASSIGN(const uint32_t key_bits, ParseNumber<uint32_t>(f[5], 10, where, "key length"));
+  TRY_ASSIGN(const uint16_t integ, ParseNumber<uint16_t>(f[6], 10, where, "integrity transform"));
+  TRY_ASSIGN(const bool esn, ParseFlag(f[7], where, "esn"));
+  k.esn = esn;
+  TRY_ASSIGN(const uint8_t mode, ParseNumber<uint8_t>(f[8], 10, where, "mode"));
+  ENSURE(mode == 1 || mode == 2, kBadFile, kNoOffset, "",
+         fmt::format("{}: mode {} is neither 1 (transport) nor 2 (tunnel)", where, mode));
+  k.mode = mode == 1 ? esp::Mode::kTransport : esp::Mode::kTunnel;
+  TRY_ASSIGN(const bool udp, ParseFlag(f[9], where, "udp_encap"));
+  k.udp_encapsulation = udp;
+  TRY_ASSIGN(k.encr_key, ParseHexKey(f[10], where, "the encryption key"));
+  TRY_ASSIGN(k.integ_key, ParseHexKey(f[11], where, "the integrity key"));
+  TRY(ParseNumber<uint64_t>(f[12], 16, where, "IKE initiator SPI"));
+  TRY(ParseNumber<uint64_t>(f[13], 16, where, "IKE responder SPI"));
+  uint8_t protocol = 50;
+  if (f.size() == kEspFields) {
+    TRY_ASSIGN(protocol, ParseNumber<uint8_t>(f[14], 10, where, "protocol"));
+  }
+  ENSURE(protocol == 50 || protocol == 51, kBadFile, kNoOffset, "",
+         fmt::format("{}: protocol {} is neither 50 (ESP) nor 51 (AH)", where, protocol));
+  k.protocol = static_cast<SaProtocol>(protocol);
+  k.integ = static_cast<iana::Integ>(integ);
+  if (k.protocol == SaProtocol::kAh) {
+    ENSURE(
+        encr == 0 && key_bits == 0 && k.encr_key.empty(), kBadFile, kNoOffset, "rfc4302#section-2",
+        fmt::format("{}: an AH SA has no encryption, yet transform {} and a {}-bit key are given",
+                    where, encr, key_bits));
+    TRY(ValidateSaKeys(k));
+    return k;
+  }
+  k.encr = static_cast<iana::Encr>(encr);
+  const crypto::EncrTransform* t = crypto::FindEncr(k.encr);
+  ENSURE(t != nullptr, kUnknownTransform, kNoOffset, "",
+         fmt::format("{}: encryption transform {} ({}) is not implemented by the reference", where,
+                     encr, iana::Name(k.encr)));
+  const size_t salt_bits = t->salt_size * 8;
+  ENSURE(k.encr_key.size() * 8 == key_bits + salt_bits, kBadKeyLength, kNoOffset, t->rfc,
+         fmt::format("{}: {}-bit key{} stated, {} bytes of keying material given", where, key_bits,
+                     salt_bits ? fmt::format(" and {}-bit salt", salt_bits) : std::string(),
+                     k.encr_key.size()));
+  TRY(ValidateSaKeys(k));
+  return k;
+}
+
+}  // namespace
+
+Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view name) {
+  std::vector<SaKeys> sas;
+  size_t line_number = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++line_number;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    const std::string where = fmt::format("{}:{}", name, line_number);
+    const std::vector<std::string_view> fields = Split(line);
+    if (fields[0] == "ike") {
+      ENSURE(fields.size() == kIkeFields, kBadFile, kNoOffset, "",
+             fmt::format("{}: ike record has {} fields, expected {}", where, fields.size(),
+                         kIkeFields));
+      continue;
+    }
+    ENSURE(fields[0] == "esp", kBadFile, kNoOffset, "",
+           fmt::format("{}: unknown record type \"{}\" (expected \"ike\" or \"esp\")", where,
+                       fields[0].substr(0, 32)));
+    TRY_ASSIGN(SaKeys keys, ParseEsp(fields, where));
+    sas.push_back(std::move(keys));
+  }
+  return sas;
+}
+
+}  // namespace ipsecref::io
