@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds the `fuzz` preset (clang, libFuzzer, ASan, UBSan) and runs every fuzz
+# target for SECONDS each (default 30) over a copy of its seed corpus. Fails
+# if any target crashes, leaks, hits undefined behaviour, times out (one input
+# over 10 s) or runs out of memory (2 GiB); the inputs that did are kept in a
+# temporary directory, printed, and can be replayed with the regression
+# binary or the fuzzer itself.
+#
+#   tools/fuzz/run_all.sh [SECONDS] [TARGET...]       e.g. tools/fuzz/run_all.sh 20 esp_decap
+#
+# Environment: IPSECREF_FUZZ_NO_BUILD=1 skips configure and build;
+# IPSECREF_FUZZ_WORK=DIR works there instead of a fresh temporary directory.
+set -euo pipefail
+
+seconds=${1:-30}
+shift || true
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$root/build/fuzz
+cd "$root"
+
+if [[ -z ${IPSECREF_FUZZ_NO_BUILD:-} ]]; then
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+fi
+
+work=${IPSECREF_FUZZ_WORK:-$(mktemp -d -t ipsecref-fuzz.XXXXXX)}
+mkdir -p "$work"
+# The preset builds UBSan in recover mode: make every report fatal here.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+# Targets: the arguments, or every *_fuzzer.cc that was built.
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+  for source in fuzz/*_fuzzer.cc; do
+    name=$(basename "$source" .cc)
+    targets+=("${name%_fuzzer}")
+  done
+fi
+
+# dict = FILE from the [libfuzzer] section of fuzz/<target>_fuzzer.options.
+dict_of() {
+  local options=fuzz/$1_fuzzer.options
+  [[ -f $options ]] || return 0
+  sed -n 's/^[[:space:]]*dict[[:space:]]*=[[:space:]]*//p' "$options" | head -n1
+}
+
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+  binary=$build/fuzz/${target}_fuzzer
+  if [[ ! -x $binary ]]; then
+    echo "run_all: $binary was not built" >&2
+    failed+=("$target (not built)")
+    continue
+  fi
+  corpus=$work/corpus/$target
+  crashers=$work/crashers/$target
+  mkdir -p "$corpus" "$crashers"
+  if [[ -d fuzz/corpus/$target ]]; then
+    cp -r "fuzz/corpus/$target/." "$corpus/"
+  fi
+  seeds=$(find "$corpus" -type f | wc -l)
+  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+        -artifact_prefix="$crashers/")
+  dict=$(dict_of "$target")
+  [[ -n $dict ]] && args+=(-dict="fuzz/$dict")
+  log=$work/$target.log
+
+  echo "== $target: $seeds seeds, $seconds s${dict:+, dict $dict}"
+  status=0
+  "$binary" "${args[@]}" "$corpus" >"$log" 2>&1 || status=$?
+
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|NEW|REDUCE|pulse|INITED)' "$log" | tail -n1 || true)
+  cov=$(sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1, ft \2/p' <<<"$done_line")
+  execs=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$log")
+  units=$(sed -n 's/^stat::number_of_executed_units:[[:space:]]*//p' "$log")
+  corpus_after=$(find "$corpus" -type f | wc -l)
+  line="$target: ${execs:-?} exec/s, ${units:-?} runs, ${cov:-cov ?}, corpus $seeds -> $corpus_after"
+  if [[ $status -ne 0 ]]; then
+    line+=", FAILED (exit $status)"
+    failed+=("$target")
+    echo "-- $target failed; the end of its log ($log):"
+    grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' "$log" | tail -n 60
+    for crasher in "$crashers"/*; do
+      [[ -f $crasher ]] || continue
+      echo "-- crasher $crasher ($(stat -c %s "$crasher") bytes):"
+      head -c 256 "$crasher" | xxd
+      echo "   replay: $binary $crasher"
+      echo "   keep:   cp $crasher fuzz/regressions/$target/<what_the_bug_is>"
+    done
+  fi
+  summary+=("$line")
+  echo "$line"
+done
+
+echo
+echo "== summary (work directory $work)"
+printf '  %s\n' "${summary[@]}"
+if [[ ${#failed[@]} -ne 0 ]]; then
+  echo "run_all: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "run_all: no crashes in ${#targets[@]} targets"
