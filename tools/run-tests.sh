@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, build, and run every
 # test — unit, property, vectors, captures, fuzz regressions, the Scapy
-# cross-check — then each fuzz target for a short while.
-# FUZZ_SECONDS (default 30) sets the time per fuzz target; 0 skips fuzzing.
+# cross-check — with gcc, again under AddressSanitizer and UBSan with clang,
+# then each fuzz target for a short while.
+#   FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
+#   SKIP_ASAN=1   skips the sanitizer build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/setup.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== gcc build and tests (preset dev)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev
-ctest --preset dev
+ctest --preset dev | tee "$log"
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+  echo "== clang build and tests under ASan + UBSan (preset asan)"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan | tee -a "$log"
+fi
 
 if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
+  echo "== fuzzing, ${FUZZ_SECONDS:-30} s per target (preset fuzz)"
   tools/fuzz/run_all.sh "${FUZZ_SECONDS:-30}"
 fi
+
+# One closing line over every ctest run above (ctest exits non-zero on a
+# failure, so reaching this point means none failed).
+passed=0 failed=0
+while read -r p f; do
+  passed=$((passed + p - f))
+  failed=$((failed + f))
+done < <(sed -nE 's/^[0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+)$/\2 \1/p' "$log")
+echo "tests: $passed passed, $failed failed"

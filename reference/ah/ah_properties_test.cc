@@ -13,7 +13,6 @@
 namespace ipsecref::ah {
 namespace {
 
-constexpr uint8_t kAh = 51;
 constexpr uint8_t kHopByHop = 0;
 constexpr uint8_t kRouting = 43;
 constexpr uint8_t kDestOpts = 60;
