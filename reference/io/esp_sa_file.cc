@@ -1,5 +1,7 @@
 #include "reference/io/esp_sa_file.h"
 
+#include "reference/io/text_lines.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -230,19 +232,13 @@ std::optional<std::string_view> WiresharkIntegName(iana::Integ id) {
 
 Result<std::vector<SaKeys>> ParseEspSaFile(std::string_view text, std::string_view name) {
   std::vector<SaKeys> sas;
-  size_t line_number = 0;
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++line_number;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.remove_suffix(1);
+  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
     const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    TRY_ASSIGN(SaKeys keys, ParseLine(line, fmt::format("{}:{}", name, line_number)));
+    if (first == std::string_view::npos || line[first] == '#') return OkStatus();
+    TRY_ASSIGN(SaKeys keys, ParseLine(line, fmt::format("{}:{}", name, number)));
     sas.push_back(std::move(keys));
-  }
+    return OkStatus();
+  }));
   return sas;
 }
 

@@ -1,5 +1,7 @@
 #include "reference/io/keys_csv.h"
 
+#include "reference/io/text_lines.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -129,29 +131,23 @@ Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::strin
 
 Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view name) {
   std::vector<SaKeys> sas;
-  size_t line_number = 0;
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++line_number;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.remove_suffix(1);
-    if (line.empty() || line.front() == '#') continue;
-    const std::string where = fmt::format("{}:{}", name, line_number);
+  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
+    if (line.empty() || line.front() == '#') return OkStatus();
+    const std::string where = fmt::format("{}:{}", name, number);
     const std::vector<std::string_view> fields = Split(line);
     if (fields[0] == "ike") {
       ENSURE(fields.size() == kIkeFields, kBadFile, kNoOffset, "",
              fmt::format("{}: ike record has {} fields, expected {}", where, fields.size(),
                          kIkeFields));
-      continue;
+      return OkStatus();
     }
     ENSURE(fields[0] == "esp", kBadFile, kNoOffset, "",
            fmt::format("{}: unknown record type \"{}\" (expected \"ike\" or \"esp\")", where,
                        fields[0].substr(0, 32)));
     TRY_ASSIGN(SaKeys keys, ParseEsp(fields, where));
     sas.push_back(std::move(keys));
-  }
+    return OkStatus();
+  }));
   return sas;
 }
 

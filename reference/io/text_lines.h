@@ -1,0 +1,29 @@
+// Line-oriented text files (key files): each line with its 1-based number,
+// trailing CR and blanks removed, so that "file:line" can be reported.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "reference/base/result.h"
+
+namespace ipsecref::io {
+
+// Calls `fn(line, number)` for every line of `text`, stopping at the first
+// error `fn` returns.
+template <typename Fn>
+Status ForEachLine(std::string_view text, Fn&& fn) {
+  size_t number = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++number;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    TRY(fn(line, number));
+  }
+  return OkStatus();
+}
+
+}  // namespace ipsecref::io
