@@ -18,19 +18,19 @@ constexpr auto kCipher = &NewCipher;
 // Sizes in bytes. The block size is the cipher's own; ESP still pads to a
 // 4-byte boundary at least (RFC 4303 §2.4).
 const std::array<EncrTransform, 12> kEncr{{
-    //  id                     rfc        aead   conf   key bits          salt iv blk icv
-    {Encr::kNull,             "rfc2410", false, false, {0, 0, 0},       0, 0, 1, 0, nullptr, kCipher},
-    {Encr::k3Des,             "rfc2451", false, true,  {192, 0, 0},     0, 8, 8, 0, nullptr, kCipher},
-    {Encr::kAesCbc,           "rfc3602", false, true,  {128, 192, 256}, 0, 16, 16, 0, nullptr, kCipher},
-    {Encr::kAesCtr,           "rfc3686", false, true,  {128, 192, 256}, 4, 8, 1, 0, nullptr, kCipher},
-    {Encr::kAesCcm8,          "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 8, kAead, nullptr},
-    {Encr::kAesCcm12,         "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 12, kAead, nullptr},
-    {Encr::kAesCcm16,         "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 16, kAead, nullptr},
-    {Encr::kAesGcm8,          "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 8, kAead, nullptr},
-    {Encr::kAesGcm12,         "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 12, kAead, nullptr},
-    {Encr::kAesGcm16,         "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 16, kAead, nullptr},
-    {Encr::kNullAuthAesGmac,  "rfc4543", true,  false, {128, 192, 256}, 4, 8, 1, 16, kAead, nullptr},
-    {Encr::kChaCha20Poly1305, "rfc7634", true,  true,  {256, 0, 0},     4, 8, 1, 16, kAead, nullptr},
+    //  id                     rfc        aead   conf   key bits          salt iv blk icv  IV
+    {Encr::kNull,             "rfc2410", false, false, {0, 0, 0},       0, 0, 1, 0, IvRule::kNone, nullptr, kCipher},
+    {Encr::k3Des,             "rfc2451", false, true,  {192, 0, 0},     0, 8, 8, 0, IvRule::kRandom, nullptr, kCipher},
+    {Encr::kAesCbc,           "rfc3602", false, true,  {128, 192, 256}, 0, 16, 16, 0, IvRule::kRandom, nullptr, kCipher},
+    {Encr::kAesCtr,           "rfc3686", false, true,  {128, 192, 256}, 4, 8, 1, 0, IvRule::kCounter, nullptr, kCipher},
+    {Encr::kAesCcm8,          "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 8, IvRule::kCounter, kAead, nullptr},
+    {Encr::kAesCcm12,         "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 12, IvRule::kCounter, kAead, nullptr},
+    {Encr::kAesCcm16,         "rfc4309", true,  true,  {128, 192, 256}, 3, 8, 1, 16, IvRule::kCounter, kAead, nullptr},
+    {Encr::kAesGcm8,          "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 8, IvRule::kCounter, kAead, nullptr},
+    {Encr::kAesGcm12,         "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 12, IvRule::kCounter, kAead, nullptr},
+    {Encr::kAesGcm16,         "rfc4106", true,  true,  {128, 192, 256}, 4, 8, 1, 16, IvRule::kCounter, kAead, nullptr},
+    {Encr::kNullAuthAesGmac,  "rfc4543", true,  false, {128, 192, 256}, 4, 8, 1, 16, IvRule::kCounter, kAead, nullptr},
+    {Encr::kChaCha20Poly1305, "rfc7634", true,  true,  {256, 0, 0},     4, 8, 1, 16, IvRule::kCounter, kAead, nullptr},
 }};
 
 const std::array<IntegTransform, 6> kInteg{{

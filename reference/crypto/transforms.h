@@ -15,6 +15,13 @@
 
 namespace ipsecref::crypto {
 
+// How the per-packet IV is made.
+enum class IvRule : uint8_t {
+  kNone,     // no IV (ENCR_NULL)
+  kRandom,   // unpredictable: CBC (RFC 3602 §3, RFC 2451)
+  kCounter,  // unique under the key, a counter will do (RFC 3686 §3.1, RFC 4106 §3.1, ...)
+};
+
 struct EncrTransform {
   iana::Encr id;
   std::string_view rfc;          // where the transform's use in ESP is specified
@@ -25,6 +32,7 @@ struct EncrTransform {
   size_t iv_size;                // explicit IV carried in each packet
   size_t block_size;             // the cipher's block size, 1 for stream modes
   size_t icv_size;               // AEAD only
+  IvRule iv_rule;
   Result<std::unique_ptr<Aead>> (*make_aead)(const EncrTransform&, ByteSpan keymat);
   Result<std::unique_ptr<Cipher>> (*make_cipher)(const EncrTransform&, ByteSpan keymat);
 

@@ -219,7 +219,7 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
     //# its header must agree.
     const bool v4 = u.next_header == static_cast<uint8_t>(IpProtocol::kIpv4);
     ENSURE(v4 || u.next_header == static_cast<uint8_t>(IpProtocol::kIpv6), kBadNextHeader,
-           packet.size() - sa->icv_size() - 1, "rfc4301#section-5.2",
+           loc.esp_offset + loc.esp_length - sa->icv_size() - 1, "rfc4301#section-5.2",
            fmt::format("tunnel-mode next header {} is not IPv4 (4) or IPv6 (41)", u.next_header));
     auto inner = ip::Parse(ByteSpan(d.packet.data() + payload_at, payload_size));
     if (!inner) {

@@ -196,6 +196,7 @@ TEST(EspTunnel, NonIpPayloadIsRejected) {
   auto back = Decapsulate(p.lookup(), wire);
   ASSERT_FALSE(back.ok());
   EXPECT_EQ(back.error().code, Code::kBadNextHeader);
+  EXPECT_EQ(back.error().offset, wire.size() - 16 - 1);  // the next header byte
 }
 
 TEST(EspTunnel, InnerPacketMustBeSane) {

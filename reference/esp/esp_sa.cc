@@ -73,10 +73,12 @@ Result<std::unique_ptr<Sa>> Sa::Create(const SaConfig& config) {
   return sa;
 }
 
+size_t Sa::PadLength(size_t payload_size) const {
+  return (alignment_ - (payload_size + kTrailerSize) % alignment_) % alignment_;
+}
+
 size_t Sa::Overhead(size_t payload_size) const {
-  size_t unpadded = payload_size + kTrailerSize;
-  size_t padded = (unpadded + alignment_ - 1) / alignment_ * alignment_;
-  return kHeaderSize + iv_size() + (padded - payload_size) + icv_size_;
+  return kHeaderSize + iv_size() + PadLength(payload_size) + kTrailerSize + icv_size_;
 }
 
 ByteSpan Sa::MakeAad(uint64_t seq, ByteSpan iv, uint8_t (&aad)[kMaxAad]) const {
@@ -103,16 +105,20 @@ ByteSpan Sa::MakeAad(uint64_t seq, ByteSpan iv, uint8_t (&aad)[kMaxAad]) const {
 }
 
 void Sa::MakeIv(uint64_t seq, MutableByteSpan iv) {
-  if (iv.empty()) return;
-  if (encr_->id == Encr::kAesCbc || encr_->id == Encr::k3Des) {
-    //= rfc3602#section-3
-    //# The CBC IV must be unpredictable: random for every packet.
-    rng_->Fill(iv);
-  } else {
-    //= rfc4106#section-3.1
-    //# Counter-based IVs must never repeat under one key; the 64-bit sequence
-    //# number is unique for the SA's lifetime (it never cycles), so it serves.
-    StoreU64(iv.data(), seq);
+  switch (encr_->iv_rule) {
+    case crypto::IvRule::kNone: return;
+    case crypto::IvRule::kRandom:
+      //= rfc3602#section-3
+      //# The CBC IV must be unpredictable: random for every packet.
+      rng_->Fill(iv);
+      return;
+    case crypto::IvRule::kCounter:
+      //= rfc4106#section-3.1
+      //# Counter-based IVs must never repeat under one key; the 64-bit
+      //# sequence number is unique for the SA's lifetime (it never cycles),
+      //# so it serves.
+      StoreU64(iv.data(), seq);
+      return;
   }
 }
 
@@ -131,15 +137,13 @@ Status Sa::Protect(ByteSpan payload, uint8_t next_header, Bytes& out,
     seq = ++sent_seq_;
   }
 
-  size_t pad = Overhead(payload.size()) - kHeaderSize - iv_size() - icv_size_;
+  size_t pad = PadLength(payload.size());
   if (options.pad_length) {
     ENSURE(*options.pad_length <= 255 &&
                (payload.size() + *options.pad_length + kTrailerSize) % alignment_ == 0,
            kInvalidArgument, kNoOffset, "rfc4303#section-2.4",
            fmt::format("pad length {} breaks the {}-byte alignment", *options.pad_length, alignment_));
     pad = *options.pad_length;
-  } else {
-    pad -= kTrailerSize;
   }
 
   const size_t start = out.size();

@@ -101,6 +101,8 @@ class Sa {
   size_t icv_size() const { return icv_size_; }
   // Ciphertext is padded to a multiple of this (at least 4, RFC 4303 §2.4).
   size_t alignment() const { return alignment_; }
+  // The default (minimal) padding for a payload of `payload_size` bytes.
+  size_t PadLength(size_t payload_size) const;
   // Bytes ESP adds around a payload of `payload_size` bytes (minimal padding).
   size_t Overhead(size_t payload_size) const;
 
