@@ -5,8 +5,10 @@
 # then each fuzz target for a short while.
 #   FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
 #   SKIP_ASAN=1   skips the sanitizer build
+#   RC_PARAMS     RapidCheck's settings (default: 1000 cases per property)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RC_PARAMS="${RC_PARAMS:-max_success=1000}"
 
 tools/setup.sh
 log=$(mktemp)
