@@ -130,9 +130,10 @@ void Packet(Receiver& receiver, ByteSpan packet) {
     Check(rebuilt->protocol == d.next_header);
   }
 
-  // The same packet again: its sequence number is now in the window.
+  // The same packet again: its sequence number is now in the window (when
+  // the SA has one: encryption-only SAs have no anti-replay).
   auto second = esp::Decapsulate(lookup, packet);
-  if (receiver.config.replay_window != 0) {
+  if (receiver.sa->window().enabled()) {
     Check(!second.ok() && second.error().code == Code::kReplay);
   } else {
     Check(second.ok() && second->packet == d.packet && second->seq == d.seq);

@@ -48,7 +48,15 @@ Result<std::unique_ptr<Sa>> Sa::Create(const SaConfig& config) {
            "tunnel mode needs outer addresses of one family (4 or 16 bytes each)");
   }
 
-  auto sa = std::make_unique<Sa>(Key{}, config, *encr);
+  SaConfig effective = config;
+  if (!encr->aead && config.integ == Integ::kNone) {
+    //= rfc4303#section-3.4.3
+    //# Anti-replay needs integrity: without an ICV the sequence number is
+    //# unauthenticated, and a window moved by forged numbers would drop the
+    //# real traffic. Encryption-only SAs run without the replay check.
+    effective.replay_window = 0;
+  }
+  auto sa = std::make_unique<Sa>(Key{}, effective, *encr);
   if (encr->aead) {
     TRY_ASSIGN(sa->aead_, crypto::MakeAead(config.encr, config.encr_key));
     sa->icv_size_ = encr->icv_size;

@@ -76,7 +76,11 @@ TEST(EspSaConfig, EncryptionOnlyNeedsExplicitConsent) {
   c.mode = Mode::kTransport;
   EXPECT_EQ(Sa::Create(c).error().code, Code::kBadTransformCombination);
   c.allow_no_integrity = true;
-  EXPECT_TRUE(Sa::Create(c).ok());
+  auto sa = Sa::Create(c);
+  ASSERT_TRUE(sa.ok());
+  //= rfc4303#section-3.4.3
+  //# Without integrity there is no anti-replay.
+  EXPECT_FALSE((*sa)->window().enabled());
 }
 
 TEST(EspSaConfig, RejectsWrongKeyLengths) {
