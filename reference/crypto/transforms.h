@@ -39,6 +39,11 @@ struct EncrTransform {
   std::string_view name() const { return iana::Name(id); }
   // Whether `keymat_size` bytes of keying material fit this transform.
   bool AcceptsKeymat(size_t keymat_size) const;
+  // The key length in bits when the transform allows only one (3DES,
+  // ChaCha20-Poly1305: no Key Length attribute, RFC 7296 §3.3.5), else 0.
+  uint16_t fixed_key_bits() const {
+    return key_bits[1] == 0 ? key_bits[0] : 0;
+  }
 };
 
 struct IntegTransform {

@@ -83,7 +83,7 @@ Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::strin
          fmt::format("{}: source and destination are of different address families", where));
   TRY_ASSIGN(k.spi, ParseNumber<uint32_t>(f[3], 16, where, "SPI"));
   TRY_ASSIGN(const uint16_t encr, ParseNumber<uint16_t>(f[4], 10, where, "encryption transform"));
-  TRY_ASSIGN(const uint32_t key_bits, ParseNumber<uint32_t>(f[5], 10, where, "key length"));
+  TRY_ASSIGN(uint32_t key_bits, ParseNumber<uint32_t>(f[5], 10, where, "key length"));
   TRY_ASSIGN(const uint16_t integ, ParseNumber<uint16_t>(f[6], 10, where, "integrity transform"));
   TRY_ASSIGN(const bool esn, ParseFlag(f[7], where, "esn"));
   k.esn = esn;
@@ -118,6 +118,10 @@ Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::strin
   ENSURE(t != nullptr, kUnknownTransform, kNoOffset, "",
          fmt::format("{}: encryption transform {} ({}) is not implemented by the reference", where,
                      encr, iana::Name(k.encr)));
+  //= rfc7296#section-3.3.5
+  //# Transforms of one fixed key length carry no Key Length attribute, so
+  //# strongSwan writes 0 for them: that means the fixed length.
+  if (key_bits == 0) key_bits = t->fixed_key_bits();
   const size_t salt_bits = t->salt_size * 8;
   ENSURE(k.encr_key.size() * 8 == key_bits + salt_bits, kBadKeyLength, kNoOffset, t->rfc,
          fmt::format("{}: {}-bit key{} stated, {} bytes of keying material given", where, key_bits,

@@ -311,6 +311,23 @@ TEST(KeysCsv, EspTunnelUdpEncapsulated) {
   EXPECT_EQ((*xfrm)[0].udp_encapsulation, false);  // raw ESP
 }
 
+TEST(KeysCsv, FixedLengthTransformWithKeyLengthZero) {
+  //= rfc7296#section-3.3.5
+  //# strongSwan writes key length 0 for ChaCha20-Poly1305, which has no Key
+  //# Length attribute (capture made by the Linux kernel, pcaps/linux-xfrm-chacha).
+  const std::string path = "pcaps/linux-xfrm-chacha/keys.csv.a";
+  auto sas = ParseKeysCsv(Slurp(path), path);
+  ASSERT_TRUE(sas.ok()) << sas.error().ToString();
+  ASSERT_EQ(sas->size(), 2u);
+  EXPECT_EQ((*sas)[0].encr, Encr::kChaCha20Poly1305);
+  EXPECT_EQ((*sas)[0].encr_key.size(), 36u);
+  // A variable-length transform still needs its length stated.
+  auto gcm = ParseKeysCsv(
+      "esp,192.0.2.1,192.0.2.2,12345678,20,0,0,0,2,0," + std::string(40, 'a') + ",,0,0,50\n", "x");
+  ASSERT_FALSE(gcm.ok());
+  EXPECT_EQ(gcm.error().code, Code::kBadKeyLength);
+}
+
 TEST(KeysCsv, ErrorsNameFileAndLine) {
   const std::string good = "esp,192.0.2.1[4500],192.0.2.2[4500],30855da0,20,256,0,0,2,1," +
                            std::string(72, 'a') + ",,80ea419260b5b6ec,2c239fb98b89226d,50\n";
