@@ -203,6 +203,15 @@ bool IsEsp(const json& c) {
 struct Tally {
   int passed = 0;
   int failed = 0;
+  // Counts one case; an empty `failure` is a pass.
+  void Record(const std::string& failure, std::string_view direction, const json& c) {
+    if (failure.empty()) {
+      ++passed;
+    } else {
+      ++failed;
+      fmt::print("FAIL {} {}: {}\n", direction, Describe(c), failure);
+    }
+  }
   int Finish() const {
     fmt::print("scapy-crosscheck: {} passed, {} failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
@@ -232,12 +241,7 @@ int Decap(const char* path) {
     } catch (const BadCase& e) {
       failure = "malformed case: " + e.what;
     }
-    if (failure.empty()) {
-      ++tally.passed;
-    } else {
-      ++tally.failed;
-      fmt::print("FAIL scapy->ipsecref {}: {}\n", Describe(c), failure);
-    }
+    tally.Record(failure, "scapy->ipsecref", c);
   }
   return tally.Finish();
 }
@@ -267,12 +271,7 @@ int Encap(const char* in_path, const char* out_path) {
     } catch (const BadCase& e) {
       failure = "malformed case: " + e.what;
     }
-    if (failure.empty()) {
-      ++tally.passed;
-    } else {
-      ++tally.failed;
-      fmt::print("FAIL ipsecref-protect {}: {}\n", Describe(c), failure);
-    }
+    tally.Record(failure, "ipsecref-protect", c);
   }
   std::ofstream out(out_path);
   out << json{{"tool", "ipsecref"}, {"cases", std::move(out_cases)}}.dump(1) << "\n";

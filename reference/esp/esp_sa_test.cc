@@ -28,6 +28,17 @@ SaConfig NullConfig() {
   return c;
 }
 
+SaConfig CbcConfig() {
+  SaConfig c;
+  c.spi = 0x4000;
+  c.encr = iana::Encr::kAesCbc;
+  c.encr_key = SecureBytes(16, 3);
+  c.integ = iana::Integ::kHmacSha1_96;
+  c.integ_key = SecureBytes(20, 4);
+  c.mode = Mode::kTransport;
+  return c;
+}
+
 std::unique_ptr<Sa> Make(const SaConfig& c) {
   auto sa = Sa::Create(c);
   EXPECT_TRUE(sa.ok()) << (sa.ok() ? "" : sa.error().ToString());
@@ -133,13 +144,7 @@ TEST(EspSa, EsnContinuesPastTwoToTheThirtyTwo) {
 }
 
 TEST(EspSa, PaddingIsDefaultAndAligned) {
-  SaConfig c;
-  c.spi = 0x4000;
-  c.encr = iana::Encr::kAesCbc;
-  c.encr_key = SecureBytes(16, 3);
-  c.integ = iana::Integ::kHmacSha1_96;
-  c.integ_key = SecureBytes(20, 4);
-  c.mode = Mode::kTransport;
+  const SaConfig c = CbcConfig();
   auto tx = Make(c), rx = Make(c);
   for (size_t n = 0; n < 40; ++n) {
     Bytes out;
@@ -201,13 +206,7 @@ TEST(EspSaDrops, TooShortForHeaderIvTrailerAndIcv) {
 }
 
 TEST(EspSaDrops, CbcPartialBlock) {
-  SaConfig c;
-  c.spi = 0x4000;
-  c.encr = iana::Encr::kAesCbc;
-  c.encr_key = SecureBytes(16, 3);
-  c.integ = iana::Integ::kHmacSha1_96;
-  c.integ_key = SecureBytes(20, 4);
-  c.mode = Mode::kTransport;
+  const SaConfig c = CbcConfig();
   auto rx = Make(c);
   Bytes odd(8 + 16 + 20 + 12, 0);  // 20 bytes of ciphertext: not whole blocks
   StoreU32(odd.data(), 0x4000);
