@@ -22,11 +22,11 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
 
-Result<Bytes> FromHex(std::string_view hex) {
+template <typename Container>
+Result<Container> DecodeHex(std::string_view hex) {
   if (hex.starts_with("0x") || hex.starts_with("0X")) hex.remove_prefix(2);
-  Bytes out;
+  Container out;
   out.reserve(hex.size() / 2);
   int high = -1;
   for (size_t i = 0; i < hex.size(); ++i) {
@@ -47,6 +47,11 @@ Result<Bytes> FromHex(std::string_view hex) {
   ENSURE(high < 0, kBadHex, hex.size(), "", "odd number of hex digits");
   return out;
 }
+
+}  // namespace
+
+Result<Bytes> FromHex(std::string_view hex) { return DecodeHex<Bytes>(hex); }
+Result<SecureBytes> SecureFromHex(std::string_view hex) { return DecodeHex<SecureBytes>(hex); }
 
 bool ConstantTimeEqual(ByteSpan a, ByteSpan b) {
   if (a.size() != b.size()) return false;

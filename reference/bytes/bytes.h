@@ -44,6 +44,8 @@ inline SecureBytes ToSecure(ByteSpan in) { return SecureBytes(in.begin(), in.end
 std::string ToHex(ByteSpan data);
 // Accepts an optional "0x" prefix; whitespace and ':' between bytes are ignored.
 Result<Bytes> FromHex(std::string_view hex);
+// The same, for key material: decoded straight into wiping storage.
+Result<SecureBytes> SecureFromHex(std::string_view hex);
 
 // Compares in time that depends only on the lengths, never on the contents.
 bool ConstantTimeEqual(ByteSpan a, ByteSpan b);

@@ -71,6 +71,9 @@ RC_GTEST_PROP(Hex, RoundTrips, (const std::vector<uint8_t>& data)) {
   auto back = FromHex(ToHex(data));
   RC_ASSERT(back.ok());
   RC_ASSERT(*back == data);
+  auto secure = SecureFromHex(ToHex(data));
+  RC_ASSERT(secure.ok());
+  RC_ASSERT(Bytes(secure->begin(), secure->end()) == data);
 }
 
 RC_GTEST_PROP(ByteWriter, ReaderReadsWhatWriterWrote,

@@ -121,12 +121,10 @@ Result<SecureBytes> ParseKey(std::string_view text, const std::string& where,
   }
   std::string digits(text.substr(2));
   if (digits.size() % 2 == 1) digits.insert(digits.begin(), '0');
-  auto bytes = FromHex(digits);
-  ENSURE(bytes.ok(), kBadFile, kNoOffset, "",
+  auto key = SecureFromHex(digits);
+  ENSURE(key.ok(), kBadFile, kNoOffset, "",
          fmt::format("{}: {} is not hexadecimal: {}", where, what,
-                     bytes.ok() ? std::string() : bytes.error().ToString()));
-  SecureBytes key = ToSecure(*bytes);
-  std::fill(bytes->begin(), bytes->end(), uint8_t{0});
+                     key.ok() ? std::string() : key.error().ToString()));
   return key;
 }
 

@@ -62,12 +62,10 @@ Result<Bytes> ParseHost(std::string_view text, const std::string& where, std::st
 
 Result<SecureBytes> ParseHexKey(std::string_view text, const std::string& where,
                                 std::string_view what) {
-  auto bytes = FromHex(text);
-  ENSURE(bytes.ok(), kBadFile, kNoOffset, "",
+  auto key = SecureFromHex(text);
+  ENSURE(key.ok(), kBadFile, kNoOffset, "",
          fmt::format("{}: {} is not hexadecimal: {}", where, what,
-                     bytes.ok() ? std::string() : bytes.error().ToString()));
-  SecureBytes key = ToSecure(*bytes);
-  std::fill(bytes->begin(), bytes->end(), uint8_t{0});
+                     key.ok() ? std::string() : key.error().ToString()));
   return key;
 }
 
