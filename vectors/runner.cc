@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "reference/crypto/prf.h"
 #include "reference/crypto/transforms.h"
 #include "reference/esp/esp_sa.h"
 
@@ -114,6 +115,22 @@ Verdict RunMac(const json& g, const json& t) {
   return {true, ""};
 }
 
+//= vectors/README.md prf_test_schema_v1
+Verdict RunPrf(const json& g, const json& t) {
+  const std::string name = Get<std::string>(g, "transform");
+  const auto id = iana::PrfFromName(name);
+  if (!id) throw BadField{fmt::format("unknown PRF '{}'", name)};
+  const Bytes key = Hex(t, "key"), msg = Hex(t, "msg"), want = Hex(t, "prf");
+  auto prf = crypto::MakePrf(*id, key);
+  if (!prf) return Reject(prf.error().ToString());
+  if (want.size() != (*prf)->output_size())
+    return Reject(fmt::format("{}-byte output published; {} gives {}", want.size(), name, (*prf)->output_size()));
+  Bytes got(want.size());
+  (*prf)->Compute({msg}, got);
+  if (got != want) return Mismatch("PRF output", got, want);
+  return {true, ""};
+}
+
 //= vectors/README.md cipher_test_schema_v1
 Verdict RunCipher(const json& g, const json& t) {
   const iana::Encr id = EncrNamed(Get<std::string>(g, "transform"));
@@ -175,6 +192,7 @@ const std::map<std::string, std::function<Verdict(const json&, const json&)>, st
     {"aead_test_schema_v1", RunAead},
     {"mac_test_schema_v1", RunMac},
     {"cipher_test_schema_v1", RunCipher},
+    {"prf_test_schema_v1", RunPrf},
     {"esp_packet_test_schema_v1", RunEspPacket},
 };
 

@@ -124,6 +124,10 @@ std::unique_ptr<Integrity> Make(ByteSpan key, size_t icv) {
 
 }  // namespace
 
+std::unique_ptr<Integrity> NewAesXcbc(ByteSpan key, size_t out_size) {
+  return std::make_unique<AesXcbc>(key, out_size);
+}
+
 Result<std::unique_ptr<Integrity>> NewIntegrity(const IntegTransform& t, ByteSpan key) {
   using CryptoPP::HMAC;
   switch (t.id) {
@@ -132,8 +136,7 @@ Result<std::unique_ptr<Integrity>> NewIntegrity(const IntegTransform& t, ByteSpa
     case iana::Integ::kHmacSha2_384_192: return Make<HMAC<CryptoPP::SHA384>>(key, t.icv_size);
     case iana::Integ::kHmacSha2_512_256: return Make<HMAC<CryptoPP::SHA512>>(key, t.icv_size);
     case iana::Integ::kAesCmac96: return Make<CryptoPP::CMAC<CryptoPP::AES>>(key, t.icv_size);
-    case iana::Integ::kAesXcbc96:
-      return std::unique_ptr<Integrity>(std::make_unique<AesXcbc>(key, t.icv_size));
+    case iana::Integ::kAesXcbc96: return NewAesXcbc(key, t.icv_size);
     default:
       return MakeError(Code::kUnknownTransform, kNoOffset, "", std::string(t.name()));
   }

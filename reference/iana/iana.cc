@@ -42,6 +42,17 @@ constexpr std::array<Entry<Integ>, 11> kIntegNames{{
     {Integ::kHmacSha2_512_256, "AUTH_HMAC_SHA2_512_256"},
 }};
 
+constexpr std::array<Entry<Prf>, 8> kPrfNames{{
+    {Prf::kHmacMd5, "PRF_HMAC_MD5"},
+    {Prf::kHmacSha1, "PRF_HMAC_SHA1"},
+    {Prf::kHmacTiger, "PRF_HMAC_TIGER"},
+    {Prf::kAes128Xcbc, "PRF_AES128_XCBC"},
+    {Prf::kHmacSha2_256, "PRF_HMAC_SHA2_256"},
+    {Prf::kHmacSha2_384, "PRF_HMAC_SHA2_384"},
+    {Prf::kHmacSha2_512, "PRF_HMAC_SHA2_512"},
+    {Prf::kAes128Cmac, "PRF_AES128_CMAC"},
+}};
+
 constexpr std::array<Entry<IpProtocol>, 16> kProtocolNames{{
     {IpProtocol::kHopByHop, "HOPOPT"},
     {IpProtocol::kIcmp, "ICMP"},
@@ -77,6 +88,8 @@ std::optional<E> Find(const std::array<Entry<E>, N>& table, std::string_view nam
 
 }  // namespace
 
+std::string_view Name(Prf id) { return Lookup(kPrfNames, id); }
+std::optional<Prf> PrfFromName(std::string_view name) { return Find(kPrfNames, name); }
 std::string_view Name(Encr id) { return Lookup(kEncrNames, id); }
 std::string_view Name(Integ id) { return Lookup(kIntegNames, id); }
 std::string_view Name(IpProtocol p) { return Lookup(kProtocolNames, p); }

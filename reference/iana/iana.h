@@ -62,6 +62,20 @@ enum class Integ : uint16_t {
   kHmacSha2_512_256 = 14,
 };
 
+// IKEv2 Transform Type 2 — Pseudorandom Function Transform IDs.
+enum class Prf : uint16_t {
+  kHmacMd5 = 1,
+  kHmacSha1 = 2,
+  kHmacTiger = 3,
+  kAes128Xcbc = 4,
+  kHmacSha2_256 = 5,
+  kHmacSha2_384 = 6,
+  kHmacSha2_512 = 7,
+  kAes128Cmac = 8,
+};
+
+std::string_view Name(Prf id);
+std::optional<Prf> PrfFromName(std::string_view name);
 std::string_view Name(Encr id);
 std::string_view Name(Integ id);
 std::string_view Name(IpProtocol p);
