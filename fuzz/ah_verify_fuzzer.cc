@@ -34,16 +34,13 @@
 #include <cstdlib>
 #include <memory>
 
+#include "fuzz/check.h"
 #include "fuzz/sa_selector.h"
 #include "reference/ah/ah_sa.h"
 #include "reference/ip/packet.h"
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 constexpr uint8_t kEsn = 1 << 0;
 constexpr uint8_t kTunnel = 1 << 1;

@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 
+#include "fuzz/check.h"
 #include "fuzz/sa_selector.h"
 #include "reference/esp/esp_packet.h"
 #include "reference/esp/esp_sa.h"
@@ -37,10 +38,6 @@
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // IPSECREF_FUZZ_VERBOSE=1 prints what became of each input (to see how deep
 // the seeds reach).

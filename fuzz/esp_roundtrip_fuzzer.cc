@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "fuzz/check.h"
 #include "fuzz/sa_selector.h"
 #include "reference/esp/esp_packet.h"
 #include "reference/esp/esp_sa.h"
@@ -36,10 +37,6 @@
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 constexpr uint8_t kEsn = 1 << 0;
 constexpr uint8_t kTunnel = 1 << 1;

@@ -21,15 +21,12 @@
 //    the view is the view).
 #include <cstdint>
 
+#include "fuzz/check.h"
 #include "reference/ip/mutable_fields.h"
 #include "reference/ip/packet.h"
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 bool Inside(ByteSpan part, ByteSpan whole) {
   return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();

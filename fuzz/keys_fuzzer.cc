@@ -10,16 +10,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "fuzz/check.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/keys.h"
 #include "reference/io/keys_csv.h"
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 bool SameKeys(const io::SaKeys& a, const io::SaKeys& b) {
   return a.protocol == b.protocol && a.src == b.src && a.dst == b.dst && a.spi == b.spi &&

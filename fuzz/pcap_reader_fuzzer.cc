@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz/check.h"
 #include "reference/io/capture_check.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/keys_csv.h"
@@ -22,10 +23,6 @@
 
 namespace ipsecref::fuzz {
 namespace {
-
-void Check(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // Keys of pcaps/strongswan-gcm, pcaps/strongswan-cbc (esp_sa) and
 // pcaps/linux-xfrm-ah-transport (keys.csv.a).
