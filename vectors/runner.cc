@@ -1,5 +1,7 @@
 #include "vectors/runner.h"
 
+#include "vectors/handler.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,38 +9,18 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "reference/crypto/prf.h"
 #include "reference/crypto/transforms.h"
 #include "reference/esp/esp_sa.h"
 
 namespace ipsecref::vectors {
-namespace {
-
-using nlohmann::json;
-
-// A malformed field in a vector file: thrown inside the runner only, turned
-// into an Error naming the test before it leaves RunFile.
-struct BadField {
-  std::string what;
-};
 
 Bytes Hex(const json& t, const char* field) {
   if (!t.contains(field) || !t[field].is_string()) throw BadField{fmt::format("missing hex field '{}'", field)};
   auto b = FromHex(t[field].get<std::string>());
   if (!b) throw BadField{fmt::format("field '{}': {}", field, b.error().ToString())};
   return std::move(b).value();
-}
-
-template <typename T>
-T Get(const json& j, const char* field) {
-  if (!j.contains(field)) throw BadField{fmt::format("missing field '{}'", field)};
-  try {
-    return j[field].get<T>();
-  } catch (const json::exception& e) {
-    throw BadField{fmt::format("field '{}': {}", field, e.what())};
-  }
 }
 
 iana::Encr EncrNamed(const std::string& name) {
@@ -53,17 +35,7 @@ iana::Integ IntegNamed(const std::string& name) {
   return *id;
 }
 
-// What one test did: accepted with these outputs (empty detail) or rejected
-// (detail says why). The runner compares that with the expected result.
-struct Verdict {
-  bool accepted;
-  std::string detail;
-};
-
-Verdict Reject(std::string why) { return {false, std::move(why)}; }
-Verdict Mismatch(const char* what, ByteSpan got, ByteSpan want) {
-  return {false, fmt::format("{} is {}, expected {}", what, ToHex(got), ToHex(want))};
-}
+namespace {
 
 //= vectors/README.md aead_test_schema_v1
 Verdict RunAead(const json& g, const json& t) {
@@ -188,7 +160,7 @@ Verdict RunEspPacket(const json& g, const json& t) {
   return {true, ""};
 }
 
-const std::map<std::string, std::function<Verdict(const json&, const json&)>, std::less<>> kSchemas = {
+const std::map<std::string, Handler, std::less<>> kSchemas = {
     {"aead_test_schema_v1", RunAead},
     {"mac_test_schema_v1", RunMac},
     {"cipher_test_schema_v1", RunCipher},
