@@ -32,8 +32,15 @@ enum class IpProtocol : uint8_t {
 
 // IKEv2 Transform Type 1 — Encryption Algorithm Transform IDs.
 enum class Encr : uint16_t {
+  kDesIv64 = 1,  // RFC 1827
   kDes = 2,
   k3Des = 3,
+  kRc5 = 4,       // RFC 2451
+  kIdea = 5,      // RFC 2451
+  kCast = 6,      // RFC 2451
+  kBlowfish = 7,  // RFC 2451
+  k3Idea = 8,     // RFC 2451
+  kDesIv32 = 9,
   kNull = 11,
   kAesCbc = 12,
   kAesCtr = 13,
@@ -44,7 +51,19 @@ enum class Encr : uint16_t {
   kAesGcm12 = 19,
   kAesGcm16 = 20,
   kNullAuthAesGmac = 21,
+  kCamelliaCbc = 23,     // RFC 5529
+  kCamelliaCtr = 24,     // RFC 5529
+  kCamelliaCcm8 = 25,    // RFC 5529
+  kCamelliaCcm12 = 26,   // RFC 5529
+  kCamelliaCcm16 = 27,   // RFC 5529
   kChaCha20Poly1305 = 28,
+  kAesCcm8Iiv = 29,          // RFC 8750
+  kAesGcm16Iiv = 30,         // RFC 8750
+  kChaCha20Poly1305Iiv = 31,  // RFC 8750
+  kKuznyechikMgmKtree = 32,     // RFC 9227
+  kMagmaMgmKtree = 33,          // RFC 9227
+  kKuznyechikMgmMacKtree = 34,  // RFC 9227
+  kMagmaMgmMacKtree = 35,       // RFC 9227
 };
 
 // IKEv2 Transform Type 3 — Integrity Algorithm Transform IDs.
