@@ -12,9 +12,16 @@ struct Entry {
   std::string_view name;
 };
 
-constexpr std::array<Entry<Encr>, 13> kEncrNames{{
+constexpr std::array<Entry<Encr>, 33> kEncrNames{{
+    {Encr::kDesIv64, "ENCR_DES_IV64"},
     {Encr::kDes, "ENCR_DES"},
     {Encr::k3Des, "ENCR_3DES"},
+    {Encr::kRc5, "ENCR_RC5"},
+    {Encr::kIdea, "ENCR_IDEA"},
+    {Encr::kCast, "ENCR_CAST"},
+    {Encr::kBlowfish, "ENCR_BLOWFISH"},
+    {Encr::k3Idea, "ENCR_3IDEA"},
+    {Encr::kDesIv32, "ENCR_DES_IV32"},
     {Encr::kNull, "ENCR_NULL"},
     {Encr::kAesCbc, "ENCR_AES_CBC"},
     {Encr::kAesCtr, "ENCR_AES_CTR"},
@@ -25,7 +32,19 @@ constexpr std::array<Entry<Encr>, 13> kEncrNames{{
     {Encr::kAesGcm12, "ENCR_AES_GCM_12"},
     {Encr::kAesGcm16, "ENCR_AES_GCM_16"},
     {Encr::kNullAuthAesGmac, "ENCR_NULL_AUTH_AES_GMAC"},
+    {Encr::kCamelliaCbc, "ENCR_CAMELLIA_CBC"},
+    {Encr::kCamelliaCtr, "ENCR_CAMELLIA_CTR"},
+    {Encr::kCamelliaCcm8, "ENCR_CAMELLIA_CCM_8"},
+    {Encr::kCamelliaCcm12, "ENCR_CAMELLIA_CCM_12"},
+    {Encr::kCamelliaCcm16, "ENCR_CAMELLIA_CCM_16"},
     {Encr::kChaCha20Poly1305, "ENCR_CHACHA20_POLY1305"},
+    {Encr::kAesCcm8Iiv, "ENCR_AES_CCM_8_IIV"},
+    {Encr::kAesGcm16Iiv, "ENCR_AES_GCM_16_IIV"},
+    {Encr::kChaCha20Poly1305Iiv, "ENCR_CHACHA20_POLY1305_IIV"},
+    {Encr::kKuznyechikMgmKtree, "ENCR_KUZNYECHIK_MGM_KTREE"},
+    {Encr::kMagmaMgmKtree, "ENCR_MAGMA_MGM_KTREE"},
+    {Encr::kKuznyechikMgmMacKtree, "ENCR_KUZNYECHIK_MGM_MAC_KTREE"},
+    {Encr::kMagmaMgmMacKtree, "ENCR_MAGMA_MGM_MAC_KTREE"},
 }};
 
 constexpr std::array<Entry<Integ>, 11> kIntegNames{{

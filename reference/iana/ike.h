@@ -10,9 +10,11 @@
 //     "D", "V", "TSi", "SK", ...; "Nonce" for Ni/Nr, "NONE" for 0).
 //     PayloadLongName() gives the registry's full name.
 //   - KeGroup: upper-case tokens in the strongSwan/Libreswan manner
-//     ("MODP_2048", "ECP_256", "MODP_2048S256", "BRAINPOOLP256R1",
+//     ("MODP_2048", "ECP_256", "MODP_2048_256", "BRAINPOOL_P256R1",
 //     "CURVE25519", "GOST3410_2012_256", "ML_KEM_768"), since the registry
 //     names most groups with a phrase ("2048-bit MODP Group").
+//   - TransformType: the registry's abbreviation ("ENCR", "KE", "SN" — the
+//     registry renamed "ESN" to "SN" — "ADDKE1", "KWA", "GCAUTH").
 //   - AuthMethod, CertEncoding, HashAlgorithm, TransformAttribute, EsnType:
 //     the registry's phrase ("RSA Digital Signature", "SHA2-256").
 // *FromName() matches exactly (case-sensitive) against the same spelling.
@@ -20,6 +22,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "reference/iana/iana.h"
@@ -74,7 +77,7 @@ enum class TransformType : uint8_t {
   kPrf = 2,
   kInteg = 3,
   kKe = 4,   // "Key Exchange Method" (was "Diffie-Hellman Group"), RFC 9370
-  kEsn = 5,  // Extended Sequence Numbers
+  kEsn = 5,  // "Sequence Numbers (SN)", formerly "Extended Sequence Numbers"
   kAke1 = 6,  // Additional Key Exchange 1..7, RFC 9370
   kAke2 = 7,
   kAke3 = 8,
@@ -82,7 +85,8 @@ enum class TransformType : uint8_t {
   kAke5 = 10,
   kAke6 = 11,
   kAke7 = 12,
-  kGcaut = 13,  // Group Controller Authorization Transform, RFC 9838
+  kKwa = 13,    // Key Wrap Algorithm, RFC 9838
+  kGcaut = 14,  // "GCAUTH", Group Controller Authentication Method, RFC 9838
 };
 
 // IKEv2 Security Protocol Identifiers (RFC 7296 §3.3.1).
@@ -123,15 +127,18 @@ enum class KeGroup : uint16_t {
   kCurve448 = 32,         // RFC 8031
   kGost3410_2012_256 = 33,  // RFC 9385
   kGost3410_2012_512 = 34,  // RFC 9385
-  kMlKem512 = 35,           // draft-ietf-ipsecme-ikev2-mlkem
+  kMlKem512 = 35,           // draft-ietf-ipsecme-ikev2-mlkem ("ml-kem-512")
   kMlKem768 = 36,           // draft-ietf-ipsecme-ikev2-mlkem
   kMlKem1024 = 37,          // draft-ietf-ipsecme-ikev2-mlkem
 };
 
-// Transform Type 5 — Extended Sequence Numbers Transform IDs.
+// Transform Type 5 — Sequence Numbers Transform IDs (formerly "Extended
+// Sequence Numbers Transform IDs"; RFC 7296 §3.3.2 names 0 "No Extended
+// Sequence Numbers" and 1 "Extended Sequence Numbers").
 enum class EsnType : uint16_t {
   kNoEsn = 0,
   kEsn = 1,
+  kUnspecified32Bit = 2,  // RFC 9838
 };
 
 // IKEv2 Authentication Method (RFC 7296 §3.8).
@@ -228,6 +235,7 @@ enum class CfgAttribute : uint16_t {
 // Attribute Format (AF) bit.
 enum class TransformAttribute : uint16_t {
   kKeyLength = 14,
+  kSignatureAlgorithmIdentifier = 18,  // RFC 9838 (GCAUTH)
 };
 
 // IKEv2 Hash Algorithms (RFC 7427 §7), carried in SIGNATURE_HASH_ALGORITHMS.
@@ -334,7 +342,9 @@ enum class NotifyType : uint16_t {
   kSaResourceInfo = 16444,              // RFC 9611
   kUsePpkInt = 16445,                   // RFC 9867
   kPpkIdentityKey = 16446,              // RFC 9867
-  kIkeSaInitFullTranscriptAuth = 16447,  // draft-ietf-ipsecme-ikev2-downgrade-prevention
+  // draft-ietf-ipsecme-ikev2-downgrade-prevention; value taken from
+  // implementations (Libreswan, strongSwan), not from a published RFC.
+  kIkeSaInitFullTranscriptAuth = 16447,
 };
 
 // The first Status Type; everything below it is an Error Type.
@@ -345,6 +355,32 @@ inline constexpr uint16_t kFirstNotifyStatusType = 16384;
 constexpr bool IsError(NotifyType t) {
   return static_cast<uint16_t>(t) < kFirstNotifyStatusType;
 }
+
+// One registered value and its Name(): the rows of a registry table.
+template <typename E>
+struct Registered {
+  E value;
+  std::string_view name;
+};
+
+// Every value this module knows for registry E, in ascending order.
+template <typename E>
+std::span<const Registered<E>> Registry();
+template <> std::span<const Registered<ExchangeType>> Registry();
+template <> std::span<const Registered<PayloadType>> Registry();
+template <> std::span<const Registered<TransformType>> Registry();
+template <> std::span<const Registered<SecurityProtocol>> Registry();
+template <> std::span<const Registered<KeGroup>> Registry();
+template <> std::span<const Registered<EsnType>> Registry();
+template <> std::span<const Registered<AuthMethod>> Registry();
+template <> std::span<const Registered<IdType>> Registry();
+template <> std::span<const Registered<CertEncoding>> Registry();
+template <> std::span<const Registered<TsType>> Registry();
+template <> std::span<const Registered<CfgType>> Registry();
+template <> std::span<const Registered<CfgAttribute>> Registry();
+template <> std::span<const Registered<TransformAttribute>> Registry();
+template <> std::span<const Registered<HashAlgorithm>> Registry();
+template <> std::span<const Registered<NotifyType>> Registry();
 
 std::string_view Name(ExchangeType v);
 std::string_view Name(PayloadType v);
