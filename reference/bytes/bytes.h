@@ -52,6 +52,7 @@ bool ConstantTimeEqual(ByteSpan a, ByteSpan b);
 
 class ByteReader {
  public:
+  ByteReader() = default;  // empty; ReadChild fills one in
   explicit ByteReader(ByteSpan data, size_t base_offset = 0)
       : data_(data), base_(base_offset) {}
 

@@ -1,0 +1,9 @@
+#include "reference/ike/wire/payloads/vendor_id.h"
+
+namespace ipsecref::ike {
+
+Result<VendorIdPayload> ParseVendorId(ByteReader& body, Notes&) { return VendorIdPayload{ReadRest(body)}; }
+void Write(const VendorIdPayload& p, ByteWriter& out) { out.Append(p.vendor_id); }
+Status Verify(const VendorIdPayload&, size_t) { return OkStatus(); }
+
+}  // namespace ipsecref::ike
