@@ -39,11 +39,18 @@ enum class Category : uint8_t {
   X(kBadSpi, kProtocol, false, "reserved SPI value")                                   \
   X(kFragment, kProtocol, false, "IPsec packet is a fragment; reassemble first")       \
   X(kNotIpsec, kProtocol, false, "packet carries no ESP or AH")                       \
+  X(kIkev1Message, kProtocol, false, "IKEv1 (ISAKMP) message, not IKEv2")               \
+  X(kUnsupportedCriticalPayload, kProtocol, false, "unknown payload marked critical") \
+  X(kInvalidSyntax, kProtocol, false, "message breaks an IKEv2 syntax rule")            \
+  X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
+  X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
+  X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \
   X(kUnknownTransform, kCrypto, false, "transform not implemented")                    \
   X(kBadTransformCombination, kCrypto, false, "transforms cannot be combined")         \
   X(kIvExhausted, kCrypto, false, "IV space exhausted under this key")                 \
+  X(kBadPublicValue, kCrypto, false, "key exchange public value is not valid for its group") \
   X(kIoError, kIo, false, "input/output failed")                                       \
   X(kBadFile, kIo, false, "file content is malformed")                                 \
   X(kInvalidArgument, kUsage, false, "invalid argument")                               \
