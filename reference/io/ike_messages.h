@@ -1,0 +1,43 @@
+// The IKE messages of a capture: every UDP datagram to or from port 500,
+// and every one on port 4500 that starts with the non-ESP marker (RFC 3948
+// §2.2), with the marker removed. NAT-keepalives and ESP in UDP are not IKE
+// and are passed over, as is everything that is not UDP.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reference/base/result.h"
+#include "reference/bytes/bytes.h"
+#include "reference/io/pcap_reader.h"
+
+namespace ipsecref::io {
+
+inline constexpr uint16_t kIkePort = 500;
+inline constexpr uint16_t kIkeNatTraversalPort = 4500;
+
+struct CapturedIke {
+  size_t packet_number = 0;  // 1-based, as Wireshark numbers frames
+  Timestamp timestamp;
+  std::string src, dst;  // "192.0.2.1", "2001:db8::1"
+  uint16_t sport = 0, dport = 0;
+  bool non_esp_marker = false;  // came on port 4500 behind the four zero octets
+  Bytes message;                // from the IKE header on; the marker removed
+};
+
+// Reads the capture at `path`. Errors name the file and the packet:
+// those of PcapReader; kBadFile for a frame whose link layer or IP header
+// is damaged, or a UDP header that does not fit its packet; kTruncated for
+// an IKE datagram the capture cut (snapshot length); kFragment for an IP
+// fragment that carries UDP, which could hold IKE: reassembly is not done
+// here, and a message it would hide must not go missing unnoticed.
+Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path);
+
+// The same over packets already read (ReadIkeMessages on ReadCapture's
+// records); `name` stands for the file in messages.
+Result<std::vector<CapturedIke>> ExtractIkeMessages(const std::vector<CapturedPacket>& packets,
+                                                    const std::string& name);
+
+}  // namespace ipsecref::io
