@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+"""Cross-check the reference's IKEv2 decoder against tshark's ISAKMP dissector.
+
+  compare.py --tool PATH/ike_payloads [--pcaps DIR] [--tshark PATH] [-v] [CAPTURE_DIR...]
+
+For every capture directory (default: each DIR/*/ that holds capture.pcap),
+runs
+
+  ike_payloads DIR/capture.pcap [DIR/ikev2_decryption_table]
+  tshark -n -r DIR/capture.pcap -T pdml -Y isakmp -o uat:ikev2_decryption_table:ROW ...
+
+(a capture without a table gets one written from the "ike" rows of its
+keys.csv.a where Wireshark has names for the IKE SA's transforms), and
+compares, message by message (by frame number): the exchange type, the
+Initiator and Response flags, the payload types in order (Notify with its
+message type, SA with every proposal's number and its transforms' types and
+IDs) outside SK, and the same for the payloads inside SK where the table has
+the IKE SA's keys. The table's rows go to tshark as -o options (the UAT's
+own line syntax), so no Wireshark profile is read or written; HOME and
+XDG_CONFIG_HOME point at an empty directory so that a personal profile
+cannot add keys or change preferences.
+
+Exit status: 0 every message of every capture matched; 1 a mismatch, a
+message either side could not decode, or a run failed; 77 tshark is not
+installed (ctest reports the test as skipped).
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+LINE = re.compile(r"^(\d+) (\d+) ([IR]) (request|response) outer=(\S*) inner=(\S*)\s+#(.*)$")
+ERROR_LINE = re.compile(r"^(\d+) error\s+#(.*)$")
+
+
+# Wireshark 4.0's names (packet-isakmp.c) for the IANA transforms of
+# keys.csv.a's "ike" rows, to write a table for a capture that ships none.
+ENCR_NAMES = {
+    (12, 128): "AES-CBC-128 [RFC3602]", (12, 192): "AES-CBC-192 [RFC3602]",
+    (12, 256): "AES-CBC-256 [RFC3602]", (13, 128): "AES-CTR-128 [RFC5930]",
+    (13, 192): "AES-CTR-192 [RFC5930]", (13, 256): "AES-CTR-256 [RFC5930]",
+}
+for _bits in (128, 192, 256):
+    for _id, _icv in ((18, 8), (19, 12), (20, 16)):
+        ENCR_NAMES[(_id, _bits)] = "AES-GCM-%d with %d octet ICV [RFC5282]" % (_bits, _icv)
+    for _id, _icv in ((14, 8), (15, 12), (16, 16)):
+        ENCR_NAMES[(_id, _bits)] = "AES-CCM-%d with %d octet ICV [RFC5282]" % (_bits, _icv)
+INTEG_NAMES = {0: "NONE [RFC4306]", 1: "HMAC_MD5_96 [RFC2403]", 2: "HMAC_SHA1_96 [RFC2404]",
+               12: "HMAC_SHA2_256_128 [RFC4868]", 13: "HMAC_SHA2_384_192 [RFC4868]",
+               14: "HMAC_SHA2_512_256 [RFC4868]"}
+
+
+def table_for(capture_dir, workdir):
+    """The capture's ikev2_decryption_table, or one written from the "ike"
+    rows of its keys.csv.a (ike,version,we_are_initiator,my_host,other_host,
+    spi_i,spi_r,encr,encr_keylen,integ,prf,ke,SK_d,SK_ai,SK_ar,SK_ei,SK_er,...)
+    for the IKE SAs Wireshark has names for; None if neither gives a row."""
+    table = os.path.join(capture_dir, "ikev2_decryption_table")
+    if os.path.exists(table):
+        return table
+    keys = os.path.join(capture_dir, "keys.csv.a")
+    if not os.path.exists(keys):
+        return None
+    rows = []
+    with open(keys) as f:
+        for line in f:
+            fields = line.strip().split(",")
+            if fields[0] != "ike" or len(fields) < 17:
+                continue
+            encr = ENCR_NAMES.get((int(fields[7]), int(fields[8])))
+            integ = INTEG_NAMES.get(int(fields[9]))
+            if encr and integ:
+                rows.append('%s,%s,%s,%s,"%s",%s,%s,"%s"\n' % (fields[5], fields[6], fields[15], fields[16],
+                                                               encr, fields[13], fields[14], integ))
+    if not rows:
+        return None
+    table = os.path.join(workdir, os.path.basename(os.path.normpath(capture_dir)) + ".ikev2_decryption_table")
+    with open(table, "w") as f:
+        f.writelines(rows)
+    return table
+
+
+def ours(tool, capture_dir, table):
+    """{frame: record} from ike_payloads."""
+    cmd = [tool, os.path.join(capture_dir, "capture.pcap")]
+    if table:
+        cmd.append(table)
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError("%s failed (exit %d): %s" % (" ".join(cmd), run.returncode, run.stderr.strip()))
+    messages = {}
+    for line in run.stdout.splitlines():
+        m = LINE.match(line)
+        if m:
+            frame, exchange, flag_i, kind, outer, inner, names = m.groups()
+            messages[int(frame)] = {
+                "exchange": int(exchange), "initiator": flag_i == "I", "response": kind == "response",
+                "outer": outer.split(",") if outer else [],
+                "inner": None if inner == "-" else ("!" if inner == "!" else (inner.split(",") if inner else [])),
+                "names": names.strip(),
+            }
+            continue
+        m = ERROR_LINE.match(line)
+        if m:
+            messages[int(m.group(1))] = {"error": m.group(2).strip()}
+            continue
+        raise RuntimeError("ike_payloads printed an unexpected line: %r" % line)
+    return messages
+
+
+def children(element, name):
+    return [c for c in element if c.tag == "field" and c.get("name") == name]
+
+
+def child_show(element, name):
+    found = children(element, name)
+    return found[0].get("show") if found else None
+
+
+def transform_token(transform):
+    tf_type = child_show(transform, "isakmp.tf.type")
+    tf_id = None
+    for c in transform:
+        if c.tag == "field" and (c.get("name") or "").startswith("isakmp.tf.id."):
+            tf_id = c.get("show")
+    return "%s.%s" % (tf_type, tf_id)
+
+
+def payload_token(payload):
+    """The token ike_payloads prints for one isakmp.typepayload element."""
+    kind = payload.get("show")
+    if kind == "41":
+        return "41/%s" % child_show(payload, "isakmp.notify.msgtype")
+    if kind == "33":
+        proposals = []
+        for proposal in children(payload, "isakmp.typepayload"):
+            number = child_show(proposal, "isakmp.prop.number")
+            transforms = [transform_token(t) for t in children(proposal, "isakmp.typepayload")]
+            proposals.append("%s:%s" % (number, "+".join(transforms)))
+        return "33/" + ";".join(proposals)
+    return kind
+
+
+def inner_payloads(encrypted):
+    """The payloads tshark decrypted inside one SK payload, or None if it
+    did not decrypt it. An SK payload that holds no payloads (an empty
+    INFORMATIONAL response) has decrypted data without contained data."""
+    for decrypted in children(encrypted, "isakmp.enc.decrypted"):
+        for contained in children(decrypted, "isakmp.enc.contained"):
+            return children(contained, "isakmp.typepayload")
+        return []
+    return None
+
+
+def icv_verdict(encrypted):
+    """'correct' or 'incorrect' as tshark judged the Integrity Checksum Data
+    (for AEAD the tag), or None when it did not check."""
+    for icd in children(encrypted, "isakmp.enc.icd"):
+        showname = icd.get("showname") or ""
+        for verdict in ("incorrect", "correct"):
+            if "[%s" % verdict in showname:
+                return verdict
+    return None
+
+
+def theirs(tshark, capture_dir, table, home):
+    """{frame: record} from tshark's PDML."""
+    cmd = [tshark, "-n", "-r", os.path.join(capture_dir, "capture.pcap"), "-T", "pdml", "-Y", "isakmp"]
+    if table:
+        with open(table) as f:
+            for row in f:
+                row = row.strip()
+                if row and not row.startswith("#"):
+                    cmd += ["-o", "uat:ikev2_decryption_table:" + row]
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        raise RuntimeError("tshark failed (exit %d): %s" % (run.returncode, run.stderr.strip()))
+    messages = {}
+    for packet in ET.fromstring(run.stdout).iter("packet"):
+        frame = None
+        for proto in packet:
+            if proto.get("name") == "geninfo":
+                frame = int(child_show(proto, "num"))
+        for proto in packet:
+            if proto.get("name") != "isakmp":
+                continue
+            if frame in messages:
+                raise RuntimeError("frame %d holds two ISAKMP messages" % frame)
+            flags = children(proto, "isakmp.flags")
+            record = {
+                "exchange": int(child_show(proto, "isakmp.exchangetype")),
+                "initiator": child_show(flags[0], "isakmp.flag_i") == "1",
+                "response": child_show(flags[0], "isakmp.flag_r") == "1",
+                "outer": [], "inner": None, "names": [],
+            }
+            for payload in children(proto, "isakmp.typepayload"):
+                record["outer"].append(payload_token(payload))
+                record["names"].append(payload.get("showname"))
+                if payload.get("show") in ("46", "53"):
+                    inner = inner_payloads(payload)
+                    record["icv"] = icv_verdict(payload)
+                    if inner is not None:
+                        record["inner"] = [payload_token(p) for p in inner]
+                        record["names"] += ["  " + p.get("showname") for p in inner]
+            messages[frame] = record
+    return messages
+
+
+def transforms_in(tokens):
+    count = 0
+    for t in tokens or []:
+        if t.startswith("33/"):
+            count += t.count(".")
+    return count
+
+
+def compare(name, mine, tshark, verbose):
+    """Returns (messages, outer payloads, inner payloads, transforms, problems)."""
+    problems = []
+    for frame in sorted(set(mine) | set(tshark)):
+        a, b = mine.get(frame), tshark.get(frame)
+        if a is None:
+            problems.append("frame %d: tshark dissects an IKE message the reference did not find" % frame)
+            continue
+        if b is None:
+            problems.append("frame %d: the reference found an IKE message tshark does not dissect" % frame)
+            continue
+        if "error" in a:
+            problems.append("frame %d: the reference cannot decode it: %s" % (frame, a["error"]))
+            continue
+        if a["inner"] == "!":
+            problems.append("frame %d: the reference could not decrypt it: %s" % (frame, a["names"]))
+            continue
+        if isinstance(a["inner"], list) and b.get("icv") != "correct":
+            problems.append("frame %d: the reference decrypted it, tshark found its ICV %s"
+                            % (frame, b.get("icv") or "unchecked"))
+        for key in ("exchange", "initiator", "response", "outer", "inner"):
+            if a[key] != b[key]:
+                problems.append("frame %d: %s differs\n    reference: %s\n    tshark:    %s\n    (%s)"
+                                % (frame, key, a[key], b[key], "; ".join(x.strip() for x in b["names"])))
+        if verbose:
+            print("  %s frame %d: %s" % (name, frame, a["names"]))
+    matched = [f for f in mine if f in tshark and "error" not in mine[f]]
+    outer = sum(len(mine[f]["outer"]) for f in matched)
+    inner = sum(len(mine[f]["inner"]) for f in matched if isinstance(mine[f]["inner"], list))
+    transforms = sum(transforms_in(mine[f]["outer"]) + transforms_in(mine[f]["inner"]
+                     if isinstance(mine[f]["inner"], list) else []) for f in matched)
+    return len(set(mine) | set(tshark)), outer, inner, transforms, problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--tool", required=True, help="the ike_payloads binary")
+    parser.add_argument("--pcaps", help="directory whose */capture.pcap are compared")
+    parser.add_argument("--tshark", default=shutil.which("tshark"))
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("dirs", nargs="*", help="capture directories (capture.pcap [+ ikev2_decryption_table])")
+    args = parser.parse_args()
+    if not args.tshark:
+        print("tshark-ike: tshark is not installed (tools/setup.sh installs it); skipped")
+        return 77
+    dirs = list(args.dirs)
+    if args.pcaps:
+        dirs += sorted(os.path.dirname(p) for p in glob.glob(os.path.join(args.pcaps, "*", "capture.pcap")))
+    if not dirs:
+        print("tshark-ike: no captures given")
+        return 1
+    version = subprocess.run([args.tshark, "--version"], capture_output=True, text=True).stdout.splitlines()
+    print("tshark-ike: %s" % (version[0] if version else "tshark, version unknown"))
+
+    totals = [0, 0, 0, 0, 0]
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="tshark-home-") as home:
+        for d in dirs:
+            name = os.path.basename(os.path.normpath(d))
+            try:
+                table = table_for(d, home)
+                mine = ours(args.tool, d, table)
+                tshark = theirs(args.tshark, d, table, home)
+                messages, outer, inner, transforms, problems = compare(name, mine, tshark, args.verbose)
+            except (OSError, RuntimeError, ET.ParseError, ValueError, KeyError, IndexError) as ex:
+                print("FAIL %s: %s" % (name, ex))
+                failed += 1
+                continue
+            decrypted = sum(1 for m in mine.values() if isinstance(m.get("inner"), list))
+            summary = ("%d IKE messages (%d decrypted), %d outer + %d inner payloads, %d SA transforms%s"
+                       % (messages, decrypted, outer, inner, transforms,
+                          "" if table is None or table.startswith(d) else "; table written from keys.csv.a"))
+            if problems:
+                print("FAIL %s: %s" % (name, summary))
+                for p in problems:
+                    print("  " + p)
+                failed += 1
+            else:
+                print("ok   %s: %s" % (name, summary))
+                passed += 1
+                for i, n in enumerate((messages, decrypted, outer, inner, transforms)):
+                    totals[i] += n
+    print("tshark-ike: %d IKE messages (%d decrypted), %d outer and %d inner payloads, %d SA transforms "
+          "matched tshark" % tuple(totals))
+    print("tshark-ike: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+// The IKE messages of a capture as the reference decodes them, one line per
+// message, for compare.py to set beside what tshark dissects:
+//
+//   ike_payloads CAPTURE [IKEV2_DECRYPTION_TABLE]
+//
+//   <frame> <exchange> <I|R> <request|response> outer=<tokens> inner=<tokens|-|!>  # <names>
+//
+// `I`/`R` is the Initiator flag, request/response the Response flag.
+// Tokens are comma-separated payload types in order, as numbers: a Notify
+// is "41/<notify message type>", an SA "33/<proposals>" with each proposal
+// "<num>:<transform type>.<transform id>+..." and proposals joined by ';'.
+// inner= lists the payloads inside SK (decrypted with the reference's
+// MessageProtection): "-" when the message has no SK payload, the table
+// has no keys for its SPIs, or it is an Encrypted Fragment that does not
+// complete its message; "!" when decryption failed (the error follows
+// after '#'); for the fragment that completes a message, the payloads of
+// the whole. A message the reference cannot
+// decode is "<frame> error  # <error>". Exit status: 0 (also when
+// messages failed to decode: the comparison judges), 1 when the capture or
+// the table cannot be read.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reference/ike/wire/message.h"
+#include "reference/ike/wire/protection.h"
+#include "reference/io/ike_messages.h"
+#include "reference/io/ikev2_table.h"
+
+namespace ipsecref {
+namespace {
+
+std::string Token(const ike::Payload& p) {
+  std::string token = fmt::format("{}", static_cast<int>(p.type));
+  if (const auto* n = p.as<ike::NotifyPayload>()) {
+    token += fmt::format("/{}", static_cast<int>(n->notify_message_type));
+  } else if (const auto* sa = p.as<ike::SaPayload>()) {
+    token += '/';
+    for (size_t i = 0; i < sa->proposals.size(); ++i) {
+      const ike::Proposal& proposal = sa->proposals[i];
+      if (i > 0) token += ';';
+      token += fmt::format("{}:", proposal.proposal_num);
+      for (size_t j = 0; j < proposal.transforms.size(); ++j) {
+        if (j > 0) token += '+';
+        token += fmt::format("{}.{}", static_cast<int>(proposal.transforms[j].type),
+                             proposal.transforms[j].id);
+      }
+    }
+  }
+  return token;
+}
+
+std::string Tokens(const std::vector<ike::Payload>& payloads) {
+  std::string out;
+  for (const ike::Payload& p : payloads) {
+    if (!out.empty()) out += ',';
+    out += Token(p);
+  }
+  return out;
+}
+
+std::string Labels(const std::vector<ike::Payload>& payloads) {
+  std::string out;
+  for (const ike::Payload& p : payloads) {
+    if (!out.empty()) out += ' ';
+    out += ike::PayloadLabel(p);
+  }
+  return out;
+}
+
+// The protection of each IKE SA of the table, made when first needed.
+class Protections {
+ public:
+  explicit Protections(const std::vector<io::Ikev2Keys>& table) : table_(table) {}
+
+  // nullptr when the table has no keys for the message's IKE SA.
+  Result<ike::MessageProtection*> For(const ike::Header& h) {
+    auto it = made_.find({h.spi_i, h.spi_r});
+    if (it != made_.end()) return it->second.get();
+    const io::Ikev2Keys* keys = io::Find(table_, h.spi_i, h.spi_r);
+    if (keys == nullptr) return static_cast<ike::MessageProtection*>(nullptr);
+    //= rfc7296#section-2.14
+    //# The original initiator's messages are protected with SK_ei and SK_ai,
+    //# the original responder's with SK_er and SK_ar.
+    ike::MessageKeys mk;
+    for (ike::SkKeys* sk : {&mk.initiator, &mk.responder}) {
+      sk->encr = keys->encr;
+      sk->encr_key_bits = keys->encr_key_bits;
+      sk->integ = keys->integ;
+    }
+    mk.initiator.encr_key = keys->sk_ei;
+    mk.initiator.integ_key = keys->sk_ai;
+    mk.responder.encr_key = keys->sk_er;
+    mk.responder.integ_key = keys->sk_ar;
+    TRY_ASSIGN(std::unique_ptr<ike::MessageProtection> p, ike::MessageProtection::Create(mk));
+    return (made_[{h.spi_i, h.spi_r}] = std::move(p)).get();
+  }
+
+ private:
+  const std::vector<io::Ikev2Keys>& table_;
+  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<ike::MessageProtection>> made_;
+};
+
+// Decrypts the SK payload of `m` (decoded from `datagram`), or adds its SKF
+// payload to the reassembly (RFC 7383 §2.6); true when m.inner holds the
+// payloads inside.
+Result<bool> Decrypt(ike::MessageProtection& protection, ike::Message& m, ByteSpan datagram) {
+  if (m.Encrypted()->type == iana::PayloadType::kSk) {
+    TRY(protection.Decrypt(m, datagram));
+    return true;
+  }
+  TRY_ASSIGN(ike::SkfReassembler::Outcome outcome, protection.DecryptFragment(m, datagram));
+  return outcome == ike::SkfReassembler::Outcome::kComplete;
+}
+
+int Run(const std::string& capture, const std::optional<std::string>& table_path) {
+  std::vector<io::Ikev2Keys> table;
+  if (table_path) {
+    auto rows = io::ReadIkev2Table(*table_path);
+    if (!rows.ok()) {
+      fmt::print(stderr, "ike_payloads: {}\n", rows.error().ToString());
+      return 1;
+    }
+    table = std::move(rows).value();
+  }
+  auto messages = io::ReadIkeMessages(capture);
+  if (!messages.ok()) {
+    fmt::print(stderr, "ike_payloads: {}\n", messages.error().ToString());
+    return 1;
+  }
+  Protections protections(table);
+  for (const io::CapturedIke& captured : *messages) {
+    auto decoded = ike::Decode(captured.message);
+    if (!decoded.ok()) {
+      fmt::print("{} error  # {}\n", captured.packet_number, decoded.error().ToString());
+      continue;
+    }
+    ike::Message& m = *decoded;
+    std::string inner = "-";
+    std::string names = Labels(m.payloads);
+    if (m.Encrypted() != nullptr) {
+      Result<bool> decrypted = false;
+      auto protection = protections.For(m.header);
+      if (!protection.ok()) {
+        decrypted = protection.error();
+      } else if (*protection != nullptr) {
+        decrypted = Decrypt(**protection, m, captured.message);
+      }
+      if (!decrypted.ok()) {
+        inner = "!";
+        names += " " + decrypted.error().ToString();
+      } else if (*decrypted) {
+        inner = Tokens(m.inner);
+        names += " { " + Labels(m.inner) + " }";
+      }
+    }
+    const std::string_view exchange = iana::Name(m.header.exchange_type);
+    fmt::print("{} {} {} {} outer={} inner={}  # {} {}\n", captured.packet_number,
+               static_cast<int>(m.header.exchange_type), m.header.initiator() ? "I" : "R",
+               m.header.response() ? "response" : "request", Tokens(m.payloads), inner,
+               exchange.empty() ? "?" : exchange, names);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ipsecref
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: ike_payloads CAPTURE [IKEV2_DECRYPTION_TABLE]\n");
+    return 2;
+  }
+  return ipsecref::Run(argv[1], argc == 3 ? std::optional<std::string>(argv[2]) : std::nullopt);
+}
