@@ -20,6 +20,10 @@ own line syntax), so no Wireshark profile is read or written; HOME and
 XDG_CONFIG_HOME point at an empty directory so that a personal profile
 cannot add keys or change preferences.
 
+Then it has tshark read a table the reference writes (ike_payloads
+--sample-table) with a row for every algorithm name the reference knows:
+tshark must accept every row.
+
 Exit status: 0 every message of every capture matched; 1 a mismatch, a
 message either side could not decode, or a run failed; 77 tshark is not
 installed (ctest reports the test as skipped).
@@ -212,6 +216,36 @@ def theirs(tshark, capture_dir, table, home):
     return messages
 
 
+def tshark_accepts(tshark, capture, rows, home):
+    """(accepted, tshark's complaint) for a table of `rows` given as -o options."""
+    cmd = [tshark, "-n", "-r", capture, "-c", "1"]
+    for row in rows:
+        cmd += ["-o", "uat:ikev2_decryption_table:" + row]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, HOME=home, XDG_CONFIG_HOME=home))
+    complaint = [l for l in run.stderr.splitlines() if "Running as user" not in l]
+    return run.returncode == 0, " ".join(complaint)
+
+
+def check_names(tool, tshark, capture, home):
+    """Problems with the table the reference writes for every algorithm name
+    it knows (ike_payloads --sample-table): tshark must accept all of it, and
+    refuse it once one key is an octet short (the check can fail)."""
+    run = subprocess.run([tool, "--sample-table"], capture_output=True, text=True)
+    if run.returncode != 0:
+        return 0, ["ike_payloads --sample-table failed: %s" % run.stderr.strip()]
+    rows = run.stdout.splitlines()
+    problems = []
+    accepted, complaint = tshark_accepts(tshark, capture, rows, home)
+    if not accepted:
+        problems.append("tshark refuses the table the reference writes: %s" % complaint)
+    short = rows[0].split(",")
+    short[2] = short[2][2:]
+    accepted, _ = tshark_accepts(tshark, capture, [",".join(short)] + rows[1:], home)
+    if accepted:
+        problems.append("tshark accepted an SK_ei one octet short: the check cannot fail")
+    return len(rows), problems
+
+
 def transforms_in(tokens):
     count = 0
     for t in tokens or []:
@@ -302,6 +336,17 @@ def main():
                 passed += 1
                 for i, n in enumerate((messages, decrypted, outer, inner, transforms)):
                     totals[i] += n
+        try:
+            count, problems = check_names(args.tool, args.tshark, os.path.join(dirs[0], "capture.pcap"), home)
+        except OSError as ex:
+            count, problems = 0, [str(ex)]
+        if problems:
+            print("FAIL ikev2_decryption_table names: %s" % "; ".join(problems))
+            failed += 1
+        else:
+            print("ok   ikev2_decryption_table names: tshark accepts the %d rows the reference writes, "
+                  "one per algorithm name" % count)
+            passed += 1
     print("tshark-ike: %d IKE messages (%d decrypted), %d outer and %d inner payloads, %d SA transforms "
           "matched tshark" % tuple(totals))
     print("tshark-ike: %d passed, %d failed" % (passed, failed))

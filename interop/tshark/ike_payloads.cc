@@ -15,7 +15,12 @@
 // complete its message; "!" when decryption failed (the error follows
 // after '#'); for the fragment that completes a message, the payloads of
 // the whole. A message the reference cannot
-// decode is "<frame> error  # <error>". Exit status: 0 (also when
+// decode is "<frame> error  # <error>".
+//
+//   ike_payloads --sample-table
+//
+// prints an ikev2_decryption_table with a row for every algorithm name the
+// reference writes, for compare.py to hand to tshark. Exit status: 0 (also when
 // messages failed to decode: the comparison judges), 1 when the capture or
 // the table cannot be read.
 #include <fmt/format.h>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "reference/ike/wire/message.h"
+#include "reference/crypto/transforms.h"
 #include "reference/ike/wire/protection.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/ikev2_table.h"
@@ -171,9 +177,63 @@ int Run(const std::string& capture, const std::optional<std::string>& table_path
 }  // namespace
 }  // namespace ipsecref
 
+namespace ipsecref {
+namespace {
+
+// A table with one row for every encryption and every integrity algorithm
+// name the reference writes (WriteIkev2Table), for tshark to accept or
+// refuse: every encryption name with "NONE [RFC4306]" (combined modes) or
+// HMAC_SHA2_256_128, every integrity name with AES-CBC-128. Keys are
+// patterns; SPIs count up from 1.
+int SampleTable() {
+  std::vector<io::Ikev2Keys> rows;
+  auto add = [&](std::string_view encr_name, std::string_view integ_name) {
+    const io::Ikev2EncrName* e = io::FindIkev2EncrName(encr_name);
+    const io::Ikev2IntegName* i = io::FindIkev2IntegName(integ_name);
+    io::Ikev2Keys k;
+    k.spi_i = rows.size() + 1;
+    k.spi_r = 0x1000 + rows.size();
+    k.encr = e->id;
+    k.encr_key_bits = e->key_bits;
+    k.integ = *i->id;
+    k.sk_ei = SecureBytes(e->sk_e_size, 0x11);
+    k.sk_er = SecureBytes(e->sk_e_size, 0x22);
+    k.sk_ai = SecureBytes(i->sk_a_size, 0x33);
+    k.sk_ar = SecureBytes(i->sk_a_size, 0x44);
+    rows.push_back(std::move(k));
+  };
+  const std::string_view none = *io::Ikev2IntegNameFor(iana::Integ::kNone);
+  const std::string_view sha256 = *io::Ikev2IntegNameFor(iana::Integ::kHmacSha2_256_128);
+  for (int id = 0; id < 64; ++id) {
+    for (size_t bits : {0, 128, 192, 256}) {
+      auto name = io::Ikev2EncrNameFor(static_cast<iana::Encr>(id), bits);
+      if (!name) continue;
+      const auto* transform = crypto::FindEncr(static_cast<iana::Encr>(id));
+      add(*name, transform != nullptr && transform->aead ? none : sha256);
+    }
+  }
+  for (int id = 0; id < 64; ++id) {
+    auto name = io::Ikev2IntegNameFor(static_cast<iana::Integ>(id));
+    if (name) add(*io::Ikev2EncrNameFor(iana::Encr::kAesCbc, 128), *name);
+  }
+  auto text = io::WriteIkev2Table(rows);
+  if (!text.ok()) {
+    fmt::print(stderr, "ike_payloads: {}\n", text.error().ToString());
+    return 1;
+  }
+  fmt::print("{}", *text);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ipsecref
+
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--sample-table") return ipsecref::SampleTable();
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: ike_payloads CAPTURE [IKEV2_DECRYPTION_TABLE]\n");
+    std::fprintf(stderr,
+                 "usage: ike_payloads CAPTURE [IKEV2_DECRYPTION_TABLE]\n"
+                 "       ike_payloads --sample-table\n");
     return 2;
   }
   return ipsecref::Run(argv[1], argc == 3 ? std::optional<std::string>(argv[2]) : std::nullopt);
