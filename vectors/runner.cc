@@ -166,6 +166,7 @@ const std::map<std::string, Handler, std::less<>> kSchemas = {
     {"cipher_test_schema_v1", RunCipher},
     {"prf_test_schema_v1", RunPrf},
     {"esp_packet_test_schema_v1", RunEspPacket},
+    {"signature_test_schema_v1", RunSignature},
     {"ke_test_schema_v1", RunKe},
     {"ike_sk_test_schema_v1", RunIkeSk},
 };
