@@ -167,6 +167,7 @@ const std::map<std::string, Handler, std::less<>> kSchemas = {
     {"prf_test_schema_v1", RunPrf},
     {"esp_packet_test_schema_v1", RunEspPacket},
     {"signature_test_schema_v1", RunSignature},
+    {"ike_keymat_test_schema_v1", RunIkeKeymat},
     {"ke_test_schema_v1", RunKe},
     {"ike_sk_test_schema_v1", RunIkeSk},
 };
