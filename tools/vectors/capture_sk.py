@@ -188,7 +188,7 @@ def rfc7634_file():
     tests = [valid] + [dict(t, source="RFC 7634 Appendix B, edited here") for t in invalid_variants(valid, group)]
     group["tests"] = tests
     return doc([group], "RFC 7634 Appendix B (IKEv2 example with ChaCha20-Poly1305)",
-               ["AAD = IKE header || Encrypted payload header (RFC 7634 section 4, RFC 5282 section 5.1); "
+               ["AAD = IKE header || Encrypted payload header (RFC 5282 section 5.1, which RFC 7634 applies to ChaCha20-Poly1305); "
                 "nonce = salt a0a1a2a3 || IV; body = IV || ciphertext || tag.",
                 "Invalid cases are the appendix's message with bytes edited by tools/vectors/capture_sk.py."])
 

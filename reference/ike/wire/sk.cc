@@ -76,8 +76,9 @@ Result<std::unique_ptr<SkCrypter>> SkCrypter::Create(const SkKeys& keys, crypto:
          kBadKeyLength, kNoOffset, "rfc7296#section-3.3.5",
          fmt::format("{} has no {}-bit key", encr->name(), keys.encr_key_bits));
   //= rfc5282#section-7.1
-  //# SK_e of a combined-mode cipher is its key followed by the salt (RFC
-  //# 7634 §4 likewise); the salt is not part of the Key Length.
+  //# SK_e of a combined-mode cipher is its key followed by the salt (so for
+  //# ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930); the salt is not part of
+  //# the Key Length.
   const size_t keymat_size = bits / 8 + encr->salt_size;
   ENSURE(keys.encr_key.size() == keymat_size, kBadKeyLength, kNoOffset, "rfc7296#section-2.14",
          fmt::format("{} with a {}-bit key takes {} bytes of SK_e, not {}", encr->name(), bits,
@@ -132,9 +133,9 @@ Status SkCrypter::MakeIv(MutableByteSpan iv) {
       return OkStatus();
     case crypto::IvRule::kCounter:
       //= rfc5282#section-3
-      //# The explicit IV of GCM and CCM must never repeat under one key (RFC
-      //# 7634 §4 for ChaCha20-Poly1305, RFC 5930 §2 for CTR): one crypter
-      //# per key counts up, and stops before the count wraps.
+      //# The explicit IV of GCM and CCM must never repeat under one key (so
+      //# for ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930): one crypter per
+      //# key counts up, and stops before the count wraps.
       ENSURE(iv_counter_ < std::numeric_limits<uint64_t>::max(), kIvExhausted, kNoOffset,
              "rfc5282#section-3", "the 64-bit IV counter is spent; rekey the IKE SA");
       StoreU64(iv.data(), ++iv_counter_);
