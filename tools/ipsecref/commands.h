@@ -17,5 +17,6 @@ using Runner = std::function<int()>;
 void AddVectorsCommand(CLI::App& app, Runner& run);
 void AddCheckCommand(CLI::App& app, Runner& run);
 void AddDecryptCommand(CLI::App& app, Runner& run);
+void AddIkeDecodeCommand(CLI::App& app, Runner& run);
 
 }  // namespace ipsecref::tool

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   ipsecref::tool::AddVectorsCommand(app, run);
   ipsecref::tool::AddCheckCommand(app, run);
   ipsecref::tool::AddDecryptCommand(app, run);
+  ipsecref::tool::AddIkeDecodeCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
