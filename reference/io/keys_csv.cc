@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "reference/crypto/transforms.h"
 
@@ -129,7 +132,62 @@ Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::strin
   return k;
 }
 
+Result<Ikev2Keys> ParseIke(const std::vector<std::string_view>& f, const std::string& where) {
+  ENSURE(f.size() == kIkeFields, kBadFile, kNoOffset, "",
+         fmt::format("{}: ike record has {} fields, expected {}", where, f.size(), kIkeFields));
+  Ikev2Keys k;
+  TRY_ASSIGN(k.spi_i, ParseNumber<uint64_t>(f[5], 16, where, "IKE initiator SPI"));
+  TRY_ASSIGN(k.spi_r, ParseNumber<uint64_t>(f[6], 16, where, "IKE responder SPI"));
+  TRY_ASSIGN(const uint16_t encr, ParseNumber<uint16_t>(f[7], 10, where, "encryption transform"));
+  TRY_ASSIGN(k.encr_key_bits, ParseNumber<uint32_t>(f[8], 10, where, "key length"));
+  TRY_ASSIGN(const uint16_t integ, ParseNumber<uint16_t>(f[9], 10, where, "integrity transform"));
+  k.encr = static_cast<iana::Encr>(encr);
+  k.integ = static_cast<iana::Integ>(integ);
+  TRY_ASSIGN(k.sk_ai, ParseHexKey(f[13], where, "SK_ai"));
+  TRY_ASSIGN(k.sk_ar, ParseHexKey(f[14], where, "SK_ar"));
+  TRY_ASSIGN(k.sk_ei, ParseHexKey(f[15], where, "SK_ei"));
+  TRY_ASSIGN(k.sk_er, ParseHexKey(f[16], where, "SK_er"));
+  return k;
+}
+
 }  // namespace
+
+Result<std::vector<Ikev2Keys>> ParseIkeKeysCsv(std::string_view text, std::string_view name) {
+  std::vector<Ikev2Keys> sas;
+  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
+    if (line.empty() || line.front() == '#') return OkStatus();
+    const std::vector<std::string_view> fields = Split(line);
+    if (fields[0] != "ike") return OkStatus();
+    TRY_ASSIGN(Ikev2Keys keys, ParseIke(fields, fmt::format("{}:{}", name, number)));
+    sas.push_back(std::move(keys));
+    return OkStatus();
+  }));
+  return sas;
+}
+
+Result<std::vector<Ikev2Keys>> LoadIkeKeys(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(path)) {
+    if (fs::path(path).filename().string().rfind("keys.csv", 0) != 0) return ReadIkev2Table(path);
+    std::ifstream in(path);
+    ENSURE(in.good(), kIoError, kNoOffset, "", fmt::format("cannot open {}", path));
+    std::stringstream text;
+    text << in.rdbuf();
+    return ParseIkeKeysCsv(text.str(), path);
+  }
+  const fs::path dir(path);
+  if (fs::exists(dir / "ikev2_decryption_table")) return ReadIkev2Table((dir / "ikev2_decryption_table").string());
+  std::vector<Ikev2Keys> all;
+  for (const char* name : {"keys.csv", "keys.csv.a", "keys.csv.b"}) {
+    if (!fs::exists(dir / name)) continue;
+    TRY_ASSIGN(auto keys, LoadIkeKeys((dir / name).string()));
+    for (auto& k : keys)
+      if (Find(all, k.spi_i, k.spi_r) == nullptr) all.push_back(std::move(k));
+  }
+  ENSURE(!all.empty(), kIoError, kNoOffset, "",
+         fmt::format("{} holds neither ikev2_decryption_table nor a keys.csv with ike records", path));
+  return all;
+}
 
 Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view name) {
   std::vector<SaKeys> sas;
@@ -138,9 +196,8 @@ Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view
     const std::string where = fmt::format("{}:{}", name, number);
     const std::vector<std::string_view> fields = Split(line);
     if (fields[0] == "ike") {
-      ENSURE(fields.size() == kIkeFields, kBadFile, kNoOffset, "",
-             fmt::format("{}: ike record has {} fields, expected {}", where, fields.size(),
-                         kIkeFields));
+      auto ike = ParseIke(fields, where);
+      if (!ike) return std::move(ike).error();
       return OkStatus();
     }
     ENSURE(fields[0] == "esp", kBadFile, kNoOffset, "",

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reference/io/ikev2_table.h"
 #include "reference/io/keys.h"
 
 namespace ipsecref::io {
@@ -26,5 +27,14 @@ namespace ipsecref::io {
 // kBadTransformCombination) name name:line. Every SA is checked with
 // ValidateSaKeys.
 Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view name);
+
+// The IKE SAs ("ike" records) of a keys.csv text, for SK decryption: it
+// names transforms Wireshark's ikev2_decryption_table cannot
+// (ChaCha20-Poly1305). Key sizes are checked when the keys are used.
+Result<std::vector<Ikev2Keys>> ParseIkeKeysCsv(std::string_view text, std::string_view name);
+
+// The IKE keys at `path`: an ikev2_decryption_table or keys.csv file, or a
+// directory holding ikev2_decryption_table (preferred) or keys.csv[.a|.b].
+Result<std::vector<Ikev2Keys>> LoadIkeKeys(const std::string& path);
 
 }  // namespace ipsecref::io

@@ -17,6 +17,7 @@
 #include "reference/ike/wire/rules.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/ikev2_table.h"
+#include "reference/io/keys_csv.h"
 #include "reference/io/text_lines.h"
 #include "tools/ipsecref/commands.h"
 
@@ -240,8 +241,7 @@ int Run(const Args& args) {
   }
   std::optional<KeyRing> keys;
   if (!args.keys.empty()) {
-    const bool dir = std::filesystem::is_directory(args.keys);
-    auto table = io::ReadIkev2Table(dir ? args.keys + "/ikev2_decryption_table" : args.keys);
+    auto table = io::LoadIkeKeys(args.keys);
     if (!table) {
       fmt::print(stderr, "ipsecref ike-decode: {}\n", table.error().ToString());
       return kExitUsage;
@@ -269,7 +269,8 @@ void AddIkeDecodeCommand(CLI::App& app, Runner& run) {
       "ike-decode", "Decode and validate IKEv2 messages: hex lines (stdin by default) or a pcap's IKE traffic");
   cmd->add_option("input", args->input, "pcap/pcapng file, or a text file of hex messages (one per line); - = stdin");
   cmd->add_option("--keys", args->keys,
-                  "Wireshark ikev2_decryption_table file, or a directory holding one, to decrypt SK payloads");
+                  "keys to decrypt SK payloads: Wireshark's ikev2_decryption_table, a keys.csv, or a directory "
+                  "holding either");
   cmd->add_flag("--json", args->json, "print JSON for machines");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""ipsecref ike-decode against edited copies of a real IKE_SA_INIT request.
+
+The base message is frame 1 of pcaps/strongswan-gcm/capture.pcap (strongSwan
+5.9.8), as `tshark -r ... -Y frame.number==1 -T fields -e udp.payload` prints
+it. Each case below edits it in one place and states, from RFC 7296, what a
+receiver must do: accept it (exit 0, possibly with notes), or refuse it
+naming the code, the offset and the Notify a responder sends.
+
+Layout of the base message (offsets from the IKE header):
+  0 header (Length at 24), 28 SA (40 bytes), 68 KE (72: group at 72,
+  RESERVED at 74, data 76..139), 140 Nonce (36), 176 N(NAT_DETECTION_SOURCE_IP),
+  204 N(NAT_DETECTION_DESTINATION_IP), 232 N(IKEV2_FRAGMENTATION_SUPPORTED),
+  240 N(SIGNATURE_HASH_ALGORITHMS), 256 N(REDIRECT_SUPPORTED), end 264.
+
+usage: ike_decode_cases.py IPSECREF
+"""
+import json
+import subprocess
+import sys
+
+BASE = bytes.fromhex(
+    "80ea419260b5b6ec00000000000000002120220800000000000001082200002800000024010100030300000c01000014800e0100"
+    "030000080200000500000008040000132800004800130000f7e7e60a5b2c459e1b9ced52892a1e7c8d1def47f7419c4f5486104"
+    "32434130d69c1c8a723a9d0a27082c0e9d3c475b55881a6251dcb9f68fb79a579ecfa155229000024da4e137e1c90d52c3d6096"
+    "bac644afd6596bd676df1caf06acb28ae4c32fec2a2900001c000040049fcfd5276ac1dad436afa1c74856268935475adb290000"
+    "1c000040058b946a9f706fa764131993f3cb09a26c246b1e21290000080000402e290000100000402f000200030004000500000"
+    "00800004016")
+
+
+def put(msg, at, data):
+    return msg[:at] + bytes(data) + msg[at + len(data):]
+
+
+def with_length(msg):
+    return put(msg, 24, len(msg).to_bytes(4, "big"))
+
+
+def append_unknown(critical):
+    # RFC 7296 §2.5: payload type 200 (unassigned) after the last Notify.
+    m = put(BASE, 256, [200]) + bytes([0, 0x80 if critical else 0, 0, 8]) + bytes.fromhex("deadbeef")
+    return with_length(m)
+
+
+def short_nonce():
+    # Nonce Data cut to 8 bytes (RFC 7296 §2.10 asks for at least 16).
+    m = BASE[:140] + bytes([0x29, 0, 0, 12]) + BASE[144:152] + BASE[176:]
+    return with_length(m)
+
+
+def without_ke():
+    # SA's Next Payload now names Nonce; the KE payload is gone.
+    m = put(BASE[:68] + BASE[140:], 28, [40])
+    return with_length(m)
+
+
+# (name, message, exit code, expectations)
+# expectations: "notes": number of notes at least; "code"/"offset"/"notify"/"requirement": of some violation
+CASES = [
+    ("unmodified", BASE, 0, {}),
+    ("minor version 2.1 (RFC 7296 §2.5: minor version ignored)", put(BASE, 17, [0x21]), 0, {}),
+    ("reserved Flags bits set (RFC 7296 §3.1: ignored)", put(BASE, 19, [0x89]), 0, {}),
+    ("generic header RESERVED bit set (RFC 7296 §3.2: ignored)", put(BASE, 141, [0x01]), 0, {"notes": 1}),
+    ("KE RESERVED not zero (RFC 7296 §3.4: ignored)", put(BASE, 74, [0, 1]), 0, {"notes": 1}),
+    ("unknown non-critical payload (RFC 7296 §2.5: skipped)", append_unknown(False), 0, {"notes": 1}),
+    ("unknown critical payload (RFC 7296 §2.5)", append_unknown(True), 1,
+     {"code": "UnsupportedCriticalPayload", "offset": 264, "notify": "UNSUPPORTED_CRITICAL_PAYLOAD"}),
+    ("major version 3 (RFC 7296 §2.5)", put(BASE, 17, [0x30]), 1,
+     {"malformed": True, "code": "BadVersion", "offset": 17, "notify": "INVALID_MAJOR_VERSION"}),
+    ("IKEv1 header (major version 1)", put(BASE, 17, [0x10]), 1,
+     {"malformed": True, "code": "Ikev1Message", "offset": 17, "notify": None}),
+    ("Length one more than the datagram (RFC 7296 §3.1)", put(BASE, 24, (265).to_bytes(4, "big")), 1,
+     {"malformed": True, "code": "BadLength", "offset": 24, "notify": "INVALID_SYNTAX"}),
+    ("last payload's length runs past the message (RFC 7296 §3.2)", put(BASE, 258, [0, 16]), 1,
+     {"malformed": True, "code": "InvalidSyntax", "offset": 258, "notify": "INVALID_SYNTAX"}),
+    ("header cut at 20 bytes", BASE[:20], 1, {"malformed": True, "code": "Truncated", "offset": 0}),
+    ("8-byte nonce (RFC 7296 §2.10)", short_nonce(), 1,
+     {"code": "InvalidSyntax", "requirement": "rfc7296#section-2.10", "notify": "INVALID_SYNTAX"}),
+    ("KE for a group no proposal offers (RFC 7296 §3.4)", put(BASE, 72, [0, 14]), 1,
+     {"code": "InvalidKePayload", "offset": 72, "notify": "INVALID_KE_PAYLOAD"}),
+    ("KE point off the curve (RFC 6989 §2.3)", put(BASE, 139, [BASE[139] ^ 1]), 1,
+     {"code": "BadPublicValue", "notify": "INVALID_SYNTAX"}),
+    ("no KE payload (RFC 7296 §1.2)", without_ke(), 1,
+     {"code": "InvalidSyntax", "requirement": "rfc7296#section-1.2", "notify": "INVALID_SYNTAX"}),
+]
+
+
+def matches(errors, want):
+    for e in errors:
+        if all(e.get(k) == v for k, v in want.items()):
+            return True
+    return False
+
+
+def main():
+    tool = sys.argv[1]
+    failures = 0
+    for name, message, exit_code, expect in CASES:
+        run = subprocess.run([tool, "ike-decode", "--json"], input=message.hex() + "\n", capture_output=True,
+                             text=True)
+        problems = []
+        if run.returncode != exit_code:
+            problems.append(f"exit {run.returncode}, expected {exit_code}")
+        try:
+            result = json.loads(run.stdout)[0]
+        except (ValueError, IndexError) as e:
+            problems.append(f"no JSON result ({e}): {run.stdout[:200]} {run.stderr[:200]}")
+            result = {}
+        want = {k: v for k, v in expect.items() if k in ("code", "offset", "notify", "requirement")}
+        if expect.get("malformed"):
+            if not matches([result.get("malformed", {})], want):
+                problems.append(f"malformed is {result.get('malformed')}, expected {want}")
+        elif want and not matches(result.get("violations", []), want):
+            problems.append(f"violations {result.get('violations')}, expected one with {want}")
+        if len(result.get("notes", [])) < expect.get("notes", 0):
+            problems.append(f"notes {result.get('notes')}, expected at least {expect['notes']}")
+        if exit_code == 0 and result and not result.get("ok"):
+            problems.append(f"not ok: {result.get('violations')}")
+        print(("FAIL " if problems else "ok   ") + name)
+        for p in problems:
+            print("     " + p)
+        failures += bool(problems)
+    print(f"{len(CASES)} cases, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
