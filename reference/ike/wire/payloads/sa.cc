@@ -151,7 +151,7 @@ Status VerifyKeyLength(const Proposal& p, const Transform& t, size_t offset) {
   //= rfc7296#section-3.3.5
   //# Transforms with a variable key length carry Key Length; fixed-length
   //# ones do not.
-  if (encr->fixed_key_bits() != 0) {
+  if (encr->key_bits[1] == 0) {  // one length only (ENCR_NULL: none at all)
     ENSURE(!key_length || *key_length == encr->fixed_key_bits(), kInvalidSyntax, offset, "rfc7296#section-3.3.5",
            fmt::format("proposal {}: {} has a fixed key length but carries Key Length {}", p.proposal_num,
                        encr->name(), *key_length));
