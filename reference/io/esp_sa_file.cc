@@ -229,15 +229,7 @@ std::optional<std::string_view> WiresharkIntegName(iana::Integ id) {
 }
 
 Result<std::vector<SaKeys>> ParseEspSaFile(std::string_view text, std::string_view name) {
-  std::vector<SaKeys> sas;
-  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') return OkStatus();
-    TRY_ASSIGN(SaKeys keys, ParseLine(line, fmt::format("{}:{}", name, number)));
-    sas.push_back(std::move(keys));
-    return OkStatus();
-  }));
-  return sas;
+  return ParseRecords<SaKeys>(text, name, ParseLine);
 }
 
 Result<std::string> WriteEspSaFile(std::span<const SaKeys> sas) {

@@ -283,15 +283,7 @@ std::optional<std::string_view> Ikev2IntegNameFor(iana::Integ id) {
 }
 
 Result<std::vector<Ikev2Keys>> ParseIkev2Table(std::string_view text, std::string_view name) {
-  std::vector<Ikev2Keys> rows;
-  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
-    const size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos || line[first] == '#') return OkStatus();
-    TRY_ASSIGN(Ikev2Keys keys, ParseLine(line, fmt::format("{}:{}", name, number)));
-    rows.push_back(std::move(keys));
-    return OkStatus();
-  }));
-  return rows;
+  return ParseRecords<Ikev2Keys>(text, name, ParseLine);
 }
 
 Result<std::vector<Ikev2Keys>> ReadIkev2Table(const std::string& path) {

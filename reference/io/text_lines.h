@@ -4,6 +4,9 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "reference/base/result.h"
 
@@ -24,6 +27,22 @@ Status ForEachLine(std::string_view text, Fn&& fn) {
     TRY(fn(line, number));
   }
   return OkStatus();
+}
+
+// Parses every record of a key file: lines that are neither blank nor a
+// '#' comment go through `parse(line, "name:number")`, and what it returns
+// is collected.
+template <typename T, typename Parse>
+Result<std::vector<T>> ParseRecords(std::string_view text, std::string_view name, Parse&& parse) {
+  std::vector<T> records;
+  TRY(ForEachLine(text, [&](std::string_view line, size_t number) -> Status {
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') return OkStatus();
+    TRY_ASSIGN(T record, parse(line, fmt::format("{}:{}", name, number)));
+    records.push_back(std::move(record));
+    return OkStatus();
+  }));
+  return records;
 }
 
 }  // namespace ipsecref::io
