@@ -74,22 +74,23 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
   iana::PayloadType type = first;
   while (type != P::kNone) {
     const size_t at = in.offset();
-    const std::string label = PayloadTypeLabel(type);
+    // Built only when an error or a note needs it (this loop is the decoder's hot path).
+    const auto label = [type] { return PayloadTypeLabel(type); };
     uint8_t next = 0, flags = 0;
     uint16_t length = 0;
     //= rfc7296#section-3.2
     //# Each payload starts with a 4-octet generic header whose Payload
     //# Length counts the header too.
     ENSURE(in.ReadU8(next) && in.ReadU8(flags) && in.ReadU16(length), kInvalidSyntax, at, "rfc7296#section-3.2",
-           fmt::format("{}: the previous Next Payload announces it, but only {} bytes are left", label,
+           fmt::format("{}: the previous Next Payload announces it, but only {} bytes are left", label(),
                        in.remaining()));
     ENSURE(length >= kGenericPayloadHeaderSize, kInvalidSyntax, at + 2, "rfc7296#section-3.2",
-           fmt::format("{}: Payload Length {} is shorter than the generic header", label, length));
+           fmt::format("{}: Payload Length {} is shorter than the generic header", label(), length));
     ByteReader body;
     ENSURE(in.ReadChild(length - kGenericPayloadHeaderSize, body), kInvalidSyntax, at + 2, "rfc7296#section-3.2",
-           fmt::format("{}: Payload Length {} runs past the message ({} bytes left)", label, length,
+           fmt::format("{}: Payload Length {} runs past the message ({} bytes left)", label(), length,
                        in.remaining() + kGenericPayloadHeaderSize));
-    NoteReserved(notes, flags & 0x7f, at + 1, label);
+    if (flags & 0x7f) NoteReserved(notes, flags & 0x7f, at + 1, label());
     Payload p;
     p.type = type;
     p.critical = (flags & 0x80) != 0;
@@ -99,26 +100,26 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
       //= rfc7296#section-3.14
       //# An SK payload never carries another SK payload.
       ENSURE(!inside_sk, kInvalidSyntax, at, "rfc7296#section-3.14",
-             fmt::format("{} inside an encrypted payload", label));
+             fmt::format("{} inside an encrypted payload", label()));
     }
     if (codec == nullptr) {
       //= rfc7296#section-2.5
       //# An unknown payload without the critical bit is skipped (and noted).
       if (!p.critical)
         notes.push_back(MakeError(Code::kInvalidSyntax, at, "rfc7296#section-2.5",
-                                  fmt::format("{} is unknown and not critical: skipped", label)));
+                                  fmt::format("{} is unknown and not critical: skipped", label())));
       auto unknown = ParseUnknown(body, notes);
       p.body = std::move(unknown).value();
     } else {
       auto parsed = codec->parse(body, notes);
       if (!parsed) {
         Error e = std::move(parsed).error();
-        e.detail = fmt::format("{} payload at offset {}: {}", label, at, e.detail);
+        e.detail = fmt::format("{} payload at offset {}: {}", label(), at, e.detail);
         return e;
       }
       p.body = std::move(parsed).value();
       ENSURE(body.empty(), kInvalidSyntax, body.offset(), "rfc7296#section-3.2",
-             fmt::format("{} payload at offset {}: {} bytes left inside it after parsing", label, at,
+             fmt::format("{} payload at offset {}: {} bytes left inside it after parsing", label(), at,
                          body.remaining()));
     }
     if (auto* sk = std::get_if<SkPayload>(&p.body)) sk->first_inner = static_cast<P>(next);
@@ -128,7 +129,7 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
       //= rfc7296#section-3.14
       //# The SK payload is the last payload of the message.
       ENSURE(in.empty(), kInvalidSyntax, in.offset(), "rfc7296#section-3.14",
-             fmt::format("{} bytes after the {} payload, which must be last", in.remaining(), label));
+             fmt::format("{} bytes after the {} payload, which must be last", in.remaining(), label()));
       return payloads;
     }
     type = static_cast<P>(next);
