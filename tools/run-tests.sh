@@ -3,7 +3,7 @@
 # test — unit, property, vectors, captures, fuzz regressions, the Scapy
 # cross-check — with gcc, again under AddressSanitizer and UBSan with clang,
 # then each fuzz target for a short while.
-#   FUZZ_SECONDS  seconds per fuzz target (default 30; 0 skips fuzzing)
+#   FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
 #   SKIP_ASAN=1   skips the sanitizer build
 #   RC_PARAMS     RapidCheck's settings (default: 1000 cases per property)
 set -euo pipefail
@@ -26,9 +26,9 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   ctest --preset asan | tee -a "$log"
 fi
 
-if [ "${FUZZ_SECONDS:-30}" != 0 ]; then
-  echo "== fuzzing, ${FUZZ_SECONDS:-30} s per target (preset fuzz)"
-  tools/fuzz/run_all.sh "${FUZZ_SECONDS:-30}"
+if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+  echo "== fuzzing, ${FUZZ_SECONDS:-20} s per target (preset fuzz)"
+  tools/fuzz/run_all.sh "${FUZZ_SECONDS:-20}"
 fi
 
 # One closing line over every ctest run above (ctest exits non-zero on a

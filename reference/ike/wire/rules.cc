@@ -151,7 +151,7 @@ class Checker {
 
 void CheckRules(const Message& m, const MessageShape& shape, const std::vector<const Payload*>& visible,
                 Checker& c) {
-  const size_t at = m.header.length > 0 ? kHeaderSize : 0;
+  const size_t at = kHeaderSize;  // a missing or extra payload is a fault of the whole payload list
   for (const PayloadRule& rule : shape.rules) {
     const size_t n = Count(visible, rule.type);
     if (n < rule.min)
