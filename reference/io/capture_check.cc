@@ -13,97 +13,8 @@
 namespace ipsecref::io {
 namespace {
 
-using iana::IpProtocol;
 
-constexpr uint8_t kEspProtocol = static_cast<uint8_t>(IpProtocol::kEsp);
-constexpr uint8_t kAhProtocol = static_cast<uint8_t>(IpProtocol::kAh);
-constexpr uint8_t kUdpProtocol = static_cast<uint8_t>(IpProtocol::kUdp);
-constexpr size_t kUdpHeader = 8;
 constexpr size_t kMaxIpPacket = 40 + 65535;  // IPv6 header + the largest payload length
-constexpr uint16_t kIkePort = 500;    // RFC 7296 §2
-constexpr uint16_t kNatTPort = 4500;  // RFC 3948 §2.1, RFC 7296 §2.23
-
-struct KindInfo {
-  std::string_view name;
-  std::string_view key;
-};
-constexpr std::array<KindInfo, kPacketKinds> kKinds{{
-    {"not IP", "not_ip"},
-    {"link-layer error", "link_error"},
-    {"malformed IP", "malformed_ip"},
-    {"IKE (UDP 500)", "ike"},
-    {"IKE (UDP 4500, non-ESP marker)", "ike_nat_t"},
-    {"NAT-keepalive", "nat_keepalive"},
-    {"ESP", "esp"},
-    {"ESP in UDP", "esp_in_udp"},
-    {"AH", "ah"},
-    {"other IP", "other"},
-}};
-
-// What the headers say, read only from bytes the capture really holds.
-struct Classified {
-  PacketKind kind = PacketKind::kOther;
-  ip::PacketView view;
-  std::optional<uint32_t> spi;
-  std::optional<uint32_t> seq;  // the low 32 bits, as on the wire
-};
-
-// `ip` may be zero-padded to the packet's original length when the capture
-// cut it; `captured` says how much of it is real.
-Result<Classified> Classify(ByteSpan ip, size_t captured) {
-  Classified c;
-  TRY_ASSIGN(c.view, ip::Parse(ip, /*verify_checksum=*/false));
-  // Headers that the capture cut tell nothing: the padding made them up.
-  if (c.view.header_length > captured) return c;
-  ByteReader packet(ip.first(std::min(captured, c.view.total_length)));
-  const size_t at = c.view.header_length;
-  uint32_t spi = 0, seq = 0;
-  if (c.view.protocol == kEspProtocol) {
-    c.kind = PacketKind::kEsp;
-    ByteReader esp(packet.rest().subspan(std::min(at, packet.remaining())));
-    if (esp.ReadU32(spi)) c.spi = spi;
-    if (esp.ReadU32(seq)) c.seq = seq;
-    return c;
-  }
-  if (c.view.protocol == kAhProtocol) {
-    c.kind = PacketKind::kAh;
-    ByteReader ah(packet.rest().subspan(std::min(at, packet.remaining())));
-    if (ah.Skip(4) && ah.ReadU32(spi)) c.spi = spi;
-    if (ah.ReadU32(seq)) c.seq = seq;
-    return c;
-  }
-  c.kind = PacketKind::kOther;
-  if (c.view.protocol != kUdpProtocol) return c;
-  // Ports from captured bytes only; the payload may run into the padding.
-  ByteReader udp(packet.rest().subspan(std::min(at, packet.remaining())));
-  uint16_t sport = 0, dport = 0, length = 0;
-  if (!udp.ReadU16(sport) || !udp.ReadU16(dport) || !udp.ReadU16(length) || !udp.Skip(2)) return c;
-  if (sport == kIkePort || dport == kIkePort) {
-    c.kind = PacketKind::kIke;
-    return c;
-  }
-  if (sport != kNatTPort && dport != kNatTPort) return c;
-  // The UDP length, when sane, bounds the payload (link layers pad).
-  ByteSpan payload = ip.first(c.view.total_length).subspan(at + kUdpHeader);
-  if (length >= kUdpHeader && length - kUdpHeader <= payload.size())
-    payload = payload.first(length - kUdpHeader);
-  const size_t payload_at = at + kUdpHeader;
-  const size_t real = captured > payload_at ? captured - payload_at : 0;
-  if (real < std::min<size_t>(payload.size(), esp::kHeaderSize)) return c;  // cut too early to tell
-  switch (esp::ClassifyUdpPayload(payload)) {
-    case esp::UdpPayloadKind::kIke: c.kind = PacketKind::kIkeNatT; break;
-    case esp::UdpPayloadKind::kNatKeepalive: c.kind = PacketKind::kNatKeepalive; break;
-    case esp::UdpPayloadKind::kTooShort: break;
-    case esp::UdpPayloadKind::kEsp: {
-      c.kind = PacketKind::kEspInUdp;
-      ByteReader esp(payload);
-      if (esp.ReadU32(spi)) c.spi = spi;
-      if (esp.ReadU32(seq)) c.seq = seq;
-      break;
-    }
-  }
-  return c;
-}
 
 std::string DescribeKeys(const SaKeys& k) {
   std::string out;
@@ -141,9 +52,6 @@ void AddProblem(std::vector<ProblemSummary>& list, Code code, std::string_view r
 }
 
 }  // namespace
-
-std::string_view KindName(PacketKind kind) { return kKinds.at(static_cast<size_t>(kind)).name; }
-std::string_view KindKey(PacketKind kind) { return kKinds.at(static_cast<size_t>(kind)).key; }
 
 uint64_t CaptureReport::failed() const {
   uint64_t n = 0;

@@ -17,27 +17,13 @@
 
 #include "reference/base/result.h"
 #include "reference/esp/esp_sa.h"
+#include "reference/io/classify.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"
 
 namespace ipsecref::io {
 
-enum class PacketKind : uint8_t {
-  kNotIp,         // the link layer carries something else (ARP, LLDP, ...)
-  kLinkError,     // the frame ends inside its link-layer header
-  kMalformedIp,   // no well-formed IP header
-  kIke,           // UDP port 500
-  kIkeNatT,       // UDP port 4500, non-ESP marker (RFC 3948 §2.2)
-  kNatKeepalive,  // UDP port 4500, the single byte 0xff (RFC 3948 §2.3)
-  kEsp,           // IP protocol 50
-  kEspInUdp,      // UDP port 4500, anything else (RFC 3948 §2.1)
-  kAh,            // IP protocol 51
-  kOther,         // any other IP packet
-};
-inline constexpr size_t kPacketKinds = 10;
-std::string_view KindName(PacketKind kind);  // "ESP in UDP", ...
-std::string_view KindKey(PacketKind kind);   // "esp_in_udp", for JSON
 
 enum class Verdict : uint8_t {
   kNotJudged,  // not ESP/AH, or no keys for its SA
