@@ -1,0 +1,233 @@
+#include "reference/spu/anchoring.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace ipsecref::spu {
+namespace {
+
+// Per kind: its name, whether it is an IKE SA, whether it counts as load.
+// Placement follows from the last two: load-counting kinds go least-loaded,
+// other IKE SAs round-robin, tunnels to their IKE SA.
+struct KindInfo {
+  Kind kind;
+  std::string_view name;
+  bool ike;
+  bool load;
+};
+constexpr std::array<KindInfo, 4> kKinds{{
+    {Kind::kGateway, "gateway", true, true},
+    {Kind::kDynamic, "dynamic", true, false},
+    {Kind::kManual, "manual", false, true},
+    {Kind::kTunnel, "tunnel", false, false},
+}};
+
+struct RuleInfo {
+  Rule rule;
+  std::string_view id;
+  std::string_view text;
+};
+constexpr std::array<RuleInfo, 4> kRules{{
+    {Rule::kLeastLoaded, "spu.least-loaded",
+     "a site-to-site gateway or manual tunnel goes to an SPU with the fewest gateways and "
+     "manual tunnels"},
+    {Rule::kRoundRobin, "spu.round-robin", "dynamic peers take the SPUs in turn"},
+    {Rule::kFollowIkeSa, "spu.follow-ike-sa",
+     "an IPsec tunnel, new, added or rekeyed, lives on the SPU of its IKE SA"},
+    {Rule::kNeverMoved, "spu.never-moved",
+     "adding or removing tunnels never moves an existing gateway or tunnel"},
+}};
+
+const KindInfo& Info(Kind kind) { return kKinds.at(static_cast<size_t>(kind)); }
+
+constexpr size_t kMaxName = 64;
+
+bool NameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '@';
+}
+
+std::string SpuList(const std::vector<SpuIndex>& spus) {
+  std::string out;
+  for (SpuIndex s : spus) out += fmt::format("{}SPU{}", out.empty() ? "" : ", ", s);
+  return out;
+}
+
+}  // namespace
+
+std::string_view KindName(Kind kind) { return Info(kind).name; }
+bool IsIke(Kind kind) { return Info(kind).ike; }
+bool CountsAsLoad(Kind kind) { return Info(kind).load; }
+
+std::optional<Kind> KindFromName(std::string_view name) {
+  for (const KindInfo& k : kKinds)
+    if (k.name == name) return k.kind;
+  return std::nullopt;
+}
+
+std::string_view RuleId(Rule rule) { return kRules.at(static_cast<size_t>(rule)).id; }
+std::string_view RuleText(Rule rule) { return kRules.at(static_cast<size_t>(rule)).text; }
+
+Anchoring::Anchoring(size_t spus) : loads_(spus, 0) {}
+
+Result<Anchoring> Anchoring::Create(size_t spus) {
+  ENSURE(spus >= 1 && spus <= kMaxSpus, kInvalidArgument, kNoOffset, "",
+         fmt::format("{} SPUs: from 1 to {} are allowed", spus, kMaxSpus));
+  return Anchoring(spus);
+}
+
+const Anchor* Anchoring::Find(std::string_view name) const {
+  auto it = anchors_.find(name);
+  return it == anchors_.end() ? nullptr : &it->second;
+}
+
+std::vector<SpuIndex> Anchoring::LeastLoaded() const {
+  const size_t lowest = *std::min_element(loads_.begin(), loads_.end());
+  std::vector<SpuIndex> out;
+  for (size_t i = 0; i < loads_.size(); ++i)
+    if (loads_[i] == lowest) out.push_back(static_cast<SpuIndex>(i));
+  return out;
+}
+
+Status Anchoring::CheckNewName(std::string_view name) const {
+  ENSURE(!name.empty() && name.size() <= kMaxName && std::all_of(name.begin(), name.end(), NameChar),
+         kInvalidArgument, kNoOffset, "",
+         fmt::format("name '{}' must be 1 to {} letters, digits or - _ . : / @", name, kMaxName));
+  const Anchor* existing = Find(name);
+  ENSURE(existing == nullptr, kInvalidArgument, kNoOffset, "",
+         fmt::format("name '{}' is already in use (a {} on SPU{})", name,
+                     existing ? KindName(existing->kind) : "", existing ? existing->spu : 0));
+  return OkStatus();
+}
+
+Result<SpuIndex> Anchoring::Place(Kind kind, const Anchor* ike, std::optional<SpuIndex> at) const {
+  ENSURE(!at || *at < spus(), kInvalidArgument, kNoOffset, "",
+         fmt::format("SPU{} does not exist: there are {} SPUs", at.value_or(0), spus()));
+  Rule rule;
+  std::vector<SpuIndex> allowed;
+  std::string why;
+  if (kind == Kind::kTunnel) {
+    rule = Rule::kFollowIkeSa;
+    allowed = {ike->spu};
+    why = fmt::format("its IKE SA {} is on SPU{}", ike->name, ike->spu);
+  } else if (CountsAsLoad(kind)) {
+    rule = Rule::kLeastLoaded;
+    allowed = LeastLoaded();
+    why = fmt::format("the least loaded (load {}) are {}", loads_[allowed.front()], SpuList(allowed));
+  } else {
+    rule = Rule::kRoundRobin;
+    // A checked device may start its turns anywhere.
+    if (!round_robin_started_ && at) return *at;
+    allowed = {next_round_robin_};
+    why = fmt::format("the turn after the last dynamic peer is SPU{}", next_round_robin_);
+  }
+  if (!at) return allowed.front();
+  ENSURE(std::find(allowed.begin(), allowed.end(), *at) != allowed.end(), kUnsupported, kNoOffset,
+         RuleId(rule), fmt::format("{} on SPU{}, but {}: {}", KindName(kind), *at, why, RuleText(rule)));
+  return *at;
+}
+
+void Anchoring::Insert(Anchor anchor) {
+  if (CountsAsLoad(anchor.kind)) ++loads_[anchor.spu];
+  if (anchor.kind == Kind::kDynamic) {
+    round_robin_started_ = true;
+    next_round_robin_ = static_cast<SpuIndex>((anchor.spu + 1) % spus());
+  }
+  std::string name = anchor.name;
+  anchors_.emplace(std::move(name), std::move(anchor));
+}
+
+void Anchoring::Erase(std::string_view name) {
+  auto it = anchors_.find(name);
+  if (it == anchors_.end()) return;
+  if (CountsAsLoad(it->second.kind)) --loads_[it->second.spu];
+  anchors_.erase(it);
+}
+
+Result<SpuIndex> Anchoring::Add(Kind kind, std::string_view name, std::string_view ike_name,
+                                std::optional<SpuIndex> at) {
+  TRY(CheckNewName(name));
+  const Anchor* ike = nullptr;
+  if (kind == Kind::kTunnel) {
+    ike = Find(ike_name);
+    ENSURE(ike != nullptr, kInvalidArgument, kNoOffset, "",
+           fmt::format("tunnel {}: no gateway or dynamic peer named '{}'", name, ike_name));
+    ENSURE(IsIke(ike->kind), kInvalidArgument, kNoOffset, "",
+           fmt::format("tunnel {}: '{}' is a {}, not an IKE SA", name, ike_name, KindName(ike->kind)));
+  } else {
+    ENSURE(ike_name.empty(), kInvalidArgument, kNoOffset, "",
+           fmt::format("a {} is not negotiated over an IKE SA", KindName(kind)));
+  }
+  TRY_ASSIGN(SpuIndex spu, Place(kind, ike, at));
+  Insert(Anchor{std::string(name), kind, spu, ike ? ike->name : std::string(), arrivals_++});
+  return spu;
+}
+
+Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view new_name,
+                                  std::optional<SpuIndex> at) {
+  const Anchor* old = Find(old_name);
+  ENSURE(old != nullptr, kInvalidArgument, kNoOffset, "",
+         fmt::format("rekey: nothing named '{}'", old_name));
+  ENSURE(old->kind != Kind::kManual, kInvalidArgument, kNoOffset, "rfc4301#section-4.5",
+         fmt::format("rekey: {} is a manual tunnel; manual keys are never rekeyed", old_name));
+  TRY(CheckNewName(new_name));
+  ENSURE(!at || *at < spus(), kInvalidArgument, kNoOffset, "",
+         fmt::format("SPU{} does not exist: there are {} SPUs", at.value_or(0), spus()));
+  //= rfc7296#section-2.18
+  //# A rekeyed IKE SA takes over its predecessor's Child SAs.
+  // spu.follow-ike-sa and spu.never-moved: the successor stays where the
+  // predecessor was, and so do the tunnels it inherits.
+  const Rule rule = old->kind == Kind::kTunnel ? Rule::kFollowIkeSa : Rule::kNeverMoved;
+  ENSURE(!at || *at == old->spu, kUnsupported, kNoOffset, RuleId(rule),
+         fmt::format("{} rekeyed as {} on SPU{}, but {} is on SPU{}: {}", old_name, new_name, *at,
+                     old_name, old->spu, RuleText(rule)));
+  Anchor successor = *old;
+  successor.name = std::string(new_name);
+  const std::string old_key = old->name;
+  if (IsIke(successor.kind))
+    for (auto& [name, a] : anchors_)
+      if (a.ike == old_key) a.ike = successor.name;
+  // Erase then insert: the load is unchanged, and a dynamic peer's rekeying
+  // is not a new turn.
+  const SpuIndex next = next_round_robin_;
+  const bool started = round_robin_started_;
+  Erase(old_key);
+  Insert(std::move(successor));
+  next_round_robin_ = next;
+  round_robin_started_ = started;
+  return Find(new_name)->spu;
+}
+
+Result<std::vector<std::string>> Anchoring::Remove(std::string_view name) {
+  const Anchor* a = Find(name);
+  ENSURE(a != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("remove: nothing named '{}'", name));
+  std::vector<std::string> removed{a->name};
+  if (IsIke(a->kind))
+    for (const Anchor* t : Anchors())
+      if (t->ike == name) removed.push_back(t->name);
+  for (const std::string& r : removed) Erase(r);
+  return removed;
+}
+
+std::vector<const Anchor*> Anchoring::Anchors() const {
+  std::vector<const Anchor*> out;
+  out.reserve(anchors_.size());
+  for (const auto& [name, a] : anchors_) out.push_back(&a);
+  std::sort(out.begin(), out.end(),
+            [](const Anchor* x, const Anchor* y) { return x->arrival < y->arrival; });
+  return out;
+}
+
+TunnelMap Anchoring::Map() const {
+  TunnelMap map(spus());
+  for (size_t i = 0; i < map.size(); ++i) {
+    map[i].spu = static_cast<SpuIndex>(i);
+    map[i].load = loads_[i];
+  }
+  for (const Anchor* a : Anchors()) (IsIke(a->kind) ? map[a->spu].ike : map[a->spu].tunnels).push_back(a);
+  return map;
+}
+
+}  // namespace ipsecref::spu
