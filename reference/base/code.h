@@ -3,6 +3,7 @@
 // requirement (RFC section) that it breaks.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -61,6 +62,10 @@ enum class Code : uint16_t {
   IPSECREF_CODES(IPSECREF_CODE_ENUM)
 #undef IPSECREF_CODE_ENUM
 };
+
+#define IPSECREF_CODE_COUNT(name, cat, audit, text) +1
+inline constexpr size_t kCodeCount = 0 IPSECREF_CODES(IPSECREF_CODE_COUNT);
+#undef IPSECREF_CODE_COUNT
 
 struct CodeInfo {
   std::string_view name;  // without the leading 'k'
