@@ -102,7 +102,8 @@ Status Anchoring::CheckNewName(std::string_view name) const {
   return OkStatus();
 }
 
-Result<SpuIndex> Anchoring::Place(Kind kind, const Anchor* ike, std::optional<SpuIndex> at) const {
+Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor* ike,
+                                  std::optional<SpuIndex> at) const {
   ENSURE(!at || *at < spus(), kInvalidArgument, kNoOffset, "",
          fmt::format("SPU{} does not exist: there are {} SPUs", at.value_or(0), spus()));
   Rule rule;
@@ -125,7 +126,7 @@ Result<SpuIndex> Anchoring::Place(Kind kind, const Anchor* ike, std::optional<Sp
   }
   if (!at) return allowed.front();
   ENSURE(std::find(allowed.begin(), allowed.end(), *at) != allowed.end(), kUnsupported, kNoOffset,
-         RuleId(rule), fmt::format("{} on SPU{}, but {}: {}", KindName(kind), *at, why, RuleText(rule)));
+         RuleId(rule), fmt::format("{} {} on SPU{}, but {}: {}", KindName(kind), name, *at, why, RuleText(rule)));
   return *at;
 }
 
@@ -160,7 +161,7 @@ Result<SpuIndex> Anchoring::Add(Kind kind, std::string_view name, std::string_vi
     ENSURE(ike_name.empty(), kInvalidArgument, kNoOffset, "",
            fmt::format("a {} is not negotiated over an IKE SA", KindName(kind)));
   }
-  TRY_ASSIGN(SpuIndex spu, Place(kind, ike, at));
+  TRY_ASSIGN(SpuIndex spu, Place(kind, name, ike, at));
   Insert(Anchor{std::string(name), kind, spu, ike ? ike->name : std::string(), arrivals_++});
   return spu;
 }

@@ -107,7 +107,8 @@ class Anchoring {
   explicit Anchoring(size_t spus);
   Status CheckNewName(std::string_view name) const;
   // The SPU `kind` goes to, or the rule `at` breaks.
-  Result<SpuIndex> Place(Kind kind, const Anchor* ike, std::optional<SpuIndex> at) const;
+  Result<SpuIndex> Place(Kind kind, std::string_view name, const Anchor* ike,
+                         std::optional<SpuIndex> at) const;
   void Insert(Anchor anchor);
   void Erase(std::string_view name);
 

@@ -18,5 +18,6 @@ void AddVectorsCommand(CLI::App& app, Runner& run);
 void AddCheckCommand(CLI::App& app, Runner& run);
 void AddDecryptCommand(CLI::App& app, Runner& run);
 void AddIkeDecodeCommand(CLI::App& app, Runner& run);
+void AddTunnelMapCommand(CLI::App& app, Runner& run);
 
 }  // namespace ipsecref::tool

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   ipsecref::tool::AddCheckCommand(app, run);
   ipsecref::tool::AddDecryptCommand(app, run);
   ipsecref::tool::AddIkeDecodeCommand(app, run);
+  ipsecref::tool::AddTunnelMapCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
