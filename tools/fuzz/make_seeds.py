@@ -718,6 +718,120 @@ def ah_verify_corpus():
     return c
 
 
+# classify: cut(1) | IP packet (fuzz/classify_fuzzer.cc); 255 classifies
+# these seeds whole (all but the captures' IKE messages are shorter).
+WHOLE = 255
+
+
+def ike_header(spi_i, spi_r=0, next_payload=33, exchange=34, flags=0x08, body=b""):
+    """IKEv2 header (RFC 7296 §3.1): SPIs, Next Payload, version 2.0, ..."""
+    return struct.pack("!QQBBBBII", spi_i, spi_r, next_payload, 0x20, exchange, flags, 0,
+                       28 + len(body)) + body
+
+
+def ah_header(next_header, spi, seq, icv=bytes(12)):
+    """AH (RFC 4302 §2): Payload Len counts 32-bit words minus 2."""
+    return struct.pack("!BBHII", next_header, (12 + len(icv)) // 4 - 2, 0, spi, seq) + icv
+
+
+def classify_corpus():
+    c = Corpus("classify")
+
+    def add(name, packet, cut=WHOLE):
+        c.add(name, bytes([cut]) + packet)
+
+    for scenario, kinds in (("strongswan/cbc", ("ike", "ike_udp4500", "esp_udp")),
+                            ("linux-xfrm/gcm", ("esp",)), ("linux-xfrm/ah-transport", ("ah",))):
+        path = os.path.join(CAPTURES, scenario, "capture.pcap")
+        if not os.path.exists(path):
+            print(f"warning: {path} missing, capture seeds skipped", file=sys.stderr)
+            continue
+        tag = scenario.replace("/", "_").replace("-", "_")
+        for kind in kinds:
+            p = next((p for p in capture_packets(path) if classify(p) == kind), None)
+            if p is not None:
+                add(f"capture_{tag}_{kind}", p)
+
+    spi_i, spi_r = 0x0123456789abcdef, 0xfedcba9876543210
+    nonce = bytes([0, 0, 0, 8]) + pattern(4, 0x10)  # a last payload: Nonce of 4 bytes
+    sa_init = ike_header(spi_i, body=nonce, next_payload=40)
+    auth = ike_header(spi_i, spi_r, next_payload=46, exchange=35, flags=0x08)
+    gcm = esp_packet(20, pattern(20, 0x01), 0, b"", 0x2000, 1, pattern(8, 0xa0),
+                     icmp_echo(), ICMP)
+    icv = pattern(12, 0xc0)
+    ipsec = [
+        # IKE on 500, on 4500 behind the non-ESP marker, keepalives
+        ("ipv4_udp500_ike_sa_init", ipv4(UDP, udp(500, 500, sa_init, V4_A, V4_B))),
+        ("ipv6_udp500_ike_sa_init", ipv6(UDP, udp(500, 500, sa_init, V6_A, V6_B))),
+        ("ipv4_udp500_to_4500_ike", ipv4(UDP, udp(4500, 500, sa_init, V4_A, V4_B))),
+        ("ipv4_udp4500_ike_auth", ipv4(UDP, udp(4500, 4500, bytes(4) + auth, V4_A, V4_B))),
+        ("ipv6_udp4500_ike_auth", ipv6(UDP, udp(4500, 4500, bytes(4) + auth, V6_A, V6_B))),
+        ("ipv4_udp4500_marker_only", ipv4(UDP, udp(4500, 4500, bytes(4), V4_A, V4_B))),
+        ("ipv4_nat_keepalive", ipv4(UDP, udp(4500, 4500, b"\xff", V4_A, V4_B))),
+        ("ipv6_nat_keepalive", ipv6(UDP, udp(4500, 4500, b"\xff", V6_A, V6_B))),
+        ("ipv4_nat_keepalive_link_padding",
+         ipv4(UDP, udp(4500, 4500, b"\xff", V4_A, V4_B)) + bytes(17)),
+        # ESP, ESP in UDP, AH
+        ("ipv4_esp", ipv4(ESP, gcm)),
+        ("ipv6_esp", ipv6(ESP, gcm)),
+        ("ipv6_esp_after_hbh_dstopts",
+         ipv6(HOP_BY_HOP, hop_by_hop(DEST_OPTS) + dest_opts(ESP) + gcm)),
+        ("ipv4_esp_first_fragment", ipv4(ESP, gcm, flags_frag=0x2000)),
+        ("ipv4_udp4500_esp", ipv4(UDP, udp(4500, 4500, gcm, V4_A, V4_B))),
+        ("ipv6_udp4500_esp", ipv6(UDP, udp(4500, 4500, gcm, V6_A, V6_B))),
+        ("ipv4_udp4500_esp_header_only", ipv4(UDP, udp(4500, 4500, gcm[:8], V4_A, V4_B))),
+        ("ipv4_udp4500_too_short_for_esp", ipv4(UDP, udp(4500, 4500, gcm[:7], V4_A, V4_B))),
+        ("ipv4_ah_transport", ipv4(AH, ah_header(ICMP, 0x3000, 7, icv) + icmp_echo())),
+        ("ipv6_ah_tunnel", ipv6(AH, ah_header(IPV6_IN, 0x3001, 1, icv) +
+                                ipv6(ICMPV6, bytes([128, 0, 0, 0, 0, 1, 0, 1])))),
+        ("ipv6_fragment_ah", ipv6(FRAGMENT, fragment(AH) + ah_header(UDP, 0x3002, 2, icv))),
+        # neither
+        ("ipv4_udp_dns", ipv4(UDP, udp(53000, 53, bytes(12), V4_C, V4_D), V4_C, V4_D)),
+        ("ipv4_icmp_echo", ipv4(ICMP, icmp_echo(), V4_C, V4_D)),
+        ("ipv6_no_next_header", ipv6(NO_NEXT, b"")),
+    ]
+    for name, packet in ipsec:
+        add(name, packet)
+
+    # The UDP length, not the IP payload, bounds what 4500 carries.
+    short = bytearray(ipv4(UDP, udp(4500, 4500, b"\xff" + bytes(7), V4_A, V4_B)))
+    short[24:26] = struct.pack("!H", 9)
+    add("ipv4_udp4500_length_says_keepalive", short)
+
+    # Captures cut short (the header comment of fuzz/classify_fuzzer.cc):
+    # inside and just after each field that classification reads.
+    packets = dict(ipsec)
+    cuts = [
+        ("ipv4_cut_in_ip_header", "ipv4_esp", 12),
+        ("ipv6_cut_in_hop_by_hop", "ipv6_esp_after_hbh_dstopts", 44),
+        ("ipv4_esp_cut_in_spi", "ipv4_esp", 22),
+        ("ipv4_esp_cut_after_spi", "ipv4_esp", 24),
+        ("ipv4_esp_cut_after_seq", "ipv4_esp", 28),
+        ("ipv6_esp_cut_after_spi", "ipv6_esp", 44),
+        ("ipv4_ah_cut_in_spi", "ipv4_ah_transport", 26),
+        ("ipv4_ah_cut_after_spi", "ipv4_ah_transport", 28),
+        ("ipv4_udp500_cut_in_ports", "ipv4_udp500_ike_sa_init", 23),
+        ("ipv4_udp500_cut_in_ike_spis", "ipv4_udp500_ike_sa_init", 40),
+        ("ipv4_udp500_cut_after_ike_spis", "ipv4_udp500_ike_sa_init", 44),
+        ("ipv4_udp4500_cut_in_udp_header", "ipv4_udp4500_esp", 26),
+        ("ipv4_udp4500_cut_in_marker", "ipv4_udp4500_ike_auth", 30),
+        ("ipv4_udp4500_cut_after_marker", "ipv4_udp4500_ike_auth", 32),
+        ("ipv4_udp4500_cut_after_ike_spis", "ipv4_udp4500_ike_auth", 48),
+        ("ipv4_udp4500_esp_cut_in_header", "ipv4_udp4500_esp", 33),
+        ("ipv4_udp4500_esp_cut_after_header", "ipv4_udp4500_esp", 36),
+        ("ipv4_nat_keepalive_cut_before_payload", "ipv4_nat_keepalive", 28),
+        ("ipv6_udp4500_cut_after_marker", "ipv6_udp4500_ike_auth", 52),
+    ]
+    for name, source, cut in cuts:
+        add(name, packets[source], cut)
+
+    # Not a well-formed IP header.
+    add("malformed_ipv4_total_length_beyond_data", ipv4(ESP, gcm)[:-4])
+    add("malformed_ipv6_hop_by_hop_beyond_data", ipv6(HOP_BY_HOP, hop_by_hop(ESP))[:-4])
+    add("malformed_version_5", bytes([0x55]) + ipv4(ESP, gcm)[1:])
+    return c
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.parse_args()
@@ -725,6 +839,8 @@ def main():
     corpora = [esp_decap_corpus(), esp_roundtrip_corpus(), ip_walk_corpus()]
     if os.path.exists(os.path.join(ROOT, "fuzz", "ah_verify_fuzzer.cc")):
         corpora.append(ah_verify_corpus())
+    if os.path.exists(os.path.join(ROOT, "fuzz", "classify_fuzzer.cc")):
+        corpora.append(classify_corpus())
     for corpus in corpora:
         corpus.write()
 
