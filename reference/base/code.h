@@ -45,6 +45,7 @@ enum class Category : uint8_t {
   X(kInvalidSyntax, kProtocol, false, "message breaks an IKEv2 syntax rule")            \
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
   X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
+  X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \

@@ -84,17 +84,18 @@ Result<Classified> Classify(ByteSpan ip, size_t captured) {
   uint16_t sport = 0, dport = 0, length = 0;
   if (!udp.ReadU16(sport) || !udp.ReadU16(dport) || !udp.ReadU16(length) || !udp.Skip(2)) return c;
   const size_t payload_at = at + kUdpHeader;
-  if (sport == kIkePort || dport == kIkePort) {
-    c.kind = PacketKind::kIke;
-    c.payload_offset = payload_at;
-    ReadIkeSpis(udp, c);
-    return c;
-  }
-  if (sport != kNatTPort && dport != kNatTPort) return c;
   // The UDP length, when sane, bounds the payload (link layers pad).
   ByteSpan payload = ip.first(c.view.total_length).subspan(payload_at);
   if (length >= kUdpHeader && length - kUdpHeader <= payload.size())
     payload = payload.first(length - kUdpHeader);
+  if (sport == kIkePort || dport == kIkePort) {
+    c.kind = PacketKind::kIke;
+    c.payload_offset = payload_at;
+    const size_t real_payload = captured > payload_at ? captured - payload_at : 0;
+    ReadIkeSpis(ByteReader(payload.first(std::min(payload.size(), real_payload))), c);
+    return c;
+  }
+  if (sport != kNatTPort && dport != kNatTPort) return c;
   const size_t real_payload = captured > payload_at ? captured - payload_at : 0;
   if (real_payload < std::min<size_t>(payload.size(), esp::kHeaderSize)) return c;  // cut too early to tell
   payload = payload.first(std::min(payload.size(), real_payload));

@@ -125,7 +125,7 @@ Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor
     why = fmt::format("the turn after the last dynamic peer is SPU{}", next_round_robin_);
   }
   if (!at) return allowed.front();
-  ENSURE(std::find(allowed.begin(), allowed.end(), *at) != allowed.end(), kUnsupported, kNoOffset,
+  ENSURE(std::find(allowed.begin(), allowed.end(), *at) != allowed.end(), kBadPlacement, kNoOffset,
          RuleId(rule), fmt::format("{} {} on SPU{}, but {}: {}", KindName(kind), name, *at, why, RuleText(rule)));
   return *at;
 }
@@ -181,7 +181,7 @@ Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view ne
   // spu.follow-ike-sa and spu.never-moved: the successor stays where the
   // predecessor was, and so do the tunnels it inherits.
   const Rule rule = old->kind == Kind::kTunnel ? Rule::kFollowIkeSa : Rule::kNeverMoved;
-  ENSURE(!at || *at == old->spu, kUnsupported, kNoOffset, RuleId(rule),
+  ENSURE(!at || *at == old->spu, kBadPlacement, kNoOffset, RuleId(rule),
          fmt::format("{} rekeyed as {} on SPU{}, but {} is on SPU{}: {}", old_name, new_name, *at,
                      old_name, old->spu, RuleText(rule)));
   Anchor successor = *old;
@@ -204,10 +204,14 @@ Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view ne
 Result<std::vector<std::string>> Anchoring::Remove(std::string_view name) {
   const Anchor* a = Find(name);
   ENSURE(a != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("remove: nothing named '{}'", name));
-  std::vector<std::string> removed{a->name};
+  std::vector<const Anchor*> gone{a};
   if (IsIke(a->kind))
-    for (const Anchor* t : Anchors())
-      if (t->ike == name) removed.push_back(t->name);
+    for (const auto& [n, t] : anchors_)
+      if (t.ike == name) gone.push_back(&t);
+  std::sort(gone.begin() + 1, gone.end(),
+            [](const Anchor* x, const Anchor* y) { return x->arrival < y->arrival; });
+  std::vector<std::string> removed;
+  for (const Anchor* g : gone) removed.push_back(g->name);
   for (const std::string& r : removed) Erase(r);
   return removed;
 }

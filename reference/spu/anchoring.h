@@ -79,7 +79,7 @@ class Anchoring {
   // With `at`, the placement is the one a checked device reported: it is
   // taken if the rules allow it, refused with the rule it breaks otherwise.
   // Errors: kInvalidArgument (name in use or malformed, unknown or wrong IKE
-  // SA, SPU out of range), kUnsupported (`at` breaks a rule).
+  // SA, SPU out of range), kBadPlacement (`at` breaks a rule).
   Result<SpuIndex> Add(Kind kind, std::string_view name, std::string_view ike = {},
                        std::optional<SpuIndex> at = std::nullopt);
   // Rekeying (RFC 7296 §1.3.3 for a tunnel, §1.3.2 for an IKE SA): `new_name`

@@ -379,7 +379,7 @@ struct AddAtWrongSpu : Cmd {
   }
   void run(const Model& s0, Anchoring& sut) const override {
     auto r = sut.Add(kind, name, ike, at);
-    CheckFailed(r, Code::kUnsupported, "SPU" + std::to_string(at));
+    CheckFailed(r, Code::kBadPlacement, "SPU" + std::to_string(at));
     RC_ASSERT(r.error().detail.find(name) != std::string::npos);
     RC_ASSERT(r.error().requirement == RuleId(RuleFor(kind)));
     CheckState(s0, sut);
@@ -407,7 +407,7 @@ struct RekeyAtWrongSpu : Cmd {
   }
   void run(const Model& s0, Anchoring& sut) const override {
     auto r = sut.Rekey(old_name, new_name, at);
-    CheckFailed(r, Code::kUnsupported, old_name);
+    CheckFailed(r, Code::kBadPlacement, old_name);
     const Rule rule =
         s0.Find(old_name)->kind == Kind::kTunnel ? Rule::kFollowIkeSa : Rule::kNeverMoved;
     RC_ASSERT(r.error().requirement == RuleId(rule));

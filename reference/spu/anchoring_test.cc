@@ -74,7 +74,7 @@ void ExpectError(const Result<T>& r, Code code, std::string_view names) {
 template <typename T>
 void ExpectRefused(const Result<T>& r, Rule rule) {
   ASSERT_FALSE(r.ok()) << "expected a refusal by " << RuleId(rule);
-  EXPECT_EQ(r.error().code, Code::kUnsupported) << r.error().ToString();
+  EXPECT_EQ(r.error().code, Code::kBadPlacement) << r.error().ToString();
   EXPECT_EQ(r.error().requirement, RuleId(rule)) << r.error().ToString();
 }
 
@@ -458,7 +458,7 @@ TEST(Events, ApplyErrorsNameTheLine) {
   ASSERT_TRUE(f.ok());
   a = ApplyEvents(*f, 2);
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.error().code, Code::kUnsupported);
+  EXPECT_EQ(a.error().code, Code::kBadPlacement);
   EXPECT_EQ(a.error().requirement, RuleId(Rule::kLeastLoaded));
   EXPECT_THAT(a.error().detail, StartsWith("line 3: "));
 

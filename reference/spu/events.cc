@@ -71,7 +71,8 @@ Result<EventFile> ParseEvents(std::string_view text) {
     const std::vector<Word> w = Split(line, base);
     if (w.empty()) continue;
     if (w[0].text == "spus") {
-      if (w.size() != 2) return LineError(line_no, w[0].offset, "expected 'spus N'");
+      if (w.size() != 2)
+        return LineError(line_no, w[std::min<size_t>(w.size() - 1, 2)].offset, "expected 'spus N'");
       if (file.spus) return LineError(line_no, w[0].offset, "the number of SPUs is given twice");
       if (!file.events.empty())
         return LineError(line_no, w[0].offset, "the number of SPUs must come before any event");
@@ -105,8 +106,7 @@ Result<EventFile> ParseEvents(std::string_view text) {
       ++i;
     }
     if (verb->second) {
-      if (i >= w.size() || w[i].text == "at")
-        return LineError(line_no, w[i - 1].offset, usage);
+      if (i >= w.size()) return LineError(line_no, w[i - 1].offset, usage);
       e.other = std::string(w[i++].text);
     }
     if (verb->at && i < w.size() && w[i].text == "at") {

@@ -4,7 +4,7 @@
 // end with the SPU a device under test reported (`at SPU2`): the placement is
 // then checked against the rules instead of chosen.
 //
-//   # comment (to the end of the line); blank lines are ignored
+//   # comment (from any #, to the end of the line); blank lines are ignored
 //   spus 3                          the number of SPUs (before any event)
 //   gateway IKE-1                   a site-to-site IKE gateway arrives
 //   dynamic DIAL-1                  a dynamic (dial-up) IKE peer arrives

@@ -114,7 +114,7 @@ int Run(const Args& args) {
   if (!anchoring) {
     const Error& e = anchoring.error();
     // A placement the rules refuse is a failed check; anything else is bad input.
-    const bool check_failed = e.code == Code::kUnsupported;
+    const bool check_failed = e.code == Code::kBadPlacement;
     fmt::print(stderr, "ipsecref tunnel-map: {}: {}{}\n", name, check_failed ? "placement not allowed: " : "",
                e.ToString());
     return check_failed ? kExitFailed : kExitUsage;
