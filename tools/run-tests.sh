@@ -2,9 +2,11 @@
 # The README's second command: install what is missing, build, and run every
 # test — unit, property, vectors, captures, fuzz regressions, the Scapy
 # cross-check — with gcc, again under AddressSanitizer and UBSan with clang,
-# then each fuzz target for a short while.
+# the concurrency tests under ThreadSanitizer, then each fuzz target for a
+# short while.
 #   FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
 #   SKIP_ASAN=1   skips the sanitizer build
+#   SKIP_TSAN=1   skips the ThreadSanitizer build of the concurrency tests
 #   RC_PARAMS     RapidCheck's settings (default: 1000 cases per property)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,15 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ctest --preset asan | tee -a "$log"
+fi
+
+if [ "${SKIP_TSAN:-0}" != 1 ]; then
+  echo "== clang build and the concurrency tests under ThreadSanitizer (preset tsan)"
+  cmake --preset tsan >/dev/null
+  # Only the targets with tests labelled `concurrency`: the whole project
+  # under TSan would cost minutes. The preset sets TSAN_OPTIONS (halt_on_error).
+  cmake --build --preset tsan --target spu_dataplane_concurrency_test
+  ctest --preset tsan | tee -a "$log"
 fi
 
 if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
