@@ -182,13 +182,13 @@ Result<Located> LocateEsp(ByteSpan packet, uint16_t udp_port) {
                    fmt::format("{} bytes of UDP payload hold no ESP header", loc.esp_length));
 }
 
-Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
+Result<DecapsulatedView> DecapsulateInPlace(const SaLookup& lookup, MutableByteSpan packet) {
   TRY_ASSIGN(Located loc, LocateEsp(packet));
   //= rfc4303#section-3.4.1
   //# Fragments are reassembled before ESP processing; a fragment reaching
   //# ESP is dropped.
   ENSURE(!loc.ip.fragment, kFragment, 0, "rfc4303#section-3.4.1", "ESP in a fragment");
-  ByteSpan esp_bytes = packet.subspan(loc.esp_offset, loc.esp_length);
+  ByteSpan esp_bytes = ByteSpan(packet).subspan(loc.esp_offset, loc.esp_length);
   TRY_ASSIGN(uint32_t spi, PeekSpi(esp_bytes));
   //= rfc4303#section-3.4.2
   //# The SA is found by SPI (and, for multicast, addresses); no SA: drop,
@@ -197,9 +197,9 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
   ENSURE(sa != nullptr, kNoSa, loc.esp_offset, "rfc4303#section-3.4.2",
          fmt::format("no SA for SPI {:#010x}", spi));
 
-  Decapsulated d;
-  d.packet.assign(packet.begin(), packet.begin() + static_cast<long>(loc.ip.total_length));
-  MutableByteSpan esp(d.packet.data() + loc.esp_offset, loc.esp_length);
+  DecapsulatedView d;
+  MutableByteSpan buffer = packet.first(loc.ip.total_length);
+  MutableByteSpan esp = buffer.subspan(loc.esp_offset, loc.esp_length);
   auto unprotected = sa->UnprotectInPlace(esp);
   if (!unprotected) return std::move(unprotected).error().At(loc.esp_offset);
   Unprotected& u = *unprotected;
@@ -207,7 +207,7 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
   d.next_header = u.next_header;
   d.findings = std::move(u.findings);
   for (Finding& f : d.findings) f.offset += loc.esp_offset;
-  const size_t payload_at = static_cast<size_t>(u.payload.data() - d.packet.data());
+  const size_t payload_at = static_cast<size_t>(u.payload.data() - buffer.data());
   const size_t payload_size = u.payload.size();
 
   const Mode mode = sa->config().mode;
@@ -221,7 +221,7 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
     ENSURE(v4 || u.next_header == static_cast<uint8_t>(IpProtocol::kIpv6), kBadNextHeader,
            loc.esp_offset + loc.esp_length - sa->icv_size() - 1, "rfc4301#section-5.2",
            fmt::format("tunnel-mode next header {} is not IPv4 (4) or IPv6 (41)", u.next_header));
-    auto inner = ip::Parse(ByteSpan(d.packet.data() + payload_at, payload_size));
+    auto inner = ip::Parse(ByteSpan(buffer.data() + payload_at, payload_size));
     if (!inner) {
       Error e = std::move(inner).error().At(payload_at);
       return MakeError(Code::kBadInnerPacket, e.offset, e.requirement, e.ToString());
@@ -230,19 +230,35 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
            fmt::format("next header {} but the inner packet is IPv{}", u.next_header, inner->version));
     //= rfc4303#section-2.7
     //# Bytes after the inner packet's own length are TFC padding: removed.
-    d.packet.erase(d.packet.begin(), d.packet.begin() + static_cast<long>(payload_at));
-    d.packet.resize(inner->total_length);
+    d.packet = buffer.subspan(payload_at, inner->total_length);
     return d;
   }
   // Transport: the headers in front of ESP (without the UDP header), then the
   // payload, with the next-header chain pointing at it again.
   const size_t keep = loc.udp ? loc.udp_offset : loc.esp_offset;
-  std::copy(d.packet.begin() + static_cast<long>(payload_at),
-            d.packet.begin() + static_cast<long>(payload_at + payload_size),
-            d.packet.begin() + static_cast<long>(keep));
-  d.packet.resize(keep + payload_size);
-  d.packet[loc.ip.protocol_field] = u.next_header;
-  ip::FixLengths(d.packet, loc.ip.version);
+  std::copy(buffer.begin() + static_cast<long>(payload_at),
+            buffer.begin() + static_cast<long>(payload_at + payload_size),
+            buffer.begin() + static_cast<long>(keep));
+  MutableByteSpan rebuilt = buffer.first(keep + payload_size);
+  rebuilt[loc.ip.protocol_field] = u.next_header;
+  ip::FixLengths(rebuilt, loc.ip.version);
+  d.packet = rebuilt;
+  return d;
+}
+
+Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
+  Bytes copy(packet.begin(), packet.end());
+  TRY_ASSIGN(DecapsulatedView v, DecapsulateInPlace(lookup, copy));
+  Decapsulated d;
+  d.seq = v.seq;
+  d.next_header = v.next_header;
+  d.findings = std::move(v.findings);
+  // The view lies inside `copy`: move it to the front and keep the buffer.
+  const size_t at = static_cast<size_t>(v.packet.data() - copy.data());
+  const size_t size = v.packet.size();
+  copy.erase(copy.begin(), copy.begin() + static_cast<long>(at));
+  copy.resize(size);
+  d.packet = std::move(copy);
   return d;
 }
 

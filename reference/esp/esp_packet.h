@@ -50,4 +50,15 @@ using SaLookup = std::function<Sa*(uint32_t spi)>;
 // up the SA by SPI, unprotect, then rebuild the inner packet and check it.
 Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet);
 
+// The same, in the packet's own buffer (a dataplane's path: no copy, no
+// allocation). On success `packet` points into the buffer; on failure the
+// buffer's content is unspecified.
+struct DecapsulatedView {
+  MutableByteSpan packet;  // tunnel: the inner packet; transport: the packet rebuilt
+  uint64_t seq = 0;
+  uint8_t next_header = 0;
+  std::vector<Finding> findings;
+};
+Result<DecapsulatedView> DecapsulateInPlace(const SaLookup& lookup, MutableByteSpan packet);
+
 }  // namespace ipsecref::esp

@@ -77,49 +77,229 @@ std::string_view DropName(DispatchDrop drop) { return kDrops.at(static_cast<size
 struct Spu;
 using Control = std::function<void(Spu&)>;
 
+// The packet's bytes: its own, or those lent by the caller.
+ByteSpan Bytes_(const Packet& p) { return p.data.empty() ? p.lent : ByteSpan(p.data); }
+
 struct Work {
+  enum class State : uint8_t { kTaken, kRouted, kControl };
   Packet packet;
+  State state = State::kTaken;  // kTaken: not classified yet
   PacketKind kind = PacketKind::kEsp;
   uint32_t spi = 0;
   size_t payload_offset = 0;
-  Control control;  // set: a control item, run on the SPU's thread
+  Control control;  // kControl: run on the SPU's thread
+};
+
+Work ControlWork(Control c) {
+  Work w;
+  w.state = Work::State::kControl;
+  w.control = std::move(c);
+  return w;
+}
+
+// What every SPU and the callers share: the routes, the credits that bound
+// the packets in flight, and the counters of packets refused at intake.
+struct Shared {
+  explicit Shared(const DataplaneConfig& c) : config(c), limit(c.spus * c.queue_capacity) {}
+
+  const DataplaneConfig& config;
+
+  // Read by every SPU as it classifies, written by the control plane.
+  mutable std::shared_mutex routes_mu;
+  std::unordered_map<uint32_t, SpuIndex> esp_routes, ah_routes;
+  std::unordered_map<IkeKey, SpuIndex, IkeKeyHash> ike_routes;
+
+  std::unordered_map<uint32_t, SpuIndex>& Routes(IpProtocol protocol) {
+    return protocol == IpProtocol::kAh ? ah_routes : esp_routes;
+  }
+  const std::unordered_map<uint32_t, SpuIndex>& Routes(IpProtocol protocol) const {
+    return protocol == IpProtocol::kAh ? ah_routes : esp_routes;
+  }
+
+  // The anchor SPU of a classified packet (routes_mu held), or the drop.
+  std::variant<SpuIndex, DispatchDrop> Route(const io::Classified& c) const {
+    const KindRoute& route = kKindRoutes[static_cast<size_t>(c.kind)];
+    if (route.by == RouteBy::kNone) return route.otherwise;
+    //= rfc4303#section-3.4.1
+    //# ESP (and AH, RFC 4302 §3.4.1) is processed on whole packets only.
+    if (c.view.fragment) return DispatchDrop::kFragment;
+    if (route.by == RouteBy::kIkeSpis) {
+      if (!c.ike_spi_i) return DispatchDrop::kNoSpi;
+      auto it = ike_routes.find(IkeKey{*c.ike_spi_i, c.ike_spi_r.value_or(0)});
+      if (it == ike_routes.end()) it = ike_routes.find(IkeKey{*c.ike_spi_i, 0});
+      if (it == ike_routes.end()) return route.otherwise;
+      return it->second;
+    }
+    if (!c.spi) return DispatchDrop::kNoSpi;
+    const auto& table = Routes(route.by == RouteBy::kAhSpi ? IpProtocol::kAh : IpProtocol::kEsp);
+    auto it = table.find(*c.spi);
+    if (it == table.end()) return route.otherwise;
+    return it->second;
+  }
+
+  // Credits: packets taken in and not yet finished. Bounding them bounds
+  // every queue, so SPUs never wait on each other's queues.
+  const size_t limit;
+  std::atomic<size_t> in_flight{0};
+  std::mutex credit_mu;
+  std::condition_variable credit_cv;
+  std::atomic<size_t> credit_waiters{0};
+
+  // Takes up to `want` credits; with `wait`, at least one (waiting for it).
+  size_t Acquire(size_t want, bool wait) {
+    size_t current = in_flight.load();
+    for (;;) {
+      if (current < limit) {
+        const size_t take = std::min(want, limit - current);
+        if (in_flight.compare_exchange_weak(current, current + take)) return take;
+        continue;
+      }
+      if (!wait) return 0;
+      std::unique_lock lock(credit_mu);
+      ++credit_waiters;
+      credit_cv.wait(lock, [&] { return in_flight.load() < limit; });
+      --credit_waiters;
+      current = in_flight.load();
+    }
+  }
+  void Release(size_t n) {
+    if (n == 0) return;
+    in_flight.fetch_sub(n);
+    if (credit_waiters.load() > 0) {
+      std::lock_guard lock(credit_mu);
+      credit_cv.notify_all();
+    }
+  }
+
+  std::atomic<uint64_t> received{0}, queued{0}, queue_full{0};
 };
 
 //= DESIGN.md "Multi-SPU anchoring"
 //# Every packet of an SA is processed on its anchor SPU: its state has one
 //# writer. The SA tables below are touched by this SPU's thread only.
 struct alignas(64) Spu {
-  Spu(SpuIndex i, size_t capacity, const Sink* s) : index(i), queue(capacity), sink(s) {}
+  Spu(SpuIndex i, Shared& sh, std::vector<std::unique_ptr<Spu>>& all)
+      : index(i), shared(sh), spus(all), queue(sh.limit) {}
 
   SpuIndex index;
-  BoundedQueue<Work> queue;
-  const Sink* sink;
+  Shared& shared;
+  std::vector<std::unique_ptr<Spu>>& spus;
+  // Written by other threads (hand-ins, hand-overs, control): a cache line
+  // apart from what this SPU writes for every packet.
+  alignas(64) SpuQueue<Work> queue;
   std::unordered_map<uint32_t, std::unique_ptr<esp::Sa>> esp;
   std::unordered_map<uint32_t, std::unique_ptr<ah::Sa>> ah;
-  std::atomic<uint64_t> processed{0}, decapsulated{0}, ike{0};
+  // Counters: this thread writes, anyone reads.
+  alignas(64) std::atomic<uint64_t> processed{0}, decapsulated{0}, ike{0};
   std::array<std::atomic<uint64_t>, kCodeCount> rejected{};
+  std::array<std::atomic<uint64_t>, kDispatchDrops> dropped{};
+  // Buffers of processed packets, for Dispatch to hand back to its callers.
+  alignas(64) std::mutex spare_mu;
+  std::vector<Bytes> spare;
   std::thread thread;
 
   void Run() {
     std::vector<Work> batch;
+    std::vector<std::vector<Work>> handover(spus.size());
+    std::vector<Bytes> used;
     while (queue.Pop(batch)) {
-      for (Work& w : batch) Handle(w);
+      Classify(batch, handover);
+      size_t finished = 0;
+      for (Work& w : batch) {
+        switch (w.state) {
+          case Work::State::kControl:
+            // What came before the control item is handed over first: a
+            // drain marker then follows it everywhere.
+            HandOver(handover);
+            w.control(*this);
+            continue;
+          case Work::State::kTaken:  // dropped while classifying
+            break;
+          case Work::State::kRouted:
+            if (w.payload_offset == kHandOver) continue;  // moved to `handover`
+            Handle(w);
+            break;
+        }
+        ++finished;
+        used.push_back(std::move(w.packet.data));
+      }
+      HandOver(handover);
       batch.clear();
+      shared.Release(finished);
+      Recycle(used);
     }
   }
 
-  void Handle(Work& w) {
-    if (w.control) {
-      w.control(*this);
-      return;
+  // Classifies the packets taken in by this SPU and routes them, under one
+  // shared lock: those of other SPUs go to `handover`, marked.
+  static constexpr size_t kHandOver = ~size_t{0};
+  void Classify(std::vector<Work>& batch, std::vector<std::vector<Work>>& handover) {
+    bool any = false;
+    for (const Work& w : batch) any |= w.state == Work::State::kTaken;
+    if (!any) return;
+    std::shared_lock lock(shared.routes_mu);
+    for (Work& w : batch) {
+      if (w.state != Work::State::kTaken) continue;
+      auto c = io::Classify(Bytes_(w.packet));
+      if (!c) {
+        Bump(dropped[static_cast<size_t>(DispatchDrop::kMalformed)]);
+        continue;
+      }
+      const auto route = shared.Route(*c);
+      if (const auto* drop = std::get_if<DispatchDrop>(&route)) {
+        Bump(dropped[static_cast<size_t>(*drop)]);
+        continue;
+      }
+      w.state = Work::State::kRouted;
+      w.kind = c->kind;
+      w.spi = c->spi.value_or(0);
+      w.payload_offset = c->payload_offset;
+      const SpuIndex anchor = std::get<SpuIndex>(route);
+      if (anchor != index) {
+        handover[anchor].push_back(std::move(w));
+        w.payload_offset = kHandOver;  // the moved-from item stays behind, marked
+      }
     }
+  }
+  void HandOver(std::vector<std::vector<Work>>& handover) {
+    for (size_t i = 0; i < handover.size(); ++i) {
+      if (handover[i].empty()) continue;
+      // The credits bound every queue: this cannot fail but on shutdown.
+      if (!spus[i]->queue.Push(handover[i])) shared.Release(handover[i].size());
+      handover[i].clear();
+    }
+  }
+  void Recycle(std::vector<Bytes>& used) {
+    constexpr size_t kMaxSpare = 4096;
+    std::lock_guard lock(spare_mu);
+    for (Bytes& b : used)
+      if (b.capacity() != 0 && spare.size() < kMaxSpare) {
+        b.clear();
+        spare.push_back(std::move(b));
+      }
+    used.clear();
+  }
+
+  // A lent packet is decrypted in this buffer, used again and again.
+  alignas(64) Bytes scratch;
+
+  void Handle(Work& w) {
     Bump(processed);
+    const bool lent = w.packet.data.empty();
+    if (lent) {
+      scratch.assign(w.packet.lent.begin(), w.packet.lent.end());
+      std::swap(scratch, w.packet.data);  // back to `scratch` below
+    }
+    HandleOwned(w);
+    if (lent) std::swap(scratch, w.packet.data);
+  }
+
+  void HandleOwned(Work& w) {
     Outcome o{index, w.packet.tag, w.kind, w.spi};
     std::optional<Error> error;
-    Bytes decapsulated_packet;
     switch (kKindRoutes[static_cast<size_t>(w.kind)].by) {
       case RouteBy::kEspSpi: {
-        auto r = esp::Decapsulate(
+        auto r = esp::DecapsulateInPlace(
             [this](uint32_t spi) -> esp::Sa* {
               auto it = esp.find(spi);
               return it == esp.end() ? nullptr : it->second.get();
@@ -127,7 +307,7 @@ struct alignas(64) Spu {
             w.packet.data);
         if (r) {
           o.seq = r->seq;
-          decapsulated_packet = std::move(r->packet);
+          o.packet = r->packet;
         } else {
           error = std::move(r).error();
         }
@@ -145,7 +325,9 @@ struct alignas(64) Spu {
         auto r = it->second->Verify(w.packet.data);
         if (r) {
           o.seq = r->sequence_number;
-          decapsulated_packet = std::move(r->packet);
+          // The verified packet replaces the received one in its buffer.
+          w.packet.data.assign(r->packet.begin(), r->packet.end());
+          o.packet = w.packet.data;
         } else {
           error = std::move(r).error();
         }
@@ -155,16 +337,16 @@ struct alignas(64) Spu {
         Bump(ike);
         o.packet = ByteSpan(w.packet.data).subspan(std::min(w.payload_offset, w.packet.data.size()));
         break;
-      case RouteBy::kNone: break;  // never queued
+      case RouteBy::kNone: break;  // never routed
     }
     if (error) {
       Bump(rejected[static_cast<size_t>(error->code)]);
       o.error = &*error;
+      o.packet = {};
     } else if (o.kind != PacketKind::kIke && o.kind != PacketKind::kIkeNatT) {
       Bump(decapsulated);
-      o.packet = decapsulated_packet;
     }
-    if (*sink) (*sink)(o);
+    if (shared.config.sink) shared.config.sink(o);
   }
 };
 
@@ -182,27 +364,18 @@ struct Prepared {
 };
 
 struct Dataplane::Impl {
-  explicit Impl(DataplaneConfig c, Anchoring a) : config(std::move(c)), anchoring(std::move(a)) {}
+  explicit Impl(DataplaneConfig c, Anchoring a)
+      : config(std::move(c)), shared(config), anchoring(std::move(a)) {}
 
   DataplaneConfig config;
+  Shared shared;
   std::vector<std::unique_ptr<Spu>> spus;
-
-  // Read by every dispatcher, written by the control plane.
-  mutable std::shared_mutex routes_mu;
-  std::unordered_map<uint32_t, SpuIndex> esp_routes, ah_routes;
-  std::unordered_map<IkeKey, SpuIndex, IkeKeyHash> ike_routes;
+  std::atomic<uint32_t> next_intake{0};
 
   // The control plane, one call at a time.
   mutable std::mutex control_mu;
   Anchoring anchoring;
   std::map<std::string, Owned, std::less<>> owned;
-
-  std::atomic<uint64_t> received{0}, queued{0};
-  std::array<std::atomic<uint64_t>, kDispatchDrops> dropped{};
-
-  std::unordered_map<uint32_t, SpuIndex>& Routes(IpProtocol protocol) {
-    return protocol == IpProtocol::kAh ? ah_routes : esp_routes;
-  }
 
   // Creates the SAs and checks their SPIs are free (control_mu held: the
   // routing tables change only under it).
@@ -214,7 +387,7 @@ struct Dataplane::Impl {
       const uint32_t spi = is_ah ? std::get<ah::SaConfig>(config).spi : std::get<esp::SaConfig>(config).spi;
       //= rfc4301#section-4.1
       //# On the receiver, the SPI (with the protocol) picks exactly one SA.
-      bool taken = Routes(protocol).contains(spi);
+      bool taken = shared.Routes(protocol).contains(spi);
       for (const auto& [p2, s2] : p.owned.spis) taken |= p2 == protocol && s2 == spi;
       ENSURE(!taken, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",
              fmt::format("{} SPI {:#010x} is already in use", is_ah ? "AH" : "ESP", spi));
@@ -234,13 +407,13 @@ struct Dataplane::Impl {
   // only be routed to the SA once the install is ahead of it in the queue.
   void Install(std::string_view name, SpuIndex spu, Prepared p) {
     auto sas = std::make_shared<Prepared>(std::move(p));
-    spus[spu]->queue.PushControl(Work{{}, PacketKind::kEsp, 0, 0, [sas](Spu& s) {
-                                        for (auto& sa : sas->esp) s.esp[sa->spi()] = std::move(sa);
-                                        for (auto& sa : sas->ah) s.ah[sa->spi()] = std::move(sa);
-                                      }});
+    spus[spu]->queue.PushControl(ControlWork([sas](Spu& s) {
+      for (auto& sa : sas->esp) s.esp[sa->spi()] = std::move(sa);
+      for (auto& sa : sas->ah) s.ah[sa->spi()] = std::move(sa);
+    }));
     {
-      std::unique_lock lock(routes_mu);
-      for (const auto& [protocol, spi] : sas->owned.spis) Routes(protocol)[spi] = spu;
+      std::unique_lock lock(shared.routes_mu);
+      for (const auto& [protocol, spi] : sas->owned.spis) shared.Routes(protocol)[spi] = spu;
     }
     Owned& o = owned[std::string(name)];
     o.spis.insert(o.spis.end(), sas->owned.spis.begin(), sas->owned.spis.end());
@@ -248,10 +421,10 @@ struct Dataplane::Impl {
 
   void RouteIke(std::string_view name, SpuIndex spu, const IkeSpis& spis) {
     Owned& o = owned[std::string(name)];
-    std::unique_lock lock(routes_mu);
+    std::unique_lock lock(shared.routes_mu);
     // The pair, and the first request's (responder SPI zero) for retransmits.
     for (IkeKey key : {IkeKey{spis.initiator, spis.responder}, IkeKey{spis.initiator, 0}}) {
-      if (ike_routes.emplace(key, spu).second) o.ike.push_back(key);
+      if (shared.ike_routes.emplace(key, spu).second) o.ike.push_back(key);
     }
   }
 
@@ -262,15 +435,15 @@ struct Dataplane::Impl {
     Owned o = std::move(it->second);
     owned.erase(it);
     {
-      std::unique_lock lock(routes_mu);
-      for (const auto& [protocol, spi] : o.spis) Routes(protocol).erase(spi);
-      for (const IkeKey& key : o.ike) ike_routes.erase(key);
+      std::unique_lock lock(shared.routes_mu);
+      for (const auto& [protocol, spi] : o.spis) shared.Routes(protocol).erase(spi);
+      for (const IkeKey& key : o.ike) shared.ike_routes.erase(key);
     }
     if (o.spis.empty()) return;
-    spus[spu]->queue.PushControl(Work{{}, PacketKind::kEsp, 0, 0, [spis = o.spis](Spu& s) {
-                                        for (const auto& [protocol, spi] : spis)
-                                          protocol == IpProtocol::kAh ? s.ah.erase(spi) : s.esp.erase(spi);
-                                      }});
+    spus[spu]->queue.PushControl(ControlWork([spis = o.spis](Spu& s) {
+      for (const auto& [protocol, spi] : spis)
+        protocol == IpProtocol::kAh ? s.ah.erase(spi) : s.esp.erase(spi);
+    }));
   }
 
   // Runs `f` on `spu`'s thread after everything queued before it; waits.
@@ -279,7 +452,7 @@ struct Dataplane::Impl {
     using R = decltype(f(*spus[spu]));
     auto task = std::make_shared<std::packaged_task<R(Spu&)>>(std::move(f));
     auto future = task->get_future();
-    spus[spu]->queue.PushControl(Work{{}, PacketKind::kEsp, 0, 0, [task](Spu& s) { (*task)(s); }});
+    spus[spu]->queue.PushControl(ControlWork([task](Spu& s) { (*task)(s); }));
     return future.get();
   }
 };
@@ -288,16 +461,19 @@ Dataplane::Dataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Dataplane>> Dataplane::Create(DataplaneConfig config) {
   TRY_ASSIGN(Anchoring anchoring, Anchoring::Create(config.spus));
-  ENSURE(config.queue_capacity >= 1, kInvalidArgument, kNoOffset, "", "the queue capacity must be at least 1");
+  ENSURE(config.queue_capacity >= 1 && config.queue_capacity <= (size_t{1} << 20), kInvalidArgument,
+         kNoOffset, "", fmt::format("queue capacity {}: from 1 to 2^20 packets", config.queue_capacity));
   auto impl = std::make_unique<Impl>(std::move(config), std::move(anchoring));
   for (size_t i = 0; i < impl->config.spus; ++i)
-    impl->spus.push_back(std::make_unique<Spu>(static_cast<SpuIndex>(i), impl->config.queue_capacity,
-                                               &impl->config.sink));
+    impl->spus.push_back(std::make_unique<Spu>(static_cast<SpuIndex>(i), impl->shared, impl->spus));
   for (auto& spu : impl->spus) spu->thread = std::thread([s = spu.get()] { s->Run(); });
   return std::unique_ptr<Dataplane>(new Dataplane(std::move(impl)));
 }
 
 Dataplane::~Dataplane() {
+  // Everything taken in is processed first: packets may still be on their
+  // way from one SPU to another.
+  Drain();
   for (auto& spu : impl_->spus) spu->queue.Close();
   for (auto& spu : impl_->spus) spu->thread.join();
 }
@@ -359,87 +535,52 @@ Anchoring Dataplane::anchoring() const {
 
 size_t Dataplane::Dispatch(std::span<Packet> packets) {
   Impl& d = *impl_;
-  std::array<uint64_t, kDispatchDrops> drops{};
-  auto drop = [&](DispatchDrop why) { ++drops[static_cast<size_t>(why)]; };
-
-  // Classify without a lock; route under one shared lock for the batch.
-  struct Routed {
-    Work work;
-    RouteBy by;
-    IkeKey ike;
-  };
-  thread_local std::vector<Routed> routed;
-  thread_local std::vector<std::vector<Work>> staging;
-  routed.clear();
-  for (Packet& packet : packets) {
-    auto c = io::Classify(packet.data);
-    if (!c) {
-      drop(DispatchDrop::kMalformed);
-      continue;
-    }
-    const KindRoute& route = kKindRoutes[static_cast<size_t>(c->kind)];
-    if (route.by == RouteBy::kNone) {
-      drop(route.otherwise);
-      continue;
-    }
-    if (c->view.fragment) {
-      drop(DispatchDrop::kFragment);
-      continue;
-    }
-    const bool by_ike = route.by == RouteBy::kIkeSpis;
-    if (by_ike ? !c->ike_spi_i.has_value() : !c->spi.has_value()) {
-      drop(DispatchDrop::kNoSpi);
-      continue;
-    }
-    routed.push_back(Routed{Work{std::move(packet), c->kind, c->spi.value_or(0), c->payload_offset, {}},
-                            route.by, IkeKey{c->ike_spi_i.value_or(0), c->ike_spi_r.value_or(0)}});
-  }
-  staging.resize(d.spus.size());
-  {
-    std::shared_lock lock(d.routes_mu);
-    for (Routed& r : routed) {
-      std::optional<SpuIndex> spu;
-      if (r.by == RouteBy::kIkeSpis) {
-        auto it = d.ike_routes.find(r.ike);
-        if (it == d.ike_routes.end()) it = d.ike_routes.find(IkeKey{r.ike.initiator, 0});
-        if (it != d.ike_routes.end()) spu = it->second;
-      } else {
-        const auto& table = r.by == RouteBy::kAhSpi ? d.ah_routes : d.esp_routes;
-        auto it = table.find(r.work.spi);
-        if (it != table.end()) spu = it->second;
-      }
-      if (!spu) {
-        drop(kKindRoutes[static_cast<size_t>(r.work.kind)].otherwise);
-        continue;
-      }
-      staging[*spu].push_back(std::move(r.work));
-    }
-  }
-  size_t queued = 0;
+  Shared& sh = d.shared;
   const bool wait = d.config.overflow == Overflow::kWait;
-  for (size_t i = 0; i < staging.size(); ++i) {
-    if (staging[i].empty()) continue;
-    const size_t taken = d.spus[i]->queue.Push(staging[i], wait);
-    queued += taken;
-    drops[static_cast<size_t>(DispatchDrop::kQueueFull)] += staging[i].size() - taken;
-    staging[i].clear();
+  // The SPUs take the calls in turn, as a NIC's receive queues take flows.
+  Spu& intake = *d.spus[d.next_intake.fetch_add(1, std::memory_order_relaxed) % d.spus.size()];
+  thread_local std::vector<Work> items;
+  size_t taken = 0;
+  while (taken < packets.size()) {
+    const size_t credits = sh.Acquire(packets.size() - taken, wait);
+    if (credits == 0) break;
+    items.clear();
+    for (size_t i = taken; i < taken + credits; ++i) items.push_back(Work{std::move(packets[i])});
+    if (!intake.queue.Push(items)) {  // closed: only while being destroyed
+      sh.Release(credits);
+      break;
+    }
+    taken += credits;
   }
-  d.received.fetch_add(packets.size(), std::memory_order_relaxed);
-  d.queued.fetch_add(queued, std::memory_order_relaxed);
-  for (size_t i = 0; i < kDispatchDrops; ++i)
-    if (drops[i]) d.dropped[i].fetch_add(drops[i], std::memory_order_relaxed);
-  return queued;
+  // Hand back processed packets' buffers in place of those taken.
+  {
+    std::lock_guard lock(intake.spare_mu);
+    for (size_t i = 0; i < taken && !intake.spare.empty(); ++i) {
+      packets[i].data = std::move(intake.spare.back());
+      intake.spare.pop_back();
+    }
+  }
+  sh.received.fetch_add(packets.size(), std::memory_order_relaxed);
+  sh.queued.fetch_add(taken, std::memory_order_relaxed);
+  if (taken < packets.size()) sh.queue_full.fetch_add(packets.size() - taken, std::memory_order_relaxed);
+  return taken;
 }
 
 void Dataplane::Drain() {
-  for (SpuIndex i = 0; i < impl_->spus.size(); ++i) impl_->RunOn(i, [](Spu&) {});
+  // First every SPU hands over what it took in, then every SPU processes
+  // what it was handed: two rounds of markers.
+  for (int round = 0; round < 2; ++round)
+    for (SpuIndex i = 0; i < impl_->spus.size(); ++i) impl_->RunOn(i, [](Spu&) {});
 }
 
 DispatchCounters Dataplane::dispatch_counters() const {
+  const Shared& sh = impl_->shared;
   DispatchCounters c;
-  c.received = impl_->received.load(std::memory_order_relaxed);
-  c.queued = impl_->queued.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < kDispatchDrops; ++i) c.dropped[i] = impl_->dropped[i].load(std::memory_order_relaxed);
+  c.received = sh.received.load(std::memory_order_relaxed);
+  c.queued = sh.queued.load(std::memory_order_relaxed);
+  for (const auto& spu : impl_->spus)
+    for (size_t i = 0; i < kDispatchDrops; ++i) c.dropped[i] += spu->dropped[i].load(std::memory_order_relaxed);
+  c.dropped[static_cast<size_t>(DispatchDrop::kQueueFull)] += sh.queue_full.load(std::memory_order_relaxed);
   return c;
 }
 
@@ -457,8 +598,8 @@ Result<replay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint3
   Impl& d = *impl_;
   std::optional<SpuIndex> spu;
   {
-    std::shared_lock lock(d.routes_mu);
-    const auto& table = d.Routes(protocol);
+    std::shared_lock lock(d.shared.routes_mu);
+    const auto& table = d.shared.Routes(protocol);
     if (auto it = table.find(spi); it != table.end()) spu = it->second;
   }
   ENSURE(spu.has_value(), kNoSa, kNoOffset, "rfc4301#section-4.1", fmt::format("no inbound SA with SPI {:#010x}", spi));

@@ -1,15 +1,20 @@
 // The per-SPU dataplane: each SPU is a worker thread that owns the inbound
 // SAs anchored on it, so that sequence numbers and replay windows have a
-// single writer and the packet path takes no lock of theirs. A dispatcher,
-// called from any number of producer threads, classifies each packet (ESP
-// and AH by SPI, ESP in UDP, IKE by its SPIs), and hands it to the anchor
-// SPU over that SPU's bounded queue. What cannot be handed over is counted
-// per reason.
+// single writer and the packet path takes no lock of theirs.
+//
+// Dispatch, called from any number of threads, hands each batch of packets
+// to one SPU's queue, the SPUs taking turns as the receive queues of a
+// multi-queue NIC do. That SPU classifies each packet (ESP and AH by SPI,
+// ESP in UDP, IKE by its SPIs), processes those it anchors, and hands the
+// others to their anchor SPU's queue. The classification work is thus spread
+// over the SPUs instead of resting on one dispatcher. Packets in flight are
+// bounded by credits (spus x queue_capacity): at the bound, Dispatch drops or
+// waits. What is not processed is counted per reason.
 //
 // The control plane (gateways, tunnels, their SAs) places everything with
 // the anchoring policy (anchoring.h) and sends SAs to their SPU through the
 // same queue as the packets, so installs and removals keep their order with
-// the traffic around them.
+// the traffic handed over around them.
 #pragma once
 
 #include <array>
@@ -32,11 +37,16 @@
 namespace ipsecref::spu {
 
 struct Packet {
-  Bytes data;        // an IP packet
+  Bytes data;        // an IP packet, handed over to the dataplane
+  // Or, when `data` is empty, an IP packet the caller lends: its bytes must
+  // stay as they are until Drain returns (a NIC's receive ring, read by the
+  // SPUs without a copy on the caller's side). The SPU copies it into a
+  // buffer of its own to decrypt it.
+  ByteSpan lent;
   uint64_t tag = 0;  // the caller's number for it, handed back in the Outcome
 };
 
-// Why the dispatcher did not hand a packet to an SPU.
+// Why a packet did not reach its anchor SPU.
 enum class DispatchDrop : uint8_t {
   kMalformed,      // no well-formed IP header
   kNotIpsec,       // neither ESP, AH nor IKE
@@ -44,20 +54,22 @@ enum class DispatchDrop : uint8_t {
   kNoSpi,          // ESP or AH too short to carry an SPI, IKE without its SPIs
   kUnknownSpi,     // no SA for the ESP or AH SPI (RFC 4303 §3.4.2, RFC 4302 §3.4.2)
   kUnknownIkeSpi,  // no IKE SA for the IKE SPIs
-  kQueueFull,      // the anchor SPU's queue was full (Overflow::kDrop)
+  kQueueFull,      // the dataplane held its most packets in flight (Overflow::kDrop)
   kNatKeepalive,   // a NAT-keepalive (RFC 3948 §2.3): absorbed, as it should be
 };
 inline constexpr size_t kDispatchDrops = 8;
 std::string_view DropName(DispatchDrop drop);  // "unknown_spi", ...
 
+// After Drain: received == queued + dropped[kQueueFull], and queued ==
+// the other drops + the SPUs' `processed`.
 struct DispatchCounters {
   uint64_t received = 0;  // packets given to Dispatch
-  uint64_t queued = 0;    // handed to an SPU
+  uint64_t queued = 0;    // taken in (credits granted)
   std::array<uint64_t, kDispatchDrops> dropped{};
 };
 
 struct SpuCounters {
-  uint64_t processed = 0;     // packets taken from the queue
+  uint64_t processed = 0;     // packets this SPU anchors, processed
   uint64_t decapsulated = 0;  // ESP and AH packets the receiver accepted
   uint64_t ike = 0;           // IKE messages handed on
   std::array<uint64_t, kCodeCount> rejected{};  // by the receiver, per Code
@@ -77,13 +89,13 @@ struct Outcome {
 using Sink = std::function<void(const Outcome&)>;
 
 enum class Overflow : uint8_t {
-  kDrop,  // a full queue drops the packet (counted), as a line card does
+  kDrop,  // at the bound the packet is dropped (counted), as a line card does
   kWait,  // the producer waits for room (back-pressure), as a test wants
 };
 
 struct DataplaneConfig {
   size_t spus = 1;
-  size_t queue_capacity = 4096;  // packets per SPU
+  size_t queue_capacity = 4096;  // packets in flight per SPU (the bound is spus x this)
   Overflow overflow = Overflow::kDrop;
   Sink sink;  // optional
 };
@@ -128,11 +140,15 @@ class Dataplane {
   // A copy of the anchoring state, for the tunnel map.
   Anchoring anchoring() const;
 
-  // --- Data plane: any thread, concurrently. Moves the packets out of
-  // `packets`; returns how many were handed to an SPU.
+  // --- Data plane: any thread, concurrently. Moves the packets in and
+  // returns how many were taken (fewer only with Overflow::kDrop). Packets of
+  // one call keep their order; packets of different calls may be reordered
+  // (as over a NIC's receive queues). The packets' buffers come back empty,
+  // with the capacity of processed packets' buffers where there are some, to
+  // be filled again without allocating.
   size_t Dispatch(std::span<Packet> packets);
-  // Returns once every packet that Dispatch calls returned before this one
-  // handed over has been processed.
+  // Returns once every packet taken by Dispatch calls that returned before
+  // this one has been processed by its anchor SPU.
   void Drain();
 
   DispatchCounters dispatch_counters() const;

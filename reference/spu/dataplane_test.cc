@@ -98,7 +98,7 @@ std::unique_ptr<Dataplane> Make(size_t spus, Recorder& r, size_t capacity = 64,
 
 size_t Send(Dataplane& d, std::vector<Bytes> packets) {
   std::vector<Packet> batch;
-  for (size_t i = 0; i < packets.size(); ++i) batch.push_back({std::move(packets[i]), i});
+  for (size_t i = 0; i < packets.size(); ++i) batch.push_back({std::move(packets[i]), {}, i});
   const size_t n = d.Dispatch(batch);
   d.Drain();
   return n;
@@ -141,6 +141,44 @@ TEST(Dataplane, EspGoesToItsTunnelsAnchorAndIsDecapsulatedThere) {
   EXPECT_EQ(d->dispatch_counters().queued, 2u);
 }
 
+TEST(Dataplane, LentPacketsAreReadWithoutBeingChanged) {
+  Recorder r;
+  auto d = Make(2, r);
+  ASSERT_EQ(*d->AddTunnel("M-1", "", {EspConfig(0x1101)}), 0u);
+  ASSERT_EQ(*d->AddTunnel("M-2", "", {EspConfig(0x1102)}), 1u);
+  const Bytes a = EspPacket(EspConfig(0x1101), Inner(1)), b = EspPacket(EspConfig(0x1102), Inner(2));
+  std::vector<Packet> batch{{{}, a, 10}, {{}, b, 11}};
+  EXPECT_EQ(d->Dispatch(batch), 2u);
+  d->Drain();
+  ASSERT_EQ(r.outcomes.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const bool first = r.outcomes[i].tag == 10;
+    EXPECT_EQ(r.outcomes[i].spu, first ? 0u : 1u);
+    EXPECT_EQ(r.packets[i], Inner(first ? 1 : 2));
+  }
+  // The caller's bytes are as they were.
+  EXPECT_EQ(a, EspPacket(EspConfig(0x1101), Inner(1)));
+  EXPECT_EQ(b, EspPacket(EspConfig(0x1102), Inner(2)));
+}
+
+TEST(Dataplane, BuffersOfProcessedPacketsComeBackToBeFilledAgain) {
+  Recorder r;
+  auto d = Make(1, r);
+  ASSERT_TRUE(d->AddTunnel("M-1", "", {EspConfig(0x1201)}).ok());
+  std::vector<Packet> batch;
+  for (uint64_t s = 1; s <= 4; ++s) batch.push_back({EspPacket(EspConfig(0x1201), Inner(1), s), {}, s});
+  ASSERT_EQ(d->Dispatch(batch), 4u);
+  d->Drain();
+  for (size_t i = 0; i < 4; ++i) batch[i].data = EspPacket(EspConfig(0x1201), Inner(1), 5 + i);
+  ASSERT_EQ(d->Dispatch(batch), 4u);
+  for (const Packet& p : batch) {
+    EXPECT_TRUE(p.data.empty());
+    EXPECT_GE(p.data.capacity(), 40u) << "a processed packet's buffer";
+  }
+  d->Drain();
+  EXPECT_EQ(d->spu_counters(0).decapsulated, 8u);
+}
+
 TEST(Dataplane, AhIsVerifiedOnItsAnchor) {
   Recorder r;
   auto d = Make(2, r);
@@ -172,7 +210,7 @@ TEST(Dataplane, IkeGoesToItsIkeSasAnchorOnBothPorts) {
       MakeIpPacket(4, kUdp, UdpDatagram(4500, 4500, natt), 0, kLeft, kRight),
       MakeIpPacket(4, kUdp, UdpDatagram(500, 500, IkeHeader(0x5555, 0x6666)), 0, kLeft, kRight),
   };
-  EXPECT_EQ(Send(*d, packets), 3u);
+  EXPECT_EQ(Send(*d, packets), 4u);  // all taken in; the SPUs route them
   EXPECT_EQ(Dropped(*d, DispatchDrop::kUnknownIkeSpi), 1u);
   ASSERT_EQ(r.outcomes.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
@@ -203,7 +241,7 @@ TEST(Dataplane, DropsAreCountedPerReason) {
       MakeIpPacket(4, kEsp, Bytes{0, 0}, 0, kLeft, kRight),                   // no SPI
       fragment,
   };
-  EXPECT_EQ(Send(*d, packets), 0u);
+  EXPECT_EQ(Send(*d, packets), 6u);
   EXPECT_EQ(Dropped(*d, DispatchDrop::kMalformed), 1u);
   EXPECT_EQ(Dropped(*d, DispatchDrop::kNotIpsec), 1u);
   EXPECT_EQ(Dropped(*d, DispatchDrop::kNatKeepalive), 1u);
@@ -242,19 +280,24 @@ TEST(Dataplane, AFullQueueDropsWhenToldTo) {
   ASSERT_TRUE(d.ok());
   Dataplane& dp = **d;
   ASSERT_TRUE(dp.AddTunnel("M-1", "", {EspConfig(0x5001)}).ok());
-  std::vector<Packet> first{{EspPacket(EspConfig(0x5001), Inner(7), 1), 0}};
+  std::vector<Packet> first{{EspPacket(EspConfig(0x5001), Inner(7), 1), {}, 0}};
   ASSERT_EQ(dp.Dispatch(first), 1u);
   while (dp.spu_counters(0).processed == 0) std::this_thread::yield();  // it is in the sink
   std::vector<Packet> burst;
-  for (uint64_t s = 2; s < 8; ++s) burst.push_back({EspPacket(EspConfig(0x5001), Inner(7), s), s});
-  EXPECT_EQ(dp.Dispatch(burst), 2u);  // the capacity
+  for (uint64_t s = 2; s < 8; ++s) burst.push_back({EspPacket(EspConfig(0x5001), Inner(7), s), {}, s});
+  // Two packets in flight at most (1 SPU x capacity 2); the one in the sink
+  // is still in flight.
+  EXPECT_EQ(dp.Dispatch(burst), 1u);
   release.set_value();
   dp.Drain();
   const DispatchCounters c = dp.dispatch_counters();
-  EXPECT_EQ(c.dropped[static_cast<size_t>(DispatchDrop::kQueueFull)], 4u);
+  EXPECT_EQ(c.dropped[static_cast<size_t>(DispatchDrop::kQueueFull)], 5u);
   EXPECT_EQ(c.received, 7u);
-  EXPECT_EQ(c.queued, 3u);
-  EXPECT_EQ(dp.spu_counters(0).decapsulated, 3u);
+  EXPECT_EQ(c.queued, 2u);
+  EXPECT_EQ(dp.spu_counters(0).decapsulated, 2u);
+  // Its credit back, the dataplane takes packets again.
+  std::vector<Packet> more{{EspPacket(EspConfig(0x5001), Inner(7), 9), {}, 9}};
+  EXPECT_EQ(dp.Dispatch(more), 1u);
 }
 
 TEST(Dataplane, RemovingAnIkeSaUnroutesItsTunnels) {
@@ -267,7 +310,8 @@ TEST(Dataplane, RemovingAnIkeSaUnroutesItsTunnels) {
   EXPECT_EQ(d->anchoring().Find("IPsec-1"), nullptr);
   EXPECT_EQ(Send(*d, {EspPacket(EspConfig(0x6001), Inner(8)), EspPacket(EspConfig(0x6003), Inner(8)),
                       MakeIpPacket(4, kUdp, UdpDatagram(500, 500, IkeHeader(1, 2)), 0, kLeft, kRight)}),
-            1u);
+            3u);
+  EXPECT_EQ(d->spu_counters(0).decapsulated + d->spu_counters(1).decapsulated, 1u);
   EXPECT_EQ(Dropped(*d, DispatchDrop::kUnknownSpi), 1u);
   EXPECT_EQ(Dropped(*d, DispatchDrop::kUnknownIkeSpi), 1u);
   EXPECT_EQ(d->InboundWindow(iana::IpProtocol::kAh, 0x6002).error().code, Code::kNoSa);
@@ -283,7 +327,8 @@ TEST(Dataplane, RekeyedTunnelStaysOnItsSpuWithNewSas) {
   ASSERT_EQ(*d->AddIkeSa(Kind::kGateway, "IKE-2"), 1u);
   ASSERT_EQ(*d->AddTunnel("IPsec-1", "IKE-2", {EspConfig(0x7001)}), 1u);
   ASSERT_EQ(*d->Rekey("IPsec-1", "IPsec-1b", {EspConfig(0x7002)}), 1u);
-  EXPECT_EQ(Send(*d, {EspPacket(EspConfig(0x7001), Inner(9)), EspPacket(EspConfig(0x7002), Inner(9))}), 1u);
+  EXPECT_EQ(Send(*d, {EspPacket(EspConfig(0x7001), Inner(9)), EspPacket(EspConfig(0x7002), Inner(9))}), 2u);
+  EXPECT_EQ(Dropped(*d, DispatchDrop::kUnknownSpi), 1u);  // the old SPI
   ASSERT_EQ(r.outcomes.size(), 1u);
   EXPECT_EQ(r.outcomes[0].spi, 0x7002u);
   EXPECT_EQ(r.outcomes[0].spu, 1u);

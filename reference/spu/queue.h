@@ -1,11 +1,14 @@
-// The bounded queue between the dispatcher and one SPU: many producers, one
-// consumer (the SPU's thread), first in first out. Producers hand over
-// batches under one lock; the consumer takes everything queued at once, so
-// the lock is taken about once per batch on either side, not per packet.
+// The queue in front of one SPU: many producers (the caller's threads
+// handing in packets, other SPUs handing over the packets this SPU anchors,
+// the control plane), one consumer (the SPU's thread), first in first out.
+// Producers hand over batches under one lock; the consumer takes everything
+// queued at once, so the lock is taken about once per batch on either side.
 //
-// Capacity bounds the data items. Control items (SA installs, removals,
-// drain markers) may use a small reserve beyond it, so that the control plane
-// is not starved by a full data queue; they keep their place in the order.
+// The queue is bounded: it grows on demand up to `max_items` data items and
+// refuses more. The dataplane's credits (dataplane.cc) keep the packets in
+// flight below that bound, so that an SPU handing packets to another never
+// has to wait for room: SPUs that waited on each other could deadlock.
+// Control items may exceed the bound by a small reserve.
 #pragma once
 
 #include <condition_variable>
@@ -17,43 +20,28 @@
 namespace ipsecref::spu {
 
 template <typename T>
-class BoundedQueue {
+class SpuQueue {
  public:
   static constexpr size_t kControlReserve = 64;
 
-  explicit BoundedQueue(size_t capacity)
-      : capacity_(capacity), ring_(capacity + kControlReserve) {}
+  explicit SpuQueue(size_t max_items) : max_items_(max_items) {}
 
-  size_t capacity() const { return capacity_; }
-
-  // Moves items from the front of `items` into the queue: as many as fit
-  // (`wait` false), or all of them, waiting for room (`wait` true). Returns
-  // how many were taken; fewer than all only without `wait`, or once closed.
-  size_t Push(std::span<T> items, bool wait) {
-    size_t taken = 0;
-    std::unique_lock lock(mu_);
-    while (taken < items.size()) {
-      while (!closed_ && size_ < capacity_ && taken < items.size()) Put(std::move(items[taken++]));
-      if (taken == items.size() || closed_ || !wait) break;
-      NotifyConsumer();
-      ++producers_waiting_;
-      not_full_.wait(lock, [&] { return closed_ || size_ < capacity_; });
-      --producers_waiting_;
-    }
-    NotifyConsumer();
-    return taken;
+  // Moves all of `items` in, or none when they would pass the bound (or the
+  // queue is closed); says which.
+  bool Push(std::span<T> items) {
+    std::lock_guard lock(mu_);
+    if (closed_ || size_ + items.size() > max_items_ + kControlReserve) return false;
+    for (T& item : items) Put(std::move(item));
+    Wake();
+    return true;
   }
 
-  // A control item: always taken (using the reserve), waiting only when the
-  // reserve too is full. False once closed.
+  // A control item: taken unless the queue is closed.
   bool PushControl(T item) {
-    std::unique_lock lock(mu_);
-    ++producers_waiting_;
-    not_full_.wait(lock, [&] { return closed_ || size_ < ring_.size(); });
-    --producers_waiting_;
+    std::lock_guard lock(mu_);
     if (closed_) return false;
     Put(std::move(item));
-    NotifyConsumer();
+    Wake();
     return true;
   }
 
@@ -69,33 +57,38 @@ class BoundedQueue {
       out.push_back(std::move(ring_[head_]));
       head_ = (head_ + 1) % ring_.size();
     }
-    if (producers_waiting_ > 0) not_full_.notify_all();
+    head_ = 0;
     return true;
   }
 
-  // Wakes everybody; later pushes are refused, Pop drains what is left.
+  // Wakes the consumer; later pushes are refused, Pop drains what is left.
   void Close() {
     std::lock_guard lock(mu_);
     closed_ = true;
     not_empty_.notify_all();
-    not_full_.notify_all();
   }
 
  private:
   void Put(T&& item) {
+    if (size_ == ring_.size()) Grow();
     ring_[(head_ + size_) % ring_.size()] = std::move(item);
     ++size_;
   }
-  void NotifyConsumer() {
+  void Grow() {
+    std::vector<T> bigger(ring_.empty() ? 64 : ring_.size() * 2);
+    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move(ring_[(head_ + i) % ring_.size()]);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  void Wake() {
     if (consumer_waiting_ && size_ > 0) not_empty_.notify_one();
   }
 
-  const size_t capacity_;
+  const size_t max_items_;
   std::mutex mu_;
-  std::condition_variable not_empty_, not_full_;
+  std::condition_variable not_empty_;
   std::vector<T> ring_;
   size_t head_ = 0, size_ = 0;
-  size_t producers_waiting_ = 0;
   bool consumer_waiting_ = false;
   bool closed_ = false;
 };

@@ -17,20 +17,17 @@
 //   raw/decap                 this thread: esp::Decapsulate on every packet,
 //                             SAs found by SPI in an unordered_map (what an
 //                             SPU does, without the dataplane)
-//   dataplane/<n>spu          this thread is the producer: it copies each
-//                             packet from the pool into a fresh buffer (a NIC
-//                             hands over new buffers), dispatches batches of
-//                             32 with Overflow::kWait, and drains the
-//                             dataplane at the end of every iteration
+//   dataplane/<n>spu          this thread is the producer (the NIC): it copies
+//                             each packet from the pool into the buffers
+//                             Dispatch handed back (processed packets',
+//                             recycled), dispatches batches of 32 with
+//                             Overflow::kWait, and drains the dataplane at
+//                             the end of every iteration; the SPUs classify,
+//                             hand over and decapsulate in place
 //   parts/copy                the producer's copy alone (allocate, memcpy)
 //   parts/classify            io::Classify alone
-//   parts/dispatch-unrouted   the producer's whole loop into a dataplane
-//                             without SAs: copy, classify, SPI lookup, drop
-//   parts/handoff             the hand-over alone: fresh copies pushed in
-//                             batches through a BoundedQueue (queue.h) to a
-//                             thread that only frees them
-//   parts/handoff-recycled    the same, the buffers handed back to the
-//                             producer and reused instead of freed
+//   parts/dispatch-unrouted   the whole loop into a dataplane without SAs:
+//                             copy, hand in, classify, SPI lookup, drop
 //   raw/decap-in-place        the SPU's work done in the packet's own buffer
 //                             (LocateEsp, SA by SPI, Sa::UnprotectInPlace,
 //                             the inner header parsed): esp::Decapsulate
@@ -40,7 +37,8 @@
 //                             rounds of the time ratios within a round
 // Items are packets, bytes are ESP packet bytes (1400 a packet); real time,
 // since the work runs on several threads. The dataplane and hand-over
-// benchmarks add counters per packet: dispatcher_cpu_ns (this thread's CPU time),
+// benchmarks add counters per packet: dispatcher_cpu_ns (this thread's CPU
+// time: the producer's copy and hand-in),
 // spu_cpu_ns (the SPU threads' CPU time, all SPUs together),
 // producer_sleeps and spu_sleeps (voluntary context switches, i.e. waits
 // on a condition variable, per 1000 packets); for the hand-over, spu_ is the
@@ -89,7 +87,7 @@ constexpr size_t kInnerSize = 1346;
 constexpr size_t kPoolPackets = 1024;  // 16 per tunnel
 constexpr size_t kPasses = 4;          // over the pool, per iteration
 constexpr size_t kPacketsPerIteration = kPoolPackets * kPasses;
-constexpr size_t kBatch = 32;
+constexpr size_t kBatch = 256;
 constexpr size_t kQueueCapacity = 4096;
 const Bytes kOurAddress{192, 0, 2, 1};
 
@@ -253,8 +251,8 @@ class RawDecapInPlace {
 // loaded: 8 on each of two SPUs, and so 32 tunnels each), or none.
 class DataplaneRun {
  public:
-  explicit DataplaneRun(size_t spus, bool with_tunnels = true)
-      : spus_(spus), with_tunnels_(with_tunnels) {}
+  explicit DataplaneRun(size_t spus, bool with_tunnels = true, bool lend = true)
+      : spus_(spus), with_tunnels_(with_tunnels), lend_(lend) {}
 
   bool Init() {
     auto dp = spu::Dataplane::Create({spus_, kQueueCapacity, spu::Overflow::kWait, {}});
@@ -274,15 +272,22 @@ class DataplaneRun {
     return true;
   }
 
-  // One iteration: the pool kPasses times in batches of fresh copies, then
-  // Drain.
+  // One iteration: the pool kPasses times in batches of copies, then Drain.
+  // Each copy goes into the buffer Dispatch handed back (a processed
+  // packet's, recycled), as a NIC fills its receive ring's buffers again.
   void Run() {
     const auto& pool = ThePool().packets;
     for (size_t pass = 0; pass < kPasses; ++pass) {
       for (size_t i = 0; i < pool.size(); i += kBatch) {
-        batch_.clear();
-        for (size_t j = i; j < std::min(i + kBatch, pool.size()); ++j)
-          batch_.push_back(spu::Packet{pool[j], j});
+        batch_.resize(std::min(kBatch, pool.size() - i));
+        for (size_t k = 0; k < batch_.size(); ++k) {
+          if (lend_) {
+            batch_[k].lent = pool[i + k];
+          } else {
+            batch_[k].data.assign(pool[i + k].begin(), pool[i + k].end());
+          }
+          batch_[k].tag = i + k;
+        }
         dp_->Dispatch(batch_);
       }
     }
@@ -313,6 +318,7 @@ class DataplaneRun {
   }
   size_t spus_;
   bool with_tunnels_;
+  bool lend_;  // lend the pool's packets (a receive ring) or copy them in
   std::unique_ptr<spu::Dataplane> dp_;
   std::vector<spu::Packet> batch_;
   std::string error_;
@@ -335,8 +341,8 @@ void RawBench(benchmark::State& state) {
   Count(state, static_cast<int64_t>(state.iterations() * kPacketsPerIteration));
 }
 
-void DataplaneBench(benchmark::State& state, size_t spus) {
-  DataplaneRun run(spus);
+void DataplaneBench(benchmark::State& state, size_t spus, bool lend) {
+  DataplaneRun run(spus, /*with_tunnels=*/true, lend);
   if (!ThePool().error.empty() || !run.Init()) {
     state.SkipWithError(ThePool().error.empty() ? run.error().c_str() : ThePool().error.c_str());
     return;
@@ -365,7 +371,7 @@ void CopyBench(benchmark::State& state) {
   const auto& pool = ThePool().packets;
   size_t i = 0;
   for (auto _ : state) {
-    spu::Packet p{pool[i], i};
+    spu::Packet p{pool[i], {}, i};
     benchmark::DoNotOptimize(p.data.data());
     i = (i + 1) % pool.size();
   }
@@ -412,74 +418,6 @@ void RawInPlaceBench(benchmark::State& state) {
     }
   }
   Count(state, static_cast<int64_t>(state.iterations() * kPacketsPerIteration));
-}
-
-// The dataplane's hand-over without classification and without crypto:
-// this thread copies the pool into fresh buffers (or, `recycle`, into
-// buffers the consumer handed back) and pushes batches of kBatch through a
-// spu::BoundedQueue, waiting for room; a consumer thread takes everything
-// queued and frees it (or hands it back). Each iteration ends when the
-// consumer has taken all of it.
-void HandoffBench(benchmark::State& state, bool recycle) {
-  const auto& pool = ThePool().packets;
-  spu::BoundedQueue<spu::Packet> queue(kQueueCapacity);
-  std::mutex spare_mu;
-  std::vector<Bytes> spare;  // buffers handed back
-  std::atomic<uint64_t> taken{0};
-  std::thread consumer([&] {
-    std::vector<spu::Packet> got;
-    while (queue.Pop(got)) {
-      if (recycle) {
-        std::lock_guard lock(spare_mu);
-        for (spu::Packet& p : got) spare.push_back(std::move(p.data));
-      }
-      taken.fetch_add(got.size(), std::memory_order_release);
-      got.clear();
-    }
-  });
-  std::vector<spu::Packet> batch;
-  std::vector<Bytes> mine;
-  uint64_t pushed = 0;
-  const double thread0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID),
-               process0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
-  const long own0 = VoluntarySwitches(RUSAGE_THREAD), all0 = VoluntarySwitches(RUSAGE_SELF);
-  for (auto _ : state) {
-    for (size_t pass = 0; pass < kPasses; ++pass) {
-      for (size_t i = 0; i < pool.size(); i += kBatch) {
-        batch.clear();
-        if (recycle && mine.size() < kBatch) {
-          std::lock_guard lock(spare_mu);
-          while (!spare.empty()) {
-            mine.push_back(std::move(spare.back()));
-            spare.pop_back();
-          }
-        }
-        for (size_t j = i; j < std::min(i + kBatch, pool.size()); ++j) {
-          if (mine.empty()) {
-            batch.push_back(spu::Packet{pool[j], j});
-          } else {
-            batch.push_back(spu::Packet{std::move(mine.back()), j});
-            mine.pop_back();
-            batch.back().data.assign(pool[j].begin(), pool[j].end());
-          }
-        }
-        pushed += queue.Push(batch, /*wait=*/true);
-      }
-    }
-    while (taken.load(std::memory_order_acquire) < pushed) std::this_thread::yield();
-  }
-  const double thread = CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - thread0;
-  const double process = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - process0;
-  const long own = VoluntarySwitches(RUSAGE_THREAD) - own0,
-             all = VoluntarySwitches(RUSAGE_SELF) - all0;
-  queue.Close();
-  consumer.join();
-  const auto packets = static_cast<double>(pushed);
-  Count(state, static_cast<int64_t>(pushed));
-  state.counters["dispatcher_cpu_ns"] = 1e9 * thread / packets;
-  state.counters["spu_cpu_ns"] = 1e9 * (process - thread) / packets;
-  state.counters["producer_sleeps"] = 1e3 * static_cast<double>(own) / packets;
-  state.counters["spu_sleeps"] = 1e3 * static_cast<double>(all - own) / packets;
 }
 
 double Median(std::vector<double> v) {
@@ -628,23 +566,20 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("raw/decap-in-place", RawInPlaceBench)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
-  for (size_t spus : {1, 2}) {
-    benchmark::RegisterBenchmark(("dataplane/" + std::to_string(spus) + "spu").c_str(),
-                                 [spus](benchmark::State& s) { DataplaneBench(s, spus); })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+  for (bool lend : {true, false}) {
+    for (size_t spus : {1, 2}) {
+      const std::string name = "dataplane/" + std::to_string(spus) + "spu" + (lend ? "" : "-copied");
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [spus, lend](benchmark::State& s) { DataplaneBench(s, spus, lend); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
   }
   benchmark::RegisterBenchmark("parts/copy", CopyBench);
   benchmark::RegisterBenchmark("parts/classify", ClassifyBench);
   benchmark::RegisterBenchmark("parts/dispatch-unrouted", DispatchUnroutedBench)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
-  for (bool recycle : {false, true}) {
-    benchmark::RegisterBenchmark(recycle ? "parts/handoff-recycled" : "parts/handoff",
-                                 [recycle](benchmark::State& s) { HandoffBench(s, recycle); })
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-  }
   benchmark::RegisterBenchmark("paired/dataplane", PairedBench)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
