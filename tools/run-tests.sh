@@ -33,7 +33,7 @@ if [ "${SKIP_TSAN:-0}" != 1 ]; then
   cmake --preset tsan >/dev/null
   # Only the targets with tests labelled `concurrency`: the whole project
   # under TSan would cost minutes. The preset sets TSAN_OPTIONS (halt_on_error).
-  cmake --build --preset tsan --target spu_dataplane_concurrency_test
+  cmake --build --preset tsan --target spu_dataplane_test spu_dataplane_concurrency_test
   ctest --preset tsan | tee -a "$log"
 fi
 
