@@ -87,13 +87,14 @@ struct Work {
   PacketKind kind = PacketKind::kEsp;
   uint32_t spi = 0;
   size_t payload_offset = 0;
-  Control control;  // kControl: run on the SPU's thread
+  std::unique_ptr<Control> control;  // kControl: run on the SPU's thread (a pointer:
+                                     // packets, the many, stay small to move)
 };
 
 Work ControlWork(Control c) {
   Work w;
   w.state = Work::State::kControl;
-  w.control = std::move(c);
+  w.control = std::make_unique<Control>(std::move(c));
   return w;
 }
 
@@ -211,7 +212,7 @@ struct alignas(64) Spu {
             // What came before the control item is handed over first: a
             // drain marker then follows it everywhere.
             HandOver(handover);
-            w.control(*this);
+            (*w.control)(*this);
             continue;
           case Work::State::kTaken:  // dropped while classifying
             break;
@@ -539,14 +540,15 @@ size_t Dataplane::Dispatch(std::span<Packet> packets) {
   const bool wait = d.config.overflow == Overflow::kWait;
   // The SPUs take the calls in turn, as a NIC's receive queues take flows.
   Spu& intake = *d.spus[d.next_intake.fetch_add(1, std::memory_order_relaxed) % d.spus.size()];
-  thread_local std::vector<Work> items;
   size_t taken = 0;
   while (taken < packets.size()) {
     const size_t credits = sh.Acquire(packets.size() - taken, wait);
     if (credits == 0) break;
-    items.clear();
-    for (size_t i = taken; i < taken + credits; ++i) items.push_back(Work{std::move(packets[i])});
-    if (!intake.queue.Push(items)) {  // closed: only while being destroyed
+    const bool pushed = intake.queue.PushEach(credits, [&](size_t i, Work& w) {
+      w.packet = std::move(packets[taken + i]);
+      w.state = Work::State::kTaken;
+    });
+    if (!pushed) {  // closed: only while being destroyed
       sh.Release(credits);
       break;
     }

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <mutex>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace ipsecref::spu {
@@ -23,6 +24,7 @@ template <typename T>
 class SpuQueue {
  public:
   static constexpr size_t kControlReserve = 64;
+  static constexpr int kYields = 64;
 
   explicit SpuQueue(size_t max_items) : max_items_(max_items) {}
 
@@ -32,6 +34,21 @@ class SpuQueue {
     std::lock_guard lock(mu_);
     if (closed_ || size_ + items.size() > max_items_ + kControlReserve) return false;
     for (T& item : items) Put(std::move(item));
+    Wake();
+    return true;
+  }
+
+  // Fills `n` items in place, fill(i, item) for each, in order; the same
+  // bound as Push.
+  template <typename Fill>
+  bool PushEach(size_t n, Fill fill) {
+    std::lock_guard lock(mu_);
+    if (closed_ || size_ + n > max_items_ + kControlReserve) return false;
+    for (size_t i = 0; i < n; ++i) {
+      if (size_ == ring_.size()) Grow();
+      fill(i, ring_[(head_ + size_) % ring_.size()]);
+      ++size_;
+    }
     Wake();
     return true;
   }
@@ -49,6 +66,13 @@ class SpuQueue {
   // False when the queue is closed and empty.
   bool Pop(std::vector<T>& out) {
     std::unique_lock lock(mu_);
+    // A short while of yielding before sleeping: waking a sleeping thread
+    // on another (virtual) CPU costs more than the next batch takes to come.
+    for (int i = 0; i < kYields && !closed_ && size_ == 0; ++i) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
     consumer_waiting_ = true;
     not_empty_.wait(lock, [&] { return closed_ || size_ > 0; });
     consumer_waiting_ = false;

@@ -87,7 +87,7 @@ constexpr size_t kInnerSize = 1346;
 constexpr size_t kPoolPackets = 1024;  // 16 per tunnel
 constexpr size_t kPasses = 4;          // over the pool, per iteration
 constexpr size_t kPacketsPerIteration = kPoolPackets * kPasses;
-constexpr size_t kBatch = 256;
+constexpr size_t kBatch = 32;
 constexpr size_t kQueueCapacity = 4096;
 const Bytes kOurAddress{192, 0, 2, 1};
 
