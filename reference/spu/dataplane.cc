@@ -265,8 +265,12 @@ struct alignas(64) Spu {
   void HandOver(std::vector<std::vector<Work>>& handover) {
     for (size_t i = 0; i < handover.size(); ++i) {
       if (handover[i].empty()) continue;
-      // The credits bound every queue: this cannot fail but on shutdown.
-      if (!spus[i]->queue.Push(handover[i])) shared.Release(handover[i].size());
+      // The credits bound every queue: this cannot fail but on shutdown;
+      // should it, the packets are counted, not lost.
+      if (!spus[i]->queue.Push(handover[i])) {
+        dropped[static_cast<size_t>(DispatchDrop::kQueueFull)].fetch_add(handover[i].size());
+        shared.Release(handover[i].size());
+      }
       handover[i].clear();
     }
   }
@@ -404,14 +408,26 @@ struct Dataplane::Impl {
     return p;
   }
 
-  // Sends the SAs to their SPU, then routes their SPIs there: a packet can
-  // only be routed to the SA once the install is ahead of it in the queue.
+  // Runs `f` on `spu`'s thread after everything queued before it; waits.
+  template <typename F>
+  auto RunOn(SpuIndex spu, F f) {
+    using R = decltype(f(*spus[spu]));
+    auto task = std::make_shared<std::packaged_task<R(Spu&)>>(std::move(f));
+    auto future = task->get_future();
+    spus[spu]->queue.PushControl(ControlWork([task](Spu& s) { (*task)(s); }));
+    return future.get();
+  }
+
+  // Installs the SAs on their SPU and waits for it, then routes their SPIs
+  // there: a packet routed to the SA finds it, whichever SPU took it in and
+  // whenever (one already queued on the anchor SPU ahead of the install
+  // included).
   void Install(std::string_view name, SpuIndex spu, Prepared p) {
     auto sas = std::make_shared<Prepared>(std::move(p));
-    spus[spu]->queue.PushControl(ControlWork([sas](Spu& s) {
+    RunOn(spu, [sas](Spu& s) {
       for (auto& sa : sas->esp) s.esp[sa->spi()] = std::move(sa);
       for (auto& sa : sas->ah) s.ah[sa->spi()] = std::move(sa);
-    }));
+    });
     {
       std::unique_lock lock(shared.routes_mu);
       for (const auto& [protocol, spi] : sas->owned.spis) shared.Routes(protocol)[spi] = spu;
@@ -447,15 +463,6 @@ struct Dataplane::Impl {
     }));
   }
 
-  // Runs `f` on `spu`'s thread after everything queued before it; waits.
-  template <typename F>
-  auto RunOn(SpuIndex spu, F f) {
-    using R = decltype(f(*spus[spu]));
-    auto task = std::make_shared<std::packaged_task<R(Spu&)>>(std::move(f));
-    auto future = task->get_future();
-    spus[spu]->queue.PushControl(ControlWork([task](Spu& s) { (*task)(s); }));
-    return future.get();
-  }
 };
 
 Dataplane::Dataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

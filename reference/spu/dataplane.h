@@ -13,8 +13,9 @@
 //
 // The control plane (gateways, tunnels, their SAs) places everything with
 // the anchoring policy (anchoring.h) and sends SAs to their SPU through the
-// same queue as the packets, so installs and removals keep their order with
-// the traffic handed over around them.
+// same queue as the packets. An install is complete on its SPU before its
+// SPIs are routed (a routed packet always finds its SA); a removal unroutes
+// first, then removes the SAs behind the packets already queued.
 #pragma once
 
 #include <array>
@@ -127,8 +128,9 @@ class Dataplane {
   // its IKE traffic should be dispatched too.
   Result<SpuIndex> AddIkeSa(Kind kind, std::string_view name, std::optional<IkeSpis> spis = {});
   // An IPsec tunnel over the IKE SA `ike`, or a manual tunnel (`ike` empty),
-  // with its inbound SAs. Errors: anchoring's, an SA that cannot be created,
-  // an SPI that another SA of the same protocol uses (RFC 4301 §4.1).
+  // with its inbound SAs; returns once its SPU has installed them. Errors:
+  // anchoring's, an SA that cannot be created, an SPI that another SA of
+  // the same protocol uses (RFC 4301 §4.1).
   Result<SpuIndex> AddTunnel(std::string_view name, std::string_view ike,
                              std::vector<InboundSa> inbound);
   // Rekeying: `new_name` takes over from `old_name` on the same SPU, with its

@@ -3,6 +3,7 @@
 // concurrency test (dataplane_concurrency_test.cc) runs it under load.
 #include "reference/spu/dataplane.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -298,6 +299,38 @@ TEST(Dataplane, AFullQueueDropsWhenToldTo) {
   // Its credit back, the dataplane takes packets again.
   std::vector<Packet> more{{EspPacket(EspConfig(0x5001), Inner(7), 9), {}, 9}};
   EXPECT_EQ(dp.Dispatch(more), 1u);
+}
+
+// Control items queued behind a busy SPU do not count against the packets'
+// bound: neither Dispatch nor a hand-over to that SPU is refused for them.
+TEST(Dataplane, QueuedRemovalsDoNotTakePacketsRoom) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> seen{0};
+  auto d = Dataplane::Create({2, 8, Overflow::kWait, [&](const Outcome&) {
+                                if (seen++ == 0) released.wait();
+                              }});
+  ASSERT_TRUE(d.ok());
+  Dataplane& dp = **d;
+  // Manual tunnels alternate: even ones on SPU0, odd ones on SPU1.
+  for (uint32_t t = 0; t < 200; ++t)
+    ASSERT_EQ(*dp.AddTunnel(fmt::format("M-{}", t), "", {EspConfig(0x9000 + t)}), t % 2);
+  std::vector<Packet> first{{EspPacket(EspConfig(0x9000), Inner(1), 1), {}, 0}};
+  ASSERT_EQ(dp.Dispatch(first), 1u);  // taken in by SPU0, where it blocks the sink
+  while (dp.spu_counters(0).processed == 0) std::this_thread::yield();
+  for (uint32_t t = 2; t < 200; t += 2) ASSERT_TRUE(dp.Remove(fmt::format("M-{}", t)).ok());
+  // 99 removals wait on SPU0. These go in by SPU1 and SPU0 in turn, all to SPU0.
+  for (uint64_t s = 2; s < 6; ++s) {
+    std::vector<Packet> one{{EspPacket(EspConfig(0x9000), Inner(1), s), {}, s}};
+    EXPECT_EQ(dp.Dispatch(one), 1u);
+  }
+  release.set_value();
+  dp.Drain();
+  const DispatchCounters c = dp.dispatch_counters();
+  EXPECT_EQ(c.received, 5u);
+  EXPECT_EQ(c.queued, 5u);
+  EXPECT_EQ(c.dropped[static_cast<size_t>(DispatchDrop::kQueueFull)], 0u);
+  EXPECT_EQ(dp.spu_counters(0).decapsulated, 5u);
 }
 
 TEST(Dataplane, RemovingAnIkeSaUnroutesItsTunnels) {

@@ -8,7 +8,7 @@
 // refuses more. The dataplane's credits (dataplane.cc) keep the packets in
 // flight below that bound, so that an SPU handing packets to another never
 // has to wait for room: SPUs that waited on each other could deadlock.
-// Control items may exceed the bound by a small reserve.
+// Control items are not counted against the bound.
 #pragma once
 
 #include <condition_variable>
@@ -23,7 +23,6 @@ namespace ipsecref::spu {
 template <typename T>
 class SpuQueue {
  public:
-  static constexpr size_t kControlReserve = 64;
   static constexpr int kYields = 64;
 
   explicit SpuQueue(size_t max_items) : max_items_(max_items) {}
@@ -32,7 +31,7 @@ class SpuQueue {
   // queue is closed); says which.
   bool Push(std::span<T> items) {
     std::lock_guard lock(mu_);
-    if (closed_ || size_ + items.size() > max_items_ + kControlReserve) return false;
+    if (closed_ || size_ - controls_ + items.size() > max_items_) return false;
     for (T& item : items) Put(std::move(item));
     Wake();
     return true;
@@ -43,7 +42,7 @@ class SpuQueue {
   template <typename Fill>
   bool PushEach(size_t n, Fill fill) {
     std::lock_guard lock(mu_);
-    if (closed_ || size_ + n > max_items_ + kControlReserve) return false;
+    if (closed_ || size_ - controls_ + n > max_items_) return false;
     for (size_t i = 0; i < n; ++i) {
       if (size_ == ring_.size()) Grow();
       fill(i, ring_[(head_ + size_) % ring_.size()]);
@@ -58,6 +57,7 @@ class SpuQueue {
     std::lock_guard lock(mu_);
     if (closed_) return false;
     Put(std::move(item));
+    ++controls_;
     Wake();
     return true;
   }
@@ -82,6 +82,7 @@ class SpuQueue {
       head_ = (head_ + 1) % ring_.size();
     }
     head_ = 0;
+    controls_ = 0;
     return true;
   }
 
@@ -113,6 +114,7 @@ class SpuQueue {
   std::condition_variable not_empty_;
   std::vector<T> ring_;
   size_t head_ = 0, size_ = 0;
+  size_t controls_ = 0;  // of size_: control items, outside the bound
   bool consumer_waiting_ = false;
   bool closed_ = false;
 };
