@@ -102,10 +102,15 @@ Status Anchoring::CheckNewName(std::string_view name) const {
   return OkStatus();
 }
 
-Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor* ike,
-                                  std::optional<SpuIndex> at) const {
+Status Anchoring::CheckSpu(std::optional<SpuIndex> at) const {
   ENSURE(!at || *at < spus(), kInvalidArgument, kNoOffset, "",
          fmt::format("SPU{} does not exist: there are {} SPUs", at.value_or(0), spus()));
+  return OkStatus();
+}
+
+Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor* ike,
+                                  std::optional<SpuIndex> at) const {
+  TRY(CheckSpu(at));
   Rule rule;
   std::vector<SpuIndex> allowed;
   std::string why;
@@ -174,8 +179,7 @@ Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view ne
   ENSURE(old->kind != Kind::kManual, kInvalidArgument, kNoOffset, "rfc4301#section-4.5",
          fmt::format("rekey: {} is a manual tunnel; manual keys are never rekeyed", old_name));
   TRY(CheckNewName(new_name));
-  ENSURE(!at || *at < spus(), kInvalidArgument, kNoOffset, "",
-         fmt::format("SPU{} does not exist: there are {} SPUs", at.value_or(0), spus()));
+  TRY(CheckSpu(at));
   //= rfc7296#section-2.18
   //# A rekeyed IKE SA takes over its predecessor's Child SAs.
   // spu.follow-ike-sa and spu.never-moved: the successor stays where the

@@ -106,6 +106,7 @@ class Anchoring {
  private:
   explicit Anchoring(size_t spus);
   Status CheckNewName(std::string_view name) const;
+  Status CheckSpu(std::optional<SpuIndex> at) const;  // a reported SPU exists
   // The SPU `kind` goes to, or the rule `at` breaks.
   Result<SpuIndex> Place(Kind kind, std::string_view name, const Anchor* ike,
                          std::optional<SpuIndex> at) const;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <mutex>
@@ -78,7 +79,7 @@ struct Spu;
 using Control = std::function<void(Spu&)>;
 
 // The packet's bytes: its own, or those lent by the caller.
-ByteSpan Bytes_(const Packet& p) { return p.data.empty() ? p.lent : ByteSpan(p.data); }
+ByteSpan PacketBytes(const Packet& p) { return p.data.empty() ? p.lent : ByteSpan(p.data); }
 
 struct Work {
   enum class State : uint8_t { kTaken, kRouted, kControl };
@@ -241,7 +242,7 @@ struct alignas(64) Spu {
     std::shared_lock lock(shared.routes_mu);
     for (Work& w : batch) {
       if (w.state != Work::State::kTaken) continue;
-      auto c = io::Classify(Bytes_(w.packet));
+      auto c = io::Classify(PacketBytes(w.packet));
       if (!c) {
         Bump(dropped[static_cast<size_t>(DispatchDrop::kMalformed)]);
         continue;
@@ -276,6 +277,11 @@ struct alignas(64) Spu {
   }
   void Recycle(std::vector<Bytes>& used) {
     constexpr size_t kMaxSpare = 4096;
+    // Lent packets leave no buffer behind: no lock for them.
+    if (std::none_of(used.begin(), used.end(), [](const Bytes& b) { return b.capacity() != 0; })) {
+      used.clear();
+      return;
+    }
     std::lock_guard lock(spare_mu);
     for (Bytes& b : used)
       if (b.capacity() != 0 && spare.size() < kMaxSpare) {
