@@ -4,7 +4,7 @@
 # cross-check — with gcc, again under AddressSanitizer and UBSan with clang,
 # the concurrency tests under ThreadSanitizer, then each fuzz target for a
 # short while.
-#   FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips fuzzing)
+#   FUZZ_SECONDS  seconds per fuzz target (default 15; 0 skips fuzzing)
 #   SKIP_ASAN=1   skips the sanitizer build
 #   SKIP_TSAN=1   skips the ThreadSanitizer build of the concurrency tests
 #   RC_PARAMS     RapidCheck's settings (default: 1000 cases per property)
@@ -37,9 +37,9 @@ if [ "${SKIP_TSAN:-0}" != 1 ]; then
   ctest --preset tsan | tee -a "$log"
 fi
 
-if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
-  echo "== fuzzing, ${FUZZ_SECONDS:-20} s per target (preset fuzz)"
-  tools/fuzz/run_all.sh "${FUZZ_SECONDS:-20}"
+if [ "${FUZZ_SECONDS:-15}" != 0 ]; then
+  echo "== fuzzing, ${FUZZ_SECONDS:-15} s per target (preset fuzz)"
+  tools/fuzz/run_all.sh "${FUZZ_SECONDS:-15}"
 fi
 
 # One closing line over every ctest run above (ctest exits non-zero on a
