@@ -78,13 +78,19 @@ std::string_view DropName(DispatchDrop drop) { return kDrops.at(static_cast<size
 struct Spu;
 using Control = std::function<void(Spu&)>;
 
+namespace {
+
 // The packet's bytes: its own, or those lent by the caller.
 ByteSpan PacketBytes(const Packet& p) { return p.data.empty() ? p.lent : ByteSpan(p.data); }
 
+}  // namespace
+
 struct Work {
-  enum class State : uint8_t { kTaken, kRouted, kControl };
+  // kTaken: not classified yet; kHandedOver: moved to its anchor SPU, what
+  // stays behind in the taking SPU's batch.
+  enum class State : uint8_t { kTaken, kRouted, kHandedOver, kControl };
   Packet packet;
-  State state = State::kTaken;  // kTaken: not classified yet
+  State state = State::kTaken;
   PacketKind kind = PacketKind::kEsp;
   uint32_t spi = 0;
   size_t payload_offset = 0;
@@ -217,8 +223,9 @@ struct alignas(64) Spu {
             continue;
           case Work::State::kTaken:  // dropped while classifying
             break;
+          case Work::State::kHandedOver:
+            continue;
           case Work::State::kRouted:
-            if (w.payload_offset == kHandOver) continue;  // moved to `handover`
             Handle(w);
             break;
         }
@@ -233,8 +240,7 @@ struct alignas(64) Spu {
   }
 
   // Classifies the packets taken in by this SPU and routes them, under one
-  // shared lock: those of other SPUs go to `handover`, marked.
-  static constexpr size_t kHandOver = ~size_t{0};
+  // shared lock: those of other SPUs go to `handover`.
   void Classify(std::vector<Work>& batch, std::vector<std::vector<Work>>& handover) {
     bool any = false;
     for (const Work& w : batch) any |= w.state == Work::State::kTaken;
@@ -259,7 +265,7 @@ struct alignas(64) Spu {
       const SpuIndex anchor = std::get<SpuIndex>(route);
       if (anchor != index) {
         handover[anchor].push_back(std::move(w));
-        w.payload_offset = kHandOver;  // the moved-from item stays behind, marked
+        w.state = Work::State::kHandedOver;
       }
     }
   }
