@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,9 +19,10 @@ namespace {
 // Key files are small; anything larger is not one.
 constexpr std::uintmax_t kMaxKeyFileSize = 16u << 20;
 
+std::string JoinOrigins(const std::vector<std::string>& origins);
+
 std::string Origins(const SaKeys& k) {
-  std::string out;
-  for (const std::string& o : k.origins) out += (out.empty() ? "" : ", ") + o;
+  const std::string out = JoinOrigins(k.origins);
   return out.empty() ? k.Describe() : out;
 }
 
@@ -53,7 +56,20 @@ bool IsKeysCsvName(const std::string& path) {
   return std::filesystem::path(path).filename().string().find("keys.csv") != std::string::npos;
 }
 
-bool LooksLikeKeysCsv(std::string_view text) {
+enum class KeyFileFormat : uint8_t { kEspSa, kKeysCsv, kIkev2Table };
+
+bool IsIkev2TableName(const std::string& path) {
+  return std::filesystem::path(path).filename().string().starts_with("ikev2_decryption_table");
+}
+
+KeyFileFormat FormatByName(const std::string& path) {
+  if (IsIkev2TableName(path)) return KeyFileFormat::kIkev2Table;
+  return IsKeysCsvName(path) ? KeyFileFormat::kKeysCsv : KeyFileFormat::kEspSa;
+}
+
+// esp_sa records start with a quote, ikev2_decryption_table records with
+// the initiator's SPI in hex, keys.csv records with their type.
+KeyFileFormat FormatByContent(std::string_view text) {
   while (!text.empty()) {
     const size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);
@@ -61,9 +77,27 @@ bool LooksLikeKeysCsv(std::string_view text) {
     const size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') continue;
     line.remove_prefix(first);
-    return line.starts_with("esp,") || line.starts_with("ike,");
+    if (line.starts_with("esp,") || line.starts_with("ike,")) return KeyFileFormat::kKeysCsv;
+    if (std::isxdigit(static_cast<unsigned char>(line.front())) != 0)
+      return KeyFileFormat::kIkev2Table;
+    return KeyFileFormat::kEspSa;
   }
-  return false;
+  return KeyFileFormat::kEspSa;
+}
+
+// The IKE SAs' keys agree when transforms and keys do; a key length of 0
+// (fixed-length transform, as keys.csv writes it) agrees with any.
+bool SameIkeKeys(const Ikev2Keys& a, const Ikev2Keys& b) {
+  return a.encr == b.encr && a.integ == b.integ &&
+         (a.encr_key_bits == b.encr_key_bits || a.encr_key_bits == 0 || b.encr_key_bits == 0) &&
+         ConstantTimeEqual(a.sk_ei, b.sk_ei) && ConstantTimeEqual(a.sk_er, b.sk_er) &&
+         ConstantTimeEqual(a.sk_ai, b.sk_ai) && ConstantTimeEqual(a.sk_ar, b.sk_ar);
+}
+
+std::string JoinOrigins(const std::vector<std::string>& origins) {
+  std::string out;
+  for (const std::string& o : origins) out += (out.empty() ? "" : ", ") + o;
+  return out;
 }
 
 template <typename T>
@@ -145,12 +179,15 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   std::error_code ec;
   const bool directory = std::filesystem::is_directory(path, ec);
   if (directory) {
-    for (const char* name : {"esp_sa", "keys.csv", "keys.csv.a", "keys.csv.b"}) {
+    for (const char* name :
+         {"esp_sa", "ikev2_decryption_table", "keys.csv", "keys.csv.a", "keys.csv.b"}) {
       const std::string file = (std::filesystem::path(path) / name).string();
       if (std::filesystem::is_regular_file(file, ec)) files.push_back(file);
     }
     ENSURE(!files.empty(), kIoError, kNoOffset, "",
-           fmt::format("{}: no key file (esp_sa, keys.csv, keys.csv.a or keys.csv.b)", path));
+           fmt::format("{}: no key file (esp_sa, ikev2_decryption_table, keys.csv, keys.csv.a "
+                       "or keys.csv.b)",
+                       path));
   } else {
     ENSURE(std::filesystem::is_regular_file(path, ec), kIoError, kNoOffset, "",
            fmt::format("{}: no such key file or directory", path));
@@ -159,10 +196,28 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   KeyStore store;
   for (const std::string& file : files) {
     TRY_ASSIGN(std::string text, ReadSmallFile(file));
-    const bool csv = directory ? IsKeysCsvName(file) : LooksLikeKeysCsv(text);
-    TRY_ASSIGN(std::vector<SaKeys> sas,
-               csv ? ParseKeysCsv(text, file) : ParseEspSaFile(text, file));
+    const KeyFileFormat format =
+        directory || IsIkev2TableName(file) ? FormatByName(file) : FormatByContent(text);
+    std::vector<SaKeys> sas;
+    std::vector<Ikev2Keys> ike_sas;
+    const Status parsed = [&]() -> Status {
+      if (format == KeyFileFormat::kIkev2Table) {
+        TRY_ASSIGN(ike_sas, ParseIkev2Table(text, file));
+        return OkStatus();
+      }
+      if (format == KeyFileFormat::kEspSa) {
+        TRY_ASSIGN(sas, ParseEspSaFile(text, file));
+        return OkStatus();
+      }
+      TRY_ASSIGN(sas, ParseKeysCsv(text, file));
+      TRY_ASSIGN(ike_sas, ParseIkeKeysCsv(text, file));
+      return OkStatus();
+    }();
+    // The text holds keys in hex: wipe it before it is freed.
+    std::fill(text.begin(), text.end(), '\0');
+    TRY(parsed);
     for (SaKeys& k : sas) TRY(store.Add(std::move(k)));
+    for (Ikev2Keys& k : ike_sas) TRY(store.AddIke(std::move(k), file));
     store.files_.push_back(file);
   }
   return store;
@@ -192,6 +247,31 @@ Status KeyStore::Add(SaKeys k) {
   }
   sas_.push_back(std::move(k));
   return OkStatus();
+}
+
+Status KeyStore::AddIke(Ikev2Keys k, std::string origin) {
+  for (size_t i = 0; i < ike_sas_.size(); ++i) {
+    Ikev2Keys& have = ike_sas_[i];
+    if (have.spi_i != k.spi_i || have.spi_r != k.spi_r) continue;
+    ENSURE(SameIkeKeys(have, k), kBadFile, kNoOffset, "",
+           fmt::format("{} and {} give different algorithms or keys for IKE SA {:016x}_i "
+                       "{:016x}_r",
+                       JoinOrigins(ike_origins_[i]), origin.empty() ? "another source" : origin,
+                       k.spi_i, k.spi_r));
+    if (have.encr_key_bits == 0) have.encr_key_bits = k.encr_key_bits;
+    std::vector<std::string>& origins = ike_origins_[i];
+    if (!origin.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end())
+      origins.push_back(std::move(origin));
+    return OkStatus();
+  }
+  ike_sas_.push_back(std::move(k));
+  ike_origins_.emplace_back();
+  if (!origin.empty()) ike_origins_.back().push_back(std::move(origin));
+  return OkStatus();
+}
+
+const Ikev2Keys* KeyStore::FindIke(uint64_t spi_i, uint64_t spi_r) const {
+  return io::Find(ike_sas_, spi_i, spi_r);
 }
 
 const SaKeys* KeyStore::Find(SaProtocol protocol, uint32_t spi, ByteSpan dst) const {

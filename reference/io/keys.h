@@ -14,6 +14,7 @@
 #include "reference/bytes/bytes.h"
 #include "reference/esp/esp_sa.h"
 #include "reference/iana/iana.h"
+#include "reference/io/ikev2_table.h"
 
 namespace ipsecref::io {
 
@@ -33,6 +34,7 @@ struct SaKeys {
   std::optional<bool> esn;
   std::optional<esp::Mode> mode;  // kTransport or kTunnel
   std::optional<bool> udp_encapsulation;
+  std::optional<uint32_t> replay_window;  // the receiver's, as keys.json may state it
   // Every file line that gave this SA: "pcaps/x/esp_sa:1".
   std::vector<std::string> origins;
 
@@ -49,14 +51,18 @@ Result<Bytes> ParseAddress(std::string_view text);
 // sizes they take, a combination ESP/AH allows. Errors name `keys.origins`.
 Status ValidateSaKeys(const SaKeys& keys);
 
-// The SAs of one capture, keyed by (protocol, SPI, destination address).
+// The SAs of one capture: ESP and AH SAs keyed by (protocol, SPI,
+// destination address), IKE SAs by their SPI pair.
 class KeyStore {
  public:
   // `path` is a directory, from which these are read when present: esp_sa,
-  // keys.csv, keys.csv.a, keys.csv.b (at least one must be); or one file,
-  // read as keys.csv when its first record starts with "esp," or "ike,"
-  // and as esp_sa otherwise. Errors: kIoError, kBadFile, kUnknownTransform, kBadKeyLength,
-  // kBadTransformCombination, each naming file:line.
+  // ikev2_decryption_table, keys.csv, keys.csv.a, keys.csv.b (at least one
+  // must be; keys.csv gives its "esp" and its "ike" records); or one file,
+  // read as keys.csv when its first record starts with "esp," or "ike,", as
+  // ikev2_decryption_table when it is named so or its first record starts
+  // with a hex digit, and as esp_sa otherwise. Errors: kIoError, kBadFile,
+  // kUnknownTransform, kBadKeyLength, kBadTransformCombination, each naming
+  // file:line.
   static Result<KeyStore> Load(const std::string& path);
 
   // Adds an SA, merging it into one with the same protocol, SPI and
@@ -70,9 +76,23 @@ class KeyStore {
   const std::vector<SaKeys>& sas() const { return sas_; }
   const std::vector<std::string>& files() const { return files_; }
 
+  // Adds the keys of an IKE SA. The same SPI pair again (the table and
+  // keys.csv of one capture, keys.csv.a and .b of its two peers) merges
+  // when transforms and keys agree and is refused (kBadFile naming both
+  // origins) when they differ. `origin` is "file:line" or empty.
+  Status AddIke(Ikev2Keys keys, std::string origin = {});
+  // The IKE SA with these SPIs, or nullptr.
+  const Ikev2Keys* FindIke(uint64_t spi_i, uint64_t spi_r) const;
+  const std::vector<Ikev2Keys>& ike_sas() const { return ike_sas_; }
+  // Where each of ike_sas() came from, in the same order ("file" or
+  // "file:line"; several when merged).
+  const std::vector<std::vector<std::string>>& ike_origins() const { return ike_origins_; }
+
  private:
   std::vector<SaKeys> sas_;
   std::vector<std::string> files_;
+  std::vector<Ikev2Keys> ike_sas_;
+  std::vector<std::vector<std::string>> ike_origins_;  // parallel to ike_sas_
 };
 
 }  // namespace ipsecref::io

@@ -5,9 +5,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "reference/crypto/transforms.h"
 
@@ -166,27 +163,10 @@ Result<std::vector<Ikev2Keys>> ParseIkeKeysCsv(std::string_view text, std::strin
 }
 
 Result<std::vector<Ikev2Keys>> LoadIkeKeys(const std::string& path) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(path)) {
-    if (fs::path(path).filename().string().rfind("keys.csv", 0) != 0) return ReadIkev2Table(path);
-    std::ifstream in(path);
-    ENSURE(in.good(), kIoError, kNoOffset, "", fmt::format("cannot open {}", path));
-    std::stringstream text;
-    text << in.rdbuf();
-    return ParseIkeKeysCsv(text.str(), path);
-  }
-  const fs::path dir(path);
-  if (fs::exists(dir / "ikev2_decryption_table")) return ReadIkev2Table((dir / "ikev2_decryption_table").string());
-  std::vector<Ikev2Keys> all;
-  for (const char* name : {"keys.csv", "keys.csv.a", "keys.csv.b"}) {
-    if (!fs::exists(dir / name)) continue;
-    TRY_ASSIGN(auto keys, LoadIkeKeys((dir / name).string()));
-    for (auto& k : keys)
-      if (Find(all, k.spi_i, k.spi_r) == nullptr) all.push_back(std::move(k));
-  }
-  ENSURE(!all.empty(), kIoError, kNoOffset, "",
+  TRY_ASSIGN(KeyStore store, KeyStore::Load(path));
+  ENSURE(!store.ike_sas().empty(), kIoError, kNoOffset, "",
          fmt::format("{} holds neither ikev2_decryption_table nor a keys.csv with ike records", path));
-  return all;
+  return store.ike_sas();
 }
 
 Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view name) {

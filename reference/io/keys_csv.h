@@ -34,7 +34,9 @@ Result<std::vector<SaKeys>> ParseKeysCsv(std::string_view text, std::string_view
 Result<std::vector<Ikev2Keys>> ParseIkeKeysCsv(std::string_view text, std::string_view name);
 
 // The IKE keys at `path`: an ikev2_decryption_table or keys.csv file, or a
-// directory holding ikev2_decryption_table (preferred) or keys.csv[.a|.b].
+// directory holding either (KeyStore::Load; what several files give for one
+// IKE SA must agree). Errors: those of KeyStore::Load; kIoError when no IKE
+// SA is found.
 Result<std::vector<Ikev2Keys>> LoadIkeKeys(const std::string& path);
 
 }  // namespace ipsecref::io

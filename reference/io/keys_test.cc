@@ -375,8 +375,10 @@ TEST(KeysCsv, ErrorsNameFileAndLine) {
 TEST(KeyStore, DirectoryMergesEspSaAndKeysCsv) {
   auto store = KeyStore::Load("pcaps/strongswan-cbc");
   ASSERT_TRUE(store.ok()) << store.error().ToString();
-  EXPECT_EQ(store->files(), (std::vector<std::string>{"pcaps/strongswan-cbc/esp_sa",
-                                                      "pcaps/strongswan-cbc/keys.csv.a"}));
+  EXPECT_EQ(store->files(),
+            (std::vector<std::string>{"pcaps/strongswan-cbc/esp_sa",
+                                      "pcaps/strongswan-cbc/ikev2_decryption_table",
+                                      "pcaps/strongswan-cbc/keys.csv.a"}));
   ASSERT_EQ(store->sas().size(), 2u);
   const SaKeys* k = store->Find(SaProtocol::kEsp, 0x178ec24f, Ip("192.0.2.1"));
   ASSERT_NE(k, nullptr);
@@ -445,6 +447,89 @@ TEST(KeyStore, ConflictingKeysNameBothOrigins) {
   KeyStore modes;
   ASSERT_TRUE(modes.Add(c).ok());
   EXPECT_FALSE(modes.Add(d).ok());
+}
+
+// The IKE SA of pcaps/strongswan-cbc as both its ikev2_decryption_table
+// and its keys.csv.a "ike" record give it (SPIs 66d041a177693c39 and
+// 1b692f25f9e33211, AES-CBC-256 with HMAC-SHA2-256-128, read off the files).
+TEST(KeyStore, IkeKeysOfTableAndKeysCsvMerge) {
+  auto store = KeyStore::Load("pcaps/strongswan-cbc");
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  ASSERT_EQ(store->ike_sas().size(), 1u);
+  const Ikev2Keys& k = store->ike_sas()[0];
+  EXPECT_EQ(k.spi_i, 0x66d041a177693c39u);
+  EXPECT_EQ(k.spi_r, 0x1b692f25f9e33211u);
+  EXPECT_EQ(k.encr, Encr::kAesCbc);
+  EXPECT_EQ(k.encr_key_bits, 256u);
+  EXPECT_EQ(k.integ, Integ::kHmacSha2_256_128);
+  EXPECT_EQ(store->ike_origins()[0],
+            (std::vector<std::string>{"pcaps/strongswan-cbc/ikev2_decryption_table",
+                                      "pcaps/strongswan-cbc/keys.csv.a"}));
+  EXPECT_EQ(store->FindIke(0x66d041a177693c39u, 0x1b692f25f9e33211u), &k);
+  EXPECT_EQ(store->FindIke(0x66d041a177693c39u, 0), nullptr);
+}
+
+TEST(KeyStore, DirectoryWithOnlyIkeKeysLoads) {
+  char dir[] = "/tmp/ipsecref-ike-keys-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string table = std::string(dir) + "/ikev2_decryption_table";
+  {
+    std::ofstream out(table, std::ios::binary);
+    out << Slurp("pcaps/strongswan-gcm/ikev2_decryption_table");
+  }
+  auto store = KeyStore::Load(dir);
+  auto alone = KeyStore::Load(table);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_TRUE(store->sas().empty());
+  ASSERT_EQ(store->ike_sas().size(), 1u);
+  // pcaps/strongswan-gcm/ikev2_decryption_table, first two fields.
+  EXPECT_EQ(store->ike_sas()[0].spi_i, 0x80ea419260b5b6ecu);
+  EXPECT_EQ(store->ike_sas()[0].spi_r, 0x2c239fb98b89226du);
+  EXPECT_EQ(store->ike_sas()[0].encr, Encr::kAesGcm16);
+  ASSERT_TRUE(alone.ok()) << alone.error().ToString();
+  EXPECT_EQ(alone->ike_sas().size(), 1u);
+}
+
+TEST(KeyStore, ChaChaIkeKeysComeFromKeysCsvAlone) {
+  // Wireshark's table has no name for ChaCha20-Poly1305: keys.csv.a is all
+  // that pcaps/linux-xfrm-chacha has, and it gives ESP and IKE keys.
+  auto store = KeyStore::Load("pcaps/linux-xfrm-chacha");
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_FALSE(store->sas().empty());
+  ASSERT_FALSE(store->ike_sas().empty());
+  EXPECT_EQ(store->ike_sas()[0].encr, Encr::kChaCha20Poly1305);
+}
+
+TEST(KeyStore, ConflictingIkeKeysAreRefused) {
+  KeyStore store;
+  Ikev2Keys a;
+  a.spi_i = 1;
+  a.spi_r = 2;
+  a.encr = Encr::kAesCbc;
+  a.encr_key_bits = 128;
+  a.integ = Integ::kHmacSha2_256_128;
+  a.sk_ei = a.sk_er = Key(std::string(32, '1'));
+  a.sk_ai = a.sk_ar = Key(std::string(64, '2'));
+  Ikev2Keys same = a;
+  Ikev2Keys other = a;
+  other.sk_er = Key(std::string(32, '3'));
+  ASSERT_TRUE(store.AddIke(a, "x/ikev2_decryption_table").ok());
+  ASSERT_TRUE(store.AddIke(same, "x/keys.csv.a").ok());
+  ASSERT_TRUE(store.AddIke(same, "x/keys.csv.a").ok());
+  EXPECT_EQ(store.ike_sas().size(), 1u);
+  EXPECT_EQ(store.ike_origins()[0],
+            (std::vector<std::string>{"x/ikev2_decryption_table", "x/keys.csv.a"}));
+  auto r = store.AddIke(other, "x/keys.csv.b");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::kBadFile);
+  EXPECT_NE(r.error().detail.find("x/ikev2_decryption_table, x/keys.csv.a and x/keys.csv.b"),
+            std::string::npos)
+      << r.error().detail;
+  Ikev2Keys next = a;
+  next.spi_r = 3;
+  EXPECT_TRUE(store.AddIke(next).ok());
+  EXPECT_EQ(store.ike_sas().size(), 2u);
 }
 
 TEST(KeyStore, MissingOrEmptyDirectory) {
