@@ -12,6 +12,7 @@
 #include "reference/crypto/transforms.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/keys_csv.h"
+#include "reference/io/keys_json.h"
 
 namespace ipsecref::io {
 namespace {
@@ -56,13 +57,14 @@ bool IsKeysCsvName(const std::string& path) {
   return std::filesystem::path(path).filename().string().find("keys.csv") != std::string::npos;
 }
 
-enum class KeyFileFormat : uint8_t { kEspSa, kKeysCsv, kIkev2Table };
+enum class KeyFileFormat : uint8_t { kEspSa, kKeysCsv, kIkev2Table, kKeysJson };
 
 bool IsIkev2TableName(const std::string& path) {
   return std::filesystem::path(path).filename().string().starts_with("ikev2_decryption_table");
 }
 
 KeyFileFormat FormatByName(const std::string& path) {
+  if (std::filesystem::path(path).filename() == "keys.json") return KeyFileFormat::kKeysJson;
   if (IsIkev2TableName(path)) return KeyFileFormat::kIkev2Table;
   return IsKeysCsvName(path) ? KeyFileFormat::kKeysCsv : KeyFileFormat::kEspSa;
 }
@@ -180,13 +182,14 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   const bool directory = std::filesystem::is_directory(path, ec);
   if (directory) {
     for (const char* name :
-         {"esp_sa", "ikev2_decryption_table", "keys.csv", "keys.csv.a", "keys.csv.b"}) {
+         {"esp_sa", "ikev2_decryption_table", "keys.csv", "keys.csv.a", "keys.csv.b",
+          "keys.json"}) {
       const std::string file = (std::filesystem::path(path) / name).string();
       if (std::filesystem::is_regular_file(file, ec)) files.push_back(file);
     }
     ENSURE(!files.empty(), kIoError, kNoOffset, "",
-           fmt::format("{}: no key file (esp_sa, ikev2_decryption_table, keys.csv, keys.csv.a "
-                       "or keys.csv.b)",
+           fmt::format("{}: no key file (esp_sa, ikev2_decryption_table, keys.csv, keys.csv.a, "
+                       "keys.csv.b or keys.json)",
                        path));
   } else {
     ENSURE(std::filesystem::is_regular_file(path, ec), kIoError, kNoOffset, "",
@@ -196,11 +199,20 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   KeyStore store;
   for (const std::string& file : files) {
     TRY_ASSIGN(std::string text, ReadSmallFile(file));
-    const KeyFileFormat format =
+    KeyFileFormat format =
         directory || IsIkev2TableName(file) ? FormatByName(file) : FormatByContent(text);
+    if (!directory && LooksLikeKeysJson(file, text)) format = KeyFileFormat::kKeysJson;
     std::vector<SaKeys> sas;
     std::vector<Ikev2Keys> ike_sas;
+    std::vector<std::string> ike_origins;  // keys.json names each IKE SA's entry
     const Status parsed = [&]() -> Status {
+      if (format == KeyFileFormat::kKeysJson) {
+        TRY_ASSIGN(KeysJson json, ParseKeysJson(text, file));
+        sas = std::move(json.sas);
+        ike_sas = std::move(json.ike_sas);
+        ike_origins = std::move(json.ike_origins);
+        return OkStatus();
+      }
       if (format == KeyFileFormat::kIkev2Table) {
         TRY_ASSIGN(ike_sas, ParseIkev2Table(text, file));
         return OkStatus();
@@ -217,7 +229,8 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
     std::fill(text.begin(), text.end(), '\0');
     TRY(parsed);
     for (SaKeys& k : sas) TRY(store.Add(std::move(k)));
-    for (Ikev2Keys& k : ike_sas) TRY(store.AddIke(std::move(k), file));
+    for (size_t i = 0; i < ike_sas.size(); ++i)
+      TRY(store.AddIke(std::move(ike_sas[i]), i < ike_origins.size() ? ike_origins[i] : file));
     store.files_.push_back(file);
   }
   return store;
@@ -238,10 +251,12 @@ Status KeyStore::Add(SaKeys k) {
     TRY(Agree(have.esn, k.esn, "ESN", have, k));
     TRY(Agree(have.mode, k.mode, "the mode", have, k));
     TRY(Agree(have.udp_encapsulation, k.udp_encapsulation, "UDP encapsulation", have, k));
+    TRY(Agree(have.replay_window, k.replay_window, "the replay window", have, k));
     if (have.src.empty()) have.src = k.src;
     if (!have.esn) have.esn = k.esn;
     if (!have.mode) have.mode = k.mode;
     if (!have.udp_encapsulation) have.udp_encapsulation = k.udp_encapsulation;
+    if (!have.replay_window) have.replay_window = k.replay_window;
     have.origins.insert(have.origins.end(), k.origins.begin(), k.origins.end());
     return OkStatus();
   }

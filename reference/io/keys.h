@@ -63,6 +63,9 @@ class KeyStore {
   // with a hex digit, and as esp_sa otherwise. Errors: kIoError, kBadFile,
   // kUnknownTransform, kBadKeyLength, kBadTransformCombination, each naming
   // file:line.
+  // keys.json (keys_json.h) is read too: the file of that name in a
+  // directory, and a file given alone whose name ends in ".json" or whose
+  // first character is '{'; its errors name file and JSON pointer.
   static Result<KeyStore> Load(const std::string& path);
 
   // Adds an SA, merging it into one with the same protocol, SPI and
