@@ -53,14 +53,25 @@ void AddProblem(std::vector<ProblemSummary>& list, Code code, std::string_view r
 
 }  // namespace
 
-uint64_t CaptureReport::failed() const {
+uint64_t CaptureReport::ike_count(IkeSeverity severity) const {
   uint64_t n = 0;
+  auto add = [&](const std::vector<IkeFinding>& list) {
+    for (const IkeFinding& f : list)
+      if (f.severity == severity) n += f.packets.size();
+  };
+  for (const IkeSaReport& sa : ike_sas) add(sa.findings);
+  add(ike_findings);
+  return n;
+}
+
+uint64_t CaptureReport::failed() const {
+  uint64_t n = ike_count(IkeSeverity::kError);
   for (const SaReport& sa : sas) n += sa.failed;
   return n;
 }
 
 uint64_t CaptureReport::findings() const {
-  uint64_t n = 0;
+  uint64_t n = ike_count(IkeSeverity::kWarning);
   for (const SaReport& sa : sas)
     for (const ProblemSummary& p : sa.findings) n += p.packets.size();
   return n;
@@ -269,8 +280,23 @@ void CaptureChecker::Process(const CapturedPacket& packet) {
           }
         }
         Record(state, result, c.view.total_length);
+        if (report_.sas[state.index].packets == 1) report_.sas[state.index].first_packet = packet.number;
+        if (!ike_) ike_ = std::make_unique<IkeExchangeTracker>(keys_);
+        ike_->ObserveIpsec(protocol, *c.spi, c.view.dst, packet.number, packet.timestamp);
         notable = notable || result.verdict == Verdict::kFailed ||
                   result.verdict == Verdict::kDiscarded || !result.findings.empty();
+      }
+      if (c.kind == PacketKind::kIke || c.kind == PacketKind::kIkeNatT) {
+        if (!ike_) ike_ = std::make_unique<IkeExchangeTracker>(keys_);
+        auto datagram = IkeDatagramOf(ip, captured, c);
+        if (datagram.ok()) {
+          datagram->number = packet.number;
+          datagram->timestamp = packet.timestamp;
+          ike_->Observe(*datagram);
+        } else {
+          result.error = std::move(datagram).error();
+          notable = true;
+        }
       }
     }
   }
@@ -298,6 +324,16 @@ CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_
       r.gaps.push_back({sorted[i - 1] + 1, sorted[i] - 1});
       r.missing += sorted[i] - sorted[i - 1] - 1;
     }
+  }
+  if (ike_) {
+    std::vector<IkeExchangeTracker::SeenSa> seen;
+    for (const SaReport& sa : report_.sas)
+      seen.push_back({sa.protocol, sa.spi, sa.dst, sa.first_packet});
+    IkeReport ike = ike_->Finish(seen);
+    report_.ike_sas = std::move(ike.sas);
+    report_.child_sas = std::move(ike.child_sas);
+    report_.ike_findings = std::move(ike.findings);
+    report_.ike_messages = ike.messages;
   }
   report_.capture = std::move(capture_name);
   report_.link_type = std::move(link_type);

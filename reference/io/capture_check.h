@@ -18,6 +18,7 @@
 #include "reference/base/result.h"
 #include "reference/esp/esp_sa.h"
 #include "reference/io/classify.h"
+#include "reference/io/ike_exchanges.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"
@@ -74,6 +75,7 @@ struct SaReport {
   std::vector<uint64_t> replays;  // packets dropped as replayed or stale
   std::vector<ProblemSummary> failures;
   std::vector<ProblemSummary> findings;
+  uint64_t first_packet = 0;  // number of its first packet
 };
 
 struct CaptureReport {
@@ -90,8 +92,18 @@ struct CaptureReport {
   // message, with the record's number); what came before is judged.
   std::optional<Error> read_error;
 
-  uint64_t failed() const;
-  uint64_t findings() const;
+  // IKE: every message judged and tracked per IKE SA (ike_exchanges.h);
+  // the CHILD SAs its exchanges made, linked to `sas`; findings not tied to
+  // one IKE SA (SPIs no exchange created).
+  std::vector<IkeSaReport> ike_sas;
+  std::vector<ChildSaReport> child_sas;
+  std::vector<IkeFinding> ike_findings;
+  uint64_t ike_messages = 0;
+  // Packets of IKE findings of that severity (errors fail the check).
+  uint64_t ike_count(IkeSeverity severity) const;
+
+  uint64_t failed() const;    // ESP/AH packets failed, and IKE errors
+  uint64_t findings() const;  // and IKE warnings
 };
 
 struct CheckOptions {
@@ -131,6 +143,7 @@ class CaptureChecker {
   using StateKey = std::tuple<uint8_t, uint32_t, Bytes>;  // protocol, SPI, destination
   std::map<StateKey, size_t> index_;                      // into states_
   CaptureReport report_;
+  std::unique_ptr<IkeExchangeTracker> ike_;  // made at the first IKE or ESP/AH packet
 };
 
 // Reads the capture at `path` and checks every packet.

@@ -8,6 +8,7 @@
 #include "reference/io/capture_check.h"
 #include "reference/io/inner_packets.h"
 #include "reference/io/keys.h"
+#include "tools/ipsecref/check_ike_report.h"
 #include "tools/ipsecref/commands.h"
 
 namespace ipsecref::tool {
@@ -127,6 +128,7 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"failed", r.failed()},
               {"findings", r.findings()}};
   if (r.read_error) out["read_error"] = ErrorJson(*r.read_error);
+  AddIkeJson(r, out);
   if (inner) {
     out["inner"] = {{"expected_file", inner->expected_file},
                     {"decrypted", inner->decrypted},
@@ -192,6 +194,7 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
     PrintProblems("FAIL", sa.failures);
     PrintProblems("WARN", sa.findings);
   }
+  PrintIkeReport(r);
   if (inner) {
     fmt::print("inner    {} decrypted, {} expected ({}{}), {} matched, {}\n", inner->decrypted,
                inner->expected, inner->expected_file,
@@ -221,7 +224,10 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
   if (r.read_error) fmt::print("ERROR    {}\n", r.read_error->ToString());
   std::string verdict = exit_code == kExitOk ? "PASS" : exit_code == kExitFailed ? "FAIL" : "ERROR";
   std::string why;
-  if (r.failed()) why += fmt::format("; {} ESP/AH packets failed", r.failed());
+  const uint64_t ike_errors = r.ike_count(io::IkeSeverity::kError);
+  if (r.failed() > ike_errors)
+    why += fmt::format("; {} ESP/AH packets failed", r.failed() - ike_errors);
+  if (ike_errors) why += fmt::format("; {} IKE errors", ike_errors);
   if (r.findings()) why += fmt::format("; {} findings", r.findings());
   if (inner && !inner->ok()) why += "; inner packets differ from the expected ones";
   if (r.read_error) why += "; the capture could not be read to its end";

@@ -8,15 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "reference/ike/wire/describe.h"
-#include "reference/ike/wire/protection.h"
 #include "reference/ike/wire/rules.h"
+#include "reference/io/ike_judge.h"
 #include "reference/io/ike_messages.h"
-#include "reference/io/ikev2_table.h"
 #include "reference/io/keys_csv.h"
 #include "reference/io/text_lines.h"
 #include "tools/ipsecref/commands.h"
@@ -38,13 +36,9 @@ struct Input {
   Bytes datagram;
 };
 
-struct Outcome {
-  std::optional<ike::Message> message;
-  std::optional<Error> decode_error;  // the message did not decode
-  std::optional<Error> decrypt_error;
-  std::string fragment_state;         // SKF: "fragment 1 of 2 stored"
-  ike::Validation validation;
-  bool response = false;
+// Decode, decrypt and validate: the reference's per-message judgement.
+struct Outcome : io::IkeMessageOutcome {
+  std::string fragment_state;  // SKF: "fragment kept for reassembly"
 };
 
 bool IsPcap(const std::string& path) {
@@ -95,65 +89,13 @@ Result<std::vector<Input>> ReadCapture(const std::string& path) {
   return inputs;
 }
 
-ike::SkKeys Direction(const io::Ikev2Keys& k, bool initiator) {
-  return ike::SkKeys{k.encr, k.encr_key_bits, k.integ, initiator ? k.sk_ei : k.sk_er,
-                     initiator ? k.sk_ai : k.sk_ar};
-}
-
-// The keys of each IKE SA, made once per SPI pair.
-class KeyRing {
- public:
-  explicit KeyRing(std::vector<io::Ikev2Keys> table) : table_(std::move(table)) {}
-
-  Result<ike::MessageProtection*> For(const ike::Header& h) {
-    auto it = sas_.find({h.spi_i, h.spi_r});
-    if (it != sas_.end()) return it->second.get();
-    const io::Ikev2Keys* k = io::Find(table_, h.spi_i, h.spi_r);
-    if (k == nullptr) return static_cast<ike::MessageProtection*>(nullptr);
-    TRY_ASSIGN(auto p, ike::MessageProtection::Create({Direction(*k, true), Direction(*k, false)}));
-    return (sas_[{h.spi_i, h.spi_r}] = std::move(p)).get();
-  }
-
- private:
-  std::vector<io::Ikev2Keys> table_;
-  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<ike::MessageProtection>> sas_;
-};
-
-Outcome Process(const Input& input, KeyRing* keys) {
-  Outcome out;
-  // Even a message that does not decode says in its Flags octet (offset 19)
-  // whether it is a response, which decides whether anyone answers it.
-  ByteReader header(input.datagram);
-  uint8_t flags = 0;
-  out.response = header.Skip(19) && header.ReadU8(flags) && (flags & ike::kFlagResponse) != 0;
-  auto decoded = ike::Decode(input.datagram);
-  if (!decoded) {
-    out.decode_error = std::move(decoded).error();
-    return out;
-  }
-  ike::Message& m = out.message.emplace(std::move(decoded).value());
-  const ike::Payload* encrypted = m.Encrypted();
-  if (encrypted != nullptr && keys != nullptr) {
-    auto protection = keys->For(m.header);
-    if (!protection) {
-      out.decrypt_error = protection.error();
-    } else if (*protection != nullptr) {
-      if (encrypted->type == iana::PayloadType::kSk) {
-        Status s = (*protection)->Decrypt(m, input.datagram);
-        if (!s) out.decrypt_error = std::move(s).error();
-      } else {
-        auto outcome = (*protection)->DecryptFragment(m, input.datagram);
-        if (!outcome) out.decrypt_error = std::move(outcome).error();
-        else if (*outcome != ike::SkfReassembler::Outcome::kComplete)
-          out.fragment_state = "fragment kept for reassembly";
-      }
-    }
-  }
-  out.validation = ike::Validate(m);
+Outcome Process(const Input& input, io::IkeKeyRing* keys) {
+  Outcome out{io::JudgeIkeMessage(input.datagram, keys), {}};
+  if (out.fragment_kept) out.fragment_state = "fragment kept for reassembly";
   return out;
 }
 
-bool Failed(const Outcome& o) { return o.decode_error || o.decrypt_error || !o.validation.ok(); }
+bool Failed(const Outcome& o) { return o.failed(); }
 
 std::string NotifyText(const Error& e, bool response) {
   const auto notify = ike::NotifyFor(e, response);
@@ -239,7 +181,7 @@ int Run(const Args& args) {
     fmt::print(stderr, "ipsecref ike-decode: {}\n", inputs.error().ToString());
     return kExitUsage;
   }
-  std::optional<KeyRing> keys;
+  std::optional<io::IkeKeyRing> keys;
   if (!args.keys.empty()) {
     auto table = io::LoadIkeKeys(args.keys);
     if (!table) {

@@ -1,0 +1,612 @@
+#include "reference/io/ike_exchanges.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+
+#include "reference/ike/wire/header.h"
+#include "reference/ike/wire/payload.h"
+
+namespace ipsecref::io {
+namespace {
+
+using iana::ExchangeType;
+using iana::NotifyType;
+using iana::SecurityProtocol;
+
+constexpr std::array<IkeFindingInfo, kIkeFindingKinds> kFindingInfo{{
+    {IkeFindingKind::kMalformed, "malformed", "malformed message", IkeSeverity::kError,
+     "rfc7296#section-3"},
+    {IkeFindingKind::kCutByCapture, "cut_by_capture", "cut by the capture", IkeSeverity::kNote, ""},
+    {IkeFindingKind::kDecryptionFailed, "decryption_failed", "SK payload does not verify",
+     IkeSeverity::kError, "rfc7296#section-3.14"},
+    {IkeFindingKind::kRuleViolation, "rule_violation", "payload rules broken", IkeSeverity::kError,
+     "rfc7296#section-1"},
+    //= rfc7296#section-2.1
+    //# A retransmission is the same message again: the responder resends its
+    //# response unchanged, the initiator its request.
+    {IkeFindingKind::kChangedRetransmission, "changed_retransmission", "changed retransmission",
+     IkeSeverity::kError, "rfc7296#section-2.1"},
+    {IkeFindingKind::kResponseWithoutRequest, "response_without_request",
+     "response without a request", IkeSeverity::kWarning, "rfc7296#section-2.1"},
+    {IkeFindingKind::kUnansweredRequest, "unanswered_request", "request never answered",
+     IkeSeverity::kWarning, "rfc7296#section-2.1"},
+    //= rfc7296#section-2.2
+    //# Each side numbers its own requests 0, 1, 2, ... without gaps; the
+    //# responder answers with the request's ID.
+    {IkeFindingKind::kMessageIdSkipped, "message_id_skipped", "message ID skipped",
+     IkeSeverity::kWarning, "rfc7296#section-2.2"},
+    {IkeFindingKind::kMessageIdBackwards, "message_id_backwards", "message ID went backwards",
+     IkeSeverity::kError, "rfc7296#section-2.2"},
+    //= rfc7296#section-3.1
+    //# The I flag is set in every message the original initiator sends and
+    //# clear in every message the original responder sends.
+    {IkeFindingKind::kWrongInitiatorFlag, "wrong_initiator_flag", "I flag against the initiator",
+     IkeSeverity::kError, "rfc7296#section-3.1"},
+    {IkeFindingKind::kContentsNotSeen, "contents_not_seen", "encrypted, no keys",
+     IkeSeverity::kNote, ""},
+    //= rfc7296#section-1.4.1
+    //# Once a Delete has been answered, the SAs it names are gone in both
+    //# directions: no more traffic on their SPIs.
+    {IkeFindingKind::kEspAfterDelete, "ipsec_after_delete", "ESP/AH after its Delete was answered",
+     IkeSeverity::kWarning, "rfc7296#section-1.4.1"},
+    {IkeFindingKind::kSpiNotCreated, "spi_not_created", "SPI no exchange in the capture created",
+     IkeSeverity::kNote, ""},
+}};
+
+// What the header says, read without judging the rest (§3.1).
+struct RawHeader {
+  uint64_t spi_i = 0, spi_r = 0;
+  uint8_t next_payload = 0;
+  ExchangeType exchange = ExchangeType::kIkeSaInit;
+  uint8_t flags = 0;
+  uint32_t message_id = 0;
+  uint16_t fragment = 0;  // SKF fragment number (RFC 7383 §2.5), 0 without SKF
+
+  bool response() const { return (flags & ike::kFlagResponse) != 0; }
+  bool from_initiator() const { return (flags & ike::kFlagInitiator) != 0; }
+};
+
+std::optional<RawHeader> ReadRawHeader(ByteSpan message) {
+  ByteReader r(message);
+  RawHeader h;
+  uint8_t version = 0, exchange = 0;
+  if (!r.ReadU64(h.spi_i) || !r.ReadU64(h.spi_r) || !r.ReadU8(h.next_payload) ||
+      !r.ReadU8(version) || !r.ReadU8(exchange) || !r.ReadU8(h.flags) ||
+      !r.ReadU32(h.message_id) || !r.Skip(4))
+    return std::nullopt;
+  h.exchange = static_cast<ExchangeType>(exchange);
+  //= rfc7383#section-2.5
+  //# The Encrypted Fragment payload is the message's only payload: its
+  //# Fragment Number follows the generic payload header.
+  if (h.next_payload == static_cast<uint8_t>(iana::PayloadType::kSkf) && r.Skip(4) &&
+      !r.ReadU16(h.fragment))
+    h.fragment = 0;
+  return h;
+}
+
+bool Same(ByteSpan a, ByteSpan b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+void AddFinding(std::vector<IkeFinding>& list, IkeFindingKind kind, std::optional<Code> code,
+                std::string_view requirement, uint64_t packet, std::string detail) {
+  for (IkeFinding& f : list) {
+    if (f.kind != kind || f.code != code) continue;
+    if (f.packets.empty() || f.packets.back() != packet) f.packets.push_back(packet);
+    return;
+  }
+  const IkeFindingInfo& info = Info(kind);
+  list.push_back({kind, info.severity, code,
+                  requirement.empty() ? info.requirement : requirement, {packet},
+                  std::move(detail)});
+}
+
+void AddFinding(std::vector<IkeFinding>& list, IkeFindingKind kind, uint64_t packet,
+                std::string detail) {
+  AddFinding(list, kind, std::nullopt, {}, packet, std::move(detail));
+}
+
+void AddError(std::vector<IkeFinding>& list, IkeFindingKind kind, uint64_t packet,
+              const Error& e) {
+  AddFinding(list, kind, e.code, e.requirement, packet, e.ToString());
+}
+
+std::string Labels(const ike::Message& m) {
+  std::string out;
+  for (const ike::Payload* p : m.Visible())
+    out += fmt::format("{}{}", out.empty() ? "" : " ", ike::PayloadLabel(*p));
+  if (m.Encrypted() != nullptr && !m.decrypted) out += " (not decrypted)";
+  return out;
+}
+
+std::optional<SaProtocol> ChildProtocol(uint8_t protocol_id) {
+  if (protocol_id == static_cast<uint8_t>(SecurityProtocol::kEsp)) return SaProtocol::kEsp;
+  if (protocol_id == static_cast<uint8_t>(SecurityProtocol::kAh)) return SaProtocol::kAh;
+  return std::nullopt;
+}
+
+void Append(std::string& text, std::string more) {
+  text += (text.empty() ? "" : "; ") + std::move(more);
+}
+
+// Bytes of a message seen first for one direction and fragment.
+struct SentMessage {
+  bool response = false;
+  uint16_t fragment = 0;
+  Bytes bytes;
+};
+
+// What a request said that its response completes.
+struct ExchangeState {
+  std::vector<SentMessage> sent;
+  std::optional<std::pair<SaProtocol, uint32_t>> child_spi;  // SA payload of a CHILD SA
+  std::optional<uint64_t> new_ike_spi_i;                     // SA payload of an IKE SA
+  std::optional<size_t> rekey_child;                         // N(REKEY_SA)
+  std::vector<size_t> deleting_children;
+  bool deleting_ike = false;
+  bool request_seen = false, response_seen = false;  // decoded and decrypted
+};
+
+struct SaState {
+  std::vector<ExchangeState> exchanges;  // parallel to IkeSaReport::exchanges
+  std::map<std::pair<bool, uint32_t>, size_t> latest;  // (by original initiator, ID)
+  std::array<std::optional<uint32_t>, 2> highest;      // [by original initiator]
+  bool any_message = false;
+};
+
+}  // namespace
+
+std::string_view SeverityName(IkeSeverity severity) {
+  switch (severity) {
+    case IkeSeverity::kNote: return "note";
+    case IkeSeverity::kWarning: return "warning";
+    case IkeSeverity::kError: return "error";
+  }
+  return "?";
+}
+
+const IkeFindingInfo& Info(IkeFindingKind kind) {
+  return kFindingInfo.at(static_cast<size_t>(kind));
+}
+
+struct IkeExchangeTracker::Impl {
+  explicit Impl(const KeyStore& keys) : ring(keys.ike_sas()) {}
+
+  IkeKeyRing ring;
+  IkeReport report;
+  std::deque<SaState> states;                // parallel to report.sas (stable references)
+  std::multimap<uint64_t, size_t> by_spi_i;  // into report.sas
+  std::map<std::pair<SaProtocol, uint32_t>, size_t> child_by_spi;
+  std::map<size_t, size_t> delete_sa;  // CHILD SA -> the IKE SA that deleted it
+  bool contents_seen = false;
+
+  size_t NewSa(uint64_t spi_i, uint64_t spi_r, ByteSpan initiator, ByteSpan responder) {
+    IkeSaReport r;
+    r.spi_i = spi_i;
+    r.spi_r = spi_r;
+    r.initiator.assign(initiator.begin(), initiator.end());
+    r.responder.assign(responder.begin(), responder.end());
+    r.keys_known = spi_r != 0 && ring.Knows(spi_i, spi_r);
+    report.sas.push_back(std::move(r));
+    states.emplace_back();
+    by_spi_i.emplace(spi_i, report.sas.size() - 1);
+    return report.sas.size() - 1;
+  }
+
+  size_t SaFor(const RawHeader& h, const IkeDatagram& d) {
+    auto [begin, end] = by_spi_i.equal_range(h.spi_i);
+    std::optional<size_t> unknown_r, any;
+    for (auto it = begin; it != end; ++it) {
+      const IkeSaReport& sa = report.sas[it->second];
+      if (sa.spi_r == h.spi_r) return it->second;
+      if (sa.spi_r == 0) unknown_r = it->second;
+      any = it->second;
+    }
+    //= rfc7296#section-3.1
+    //# The responder's SPI is zero in the IKE_SA_INIT request (and in a
+    //# response asking for a COOKIE or another KE group): such a message
+    //# belongs to the SA of its initiator's SPI.
+    if (h.spi_r == 0 && any) return *any;
+    if (unknown_r) {
+      IkeSaReport& sa = report.sas[*unknown_r];
+      sa.spi_r = h.spi_r;
+      sa.keys_known = ring.Knows(sa.spi_i, sa.spi_r);
+      return *unknown_r;
+    }
+    const bool from_i = h.from_initiator();
+    const size_t i = NewSa(h.spi_i, h.spi_r, from_i ? d.src : d.dst, from_i ? d.dst : d.src);
+    report.sas[i].seen_from_start =
+        h.exchange == ExchangeType::kIkeSaInit && !h.response() && h.message_id == 0;
+    return i;
+  }
+
+  std::optional<size_t> FindChild(SaProtocol protocol, uint32_t spi) const {
+    auto it = child_by_spi.find({protocol, spi});
+    return it == child_by_spi.end() ? std::nullopt : std::optional<size_t>(it->second);
+  }
+
+  void Observe(const IkeDatagram& d);
+  size_t ExchangeFor(size_t sa_index, const RawHeader& h, const IkeDatagram& d, bool& judge);
+  void CheckMessageId(size_t sa_index, bool by_oi, uint32_t id, uint64_t packet);
+  void Learn(size_t sa_index, size_t ex_index, const ike::Message& m, const IkeDatagram& d);
+  void LearnResponse(size_t sa_index, size_t ex_index, const ike::Message& m,
+                     const IkeDatagram& d);
+};
+
+IkeExchangeTracker::IkeExchangeTracker(const KeyStore& keys)
+    : impl_(std::make_unique<Impl>(keys)) {}
+IkeExchangeTracker::~IkeExchangeTracker() = default;
+
+void IkeExchangeTracker::Observe(const IkeDatagram& d) { impl_->Observe(d); }
+
+void IkeExchangeTracker::Impl::CheckMessageId(size_t sa_index, bool by_oi, uint32_t id,
+                                              uint64_t packet) {
+  IkeSaReport& sa = report.sas[sa_index];
+  std::optional<uint32_t>& highest = states[sa_index].highest[by_oi ? 1 : 0];
+  (by_oi ? sa.initiator_ids : sa.responder_ids).push_back(id);
+  const std::string side = by_oi ? "original initiator" : "original responder";
+  if (!highest) {
+    // A new IKE SA's requests start at 0 on both sides (§2.2, §2.18); of an
+    // SA seen late, the first request seen sets where its side stands.
+    if (sa.seen_from_start && id != 0)
+      AddFinding(sa.findings, IkeFindingKind::kMessageIdSkipped, packet,
+                 fmt::format("the {}'s first request has message ID {}, not 0", side, id));
+  } else if (id > *highest + 1) {
+    AddFinding(sa.findings, IkeFindingKind::kMessageIdSkipped, packet,
+               fmt::format("the {}'s request has message ID {} after {}", side, id, *highest));
+  } else if (id < *highest) {
+    AddFinding(sa.findings, IkeFindingKind::kMessageIdBackwards, packet,
+               fmt::format("the {}'s new request has message ID {}, below {} already used", side,
+                           id, *highest));
+  }
+  if (!highest || id > *highest) highest = id;
+}
+
+// The exchange a message belongs to, made when it starts one; `judge` is
+// cleared for an identical retransmission (judged when first seen).
+size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h,
+                                             const IkeDatagram& d, bool& judge) {
+  IkeSaReport& sa = report.sas[sa_index];
+  SaState& state = states[sa_index];
+  const bool response = h.response();
+  const bool by_oi = response ? !h.from_initiator() : h.from_initiator();
+  const auto key = std::make_pair(by_oi, h.message_id);
+  auto start = [&]() {
+    IkeExchange ex;
+    ex.type = h.exchange;
+    ex.message_id = h.message_id;
+    ex.by_original_initiator = by_oi;
+    sa.exchanges.push_back(std::move(ex));
+    state.exchanges.emplace_back();
+    state.latest[key] = sa.exchanges.size() - 1;
+    return sa.exchanges.size() - 1;
+  };
+  auto it = state.latest.find(key);
+  size_t index = 0;
+  if (it == state.latest.end()) {
+    if (!response) {
+      CheckMessageId(sa_index, by_oi, h.message_id, d.number);
+    } else {
+      // A capture that starts late misses the request of the first response.
+      if (sa.seen_from_start || state.any_message)
+        AddFinding(sa.findings, IkeFindingKind::kResponseWithoutRequest, d.number,
+                   fmt::format("{} response with message ID {}: its request was not seen",
+                               iana::Name(h.exchange), h.message_id));
+      std::optional<uint32_t>& highest = state.highest[by_oi ? 1 : 0];
+      if (!highest || h.message_id > *highest) highest = h.message_id;
+    }
+    index = start();
+  } else {
+    index = it->second;
+    const IkeExchange& ex = sa.exchanges[index];
+    //= rfc7296#section-2.6
+    //# After a COOKIE or INVALID_KE_PAYLOAD answer the initiator starts
+    //# IKE_SA_INIT again with message ID 0: a new exchange, not a
+    //# retransmission.
+    if (!response && ex.retry_asked && h.exchange == ExchangeType::kIkeSaInit) index = start();
+  }
+  IkeExchange& ex = sa.exchanges[index];
+  ExchangeState& es = state.exchanges[index];
+  (response ? ex.responses : ex.requests).push_back(d.number);
+  for (const SentMessage& s : es.sent) {
+    if (s.response != response || s.fragment != h.fragment) continue;
+    uint64_t& retransmissions =
+        response ? ex.response_retransmissions : ex.request_retransmissions;
+    ++retransmissions;
+    if (Same(s.bytes, d.message)) {
+      judge = false;
+    } else {
+      AddFinding(sa.findings, IkeFindingKind::kChangedRetransmission, d.number,
+                 fmt::format("{} {} with message ID {} again, with different bytes",
+                             iana::Name(h.exchange), response ? "response" : "request",
+                             h.message_id));
+    }
+    return index;
+  }
+  if (!d.cut) es.sent.push_back({response, h.fragment, Bytes(d.message.begin(), d.message.end())});
+  return index;
+}
+
+void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {
+  ++report.messages;
+  const std::optional<RawHeader> h = ReadRawHeader(d.message);
+  if (!h) {
+    AddFinding(report.findings, d.cut ? IkeFindingKind::kCutByCapture : IkeFindingKind::kMalformed,
+               Code::kTruncated, "rfc7296#section-3.1", d.number,
+               fmt::format("{} bytes, shorter than the IKE header", d.message.size()));
+    return;
+  }
+  const size_t sa_index = SaFor(*h, d);
+  IkeSaReport& sa = report.sas[sa_index];
+  if (sa.packets == 0) sa.first = d.timestamp;
+  sa.last = d.timestamp;
+  ++sa.packets;
+  sa.bytes += d.ip_length;
+  const bool from_initiator_address = Same(d.src, sa.initiator);
+  if (from_initiator_address || Same(d.src, sa.responder)) {
+    if (h->from_initiator() != from_initiator_address)
+      AddFinding(sa.findings, IkeFindingKind::kWrongInitiatorFlag, d.number,
+                 fmt::format("sent by the original {} with the I flag {}",
+                             from_initiator_address ? "initiator" : "responder",
+                             h->from_initiator() ? "set" : "clear"));
+    (from_initiator_address ? sa.initiator_port : sa.responder_port) = d.sport;
+  }
+  bool judge = true;
+  const size_t ex_index = ExchangeFor(sa_index, *h, d, judge);
+  states[sa_index].any_message = true;
+  if (d.cut) {
+    AddFinding(sa.findings, IkeFindingKind::kCutByCapture, std::nullopt, "", d.number,
+               "the capture holds only part of the datagram: not judged");
+    return;
+  }
+  if (!judge) return;
+  IkeMessageOutcome o = JudgeIkeMessage(d.message, &ring);
+  if (o.decode_error) AddError(sa.findings, IkeFindingKind::kMalformed, d.number, *o.decode_error);
+  if (o.decrypt_error)
+    AddError(sa.findings, IkeFindingKind::kDecryptionFailed, d.number, *o.decrypt_error);
+  for (const ike::Violation& v : o.validation.violations)
+    AddError(sa.findings, IkeFindingKind::kRuleViolation, d.number, v.error);
+  if (!o.message) return;
+  IkeExchange& ex = sa.exchanges[ex_index];
+  (h->response() ? ex.response_payloads : ex.request_payloads) = Labels(*o.message);
+  if (o.message->Encrypted() != nullptr && !o.keys_known)
+    AddFinding(sa.findings, IkeFindingKind::kContentsNotSeen, std::nullopt, "", d.number,
+               fmt::format("no keys for IKE SA {:016x}_i {:016x}_r", h->spi_i, h->spi_r));
+  if (!o.contents_seen()) return;
+  ex.contents_seen = true;
+  contents_seen = true;
+  ExchangeState& es = states[sa_index].exchanges[ex_index];
+  bool& seen = h->response() ? es.response_seen : es.request_seen;
+  if (seen) return;  // a changed retransmission: what it says was learned once
+  seen = true;
+  if (h->response())
+    LearnResponse(sa_index, ex_index, *o.message, d);
+  else
+    Learn(sa_index, ex_index, *o.message, d);
+}
+
+// A request: what its response will complete.
+void IkeExchangeTracker::Impl::Learn(size_t sa_index, size_t ex_index, const ike::Message& m,
+                                     const IkeDatagram& d) {
+  ExchangeState& es = states[sa_index].exchanges[ex_index];
+  IkeSaReport& sa = report.sas[sa_index];
+  for (const ike::Payload* p : m.Visible()) {
+    if (const auto* s = p->as<ike::SaPayload>(); s != nullptr && !s->proposals.empty()) {
+      //= rfc7296#section-3.3.1
+      //# Every proposal of one SA payload carries the same SPI: the sender's
+      //# inbound SPI for a CHILD SA, its new IKE SPI when rekeying the IKE SA.
+      const ike::Proposal& proposal = s->proposals.front();
+      const auto child = ChildProtocol(static_cast<uint8_t>(proposal.protocol_id));
+      if (child && proposal.spi.size() == 4)
+        es.child_spi = std::make_pair(*child, LoadU32(proposal.spi.data()));
+      if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8)
+        es.new_ike_spi_i = uint64_t{LoadU32(proposal.spi.data())} << 32 |
+                           LoadU32(proposal.spi.data() + 4);
+    } else if (const auto* n = p->as<ike::NotifyPayload>(); n != nullptr) {
+      //= rfc7296#section-1.3.3
+      //# REKEY_SA names the CHILD SA being rekeyed by its SPI.
+      const auto child = ChildProtocol(n->protocol_id);
+      if (n->notify_message_type == NotifyType::kRekeySa && child && n->spi.size() == 4)
+        es.rekey_child = FindChild(*child, LoadU32(n->spi.data()));
+    } else if (const auto* del = p->as<ike::DeletePayload>(); del != nullptr) {
+      //= rfc7296#section-3.11
+      //# A Delete of the IKE SA carries no SPI; one of ESP/AH SAs carries the
+      //# sender's inbound SPIs.
+      if (del->protocol_id == SecurityProtocol::kIke) {
+        es.deleting_ike = true;
+        if (!sa.delete_requested) sa.delete_requested = d.number;
+        continue;
+      }
+      const auto child = ChildProtocol(static_cast<uint8_t>(del->protocol_id));
+      for (const Bytes& spi : del->spis) {
+        if (!child || spi.size() != 4) continue;
+        const auto c = FindChild(*child, LoadU32(spi.data()));
+        if (!c) continue;
+        es.deleting_children.push_back(*c);
+        ChildSaReport& cr = report.child_sas[*c];
+        if (!cr.delete_requested) cr.delete_requested = d.number;
+      }
+      Append(sa.exchanges[ex_index].outcome,
+             fmt::format("Delete {}{}", iana::Name(del->protocol_id),
+                         del->spis.size() == 1 ? fmt::format(" 0x{}", ToHex(del->spis[0]))
+                                               : fmt::format(" ({} SPIs)", del->spis.size())));
+    }
+  }
+  if (es.deleting_ike) Append(sa.exchanges[ex_index].outcome, "Delete IKE SA");
+}
+
+// A response: the exchange's outcome.
+void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
+                                             const ike::Message& m, const IkeDatagram& d) {
+  IkeExchange& ex = report.sas[sa_index].exchanges[ex_index];
+  for (const ike::Payload* p : m.Visible()) {
+    if (const auto* n = p->as<ike::NotifyPayload>(); n != nullptr) {
+      const auto type = n->notify_message_type;
+      //= rfc7296#section-2.6
+      //# A COOKIE answer (or, §1.2, INVALID_KE_PAYLOAD) asks the initiator to
+      //# start IKE_SA_INIT again.
+      if (ex.type == ExchangeType::kIkeSaInit &&
+          (type == NotifyType::kCookie || type == NotifyType::kInvalidKePayload))
+        ex.retry_asked = true;
+      if (static_cast<uint16_t>(type) < 16384 || type == NotifyType::kCookie)
+        Append(ex.outcome, ike::NotifyName(type));
+    } else if (const auto* del = p->as<ike::DeletePayload>(); del != nullptr) {
+      const auto child = ChildProtocol(static_cast<uint8_t>(del->protocol_id));
+      for (const Bytes& spi : del->spis) {
+        if (!child || spi.size() != 4) continue;
+        if (const auto c = FindChild(*child, LoadU32(spi.data())))
+          states[sa_index].exchanges[ex_index].deleting_children.push_back(*c);
+      }
+    }
+  }
+  ExchangeState& es = states[sa_index].exchanges[ex_index];
+  const ike::Payload* sa_payload = nullptr;
+  for (const ike::Payload* p : m.Visible())
+    if (p->type == iana::PayloadType::kSa) sa_payload = p;
+  const ike::SaPayload* chosen = sa_payload ? sa_payload->as<ike::SaPayload>() : nullptr;
+  if (chosen != nullptr && !chosen->proposals.empty()) {
+    //= rfc7296#section-3.3
+    //# The response's SA payload holds the one proposal chosen, with the
+    //# responder's SPI.
+    const ike::Proposal& proposal = chosen->proposals.front();
+    const auto child = ChildProtocol(static_cast<uint8_t>(proposal.protocol_id));
+    if (child && proposal.spi.size() == 4 && ex.type != ExchangeType::kIkeSaInit) {
+      ChildSaReport c;
+      c.protocol = *child;
+      c.ike_sa = sa_index;
+      c.created_by = ex.type;
+      c.created_message_id = ex.message_id;
+      c.created_at = d.number;
+      if (es.child_spi && es.child_spi->first == *child) c.at_initiator.spi = es.child_spi->second;
+      c.at_initiator.address.assign(d.dst.begin(), d.dst.end());
+      c.at_responder.spi = LoadU32(proposal.spi.data());
+      c.at_responder.address.assign(d.src.begin(), d.src.end());
+      c.rekey_of = es.rekey_child;
+      const size_t index = report.child_sas.size();
+      if (es.rekey_child) {
+        ChildSaReport& old = report.child_sas[*es.rekey_child];
+        old.rekeyed_by = index;
+        old.rekeyed_at = d.number;
+      }
+      for (const auto& side : {c.at_initiator, c.at_responder})
+        if (side.spi) child_by_spi[{*child, *side.spi}] = index;
+      Append(ex.outcome,
+             fmt::format("CHILD SA {} {}/0x{:08x} {}", ProtocolName(*child),
+                         c.at_initiator.spi ? fmt::format("0x{:08x}", *c.at_initiator.spi) : "?",
+                         *c.at_responder.spi, es.rekey_child ? "rekeyed" : "created"));
+      report.child_sas.push_back(std::move(c));
+    }
+    if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8 &&
+        es.new_ike_spi_i && ex.type == ExchangeType::kCreateChildSa) {
+      //= rfc7296#section-2.18
+      //# A rekeyed IKE SA takes the SPIs of the CREATE_CHILD_SA exchange; the
+      //# peer that started the rekey is its original initiator.
+      const uint64_t spi_r = uint64_t{LoadU32(proposal.spi.data())} << 32 |
+                             LoadU32(proposal.spi.data() + 4);
+      const size_t next = NewSa(*es.new_ike_spi_i, spi_r, d.dst, d.src);
+      report.sas[next].seen_from_start = true;
+      report.sas[next].rekeyed_from = sa_index;
+      IkeSaReport& old = report.sas[sa_index];
+      if (!old.rekeyed_to) {
+        old.rekeyed_to = next;
+        old.rekeyed_at = d.number;
+      }
+      Append(report.sas[sa_index].exchanges[ex_index].outcome,
+             fmt::format("IKE SA rekeyed: {:016x}_i {:016x}_r", *es.new_ike_spi_i, spi_r));
+    }
+  }
+  IkeSaReport& sa = report.sas[sa_index];
+  if (es.deleting_ike && !sa.delete_answered) sa.delete_answered = d.number;
+  for (size_t c : es.deleting_children) {
+    ChildSaReport& cr = report.child_sas[c];
+    if (cr.delete_answered) continue;
+    cr.delete_answered = d.number;
+    cr.delete_answered_time = d.timestamp;
+    delete_sa[c] = sa_index;
+  }
+}
+
+void IkeExchangeTracker::ObserveIpsec(SaProtocol protocol, uint32_t spi, ByteSpan dst,
+                                      uint64_t number, Timestamp timestamp) {
+  const auto c = impl_->FindChild(protocol, spi);
+  if (!c) return;
+  const ChildSaReport& child = impl_->report.child_sas[*c];
+  if (!child.delete_answered) return;
+  const int64_t late = timestamp.ToNanoseconds() - child.delete_answered_time.ToNanoseconds();
+  if (late <= kDeleteGraceNanoseconds) return;
+  AddFinding(impl_->report.sas[impl_->delete_sa[*c]].findings, IkeFindingKind::kEspAfterDelete,
+             number,
+             fmt::format("{} SPI 0x{:08x} to {}, {:.3f} s after its Delete was answered (packet {})",
+                         ProtocolName(protocol), spi, FormatAddress(dst), late / 1e9,
+                         *child.delete_answered));
+}
+
+IkeReport IkeExchangeTracker::Finish(const std::vector<SeenSa>& sas) {
+  IkeReport& report = impl_->report;
+  for (IkeSaReport& sa : report.sas)
+    for (const IkeExchange& ex : sa.exchanges)
+      if (!ex.requests.empty() && ex.responses.empty())
+        AddFinding(sa.findings, IkeFindingKind::kUnansweredRequest, ex.requests.front(),
+                   fmt::format("{} request with message ID {} from the original {}",
+                               iana::Name(ex.type), ex.message_id,
+                               ex.by_original_initiator ? "initiator" : "responder"));
+  std::vector<bool> linked(sas.size(), false);
+  for (ChildSaReport& c : report.child_sas) {
+    for (ChildSaSide* side : {&c.at_initiator, &c.at_responder}) {
+      if (!side->spi) continue;
+      std::optional<size_t> by_spi;
+      size_t matches = 0;
+      for (size_t i = 0; i < sas.size(); ++i) {
+        if (sas[i].protocol != c.protocol || sas[i].spi != *side->spi) continue;
+        ++matches;
+        by_spi = i;
+        if (Same(sas[i].dst, side->address)) {
+          side->sa = i;
+          break;
+        }
+      }
+      // Behind a NAT the SA's destination on the wire may differ from the
+      // IKE peer's address: one SA with the SPI is still the one.
+      if (!side->sa && matches == 1) side->sa = by_spi;
+      if (side->sa) linked[*side->sa] = true;
+    }
+  }
+  if (impl_->contents_seen) {
+    for (size_t i = 0; i < sas.size(); ++i) {
+      if (linked[i]) continue;
+      AddFinding(report.findings, IkeFindingKind::kSpiNotCreated, std::nullopt, "",
+                 sas[i].first_packet,
+                 fmt::format("{} SPI 0x{:08x} to {}: no IKE exchange in the capture created it "
+                             "(the capture may start late)",
+                             ProtocolName(sas[i].protocol), sas[i].spi,
+                             FormatAddress(sas[i].dst)));
+    }
+  }
+  return std::move(report);
+}
+
+Result<IkeDatagram> IkeDatagramOf(ByteSpan ip, size_t captured, const Classified& c) {
+  const size_t udp_at = c.view.header_length;
+  ByteReader udp(ip.first(std::min(captured, c.view.total_length)).subspan(
+      std::min(udp_at, std::min(captured, c.view.total_length))));
+  IkeDatagram d;
+  uint16_t length = 0;
+  ENSURE(udp.ReadU16(d.sport) && udp.ReadU16(d.dport) && udp.ReadU16(length), kTruncated, udp_at,
+         "rfc768", "the UDP header is not whole");
+  //= rfc768
+  //# The UDP length covers header and data; link layers may pad beyond it.
+  size_t end = c.view.total_length;
+  if (length >= 8 && udp_at + length <= end) end = udp_at + length;
+  ENSURE(c.payload_offset <= end, kTruncated, udp_at, "rfc3948#section-2.2",
+         "the datagram ends before the IKE message starts");
+  d.cut = end > captured;
+  const size_t real_end = std::min(end, captured);
+  d.message = ip.subspan(c.payload_offset, real_end > c.payload_offset ? real_end - c.payload_offset : 0);
+  d.src = c.view.src;
+  d.dst = c.view.dst;
+  d.ip_length = c.view.total_length;
+  return d;
+}
+
+}  // namespace ipsecref::io

@@ -1,0 +1,183 @@
+// The IKE exchanges of a capture, tracked per IKE SA (RFC 7296 §1, §2.1,
+// §2.2): who initiated, every exchange with its message ID, request and
+// response packets and retransmissions, each side's message ID sequence,
+// IKE SA rekeying (§1.3.2, §2.8) and deletion (§1.4.1), IKE_SA_INIT retried
+// after COOKIE or INVALID_KE_PAYLOAD (§2.6, §1.2), and the CHILD SAs the
+// exchanges create, rekey and delete, linked to the ESP/AH SPIs seen on the
+// wire. Every message is judged with JudgeIkeMessage (ike_judge.h); where
+// keys are missing, what the headers allow is tracked (IDs, pairing,
+// retransmissions) and the contents are said to be unseen.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference/base/result.h"
+#include "reference/bytes/bytes.h"
+#include "reference/iana/ike.h"
+#include "reference/io/classify.h"
+#include "reference/io/ike_judge.h"
+#include "reference/io/keys.h"
+#include "reference/io/pcap_reader.h"
+
+namespace ipsecref::io {
+
+enum class IkeSeverity : uint8_t {
+  kNote,     // worth knowing, nobody broke anything (the capture may start late)
+  kWarning,  // suspicious, or explained by packets the capture missed
+  kError,    // a requirement broken: the check fails
+};
+std::string_view SeverityName(IkeSeverity severity);  // "note", "warning", "error"
+
+enum class IkeFindingKind : uint8_t {
+  kMalformed,               // the message does not decode
+  kCutByCapture,            // the capture holds only part of the datagram
+  kDecryptionFailed,        // SK/SKF does not verify or decrypt with the SA's keys
+  kRuleViolation,           // payload or exchange rules broken
+  kChangedRetransmission,   // same message ID and direction, different bytes
+  kResponseWithoutRequest,  // no request with that message ID was seen
+  kUnansweredRequest,       // no response was seen
+  kMessageIdSkipped,        // a side's new request is more than one past its last
+  kMessageIdBackwards,      // a side's new request is below one it already used
+  kWrongInitiatorFlag,      // I flag against who originally initiated
+  kContentsNotSeen,         // encrypted, and no keys for the IKE SA
+  kEspAfterDelete,          // ESP/AH on an SPI whose deletion was answered
+  kSpiNotCreated,           // ESP/AH SPI that no exchange in the capture created
+};
+inline constexpr size_t kIkeFindingKinds = 13;
+
+// What a kind of finding is, as one table row.
+struct IkeFindingInfo {
+  IkeFindingKind kind;
+  std::string_view key;          // "changed_retransmission", for JSON
+  std::string_view name;         // "changed retransmission"
+  IkeSeverity severity;
+  std::string_view requirement;  // where none comes with the error itself
+};
+const IkeFindingInfo& Info(IkeFindingKind kind);
+
+// One kind of finding (and, for decode, decryption and rule errors, one
+// Code) with every packet that showed it.
+struct IkeFinding {
+  IkeFindingKind kind;
+  IkeSeverity severity;
+  std::optional<Code> code;  // the error's, when the finding is an Error
+  std::string_view requirement;
+  std::vector<uint64_t> packets;
+  std::string example;  // the detail of the first one
+};
+
+struct IkeExchange {
+  iana::ExchangeType type = iana::ExchangeType::kIkeSaInit;
+  uint32_t message_id = 0;
+  bool by_original_initiator = true;  // who sent the request
+  std::vector<uint64_t> requests;     // packet numbers: every fragment and retransmission
+  std::vector<uint64_t> responses;
+  uint64_t request_retransmissions = 0, response_retransmissions = 0;
+  bool contents_seen = false;  // some message of it decoded and decrypted
+  std::string request_payloads, response_payloads;  // "SA KE Ni N(NAT_DETECTION_SOURCE_IP)"
+  std::string outcome;  // "CHILD SA ESP 0xc0c9e5fa/0xc6076244 created", "COOKIE", ...
+  bool retry_asked = false;  // IKE_SA_INIT answered with COOKIE or INVALID_KE_PAYLOAD
+};
+
+struct IkeSaReport {
+  uint64_t spi_i = 0, spi_r = 0;  // spi_r 0 until the IKE_SA_INIT response
+  // The original initiator and responder (§2.2), as the packets show them.
+  Bytes initiator, responder;
+  uint16_t initiator_port = 0, responder_port = 0;
+  bool seen_from_start = false;  // its IKE_SA_INIT or the rekey that made it was seen
+  bool keys_known = false;
+  uint64_t packets = 0, bytes = 0;  // bytes: IP packet lengths
+  Timestamp first, last;
+  std::vector<IkeExchange> exchanges;
+  // Each side's requests' message IDs in the order they were first seen.
+  std::vector<uint32_t> initiator_ids, responder_ids;
+  std::optional<size_t> rekeyed_from, rekeyed_to;  // into CaptureReport::ike_sas
+  std::optional<uint64_t> rekeyed_at;              // packet of the rekey response
+  std::optional<uint64_t> delete_requested, delete_answered;  // packets
+  std::vector<IkeFinding> findings;
+};
+
+// One side of a CHILD SA: the SPI it chose, on which it receives (§2.17).
+struct ChildSaSide {
+  std::optional<uint32_t> spi;
+  Bytes address;            // of the side that chose the SPI: the SA's destination
+  std::optional<size_t> sa;  // its ESP/AH SA in CaptureReport::sas, if seen
+};
+
+struct ChildSaReport {
+  SaProtocol protocol = SaProtocol::kEsp;
+  size_t ike_sa = 0;  // the IKE SA whose exchange created it
+  iana::ExchangeType created_by = iana::ExchangeType::kIkeAuth;
+  uint32_t created_message_id = 0;
+  uint64_t created_at = 0;  // packet of the response
+  // The exchange's initiator and responder (not necessarily the IKE SA's).
+  ChildSaSide at_initiator, at_responder;
+  std::optional<size_t> rekey_of;       // the CHILD SA it replaced (REKEY_SA)
+  std::optional<size_t> rekeyed_by;     // the CHILD SA that replaced it
+  std::optional<uint64_t> rekeyed_at;   // packet of that response
+  std::optional<uint64_t> delete_requested, delete_answered;  // packets
+  Timestamp delete_answered_time;
+};
+
+struct IkeReport {
+  std::vector<IkeSaReport> sas;
+  std::vector<ChildSaReport> child_sas;
+  std::vector<IkeFinding> findings;  // not tied to one IKE SA
+  uint64_t messages = 0;
+};
+
+// One IKE datagram as the capture shows it.
+struct IkeDatagram {
+  uint64_t number = 0;
+  Timestamp timestamp;
+  ByteSpan src, dst;  // IP addresses
+  uint16_t sport = 0, dport = 0;
+  ByteSpan message;   // from the IKE header on (non-ESP marker removed)
+  bool cut = false;   // the capture holds less than the datagram
+  size_t ip_length = 0;
+};
+
+//= rfc7296#section-1.4.1
+//# ESP/AH in flight when a deletion is answered is normal; traffic on the
+//# SPI later than this after the Delete response is a finding.
+inline constexpr int64_t kDeleteGraceNanoseconds = 1'000'000'000;
+
+class IkeExchangeTracker {
+ public:
+  explicit IkeExchangeTracker(const KeyStore& keys);
+  ~IkeExchangeTracker();
+  IkeExchangeTracker(const IkeExchangeTracker&) = delete;
+  IkeExchangeTracker& operator=(const IkeExchangeTracker&) = delete;
+
+  void Observe(const IkeDatagram& d);
+  // An ESP/AH packet: judged against the CHILD SAs' deletions.
+  void ObserveIpsec(SaProtocol protocol, uint32_t spi, ByteSpan dst, uint64_t number,
+                    Timestamp timestamp);
+
+  // Unanswered requests, CHILD SAs linked to `sas` (the ESP/AH SAs seen:
+  // protocol, SPI, destination) and SPIs that no exchange created.
+  struct SeenSa {
+    SaProtocol protocol;
+    uint32_t spi;
+    ByteSpan dst;
+    uint64_t first_packet;
+  };
+  IkeReport Finish(const std::vector<SeenSa>& sas);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The UDP payload that Classify found IKE in: ports and message, bounded by
+// the UDP length and what the capture holds. Errors: the UDP header is not
+// whole.
+Result<IkeDatagram> IkeDatagramOf(ByteSpan ip, size_t captured, const Classified& c);
+
+}  // namespace ipsecref::io
