@@ -12,6 +12,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   # independent checkers
   python3 python3-scapy tshark
+  # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
+  # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  iproute2 tcpdump
 )
 
 missing=()

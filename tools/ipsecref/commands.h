@@ -19,5 +19,6 @@ void AddCheckCommand(CLI::App& app, Runner& run);
 void AddDecryptCommand(CLI::App& app, Runner& run);
 void AddIkeDecodeCommand(CLI::App& app, Runner& run);
 void AddTunnelMapCommand(CLI::App& app, Runner& run);
+void AddReplayCommand(CLI::App& app, Runner& run);
 
 }  // namespace ipsecref::tool

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   ipsecref::tool::AddDecryptCommand(app, run);
   ipsecref::tool::AddIkeDecodeCommand(app, run);
   ipsecref::tool::AddTunnelMapCommand(app, run);
+  ipsecref::tool::AddReplayCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

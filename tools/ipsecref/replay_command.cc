@@ -1,0 +1,344 @@
+// ipsecref replay CAPTURE --to ADDR [--from ADDR] [--esp-counters CMD]:
+// sends the packets a capture's peer sent to the gateway to a live gateway,
+// from the peer's ports, and judges what comes back (reference/io/replay.h):
+// ESP replays dropped, IKE_SA_INIT answered afresh or with a cookie, other
+// IKE requests with the cached response. Only loopback and documentation
+// addresses (test namespaces). Exit 1 when a verdict is FAIL.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "reference/io/classify.h"
+#include "reference/io/replay.h"
+#include "tools/ipsecref/commands.h"
+
+namespace ipsecref::tool {
+namespace {
+
+using nlohmann::json;
+using io::ReplayKind;
+using io::ReplayPacket;
+using io::ReplayVerdict;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string capture;
+  std::string to;
+  std::string from;
+  std::string gateway_address;
+  std::string esp_counters;
+  std::vector<std::string> only;
+  double timeout = 1.0;
+  bool json = false;
+};
+
+constexpr size_t kNonEspMarker = 4;  // RFC 3948 §2.2
+
+// One UDP socket per source port of the capture, bound to --from.
+class Sockets {
+ public:
+  ~Sockets() {
+    for (auto& [port, fd] : fds_) close(fd);
+  }
+  Status Open(const std::string& from, uint16_t port, int family) {
+    if (fds_.contains(port)) return OkStatus();
+    const int fd = socket(family, SOCK_DGRAM, 0);
+    ENSURE(fd >= 0, kIoError, kNoOffset, "", fmt::format("socket: {}", std::strerror(errno)));
+    fds_[port] = fd;
+    TRY_ASSIGN(const sockaddr_storage sa, Address(from, port));
+    ENSURE(bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0, kIoError, kNoOffset, "",
+           fmt::format("cannot bind {} port {}: {} (the peer's IKE daemon must not hold the port; the address "
+                       "must be on this host or namespace)",
+                       from, port, std::strerror(errno)));
+    return OkStatus();
+  }
+  Status Send(uint16_t sport, const std::string& to, uint16_t dport, ByteSpan data) {
+    TRY_ASSIGN(const sockaddr_storage sa, Address(to, dport));
+    const ssize_t n = sendto(fds_.at(sport), data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&sa),
+                             sizeof sa);
+    ENSURE(n == static_cast<ssize_t>(data.size()), kIoError, kNoOffset, "",
+           fmt::format("sendto {} port {}: {}", to, dport, n < 0 ? std::strerror(errno) : "short write"));
+    return OkStatus();
+  }
+  // IKE messages (the marker removed on 4500) that arrive until `deadline`;
+  // stops early once `enough` says so.
+  std::vector<Bytes> Receive(Clock::time_point deadline, const std::function<bool(ByteSpan)>& wanted,
+                             bool stop_at_first) {
+    std::vector<Bytes> got;
+    std::vector<pollfd> fds;
+    for (auto& [port, fd] : fds_) fds.push_back({fd, POLLIN, 0});
+    Bytes buffer(65536);
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0 || poll(fds.data(), fds.size(), static_cast<int>(left)) <= 0) break;
+      for (auto& [port, fd] : fds_) {
+        const ssize_t n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n <= 0) continue;
+        ByteSpan datagram(buffer.data(), static_cast<size_t>(n));
+        if (port == io::kNatTPort) {
+          // ESP in UDP and keepalives are not answers; IKE hides behind the marker.
+          if (datagram.size() < kNonEspMarker || LoadU32(datagram.data()) != 0) continue;
+          datagram = datagram.subspan(kNonEspMarker);
+        }
+        if (wanted(datagram)) got.emplace_back(datagram.begin(), datagram.end());
+      }
+      if (stop_at_first && !got.empty()) break;
+    }
+    return got;
+  }
+
+ private:
+  static Result<sockaddr_storage> Address(const std::string& address, uint16_t port) {
+    sockaddr_storage sa{};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&sa);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&sa);
+    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(port);
+    } else {
+      return MakeError(Code::kInvalidArgument, kNoOffset, "", fmt::format("not an IP address: {}", address));
+    }
+    return sa;
+  }
+  std::map<uint16_t, int> fds_;
+};
+
+// Runs the counter command and reads the inbound SAs' packet counts.
+Result<std::map<uint32_t, uint64_t>> ReadCounters(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  ENSURE(pipe != nullptr, kIoError, kNoOffset, "", fmt::format("cannot run {}", command));
+  std::string text;
+  char chunk[4096];
+  size_t n = 0;
+  while ((n = fread(chunk, 1, sizeof chunk, pipe)) > 0) text.append(chunk, n);
+  const int status = pclose(pipe);
+  ENSURE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, kIoError, kNoOffset, "",
+         fmt::format("--esp-counters command failed (status {}): {}", status, command));
+  auto counters = io::ParseSaCounters(text);
+  ENSURE(counters.ok(), kBadFile, kNoOffset, "",
+         fmt::format("--esp-counters output: {}", counters ? "" : counters.error().ToString()));
+  return std::move(counters).value();
+}
+
+// One verdict line: what was replayed and what the gateway did.
+struct Row {
+  std::string what;
+  json fields;
+  io::ReplayJudgement judgement;
+};
+
+std::string IkeWhat(const ReplayPacket& p) {
+  return fmt::format("packet {} {} request (message ID {}{})", p.packet_number, p.exchange, p.message_id,
+                     p.latest_request ? ", latest of its IKE SA" : "");
+}
+
+json IkeFields(const ReplayPacket& p) {
+  json j = {{"packet", p.packet_number},      {"kind", io::ReplayKindKey(p.kind)},
+            {"exchange", p.exchange},         {"message_id", p.message_id},
+            {"spi_i", fmt::format("{:016x}", p.spi_i)}, {"spi_r", fmt::format("{:016x}", p.spi_r)},
+            {"latest_request", p.latest_request}};
+  if (p.captured_response) j["response_packet"] = p.response_packet_number;
+  return j;
+}
+
+Result<std::vector<Row>> ReplayEsp(const std::vector<const ReplayPacket*>& esp, const Args& args,
+                                   Sockets& sockets) {
+  std::map<uint32_t, std::vector<const ReplayPacket*>> by_spi;
+  for (const ReplayPacket* p : esp) by_spi[p->spi].push_back(p);
+  std::optional<std::map<uint32_t, uint64_t>> before, after;
+  if (!args.esp_counters.empty()) {
+    TRY_ASSIGN(before, ReadCounters(args.esp_counters));
+  }
+  for (const ReplayPacket* p : esp) TRY(sockets.Send(p->sport, args.to, p->dport, p->udp_payload));
+  // The gateway decrypts asynchronously: give it the timeout to count.
+  std::this_thread::sleep_for(std::chrono::duration<double>(args.timeout));
+  if (!args.esp_counters.empty()) {
+    TRY_ASSIGN(after, ReadCounters(args.esp_counters));
+  }
+  std::vector<Row> rows;
+  for (const auto& [spi, packets] : by_spi) {
+    std::vector<size_t> numbers;
+    std::vector<uint32_t> seqs;
+    for (const ReplayPacket* p : packets) {
+      numbers.push_back(p->packet_number);
+      seqs.push_back(p->seq);
+    }
+    const auto lookup = [&](const std::optional<std::map<uint32_t, uint64_t>>& m) -> std::optional<uint64_t> {
+      if (!m) return std::nullopt;
+      auto it = m->find(spi);
+      return it == m->end() ? std::nullopt : std::optional<uint64_t>(it->second);
+    };
+    io::ReplayJudgement j =
+        args.esp_counters.empty()
+            ? io::ReplayJudgement{ReplayVerdict::kNotJudged,
+                                  "sent, but without --esp-counters nothing tells whether the gateway took them", ""}
+            : io::JudgeEspReplay(spi, packets.size(), lookup(before), lookup(after));
+    json fields = {{"kind", "esp_in_udp"}, {"spi", fmt::format("{:#010x}", spi)}, {"packets", numbers},
+                   {"seq", seqs}};
+    if (auto b = lookup(before)) fields["packets_in_before"] = *b;
+    if (auto a = lookup(after)) fields["packets_in_after"] = *a;
+    rows.push_back({fmt::format("ESP in UDP SPI {:#010x}, {} packets (seq {}..{})", spi, packets.size(),
+                                *std::min_element(seqs.begin(), seqs.end()), *std::max_element(seqs.begin(), seqs.end())),
+                    std::move(fields), std::move(j)});
+  }
+  return rows;
+}
+
+Result<std::vector<Row>> ReplayIke(const std::vector<const ReplayPacket*>& ike, const Args& args,
+                                   Sockets& sockets) {
+  std::vector<std::vector<Bytes>> answers;
+  const auto wait = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.timeout));
+  for (const ReplayPacket* p : ike) {
+    sockets.Receive(Clock::now(), [](ByteSpan) { return false; }, false);  // drop what came late
+    TRY(sockets.Send(p->sport, args.to, p->dport, p->udp_payload));
+    answers.push_back(sockets.Receive(
+        Clock::now() + wait, [p](ByteSpan m) { return io::AnswersRequest(*p, m); }, true));
+  }
+  std::vector<Row> rows(ike.size());
+  // Requests past IKE_SA_INIT first: whether their IKE SA still lives
+  // decides what a silent IKE_SA_INIT means.
+  std::set<std::pair<uint64_t, uint64_t>> alive;
+  for (size_t i = 0; i < ike.size(); ++i) {
+    if (ike[i]->kind != ReplayKind::kIkeRequest) continue;
+    rows[i].judgement = io::JudgeIkeRequest(*ike[i], answers[i]);
+    if (ike[i]->latest_request && !answers[i].empty() && rows[i].judgement.verdict == ReplayVerdict::kPass)
+      alive.insert({ike[i]->spi_i, ike[i]->spi_r});
+  }
+  for (size_t i = 0; i < ike.size(); ++i) {
+    const ReplayPacket& p = *ike[i];
+    if (p.kind == ReplayKind::kIkeSaInit) {
+      uint64_t spi_r = 0;
+      if (p.captured_response) {
+        ByteReader r(*p.captured_response);
+        if (!r.Skip(8) || !r.ReadU64(spi_r)) spi_r = 0;
+      }
+      rows[i].judgement = io::JudgeIkeSaInit(p, answers[i], spi_r != 0 && alive.contains({p.spi_i, spi_r}));
+    }
+    rows[i].what = IkeWhat(p);
+    rows[i].fields = IkeFields(p);
+    rows[i].fields["answers"] = answers[i].size();
+  }
+  return rows;
+}
+
+int Run(const Args& args) {
+  const auto fail = [&](const Error& e) {
+    std::cerr << "ipsecref replay: " << e.ToString() << "\n";
+    return kExitUsage;
+  };
+  for (const std::string& k : args.only)
+    if (k != "esp" && k != "ike-sa-init" && k != "ike-request")
+      return fail(MakeError(Code::kInvalidArgument, kNoOffset, "",
+                            fmt::format("--only {}: one of esp, ike-sa-init, ike-request", k)));
+  auto packets = io::ReadCapture(args.capture);
+  if (!packets) return fail(packets.error());
+  std::optional<std::string> gateway;
+  if (!args.gateway_address.empty()) gateway = args.gateway_address;
+  auto plan = io::PlanReplay(*packets, gateway, args.capture);
+  if (!plan) return fail(plan.error());
+  const std::string from = args.from.empty() ? plan->peer : args.from;
+  for (const std::string* a : {&args.to, &from})
+    if (Status s = io::CheckTestAddress(*a); !s) return fail(s.error());
+  const int family = args.to.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  Args run = args;
+  run.from = from;
+
+  const auto selected = [&](const ReplayPacket& p) {
+    static constexpr std::array<std::string_view, 3> kOnly{"ike-sa-init", "ike-request", "esp"};
+    if (args.only.empty()) return true;
+    return std::find(args.only.begin(), args.only.end(), kOnly.at(static_cast<size_t>(p.kind))) != args.only.end();
+  };
+  std::vector<const ReplayPacket*> esp, ike;
+  Sockets sockets;
+  for (const ReplayPacket& p : plan->packets) {
+    if (!selected(p)) continue;
+    (p.kind == ReplayKind::kEspInUdp ? esp : ike).push_back(&p);
+    if (Status s = sockets.Open(from, p.sport, family); !s) return fail(s.error());
+  }
+  std::vector<Row> rows;
+  if (!esp.empty()) {
+    auto r = ReplayEsp(esp, run, sockets);
+    if (!r) return fail(r.error());
+    rows = std::move(r).value();
+  }
+  auto r = ReplayIke(ike, run, sockets);
+  if (!r) return fail(r.error());
+  for (Row& row : *r) rows.push_back(std::move(row));
+
+  size_t counts[3] = {};
+  for (const Row& row : rows) ++counts[static_cast<size_t>(row.judgement.verdict)];
+  const bool failed = counts[static_cast<size_t>(ReplayVerdict::kFail)] > 0;
+  if (args.json) {
+    json results = json::array();
+    for (const Row& row : rows) {
+      json j = row.fields;
+      j["verdict"] = io::ReplayVerdictName(row.judgement.verdict);
+      j["reason"] = row.judgement.reason;
+      j["requirement"] = row.judgement.requirement;
+      results.push_back(std::move(j));
+    }
+    json skipped = json::array();
+    for (const io::NotReplayed& n : plan->not_replayed) skipped.push_back({{"packet", n.packet_number}, {"why", n.why}});
+    std::cout << json{{"capture", args.capture},
+                      {"gateway", plan->gateway},
+                      {"peer", plan->peer},
+                      {"to", args.to},
+                      {"from", from},
+                      {"results", results},
+                      {"not_replayed", skipped},
+                      {"passed", counts[0]},
+                      {"failed", counts[1]},
+                      {"not_judged", counts[2]},
+                      {"result", failed ? "FAIL" : "PASS"}}
+                     .dump(2)
+              << "\n";
+  } else {
+    fmt::print("capture  {}: gateway {}, peer {}: {} packets replayed, {} not\n", args.capture, plan->gateway,
+               plan->peer, esp.size() + ike.size(), plan->not_replayed.size());
+    fmt::print("target   {} from {}, waiting {} s for answers\n", args.to, from, args.timeout);
+    for (const Row& row : rows)
+      fmt::print("{:<10} {}: {}{}\n", io::ReplayVerdictName(row.judgement.verdict), row.what, row.judgement.reason,
+                 row.judgement.requirement.empty() ? "" : fmt::format(" [{}]", row.judgement.requirement));
+    for (const io::NotReplayed& n : plan->not_replayed)
+      fmt::print("{:<10} packet {}: {}\n", "skipped", n.packet_number, n.why);
+    fmt::print("result   {} ({} passed, {} failed, {} not judged)\n", failed ? "FAIL" : "PASS", counts[0], counts[1],
+               counts[2]);
+  }
+  return failed ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+void AddReplayCommand(CLI::App& app, Runner& run) {
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("replay", "replay a capture's packets to a live test gateway and judge its answers");
+  cmd->add_option("capture", args->capture, "pcap or pcapng")->required();
+  cmd->add_option("--to", args->to, "the gateway to send to: loopback or a documentation address")->required();
+  cmd->add_option("--from", args->from, "the address to send from (default: the capture's peer)");
+  cmd->add_option("--gateway-address", args->gateway_address,
+                  "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)");
+  cmd->add_option("--esp-counters", args->esp_counters,
+                  "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does");
+  cmd->add_option("--only", args->only, "replay only: esp, ike-sa-init, ike-request (repeatable)");
+  cmd->add_option("--timeout", args->timeout, "seconds to wait for each answer (and for ESP to be counted)")
+      ->check(CLI::Range(0.05, 30.0));
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
+}
+
+}  // namespace ipsecref::tool
