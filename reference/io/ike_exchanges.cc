@@ -179,6 +179,7 @@ struct IkeExchangeTracker::Impl {
   std::multimap<uint64_t, size_t> by_spi_i;  // into report.sas
   std::map<std::pair<SaProtocol, uint32_t>, size_t> child_by_spi;
   std::map<size_t, size_t> delete_sa;  // CHILD SA -> the IKE SA that deleted it
+  std::vector<size_t> owner;           // CHILD SA -> the IKE SA it now belongs to
   bool contents_seen = false;
 
   size_t NewSa(uint64_t spi_i, uint64_t spi_r, ByteSpan initiator, ByteSpan responder) {
@@ -496,6 +497,7 @@ void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
                          c.at_initiator.spi ? fmt::format("0x{:08x}", *c.at_initiator.spi) : "?",
                          *c.at_responder.spi, es.rekey_child ? "rekeyed" : "created"));
       report.child_sas.push_back(std::move(c));
+      owner.push_back(sa_index);
     }
     if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8 &&
         es.new_ike_spi_i && ex.type == ExchangeType::kCreateChildSa) {
@@ -511,16 +513,27 @@ void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
       if (!old.rekeyed_to) {
         old.rekeyed_to = next;
         old.rekeyed_at = d.number;
+        //= rfc7296#section-2.8
+        //# The CHILD SAs of a rekeyed IKE SA move to the new one.
+        for (size_t& o : owner)
+          if (o == sa_index) o = next;
       }
       Append(report.sas[sa_index].exchanges[ex_index].outcome,
              fmt::format("IKE SA rekeyed: {:016x}_i {:016x}_r", *es.new_ike_spi_i, spi_r));
     }
   }
   IkeSaReport& sa = report.sas[sa_index];
-  if (es.deleting_ike && !sa.delete_answered) sa.delete_answered = d.number;
+  if (es.deleting_ike && !sa.delete_answered) {
+    sa.delete_answered = d.number;
+    //= rfc7296#section-1.4.1
+    //# Deleting an IKE SA closes the CHILD SAs it holds.
+    for (size_t c = 0; c < owner.size(); ++c)
+      if (owner[c] == sa_index) es.deleting_children.push_back(c);
+  }
   for (size_t c : es.deleting_children) {
     ChildSaReport& cr = report.child_sas[c];
     if (cr.delete_answered) continue;
+    if (!cr.delete_requested) cr.delete_requested = sa.delete_requested;
     cr.delete_answered = d.number;
     cr.delete_answered_time = d.timestamp;
     delete_sa[c] = sa_index;
