@@ -3,6 +3,8 @@
 // SA; optionally compares the decrypted packets with captured cleartext.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "reference/io/capture_check.h"
@@ -10,6 +12,7 @@
 #include "reference/io/keys.h"
 #include "tools/ipsecref/check_ike_report.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/junit.h"
 
 namespace ipsecref::tool {
 
@@ -22,6 +25,7 @@ struct CheckArgs {
   std::string keys;
   std::string expect_inner;
   bool json = false;
+  std::string junit;  // --junit FILE
   bool strict = false;
   bool all_packets = false;
   uint32_t replay_window = 1024;
@@ -250,7 +254,9 @@ int RunCheck(const CheckArgs& o) {
   io::CheckOptions options;
   options.replay_window = o.replay_window;
   options.record_all_packets = o.all_packets;
+  const auto started = std::chrono::steady_clock::now();
   auto report = io::CheckCapture(o.capture, *keys, options, sink);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (!report) {
     fmt::print(stderr, "ipsecref check: {}\n", report.error().ToString());
     return kExitUsage;
@@ -270,6 +276,17 @@ int RunCheck(const CheckArgs& o) {
   if (report->failed() > 0 || (inner && !inner->ok()) || (o.strict && report->findings() > 0))
     exit_code = kExitFailed;
   if (report->read_error) exit_code = kExitUsage;
+  if (!o.junit.empty()) {
+    const JunitCapture junit{&*report, inner ? &*inner : nullptr, keys->files(), o.strict,
+                             took.count()};
+    std::ofstream out(o.junit, std::ios::binary | std::ios::trunc);
+    out << JunitXml(std::span(&junit, 1));
+    out.close();
+    if (!out) {
+      fmt::print(stderr, "ipsecref check: --junit: cannot write {}\n", o.junit);
+      return kExitUsage;
+    }
+  }
   if (o.json) {
     fmt::print("{}\n", ReportJson(*report, *keys, inner, exit_code).dump(2));
   } else {
@@ -294,6 +311,8 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--replay-window", opts->replay_window,
                   "Anti-replay window of the receiving SAs (default 1024)");
   cmd->add_flag("--json", opts->json, "Machine-readable report");
+  cmd->add_option("--junit", opts->junit,
+                  "Also write the verdicts as JUnit XML for CI systems: one testcase per SA");
   cmd->add_flag("--strict", opts->strict, "Findings (e.g. non-default padding) fail the check too");
   cmd->add_flag("--all-packets", opts->all_packets, "List every packet, not just the notable ones");
   cmd->footer(

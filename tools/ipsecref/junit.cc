@@ -1,0 +1,218 @@
+#include "tools/ipsecref/junit.h"
+
+#include <fmt/format.h>
+
+namespace ipsecref::tool {
+namespace {
+
+// One <testcase> before it is written: what went wrong, if anything.
+struct Problem {
+  std::string element;  // "failure" or "error"
+  std::string type;     // the Code's name
+  std::string message;
+  std::string text;
+};
+
+struct TestCase {
+  std::string name;
+  std::vector<Problem> problems;
+  std::string skipped;  // why it was not judged; empty if it was
+  std::string out;      // <system-out>
+};
+
+struct Counts {
+  size_t tests = 0, failures = 0, errors = 0, skipped = 0;
+
+  void Add(const TestCase& t) {
+    ++tests;
+    bool failure = false, error = false;
+    for (const Problem& p : t.problems) (p.element == "error" ? error : failure) = true;
+    failures += failure;
+    errors += error;
+    skipped += !t.skipped.empty();
+  }
+  void Add(const Counts& c) {
+    tests += c.tests;
+    failures += c.failures;
+    errors += c.errors;
+    skipped += c.skipped;
+  }
+  std::string Attributes() const {
+    return fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"", tests,
+                       failures, errors, skipped);
+  }
+};
+
+std::string Packets(const std::vector<uint64_t>& packets) {
+  std::string out;
+  for (uint64_t n : packets) out += fmt::format("{}{}", out.empty() ? "" : ", ", n);
+  return out;
+}
+
+Problem FromSummary(const io::ProblemSummary& p, std::string_view element,
+                    std::string_view what) {
+  const std::string_view name = Describe(p.code).name;
+  const std::string requirement =
+      p.requirement.empty() ? std::string() : fmt::format(" ({})", p.requirement);
+  const std::string at = fmt::format("packet{} {}", p.packets.size() == 1 ? "" : "s",
+                                     Packets(p.packets));
+  return {std::string(element), std::string(name),
+          fmt::format("{}{} at {}", name, requirement, at),
+          fmt::format("{}: {}: {}\n{}\nrequirement: {}\ne.g. {}\n", what, name,
+                      Describe(p.code).description, at,
+                      p.requirement.empty() ? "none cited" : p.requirement, p.example)};
+}
+
+Problem FromError(const Error& e, std::string_view element) {
+  return {std::string(element), std::string(Describe(e.code).name), e.ToString(),
+          e.ToString() + "\n"};
+}
+
+TestCase SaCase(const io::SaReport& sa, const io::CaptureReport& r, bool strict) {
+  TestCase t;
+  t.name = fmt::format("{} SPI {:#010x} {} -> {}", io::ProtocolName(sa.protocol), sa.spi,
+                       io::FormatAddress(sa.src), io::FormatAddress(sa.dst));
+  if (!sa.keys_known) t.skipped = "no keys for this SA: its packets were not judged";
+  if (sa.sa_error) t.problems.push_back(FromError(*sa.sa_error, "error"));
+  for (const io::ProblemSummary& p : sa.failures)
+    t.problems.push_back(FromSummary(p, "failure", "dropped by the receiver"));
+  if (strict)
+    for (const io::ProblemSummary& p : sa.findings)
+      t.problems.push_back(FromSummary(p, "failure", "finding (--strict)"));
+  if (!sa.description.empty()) t.out += sa.description + "\n";
+  t.out += fmt::format("{} packets ({} ok, {} discarded, {} failed), {} bytes, {:.6f} .. {:.6f} s\n",
+                       sa.packets, sa.ok, sa.discarded, sa.failed, sa.bytes,
+                       sa.first.SecondsSince(r.first), sa.last.SecondsSince(r.first));
+  if (sa.lowest_seq)
+    t.out += fmt::format("sequence numbers {}..{}, {} missing, {} out of order, replays at "
+                         "packets [{}]\n",
+                         *sa.lowest_seq, *sa.highest_seq, sa.missing, sa.out_of_order,
+                         Packets(sa.replays));
+  if (!strict)
+    for (const io::ProblemSummary& p : sa.findings)
+      t.out += FromSummary(p, "", "finding").text;
+  return t;
+}
+
+TestCase ReadCase(const io::CaptureReport& r) {
+  TestCase t;
+  t.name = "capture read to its end";
+  if (r.read_error) t.problems.push_back(FromError(*r.read_error, "error"));
+  t.out = fmt::format("{} packets, link type {}\n", r.packets, r.link_type);
+  return t;
+}
+
+TestCase InnerCase(const io::InnerComparison& inner) {
+  TestCase t;
+  t.name = fmt::format("inner packets match {}", inner.expected_file);
+  const std::string counts =
+      fmt::format("{} decrypted, {} expected, {} matched; missing (expected packets): [{}]; "
+                  "unexpected (capture packets): [{}]\n",
+                  inner.decrypted, inner.expected, inner.matched, Packets(inner.missing),
+                  Packets(inner.unexpected));
+  if (!inner.ok())
+    t.problems.push_back({"failure", "InnerPacketsDiffer",
+                          fmt::format("{} expected packets missing, {} decrypted packets not "
+                                      "expected",
+                                      inner.missing.size(), inner.unexpected.size()),
+                          counts});
+  t.out = counts;
+  return t;
+}
+
+void WriteCase(std::string& out, const std::string& classname, const TestCase& t) {
+  out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n",
+                     XmlEscape(classname), XmlEscape(t.name));
+  if (!t.skipped.empty())
+    out += fmt::format("      <skipped message=\"{}\"/>\n", XmlEscape(t.skipped));
+  for (const Problem& p : t.problems)
+    out += fmt::format("      <{0} message=\"{1}\" type=\"{2}\">{3}</{0}>\n", p.element,
+                       XmlEscape(p.message), XmlEscape(p.type), XmlEscape(p.text, false));
+  if (!t.out.empty())
+    out += fmt::format("      <system-out>{}</system-out>\n", XmlEscape(t.out, false));
+  out += "    </testcase>\n";
+}
+
+// The length of the UTF-8 sequence at the start of `s` that XML 1.0 may
+// carry (https://www.w3.org/TR/xml/#charsets), or 0.
+size_t XmlCharLength(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  const uint8_t c = b(0);
+  if (c < 0x80) return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+  const size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (n == 0 || c > 0xf4 || s.size() < n) return 0;
+  uint32_t cp = c & (0x7f >> n);
+  for (size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (b(i) & 0x3f);
+  }
+  const uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  const bool allowed = cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
+                       cp != 0xfffe && cp != 0xffff;
+  return allowed ? n : 0;
+}
+
+}  // namespace
+
+std::string XmlEscape(std::string_view text, bool attribute) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const size_t n = XmlCharLength(text);
+    if (n == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<uint8_t>(text[0]));
+      text.remove_prefix(1);
+      continue;
+    }
+    if (!attribute && (text[0] == '\n' || text[0] == '\t')) {
+      out += text[0];
+      text.remove_prefix(1);
+      continue;
+    }
+    switch (text[0]) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      // Attribute values would normalise raw CR and LF to spaces.
+      case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      case '\t': out += "&#9;"; break;
+      default: out.append(text.substr(0, n));
+    }
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
+std::string JunitXml(std::span<const JunitCapture> captures) {
+  std::string suites;
+  Counts all;
+  double seconds = 0;
+  for (const JunitCapture& c : captures) {
+    const io::CaptureReport& r = *c.report;
+    std::vector<TestCase> cases{ReadCase(r)};
+    for (const io::SaReport& sa : r.sas) cases.push_back(SaCase(sa, r, c.strict));
+    if (c.inner != nullptr) cases.push_back(InnerCase(*c.inner));
+    Counts counts;
+    for (const TestCase& t : cases) counts.Add(t);
+    all.Add(counts);
+    seconds += c.seconds;
+    suites += fmt::format("  <testsuite name=\"{}\" {} time=\"{:.3f}\">\n",
+                          XmlEscape(r.capture), counts.Attributes(), c.seconds);
+    suites += "    <properties>\n";
+    for (const std::string& file : c.key_files)
+      suites += fmt::format("      <property name=\"keys\" value=\"{}\"/>\n", XmlEscape(file));
+    suites += fmt::format("      <property name=\"packets\" value=\"{}\"/>\n", r.packets);
+    suites += "    </properties>\n";
+    for (const TestCase& t : cases) WriteCase(suites, r.capture, t);
+    suites += "  </testsuite>\n";
+  }
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ipsecref check\" {} "
+      "time=\"{:.3f}\">\n{}</testsuites>\n",
+      all.Attributes(), seconds, suites);
+}
+
+}  // namespace ipsecref::tool
