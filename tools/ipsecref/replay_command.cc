@@ -171,7 +171,9 @@ Result<std::vector<Row>> ReplayEsp(const std::vector<const ReplayPacket*>& esp, 
     TRY_ASSIGN(after, ReadCounters(args.esp_counters));
   }
   std::vector<Row> rows;
-  for (const auto& [spi, packets] : by_spi) {
+  for (const auto& entry : by_spi) {
+    const uint32_t spi = entry.first;  // a plain variable: lambdas capture it (C++20 bindings: not in clang 14)
+    const std::vector<const ReplayPacket*>& packets = entry.second;
     std::vector<size_t> numbers;
     std::vector<uint32_t> seqs;
     for (const ReplayPacket* p : packets) {
