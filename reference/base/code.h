@@ -46,6 +46,9 @@ enum class Category : uint8_t {
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
   X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
+  X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
+  X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \
+  X(kReassemblyLimit, kProtocol, false, "reassembly buffers full; the oldest datagram dropped") \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <cstdio>
+#include <limits>
 
 namespace ipsecref::io {
 
@@ -12,6 +13,23 @@ std::string Timestamp::ToString() const { return fmt::format("{}.{:09}", seconds
 double Timestamp::SecondsSince(const Timestamp& earlier) const {
   return static_cast<double>(seconds - earlier.seconds) +
          (static_cast<double>(nanoseconds) - static_cast<double>(earlier.nanoseconds)) / 1e9;
+}
+
+int64_t Timestamp::ToNanoseconds() const {
+  constexpr int64_t kBillion = 1'000'000'000;
+  if (seconds >= std::numeric_limits<int64_t>::max() / kBillion) return std::numeric_limits<int64_t>::max();
+  if (seconds <= std::numeric_limits<int64_t>::min() / kBillion) return std::numeric_limits<int64_t>::min();
+  return seconds * kBillion + nanoseconds;
+}
+
+Timestamp Timestamp::FromNanoseconds(int64_t ns) {
+  constexpr int64_t kBillion = 1'000'000'000;
+  int64_t s = ns / kBillion, rest = ns % kBillion;
+  if (rest < 0) {
+    rest += kBillion;
+    --s;
+  }
+  return Timestamp{s, static_cast<uint32_t>(rest)};
 }
 
 ByteSpan CapturedPacket::ip() const {

@@ -27,6 +27,10 @@ struct Timestamp {
   std::string ToString() const;
   // Seconds from `earlier` to this, as a double (for reports).
   double SecondsSince(const Timestamp& earlier) const;
+  // Nanoseconds since the epoch, saturating at the int64 range (a record
+  // may claim any time), and back.
+  int64_t ToNanoseconds() const;
+  static Timestamp FromNanoseconds(int64_t ns);
 };
 
 struct CapturedPacket {
