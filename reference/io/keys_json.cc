@@ -445,6 +445,14 @@ Result<json> ParseText(std::string_view text, std::string_view name) {
     return MakeError(Code::kBadFile, offset, "rfc8259#section-2",
                      fmt::format("{}: JSON syntax error at byte offset {} (line {}, column {}): {}",
                                  name, offset, line, column, what));
+  } catch (const json::exception& e) {
+    // A number beyond what a double holds ("1e999"): nlohmann does not say
+    // where.
+    std::string what = e.what();
+    if (const size_t bracket = what.find("] "); bracket != std::string::npos)
+      what.erase(0, bracket + 2);
+    return MakeError(Code::kBadFile, kNoOffset, "rfc8259#section-6",
+                     fmt::format("{}: JSON number out of range: {}", name, what));
   }
 }
 

@@ -279,6 +279,8 @@ TEST(KeysJson, SyntaxErrorsGiveTheByteOffset) {
       << keys.error().ToString();
   ExpectError({"empty file", "", Code::kBadFile, "keys.json: JSON syntax error at byte offset 0"});
   ExpectError({"trailing garbage", Gcm() + " x", Code::kBadFile, "JSON syntax error"});
+  ExpectError({"number overflow", Gcm(R"(, "replay_window": 5e430)"), Code::kBadFile,
+               "keys.json: JSON number out of range: number overflow parsing '5e430'"});
   ExpectError({"invalid UTF-8", "{\"comment\": \"\xff\"}", Code::kBadFile, "JSON syntax error"});
 }
 
