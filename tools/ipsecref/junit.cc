@@ -94,6 +94,38 @@ TestCase SaCase(const io::SaReport& sa, const io::CaptureReport& r, bool strict)
   return t;
 }
 
+// An IKE finding: errors fail; warnings fail under --strict, as the exit
+// code has it; the rest goes to <system-out>.
+void AddIkeFinding(TestCase& t, const io::IkeFinding& f, bool strict) {
+  const io::IkeFindingInfo& info = io::Info(f.kind);
+  const std::string type(f.code ? Describe(*f.code).name : info.key);
+  const std::string requirement =
+      f.requirement.empty() ? std::string() : fmt::format(" ({})", f.requirement);
+  const std::string at = fmt::format("packet{} {}", f.packets.size() == 1 ? "" : "s",
+                                     Packets(f.packets));
+  const std::string text =
+      fmt::format("{}: {}\n{}\nrequirement: {}\ne.g. {}\n", info.name, type, at,
+                  f.requirement.empty() ? "none cited" : f.requirement, f.example);
+  const bool fails = f.severity == io::IkeSeverity::kError ||
+                     (strict && f.severity == io::IkeSeverity::kWarning);
+  if (fails)
+    t.problems.push_back({"failure", type, fmt::format("{}{} at {}", type, requirement, at), text});
+  else
+    t.out += text;
+}
+
+TestCase IkeCase(const io::IkeSaReport& sa, bool strict) {
+  TestCase t;
+  t.name = fmt::format("IKE SA {:016x}_i {:016x}_r {}[{}] <-> {}[{}]", sa.spi_i, sa.spi_r,
+                       io::FormatAddress(sa.initiator), sa.initiator_port,
+                       io::FormatAddress(sa.responder), sa.responder_port);
+  t.out = fmt::format("{} packets, {} bytes, {} exchanges{}\n", sa.packets, sa.bytes,
+                      sa.exchanges.size(),
+                      sa.keys_known ? "" : "; no keys: encrypted contents unseen");
+  for (const io::IkeFinding& f : sa.findings) AddIkeFinding(t, f, strict);
+  return t;
+}
+
 TestCase ReadCase(const io::CaptureReport& r) {
   TestCase t;
   t.name = "capture read to its end";
@@ -194,6 +226,13 @@ std::string JunitXml(std::span<const JunitCapture> captures) {
     const io::CaptureReport& r = *c.report;
     std::vector<TestCase> cases{ReadCase(r)};
     for (const io::SaReport& sa : r.sas) cases.push_back(SaCase(sa, r, c.strict));
+    for (const io::IkeSaReport& sa : r.ike_sas) cases.push_back(IkeCase(sa, c.strict));
+    if (!r.ike_findings.empty()) {
+      TestCase t;
+      t.name = "IKE messages of no IKE SA the capture shows";
+      for (const io::IkeFinding& f : r.ike_findings) AddIkeFinding(t, f, c.strict);
+      cases.push_back(std::move(t));
+    }
     if (c.inner != nullptr) cases.push_back(InnerCase(*c.inner));
     Counts counts;
     for (const TestCase& t : cases) counts.Add(t);

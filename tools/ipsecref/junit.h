@@ -17,8 +17,10 @@
 // One testsuite per capture; one testcase per ESP/AH SA, with one <failure>
 // per kind of problem (findings too when they fail the check, --strict),
 // <error> when its keys could not make an SA, <skipped> when the capture
-// holds no keys for it; one for reading the capture (an <error> when it
-// breaks off) and one for the inner packets when they were compared.
+// holds no keys for it; one per IKE SA, whose IKE errors (and, with
+// --strict, warnings) are failures; one for IKE findings of no IKE SA, if
+// any; one for reading the capture (an <error> when it breaks off) and one
+// for the inner packets when they were compared.
 #pragma once
 
 #include <span>
