@@ -9,13 +9,16 @@
 #   tools/fuzz/run_all.sh [SECONDS] [TARGET...]       e.g. tools/fuzz/run_all.sh 20 esp_decap
 #
 # Environment: IPSECREF_FUZZ_NO_BUILD=1 skips configure and build;
+# IPSECREF_FUZZ_BUILD=DIR takes the binaries from that build directory
+# (default build/fuzz; tools/run-tests.sh passes build/asan, whose preset
+# also builds them);
 # IPSECREF_FUZZ_WORK=DIR works there instead of a fresh temporary directory.
 set -euo pipefail
 
 seconds=${1:-30}
 shift || true
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=$root/build/fuzz
+build=${IPSECREF_FUZZ_BUILD:-$root/build/fuzz}
 cd "$root"
 
 if [[ -z ${IPSECREF_FUZZ_NO_BUILD:-} ]]; then
