@@ -294,6 +294,34 @@ ReplayJudgement JudgeIkeRequest(const ReplayPacket& request, const std::vector<B
           requirement};
 }
 
+size_t SetAsideUnverifiedEsp(ReplayPlan& plan, const CaptureReport& report) {
+  std::map<uint64_t, const PacketResult*> results;
+  for (const PacketResult& r : report.notable) results[r.number] = &r;
+  size_t set_aside = 0;
+  std::vector<ReplayPacket> kept;
+  for (ReplayPacket& p : plan.packets) {
+    const auto it = results.find(p.packet_number);
+    const PacketResult* r = it == results.end() ? nullptr : it->second;
+    //= rfc4303#section-3.4.3
+    //# The receiver checks the ICV before it updates the window: a packet
+    //# that fails it is dropped whatever its sequence number.
+    if (p.kind == ReplayKind::kEspInUdp && r != nullptr && r->sa && report.sas.at(*r->sa).keys_known &&
+        r->verdict != Verdict::kOk) {
+      plan.not_replayed.push_back(
+          {p.packet_number, fmt::format("ESP SPI {:#010x} seq {} does not verify with the keys ({}): a drop would "
+                                        "prove nothing about anti-replay",
+                                        p.spi, p.seq, r->error ? r->error->ToString() : "not verified")});
+      ++set_aside;
+      continue;
+    }
+    kept.push_back(std::move(p));
+  }
+  plan.packets = std::move(kept);
+  std::sort(plan.not_replayed.begin(), plan.not_replayed.end(),
+            [](const NotReplayed& a, const NotReplayed& b) { return a.packet_number < b.packet_number; });
+  return set_aside;
+}
+
 ReplayJudgement JudgeEspReplay(uint32_t spi, size_t replayed, std::optional<uint64_t> before,
                          std::optional<uint64_t> after) {
   if (!before)

@@ -25,6 +25,7 @@
 
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
+#include "reference/io/capture_check.h"
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {
@@ -76,6 +77,14 @@ struct ReplayPlan {
 // to the gateway whose header is malformed (naming the packet).
 Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets,
                               std::optional<std::string> gateway, const std::string& name);
+
+// With the capture's keys (`ipsecref replay --keys`): an ESP packet that
+// its SA's keys cannot verify in the capture is not replayed, since the
+// gateway drops it for its ICV anyway and the drop would say nothing about
+// anti-replay. `report` is CheckCapture's, with record_all_packets. ESP
+// packets of SAs the keys do not know stay in the plan. Returns how many
+// were set aside.
+size_t SetAsideUnverifiedEsp(ReplayPlan& plan, const CaptureReport& report);
 
 enum class ReplayVerdict : uint8_t { kPass, kFail, kNotJudged };
 std::string_view ReplayVerdictName(ReplayVerdict v);  // "PASS", "FAIL", "NOT JUDGED"

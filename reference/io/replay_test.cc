@@ -100,6 +100,36 @@ TEST(ReplayPlan, TheOtherWayRoundResponsesAreNotReplayed) {
   EXPECT_THAT(plan.not_replayed[0].why, HasSubstr("RFC 7296 §2.21"));
 }
 
+// pcaps/manifest.json, fault-flipped-bit (confirmed with tshark and Scapy):
+// packet 7 of the flipped-bit variant, ESP SPI 0x30855da0 seq 2 to the
+// gateway, fails its ICV; the other ESP packets verify.
+TEST(ReplayPlan, WithKeysEspThatDoesNotVerifyIsNotReplayed) {
+  auto packets = ReadCapture("pcaps/faults/strongswan-gcm-flipped-bit.pcap");
+  ASSERT_TRUE(packets.ok()) << packets.error().ToString();
+  auto plan = PlanReplay(*packets, std::nullopt, "flipped-bit");
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  auto keys = KeyStore::Load("pcaps/strongswan-gcm");
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  auto report = CheckCapture("pcaps/faults/strongswan-gcm-flipped-bit.pcap", *keys, {.record_all_packets = true});
+  ASSERT_TRUE(report.ok());
+
+  EXPECT_EQ(SetAsideUnverifiedEsp(*plan, *report), 1u);
+  std::vector<size_t> numbers;
+  for (const ReplayPacket& p : plan->packets) numbers.push_back(p.packet_number);
+  EXPECT_THAT(numbers, ElementsAre(1, 3, 5, 9, 11, 13, 15));
+  ASSERT_EQ(plan->not_replayed.size(), 1u);
+  EXPECT_EQ(plan->not_replayed[0].packet_number, 7u);
+  EXPECT_THAT(plan->not_replayed[0].why, HasSubstr("does not verify"));
+
+  // Keys that do not know the SA leave its packets in the plan.
+  auto unkeyed = PlanReplay(*packets, std::nullopt, "flipped-bit");
+  ASSERT_TRUE(unkeyed.ok());
+  auto none = CheckCapture("pcaps/faults/strongswan-gcm-flipped-bit.pcap", KeyStore{}, {.record_all_packets = true});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(SetAsideUnverifiedEsp(*unkeyed, *none), 0u);
+  EXPECT_EQ(unkeyed->packets.size(), 8u);
+}
+
 TEST(ReplayPlan, NoGatewayToTellIsAnError) {
   auto none = PlanReplay({}, std::nullopt, "empty.pcap");
   ASSERT_FALSE(none.ok());

@@ -39,6 +39,7 @@ struct Args {
   std::string from;
   std::string gateway_address;
   std::string esp_counters;
+  std::string keys;
   std::vector<std::string> only;
   double timeout = 1.0;
   bool json = false;
@@ -253,6 +254,13 @@ int Run(const Args& args) {
   if (!args.gateway_address.empty()) gateway = args.gateway_address;
   auto plan = io::PlanReplay(*packets, gateway, args.capture);
   if (!plan) return fail(plan.error());
+  if (!args.keys.empty()) {
+    auto keys = io::KeyStore::Load(args.keys);
+    if (!keys) return fail(keys.error());
+    auto report = io::CheckCapture(args.capture, *keys, {.record_all_packets = true});
+    if (!report) return fail(report.error());
+    io::SetAsideUnverifiedEsp(*plan, *report);
+  }
   const std::string from = args.from.empty() ? plan->peer : args.from;
   for (const std::string* a : {&args.to, &from})
     if (Status s = io::CheckTestAddress(*a); !s) return fail(s.error());
@@ -336,6 +344,9 @@ void AddReplayCommand(CLI::App& app, Runner& run) {
                   "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)");
   cmd->add_option("--esp-counters", args->esp_counters,
                   "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does");
+  cmd->add_option("--keys", args->keys,
+                  "the capture's keys (directory or file, as for check): ESP packets that do not verify with them "
+                  "are not replayed");
   cmd->add_option("--only", args->only, "replay only: esp, ike-sa-init, ike-request (repeatable)");
   cmd->add_option("--timeout", args->timeout, "seconds to wait for each answer (and for ESP to be counted)")
       ->check(CLI::Range(0.05, 30.0));
