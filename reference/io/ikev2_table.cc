@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <sstream>
 
+#include "reference/io/keys.h"
 #include "reference/io/text_lines.h"
 
 namespace ipsecref::io {
@@ -287,12 +286,7 @@ Result<std::vector<Ikev2Keys>> ParseIkev2Table(std::string_view text, std::strin
 }
 
 Result<std::vector<Ikev2Keys>> ReadIkev2Table(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  ENSURE(in.is_open(), kIoError, kNoOffset, "", fmt::format("{}: cannot open", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  ENSURE(!in.bad(), kIoError, kNoOffset, "", fmt::format("{}: read failed", path));
-  std::string contents = std::move(text).str();
+  TRY_ASSIGN(std::string contents, ReadKeyFile(path));
   auto rows = ParseIkev2Table(contents, path);
   // The text holds keys in hex: wipe it before it is freed.
   std::fill(contents.begin(), contents.end(), '\0');

@@ -13,18 +13,15 @@
 #include <map>
 #include <sstream>
 
+#include "reference/io/keys.h"
+
 namespace ipsecref::io {
 namespace {
 
 using iana::Encr;
 using iana::Integ;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string Slurp(const std::string& path) { return ReadKeyFile(path).value(); }
 
 SecureBytes Key(std::string_view hex) { return ToSecure(FromHex(hex).value()); }
 

@@ -36,19 +36,6 @@ std::string AllowedKeySizes(const crypto::EncrTransform& t) {
   return out;
 }
 
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("{}: {}", path, ec.message()));
-  ENSURE(size <= kMaxKeyFileSize, kBadFile, kNoOffset, "",
-         fmt::format("{}: {} bytes is too large for a key file", path, size));
-  std::ifstream in(path, std::ios::binary);
-  ENSURE(in.good(), kIoError, kNoOffset, "", fmt::format("{}: cannot open", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  ENSURE(!in.bad(), kIoError, kNoOffset, "", fmt::format("{}: read failed", path));
-  return text.str();
-}
 
 // Which format a key file is in: by its name in a directory; a file given
 // alone by its first record (esp_sa lines start with a quote, keys.csv
@@ -112,6 +99,20 @@ Status Agree(const std::optional<T>& a, const std::optional<T>& b, std::string_v
 }
 
 }  // namespace
+
+Result<std::string> ReadKeyFile(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("{}: {}", path, ec.message()));
+  ENSURE(size <= kMaxKeyFileSize, kBadFile, kNoOffset, "",
+         fmt::format("{}: {} bytes is too large for a key file", path, size));
+  std::ifstream in(path, std::ios::binary);
+  ENSURE(in.good(), kIoError, kNoOffset, "", fmt::format("{}: cannot open", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  ENSURE(!in.bad(), kIoError, kNoOffset, "", fmt::format("{}: read failed", path));
+  return text.str();
+}
 
 std::string_view ProtocolName(SaProtocol protocol) {
   return protocol == SaProtocol::kAh ? "AH" : "ESP";
@@ -198,7 +199,7 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   }
   KeyStore store;
   for (const std::string& file : files) {
-    TRY_ASSIGN(std::string text, ReadSmallFile(file));
+    TRY_ASSIGN(std::string text, ReadKeyFile(file));
     KeyFileFormat format =
         directory || IsIkev2TableName(file) ? FormatByName(file) : FormatByContent(text);
     if (!directory && LooksLikeKeysJson(file, text)) format = KeyFileFormat::kKeysJson;

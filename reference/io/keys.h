@@ -51,6 +51,10 @@ Result<Bytes> ParseAddress(std::string_view text);
 // sizes they take, a combination ESP/AH allows. Errors name `keys.origins`.
 Status ValidateSaKeys(const SaKeys& keys);
 
+// Reads a key file whole. Errors: kIoError (cannot open or read), kBadFile
+// (over 16 MiB: no key file is that large). Both name the file.
+Result<std::string> ReadKeyFile(const std::string& path);
+
 // The SAs of one capture: ESP and AH SAs keyed by (protocol, SPI,
 // destination address), IKE SAs by their SPI pair.
 class KeyStore {

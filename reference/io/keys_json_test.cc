@@ -29,12 +29,7 @@ namespace {
 using iana::Encr;
 using iana::Integ;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string Slurp(const std::string& path) { return ReadKeyFile(path).value(); }
 
 KeysJson ParseFile(const std::string& path) {
   auto keys = ParseKeysJson(Slurp(path), path);

@@ -20,12 +20,7 @@ namespace {
 using iana::Encr;
 using iana::Integ;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string Slurp(const std::string& path) { return ReadKeyFile(path).value(); }
 
 SecureBytes Key(std::string_view hex) { return ToSecure(FromHex(hex).value()); }
 Bytes Ip(std::string_view text) { return ParseAddress(text).value(); }
