@@ -74,6 +74,7 @@ uint64_t CaptureReport::findings() const {
   uint64_t n = ike_count(IkeSeverity::kWarning);
   for (const SaReport& sa : sas)
     for (const ProblemSummary& p : sa.findings) n += p.packets.size();
+  for (const ProblemSummary& p : reassembly) n += p.packets.size();
   return n;
 }
 
@@ -88,7 +89,7 @@ struct CaptureChecker::SaState {
 };
 
 CaptureChecker::CaptureChecker(const KeyStore& keys, CheckOptions options, InnerPacketSink sink)
-    : keys_(keys), options_(options), sink_(std::move(sink)) {}
+    : keys_(keys), options_(options), sink_(std::move(sink)), reassembler_(options.reassembly) {}
 
 CaptureChecker::~CaptureChecker() = default;
 
@@ -238,10 +239,24 @@ void CaptureChecker::Process(const CapturedPacket& packet) {
     result.kind = PacketKind::kNotIp;
   } else {
     ByteSpan ip = packet.ip();
+    // Fragments wait for their datagram, which is judged whole under the
+    // number of the fragment that completed it (Wireshark's "reassembled in").
+    std::optional<ip::Reassembled> whole;
+    if (ip::IsFragment(ip)) {
+      ++report_.kinds.at(static_cast<size_t>(PacketKind::kFragment));
+      whole = Reassemble(packet, result);
+      if (!whole) {
+        result.kind = PacketKind::kFragment;
+        if (notable || result.error || !result.findings.empty())
+          report_.notable.push_back(std::move(result));
+        return;
+      }
+      ip = whole->packet;
+    }
     const size_t captured = ip.size();
     Bytes padded;
     std::optional<Error> cut;
-    if (packet.cut()) {
+    if (packet.cut() && !whole) {
       const size_t original = packet.original_length > packet.link->offset
                                   ? packet.original_length - packet.link->offset
                                   : captured;
@@ -304,7 +319,72 @@ void CaptureChecker::Process(const CapturedPacket& packet) {
   if (notable) report_.notable.push_back(std::move(result));
 }
 
+//= rfc4303#section-3.4.1
+//# ESP (and AH, RFC 4302 §3.4.1) is applied to whole datagrams: fragments
+//# are reassembled before they are processed.
+std::optional<ip::Reassembled> CaptureChecker::Reassemble(const CapturedPacket& packet,
+                                                          PacketResult& result) {
+  if (packet.cut()) {
+    result.error = MakeError(Code::kTruncated, packet.captured_length, "",
+                             fmt::format("a fragment of which the capture holds {} of {} bytes "
+                                         "(snapshot length) cannot be reassembled",
+                                         packet.captured_length, packet.original_length));
+    return std::nullopt;
+  }
+  auto added = reassembler_.Add(packet.ip(), packet.number, packet.timestamp.ToNanoseconds());
+  if (!added.ok()) {
+    const Error& e = added.error();
+    AddProblem(report_.reassembly, e.code, e.requirement, packet.number, e.ToString());
+    result.findings.push_back({e.code, e.offset, e.requirement, e.detail + "; the fragment is dropped"});
+    return std::nullopt;
+  }
+  ReportAbandoned(std::move(added->abandoned), &result);
+  if (!added->datagram) return std::nullopt;
+  ++report_.reassembled;
+  return std::move(added->datagram);
+}
+
+// A datagram given up is reported at its latest fragment: on the packet
+// being processed, or (timeouts, evictions, the end) merged in at Finish.
+void CaptureChecker::ReportAbandoned(std::vector<ip::AbandonedDatagram> abandoned,
+                                     PacketResult* current) {
+  for (ip::AbandonedDatagram& a : abandoned) {
+    const Error& e = a.error;
+    std::string numbers;
+    for (uint64_t n : a.fragments) numbers += fmt::format("{}{}", numbers.empty() ? "" : ", ", n);
+    for (uint64_t n : a.fragments) AddProblem(report_.reassembly, e.code, e.requirement, n, e.ToString());
+    esp::Finding f{e.code, e.offset, e.requirement,
+                   fmt::format("{} (its fragments: packets {})", e.detail, numbers)};
+    const uint64_t at = a.fragments.empty() ? 0 : a.fragments.back();
+    if (current != nullptr && current->number == at) {
+      current->findings.push_back(std::move(f));
+      continue;
+    }
+    PacketResult r;
+    r.number = at;
+    r.timestamp = Timestamp::FromNanoseconds(a.last_ns);
+    r.kind = PacketKind::kFragment;
+    r.findings.push_back(std::move(f));
+    late_.push_back(std::move(r));
+  }
+}
+
 CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_type) {
+  ReportAbandoned(reassembler_.Flush(), nullptr);
+  // Findings on earlier fragments join those packets' entries, in order.
+  std::stable_sort(late_.begin(), late_.end(),
+                   [](const PacketResult& a, const PacketResult& b) { return a.number < b.number; });
+  std::vector<PacketResult> merged;
+  merged.reserve(report_.notable.size() + late_.size());
+  size_t l = 0;
+  for (PacketResult& p : report_.notable) {
+    for (; l < late_.size() && late_[l].number < p.number; ++l) merged.push_back(std::move(late_[l]));
+    for (; l < late_.size() && late_[l].number == p.number; ++l)
+      for (esp::Finding& f : late_[l].findings) p.findings.push_back(std::move(f));
+    merged.push_back(std::move(p));
+  }
+  for (; l < late_.size(); ++l) merged.push_back(std::move(late_[l]));
+  report_.notable = std::move(merged);
   for (auto& state : states_) {
     SaReport& r = report_.sas[state->index];
     const std::vector<uint64_t>& seqs = state->seqs;

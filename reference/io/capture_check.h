@@ -22,6 +22,7 @@
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"
+#include "reference/ip/reassembly.h"
 
 namespace ipsecref::io {
 
@@ -91,6 +92,11 @@ struct CaptureReport {
   // The file broke off or is damaged after `packets` records (libpcap's
   // message, with the record's number); what came before is judged.
   std::optional<Error> read_error;
+  // IP reassembly: datagrams made whole from fragments (each counted in
+  // `kinds` by what it carries, besides its fragments under "fragment"), and
+  // datagrams given up (overlap, incomplete, limits) with their fragments.
+  uint64_t reassembled = 0;
+  std::vector<ProblemSummary> reassembly;
 
   // IKE: every message judged and tracked per IKE SA (ike_exchanges.h);
   // the CHILD SAs its exchanges made, linked to `sas`; findings not tied to
@@ -112,6 +118,8 @@ struct CheckOptions {
   //# judged with a wide one, so that only true duplicates count as replays.
   uint32_t replay_window = 1024;
   bool record_all_packets = false;
+  // Fragments are reassembled before they are judged (RFC 4303 §3.4.1).
+  ip::ReassemblyLimits reassembly;
 };
 
 // Called for each verified packet with what the receiver hands up: the
@@ -135,6 +143,9 @@ class CaptureChecker {
   SaState& StateFor(SaProtocol protocol, uint32_t spi, ByteSpan src, ByteSpan dst);
   void Judge(SaState& state, ByteSpan ip, const ip::PacketView& view, PacketResult& result);
   void Record(SaState& state, PacketResult& result, size_t ip_length);
+  // Feeds a fragment to the reassembler: the datagram it completes, if any.
+  std::optional<ip::Reassembled> Reassemble(const CapturedPacket& packet, PacketResult& result);
+  void ReportAbandoned(std::vector<ip::AbandonedDatagram> abandoned, PacketResult* current);
 
   const KeyStore& keys_;
   CheckOptions options_;
@@ -142,6 +153,8 @@ class CaptureChecker {
   std::vector<std::unique_ptr<SaState>> states_;
   using StateKey = std::tuple<uint8_t, uint32_t, Bytes>;  // protocol, SPI, destination
   std::map<StateKey, size_t> index_;                      // into states_
+  ip::Reassembler reassembler_;
+  std::vector<PacketResult> late_;  // findings on fragments already passed
   CaptureReport report_;
   std::unique_ptr<IkeExchangeTracker> ike_;  // made at the first IKE or ESP/AH packet
 };

@@ -32,6 +32,7 @@ constexpr std::array<KindInfo, kPacketKinds> kKinds{{
     {"ESP in UDP", "esp_in_udp"},
     {"AH", "ah"},
     {"other IP", "other"},
+    {"IP fragment", "fragment"},
 }};
 
 // SPI and sequence number at the start of `r` (ESP), after `skip` bytes (AH: 4).

@@ -25,8 +25,9 @@ enum class PacketKind : uint8_t {
   kEspInUdp,      // UDP port 4500, anything else (RFC 3948 §2.1)
   kAh,            // IP protocol 51
   kOther,         // any other IP packet
+  kFragment,      // an IP fragment (never from Classify: the checker reassembles)
 };
-inline constexpr size_t kPacketKinds = 10;
+inline constexpr size_t kPacketKinds = 11;
 std::string_view KindName(PacketKind kind);  // "ESP in UDP", ...
 std::string_view KindKey(PacketKind kind);   // "esp_in_udp", for JSON
 

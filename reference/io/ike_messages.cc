@@ -7,6 +7,7 @@
 #include "reference/esp/esp_packet.h"
 #include "reference/io/keys.h"
 #include "reference/ip/packet.h"
+#include "reference/ip/reassembly.h"
 
 namespace ipsecref::io {
 namespace {
@@ -15,27 +16,66 @@ constexpr uint8_t kUdpProtocol = static_cast<uint8_t>(iana::IpProtocol::kUdp);
 constexpr size_t kUdpHeaderSize = 8;
 constexpr size_t kNonEspMarkerSize = 4;
 
-// The IKE message in one captured packet, if it holds one.
-Result<std::optional<CapturedIke>> FromPacket(const CapturedPacket& p, const std::string& name) {
+// Datagrams the reassembler gave up may have held IKE messages: none may go
+// missing unnoticed.
+Status CheckAbandoned(const std::vector<ip::AbandonedDatagram>& abandoned, const std::string& name) {
+  if (abandoned.empty()) return OkStatus();
+  const ip::AbandonedDatagram& a = abandoned.front();
+  std::string numbers;
+  for (uint64_t n : a.fragments) numbers += fmt::format("{}{}", numbers.empty() ? "" : ", ", n);
+  return MakeError(a.error.code, a.error.offset, a.error.requirement,
+                   fmt::format("{} packets {} (IP fragments): {}", name, numbers, a.error.detail));
+}
+
+//= rfc7296#section-2
+//# An IKE message larger than the path allows travels in IP fragments; it is
+//# read from the reassembled datagram. IPv4 fragments of anything but UDP are
+//# passed over (IPv6 ones name their protocol only in the first fragment).
+Result<std::optional<ip::Reassembled>> Reassemble(const CapturedPacket& p, const std::string& where,
+                                                  const std::string& name,
+                                                  ip::Reassembler& reassembler) {
+  const ByteSpan packet = p.ip();
+  if (packet[0] >> 4 == 4 && packet[9] != kUdpProtocol) return std::optional<ip::Reassembled>();
+  ENSURE(!p.cut(), kTruncated, kNoOffset, "",
+         fmt::format("{}: the capture holds {} of the fragment's {} bytes; its datagram may be "
+                     "an IKE message",
+                     where, p.captured_length, p.original_length));
+  auto added = reassembler.Add(packet, p.number, p.timestamp.ToNanoseconds());
+  if (!added.ok()) {
+    Error e = std::move(added).error();
+    e.detail = fmt::format("{}: an IP fragment: {}", where, e.detail);
+    return e;
+  }
+  TRY(CheckAbandoned(added->abandoned, name));
+  return std::move(added->datagram);
+}
+
+// The IKE message in one captured packet (or the datagram it completes), if
+// it holds one.
+Result<std::optional<CapturedIke>> FromPacket(const CapturedPacket& p, const std::string& name,
+                                              ip::Reassembler& reassembler) {
   const std::string where = fmt::format("{} packet {}", name, p.number);
   ENSURE(p.link.ok(), kBadFile, kNoOffset, "",
          fmt::format("{}: {}", where, p.link.ok() ? std::string() : p.link.error().ToString()));
   if (!p.is_ip()) return std::optional<CapturedIke>();
-  const ByteSpan packet = p.ip();
+  ByteSpan packet = p.ip();
+  std::optional<ip::Reassembled> whole;
+  if (ip::IsFragment(packet)) {
+    TRY_ASSIGN(whole, Reassemble(p, where, name, reassembler));
+    if (!whole) return std::optional<CapturedIke>();
+    packet = whole->packet;
+  }
+  const bool cut = p.cut() && !whole;
   // Checksums are not verified: a capture shows what was on the wire, as
   // Wireshark does by default.
   auto view = ip::Parse(packet, /*verify_checksum=*/false);
-  ENSURE(view.ok() || !p.cut(), kTruncated, kNoOffset, "",
+  ENSURE(view.ok() || !cut, kTruncated, kNoOffset, "",
          fmt::format("{}: the capture holds {} of the packet's {} bytes, too few to tell "
                      "whether it carries IKE",
                      where, p.captured_length, p.original_length));
   ENSURE(view.ok(), kBadFile, kNoOffset, "",
          fmt::format("{}: {}", where, view.ok() ? std::string() : view.error().ToString()));
   if (view->protocol != kUdpProtocol) return std::optional<CapturedIke>();
-  ENSURE(!view->fragment, kFragment, 0, "",
-         fmt::format("{}: an IP fragment of a UDP datagram; IP reassembly is not implemented, "
-                     "and the datagram may be an IKE message",
-                     where));
 
   ByteReader udp(packet.first(view->total_length).subspan(view->header_length),
                  view->header_length);
@@ -69,7 +109,7 @@ Result<std::optional<CapturedIke>> FromPacket(const CapturedPacket& p, const std
     return std::optional<CapturedIke>();
   }
   // A datagram the capture cut holds only part of its message.
-  ENSURE(!p.cut(), kTruncated, kNoOffset, "",
+  ENSURE(!cut, kTruncated, kNoOffset, "",
          fmt::format("{}: the capture holds {} of the packet's {} bytes; the IKE message is "
                      "incomplete",
                      where, p.captured_length, p.original_length));
@@ -87,20 +127,26 @@ Result<std::optional<CapturedIke>> FromPacket(const CapturedPacket& p, const std
 Result<std::vector<CapturedIke>> ExtractIkeMessages(const std::vector<CapturedPacket>& packets,
                                                     const std::string& name) {
   std::vector<CapturedIke> out;
+  ip::Reassembler reassembler;
   for (const CapturedPacket& p : packets) {
-    TRY_ASSIGN(std::optional<CapturedIke> ike, FromPacket(p, name));
+    TRY_ASSIGN(std::optional<CapturedIke> ike, FromPacket(p, name, reassembler));
     if (ike) out.push_back(std::move(*ike));
   }
+  TRY(CheckAbandoned(reassembler.Flush(), name));
   return out;
 }
 
 Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path) {
   TRY_ASSIGN(std::unique_ptr<PcapReader> reader, PcapReader::Open(pcap_path));
   std::vector<CapturedIke> out;
+  ip::Reassembler reassembler;
   for (;;) {
     TRY_ASSIGN(std::optional<CapturedPacket> p, reader->Next());
-    if (!p) return out;
-    TRY_ASSIGN(std::optional<CapturedIke> ike, FromPacket(*p, pcap_path));
+    if (!p) {
+      TRY(CheckAbandoned(reassembler.Flush(), pcap_path));
+      return out;
+    }
+    TRY_ASSIGN(std::optional<CapturedIke> ike, FromPacket(*p, pcap_path, reassembler));
     if (ike) out.push_back(std::move(*ike));
   }
 }

@@ -30,9 +30,13 @@ struct CapturedIke {
 // Reads the capture at `path`. Errors name the file and the packet:
 // those of PcapReader; kBadFile for a frame whose link layer or IP header
 // is damaged, or a UDP header that does not fit its packet; kTruncated for
-// an IKE datagram the capture cut (snapshot length); kFragment for an IP
-// fragment that carries UDP, which could hold IKE: reassembly is not done
-// here, and a message it would hide must not go missing unnoticed.
+// an IKE datagram the capture cut (snapshot length). IP fragments are
+// reassembled (reference/ip/reassembly.h), each message numbered as the
+// fragment that completed it; a datagram that could hold IKE must not go
+// missing unnoticed, so a fragment the capture cut or the reassembler
+// refuses, and a datagram it gives up (kFragmentOverlap, kReassemblyLimit,
+// kReassemblyTimeout: still incomplete at the end), are errors naming the
+// packets. IPv4 fragments of other protocols are passed over.
 Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path);
 
 // The same over packets already read (ReadIkeMessages on ReadCapture's

@@ -54,6 +54,7 @@ constexpr std::array<KindRoute, io::kPacketKinds> kKindRoutes{{
     {PacketKind::kEspInUdp, RouteBy::kEspSpi, DispatchDrop::kUnknownSpi},
     {PacketKind::kAh, RouteBy::kAhSpi, DispatchDrop::kUnknownSpi},
     {PacketKind::kOther, RouteBy::kNone, DispatchDrop::kNotIpsec},
+    {PacketKind::kFragment, RouteBy::kNone, DispatchDrop::kFragment},
 }};
 
 struct IkeKey {

@@ -112,11 +112,13 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
     if (p.seq) j["seq"] = *p.seq;
     if (p.error) j["error"] = ErrorJson(*p.error);
     json findings = json::array();
-    for (const esp::Finding& f : p.findings)
+    for (const esp::Finding& f : p.findings) {
       findings.push_back({{"code", Describe(f.code).name},
                           {"offset", f.offset},
                           {"requirement", f.requirement},
                           {"detail", f.detail}});
+      if (f.offset == kNoOffset) findings.back().erase("offset");  // e.g. a reassembly timeout
+    }
     if (!findings.empty()) j["findings"] = findings;
     packets.push_back(std::move(j));
   }
@@ -132,6 +134,8 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"failed", r.failed()},
               {"findings", r.findings()}};
   if (r.read_error) out["read_error"] = ErrorJson(*r.read_error);
+  if (r.kinds[static_cast<size_t>(io::PacketKind::kFragment)] || !r.reassembly.empty())
+    out["reassembly"] = {{"reassembled", r.reassembled}, {"problems", ProblemsJson(r.reassembly)}};
   AddIkeJson(r, out);
   if (inner) {
     out["inner"] = {{"expected_file", inner->expected_file},
@@ -169,6 +173,10 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
       kinds += fmt::format("{}{}: {}", kinds.empty() ? "" : ", ",
                            io::KindName(static_cast<io::PacketKind>(i)), r.kinds[i]);
   fmt::print("kinds    {}\n", kinds);
+  if (r.kinds[static_cast<size_t>(io::PacketKind::kFragment)] || !r.reassembly.empty()) {
+    fmt::print("IP reassembly: {} datagrams reassembled from fragments\n", r.reassembled);
+    PrintProblems("WARN", r.reassembly);
+  }
   for (const io::SaReport& sa : r.sas) {
     fmt::print("SA {} SPI {} {} -> {}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
                io::FormatAddress(sa.src), io::FormatAddress(sa.dst),
@@ -222,7 +230,8 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
     fmt::print("  {:>6} {}{}{}: {}: {}\n", p.number, io::KindName(p.kind), sa, seq,
                VerdictName(p.verdict), p.error ? p.error->ToString() : std::string("findings"));
     for (const esp::Finding& f : p.findings)
-      fmt::print("         finding {} at offset {} ({}): {}\n", Describe(f.code).name, f.offset,
+      fmt::print("         finding {}{} ({}): {}\n", Describe(f.code).name,
+                 f.offset == kNoOffset ? std::string() : fmt::format(" at offset {}", f.offset),
                  f.requirement, f.detail);
   }
   if (r.read_error) fmt::print("ERROR    {}\n", r.read_error->ToString());
@@ -322,7 +331,11 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
       "3.4, RFC 4302 3.4) with a 1024-packet replay window, so duplicates show as\n"
       "replays. Keys from Wireshark's esp_sa do not state the mode: tunnel is then\n"
       "inferred from the next header (4 or 41). Packets that the capture cut\n"
-      "(snapshot length) cannot be verified and count as failed.\n"
+      "(snapshot length) cannot be verified and count as failed. IP fragments are\n"
+      "reassembled first (RFC 791, RFC 8200 4.5) and the datagram judged whole under\n"
+      "the number of the fragment that completed it; overlapping fragments discard\n"
+      "their datagram (RFC 5722), and datagrams still incomplete at the end are\n"
+      "reported with their fragments' numbers (findings).\n"
       "\n"
       "--expect-inner compares what the SAs hand up (tunnel: the inner packet;\n"
       "transport: the packet rebuilt without ESP/AH) with the IP packets of the given\n"
