@@ -35,6 +35,7 @@ constexpr uint16_t kIpv4MoreFragments = 0x2000;
 constexpr uint16_t kIpv4Offset = 0x1fff;
 constexpr uint16_t kIpv6Offset = 0xfff8;
 constexpr uint16_t kIpv6More = 0x0001;
+constexpr size_t kMaxFragmentNumbers = 8192;  // 65536 octets in 8-octet units
 
 // Per version: where the rules come from.
 struct VersionRules {
@@ -237,12 +238,14 @@ Result<FragmentOutcome> Reassembler::AddFragment(const ParsedFragment& f, uint64
   }
   const Position it = found->second;
   Datagram& d = *it;
-  d.numbers.push_back(number);
   d.last_ns = now_ns;
   //= rfc5722#section-4
   //# Once a datagram is discarded for an overlap, its fragments still to
   //# come are discarded too.
   if (d.discarded) return out;
+  // As many numbers as a datagram has fragments at most: a flood of
+  // duplicates takes no more memory.
+  if (d.numbers.size() < kMaxFragmentNumbers) d.numbers.push_back(number);
   const size_t first = f.first;
   const size_t last = f.first + f.data.size() - 1;
   //= rfc5722#section-4
