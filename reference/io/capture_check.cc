@@ -133,7 +133,7 @@ void CaptureChecker::Judge(SaState& state, ByteSpan ip, const ip::PacketView& vi
       c.integ = k.integ;
       c.integ_key = k.integ_key;
       c.esn = k.esn.value_or(false);
-      c.replay_window = options_.replay_window;
+      c.replay_window = k.replay_window.value_or(options_.replay_window);
       // The peers chose the transforms; judging their packets, not their policy.
       c.allow_no_integrity = true;
       c.tunnel_src = src;
@@ -150,7 +150,7 @@ void CaptureChecker::Judge(SaState& state, ByteSpan ip, const ip::PacketView& vi
       c.integ = k.integ;
       c.integ_key = k.integ_key;
       c.esn = k.esn.value_or(false);
-      c.replay_window = options_.replay_window;
+      c.replay_window = k.replay_window.value_or(options_.replay_window);
       c.tunnel_src = src;
       c.tunnel_dst = dst;
       auto sa = ah::Sa::Create(c);
@@ -433,6 +433,7 @@ Result<CaptureReport> CheckCapture(const std::string& path, const KeyStore& keys
     }
     if (!next->has_value()) break;
     checker.Process(**next);
+    if (options.on_record) options.on_record(*reader);
   }
   CaptureReport report = checker.Finish(path, LinkTypeName(reader->link_type()));
   report.read_error = std::move(read_error);

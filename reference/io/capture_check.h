@@ -116,10 +116,14 @@ struct CheckOptions {
   //= rfc4303#section-3.4.3
   //# The receiver's window may be larger than the default 64; a capture is
   //# judged with a wide one, so that only true duplicates count as replays.
+  //# An SA whose keys state the receiver's window (keys.json) is judged
+  //# with that one.
   uint32_t replay_window = 1024;
   bool record_all_packets = false;
   // Fragments are reassembled before they are judged (RFC 4303 §3.4.1).
   ip::ReassemblyLimits reassembly;
+  // CheckCapture calls it after each record (progress on long captures).
+  std::function<void(const PcapReader&)> on_record;
 };
 
 // Called for each verified packet with what the receiver hands up: the

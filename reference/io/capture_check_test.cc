@@ -204,6 +204,40 @@ TEST(CaptureCheck, DuplicatedPacketIsAReplay) {
   EXPECT_EQ(sa.missing, 0u);
 }
 
+// The keys of `from`, with the receiver's window stated for one SA (as a
+// keys.json "replay_window" states it).
+KeyStore WithWindow(const KeyStore& from, uint32_t spi, uint32_t window) {
+  KeyStore out;
+  for (SaKeys k : from.sas()) {
+    if (k.spi == spi) k.replay_window = window;
+    EXPECT_TRUE(out.Add(std::move(k)).ok());
+  }
+  return out;
+}
+
+TEST(CaptureCheck, AnSaIsJudgedWithTheWindowItsKeysState) {
+  //= rfc4303#section-3.4.3
+  //# Without anti-replay (window 0) a duplicate is accepted.
+  auto duplicated = Load("pcaps/strongswan-gcm/capture.pcap");
+  duplicated.insert(duplicated.begin() + 9, duplicated[8]);  // frame 9 again, as frame 10
+  Renumber(duplicated);
+  CheckRun off = Check(duplicated, WithWindow(Keys("pcaps/strongswan-gcm"), 0x30855da0, 0));
+  EXPECT_EQ(Sa(off.report, 0x30855da0).ok, 6u);
+  EXPECT_TRUE(Sa(off.report, 0x30855da0).replays.empty());
+
+  //# With a window of one packet, a number below the highest verified one
+  //# falls left of the window and is dropped.
+  auto reordered = Load("pcaps/strongswan-gcm/capture.pcap");
+  std::swap(reordered[6], reordered[8]);  // seq 3 (frame 7) before seq 2 (frame 9)
+  Renumber(reordered);
+  CheckRun narrow = Check(reordered, WithWindow(Keys("pcaps/strongswan-gcm"), 0x30855da0, 1));
+  const SaReport& sa = Sa(narrow.report, 0x30855da0);
+  EXPECT_EQ(sa.ok, 4u);
+  EXPECT_EQ(sa.replays, std::vector<uint64_t>{9});
+  // The other SA keeps the checker's wide window.
+  EXPECT_EQ(Sa(narrow.report, 0xf4befda5).ok, 5u);
+}
+
 TEST(CaptureCheck, ReorderedPacketsVerifyAndAreCounted) {
   auto packets = Load("pcaps/strongswan-gcm/capture.pcap");
   std::swap(packets[6], packets[8]);  // seq 3 before seq 2

@@ -118,6 +118,14 @@ Result<std::optional<CapturedPacket>> PcapReader::Next() {
   return std::optional<CapturedPacket>(std::move(packet));
 }
 
+std::optional<uint64_t> PcapReader::position() const {
+  FILE* file = pcap_file(handle_);
+  if (file == nullptr) return std::nullopt;
+  const long at = std::ftell(file);
+  if (at < 0) return std::nullopt;
+  return static_cast<uint64_t>(at);
+}
+
 Result<std::vector<CapturedPacket>> ReadCapture(const std::string& path) {
   TRY_ASSIGN(std::unique_ptr<PcapReader> reader, PcapReader::Open(path));
   std::vector<CapturedPacket> packets;

@@ -73,6 +73,9 @@ class PcapReader {
   int link_type() const { return link_type_; }
   const std::string& name() const { return name_; }
   uint64_t packets_read() const { return count_; }
+  // How far into the file reading has come, in bytes (for progress), or
+  // nullopt when libpcap cannot tell.
+  std::optional<uint64_t> position() const;
 
  private:
   struct Key {};

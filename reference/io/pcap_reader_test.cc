@@ -93,6 +93,23 @@ TEST(PcapReader, RealCaptureMatchesTshark) {
   EXPECT_FALSE(esp.cut());
 }
 
+TEST(PcapReader, PositionCountsTheBytesRead) {
+  // The pcap format: a 24-byte file header, then a 16-byte header before
+  // each record; frame 1 holds 306 bytes (tshark, above).
+  auto reader = PcapReader::Open("pcaps/strongswan-gcm/capture.pcap");
+  ASSERT_TRUE(reader.ok()) << reader.error().ToString();
+  EXPECT_EQ((*reader)->position(), std::optional<uint64_t>(24));
+  ASSERT_TRUE((*reader)->Next().ok());
+  EXPECT_EQ((*reader)->position(), std::optional<uint64_t>(24 + 16 + 306));
+  for (;;) {
+    auto next = (*reader)->Next();
+    ASSERT_TRUE(next.ok());
+    if (!next->has_value()) break;
+  }
+  EXPECT_EQ((*reader)->position(),
+            std::optional<uint64_t>(std::filesystem::file_size("pcaps/strongswan-gcm/capture.pcap")));
+}
+
 TEST(PcapReader, NanosecondAndMicrosecondFiles) {
   FileWriter nano = PcapHeader(kMagicNano, 101);  // LINKTYPE_RAW
   Record(nano, 1700000000, 123456789, kIpv4);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "reference/io/capture_check.h"
@@ -12,6 +13,7 @@
 #include "reference/io/keys.h"
 #include "tools/ipsecref/check_ike_report.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/progress.h"
 #include "tools/ipsecref/junit.h"
 
 namespace ipsecref::tool {
@@ -29,6 +31,7 @@ struct CheckArgs {
   bool strict = false;
   bool all_packets = false;
   uint32_t replay_window = 1024;
+  std::string progress = "auto";
 };
 
 std::string Hex32(uint32_t v) { return fmt::format("{:#010x}", v); }
@@ -263,9 +266,14 @@ int RunCheck(const CheckArgs& o) {
   io::CheckOptions options;
   options.replay_window = o.replay_window;
   options.record_all_packets = o.all_packets;
+  std::error_code size_error;
+  const uint64_t size = std::filesystem::file_size(o.capture, size_error);
+  Progress progress("check", size_error ? std::nullopt : std::optional<uint64_t>(size), ProgressMode(o.progress));
+  options.on_record = [&progress](const io::PcapReader& r) { progress.Update(r.packets_read(), r.position()); };
   const auto started = std::chrono::steady_clock::now();
   auto report = io::CheckCapture(o.capture, *keys, options, sink);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  progress.Finish();
   if (!report) {
     fmt::print(stderr, "ipsecref check: {}\n", report.error().ToString());
     return kExitUsage;
@@ -324,6 +332,10 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
                   "Also write the verdicts as JUnit XML for CI systems: one testcase per SA");
   cmd->add_flag("--strict", opts->strict, "Findings (e.g. non-default padding) fail the check too");
   cmd->add_flag("--all-packets", opts->all_packets, "List every packet, not just the notable ones");
+  cmd->add_option("--progress", opts->progress,
+                  "Progress on stderr: auto (on a terminal, for captures that take over half a second), always, "
+                  "never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->footer(
       "Every packet is classified: IKE (UDP 500), IKE on UDP 4500 (non-ESP marker),\n"
       "NAT-keepalive, ESP, ESP in UDP (RFC 3948), AH, other. ESP/AH packets whose SA\n"
