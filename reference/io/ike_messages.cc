@@ -97,7 +97,7 @@ Result<std::optional<CapturedIke>> FromPacket(const CapturedPacket& p, const std
   //# has moved them there, where they start with the non-ESP marker.
   if (sport == kIkePort || dport == kIkePort) {
     ike.message.assign(payload.begin(), payload.end());
-  } else if (sport == kIkeNatTraversalPort || dport == kIkeNatTraversalPort) {
+  } else if (sport == kNatTPort || dport == kNatTPort) {
     //= rfc3948#section-2.2
     //# On port 4500 an IKE message follows four zero octets; a single 0xff
     //# octet is a NAT-keepalive and anything else is ESP.

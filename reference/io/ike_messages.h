@@ -11,12 +11,10 @@
 
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
+#include "reference/io/classify.h"  // kIkePort, kNatTPort
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {
-
-inline constexpr uint16_t kIkePort = 500;
-inline constexpr uint16_t kIkeNatTraversalPort = 4500;
 
 struct CapturedIke {
   size_t packet_number = 0;  // 1-based, as Wireshark numbers frames
