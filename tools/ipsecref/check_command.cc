@@ -269,10 +269,13 @@ int RunCheck(const CheckArgs& o) {
   std::error_code size_error;
   const uint64_t size = std::filesystem::file_size(o.capture, size_error);
   Progress progress("check", size_error ? std::nullopt : std::optional<uint64_t>(size), ProgressMode(o.progress));
-  options.on_record = [&progress](const io::PcapReader& r) { progress.Update(r.packets_read(), r.position()); };
+  options.on_record = [&progress](const io::PcapReader& r) {
+    progress.Update(r.packets_read(), [&r] { return r.position(); });
+  };
   const auto started = std::chrono::steady_clock::now();
   auto report = io::CheckCapture(o.capture, *keys, options, sink);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  if (report && !report->read_error && !size_error) progress.Finish(report->packets, size);
   progress.Finish();
   if (!report) {
     fmt::print(stderr, "ipsecref check: {}\n", report.error().ToString());

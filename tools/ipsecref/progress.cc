@@ -52,23 +52,24 @@ Progress::Progress(std::string what, std::optional<uint64_t> total_bytes, Mode m
 
 Progress::~Progress() { Finish(); }
 
-void Progress::Update(uint64_t packets, std::optional<uint64_t> bytes) {
-  if (mode_ == Mode::kNever) return;
+bool Progress::Due(uint64_t packets) {
+  if (mode_ == Mode::kNever) return false;
   packets_ = packets;
-  bytes_ = bytes;
   // The clock is read once every 256 packets: the update must cost nothing
   // next to a packet's ICV.
-  if ((packets & 0xff) != 0 && (drawn_ || mode_ == Mode::kAuto)) return;
+  if ((packets & 0xff) != 0 && (drawn_ || mode_ == Mode::kAuto)) return false;
   const Clock::time_point now = Clock::now();
-  if (mode_ == Mode::kAuto && now - start_ < kQuietStart) return;
-  if (drawn_ && now - last_draw_ < kRedraw) return;
+  if (mode_ == Mode::kAuto && now - start_ < kQuietStart) return false;
+  if (drawn_ && now - last_draw_ < kRedraw) return false;
   last_draw_ = now;
-  Draw(false);
+  return true;
 }
 
-void Progress::Finish() {
+void Progress::Finish(std::optional<uint64_t> packets, std::optional<uint64_t> bytes) {
   if (finished_) return;
   finished_ = true;
+  if (packets) packets_ = *packets;
+  if (bytes) bytes_ = bytes;
   if (mode_ == Mode::kAlways) {
     Draw(true);
   } else if (drawn_ && terminal_) {

@@ -27,12 +27,21 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  void Update(uint64_t packets, std::optional<uint64_t> bytes);
-  // kAlways: the final line; on a terminal the line is cleared.
-  void Finish();
+  // `bytes()` gives how far the work has come; it is called only when the
+  // line is redrawn (finding out may cost a system call).
+  template <typename BytesFn>
+  void Update(uint64_t packets, BytesFn&& bytes) {
+    if (!Due(packets)) return;
+    bytes_ = bytes();
+    Draw(false);
+  }
+  // kAlways: the final line, with the final counts when given; on a
+  // terminal the line is cleared.
+  void Finish(std::optional<uint64_t> packets = std::nullopt, std::optional<uint64_t> bytes = std::nullopt);
 
  private:
   using Clock = std::chrono::steady_clock;
+  bool Due(uint64_t packets);
   void Draw(bool last);
 
   std::string what_;
