@@ -11,19 +11,8 @@
 #include <string_view>
 
 #include "fuzz/check.h"
+#include "fuzz/same_keys.h"
 #include "reference/io/ikev2_table.h"
-
-namespace ipsecref::fuzz {
-namespace {
-
-bool SameKeys(const io::Ikev2Keys& a, const io::Ikev2Keys& b) {
-  return a.spi_i == b.spi_i && a.spi_r == b.spi_r && a.encr == b.encr &&
-         a.encr_key_bits == b.encr_key_bits && a.integ == b.integ && a.sk_ei == b.sk_ei &&
-         a.sk_er == b.sk_er && a.sk_ai == b.sk_ai && a.sk_ar == b.sk_ar;
-}
-
-}  // namespace
-}  // namespace ipsecref::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ipsecref;
@@ -40,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(written.ok());
   auto again = io::ParseIkev2Table(*written, "ikev2_decryption_table (written)");
   Check(again.ok() && again->size() == rows->size());
-  for (size_t i = 0; i < rows->size(); ++i) Check(SameKeys((*again)[i], (*rows)[i]));
+  for (size_t i = 0; i < rows->size(); ++i) Check(SameIke((*again)[i], (*rows)[i]));
   auto rewritten = io::WriteIkev2Table(*again);
   Check(rewritten.ok() && *rewritten == *written);
   return 0;

@@ -11,18 +11,13 @@
 #include <string_view>
 
 #include "fuzz/check.h"
+#include "fuzz/same_keys.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/keys.h"
 #include "reference/io/keys_csv.h"
 
 namespace ipsecref::fuzz {
 namespace {
-
-bool SameKeys(const io::SaKeys& a, const io::SaKeys& b) {
-  return a.protocol == b.protocol && a.src == b.src && a.dst == b.dst && a.spi == b.spi &&
-         a.encr == b.encr && a.encr_key == b.encr_key && a.integ == b.integ &&
-         a.integ_key == b.integ_key;
-}
 
 void Store(const std::vector<io::SaKeys>& sas) {
   io::KeyStore store;
@@ -48,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(written.ok());
     auto again = io::ParseEspSaFile(*written, "esp_sa (written)");
     Check(again.ok() && again->size() == esp_sa->size());
-    for (size_t i = 0; i < esp_sa->size(); ++i) Check(SameKeys((*again)[i], (*esp_sa)[i]));
+    for (size_t i = 0; i < esp_sa->size(); ++i) Check(SameSa((*again)[i], (*esp_sa)[i]));
   }
 
   auto csv = io::ParseKeysCsv(text, "keys.csv");
