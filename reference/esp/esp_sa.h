@@ -14,7 +14,7 @@
 #include "reference/crypto/primitives.h"
 #include "reference/crypto/transforms.h"
 #include "reference/iana/iana.h"
-#include "reference/replay/replay_window.h"
+#include "reference/antireplay/replay_window.h"
 
 namespace ipsecref::esp {
 

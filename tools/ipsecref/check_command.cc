@@ -1,5 +1,5 @@
 // ipsecref check CAPTURE --keys DIR [--expect-inner PCAP] [--json]: judges
-// every packet of a capture (reference/io/capture_check.h) and reports per
+// every packet of a capture (interop/check/capture_check.h) and reports per
 // SA; optionally compares the decrypted packets with captured cleartext.
 #include <fmt/format.h>
 
@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "reference/io/capture_check.h"
-#include "reference/io/inner_packets.h"
+#include "interop/check/capture_check.h"
+#include "interop/check/inner_packets.h"
 #include "reference/io/keys.h"
 #include "tools/ipsecref/check_ike_report.h"
 #include "tools/ipsecref/commands.h"

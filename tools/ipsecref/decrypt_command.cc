@@ -3,7 +3,7 @@
 // without ESP/AH) to a raw-IP pcap, each with its ESP/AH packet's timestamp.
 #include <fmt/format.h>
 
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_writer.h"
 #include "tools/ipsecref/commands.h"

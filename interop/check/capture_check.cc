@@ -1,4 +1,4 @@
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 
 #include <fmt/format.h>
 

@@ -17,8 +17,8 @@
 
 #include "reference/base/result.h"
 #include "reference/esp/esp_sa.h"
-#include "reference/io/classify.h"
-#include "reference/io/ike_exchanges.h"
+#include "reference/classify/classify.h"
+#include "interop/check/ike_exchanges.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"

@@ -1,4 +1,4 @@
-#include "reference/io/replay.h"
+#include "interop/replay/replay.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -10,7 +10,7 @@
 #include <set>
 
 #include "reference/ike/wire/message.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/io/keys.h"
 
 namespace ipsecref::io {
@@ -29,9 +29,8 @@ Result<ike::Header> ReadIkeHeader(ByteSpan ike, size_t packet_number, const std:
 }
 
 uint64_t SpiR(ByteSpan ike) {
-  uint64_t spi_r = 0;
-  ByteReader r(ike);
-  return r.Skip(kSpiROffset) && r.ReadU64(spi_r) ? spi_r : 0;
+  auto h = ike::PeekHeader(ike);
+  return h ? h->spi_r : 0;
 }
 
 // A packet of the capture, read as far as PlanReplay needs.

@@ -2,7 +2,7 @@
 // AH), as made and as damaged in memory. Expected values: tshark's view of
 // the captures (packet numbers, SPIs, sequence numbers, lengths) and the
 // cleartext captured beside them.
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 
 #include <gtest/gtest.h>
 #include <pcap/dlt.h>
@@ -10,7 +10,7 @@
 #include "reference/crypto/transforms.h"
 #include "reference/esp/esp_packet.h"
 #include "reference/io/esp_sa_file.h"
-#include "reference/io/inner_packets.h"
+#include "interop/check/inner_packets.h"
 
 namespace ipsecref::io {
 namespace {

@@ -20,8 +20,8 @@
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
 #include "reference/iana/ike.h"
-#include "reference/io/classify.h"
-#include "reference/io/ike_judge.h"
+#include "reference/classify/classify.h"
+#include "interop/check/ike_judge.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 
