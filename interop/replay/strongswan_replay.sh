@@ -48,10 +48,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for tool in "$CHARON" /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
-		/usr/sbin/tcpdump /usr/bin/tcpdump /sbin/ip; do
-	case $tool in */tcpdump) command -v tcpdump >/dev/null && continue ;; esac
-	[ -e "$tool" ] || fail "$tool is missing: run tools/setup.sh (strongswan-charon, strongswan-swanctl, libcharon-extra-plugins, tcpdump, iproute2)"
+for tool in "$CHARON" /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so; do
+	[ -e "$tool" ] || fail "$tool is missing: run tools/setup.sh (strongswan-charon, strongswan-swanctl, libcharon-extra-plugins)"
+done
+for program in ip tcpdump ping timeout mount; do
+	command -v "$program" >/dev/null || fail "$program is missing: run tools/setup.sh (iproute2, tcpdump, iputils-ping, coreutils, mount)"
 done
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
 [ -x "$IPSECREF" ] || fail "no ipsecref at $IPSECREF"
