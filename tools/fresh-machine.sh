@@ -42,9 +42,14 @@ mirror=http://deb.debian.org/debian
 
 started=$SECONDS
 step_start=$SECONDS
-step() {
-  echo "== fresh-machine: [$((SECONDS - step_start)) s for the step before, $((SECONDS - started)) s in all] $*"
+step_name=""
+times=()
+step() {  # step NAME: ends the step before (its time noted), starts NAME
+  [ -n "$step_name" ] && times+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
+  step_name=$*
   step_start=$SECONDS
+  [ -n "$step_name" ] && echo "== fresh-machine: $step_name"
+  return 0
 }
 
 mounted=()
@@ -56,7 +61,15 @@ unmount_all() {
   done
   mounted=()
 }
-trap unmount_all EXIT
+finish() {
+  local status=$?
+  step ""
+  unmount_all
+  echo "== fresh-machine: exit $status after $((SECONDS - started)) s"
+  printf '%s\n' "${times[@]}"
+  exit $status
+}
+trap finish EXIT
 trap 'exit 130' INT TERM
 bind() {  # bind SOURCE TARGET [ro]
   mkdir -p "$2"
@@ -110,7 +123,4 @@ step "tools/setup.sh in the chroot"
 in_root "cd /root/ipsecref && tools/setup.sh"
 
 step "in the chroot: $command"
-status=0
-in_root "cd /root/ipsecref && $command" || status=$?
-step "done: exit $status"
-exit $status
+in_root "cd /root/ipsecref && $command"
