@@ -7,7 +7,7 @@ A fresh Debian 12 machine failed tools/run-tests.sh at strongswan-replay
 because `ping` came from no package setup.sh installs; this finds such a gap
 before a fresh machine does.
 
-What is scanned (under tools/, interop/, pcaps/, fuzz/, vectors/ and .ci/):
+What is scanned (under tools/, interop/, pcaps/, fuzz/, vectors/, reference/ and .ci/):
 - shell scripts (*.sh, .ci/run): the word in command position of every
   simple command, inside $(...), `sh -c '...'`, `ip netns exec NS ...`,
   `env`, `timeout`, `exec` and `command -v` too; the script's own functions,
@@ -44,7 +44,7 @@ import sys
 import tempfile
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-SCANNED = ["tools", "interop", "pcaps", "fuzz", "vectors", ".ci"]
+SCANNED = ["tools", "interop", "pcaps", "fuzz", "vectors", "reference", ".ci"]
 
 # Files whose programs are not the tests' (relative to the root), and why.
 EXCLUDED = {
