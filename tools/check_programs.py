@@ -35,6 +35,7 @@ the check catches the case that broke the fresh machine: a setup.sh without
 iputils-ping, and a PATH without ping, must each fail naming ping.
 """
 import argparse
+import functools
 import os
 import re
 import shlex
@@ -418,6 +419,7 @@ def setup_packages(setup):
     return set(strip_comments(m.group(1)).split())
 
 
+@functools.lru_cache(maxsize=None)
 def essential(package):
     """Whether dpkg says PACKAGE is Essential (None: no dpkg here)."""
     if not shutil.which("dpkg-query"):
