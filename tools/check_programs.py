@@ -389,7 +389,9 @@ def scan(root):
         else:
             for command in re.findall(r"add_test\s*\(.*?COMMAND\s+([^)]*)\)", text, re.S):
                 first = command.split()[0]
-                if re.fullmatch(r"\$\{\w+\}", first):  # a variable the file sets: its value
+                if first in ("${CMAKE_COMMAND}", "${CMAKE_CTEST_COMMAND}"):
+                    found.append("cmake" if first == "${CMAKE_COMMAND}" else "ctest")
+                elif re.fullmatch(r"\$\{\w+\}", first):  # a variable the file sets: its value
                     var = first[2:-1]
                     value = re.search(r"set\(%s\s+(\S+)" % re.escape(var), text) or \
                         re.search(r"find_program\(%s\s+(\S+)\s+PATHS\s+(\S+)" % re.escape(var), text)
