@@ -164,10 +164,10 @@ def strip_comments(text):
 
 
 def extract_substitutions(text):
-    """text with every $(...) replaced by a word and $((...)) by 0; the bodies."""
+    """text with every $(...), <(...), >(...) replaced by a word and $((...)) by 0; the bodies."""
     bodies, out, i = [], [], 0
     while i < len(text):
-        if text.startswith("$(", i):
+        if text.startswith(("$(", "<(", ">("), i):
             arithmetic = text.startswith("$((", i)
             depth, j, quote = 0, i + 1, None
             while j < len(text):
