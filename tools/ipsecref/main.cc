@@ -2,10 +2,12 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ipsecref: IPsec (IKEv2, ESP, AH) conformance and fuzzing harness"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "ipsecref " IPSECREF_VERSION " (commit " IPSECREF_COMMIT ")");
   ipsecref::tool::Runner run;
   ipsecref::tool::AddVectorsCommand(app, run);
   ipsecref::tool::AddCheckCommand(app, run);

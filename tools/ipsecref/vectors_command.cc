@@ -18,9 +18,25 @@ struct VectorsOptions {
   bool verbose = false;
 };
 
+// The default vector directory: PREFIX/share/ipsecref/vectors beside an
+// installed PREFIX/bin/ipsecref, else the source tree's vectors/ (a build
+// tree's binary). Shown relative to the working directory when under it.
+std::string DefaultVectorsDir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::path(IPSECREF_SOURCE_DIR) / "vectors";
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = (self.parent_path() / IPSECREF_DATA_FROM_BIN / "vectors").lexically_normal();
+    if (fs::is_directory(installed, ec)) dir = installed;
+  }
+  const fs::path shown = dir.lexically_relative(fs::current_path(ec));
+  return !ec && !shown.empty() && *shown.begin() != ".." ? shown.string() : dir.string();
+}
+
 int RunVectors(const VectorsOptions& o) {
   std::vector<std::string> files;
-  for (const auto& p : o.paths.empty() ? std::vector<std::string>{"vectors"} : o.paths) {
+  for (const auto& p : o.paths.empty() ? std::vector<std::string>{DefaultVectorsDir()} : o.paths) {
     if (std::filesystem::is_directory(p)) {
       auto found = vectors::ListFiles(p);
       files.insert(files.end(), found.begin(), found.end());
@@ -70,7 +86,7 @@ int RunVectors(const VectorsOptions& o) {
 
 void AddVectorsCommand(CLI::App& app, Runner& run) {
   auto opts = std::make_shared<VectorsOptions>();
-  CLI::App* cmd = app.add_subcommand("vectors", "Run known-answer vector files (default: all under vectors/)");
+  CLI::App* cmd = app.add_subcommand("vectors", "Run known-answer vector files (default: all under vectors/, as installed or in the source tree)");
   cmd->add_option("paths", opts->paths, "Vector files or directories");
   cmd->add_flag("--json", opts->json, "Machine-readable output");
   cmd->callback([opts, &run] { run = [opts] { return RunVectors(*opts); }; });
