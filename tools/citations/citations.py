@@ -26,6 +26,8 @@ INDEX = os.path.join(ROOT, "tools", "citations", "sections.txt")
 # Directories never scanned: version control, build trees, caches.
 SKIPPED_DIRS = {".git", "__pycache__", ".cache", "node_modules"}
 SKIPPED_DIR_PREFIXES = ("build",)
+# Documents: their examples of citations are not citations.
+SKIPPED_SUFFIXES = (".md",)
 # Files larger than this are data (captures, corpora), not source.
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
@@ -105,6 +107,8 @@ def source_files(root=ROOT):
         dirnames[:] = sorted(d for d in dirnames
                              if d not in SKIPPED_DIRS and not d.startswith(SKIPPED_DIR_PREFIXES))
         for name in sorted(filenames):
+            if name.endswith(SKIPPED_SUFFIXES):
+                continue
             full = os.path.join(dirpath, name)
             try:
                 if os.path.getsize(full) > MAX_SOURCE_BYTES or not os.path.isfile(full):
