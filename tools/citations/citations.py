@@ -25,7 +25,7 @@ INDEX = os.path.join(ROOT, "tools", "citations", "sections.txt")
 
 # Directories never scanned: version control, build trees, caches.
 SKIPPED_DIRS = {".git", "__pycache__", ".cache", "node_modules"}
-SKIPPED_DIR_PREFIXES = ("build",)
+SKIPPED_DIR_PREFIXES = ("build-", "build_", "cmake-build")
 # Documents: their examples of citations are not citations.
 SKIPPED_SUFFIXES = (".md",)
 # Files larger than this are data (captures, corpora), not source.
@@ -105,7 +105,7 @@ def source_files(root=ROOT):
     """Every text file of the tree, build trees and version control aside."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIPPED_DIRS and not d.startswith(SKIPPED_DIR_PREFIXES))
+                             if d not in SKIPPED_DIRS and d != "build" and not d.startswith(SKIPPED_DIR_PREFIXES))
         for name in sorted(filenames):
             if name.endswith(SKIPPED_SUFFIXES):
                 continue
