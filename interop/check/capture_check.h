@@ -114,10 +114,13 @@ struct CaptureReport {
 
 struct CheckOptions {
   //= rfc4303#section-3.4.3
-  //# The receiver's window may be larger than the default 64; a capture is
-  //# judged with a wide one, so that only true duplicates count as replays.
-  //# An SA whose keys state the receiver's window (keys.json) is judged
-  //# with that one.
+  //# A receiver supports a window of at least 32 packets, 64 by default, and
+  //# may use a larger one.
+  //= ipsecref#choice
+  //# A capture is judged with a 1024-packet window, wider than the
+  //# receiver's is likely to be, so that only true duplicates count as
+  //# replays. An SA whose keys state the receiver's window (keys.json) is
+  //# judged with that one.
   uint32_t replay_window = 1024;
   bool record_all_packets = false;
   // Fragments are reassembled before they are judged (RFC 4303 §3.4.1).

@@ -488,7 +488,7 @@ void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
     }
     if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8 &&
         es.new_ike_spi_i && ex.type == ExchangeType::kCreateChildSa) {
-      //= rfc7296#section-2.18
+      //= rfc7296#section-1.3.2
       //# A rekeyed IKE SA takes the SPIs of the CREATE_CHILD_SA exchange; the
       //# peer that started the rekey is its original initiator.
       const uint64_t spi_r = uint64_t{LoadU32(proposal.spi.data())} << 32 |

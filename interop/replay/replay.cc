@@ -149,7 +149,7 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
     r.dport = s.dport;
     const bool udp = s.c.kind == PacketKind::kEspInUdp || IsIke(s.c.kind) || s.c.kind == PacketKind::kNatKeepalive;
     if (udp && s.udp_payload.empty()) {
-      //= rfc768#section-1
+      //= rfc768
       //# The UDP length counts the header and the data: a datagram whose
       //# length does not fit its packet has no payload to send as captured.
       plan.not_replayed.push_back({s.packet->number, "the UDP length disagrees with the packet"});

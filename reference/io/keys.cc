@@ -153,7 +153,7 @@ Status ValidateSaKeys(const SaKeys& k) {
     ENSURE(t->AcceptsKeymat(k.encr_key.size()), kBadKeyLength, kNoOffset, t->rfc,
            fmt::format("{}: {} takes {} bytes of keying material, not {}", where, t->name(),
                        AllowedKeySizes(*t), k.encr_key.size()));
-    //= rfc4303#section-3.2
+    //= rfc4303#section-3.2.3
     //# A combined-mode algorithm brings its own integrity; it is not paired
     //# with a separate integrity algorithm.
     ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,

@@ -288,7 +288,7 @@ Result<SaKeys> ParseEsp(const json& j, const Where& w) {
   if (const json* integ = Optional(j, "integ")) {
     TRY_ASSIGN(k.integ, Transform(*integ, w / "integ", iana::IntegFromName, "integrity"));
   }
-  //= rfc4303#section-3.2
+  //= rfc4303#section-3.2.3
   //# A combined-mode algorithm brings its own integrity; it is not paired
   //# with a separate integrity algorithm.
   ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,

@@ -708,7 +708,7 @@ inline rc::Gen<ike::AuthPayload> GenValidAuth() {
   });
 }
 
-//= rfc7296#section-2.10
+//= rfc7296#section-3.9
 //# Nonces are 16 to 256 octets.
 inline rc::Gen<ike::NoncePayload> GenValidNonce() {
   return rc::gen::build<ike::NoncePayload>(rc::gen::set(&ike::NoncePayload::nonce_data, GenBytes(16, 256)));

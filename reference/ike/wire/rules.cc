@@ -108,8 +108,12 @@ constexpr NotifyMapping kNotifyMappings[] = {
     {Code::kUnsupportedCriticalPayload, iana::NotifyType::kUnsupportedCriticalPayload},
     {Code::kBadVersion, iana::NotifyType::kInvalidMajorVersion},
     {Code::kInvalidKePayload, iana::NotifyType::kInvalidKePayload},
-    //= rfc7296#section-2.21.2
-    //# A message whose integrity check fails is dropped without an answer.
+    //= rfc7296#section-3.14
+    //# The Integrity Checksum Data covers the message from the IKE header to
+    //# Pad Length: a message whose checksum fails is not authentic.
+    //= ipsecref#choice
+    //# It is dropped without an answer: answering unauthenticated messages
+    //# is what RFC 7296 §2.21 tells a node to limit, and we answer none.
     {Code::kIcvMismatch, std::nullopt},
     //= rfc7383#section-2.6.2
     //# Fragments that do not fit are dropped silently.

@@ -228,9 +228,10 @@ Result<SkCrypter::Unprotected> SkCrypter::Unprotect(ByteSpan associated_data, By
     //# decryption, in constant time.
     authentic = integrity_->Verify({associated_data, body.first(body.size() - icv_size_)}, icv);
   }
-  //= rfc7296#section-2.21.2
-  //# A message whose ICV does not verify is discarded without a reply (RFC
-  //# 7296 §3.14: it is not processed further).
+  //= rfc7296#section-3.14
+  //# The Integrity Checksum Data covers the message from the IKE header to
+  //# Pad Length: a message whose checksum does not verify is not authentic
+  //# and is not processed further (rules.cc: nor answered).
   ENSURE(authentic || fuzzing_ignore_icv, kIcvMismatch, body.size() - icv_size_, "rfc7296#section-3.14",
          fmt::format("{} ICV does not verify", encr_->name()));
   if (!aead_) cipher_->Decrypt(out.iv, out.plaintext);

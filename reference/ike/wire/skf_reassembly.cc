@@ -53,8 +53,9 @@ Result<SkfReassembler::Outcome> SkfReassembler::Add(uint16_t fragment_number,
          fmt::format("fragment {} has Next Payload {}; only fragment 1 may name a payload",
                      fragment_number, next_payload));
   //= rfc7383#section-5
-  //# The RFC leaves the resources spent on one message to the implementation;
-  //# ours are at most max_fragments fragments and max_total_size bytes.
+  //# The RFC leaves the resources spent on one message to the implementation.
+  //= ipsecref#choice
+  //# Ours are at most max_fragments fragments and max_total_size bytes.
   ENSURE(total_fragments <= limits_.max_fragments, kBadFragment, kTotalFragmentsAt, "rfc7383#section-5",
          fmt::format("Total Fragments {} exceeds our limit of {}", total_fragments,
                      limits_.max_fragments));
