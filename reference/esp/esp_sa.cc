@@ -31,7 +31,7 @@ Result<std::unique_ptr<Sa>> Sa::Create(const SaConfig& config) {
     //= rfc4303#section-3.2.3
     //# A combined-mode transform provides integrity itself; no separate
     //# integrity transform goes with it.
-    ENSURE(config.integ == Integ::kNone, kBadTransformCombination, kNoOffset, "rfc4303#section-3.2",
+    ENSURE(config.integ == Integ::kNone, kBadTransformCombination, kNoOffset, "rfc4303#section-3.2.3",
            fmt::format("{} cannot be combined with {}", encr->name(), iana::Name(config.integ)));
   } else if (config.integ == Integ::kNone) {
     //= rfc4303#section-3.2

@@ -157,7 +157,7 @@ Status ValidateSaKeys(const SaKeys& k) {
     //# A combined-mode algorithm brings its own integrity; it is not paired
     //# with a separate integrity algorithm.
     ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,
-           "rfc4303#section-3.2",
+           "rfc4303#section-3.2.3",
            fmt::format("{}: {} cannot be combined with {}", where, t->name(), iana::Name(k.integ)));
   } else {
     //= rfc4302#section-3.2

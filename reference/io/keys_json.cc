@@ -292,7 +292,7 @@ Result<SaKeys> ParseEsp(const json& j, const Where& w) {
   //# A combined-mode algorithm brings its own integrity; it is not paired
   //# with a separate integrity algorithm.
   ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,
-         "rfc4303#section-3.2",
+         "rfc4303#section-3.2.3",
          fmt::format("{}: {} is a combined-mode algorithm; integ must be NONE, not {}",
                      (w / "integ").str(), t->name(), iana::Name(k.integ)));
   const json* integ_key = Optional(j, "integ_key");

@@ -655,7 +655,7 @@ inline rc::Gen<ike::IdPayload> GenValidId() {
                                b.insert(b.end(), parts.second.begin(), parts.second.end());
                                return b;
                              });
-                           //= rfc7619#section-3
+                           //= rfc7619#section-2.2
                            //# ID_NULL carries no identification data.
                            if (type == I::kNull) data = rc::gen::just(Bytes{});
                            return rc::gen::build<ike::IdPayload>(

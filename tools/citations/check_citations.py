@@ -5,7 +5,10 @@
 
 Fails (exit 1) naming file:line for every `//=` whose RFC section is not in
 tools/citations/sections.txt, every `//=` not followed by a `//#` line, and
-every anchor of an unknown form; exit 2 when the index cannot be read.
+every anchor of an unknown form, and every requirement string literal of a
+C++ file ("rfcNNNN#section-X.Y", the requirement an error carries at run
+time) that is of an unknown form or not in the index; exit 2 when the index
+cannot be read.
 The whole tree under --root is scanned (build trees and .git aside), so a
 file moved or added anywhere is checked too.
 """
@@ -30,13 +33,16 @@ def main(argv):
         print(f"check_citations: cannot read the index {index}: {e.strerror}", file=sys.stderr)
         return 2
     found, form_problems = citations.scan(args.root)
+    requirements = citations.scan_requirements(args.root)
     problems += form_problems + citations.check(found, sections)
+    problems += citations.check_requirements(requirements, sections)
     for p in sorted(problems, key=lambda p: (p.path, p.line)):
         print(p)
     rfc = sum(1 for c in found if c.key and c.key[0].startswith("rfc"))
     choice = sum(1 for c in found if c.key == ("ipsecref", "choice"))
     print(f"{len(found)} citations ({rfc} RFC, {choice} project choices, "
-          f"{len(found) - rfc - choice} other), {len(sections)} indexed sections, {len(problems)} problems")
+          f"{len(found) - rfc - choice} other), {len(requirements)} requirement strings, "
+          f"{len(sections)} indexed sections, {len(problems)} problems")
     return 1 if problems else 0
 
 

@@ -11,6 +11,12 @@ lines may start with `# `). Anchors take three forms:
   <path> <name>               a project document (a file of this tree) and
                               a name that occurs in it, e.g. a schema name
 
+The code also carries requirements at run time: an error names the
+requirement it breaks as a string literal, e.g.
+`ENSURE(..., "rfc7296#section-3.10", ...)`. Every such literal of a C++
+file (`"rfcNNNN"`, `"rfcNNNN#section-X.Y"`, `"rfcNNNN#appendix-X"`) must
+name a section of the index too.
+
 tools/citations/sections.txt lists every RFC section the code may cite, one a
 line: `rfcNNNN <section> <title>`, <section> being `-` for the RFC as a whole,
 `X.Y` for a section and `appendix-X` for an appendix.
@@ -33,6 +39,9 @@ MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
 CITE = re.compile(r"^\s*(?:#\s*)?//=(.*)$")
 TEXT = re.compile(r"^\s*(?:#\s*)?//#")
+# A requirement carried in a C++ string literal: "rfcNNNN" or "rfcNNNN#...".
+REQUIREMENT_LITERAL = re.compile(r'"(rfc[0-9]+(?:#[^"\\]*)?)"')
+REQUIREMENT_SUFFIXES = (".cc", ".h")
 RFC_ANCHOR = re.compile(r"^rfc([1-9][0-9]*)(?:#(section|appendix)-([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*))?$")
 CHOICE_ANCHOR = "ipsecref#choice"
 
@@ -44,6 +53,15 @@ class Citation:
     anchor: str  # as written
     key: tuple | None = None  # ("rfc7296", "2.6"), ("ipsecref", "choice"), ("doc", path, name)
     text: list = field(default_factory=list)  # the //# lines
+
+
+@dataclass
+class Requirement:
+    """A requirement string literal of the code, e.g. "rfc7296#section-3.10"."""
+    path: str
+    line: int
+    anchor: str
+    key: tuple | None = None
 
 
 @dataclass
@@ -117,7 +135,7 @@ def source_files(root=ROOT):
                     data = f.read()
             except OSError:
                 continue
-            if b"\0" in data or b"//=" not in data:
+            if b"\0" in data or (b"//=" not in data and b'"rfc' not in data):
                 continue
             yield os.path.relpath(full, root).replace(os.sep, "/"), data.decode("utf-8", "replace")
 
@@ -165,6 +183,19 @@ def parse_citations(rel, text, root=ROOT):
     return citations, problems
 
 
+def parse_requirements(rel, text):
+    """The requirement string literals of one C++ file (comment lines aside)."""
+    if not rel.endswith(REQUIREMENT_SUFFIXES):
+        return []
+    found = []
+    for i, line in enumerate(text.splitlines()):
+        if line.lstrip().startswith("//"):
+            continue
+        for m in REQUIREMENT_LITERAL.finditer(line):
+            found.append(Requirement(rel, i + 1, m.group(1), section_key(m.group(1))))
+    return found
+
+
 def scan(root=ROOT):
     """All citations of the tree and the problems of their form."""
     citations, problems = [], []
@@ -173,6 +204,30 @@ def scan(root=ROOT):
         citations += c
         problems += p
     return citations, problems
+
+
+def scan_requirements(root=ROOT):
+    """All requirement string literals of the tree's C++ files."""
+    found = []
+    for rel, text in source_files(root):
+        found += parse_requirements(rel, text)
+    return found
+
+
+def check_requirements(requirements, sections):
+    """Problems of requirement literals of unknown form or not in the index."""
+    problems = []
+    for r in requirements:
+        if r.key is None:
+            problems.append(Problem(r.path, r.line,
+                                    f'requirement "{r.anchor}" is not of the form rfcNNNN, '
+                                    "rfcNNNN#section-X.Y or rfcNNNN#appendix-X"))
+        elif r.key not in sections:
+            problems.append(Problem(r.path, r.line,
+                                    f'requirement "{r.anchor}" names a section that is not in '
+                                    "tools/citations/sections.txt (check it in the RFC text, then add "
+                                    "its number and title)"))
+    return problems
 
 
 def check(citations, sections):

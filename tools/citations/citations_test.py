@@ -7,6 +7,8 @@ The checker runs on a small tree written here, holding each kind of bad
 citation, and must name each by file:line; then on this checkout, where it
 must pass. The report runs on this checkout (written to REPORT.md when
 given) and must list rfc4303 §3.4.3 with its title, code and tests.
+The requirement strings errors carry ("rfc4303#section-3.4.3" in a C++
+string literal) are checked against the index too.
 """
 
 import json
@@ -50,7 +52,9 @@ def bad_tree():
               "  //= rfc4303#appendix-A2.1\n  //# The window slides.\n"
               "//= ipsecref#choice\n//# Our default.\n"
               "//= docs/schema.md x_schema_v1\n//# Fields as the schema gives.\n"
-              "//= rfc4303\n//# ESP.\n")
+              "//= rfc4303\n//# ESP.\n"
+              "ENSURE(ok, kReplay, 0, \"rfc4303#section-3.4.3\", \"a replay\");\n"
+              "  {\"rfc4303\", \"rfc4303#appendix-A2.1\"},\n")
         write(root, "a/unknown_section.cc", "int x;\n//= rfc4303#section-9.9\n//# No such section.\n")
         write(root, "a/no_text.h", "//= rfc4303#section-3.4.3\nint y;\n")
         write(root, "a/url.cc", "//= https://www.rfc-editor.org/rfc/rfc4303#section-3.4.3\n//# A URL.\n")
@@ -58,17 +62,25 @@ def bad_tree():
         write(root, "a/empty.cc", "\n\n//=\n//# Nothing named.\n")
         write(root, "a/no_doc.cc", "//= missing.md name\n//# A missing document.\n")
         write(root, "a/unknown_rfc.cc", "//= rfc9999#section-1\n//# Not indexed.\n")
+        write(root, "a/requirement_unknown.cc",
+              "int f() {\n  return Fail(\"rfc4303#section-3.4.9\", \"no such section\");\n}\n")
+        write(root, "a/requirement_typo.h", "constexpr auto kRule = \"rfc4303#sec-3.4.3\";\n")
+        write(root, "a/requirement_comment.cc", "// a comment quoting \"rfc4303#section-9.9\" is no requirement\n")
+        write(root, "a/requirement.py", "REQUIREMENT = \"rfc4303#section-9.9\"  # not C++: not scanned\n")
         write(root, "tests/case_test.py", "# //= rfc4303#section-3.4.4\n# //# Not indexed either.\n")
         write(root, "build/ignored.cc", "//= rfc1#section-1\n")
         r = run(CHECK, "--root", root)
         out = r.stdout
         expect(r.returncode == 1, f"bad tree: exit 1, got {r.returncode}: {r.stderr}")
         for where in ("a/unknown_section.cc:2:", "a/no_text.h:1:", "a/url.cc:1:", "a/typo.cc:1:",
-                      "a/empty.cc:3:", "a/no_doc.cc:1:", "a/unknown_rfc.cc:1:", "tests/case_test.py:1:"):
+                      "a/empty.cc:3:", "a/no_doc.cc:1:", "a/unknown_rfc.cc:1:", "tests/case_test.py:1:",
+                      "a/requirement_unknown.cc:2:", "a/requirement_typo.h:1:"):
             expect(where in out, f"bad tree: the checker names {where}\n{out}")
         expect("deep/moved" not in out, f"bad tree: good citations pass wherever they are\n{out}")
         expect("build/" not in out, f"bad tree: build trees are not scanned\n{out}")
-        expect(len([l for l in out.splitlines() if l.startswith(("a/", "tests/"))]) == 8,
+        expect("requirement_comment" not in out and "requirement.py" not in out,
+               f"bad tree: requirement strings are read from C++ code only\n{out}")
+        expect(len([l for l in out.splitlines() if l.startswith(("a/", "tests/"))]) == 10,
                f"bad tree: one problem a bad citation\n{out}")
         # No index: exit 2 with the reason.
         os.remove(os.path.join(root, "tools/citations/sections.txt"))

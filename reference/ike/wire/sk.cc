@@ -79,6 +79,8 @@ Result<std::unique_ptr<SkCrypter>> SkCrypter::Create(const SkKeys& keys, crypto:
   //# SK_e of a combined-mode cipher is its key followed by the salt (so for
   //# ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930); the salt is not part of
   //# the Key Length.
+  //= rfc7296#section-2.14
+  //# SK_e is as long as the negotiated cipher's keying material.
   const size_t keymat_size = bits / 8 + encr->salt_size;
   ENSURE(keys.encr_key.size() == keymat_size, kBadKeyLength, kNoOffset, "rfc7296#section-2.14",
          fmt::format("{} with a {}-bit key takes {} bytes of SK_e, not {}", encr->name(), bits,
@@ -132,12 +134,12 @@ Status SkCrypter::MakeIv(MutableByteSpan iv) {
       rng_->Fill(iv);
       return OkStatus();
     case crypto::IvRule::kCounter:
-      //= rfc5282#section-3
+      //= rfc5282#section-3.1
       //# The explicit IV of GCM and CCM must never repeat under one key (so
       //# for ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930): one crypter per
       //# key counts up, and stops before the count wraps.
       ENSURE(iv_counter_ < std::numeric_limits<uint64_t>::max(), kIvExhausted, kNoOffset,
-             "rfc5282#section-3", "the 64-bit IV counter is spent; rekey the IKE SA");
+             "rfc5282#section-3.1", "the 64-bit IV counter is spent; rekey the IKE SA");
       StoreU64(iv.data(), ++iv_counter_);
       return OkStatus();
   }

@@ -188,7 +188,7 @@ TEST(SkProtect, IkeHeaderLengthMustCoverTheBody) {
 }
 
 TEST(SkProtect, CounterIvsNeverRepeatAndCbcIvsComeFromTheRng) {
-  //= rfc5282#section-3
+  //= rfc5282#section-3.1
   //# GCM's explicit IV is unique under the key.
   auto gcm = Make(GcmKeys());
   const Bytes ad = MakeAssociatedData(gcm->EncryptedBodySize(4));

@@ -78,6 +78,9 @@ Result<SkfReassembler::Outcome> SkfReassembler::Add(uint16_t fragment_number,
   //# reassembly starts over with this fragment.
   const bool restart = total_ != 0 && total_fragments > total_;
   const size_t kept = restart ? 0 : stored_size_;
+  //= rfc7383#section-5
+  //# The bytes kept for one message are bounded; the bound (max_total_size)
+  //# is ours, as above.
   ENSURE(plaintext.size() <= limits_.max_total_size - kept, kBadFragment, kNoOffset, "rfc7383#section-5",
          fmt::format("{} more bytes would exceed our limit of {} bytes per message", plaintext.size(),
                      limits_.max_total_size));
