@@ -63,6 +63,9 @@ struct SaReport {
   uint32_t spi = 0;
   Bytes src, dst;  // as the packets give them
   bool keys_known = false;
+  // The key files' views of this SA whose addresses differ from the
+  // packets' (a NAT between the ends sees the SA under other addresses).
+  std::vector<SaView> also_seen_as;
   std::string description;        // algorithms, mode and key origins, when known
   std::optional<Error> sa_error;  // the keys could not make an SA
   uint64_t packets = 0, ok = 0, discarded = 0, failed = 0;

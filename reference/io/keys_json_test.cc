@@ -236,6 +236,27 @@ TEST(KeysJson, BadHexAndAddresses) {
                "keys.json: /esp/0/dst: source and destination are of different address families"});
 }
 
+TEST(KeysJson, StringsWithANulCharacterAreRefused) {
+  // JSON may escape U+0000 in a string (RFC 8259 §7); the C functions that
+  // parse addresses would stop there, reading a shorter string than given.
+  ExpectError({"address", Gcm().replace(Gcm().find("192.0.2.1"), 9, R"(192.0.2.1\u0000.7)"),
+               Code::kBadFile,
+               "keys.json: /esp/0/src: expected an IPv4 or IPv6 address or \"*\", found a string "
+               "with a NUL character (\\u0000) at character 10"});
+  ExpectError({"spi", Gcm().replace(Gcm().find("0x1234"), 6, R"(0x1234\u0000)"), Code::kBadFile,
+               "keys.json: /esp/0/spi: expected a 32-bit SPI, found a string with a NUL"});
+  ExpectError({"transform", Gcm().replace(Gcm().find("ENCR_AES_GCM_16"), 15, R"(ENCR_AES_GCM_16\u0000)"),
+               Code::kBadFile, "keys.json: /esp/0/encr: expected an encryption transform name"});
+  ExpectError({"key", Gcm().replace(Gcm().find("22222222"), 8, R"(2222222\u0000)"), Code::kBadFile,
+               "keys.json: /esp/0/encr_key: expected a key in hex, found a string with a NUL"});
+  ExpectError({"mode", Gcm(R"(, "mode": "tunnel\u0000")"), Code::kBadFile,
+               "keys.json: /esp/0/mode: expected \"tunnel\" or \"transport\", found a string with a NUL"});
+  ExpectError({"format", R"({"format": "ipsecref-keys\u0000", "version": 1})", Code::kBadFile,
+               "keys.json: /format: expected \"ipsecref-keys\""});
+  // A comment is not read: it may hold anything.
+  EXPECT_TRUE(ParseKeysJson(Gcm(R"(, "comment": "\u0000")"), "keys.json").ok());
+}
+
 TEST(KeysJson, UnknownTransformsAndMembers) {
   ExpectError({"unknown name", Esp(R"("encr": "ENCR_AES_XTS", "encr_key": "")"), Code::kUnknownTransform,
                "keys.json: /esp/0/encr: \"ENCR_AES_XTS\" is not an IANA encryption transform name"});

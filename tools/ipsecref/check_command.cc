@@ -54,6 +54,31 @@ std::string_view VerdictName(io::Verdict v) {
   return "?";
 }
 
+// The key files' other views of an SA (a NAT between the ends).
+json ViewsJson(const std::vector<io::SaView>& views) {
+  json out = json::array();
+  for (const io::SaView& v : views) {
+    json j = {{"src", io::FormatAddress(v.src)},
+              {"dst", io::FormatAddress(v.dst)},
+              {"origins", v.origins}};
+    if (v.src_port) j["src_port"] = *v.src_port;
+    if (v.dst_port) j["dst_port"] = *v.dst_port;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// " (also seen as 198.18.0.1[31134] -> 192.0.2.2 in keys.csv.b:2)", or "".
+std::string AlsoSeenAs(const std::vector<io::SaView>& views) {
+  std::string out;
+  for (const io::SaView& v : views) {
+    std::string origins;
+    for (const std::string& o : v.origins) origins += (origins.empty() ? "" : ", ") + o;
+    out += fmt::format("{}{} in {}", out.empty() ? "" : "; ", v.Describe(), origins);
+  }
+  return out.empty() ? out : fmt::format(" (also seen as {})", out);
+}
+
 json ErrorJson(const Error& e) {
   json j = {{"code", Describe(e.code).name}, {"text", e.ToString()}};
   if (e.offset != kNoOffset) j["offset"] = e.offset;
@@ -86,6 +111,7 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"src", io::FormatAddress(sa.src)},
               {"dst", io::FormatAddress(sa.dst)},
               {"keys_known", sa.keys_known},
+              {"also_seen_as", ViewsJson(sa.also_seen_as)},
               {"packets", sa.packets},
               {"ok", sa.ok},
               {"discarded", sa.discarded},
@@ -181,8 +207,8 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
     PrintProblems("WARN", r.reassembly);
   }
   for (const io::SaReport& sa : r.sas) {
-    fmt::print("SA {} SPI {} {} -> {}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
-               io::FormatAddress(sa.src), io::FormatAddress(sa.dst),
+    fmt::print("SA {} SPI {} {} -> {}{}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
+               io::FormatAddress(sa.src), io::FormatAddress(sa.dst), AlsoSeenAs(sa.also_seen_as),
                sa.keys_known ? "" : "  (no keys: not judged)");
     if (!sa.description.empty()) fmt::print("    {}\n", sa.description);
     if (sa.sa_error) fmt::print("    cannot make the SA: {}\n", sa.sa_error->ToString());
