@@ -302,7 +302,7 @@ Result<replay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint3
       if (it != s.ah.end()) return it->second->replay_window();
     } else {
       auto it = s.esp.find(spi);
-      if (it != s.esp.end()) return it->second->window();
+      if (it != s.esp.end()) return it->second->replay_window();
     }
     return std::nullopt;
   });

@@ -175,7 +175,7 @@ void Spu::HandleOwned(Work& w) {
           },
           w.packet.data);
       if (r) {
-        o.seq = r->seq;
+        o.seq = r->sequence_number;
         o.packet = r->packet;
       } else {
         error = std::move(r).error();
