@@ -101,7 +101,7 @@ void Raw(Receiver& receiver, ByteSpan esp_bytes) {
             sa->icv_size() ==
         copy.size());
   Check(u->next_header != static_cast<uint8_t>(iana::IpProtocol::kNoNextHeader));
-  Check(static_cast<uint32_t>(u->seq) == LoadU32(copy.data() + 4));
+  Check(static_cast<uint32_t>(u->sequence_number) == LoadU32(copy.data() + 4));
 }
 
 void Packet(Receiver& receiver, ByteSpan packet) {
@@ -130,10 +130,10 @@ void Packet(Receiver& receiver, ByteSpan packet) {
   // The same packet again: its sequence number is now in the window (when
   // the SA has one: encryption-only SAs have no anti-replay).
   auto second = esp::Decapsulate(lookup, packet);
-  if (receiver.sa->window().enabled()) {
+  if (receiver.sa->replay_window().enabled()) {
     Check(!second.ok() && second.error().code == Code::kReplay);
   } else {
-    Check(second.ok() && second->packet == d.packet && second->seq == d.seq);
+    Check(second.ok() && second->packet == d.packet && second->sequence_number == d.sequence_number);
   }
 }
 

@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Without ESN only the low half exists; 0 is never sent (RFC 4303 §3.3.3).
     if (!c.esn) seq &= 0xffffffff;
     if (seq == 0) seq = 1;
-    options.seq = seq;
+    options.sequence_number = seq;
   }
   if ((f & kExplicitPad) != 0) {
     uint8_t pad[1];
@@ -131,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fprintf(stderr, "Encapsulate accepted, Decapsulate refused: %s\n", d.error().ToString().c_str());
     __builtin_trap();
   }
-  Check(d->seq == seq);
+  Check(d->sequence_number == seq);
   Check(d->next_header == next_header);
   Check(d->findings.empty());
   Check(d->packet.size() == original.size());
@@ -139,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   //= rfc4303#section-2.6
   //# A dummy packet of the same size, next in sequence, must be discarded.
-  if (c.mode == esp::Mode::kTunnel && !options.seq) {
+  if (c.mode == esp::Mode::kTunnel && !options.sequence_number) {
     Bytes dummy;
     auto junk_rng = crypto::MakeDeterministicRng(original.size());
     if (!esp::MakeDummy(**sender, original.size(), *junk_rng, dummy).ok()) return 0;

@@ -5,7 +5,8 @@ Runs 'ipsecref check --json' on the captures of manifest.json (all, or the
 named ones) and compares the report with what each entry expects: the exit
 code, packet and kind counts, every listed SA field, the inner-packet
 comparison, the read error, the exact set of failed packets (number, error
-code and, where given, the requirement) and of packets with findings. Exit 0 iff all match.
+code and, where given, the requirement) and of packets with findings. Exit 0 iff all match;
+exit 2 if an entry of the manifest lacks its "source" (where its numbers come from).
 File names in SA fields (the origins of keys) are compared relative to pcaps/.
 """
 import argparse
@@ -110,6 +111,17 @@ def check_entry(ipsecref, entry):
     return problems
 
 
+def unsourced(entries):
+    """The entries that do not say where their numbers come from: a
+    non-empty list of non-empty strings under "source" (tshark, Scapy, ...)."""
+    bad = []
+    for i, entry in enumerate(entries):
+        source = entry.get("source")
+        if not (isinstance(source, list) and source and all(isinstance(s, str) and s.strip() for s in source)):
+            bad.append("captures[%d] (%s)" % (i, entry.get("name", "unnamed")))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ipsecref", required=True)
@@ -120,6 +132,14 @@ def main():
     ap.add_argument("names", nargs="*")
     args = ap.parse_args()
     entries = json.load(open(args.manifest))["captures"]
+    # Known answers come from outside ipsecref; an entry that does not say
+    # where its numbers come from cannot be trusted, so the whole manifest is
+    # refused (every per-entry test fails).
+    missing = unsourced(entries)
+    if missing:
+        print("%s: no \"source\" (where the numbers come from: tshark, Scapy, ...) in %s"
+              % (args.manifest, ", ".join(missing)))
+        return 2
     if args.names:
         unknown = set(args.names) - {e["name"] for e in entries}
         if unknown:

@@ -154,7 +154,8 @@ Verdict RunEspPacket(const json& g, const json& t) {
   Bytes packet = want;
   auto got = (*receiver)->UnprotectInPlace(packet);
   if (!got) return Reject(got.error().ToString());
-  if (got->seq != sequence) return Reject(fmt::format("sequence number {} inferred, {} expected", got->seq, sequence));
+  if (got->sequence_number != sequence)
+    return Reject(fmt::format("sequence number {} inferred, {} expected", got->sequence_number, sequence));
   if (got->next_header != next_header)
     return Reject(fmt::format("next header {}, expected {}", got->next_header, next_header));
   if (!std::equal(got->payload.begin(), got->payload.end(), payload.begin(), payload.end()))

@@ -180,7 +180,7 @@ void CaptureChecker::Judge(SaState& state, ByteSpan ip, const ip::PacketView& vi
     esp::Sa* sa = state.esp.get();
     auto d = esp::Decapsulate([sa](uint32_t) { return sa; }, ip);
     if (d.ok()) {
-      result.seq = d->seq;
+      result.seq = d->sequence_number;
       result.findings = std::move(d->findings);
       inner = std::move(d->packet);
     } else {

@@ -133,8 +133,8 @@ std::string EspDecap(const json& c) {
   const Bytes want = Hex(c, "expected");
   if (got->packet != want)
     return fmt::format("handed up {}, expected {}", ToHex(got->packet), ToHex(want));
-  if (got->seq != Number(c, "seq"))
-    return fmt::format("sequence number {:#x} inferred, {:#x} sent", got->seq, Number(c, "seq"));
+  if (got->sequence_number != Number(c, "seq"))
+    return fmt::format("sequence number {:#x} inferred, {:#x} sent", got->sequence_number, Number(c, "seq"));
   // Scapy pads 1, 2, 3, ... as RFC 4303 §2.4 says; anything ipsecref notes
   // about a Scapy packet is a disagreement to look at.
   if (!got->findings.empty()) {
@@ -149,7 +149,7 @@ Result<Bytes> EspEncap(const json& c) {
   auto rng = crypto::MakeDeterministicRng(Number(c, "id") + 1);
   TRY_ASSIGN(std::unique_ptr<esp::Sa> sa, esp::Sa::Create(EspConfig(c, rng.get())));
   esp::ProtectOptions options;
-  options.seq = Number(c, "seq");
+  options.sequence_number = Number(c, "seq");
   Bytes out;
   TRY(esp::Encapsulate(*sa, Hex(c, "plaintext"), out, options));
   return out;

@@ -97,8 +97,9 @@ class Sa {
   uint32_t spi() const { return config_.spi; }
   SaConfig::Mode mode() const { return config_.mode; }
   size_t icv_size() const { return integrity_->icv_size(); }
-  // The last sequence number sent; 0 before the first packet.
-  uint64_t sequence_counter() const { return counter_; }
+  // The Sequence Number Counter (RFC 4301 §4.4.2.1): the last sequence
+  // number sent; 0 before the first packet.
+  uint64_t sequence_number_counter() const { return counter_; }
   const replay::ReplayWindow& replay_window() const { return window_; }
 
   // Harness knob: the receiver behaves as if it had verified `seq` already

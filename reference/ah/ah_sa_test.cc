@@ -157,7 +157,7 @@ TEST(AhSa, Ipv4TransportWireFormat) {
   EXPECT_EQ(LoadU32(&o[28]), 1u) << "first packet carries 1";
   EXPECT_EQ(Bytes(o.begin() + 44, o.end()), kPayload);
   EXPECT_EQ(LoadU32(&(*sender->Protect(p))[28]), 2u);
-  EXPECT_EQ(sender->sequence_counter(), 2u);
+  EXPECT_EQ(sender->sequence_number_counter(), 2u);
 }
 
 TEST(AhSa, Ipv6TransportGoesAfterHopByHopRoutingAndTheirDestOpts) {

@@ -19,7 +19,7 @@ void AppendOuterHeader(const Sa& sa, const ip::PacketView& inner_view, ByteSpan 
   //# The outer IPv4 ID only needs to be unique while fragments may be in
   //# flight; the low bits of the next sequence number serve.
   ip::AppendTunnelHeader(out, c.tunnel_src, c.tunnel_dst, c.udp ? kUdpProtocol : kEspProtocol,
-                         static_cast<uint16_t>(sa.last_sent_seq() + 1), inner_view, inner);
+                         static_cast<uint16_t>(sa.sequence_number_counter() + 1), inner_view, inner);
 }
 
 // Whether the packet that `payload` becomes still fits the IP length field.
@@ -90,7 +90,7 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
     //= rfc6864#section-4.1
     //# The outer IPv4 ID only needs to be unique while fragments may be in
     //# flight; the low bits of the sequence number serve.
-    if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(sa.last_sent_seq()));
+    if (version == 4) StoreU16(&out[4], static_cast<uint16_t>(sa.sequence_number_counter()));
     TRY(Finish(out, version, udp_offset, c.udp.has_value()));
     return OkStatus();
   }
@@ -203,7 +203,7 @@ Result<DecapsulatedView> DecapsulateInPlace(const SaLookup& lookup, MutableByteS
   auto unprotected = sa->UnprotectInPlace(esp);
   if (!unprotected) return std::move(unprotected).error().At(loc.esp_offset);
   Unprotected& u = *unprotected;
-  d.seq = u.seq;
+  d.sequence_number = u.sequence_number;
   d.next_header = u.next_header;
   d.findings = std::move(u.findings);
   for (Finding& f : d.findings) f.offset += loc.esp_offset;
@@ -250,7 +250,7 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet) {
   Bytes copy(packet.begin(), packet.end());
   TRY_ASSIGN(DecapsulatedView v, DecapsulateInPlace(lookup, copy));
   Decapsulated d;
-  d.seq = v.seq;
+  d.sequence_number = v.sequence_number;
   d.next_header = v.next_header;
   d.findings = std::move(v.findings);
   // The view lies inside `copy`: move it to the front and keep the buffer.

@@ -39,7 +39,7 @@ Result<Located> LocateEsp(ByteSpan packet, uint16_t udp_port = 4500);
 
 struct Decapsulated {
   Bytes packet;          // tunnel: the inner packet; transport: the packet rebuilt
-  uint64_t seq = 0;
+  uint64_t sequence_number = 0;
   uint8_t next_header = 0;
   std::vector<Finding> findings;
 };
@@ -55,7 +55,7 @@ Result<Decapsulated> Decapsulate(const SaLookup& lookup, ByteSpan packet);
 // buffer's content is unspecified.
 struct DecapsulatedView {
   MutableByteSpan packet;  // tunnel: the inner packet; transport: the packet rebuilt
-  uint64_t seq = 0;
+  uint64_t sequence_number = 0;
   uint8_t next_header = 0;
   std::vector<Finding> findings;
 };

@@ -258,7 +258,7 @@ TEST(EspTunnel, RefusesWhatWouldOverflowTheLengthField) {
   auto r = Encapsulate(*p.tx, big, wire);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Code::kBadLength);
-  EXPECT_EQ(p.tx->last_sent_seq(), 0u);  // no sequence number consumed
+  EXPECT_EQ(p.tx->sequence_number_counter(), 0u);  // no sequence number consumed
 }
 
 }  // namespace

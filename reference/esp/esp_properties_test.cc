@@ -41,7 +41,7 @@ RC_GTEST_PROP(EspProperties, DecapsulateInvertsEncapsulate, ()) {
     RC_ASSERT(back.ok());
     RC_ASSERT(back->packet == packet);
     RC_ASSERT(back->findings.empty());
-    RC_ASSERT(back->seq == p.sender->last_sent_seq());
+    RC_ASSERT(back->sequence_number == p.sender->sequence_number_counter());
   }
 }
 

@@ -133,8 +133,8 @@ void Sa::MakeIv(uint64_t seq, MutableByteSpan iv) {
 Status Sa::Protect(ByteSpan payload, uint8_t next_header, Bytes& out,
                    const ProtectOptions& options) {
   uint64_t seq;
-  if (options.seq) {
-    seq = *options.seq;
+  if (options.sequence_number) {
+    seq = *options.sequence_number;
   } else {
     //= rfc4303#section-3.3.3
     //# The counter must not cycle: without ESN the last number is 2^32-1,
@@ -255,7 +255,7 @@ Result<Unprotected> Sa::UnprotectInPlace(MutableByteSpan esp) {
   }
 
   Unprotected out;
-  out.seq = seq;
+  out.sequence_number = seq;
   out.pad_length = text[text_size - 2];
   out.next_header = text[text_size - 1];
   const size_t trailer_at = kHeaderSize + iv_size + text_size - kTrailerSize;

@@ -79,13 +79,13 @@ struct Finding {
 // Harness-only controls for building exact or deliberately odd packets.
 struct ProtectOptions {
   std::optional<Bytes> iv;           // use this IV instead of the SA's own
-  std::optional<uint64_t> seq;       // use this sequence number, counter untouched
+  std::optional<uint64_t> sequence_number;  // use this Sequence Number, counter untouched
   std::optional<size_t> pad_length;  // exact padding (must keep the alignment)
 };
 
 // A view into the buffer that UnprotectInPlace decrypted.
 struct Unprotected {
-  uint64_t seq = 0;       // full 64-bit number (ESN inferred)
+  uint64_t sequence_number = 0;  // full 64-bit number (ESN inferred)
   uint8_t next_header = 0;
   ByteSpan payload;       // Payload Data (TFC padding still included)
   size_t pad_length = 0;
@@ -118,7 +118,9 @@ class Sa {
   // of RFC 4303 §3.4. On success the window has advanced.
   [[nodiscard]] Result<Unprotected> UnprotectInPlace(MutableByteSpan esp);
 
-  uint64_t last_sent_seq() const { return sent_seq_; }
+  // The Sequence Number Counter (RFC 4301 §4.4.2.1): the last sequence
+  // number sent; 0 before the first packet.
+  uint64_t sequence_number_counter() const { return sent_seq_; }
 
   // Harness knob: the receiver behaves as if it had authenticated `seq`
   // already (a test vector or capture that starts mid-stream, where ESN
@@ -126,7 +128,7 @@ class Sa {
   void AssumeReceived(uint64_t seq) { window_.Update(seq); }
   // Harness knob: the sender continues after `seq` (to reach the counter's end).
   void AssumeSent(uint64_t seq) { sent_seq_ = seq; }
-  const replay::ReplayWindow& window() const { return window_; }
+  const replay::ReplayWindow& replay_window() const { return window_; }
 
  private:
   struct Key {};  // only Create constructs an Sa

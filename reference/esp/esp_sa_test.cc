@@ -91,7 +91,7 @@ TEST(EspSaConfig, EncryptionOnlyNeedsExplicitConsent) {
   ASSERT_TRUE(sa.ok());
   //= rfc4303#section-3.4.3
   //# Without integrity there is no anti-replay.
-  EXPECT_FALSE((*sa)->window().enabled());
+  EXPECT_FALSE((*sa)->replay_window().enabled());
 }
 
 TEST(EspSaConfig, RejectsWrongKeyLengths) {
@@ -140,7 +140,7 @@ TEST(EspSa, EsnContinuesPastTwoToTheThirtyTwo) {
   EXPECT_EQ(LoadU32(out.data() + 4), 0u);
   auto got = rx->UnprotectInPlace(out);
   ASSERT_TRUE(got.ok()) << got.error().ToString();
-  EXPECT_EQ(got->seq, 0x100000000ULL);
+  EXPECT_EQ(got->sequence_number, 0x100000000ULL);
 }
 
 TEST(EspSa, PaddingIsDefaultAndAligned) {
@@ -182,7 +182,7 @@ TEST(EspSaDrops, BadIcvDoesNotMoveTheWindow) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Code::kIcvMismatch);
   EXPECT_EQ(bad.error().offset, out.size() - 16);
-  EXPECT_EQ(rx->window().highest(), 0u);
+  EXPECT_EQ(rx->replay_window().highest(), 0u);
   EXPECT_TRUE(rx->UnprotectInPlace(good).ok());
 }
 
@@ -270,7 +270,7 @@ TEST(EspSaDrops, DummyPacketIsDiscardedSilently) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Code::kDummyPacket);
   EXPECT_FALSE(Describe(Code::kDummyPacket).auditable);
-  EXPECT_EQ(rx->window().highest(), 1u);  // authentic, so the window moved
+  EXPECT_EQ(rx->replay_window().highest(), 1u);  // authentic, so the window moved
 }
 
 TEST(EspSaDrops, FuzzingKnobReachesPaddingPastABadIcv) {

@@ -16,6 +16,40 @@ TEST(Checksum, MatchesPublishedIpv4Example) {
   EXPECT_EQ(InternetChecksum({h}), 0);
 }
 
+// IPv6/UDP datagrams built by Scapy 2.5.0 (/usr/bin/python3, Debian 12's
+// python3-scapy), the whole packet printed with
+//   /usr/bin/python3 -c 'from scapy.all import *; print(raw(IPv6(src="2001:db8::1",
+//     dst="2001:db8:ffff::2")/UDP(sport=4500, dport=4500)/Raw(PAYLOAD)).hex())'
+// PAYLOAD = bytes(range(1, 14)) (13 octets: an odd length), and
+// bytes.fromhex("0000000100000001")+b"ipsecref" (an ESP-in-UDP-like header).
+// Scapy fills in the checksum (RFC 8200 §8.1 pseudo header); here each
+// datagram's checksum field is zeroed and computed again.
+struct ScapyUdp6 {
+  const char* packet;  // IPv6 header (40 octets) and UDP datagram
+  uint16_t checksum;   // what Scapy wrote
+};
+const ScapyUdp6 kScapyUdp6[] = {
+    {"600000000015114020010db800000000000000000000000120010db8ffff000000000000000000021194119400154ffd"
+     "0102030405060708090a0b0c0d",
+     0x4ffd},
+    {"600000000018114020010db800000000000000000000000120010db8ffff00000000000000000002119411940018db70"
+     "00000001000000016970736563726566",
+     0xdb70},
+};
+
+TEST(Checksum, Ipv6UdpMatchesScapy) {
+  for (const ScapyUdp6& v : kScapyUdp6) {
+    SCOPED_TRACE(v.packet);
+    Bytes p = *FromHex(v.packet);
+    ASSERT_EQ(p.size(), 40 + LoadU16(&p[4]));  // Payload Length covers the UDP datagram
+    const ByteSpan src = ByteSpan(p).subspan(8, 16), dst = ByteSpan(p).subspan(24, 16);
+    EXPECT_EQ(LoadU16(&p[46]), v.checksum);
+    EXPECT_EQ(UdpChecksum(src, dst, ByteSpan(p).subspan(40)), 0xffff);  // sums to zero as sent
+    p[46] = p[47] = 0;
+    EXPECT_EQ(UdpChecksum(src, dst, ByteSpan(p).subspan(40)), v.checksum);
+  }
+}
+
 TEST(Checksum, OddPiecesKeepByteOrder) {
   const Bytes whole = {0x01, 0x02, 0x03, 0x04, 0x05};
   EXPECT_EQ(InternetChecksum({whole}),

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "reference/base/enum_table.h"
+
 namespace ipsecref::spu {
 namespace {
 
@@ -23,6 +25,8 @@ constexpr std::array<KindInfo, 4> kKinds{{
     {Kind::kManual, "manual", false, true},
     {Kind::kTunnel, "tunnel", false, false},
 }};
+static_assert(RowsInEnumOrder(kKinds, &KindInfo::kind), "kKinds: one row per Kind, in enum order");
+static_assert(static_cast<size_t>(Kind::kTunnel) + 1 == kKinds.size(), "kKinds: a row for every Kind");
 
 struct RuleInfo {
   Rule rule;
@@ -39,6 +43,8 @@ constexpr std::array<RuleInfo, 4> kRules{{
     {Rule::kNeverMoved, "spu.never-moved",
      "adding or removing tunnels never moves an existing gateway or tunnel"},
 }};
+static_assert(RowsInEnumOrder(kRules, &RuleInfo::rule), "kRules: one row per Rule, in enum order");
+static_assert(static_cast<size_t>(Rule::kNeverMoved) + 1 == kRules.size(), "kRules: a row for every Rule");
 
 const KindInfo& Info(Kind kind) { return kKinds.at(static_cast<size_t>(kind)); }
 

@@ -1,24 +1,22 @@
+// The dataplane's control plane and intake: SAs installed on and removed
+// from their anchor SPU, packets handed to the SPUs in turn, counters
+// gathered. The per-SPU work is in worker.{h,cc}.
 #include "reference/spu/dataplane.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <future>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 
-#include "reference/esp/esp_packet.h"
-#include "reference/spu/queue.h"
+#include "reference/base/enum_table.h"
+#include "reference/spu/worker.h"
 
 namespace ipsecref::spu {
 namespace {
-
-using iana::IpProtocol;
-using io::PacketKind;
 
 struct DropInfo {
   DispatchDrop drop;
@@ -34,340 +32,12 @@ constexpr std::array<DropInfo, kDispatchDrops> kDrops{{
     {DispatchDrop::kQueueFull, "queue_full"},
     {DispatchDrop::kNatKeepalive, "nat_keepalive"},
 }};
-
-// How the dispatcher routes each kind of packet: by the ESP or the AH SPI,
-// by the IKE SPIs, or not at all (the drop it counts).
-enum class RouteBy : uint8_t { kEspSpi, kAhSpi, kIkeSpis, kNone };
-struct KindRoute {
-  PacketKind kind;
-  RouteBy by;
-  DispatchDrop otherwise;  // kNone: why it is dropped
-};
-constexpr std::array<KindRoute, io::kPacketKinds> kKindRoutes{{
-    {PacketKind::kNotIp, RouteBy::kNone, DispatchDrop::kMalformed},
-    {PacketKind::kLinkError, RouteBy::kNone, DispatchDrop::kMalformed},
-    {PacketKind::kMalformedIp, RouteBy::kNone, DispatchDrop::kMalformed},
-    {PacketKind::kIke, RouteBy::kIkeSpis, DispatchDrop::kUnknownIkeSpi},
-    {PacketKind::kIkeNatT, RouteBy::kIkeSpis, DispatchDrop::kUnknownIkeSpi},
-    {PacketKind::kNatKeepalive, RouteBy::kNone, DispatchDrop::kNatKeepalive},
-    {PacketKind::kEsp, RouteBy::kEspSpi, DispatchDrop::kUnknownSpi},
-    {PacketKind::kEspInUdp, RouteBy::kEspSpi, DispatchDrop::kUnknownSpi},
-    {PacketKind::kAh, RouteBy::kAhSpi, DispatchDrop::kUnknownSpi},
-    {PacketKind::kOther, RouteBy::kNone, DispatchDrop::kNotIpsec},
-    {PacketKind::kFragment, RouteBy::kNone, DispatchDrop::kFragment},
-}};
-
-struct IkeKey {
-  uint64_t initiator, responder;
-  bool operator==(const IkeKey&) const = default;
-};
-struct IkeKeyHash {
-  size_t operator()(const IkeKey& k) const {
-    return std::hash<uint64_t>{}(k.initiator * 0x9e3779b97f4a7c15ULL ^ k.responder);
-  }
-};
-
-// A counter with one writer (its SPU's thread) and any number of readers.
-void Bump(std::atomic<uint64_t>& counter) {
-  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
+static_assert(RowsInEnumOrder(kDrops, &DropInfo::drop), "kDrops: one row per DispatchDrop, in enum order");
+static_assert(static_cast<size_t>(DispatchDrop::kNatKeepalive) + 1 == kDispatchDrops, "kDrops: a row for every DispatchDrop");
 
 }  // namespace
 
 std::string_view DropName(DispatchDrop drop) { return kDrops.at(static_cast<size_t>(drop)).name; }
-
-struct Spu;
-using Control = std::function<void(Spu&)>;
-
-namespace {
-
-// The packet's bytes: its own, or those lent by the caller.
-ByteSpan PacketBytes(const Packet& p) { return p.data.empty() ? p.lent : ByteSpan(p.data); }
-
-}  // namespace
-
-struct Work {
-  // kTaken: not classified yet; kHandedOver: moved to its anchor SPU, what
-  // stays behind in the taking SPU's batch.
-  enum class State : uint8_t { kTaken, kRouted, kHandedOver, kControl };
-  Packet packet;
-  State state = State::kTaken;
-  PacketKind kind = PacketKind::kEsp;
-  uint32_t spi = 0;
-  size_t payload_offset = 0;
-  std::unique_ptr<Control> control;  // kControl: run on the SPU's thread (a pointer:
-                                     // packets, the many, stay small to move)
-};
-
-Work ControlWork(Control c) {
-  Work w;
-  w.state = Work::State::kControl;
-  w.control = std::make_unique<Control>(std::move(c));
-  return w;
-}
-
-// What every SPU and the callers share: the routes, the credits that bound
-// the packets in flight, and the counters of packets refused at intake.
-struct Shared {
-  explicit Shared(const DataplaneConfig& c) : config(c), limit(c.spus * c.queue_capacity) {}
-
-  const DataplaneConfig& config;
-
-  // Read by every SPU as it classifies, written by the control plane.
-  mutable std::shared_mutex routes_mu;
-  std::unordered_map<uint32_t, SpuIndex> esp_routes, ah_routes;
-  std::unordered_map<IkeKey, SpuIndex, IkeKeyHash> ike_routes;
-
-  std::unordered_map<uint32_t, SpuIndex>& Routes(IpProtocol protocol) {
-    return protocol == IpProtocol::kAh ? ah_routes : esp_routes;
-  }
-  const std::unordered_map<uint32_t, SpuIndex>& Routes(IpProtocol protocol) const {
-    return protocol == IpProtocol::kAh ? ah_routes : esp_routes;
-  }
-
-  // The anchor SPU of a classified packet (routes_mu held), or the drop.
-  std::variant<SpuIndex, DispatchDrop> Route(const io::Classified& c) const {
-    const KindRoute& route = kKindRoutes[static_cast<size_t>(c.kind)];
-    if (route.by == RouteBy::kNone) return route.otherwise;
-    //= rfc4303#section-3.4.1
-    //# ESP (and AH, RFC 4302 §3.4.1) is processed on whole packets only.
-    if (c.view.fragment) return DispatchDrop::kFragment;
-    if (route.by == RouteBy::kIkeSpis) {
-      if (!c.ike_spi_i) return DispatchDrop::kNoSpi;
-      auto it = ike_routes.find(IkeKey{*c.ike_spi_i, c.ike_spi_r.value_or(0)});
-      if (it == ike_routes.end()) it = ike_routes.find(IkeKey{*c.ike_spi_i, 0});
-      if (it == ike_routes.end()) return route.otherwise;
-      return it->second;
-    }
-    if (!c.spi) return DispatchDrop::kNoSpi;
-    const auto& table = Routes(route.by == RouteBy::kAhSpi ? IpProtocol::kAh : IpProtocol::kEsp);
-    auto it = table.find(*c.spi);
-    if (it == table.end()) return route.otherwise;
-    return it->second;
-  }
-
-  // Credits: packets taken in and not yet finished. Bounding them bounds
-  // every queue, so SPUs never wait on each other's queues.
-  const size_t limit;
-  std::atomic<size_t> in_flight{0};
-  std::mutex credit_mu;
-  std::condition_variable credit_cv;
-  std::atomic<size_t> credit_waiters{0};
-
-  // Takes up to `want` credits; with `wait`, at least one (waiting for it).
-  size_t Acquire(size_t want, bool wait) {
-    size_t current = in_flight.load();
-    for (;;) {
-      if (current < limit) {
-        const size_t take = std::min(want, limit - current);
-        if (in_flight.compare_exchange_weak(current, current + take)) return take;
-        continue;
-      }
-      if (!wait) return 0;
-      std::unique_lock lock(credit_mu);
-      ++credit_waiters;
-      credit_cv.wait(lock, [&] { return in_flight.load() < limit; });
-      --credit_waiters;
-      current = in_flight.load();
-    }
-  }
-  void Release(size_t n) {
-    if (n == 0) return;
-    in_flight.fetch_sub(n);
-    if (credit_waiters.load() > 0) {
-      std::lock_guard lock(credit_mu);
-      credit_cv.notify_all();
-    }
-  }
-
-  std::atomic<uint64_t> received{0}, queued{0}, queue_full{0};
-};
-
-//= ipsecref#choice
-//# Every packet of an SA is processed on its anchor SPU (the multi-SPU
-//# anchoring of the design, as multi-SPU firewalls do): its state has one
-//# writer. The SA tables below are touched by this SPU's thread only.
-struct alignas(64) Spu {
-  Spu(SpuIndex i, Shared& sh, std::vector<std::unique_ptr<Spu>>& all)
-      : index(i), shared(sh), spus(all), queue(sh.limit) {}
-
-  SpuIndex index;
-  Shared& shared;
-  std::vector<std::unique_ptr<Spu>>& spus;
-  // Written by other threads (hand-ins, hand-overs, control): a cache line
-  // apart from what this SPU writes for every packet.
-  alignas(64) SpuQueue<Work> queue;
-  std::unordered_map<uint32_t, std::unique_ptr<esp::Sa>> esp;
-  std::unordered_map<uint32_t, std::unique_ptr<ah::Sa>> ah;
-  // Counters: this thread writes, anyone reads.
-  alignas(64) std::atomic<uint64_t> processed{0}, decapsulated{0}, ike{0};
-  std::array<std::atomic<uint64_t>, kCodeCount> rejected{};
-  std::array<std::atomic<uint64_t>, kDispatchDrops> dropped{};
-  // Buffers of processed packets, for Dispatch to hand back to its callers.
-  alignas(64) std::mutex spare_mu;
-  std::vector<Bytes> spare;
-  std::thread thread;
-
-  void Run() {
-    std::vector<Work> batch;
-    std::vector<std::vector<Work>> handover(spus.size());
-    std::vector<Bytes> used;
-    while (queue.Pop(batch)) {
-      Classify(batch, handover);
-      size_t finished = 0;
-      for (Work& w : batch) {
-        switch (w.state) {
-          case Work::State::kControl:
-            // What came before the control item is handed over first: a
-            // drain marker then follows it everywhere.
-            HandOver(handover);
-            (*w.control)(*this);
-            continue;
-          case Work::State::kTaken:  // dropped while classifying
-            break;
-          case Work::State::kHandedOver:
-            continue;
-          case Work::State::kRouted:
-            Handle(w);
-            break;
-        }
-        ++finished;
-        used.push_back(std::move(w.packet.data));
-      }
-      HandOver(handover);
-      batch.clear();
-      shared.Release(finished);
-      Recycle(used);
-    }
-  }
-
-  // Classifies the packets taken in by this SPU and routes them, under one
-  // shared lock: those of other SPUs go to `handover`.
-  void Classify(std::vector<Work>& batch, std::vector<std::vector<Work>>& handover) {
-    bool any = false;
-    for (const Work& w : batch) any |= w.state == Work::State::kTaken;
-    if (!any) return;
-    std::shared_lock lock(shared.routes_mu);
-    for (Work& w : batch) {
-      if (w.state != Work::State::kTaken) continue;
-      auto c = io::Classify(PacketBytes(w.packet));
-      if (!c) {
-        Bump(dropped[static_cast<size_t>(DispatchDrop::kMalformed)]);
-        continue;
-      }
-      const auto route = shared.Route(*c);
-      if (const auto* drop = std::get_if<DispatchDrop>(&route)) {
-        Bump(dropped[static_cast<size_t>(*drop)]);
-        continue;
-      }
-      w.state = Work::State::kRouted;
-      w.kind = c->kind;
-      w.spi = c->spi.value_or(0);
-      w.payload_offset = c->payload_offset;
-      const SpuIndex anchor = std::get<SpuIndex>(route);
-      if (anchor != index) {
-        handover[anchor].push_back(std::move(w));
-        w.state = Work::State::kHandedOver;
-      }
-    }
-  }
-  void HandOver(std::vector<std::vector<Work>>& handover) {
-    for (size_t i = 0; i < handover.size(); ++i) {
-      if (handover[i].empty()) continue;
-      // The credits bound every queue: this cannot fail but on shutdown;
-      // should it, the packets are counted, not lost.
-      if (!spus[i]->queue.Push(handover[i])) {
-        dropped[static_cast<size_t>(DispatchDrop::kQueueFull)].fetch_add(handover[i].size());
-        shared.Release(handover[i].size());
-      }
-      handover[i].clear();
-    }
-  }
-  void Recycle(std::vector<Bytes>& used) {
-    constexpr size_t kMaxSpare = 4096;
-    // Lent packets leave no buffer behind: no lock for them.
-    if (std::none_of(used.begin(), used.end(), [](const Bytes& b) { return b.capacity() != 0; })) {
-      used.clear();
-      return;
-    }
-    std::lock_guard lock(spare_mu);
-    for (Bytes& b : used)
-      if (b.capacity() != 0 && spare.size() < kMaxSpare) {
-        b.clear();
-        spare.push_back(std::move(b));
-      }
-    used.clear();
-  }
-
-  // A lent packet is decrypted in this buffer, used again and again.
-  alignas(64) Bytes scratch;
-
-  void Handle(Work& w) {
-    Bump(processed);
-    const bool lent = w.packet.data.empty();
-    if (lent) {
-      scratch.assign(w.packet.lent.begin(), w.packet.lent.end());
-      std::swap(scratch, w.packet.data);  // back to `scratch` below
-    }
-    HandleOwned(w);
-    if (lent) std::swap(scratch, w.packet.data);
-  }
-
-  void HandleOwned(Work& w) {
-    Outcome o{index, w.packet.tag, w.kind, w.spi};
-    std::optional<Error> error;
-    switch (kKindRoutes[static_cast<size_t>(w.kind)].by) {
-      case RouteBy::kEspSpi: {
-        auto r = esp::DecapsulateInPlace(
-            [this](uint32_t spi) -> esp::Sa* {
-              auto it = esp.find(spi);
-              return it == esp.end() ? nullptr : it->second.get();
-            },
-            w.packet.data);
-        if (r) {
-          o.seq = r->seq;
-          o.packet = r->packet;
-        } else {
-          error = std::move(r).error();
-        }
-        break;
-      }
-      case RouteBy::kAhSpi: {
-        auto it = ah.find(w.spi);
-        if (it == ah.end()) {
-          //= rfc4302#section-3.4.2
-          //# No SA for the SPI: the packet is dropped (an auditable event).
-          error = MakeError(Code::kNoSa, w.payload_offset + 4, "rfc4302#section-3.4.2",
-                            fmt::format("no SA for SPI {:#010x} (removed while queued)", w.spi));
-          break;
-        }
-        auto r = it->second->Verify(w.packet.data);
-        if (r) {
-          o.seq = r->sequence_number;
-          // The verified packet replaces the received one in its buffer.
-          w.packet.data.assign(r->packet.begin(), r->packet.end());
-          o.packet = w.packet.data;
-        } else {
-          error = std::move(r).error();
-        }
-        break;
-      }
-      case RouteBy::kIkeSpis:
-        Bump(ike);
-        o.packet = ByteSpan(w.packet.data).subspan(std::min(w.payload_offset, w.packet.data.size()));
-        break;
-      case RouteBy::kNone: break;  // never routed
-    }
-    if (error) {
-      Bump(rejected[static_cast<size_t>(error->code)]);
-      o.error = &*error;
-      o.packet = {};
-    } else if (o.kind != PacketKind::kIke && o.kind != PacketKind::kIkeNatT) {
-      Bump(decapsulated);
-    }
-    if (shared.config.sink) shared.config.sink(o);
-  }
-};
 
 // What a name in the anchoring owns in the routing tables.
 struct Owned {
@@ -632,7 +302,7 @@ Result<replay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint3
       if (it != s.ah.end()) return it->second->replay_window();
     } else {
       auto it = s.esp.find(spi);
-      if (it != s.esp.end()) return it->second->window();
+      if (it != s.esp.end()) return it->second->replay_window();
     }
     return std::nullopt;
   });

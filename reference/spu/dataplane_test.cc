@@ -51,7 +51,7 @@ Bytes EspPacket(const esp::SaConfig& config, const Bytes& inner, uint64_t seq = 
   auto sa = esp::Sa::Create(config);
   EXPECT_TRUE(sa.ok());
   Bytes out;
-  EXPECT_TRUE(esp::Encapsulate(**sa, inner, out, {.seq = seq}).ok());
+  EXPECT_TRUE(esp::Encapsulate(**sa, inner, out, {.sequence_number = seq}).ok());
   return out;
 }
 

@@ -132,14 +132,14 @@ struct Sender {
   Bytes Next(uint64_t id) {
     Bytes wire;
     EXPECT_TRUE(esp::Encapsulate(*sa, InnerPacket(id), wire).ok());
-    EXPECT_EQ(sa->last_sent_seq(), ++sent);
+    EXPECT_EQ(sa->sequence_number_counter(), ++sent);
     return wire;
   }
   // A packet with sequence number `seq` (the counter untouched) whose ICV's
   // last byte is flipped.
   Bytes Corrupted(uint64_t id, uint64_t seq) {
     Bytes wire;
-    EXPECT_TRUE(esp::Encapsulate(*sa, InnerPacket(id), wire, {.seq = seq}).ok());
+    EXPECT_TRUE(esp::Encapsulate(*sa, InnerPacket(id), wire, {.sequence_number = seq}).ok());
     wire.back() ^= 0x01;
     return wire;
   }

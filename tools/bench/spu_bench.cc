@@ -47,9 +47,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
@@ -69,6 +67,7 @@
 #include "reference/ip/packet.h"
 #include "reference/spu/dataplane.h"
 #include "reference/spu/queue.h"
+#include "tools/bench/harness.h"
 
 namespace {
 
@@ -78,6 +77,7 @@ using ipsecref::Result;
 using ipsecref::SecureBytes;
 namespace esp = ipsecref::esp;
 namespace spu = ipsecref::spu;
+namespace bench = ipsecref::bench;
 
 constexpr size_t kGateways = 16;
 constexpr size_t kTunnelsPerGateway = 4;
@@ -326,21 +326,6 @@ class DataplaneRun {
 
 // ---------------------------------------------------------------- benchmarks
 
-void RawBench(benchmark::State& state) {
-  RawDecap raw;
-  if (!ThePool().error.empty() || !raw.Init()) {
-    state.SkipWithError(ThePool().error.empty() ? "setup failed" : ThePool().error.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    if (!raw.Run()) {
-      state.SkipWithError("Decapsulate refused a packet");
-      return;
-    }
-  }
-  Count(state, static_cast<int64_t>(state.iterations() * kPacketsPerIteration));
-}
-
 void DataplaneBench(benchmark::State& state, size_t spus, bool lend) {
   DataplaneRun run(spus, /*with_tunnels=*/true, lend);
   if (!ThePool().error.empty() || !run.Init()) {
@@ -405,33 +390,11 @@ void DispatchUnroutedBench(benchmark::State& state) {
   Count(state, static_cast<int64_t>(state.iterations() * kPacketsPerIteration));
 }
 
-void RawInPlaceBench(benchmark::State& state) {
-  RawDecapInPlace raw;
-  if (!raw.Init()) {
-    state.SkipWithError("setup failed");
-    return;
-  }
-  for (auto _ : state) {
-    if (!raw.Run()) {
-      state.SkipWithError("in-place decapsulation failed");
-      return;
-    }
-  }
-  Count(state, static_cast<int64_t>(state.iterations() * kPacketsPerIteration));
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
-}
-
 // A second thread running one job at a time when asked.
-class Helper {
+class SecondThread {
  public:
-  Helper() : thread_([this] { Loop(); }) {}
-  ~Helper() {
+  SecondThread() : thread_([this] { Loop(); }) {}
+  ~SecondThread() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -472,80 +435,69 @@ class Helper {
   std::thread thread_;
 };
 
-// Raw on one thread, raw on two threads (half of the packets each, SAs of
-// their own), 1 SPU and 2 SPUs in turn, one iteration each per round, the
-// order rotating. Other processes on the machine slow single blocks down,
-// not one side, so ratios taken within a round are steadier than those of
-// separately timed benchmarks. Counters: medians over rounds of
-// throughput ratios (a_over_b = time(b) / time(a)) and of ns per packet.
-void PairedBench(benchmark::State& state) {
-  RawDecap raw, raw_b;
-  DataplaneRun one(1), two(2);
-  if (!ThePool().error.empty() || !raw.Init() || !raw_b.Init() || !one.Init() || !two.Init()) {
-    state.SkipWithError("setup failed");
-    return;
+// One iteration of each way of decapsulating, as a bench::Runner: items are
+// packets, bytes ESP packet bytes.
+class IterationRunner : public bench::Runner {
+ public:
+  size_t items() const override { return kPacketsPerIteration; }
+  size_t bytes() const override { return kPacketsPerIteration * kOuterSize; }
+};
+
+// RawDecap (raw/decap): on this thread, every packet.
+class RawRunner final : public IterationRunner {
+ public:
+  bool Init() override { return raw_.Init() || Fail("setup failed"); }
+  bool Once() override { return raw_.Run() || Fail("Decapsulate refused a packet"); }
+
+ private:
+  RawDecap raw_;
+};
+
+// RawDecapInPlace (raw/decap-in-place).
+class RawInPlaceRunner final : public IterationRunner {
+ public:
+  bool Init() override { return raw_.Init() || Fail("setup failed"); }
+  bool Once() override { return raw_.Run() || Fail("in-place decapsulation failed"); }
+
+ private:
+  RawDecapInPlace raw_;
+};
+
+// Raw on two threads, half of the packets each, SAs of their own.
+class RawTwoThreadsRunner final : public IterationRunner {
+ public:
+  bool Init() override { return (a_.Init() && b_.Init()) || Fail("setup failed"); }
+  bool Once() override {
+    std::atomic<bool> refused{false};
+    second_.Start([&] {
+      if (!b_.Run(1, 2)) refused = true;
+    });
+    if (!a_.Run(0, 2)) refused = true;
+    second_.Wait();
+    return !refused || Fail("Decapsulate refused a packet");
   }
-  Helper helper;
-  using Clock = std::chrono::steady_clock;
-  auto timed = [](auto&& f) {
-    const auto t0 = Clock::now();
-    f();
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-  enum Side { kRaw, kRaw2, kOne, kTwo, kSides };
-  std::array<std::vector<double>, kSides> ns;
-  std::vector<double> two_over_one, one_over_raw, two_over_raw, raw2_over_raw;
-  std::atomic<bool> refused{false};
-  size_t round = 0;
-  for (auto _ : state) {
-    std::array<double, kSides> t{};
-    for (size_t k = 0; k < kSides; ++k) {
-      switch ((k + round) % kSides) {
-        case kRaw:
-          t[kRaw] = timed([&] {
-            if (!raw.Run()) refused = true;
-          });
-          break;
-        case kRaw2:
-          t[kRaw2] = timed([&] {
-            helper.Start([&] {
-              if (!raw_b.Run(1, 2)) refused = true;
-            });
-            if (!raw.Run(0, 2)) refused = true;
-            helper.Wait();
-          });
-          break;
-        case kOne:
-          t[kOne] = timed([&] { one.Run(); });
-          break;
-        default:
-          t[kTwo] = timed([&] { two.Run(); });
-          break;
-      }
-    }
-    ++round;
-    two_over_one.push_back(t[kOne] / t[kTwo]);
-    one_over_raw.push_back(t[kRaw] / t[kOne]);
-    two_over_raw.push_back(t[kRaw] / t[kTwo]);
-    raw2_over_raw.push_back(t[kRaw] / t[kRaw2]);
-    for (size_t i = 0; i < kSides; ++i) ns[i].push_back(1e9 * t[i] / kPacketsPerIteration);
+
+ private:
+  RawDecap a_, b_;
+  SecondThread second_;
+};
+
+// A DataplaneRun with `spus` SPUs; every iteration must decapsulate every
+// packet it handed over.
+class DataplaneRunner final : public IterationRunner {
+ public:
+  explicit DataplaneRunner(size_t spus) : run_(spus) {}
+  bool Init() override { return run_.Init() || Fail(run_.error()); }
+  bool Once() override {
+    run_.Run();
+    handed_ += kPacketsPerIteration;
+    return run_.AllDecapsulated(handed_) || Fail(run_.error());
   }
-  const uint64_t packets = state.iterations() * kPacketsPerIteration;
-  if (refused || !one.AllDecapsulated(packets) || !two.AllDecapsulated(packets)) {
-    state.SkipWithError(refused ? "Decapsulate refused a packet"
-                                : (one.error() + two.error()).c_str());
-    return;
-  }
-  Count(state, static_cast<int64_t>(kSides * packets));
-  state.counters["2spu_over_1spu"] = Median(two_over_one);
-  state.counters["1spu_over_raw"] = Median(one_over_raw);
-  state.counters["2spu_over_raw"] = Median(two_over_raw);
-  state.counters["raw2_over_raw"] = Median(raw2_over_raw);
-  state.counters["raw_ns"] = Median(ns[kRaw]);
-  state.counters["raw2_ns"] = Median(ns[kRaw2]);
-  state.counters["1spu_ns"] = Median(ns[kOne]);
-  state.counters["2spu_ns"] = Median(ns[kTwo]);
-}
+
+ private:
+  DataplaneRun run_;
+  uint64_t handed_ = 0;
+};
 
 }  // namespace
 
@@ -558,12 +510,12 @@ int main(int argc, char** argv) {
   }
   // Two threads at once, each with SAs of its own: what this machine gives
   // two independent decapsulating threads, the ceiling for two SPUs.
-  benchmark::RegisterBenchmark("raw/decap", RawBench)
+  bench::Register("raw/decap", [] { return std::make_unique<RawRunner>(); })
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond)
       ->Threads(1)
       ->Threads(2);
-  benchmark::RegisterBenchmark("raw/decap-in-place", RawInPlaceBench)
+  bench::Register("raw/decap-in-place", [] { return std::make_unique<RawInPlaceRunner>(); })
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   for (bool lend : {true, false}) {
@@ -580,7 +532,19 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("parts/dispatch-unrouted", DispatchUnroutedBench)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("paired/dataplane", PairedBench)
+  // Raw on one thread, raw on two threads (half of the packets each, SAs of
+  // their own), 1 SPU and 2 SPUs in turn, one iteration each per round, the
+  // order rotating; a_over_b = time(b) / time(a), a's throughput over b's.
+  enum Side : size_t { kRaw, kRaw2, kOne, kTwo };
+  bench::RegisterInterleaved("dataplane",
+                             {{"raw", [] { return std::make_unique<RawRunner>(); }},
+                              {"raw2", [] { return std::make_unique<RawTwoThreadsRunner>(); }},
+                              {"1spu", [] { return std::make_unique<DataplaneRunner>(1); }},
+                              {"2spu", [] { return std::make_unique<DataplaneRunner>(2); }}},
+                             {{"2spu_over_1spu", kOne, kTwo},
+                              {"1spu_over_raw", kRaw, kOne},
+                              {"2spu_over_raw", kRaw, kTwo},
+                              {"raw2_over_raw", kRaw, kRaw2}})
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
