@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 
+#include "reference/base/enum_table.h"
 #include "reference/ike/sa/message_ids.h"
 #include "reference/ike/wire/header.h"
 #include "reference/ike/wire/payload.h"
@@ -57,14 +58,8 @@ constexpr std::array<IkeFindingInfo, kIkeFindingKinds> kFindingInfo{{
      IkeSeverity::kNote, ""},
 }};
 
-// Each kind's row sits at the kind's own index, and the last kind closes the
-// table: a row missing or out of order fails to compile.
-constexpr bool RowsInKindOrder() {
-  for (size_t i = 0; i < kFindingInfo.size(); ++i)
-    if (static_cast<size_t>(kFindingInfo[i].kind) != i) return false;
-  return true;
-}
-static_assert(RowsInKindOrder());
+static_assert(RowsInEnumOrder(kFindingInfo, &IkeFindingInfo::kind),
+              "kFindingInfo: one row per IkeFindingKind, in enum order");
 static_assert(static_cast<size_t>(IkeFindingKind::kSpiNotCreated) + 1 == kIkeFindingKinds);
 
 // What the header says, read without judging the rest (ike::PeekHeader),
