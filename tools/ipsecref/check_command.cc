@@ -338,9 +338,11 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
   cmd->add_option("capture", opts->capture, "Capture file (pcap or pcapng)")->required();
   cmd->add_option("--keys", opts->keys,
                   "Key directory (esp_sa, keys.csv, keys.csv.a, keys.csv.b) or one key file")
-      ->required();
+      ->required()
+      ->check(NotEmpty());
   cmd->add_option("--expect-inner", opts->expect_inner,
-                  "Capture of the cleartext inner packets that the SAs must hand up");
+                  "Capture of the cleartext inner packets that the SAs must hand up")
+      ->check(NotEmpty());
   //= ipsecref#choice
   //# The receiver keeps at most 2^20 packets of window (kMaxSize of
   //# reference/replay/replay_window.h), the bound keys.json's replay_window
@@ -350,7 +352,8 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
       ->check(CLI::Range(uint32_t{0}, uint32_t{1} << 20));
   cmd->add_flag("--json", opts->json, "Machine-readable report");
   cmd->add_option("--junit", opts->junit,
-                  "Also write the verdicts as JUnit XML for CI systems: one testcase per SA");
+                  "Also write the verdicts as JUnit XML for CI systems: one testcase per SA")
+      ->check(NotEmpty());
   cmd->add_flag("--strict", opts->strict, "Findings (e.g. non-default padding) fail the check too");
   cmd->add_flag("--all-packets", opts->all_packets, "List every packet, not just the notable ones");
   cmd->add_option("--progress", opts->progress,

@@ -184,6 +184,11 @@ CLI::Validator FiniteRange(double min, double max) {
       fmt::format("NUMBER in [{} - {}]", min, max));
 }
 
+CLI::Validator NotEmpty() {
+  return CLI::Validator([](std::string& input) { return input.empty() ? std::string("empty value") : std::string(); },
+                        "");
+}
+
 void GuardStandardStreams() {
   for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
     if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;

@@ -77,6 +77,10 @@ Status CheckInput(std::string_view option, const std::string& path, InputKind ki
 // which CLI11's Range lets through (every comparison with NaN is false).
 CLI::Validator FiniteRange(double min, double max);
 
+// A CLI11 check that refuses an empty value: `--junit ""` is a mistake, not
+// the option left out.
+CLI::Validator NotEmpty();
+
 // --- Standard streams -------------------------------------------------------
 
 // Called first in main: a standard stream that was closed (`>&-`) gets

@@ -212,7 +212,8 @@ void AddIkeDecodeCommand(CLI::App& app, Runner& run) {
   cmd->add_option("input", args->input, "pcap/pcapng file, or a text file of hex messages (one per line); - = stdin");
   cmd->add_option("--keys", args->keys,
                   "keys to decrypt SK payloads: Wireshark's ikev2_decryption_table, a keys.csv, or a directory "
-                  "holding either");
+                  "holding either")
+      ->check(NotEmpty());
   cmd->add_flag("--json", args->json, "print JSON for machines");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }

@@ -425,14 +425,18 @@ void AddReplayCommand(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("replay", "replay a capture's packets to a live test gateway and judge its answers");
   cmd->add_option("capture", args->capture, "pcap or pcapng")->required();
   cmd->add_option("--to", args->to, "the gateway to send to: loopback or a documentation address")->required();
-  cmd->add_option("--from", args->from, "the address to send from (default: the capture's peer)");
+  cmd->add_option("--from", args->from, "the address to send from (default: the capture's peer)")
+      ->check(NotEmpty());
   cmd->add_option("--gateway-address", args->gateway_address,
-                  "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)");
+                  "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)")
+      ->check(NotEmpty());
   cmd->add_option("--esp-counters", args->esp_counters,
-                  "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does");
+                  "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does")
+      ->check(NotEmpty());
   cmd->add_option("--keys", args->keys,
                   "the capture's keys (directory or file, as for check): ESP packets that do not verify with them "
-                  "are not replayed");
+                  "are not replayed")
+      ->check(NotEmpty());
   cmd->add_option("--only", args->only, "replay only: esp, ike-sa-init, ike-request (repeatable)");
   cmd->add_option("--timeout", args->timeout, "seconds to wait for each answer (and for ESP to be counted)")
       ->check(FiniteRange(0.05, 30.0));
