@@ -55,6 +55,18 @@ Result<OutputFile> OutputFile::Open(std::string_view option, const std::string& 
              fmt::format("{}: {} is the input {}: writing it would destroy what is read", option, Echo(path),
                          Echo(input)));
     }
+    // `-o /dev/stdout` with stdout redirected to a file: a rename would put
+    // the output beside what the shell opened, and the report in a file
+    // nobody can see any more.
+    struct stat out_st {};
+    if (fstat(STDOUT_FILENO, &out_st) == 0 && out_st.st_dev == st.st_dev && out_st.st_ino == st.st_ino &&
+        S_ISREG(st.st_mode)) {
+      ENSURE(allow_stdout, kIoError, kNoOffset, "",
+             fmt::format("{}: {} is standard output, which carries the report; name another file", option,
+                         Echo(path)));
+      out.stdout_ = true;
+      return out;
+    }
     if (!S_ISREG(st.st_mode)) {  // a device or a FIFO: written in place
       out.write_path_ = path;
       return out;

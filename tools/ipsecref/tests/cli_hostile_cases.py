@@ -236,6 +236,15 @@ def case_output_is_input(work):
                p.returncode == 0 and f.read().startswith("<?xml") and os.path.islink(os.path.join(d, "via.xml")), p)
     p = run(["check", x, "--keys", keys, "--junit", "-"])
     expect("11 --junit -: refused (stdout carries the report)", p.returncode == 2, p)
+    # -o /dev/stdout with stdout redirected to a file: that file gets the
+    # pcap (as with -o -), the summary goes to stderr.
+    redirected = os.path.join(d, "redirected.pcap")
+    p = run(["decrypt", x, "--keys", keys, "-o", "/dev/stdout"], stdout_to=redirected)
+    with open(redirected, "rb") as f:
+        expect("11 -o /dev/stdout into a file: the pcap in it, the summary on stderr",
+               p.returncode == 0 and f.read(4) == b"\x4d\x3c\xb2\xa1" and b"wrote 10 packets" in p.stderr, p)
+    p = run(["check", x, "--keys", keys, "--junit", "/dev/stdout"], stdout_to=redirected)
+    expect("11 --junit /dev/stdout into a file: refused", p.returncode == 2 and b"standard output" in p.stderr, p)
     p = run(["decrypt", x, "--keys", keys, "-o", d])
     expect("11 -o DIRECTORY: refused", p.returncode == 2 and b"is a directory" in p.stderr, p)
     p = run(["decrypt", x, "--keys", keys, "-o", "/dev/full"])
