@@ -83,7 +83,9 @@ void MakeJsonSafe(json& j) {
 void PrintError(std::string_view command, std::string_view code, std::string_view message, bool as_json,
                 int exit_code = kExitUsage) {
   const std::string clipped = ClipMessage(message);
-  fmt::print(stderr, "ipsecref{}{}: {}\n", command.empty() ? "" : " ", command, clipped);
+  // fputs: a stderr that refuses the message (2>/dev/full) loses it; the
+  // exit code still says what happened.
+  std::fputs(fmt::format("ipsecref{}{}: {}\n", command.empty() ? "" : " ", command, clipped).c_str(), stderr);
   if (!as_json) return;
   json error = {{"code", code}, {"message", clipped}, {"exit_code", exit_code}};
   if (!command.empty()) error["command"] = command;
@@ -204,8 +206,10 @@ int FinishStandardOutput(int exit_code) {
   const bool flushed = std::fflush(stdout) == 0;
   const int error = errno;
   if (flushed && !std::ferror(stdout) && std::cout.good()) return exit_code;
-  fmt::print(stderr, "ipsecref: the report was not written to standard output: {}\n",
-             error != 0 ? std::strerror(error) : "a write failed");
+  std::fputs(fmt::format("ipsecref: the report was not written to standard output: {}\n",
+                         error != 0 ? std::strerror(error) : "a write failed")
+                 .c_str(),
+             stderr);
   return kExitUsage;
 }
 

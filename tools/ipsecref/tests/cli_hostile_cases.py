@@ -41,7 +41,7 @@ NOT_UTF8 = b"\xff\xfeq"
 problems = []
 
 
-def run(args, stdin=None, timeout=30, stdout_to=None, close_stdout=False):
+def run(args, stdin=None, timeout=30, stdout_to=None, close_stdout=False, stderr_to=subprocess.PIPE):
     """Runs ipsecref; never a signal, and exit 0, 1 or 2."""
     argv = [IPSECREF] + [a for a in args]
     if close_stdout:
@@ -53,18 +53,18 @@ def run(args, stdin=None, timeout=30, stdout_to=None, close_stdout=False):
         out = handle
     try:
         p = subprocess.run(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL, stdout=out,
-                           stderr=subprocess.PIPE, timeout=timeout)
+                           stderr=stderr_to, timeout=timeout)
     finally:
         if handle:
             handle.close()
     if p.returncode not in (0, 1, 2):
-        problems.append(f"{args!r}: exit {p.returncode} (a signal or abort?); stderr {p.stderr[-300:]!r}")
+        problems.append(f"{args!r}: exit {p.returncode} (a signal or abort?); stderr {(p.stderr or b'')[-300:]!r}")
     return p
 
 
 def expect(name, cond, p=None):
     if not cond:
-        detail = f": exit {p.returncode}, stderr {p.stderr[-400:]!r}" if p is not None else ""
+        detail = f": exit {p.returncode}, stderr {(p.stderr or b'')[-400:]!r}" if p is not None else ""
         problems.append(f"{name}{detail}")
 
 
@@ -139,6 +139,13 @@ def case_full_or_closed_stdout(work):
                 p = run(args + extra, stdout_to="/dev/full" if how == "full" else None, close_stdout=how == "closed")
                 expect(f"3 {' '.join(args[:1] + extra)} with stdout {how}: exit 2, said on stderr",
                        p.returncode == 2 and b"not written" in p.stderr, p)
+    # A full stderr: the message is lost, never an abort; the exit code stays.
+    with open("/dev/full", "wb") as full:
+        p = run(["check", os.path.join(work, "missing.pcap"), "--keys", GCM], stderr_to=full)
+        expect("3 an error with stderr full: exit 2", p.returncode == 2, p)
+        p = run(["check", CAPTURE, "--keys", GCM, "--progress", "always"], stderr_to=full)
+        expect("3 check --progress always with stderr full: the report, exit 0", p.returncode == 0
+               and b"result   PASS" in p.stdout, p)
     p = run(["decrypt", CAPTURE, "--keys", GCM, "-o", "-"], stdout_to="/dev/full")
     expect("3 decrypt -o - to /dev/full: exit 2", p.returncode == 2 and b"No space left" in p.stderr, p)
 
