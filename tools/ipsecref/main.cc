@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return FinishStandardOutput(app.exit(e));
     // CLI11 echoes the value it refused: clipped like every other echo.
     const bool json = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
-    FailUsage("", std::string(e.what()) + " (run with --help for more information)", json);
+    const std::vector<CLI::App*> given = app.get_subcommands();
+    FailUsage(given.empty() ? "" : given.front()->get_name(),
+              std::string(e.what()) + " (run with --help for more information)", json);
     return FinishStandardOutput(kExitUsage);
   }
   int exit_code = kExitUsage;

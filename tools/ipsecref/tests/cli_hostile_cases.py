@@ -297,7 +297,9 @@ def case_smaller(work):
         expect(f"--json on an error: a JSON error object on stdout ({e})", False, p)
     p = run(["check", "--json"])
     try:
-        expect("--json on a bad command line: code Usage", json.loads(p.stdout)["error"]["code"] == "Usage", p)
+        error = json.loads(p.stdout)["error"]
+        expect("--json on a bad command line: code Usage, the command named",
+               error["code"] == "Usage" and error["command"] == "check" and "capture is required" in error["message"], p)
     except (ValueError, KeyError, TypeError) as e:
         expect(f"--json on a bad command line: a JSON error object ({e})", False, p)
     notdir = os.path.join(work, "file")
