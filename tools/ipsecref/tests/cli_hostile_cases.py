@@ -123,6 +123,23 @@ def case_not_utf8_paths(work):
             expect(f"2 {args[0]} --json: the path written with \\xHH", escaped in member(report), p)
 
 
+def case_utf8_kept(work):
+    # RFC 3629 section 4: valid UTF-8 (e-acute, a 4-byte emoji) is kept; an
+    # overlong NUL (C0 80) and an encoded surrogate (ED A0 80) are not UTF-8.
+    name = b"v\xc3\xa9\xc0\x80\xed\xa0\x80\xf0\x9f\x98\x80"
+    d = os.path.join(work.encode(), name)
+    os.mkdir(d)
+    capture = os.path.join(d, b"c.pcap")
+    shutil.copy(CAPTURE, capture)
+    p = run(["check", capture, "--keys", GCM, "--json"])
+    try:
+        got = json.loads(p.stdout)["capture"]
+    except (ValueError, KeyError) as e:
+        got = f"no report ({e})"
+    want = "v\u00e9\\xc0\\x80\\xed\\xa0\\x80\U0001f600"
+    expect(f"2 UTF-8 kept, the rest as \\xHH: {got!r}", got.endswith(want + "/c.pcap"), p)
+
+
 def case_full_or_closed_stdout(work):
     tm = os.path.join(work, "map.events")
     with open(tm, "w") as f:
@@ -335,7 +352,7 @@ def main():
     global IPSECREF
     IPSECREF = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as work:
-        for case in (case_decrypt_to_stdout, case_not_utf8_paths, case_full_or_closed_stdout, case_not_finite,
+        for case in (case_decrypt_to_stdout, case_not_utf8_paths, case_utf8_kept, case_full_or_closed_stdout, case_not_finite,
                      case_directory_input, case_gateway_address, case_output_is_input, case_esp_counters,
                      case_smaller):
             sub = os.path.join(work, case.__name__)
