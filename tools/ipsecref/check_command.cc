@@ -3,8 +3,8 @@
 // SA; optionally compares the decrypted packets with captured cleartext.
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <filesystem>
