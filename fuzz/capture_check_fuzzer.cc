@@ -1,4 +1,4 @@
-// Fuzz target: judging a capture (reference/io/capture_check.h) with IP
+// Fuzz target: judging a capture (interop/check/capture_check.h) with IP
 // reassembly in front, with the keys of pcaps/linux-xfrm-gcm and
 // pcaps/linux-xfrm-ipv6, so that mutated (and fragmented) captures of those
 // reach ESP verification and its ICV-passing paths.
@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "fuzz/check.h"
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"

@@ -40,7 +40,7 @@
 
 #include "fuzz/check.h"
 #include "reference/bytes/bytes.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/ip/packet.h"
 
 namespace ipsecref::fuzz {

@@ -5,8 +5,8 @@
 // Checked: whatever ParseIkev2Table accepts, WriteIkev2Table writes (every
 // name the reader maps has a Wireshark name, every key has its size), the
 // written text reads back as the same IKE SAs and is a fixed point (writing
-// what was read from it gives it again), and Find finds an SA with each
-// row's SPIs.
+// what was read from it gives it again), Find finds an SA with each row's
+// SPIs, and no row has an initiator SPI of 0 (RFC 7296 §3.1).
 #include <cstdint>
 #include <string_view>
 
@@ -22,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto rows = io::ParseIkev2Table(text, "ikev2_decryption_table");
   if (!rows.ok()) return 0;
   for (const io::Ikev2Keys& k : *rows) {
+    Check(k.spi_i != 0);
     const io::Ikev2Keys* found = io::Find(*rows, k.spi_i, k.spi_r);
     Check(found != nullptr && found->spi_i == k.spi_i && found->spi_r == k.spi_r);
   }

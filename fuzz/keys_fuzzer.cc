@@ -5,8 +5,10 @@
 //
 // Checked: whatever ParseEspSaFile accepts, WriteEspSaFile writes (every
 // name it maps has a Wireshark name) and ParseEspSaFile reads back as the
-// same SAs; every SA either parser accepts passes ValidateSaKeys; adding
-// them to a KeyStore never loses one (each can be found again).
+// same SAs; every SA either parser accepts passes ValidateSaKeys and has an
+// SPI other than 0 (RFC 4303 §2.1), every IKE SA of keys.csv an initiator
+// SPI other than 0 (RFC 7296 §3.1); adding them to a KeyStore never loses
+// one (each can be found again).
 #include <cstdint>
 #include <string_view>
 
@@ -23,6 +25,7 @@ void Store(const std::vector<io::SaKeys>& sas) {
   io::KeyStore store;
   for (const io::SaKeys& k : sas) {
     Check(io::ValidateSaKeys(k).ok());
+    Check(k.spi != 0);
     if (!store.Add(k).ok()) continue;  // a conflict with an earlier line
     Check(store.Find(k.protocol, k.spi, k.dst) != nullptr);
   }
@@ -48,5 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto csv = io::ParseKeysCsv(text, "keys.csv");
   if (csv.ok()) Store(*csv);
+  auto ike = io::ParseIkeKeysCsv(text, "keys.csv");
+  if (ike.ok())
+    for (const io::Ikev2Keys& k : *ike) Check(k.spi_i != 0);
   return 0;
 }

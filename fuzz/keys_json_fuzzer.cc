@@ -5,15 +5,40 @@
 //
 // Checked: whatever ParseKeysJson accepts passes ValidateSaKeys, can be
 // added to a KeyStore and found again, and WriteKeysJson writes it; what
-// that wrote parses back as the same SAs (ESP, AH and IKE). A refusal
-// always names the file.
+// that wrote parses back as the same SAs (ESP, AH and IKE). What it
+// accepts holds no string with a NUL character outside comments (one would
+// be read as a shorter string). A refusal always names the file.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
 #include "fuzz/check.h"
 #include "fuzz/same_keys.h"
 #include "reference/io/keys.h"
 #include "reference/io/keys_json.h"
+
+namespace {
+
+// Whether a string other than a comment's holds a NUL character.
+bool HasNul(const nlohmann::json& top) {
+  std::vector<const nlohmann::json*> pending{&top};
+  while (!pending.empty()) {
+    const nlohmann::json* j = pending.back();
+    pending.pop_back();
+    if (j->is_string() && j->get_ref<const std::string&>().find('\0') != std::string::npos)
+      return true;
+    if (j->is_object()) {
+      for (const auto& [key, value] : j->items())
+        if (key != "comment") pending.push_back(&value);
+    } else if (j->is_array()) {
+      for (const nlohmann::json& value : *j) pending.push_back(&value);
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ipsecref;
@@ -26,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   Check(keys->ike_origins.size() == keys->ike_sas.size());
+  Check(!HasNul(nlohmann::json::parse(text)));
   io::KeyStore store;
   for (const io::SaKeys& k : keys->sas) {
     Check(io::ValidateSaKeys(k).ok());

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "fuzz/check.h"
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/keys_csv.h"
 #include "reference/io/pcap_reader.h"

@@ -5,9 +5,11 @@
 //
 //   esp_decap_fuzzer_regression fuzz/corpus/esp_decap fuzz/regressions/esp_decap
 //
-// A directory that does not exist is skipped (a target may have no
-// regressions yet); README and dot files are not inputs. A crash, sanitizer
-// report or trap fails the run, naming the input first.
+// README and dot files are not inputs. A crash, sanitizer report or trap
+// fails the run, naming the input first. A path that is neither a file nor a
+// directory, or no input at all, fails it too (exit 2): a corpus that went
+// missing must not pass as a run over nothing (fuzz/CMakeLists.txt names
+// regressions/<target> only where it exists).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -59,8 +61,8 @@ int main(int argc, char** argv) {
       continue;
     }
     if (!fs::is_directory(arg, ec)) {
-      std::fprintf(stderr, "%s: no such directory, skipped\n", argv[i]);
-      continue;
+      std::fprintf(stderr, "%s: no such file or directory\n", argv[i]);
+      return 2;
     }
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(arg, ec))
@@ -70,6 +72,10 @@ int main(int argc, char** argv) {
       ok = Run(file) && ok;
       ++inputs;
     }
+  }
+  if (inputs == 0) {
+    std::fprintf(stderr, "no inputs in %d paths: nothing was run\n", argc - 1);
+    return 2;
   }
   std::printf("%zu inputs ran without a crash\n", inputs);
   return ok ? 0 : 1;

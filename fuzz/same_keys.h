@@ -7,8 +7,17 @@
 
 namespace ipsecref::fuzz {
 
+inline bool SameView(const io::SaView& a, const io::SaView& b) {
+  return a.src == b.src && a.dst == b.dst && a.src_port == b.src_port &&
+         a.dst_port == b.dst_port;
+}
+
 inline bool SameSa(const io::SaKeys& a, const io::SaKeys& b) {
-  return a.protocol == b.protocol && a.src == b.src && a.dst == b.dst && a.spi == b.spi &&
+  if (a.other_views.size() != b.other_views.size()) return false;
+  for (size_t i = 0; i < a.other_views.size(); ++i)
+    if (!SameView(a.other_views[i], b.other_views[i])) return false;
+  return a.protocol == b.protocol && a.src == b.src && a.dst == b.dst &&
+         a.src_port == b.src_port && a.dst_port == b.dst_port && a.spi == b.spi &&
          a.encr == b.encr && a.encr_key == b.encr_key && a.integ == b.integ &&
          a.integ_key == b.integ_key && a.esn == b.esn && a.mode == b.mode &&
          a.udp_encapsulation == b.udp_encapsulation && a.replay_window == b.replay_window;

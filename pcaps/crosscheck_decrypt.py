@@ -5,16 +5,16 @@ Independent check of 'ipsecref decrypt' with Scapy (Debian's python3-scapy;
 run with /usr/bin/python3). DIR is a capture directory under pcaps/ with
 capture.pcap and its keys.
 
-- The output must be a pcap that Scapy's rdpcap (and tshark, when
-  installed) reads, of link type
-  LINKTYPE_RAW (101), one packet per ESP/AH packet of the capture, each with
+- The output must be a pcap that Scapy's rdpcap and tshark read as IP
+  packets, of link type LINKTYPE_RAW (101), one packet per ESP/AH packet of the capture, each with
   the timestamp of the ESP/AH packet it came from.
 - With a cleartext capture that holds IP packets (inner-cleartext.pcap), the
   output must equal its IP packets as a multiset, byte for byte.
 - For AH (keys.csv rows with protocol 51), Scapy verifies every AH packet
   itself (scapy.layers.ipsec, keys from keys.csv.a) and what it hands up
   must equal the output packet by packet.
-Exit 0 iff all of that holds.
+Exit 0 iff all of that holds; 1 also when tshark is missing (tools/setup.sh
+installs it): half a cross-check is not a pass.
 """
 import argparse
 import collections
@@ -83,6 +83,11 @@ def main():
     ap.add_argument("dir")
     args = ap.parse_args()
     capture = os.path.join(args.dir, "capture.pcap")
+    tshark = shutil.which("tshark")
+    if not tshark:
+        print("FAIL tshark is not installed (tools/setup.sh installs it): its half of the cross-check cannot run")
+        print("RESULT: FAILED")
+        return 1
     fails = []
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "inner.pcap")
@@ -106,16 +111,14 @@ def main():
                 fails.append("timestamp %s, its ESP/AH packet has %s" % (d.time, w.time))
                 break
         got = [raw(ip_layer(p)) for p in decrypted]
-        tshark = shutil.which("tshark")
-        if tshark:
-            seen = subprocess.run([tshark, "-n", "-r", out, "-T", "fields", "-e", "ip.len", "-e", "ipv6.plen"],
-                                  capture_output=True, text=True)
-            lines = [l for l in seen.stdout.splitlines() if l.strip()]
-            if seen.returncode != 0 or len(lines) != len(got):
-                fails.append("tshark reads %d IP packets (exit %d), %d were written"
-                             % (len(lines), seen.returncode, len(got)))
-            else:
-                print("tshark: reads the %d packets as IP" % len(lines))
+        seen = subprocess.run([tshark, "-n", "-r", out, "-T", "fields", "-e", "ip.len", "-e", "ipv6.plen"],
+                              capture_output=True, text=True)
+        lines = [l for l in seen.stdout.splitlines() if l.strip()]
+        if seen.returncode != 0 or len(lines) != len(got):
+            fails.append("tshark reads %d IP packets (exit %d), %d were written"
+                         % (len(lines), seen.returncode, len(got)))
+        else:
+            print("tshark: reads the %d packets as IP" % len(lines))
 
         clear = os.path.join(args.dir, "inner-cleartext.pcap")
         expected = []

@@ -6,6 +6,7 @@ named ones) and compares the report with what each entry expects: the exit
 code, packet and kind counts, every listed SA field, the inner-packet
 comparison, the read error, the exact set of failed packets (number, error
 code and, where given, the requirement) and of packets with findings. Exit 0 iff all match.
+File names in SA fields (the origins of keys) are compared relative to pcaps/.
 """
 import argparse
 import json
@@ -22,6 +23,18 @@ def check_command(ipsecref, entry):
     if "expect_inner" in entry:
         cmd += ["--expect-inner", os.path.relpath(os.path.join(HERE, entry["expect_inner"]))]
     return cmd + entry.get("args", [])
+
+
+def relative_to_pcaps(value):
+    """The report with file names as the manifest gives them: relative to pcaps/."""
+    prefix = os.path.relpath(HERE) + os.sep
+    if isinstance(value, str):
+        return value[len(prefix):] if value.startswith(prefix) else value
+    if isinstance(value, list):
+        return [relative_to_pcaps(v) for v in value]
+    if isinstance(value, dict):
+        return {k: relative_to_pcaps(v) for k, v in value.items()}
+    return value
 
 
 def check_entry(ipsecref, entry):
@@ -48,7 +61,7 @@ def check_entry(ipsecref, entry):
         if have is None:
             continue
         for field, value in want.items():
-            if have.get(field) != value:
+            if relative_to_pcaps(have.get(field)) != value:
                 problems.append("SA %s %s = %s, expected %s" % (want["spi"], field, have.get(field), value))
 
     if "inner" in expect:

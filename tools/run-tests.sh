@@ -10,6 +10,11 @@
 #   RC_PARAMS     RapidCheck's settings (default: 1000 cases per property)
 #   RC_PARAMS_ASAN  the same under ASan (default: 300 cases, since sanitized
 #                 property runs cost most of that stage's test time)
+#   CI=1 (or true) or IPSECREF_CI=1 (.ci/run sets it): a skipped test of a
+#                 required checker (interop/*, captures/*, setup/*: tshark,
+#                 Scapy, strongSwan, the programs setup.sh installs) fails the run
+# Ends with one line over every ctest run, `tests: N passed, N failed,
+# N skipped`, also when a stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RC_PARAMS="${RC_PARAMS:-max_success=1000}"
@@ -17,9 +22,37 @@ export RC_PARAMS="${RC_PARAMS:-max_success=1000}"
 started=$SECONDS
 stage() { echo "== [$(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s] $*"; }
 
-tools/setup.sh
+ci=0
+case ${CI:-}/${IPSECREF_CI:-} in
+  /* | 0/* | false/*) ;;
+  *) ci=1 ;;
+esac
+[ "${IPSECREF_CI:-0}" = 1 ] && ci=1
+
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# One closing line over every ctest run (ctest's own "N% tests passed" counts
+# skipped tests as passed): each test's result line, "Passed", "***Skipped",
+# "***Not Run (Disabled)" or anything else (a failure, a timeout, a crash,
+# "***Not Run" for a missing executable).
+summary() {
+  local status=$? passed skipped failed required
+  passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$' "$log" || true)
+  skipped=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Skipped|Not Run \(Disabled\))' "$log" \
+    | sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .*/\1/')
+  failed=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" | grep -vcE ' +Passed +[0-9.]+ sec$|\*\*\*(Skipped|Not Run \(Disabled\))' || true)
+  stage "done"
+  echo "tests: $passed passed, $failed failed, $(grep -c . <<<"$skipped") skipped${skipped:+ (${skipped//$'\n'/, })}"
+  required=$(grep -E '^(interop|captures|setup)/' <<<"$skipped" || true)
+  if [ $ci = 1 ] && [ -n "$required" ]; then
+    echo "run-tests: in CI, a required checker may not be skipped: ${required//$'\n'/, }" >&2
+    status=1
+  fi
+  rm -f "$log"
+  exit $status
+}
+trap summary EXIT
+
+tools/setup.sh
 
 stage "gcc build and tests (preset dev)"
 cmake --preset dev >/dev/null
@@ -53,13 +86,3 @@ if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
     tools/fuzz/run_all.sh "${FUZZ_SECONDS:-10}"
   fi
 fi
-
-# One closing line over every ctest run above (ctest exits non-zero on a
-# failure, so reaching this point means none failed).
-passed=0 failed=0
-while read -r p f; do
-  passed=$((passed + p - f))
-  failed=$((failed + f))
-done < <(sed -nE 's/^[0-9]+% tests passed, ([0-9]+) tests failed out of ([0-9]+)$/\2 \1/p' "$log")
-stage "done"
-echo "tests: $passed passed, $failed failed"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs exactly the Debian 12 packages ipsecref needs. Idempotent; prints
-# nothing when everything is present.
+# Installs exactly the Debian 12 packages ipsecref needs: every program a
+# test or script runs, other than those of Debian's Essential packages
+# (coreutils, grep, sed, ...), comes from a package named here, and the ctest
+# setup/programs (tools/check_programs.py) fails naming any that does not.
+# Idempotent; prints nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,12 +13,17 @@ PACKAGES=(
   libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  # independent checkers
-  python3 python3-scapy tshark
+  # independent checkers (Scapy's ESP/AH needs python3-cryptography, which
+  # python3-scapy only recommends)
+  python3 python3-scapy python3-cryptography tshark
+  # programs the scripts run: awk, mount (for charon's private /run), xxd
+  # (tools/fuzz/run_all.sh shows crashers)
+  mawk mount xxd
   # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
   # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-  iproute2 tcpdump
+  # (ping sends through the tunnel)
+  iproute2 tcpdump iputils-ping
 )
 
 missing=()

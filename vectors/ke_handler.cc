@@ -10,6 +10,8 @@
 namespace ipsecref::vectors {
 
 //= vectors/README.md ke_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunKe(const json& g, const json& t) {
   const std::string name = Get<std::string>(g, "group");
   const auto group = iana::KeGroupFromName(name);

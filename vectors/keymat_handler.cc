@@ -42,6 +42,8 @@ iana::Prf PrfNamed(const std::string& name) {
 }  // namespace
 
 //= vectors/README.md ike_keymat_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunIkeKeymat(const json& g, const json& t) {
   const iana::Prf prf = PrfNamed(Get<std::string>(g, "prf"));
   const auto ni = Opt(t, "ni"), nr = Opt(t, "nr"), gir_new = Opt(t, "girNew");

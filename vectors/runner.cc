@@ -38,6 +38,8 @@ iana::Integ IntegNamed(const std::string& name) {
 namespace {
 
 //= vectors/README.md aead_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunAead(const json& g, const json& t) {
   const iana::Encr id = EncrNamed(Get<std::string>(g, "transform"));
   const crypto::EncrTransform* tr = crypto::FindEncr(id);
@@ -67,6 +69,8 @@ Verdict RunAead(const json& g, const json& t) {
 }
 
 //= vectors/README.md mac_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunMac(const json& g, const json& t) {
   const iana::Integ id = IntegNamed(Get<std::string>(g, "transform"));
   const crypto::IntegTransform* tr = crypto::FindInteg(id);
@@ -88,6 +92,8 @@ Verdict RunMac(const json& g, const json& t) {
 }
 
 //= vectors/README.md prf_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunPrf(const json& g, const json& t) {
   const std::string name = Get<std::string>(g, "transform");
   const auto id = iana::PrfFromName(name);
@@ -104,6 +110,8 @@ Verdict RunPrf(const json& g, const json& t) {
 }
 
 //= vectors/README.md cipher_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunCipher(const json& g, const json& t) {
   const iana::Encr id = EncrNamed(Get<std::string>(g, "transform"));
   const Bytes key = Hex(t, "key"), iv = Hex(t, "iv"), msg = Hex(t, "msg"), ct = Hex(t, "ct");
@@ -121,6 +129,8 @@ Verdict RunCipher(const json& g, const json& t) {
 }
 
 //= vectors/README.md esp_packet_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunEspPacket(const json& g, const json& t) {
   esp::SaConfig c;
   const Bytes spi = Hex(t, "spi"), seq = Hex(t, "seq");

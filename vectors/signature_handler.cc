@@ -8,6 +8,8 @@
 namespace ipsecref::vectors {
 
 //= vectors/README.md signature_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunSignature(const json& g, const json& t) {
   const std::string name = Get<std::string>(g, "scheme");
   const crypto::SignatureAlgorithm* algorithm = crypto::FindSignatureAlgorithm(name);

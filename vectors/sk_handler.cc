@@ -6,6 +6,8 @@
 namespace ipsecref::vectors {
 
 //= vectors/README.md ike_sk_test_schema_v1
+//# Reads a test group of this schema: its fields and their meaning are the
+//# ones vectors/README.md gives.
 Verdict RunIkeSk(const json& g, const json& t) {
   ike::SkKeys keys;
   keys.encr = EncrNamed(Get<std::string>(g, "encr"));

@@ -16,9 +16,16 @@
 # dropped, the replayed IKE_SA_INIT answered afresh or with a cookie, the last
 # IKE request answered with the cached response, byte for byte; exit 0.
 # Fails (never skips) when strongSwan is missing: tools/setup.sh installs it.
+# Refuses to run (exit 2) with REPLAY_EXPERIMENT set: that hook once ran a
+# command in place of the checks and exited 0, a pass that checked nothing.
 # Creates and removes its own namespaces and kills only its own processes,
 # on every path.
 set -u
+if [ -n "${REPLAY_EXPERIMENT+set}" ]; then
+	echo "strongswan_replay.sh: REPLAY_EXPERIMENT is set, but this test has no experiment hook any more" \
+		"(it replaced the checks and passed having checked nothing): unset it" >&2
+	exit 2
+fi
 IPSECREF=${1:?usage: strongswan_replay.sh IPSECREF [OUTDIR]}
 RUN=$(mktemp -d /tmp/ipsecref-replay.XXXXXX)
 OUT=${2:-$RUN/out}
@@ -48,10 +55,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for tool in "$CHARON" /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
-		/usr/sbin/tcpdump /usr/bin/tcpdump /sbin/ip; do
-	case $tool in */tcpdump) command -v tcpdump >/dev/null && continue ;; esac
-	[ -e "$tool" ] || fail "$tool is missing: run tools/setup.sh (strongswan-charon, strongswan-swanctl, libcharon-extra-plugins, tcpdump, iproute2)"
+for tool in "$CHARON" /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so; do
+	[ -e "$tool" ] || fail "$tool is missing: run tools/setup.sh (strongswan-charon, strongswan-swanctl, libcharon-extra-plugins)"
+done
+for program in ip tcpdump ping timeout mount; do
+	command -v "$program" >/dev/null || fail "$program is missing: run tools/setup.sh (iproute2, tcpdump, iputils-ping, coreutils, mount)"
 done
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
 [ -x "$IPSECREF" ] || fail "no ipsecref at $IPSECREF"
@@ -147,13 +155,6 @@ sleep 0.3
 kill -INT "$TCPDUMP"; wait "$TCPDUMP" 2>/dev/null
 sw b --list-sas > "$OUT/list-sas-before.txt" 2>&1
 cp "$RUN/b/charon.log" "$OUT/charon-b-before.log" 2>/dev/null
-
-if [ -n "${REPLAY_EXPERIMENT:-}" ]; then
-	ip netns exec "$NS_A" env RUN="$RUN" sh -c "$REPLAY_EXPERIMENT"
-	sw b --list-sas > "$OUT/list-sas-after.txt" 2>&1
-	cp "$RUN/b/charon.log" "$OUT/charon-b.log"
-	exit 0
-fi
 
 COUNTERS="swanctl --list-sas --raw --uri unix://$RUN/b/charon.vici"
 replay() {  # NAME ARGS...: one run of ipsecref replay from the initiator's namespace

@@ -251,7 +251,7 @@ Result<Verified> Sa::Verify(ByteSpan ip_packet) {
     //# After AH, a tunnel SA hands up the inner IP packet.
     ENSURE(next_header == static_cast<uint8_t>(IpProtocol::kIpv4) ||
                next_header == static_cast<uint8_t>(IpProtocol::kIpv6),
-           kBadNextHeader, ah, "rfc4302#section-3.1.2",
+           kBadNextHeader, ah, "rfc4301#section-5.2",
            fmt::format("tunnel mode AH carries next header {}, not IPv4 or IPv6", next_header));
     ByteSpan inner = whole.subspan(payload);
     auto inner_view = ip::Parse(inner, /*verify_checksum=*/false);

@@ -24,7 +24,7 @@
 #include "reference/bytes/bytes.h"
 #include "reference/crypto/primitives.h"
 #include "reference/iana/iana.h"
-#include "reference/replay/replay_window.h"
+#include "reference/antireplay/replay_window.h"
 
 namespace ipsecref::ah {
 

@@ -407,7 +407,7 @@ TEST(AhSa, TunnelSaRejectsNonIpPayload) {
   Bytes o = *sender->Protect(Ipv4(kPayload));
   auto r = tunnel->Verify(o);
   EXPECT_EQ(CodeOf(r), Code::kBadNextHeader);
-  EXPECT_EQ(r.error().requirement, "rfc4302#section-3.1.2");
+  EXPECT_EQ(r.error().requirement, "rfc4301#section-5.2");
 }
 
 TEST(AhSa, MutableFieldChangesKeepTheIcvValid) {

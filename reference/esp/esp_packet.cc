@@ -219,7 +219,7 @@ Result<DecapsulatedView> DecapsulateInPlace(const SaLookup& lookup, MutableByteS
     //# its header must agree.
     const bool v4 = u.next_header == static_cast<uint8_t>(IpProtocol::kIpv4);
     ENSURE(v4 || u.next_header == static_cast<uint8_t>(IpProtocol::kIpv6), kBadNextHeader,
-           loc.esp_offset + loc.esp_length - sa->icv_size() - 1, "rfc4301#section-5.2",
+           loc.esp_offset + loc.esp_length - sa->icv_size() - 1, "rfc4303#section-3.4.4.1",
            fmt::format("tunnel-mode next header {} is not IPv4 (4) or IPv6 (41)", u.next_header));
     auto inner = ip::Parse(ByteSpan(buffer.data() + payload_at, payload_size));
     if (!inner) {

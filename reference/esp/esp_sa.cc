@@ -28,10 +28,10 @@ Result<std::unique_ptr<Sa>> Sa::Create(const SaConfig& config) {
   ENSURE(encr != nullptr, kUnknownTransform, kNoOffset, "rfc4303#section-3.2",
          fmt::format("encryption transform {}", static_cast<int>(config.encr)));
   if (encr->aead) {
-    //= rfc4106#section-8.1
+    //= rfc4303#section-3.2.3
     //# A combined-mode transform provides integrity itself; no separate
     //# integrity transform goes with it.
-    ENSURE(config.integ == Integ::kNone, kBadTransformCombination, kNoOffset, "rfc4303#section-3.2",
+    ENSURE(config.integ == Integ::kNone, kBadTransformCombination, kNoOffset, "rfc4303#section-3.2.3",
            fmt::format("{} cannot be combined with {}", encr->name(), iana::Name(config.integ)));
   } else if (config.integ == Integ::kNone) {
     //= rfc4303#section-3.2
@@ -201,9 +201,10 @@ Status Sa::Protect(ByteSpan payload, uint8_t next_header, Bytes& out,
 Result<Unprotected> Sa::UnprotectInPlace(MutableByteSpan esp) {
   const size_t iv_size = this->iv_size();
   const size_t min_size = kHeaderSize + iv_size + kTrailerSize + icv_size_;
-  //= rfc4303#section-3.4.2
-  //# Cheap checks first: a packet too short to hold header, IV, trailer and
-  //# ICV is dropped before any cryptography.
+  //= rfc4303#section-2
+  //# An ESP packet holds SPI, Sequence Number, the payload with its IV, the
+  //# Pad Length and Next Header octets and the ICV: a packet too short for
+  //# them is dropped, before any cryptography.
   ENSURE(esp.size() >= min_size, kTruncated, esp.size(), "rfc4303#section-2",
          fmt::format("ESP packet of {} bytes; {} needs at least {}", esp.size(), encr_->name(), min_size));
   ENSURE(LoadU32(esp.data()) == spi(), kNoSa, 0, "rfc4303#section-3.4.2",

@@ -14,7 +14,7 @@
 #include "reference/crypto/primitives.h"
 #include "reference/crypto/transforms.h"
 #include "reference/iana/iana.h"
-#include "reference/replay/replay_window.h"
+#include "reference/antireplay/replay_window.h"
 
 namespace ipsecref::esp {
 
@@ -46,8 +46,11 @@ struct SaConfig {
   bool esn = false;
   uint32_t replay_window = 64;  // 0 disables anti-replay
   //= rfc4303#section-3.2
-  //# Confidentiality without integrity is allowed but is a choice the
-  //# operator makes explicitly.
+  //# Confidentiality and integrity are each optional, but not both NULL:
+  //# confidentiality without integrity is allowed.
+  //= ipsecref#choice
+  //# It weakens confidentiality against active attackers (RFC 4303 §1), so
+  //# an SA uses it only when its configuration asks for it explicitly.
   bool allow_no_integrity = false;
   std::optional<UdpEncapsulation> udp;
   Bytes tunnel_src, tunnel_dst;  // outer addresses (4 or 16 bytes), tunnel mode

@@ -140,6 +140,11 @@ Result<uint32_t> ParseSpi(std::string_view text, const std::string& where) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), spi, base);
   ENSURE(ec == std::errc() && end == text.data() + text.size() && !text.empty(), kBadFile,
          kNoOffset, "", fmt::format("{}: SPI \"{}\" is not a 32-bit number", where, text));
+  //= rfc4303#section-2.1
+  //# SPI 0 is reserved for local use and never sent on the wire (the same
+  //# for AH, rfc4302#section-2.4): no SA of a capture has it.
+  ENSURE(spi != 0, kBadFile, kNoOffset, "rfc4303#section-2.1",
+         fmt::format("{}: SPI 0 is reserved and never sent", where));
   return spi;
 }
 

@@ -11,7 +11,7 @@
 
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
-#include "reference/io/classify.h"  // kIkePort, kNatTPort
+#include "reference/classify/classify.h"  // kIkePort, kNatTPort
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {

@@ -211,6 +211,10 @@ Result<Ikev2Keys> ParseLine(std::string_view line, const std::string& where) {
                      kFields));
   Ikev2Keys k;
   TRY_ASSIGN(k.spi_i, SpiField(f[0], 0, where));
+  //= rfc7296#section-3.1
+  //# The initiator's SPI is never zero (keys.json and keys.csv refuse it too).
+  ENSURE(k.spi_i != 0, kBadFile, kNoOffset, "rfc7296#section-3.1",
+         fmt::format("{}: the {} is 0, which no IKE SA has", where, kFieldNames[0]));
   TRY_ASSIGN(k.spi_r, SpiField(f[1], 1, where));
   TRY_ASSIGN(k.sk_ei, HexField(f[2], 2, where));
   TRY_ASSIGN(k.sk_er, HexField(f[3], 3, where));

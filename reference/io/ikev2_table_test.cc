@@ -330,6 +330,11 @@ TEST(Ikev2Table, MalformedLinesNameFileAndLine) {
        Code::kBadFile, "9 fields"},
       {"bad escape", spis + k16 + "," + k16 + ",\"AES-CBC-128 \\xZZ\",,,\"NONE [RFC4306]\"",
        Code::kBadFile, "bad \\x escape"},
+      // RFC 7296 §3.1: the initiator's SPI is never zero (keys.json refuses
+      // it as well).
+      {"initiator SPI 0", "0000000000000000,a1a2a3a4a5a6a7a8," + k16 + "," + k16 +
+                              ",\"AES-CBC-128 [RFC3602]\",,,\"NONE [RFC4306]\"",
+       Code::kBadFile, "the SPIi is 0, which no IKE SA has"},
   };
   for (const Malformed& c : cases) {
     SCOPED_TRACE(c.what);

@@ -98,6 +98,42 @@ Status Agree(const std::optional<T>& a, const std::optional<T>& b, std::string_v
   return OkStatus();
 }
 
+// Two views are one when they agree on the addresses (a wildcard source
+// agrees with any) and on the ports both state.
+bool SameView(const SaView& a, const Bytes& src, const Bytes& dst,
+              const std::optional<uint16_t>& src_port, const std::optional<uint16_t>& dst_port) {
+  auto agree = [](const std::optional<uint16_t>& x, const std::optional<uint16_t>& y) {
+    return !x || !y || *x == *y;
+  };
+  return a.dst == dst && (a.src.empty() || src.empty() || a.src == src) &&
+         agree(a.src_port, src_port) && agree(a.dst_port, dst_port);
+}
+
+template <typename T>
+void Fill(std::optional<T>& have, const std::optional<T>& given) {
+  if (!have) have = given;
+}
+
+// Adds view `w` of an SA to `k`: into the view it is the same as (filling
+// in what that one left open), or as another view.
+void MergeView(SaKeys& k, SaView w) {
+  if (SameView(w, k.src, k.dst, k.src_port, k.dst_port)) {
+    if (k.src.empty()) k.src = std::move(w.src);
+    Fill(k.src_port, w.src_port);
+    Fill(k.dst_port, w.dst_port);
+    return;
+  }
+  for (SaView& v : k.other_views) {
+    if (!SameView(w, v.src, v.dst, v.src_port, v.dst_port)) continue;
+    if (v.src.empty()) v.src = std::move(w.src);
+    Fill(v.src_port, w.src_port);
+    Fill(v.dst_port, w.dst_port);
+    v.origins.insert(v.origins.end(), w.origins.begin(), w.origins.end());
+    return;
+  }
+  k.other_views.push_back(std::move(w));
+}
+
 }  // namespace
 
 Result<std::string> ReadKeyFile(const std::string& path) {
@@ -123,6 +159,26 @@ std::string SaKeys::Describe() const {
                      FormatAddress(dst));
 }
 
+std::string SaView::Describe() const {
+  auto end = [](const Bytes& address, const std::optional<uint16_t>& port) {
+    return port ? fmt::format("{}[{}]", FormatAddress(address), *port) : FormatAddress(address);
+  };
+  return fmt::format("{} -> {}", end(src, src_port), end(dst, dst_port));
+}
+
+std::vector<SaView> SaKeys::Views() const {
+  SaView first{src, dst, src_port, dst_port, {}};
+  for (const std::string& o : origins) {
+    bool elsewhere = false;
+    for (const SaView& v : other_views)
+      elsewhere = elsewhere || std::find(v.origins.begin(), v.origins.end(), o) != v.origins.end();
+    if (!elsewhere) first.origins.push_back(o);
+  }
+  std::vector<SaView> views{std::move(first)};
+  views.insert(views.end(), other_views.begin(), other_views.end());
+  return views;
+}
+
 std::string FormatAddress(ByteSpan address) {
   char text[INET6_ADDRSTRLEN] = {};
   if (address.size() == 4) return inet_ntop(AF_INET, address.data(), text, sizeof text);
@@ -133,6 +189,9 @@ std::string FormatAddress(ByteSpan address) {
 
 Result<Bytes> ParseAddress(std::string_view text) {
   if (text == "*") return Bytes();
+  // inet_pton reads up to a NUL: "192.0.2.1\0junk" is no address.
+  ENSURE(text.find('\0') == std::string_view::npos, kInvalidArgument, kNoOffset, "",
+         "an address with a NUL character in it is not an IPv4 or IPv6 address");
   const std::string s(text);
   Bytes out(16);
   if (inet_pton(AF_INET, s.c_str(), out.data()) == 1) {
@@ -153,11 +212,11 @@ Status ValidateSaKeys(const SaKeys& k) {
     ENSURE(t->AcceptsKeymat(k.encr_key.size()), kBadKeyLength, kNoOffset, t->rfc,
            fmt::format("{}: {} takes {} bytes of keying material, not {}", where, t->name(),
                        AllowedKeySizes(*t), k.encr_key.size()));
-    //= rfc4303#section-3.2
+    //= rfc4303#section-3.2.3
     //# A combined-mode algorithm brings its own integrity; it is not paired
     //# with a separate integrity algorithm.
     ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,
-           "rfc4303#section-3.2",
+           "rfc4303#section-3.2.3",
            fmt::format("{}: {} cannot be combined with {}", where, t->name(), iana::Name(k.integ)));
   } else {
     //= rfc4302#section-3.2
@@ -237,67 +296,119 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   return store;
 }
 
+uint64_t KeyStore::SpiKey(SaProtocol protocol, uint32_t spi) {
+  return uint64_t{static_cast<uint8_t>(protocol)} << 32 | spi;
+}
+
+//= rfc4301#section-4.1
+//# For a unicast SA the SPI by itself suffices to specify the SA: entries
+//# with the same SPI and the same algorithms and keys are one SA, even when
+//# their addresses differ (each end of a NAT'd tunnel sees its own).
+//= rfc4301#section-4.1
+//# An SA is simplex: the entry for the reverse direction of a view is the
+//# pair's other SA, even with the same SPI and keys (manual keying).
 Status KeyStore::Add(SaKeys k) {
-  for (SaKeys& have : sas_) {
-    if (have.protocol != k.protocol || have.spi != k.spi || have.dst != k.dst) continue;
+  const auto [first, last] = by_spi_.equal_range(SpiKey(k.protocol, k.spi));
+  SaKeys* same = nullptr;      // the SA with the same keys that k joins
+  bool same_shares = false;    // ... sharing an address with k
+  bool reverse = false;        // k is the reverse direction of a view of one with its keys
+  const std::vector<SaView> views = k.Views();
+  for (auto it = first; it != last; ++it) {
+    SaKeys& have = sas_[it->second];
     const bool same_keys = have.encr == k.encr && have.integ == k.integ &&
                            ConstantTimeEqual(have.encr_key, k.encr_key) &&
                            ConstantTimeEqual(have.integ_key, k.integ_key);
-    ENSURE(same_keys, kBadFile, kNoOffset, "",
+    bool shares_dst = false, shares_src = false, reversed = false;
+    for (const SaView& v : have.Views()) {
+      for (const SaView& w : views) {
+        shares_dst = shares_dst || v.dst == w.dst;
+        shares_src = shares_src || (!v.src.empty() && v.src == w.src);
+        reversed = reversed || (!v.src.empty() && !v.dst.empty() && v.src == w.dst &&
+                                v.dst == w.src && v.src != v.dst);
+      }
+    }
+    ENSURE(same_keys || !shares_dst, kBadFile, kNoOffset, "",
            fmt::format("{} and {} give different algorithms or keys for {}", Origins(have),
                        Origins(k), k.Describe()));
-    ENSURE(have.src.empty() || k.src.empty() || have.src == k.src, kBadFile, kNoOffset, "",
-           fmt::format("{} and {} disagree on the source of {}", Origins(have), Origins(k),
-                       k.Describe()));
-    TRY(Agree(have.esn, k.esn, "ESN", have, k));
-    TRY(Agree(have.mode, k.mode, "the mode", have, k));
-    TRY(Agree(have.udp_encapsulation, k.udp_encapsulation, "UDP encapsulation", have, k));
-    TRY(Agree(have.replay_window, k.replay_window, "the replay window", have, k));
-    if (have.src.empty()) have.src = k.src;
-    if (!have.esn) have.esn = k.esn;
-    if (!have.mode) have.mode = k.mode;
-    if (!have.udp_encapsulation) have.udp_encapsulation = k.udp_encapsulation;
-    if (!have.replay_window) have.replay_window = k.replay_window;
-    have.origins.insert(have.origins.end(), k.origins.begin(), k.origins.end());
+    if (!same_keys) continue;
+    if (reversed && !shares_dst) {
+      reverse = true;
+      continue;
+    }
+    const bool shares = shares_dst || shares_src;
+    if (same == nullptr || (shares && !same_shares)) {
+      same = &have;
+      same_shares = shares;
+    }
+  }
+  if (same == nullptr || (reverse && !same_shares)) {
+    by_spi_.emplace(SpiKey(k.protocol, k.spi), sas_.size());
+    sas_.push_back(std::move(k));
     return OkStatus();
   }
-  sas_.push_back(std::move(k));
+  SaKeys& have = *same;
+  TRY(Agree(have.esn, k.esn, "ESN", have, k));
+  TRY(Agree(have.mode, k.mode, "the mode", have, k));
+  TRY(Agree(have.udp_encapsulation, k.udp_encapsulation, "UDP encapsulation", have, k));
+  TRY(Agree(have.replay_window, k.replay_window, "the replay window", have, k));
+  if (!have.esn) have.esn = k.esn;
+  if (!have.mode) have.mode = k.mode;
+  if (!have.udp_encapsulation) have.udp_encapsulation = k.udp_encapsulation;
+  if (!have.replay_window) have.replay_window = k.replay_window;
+  for (SaView w : views) MergeView(have, std::move(w));
+  have.origins.insert(have.origins.end(), k.origins.begin(), k.origins.end());
   return OkStatus();
 }
 
 Status KeyStore::AddIke(Ikev2Keys k, std::string origin) {
-  for (size_t i = 0; i < ike_sas_.size(); ++i) {
-    Ikev2Keys& have = ike_sas_[i];
-    if (have.spi_i != k.spi_i || have.spi_r != k.spi_r) continue;
-    ENSURE(SameIkeKeys(have, k), kBadFile, kNoOffset, "",
-           fmt::format("{} and {} give different algorithms or keys for IKE SA {:016x}_i "
-                       "{:016x}_r",
-                       JoinOrigins(ike_origins_[i]), origin.empty() ? "another source" : origin,
-                       k.spi_i, k.spi_r));
-    if (have.encr_key_bits == 0) have.encr_key_bits = k.encr_key_bits;
-    std::vector<std::string>& origins = ike_origins_[i];
-    if (!origin.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end())
-      origins.push_back(std::move(origin));
+  const auto [it, added] = ike_by_spis_.try_emplace({k.spi_i, k.spi_r}, ike_sas_.size());
+  if (added) {
+    ike_sas_.push_back(std::move(k));
+    ike_origins_.emplace_back();
+    if (!origin.empty()) ike_origins_.back().push_back(std::move(origin));
     return OkStatus();
   }
-  ike_sas_.push_back(std::move(k));
-  ike_origins_.emplace_back();
-  if (!origin.empty()) ike_origins_.back().push_back(std::move(origin));
+  Ikev2Keys& have = ike_sas_[it->second];
+  std::vector<std::string>& origins = ike_origins_[it->second];
+  ENSURE(SameIkeKeys(have, k), kBadFile, kNoOffset, "",
+         fmt::format("{} and {} give different algorithms or keys for IKE SA {:016x}_i "
+                     "{:016x}_r",
+                     JoinOrigins(origins), origin.empty() ? "another source" : origin, k.spi_i,
+                     k.spi_r));
+  if (have.encr_key_bits == 0) have.encr_key_bits = k.encr_key_bits;
+  if (!origin.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end())
+    origins.push_back(std::move(origin));
   return OkStatus();
 }
 
 const Ikev2Keys* KeyStore::FindIke(uint64_t spi_i, uint64_t spi_r) const {
-  return io::Find(ike_sas_, spi_i, spi_r);
+  const auto it = ike_by_spis_.find({spi_i, spi_r});
+  return it == ike_by_spis_.end() ? nullptr : &ike_sas_[it->second];
 }
 
+//= rfc4301#section-4.1
+//# Among SAs that share the SPI, the one that also matches the destination
+//# is the longest match; the SPI alone decides when it names one SA.
 const SaKeys* KeyStore::Find(SaProtocol protocol, uint32_t spi, ByteSpan dst) const {
+  const auto [first, last] = by_spi_.equal_range(SpiKey(protocol, spi));
   const SaKeys* any = nullptr;
-  for (const SaKeys& k : sas_) {
-    if (k.protocol != protocol || k.spi != spi) continue;
-    if (std::equal(k.dst.begin(), k.dst.end(), dst.begin(), dst.end())) return &k;
-    if (k.dst.empty() && any == nullptr) any = &k;
+  const SaKeys* only = nullptr;
+  size_t count = 0;
+  for (auto it = first; it != last; ++it) {
+    const SaKeys& k = sas_[it->second];
+    ++count;
+    only = &k;
+    bool wildcard = k.dst.empty();
+    if (std::ranges::equal(k.dst, dst)) return &k;
+    for (const SaView& v : k.other_views) {
+      if (std::ranges::equal(v.dst, dst)) return &k;
+      wildcard = wildcard || v.dst.empty();
+    }
+    // The first added wins, as the files were read.
+    if (wildcard && (any == nullptr || &k < any)) any = &k;
   }
-  return any;
+  if (any != nullptr) return any;
+  return count == 1 ? only : nullptr;
 }
 
 }  // namespace ipsecref::io

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "reference/base/result.h"
@@ -22,9 +25,24 @@ enum class SaProtocol : uint8_t { kEsp = 50, kAh = 51 };
 
 std::string_view ProtocolName(SaProtocol protocol);  // "ESP", "AH"
 
+// Where one key file places an SA: its addresses and, when the file states
+// them, its UDP ports. Through NAT the two ends of a tunnel see different
+// addresses (and ports) for the same SA: the initiator writes
+// 192.0.2.1 -> 198.18.0.2, the responder behind the NAT
+// 198.18.0.1[31134] -> 198.18.0.2.
+struct SaView {
+  Bytes src, dst;  // 4 or 16 bytes each; empty means any address ("*")
+  std::optional<uint16_t> src_port, dst_port;  // keys.csv states them
+  std::vector<std::string> origins;            // the file lines that give this view
+
+  // "198.18.0.1[31134] -> 198.18.0.2"
+  std::string Describe() const;
+};
+
 struct SaKeys {
   SaProtocol protocol = SaProtocol::kEsp;
   Bytes src, dst;  // 4 or 16 bytes each; empty means any address ("*")
+  std::optional<uint16_t> src_port, dst_port;  // as keys.csv states them
   uint32_t spi = 0;
   iana::Encr encr = iana::Encr::kNull;  // ESP only
   SecureBytes encr_key;                 // the salt or nonce included at its end
@@ -37,9 +55,16 @@ struct SaKeys {
   std::optional<uint32_t> replay_window;  // the receiver's, as keys.json may state it
   // Every file line that gave this SA: "pcaps/x/esp_sa:1".
   std::vector<std::string> origins;
+  // The same SA as other key files place it, when their addresses or ports
+  // differ from src and dst (a NAT between the ends): KeyStore::Add merges
+  // them here.
+  std::vector<SaView> other_views;
 
   // "ESP SPI 0x30855da0 192.0.2.1 -> 192.0.2.2"
   std::string Describe() const;
+  // Every view of the SA: src and dst (with the origins no other view
+  // has), then other_views.
+  std::vector<SaView> Views() const;
 };
 
 // "192.0.2.1", "2001:db8::1", or "*" for an empty (any) address.
@@ -55,8 +80,9 @@ Status ValidateSaKeys(const SaKeys& keys);
 // (over 16 MiB: no key file is that large). Both name the file.
 Result<std::string> ReadKeyFile(const std::string& path);
 
-// The SAs of one capture: ESP and AH SAs keyed by (protocol, SPI,
-// destination address), IKE SAs by their SPI pair.
+// The SAs of one capture: ESP and AH SAs found by protocol and SPI (then
+// by destination address where one SPI has several SAs), IKE SAs by their
+// SPI pair. Both are indexed: loading n SAs takes O(n) lookups.
 class KeyStore {
  public:
   // `path` is a directory, from which these are read when present: esp_sa,
@@ -72,12 +98,17 @@ class KeyStore {
   // first character is '{'; its errors name file and JSON pointer.
   static Result<KeyStore> Load(const std::string& path);
 
-  // Adds an SA, merging it into one with the same protocol, SPI and
-  // destination: what one source leaves open the other may state; where
-  // both state something they must agree (kBadFile naming both origins).
+  // Adds an SA. One with the same protocol, SPI, algorithms and keys is the
+  // same SA: the new one merges into it, as another view when its addresses
+  // differ (a NAT between the ends; but the reverse direction of a view is
+  // the pair's other SA). What one source leaves open the other may state;
+  // where both state something they must agree. Refused (kBadFile naming
+  // both origins): different algorithms or keys for one protocol, SPI and
+  // destination, and disagreeing ESN, mode, UDP encapsulation or window.
   Status Add(SaKeys keys);
 
-  // The SA for a packet: an exact destination first, then a wildcard one.
+  // The SA for a packet: the one with a view to exactly `dst`, then one
+  // with a wildcard destination, then the only SA with that SPI.
   const SaKeys* Find(SaProtocol protocol, uint32_t spi, ByteSpan dst) const;
 
   const std::vector<SaKeys>& sas() const { return sas_; }
@@ -96,10 +127,15 @@ class KeyStore {
   const std::vector<std::vector<std::string>>& ike_origins() const { return ike_origins_; }
 
  private:
+  // (protocol << 32 | SPI) -> indices into sas_, for SAs sharing an SPI.
+  static uint64_t SpiKey(SaProtocol protocol, uint32_t spi);
+
   std::vector<SaKeys> sas_;
+  std::unordered_multimap<uint64_t, size_t> by_spi_;
   std::vector<std::string> files_;
   std::vector<Ikev2Keys> ike_sas_;
   std::vector<std::vector<std::string>> ike_origins_;  // parallel to ike_sas_
+  std::map<std::pair<uint64_t, uint64_t>, size_t> ike_by_spis_;  // into ike_sas_
 };
 
 }  // namespace ipsecref::io

@@ -43,15 +43,17 @@ Result<bool> ParseFlag(std::string_view text, const std::string& where, std::str
   return text == "1";
 }
 
-// "192.0.2.1[4500]" or "192.0.2.1".
-Result<Bytes> ParseHost(std::string_view text, const std::string& where, std::string_view what) {
+// "192.0.2.1[4500]" or "192.0.2.1"; the port, when given, into `port`.
+Result<Bytes> ParseHost(std::string_view text, const std::string& where, std::string_view what,
+                        std::optional<uint16_t>* port = nullptr) {
   const size_t bracket = text.find('[');
   if (bracket != std::string_view::npos) {
-    std::string_view port = text.substr(bracket + 1);
-    ENSURE(!port.empty() && port.back() == ']', kBadFile, kNoOffset, "",
-           fmt::format("{}: {} \"{}\" has no closing ']'", where, what, text));
-    port.remove_suffix(1);
-    TRY(ParseNumber<uint16_t>(port, 10, where, "port"));
+    std::string_view digits = text.substr(bracket + 1);
+    ENSURE(!digits.empty() && digits.back() == ']', kBadFile, kNoOffset, "",
+           fmt::format("{}: {} \"{}\" has no closing ']'", where, what, text.substr(0, 64)));
+    digits.remove_suffix(1);
+    TRY_ASSIGN(const uint16_t number, ParseNumber<uint16_t>(digits, 10, where, "port"));
+    if (port != nullptr) *port = number;
     text = text.substr(0, bracket);
   }
   auto address = ParseAddress(text);
@@ -75,11 +77,16 @@ Result<SaKeys> ParseEsp(const std::vector<std::string_view>& f, const std::strin
                      kEspFieldsWithoutProtocol, kEspFields));
   SaKeys k;
   k.origins.push_back(where);
-  TRY_ASSIGN(k.src, ParseHost(f[1], where, "source"));
-  TRY_ASSIGN(k.dst, ParseHost(f[2], where, "destination"));
+  TRY_ASSIGN(k.src, ParseHost(f[1], where, "source", &k.src_port));
+  TRY_ASSIGN(k.dst, ParseHost(f[2], where, "destination", &k.dst_port));
   ENSURE(k.src.size() == k.dst.size(), kBadFile, kNoOffset, "",
          fmt::format("{}: source and destination are of different address families", where));
   TRY_ASSIGN(k.spi, ParseNumber<uint32_t>(f[3], 16, where, "SPI"));
+  //= rfc4303#section-2.1
+  //# SPI 0 is reserved for local use and never sent on the wire (the same
+  //# for AH, rfc4302#section-2.4): no SA of a capture has it.
+  ENSURE(k.spi != 0, kBadFile, kNoOffset, "rfc4303#section-2.1",
+         fmt::format("{}: SPI 0 is reserved and never sent", where));
   TRY_ASSIGN(const uint16_t encr, ParseNumber<uint16_t>(f[4], 10, where, "encryption transform"));
   TRY_ASSIGN(uint32_t key_bits, ParseNumber<uint32_t>(f[5], 10, where, "key length"));
   TRY_ASSIGN(const uint16_t integ, ParseNumber<uint16_t>(f[6], 10, where, "integrity transform"));
@@ -134,6 +141,10 @@ Result<Ikev2Keys> ParseIke(const std::vector<std::string_view>& f, const std::st
          fmt::format("{}: ike record has {} fields, expected {}", where, f.size(), kIkeFields));
   Ikev2Keys k;
   TRY_ASSIGN(k.spi_i, ParseNumber<uint64_t>(f[5], 16, where, "IKE initiator SPI"));
+  //= rfc7296#section-3.1
+  //# The initiator's SPI is never zero.
+  ENSURE(k.spi_i != 0, kBadFile, kNoOffset, "rfc7296#section-3.1",
+         fmt::format("{}: the IKE initiator SPI is 0, which no IKE SA has", where));
   TRY_ASSIGN(k.spi_r, ParseNumber<uint64_t>(f[6], 16, where, "IKE responder SPI"));
   TRY_ASSIGN(const uint16_t encr, ParseNumber<uint16_t>(f[7], 10, where, "encryption transform"));
   TRY_ASSIGN(k.encr_key_bits, ParseNumber<uint32_t>(f[8], 10, where, "key length"));

@@ -6,8 +6,10 @@
 //       encr_keylen,integ,prf,ke,SK_d,SK_ai,SK_ar,SK_ei,SK_er,SK_pi,SK_pr
 //   esp,src,dst,spi,encr,encr_keylen,integ,esn,mode,udp_encap,encr_key,
 //       integ_key,ike_spi_i,ike_spi_r[,proto]
-// Hosts may carry the IKE port ("192.0.2.1[4500]"); keys and SPIs are hex
-// without "0x"; mode is 1 (transport) or 2 (tunnel); proto is 50 (ESP,
+// Hosts may carry the IKE port ("192.0.2.1[4500]"), which an esp record's
+// SaKeys keeps (src_port, dst_port: through NAT, the ports differ at the two
+// ends); SPI 0 (and an ike record's initiator SPI 0) is refused; keys and
+// SPIs are hex without "0x"; mode is 1 (transport) or 2 (tunnel); proto is 50 (ESP,
 // the default when absent) or 51 (AH). encr_keylen counts the key's bits
 // without the salt.
 #pragma once

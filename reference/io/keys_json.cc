@@ -94,7 +94,17 @@ Result<const json*> Required(const json& object, std::string_view member, const 
 Result<std::string_view> String(const json& j, const Where& w, std::string_view expected) {
   ENSURE(j.is_string(), kBadFile, kNoOffset, "",
          fmt::format("{}: expected {}, found {}", w.str(), expected, j.type_name()));
-  return std::string_view(j.get_ref<const std::string&>());
+  const std::string_view text = j.get_ref<const std::string&>();
+  //= ipsecref#choice
+  //# JSON strings may hold U+0000 (RFC 8259 §7), but no value keys.json
+  //# names does: one would be read as a shorter string by the C functions
+  //# that parse addresses, so a NUL character is refused wherever it is.
+  const size_t nul = text.find('\0');
+  ENSURE(nul == std::string_view::npos, kBadFile, kNoOffset, "",
+         fmt::format("{}: expected {}, found a string with a NUL character (\\u0000) at "
+                     "character {}",
+                     w.str(), expected, nul + 1));
+  return text;
 }
 
 Result<bool> Bool(const json& j, const Where& w) {
@@ -114,7 +124,7 @@ Result<uint64_t> Unsigned(const json& j, const Where& w, uint64_t max, std::stri
 Result<uint64_t> Spi(const json& j, const Where& w, unsigned bits) {
   const uint64_t max = bits == 64 ? std::numeric_limits<uint64_t>::max() : (1ull << bits) - 1;
   if (!j.is_string()) return Unsigned(j, w, max, fmt::format("a {}-bit SPI", bits));
-  std::string_view text = j.get_ref<const std::string&>();
+  TRY_ASSIGN(const std::string_view text, String(j, w, fmt::format("a {}-bit SPI", bits)));
   uint64_t value = 0;
   const bool hex = text.starts_with("0x") || text.starts_with("0X");
   const std::string_view digits = hex ? text.substr(2) : std::string_view();
@@ -158,11 +168,12 @@ template <typename E>
 Result<E> Transform(const json& j, const Where& w, std::optional<E> (*from_name)(std::string_view),
                     std::string_view registry) {
   if (j.is_string()) {
-    const std::string& name = j.get_ref<const std::string&>();
+    TRY_ASSIGN(const std::string_view name,
+               String(j, w, fmt::format("an {} transform name or number", registry)));
     const std::optional<E> id = from_name(name);
     ENSURE(id.has_value(), kUnknownTransform, kNoOffset, "",
            fmt::format("{}: \"{}\" is not an IANA {} transform name", w.str(),
-                       std::string_view(name).substr(0, 64), registry));
+                       name.substr(0, 64), registry));
     return *id;
   }
   TRY_ASSIGN(const uint64_t number,
@@ -288,11 +299,11 @@ Result<SaKeys> ParseEsp(const json& j, const Where& w) {
   if (const json* integ = Optional(j, "integ")) {
     TRY_ASSIGN(k.integ, Transform(*integ, w / "integ", iana::IntegFromName, "integrity"));
   }
-  //= rfc4303#section-3.2
+  //= rfc4303#section-3.2.3
   //# A combined-mode algorithm brings its own integrity; it is not paired
   //# with a separate integrity algorithm.
   ENSURE(!t->aead || k.integ == iana::Integ::kNone, kBadTransformCombination, kNoOffset,
-         "rfc4303#section-3.2",
+         "rfc4303#section-3.2.3",
          fmt::format("{}: {} is a combined-mode algorithm; integ must be NONE, not {}",
                      (w / "integ").str(), t->name(), iana::Name(k.integ)));
   const json* integ_key = Optional(j, "integ_key");

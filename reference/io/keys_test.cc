@@ -380,8 +380,9 @@ TEST(KeyStore, DirectoryMergesEspSaAndKeysCsv) {
   EXPECT_EQ(k->mode, esp::Mode::kTunnel);  // from keys.csv.a
   EXPECT_EQ(k->origins, (std::vector<std::string>{"pcaps/strongswan-cbc/esp_sa:2",
                                                   "pcaps/strongswan-cbc/keys.csv.a:3"}));
-  EXPECT_EQ(store->Find(SaProtocol::kEsp, 0x178ec24f, Ip("192.0.2.2")),
-            nullptr);  // other destination
+  // The only SA with that SPI, whatever the destination (RFC 4301 §4.1:
+  // the SPI alone specifies a unicast SA); not under the other protocol.
+  EXPECT_EQ(store->Find(SaProtocol::kEsp, 0x178ec24f, Ip("192.0.2.2")), k);
   EXPECT_EQ(store->Find(SaProtocol::kAh, 0x178ec24f, Ip("192.0.2.1")), nullptr);
 }
 
@@ -525,6 +526,226 @@ TEST(KeyStore, ConflictingIkeKeysAreRefused) {
   next.spi_r = 3;
   EXPECT_TRUE(store.AddIke(next).ok());
   EXPECT_EQ(store.ike_sas().size(), 2u);
+}
+
+// An SA of a NAT'd tunnel as each end writes it (the example of issue 11):
+// the initiator 192.0.2.1 -> 198.18.0.2, the responder behind the NAT
+// 198.18.0.1[31134] -> 198.18.0.2 in its keys.csv; and the SA of the other
+// direction, whose destination the NAT rewrites.
+SaKeys NatSa(std::string_view src, std::string_view dst, uint32_t spi, char key,
+             std::string origin) {
+  SaKeys k;
+  k.spi = spi;
+  k.src = Ip(src);
+  k.dst = Ip(dst);
+  k.encr = Encr::kAesGcm16;
+  k.encr_key = Key(std::string(72, key));
+  k.origins = {std::move(origin)};
+  return k;
+}
+
+TEST(KeyStore, NatViewsOfOneSaAreOneSa) {
+  KeyStore store;
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "198.18.0.2", 0xc0000001, '1', "a/esp_sa:1")).ok());
+  ASSERT_TRUE(store.Add(NatSa("198.18.0.2", "192.0.2.1", 0xc0000002, '2', "a/esp_sa:2")).ok());
+  SaKeys b1 = NatSa("198.18.0.1", "198.18.0.2", 0xc0000001, '1', "b/keys.csv.b:2");
+  b1.src_port = 31134;
+  b1.dst_port = 4500;
+  b1.udp_encapsulation = true;
+  SaKeys b2 = NatSa("198.18.0.2", "198.18.0.1", 0xc0000002, '2', "b/keys.csv.b:3");
+  b2.src_port = 4500;
+  b2.dst_port = 31134;
+  auto added = store.Add(b1);
+  ASSERT_TRUE(added.ok()) << added.error().ToString();
+  added = store.Add(b2);
+  ASSERT_TRUE(added.ok()) << added.error().ToString();
+  // The responder's own view again (its esp_sa): the same view, ports kept.
+  ASSERT_TRUE(store.Add(NatSa("198.18.0.1", "198.18.0.2", 0xc0000001, '1', "b/esp_sa:1")).ok());
+
+  ASSERT_EQ(store.sas().size(), 2u);
+  const SaKeys& out = store.sas()[0];
+  EXPECT_EQ(out.src, Ip("192.0.2.1"));  // the first file's view stays first
+  EXPECT_EQ(out.udp_encapsulation, true);
+  ASSERT_EQ(out.other_views.size(), 1u);
+  EXPECT_EQ(out.other_views[0].Describe(), "198.18.0.1[31134] -> 198.18.0.2[4500]");
+  EXPECT_EQ(out.other_views[0].origins,
+            (std::vector<std::string>{"b/keys.csv.b:2", "b/esp_sa:1"}));
+  const std::vector<SaView> views = out.Views();
+  ASSERT_EQ(views.size(), 2u);
+  EXPECT_EQ(views[0].Describe(), "192.0.2.1 -> 198.18.0.2");
+  EXPECT_EQ(views[0].origins, std::vector<std::string>{"a/esp_sa:1"});
+  EXPECT_EQ(out.origins,
+            (std::vector<std::string>{"a/esp_sa:1", "b/keys.csv.b:2", "b/esp_sa:1"}));
+
+  // Packets are matched by SPI: through either view's destination.
+  const SaKeys* back = &store.sas()[1];
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("198.18.0.2")), &out);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000002, Ip("192.0.2.1")), back);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000002, Ip("198.18.0.1")), back);
+  ASSERT_EQ(back->other_views.size(), 1u);
+  EXPECT_EQ(back->other_views[0].Describe(), "198.18.0.2[4500] -> 198.18.0.1[31134]");
+}
+
+TEST(KeyStore, KeysThatDisagreeForOneSpiAndDestinationAreRefused) {
+  KeyStore store;
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "198.18.0.2", 0xc0000001, '1', "a/esp_sa:1")).ok());
+  // The responder's view with another key: not a view of the same SA.
+  auto r = store.Add(NatSa("198.18.0.1", "198.18.0.2", 0xc0000001, '3', "b/keys.csv.b:2"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::kBadFile);
+  EXPECT_NE(r.error().detail.find("a/esp_sa:1 and b/keys.csv.b:2 give different algorithms or "
+                                  "keys for ESP SPI 0xc0000001"),
+            std::string::npos)
+      << r.error().detail;
+  // Another transform with the same key bytes is just as different.
+  SaKeys ctr = NatSa("198.18.0.1", "198.18.0.2", 0xc0000001, '1', "b/keys.csv.b:2");
+  ctr.encr = Encr::kAesCtr;
+  EXPECT_FALSE(store.Add(ctr).ok());
+  // Views that agree on the keys but not on the mode stay an error.
+  SaKeys tunnel = NatSa("198.18.0.1", "198.18.0.2", 0xc0000001, '1', "b/keys.csv.b:2");
+  tunnel.mode = esp::Mode::kTunnel;
+  ASSERT_TRUE(store.Add(tunnel).ok());
+  SaKeys transport = NatSa("192.0.2.1", "198.18.0.2", 0xc0000001, '1', "a/keys.csv.a:2");
+  transport.mode = esp::Mode::kTransport;
+  EXPECT_FALSE(store.Add(transport).ok());
+}
+
+TEST(KeyStore, OneSpiToTwoDestinationsIsTwoSas) {
+  // Receivers choose SPIs, so two of them may choose the same one: the
+  // destination tells their SAs apart (RFC 4303 §2.1 lookup order).
+  KeyStore store;
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "192.0.2.2", 0xc0000001, '1', "x:1")).ok());
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "192.0.2.3", 0xc0000001, '2', "x:2")).ok());
+  ASSERT_EQ(store.sas().size(), 2u);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("192.0.2.2")), &store.sas()[0]);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("192.0.2.3")), &store.sas()[1]);
+  // Neither destination: the SPI alone does not say which.
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("192.0.2.4")), nullptr);
+  // With a wildcard destination, that one takes the others.
+  SaKeys any = NatSa("192.0.2.1", "192.0.2.2", 0xc0000001, '3', "x:3");
+  any.dst.clear();
+  ASSERT_TRUE(store.Add(any).ok());
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("192.0.2.4")), &store.sas()[2]);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0xc0000001, Ip("192.0.2.2")), &store.sas()[0]);
+}
+
+TEST(KeyStore, SameSpiAndKeysBothWaysAreTheTwoSasOfAPair) {
+  // Manual keying may give both directions one SPI and one key; an SA is
+  // simplex (RFC 4301 §4.1), so the reverse direction is the other SA.
+  KeyStore store;
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "192.0.2.2", 0x100, '1', "x:1")).ok());
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.2", "192.0.2.1", 0x100, '1', "x:2")).ok());
+  ASSERT_EQ(store.sas().size(), 2u);
+  EXPECT_TRUE(store.sas()[0].other_views.empty());
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0x100, Ip("192.0.2.2")), &store.sas()[0]);
+  EXPECT_EQ(store.Find(SaProtocol::kEsp, 0x100, Ip("192.0.2.1")), &store.sas()[1]);
+  // The other end's files: the same two SAs again.
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.2", "192.0.2.1", 0x100, '1', "y:1")).ok());
+  ASSERT_TRUE(store.Add(NatSa("192.0.2.1", "192.0.2.2", 0x100, '1', "y:2")).ok());
+  ASSERT_EQ(store.sas().size(), 2u);
+  EXPECT_EQ(store.sas()[0].origins, (std::vector<std::string>{"x:1", "y:2"}));
+  EXPECT_EQ(store.sas()[1].origins, (std::vector<std::string>{"x:2", "y:1"}));
+}
+
+// pcaps/linux-xfrm-natt/two-ends: keys.csv.a of host a as the recipe wrote
+// it, and keys.csv.b, host b's view were host a behind a NAT (PROVENANCE.md
+// there). What ike-decode --keys DIR and check read.
+TEST(KeyStore, DirectoryWithBothEndsOfANatdTunnel) {
+  auto store = KeyStore::Load("pcaps/linux-xfrm-natt/two-ends");
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  ASSERT_EQ(store->sas().size(), 2u);
+  const SaKeys* ab = store->Find(SaProtocol::kEsp, 0xc79c45e2, Ip("192.0.2.2"));
+  ASSERT_NE(ab, nullptr);
+  EXPECT_EQ(ab->src_port, 4500);
+  ASSERT_EQ(ab->other_views.size(), 1u);
+  EXPECT_EQ(ab->other_views[0].Describe(), "198.18.0.1[31134] -> 192.0.2.2[4500]");
+  EXPECT_EQ(ab->other_views[0].origins,
+            std::vector<std::string>{"pcaps/linux-xfrm-natt/two-ends/keys.csv.b:2"});
+  const SaKeys* ba = store->Find(SaProtocol::kEsp, 0xcc6922c7, Ip("198.18.0.1"));
+  ASSERT_NE(ba, nullptr);
+  EXPECT_EQ(store->Find(SaProtocol::kEsp, 0xcc6922c7, Ip("192.0.2.1")), ba);
+  ASSERT_EQ(store->ike_sas().size(), 1u);
+  EXPECT_EQ(store->ike_origins()[0].size(), 2u);
+  auto ike = LoadIkeKeys("pcaps/linux-xfrm-natt/two-ends");
+  ASSERT_TRUE(ike.ok()) << ike.error().ToString();
+  EXPECT_EQ(ike->size(), 1u);
+}
+
+TEST(KeyStore, LoadsTwoHundredThousandSas) {
+  // KeyStore::Add once compared each SA with every earlier one: 190k SAs
+  // took 46 s. Indexed by SPI, this loads in about a second.
+  constexpr uint32_t kSas = 200000;
+  char path[] = "/tmp/ipsecref-many-sas-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (uint32_t i = 0; i < kSas; ++i)
+      out << fmt::format("\"IPv4\",\"10.0.{}.{}\",\"10.1.{}.{}\",\"{:#010x}\",\"NULL\",\"\","
+                         "\"NULL\",\"\"\n",
+                         i >> 8 & 0xff, i & 0xff, i >> 8 & 0xff, i & 0xff, 0x1000 + i);
+  }
+  auto store = KeyStore::Load(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_EQ(store->sas().size(), kSas);
+  const SaKeys* k = store->Find(SaProtocol::kEsp, 0x1000 + 123456, Ip("10.1.226.64"));
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->src, Ip("10.0.226.64"));  // 123456 = 0x1e240
+  EXPECT_EQ(k->origins, std::vector<std::string>{std::string(path) + ":123457"});
+}
+
+TEST(KeyStore, SpiZeroIsRefusedByEveryFormat) {
+  // RFC 4303 §2.1 (RFC 4302 §2.4 for AH): SPI 0 is never sent, so no SA of
+  // a capture has it; keys.json refused it already (keys_json_test.cc).
+  auto esp_sa = ParseEspSaFile(
+      "\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0x00000000\",\"NULL\",\"\",\"NULL\",\"\"\n",
+      "esp_sa");
+  ASSERT_FALSE(esp_sa.ok());
+  EXPECT_EQ(esp_sa.error().code, Code::kBadFile);
+  EXPECT_EQ(esp_sa.error().requirement, "rfc4303#section-2.1");
+  EXPECT_NE(esp_sa.error().detail.find("esp_sa:1: SPI 0 is reserved"), std::string::npos)
+      << esp_sa.error().detail;
+  EXPECT_FALSE(ParseEspSaFile("\"IPv4\",\"*\",\"*\",\"0\",\"NULL\",\"\",\"NULL\",\"\"\n", "esp_sa")
+                   .ok());
+
+  const std::string esp =
+      "esp,192.0.2.1[4500],192.0.2.2[4500],{},12,128,12,0,2,1," + std::string(32, '1') + "," +
+      std::string(64, '2') + ",0102030405060708,1112131415161718,50\n";
+  ASSERT_TRUE(ParseKeysCsv(fmt::format(fmt::runtime(esp), "c0000001"), "keys.csv").ok());
+  auto csv = ParseKeysCsv(fmt::format(fmt::runtime(esp), "0"), "keys.csv");
+  ASSERT_FALSE(csv.ok());
+  EXPECT_EQ(csv.error().requirement, "rfc4303#section-2.1");
+  EXPECT_NE(csv.error().detail.find("keys.csv:1: SPI 0 is reserved"), std::string::npos)
+      << csv.error().detail;
+
+  // An ike record whose initiator SPI is 0 (RFC 7296 §3.1: never zero).
+  const std::string ike = "ike,2,1,192.0.2.1[4500],192.0.2.2[4500],{},1112131415161718,12,128,12,"
+                          "5,19,," + std::string(64, '2') + "," + std::string(64, '3') + "," +
+                          std::string(32, '4') + "," + std::string(32, '5') + ",,\n";
+  ASSERT_TRUE(ParseIkeKeysCsv(fmt::format(fmt::runtime(ike), "0102030405060708"), "keys.csv").ok());
+  auto zero = ParseIkeKeysCsv(fmt::format(fmt::runtime(ike), "0000000000000000"), "keys.csv");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().requirement, "rfc7296#section-3.1");
+  EXPECT_NE(zero.error().detail.find("keys.csv:1: the IKE initiator SPI is 0"), std::string::npos)
+      << zero.error().detail;
+  EXPECT_FALSE(ParseKeysCsv(fmt::format(fmt::runtime(ike), "0"), "keys.csv").ok());
+}
+
+TEST(ParseAddress, RefusesANulCharacter) {
+  // inet_pton stops at a NUL: the text must not pass as the shorter address.
+  using namespace std::string_view_literals;
+  EXPECT_TRUE(ParseAddress("192.0.2.1"sv).ok());
+  EXPECT_FALSE(ParseAddress("192.0.2.1\0junk"sv).ok());
+  EXPECT_FALSE(ParseAddress("2001:db8::1\0"sv).ok());
+  // As esp_sa writes one: \x00 in a quoted field.
+  auto sa = ParseEspSaFile(
+      "\"IPv4\",\"192.0.2.1\\x00.7\",\"192.0.2.2\",\"0x1234\",\"NULL\",\"\",\"NULL\",\"\"\n",
+      "esp_sa");
+  ASSERT_FALSE(sa.ok());
+  EXPECT_NE(sa.error().detail.find("esp_sa:1: source address"), std::string::npos)
+      << sa.error().detail;
 }
 
 TEST(KeyStore, MissingOrEmptyDirectory) {

@@ -18,7 +18,7 @@ constexpr uint8_t kNoOperation = 0x01;
 constexpr uint8_t kLooseSourceRoute = 0x83;
 constexpr uint8_t kStrictSourceRoute = 0x89;
 
-//= rfc4302#appendix-A.1
+//= rfc4302#appendix-A1
 //# Only these IPv4 options are immutable and enter the ICV as they are:
 //# End of Options List, No Operation, Security, Extended Security,
 //# Commercial Security, Router Alert and Sender Directed Multi-Destination
@@ -67,7 +67,7 @@ Status SetFinalDestination(MutableByteSpan packet, ByteSpan option, size_t at) {
   //# With loose or strict source routing the destination address is mutable
   //# but predictable: the ICV takes it as the receiver will see it, the last
   //# address of the route.
-  //= rfc4302#appendix-A.1
+  //= rfc4302#appendix-A1
   //# The source route option itself is mutable and is zeroed whole.
   std::copy_n(option.end() - 4, 4, packet.begin() + 16);
   return OkStatus();
@@ -146,26 +146,29 @@ Status RearrangeRouting(MutableByteSpan packet, MutableByteSpan header, size_t a
   const uint8_t type = header[2];
   const uint8_t segments_left = header[3];
   if (segments_left == 0) return OkStatus();  // already as the destination sees it
-  //= rfc4302#appendix-A.2
+  //= rfc4302#appendix-A2
   //# A Routing header is mutable but predictable: the sender orders its
   //# addresses as they will be at the receiver before computing the ICV.
   ENSURE(type == kRoutingType0 || type == kRoutingType2, kUnsupported, at + 2,
-         "rfc4302#appendix-A.2",
+         "rfc4302#appendix-A2",
          fmt::format("Routing header type {} with {} segments left: its state at the destination "
                      "is not predictable here",
                      type, segments_left));
   const uint8_t hdr_ext_len = header[1];
-  ENSURE(hdr_ext_len % 2 == 0, kBadHeader, at + 1, "rfc8200#section-4.4",
+  ENSURE(hdr_ext_len % 2 == 0, kBadHeader, at + 1, "rfc2460#section-4.4",
          fmt::format("Routing header type {}: length {} is not a whole number of addresses", type,
                      hdr_ext_len));
   const size_t addresses = hdr_ext_len / 2u;
-  ENSURE(segments_left <= addresses, kBadHeader, at + 3, "rfc8200#section-4.4",
+  ENSURE(segments_left <= addresses, kBadHeader, at + 3, "rfc2460#section-4.4",
          fmt::format("segments left {} exceeds the {} addresses", segments_left, addresses));
-  //= rfc8200#section-4.4
-  //# Each hop decrements Segments Left and swaps the destination address with
-  //# the next address in the list. At the end the destination holds the last
-  //# address and the list holds the original destination followed by the
-  //# hops before the last, in order.
+  //= rfc2460#section-4.4
+  //# The Type 0 algorithm, which RFC 4302 Appendix A2 refers to: Hdr Ext Len
+  //# is twice the number of addresses, Segments Left is at most that number,
+  //# and each hop decrements Segments Left and swaps the destination address
+  //# with the next address in the list. At the end the destination holds the
+  //# last address and the list holds the original destination followed by the
+  //# hops before the last, in order. (RFC 8200 §4.4, which obsoletes it, keeps
+  //# only the generic Routing header; RFC 5095 deprecated Type 0.)
   auto address = [&](size_t i) {
     return header.subspan(8 + i * kIpv6AddressSize, kIpv6AddressSize);
   };
@@ -207,7 +210,7 @@ Status ClearIpv6(MutableByteSpan packet) {
         TRY(RearrangeRouting(packet, header, at));
         break;
       default:
-        //= rfc4302#appendix-A.2
+        //= rfc4302#appendix-A2
         //# The Fragment header is absent by the time AH runs (fragmenting
         //# comes after it, reassembly before); other extension headers are
         //# covered as they are.

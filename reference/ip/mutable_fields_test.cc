@@ -127,7 +127,7 @@ TEST(MutableFields, Ipv4MutableFieldsDoNotChangeTheView) {
 }
 
 TEST(MutableFields, Ipv4OptionTable) {
-  //= rfc4302#appendix-A.1
+  //= rfc4302#appendix-A1
   //# The immutable options of the table, and nothing else.
   for (uint8_t t : {0x00, 0x01, 0x82, 0x85, 0x86, 0x94, 0x95}) {
     EXPECT_EQ(Ipv4OptionMutability(t), OptionMutability::kImmutable) << int(t);
@@ -278,7 +278,7 @@ void ForwardRoutingType0(Bytes& p, size_t rh) {
 }
 
 TEST(MutableFields, Ipv6RoutingHeaderAsAtTheDestination) {
-  //= rfc4302#appendix-A.2
+  //= rfc4302#appendix-A2
   //# Routing header and destination address ordered as the receiver will see them.
   std::vector<Bytes> hops = {Address6(10), Address6(11), Address6(99)};
   Bytes rh = RoutingHeader(kUdp, 0, 3, hops);

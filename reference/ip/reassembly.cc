@@ -248,7 +248,7 @@ Result<FragmentOutcome> Reassembler::AddFragment(const ParsedFragment& f, uint64
   if (d.numbers.size() < kMaxFragmentNumbers) d.numbers.push_back(number);
   const size_t first = f.first;
   const size_t last = f.first + f.data.size() - 1;
-  //= rfc5722#section-4
+  //= rfc8200#section-4.5
   //# An exact duplicate of a fragment may be dropped silently rather than
   //# be taken for an overlap.
   for (const Fragment& g : d.fragments) {

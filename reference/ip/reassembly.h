@@ -21,9 +21,11 @@
 namespace ipsecref::ip {
 
 //= rfc791#section-3.2
-//# The reassembly timer's upper bound is on the order of a TTL; 60 s here.
+//# The reassembly timer's upper bound is on the order of a TTL.
 //= rfc8200#section-4.5
 //# Reassembly is abandoned 60 seconds after the first-arriving fragment.
+//= ipsecref#choice
+//# IPv4 datagrams get IPv6's 60 seconds too: one timeout for both.
 inline constexpr int64_t kReassemblyTimeoutNs = 60'000'000'000;
 
 struct ReassemblyLimits {

@@ -180,7 +180,7 @@ Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view ne
          fmt::format("rekey: {} is a manual tunnel; manual keys are never rekeyed", old_name));
   TRY(CheckNewName(new_name));
   TRY(CheckSpu(at));
-  //= rfc7296#section-2.18
+  //= rfc7296#section-2.8
   //# A rekeyed IKE SA takes over its predecessor's Child SAs.
   // spu.follow-ike-sa and spu.never-moved: the successor stays where the
   // predecessor was, and so do the tunnels it inherits.

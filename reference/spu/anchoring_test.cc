@@ -196,7 +196,7 @@ TEST(Anchoring, RemovalFreesLoadButMovesNothing) {
 }
 
 TEST(Anchoring, RekeyKeepsSpuAndPlace) {
-  //= rfc7296#section-2.18
+  //= rfc7296#section-2.8
   //# A rekeyed IKE SA takes over its predecessor's Child SAs.
   Anchoring a = Make(2);
   EXPECT_EQ(Placed(a, Kind::kGateway, "G-1"), 0u);

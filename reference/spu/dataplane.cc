@@ -183,8 +183,9 @@ struct Shared {
   std::atomic<uint64_t> received{0}, queued{0}, queue_full{0};
 };
 
-//= DESIGN.md "Multi-SPU anchoring"
-//# Every packet of an SA is processed on its anchor SPU: its state has one
+//= ipsecref#choice
+//# Every packet of an SA is processed on its anchor SPU (the multi-SPU
+//# anchoring of the design, as multi-SPU firewalls do): its state has one
 //# writer. The SA tables below are touched by this SPU's thread only.
 struct alignas(64) Spu {
   Spu(SpuIndex i, Shared& sh, std::vector<std::unique_ptr<Spu>>& all)

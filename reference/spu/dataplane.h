@@ -32,7 +32,7 @@
 #include "reference/ah/ah_sa.h"
 #include "reference/base/result.h"
 #include "reference/esp/esp_sa.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/spu/anchoring.h"
 
 namespace ipsecref::spu {

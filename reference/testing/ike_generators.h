@@ -655,7 +655,7 @@ inline rc::Gen<ike::IdPayload> GenValidId() {
                                b.insert(b.end(), parts.second.begin(), parts.second.end());
                                return b;
                              });
-                           //= rfc7619#section-3
+                           //= rfc7619#section-2.2
                            //# ID_NULL carries no identification data.
                            if (type == I::kNull) data = rc::gen::just(Bytes{});
                            return rc::gen::build<ike::IdPayload>(
@@ -708,7 +708,7 @@ inline rc::Gen<ike::AuthPayload> GenValidAuth() {
   });
 }
 
-//= rfc7296#section-2.10
+//= rfc7296#section-3.9
 //# Nonces are 16 to 256 octets.
 inline rc::Gen<ike::NoncePayload> GenValidNonce() {
   return rc::gen::build<ike::NoncePayload>(rc::gen::set(&ike::NoncePayload::nonce_data, GenBytes(16, 256)));

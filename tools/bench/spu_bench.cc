@@ -65,7 +65,7 @@
 
 #include "reference/bytes/bytes.h"
 #include "reference/esp/esp_packet.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/ip/packet.h"
 #include "reference/spu/dataplane.h"
 #include "reference/spu/queue.h"

@@ -1,5 +1,5 @@
 // ipsecref check CAPTURE --keys DIR [--expect-inner PCAP] [--json]: judges
-// every packet of a capture (reference/io/capture_check.h) and reports per
+// every packet of a capture (interop/check/capture_check.h) and reports per
 // SA; optionally compares the decrypted packets with captured cleartext.
 #include <fmt/format.h>
 
@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "reference/io/capture_check.h"
-#include "reference/io/inner_packets.h"
+#include "interop/check/capture_check.h"
+#include "interop/check/inner_packets.h"
 #include "reference/io/keys.h"
 #include "tools/ipsecref/check_ike_report.h"
 #include "tools/ipsecref/cli.h"
@@ -58,6 +58,31 @@ std::string_view VerdictName(io::Verdict v) {
   return "?";
 }
 
+// The key files' other views of an SA (a NAT between the ends).
+json ViewsJson(const std::vector<io::SaView>& views) {
+  json out = json::array();
+  for (const io::SaView& v : views) {
+    json j = {{"src", io::FormatAddress(v.src)},
+              {"dst", io::FormatAddress(v.dst)},
+              {"origins", v.origins}};
+    if (v.src_port) j["src_port"] = *v.src_port;
+    if (v.dst_port) j["dst_port"] = *v.dst_port;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// " (also seen as 198.18.0.1[31134] -> 192.0.2.2 in keys.csv.b:2)", or "".
+std::string AlsoSeenAs(const std::vector<io::SaView>& views) {
+  std::string out;
+  for (const io::SaView& v : views) {
+    std::string origins;
+    for (const std::string& o : v.origins) origins += (origins.empty() ? "" : ", ") + o;
+    out += fmt::format("{}{} in {}", out.empty() ? "" : "; ", v.Describe(), origins);
+  }
+  return out.empty() ? out : fmt::format(" (also seen as {})", out);
+}
+
 json ErrorJson(const Error& e) {
   json j = {{"code", Describe(e.code).name}, {"text", e.ToString()}};
   if (e.offset != kNoOffset) j["offset"] = e.offset;
@@ -90,6 +115,7 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"src", io::FormatAddress(sa.src)},
               {"dst", io::FormatAddress(sa.dst)},
               {"keys_known", sa.keys_known},
+              {"also_seen_as", ViewsJson(sa.also_seen_as)},
               {"packets", sa.packets},
               {"ok", sa.ok},
               {"discarded", sa.discarded},
@@ -185,8 +211,8 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
     PrintProblems("WARN", r.reassembly);
   }
   for (const io::SaReport& sa : r.sas) {
-    fmt::print("SA {} SPI {} {} -> {}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
-               io::FormatAddress(sa.src), io::FormatAddress(sa.dst),
+    fmt::print("SA {} SPI {} {} -> {}{}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
+               io::FormatAddress(sa.src), io::FormatAddress(sa.dst), AlsoSeenAs(sa.also_seen_as),
                sa.keys_known ? "" : "  (no keys: not judged)");
     if (!sa.description.empty()) fmt::print("    {}\n", sa.description);
     if (sa.sa_error) fmt::print("    cannot make the SA: {}\n", sa.sa_error->ToString());
@@ -345,7 +371,7 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
       ->check(NotEmpty());
   //= ipsecref#choice
   //# The receiver keeps at most 2^20 packets of window (kMaxSize of
-  //# reference/replay/replay_window.h), the bound keys.json's replay_window
+  //# reference/antireplay/replay_window.h), the bound keys.json's replay_window
   //# has too: a larger one is refused, not silently cut.
   cmd->add_option("--replay-window", opts->replay_window,
                   "Anti-replay window of the receiving SAs (default 1024)")

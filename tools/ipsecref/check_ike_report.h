@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 
 namespace ipsecref::tool {
 

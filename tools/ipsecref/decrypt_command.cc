@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_writer.h"
 #include "tools/ipsecref/cli.h"

@@ -13,7 +13,7 @@
 
 #include "reference/ike/wire/describe.h"
 #include "reference/ike/wire/rules.h"
-#include "reference/io/ike_judge.h"
+#include "interop/check/ike_judge.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/keys_csv.h"
 #include "reference/io/text_lines.h"

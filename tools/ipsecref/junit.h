@@ -28,8 +28,8 @@
 #include <string_view>
 #include <vector>
 
-#include "reference/io/capture_check.h"
-#include "reference/io/inner_packets.h"
+#include "interop/check/capture_check.h"
+#include "interop/check/inner_packets.h"
 
 namespace ipsecref::tool {
 

@@ -9,12 +9,14 @@
 
 #include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/version.h"
 
 int main(int argc, char** argv) {
   using namespace ipsecref::tool;
   GuardStandardStreams();
   CLI::App app{"ipsecref: IPsec (IKEv2, ESP, AH) conformance and fuzzing harness"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "ipsecref " IPSECREF_VERSION " (commit " IPSECREF_COMMIT ")");
   Runner run;
   AddVectorsCommand(app, run);
   AddCheckCommand(app, run);

@@ -1,6 +1,6 @@
 // ipsecref replay CAPTURE --to ADDR [--from ADDR] [--esp-counters CMD]:
 // sends the packets a capture's peer sent to the gateway to a live gateway,
-// from the peer's ports, and judges what comes back (reference/io/replay.h):
+// from the peer's ports, and judges what comes back (interop/replay/replay.h):
 // ESP replays dropped, IKE_SA_INIT answered afresh or with a cookie, other
 // IKE requests with the cached response. Only loopback and documentation
 // addresses (test namespaces). Exit 1 when a verdict is FAIL.
@@ -24,8 +24,8 @@
 #include <set>
 #include <thread>
 
-#include "reference/io/classify.h"
-#include "reference/io/replay.h"
+#include "reference/classify/classify.h"
+#include "interop/replay/replay.h"
 #include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
 
@@ -289,10 +289,8 @@ Result<std::vector<Row>> ReplayIke(const std::vector<const ReplayPacket*>& ike, 
     const ReplayPacket& p = *ike[i];
     if (p.kind == ReplayKind::kIkeSaInit) {
       uint64_t spi_r = 0;
-      if (p.captured_response) {
-        ByteReader r(*p.captured_response);
-        if (!r.Skip(8) || !r.ReadU64(spi_r)) spi_r = 0;
-      }
+      if (p.captured_response)
+        if (auto h = ike::PeekHeader(*p.captured_response)) spi_r = h->spi_r;
       rows[i].judgement = io::JudgeIkeSaInit(p, answers[i], spi_r != 0 && alive.contains({p.spi_i, spi_r}));
     }
     rows[i].what = IkeWhat(p);

@@ -19,11 +19,27 @@ struct VectorsOptions {
   bool verbose = false;
 };
 
+// The default vector directory: PREFIX/share/ipsecref/vectors beside an
+// installed PREFIX/bin/ipsecref, else the source tree's vectors/ (a build
+// tree's binary). Shown relative to the working directory when under it.
+std::string DefaultVectorsDir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::path(IPSECREF_SOURCE_DIR) / "vectors";
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = (self.parent_path() / IPSECREF_DATA_FROM_BIN / "vectors").lexically_normal();
+    if (fs::is_directory(installed, ec)) dir = installed;
+  }
+  const fs::path shown = dir.lexically_relative(fs::current_path(ec));
+  return !ec && !shown.empty() && *shown.begin() != ".." ? shown.string() : dir.string();
+}
+
 int RunVectors(const VectorsOptions& o) {
   std::vector<std::string> files;
   int exit_code = kExitOk;
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& p : o.paths.empty() ? std::vector<std::string>{"vectors"} : o.paths) {
+  for (const auto& p : o.paths.empty() ? std::vector<std::string>{DefaultVectorsDir()} : o.paths) {
     if (Status s = CheckInput("", p, InputKind::kFileOrDirectory); !s) {
       fmt::print(stderr, "ERROR {}\n", ClipMessage(s.error().ToString()));
       out.push_back({{"file", p}, {"error", s.error().ToString()}});
@@ -75,7 +91,7 @@ int RunVectors(const VectorsOptions& o) {
 
 void AddVectorsCommand(CLI::App& app, Runner& run) {
   auto opts = std::make_shared<VectorsOptions>();
-  CLI::App* cmd = app.add_subcommand("vectors", "Run known-answer vector files (default: all under vectors/)");
+  CLI::App* cmd = app.add_subcommand("vectors", "Run known-answer vector files (default: all under vectors/, as installed or in the source tree)");
   cmd->add_option("paths", opts->paths, "Vector files or directories");
   cmd->add_flag("--json", opts->json, "Machine-readable output");
   cmd->callback([opts, &run] { run = [opts] { return RunVectors(*opts); }; });

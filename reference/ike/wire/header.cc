@@ -4,23 +4,43 @@
 
 namespace ipsecref::ike {
 
-Result<Header> ParseHeader(ByteReader& in, size_t datagram_size) {
-  const size_t at = in.offset();
+std::optional<Header> PeekHeader(ByteSpan message) {
+  ByteReader in(message);
   Header h;
   uint8_t next = 0, version = 0, exchange = 0;
-  ENSURE(in.ReadU64(h.spi_i) && in.ReadU64(h.spi_r) && in.ReadU8(next) && in.ReadU8(version) &&
-             in.ReadU8(exchange) && in.ReadU8(h.flags) && in.ReadU32(h.message_id) && in.ReadU32(h.length),
-         kTruncated, at, "rfc7296#section-3.1",
-         fmt::format("IKE header needs {} bytes, the message has {}", kHeaderSize, datagram_size));
+  if (!(in.ReadU64(h.spi_i) && in.ReadU64(h.spi_r) && in.ReadU8(next) && in.ReadU8(version) &&
+        in.ReadU8(exchange) && in.ReadU8(h.flags) && in.ReadU32(h.message_id) && in.ReadU32(h.length)))
+    return std::nullopt;
   h.next_payload = static_cast<iana::PayloadType>(next);
   h.major_version = version >> 4;
   h.minor_version = version & 0x0f;
   h.exchange_type = static_cast<iana::ExchangeType>(exchange);
+  return h;
+}
+
+std::optional<uint16_t> PeekFragmentNumber(ByteSpan message) {
+  auto h = PeekHeader(message);
+  if (!h || h->next_payload != iana::PayloadType::kSkf) return std::nullopt;
+  ByteReader in(message.subspan(kHeaderSize));
+  uint16_t fragment = 0;
+  if (!in.Skip(kGenericPayloadHeaderSize) || !in.ReadU16(fragment)) return std::nullopt;
+  return fragment;
+}
+
+Result<Header> ParseHeader(ByteReader& in, size_t datagram_size) {
+  const size_t at = in.offset();
+  auto peeked = PeekHeader(in.rest());
+  ENSURE(peeked.has_value(), kTruncated, at, "rfc7296#section-3.1",
+         fmt::format("IKE header needs {} bytes, the message has {}", kHeaderSize, datagram_size));
+  Header h = *peeked;
+  const bool skipped = in.Skip(kHeaderSize);  // PeekHeader read these bytes
+  (void)skipped;
 
   //= rfc7296#section-3.1
   //# IKEv2 is major version 2; an IKEv1 (ISAKMP, RFC 2408) message carries 1.
   ENSURE(h.major_version != 1, kIkev1Message, at + 17, "rfc7296#section-3.1",
-         fmt::format("major version 1: an IKEv1 message (exchange type {})", exchange));
+         fmt::format("major version 1: an IKEv1 message (exchange type {})",
+                     static_cast<int>(h.exchange_type)));
   //= rfc7296#section-2.5
   //# A major version above 2 is answered with INVALID_MAJOR_VERSION; the
   //# minor version is not checked.

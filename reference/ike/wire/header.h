@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
@@ -51,6 +52,20 @@ struct Header {
   bool higher_version() const { return (flags & kFlagVersion) != 0; }
   bool operator==(const Header&) const = default;
 };
+
+// The header's fields as they stand in the first 28 bytes of `message`, read
+// without judging them (no version or Length check): what a capture judge,
+// a classifier or a replayer needs to place a message it may not parse.
+// Returns nullopt when `message` is shorter than the header. The one reader
+// of the header's layout; ParseHeader judges what it returns.
+std::optional<Header> PeekHeader(ByteSpan message);
+
+//= rfc7383#section-2.5
+//# The Encrypted Fragment payload is the only payload of its message: its
+//# Fragment Number follows the generic payload header.
+// The Fragment Number of a message whose first payload is SKF; nullopt for
+// any other message or one too short to hold it.
+std::optional<uint16_t> PeekFragmentNumber(ByteSpan message);
 
 //= rfc7296#section-3.1
 //# The header is read whatever the version; a major version other than 2 is

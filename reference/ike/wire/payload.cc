@@ -98,7 +98,10 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
     const PayloadCodec* codec = FindCodec(type);
     if (IsEncrypted(type)) {
       //= rfc7296#section-3.14
-      //# An SK payload never carries another SK payload.
+      //# The Encrypted payload carries the message's payloads and is its last
+      //# payload; the RFC defines no Encrypted payload inside another.
+      //= ipsecref#choice
+      //# One found inside SK is refused as INVALID_SYNTAX: no keys protect it.
       ENSURE(!inside_sk, kInvalidSyntax, at, "rfc7296#section-3.14",
              fmt::format("{} inside an encrypted payload", label()));
     }

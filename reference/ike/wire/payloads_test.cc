@@ -453,7 +453,7 @@ TEST(ShortBodies, FixedPartsMissing) {
 TEST(NonceVerify, SixteenTo256Octets) {
   for (size_t n : {size_t{15}, size_t{257}}) {
     const Message m = Decoded(One(PT::kNonce, Bytes(n, 0x5a)));
-    EXPECT_TRUE(Fails(VerifyPayload(m.payloads[0]), Code::kInvalidSyntax, 32, "rfc7296#section-2.10",
+    EXPECT_TRUE(Fails(VerifyPayload(m.payloads[0]), Code::kInvalidSyntax, 32, "rfc7296#section-3.9",
                       std::to_string(n) + " bytes"))
         << n;
   }
@@ -522,7 +522,7 @@ TEST(NotifyVerify, DataAndSpiSizes) {
                     Code::kInvalidSyntax, 36, "rfc7296#section-2.6"));
   // REKEY_SA (16393) without the SPI of the SA it rekeys.
   EXPECT_TRUE(Fails(VerifyPayload(Decoded(One(PT::kNotify, Hex("03004009"))).payloads[0]), Code::kInvalidSyntax, 33,
-                    "rfc7296#section-3.10.1", "SPI Size 0"));
+                    "rfc7296#section-1.3.3", "SPI Size 0"));
   EXPECT_TRUE(VerifyPayload(Decoded(One(PT::kNotify, Hex("03044009" "c0ffee00")))
                                 .payloads[0])
                   .ok());

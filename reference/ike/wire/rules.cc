@@ -108,11 +108,16 @@ constexpr NotifyMapping kNotifyMappings[] = {
     {Code::kUnsupportedCriticalPayload, iana::NotifyType::kUnsupportedCriticalPayload},
     {Code::kBadVersion, iana::NotifyType::kInvalidMajorVersion},
     {Code::kInvalidKePayload, iana::NotifyType::kInvalidKePayload},
-    //= rfc7296#section-2.21.2
-    //# A message whose integrity check fails is dropped without an answer.
+    //= rfc7296#section-3.14
+    //# The Integrity Checksum Data covers the message from the IKE header to
+    //# Pad Length: a message whose checksum fails is not authentic.
+    //= ipsecref#choice
+    //# It is dropped without an answer: answering unauthenticated messages
+    //# is what RFC 7296 §2.21 tells a node to limit, and we answer none.
     {Code::kIcvMismatch, std::nullopt},
-    //= rfc7383#section-2.6.2
-    //# Fragments that do not fit are dropped silently.
+    //= rfc7383#section-2.6
+    //# Fragments that fail the validity checks (or the ICV check) are
+    //# discarded silently.
     {Code::kBadFragment, std::nullopt},
     // IKEv1 is a different protocol; an IKEv2 responder has nothing to say to it.
     {Code::kIkev1Message, std::nullopt},
@@ -176,6 +181,8 @@ void CheckRules(const Message& m, const MessageShape& shape, const std::vector<c
     //= rfc6023#section-3
     //# A CHILD SA comes with SA, TSi and TSr together; a childless exchange
     //# carries none of them.
+    //= rfc7296#section-1.2
+    //# The exchange that creates a CHILD SA carries its SA, TSi and TSr.
     if (present != 0 && present != shape.together.size())
       c.Fail(Code::kInvalidSyntax, at, "rfc7296#section-1.2",
              fmt::format("{} carries only {} of SA, TSi, TSr; a CHILD SA needs all three", shape.name, present));

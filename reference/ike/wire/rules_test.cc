@@ -293,7 +293,7 @@ TEST(Validate, ShortNonceBreaksItsRule) {
   Message m = Minimal(ShapeNamed("IKE_SA_INIT request"));
   for (Payload& p : m.payloads)
     if (auto* n = std::get_if<NoncePayload>(&p.body)) n->nonce_data.resize(15);
-  EXPECT_TRUE(HasViolation(Validate(m), Code::kInvalidSyntax, "rfc7296#section-2.10"));
+  EXPECT_TRUE(HasViolation(Validate(m), Code::kInvalidSyntax, "rfc7296#section-3.9"));
 }
 
 TEST(Validate, EncryptedButNotDecryptedChecksTheOuterLayerOnly) {

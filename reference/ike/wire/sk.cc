@@ -79,6 +79,8 @@ Result<std::unique_ptr<SkCrypter>> SkCrypter::Create(const SkKeys& keys, crypto:
   //# SK_e of a combined-mode cipher is its key followed by the salt (so for
   //# ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930); the salt is not part of
   //# the Key Length.
+  //= rfc7296#section-2.14
+  //# SK_e is as long as the negotiated cipher's keying material.
   const size_t keymat_size = bits / 8 + encr->salt_size;
   ENSURE(keys.encr_key.size() == keymat_size, kBadKeyLength, kNoOffset, "rfc7296#section-2.14",
          fmt::format("{} with a {}-bit key takes {} bytes of SK_e, not {}", encr->name(), bits,
@@ -132,12 +134,12 @@ Status SkCrypter::MakeIv(MutableByteSpan iv) {
       rng_->Fill(iv);
       return OkStatus();
     case crypto::IvRule::kCounter:
-      //= rfc5282#section-3
+      //= rfc5282#section-3.1
       //# The explicit IV of GCM and CCM must never repeat under one key (so
       //# for ChaCha20-Poly1305, RFC 7634, and CTR, RFC 5930): one crypter per
       //# key counts up, and stops before the count wraps.
       ENSURE(iv_counter_ < std::numeric_limits<uint64_t>::max(), kIvExhausted, kNoOffset,
-             "rfc5282#section-3", "the 64-bit IV counter is spent; rekey the IKE SA");
+             "rfc5282#section-3.1", "the 64-bit IV counter is spent; rekey the IKE SA");
       StoreU64(iv.data(), ++iv_counter_);
       return OkStatus();
   }
@@ -228,9 +230,10 @@ Result<SkCrypter::Unprotected> SkCrypter::Unprotect(ByteSpan associated_data, By
     //# decryption, in constant time.
     authentic = integrity_->Verify({associated_data, body.first(body.size() - icv_size_)}, icv);
   }
-  //= rfc7296#section-2.21.2
-  //# A message whose ICV does not verify is discarded without a reply (RFC
-  //# 7296 §3.14: it is not processed further).
+  //= rfc7296#section-3.14
+  //# The Integrity Checksum Data covers the message from the IKE header to
+  //# Pad Length: a message whose checksum does not verify is not authentic
+  //# and is not processed further (rules.cc: nor answered).
   ENSURE(authentic || fuzzing_ignore_icv, kIcvMismatch, body.size() - icv_size_, "rfc7296#section-3.14",
          fmt::format("{} ICV does not verify", encr_->name()));
   if (!aead_) cipher_->Decrypt(out.iv, out.plaintext);

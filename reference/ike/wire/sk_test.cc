@@ -188,7 +188,7 @@ TEST(SkProtect, IkeHeaderLengthMustCoverTheBody) {
 }
 
 TEST(SkProtect, CounterIvsNeverRepeatAndCbcIvsComeFromTheRng) {
-  //= rfc5282#section-3
+  //= rfc5282#section-3.1
   //# GCM's explicit IV is unique under the key.
   auto gcm = Make(GcmKeys());
   const Bytes ad = MakeAssociatedData(gcm->EncryptedBodySize(4));
@@ -240,8 +240,9 @@ TEST(SkUnprotect, IcvMismatchNamesTheIcvAndIsIgnoredOnlyWhenFuzzing) {
   auto body = c->Protect(ad, inner);
   ASSERT_TRUE(body.ok());
   (*body)[body->size() - 1] ^= 1;
-  //= rfc7296#section-2.21.2
-  //# A message that fails its integrity check is dropped, no reply.
+  //= rfc7296#section-3.14
+  //# A message whose Integrity Checksum Data does not verify is not
+  //# authentic: it is refused, not decrypted.
   auto u = c->Unprotect(ad, *body);
   ASSERT_FALSE(u.ok());
   EXPECT_EQ(u.error().code, Code::kIcvMismatch);

@@ -53,8 +53,9 @@ Result<SkfReassembler::Outcome> SkfReassembler::Add(uint16_t fragment_number,
          fmt::format("fragment {} has Next Payload {}; only fragment 1 may name a payload",
                      fragment_number, next_payload));
   //= rfc7383#section-5
-  //# The RFC leaves the resources spent on one message to the implementation;
-  //# ours are at most max_fragments fragments and max_total_size bytes.
+  //# The RFC leaves the resources spent on one message to the implementation.
+  //= ipsecref#choice
+  //# Ours are at most max_fragments fragments and max_total_size bytes.
   ENSURE(total_fragments <= limits_.max_fragments, kBadFragment, kTotalFragmentsAt, "rfc7383#section-5",
          fmt::format("Total Fragments {} exceeds our limit of {}", total_fragments,
                      limits_.max_fragments));
@@ -77,6 +78,9 @@ Result<SkfReassembler::Outcome> SkfReassembler::Add(uint16_t fragment_number,
   //# reassembly starts over with this fragment.
   const bool restart = total_ != 0 && total_fragments > total_;
   const size_t kept = restart ? 0 : stored_size_;
+  //= rfc7383#section-5
+  //# The bytes kept for one message are bounded; the bound (max_total_size)
+  //# is ours, as above.
   ENSURE(plaintext.size() <= limits_.max_total_size - kept, kBadFragment, kNoOffset, "rfc7383#section-5",
          fmt::format("{} more bytes would exceed our limit of {} bytes per message", plaintext.size(),
                      limits_.max_total_size));

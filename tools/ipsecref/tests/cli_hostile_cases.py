@@ -279,10 +279,10 @@ def case_output_is_input(work):
 
 
 def case_esp_counters(work):
-    base = ["replay", CAPTURE, "--to", "127.0.0.1", "--from", "127.0.0.1", "--only", "esp"]
+    replay_esp = ["replay", CAPTURE, "--to", "127.0.0.1", "--from", "127.0.0.1", "--only", "esp"]
     marker = "37.4321"  # a sleep nobody else runs, to find it if it outlives the tool
     started = time.monotonic()
-    p = run(base + ["--esp-counters", f"sleep {marker}", "--esp-counters-timeout", "1"], timeout=30)
+    p = run(replay_esp + ["--esp-counters", f"sleep {marker}", "--esp-counters-timeout", "1"], timeout=30)
     took = time.monotonic() - started
     expect("12 --esp-counters that never ends: exit 2 within seconds, the command killed",
            p.returncode == 2 and b"killed" in p.stderr and took < 15, p)
@@ -297,10 +297,10 @@ def case_esp_counters(work):
             except OSError:
                 pass
     expect(f"12 the counter command's child is gone (still: {alive})", not alive)
-    p = run(base + ["--esp-counters", "yes spi-in=00000000"], timeout=60)
+    p = run(replay_esp + ["--esp-counters", "yes spi-in=00000000"], timeout=60)
     expect("12 --esp-counters that prints without end: exit 2 at the size bound",
            p.returncode == 2 and b"MiB" in p.stderr, p)
-    p = run(base + ["--esp-counters", "exit 3"])
+    p = run(replay_esp + ["--esp-counters", "exit 3"])
     expect("12 --esp-counters that fails: exit 2 with its status", p.returncode == 2 and b"status 3" in p.stderr, p)
 
 

@@ -27,9 +27,13 @@ constexpr IdRule kIdRules[] = {
     {I::kDerAsn1Dn, "rfc7296#section-3.5", 1, 0xffff, false},
     {I::kDerAsn1Gn, "rfc7296#section-3.5", 1, 0xffff, false},
     {I::kKeyId, "rfc7296#section-3.5", 1, 0xffff, false},
-    //= rfc7619#section-3
-    //# ID_NULL carries no identification data (a receiver ignores any).
-    {I::kNull, "rfc7619#section-3", 0, 0xffff, false},
+    //= rfc7619#section-2.2
+    //# ID_NULL's Identification Data is empty, and its content is never used
+    //# for trust or policy.
+    //= ipsecref#choice
+    //# A receiver here does not refuse data a sender put there anyway: it is
+    //# never used.
+    {I::kNull, "rfc7619#section-2.2", 0, 0xffff, false},
 };
 
 }  // namespace

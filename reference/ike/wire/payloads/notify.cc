@@ -17,21 +17,21 @@ struct NotifyRule {
 using N = iana::NotifyType;
 constexpr size_t kAny = 0xffff;
 constexpr NotifyRule kNotifyRules[] = {
-    //= rfc7296#section-3.10.1
+    //= rfc7296#section-2.5
     //# UNSUPPORTED_CRITICAL_PAYLOAD carries the one-octet payload type.
-    {N::kUnsupportedCriticalPayload, "rfc7296#section-3.10.1", 1, 1, 1, -1},
-    //= rfc7296#section-3.10.1
+    {N::kUnsupportedCriticalPayload, "rfc7296#section-2.5", 1, 1, 1, -1},
+    //= rfc7296#section-1.3
     //# INVALID_KE_PAYLOAD carries the two-octet accepted group number.
-    {N::kInvalidKePayload, "rfc7296#section-3.10.1", 2, 2, 1, -1},
-    //= rfc7296#section-3.10.1
+    {N::kInvalidKePayload, "rfc7296#section-1.3", 2, 2, 1, -1},
+    //= rfc7296#section-2.3
     //# INVALID_MESSAGE_ID carries the four-octet message ID.
-    {N::kInvalidMessageId, "rfc7296#section-3.10.1", 4, 4, 1, -1},
-    //= rfc7296#section-3.10.1
+    {N::kInvalidMessageId, "rfc7296#section-2.3", 4, 4, 1, -1},
+    //= rfc7296#section-2.5
     //# INVALID_MAJOR_VERSION carries one octet, the highest version supported.
-    {N::kInvalidMajorVersion, "rfc7296#section-3.10.1", 1, 1, 1, -1},
-    //= rfc7296#section-3.10.1
+    {N::kInvalidMajorVersion, "rfc7296#section-2.5", 1, 1, 1, -1},
+    //= rfc7296#section-2.3
     //# SET_WINDOW_SIZE carries a four-octet window size.
-    {N::kSetWindowSize, "rfc7296#section-3.10.1", 4, 4, 1, -1},
+    {N::kSetWindowSize, "rfc7296#section-2.3", 4, 4, 1, -1},
     //= rfc7296#section-2.23
     //# NAT detection data is a SHA-1 digest: 20 octets.
     {N::kNatDetectionSourceIp, "rfc7296#section-2.23", 20, 20, 1, 0},
@@ -39,16 +39,19 @@ constexpr NotifyRule kNotifyRules[] = {
     //= rfc7296#section-2.6
     //# A cookie is 1 to 64 octets.
     {N::kCookie, "rfc7296#section-2.6", 1, 64, 1, 0},
-    //= rfc7296#section-3.10.1
+    //= rfc7296#section-1.3.3
     //# REKEY_SA names the SA being rekeyed in its SPI field.
-    {N::kRekeySa, "rfc7296#section-3.10.1", 0, 0, 1, 4},
-    //= rfc7296#section-3.10.1
+    {N::kRekeySa, "rfc7296#section-1.3.3", 0, 0, 1, 4},
+    //= rfc7296#section-1.3.1
     //# USE_TRANSPORT_MODE, ESP_TFC_PADDING_NOT_SUPPORTED, NON_FIRST_FRAGMENTS_ALSO
     //# and INITIAL_CONTACT carry no data.
-    {N::kUseTransportMode, "rfc7296#section-3.10.1", 0, 0, 1, -1},
-    {N::kEspTfcPaddingNotSupported, "rfc7296#section-3.10.1", 0, 0, 1, -1},
-    {N::kNonFirstFragmentsAlso, "rfc7296#section-3.10.1", 0, 0, 1, -1},
-    {N::kInitialContact, "rfc7296#section-3.10.1", 0, 0, 1, -1},
+    //= rfc7296#section-2.4
+    //# INITIAL_CONTACT asserts this IKE SA is the only one between the
+    //# identities; like the three of §1.3.1 it has no data.
+    {N::kUseTransportMode, "rfc7296#section-1.3.1", 0, 0, 1, -1},
+    {N::kEspTfcPaddingNotSupported, "rfc7296#section-1.3.1", 0, 0, 1, -1},
+    {N::kNonFirstFragmentsAlso, "rfc7296#section-1.3.1", 0, 0, 1, -1},
+    {N::kInitialContact, "rfc7296#section-2.4", 0, 0, 1, -1},
     //= rfc7383#section-2.3
     //# IKEV2_FRAGMENTATION_SUPPORTED has no SPI and no data.
     {N::kIkev2FragmentationSupported, "rfc7383#section-2.3", 0, 0, 1, 0},

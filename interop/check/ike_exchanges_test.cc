@@ -8,11 +8,11 @@
 //     -e isakmp.spi -e isakmp.notify.msgtype -e isakmp.delete.protoid -e isakmp.delete.spi
 // (and `-V` for frames 33 and 36 of linux-xfrm-collision, to tell the
 // REKEY_SA SPI from the proposal's), not computed by ipsecref.
-#include "reference/io/ike_exchanges.h"
+#include "interop/check/ike_exchanges.h"
 
 #include <gtest/gtest.h>
 
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {

@@ -1,4 +1,4 @@
-#include "reference/io/ike_exchanges.h"
+#include "interop/check/ike_exchanges.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 
+#include "reference/ike/sa/message_ids.h"
 #include "reference/ike/wire/header.h"
 #include "reference/ike/wire/payload.h"
 
@@ -56,35 +57,26 @@ constexpr std::array<IkeFindingInfo, kIkeFindingKinds> kFindingInfo{{
      IkeSeverity::kNote, ""},
 }};
 
-// What the header says, read without judging the rest (§3.1).
-struct RawHeader {
-  uint64_t spi_i = 0, spi_r = 0;
-  uint8_t next_payload = 0;
-  ExchangeType exchange = ExchangeType::kIkeSaInit;
-  uint8_t flags = 0;
-  uint32_t message_id = 0;
-  uint16_t fragment = 0;  // SKF fragment number (RFC 7383 §2.5), 0 without SKF
+// Each kind's row sits at the kind's own index, and the last kind closes the
+// table: a row missing or out of order fails to compile.
+constexpr bool RowsInKindOrder() {
+  for (size_t i = 0; i < kFindingInfo.size(); ++i)
+    if (static_cast<size_t>(kFindingInfo[i].kind) != i) return false;
+  return true;
+}
+static_assert(RowsInKindOrder());
+static_assert(static_cast<size_t>(IkeFindingKind::kSpiNotCreated) + 1 == kIkeFindingKinds);
 
-  bool response() const { return (flags & ike::kFlagResponse) != 0; }
-  bool from_initiator() const { return (flags & ike::kFlagInitiator) != 0; }
+// What the header says, read without judging the rest (ike::PeekHeader),
+// and the SKF Fragment Number (0 for an unfragmented message).
+struct RawHeader : ike::Header {
+  uint16_t fragment = 0;
 };
 
 std::optional<RawHeader> ReadRawHeader(ByteSpan message) {
-  ByteReader r(message);
-  RawHeader h;
-  uint8_t version = 0, exchange = 0;
-  if (!r.ReadU64(h.spi_i) || !r.ReadU64(h.spi_r) || !r.ReadU8(h.next_payload) ||
-      !r.ReadU8(version) || !r.ReadU8(exchange) || !r.ReadU8(h.flags) ||
-      !r.ReadU32(h.message_id) || !r.Skip(4))
-    return std::nullopt;
-  h.exchange = static_cast<ExchangeType>(exchange);
-  //= rfc7383#section-2.5
-  //# The Encrypted Fragment payload is the message's only payload: its
-  //# Fragment Number follows the generic payload header.
-  if (h.next_payload == static_cast<uint8_t>(iana::PayloadType::kSkf) && r.Skip(4) &&
-      !r.ReadU16(h.fragment))
-    h.fragment = 0;
-  return h;
+  auto h = ike::PeekHeader(message);
+  if (!h) return std::nullopt;
+  return RawHeader{*h, ike::PeekFragmentNumber(message).value_or(0)};
 }
 
 bool Same(ByteSpan a, ByteSpan b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
@@ -130,16 +122,9 @@ void Append(std::string& text, std::string more) {
   text += (text.empty() ? "" : "; ") + std::move(more);
 }
 
-// Bytes of a message seen first for one direction and fragment.
-struct SentMessage {
-  bool response = false;
-  uint16_t fragment = 0;
-  Bytes bytes;
-};
-
 // What a request said that its response completes.
 struct ExchangeState {
-  std::vector<SentMessage> sent;
+  ike::sa::SentMessages sent;
   std::optional<std::pair<SaProtocol, uint32_t>> child_spi;  // SA payload of a CHILD SA
   std::optional<uint64_t> new_ike_spi_i;                     // SA payload of an IKE SA
   std::optional<size_t> rekey_child;                         // N(REKEY_SA)
@@ -150,8 +135,8 @@ struct ExchangeState {
 
 struct SaState {
   std::vector<ExchangeState> exchanges;  // parallel to IkeSaReport::exchanges
-  std::map<std::pair<bool, uint32_t>, size_t> latest;  // (by original initiator, ID)
-  std::array<std::optional<uint32_t>, 2> highest;      // [by original initiator]
+  std::map<ike::sa::ExchangeKey, size_t> latest;
+  std::array<ike::sa::RequestIds, 2> requests;  // [by original initiator]
   bool any_message = false;
 };
 
@@ -215,10 +200,10 @@ struct IkeExchangeTracker::Impl {
       sa.keys_known = ring.Knows(sa.spi_i, sa.spi_r);
       return *unknown_r;
     }
-    const bool from_i = h.from_initiator();
+    const bool from_i = h.initiator();
     const size_t i = NewSa(h.spi_i, h.spi_r, from_i ? d.src : d.dst, from_i ? d.dst : d.src);
     report.sas[i].seen_from_start =
-        h.exchange == ExchangeType::kIkeSaInit && !h.response() && h.message_id == 0;
+        h.exchange_type == ExchangeType::kIkeSaInit && !h.response() && h.message_id == 0;
     return i;
   }
 
@@ -244,24 +229,31 @@ void IkeExchangeTracker::Observe(const IkeDatagram& d) { impl_->Observe(d); }
 void IkeExchangeTracker::Impl::CheckMessageId(size_t sa_index, bool by_oi, uint32_t id,
                                               uint64_t packet) {
   IkeSaReport& sa = report.sas[sa_index];
-  std::optional<uint32_t>& highest = states[sa_index].highest[by_oi ? 1 : 0];
+  ike::sa::RequestIds& ids = states[sa_index].requests[by_oi ? 1 : 0];
   (by_oi ? sa.initiator_ids : sa.responder_ids).push_back(id);
   const std::string side = by_oi ? "original initiator" : "original responder";
-  if (!highest) {
-    // A new IKE SA's requests start at 0 on both sides (§2.2, §2.18); of an
-    // SA seen late, the first request seen sets where its side stands.
-    if (sa.seen_from_start && id != 0)
+  switch (ids.Judge(id)) {
+    case ike::sa::RequestIds::Verdict::kFirst:
+      // A new IKE SA's requests start at 0 on both sides (§2.2, §2.18); of an
+      // SA seen late, the first request seen sets where its side stands.
+      if (sa.seen_from_start && id != 0)
+        AddFinding(sa.findings, IkeFindingKind::kMessageIdSkipped, packet,
+                   fmt::format("the {}'s first request has message ID {}, not 0", side, id));
+      break;
+    case ike::sa::RequestIds::Verdict::kSkipped:
       AddFinding(sa.findings, IkeFindingKind::kMessageIdSkipped, packet,
-                 fmt::format("the {}'s first request has message ID {}, not 0", side, id));
-  } else if (id > *highest + 1) {
-    AddFinding(sa.findings, IkeFindingKind::kMessageIdSkipped, packet,
-               fmt::format("the {}'s request has message ID {} after {}", side, id, *highest));
-  } else if (id < *highest) {
-    AddFinding(sa.findings, IkeFindingKind::kMessageIdBackwards, packet,
-               fmt::format("the {}'s new request has message ID {}, below {} already used", side,
-                           id, *highest));
+                 fmt::format("the {}'s request has message ID {} after {}", side, id, *ids.highest()));
+      break;
+    case ike::sa::RequestIds::Verdict::kBackwards:
+      AddFinding(sa.findings, IkeFindingKind::kMessageIdBackwards, packet,
+                 fmt::format("the {}'s new request has message ID {}, below {} already used", side,
+                             id, *ids.highest()));
+      break;
+    case ike::sa::RequestIds::Verdict::kNext:
+    case ike::sa::RequestIds::Verdict::kSame:
+      break;
   }
-  if (!highest || id > *highest) highest = id;
+  ids.Record(id);
 }
 
 // The exchange a message belongs to, made when it starts one; `judge` is
@@ -271,11 +263,11 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
   IkeSaReport& sa = report.sas[sa_index];
   SaState& state = states[sa_index];
   const bool response = h.response();
-  const bool by_oi = response ? !h.from_initiator() : h.from_initiator();
-  const auto key = std::make_pair(by_oi, h.message_id);
+  const ike::sa::ExchangeKey key = ike::sa::KeyOf(h);
+  const bool by_oi = key.by_original_initiator;
   auto start = [&]() {
     IkeExchange ex;
-    ex.type = h.exchange;
+    ex.type = h.exchange_type;
     ex.message_id = h.message_id;
     ex.by_original_initiator = by_oi;
     sa.exchanges.push_back(std::move(ex));
@@ -293,9 +285,8 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
       if (sa.seen_from_start || state.any_message)
         AddFinding(sa.findings, IkeFindingKind::kResponseWithoutRequest, d.number,
                    fmt::format("{} response with message ID {}: its request was not seen",
-                               iana::Name(h.exchange), h.message_id));
-      std::optional<uint32_t>& highest = state.highest[by_oi ? 1 : 0];
-      if (!highest || h.message_id > *highest) highest = h.message_id;
+                               iana::Name(h.exchange_type), h.message_id));
+      state.requests[by_oi ? 1 : 0].Record(h.message_id);
     }
     index = start();
   } else {
@@ -305,27 +296,23 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
     //# After a COOKIE or INVALID_KE_PAYLOAD answer the initiator starts
     //# IKE_SA_INIT again with message ID 0: a new exchange, not a
     //# retransmission.
-    if (!response && ex.retry_asked && h.exchange == ExchangeType::kIkeSaInit) index = start();
+    if (!response && ex.retry_asked && h.exchange_type == ExchangeType::kIkeSaInit) index = start();
   }
   IkeExchange& ex = sa.exchanges[index];
   ExchangeState& es = state.exchanges[index];
   (response ? ex.responses : ex.requests).push_back(d.number);
-  for (const SentMessage& s : es.sent) {
-    if (s.response != response || s.fragment != h.fragment) continue;
-    uint64_t& retransmissions =
-        response ? ex.response_retransmissions : ex.request_retransmissions;
-    ++retransmissions;
-    if (Same(s.bytes, d.message)) {
+  const auto copy = es.sent.Remember(response, h.fragment, d.message, /*keep=*/!d.cut);
+  if (copy != ike::sa::SentMessages::Copy::kFirst) {
+    ++(response ? ex.response_retransmissions : ex.request_retransmissions);
+    if (copy == ike::sa::SentMessages::Copy::kIdentical) {
       judge = false;
     } else {
       AddFinding(sa.findings, IkeFindingKind::kChangedRetransmission, d.number,
                  fmt::format("{} {} with message ID {} again, with different bytes",
-                             iana::Name(h.exchange), response ? "response" : "request",
+                             iana::Name(h.exchange_type), response ? "response" : "request",
                              h.message_id));
     }
-    return index;
   }
-  if (!d.cut) es.sent.push_back({response, h.fragment, Bytes(d.message.begin(), d.message.end())});
   return index;
 }
 
@@ -346,11 +333,11 @@ void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {
   sa.bytes += d.ip_length;
   const bool from_initiator_address = Same(d.src, sa.initiator);
   if (from_initiator_address || Same(d.src, sa.responder)) {
-    if (h->from_initiator() != from_initiator_address)
+    if (h->initiator() != from_initiator_address)
       AddFinding(sa.findings, IkeFindingKind::kWrongInitiatorFlag, d.number,
                  fmt::format("sent by the original {} with the I flag {}",
                              from_initiator_address ? "initiator" : "responder",
-                             h->from_initiator() ? "set" : "clear"));
+                             h->initiator() ? "set" : "clear"));
     (from_initiator_address ? sa.initiator_port : sa.responder_port) = d.sport;
   }
   bool judge = true;
@@ -501,7 +488,7 @@ void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
     }
     if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8 &&
         es.new_ike_spi_i && ex.type == ExchangeType::kCreateChildSa) {
-      //= rfc7296#section-2.18
+      //= rfc7296#section-1.3.2
       //# A rekeyed IKE SA takes the SPIs of the CREATE_CHILD_SA exchange; the
       //# peer that started the rekey is its original initiator.
       const uint64_t spi_r = uint64_t{LoadU32(proposal.spi.data())} << 32 |

@@ -17,8 +17,8 @@
 
 #include "reference/base/result.h"
 #include "reference/esp/esp_sa.h"
-#include "reference/io/classify.h"
-#include "reference/io/ike_exchanges.h"
+#include "reference/classify/classify.h"
+#include "interop/check/ike_exchanges.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"
@@ -63,6 +63,9 @@ struct SaReport {
   uint32_t spi = 0;
   Bytes src, dst;  // as the packets give them
   bool keys_known = false;
+  // The key files' views of this SA whose addresses differ from the
+  // packets' (a NAT between the ends sees the SA under other addresses).
+  std::vector<SaView> also_seen_as;
   std::string description;        // algorithms, mode and key origins, when known
   std::optional<Error> sa_error;  // the keys could not make an SA
   uint64_t packets = 0, ok = 0, discarded = 0, failed = 0;
@@ -114,10 +117,13 @@ struct CaptureReport {
 
 struct CheckOptions {
   //= rfc4303#section-3.4.3
-  //# The receiver's window may be larger than the default 64; a capture is
-  //# judged with a wide one, so that only true duplicates count as replays.
-  //# An SA whose keys state the receiver's window (keys.json) is judged
-  //# with that one.
+  //# A receiver supports a window of at least 32 packets, 64 by default, and
+  //# may use a larger one.
+  //= ipsecref#choice
+  //# A capture is judged with a 1024-packet window, wider than the
+  //# receiver's is likely to be, so that only true duplicates count as
+  //# replays. An SA whose keys state the receiver's window (keys.json) is
+  //# judged with that one.
   uint32_t replay_window = 1024;
   bool record_all_packets = false;
   // Fragments are reassembled before they are judged (RFC 4303 §3.4.1).

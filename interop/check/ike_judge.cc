@@ -1,4 +1,4 @@
-#include "reference/io/ike_judge.h"
+#include "interop/check/ike_judge.h"
 
 #include "reference/ike/wire/header.h"
 

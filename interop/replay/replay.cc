@@ -1,4 +1,4 @@
-#include "reference/io/replay.h"
+#include "interop/replay/replay.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -10,7 +10,7 @@
 #include <set>
 
 #include "reference/ike/wire/message.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/io/keys.h"
 
 namespace ipsecref::io {
@@ -29,9 +29,8 @@ Result<ike::Header> ReadIkeHeader(ByteSpan ike, size_t packet_number, const std:
 }
 
 uint64_t SpiR(ByteSpan ike) {
-  uint64_t spi_r = 0;
-  ByteReader r(ike);
-  return r.Skip(kSpiROffset) && r.ReadU64(spi_r) ? spi_r : 0;
+  auto h = ike::PeekHeader(ike);
+  return h ? h->spi_r : 0;
 }
 
 // A packet of the capture, read as far as PlanReplay needs.
@@ -150,7 +149,7 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
     r.dport = s.dport;
     const bool udp = s.c.kind == PacketKind::kEspInUdp || IsIke(s.c.kind) || s.c.kind == PacketKind::kNatKeepalive;
     if (udp && s.udp_payload.empty()) {
-      //= rfc768#section-1
+      //= rfc768
       //# The UDP length counts the header and the data: a datagram whose
       //# length does not fit its packet has no payload to send as captured.
       plan.not_replayed.push_back({s.packet->number, "the UDP length disagrees with the packet"});

@@ -1,4 +1,4 @@
-#include "reference/io/inner_packets.h"
+#include "interop/check/inner_packets.h"
 
 #include <fmt/format.h>
 

@@ -17,7 +17,7 @@
 
 #include "fuzz/check.h"
 #include "reference/io/pcap_reader.h"
-#include "reference/io/replay.h"
+#include "interop/replay/replay.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ipsecref;

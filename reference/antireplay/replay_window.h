@@ -16,6 +16,9 @@ class ReplayWindow {
   //# A receiver must support a window of 32 packets and should default to 64;
   //# larger windows are allowed. Size 0 disables replay checking (the
   //# receiver still tracks the highest number, for ESN inference).
+  //= ipsecref#choice
+  //# Windows are at most 2^20 packets (128 KiB of bitmap per SA): larger
+  //# ones are clamped, so a key file cannot make one SA take unbounded memory.
   static constexpr uint32_t kMaxSize = 1u << 20;
 
   // Sizes above kMaxSize are clamped to it.

@@ -20,8 +20,8 @@
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
 #include "reference/iana/ike.h"
-#include "reference/io/classify.h"
-#include "reference/io/ike_judge.h"
+#include "reference/classify/classify.h"
+#include "interop/check/ike_judge.h"
 #include "reference/io/keys.h"
 #include "reference/io/pcap_reader.h"
 
@@ -144,8 +144,11 @@ struct IkeDatagram {
 };
 
 //= rfc7296#section-1.4.1
-//# ESP/AH in flight when a deletion is answered is normal; traffic on the
-//# SPI later than this after the Delete response is a finding.
+//# Once the Delete is answered both SAs of the pair are closed; the RFC sets
+//# no time periods, leaving how long to wait to each endpoint.
+//= ipsecref#choice
+//# ESP/AH already in flight when the Delete is answered is normal: we allow
+//# it 1 second; traffic on the SPI later than that is a finding.
 inline constexpr int64_t kDeleteGraceNanoseconds = 1'000'000'000;
 
 class IkeExchangeTracker {

@@ -1,10 +1,11 @@
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 
 #include <algorithm>
 #include <array>
 
 #include "reference/esp/esp_packet.h"
 #include "reference/iana/iana.h"
+#include "reference/ike/wire/header.h"
 
 namespace ipsecref::io {
 namespace {
@@ -43,10 +44,9 @@ void ReadSpiSeq(ByteReader r, size_t skip, Classified& c) {
 }
 
 void ReadIkeSpis(ByteReader r, Classified& c) {
-  uint64_t spi_i = 0, spi_r = 0;
-  if (r.ReadU64(spi_i) && r.ReadU64(spi_r)) {
-    c.ike_spi_i = spi_i;
-    c.ike_spi_r = spi_r;
+  if (auto h = ike::PeekHeader(r.rest())) {
+    c.ike_spi_i = h->spi_i;
+    c.ike_spi_r = h->spi_r;
   }
 }
 

@@ -6,7 +6,7 @@
 // -e isakmp.messageid -e esp.sequence`), from strongSwan 5.9.8's own
 // `swanctl --list-sas --raw`, and from messages written by hand from
 // RFC 7296 §3.1 and §3.10.
-#include "reference/io/replay.h"
+#include "interop/replay/replay.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>

@@ -1,4 +1,4 @@
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 
 #include <fmt/format.h>
 
@@ -96,7 +96,8 @@ CaptureChecker::~CaptureChecker() = default;
 CaptureChecker::SaState& CaptureChecker::StateFor(SaProtocol protocol, uint32_t spi, ByteSpan src,
                                                   ByteSpan dst) {
   // One state per SA: per key entry when there are keys (a wildcard
-  // destination is one SA), per SPI and destination otherwise.
+  // destination, and every view of a NAT'd SA, is one SA), per SPI and
+  // destination otherwise.
   const SaKeys* keys = keys_.Find(protocol, spi, dst);
   StateKey key{static_cast<uint8_t>(protocol), spi,
                keys != nullptr ? keys->dst : Bytes(dst.begin(), dst.end())};
@@ -111,7 +112,14 @@ CaptureChecker::SaState& CaptureChecker::StateFor(SaProtocol protocol, uint32_t 
   r.src.assign(src.begin(), src.end());
   r.dst.assign(dst.begin(), dst.end());
   r.keys_known = keys != nullptr;
-  if (keys != nullptr) r.description = DescribeKeys(*keys);
+  if (keys != nullptr) {
+    r.description = DescribeKeys(*keys);
+    auto matches = [](const Bytes& view, ByteSpan packet) {
+      return view.empty() || std::ranges::equal(view, packet);
+    };
+    for (SaView& v : keys->Views())
+      if (!matches(v.src, src) || !matches(v.dst, dst)) r.also_seen_as.push_back(std::move(v));
+  }
   report_.sas.push_back(std::move(r));
   states_.push_back(std::move(state));
   return *states_.back();

@@ -1,4 +1,4 @@
-#include "reference/replay/replay_window.h"
+#include "reference/antireplay/replay_window.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

@@ -2,7 +2,7 @@
 // AH), as made and as damaged in memory. Expected values: tshark's view of
 // the captures (packet numbers, SPIs, sequence numbers, lengths) and the
 // cleartext captured beside them.
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 
 #include <gtest/gtest.h>
 #include <pcap/dlt.h>
@@ -10,7 +10,7 @@
 #include "reference/crypto/transforms.h"
 #include "reference/esp/esp_packet.h"
 #include "reference/io/esp_sa_file.h"
-#include "reference/io/inner_packets.h"
+#include "interop/check/inner_packets.h"
 
 namespace ipsecref::io {
 namespace {
@@ -135,6 +135,64 @@ TEST(CaptureCheck, LinuxXfrmGcmWithEspSaOnlyInfersTunnelMode) {
   const InnerComparison c = CompareInnerPackets(run.inner, expected->packets);
   EXPECT_EQ(c.matched, 10u);
   EXPECT_TRUE(c.ok());
+}
+
+// pcaps/linux-xfrm-natt as host b would capture it were host a behind a NAT
+// (198.18.0.1, a's port 4500 mapped to 31134; two-ends/PROVENANCE.md): the
+// outer addresses and ports of the ESP-in-UDP frames 5-14 rewritten (tshark:
+// IPv4, 20-byte header, UDP 4500 <-> 4500), checksums made anew. The outer
+// header is not authenticated, so every packet still verifies.
+std::vector<CapturedPacket> AsSeenBehindTheNat() {
+  auto packets = Load("pcaps/linux-xfrm-natt/capture.pcap");
+  const Bytes a = ParseAddress("192.0.2.1").value();
+  const Bytes nat = ParseAddress("198.18.0.1").value();
+  for (size_t i = 4; i < 14 && i < packets.size(); ++i) {
+    uint8_t* ip = packets[i].frame.data() + kEthernet;
+    for (size_t at : {12u, 16u}) {
+      if (!std::equal(a.begin(), a.end(), ip + at)) continue;
+      std::copy(nat.begin(), nat.end(), ip + at);
+      StoreU16(ip + 20 + (at == 12 ? 0 : 2), 31134);
+    }
+    ip::SetIpv4HeaderChecksum(MutableByteSpan(ip, 20));
+    MutableByteSpan udp(ip + 20, LoadU16(ip + 2) - 20);
+    StoreU16(&udp[6], 0);
+    StoreU16(&udp[6], ip::UdpChecksum(ByteSpan(ip + 12, 4), ByteSpan(ip + 16, 4), udp));
+  }
+  return packets;
+}
+
+TEST(CaptureCheck, NatdTunnelKeysFromBothEndsAreTwoViewsOfEachSa) {
+  // Captured at a: the packets show a's view, keys.csv.b's is the other.
+  CheckRun at_a = Check(Load("pcaps/linux-xfrm-natt/capture.pcap"),
+                        Keys("pcaps/linux-xfrm-natt/two-ends"));
+  const SaReport& ab = Sa(at_a.report, 0xc79c45e2);
+  EXPECT_EQ(ab.ok, 5u);
+  EXPECT_EQ(FormatAddress(ab.src), "192.0.2.1");
+  ASSERT_EQ(ab.also_seen_as.size(), 1u);
+  EXPECT_EQ(ab.also_seen_as[0].Describe(), "198.18.0.1[31134] -> 192.0.2.2[4500]");
+  EXPECT_EQ(ab.also_seen_as[0].origins,
+            std::vector<std::string>{"pcaps/linux-xfrm-natt/two-ends/keys.csv.b:2"});
+  EXPECT_EQ(Sa(at_a.report, 0xcc6922c7).ok, 5u);
+  EXPECT_EQ(at_a.report.failed(), 0u);
+
+  // Captured behind the NAT's outside, at b: b's view on the wire, a's
+  // view (keys.csv.a, lines 2 and 3) reported as the other.
+  CheckRun at_b = Check(AsSeenBehindTheNat(), Keys("pcaps/linux-xfrm-natt/two-ends"));
+  const SaReport& ba = Sa(at_b.report, 0xcc6922c7);
+  EXPECT_EQ(ba.ok, 5u);
+  EXPECT_EQ(FormatAddress(ba.dst), "198.18.0.1");
+  ASSERT_EQ(ba.also_seen_as.size(), 1u);
+  EXPECT_EQ(ba.also_seen_as[0].Describe(), "192.0.2.2[4500] -> 192.0.2.1[4500]");
+  EXPECT_EQ(Sa(at_b.report, 0xc79c45e2).ok, 5u);
+  EXPECT_EQ(at_b.report.failed(), 0u);
+  const InnerComparison c = CompareInnerPackets(
+      at_b.inner, Expected("pcaps/linux-xfrm-natt/inner-cleartext.pcap"));
+  EXPECT_EQ(c.matched, 10u);
+
+  // With a's keys alone, b's packets are still matched: by SPI.
+  CheckRun a_keys = Check(AsSeenBehindTheNat(), Keys("pcaps/linux-xfrm-natt/keys.csv.a"));
+  EXPECT_EQ(Sa(a_keys.report, 0xcc6922c7).ok, 5u);
+  EXPECT_EQ(Sa(a_keys.report, 0xc79c45e2).ok, 5u);
 }
 
 // tshark: frames 5-14 are AH (SPI 0xcf8a79e1 requests, 0xcff6410f replies),

@@ -25,7 +25,7 @@
 
 #include "reference/base/result.h"
 #include "reference/bytes/bytes.h"
-#include "reference/io/capture_check.h"
+#include "interop/check/capture_check.h"
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {
