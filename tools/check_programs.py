@@ -77,7 +77,7 @@ PACKAGES = {
     "date": "coreutils", "dirname": "coreutils", "head": "coreutils", "id": "coreutils",
     "mkdir": "coreutils", "mktemp": "coreutils", "nproc": "coreutils", "rm": "coreutils",
     "seq": "coreutils", "sleep": "coreutils", "sort": "coreutils", "stat": "coreutils",
-    "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils",
+    "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils", "yes": "coreutils",
     "grep": "grep", "sed": "sed", "find": "findutils",
 }
 ESSENTIAL = {"bash", "dash", "coreutils", "grep", "sed", "findutils"}
@@ -87,7 +87,10 @@ MODULES = {"scapy": "python3-scapy", "cryptography": "python3-cryptography"}
 
 # What a scan cannot see: (program, where it is run, how).
 DECLARED = [
-    ("sh", "tools/ipsecref/replay_command.cc", "popen runs --esp-counters COMMAND through /bin/sh"),
+    ("sh", "tools/ipsecref/replay_command.cc", "runs --esp-counters COMMAND through /bin/sh -c"),
+    ("sleep", "tools/ipsecref/tests/cli_hostile_cases.py", "an --esp-counters command that never ends"),
+    ("yes", "tools/ipsecref/tests/cli_hostile_cases.py", "an --esp-counters command that prints without end"),
+    ("cat", "tools/ipsecref/tests/cli_option_sweep.py", "the reader of a FIFO given as an output"),
     ("swanctl", "interop/replay/strongswan_replay.sh", "the --esp-counters command is \"swanctl --list-sas ...\""),
 ]
 DECLARED_MODULES = [

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace ipsecref::io {
@@ -63,14 +65,16 @@ Result<std::unique_ptr<PcapReader>> PcapReader::Adopt(pcap* p, std::string name,
 }
 
 Result<std::unique_ptr<PcapReader>> PcapReader::Open(const std::string& path) {
-  // A directory opens as a FILE but reads fail with a confusing message.
+  // Opened once: a FIFO's data would be gone by a second open (which then
+  // waits for a writer that never comes).
   FILE* f = std::fopen(path.c_str(), "rb");
-  ENSURE(f != nullptr, kIoError, kNoOffset, "", fmt::format("{}: cannot open", path));
-  std::fclose(f);
+  ENSURE(f != nullptr, kIoError, kNoOffset, "", fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p =
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
-  if (p == nullptr) return OpenError(path, errbuf);
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (p == nullptr) {
+    std::fclose(f);  // libpcap leaves the FILE open when it fails
+    return OpenError(path, errbuf);
+  }
   return Adopt(p, path, {});
 }
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace ipsecref::io {
 
@@ -13,14 +15,22 @@ PcapWriter::PcapWriter(Key, pcap* dead, pcap_dumper* dumper, std::string path,
 
 PcapWriter::~PcapWriter() { (void)Close(); }
 
-Result<std::unique_ptr<PcapWriter>> PcapWriter::Create(const std::string& path,
-                                                       TimestampResolution resolution) {
+namespace {
+
+pcap_t* OpenDead(TimestampResolution resolution) {
   const u_int precision = resolution == TimestampResolution::kNanoseconds
                               ? PCAP_TSTAMP_PRECISION_NANO
                               : PCAP_TSTAMP_PRECISION_MICRO;
   // DLT_RAW is written to the file as LINKTYPE_RAW (101).
-  pcap_t* dead = pcap_open_dead_with_tstamp_precision(
-      DLT_RAW, static_cast<int>(kPcapWriterSnapLength), precision);
+  return pcap_open_dead_with_tstamp_precision(DLT_RAW, static_cast<int>(kPcapWriterSnapLength),
+                                              precision);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PcapWriter>> PcapWriter::Create(const std::string& path,
+                                                       TimestampResolution resolution) {
+  pcap_t* dead = OpenDead(resolution);
   ENSURE(dead != nullptr, kIoError, kNoOffset, "", fmt::format("{}: libpcap refused", path));
   pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
   if (dumper == nullptr) {
@@ -30,6 +40,19 @@ Result<std::unique_ptr<PcapWriter>> PcapWriter::Create(const std::string& path,
     return MakeError(Code::kIoError, kNoOffset, "", std::move(why));
   }
   return std::make_unique<PcapWriter>(Key{}, dead, dumper, path, resolution);
+}
+
+Result<std::unique_ptr<PcapWriter>> PcapWriter::Create(std::FILE* file, const std::string& name,
+                                                       TimestampResolution resolution) {
+  pcap_t* dead = OpenDead(resolution);
+  pcap_dumper_t* dumper = dead != nullptr ? pcap_dump_fopen(dead, file) : nullptr;
+  if (dumper == nullptr) {
+    std::string why = dead != nullptr ? pcap_geterr(dead) : "libpcap refused";
+    if (dead != nullptr) pcap_close(dead);
+    std::fclose(file);
+    return MakeError(Code::kIoError, kNoOffset, "", fmt::format("{}: {}", name, why));
+  }
+  return std::make_unique<PcapWriter>(Key{}, dead, dumper, name, resolution);
 }
 
 Status PcapWriter::Write(const Timestamp& timestamp, ByteSpan ip_packet) {
@@ -51,12 +74,15 @@ Status PcapWriter::Write(const Timestamp& timestamp, ByteSpan ip_packet) {
 
 Status PcapWriter::Close() {
   if (dumper_ == nullptr) return OkStatus();
+  errno = 0;
   const bool flushed = pcap_dump_flush(dumper_) == 0 && std::ferror(pcap_dump_file(dumper_)) == 0;
+  const int error = errno;  // why the flush failed (disk full, ...)
   pcap_dump_close(dumper_);
   pcap_close(dead_);
   dumper_ = nullptr;
   dead_ = nullptr;
-  ENSURE(flushed, kIoError, kNoOffset, "", fmt::format("{}: write failed", path_));
+  ENSURE(flushed, kIoError, kNoOffset, "",
+         fmt::format("{}: write failed{}", path_, error != 0 ? fmt::format(": {}", std::strerror(error)) : ""));
   return OkStatus();
 }
 

@@ -3,6 +3,7 @@
 // that Wireshark, tcpdump and Scapy's rdpcap all read.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,11 @@ class PcapWriter {
   // Creates (or truncates) `path`. Errors: kIoError naming the file.
   static Result<std::unique_ptr<PcapWriter>> Create(
       const std::string& path, TimestampResolution resolution = TimestampResolution::kNanoseconds);
+  // Writes to an open stream (e.g. a copy of standard output), which Close()
+  // closes; `name` names it in errors.
+  static Result<std::unique_ptr<PcapWriter>> Create(
+      std::FILE* file, const std::string& name,
+      TimestampResolution resolution = TimestampResolution::kNanoseconds);
   ~PcapWriter();
   PcapWriter(const PcapWriter&) = delete;
   PcapWriter& operator=(const PcapWriter&) = delete;

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,7 +14,9 @@
 #include "interop/check/inner_packets.h"
 #include "reference/io/keys.h"
 #include "tools/ipsecref/check_ike_report.h"
+#include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/output_file.h"
 #include "tools/ipsecref/progress.h"
 #include "tools/ipsecref/junit.h"
 
@@ -277,10 +281,25 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
 }
 
 int RunCheck(const CheckArgs& o) {
+  const auto fail = [&o](const Error& e, std::string_view context = {}) {
+    return Fail("check", e, o.json, context);
+  };
+  if (Status s = CheckInput("", o.capture); !s) return fail(s.error());
+  if (Status s = CheckInput("--keys", o.keys, InputKind::kFileOrDirectory); !s) return fail(s.error());
+  if (!o.expect_inner.empty())
+    if (Status s = CheckInput("--expect-inner", o.expect_inner); !s) return fail(s.error());
   auto keys = io::KeyStore::Load(o.keys);
-  if (!keys) {
-    fmt::print(stderr, "ipsecref check: keys: {}\n", keys.error().ToString());
-    return kExitUsage;
+  if (!keys) return fail(keys.error(), "keys");
+  // --junit is refused before the work when it names an input; it is
+  // written beside its name and renamed onto it when complete.
+  std::optional<OutputFile> junit_file;
+  if (!o.junit.empty()) {
+    std::vector<std::string> inputs = keys->files();
+    inputs.push_back(o.capture);
+    inputs.push_back(o.expect_inner);
+    auto opened = OutputFile::Open("--junit", o.junit, inputs);
+    if (!opened) return fail(opened.error());
+    junit_file.emplace(std::move(opened).value());
   }
   std::vector<io::IpPacketRecord> decrypted;
   io::InnerPacketSink sink;
@@ -303,17 +322,11 @@ int RunCheck(const CheckArgs& o) {
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (report && !report->read_error && !size_error) progress.Finish(report->packets, size);
   progress.Finish();
-  if (!report) {
-    fmt::print(stderr, "ipsecref check: {}\n", report.error().ToString());
-    return kExitUsage;
-  }
+  if (!report) return fail(report.error());
   std::optional<io::InnerComparison> inner;
   if (!o.expect_inner.empty()) {
     auto expected = io::ReadIpPackets(o.expect_inner);
-    if (!expected) {
-      fmt::print(stderr, "ipsecref check: --expect-inner: {}\n", expected.error().ToString());
-      return kExitUsage;
-    }
+    if (!expected) return fail(expected.error(), "--expect-inner");
     inner = io::CompareInnerPackets(decrypted, expected->packets);
     inner->expected_file = o.expect_inner;
     inner->expected_not_ip = expected->not_ip;
@@ -322,19 +335,19 @@ int RunCheck(const CheckArgs& o) {
   if (report->failed() > 0 || (inner && !inner->ok()) || (o.strict && report->findings() > 0))
     exit_code = kExitFailed;
   if (report->read_error) exit_code = kExitUsage;
-  if (!o.junit.empty()) {
+  if (junit_file) {
     const JunitCapture junit{&*report, inner ? &*inner : nullptr, keys->files(), o.strict,
                              took.count()};
-    std::ofstream out(o.junit, std::ios::binary | std::ios::trunc);
+    std::ofstream out(junit_file->write_path(), std::ios::binary | std::ios::trunc);
     out << JunitXml(std::span(&junit, 1));
     out.close();
-    if (!out) {
-      fmt::print(stderr, "ipsecref check: --junit: cannot write {}\n", o.junit);
-      return kExitUsage;
-    }
+    if (!out)
+      return fail(MakeError(Code::kIoError, kNoOffset, "",
+                            fmt::format("--junit: cannot write {}: {}", Echo(o.junit), std::strerror(errno))));
+    if (Status s = junit_file->Commit(); !s) return fail(s.error());
   }
   if (o.json) {
-    fmt::print("{}\n", ReportJson(*report, *keys, inner, exit_code).dump(2));
+    PrintJson(ReportJson(*report, *keys, inner, exit_code));
   } else {
     PrintReport(*report, *keys, inner, exit_code);
   }
@@ -351,14 +364,22 @@ void AddCheckCommand(CLI::App& app, Runner& run) {
   cmd->add_option("capture", opts->capture, "Capture file (pcap or pcapng)")->required();
   cmd->add_option("--keys", opts->keys,
                   "Key directory (esp_sa, keys.csv, keys.csv.a, keys.csv.b) or one key file")
-      ->required();
+      ->required()
+      ->check(NotEmpty());
   cmd->add_option("--expect-inner", opts->expect_inner,
-                  "Capture of the cleartext inner packets that the SAs must hand up");
+                  "Capture of the cleartext inner packets that the SAs must hand up")
+      ->check(NotEmpty());
+  //= ipsecref#choice
+  //# The receiver keeps at most 2^20 packets of window (kMaxSize of
+  //# reference/antireplay/replay_window.h), the bound keys.json's replay_window
+  //# has too: a larger one is refused, not silently cut.
   cmd->add_option("--replay-window", opts->replay_window,
-                  "Anti-replay window of the receiving SAs (default 1024)");
+                  "Anti-replay window of the receiving SAs (default 1024)")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{1} << 20));
   cmd->add_flag("--json", opts->json, "Machine-readable report");
   cmd->add_option("--junit", opts->junit,
-                  "Also write the verdicts as JUnit XML for CI systems: one testcase per SA");
+                  "Also write the verdicts as JUnit XML for CI systems: one testcase per SA")
+      ->check(NotEmpty());
   cmd->add_flag("--strict", opts->strict, "Findings (e.g. non-default padding) fail the check too");
   cmd->add_flag("--all-packets", opts->all_packets, "List every packet, not just the notable ones");
   cmd->add_option("--progress", opts->progress,

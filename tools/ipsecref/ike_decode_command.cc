@@ -17,6 +17,7 @@
 #include "reference/io/ike_messages.h"
 #include "reference/io/keys_csv.h"
 #include "reference/io/text_lines.h"
+#include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
 
 namespace ipsecref::tool {
@@ -176,18 +177,17 @@ json OutcomeJson(const Input& input, const Outcome& o) {
 }
 
 int Run(const Args& args) {
+  const auto fail = [&args](const Error& e) { return Fail("ike-decode", e, args.json); };
+  if (args.input != "-")
+    if (Status s = CheckInput("", args.input); !s) return fail(s.error());
+  if (!args.keys.empty())
+    if (Status s = CheckInput("--keys", args.keys, InputKind::kFileOrDirectory); !s) return fail(s.error());
   auto inputs = args.input != "-" && IsPcap(args.input) ? ReadCapture(args.input) : ReadHex(args.input);
-  if (!inputs) {
-    fmt::print(stderr, "ipsecref ike-decode: {}\n", inputs.error().ToString());
-    return kExitUsage;
-  }
+  if (!inputs) return fail(inputs.error());
   std::optional<io::IkeKeyRing> keys;
   if (!args.keys.empty()) {
     auto table = io::LoadIkeKeys(args.keys);
-    if (!table) {
-      fmt::print(stderr, "ipsecref ike-decode: {}\n", table.error().ToString());
-      return kExitUsage;
-    }
+    if (!table) return fail(table.error());
     keys.emplace(std::move(table).value());
   }
   json all = json::array();
@@ -198,7 +198,7 @@ int Run(const Args& args) {
     if (args.json) all.push_back(OutcomeJson(input, o));
     else PrintText(input, o);
   }
-  if (args.json) fmt::print("{}\n", all.dump(2));
+  if (args.json) PrintJson(std::move(all));
   else fmt::print("{} messages, {} malformed or breaking a requirement\n", inputs->size(), failed);
   return failed == 0 ? kExitOk : kExitFailed;
 }
@@ -212,7 +212,8 @@ void AddIkeDecodeCommand(CLI::App& app, Runner& run) {
   cmd->add_option("input", args->input, "pcap/pcapng file, or a text file of hex messages (one per line); - = stdin");
   cmd->add_option("--keys", args->keys,
                   "keys to decrypt SK payloads: Wireshark's ikev2_decryption_table, a keys.csv, or a directory "
-                  "holding either");
+                  "holding either")
+      ->check(NotEmpty());
   cmd->add_flag("--json", args->json, "print JSON for machines");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }

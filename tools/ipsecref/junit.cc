@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/ipsecref/cli.h"
+
 namespace ipsecref::tool {
 namespace {
 
@@ -168,20 +170,12 @@ void WriteCase(std::string& out, const std::string& classname, const TestCase& t
 // The length of the UTF-8 sequence at the start of `s` that XML 1.0 may
 // carry (https://www.w3.org/TR/xml/#charsets), or 0.
 size_t XmlCharLength(std::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t c = b(0);
-  if (c < 0x80) return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
-  const size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-  if (n == 0 || c > 0xf4 || s.size() < n) return 0;
-  uint32_t cp = c & (0x7f >> n);
-  for (size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xc0) != 0x80) return 0;
-    cp = cp << 6 | (b(i) & 0x3f);
-  }
-  const uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
-  const bool allowed = cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
-                       cp != 0xfffe && cp != 0xffff;
-  return allowed ? n : 0;
+  const size_t n = Utf8CharLength(s);
+  const auto c = static_cast<uint8_t>(s[0]);
+  if (n == 1) return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+  // U+FFFE and U+FFFF are UTF-8 but not XML characters.
+  if (n == 3 && c == 0xef && static_cast<uint8_t>(s[1]) == 0xbf && static_cast<uint8_t>(s[2]) >= 0xbe) return 0;
+  return n;
 }
 
 }  // namespace

@@ -81,8 +81,10 @@ void Progress::Finish(std::optional<uint64_t> packets, std::optional<uint64_t> b
 void Progress::Draw(bool last) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   const std::string line = ProgressLine(what_, packets_, bytes_, total_, elapsed);
-  if (terminal_) fmt::print(stderr, "\r{}\033[K{}", line, last ? "\n" : "");
-  else fmt::print(stderr, "{}\n", line);
+  // fputs, not fmt::print: a progress line that stderr refuses (2>/dev/full)
+  // is lost, not an exception (Draw runs in the destructor too).
+  const std::string text = terminal_ ? fmt::format("\r{}\033[K{}", line, last ? "\n" : "") : line + "\n";
+  std::fputs(text.c_str(), stderr);
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -5,15 +5,19 @@
 // IKE requests with the cached response. Only loopback and documentation
 // addresses (test namespaces). Exit 1 when a verdict is FAIL.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,6 +26,7 @@
 
 #include "reference/classify/classify.h"
 #include "interop/replay/replay.h"
+#include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
 
 namespace ipsecref::tool {
@@ -42,6 +47,7 @@ struct Args {
   std::string keys;
   std::vector<std::string> only;
   double timeout = 1.0;
+  double esp_counters_timeout = 10.0;
   bool json = false;
 };
 
@@ -55,7 +61,7 @@ class Sockets {
   }
   Status Open(const std::string& from, uint16_t port, int family) {
     if (fds_.contains(port)) return OkStatus();
-    const int fd = socket(family, SOCK_DGRAM, 0);
+    const int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ENSURE(fd >= 0, kIoError, kNoOffset, "", fmt::format("socket: {}", std::strerror(errno)));
     fds_[port] = fd;
     TRY_ASSIGN(const sockaddr_storage sa, Address(from, port));
@@ -119,17 +125,76 @@ class Sockets {
   std::map<uint16_t, int> fds_;
 };
 
-// Runs the counter command and reads the inbound SAs' packet counts.
-Result<std::map<uint32_t, uint64_t>> ReadCounters(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  ENSURE(pipe != nullptr, kIoError, kNoOffset, "", fmt::format("cannot run {}", command));
+//= ipsecref#choice
+//# The counter command's output is read up to 16 MiB (swanctl lists tens of
+//# thousands of SAs in less) and for --esp-counters-timeout seconds; past
+//# either the command and what it started are killed and replay stops: a
+//# command that never ends must not hold the replay forever.
+constexpr size_t kMaxCounterOutput = 16u << 20;
+
+// Runs the counter command (sh -c, its own process group, stdin from
+// /dev/null) and reads what it prints, within the bounds above.
+Result<std::string> RunCounterCommand(const std::string& command, double timeout) {
+  const auto failed = [&command](std::string_view what) {
+    return MakeError(Code::kIoError, kNoOffset, "", fmt::format("--esp-counters {}: {}", Echo(command), what));
+  };
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return failed(fmt::format("pipe: {}", std::strerror(errno)));
+  const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  const pid_t child = fork();
+  if (child < 0) {
+    const int error = errno;
+    close(out[0]);
+    close(out[1]);
+    return failed(fmt::format("fork: {}", std::strerror(error)));
+  }
+  if (child == 0) {
+    setpgid(0, 0);
+    const int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0) _exit(127);
+    execv("/bin/sh", const_cast<char* const*>(argv));
+    _exit(127);
+  }
+  setpgid(child, child);  // also here: the kill below must find the group
+  close(out[1]);
   std::string text;
-  char chunk[4096];
-  size_t n = 0;
-  while ((n = fread(chunk, 1, sizeof chunk, pipe)) > 0) text.append(chunk, n);
-  const int status = pclose(pipe);
-  ENSURE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, kIoError, kNoOffset, "",
-         fmt::format("--esp-counters command failed (status {}): {}", status, command));
+  std::string problem;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
+  char chunk[65536];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd p{out[0], POLLIN, 0};
+    const int ready = left > 0 ? poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && Clock::now() < deadline) continue;
+    if (ready <= 0) {
+      problem = fmt::format("no end of output after {} s (--esp-counters-timeout): the command was killed", timeout);
+      break;
+    }
+    const ssize_t n = read(out[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the end of the output
+    text.append(chunk, static_cast<size_t>(n));
+    if (text.size() > kMaxCounterOutput) {
+      problem = fmt::format("printed more than {} MiB: the command was killed", kMaxCounterOutput >> 20);
+      break;
+    }
+  }
+  if (!problem.empty()) kill(-child, SIGKILL);
+  close(out[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!problem.empty()) return failed(problem);
+  if (WIFSIGNALED(status)) return failed(fmt::format("killed by signal {}", WTERMSIG(status)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return failed(fmt::format("exited with status {}", WEXITSTATUS(status)));
+  return text;
+}
+
+// Runs the counter command and reads the inbound SAs' packet counts.
+Result<std::map<uint32_t, uint64_t>> ReadCounters(const Args& args) {
+  TRY_ASSIGN(const std::string text, RunCounterCommand(args.esp_counters, args.esp_counters_timeout));
   auto counters = io::ParseSaCounters(text);
   ENSURE(counters.ok(), kBadFile, kNoOffset, "",
          fmt::format("--esp-counters output: {}", counters ? "" : counters.error().ToString()));
@@ -157,19 +222,17 @@ json IkeFields(const ReplayPacket& p) {
   return j;
 }
 
+// `before`: the counters read before the sockets were opened (with --esp-counters).
 Result<std::vector<Row>> ReplayEsp(const std::vector<const ReplayPacket*>& esp, const Args& args,
-                                   Sockets& sockets) {
+                                   Sockets& sockets, const std::optional<std::map<uint32_t, uint64_t>>& before) {
   std::map<uint32_t, std::vector<const ReplayPacket*>> by_spi;
   for (const ReplayPacket* p : esp) by_spi[p->spi].push_back(p);
-  std::optional<std::map<uint32_t, uint64_t>> before, after;
-  if (!args.esp_counters.empty()) {
-    TRY_ASSIGN(before, ReadCounters(args.esp_counters));
-  }
+  std::optional<std::map<uint32_t, uint64_t>> after;
   for (const ReplayPacket* p : esp) TRY(sockets.Send(p->sport, args.to, p->dport, p->udp_payload));
   // The gateway decrypts asynchronously: give it the timeout to count.
   std::this_thread::sleep_for(std::chrono::duration<double>(args.timeout));
   if (!args.esp_counters.empty()) {
-    TRY_ASSIGN(after, ReadCounters(args.esp_counters));
+    TRY_ASSIGN(after, ReadCounters(args));
   }
   std::vector<Row> rows;
   for (const auto& entry : by_spi) {
@@ -238,20 +301,36 @@ Result<std::vector<Row>> ReplayIke(const std::vector<const ReplayPacket*>& ike, 
 }
 
 int Run(const Args& args) {
-  const auto fail = [&](const Error& e) {
-    std::cerr << "ipsecref replay: " << e.ToString() << "\n";
-    return kExitUsage;
-  };
+  const auto fail = [&](const Error& e) { return Fail("replay", e, args.json); };
   for (const std::string& k : args.only)
     if (k != "esp" && k != "ike-sa-init" && k != "ike-request")
-      return fail(MakeError(Code::kInvalidArgument, kNoOffset, "",
-                            fmt::format("--only {}: one of esp, ike-sa-init, ike-request", k)));
+      return FailUsage("replay", fmt::format("--only {}: one of esp, ike-sa-init, ike-request", Echo(k)), args.json);
+  // Addresses are checked before the capture is read: nothing else tells a
+  // typo from an address the capture does not hold.
+  for (const auto& [option, address] : {std::pair{"--to", &args.to}, std::pair{"--from", &args.from}})
+    if (!address->empty())
+      if (Status s = io::CheckTestAddress(*address); !s) return Fail("replay", s.error(), args.json, option);
+  std::optional<std::string> gateway;
+  if (!args.gateway_address.empty()) {
+    auto address = io::ParseAddress(args.gateway_address);
+    if (!address || address->empty())
+      return FailUsage("replay",
+                       fmt::format("--gateway-address {}: not an IPv4 or IPv6 address", Echo(args.gateway_address)),
+                       args.json);
+    gateway = io::FormatAddress(*address);  // as the capture's addresses are written
+  }
+  if (Status s = CheckInput("", args.capture); !s) return fail(s.error());
+  if (!args.keys.empty())
+    if (Status s = CheckInput("--keys", args.keys, InputKind::kFileOrDirectory); !s) return fail(s.error());
   auto packets = io::ReadCapture(args.capture);
   if (!packets) return fail(packets.error());
-  std::optional<std::string> gateway;
-  if (!args.gateway_address.empty()) gateway = args.gateway_address;
   auto plan = io::PlanReplay(*packets, gateway, args.capture);
   if (!plan) return fail(plan.error());
+  if (gateway && plan->packets.empty() && plan->not_replayed.empty())
+    return FailUsage("replay",
+                     fmt::format("--gateway-address {}: no packet of {} goes to that address", *gateway,
+                                 Echo(args.capture)),
+                     args.json);
   if (!args.keys.empty()) {
     auto keys = io::KeyStore::Load(args.keys);
     if (!keys) return fail(keys.error());
@@ -272,15 +351,24 @@ int Run(const Args& args) {
     return std::find(args.only.begin(), args.only.end(), kOnly.at(static_cast<size_t>(p.kind))) != args.only.end();
   };
   std::vector<const ReplayPacket*> esp, ike;
-  Sockets sockets;
-  for (const ReplayPacket& p : plan->packets) {
-    if (!selected(p)) continue;
-    (p.kind == ReplayKind::kEspInUdp ? esp : ike).push_back(&p);
-    if (Status s = sockets.Open(from, p.sport, family); !s) return fail(s.error());
+  for (const ReplayPacket& p : plan->packets)
+    if (selected(p)) (p.kind == ReplayKind::kEspInUdp ? esp : ike).push_back(&p);
+  // The counters before anything is sent (or bound): a command that does
+  // not work stops the replay before it began.
+  std::optional<std::map<uint32_t, uint64_t>> before;
+  if (!esp.empty() && !args.esp_counters.empty()) {
+    auto counters = ReadCounters(args);
+    if (!counters) return fail(counters.error());
+    before = std::move(counters).value();
   }
+  Sockets sockets;
+  for (const ReplayPacket* p : esp)
+    if (Status s = sockets.Open(from, p->sport, family); !s) return fail(s.error());
+  for (const ReplayPacket* p : ike)
+    if (Status s = sockets.Open(from, p->sport, family); !s) return fail(s.error());
   std::vector<Row> rows;
   if (!esp.empty()) {
-    auto r = ReplayEsp(esp, run, sockets);
+    auto r = ReplayEsp(esp, run, sockets, before);
     if (!r) return fail(r.error());
     rows = std::move(r).value();
   }
@@ -302,7 +390,7 @@ int Run(const Args& args) {
     }
     json skipped = json::array();
     for (const io::NotReplayed& n : plan->not_replayed) skipped.push_back({{"packet", n.packet_number}, {"why", n.why}});
-    std::cout << json{{"capture", args.capture},
+    PrintJson({{"capture", args.capture},
                       {"gateway", plan->gateway},
                       {"peer", plan->peer},
                       {"to", args.to},
@@ -312,9 +400,7 @@ int Run(const Args& args) {
                       {"passed", counts[0]},
                       {"failed", counts[1]},
                       {"not_judged", counts[2]},
-                      {"result", failed ? "FAIL" : "PASS"}}
-                     .dump(2)
-              << "\n";
+                      {"result", failed ? "FAIL" : "PASS"}});
   } else {
     fmt::print("capture  {}: gateway {}, peer {}: {} packets replayed, {} not\n", args.capture, plan->gateway,
                plan->peer, esp.size() + ike.size(), plan->not_replayed.size());
@@ -337,17 +423,24 @@ void AddReplayCommand(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("replay", "replay a capture's packets to a live test gateway and judge its answers");
   cmd->add_option("capture", args->capture, "pcap or pcapng")->required();
   cmd->add_option("--to", args->to, "the gateway to send to: loopback or a documentation address")->required();
-  cmd->add_option("--from", args->from, "the address to send from (default: the capture's peer)");
+  cmd->add_option("--from", args->from, "the address to send from (default: the capture's peer)")
+      ->check(NotEmpty());
   cmd->add_option("--gateway-address", args->gateway_address,
-                  "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)");
+                  "the gateway's address in the capture (default: the responder of the first IKE_SA_INIT)")
+      ->check(NotEmpty());
   cmd->add_option("--esp-counters", args->esp_counters,
-                  "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does");
+                  "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does")
+      ->check(NotEmpty());
   cmd->add_option("--keys", args->keys,
                   "the capture's keys (directory or file, as for check): ESP packets that do not verify with them "
-                  "are not replayed");
+                  "are not replayed")
+      ->check(NotEmpty());
   cmd->add_option("--only", args->only, "replay only: esp, ike-sa-init, ike-request (repeatable)");
   cmd->add_option("--timeout", args->timeout, "seconds to wait for each answer (and for ESP to be counted)")
-      ->check(CLI::Range(0.05, 30.0));
+      ->check(FiniteRange(0.05, 30.0));
+  cmd->add_option("--esp-counters-timeout", args->esp_counters_timeout,
+                  "seconds the --esp-counters command may take (default 10); it is killed after")
+      ->check(FiniteRange(0.1, 600.0));
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }

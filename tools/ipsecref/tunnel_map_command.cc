@@ -6,12 +6,15 @@
 // the rules do not allow, 2 for a malformed file.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "reference/spu/events.h"
+#include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
 
 namespace ipsecref::tool {
@@ -34,7 +37,7 @@ Result<std::string> ReadAll(const std::string& path) {
   std::istream* in = &std::cin;
   if (path != "-") {
     file.open(path, std::ios::binary);
-    ENSURE(file.is_open(), kIoError, kNoOffset, "", fmt::format("cannot open {}", path));
+    ENSURE(file.is_open(), kIoError, kNoOffset, "", fmt::format("cannot open {}: {}", Echo(path), std::strerror(errno)));
     in = &file;
   }
   std::string text;
@@ -42,7 +45,7 @@ Result<std::string> ReadAll(const std::string& path) {
   while (in->read(buffer, sizeof buffer) || in->gcount() > 0) {
     text.append(buffer, static_cast<size_t>(in->gcount()));
     ENSURE(text.size() <= kMaxFile, kBadFile, kMaxFile, "",
-           fmt::format("{} is larger than {} MiB", path, kMaxFile >> 20));
+           fmt::format("{} is larger than {} MiB", Echo(path), kMaxFile >> 20));
   }
   return text;
 }
@@ -90,40 +93,35 @@ json MapJson(const spu::TunnelMap& map, size_t checked) {
 }
 
 int Run(const Args& args) {
-  const std::string name = args.events == "-" ? "<stdin>" : args.events;
+  const std::string name = args.events == "-" ? "<stdin>" : Echo(args.events);
+  const auto fail = [&args](const Error& e, std::string_view context = {}) {
+    return Fail("tunnel-map", e, args.json, context);
+  };
+  if (args.events != "-")
+    if (Status s = CheckInput("", args.events); !s) return fail(s.error());
   auto text = ReadAll(args.events);
-  if (!text) {
-    fmt::print(stderr, "ipsecref tunnel-map: {}\n", text.error().ToString());
-    return kExitUsage;
-  }
+  if (!text) return fail(text.error());
   auto file = spu::ParseEvents(*text);
-  if (!file) {
-    fmt::print(stderr, "ipsecref tunnel-map: {}: {}\n", name, file.error().ToString());
-    return kExitUsage;
-  }
-  if (file->spus && args.spus && *file->spus != args.spus) {
-    fmt::print(stderr, "ipsecref tunnel-map: {} says spus {}, --spus says {}\n", name, *file->spus, args.spus);
-    return kExitUsage;
-  }
+  if (!file) return fail(file.error(), name);
+  if (file->spus && args.spus && *file->spus != args.spus)
+    return FailUsage("tunnel-map", fmt::format("{} says spus {}, --spus says {}", name, *file->spus, args.spus),
+                     args.json);
   const size_t spus = file->spus.value_or(args.spus);
-  if (spus == 0) {
-    fmt::print(stderr, "ipsecref tunnel-map: how many SPUs? give a 'spus N' line in {} or --spus N\n", name);
-    return kExitUsage;
-  }
+  if (spus == 0)
+    return FailUsage("tunnel-map", fmt::format("how many SPUs? give a 'spus N' line in {} or --spus N", name),
+                     args.json);
   auto anchoring = spu::ApplyEvents(*file, spus);
   if (!anchoring) {
     const Error& e = anchoring.error();
     // A placement the rules refuse is a failed check; anything else is bad input.
-    const bool check_failed = e.code == Code::kBadPlacement;
-    fmt::print(stderr, "ipsecref tunnel-map: {}: {}{}\n", name, check_failed ? "placement not allowed: " : "",
-               e.ToString());
-    return check_failed ? kExitFailed : kExitUsage;
+    if (e.code != Code::kBadPlacement) return fail(e, name);
+    return Fail("tunnel-map", e, args.json, name + ": placement not allowed", kExitFailed);
   }
   size_t checked = 0;
   for (const spu::Event& e : file->events) checked += e.at.has_value();
   const spu::TunnelMap map = anchoring->Map();
   if (args.json) {
-    fmt::print("{}\n", MapJson(map, checked).dump(2));
+    PrintJson(MapJson(map, checked));
     return kExitOk;
   }
   PrintTable(map, args.summary);

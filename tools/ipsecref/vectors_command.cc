@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
 #include "vectors/runner.h"
 
@@ -36,7 +37,15 @@ std::string DefaultVectorsDir() {
 
 int RunVectors(const VectorsOptions& o) {
   std::vector<std::string> files;
+  int exit_code = kExitOk;
+  nlohmann::json out = nlohmann::json::array();
   for (const auto& p : o.paths.empty() ? std::vector<std::string>{DefaultVectorsDir()} : o.paths) {
+    if (Status s = CheckInput("", p, InputKind::kFileOrDirectory); !s) {
+      fmt::print(stderr, "ERROR {}\n", ClipMessage(s.error().ToString()));
+      out.push_back({{"file", p}, {"error", s.error().ToString()}});
+      exit_code = kExitUsage;
+      continue;
+    }
     if (std::filesystem::is_directory(p)) {
       auto found = vectors::ListFiles(p);
       files.insert(files.end(), found.begin(), found.end());
@@ -44,16 +53,12 @@ int RunVectors(const VectorsOptions& o) {
       files.push_back(p);
     }
   }
-  if (files.empty()) {
-    fmt::print(stderr, "ipsecref vectors: no vector files found\n");
-    return kExitUsage;
-  }
-  int exit_code = kExitOk, total = 0, passed = 0;
-  nlohmann::json out = nlohmann::json::array();
+  if (files.empty() && exit_code == kExitOk) return FailUsage("vectors", "no vector files found", o.json);
+  int total = 0, passed = 0;
   for (const auto& file : files) {
     auto report = vectors::RunFile(file);
     if (!report) {
-      fmt::print(stderr, "ERROR {}: {}\n", file, report.error().ToString());
+      fmt::print(stderr, "ERROR {}: {}\n", Echo(file), ClipMessage(report.error().ToString()));
       out.push_back({{"file", file}, {"error", report.error().ToString()}});
       exit_code = kExitUsage;
       continue;
@@ -75,7 +80,7 @@ int RunVectors(const VectorsOptions& o) {
       fmt::print("     tcId {} ({}; expected {}): {}\n", f.tc_id, f.comment, f.expected, f.detail);
   }
   if (o.json) {
-    fmt::print("{}\n", out.dump(2));
+    PrintJson(std::move(out));
   } else {
     fmt::print("vectors: {} files, {} passed, {} failed\n", files.size(), passed, total - passed);
   }
