@@ -100,7 +100,7 @@ class Sa {
   // The Sequence Number Counter (RFC 4301 §4.4.2.1): the last sequence
   // number sent; 0 before the first packet.
   uint64_t sequence_number_counter() const { return counter_; }
-  const replay::ReplayWindow& replay_window() const { return window_; }
+  const antireplay::ReplayWindow& replay_window() const { return window_; }
 
   // Harness knob: the receiver behaves as if it had verified `seq` already
   // (a vector or capture that starts mid-stream, where ESN inference needs
@@ -120,7 +120,7 @@ class Sa {
   SaConfig config_;  // integ_key emptied: the key lives in integrity_
   std::unique_ptr<crypto::Integrity> integrity_;
   uint64_t counter_ = 0;
-  replay::ReplayWindow window_;
+  antireplay::ReplayWindow window_;
 };
 
 }  // namespace ipsecref::ah

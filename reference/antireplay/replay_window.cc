@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-namespace ipsecref::replay {
+namespace ipsecref::antireplay {
 namespace {
 constexpr uint64_t kBlockBits = 64;
 }  // namespace
@@ -75,4 +75,4 @@ void ReplayWindow::Update(uint64_t seq) {
   bitmap_[bit / kBlockBits] |= uint64_t{1} << (bit % kBlockBits);
 }
 
-}  // namespace ipsecref::replay
+}  // namespace ipsecref::antireplay

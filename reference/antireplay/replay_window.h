@@ -8,7 +8,7 @@
 
 #include "reference/base/result.h"
 
-namespace ipsecref::replay {
+namespace ipsecref::antireplay {
 
 class ReplayWindow {
  public:
@@ -47,4 +47,4 @@ class ReplayWindow {
   std::vector<uint64_t> bitmap_;  // RFC 6479: one spare block beyond the window
 };
 
-}  // namespace ipsecref::replay
+}  // namespace ipsecref::antireplay

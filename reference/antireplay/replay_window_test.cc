@@ -5,7 +5,7 @@
 
 #include <set>
 
-namespace ipsecref::replay {
+namespace ipsecref::antireplay {
 namespace {
 
 // A trivially correct receiver: remembers every accepted number.
@@ -150,4 +150,4 @@ RC_GTEST_PROP(ReplayWindow, AgreesWithModel, ()) {
 }
 
 }  // namespace
-}  // namespace ipsecref::replay
+}  // namespace ipsecref::antireplay

@@ -128,7 +128,7 @@ class Sa {
   void AssumeReceived(uint64_t seq) { window_.Update(seq); }
   // Harness knob: the sender continues after `seq` (to reach the counter's end).
   void AssumeSent(uint64_t seq) { sent_seq_ = seq; }
-  const replay::ReplayWindow& replay_window() const { return window_; }
+  const antireplay::ReplayWindow& replay_window() const { return window_; }
 
  private:
   struct Key {};  // only Create constructs an Sa
@@ -151,7 +151,7 @@ class Sa {
   size_t icv_size_ = 0;
   size_t alignment_ = 4;
   uint64_t sent_seq_ = 0;  // last sequence number sent
-  replay::ReplayWindow window_;
+  antireplay::ReplayWindow window_;
 };
 
 // The SPI of an ESP packet, or an error if it is too short to have one.

@@ -287,7 +287,7 @@ SpuCounters Dataplane::spu_counters(SpuIndex spu) const {
   return c;
 }
 
-Result<replay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint32_t spi) {
+Result<antireplay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint32_t spi) {
   Impl& d = *impl_;
   std::optional<SpuIndex> spu;
   {
@@ -296,7 +296,7 @@ Result<replay::ReplayWindow> Dataplane::InboundWindow(IpProtocol protocol, uint3
     if (auto it = table.find(spi); it != table.end()) spu = it->second;
   }
   ENSURE(spu.has_value(), kNoSa, kNoOffset, "rfc4301#section-4.1", fmt::format("no inbound SA with SPI {:#010x}", spi));
-  auto window = d.RunOn(*spu, [protocol, spi](Spu& s) -> std::optional<replay::ReplayWindow> {
+  auto window = d.RunOn(*spu, [protocol, spi](Spu& s) -> std::optional<antireplay::ReplayWindow> {
     if (protocol == IpProtocol::kAh) {
       auto it = s.ah.find(spi);
       if (it != s.ah.end()) return it->second->replay_window();

@@ -156,7 +156,7 @@ class Dataplane {
   DispatchCounters dispatch_counters() const;
   SpuCounters spu_counters(SpuIndex spu) const;
   // The replay window of an inbound SA, read on its SPU (after Drain, exact).
-  Result<replay::ReplayWindow> InboundWindow(iana::IpProtocol protocol, uint32_t spi);
+  Result<antireplay::ReplayWindow> InboundWindow(iana::IpProtocol protocol, uint32_t spi);
 
  private:
   struct Impl;
