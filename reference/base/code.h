@@ -44,6 +44,7 @@ enum class Category : uint8_t {
   X(kUnsupportedCriticalPayload, kProtocol, false, "unknown payload marked critical") \
   X(kInvalidSyntax, kProtocol, false, "message breaks an IKEv2 syntax rule")            \
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
+  X(kNoProposalChosen, kProtocol, false, "no proposal of the SA payload is acceptable")  \
   X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \

@@ -380,29 +380,112 @@ TEST(SaVerify, ProposalsAreNumberedInSequence) {
   EXPECT_TRUE(Verify(sa, 32).ok());
 }
 
-TEST(SaVerify, MandatoryTransformsPerProtocol) {
+//= rfc7296#section-3.3.6
+//# A proposal missing a mandatory Transform Type is unacceptable, not a
+//# syntax error: Verify passes it and Acceptable refuses it.
+TEST(SaAcceptable, MandatoryTransformsPerProtocol) {
+  const auto unacceptable = [](const SaPayload& sa, std::string_view why) {
+    return Verify(sa, 32).ok() &&
+           Fails(Acceptable(sa.proposals[0], 32), Code::kNoProposalChosen, 32, "rfc7296#section-3.3.6", why);
+  };
   // IKE without PRF.
-  EXPECT_TRUE(Fails(
-      Verify(OneProposal(iana::SecurityProtocol::kIke, 0, {T(TT::kEncr, 20, {kKeyLength128}), T(TT::kKe, 19)}), 32),
-      Code::kInvalidSyntax, 32, "rfc7296#section-3.3.3", "has no PRF transform"));
+  EXPECT_TRUE(unacceptable(
+      OneProposal(iana::SecurityProtocol::kIke, 0, {T(TT::kEncr, 20, {kKeyLength128}), T(TT::kKe, 19)}),
+      "has no PRF transform"));
   // IKE with AES-CBC and no INTEG.
-  EXPECT_TRUE(Fails(Verify(OneProposal(iana::SecurityProtocol::kIke, 0,
+  EXPECT_TRUE(unacceptable(OneProposal(iana::SecurityProtocol::kIke, 0,
                                        {T(TT::kEncr, 12, {kKeyLength128}), T(TT::kPrf, 5), T(TT::kKe, 19)}),
-                           32),
-                    Code::kInvalidSyntax, 32, "rfc7296#section-3.3.3", "no INTEG transform"));
+                           "no INTEG transform"));
   // ESP without ESN.
-  EXPECT_TRUE(Fails(Verify(OneProposal(iana::SecurityProtocol::kEsp, 4, {T(TT::kEncr, 20, {kKeyLength128})}), 32),
-                    Code::kInvalidSyntax, 32, "rfc7296#section-3.3.3"));
-  // AH with an ENCR transform.
-  EXPECT_TRUE(Fails(Verify(OneProposal(iana::SecurityProtocol::kAh, 4,
+  EXPECT_TRUE(unacceptable(OneProposal(iana::SecurityProtocol::kEsp, 4, {T(TT::kEncr, 20, {kKeyLength128})}),
+                           "has no SN transform"));
+  // AH with an ENCR transform: a type AH does not use (§3.3.3).
+  EXPECT_TRUE(unacceptable(OneProposal(iana::SecurityProtocol::kAh, 4,
                                        {T(TT::kEncr, 12, {kKeyLength128}), T(TT::kInteg, 12), T(TT::kEsn, 0)}),
-                           32),
-                    Code::kInvalidSyntax, 32, "rfc7296#section-3.3.3", "not used with this protocol"));
-  // The strongSwan IKE proposal of the capture below passes.
-  EXPECT_TRUE(Verify(OneProposal(iana::SecurityProtocol::kIke, 0,
-                                 {T(TT::kEncr, 20, {{14, uint16_t{256}}}), T(TT::kPrf, 5), T(TT::kKe, 19)}),
-                     32)
-                  .ok());
+                           "Transform Type ENCR is not understood with AH"));
+  // The strongSwan IKE proposal of the capture below is acceptable.
+  const SaPayload strongswan = OneProposal(iana::SecurityProtocol::kIke, 0,
+                                           {T(TT::kEncr, 20, {{14, uint16_t{256}}}), T(TT::kPrf, 5), T(TT::kKe, 19)});
+  EXPECT_TRUE(Verify(strongswan, 32).ok());
+  EXPECT_TRUE(Acceptable(strongswan.proposals[0], 32).ok());
+}
+
+// An IKE proposal (AES-GCM-16/256, PRF_HMAC_SHA2_256, ECP-256) with `extra`
+// added; numbered `num`.
+Proposal IkeProposal(uint8_t num, std::vector<Transform> extra = {}) {
+  Proposal p{num, iana::SecurityProtocol::kIke, {}, {T(TT::kEncr, 20, {{14, uint16_t{256}}}), T(TT::kPrf, 5),
+                                                     T(TT::kKe, 19)}};
+  p.transforms.insert(p.transforms.end(), extra.begin(), extra.end());
+  return p;
+}
+
+// Three ways §3.3.6 makes a proposal unacceptable, each in a proposal of its own.
+struct Unknown {
+  std::string_view what;
+  Proposal proposal;
+  std::string_view why;
+};
+std::vector<Unknown> UnknownCases() {
+  Proposal only_unknown_id = IkeProposal(1);
+  only_unknown_id.transforms[1].id = 0x8001;  // PRF ID in the private-use range, unregistered
+  Proposal only_unknown_attribute = IkeProposal(1);
+  only_unknown_attribute.transforms[0].attributes.push_back({0x3f01, uint16_t{1}});  // unregistered attribute type
+  return {
+      {"unknown Transform Type", IkeProposal(1, {T(static_cast<TT>(200), 1)}), "Transform Type 200 is not understood"},
+      {"unknown Transform ID", only_unknown_id, "no PRF transform is understood (PRF Transform ID 32769"},
+      {"unknown attribute", only_unknown_attribute, "carries attribute type 16129, which is not understood"},
+  };
+}
+
+TEST(SaAcceptable, UnknownTransformTypeIdOrAttributeAloneMakesTheProposalUnacceptable) {
+  for (const Unknown& u : UnknownCases()) {
+    SCOPED_TRACE(u.what);
+    const SaPayload sa{{u.proposal}};
+    // The payload stays valid syntax, and survives a round trip on the wire.
+    EXPECT_TRUE(Verify(sa, 32).ok());
+    Message m;
+    m.header.exchange_type = iana::ExchangeType::kIkeSaInit;
+    m.payloads.push_back(Payload{PT::kSa, false, sa, 0});
+    Finalize(m);
+    auto decoded = Decode(Encode(m));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+    EXPECT_EQ(*decoded, m);
+    EXPECT_TRUE(Fails(Acceptable(u.proposal, 32), Code::kNoProposalChosen, 32, "rfc7296#section-3.3.6", u.why));
+    EXPECT_TRUE(AcceptableProposals(sa).empty());
+  }
+}
+
+//= rfc7296#section-3.3.6
+//# The other proposals of the SA payload are processed as usual.
+TEST(SaAcceptable, UnacceptableProposalBesideAnAcceptableOneIsPassedOver) {
+  for (const Unknown& u : UnknownCases()) {
+    SCOPED_TRACE(u.what);
+    for (bool unknown_first : {true, false}) {
+      Proposal unknown = u.proposal, known = IkeProposal(1);
+      unknown.proposal_num = unknown_first ? 1 : 2;
+      known.proposal_num = unknown_first ? 2 : 1;
+      const SaPayload sa{unknown_first ? std::vector<Proposal>{unknown, known} : std::vector<Proposal>{known, unknown}};
+      EXPECT_TRUE(Verify(sa, 32).ok());
+      const std::vector<const Proposal*> acceptable = AcceptableProposals(sa);
+      ASSERT_EQ(acceptable.size(), 1u);
+      EXPECT_EQ(*acceptable[0], known);
+    }
+  }
+}
+
+//= rfc7296#section-3.3.6
+//# An unknown transform (ID or attribute) loses only itself: another
+//# transform of the same type keeps the proposal acceptable.
+TEST(SaAcceptable, UnknownTransformBesideAKnownOneOfItsTypeIsPassedOver) {
+  EXPECT_TRUE(Acceptable(IkeProposal(1, {T(TT::kPrf, 0x8001)}), 32).ok());
+  EXPECT_TRUE(Acceptable(IkeProposal(1, {T(TT::kEncr, 20, {{14, uint16_t{128}}, {0x3f01, uint16_t{1}}})}), 32).ok());
+  // Not so for a Transform Type: one unknown type loses the whole proposal.
+  EXPECT_FALSE(Acceptable(IkeProposal(1, {T(static_cast<TT>(200), 1), T(TT::kPrf, 7)}), 32).ok());
+  // An unknown protocol too.
+  Proposal p = IkeProposal(1);
+  p.protocol_id = static_cast<iana::SecurityProtocol>(77);
+  EXPECT_TRUE(Fails(Acceptable(p, 32), Code::kNoProposalChosen, 32, "rfc7296#section-3.3.6",
+                    "Protocol ID 77 is not understood"));
 }
 
 TEST(SaVerify, SpiSizePerProtocol) {

@@ -108,6 +108,9 @@ constexpr NotifyMapping kNotifyMappings[] = {
     {Code::kUnsupportedCriticalPayload, iana::NotifyType::kUnsupportedCriticalPayload},
     {Code::kBadVersion, iana::NotifyType::kInvalidMajorVersion},
     {Code::kInvalidKePayload, iana::NotifyType::kInvalidKePayload},
+    //= rfc7296#section-2.7
+    //# A responder that can accept none of the proposals answers NO_PROPOSAL_CHOSEN.
+    {Code::kNoProposalChosen, iana::NotifyType::kNoProposalChosen},
     //= rfc7296#section-2.21.2
     //# A message whose integrity check fails is dropped without an answer.
     {Code::kIcvMismatch, std::nullopt},
@@ -202,6 +205,16 @@ void CheckEncryption(const Message& m, const MessageShape& shape, Checker& c) {
 void CheckProposals(const Message& m, const MessageShape& shape, const Payload& p, Checker& c) {
   const SaPayload& sa = *p.as<SaPayload>();
   if (sa.proposals.empty()) return;
+  //= rfc7296#section-3.3.6
+  //# Proposals the responder does not understand are passed over, not
+  //# refused as syntax; only when none is left is there nothing to choose.
+  if (AcceptableProposals(sa).empty()) {
+    std::string why;
+    for (const Proposal& proposal : sa.proposals)
+      why += fmt::format("; {}", Acceptable(proposal, p.offset).error().detail);
+    c.Fail(Code::kNoProposalChosen, p.offset, "rfc7296#section-3.3.6",
+           fmt::format("{}: no proposal of the SA is acceptable{}", shape.name, why));
+  }
   if (m.header.response()) {
     //= rfc7296#section-3.3.6
     //# A response accepts exactly one proposal, with one transform of each type.
@@ -252,9 +265,13 @@ void CheckKe(const Message& m, const MessageShape& shape, const std::vector<cons
   for (const Payload* q : visible) {
     const SaPayload* sa = q->as<SaPayload>();
     if (sa == nullptr) continue;
+    // Only an acceptable proposal can be chosen (§3.3.6); with none, the
+    // answer is NO_PROPOSAL_CHOSEN (CheckProposals), not INVALID_KE_PAYLOAD.
+    const std::vector<const Proposal*> acceptable = AcceptableProposals(*sa);
+    if (acceptable.empty()) continue;
     bool proposed = false;
-    for (const Proposal& proposal : sa->proposals)
-      for (const Transform& t : proposal.transforms)
+    for (const Proposal* proposal : acceptable)
+      for (const Transform& t : proposal->transforms)
         proposed = proposed || (t.type == iana::TransformType::kKe && t.id == static_cast<uint16_t>(ke.group));
     if (!proposed)
       c.Fail(Code::kInvalidKePayload, p.offset + 4, "rfc7296#section-3.4",
