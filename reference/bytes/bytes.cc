@@ -89,7 +89,7 @@ bool ByteReader::ReadU32(uint32_t& out) {
 
 bool ByteReader::ReadU64(uint64_t& out) {
   if (remaining() < 8) return false;
-  out = uint64_t{LoadU32(&data_[pos_])} << 32 | LoadU32(&data_[pos_ + 4]);
+  out = LoadU64(&data_[pos_]);
   pos_ += 8;
   return true;
 }

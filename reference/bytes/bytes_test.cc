@@ -22,6 +22,21 @@ TEST(ByteReader, ReadsBigEndianAndTracksOffset) {
   EXPECT_TRUE(r.empty());
 }
 
+// Network byte order: the most significant octet first (RFC 791 Appendix B).
+TEST(LoadStore, U64IsBigEndian) {
+  const uint8_t bytes[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  EXPECT_EQ(LoadU64(bytes), 0x0102030405060708u);
+  const uint8_t high[8] = {0xfe, 0, 0, 0, 0, 0, 0, 0x7f};
+  EXPECT_EQ(LoadU64(high), 0xfe0000000000007fu);
+  uint8_t out[8];
+  StoreU64(out, 0x0102030405060708u);
+  EXPECT_EQ(Bytes(out, out + 8), Bytes(bytes, bytes + 8));
+  uint64_t read = 0;
+  ByteReader r(ByteSpan(high, 8));
+  ASSERT_TRUE(r.ReadU64(read));
+  EXPECT_EQ(read, 0xfe0000000000007fu);
+}
+
 TEST(ByteReader, FailedReadConsumesNothing) {
   const Bytes data = {0xaa, 0xbb, 0xcc};
   ByteReader r(data);
