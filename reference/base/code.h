@@ -60,7 +60,8 @@ enum class Category : uint8_t {
   X(kIoError, kIo, false, "input/output failed")                                       \
   X(kBadFile, kIo, false, "file content is malformed")                                 \
   X(kInvalidArgument, kUsage, false, "invalid argument")                               \
-  X(kUnsupported, kUsage, false, "not supported")
+  X(kUnsupported, kUsage, false, "not supported")                                     \
+  X(kLengthOverflow, kUsage, false, "too long or too many for its length or count field")
 
 enum class Code : uint16_t {
 #define IPSECREF_CODE_ENUM(name, cat, audit, text) name,

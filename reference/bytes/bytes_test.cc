@@ -55,13 +55,38 @@ TEST(ByteReader, FailedReadConsumesNothing) {
   EXPECT_EQ(w, 0xbbcc);
 }
 
-TEST(ByteWriter, PatchesReservedLength) {
+TEST(ByteWriter, FillsInALengthPrefix) {
   ByteWriter w;
   w.U8(0x11);
-  size_t at = w.ReserveU16();
+  const auto length = w.ReserveLength(2, w.size());  // counts itself, as IKE lengths count their header
   w.U32(0xdeadbeef);
-  w.PatchU16(at, 0x0102);
-  EXPECT_EQ(ToHex(w.bytes()), "110102deadbeef");
+  ASSERT_TRUE(w.FinishLength(length));
+  EXPECT_EQ(ToHex(w.bytes()), "110006deadbeef");
+  const auto child = w.ReserveLength(1, w.size() + 1);  // counts what follows it only
+  w.U16(0xabcd);
+  ASSERT_TRUE(w.FinishLength(child));
+  EXPECT_EQ(ToHex(w.bytes()), "110006deadbeef02abcd");
+}
+
+// BoringSSL's CBB refuses a child that outgrew its prefix; so do we.
+TEST(ByteWriter, ChildThatOutgrowsItsPrefixFails) {
+  for (size_t width : {1u, 2u}) {
+    const size_t most = (size_t{1} << (8 * width)) - 1;
+    ByteWriter fits;
+    const auto a = fits.ReserveLength(width, fits.size() + width);
+    fits.Zeros(most);
+    EXPECT_TRUE(fits.FinishLength(a)) << width;
+    ByteWriter over;
+    const auto b = over.ReserveLength(width, over.size() + width);
+    over.Zeros(most + 1);
+    EXPECT_FALSE(over.FinishLength(b)) << width;
+    EXPECT_EQ(over.bytes()[0], 0) << "left zero, not wrapped";
+  }
+  EXPECT_TRUE(ByteWriter::Fits(255, 1));
+  EXPECT_FALSE(ByteWriter::Fits(256, 1));
+  EXPECT_TRUE(ByteWriter::Fits(65535, 2));
+  EXPECT_FALSE(ByteWriter::Fits(65536, 2));
+  EXPECT_TRUE(ByteWriter::Fits(SIZE_MAX, 8));
 }
 
 TEST(Hex, RejectsMalformedInputWithOffset) {

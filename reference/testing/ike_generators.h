@@ -472,7 +472,7 @@ struct Arbitrary<ipsecref::ike::Message> {
       //# An SK (or SKF) payload is the last one of a message.
       if (*gen::weightedOneOf<bool>({{2, gen::just(false)}, {1, gen::just(true)}}))
         m.payloads.push_back(*ipsecref::testing::GenEncryptedPayload());
-      ike::Finalize(m);
+      RC_ASSERT(ike::Finalize(m).ok());
       return m;
     });
   }
@@ -980,7 +980,7 @@ inline rc::Gen<ike::Message> GenValidMessageOf(iana::ExchangeType exchange, std:
     ike::Message m;
     m.header = *GenValidHeader(exchange);
     for (iana::PayloadType t : types) m.payloads.push_back(*GenValidPayloadOfType(t));
-    ike::Finalize(m);
+    RC_ASSERT(ike::Finalize(m).ok());
     return m;
   });
 }

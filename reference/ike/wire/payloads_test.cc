@@ -104,7 +104,7 @@ TEST(IkeHeader, MinorVersionIsNotChecked) {
   const Message m = Decoded(wire);
   EXPECT_EQ(m.header.major_version, 2);
   EXPECT_EQ(m.header.minor_version, 1);
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(IkeHeader, LengthMustBeTheDatagramSize) {
@@ -129,7 +129,7 @@ TEST(IkeHeader, FlagsAreReadWhole) {
   EXPECT_TRUE(m.header.response());
   EXPECT_TRUE(m.header.initiator());
   EXPECT_TRUE(m.header.higher_version());
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 // ---------------------------------------------------------------------------
@@ -207,7 +207,7 @@ TEST(PayloadChain, UnknownNonCriticalPayloadIsSkippedAndNoted) {
   EXPECT_EQ(m.payloads[1].type, PT::kNonce);
   ASSERT_EQ(m.notes.size(), 1u);
   EXPECT_TRUE(IsError(m.notes[0], Code::kInvalidSyntax, 28, "rfc7296#section-2.5", "unknown and not critical"));
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(PayloadChain, CriticalBitOnAKnownPayloadIsIgnoredButKept) {
@@ -215,7 +215,7 @@ TEST(PayloadChain, CriticalBitOnAKnownPayloadIsIgnoredButKept) {
   const Message m = Decoded(wire);
   EXPECT_TRUE(m.payloads[0].critical);
   EXPECT_TRUE(m.notes.empty());
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(PayloadChain, NonZeroReservedIsNotedNotRefused) {
@@ -224,7 +224,7 @@ TEST(PayloadChain, NonZeroReservedIsNotedNotRefused) {
   ASSERT_EQ(m.notes.size(), 1u);
   EXPECT_TRUE(IsError(m.notes[0], Code::kInvalidSyntax, 29, "rfc7296#section-3.2", "RESERVED"));
   // Written back with RESERVED zero.
-  EXPECT_EQ(Encode(m), One(PT::kNonce, Bytes(16, 0xaa)));
+  EXPECT_EQ(Encode(m).value(), One(PT::kNonce, Bytes(16, 0xaa)));
 }
 
 TEST(PayloadChain, ReservedFieldsOfEachBodyAreNoted) {
@@ -358,7 +358,7 @@ TEST(SaPayload, AttributesInBothFormats) {
   ASSERT_EQ(t.attributes.size(), 2u);
   EXPECT_EQ(t.attributes[1].type, 18);
   EXPECT_EQ(std::get<Bytes>(t.attributes[1].value), Hex("abcd"));
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 SaPayload OneProposal(iana::SecurityProtocol protocol, size_t spi_size, std::vector<Transform> transforms) {
@@ -446,8 +446,8 @@ TEST(SaAcceptable, UnknownTransformTypeIdOrAttributeAloneMakesTheProposalUnaccep
     Message m;
     m.header.exchange_type = iana::ExchangeType::kIkeSaInit;
     m.payloads.push_back(Payload{PT::kSa, false, sa, 0});
-    Finalize(m);
-    auto decoded = Decode(Encode(m));
+    ASSERT_TRUE(Finalize(m).ok());
+    auto decoded = Decode(Encode(m).value());
     ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
     EXPECT_EQ(*decoded, m);
     EXPECT_TRUE(Fails(Acceptable(u.proposal, 32), Code::kNoProposalChosen, 32, "rfc7296#section-3.3.6", u.why));
@@ -513,6 +513,98 @@ TEST(SaVerify, KeyLengthAttribute) {
   EXPECT_TRUE(Verify(esp(T(TT::kEncr, 11)), 32).ok());
   EXPECT_TRUE(
       Fails(Verify(esp(T(TT::kEncr, 11, {kKeyLength128})), 32), Code::kInvalidSyntax, 32, "rfc7296#section-3.3.5"));
+}
+
+// ---------------------------------------------------------------------------
+// Encoding limits: a length or count that does not fit its field is an error,
+// never a wrapped value.
+
+bool RefusedAsTooLong(const Status& s, std::string_view requirement, std::string_view detail_part) {
+  return !s.ok() && s.error().code == Code::kLengthOverflow && s.error().requirement == requirement &&
+         s.error().detail.find(detail_part) != std::string::npos;
+}
+
+Message WithPayloads(std::vector<Payload> payloads) {
+  Message m;
+  m.header.exchange_type = iana::ExchangeType::kIkeSaInit;
+  m.payloads = std::move(payloads);
+  return m;
+}
+
+//= rfc7296#section-3.2
+//# Payload Length is 16 bits and counts the 4-octet generic header.
+TEST(EncodeLimits, PayloadOf65536BytesIsRefused) {
+  Message m = WithPayloads({Payload{PT::kVendorId, false, VendorIdPayload{Bytes(65535 - 4, 0x56)}, 0}});
+  ASSERT_TRUE(Finalize(m).ok());
+  auto fits = Encode(m);
+  ASSERT_TRUE(fits.ok());
+  EXPECT_EQ(LoadU16(&(*fits)[28 + 2]), 65535);
+  m.payloads[0].body = VendorIdPayload{Bytes(65536 - 4, 0x56)};
+  EXPECT_TRUE(RefusedAsTooLong(Finalize(m), "rfc7296#section-3.2", "V payload 1 is 65536 bytes"));
+  auto over = Encode(m);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Code::kLengthOverflow);
+}
+
+//= rfc7296#section-3.3.1
+//# Num Transforms is one octet.
+TEST(EncodeLimits, ProposalWith256TransformsIsRefused) {
+  Proposal p{1, iana::SecurityProtocol::kIke, {}, std::vector<Transform>(255, T(TT::kKe, 19))};
+  ByteWriter fits;
+  ASSERT_TRUE(Write(SaPayload{{p}}, fits).ok());
+  EXPECT_EQ(fits.bytes()[7], 255);
+  p.transforms.push_back(T(TT::kKe, 31));
+  ByteWriter over;
+  EXPECT_TRUE(RefusedAsTooLong(Write(SaPayload{{p}}, over), "rfc7296#section-3.3.1", "256 transforms"));
+}
+
+TEST(EncodeLimits, LengthsInsideAnSaPayloadAreChecked) {
+  // A TLV attribute value of 65536 bytes (§3.3.5: Attribute Length is 16 bits).
+  Proposal p{1, iana::SecurityProtocol::kIke, {}, {T(TT::kEncr, 12, {{200, Bytes(65536, 0)}})}};
+  ByteWriter w1;
+  EXPECT_TRUE(RefusedAsTooLong(Write(SaPayload{{p}}, w1), "rfc7296#section-3.3.5", "65536 value bytes"));
+  // A transform of 8 + 16 * 4100 bytes (§3.3.2: Transform Length is 16 bits).
+  p.transforms[0].attributes.assign(16, TransformAttribute{200, Bytes(4100, 0)});
+  ByteWriter w2;
+  EXPECT_TRUE(RefusedAsTooLong(Write(SaPayload{{p}}, w2), "rfc7296#section-3.3.2", "Transform Length"));
+  // An SPI of 256 bytes (§3.3.1: SPI Size is one octet).
+  Proposal spi{1, iana::SecurityProtocol::kIke, Bytes(256, 1), {T(TT::kKe, 19)}};
+  ByteWriter w3;
+  EXPECT_TRUE(RefusedAsTooLong(Write(SaPayload{{spi}}, w3), "rfc7296#section-3.3.1", "SPI Size"));
+}
+
+TEST(EncodeLimits, CountsAndLengthsOfOtherPayloadsAreChecked) {
+  const TrafficSelector any{iana::TsType::kIpv4AddrRange, 0, 0, 65535, Bytes{0, 0, 0, 0}, Bytes{255, 255, 255, 255}, {}};
+  ByteWriter w1;
+  EXPECT_TRUE(Write(TsPayload{std::vector<TrafficSelector>(255, any)}, w1).ok());
+  ByteWriter w2;
+  EXPECT_TRUE(RefusedAsTooLong(Write(TsPayload{std::vector<TrafficSelector>(256, any)}, w2), "rfc7296#section-3.13",
+                      "256 traffic selectors"));
+  TrafficSelector other{static_cast<iana::TsType>(200), 0, 0, 0, {}, {}, Bytes(65536, 0)};
+  ByteWriter w3;
+  EXPECT_TRUE(RefusedAsTooLong(Write(TsPayload{{other}}, w3), "rfc7296#section-3.13.1", "Selector Length"));
+  ByteWriter w4;
+  EXPECT_TRUE(RefusedAsTooLong(Write(CpPayload{iana::CfgType::kRequest, {{1, Bytes(65536, 0)}}}, w4), "rfc7296#section-3.15.1",
+                      "65536 value bytes"));
+  ByteWriter w5;
+  EXPECT_TRUE(RefusedAsTooLong(Write(NotifyPayload{1, Bytes(256, 0), iana::NotifyType::kRekeySa, {}}, w5),
+                      "rfc7296#section-3.10", "SPI Size"));
+}
+
+// A message over 64 KiB: its 32-bit Length holds it (§3.1), but the payload
+// that makes it so must fit its own 16-bit Payload Length.
+TEST(EncodeLimits, MessageOver64KibIsRefusedForItsPayload) {
+  Payload sk{PT::kSk, false, SkPayload{PT::kNone, Bytes(70000, 0)}, 0};
+  Message m = WithPayloads({sk});
+  EXPECT_TRUE(RefusedAsTooLong(Finalize(m), "rfc7296#section-3.2", "SK payload 1 is 70004 bytes"));
+  auto encoded = Encode(m);
+  ASSERT_FALSE(encoded.ok());
+  EXPECT_EQ(encoded.error().code, Code::kLengthOverflow);
+  // Two payloads of 40000 bytes each: 80064 bytes in all, which Length states.
+  Message two = WithPayloads({Payload{PT::kVendorId, false, VendorIdPayload{Bytes(40000 - 4, 1)}, 0},
+                              Payload{PT::kVendorId, false, VendorIdPayload{Bytes(40000 - 4, 2)}, 0}});
+  ASSERT_TRUE(Finalize(two).ok());
+  EXPECT_EQ(two.header.length, 28u + 80000u);
 }
 
 // ---------------------------------------------------------------------------
@@ -675,7 +767,7 @@ TEST(TsPayload, OtherSelectorTypesAreKeptOpaque) {
   const TrafficSelector& ts = m.payloads[0].as<TsPayload>()->traffic_selectors[0];
   EXPECT_EQ(ts.ts_type, iana::TsType::kSecLabel);
   EXPECT_EQ(ts.other, Hex("deadbeef"));
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(TsVerify, RangesRunUpwards) {
@@ -844,7 +936,7 @@ TEST(StrongswanGcmCapture, Frame1IkeSaInitRequest) {
   EXPECT_EQ(m.payloads[1].offset, 68u);
   EXPECT_EQ(m.payloads[2].offset, 140u);
   EXPECT_TRUE(m.notes.empty());
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(StrongswanGcmCapture, Frame2IkeSaInitResponse) {
@@ -878,7 +970,7 @@ TEST(StrongswanGcmCapture, Frame2IkeSaInitResponse) {
     EXPECT_TRUE(s.ok()) << s.error().ToString();
   }
   EXPECT_TRUE(m.notes.empty());
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
 }
 
 TEST(StrongswanGcmCapture, Frame3IkeAuthRequestOnPort4500) {
@@ -904,7 +996,7 @@ TEST(StrongswanGcmCapture, Frame3IkeAuthRequestOnPort4500) {
   EXPECT_EQ(Bytes(sk->encrypted.begin(), sk->encrypted.begin() + 4), Hex("b8f27d4b"));
   EXPECT_EQ(m.Encrypted(), &m.payloads[0]);
   EXPECT_FALSE(m.decrypted);
-  EXPECT_EQ(Encode(m), wire);
+  EXPECT_EQ(Encode(m).value(), wire);
   // With the marker still in front, the bytes are no IKE message.
   EXPECT_FALSE(Decode(udp).ok());
 }

@@ -104,20 +104,28 @@ Result<Proposal> ParseProposal(ByteReader& in, uint8_t& last_substruc, Notes& no
   return proposal;
 }
 
-void WriteTransform(const Transform& t, bool last, ByteWriter& out) {
+Status WriteTransform(const Transform& t, bool last, ByteWriter& out) {
+  const size_t start = out.size();
   out.U8(last ? 0 : kMoreTransforms).U8(0);
-  const size_t length = out.ReserveU16();
-  const size_t start = length - 2;
+  const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
   out.U8(static_cast<uint8_t>(t.type)).U8(0).U16(t.id);
   for (const TransformAttribute& a : t.attributes) {
     if (const auto* tv = std::get_if<uint16_t>(&a.value)) {
       out.U16(static_cast<uint16_t>(a.type | kAttributeFormatTv)).U16(*tv);
-    } else {
-      const Bytes& v = std::get<Bytes>(a.value);
-      out.U16(a.type & ~kAttributeFormatTv).U16(static_cast<uint16_t>(v.size())).Append(v);
+      continue;
     }
+    out.U16(a.type & ~kAttributeFormatTv);
+    const ByteWriter::LengthPrefix attribute_length = out.ReserveLength(2, out.size() + 2);
+    out.Append(std::get<Bytes>(a.value));
+    if (!out.FinishLength(attribute_length))
+      return TooLong("rfc7296#section-3.3.5", fmt::format("attribute {} (TLV) has {} value bytes; Attribute Length "
+                                                          "holds at most 65535",
+                                                          a.type, std::get<Bytes>(a.value).size()));
   }
-  out.PatchU16(length, static_cast<uint16_t>(out.size() - start));
+  if (!out.FinishLength(length))
+    return TooLong("rfc7296#section-3.3.2",
+                   fmt::format("transform of {} bytes; Transform Length holds at most 65535", out.size() - start));
+  return OkStatus();
 }
 
 // §3.3.3: the transform types each protocol uses, and which are mandatory.
@@ -240,17 +248,27 @@ Result<SaPayload> ParseSa(ByteReader& body, Notes& notes) {
   return sa;
 }
 
-void Write(const SaPayload& sa, ByteWriter& out) {
+Status Write(const SaPayload& sa, ByteWriter& out) {
   for (size_t i = 0; i < sa.proposals.size(); ++i) {
     const Proposal& p = sa.proposals[i];
+    if (!ByteWriter::Fits(p.spi.size(), 1))
+      return TooLong("rfc7296#section-3.3.1", fmt::format("proposal {}: SPI of {} bytes; SPI Size holds at most 255",
+                                                          p.proposal_num, p.spi.size()));
+    if (!ByteWriter::Fits(p.transforms.size(), 1))
+      return TooLong("rfc7296#section-3.3.1",
+                     fmt::format("proposal {}: {} transforms; Num Transforms holds at most 255", p.proposal_num,
+                                 p.transforms.size()));
+    const size_t start = out.size();
     out.U8(i + 1 == sa.proposals.size() ? 0 : kMoreProposals).U8(0);
-    const size_t length = out.ReserveU16();
-    const size_t start = length - 2;
+    const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
     out.U8(p.proposal_num).U8(static_cast<uint8_t>(p.protocol_id)).U8(static_cast<uint8_t>(p.spi.size()));
     out.U8(static_cast<uint8_t>(p.transforms.size())).Append(p.spi);
-    for (size_t t = 0; t < p.transforms.size(); ++t) WriteTransform(p.transforms[t], t + 1 == p.transforms.size(), out);
-    out.PatchU16(length, static_cast<uint16_t>(out.size() - start));
+    for (size_t t = 0; t < p.transforms.size(); ++t) TRY(WriteTransform(p.transforms[t], t + 1 == p.transforms.size(), out));
+    if (!out.FinishLength(length))
+      return TooLong("rfc7296#section-3.3.1", fmt::format("proposal {} of {} bytes; Proposal Length holds at most 65535",
+                                                          p.proposal_num, out.size() - start));
   }
+  return OkStatus();
 }
 
 Status Verify(const SaPayload& sa, size_t offset) {

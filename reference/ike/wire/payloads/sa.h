@@ -79,7 +79,7 @@ struct SaPayload {
 // Returns kInvalidSyntax for lengths, counts or Last Substruc values that do
 // not add up.
 Result<SaPayload> ParseSa(ByteReader& body, Notes& notes);
-void Write(const SaPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const SaPayload& p, ByteWriter& out);
 // Proposal numbering, SPI sizes per protocol, Key Length in TV format and
 // where the cipher wants it (§3.3.1, §3.3.5). Returns kInvalidSyntax at
 // `offset`. What a responder does not understand is not a syntax error: see
