@@ -41,6 +41,15 @@ constexpr PayloadCodec kCodecs[] = {
     {P::kSkf, ParseAs<SkfPayload, ParseSkf>},
 };
 
+constexpr bool CodecsAscend() {
+  for (size_t i = 1; i < std::size(kCodecs); ++i)
+    if (kCodecs[i - 1].type >= kCodecs[i].type) return false;
+  return true;
+}
+static_assert(CodecsAscend(), "kCodecs: one row per payload type, in ascending order");
+// Every body type but UnknownPayload has a codec; IDi/IDr and TSi/TSr share one.
+static_assert(std::size(kCodecs) == std::variant_size_v<PayloadBody> - 1 + 2);
+
 const PayloadCodec* FindCodec(iana::PayloadType type) {
   for (const PayloadCodec& c : kCodecs)
     if (c.type == type) return &c;

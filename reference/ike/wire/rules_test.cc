@@ -388,6 +388,67 @@ TEST(Validate, EncryptedButNotDecryptedChecksTheOuterLayerOnly) {
   EXPECT_TRUE(Validate(m).ok()) << Dump(Validate(m));
 }
 
+Payload Notify(iana::NotifyType type) {
+  Payload p;
+  p.type = P::kNotify;
+  p.body = NotifyPayload{0, {}, type, type == iana::NotifyType::kCookie ? Bytes(16, 0xc0) : Bytes(20, 0xd0)};
+  return p;
+}
+
+std::vector<std::string> Labels(const std::vector<Payload>& payloads) {
+  std::vector<std::string> out;
+  for (const Payload& p : payloads) out.push_back(PayloadLabel(p));
+  return out;
+}
+
+//= rfc7296#section-1.2
+//= rfc7296#section-2.6
+//# IKE_SA_INIT request ladder: [N(COOKIE)], SA, KE, Ni, [N(NAT_DETECTION_*)].
+TEST(EmitOrder, IkeSaInitRequestFollowsTheLadder) {
+  const MessageShape& shape = ShapeNamed("IKE_SA_INIT request");
+  std::vector<Payload> payloads = {Example(P::kVendorId, shape), Notify(iana::NotifyType::kNatDetectionSourceIp),
+                                   Example(P::kNonce, shape),    Example(P::kKe, shape),
+                                   Example(P::kSa, shape),       Notify(iana::NotifyType::kCookie)};
+  PutInEmitOrder(shape, payloads);
+  EXPECT_EQ(Labels(payloads), (std::vector<std::string>{"N(COOKIE)", "SA", "KE", "Nonce",
+                                                        "N(NAT_DETECTION_SOURCE_IP)", "V"}));
+}
+
+//= rfc7296#section-2.19
+//# IKE_AUTH request ladder: IDi, [CERT], [CERTREQ], [IDr], AUTH, CP, SAi2, TSi, TSr.
+TEST(EmitOrder, IkeAuthRequestFollowsTheLadder) {
+  const MessageShape& shape = ShapeNamed("IKE_AUTH request");
+  std::vector<Payload> payloads;
+  for (P type : {P::kTsr, P::kTsi, P::kSa, P::kCp, P::kAuth, P::kIdr, P::kCertreq, P::kCert, P::kIdi})
+    payloads.push_back(Example(type, shape));
+  PutInEmitOrder(shape, payloads);
+  EXPECT_EQ(Labels(payloads),
+            (std::vector<std::string>{"IDi", "CERT", "CERTREQ", "IDr", "AUTH", "CP", "SA", "TSi", "TSr"}));
+}
+
+// Every shape's minimal message, reversed then ordered, is valid and in the
+// order of its table; payloads of one rank keep their order (stable).
+TEST(EmitOrder, EveryShapeOrdersItsMinimalMessage) {
+  for (const MessageShape& shape : MessageShapes()) {
+    Message m = Minimal(shape);
+    std::vector<Payload>& payloads = Visible(m);
+    const std::vector<Payload> before = payloads;
+    std::reverse(payloads.begin(), payloads.end());
+    PutInEmitOrder(shape, payloads);
+    std::vector<Payload> expected = before;
+    std::stable_sort(expected.begin(), expected.end(), [&](const Payload& a, const Payload& b) {
+      const auto rank = [&](const Payload& p) {
+        for (size_t i = 0; i < shape.order.size(); ++i)
+          if (shape.order[i].type == p.type && !shape.order[i].notify) return i;
+        return shape.order.size();
+      };
+      return rank(a) < rank(b);
+    });
+    EXPECT_EQ(Labels(payloads), Labels(expected)) << shape.name;
+    EXPECT_TRUE(Validate(m).ok()) << shape.name << "\n" << Dump(Validate(m));
+  }
+}
+
 TEST(NotifyFor, ResponsesAreNeverAnswered) {
   const Error e = MakeError(Code::kInvalidSyntax, 0, "rfc7296#section-1.2");
   EXPECT_FALSE(NotifyFor(e, true).has_value());

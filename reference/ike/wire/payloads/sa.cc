@@ -150,6 +150,14 @@ constexpr ProtocolRule kProtocolRules[] = {
      {TT::kInteg, TT::kEsn, TT::kEsn}},
 };
 
+constexpr bool OneRulePerProtocol() {
+  for (size_t a = 0; a < std::size(kProtocolRules); ++a)
+    for (size_t b = a + 1; b < std::size(kProtocolRules); ++b)
+      if (kProtocolRules[a].protocol == kProtocolRules[b].protocol) return false;
+  return true;
+}
+static_assert(OneRulePerProtocol(), "kProtocolRules: one row per protocol");
+
 bool IsAdditionalKe(TT t) { return t >= TT::kAke1 && t <= TT::kAke7; }  // RFC 9370 §2.2
 
 const ProtocolRule* FindProtocolRule(iana::SecurityProtocol protocol) {
