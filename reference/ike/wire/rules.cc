@@ -72,12 +72,13 @@ constexpr PayloadRule kAuthAfterEapRequest[] = {
     {.type = P::kVendorId, .min = 0, .max = kMany},
 };
 //= rfc7296#section-1.2
-//# IKE_AUTH response: IDr, optional CERT, AUTH (or EAP when the responder
-//# starts EAP, §2.16), CP, SAr2/TSi/TSr.
+//= rfc7296#section-2.16
+//# IKE_AUTH response: IDr, optional CERT, AUTH (also when the responder
+//# starts EAP: IDr, [CERT], AUTH, EAP), CP, SAr2/TSi/TSr.
 constexpr PayloadRule kAuthResponse[] = {
     {.type = P::kIdr, .min = 1, .max = 1},
     {.type = P::kCert, .min = 0, .max = kMany},
-    {.type = P::kAuth, .min = 0, .max = 1},
+    {.type = P::kAuth, .min = 1, .max = 1},
     {.type = P::kEap, .min = 0, .max = 1},
     {.type = P::kCp, .min = 0, .max = 1},
     {.type = P::kSa, .min = 0, .max = 1},
@@ -119,11 +120,12 @@ constexpr PayloadRule kRekeyIkeSa[] = {
     {.type = P::kVendorId, .min = 0, .max = kMany},
 };
 //= rfc7296#section-1.4
-//# INFORMATIONAL: any number of Notify and Delete payloads, a CP; may be empty.
+//# INFORMATIONAL: zero or more Notify, Delete and Configuration payloads;
+//# may be empty.
 constexpr PayloadRule kInformational[] = {
     {.type = P::kNotify, .min = 0, .max = kMany},
     {.type = P::kDelete, .min = 0, .max = kMany},
-    {.type = P::kCp, .min = 0, .max = 1},
+    {.type = P::kCp, .min = 0, .max = kMany},
     {.type = P::kVendorId, .min = 0, .max = kMany},
 };
 //= rfc9370#section-2.2.2
