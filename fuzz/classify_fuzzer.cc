@@ -90,8 +90,6 @@ void Report(const char* what, const Result<Classified>& c) {
   std::fprintf(stderr, "\n");
 }
 
-uint64_t LoadU64(const uint8_t* p) { return uint64_t{LoadU32(p)} << 32 | LoadU32(p + 4); }
-
 bool IsUdpKind(PacketKind k) {
   return k == PacketKind::kIke || k == PacketKind::kIkeNatT || k == PacketKind::kNatKeepalive ||
          k == PacketKind::kEspInUdp;

@@ -42,7 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(m.header.length == size);
   for (const Error& note : m.notes) Check(note.offset < size);
 
-  const Bytes encoded = ike::Encode(m);
+  auto encoded_or = ike::Encode(m);
+  Check(encoded_or.ok());  // what was decoded fits its length fields
+  const Bytes& encoded = *encoded_or;
   Check(encoded.size() == size);
   auto again = ike::Decode(encoded);
   Check(again.ok());
@@ -55,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   ike::Message finalized = m;
-  ike::Finalize(finalized);
+  Check(ike::Finalize(finalized).ok());
   if (finalized.header == m.header && m.notes.empty()) Check(encoded == Bytes(input.begin(), input.end()));
 
   (void)ike::Describe(m.header);
@@ -89,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ike::VerifyPayload(p);
   }
   ByteWriter out;
-  ike::EncodePayloads(inner.inner, out);
+  Check(ike::EncodePayloads(inner.inner, out).ok());
   if (inner.notes.size() == notes_before) Check(out.bytes() == sk->encrypted);
   return 0;
 }

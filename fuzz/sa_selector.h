@@ -127,7 +127,7 @@ class FuzzInput {
   bool ReadU64(uint64_t& out) {
     uint8_t b[8];
     if (!Read(b)) return false;
-    out = uint64_t{LoadU32(b)} << 32 | LoadU32(b + 4);
+    out = LoadU64(b);
     return true;
   }
   ByteSpan rest() const { return rest_; }

@@ -384,8 +384,7 @@ void IkeExchangeTracker::Impl::Learn(size_t sa_index, size_t ex_index, const ike
       if (child && proposal.spi.size() == 4)
         es.child_spi = std::make_pair(*child, LoadU32(proposal.spi.data()));
       if (proposal.protocol_id == SecurityProtocol::kIke && proposal.spi.size() == 8)
-        es.new_ike_spi_i = uint64_t{LoadU32(proposal.spi.data())} << 32 |
-                           LoadU32(proposal.spi.data() + 4);
+        es.new_ike_spi_i = LoadU64(proposal.spi.data());
     } else if (const auto* n = p->as<ike::NotifyPayload>(); n != nullptr) {
       //= rfc7296#section-1.3.3
       //# REKEY_SA names the CHILD SA being rekeyed by its SPI.
@@ -486,8 +485,7 @@ void IkeExchangeTracker::Impl::LearnResponse(size_t sa_index, size_t ex_index,
       //= rfc7296#section-1.3.2
       //# A rekeyed IKE SA takes the SPIs of the CREATE_CHILD_SA exchange; the
       //# peer that started the rekey is its original initiator.
-      const uint64_t spi_r = uint64_t{LoadU32(proposal.spi.data())} << 32 |
-                             LoadU32(proposal.spi.data() + 4);
+      const uint64_t spi_r = LoadU64(proposal.spi.data());
       const size_t next = NewSa(*es.new_ike_spi_i, spi_r, d.dst, d.src);
       report.sas[next].seen_from_start = true;
       report.sas[next].rekeyed_from = sa_index;

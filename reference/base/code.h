@@ -44,6 +44,7 @@ enum class Category : uint8_t {
   X(kUnsupportedCriticalPayload, kProtocol, false, "unknown payload marked critical") \
   X(kInvalidSyntax, kProtocol, false, "message breaks an IKEv2 syntax rule")            \
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
+  X(kNoProposalChosen, kProtocol, false, "no proposal of the SA payload is acceptable")  \
   X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
@@ -59,7 +60,8 @@ enum class Category : uint8_t {
   X(kIoError, kIo, false, "input/output failed")                                       \
   X(kBadFile, kIo, false, "file content is malformed")                                 \
   X(kInvalidArgument, kUsage, false, "invalid argument")                               \
-  X(kUnsupported, kUsage, false, "not supported")
+  X(kUnsupported, kUsage, false, "not supported")                                     \
+  X(kLengthOverflow, kUsage, false, "too long or too many for its length or count field")
 
 enum class Code : uint16_t {
 #define IPSECREF_CODE_ENUM(name, cat, audit, text) name,

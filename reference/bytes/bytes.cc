@@ -89,7 +89,7 @@ bool ByteReader::ReadU32(uint32_t& out) {
 
 bool ByteReader::ReadU64(uint64_t& out) {
   if (remaining() < 8) return false;
-  out = uint64_t{LoadU32(&data_[pos_])} << 32 | LoadU32(&data_[pos_ + 4]);
+  out = LoadU64(&data_[pos_]);
   pos_ += 8;
   return true;
 }
@@ -157,12 +157,18 @@ ByteWriter& ByteWriter::Zeros(size_t n) {
   return *this;
 }
 
-size_t ByteWriter::ReserveU16() {
-  size_t at = buf_.size();
-  buf_.resize(at + 2, 0);
-  return at;
+ByteWriter::LengthPrefix ByteWriter::ReserveLength(size_t width, size_t counted_from) {
+  LengthPrefix prefix{buf_.size(), width, counted_from};
+  buf_.resize(buf_.size() + width, 0);
+  return prefix;
 }
 
-void ByteWriter::PatchU16(size_t at, uint16_t v) { StoreU16(&buf_.at(at), v); }
+bool ByteWriter::FinishLength(const LengthPrefix& prefix) {
+  const size_t length = buf_.size() - prefix.counted_from;
+  if (!Fits(length, prefix.width)) return false;
+  for (size_t i = 0; i < prefix.width; ++i)
+    buf_.at(prefix.at + i) = static_cast<uint8_t>(length >> (8 * (prefix.width - 1 - i)));
+  return true;
+}
 
 }  // namespace ipsecref

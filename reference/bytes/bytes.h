@@ -91,9 +91,21 @@ class ByteWriter {
   ByteWriter& Append(ByteSpan data);
   ByteWriter& Zeros(size_t n);
 
-  // Reserves a 16-bit field to be filled in later by PatchU16.
-  size_t ReserveU16();
-  void PatchU16(size_t at, uint16_t v);
+  // A length prefix (BoringSSL's CBB_add_u8/u16_length_prefixed): `width`
+  // octets (1 or 2) reserved now and filled in by FinishLength with the
+  // number of octets written from `counted_from` on. IKE lengths count their
+  // own header, so `counted_from` may lie before the prefix.
+  struct LengthPrefix {
+    size_t at;
+    size_t width;
+    size_t counted_from;
+  };
+  LengthPrefix ReserveLength(size_t width, size_t counted_from);
+  // Fills the prefix in. Returns false, and leaves it zero, when the length
+  // does not fit in `width` octets (the child outgrew its prefix).
+  [[nodiscard]] bool FinishLength(const LengthPrefix& prefix);
+  // Whether `value` fits in a field of `width` octets (counts written ahead).
+  static bool Fits(size_t value, size_t width) { return width >= sizeof(size_t) || value >> (8 * width) == 0; }
 
   size_t size() const { return buf_.size(); }
   Bytes& bytes() { return buf_; }
@@ -108,6 +120,7 @@ inline uint16_t LoadU16(const uint8_t* p) { return static_cast<uint16_t>(p[0] <<
 inline uint32_t LoadU32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
+inline uint64_t LoadU64(const uint8_t* p) { return uint64_t{LoadU32(p)} << 32 | LoadU32(p + 4); }
 inline void StoreU16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);

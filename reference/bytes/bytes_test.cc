@@ -22,6 +22,21 @@ TEST(ByteReader, ReadsBigEndianAndTracksOffset) {
   EXPECT_TRUE(r.empty());
 }
 
+// Network byte order: the most significant octet first (RFC 791 Appendix B).
+TEST(LoadStore, U64IsBigEndian) {
+  const uint8_t bytes[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  EXPECT_EQ(LoadU64(bytes), 0x0102030405060708u);
+  const uint8_t high[8] = {0xfe, 0, 0, 0, 0, 0, 0, 0x7f};
+  EXPECT_EQ(LoadU64(high), 0xfe0000000000007fu);
+  uint8_t out[8];
+  StoreU64(out, 0x0102030405060708u);
+  EXPECT_EQ(Bytes(out, out + 8), Bytes(bytes, bytes + 8));
+  uint64_t read = 0;
+  ByteReader r(ByteSpan(high, 8));
+  ASSERT_TRUE(r.ReadU64(read));
+  EXPECT_EQ(read, 0xfe0000000000007fu);
+}
+
 TEST(ByteReader, FailedReadConsumesNothing) {
   const Bytes data = {0xaa, 0xbb, 0xcc};
   ByteReader r(data);
@@ -40,13 +55,38 @@ TEST(ByteReader, FailedReadConsumesNothing) {
   EXPECT_EQ(w, 0xbbcc);
 }
 
-TEST(ByteWriter, PatchesReservedLength) {
+TEST(ByteWriter, FillsInALengthPrefix) {
   ByteWriter w;
   w.U8(0x11);
-  size_t at = w.ReserveU16();
+  const auto length = w.ReserveLength(2, w.size());  // counts itself, as IKE lengths count their header
   w.U32(0xdeadbeef);
-  w.PatchU16(at, 0x0102);
-  EXPECT_EQ(ToHex(w.bytes()), "110102deadbeef");
+  ASSERT_TRUE(w.FinishLength(length));
+  EXPECT_EQ(ToHex(w.bytes()), "110006deadbeef");
+  const auto child = w.ReserveLength(1, w.size() + 1);  // counts what follows it only
+  w.U16(0xabcd);
+  ASSERT_TRUE(w.FinishLength(child));
+  EXPECT_EQ(ToHex(w.bytes()), "110006deadbeef02abcd");
+}
+
+// BoringSSL's CBB refuses a child that outgrew its prefix; so do we.
+TEST(ByteWriter, ChildThatOutgrowsItsPrefixFails) {
+  for (size_t width : {1u, 2u}) {
+    const size_t most = (size_t{1} << (8 * width)) - 1;
+    ByteWriter fits;
+    const auto a = fits.ReserveLength(width, fits.size() + width);
+    fits.Zeros(most);
+    EXPECT_TRUE(fits.FinishLength(a)) << width;
+    ByteWriter over;
+    const auto b = over.ReserveLength(width, over.size() + width);
+    over.Zeros(most + 1);
+    EXPECT_FALSE(over.FinishLength(b)) << width;
+    EXPECT_EQ(over.bytes()[0], 0) << "left zero, not wrapped";
+  }
+  EXPECT_TRUE(ByteWriter::Fits(255, 1));
+  EXPECT_FALSE(ByteWriter::Fits(256, 1));
+  EXPECT_TRUE(ByteWriter::Fits(65535, 2));
+  EXPECT_FALSE(ByteWriter::Fits(65536, 2));
+  EXPECT_TRUE(ByteWriter::Fits(SIZE_MAX, 8));
 }
 
 TEST(Hex, RejectsMalformedInputWithOffset) {

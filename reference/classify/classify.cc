@@ -35,6 +35,7 @@ constexpr std::array<KindInfo, kPacketKinds> kKinds{{
     {"other IP", "other"},
     {"IP fragment", "fragment"},
 }};
+static_assert(!kKinds.back().key.empty(), "kKinds: one row per PacketKind (a missing row would be empty)");
 
 // SPI and sequence number at the start of `r` (ESP), after `skip` bytes (AH: 4).
 void ReadSpiSeq(ByteReader r, size_t skip, Classified& c) {

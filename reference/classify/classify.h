@@ -28,6 +28,7 @@ enum class PacketKind : uint8_t {
   kFragment,      // an IP fragment (never from Classify: the checker reassembles)
 };
 inline constexpr size_t kPacketKinds = 11;
+static_assert(kPacketKinds == static_cast<size_t>(PacketKind::kFragment) + 1, "kPacketKinds counts every PacketKind");
 std::string_view KindName(PacketKind kind);  // "ESP in UDP", ...
 std::string_view KindKey(PacketKind kind);   // "esp_in_udp", for JSON
 

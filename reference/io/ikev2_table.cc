@@ -191,9 +191,7 @@ Result<uint64_t> SpiField(const Field& f, size_t index, const std::string& where
   ENSURE(spi.size() == kSpiSize, kBadFile, kNoOffset, "rfc7296#section-3.1",
          fmt::format("{}: {} has {} octets; an IKE SPI has {}", where, kFieldNames[index],
                      spi.size(), kSpiSize));
-  uint64_t value = 0;
-  for (uint8_t b : spi) value = (value << 8) | b;
-  return value;
+  return LoadU64(spi.data());
 }
 
 Status CheckKeySize(const SecureBytes& key, size_t size, size_t index, std::string_view algorithm,

@@ -43,7 +43,6 @@ constexpr uint32_t kReplayWindow = 1024;
 constexpr uint8_t kInnerProtocol = 253;  // RFC 3692: experimentation and testing
 constexpr uint64_t kNoId = ~uint64_t{0};
 
-inline uint64_t LoadU64(const uint8_t* p) { return uint64_t{LoadU32(p)} << 32 | LoadU32(p + 4); }
 inline std::string_view CodeName(Code code) { return Describe(code).name; }
 
 // ------------------------------------------------------------------ packets

@@ -118,7 +118,7 @@ struct Arbitrary<ipsecref::ike::Message> {
       //# An SK (or SKF) payload is the last one of a message.
       if (*gen::weightedOneOf<bool>({{2, gen::just(false)}, {1, gen::just(true)}}))
         m.payloads.push_back(*ipsecref::testing::GenEncryptedPayload());
-      ike::Finalize(m);
+      RC_ASSERT(ike::Finalize(m).ok());
       return m;
     });
   }

@@ -81,7 +81,7 @@ inline rc::Gen<ike::Message> GenValidMessageOf(iana::ExchangeType exchange, std:
     ike::Message m;
     m.header = *GenValidHeader(exchange);
     for (iana::PayloadType t : types) m.payloads.push_back(*GenValidPayloadOfType(t));
-    ike::Finalize(m);
+    RC_ASSERT(ike::Finalize(m).ok());
     return m;
   });
 }

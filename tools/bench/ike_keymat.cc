@@ -56,8 +56,8 @@ Result<LoggedKeymat> LoadLoggedKeymat(const std::string& source_dir, const std::
           !hex("childIntegR", k.child_integ_r)) {
         return fail("bad hex field");
       }
-      k.spi_i = uint64_t{ipsecref::LoadU32(spi_i.data())} << 32 | ipsecref::LoadU32(spi_i.data() + 4);
-      k.spi_r = uint64_t{ipsecref::LoadU32(spi_r.data())} << 32 | ipsecref::LoadU32(spi_r.data() + 4);
+      k.spi_i = ipsecref::LoadU64(spi_i.data());
+      k.spi_r = ipsecref::LoadU64(spi_r.data());
       return k;
     }
   }

@@ -1,5 +1,7 @@
 #include "reference/ike/wire/message.h"
 
+#include <fmt/format.h>
+
 namespace ipsecref::ike {
 
 std::vector<const Payload*> Message::Visible() const {
@@ -36,17 +38,23 @@ Status DecodeInner(Message& m, iana::PayloadType first, ByteSpan plaintext, size
   return OkStatus();
 }
 
-void Finalize(Message& m) {
-  m.header.next_payload = m.payloads.empty() ? iana::PayloadType::kNone : m.payloads.front().type;
+Status Finalize(Message& m) {
   ByteWriter body;
-  EncodePayloads(m.payloads, body);
+  TRY(EncodePayloads(m.payloads, body));
+  //= rfc7296#section-3.1
+  //# Length is 32 bits and counts the header and all payloads.
+  if (!ByteWriter::Fits(kHeaderSize + body.size(), 4))
+    return TooLong("rfc7296#section-3.1", fmt::format("message of {} bytes; Length holds at most 2^32 - 1",
+                                                      kHeaderSize + body.size()));
+  m.header.next_payload = m.payloads.empty() ? iana::PayloadType::kNone : m.payloads.front().type;
   m.header.length = static_cast<uint32_t>(kHeaderSize + body.size());
+  return OkStatus();
 }
 
-Bytes Encode(const Message& m) {
+Result<Bytes> Encode(const Message& m) {
   ByteWriter out(m.header.length);
   WriteHeader(m.header, out);
-  EncodePayloads(m.payloads, out);
+  TRY(EncodePayloads(m.payloads, out));
   return std::move(out).Take();
 }
 

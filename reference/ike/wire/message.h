@@ -36,9 +36,12 @@ Result<Message> Decode(ByteSpan datagram);
 // Decodes decrypted SK contents into m.inner.
 Status DecodeInner(Message& m, iana::PayloadType first, ByteSpan plaintext, size_t base_offset);
 
-// Sets header.next_payload and header.length from the payloads.
-void Finalize(Message& m);
-// Writes the message as it stands (call Finalize first for a consistent header).
-Bytes Encode(const Message& m);
+// Sets header.next_payload and header.length from the payloads. Returns
+// kLengthOverflow when a payload does not fit its length fields (see
+// EncodePayloads); the header is then left as it was.
+[[nodiscard]] Status Finalize(Message& m);
+// Writes the message as it stands (call Finalize first for a consistent
+// header). Returns kLengthOverflow as EncodePayloads does, never a wrapped length.
+Result<Bytes> Encode(const Message& m);
 
 }  // namespace ipsecref::ike

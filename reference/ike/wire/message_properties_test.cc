@@ -21,7 +21,7 @@ using PT = iana::PayloadType;
 template <typename T, Result<T> (*Parse)(ByteReader&, Notes&)>
 void CheckBodyRoundTrip(T body) {
   ByteWriter out;
-  Write(body, out);
+  RC_ASSERT(Write(body, out).ok());
   ByteReader in(out.bytes());
   Notes notes;
   auto back = Parse(in, notes);
@@ -81,7 +81,7 @@ size_t SkippedUnknownPayloads(const Message& m) {
 }
 
 RC_GTEST_PROP(IkeWireProperties, DecodeInvertsEncode, (const Message& m)) {
-  const Bytes wire = Encode(m);
+  const Bytes wire = Encode(m).value();
   RC_ASSERT(wire.size() == m.header.length);
   auto back = Decode(wire);
   RC_ASSERT(back.ok());
@@ -105,8 +105,8 @@ RC_GTEST_PROP(IkeWireProperties, EveryPayloadTypeSurvivesTheRoundTrip, ()) {
                                   [](const Payload& p) { return p.type == PT::kSk || p.type == PT::kSkf; }),
                    m.payloads.end());
   m.payloads.push_back(*testing::GenPayloadOfType(type));
-  Finalize(m);
-  auto back = Decode(Encode(m));
+  RC_ASSERT(Finalize(m).ok());
+  auto back = Decode(Encode(m).value());
   RC_ASSERT(back.ok());
   RC_ASSERT(*back == m);
   RC_ASSERT(back->payloads.back().body.index() == m.payloads.back().body.index());
@@ -114,13 +114,13 @@ RC_GTEST_PROP(IkeWireProperties, EveryPayloadTypeSurvivesTheRoundTrip, ()) {
 
 RC_GTEST_PROP(IkeWireProperties, EncodeInvertsDecodeOnCanonicalBytes, ()) {
   const Message generated = *rc::gen::oneOf(rc::gen::arbitrary<Message>(), testing::GenValidMessage());
-  const Bytes canonical = Encode(generated);
+  const Bytes canonical = Encode(generated).value();
   auto m = Decode(canonical);
   RC_ASSERT(m.ok());
-  RC_ASSERT(Encode(*m) == canonical);
+  RC_ASSERT(Encode(*m).value() == canonical);
   // Finalize recomputes the same Next Payload and Length.
   Message finalized = *m;
-  Finalize(finalized);
+  RC_ASSERT(Finalize(finalized).ok());
   RC_ASSERT(finalized.header == m->header);
 }
 
@@ -130,7 +130,7 @@ RC_GTEST_PROP(IkeWireProperties, EncodeInvertsDecodeOnCanonicalBytes, ()) {
 RC_GTEST_PROP(IkeWireProperties, ReservedPayloadHeaderBitsAreNotedNotRejected, ()) {
   const Message generated = *rc::gen::arbitrary<Message>();
   RC_PRE(!generated.payloads.empty());
-  const Bytes canonical = Encode(generated);
+  const Bytes canonical = Encode(generated).value();
   auto decoded = Decode(canonical);
   RC_ASSERT(decoded.ok());
   const size_t k = *rc::gen::inRange<size_t>(0, decoded->payloads.size());
@@ -144,7 +144,7 @@ RC_GTEST_PROP(IkeWireProperties, ReservedPayloadHeaderBitsAreNotedNotRejected, (
   RC_ASSERT(std::any_of(m->notes.begin(), m->notes.end(), [&](const Error& e) {
     return e.offset == flags_at && e.requirement == "rfc7296#section-3.2";
   }));
-  RC_ASSERT(Encode(*m) == canonical);
+  RC_ASSERT(Encode(*m).value() == canonical);
 }
 
 //= rfc7296#section-3.1
@@ -153,11 +153,11 @@ RC_GTEST_PROP(IkeWireProperties, ReservedPayloadHeaderBitsAreNotedNotRejected, (
 RC_GTEST_PROP(IkeWireProperties, ReservedHeaderFlagsAreKept, ()) {
   Message m = *rc::gen::arbitrary<Message>();
   m.header.flags |= *rc::gen::inRange<uint8_t>(1, 0xff) & kFlagsReserved;
-  const Bytes wire = Encode(m);
+  const Bytes wire = Encode(m).value();
   auto back = Decode(wire);
   RC_ASSERT(back.ok());
   RC_ASSERT(back->header.flags == m.header.flags);
-  RC_ASSERT(Encode(*back) == wire);
+  RC_ASSERT(Encode(*back).value() == wire);
 }
 
 //= rfc7296#section-3.1
@@ -166,7 +166,7 @@ RC_GTEST_PROP(IkeWireProperties, ReservedHeaderFlagsAreKept, ()) {
 //# match the cut.
 RC_GTEST_PROP(IkeWireProperties, TruncationIsAlwaysRefused, ()) {
   const Message m = *rc::gen::oneOf(rc::gen::arbitrary<Message>(), testing::GenValidMessage());
-  const Bytes wire = Encode(m);
+  const Bytes wire = Encode(m).value();
   for (size_t cut = 0; cut < wire.size(); ++cut) {
     Bytes shorter(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(cut));
     auto r = Decode(shorter);
@@ -258,8 +258,8 @@ bool IsDecodeErrorCode(Code c) {
 RC_GTEST_PROP(IkeWireProperties, MutatedEncodingsDecodeConsistentlyOrPointIntoTheInput, ()) {
   Message m = *rc::gen::oneOf(rc::gen::arbitrary<Message>(), testing::GenValidMessage());
   if (m.payloads.empty()) m.payloads.push_back(*testing::GenPlainPayload());
-  Finalize(m);
-  const Bytes wire = Encode(m);
+  RC_ASSERT(Finalize(m).ok());
+  const Bytes wire = Encode(m).value();
   auto decoded = Decode(wire);
   RC_ASSERT(decoded.ok());
   const Bytes mutated = Mutate(wire, *decoded);
@@ -276,7 +276,7 @@ RC_GTEST_PROP(IkeWireProperties, MutatedEncodingsDecodeConsistentlyOrPointIntoTh
   // Accepted: the message it decodes to survives its own round trip, and
   // re-encodes to the input unless Decode noted something non-canonical.
   Message back = *r;
-  const Bytes again = Encode(back);
+  const Bytes again = Encode(back).value();
   auto redecoded = Decode(again);
   RC_ASSERT(redecoded.ok());
   RC_ASSERT(*redecoded == back);
@@ -293,7 +293,7 @@ RC_GTEST_PROP(IkeWireProperties, ValidMessagesPassVerifyPayload, ()) {
     const Status s = VerifyPayload(p);
     if (!s.ok()) RC_FAIL(s.error().ToString());
   }
-  auto back = Decode(Encode(m));
+  auto back = Decode(Encode(m).value());
   RC_ASSERT(back.ok());
   RC_ASSERT(*back == m);
   RC_ASSERT(back->notes.size() == SkippedUnknownPayloads(m));
@@ -320,7 +320,7 @@ RC_GTEST_PROP(IkeWireProperties, GenValidMessageOfKeepsTheRequestedSequence, ())
   RC_ASSERT(m.payloads.size() == init.size());
   for (size_t i = 0; i < init.size(); ++i) RC_ASSERT(m.payloads[i].type == init[i]);
   RC_ASSERT(m.header.next_payload == PT::kSa);
-  RC_ASSERT(m.header.length == Encode(m).size());
+  RC_ASSERT(m.header.length == Encode(m).value().size());
 }
 
 }  // namespace

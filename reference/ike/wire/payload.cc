@@ -41,6 +41,15 @@ constexpr PayloadCodec kCodecs[] = {
     {P::kSkf, ParseAs<SkfPayload, ParseSkf>},
 };
 
+constexpr bool CodecsAscend() {
+  for (size_t i = 1; i < std::size(kCodecs); ++i)
+    if (kCodecs[i - 1].type >= kCodecs[i].type) return false;
+  return true;
+}
+static_assert(CodecsAscend(), "kCodecs: one row per payload type, in ascending order");
+// Every body type but UnknownPayload has a codec; IDi/IDr and TSi/TSr share one.
+static_assert(std::size(kCodecs) == std::variant_size_v<PayloadBody> - 1 + 2);
+
 const PayloadCodec* FindCodec(iana::PayloadType type) {
   for (const PayloadCodec& c : kCodecs)
     if (c.type == type) return &c;
@@ -144,16 +153,26 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
   return payloads;
 }
 
-void EncodePayloads(const std::vector<Payload>& payloads, ByteWriter& out) {
+Status EncodePayloads(const std::vector<Payload>& payloads, ByteWriter& out) {
   for (size_t i = 0; i < payloads.size(); ++i) {
     const Payload& p = payloads[i];
     const iana::PayloadType next = i + 1 < payloads.size() ? payloads[i + 1].type : FirstInner(p);
+    const size_t start = out.size();
     out.U8(static_cast<uint8_t>(next)).U8(p.critical ? 0x80 : 0);
-    const size_t length = out.ReserveU16();
-    const size_t start = length - 2;
-    std::visit([&](const auto& body) { Write(body, out); }, p.body);
-    out.PatchU16(length, static_cast<uint16_t>(out.size() - start));
+    const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
+    Status written = std::visit([&](const auto& body) { return Write(body, out); }, p.body);
+    if (!written) {
+      Error e = std::move(written).error();
+      e.detail = fmt::format("{} payload {}: {}", PayloadLabel(p), i + 1, e.detail);
+      return e;
+    }
+    //= rfc7296#section-3.2
+    //# Payload Length is 16 bits: a payload longer than 65535 octets cannot be sent.
+    if (!out.FinishLength(length))
+      return TooLong("rfc7296#section-3.2", fmt::format("{} payload {} is {} bytes; Payload Length holds at most 65535",
+                                                        PayloadLabel(p), i + 1, out.size() - start));
   }
+  return OkStatus();
 }
 
 Status VerifyPayload(const Payload& p) {

@@ -62,8 +62,10 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
 
 // Writes the payloads with their generic headers, chaining Next Payload;
 // the last one's Next Payload is 0 except an SK/SKF payload's, which names
-// its first inner payload.
-void EncodePayloads(const std::vector<Payload>& payloads, ByteWriter& out);
+// its first inner payload. Returns kLengthOverflow (naming the payload) when
+// a payload, or a length or count inside one, does not fit its field; `out`
+// then holds a partial encoding.
+[[nodiscard]] Status EncodePayloads(const std::vector<Payload>& payloads, ByteWriter& out);
 
 // The payload's own rules (its Verify), with the payload named in the error.
 Status VerifyPayload(const Payload& p);

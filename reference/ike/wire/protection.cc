@@ -75,7 +75,7 @@ Result<SkfReassembler::Outcome> MessageProtection::DecryptFragment(Message& m, B
 Result<Bytes> MessageProtection::Encrypt(Message& m, const SkCrypter::ProtectOptions& options) {
   if (!m.payloads.empty() && m.payloads.back().type == iana::PayloadType::kSk) m.payloads.pop_back();
   ByteWriter inner;
-  EncodePayloads(m.inner, inner);
+  TRY(EncodePayloads(m.inner, inner));
   SkCrypter& c = crypter(m.header.initiator());
   Payload sk;
   sk.type = iana::PayloadType::kSk;
@@ -84,8 +84,8 @@ Result<Bytes> MessageProtection::Encrypt(Message& m, const SkCrypter::ProtectOpt
   body.encrypted.resize(c.EncryptedBodySize(inner.size(), options.pad_length));
   sk.body = body;
   m.payloads.push_back(std::move(sk));
-  Finalize(m);
-  Bytes datagram = Encode(m);
+  TRY(Finalize(m));
+  TRY_ASSIGN(Bytes datagram, Encode(m));
   const size_t body_at = datagram.size() - body.encrypted.size();
   TRY_ASSIGN(Bytes protected_body, c.Protect(ByteSpan(datagram).first(body_at), inner.bytes(), options));
   ENSURE(protected_body.size() == body.encrypted.size(), kInvalidArgument, body_at, "rfc7296#section-3.14",

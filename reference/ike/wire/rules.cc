@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "reference/crypto/ke.h"
@@ -15,89 +16,275 @@ using X = iana::ExchangeType;
 
 //= rfc7296#section-1.2
 //# IKE_SA_INIT request: SA, KE, Ni, optional notifications and Vendor IDs.
-constexpr PayloadRule kInitRequest[] = {{P::kSa, 1, 1}, {P::kKe, 1, 1}, {P::kNonce, 1, 1},
-                                        {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kInitRequest[] = {
+    {.type = P::kSa, .min = 1, .max = 1},
+    {.type = P::kKe, .min = 1, .max = 1},
+    {.type = P::kNonce, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.2
 //# IKE_SA_INIT response: SA, KE, Nr, optional CERTREQ, notifications, Vendor IDs.
-constexpr PayloadRule kInitResponse[] = {{P::kSa, 1, 1},          {P::kKe, 1, 1},       {P::kNonce, 1, 1},
-                                         {P::kCertreq, 0, kMany}, {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kInitResponse[] = {
+    {.type = P::kSa, .min = 1, .max = 1},
+    {.type = P::kKe, .min = 1, .max = 1},
+    {.type = P::kNonce, .min = 1, .max = 1},
+    {.type = P::kCertreq, .min = 0, .max = kMany},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.2
 //# An IKE_SA_INIT response that refuses (INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN)
 //# or asks for a COOKIE carries notifications only.
-constexpr PayloadRule kNotifyOnly[] = {{P::kNotify, 1, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kNotifyOnly[] = {
+    {.type = P::kNotify, .min = 1, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 
 //= rfc7296#section-1.2
 //# IKE_AUTH request: IDi, optional CERT, CERTREQ, IDr, AUTH (absent when EAP is
 //# wanted, §2.16), CP, SAi2/TSi/TSr (absent for a childless IKE SA, RFC 6023).
 constexpr PayloadRule kAuthRequest[] = {
-    {P::kIdi, 1, 1}, {P::kCert, 0, kMany}, {P::kCertreq, 0, kMany}, {P::kIdr, 0, 1},     {P::kAuth, 0, 1},
-    {P::kCp, 0, 1},  {P::kSa, 0, 1},       {P::kTsi, 0, 1},         {P::kTsr, 0, 1},     {P::kNotify, 0, kMany},
-    {P::kVendorId, 0, kMany}};
+    {.type = P::kIdi, .min = 1, .max = 1},
+    {.type = P::kCert, .min = 0, .max = kMany},
+    {.type = P::kCertreq, .min = 0, .max = kMany},
+    {.type = P::kIdr, .min = 0, .max = 1},
+    {.type = P::kAuth, .min = 0, .max = 1},
+    {.type = P::kCp, .min = 0, .max = 1},
+    {.type = P::kSa, .min = 0, .max = 1},
+    {.type = P::kTsi, .min = 0, .max = 1},
+    {.type = P::kTsr, .min = 0, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-2.16
 //# The EAP rounds of IKE_AUTH carry one EAP payload each way.
-constexpr PayloadRule kEapRound[] = {{P::kEap, 1, 1}, {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kEapRound[] = {
+    {.type = P::kEap, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-2.16
 //# The last IKE_AUTH request after EAP carries AUTH only.
-constexpr PayloadRule kAuthAfterEapRequest[] = {{P::kAuth, 1, 1}, {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kAuthAfterEapRequest[] = {
+    {.type = P::kAuth, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.2
-//# IKE_AUTH response: IDr, optional CERT, AUTH (or EAP when the responder
-//# starts EAP, §2.16), CP, SAr2/TSi/TSr.
+//= rfc7296#section-2.16
+//# IKE_AUTH response: IDr, optional CERT, AUTH (also when the responder
+//# starts EAP: IDr, [CERT], AUTH, EAP), CP, SAr2/TSi/TSr.
 constexpr PayloadRule kAuthResponse[] = {
-    {P::kIdr, 1, 1}, {P::kCert, 0, kMany}, {P::kAuth, 0, 1},      {P::kEap, 0, 1},        {P::kCp, 0, 1},
-    {P::kSa, 0, 1},  {P::kTsi, 0, 1},      {P::kTsr, 0, 1},       {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+    {.type = P::kIdr, .min = 1, .max = 1},
+    {.type = P::kCert, .min = 0, .max = kMany},
+    {.type = P::kAuth, .min = 1, .max = 1},
+    {.type = P::kEap, .min = 0, .max = 1},
+    {.type = P::kCp, .min = 0, .max = 1},
+    {.type = P::kSa, .min = 0, .max = 1},
+    {.type = P::kTsi, .min = 0, .max = 1},
+    {.type = P::kTsr, .min = 0, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-2.16
 //# The last IKE_AUTH response after EAP carries AUTH and the CHILD SA.
-constexpr PayloadRule kAuthAfterEapResponse[] = {{P::kAuth, 1, 1}, {P::kCp, 0, 1},         {P::kSa, 0, 1},
-                                                 {P::kTsi, 0, 1},  {P::kTsr, 0, 1},        {P::kNotify, 0, kMany},
-                                                 {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kAuthAfterEapResponse[] = {
+    {.type = P::kAuth, .min = 1, .max = 1},
+    {.type = P::kCp, .min = 0, .max = 1},
+    {.type = P::kSa, .min = 0, .max = 1},
+    {.type = P::kTsi, .min = 0, .max = 1},
+    {.type = P::kTsr, .min = 0, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.3.1
 //# CREATE_CHILD_SA for a CHILD SA (new or rekeyed with N(REKEY_SA)): SA,
 //# Nonce, optional KE for PFS, TSi, TSr.
-constexpr PayloadRule kChildSa[] = {{P::kSa, 1, 1},  {P::kNonce, 1, 1},      {P::kKe, 0, 1},
-                                    {P::kTsi, 1, 1}, {P::kTsr, 1, 1},        {P::kNotify, 0, kMany},
-                                    {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kChildSa[] = {
+    {.type = P::kSa, .min = 1, .max = 1},
+    {.type = P::kNonce, .min = 1, .max = 1},
+    {.type = P::kKe, .min = 0, .max = 1},
+    {.type = P::kTsi, .min = 1, .max = 1},
+    {.type = P::kTsr, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.3.2
 //# CREATE_CHILD_SA rekeying the IKE SA: SA, Nonce, KE; no traffic selectors.
-constexpr PayloadRule kRekeyIkeSa[] = {{P::kSa, 1, 1}, {P::kNonce, 1, 1}, {P::kKe, 1, 1},
-                                       {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kRekeyIkeSa[] = {
+    {.type = P::kSa, .min = 1, .max = 1},
+    {.type = P::kNonce, .min = 1, .max = 1},
+    {.type = P::kKe, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc7296#section-1.4
-//# INFORMATIONAL: any number of Notify and Delete payloads, a CP; may be empty.
-constexpr PayloadRule kInformational[] = {{P::kNotify, 0, kMany}, {P::kDelete, 0, kMany}, {P::kCp, 0, 1},
-                                          {P::kVendorId, 0, kMany}};
+//# INFORMATIONAL: zero or more Notify, Delete and Configuration payloads;
+//# may be empty.
+constexpr PayloadRule kInformational[] = {
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kDelete, .min = 0, .max = kMany},
+    {.type = P::kCp, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc9370#section-2.2.2
 //# IKE_INTERMEDIATE carrying an additional key exchange: one KE.
-constexpr PayloadRule kIntermediate[] = {{P::kKe, 0, 1}, {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kIntermediate[] = {
+    {.type = P::kKe, .min = 0, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 //= rfc9370#section-2.2.4
 //# IKE_FOLLOWUP_KE: one KE with N(ADDITIONAL_KEY_EXCHANGE).
-constexpr PayloadRule kFollowupKe[] = {{P::kKe, 1, 1}, {P::kNotify, 0, kMany}, {P::kVendorId, 0, kMany}};
+constexpr PayloadRule kFollowupKe[] = {
+    {.type = P::kKe, .min = 1, .max = 1},
+    {.type = P::kNotify, .min = 0, .max = kMany},
+    {.type = P::kVendorId, .min = 0, .max = kMany},
+};
 
 constexpr P kChildPayloads[] = {P::kSa, P::kTsi, P::kTsr};
+
+// Emit order, one table per rule set, in the order of the RFC's ladders.
+// A row without .notify takes every Notify not placed by an earlier row.
+using N = iana::NotifyType;
+//= rfc7296#section-2.6
+//# A request that returns a cookie carries N(COOKIE) first.
+constexpr PayloadOrder kInitRequestOrder[] = {
+    {.type = P::kNotify, .notify = N::kCookie}, {.type = P::kSa}, {.type = P::kKe}, {.type = P::kNonce},
+    {.type = P::kNotify}, {.type = P::kVendorId}};
+constexpr PayloadOrder kInitResponseOrder[] = {{.type = P::kSa},      {.type = P::kKe},     {.type = P::kNonce},
+                                               {.type = P::kCertreq}, {.type = P::kNotify}, {.type = P::kVendorId}};
+constexpr PayloadOrder kNotifyOnlyOrder[] = {{.type = P::kNotify}, {.type = P::kVendorId}};
+//= rfc7296#section-2.19
+//# IKE_AUTH request ladder: IDi, [CERT], [CERTREQ], [IDr], AUTH, CP, SAi2, TSi, TSr.
+constexpr PayloadOrder kAuthRequestOrder[] = {
+    {.type = P::kIdi},  {.type = P::kCert}, {.type = P::kCertreq}, {.type = P::kIdr}, {.type = P::kAuth},
+    {.type = P::kCp},   {.type = P::kNotify}, {.type = P::kSa},    {.type = P::kTsi}, {.type = P::kTsr},
+    {.type = P::kVendorId}};
+constexpr PayloadOrder kEapRoundOrder[] = {{.type = P::kEap}, {.type = P::kNotify}, {.type = P::kVendorId}};
+constexpr PayloadOrder kAuthAfterEapRequestOrder[] = {{.type = P::kAuth}, {.type = P::kNotify}, {.type = P::kVendorId}};
+//= rfc7296#section-2.19
+//# IKE_AUTH response ladder: IDr, [CERT], AUTH, CP, SAr2, TSi, TSr.
+constexpr PayloadOrder kAuthResponseOrder[] = {
+    {.type = P::kIdr},    {.type = P::kCert}, {.type = P::kAuth}, {.type = P::kEap}, {.type = P::kCp},
+    {.type = P::kNotify}, {.type = P::kSa},   {.type = P::kTsi},  {.type = P::kTsr}, {.type = P::kVendorId}};
+constexpr PayloadOrder kAuthAfterEapResponseOrder[] = {
+    {.type = P::kAuth}, {.type = P::kCp},  {.type = P::kNotify}, {.type = P::kSa},
+    {.type = P::kTsi},  {.type = P::kTsr}, {.type = P::kVendorId}};
+//= rfc7296#section-1.3.1
+//# CREATE_CHILD_SA ladder: [N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr.
+constexpr PayloadOrder kChildSaOrder[] = {{.type = P::kNotify}, {.type = P::kSa},  {.type = P::kNonce},
+                                          {.type = P::kKe},     {.type = P::kTsi}, {.type = P::kTsr},
+                                          {.type = P::kVendorId}};
+constexpr PayloadOrder kRekeyIkeSaOrder[] = {{.type = P::kNotify}, {.type = P::kSa}, {.type = P::kNonce},
+                                             {.type = P::kKe},     {.type = P::kVendorId}};
+//= rfc7296#section-1.4
+//# INFORMATIONAL ladder: [N], [D], [CP].
+constexpr PayloadOrder kInformationalOrder[] = {{.type = P::kNotify}, {.type = P::kDelete}, {.type = P::kCp},
+                                                {.type = P::kVendorId}};
+constexpr PayloadOrder kIntermediateOrder[] = {{.type = P::kKe}, {.type = P::kNotify}, {.type = P::kVendorId}};
+//= rfc9370#section-2.2.4
+//# IKE_FOLLOWUP_KE ladder: KEi(n), N(ADDITIONAL_KEY_EXCHANGE).
+constexpr PayloadOrder kFollowupKeOrder[] = {{.type = P::kKe}, {.type = P::kNotify}, {.type = P::kVendorId}};
 
 // For each exchange and direction, the first shape whose selector is present
 // applies; when none is, the first shape of the pair is used.
 constexpr MessageShape kShapes[] = {
-    {X::kIkeSaInit, false, "IKE_SA_INIT request", "rfc7296#section-1.2", false, P::kNone, kInitRequest, {}, SaKind::kIkeSa},
-    {X::kIkeSaInit, true, "IKE_SA_INIT response", "rfc7296#section-1.2", false, P::kSa, kInitResponse, {}, SaKind::kIkeSa},
-    {X::kIkeSaInit, true, "IKE_SA_INIT response (notification only)", "rfc7296#section-1.2", false, P::kNotify, kNotifyOnly, {}},
-    {X::kIkeAuth, false, "IKE_AUTH request", "rfc7296#section-1.2", true, P::kIdi, kAuthRequest, kChildPayloads, SaKind::kChildSa},
-    {X::kIkeAuth, false, "IKE_AUTH request (EAP round)", "rfc7296#section-2.16", true, P::kEap, kEapRound, {}},
-    {X::kIkeAuth, false, "IKE_AUTH request (AUTH after EAP)", "rfc7296#section-2.16", true, P::kAuth, kAuthAfterEapRequest, {}},
-    {X::kIkeAuth, true, "IKE_AUTH response", "rfc7296#section-1.2", true, P::kIdr, kAuthResponse, kChildPayloads, SaKind::kChildSa},
-    {X::kIkeAuth, true, "IKE_AUTH response (EAP round)", "rfc7296#section-2.16", true, P::kEap, kEapRound, {}},
-    {X::kIkeAuth, true, "IKE_AUTH response (AUTH after EAP)", "rfc7296#section-2.16", true, P::kAuth, kAuthAfterEapResponse, kChildPayloads, SaKind::kChildSa},
-    {X::kIkeAuth, true, "IKE_AUTH response (notification only)", "rfc7296#section-2.21.2", true, P::kNotify, kNotifyOnly, {}},
-    {X::kCreateChildSa, false, "CREATE_CHILD_SA request (CHILD SA)", "rfc7296#section-1.3.1", true, P::kTsi, kChildSa, {}, SaKind::kChildSa},
-    {X::kCreateChildSa, false, "CREATE_CHILD_SA request (rekey IKE SA)", "rfc7296#section-1.3.2", true, P::kSa, kRekeyIkeSa, {}, SaKind::kIkeSa},
-    {X::kCreateChildSa, true, "CREATE_CHILD_SA response (CHILD SA)", "rfc7296#section-1.3.1", true, P::kTsi, kChildSa, {}, SaKind::kChildSa},
-    {X::kCreateChildSa, true, "CREATE_CHILD_SA response (rekey IKE SA)", "rfc7296#section-1.3.2", true, P::kSa, kRekeyIkeSa, {}, SaKind::kIkeSa},
-    {X::kCreateChildSa, true, "CREATE_CHILD_SA response (notification only)", "rfc7296#section-1.3", true, P::kNotify, kNotifyOnly, {}},
-    {X::kInformational, false, "INFORMATIONAL request", "rfc7296#section-1.4", true, P::kNone, kInformational, {}},
-    {X::kInformational, true, "INFORMATIONAL response", "rfc7296#section-1.4", true, P::kNone, kInformational, {}},
-    {X::kIkeIntermediate, false, "IKE_INTERMEDIATE request", "rfc9242#section-3", true, P::kNone, kIntermediate, {}},
-    {X::kIkeIntermediate, true, "IKE_INTERMEDIATE response", "rfc9242#section-3", true, P::kNone, kIntermediate, {}},
-    {X::kIkeFollowupKe, false, "IKE_FOLLOWUP_KE request", "rfc9370#section-2.2.4", true, P::kNone, kFollowupKe, {}},
-    {X::kIkeFollowupKe, true, "IKE_FOLLOWUP_KE response", "rfc9370#section-2.2.4", true, P::kNone, kFollowupKe, {}},
+    {.exchange = X::kIkeSaInit, .response = false, .name = "IKE_SA_INIT request",
+     .requirement = "rfc7296#section-1.2", .encrypted = false, .selector = P::kNone,
+     .rules = kInitRequest, .sa = SaKind::kIkeSa, .order = kInitRequestOrder},
+    {.exchange = X::kIkeSaInit, .response = true, .name = "IKE_SA_INIT response",
+     .requirement = "rfc7296#section-1.2", .encrypted = false, .selector = P::kSa,
+     .rules = kInitResponse, .sa = SaKind::kIkeSa, .order = kInitResponseOrder},
+    {.exchange = X::kIkeSaInit, .response = true, .name = "IKE_SA_INIT response (notification only)",
+     .requirement = "rfc7296#section-1.2", .encrypted = false, .selector = P::kNotify,
+     .rules = kNotifyOnly, .order = kNotifyOnlyOrder},
+    {.exchange = X::kIkeAuth, .response = false, .name = "IKE_AUTH request",
+     .requirement = "rfc7296#section-1.2", .encrypted = true, .selector = P::kIdi,
+     .rules = kAuthRequest, .together = kChildPayloads, .sa = SaKind::kChildSa, .order = kAuthRequestOrder},
+    {.exchange = X::kIkeAuth, .response = false, .name = "IKE_AUTH request (EAP round)",
+     .requirement = "rfc7296#section-2.16", .encrypted = true, .selector = P::kEap,
+     .rules = kEapRound, .order = kEapRoundOrder},
+    {.exchange = X::kIkeAuth, .response = false, .name = "IKE_AUTH request (AUTH after EAP)",
+     .requirement = "rfc7296#section-2.16", .encrypted = true, .selector = P::kAuth,
+     .rules = kAuthAfterEapRequest, .order = kAuthAfterEapRequestOrder},
+    {.exchange = X::kIkeAuth, .response = true, .name = "IKE_AUTH response",
+     .requirement = "rfc7296#section-1.2", .encrypted = true, .selector = P::kIdr,
+     .rules = kAuthResponse, .together = kChildPayloads, .sa = SaKind::kChildSa, .order = kAuthResponseOrder},
+    {.exchange = X::kIkeAuth, .response = true, .name = "IKE_AUTH response (EAP round)",
+     .requirement = "rfc7296#section-2.16", .encrypted = true, .selector = P::kEap,
+     .rules = kEapRound, .order = kEapRoundOrder},
+    {.exchange = X::kIkeAuth, .response = true, .name = "IKE_AUTH response (AUTH after EAP)",
+     .requirement = "rfc7296#section-2.16", .encrypted = true, .selector = P::kAuth,
+     .rules = kAuthAfterEapResponse, .together = kChildPayloads, .sa = SaKind::kChildSa, .order = kAuthAfterEapResponseOrder},
+    {.exchange = X::kIkeAuth, .response = true, .name = "IKE_AUTH response (notification only)",
+     .requirement = "rfc7296#section-2.21.2", .encrypted = true, .selector = P::kNotify,
+     .rules = kNotifyOnly, .order = kNotifyOnlyOrder},
+    {.exchange = X::kCreateChildSa, .response = false, .name = "CREATE_CHILD_SA request (CHILD SA)",
+     .requirement = "rfc7296#section-1.3.1", .encrypted = true, .selector = P::kTsi,
+     .rules = kChildSa, .sa = SaKind::kChildSa, .order = kChildSaOrder},
+    {.exchange = X::kCreateChildSa, .response = false, .name = "CREATE_CHILD_SA request (rekey IKE SA)",
+     .requirement = "rfc7296#section-1.3.2", .encrypted = true, .selector = P::kSa,
+     .rules = kRekeyIkeSa, .sa = SaKind::kIkeSa, .order = kRekeyIkeSaOrder},
+    {.exchange = X::kCreateChildSa, .response = true, .name = "CREATE_CHILD_SA response (CHILD SA)",
+     .requirement = "rfc7296#section-1.3.1", .encrypted = true, .selector = P::kTsi,
+     .rules = kChildSa, .sa = SaKind::kChildSa, .order = kChildSaOrder},
+    {.exchange = X::kCreateChildSa, .response = true, .name = "CREATE_CHILD_SA response (rekey IKE SA)",
+     .requirement = "rfc7296#section-1.3.2", .encrypted = true, .selector = P::kSa,
+     .rules = kRekeyIkeSa, .sa = SaKind::kIkeSa, .order = kRekeyIkeSaOrder},
+    {.exchange = X::kCreateChildSa, .response = true, .name = "CREATE_CHILD_SA response (notification only)",
+     .requirement = "rfc7296#section-1.3", .encrypted = true, .selector = P::kNotify,
+     .rules = kNotifyOnly, .order = kNotifyOnlyOrder},
+    {.exchange = X::kInformational, .response = false, .name = "INFORMATIONAL request",
+     .requirement = "rfc7296#section-1.4", .encrypted = true, .selector = P::kNone,
+     .rules = kInformational, .order = kInformationalOrder},
+    {.exchange = X::kInformational, .response = true, .name = "INFORMATIONAL response",
+     .requirement = "rfc7296#section-1.4", .encrypted = true, .selector = P::kNone,
+     .rules = kInformational, .order = kInformationalOrder},
+    {.exchange = X::kIkeIntermediate, .response = false, .name = "IKE_INTERMEDIATE request",
+     .requirement = "rfc9242#section-3", .encrypted = true, .selector = P::kNone,
+     .rules = kIntermediate, .order = kIntermediateOrder},
+    {.exchange = X::kIkeIntermediate, .response = true, .name = "IKE_INTERMEDIATE response",
+     .requirement = "rfc9242#section-3", .encrypted = true, .selector = P::kNone,
+     .rules = kIntermediate, .order = kIntermediateOrder},
+    {.exchange = X::kIkeFollowupKe, .response = false, .name = "IKE_FOLLOWUP_KE request",
+     .requirement = "rfc9370#section-2.2.4", .encrypted = true, .selector = P::kNone,
+     .rules = kFollowupKe, .order = kFollowupKeOrder},
+    {.exchange = X::kIkeFollowupKe, .response = true, .name = "IKE_FOLLOWUP_KE response",
+     .requirement = "rfc9370#section-2.2.4", .encrypted = true, .selector = P::kNone,
+     .rules = kFollowupKe, .order = kFollowupKeOrder},
 };
+
+// The tables are read by search, so their order matters where the first
+// match wins; check at compile time what the tests would find late.
+constexpr bool ShapesHoldTogether() {
+  for (size_t i = 0; i < std::size(kShapes); ++i) {
+    const MessageShape& s = kShapes[i];
+    // A shape's exchange and direction continue the previous row's or start
+    // a pair not seen before (ChooseShape falls back on a pair's first shape).
+    if (i > 0 && (kShapes[i - 1].exchange != s.exchange || kShapes[i - 1].response != s.response))
+      for (size_t k = 0; k + 1 < i; ++k)
+        if (kShapes[k].exchange == s.exchange && kShapes[k].response == s.response) return false;
+    for (size_t a = 0; a < s.rules.size(); ++a) {
+      if (s.rules[a].min > s.rules[a].max) return false;
+      for (size_t b = a + 1; b < s.rules.size(); ++b)
+        if (s.rules[a].type == s.rules[b].type) return false;  // one row per payload type
+      // Every payload a shape allows has a place in its emit order.
+      bool placed = false;
+      for (const PayloadOrder& o : s.order) placed = placed || (o.type == s.rules[a].type && !o.notify);
+      if (!placed) return false;
+    }
+    for (const PayloadOrder& o : s.order) {
+      bool allowed = false;
+      for (const PayloadRule& r : s.rules) allowed = allowed || r.type == o.type;
+      if (!allowed) return false;  // no order row for a payload the shape refuses
+    }
+  }
+  return true;
+}
+static_assert(ShapesHoldTogether(), "kShapes: pairs contiguous, one rule per type, order rows match the rules");
+
 
 // Error code to the Notify a responder sends (RFC 7296 §3.10.1).
 struct NotifyMapping {
@@ -108,6 +295,9 @@ constexpr NotifyMapping kNotifyMappings[] = {
     {Code::kUnsupportedCriticalPayload, iana::NotifyType::kUnsupportedCriticalPayload},
     {Code::kBadVersion, iana::NotifyType::kInvalidMajorVersion},
     {Code::kInvalidKePayload, iana::NotifyType::kInvalidKePayload},
+    //= rfc7296#section-2.7
+    //# A responder that can accept none of the proposals answers NO_PROPOSAL_CHOSEN.
+    {Code::kNoProposalChosen, iana::NotifyType::kNoProposalChosen},
     //= rfc7296#section-3.14
     //# The Integrity Checksum Data covers the message from the IKE header to
     //# Pad Length: a message whose checksum fails is not authentic.
@@ -122,6 +312,13 @@ constexpr NotifyMapping kNotifyMappings[] = {
     // IKEv1 is a different protocol; an IKEv2 responder has nothing to say to it.
     {Code::kIkev1Message, std::nullopt},
 };
+constexpr bool OneMappingPerCode() {
+  for (size_t a = 0; a < std::size(kNotifyMappings); ++a)
+    for (size_t b = a + 1; b < std::size(kNotifyMappings); ++b)
+      if (kNotifyMappings[a].code == kNotifyMappings[b].code) return false;
+  return true;
+}
+static_assert(OneMappingPerCode(), "kNotifyMappings: a code maps to one Notify");
 
 size_t Count(const std::vector<const Payload*>& payloads, P type) {
   return static_cast<size_t>(
@@ -209,6 +406,16 @@ void CheckEncryption(const Message& m, const MessageShape& shape, Checker& c) {
 void CheckProposals(const Message& m, const MessageShape& shape, const Payload& p, Checker& c) {
   const SaPayload& sa = *p.as<SaPayload>();
   if (sa.proposals.empty()) return;
+  //= rfc7296#section-3.3.6
+  //# Proposals the responder does not understand are passed over, not
+  //# refused as syntax; only when none is left is there nothing to choose.
+  if (AcceptableProposals(sa).empty()) {
+    std::string why;
+    for (const Proposal& proposal : sa.proposals)
+      why += fmt::format("; {}", Acceptable(proposal, p.offset).error().detail);
+    c.Fail(Code::kNoProposalChosen, p.offset, "rfc7296#section-3.3.6",
+           fmt::format("{}: no proposal of the SA is acceptable{}", shape.name, why));
+  }
   if (m.header.response()) {
     //= rfc7296#section-3.3.6
     //# A response accepts exactly one proposal, with one transform of each type.
@@ -259,9 +466,13 @@ void CheckKe(const Message& m, const MessageShape& shape, const std::vector<cons
   for (const Payload* q : visible) {
     const SaPayload* sa = q->as<SaPayload>();
     if (sa == nullptr) continue;
+    // Only an acceptable proposal can be chosen (§3.3.6); with none, the
+    // answer is NO_PROPOSAL_CHOSEN (CheckProposals), not INVALID_KE_PAYLOAD.
+    const std::vector<const Proposal*> acceptable = AcceptableProposals(*sa);
+    if (acceptable.empty()) continue;
     bool proposed = false;
-    for (const Proposal& proposal : sa->proposals)
-      for (const Transform& t : proposal.transforms)
+    for (const Proposal* proposal : acceptable)
+      for (const Transform& t : proposal->transforms)
         proposed = proposed || (t.type == iana::TransformType::kKe && t.id == static_cast<uint16_t>(ke.group));
     if (!proposed)
       c.Fail(Code::kInvalidKePayload, p.offset + 4, "rfc7296#section-3.4",
@@ -284,6 +495,19 @@ void CheckKe(const Message& m, const MessageShape& shape, const std::vector<cons
 }  // namespace
 
 std::span<const MessageShape> MessageShapes() { return kShapes; }
+
+void PutInEmitOrder(const MessageShape& shape, std::vector<Payload>& payloads) {
+  const auto rank = [&](const Payload& p) {
+    const NotifyPayload* n = p.as<NotifyPayload>();
+    for (size_t i = 0; i < shape.order.size(); ++i) {
+      const PayloadOrder& o = shape.order[i];
+      if (o.type == p.type && (!o.notify || (n != nullptr && n->notify_message_type == *o.notify))) return i;
+    }
+    return shape.order.size();
+  };
+  std::stable_sort(payloads.begin(), payloads.end(),
+                   [&](const Payload& a, const Payload& b) { return rank(a) < rank(b); });
+}
 
 std::optional<iana::NotifyType> NotifyFor(const Error& error, bool response) {
   //= rfc7296#section-2.21

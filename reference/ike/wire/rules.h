@@ -21,6 +21,14 @@ struct PayloadRule {
   uint8_t max;
 };
 
+// One rank of an emit-order table (strongSwan's payload_order_t): payloads of
+// `type` (of one Notify type when `notify` is set; any other Notify when it
+// is not) go here.
+struct PayloadOrder {
+  iana::PayloadType type;
+  std::optional<iana::NotifyType> notify;
+};
+
 // What the SA payload of a shape negotiates (RFC 7296 §1.3).
 enum class SaKind : uint8_t { kAny, kIkeSa, kChildSa };
 
@@ -40,9 +48,21 @@ struct MessageShape {
   // Payloads that come all together or not at all (SA, TSi, TSr of a CHILD SA).
   std::span<const iana::PayloadType> together;
   SaKind sa = SaKind::kAny;
+  // The order a sender emits the payloads in (the RFC's message ladders).
+  std::span<const PayloadOrder> order;
 };
 
 std::span<const MessageShape> MessageShapes();
+
+// Puts `payloads` in the emit order of `shape`, for a sender building a
+// message. Stable: payloads of one rank keep the caller's order; a payload
+// the table does not list (unknown, SK) goes last.
+//= ipsecref#choice
+//# The encoder writes payloads in the caller's order, so that a decoded
+//# message re-encodes byte for byte; ordering is this separate builder step,
+//# and the validator does not flag an order the RFC does not require
+//# (only N(COOKIE) first, §2.6, and SK last, §3.14).
+void PutInEmitOrder(const MessageShape& shape, std::vector<Payload>& payloads);
 
 // A broken requirement and the Notify a responder would answer with
 // (nullopt: the message is dropped without an answer).

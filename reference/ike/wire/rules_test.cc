@@ -274,6 +274,91 @@ TEST(Validate, ResponseChoosesExactlyOneProposal) {
   EXPECT_FALSE(v.violations.front().notify.has_value());
 }
 
+// The SA of `shape` made unacceptable in one of the three ways of §3.3.6:
+// an unknown Transform Type, an unknown Transform ID (the only one of its
+// type), an unknown attribute (on the only transform of its type).
+std::vector<SaPayload> UnacceptableSas(const MessageShape& shape) {
+  std::vector<SaPayload> out;
+  for (int way = 0; way < 3; ++way) {
+    SaPayload sa = std::get<SaPayload>(Example(P::kSa, shape).body);
+    std::vector<Transform>& transforms = sa.proposals[0].transforms;
+    if (way == 0) transforms.push_back(T(static_cast<TT>(200), 1));
+    if (way == 1) transforms[1].id = 0x8001;  // private use: unregistered
+    if (way == 2) transforms[0].attributes.push_back({0x3f01, uint16_t{1}});
+    out.push_back(std::move(sa));
+  }
+  return out;
+}
+
+void ReplaceSa(Message& m, const SaPayload& sa) {
+  for (Payload& p : Visible(m))
+    if (p.type == P::kSa) p.body = sa;
+}
+
+//= rfc7296#section-3.3.6
+//# A request whose every proposal is unacceptable is answered
+//# NO_PROPOSAL_CHOSEN (§2.7), not INVALID_SYNTAX.
+TEST(Validate, EveryProposalUnacceptableIsNoProposalChosen) {
+  for (std::string_view name : {"IKE_SA_INIT request", "IKE_AUTH request", "CREATE_CHILD_SA request (CHILD SA)",
+                                "CREATE_CHILD_SA request (rekey IKE SA)"}) {
+    const MessageShape& shape = ShapeNamed(name);
+    for (const SaPayload& sa : UnacceptableSas(shape)) {
+      Message m = Minimal(shape);
+      if (name == "IKE_AUTH request")
+        for (P type : {P::kSa, P::kTsi, P::kTsr}) m.inner.push_back(Example(type, shape));
+      ReplaceSa(m, sa);
+      const Validation v = Validate(m);
+      ASSERT_EQ(v.violations.size(), 1u) << name << "\n" << Dump(v);
+      EXPECT_EQ(v.violations[0].error.code, Code::kNoProposalChosen) << Dump(v);
+      EXPECT_EQ(v.violations[0].error.requirement, "rfc7296#section-3.3.6");
+      EXPECT_EQ(v.violations[0].notify, iana::NotifyType::kNoProposalChosen);
+    }
+  }
+}
+
+//= rfc7296#section-3.3.6
+//# Beside an acceptable proposal, the unacceptable one is passed over and
+//# the message is valid.
+TEST(Validate, UnacceptableProposalBesideAnAcceptableOneIsPassedOver) {
+  const MessageShape& shape = ShapeNamed("IKE_SA_INIT request");
+  for (SaPayload sa : UnacceptableSas(shape)) {
+    Proposal acceptable = std::get<SaPayload>(Example(P::kSa, shape).body).proposals[0];
+    acceptable.proposal_num = 2;
+    sa.proposals.push_back(acceptable);
+    Message m = Minimal(shape);
+    ReplaceSa(m, sa);
+    EXPECT_TRUE(Validate(m).ok()) << Dump(Validate(m));
+  }
+}
+
+// A KE group offered only by an unacceptable proposal cannot be chosen.
+TEST(Validate, KeGroupOfAnUnacceptableProposalOnlyIsInvalidKePayload) {
+  const MessageShape& shape = ShapeNamed("IKE_SA_INIT request");
+  SaPayload sa = UnacceptableSas(shape)[0];  // ECP-256, with an unknown Transform Type
+  Proposal other = std::get<SaPayload>(Example(P::kSa, shape).body).proposals[0];
+  other.proposal_num = 2;
+  other.transforms[2].id = static_cast<uint16_t>(iana::KeGroup::kCurve25519);
+  sa.proposals.push_back(other);
+  Message m = Minimal(shape);
+  ReplaceSa(m, sa);
+  const Validation v = Validate(m);
+  ASSERT_TRUE(HasViolation(v, Code::kInvalidKePayload, "rfc7296#section-3.4")) << Dump(v);
+}
+
+//= rfc7296#section-3.3.6
+//# A response's chosen proposal must be one the initiator could have
+//# offered; an unacceptable one is refused (and, a response, not answered).
+TEST(Validate, ResponseWithAnUnacceptableProposalIsRefusedUnanswered) {
+  const MessageShape& shape = ShapeNamed("IKE_SA_INIT response");
+  for (const SaPayload& sa : UnacceptableSas(shape)) {
+    Message m = Minimal(shape);
+    ReplaceSa(m, sa);
+    const Validation v = Validate(m);
+    ASSERT_TRUE(HasViolation(v, Code::kNoProposalChosen, "rfc7296#section-3.3.6")) << Dump(v);
+    for (const Violation& x : v.violations) EXPECT_FALSE(x.notify.has_value());
+  }
+}
+
 TEST(Validate, RekeyIkeSaProposalsAreForIke) {
   const MessageShape& shape = ShapeNamed("CREATE_CHILD_SA request (rekey IKE SA)");
   Message m = Minimal(shape);
@@ -301,6 +386,67 @@ TEST(Validate, EncryptedButNotDecryptedChecksTheOuterLayerOnly) {
   m.inner.clear();
   m.decrypted = false;
   EXPECT_TRUE(Validate(m).ok()) << Dump(Validate(m));
+}
+
+Payload Notify(iana::NotifyType type) {
+  Payload p;
+  p.type = P::kNotify;
+  p.body = NotifyPayload{0, {}, type, type == iana::NotifyType::kCookie ? Bytes(16, 0xc0) : Bytes(20, 0xd0)};
+  return p;
+}
+
+std::vector<std::string> Labels(const std::vector<Payload>& payloads) {
+  std::vector<std::string> out;
+  for (const Payload& p : payloads) out.push_back(PayloadLabel(p));
+  return out;
+}
+
+//= rfc7296#section-1.2
+//= rfc7296#section-2.6
+//# IKE_SA_INIT request ladder: [N(COOKIE)], SA, KE, Ni, [N(NAT_DETECTION_*)].
+TEST(EmitOrder, IkeSaInitRequestFollowsTheLadder) {
+  const MessageShape& shape = ShapeNamed("IKE_SA_INIT request");
+  std::vector<Payload> payloads = {Example(P::kVendorId, shape), Notify(iana::NotifyType::kNatDetectionSourceIp),
+                                   Example(P::kNonce, shape),    Example(P::kKe, shape),
+                                   Example(P::kSa, shape),       Notify(iana::NotifyType::kCookie)};
+  PutInEmitOrder(shape, payloads);
+  EXPECT_EQ(Labels(payloads), (std::vector<std::string>{"N(COOKIE)", "SA", "KE", "Nonce",
+                                                        "N(NAT_DETECTION_SOURCE_IP)", "V"}));
+}
+
+//= rfc7296#section-2.19
+//# IKE_AUTH request ladder: IDi, [CERT], [CERTREQ], [IDr], AUTH, CP, SAi2, TSi, TSr.
+TEST(EmitOrder, IkeAuthRequestFollowsTheLadder) {
+  const MessageShape& shape = ShapeNamed("IKE_AUTH request");
+  std::vector<Payload> payloads;
+  for (P type : {P::kTsr, P::kTsi, P::kSa, P::kCp, P::kAuth, P::kIdr, P::kCertreq, P::kCert, P::kIdi})
+    payloads.push_back(Example(type, shape));
+  PutInEmitOrder(shape, payloads);
+  EXPECT_EQ(Labels(payloads),
+            (std::vector<std::string>{"IDi", "CERT", "CERTREQ", "IDr", "AUTH", "CP", "SA", "TSi", "TSr"}));
+}
+
+// Every shape's minimal message, reversed then ordered, is valid and in the
+// order of its table; payloads of one rank keep their order (stable).
+TEST(EmitOrder, EveryShapeOrdersItsMinimalMessage) {
+  for (const MessageShape& shape : MessageShapes()) {
+    Message m = Minimal(shape);
+    std::vector<Payload>& payloads = Visible(m);
+    const std::vector<Payload> before = payloads;
+    std::reverse(payloads.begin(), payloads.end());
+    PutInEmitOrder(shape, payloads);
+    std::vector<Payload> expected = before;
+    std::stable_sort(expected.begin(), expected.end(), [&](const Payload& a, const Payload& b) {
+      const auto rank = [&](const Payload& p) {
+        for (size_t i = 0; i < shape.order.size(); ++i)
+          if (shape.order[i].type == p.type && !shape.order[i].notify) return i;
+        return shape.order.size();
+      };
+      return rank(a) < rank(b);
+    });
+    EXPECT_EQ(Labels(payloads), Labels(expected)) << shape.name;
+    EXPECT_TRUE(Validate(m).ok()) << shape.name << "\n" << Dump(Validate(m));
+  }
 }
 
 TEST(NotifyFor, ResponsesAreNeverAnswered) {

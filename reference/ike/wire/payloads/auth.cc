@@ -30,8 +30,9 @@ Result<AuthPayload> ParseAuth(ByteReader& body, Notes& notes) {
   return AuthPayload{static_cast<iana::AuthMethod>(method), ReadRest(body)};
 }
 
-void Write(const AuthPayload& p, ByteWriter& out) {
+Status Write(const AuthPayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.auth_method)).U8(0).U16(0).Append(p.authentication_data);
+  return OkStatus();
 }
 
 Status Verify(const AuthPayload& p, size_t offset) {

@@ -20,7 +20,7 @@ struct AuthPayload {
 };
 
 Result<AuthPayload> ParseAuth(ByteReader& body, Notes& notes);
-void Write(const AuthPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const AuthPayload& p, ByteWriter& out);
 // Authentication Data is present, and r||s sized for the ECDSA methods.
 Status Verify(const AuthPayload& p, size_t offset);
 

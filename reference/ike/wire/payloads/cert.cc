@@ -25,8 +25,9 @@ Result<CertPayload> ParseCert(ByteReader& body, Notes&) {
   return CertPayload{static_cast<iana::CertEncoding>(encoding), ReadRest(body)};
 }
 
-void Write(const CertPayload& p, ByteWriter& out) {
+Status Write(const CertPayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.cert_encoding)).Append(p.certificate_data);
+  return OkStatus();
 }
 
 Status Verify(const CertPayload& p, size_t offset) {
@@ -43,8 +44,9 @@ Result<CertreqPayload> ParseCertreq(ByteReader& body, Notes&) {
   return CertreqPayload{static_cast<iana::CertEncoding>(encoding), ReadRest(body)};
 }
 
-void Write(const CertreqPayload& p, ByteWriter& out) {
+Status Write(const CertreqPayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.cert_encoding)).Append(p.certification_authority);
+  return OkStatus();
 }
 
 Status Verify(const CertreqPayload& p, size_t offset) {

@@ -27,14 +27,14 @@ struct CertreqPayload {
 };
 
 Result<CertPayload> ParseCert(ByteReader& body, Notes& notes);
-void Write(const CertPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const CertPayload& p, ByteWriter& out);
 //= rfc7296#section-3.6
 //# Certificate Data is present; the Hash and URL encodings start with a
 //# 20-octet SHA-1 hash followed by the URL.
 Status Verify(const CertPayload& p, size_t offset);
 
 Result<CertreqPayload> ParseCertreq(ByteReader& body, Notes& notes);
-void Write(const CertreqPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const CertreqPayload& p, ByteWriter& out);
 //= rfc7296#section-3.7
 //# For X.509 encodings the Certification Authority field is a list of
 //# 20-octet SHA-1 hashes of trusted CA public keys.

@@ -30,6 +30,12 @@ inline Error Malformed(size_t offset, std::string_view requirement, std::string 
   return MakeError(Code::kInvalidSyntax, offset, requirement, std::move(detail));
 }
 
+// What a writer returns when a length or count does not fit its field
+// (BoringSSL's CBB fails the same way): never a wrapped value.
+inline Error TooLong(std::string_view requirement, std::string detail) {
+  return MakeError(Code::kLengthOverflow, kNoOffset, requirement, std::move(detail));
+}
+
 // The rest of a payload body, copied.
 inline Bytes ReadRest(ByteReader& in) {
   ByteSpan data;

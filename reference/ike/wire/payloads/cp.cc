@@ -59,10 +59,18 @@ Result<CpPayload> ParseCp(ByteReader& body, Notes& notes) {
   return p;
 }
 
-void Write(const CpPayload& p, ByteWriter& out) {
+Status Write(const CpPayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.cfg_type)).U8(0).U16(0);
-  for (const CpAttribute& a : p.attributes)
-    out.U16(a.attribute_type & ~kReservedBit).U16(static_cast<uint16_t>(a.value.size())).Append(a.value);
+  for (const CpAttribute& a : p.attributes) {
+    out.U16(a.attribute_type & ~kReservedBit);
+    const ByteWriter::LengthPrefix length = out.ReserveLength(2, out.size() + 2);
+    out.Append(a.value);
+    if (!out.FinishLength(length))
+      return TooLong("rfc7296#section-3.15.1",
+                     fmt::format("configuration attribute {} has {} value bytes; Length holds at most 65535",
+                                 a.attribute_type, a.value.size()));
+  }
+  return OkStatus();
 }
 
 Status Verify(const CpPayload& p, size_t offset) {

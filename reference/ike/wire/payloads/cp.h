@@ -33,7 +33,7 @@ struct CpPayload {
 };
 
 Result<CpPayload> ParseCp(ByteReader& body, Notes& notes);
-void Write(const CpPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const CpPayload& p, ByteWriter& out);
 //= rfc7296#section-3.15.1
 //# Each attribute's value is empty or has the length its type fixes.
 Status Verify(const CpPayload& p, size_t offset);

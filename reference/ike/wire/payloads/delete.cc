@@ -25,9 +25,10 @@ Result<DeletePayload> ParseDelete(ByteReader& body, Notes&) {
   return p;
 }
 
-void Write(const DeletePayload& p, ByteWriter& out) {
+Status Write(const DeletePayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.protocol_id)).U8(p.spi_size).U16(p.num_of_spis);
   for (const Bytes& spi : p.spis) out.Append(spi);
+  return OkStatus();
 }
 
 Status Verify(const DeletePayload& p, size_t offset) {

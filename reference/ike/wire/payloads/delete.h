@@ -22,7 +22,7 @@ struct DeletePayload {
 };
 
 Result<DeletePayload> ParseDelete(ByteReader& body, Notes& notes);
-void Write(const DeletePayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const DeletePayload& p, ByteWriter& out);
 //= rfc7296#section-3.11
 //# Deleting the IKE SA: SPI Size 0 and no SPIs; ESP or AH: four-octet SPIs.
 Status Verify(const DeletePayload& p, size_t offset);

@@ -10,7 +10,10 @@ constexpr std::string_view kCodes[] = {"", "Request", "Response", "Success", "Fa
 }  // namespace
 
 Result<EapPayload> ParseEap(ByteReader& body, Notes&) { return EapPayload{ReadRest(body)}; }
-void Write(const EapPayload& p, ByteWriter& out) { out.Append(p.eap_message); }
+Status Write(const EapPayload& p, ByteWriter& out) {
+  out.Append(p.eap_message);
+  return OkStatus();
+}
 
 Status Verify(const EapPayload& p, size_t offset) {
   ByteReader in(p.eap_message, offset);

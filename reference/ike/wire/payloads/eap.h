@@ -25,7 +25,7 @@ struct EapPayload {
 };
 
 Result<EapPayload> ParseEap(ByteReader& body, Notes& notes);
-void Write(const EapPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const EapPayload& p, ByteWriter& out);
 //= rfc3748#section-4
 //# Code is Request, Response, Success or Failure; Length is the whole EAP
 //# message; Request and Response carry a Type, Success and Failure nothing.

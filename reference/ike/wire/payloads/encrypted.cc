@@ -4,7 +4,10 @@
 
 namespace ipsecref::ike {
 Result<SkPayload> ParseSk(ByteReader& body, Notes&) { return SkPayload{iana::PayloadType::kNone, ReadRest(body)}; }
-void Write(const SkPayload& p, ByteWriter& out) { out.Append(p.encrypted); }
+Status Write(const SkPayload& p, ByteWriter& out) {
+  out.Append(p.encrypted);
+  return OkStatus();
+}
 Status Verify(const SkPayload&, size_t) { return OkStatus(); }
 
 Result<SkfPayload> ParseSkf(ByteReader& body, Notes&) {
@@ -16,8 +19,9 @@ Result<SkfPayload> ParseSkf(ByteReader& body, Notes&) {
   return p;
 }
 
-void Write(const SkfPayload& p, ByteWriter& out) {
+Status Write(const SkfPayload& p, ByteWriter& out) {
   out.U16(p.fragment_number).U16(p.total_fragments).Append(p.encrypted);
+  return OkStatus();
 }
 
 Status Verify(const SkfPayload& p, size_t offset) {
@@ -34,7 +38,10 @@ Status Verify(const SkfPayload& p, size_t offset) {
 }
 
 Result<UnknownPayload> ParseUnknown(ByteReader& body, Notes&) { return UnknownPayload{ReadRest(body)}; }
-void Write(const UnknownPayload& p, ByteWriter& out) { out.Append(p.body); }
+Status Write(const UnknownPayload& p, ByteWriter& out) {
+  out.Append(p.body);
+  return OkStatus();
+}
 Status Verify(const UnknownPayload&, size_t) { return OkStatus(); }
 
 }  // namespace ipsecref::ike

@@ -48,11 +48,11 @@ struct SkfPayload {
 
 // The SK body (everything after the generic header) is opaque here.
 Result<SkPayload> ParseSk(ByteReader& body, Notes& notes);
-void Write(const SkPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const SkPayload& p, ByteWriter& out);
 Status Verify(const SkPayload& p, size_t offset);
 
 Result<SkfPayload> ParseSkf(ByteReader& body, Notes& notes);
-void Write(const SkfPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const SkfPayload& p, ByteWriter& out);
 //= rfc7383#section-2.5
 //# Fragment Number counts from 1 and never exceeds Total Fragments; only
 //# fragment 1 names a first inner payload.
@@ -64,7 +64,7 @@ struct UnknownPayload {
   bool operator==(const UnknownPayload&) const = default;
 };
 Result<UnknownPayload> ParseUnknown(ByteReader& body, Notes& notes);
-void Write(const UnknownPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const UnknownPayload& p, ByteWriter& out);
 Status Verify(const UnknownPayload& p, size_t offset);
 
 }  // namespace ipsecref::ike

@@ -48,8 +48,9 @@ Result<IdPayload> ParseId(ByteReader& body, Notes& notes) {
   return IdPayload{static_cast<iana::IdType>(type), ReadRest(body)};
 }
 
-void Write(const IdPayload& p, ByteWriter& out) {
+Status Write(const IdPayload& p, ByteWriter& out) {
   out.U8(static_cast<uint8_t>(p.id_type)).U8(0).U16(0).Append(p.identification_data);
+  return OkStatus();
 }
 
 Status Verify(const IdPayload& p, size_t offset) {

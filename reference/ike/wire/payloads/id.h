@@ -20,7 +20,7 @@ struct IdPayload {
 };
 
 Result<IdPayload> ParseId(ByteReader& body, Notes& notes);
-void Write(const IdPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const IdPayload& p, ByteWriter& out);
 // Data sizes of address IDs, no terminators in names, empty ID_NULL (§3.5,
 // RFC 7619 §3).
 Status Verify(const IdPayload& p, size_t offset);

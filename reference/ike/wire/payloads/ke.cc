@@ -13,8 +13,9 @@ Result<KePayload> ParseKe(ByteReader& body, Notes& notes) {
   return KePayload{static_cast<iana::KeGroup>(group), ReadRest(body)};
 }
 
-void Write(const KePayload& p, ByteWriter& out) {
+Status Write(const KePayload& p, ByteWriter& out) {
   out.U16(static_cast<uint16_t>(p.group)).U16(0).Append(p.key_exchange_data);
+  return OkStatus();
 }
 
 Status Verify(const KePayload& p, size_t offset) {

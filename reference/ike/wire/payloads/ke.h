@@ -24,7 +24,7 @@ struct KePayload {
 };
 
 Result<KePayload> ParseKe(ByteReader& body, Notes& notes);
-void Write(const KePayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const KePayload& p, ByteWriter& out);
 //= rfc7296#section-3.4
 //# The Key Exchange Data length is fixed by the group (checked for the
 //# groups the reference implements); it is never empty.

@@ -8,7 +8,10 @@ Result<NoncePayload> ParseNonce(ByteReader& body, Notes&) {
   return NoncePayload{ReadRest(body)};
 }
 
-void Write(const NoncePayload& p, ByteWriter& out) { out.Append(p.nonce_data); }
+Status Write(const NoncePayload& p, ByteWriter& out) {
+  out.Append(p.nonce_data);
+  return OkStatus();
+}
 
 Status Verify(const NoncePayload& p, size_t offset) {
   //= rfc7296#section-3.9

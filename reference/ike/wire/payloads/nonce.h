@@ -21,7 +21,7 @@ struct NoncePayload {
 };
 
 Result<NoncePayload> ParseNonce(ByteReader& body, Notes& notes);
-void Write(const NoncePayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const NoncePayload& p, ByteWriter& out);
 //= rfc7296#section-3.9
 //# Nonce Data is at least 16 and at most 256 octets.
 Status Verify(const NoncePayload& p, size_t offset);

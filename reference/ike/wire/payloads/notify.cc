@@ -94,9 +94,12 @@ Result<NotifyPayload> ParseNotify(ByteReader& body, Notes&) {
   return p;
 }
 
-void Write(const NotifyPayload& p, ByteWriter& out) {
+Status Write(const NotifyPayload& p, ByteWriter& out) {
+  if (!ByteWriter::Fits(p.spi.size(), 1))
+    return TooLong("rfc7296#section-3.10", fmt::format("SPI of {} bytes; SPI Size holds at most 255", p.spi.size()));
   out.U8(p.protocol_id).U8(static_cast<uint8_t>(p.spi.size())).U16(static_cast<uint16_t>(p.notify_message_type));
   out.Append(p.spi).Append(p.notification_data);
+  return OkStatus();
 }
 
 Status Verify(const NotifyPayload& p, size_t offset) {

@@ -27,7 +27,7 @@ struct NotifyPayload {
 };
 
 Result<NotifyPayload> ParseNotify(ByteReader& body, Notes& notes);
-void Write(const NotifyPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const NotifyPayload& p, ByteWriter& out);
 // Notification Data and SPI sizes for the types whose RFC fixes them (one
 // table, cited per row).
 Status Verify(const NotifyPayload& p, size_t offset);

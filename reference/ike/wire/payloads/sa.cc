@@ -104,20 +104,28 @@ Result<Proposal> ParseProposal(ByteReader& in, uint8_t& last_substruc, Notes& no
   return proposal;
 }
 
-void WriteTransform(const Transform& t, bool last, ByteWriter& out) {
+Status WriteTransform(const Transform& t, bool last, ByteWriter& out) {
+  const size_t start = out.size();
   out.U8(last ? 0 : kMoreTransforms).U8(0);
-  const size_t length = out.ReserveU16();
-  const size_t start = length - 2;
+  const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
   out.U8(static_cast<uint8_t>(t.type)).U8(0).U16(t.id);
   for (const TransformAttribute& a : t.attributes) {
     if (const auto* tv = std::get_if<uint16_t>(&a.value)) {
       out.U16(static_cast<uint16_t>(a.type | kAttributeFormatTv)).U16(*tv);
-    } else {
-      const Bytes& v = std::get<Bytes>(a.value);
-      out.U16(a.type & ~kAttributeFormatTv).U16(static_cast<uint16_t>(v.size())).Append(v);
+      continue;
     }
+    out.U16(a.type & ~kAttributeFormatTv);
+    const ByteWriter::LengthPrefix attribute_length = out.ReserveLength(2, out.size() + 2);
+    out.Append(std::get<Bytes>(a.value));
+    if (!out.FinishLength(attribute_length))
+      return TooLong("rfc7296#section-3.3.5", fmt::format("attribute {} (TLV) has {} value bytes; Attribute Length "
+                                                          "holds at most 65535",
+                                                          a.type, std::get<Bytes>(a.value).size()));
   }
-  out.PatchU16(length, static_cast<uint16_t>(out.size() - start));
+  if (!out.FinishLength(length))
+    return TooLong("rfc7296#section-3.3.2",
+                   fmt::format("transform of {} bytes; Transform Length holds at most 65535", out.size() - start));
+  return OkStatus();
 }
 
 // §3.3.3: the transform types each protocol uses, and which are mandatory.
@@ -142,7 +150,64 @@ constexpr ProtocolRule kProtocolRules[] = {
      {TT::kInteg, TT::kEsn, TT::kEsn}},
 };
 
+constexpr bool OneRulePerProtocol() {
+  for (size_t a = 0; a < std::size(kProtocolRules); ++a)
+    for (size_t b = a + 1; b < std::size(kProtocolRules); ++b)
+      if (kProtocolRules[a].protocol == kProtocolRules[b].protocol) return false;
+  return true;
+}
+static_assert(OneRulePerProtocol(), "kProtocolRules: one row per protocol");
+
 bool IsAdditionalKe(TT t) { return t >= TT::kAke1 && t <= TT::kAke7; }  // RFC 9370 §2.2
+
+const ProtocolRule* FindProtocolRule(iana::SecurityProtocol protocol) {
+  for (const ProtocolRule& r : kProtocolRules)
+    if (r.protocol == protocol) return &r;
+  return nullptr;
+}
+
+// §3.3.3's table, with the additional key exchanges of RFC 9370 §2.2.
+bool TypeUnderstood(const ProtocolRule& rule, TT type) {
+  return std::find(rule.allowed.begin(), rule.allowed.end(), type) != rule.allowed.end() || IsAdditionalKe(type);
+}
+
+std::string TransformTypeLabel(TT type) {
+  const std::string_view name = iana::Name(type);
+  return name.empty() ? fmt::format("{}", static_cast<int>(type)) : std::string(name);
+}
+
+// The registry that names the Transform IDs of each type (RFC 7296 §3.3.2,
+// RFC 9370 §2.2: the additional key exchanges share the KE registry).
+struct TransformIdRegistry {
+  TT type;
+  bool (*registered)(uint16_t id);
+};
+// iana.h's Name() says "UNKNOWN" for an unregistered ESP-side value, ike.h's says "".
+constexpr TransformIdRegistry kTransformIdRegistries[] = {
+    {TT::kEncr, [](uint16_t id) { return iana::EncrFromName(iana::Name(static_cast<iana::Encr>(id))).has_value(); }},
+    {TT::kPrf, [](uint16_t id) { return iana::PrfFromName(iana::Name(static_cast<iana::Prf>(id))).has_value(); }},
+    {TT::kInteg, [](uint16_t id) { return iana::IntegFromName(iana::Name(static_cast<iana::Integ>(id))).has_value(); }},
+    {TT::kKe, [](uint16_t id) { return !iana::Name(static_cast<iana::KeGroup>(id)).empty(); }},
+    {TT::kEsn, [](uint16_t id) { return !iana::Name(static_cast<iana::EsnType>(id)).empty(); }},
+};
+
+// Why a transform is not understood, or "" when it is.
+//= ipsecref#choice
+//# The reference understands a Transform ID when the IANA registry of its
+//# type holds it (not only when the crypto module implements it), so a
+//# capture of registered algorithms is judged on its structure; and it
+//# understands Key Length, the one attribute §3.3.5 defines for these types.
+std::string WhyNotUnderstood(const Transform& t) {
+  const TT registry_type = IsAdditionalKe(t.type) ? TT::kKe : t.type;
+  for (const TransformIdRegistry& r : kTransformIdRegistries)
+    if (r.type == registry_type && !r.registered(t.id))
+      return fmt::format("{} Transform ID {} is not understood", TransformTypeLabel(t.type), t.id);
+  for (const TransformAttribute& a : t.attributes)
+    if (a.type != static_cast<uint16_t>(iana::TransformAttribute::kKeyLength))
+      return fmt::format("{} {} carries attribute type {}, which is not understood", TransformTypeLabel(t.type),
+                         t.id, a.type);
+  return {};
+}
 
 Status VerifyKeyLength(const Proposal& p, const Transform& t, size_t offset) {
   const crypto::EncrTransform* encr = crypto::FindEncr(static_cast<iana::Encr>(t.id));
@@ -191,17 +256,27 @@ Result<SaPayload> ParseSa(ByteReader& body, Notes& notes) {
   return sa;
 }
 
-void Write(const SaPayload& sa, ByteWriter& out) {
+Status Write(const SaPayload& sa, ByteWriter& out) {
   for (size_t i = 0; i < sa.proposals.size(); ++i) {
     const Proposal& p = sa.proposals[i];
+    if (!ByteWriter::Fits(p.spi.size(), 1))
+      return TooLong("rfc7296#section-3.3.1", fmt::format("proposal {}: SPI of {} bytes; SPI Size holds at most 255",
+                                                          p.proposal_num, p.spi.size()));
+    if (!ByteWriter::Fits(p.transforms.size(), 1))
+      return TooLong("rfc7296#section-3.3.1",
+                     fmt::format("proposal {}: {} transforms; Num Transforms holds at most 255", p.proposal_num,
+                                 p.transforms.size()));
+    const size_t start = out.size();
     out.U8(i + 1 == sa.proposals.size() ? 0 : kMoreProposals).U8(0);
-    const size_t length = out.ReserveU16();
-    const size_t start = length - 2;
+    const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
     out.U8(p.proposal_num).U8(static_cast<uint8_t>(p.protocol_id)).U8(static_cast<uint8_t>(p.spi.size()));
     out.U8(static_cast<uint8_t>(p.transforms.size())).Append(p.spi);
-    for (size_t t = 0; t < p.transforms.size(); ++t) WriteTransform(p.transforms[t], t + 1 == p.transforms.size(), out);
-    out.PatchU16(length, static_cast<uint16_t>(out.size() - start));
+    for (size_t t = 0; t < p.transforms.size(); ++t) TRY(WriteTransform(p.transforms[t], t + 1 == p.transforms.size(), out));
+    if (!out.FinishLength(length))
+      return TooLong("rfc7296#section-3.3.1", fmt::format("proposal {} of {} bytes; Proposal Length holds at most 65535",
+                                                          p.proposal_num, out.size() - start));
   }
+  return OkStatus();
 }
 
 Status Verify(const SaPayload& sa, size_t offset) {
@@ -213,28 +288,13 @@ Status Verify(const SaPayload& sa, size_t offset) {
            "rfc7296#section-3.3.1",
            fmt::format("proposal {} follows proposal {}; numbers must go up by one", p.proposal_num,
                        sa.proposals[i - 1].proposal_num));
-    const ProtocolRule* rule = nullptr;
-    for (const ProtocolRule& r : kProtocolRules)
-      if (r.protocol == p.protocol_id) rule = &r;
+    const ProtocolRule* rule = FindProtocolRule(p.protocol_id);
     if (rule == nullptr) continue;  // §3.3.6: a proposal for an unknown protocol is simply not chosen
     ENSURE(p.spi.size() == rule->spi_sizes[0] || p.spi.size() == rule->spi_sizes[1], kInvalidSyntax, offset,
            "rfc7296#section-3.3.1",
            fmt::format("proposal {} ({}): SPI Size {}", p.proposal_num, iana::Name(p.protocol_id), p.spi.size()));
-    bool aead = false;
     for (const Transform& t : p.transforms) {
-      const bool allowed = std::find(rule->allowed.begin(), rule->allowed.end(), t.type) != rule->allowed.end() ||
-                           IsAdditionalKe(t.type);
-      //= rfc7296#section-3.3.3
-      //# A transform type the protocol does not use makes the proposal invalid.
-      ENSURE(allowed || static_cast<uint8_t>(t.type) > static_cast<uint8_t>(TT::kGcaut), kInvalidSyntax, offset,
-             "rfc7296#section-3.3.3",
-             fmt::format("proposal {} ({}): transform type {} is not used with this protocol", p.proposal_num,
-                         iana::Name(p.protocol_id), iana::Name(t.type)));
-      if (t.type == TT::kEncr) {
-        const crypto::EncrTransform* encr = crypto::FindEncr(static_cast<iana::Encr>(t.id));
-        aead = aead || (encr != nullptr && encr->aead);
-        TRY(VerifyKeyLength(p, t, offset));
-      }
+      if (t.type == TT::kEncr) TRY(VerifyKeyLength(p, t, offset));
       for (const TransformAttribute& a : t.attributes) {
         //= rfc7296#section-3.3.5
         //# Key Length is a TV-format attribute.
@@ -244,24 +304,62 @@ Status Verify(const SaPayload& sa, size_t offset) {
                fmt::format("proposal {}: Key Length in TLV format", p.proposal_num));
       }
     }
-    for (TT type : rule->mandatory) {
-      const bool present =
-          std::any_of(p.transforms.begin(), p.transforms.end(), [&](const Transform& t) { return t.type == type; });
-      ENSURE(present, kInvalidSyntax, offset, "rfc7296#section-3.3.3",
-             fmt::format("proposal {} ({}) has no {} transform", p.proposal_num, iana::Name(p.protocol_id),
-                         iana::Name(type)));
-    }
-    //= rfc7296#section-3.3.3
-    //# An IKE proposal needs an integrity transform unless its cipher is a
-    //# combined-mode one (RFC 5282 §8 forbids one with a combined-mode cipher).
-    const bool has_integ = std::any_of(p.transforms.begin(), p.transforms.end(),
-                                       [](const Transform& t) { return t.type == TT::kInteg; });
-    if (p.protocol_id == iana::SecurityProtocol::kIke && !aead)
-      ENSURE(has_integ, kInvalidSyntax, offset, "rfc7296#section-3.3.3",
-             fmt::format("proposal {} (IKE) has no INTEG transform and its cipher is not combined-mode",
-                         p.proposal_num));
   }
   return OkStatus();
+}
+
+Status Acceptable(const Proposal& p, size_t offset) {
+  const auto unacceptable = [&](std::string why) {
+    return MakeError(Code::kNoProposalChosen, offset, "rfc7296#section-3.3.6",
+                     fmt::format("proposal {} is unacceptable: {}", p.proposal_num, why));
+  };
+  const ProtocolRule* rule = FindProtocolRule(p.protocol_id);
+  if (rule == nullptr) return unacceptable(fmt::format("Protocol ID {} is not understood", static_cast<int>(p.protocol_id)));
+  //= rfc7296#section-3.3.6
+  //# A proposal holding a Transform Type the responder does not understand
+  //# is unacceptable; the other proposals are processed as usual.
+  for (const Transform& t : p.transforms)
+    if (!TypeUnderstood(*rule, t.type))
+      return unacceptable(fmt::format("Transform Type {} is not understood with {}", TransformTypeLabel(t.type),
+                                      iana::Name(p.protocol_id)));
+  //= rfc7296#section-3.3.6
+  //# A transform whose ID or one of whose attributes the responder does not
+  //# understand is unacceptable; the other transforms of its type are
+  //# processed as usual, so the proposal is lost only when none is left.
+  bool aead = false;
+  for (const Transform& t : p.transforms) {
+    if (t.type != TT::kEncr || !WhyNotUnderstood(t).empty()) continue;
+    const crypto::EncrTransform* encr = crypto::FindEncr(static_cast<iana::Encr>(t.id));
+    aead = aead || (encr != nullptr && encr->aead);
+  }
+  const auto understood = [](const Transform& t) { return WhyNotUnderstood(t).empty(); };
+  for (const Transform& t : p.transforms) {
+    const bool kept = std::any_of(p.transforms.begin(), p.transforms.end(),
+                                  [&](const Transform& u) { return u.type == t.type && understood(u); });
+    if (!kept)
+      return unacceptable(fmt::format("no {} transform is understood ({})", TransformTypeLabel(t.type),
+                                      WhyNotUnderstood(t)));
+  }
+  //= rfc7296#section-3.3.6
+  //# A proposal missing a mandatory Transform Type is unacceptable.
+  const auto has = [&](TT type) {
+    return std::any_of(p.transforms.begin(), p.transforms.end(), [&](const Transform& t) { return t.type == type; });
+  };
+  for (TT type : rule->mandatory)
+    if (!has(type)) return unacceptable(fmt::format("it has no {} transform (§3.3.3)", iana::Name(type)));
+  //= rfc7296#section-3.3.3
+  //# An IKE proposal needs an integrity transform unless its cipher is a
+  //# combined-mode one (RFC 5282 §8 forbids one with a combined-mode cipher).
+  if (p.protocol_id == iana::SecurityProtocol::kIke && !aead && !has(TT::kInteg))
+    return unacceptable("it has no INTEG transform and its cipher is not combined-mode (§3.3.3)");
+  return OkStatus();
+}
+
+std::vector<const Proposal*> AcceptableProposals(const SaPayload& sa) {
+  std::vector<const Proposal*> out;
+  for (const Proposal& p : sa.proposals)
+    if (Acceptable(p, 0)) out.push_back(&p);
+  return out;
 }
 
 }  // namespace ipsecref::ike

@@ -74,10 +74,26 @@ struct SaPayload {
   bool operator==(const SaPayload&) const = default;
 };
 
+// Syntax only: a proposal whose protocol, Transform Types, Transform IDs or
+// attributes are unknown is parsed like any other (Acceptable() judges it).
+// Returns kInvalidSyntax for lengths, counts or Last Substruc values that do
+// not add up.
 Result<SaPayload> ParseSa(ByteReader& body, Notes& notes);
-void Write(const SaPayload& p, ByteWriter& out);
-// Proposal numbering, SPI sizes per protocol, transform types allowed per
-// protocol, Key Length in TV format (§3.3.1-§3.3.6).
+[[nodiscard]] Status Write(const SaPayload& p, ByteWriter& out);
+// Proposal numbering, SPI sizes per protocol, Key Length in TV format and
+// where the cipher wants it (§3.3.1, §3.3.5). Returns kInvalidSyntax at
+// `offset`. What a responder does not understand is not a syntax error: see
+// Acceptable().
 Status Verify(const SaPayload& p, size_t offset);
+
+// Whether a responder may choose `p`, per §3.3.6: its protocol and every
+// Transform Type it holds are understood for that protocol, each type it
+// offers keeps at least one transform whose ID and attributes are understood,
+// and no mandatory type is missing. Returns OK, or kNoProposalChosen at
+// `offset` saying why the proposal is unacceptable.
+Status Acceptable(const Proposal& p, size_t offset);
+// The proposals a responder chooses among, most preferred first: the
+// acceptable ones (§3.3.6: the others are passed over, not an error).
+std::vector<const Proposal*> AcceptableProposals(const SaPayload& sa);
 
 }  // namespace ipsecref::ike

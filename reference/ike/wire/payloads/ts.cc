@@ -86,17 +86,24 @@ Result<TsPayload> ParseTs(ByteReader& body, Notes& notes) {
   return p;
 }
 
-void Write(const TsPayload& p, ByteWriter& out) {
+Status Write(const TsPayload& p, ByteWriter& out) {
+  if (!ByteWriter::Fits(p.traffic_selectors.size(), 1))
+    return TooLong("rfc7296#section-3.13",
+                   fmt::format("{} traffic selectors; Number of TSs holds at most 255", p.traffic_selectors.size()));
   out.U8(static_cast<uint8_t>(p.traffic_selectors.size())).U8(0).U16(0);
   for (const TrafficSelector& ts : p.traffic_selectors) {
+    const size_t start = out.size();
     out.U8(static_cast<uint8_t>(ts.ts_type)).U8(ts.ip_protocol_id);
-    if (!ts.address_range()) {
-      out.U16(static_cast<uint16_t>(kSelectorHeader + ts.other.size())).Append(ts.other);
-      continue;
-    }
-    out.U16(static_cast<uint16_t>(kSelectorHeader + kPorts + ts.starting_address.size() + ts.ending_address.size()));
-    out.U16(ts.start_port).U16(ts.end_port).Append(ts.starting_address).Append(ts.ending_address);
+    const ByteWriter::LengthPrefix length = out.ReserveLength(2, start);
+    if (ts.address_range())
+      out.U16(ts.start_port).U16(ts.end_port).Append(ts.starting_address).Append(ts.ending_address);
+    else
+      out.Append(ts.other);
+    if (!out.FinishLength(length))
+      return TooLong("rfc7296#section-3.13.1",
+                     fmt::format("traffic selector of {} bytes; Selector Length holds at most 65535", out.size() - start));
   }
+  return OkStatus();
 }
 
 Status Verify(const TsPayload& p, size_t offset) {

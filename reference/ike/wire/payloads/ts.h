@@ -44,7 +44,7 @@ struct TsPayload {
 };
 
 Result<TsPayload> ParseTs(ByteReader& body, Notes& notes);
-void Write(const TsPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const TsPayload& p, ByteWriter& out);
 //= rfc7296#section-3.13.1
 //# At least one selector; each range has start <= end (ports: except the
 //# OPAQUE form 65535-0), addresses compared as unsigned numbers.

@@ -3,7 +3,10 @@
 namespace ipsecref::ike {
 
 Result<VendorIdPayload> ParseVendorId(ByteReader& body, Notes&) { return VendorIdPayload{ReadRest(body)}; }
-void Write(const VendorIdPayload& p, ByteWriter& out) { out.Append(p.vendor_id); }
+Status Write(const VendorIdPayload& p, ByteWriter& out) {
+  out.Append(p.vendor_id);
+  return OkStatus();
+}
 Status Verify(const VendorIdPayload&, size_t) { return OkStatus(); }
 
 }  // namespace ipsecref::ike

@@ -17,7 +17,7 @@ struct VendorIdPayload {
 };
 
 Result<VendorIdPayload> ParseVendorId(ByteReader& body, Notes& notes);
-void Write(const VendorIdPayload& p, ByteWriter& out);
+[[nodiscard]] Status Write(const VendorIdPayload& p, ByteWriter& out);
 //= rfc7296#section-3.12
 //# The Vendor ID is opaque to everyone but its vendor; any content is valid.
 Status Verify(const VendorIdPayload& p, size_t offset);
