@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "reference/base/enum_table.h"
-#include "reference/io/classify.h"
+#include "reference/classify/classify.h"
 #include "reference/spu/dataplane.h"
 #include "reference/spu/queue.h"
 

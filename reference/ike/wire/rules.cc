@@ -351,8 +351,7 @@ class Checker {
   Validation result_;
 };
 
-void CheckRules(const Message& m, const MessageShape& shape, const std::vector<const Payload*>& visible,
-                Checker& c) {
+void CheckRules(const MessageShape& shape, const std::vector<const Payload*>& visible, Checker& c) {
   const size_t at = kHeaderSize;  // a missing or extra payload is a fault of the whole payload list
   for (const PayloadRule& rule : shape.rules) {
     const size_t n = Count(visible, rule.type);
@@ -458,8 +457,8 @@ void CheckProposals(const Message& m, const MessageShape& shape, const Payload& 
   }
 }
 
-void CheckKe(const Message& m, const MessageShape& shape, const std::vector<const Payload*>& visible,
-             const Payload& p, Checker& c) {
+void CheckKe(const MessageShape& shape, const std::vector<const Payload*>& visible, const Payload& p,
+             Checker& c) {
   const KePayload& ke = *p.as<KePayload>();
   //= rfc7296#section-3.4
   //# The KE group is one of the groups proposed in the SA of the same message.
@@ -538,10 +537,10 @@ Validation Validate(const Message& m) {
   if (shape == nullptr) return std::move(c).Take();
   CheckEncryption(m, *shape, c);
   if (shape->encrypted && !m.decrypted) return std::move(c).Take();
-  CheckRules(m, *shape, visible, c);
+  CheckRules(*shape, visible, c);
   for (const Payload* p : visible) {
     if (p->type == P::kSa) CheckProposals(m, *shape, *p, c);
-    if (p->type == P::kKe) CheckKe(m, *shape, visible, *p, c);
+    if (p->type == P::kKe) CheckKe(*shape, visible, *p, c);
   }
   //= rfc7296#section-2.6
   //# An IKE_SA_INIT request that returns a cookie carries N(COOKIE) first.
