@@ -93,7 +93,7 @@ void AddFinding(std::vector<IkeFinding>& list, IkeFindingKind kind, std::optiona
                 std::string_view requirement, uint64_t packet, std::string detail) {
   for (IkeFinding& f : list) {
     if (f.kind != kind || f.code != code) continue;
-    if (f.packets.empty() || f.packets.back() != packet) f.packets.push_back(packet);
+    if (f.packets.empty() || f.packets.back() != packet) f.packets.Add(packet);
     return;
   }
   const IkeFindingInfo& info = Info(kind);
@@ -309,7 +309,7 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
   }
   IkeExchange& ex = sa.exchanges[index];
   ExchangeState& es = state.exchanges[index];
-  (response ? ex.responses : ex.requests).push_back(d.number);
+  (response ? ex.responses : ex.requests).Add(d.number);
   for (const SentMessage& s : es.sent) {
     if (s.response != response || s.fragment != h.fragment) continue;
     uint64_t& retransmissions =
