@@ -58,6 +58,9 @@ int RunDecrypt(const DecryptOptions& o) {
   for (const io::PacketResult& p : report->notable)
     if (p.verdict == io::Verdict::kFailed && p.error)
       fmt::print("  packet {}: {}\n", p.number, p.error->ToString());
+  if (report->notable_not_kept)
+    fmt::print("  and {} more (the first {} per SA are listed)\n", report->notable_not_kept,
+               io::kPacketsKept);
   if (report->read_error) {
     fmt::print(stderr, "ipsecref decrypt: {}\n", report->read_error->ToString());
     return kExitUsage;
