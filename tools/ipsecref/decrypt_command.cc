@@ -59,7 +59,7 @@ int RunDecrypt(const DecryptOptions& o) {
     if (p.verdict == io::Verdict::kFailed && p.error)
       fmt::print("  packet {}: {}\n", p.number, p.error->ToString());
   if (report->notable_not_kept)
-    fmt::print("  and {} more (the first {} per SA are listed)\n", report->notable_not_kept,
+    fmt::print("  and {} more notable packets (the first {} per SA are kept)\n", report->notable_not_kept,
                io::kPacketsKept);
   if (report->read_error) {
     fmt::print(stderr, "ipsecref decrypt: {}\n", report->read_error->ToString());
