@@ -498,6 +498,7 @@ CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_
     report_.child_sas = std::move(ike.child_sas);
     report_.ike_findings = std::move(ike.findings);
     report_.ike_messages = ike.messages;
+    report_.ike_untracked_messages = ike.untracked_messages;
   }
   report_.capture = std::move(capture_name);
   report_.link_type = std::move(link_type);

@@ -128,6 +128,7 @@ struct CaptureReport {
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> ike_findings;
   uint64_t ike_messages = 0;
+  uint64_t ike_untracked_messages = 0;  // of IKE SAs beyond kIkeSasTracked
   // Packets of IKE findings of that severity (errors fail the check).
   uint64_t ike_count(IkeSeverity severity) const;
 

@@ -126,8 +126,17 @@ struct ChildSaReport {
   Timestamp delete_answered_time;
 };
 
+//= ipsecref#choice
+//# IKE SAs are tracked one by one up to this many; messages of further IKE
+//# SAs (a flood of IKE_SA_INIT requests from random SPIs) are only counted
+//# (IkeReport::untracked_messages) and judged each on its own (findings tied
+//# to no IKE SA), so that memory stays bounded. IKE SAs made
+//# by rekeying a tracked one are always tracked.
+inline constexpr size_t kIkeSasTracked = 1024;
+
 struct IkeReport {
   std::vector<IkeSaReport> sas;
+  uint64_t untracked_messages = 0;  // of IKE SAs beyond kIkeSasTracked
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> findings;  // not tied to one IKE SA
   uint64_t messages = 0;

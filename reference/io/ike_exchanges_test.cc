@@ -304,5 +304,38 @@ TEST(IkeExchanges, EspInFlightAtTheDeleteIsNormal) {
   EXPECT_EQ(FindingOf(r.ike_sas.at(0).findings, IkeFindingKind::kEspAfterDelete), nullptr);
 }
 
+TEST(IkeExchanges, IkeSasBeyondTheTrackedAreCounted) {
+  // IKE_SA_INIT requests (RFC 7296 §3.1 header only), each from its own
+  // initiator SPI: the first kIkeSasTracked become IKE SAs, the rest are counted.
+  IkeExchangeTracker tracker(KeyStore{});
+  const Bytes src = {192, 0, 2, 1}, dst = {198, 51, 100, 2};
+  for (uint64_t i = 1; i <= kIkeSasTracked + 6; ++i) {
+    Bytes message(28, 0);
+    StoreU64(&message[0], i);
+    message[17] = 0x20;  // version 2.0
+    message[18] = 34;    // IKE_SA_INIT
+    message[19] = 0x08;  // Initiator
+    StoreU32(&message[24], 28);
+    IkeDatagram d;
+    d.number = i;
+    d.src = src;
+    d.dst = dst;
+    d.sport = d.dport = 500;
+    d.message = message;
+    d.ip_length = 20 + 8 + 28;
+    tracker.Observe(d);
+  }
+  const IkeReport r = tracker.Finish({});
+  EXPECT_EQ(r.sas.size(), kIkeSasTracked);
+  EXPECT_EQ(r.untracked_messages, 6u);
+  EXPECT_EQ(r.messages, kIkeSasTracked + 6);
+  // Untracked messages are still judged: a bare header breaks the
+  // IKE_SA_INIT rules (RFC 7296 §1.2: SA, KE, Ni).
+  const IkeFinding* f = FindingOf(r.findings, IkeFindingKind::kRuleViolation);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->packets.front(), kIkeSasTracked + 1);
+  EXPECT_EQ(f->packets.count(), 6u);
+}
+
 }  // namespace
 }  // namespace ipsecref::io

@@ -145,6 +145,7 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
                         {"delete_requested", Optional(c.delete_requested)},
                         {"delete_answered", Optional(c.delete_answered)}});
   out["ike_messages"] = r.ike_messages;
+  out["ike_untracked_messages"] = r.ike_untracked_messages;
   out["ike_sas"] = std::move(sas);
   out["child_sas"] = std::move(children);
   out["ike_findings"] = FindingsJson(r.ike_findings);
@@ -154,6 +155,9 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
 
 void PrintIkeReport(const io::CaptureReport& r) {
   if (r.ike_messages == 0) return;
+  if (r.ike_untracked_messages)
+    fmt::print("IKE: {} messages of IKE SAs beyond the first {} counted, not tracked\n",
+               r.ike_untracked_messages, io::kIkeSasTracked);
   for (size_t n = 0; n < r.ike_sas.size(); ++n) {
     const io::IkeSaReport& sa = r.ike_sas[n];
     fmt::print("IKE SA #{} {}  {} (initiator) <-> {}{}\n", n + 1, Spis(sa.spi_i, sa.spi_r),

@@ -2,7 +2,8 @@
 """ipsecref check: memory bounded whatever the capture's length. Captures
 generated on the fly (tools/bench/make_large_capture.py): 200k empty records
 (each a link-layer error), 100k ESP packets of one SA whose every packet
-fails its ICV, 20k ESP packets each on its own SPI. Every run, text and
+fails its ICV, 20k ESP packets each on its own SPI, 20k IKE_SA_INIT
+requests each from its own SPI. Every run, text and
 --json, must stay under MAX_KB of peak resident memory (the child's
 ru_maxrss, from wait4); before the per-packet detail was bounded they took 75 MB to
 750 MB (tools/bench/README.md, "Memory").
@@ -40,7 +41,8 @@ def main():
             f.write(KEYS_JSON)
         with open(os.path.join(keyed, "esp_sa"), "w") as f:
             f.write(ESP_SA)
-        cases = [("empty", 200_000, no_keys, 0), ("esp", 100_000, keyed, 1), ("spis", 20_000, no_keys, 0)]
+        cases = [("empty", 200_000, no_keys, 0), ("esp", 100_000, keyed, 1), ("spis", 20_000, no_keys, 0),
+                 ("ike", 20_000, no_keys, 1)]  # bare headers break the IKE_SA_INIT rules
         for kind, n, keys, code in cases:
             capture = os.path.join(tmp, f"{kind}.pcap")
             generator.write_capture(kind, n, capture)
