@@ -6,6 +6,7 @@
 // Checked:
 //  - Decode either succeeds or returns an error whose offset lies within the
 //    input (at most its size: "missing here") and that cites a requirement;
+//  - a chain holds at most kMaxPayloadsPerChain payloads;
 //  - what Decode accepts, Encode writes and Decode reads back as the same
 //    message (header, payload types, critical bits, bodies);
 //  - VerifyPayload runs on every payload (its verdict is not checked: it
@@ -40,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ike::Message& m = *decoded;
   Check(m.header.major_version == 2);
   Check(m.header.length == size);
+  Check(m.payloads.size() <= ike::kMaxPayloadsPerChain);
   for (const Error& note : m.notes) Check(note.offset < size);
 
   auto encoded_or = ike::Encode(m);

@@ -44,12 +44,85 @@ void AddProblem(std::vector<ProblemSummary>& list, Code code, std::string_view r
                 uint64_t packet, const std::string& detail) {
   for (ProblemSummary& p : list) {
     if (p.code == code) {
-      p.packets.push_back(packet);
+      p.packets.Add(packet);
       return;
     }
   }
   list.push_back({code, requirement, {packet}, detail});
 }
+
+// The sequence numbers of one SA as ranges of consecutive numbers, and the
+// final gaps below the open ranges (kOpenSequenceRanges).
+class SequenceNumbers {
+ public:
+  void Add(uint64_t seq) {
+    if (lowest_ && seq < highest_) ++out_of_order_;
+    if (!lowest_ || seq < *lowest_) lowest_ = seq;
+    highest_ = std::max(highest_, seq);
+    if (closed_below_ && seq < *closed_below_) {
+      ++below_tracked_;
+      return;
+    }
+    auto next = open_.upper_bound(seq);  // the first range starting above seq
+    if (next != open_.begin()) {
+      auto before = std::prev(next);
+      if (seq <= before->second) return;  // seen already
+      if (seq == before->second + 1) {
+        before->second = seq;
+        if (next != open_.end() && next->first == seq + 1) {
+          before->second = next->second;
+          open_.erase(next);
+        }
+        return;
+      }
+    }
+    if (next != open_.end() && next->first == seq + 1) {
+      const uint64_t last = next->second;
+      open_.erase(next);
+      open_.emplace(seq, last);
+      return;
+    }
+    open_.emplace(seq, seq);
+    if (open_.size() > kOpenSequenceRanges) {
+      // The gap above the lowest range becomes final.
+      const auto lowest = open_.begin();
+      const uint64_t first_missing = lowest->second + 1;
+      open_.erase(lowest);
+      closed_below_ = open_.begin()->first;
+      AddGap({first_missing, *closed_below_ - 1});
+    }
+  }
+
+  void Summarize(SaReport& r) {
+    if (!lowest_) return;
+    r.lowest_seq = lowest_;
+    r.highest_seq = highest_;
+    r.out_of_order = out_of_order_;
+    r.below_tracked = below_tracked_;
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+      const auto next = std::next(it);
+      if (next != open_.end()) AddGap({it->second + 1, next->first - 1});
+    }
+    r.gaps = std::move(gaps_);
+    r.gap_count = gap_count_;
+    r.missing = missing_;
+  }
+
+ private:
+  void AddGap(SequenceGap gap) {
+    if (gaps_.size() < kPacketsKept) gaps_.push_back(gap);
+    ++gap_count_;
+    missing_ += gap.last_missing - gap.first_missing + 1;
+  }
+
+  std::map<uint64_t, uint64_t> open_;  // first -> last of each range
+  std::optional<uint64_t> closed_below_;  // the lowest open range's first
+  std::optional<uint64_t> lowest_;
+  uint64_t highest_ = 0;
+  uint64_t out_of_order_ = 0, below_tracked_ = 0;
+  std::vector<SequenceGap> gaps_;
+  uint64_t gap_count_ = 0, missing_ = 0;
+};
 
 }  // namespace
 
@@ -57,7 +130,7 @@ uint64_t CaptureReport::ike_count(IkeSeverity severity) const {
   uint64_t n = 0;
   auto add = [&](const std::vector<IkeFinding>& list) {
     for (const IkeFinding& f : list)
-      if (f.severity == severity) n += f.packets.size();
+      if (f.severity == severity) n += f.packets.count();
   };
   for (const IkeSaReport& sa : ike_sas) add(sa.findings);
   add(ike_findings);
@@ -73,8 +146,8 @@ uint64_t CaptureReport::failed() const {
 uint64_t CaptureReport::findings() const {
   uint64_t n = ike_count(IkeSeverity::kWarning);
   for (const SaReport& sa : sas)
-    for (const ProblemSummary& p : sa.findings) n += p.packets.size();
-  for (const ProblemSummary& p : reassembly) n += p.packets.size();
+    for (const ProblemSummary& p : sa.findings) n += p.packets.count();
+  for (const ProblemSummary& p : reassembly) n += p.packets.count();
   return n;
 }
 
@@ -85,7 +158,8 @@ struct CaptureChecker::SaState {
   std::unique_ptr<esp::Sa> esp;
   std::unique_ptr<ah::Sa> ah;
   std::optional<Error> create_error;
-  std::vector<uint64_t> seqs;  // in arrival order
+  SequenceNumbers seqs;
+  uint64_t notable_kept = 0;
 };
 
 CaptureChecker::CaptureChecker(const KeyStore& keys, CheckOptions options, InnerPacketSink sink)
@@ -102,6 +176,19 @@ CaptureChecker::SaState& CaptureChecker::StateFor(SaProtocol protocol, uint32_t 
   StateKey key{static_cast<uint8_t>(protocol), spi,
                keys != nullptr ? keys->dst : Bytes(dst.begin(), dst.end())};
   if (auto it = index_.find(key); it != index_.end()) return *states_[it->second];
+  if (keys == nullptr && sas_without_keys_ == options_.sas_without_keys) {
+    if (!others_) {
+      others_ = states_.size();
+      states_.push_back(std::make_unique<SaState>());
+      states_.back()->index = report_.sas.size();
+      SaReport r;
+      r.protocol = protocol;
+      r.others = true;
+      report_.sas.push_back(std::move(r));
+    }
+    return *states_[*others_];
+  }
+  if (keys == nullptr) ++sas_without_keys_;
   index_.emplace(std::move(key), states_.size());
   auto state = std::make_unique<SaState>();
   state->keys = keys;
@@ -222,12 +309,12 @@ void CaptureChecker::Record(SaState& state, PacketResult& result, size_t ip_leng
   if (result.verdict == Verdict::kFailed && result.error) {
     const Error& e = *result.error;
     AddProblem(r.failures, e.code, e.requirement, result.number, e.ToString());
-    if (e.code == Code::kReplay || e.code == Code::kStale) r.replays.push_back(result.number);
+    if (e.code == Code::kReplay || e.code == Code::kStale) r.replays.Add(result.number);
   }
   for (const esp::Finding& f : result.findings)
     AddProblem(r.findings, f.code, f.requirement, result.number, f.detail);
   const bool counts = result.verdict == Verdict::kOk || (!state.keys && result.seq);
-  if (counts && result.seq) state.seqs.push_back(*result.seq);
+  if (counts && result.seq && !r.others) state.seqs.Add(*result.seq);
 }
 
 void CaptureChecker::Process(const CapturedPacket& packet) {
@@ -255,8 +342,7 @@ void CaptureChecker::Process(const CapturedPacket& packet) {
       whole = Reassemble(packet, result);
       if (!whole) {
         result.kind = PacketKind::kFragment;
-        if (notable || result.error || !result.findings.empty())
-          report_.notable.push_back(std::move(result));
+        if (notable || result.error || !result.findings.empty()) KeepNotable(std::move(result));
         return;
       }
       ip = whole->packet;
@@ -324,7 +410,20 @@ void CaptureChecker::Process(const CapturedPacket& packet) {
     }
   }
   ++report_.kinds.at(static_cast<size_t>(result.kind));
-  if (notable) report_.notable.push_back(std::move(result));
+  if (notable) KeepNotable(std::move(result));
+}
+
+void CaptureChecker::KeepNotable(PacketResult result) {
+  // states_[i] is the state of report_.sas[i]: StateFor adds both at once.
+  uint64_t& kept = result.sa ? states_[*result.sa]->notable_kept
+                             : notable_kept_.at(static_cast<size_t>(result.kind));
+  if (kept < kPacketsKept || options_.record_all_packets) {
+    ++kept;
+    report_.notable.push_back(std::move(result));
+    return;
+  }
+  ++report_.notable_not_kept;
+  if (result.sa) ++report_.sas[*result.sa].notable_not_kept;
 }
 
 //= rfc4303#section-3.4.1
@@ -373,6 +472,10 @@ void CaptureChecker::ReportAbandoned(std::vector<ip::AbandonedDatagram> abandone
     r.timestamp = Timestamp::FromNanoseconds(a.last_ns);
     r.kind = PacketKind::kFragment;
     r.findings.push_back(std::move(f));
+    if (late_.size() == kPacketsKept && !options_.record_all_packets) {
+      ++report_.notable_not_kept;  // its findings still count in report_.reassembly
+      continue;
+    }
     late_.push_back(std::move(r));
   }
 }
@@ -393,35 +496,17 @@ CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_
   }
   for (; l < late_.size(); ++l) merged.push_back(std::move(late_[l]));
   report_.notable = std::move(merged);
-  for (auto& state : states_) {
-    SaReport& r = report_.sas[state->index];
-    const std::vector<uint64_t>& seqs = state->seqs;
-    uint64_t highest = 0;
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      if (i > 0 && seqs[i] < highest) ++r.out_of_order;
-      highest = std::max(highest, seqs[i]);
-    }
-    std::vector<uint64_t> sorted = seqs;
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    if (sorted.empty()) continue;
-    r.lowest_seq = sorted.front();
-    r.highest_seq = sorted.back();
-    for (size_t i = 1; i < sorted.size(); ++i) {
-      if (sorted[i] == sorted[i - 1] + 1) continue;
-      r.gaps.push_back({sorted[i - 1] + 1, sorted[i] - 1});
-      r.missing += sorted[i] - sorted[i - 1] - 1;
-    }
-  }
+  for (auto& state : states_) state->seqs.Summarize(report_.sas[state->index]);
   if (ike_) {
     std::vector<IkeExchangeTracker::SeenSa> seen;
     for (const SaReport& sa : report_.sas)
-      seen.push_back({sa.protocol, sa.spi, sa.dst, sa.first_packet});
+      if (!sa.others) seen.push_back({sa.protocol, sa.spi, sa.dst, sa.first_packet});
     IkeReport ike = ike_->Finish(seen);
     report_.ike_sas = std::move(ike.sas);
     report_.child_sas = std::move(ike.child_sas);
     report_.ike_findings = std::move(ike.findings);
     report_.ike_messages = ike.messages;
+    report_.ike_untracked_messages = ike.untracked_messages;
   }
   report_.capture = std::move(capture_name);
   report_.link_type = std::move(link_type);

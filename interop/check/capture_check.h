@@ -20,6 +20,7 @@
 #include "reference/classify/classify.h"
 #include "interop/check/ike_exchanges.h"
 #include "reference/io/keys.h"
+#include "interop/check/packet_numbers.h"
 #include "reference/io/pcap_reader.h"
 #include "reference/ip/packet.h"
 #include "reference/ip/reassembly.h"
@@ -45,13 +46,20 @@ struct PacketResult {
   std::vector<esp::Finding> findings;  // non-conformities that do not drop the packet
 };
 
-// One kind of problem and every packet that showed it.
+// One kind of problem and the packets that showed it.
 struct ProblemSummary {
   Code code;
   std::string_view requirement;
-  std::vector<uint64_t> packets;
+  PacketNumbers packets;
   std::string example;  // the detail of the first one
 };
+
+//= ipsecref#choice
+//# An SA's sequence numbers are kept as ranges of consecutive numbers; the
+//# 1024 highest ranges stay open (a late number fills its gap), the gaps
+//# below them are final. Memory per SA is bounded for any capture, and the
+//# count is exact unless numbers arrive more than 1024 gaps late.
+inline constexpr size_t kOpenSequenceRanges = 1024;
 
 struct SequenceGap {
   uint64_t first_missing = 0;
@@ -74,12 +82,24 @@ struct SaReport {
   // Over verified packets (keys known) or wire numbers (keys unknown).
   std::optional<uint64_t> lowest_seq, highest_seq;
   uint64_t missing = 0;  // numbers between lowest and highest never seen
+  // The first kPacketsKept gaps, lowest first, and how many there are.
   std::vector<SequenceGap> gaps;
-  uint64_t out_of_order = 0;      // verified after a higher number had been
-  std::vector<uint64_t> replays;  // packets dropped as replayed or stale
+  uint64_t gap_count = 0;
+  uint64_t out_of_order = 0;  // verified after a higher number had been
+  // Numbers that arrived below the kOpenSequenceRanges highest ranges of
+  // numbers seen (kOpenSequenceRanges gaps earlier): counted out of order,
+  // not matched against the gaps there (which `missing` may then overcount).
+  uint64_t below_tracked = 0;
+  PacketNumbers replays;  // packets dropped as replayed or stale
   std::vector<ProblemSummary> failures;
   std::vector<ProblemSummary> findings;
   uint64_t first_packet = 0;  // number of its first packet
+  // Notable packets of this SA beyond the first kPacketsKept, not listed.
+  uint64_t notable_not_kept = 0;
+  // Not one SA: the packets of the SPIs without keys beyond the
+  // CheckOptions::sas_without_keys first ones, counted together (packets,
+  // bytes, verdicts, times; no sequence numbers). `spi` is 0.
+  bool others = false;
 };
 
 struct CaptureReport {
@@ -90,8 +110,11 @@ struct CaptureReport {
   std::array<uint64_t, kPacketKinds> kinds{};
   std::vector<SaReport> sas;
   // Every packet that failed, was discarded, had findings or a note; all
-  // packets with CheckOptions::record_all_packets.
+  // packets with CheckOptions::record_all_packets. Of these, the first
+  // kPacketsKept per SA, and per packet kind for packets of no SA, are kept;
+  // the others are counted (here and per SA in SaReport::notable_not_kept).
   std::vector<PacketResult> notable;
+  uint64_t notable_not_kept = 0;
   // The file broke off or is damaged after `packets` records (libpcap's
   // message, with the record's number); what came before is judged.
   std::optional<Error> read_error;
@@ -108,6 +131,7 @@ struct CaptureReport {
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> ike_findings;
   uint64_t ike_messages = 0;
+  uint64_t ike_untracked_messages = 0;  // of IKE SAs beyond kIkeSasTracked
   // Packets of IKE findings of that severity (errors fail the check).
   uint64_t ike_count(IkeSeverity severity) const;
 
@@ -125,7 +149,15 @@ struct CheckOptions {
   //# replays. An SA whose keys state the receiver's window (keys.json) is
   //# judged with that one.
   uint32_t replay_window = 1024;
+  // Lists every packet (CheckOptions::record_all_packets): memory grows
+  // with the capture, as the user asked for every packet.
   bool record_all_packets = false;
+  //= ipsecref#choice
+  //# SAs without keys are tracked one by one up to this many; the packets of
+  //# further SPIs are counted as one aggregate (SaReport::others), so that a
+  //# capture of random SPIs costs bounded memory. SAs with keys are bounded
+  //# by the key files.
+  size_t sas_without_keys = 1024;
   // Fragments are reassembled before they are judged (RFC 4303 §3.4.1).
   ip::ReassemblyLimits reassembly;
   // CheckCapture calls it after each record (progress on long captures).
@@ -156,6 +188,8 @@ class CaptureChecker {
   // Feeds a fragment to the reassembler: the datagram it completes, if any.
   std::optional<ip::Reassembled> Reassemble(const CapturedPacket& packet, PacketResult& result);
   void ReportAbandoned(std::vector<ip::AbandonedDatagram> abandoned, PacketResult* current);
+  // Keeps a notable packet if its SA or kind has fewer than kPacketsKept.
+  void KeepNotable(PacketResult result);
 
   const KeyStore& keys_;
   CheckOptions options_;
@@ -165,6 +199,9 @@ class CaptureChecker {
   std::map<StateKey, size_t> index_;                      // into states_
   ip::Reassembler reassembler_;
   std::vector<PacketResult> late_;  // findings on fragments already passed
+  size_t sas_without_keys_ = 0;
+  std::optional<size_t> others_;                      // into states_: SaReport::others
+  std::array<uint64_t, kPacketKinds> notable_kept_{};  // of packets of no SA
   CaptureReport report_;
   std::unique_ptr<IkeExchangeTracker> ike_;  // made at the first IKE or ESP/AH packet
 };

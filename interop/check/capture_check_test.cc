@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <pcap/dlt.h>
 
+#include <algorithm>
+#include <random>
+
 #include "reference/crypto/transforms.h"
 #include "reference/esp/esp_packet.h"
 #include "reference/io/esp_sa_file.h"
@@ -225,7 +228,7 @@ TEST(CaptureCheck, FlippedBitIsAnIcvFailureAtThatPacket) {
   ASSERT_EQ(sa.failures.size(), 1u);
   EXPECT_EQ(sa.failures[0].code, Code::kIcvMismatch);
   EXPECT_EQ(sa.failures[0].requirement, "rfc4303#section-3.4.4");
-  EXPECT_EQ(sa.failures[0].packets, std::vector<uint64_t>{7});
+  EXPECT_EQ(sa.failures[0].packets.kept(), std::vector<uint64_t>{7});
   ASSERT_EQ(sa.gaps.size(), 1u);
   EXPECT_EQ(sa.gaps[0].first_missing, 2u);
   EXPECT_EQ(sa.gaps[0].last_missing, 2u);
@@ -243,7 +246,7 @@ TEST(CaptureCheck, FlippedBitUnderHmacIsAnIcvFailure) {
   auto packets = Load("pcaps/strongswan-cbc/capture.pcap");
   packets[7].frame[kEthernet + 20 + 8 + 8 + 3] ^= 0x80;  // frame 8: IV byte, SPI 0x178ec24f seq 2
   CheckRun run = Check(packets, Keys("pcaps/strongswan-cbc"));
-  EXPECT_EQ(Sa(run.report, 0x178ec24f).failures.at(0).packets, std::vector<uint64_t>{8});
+  EXPECT_EQ(Sa(run.report, 0x178ec24f).failures.at(0).packets.kept(), std::vector<uint64_t>{8});
   EXPECT_EQ(Sa(run.report, 0x178ec24f).failures.at(0).code, Code::kIcvMismatch);
 }
 
@@ -255,7 +258,7 @@ TEST(CaptureCheck, DuplicatedPacketIsAReplay) {
   const SaReport& sa = Sa(run.report, 0x30855da0);
   EXPECT_EQ(sa.packets, 6u);
   EXPECT_EQ(sa.ok, 5u);
-  EXPECT_EQ(sa.replays, std::vector<uint64_t>{10});
+  EXPECT_EQ(sa.replays.kept(), std::vector<uint64_t>{10});
   ASSERT_EQ(sa.failures.size(), 1u);
   EXPECT_EQ(sa.failures[0].code, Code::kReplay);
   EXPECT_EQ(sa.failures[0].requirement, "rfc4303#section-3.4.3");
@@ -291,7 +294,7 @@ TEST(CaptureCheck, AnSaIsJudgedWithTheWindowItsKeysState) {
   CheckRun narrow = Check(reordered, WithWindow(Keys("pcaps/strongswan-gcm"), 0x30855da0, 1));
   const SaReport& sa = Sa(narrow.report, 0x30855da0);
   EXPECT_EQ(sa.ok, 4u);
-  EXPECT_EQ(sa.replays, std::vector<uint64_t>{9});
+  EXPECT_EQ(sa.replays.kept(), std::vector<uint64_t>{9});
   // The other SA keeps the checker's wide window.
   EXPECT_EQ(Sa(narrow.report, 0xf4befda5).ok, 5u);
 }
@@ -324,7 +327,7 @@ TEST(CaptureCheck, SnaplenCutPacketFailsAsUnverifiable) {
   ASSERT_TRUE(p->error.has_value());
   EXPECT_EQ(p->error->code, Code::kTruncated);
   EXPECT_NE(p->error->detail.find("60 of the packet's 162 bytes"), std::string::npos);
-  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets, std::vector<uint64_t>{11});
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets.kept(), std::vector<uint64_t>{11});
 }
 
 // Found by pcap_reader_fuzzer: a record may claim any original length.
@@ -351,7 +354,7 @@ TEST(CaptureCheck, ShortEspPacketIsTruncated) {
   const SaReport& sa = Sa(run.report, 0x30855da0);
   ASSERT_EQ(sa.failures.size(), 1u);
   EXPECT_EQ(sa.failures[0].code, Code::kTruncated);
-  EXPECT_EQ(sa.failures[0].packets, std::vector<uint64_t>{13});
+  EXPECT_EQ(sa.failures[0].packets.kept(), std::vector<uint64_t>{13});
 }
 
 TEST(CaptureCheck, BadIpv4ChecksumDropsTheEspPacket) {
@@ -359,7 +362,7 @@ TEST(CaptureCheck, BadIpv4ChecksumDropsTheEspPacket) {
   packets[4].frame[kEthernet + 10] ^= 0xff;  // frame 5
   CheckRun run = Check(packets, Keys("pcaps/strongswan-gcm"));
   EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).code, Code::kBadChecksum);
-  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets, std::vector<uint64_t>{5});
+  EXPECT_EQ(Sa(run.report, 0x30855da0).failures.at(0).packets.kept(), std::vector<uint64_t>{5});
 }
 
 TEST(CaptureCheck, WrongKeyFailsEveryPacketOfThatSa) {
@@ -375,7 +378,7 @@ TEST(CaptureCheck, WrongKeyFailsEveryPacketOfThatSa) {
   const SaReport& wrong = Sa(run.report, 0xf4befda5);
   EXPECT_EQ(wrong.failed, 5u);
   EXPECT_EQ(wrong.failures.at(0).code, Code::kIcvMismatch);
-  EXPECT_EQ(wrong.failures.at(0).packets, (std::vector<uint64_t>{6, 8, 10, 12, 14}));
+  EXPECT_EQ(wrong.failures.at(0).packets.kept(), (std::vector<uint64_t>{6, 8, 10, 12, 14}));
   // The other SA has no keys: counted, not judged.
   const SaReport& unknown = Sa(run.report, 0x30855da0);
   EXPECT_FALSE(unknown.keys_known);
@@ -479,7 +482,7 @@ TEST(CaptureCheck, NonDefaultPaddingIsAFindingNotAFailure) {
   ASSERT_EQ(sa.findings.size(), 1u);
   EXPECT_EQ(sa.findings[0].code, Code::kBadPadding);
   EXPECT_EQ(sa.findings[0].requirement, "rfc4303#section-2.4");
-  EXPECT_EQ(sa.findings[0].packets, std::vector<uint64_t>{1});
+  EXPECT_EQ(sa.findings[0].packets.kept(), std::vector<uint64_t>{1});
   EXPECT_EQ(run.report.findings(), 1u);
   ASSERT_EQ(run.inner.size(), 1u);
   EXPECT_EQ(run.inner[0].packet, inner);
@@ -522,6 +525,146 @@ TEST(CaptureCheck, NonIpAndBrokenFramesAreClassified) {
   EXPECT_EQ(run.report.failed(), 0u);
   ASSERT_NE(Notable(run.report, 3), nullptr);
   EXPECT_EQ(Notable(run.report, 3)->error->code, Code::kTruncated);
+}
+
+// Copies of frame 13 of the strongSwan GCM capture (ESP in UDP, SPI
+// 0x30855da0 seq 5), with the SPI and sequence number given, numbered 1...
+std::vector<CapturedPacket> EspCopies(const std::vector<std::pair<uint32_t, uint32_t>>& spi_seq) {
+  const std::vector<CapturedPacket> capture = Load("pcaps/strongswan-gcm/capture.pcap");
+  const size_t esp = kEthernet + 20 + 8;
+  std::vector<CapturedPacket> out;
+  out.reserve(spi_seq.size());
+  for (const auto& [spi, seq] : spi_seq) {
+    CapturedPacket p = capture.at(12);
+    StoreU32(&p.frame[esp], spi);
+    StoreU32(&p.frame[esp + 4], seq);
+    p.number = out.size() + 1;
+    p.link = DecodeLinkLayer(DLT_EN10MB, p.frame);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+CaptureReport CheckWith(const std::vector<CapturedPacket>& packets, const KeyStore& keys,
+                        const CheckOptions& options) {
+  CaptureChecker checker(keys, options);
+  for (const CapturedPacket& p : packets) checker.Process(p);
+  return checker.Finish("test", "Ethernet");
+}
+
+// The straightforward summary: every number kept, sorted, gaps between.
+struct SequenceModel {
+  uint64_t missing = 0, out_of_order = 0;
+  std::vector<SequenceGap> gaps;
+};
+SequenceModel Model(const std::vector<uint32_t>& seqs) {
+  SequenceModel m;
+  uint64_t highest = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (i > 0 && seqs[i] < highest) ++m.out_of_order;
+    highest = std::max<uint64_t>(highest, seqs[i]);
+  }
+  std::vector<uint32_t> sorted = seqs;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i] == sorted[i - 1] + 1u) continue;
+    m.gaps.push_back({sorted[i - 1] + 1u, sorted[i] - 1u});
+    m.missing += sorted[i] - sorted[i - 1] - 1;
+  }
+  return m;
+}
+
+void ExpectSequenceSummary(const std::vector<uint32_t>& seqs) {
+  std::vector<std::pair<uint32_t, uint32_t>> spi_seq;
+  for (uint32_t seq : seqs) spi_seq.emplace_back(0x30855da0, seq);
+  const CaptureReport r = CheckWith(EspCopies(spi_seq), KeyStore{}, {});
+  const SequenceModel m = Model(seqs);
+  const SaReport& sa = Sa(r, 0x30855da0);
+  EXPECT_EQ(sa.missing, m.missing);
+  EXPECT_EQ(sa.out_of_order, m.out_of_order);
+  EXPECT_EQ(sa.gap_count, m.gaps.size());
+  EXPECT_EQ(sa.below_tracked, 0u);
+  ASSERT_EQ(sa.gaps.size(), std::min(m.gaps.size(), kPacketsKept));
+  for (size_t i = 0; i < sa.gaps.size(); ++i) {
+    EXPECT_EQ(sa.gaps[i].first_missing, m.gaps[i].first_missing) << i;
+    EXPECT_EQ(sa.gaps[i].last_missing, m.gaps[i].last_missing) << i;
+  }
+}
+
+TEST(CaptureCheck, SequenceNumbersInAnyOrderGiveTheSortedListsGaps) {
+  // Fewer gaps than kOpenSequenceRanges: any order, duplicates included.
+  std::mt19937 random(7);
+  std::vector<uint32_t> seqs;
+  for (uint32_t n = 1; n <= 3000; ++n)
+    if (random() % 5 != 0) seqs.push_back(n);
+  seqs.push_back(17);
+  seqs.push_back(2999);
+  std::shuffle(seqs.begin(), seqs.end(), random);
+  seqs.resize(std::min<size_t>(seqs.size(), 1500));  // ~300 gaps among 1500 numbers
+  ExpectSequenceSummary(seqs);
+}
+
+TEST(CaptureCheck, SequenceNumbersWithMoreGapsThanTrackedOpenStayExact) {
+  // Every third number lost (3 x kOpenSequenceRanges gaps), reordered within 40.
+  std::mt19937 random(11);
+  std::vector<uint32_t> seqs;
+  for (uint32_t n = 1; n <= 3 * 3 * kOpenSequenceRanges; ++n)
+    if (n % 3 != 0) seqs.push_back(n);
+  for (size_t i = 0; i + 40 < seqs.size(); i += 40)
+    std::shuffle(seqs.begin() + i, seqs.begin() + i + 40, random);
+  ExpectSequenceSummary(seqs);
+}
+
+TEST(CaptureCheck, NumbersMoreGapsLateThanTrackedAreCounted) {
+  std::vector<uint32_t> seqs;
+  for (uint32_t n = 2; n <= 2 * (kOpenSequenceRanges + 10); n += 2) seqs.push_back(n);
+  seqs.push_back(1);  // below every open range: its gap is final already
+  std::vector<std::pair<uint32_t, uint32_t>> spi_seq;
+  for (uint32_t seq : seqs) spi_seq.emplace_back(0x30855da0, seq);
+  const SaReport& sa = Sa(CheckWith(EspCopies(spi_seq), KeyStore{}, {}), 0x30855da0);
+  EXPECT_EQ(sa.below_tracked, 1u);
+  EXPECT_EQ(sa.out_of_order, 1u);
+  EXPECT_EQ(*sa.lowest_seq, 1u);
+  EXPECT_EQ(sa.gap_count, kOpenSequenceRanges + 9);  // 3, 5, ..., the odd numbers between
+}
+
+TEST(CaptureCheck, NotablePacketsAreKeptToTheFirstPerSaAndCounted) {
+  // 300 packets of SPI 0x30855da0 with sequence numbers the ICV does not
+  // cover as sent: every one fails (RFC 4303 §3.4.4).
+  std::vector<std::pair<uint32_t, uint32_t>> spi_seq;
+  for (uint32_t n = 1; n <= 300; ++n) spi_seq.emplace_back(0x30855da0, 1000 + n);
+  const CaptureReport r = CheckWith(EspCopies(spi_seq), Keys("pcaps/strongswan-gcm"), {});
+  const SaReport& sa = Sa(r, 0x30855da0);
+  EXPECT_EQ(sa.failed, 300u);
+  ASSERT_EQ(sa.failures.size(), 1u);
+  EXPECT_EQ(sa.failures[0].packets.count(), 300u);
+  EXPECT_EQ(sa.failures[0].packets.kept().size(), kPacketsKept);
+  EXPECT_EQ(sa.failures[0].packets.kept().front(), 1u);
+  EXPECT_EQ(r.notable.size(), kPacketsKept);
+  EXPECT_EQ(r.notable.back().number, kPacketsKept);
+  EXPECT_EQ(r.notable_not_kept, 300 - kPacketsKept);
+  EXPECT_EQ(sa.notable_not_kept, 300 - kPacketsKept);
+  EXPECT_EQ(r.failed(), 300u);
+}
+
+TEST(CaptureCheck, SasWithoutKeysBeyondTheLimitAreCountedTogether) {
+  std::vector<std::pair<uint32_t, uint32_t>> spi_seq;
+  for (uint32_t spi = 1; spi <= 5; ++spi) {
+    spi_seq.emplace_back(spi, 1);
+    spi_seq.emplace_back(spi, 2);
+  }
+  CheckOptions options;
+  options.sas_without_keys = 2;
+  const CaptureReport r = CheckWith(EspCopies(spi_seq), KeyStore{}, options);
+  ASSERT_EQ(r.sas.size(), 3u);
+  EXPECT_EQ(r.sas[0].spi, 1u);
+  EXPECT_EQ(r.sas[1].spi, 2u);
+  EXPECT_FALSE(r.sas[1].others);
+  const SaReport& others = r.sas[2];
+  EXPECT_TRUE(others.others);
+  EXPECT_EQ(others.packets, 6u);
+  EXPECT_FALSE(others.lowest_seq);  // numbers of different SAs are not one sequence
 }
 
 TEST(CaptureCheck, DamagedCaptureFileIsReportedWithThePacketNumber) {

@@ -80,7 +80,7 @@ void AddFinding(std::vector<IkeFinding>& list, IkeFindingKind kind, std::optiona
                 std::string_view requirement, uint64_t packet, std::string detail) {
   for (IkeFinding& f : list) {
     if (f.kind != kind || f.code != code) continue;
-    if (f.packets.empty() || f.packets.back() != packet) f.packets.push_back(packet);
+    if (f.packets.empty() || f.packets.back() != packet) f.packets.Add(packet);
     return;
   }
   const IkeFindingInfo& info = Info(kind);
@@ -175,7 +175,8 @@ struct IkeExchangeTracker::Impl {
     return report.sas.size() - 1;
   }
 
-  size_t SaFor(const RawHeader& h, const IkeDatagram& d) {
+  // The IKE SA of a message; none when it would be a new one beyond kIkeSasTracked.
+  std::optional<size_t> SaFor(const RawHeader& h, const IkeDatagram& d) {
     auto [begin, end] = by_spi_i.equal_range(h.spi_i);
     std::optional<size_t> unknown_r, any;
     for (auto it = begin; it != end; ++it) {
@@ -195,6 +196,7 @@ struct IkeExchangeTracker::Impl {
       sa.keys_known = ring.Knows(sa.spi_i, sa.spi_r);
       return *unknown_r;
     }
+    if (report.sas.size() >= kIkeSasTracked) return std::nullopt;
     const bool from_i = h.initiator();
     const size_t i = NewSa(h.spi_i, h.spi_r, from_i ? d.src : d.dst, from_i ? d.dst : d.src);
     report.sas[i].seen_from_start =
@@ -295,7 +297,7 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
   }
   IkeExchange& ex = sa.exchanges[index];
   ExchangeState& es = state.exchanges[index];
-  (response ? ex.responses : ex.requests).push_back(d.number);
+  (response ? ex.responses : ex.requests).Add(d.number);
   const auto copy = es.sent.Remember(response, h.fragment, d.message, /*keep=*/!d.cut);
   if (copy != ike::sa::SentMessages::Copy::kFirst) {
     ++(response ? ex.response_retransmissions : ex.request_retransmissions);
@@ -320,7 +322,20 @@ void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {
                fmt::format("{} bytes, shorter than the IKE header", d.message.size()));
     return;
   }
-  const size_t sa_index = SaFor(*h, d);
+  const std::optional<size_t> tracked = SaFor(*h, d);
+  if (!tracked) {
+    // Still judged on its own; its findings are tied to no IKE SA.
+    ++report.untracked_messages;
+    if (d.cut) return;
+    const IkeMessageOutcome o = JudgeIkeMessage(d.message, &ring);
+    if (o.decode_error) AddError(report.findings, IkeFindingKind::kMalformed, d.number, *o.decode_error);
+    if (o.decrypt_error)
+      AddError(report.findings, IkeFindingKind::kDecryptionFailed, d.number, *o.decrypt_error);
+    for (const ike::Violation& v : o.validation.violations)
+      AddError(report.findings, IkeFindingKind::kRuleViolation, d.number, v.error);
+    return;
+  }
+  const size_t sa_index = *tracked;
   IkeSaReport& sa = report.sas[sa_index];
   if (sa.packets == 0) sa.first = d.timestamp;
   sa.last = d.timestamp;

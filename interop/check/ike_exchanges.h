@@ -23,6 +23,7 @@
 #include "reference/classify/classify.h"
 #include "interop/check/ike_judge.h"
 #include "reference/io/keys.h"
+#include "interop/check/packet_numbers.h"
 #include "reference/io/pcap_reader.h"
 
 namespace ipsecref::io {
@@ -62,13 +63,13 @@ struct IkeFindingInfo {
 const IkeFindingInfo& Info(IkeFindingKind kind);
 
 // One kind of finding (and, for decode, decryption and rule errors, one
-// Code) with every packet that showed it.
+// Code) with the packets that showed it.
 struct IkeFinding {
   IkeFindingKind kind;
   IkeSeverity severity;
   std::optional<Code> code;  // the error's, when the finding is an Error
   std::string_view requirement;
-  std::vector<uint64_t> packets;
+  PacketNumbers packets;
   std::string example;  // the detail of the first one
 };
 
@@ -76,8 +77,8 @@ struct IkeExchange {
   iana::ExchangeType type = iana::ExchangeType::kIkeSaInit;
   uint32_t message_id = 0;
   bool by_original_initiator = true;  // who sent the request
-  std::vector<uint64_t> requests;     // packet numbers: every fragment and retransmission
-  std::vector<uint64_t> responses;
+  PacketNumbers requests;  // packet numbers: every fragment and retransmission
+  PacketNumbers responses;
   uint64_t request_retransmissions = 0, response_retransmissions = 0;
   bool contents_seen = false;  // some message of it decoded and decrypted
   std::string request_payloads, response_payloads;  // "SA KE Ni N(NAT_DETECTION_SOURCE_IP)"
@@ -125,8 +126,17 @@ struct ChildSaReport {
   Timestamp delete_answered_time;
 };
 
+//= ipsecref#choice
+//# IKE SAs are tracked one by one up to this many; messages of further IKE
+//# SAs (a flood of IKE_SA_INIT requests from random SPIs) are only counted
+//# (IkeReport::untracked_messages) and judged each on its own (findings tied
+//# to no IKE SA), so that memory stays bounded. IKE SAs made
+//# by rekeying a tracked one are always tracked.
+inline constexpr size_t kIkeSasTracked = 1024;
+
 struct IkeReport {
   std::vector<IkeSaReport> sas;
+  uint64_t untracked_messages = 0;  // of IKE SAs beyond kIkeSasTracked
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> findings;  // not tied to one IKE SA
   uint64_t messages = 0;

@@ -85,8 +85,8 @@ TEST(IkeExchanges, StrongswanGcm) {
     EXPECT_EQ(ex.type, type) << i;
     EXPECT_EQ(ex.message_id, id) << i;
     EXPECT_TRUE(ex.by_original_initiator) << i;
-    EXPECT_EQ(ex.requests, std::vector<uint64_t>{request}) << i;
-    EXPECT_EQ(ex.responses, std::vector<uint64_t>{response}) << i;
+    EXPECT_EQ(ex.requests.kept(), std::vector<uint64_t>{request}) << i;
+    EXPECT_EQ(ex.responses.kept(), std::vector<uint64_t>{response}) << i;
     EXPECT_TRUE(ex.contents_seen) << i;
   }
   EXPECT_EQ(sa.initiator_ids, (std::vector<uint32_t>{0, 1, 2}));
@@ -190,13 +190,13 @@ TEST(IkeExchanges, DroppedResponseLeavesTheRequestUnanswered) {
   ASSERT_EQ(r.ike_sas.size(), 1u);
   const IkeFinding* f = FindingOf(r.ike_sas[0].findings, IkeFindingKind::kUnansweredRequest);
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->packets, std::vector<uint64_t>{3});
+  EXPECT_EQ(f->packets.kept(), std::vector<uint64_t>{3});
   EXPECT_EQ(f->severity, IkeSeverity::kWarning);
   EXPECT_TRUE(r.child_sas.empty());
   // The ESP SAs were then made by no exchange in the capture.
   const IkeFinding* spis = FindingOf(r.ike_findings, IkeFindingKind::kSpiNotCreated);
   ASSERT_NE(spis, nullptr);
-  EXPECT_EQ(spis->packets, (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(spis->packets.kept(), (std::vector<uint64_t>{4, 5}));
   EXPECT_EQ(r.failed(), 0u);
   EXPECT_GT(r.findings(), 0u);
 }
@@ -209,8 +209,8 @@ TEST(IkeExchanges, IdenticalRetransmissionIsCountedNotFaulted) {
   const CaptureReport r = Check(std::move(packets), keys);
   ASSERT_EQ(r.ike_sas.size(), 1u);
   const IkeExchange& auth = r.ike_sas[0].exchanges.at(1);
-  EXPECT_EQ(auth.requests, (std::vector<uint64_t>{3, 4}));
-  EXPECT_EQ(auth.responses, (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(auth.requests.kept(), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(auth.responses.kept(), (std::vector<uint64_t>{5, 6}));
   EXPECT_EQ(auth.request_retransmissions, 1u);
   EXPECT_EQ(auth.response_retransmissions, 1u);
   EXPECT_TRUE(r.ike_sas[0].findings.empty()) << r.ike_sas[0].findings[0].example;
@@ -228,12 +228,12 @@ TEST(IkeExchanges, ChangedRetransmissionIsAnError) {
   const IkeFinding* f =
       FindingOf(r.ike_sas.at(0).findings, IkeFindingKind::kChangedRetransmission);
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->packets, std::vector<uint64_t>{4});
+  EXPECT_EQ(f->packets.kept(), std::vector<uint64_t>{4});
   EXPECT_EQ(f->severity, IkeSeverity::kError);
   EXPECT_EQ(f->requirement, "rfc7296#section-2.1");
   const IkeFinding* icv = FindingOf(r.ike_sas[0].findings, IkeFindingKind::kDecryptionFailed);
   ASSERT_NE(icv, nullptr);
-  EXPECT_EQ(icv->packets, std::vector<uint64_t>{4});
+  EXPECT_EQ(icv->packets.kept(), std::vector<uint64_t>{4});
   EXPECT_GT(r.failed(), 0u);
 }
 
@@ -256,11 +256,11 @@ TEST(IkeExchanges, MessageIdJumpWithoutKeys) {
   EXPECT_EQ(sa.initiator_ids, (std::vector<uint32_t>{0, 1, 5}));
   const IkeFinding* f = FindingOf(sa.findings, IkeFindingKind::kMessageIdSkipped);
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->packets, std::vector<uint64_t>{15});
+  EXPECT_EQ(f->packets.kept(), std::vector<uint64_t>{15});
   const IkeFinding* unseen = FindingOf(sa.findings, IkeFindingKind::kContentsNotSeen);
   ASSERT_NE(unseen, nullptr);
-  EXPECT_EQ(unseen->packets, (std::vector<uint64_t>{3, 4, 15, 16}));
-  EXPECT_EQ(sa.exchanges.at(2).responses, std::vector<uint64_t>{16});
+  EXPECT_EQ(unseen->packets.kept(), (std::vector<uint64_t>{3, 4, 15, 16}));
+  EXPECT_EQ(sa.exchanges.at(2).responses.kept(), std::vector<uint64_t>{16});
   EXPECT_FALSE(sa.exchanges[2].contents_seen);
   EXPECT_TRUE(sa.exchanges[0].contents_seen);  // IKE_SA_INIT is plaintext
   EXPECT_EQ(r.failed(), 0u);
@@ -274,7 +274,7 @@ TEST(IkeExchanges, ResponseWithoutRequest) {
   const IkeFinding* f =
       FindingOf(r.ike_sas.at(0).findings, IkeFindingKind::kResponseWithoutRequest);
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->packets, std::vector<uint64_t>{15});
+  EXPECT_EQ(f->packets.kept(), std::vector<uint64_t>{15});
   EXPECT_EQ(f->severity, IkeSeverity::kWarning);
 }
 
@@ -288,7 +288,7 @@ TEST(IkeExchanges, EspAfterTheDeleteWasAnswered) {
   const CaptureReport r = Check(std::move(packets), keys);
   const IkeFinding* f = FindingOf(r.ike_sas.at(0).findings, IkeFindingKind::kEspAfterDelete);
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->packets, std::vector<uint64_t>{16});
+  EXPECT_EQ(f->packets.kept(), std::vector<uint64_t>{16});
   EXPECT_EQ(f->severity, IkeSeverity::kWarning);
   EXPECT_EQ(f->requirement, "rfc7296#section-1.4.1");
 }
@@ -302,6 +302,39 @@ TEST(IkeExchanges, EspInFlightAtTheDeleteIsNormal) {
   packets.push_back(late);
   const CaptureReport r = Check(std::move(packets), keys);
   EXPECT_EQ(FindingOf(r.ike_sas.at(0).findings, IkeFindingKind::kEspAfterDelete), nullptr);
+}
+
+TEST(IkeExchanges, IkeSasBeyondTheTrackedAreCounted) {
+  // IKE_SA_INIT requests (RFC 7296 §3.1 header only), each from its own
+  // initiator SPI: the first kIkeSasTracked become IKE SAs, the rest are counted.
+  IkeExchangeTracker tracker(KeyStore{});
+  const Bytes src = {192, 0, 2, 1}, dst = {198, 51, 100, 2};
+  for (uint64_t i = 1; i <= kIkeSasTracked + 6; ++i) {
+    Bytes message(28, 0);
+    StoreU64(&message[0], i);
+    message[17] = 0x20;  // version 2.0
+    message[18] = 34;    // IKE_SA_INIT
+    message[19] = 0x08;  // Initiator
+    StoreU32(&message[24], 28);
+    IkeDatagram d;
+    d.number = i;
+    d.src = src;
+    d.dst = dst;
+    d.sport = d.dport = 500;
+    d.message = message;
+    d.ip_length = 20 + 8 + 28;
+    tracker.Observe(d);
+  }
+  const IkeReport r = tracker.Finish({});
+  EXPECT_EQ(r.sas.size(), kIkeSasTracked);
+  EXPECT_EQ(r.untracked_messages, 6u);
+  EXPECT_EQ(r.messages, kIkeSasTracked + 6);
+  // Untracked messages are still judged: a bare header breaks the
+  // IKE_SA_INIT rules (RFC 7296 §1.2: SA, KE, Ni).
+  const IkeFinding* f = FindingOf(r.findings, IkeFindingKind::kRuleViolation);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->packets.front(), kIkeSasTracked + 1);
+  EXPECT_EQ(f->packets.count(), 6u);
 }
 
 }  // namespace

@@ -136,19 +136,25 @@ Result<std::vector<CapturedIke>> ExtractIkeMessages(const std::vector<CapturedPa
   return out;
 }
 
-Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path) {
+Status ForEachIkeMessage(const std::string& pcap_path,
+                         const std::function<Status(CapturedIke)>& fn) {
   TRY_ASSIGN(std::unique_ptr<PcapReader> reader, PcapReader::Open(pcap_path));
-  std::vector<CapturedIke> out;
   ip::Reassembler reassembler;
   for (;;) {
     TRY_ASSIGN(std::optional<CapturedPacket> p, reader->Next());
-    if (!p) {
-      TRY(CheckAbandoned(reassembler.Flush(), pcap_path));
-      return out;
-    }
+    if (!p) return CheckAbandoned(reassembler.Flush(), pcap_path);
     TRY_ASSIGN(std::optional<CapturedIke> ike, FromPacket(*p, pcap_path, reassembler));
-    if (ike) out.push_back(std::move(*ike));
+    if (ike) TRY(fn(std::move(*ike)));
   }
+}
+
+Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path) {
+  std::vector<CapturedIke> out;
+  TRY(ForEachIkeMessage(pcap_path, [&out](CapturedIke ike) {
+    out.push_back(std::move(ike));
+    return OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace ipsecref::io

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct CapturedIke {
 // kReassemblyTimeout: still incomplete at the end), are errors naming the
 // packets. IPv4 fragments of other protocols are passed over.
 Result<std::vector<CapturedIke>> ReadIkeMessages(const std::string& pcap_path);
+// The same one message at a time, as the capture is read (memory bounded by
+// one record and the reassembler's limits), stopping at the first error
+// `fn` returns.
+Status ForEachIkeMessage(const std::string& pcap_path,
+                         const std::function<Status(CapturedIke)>& fn);
 
 // The same over packets already read (ReadIkeMessages on ReadCapture's
 // records); `name` stands for the file in messages.

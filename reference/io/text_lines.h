@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
+#include <istream>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +30,34 @@ Status ForEachLine(std::string_view text, Fn&& fn) {
     TRY(fn(line, number));
   }
   return OkStatus();
+}
+
+// The same, reading `in` one line at a time: memory is bounded by
+// `max_line` whatever the input (a line longer than that is an error naming
+// it, before it is read whole), and the first line is handled before the
+// rest is read. `name` stands for the input in errors.
+template <typename Fn>
+Status ForEachLineIn(std::istream& in, std::string_view name, size_t max_line, Fn&& fn) {
+  std::streambuf* buffer = in.rdbuf();
+  std::string line;
+  for (size_t number = 1;; ++number) {
+    line.clear();
+    int c = EOF;
+    bool any = false;
+    while ((c = buffer->sbumpc()) != EOF) {
+      any = true;
+      if (c == '\n') break;
+      ENSURE(line.size() < max_line, kBadFile, kNoOffset, "",
+             fmt::format("{} line {}: longer than {} bytes", name, number, max_line));
+      line.push_back(static_cast<char>(c));
+    }
+    if (!any) return OkStatus();
+    std::string_view view = line;
+    while (!view.empty() && (view.back() == '\r' || view.back() == ' ' || view.back() == '\t'))
+      view.remove_suffix(1);
+    TRY(fn(view, number));
+    if (c == EOF) return OkStatus();
+  }
 }
 
 // Parses every record of a key file: lines that are neither blank nor a

@@ -76,7 +76,9 @@ std::optional<Kind> KindFromName(std::string_view name) {
 std::string_view RuleId(Rule rule) { return kRules.at(static_cast<size_t>(rule)).id; }
 std::string_view RuleText(Rule rule) { return kRules.at(static_cast<size_t>(rule)).text; }
 
-Anchoring::Anchoring(size_t spus) : loads_(spus, 0) {}
+Anchoring::Anchoring(size_t spus) : loads_(spus, 0) {
+  for (size_t i = 0; i < spus; ++i) by_load_.emplace(0, static_cast<SpuIndex>(i));
+}
 
 Result<Anchoring> Anchoring::Create(size_t spus) {
   ENSURE(spus >= 1 && spus <= kMaxSpus, kInvalidArgument, kNoOffset, "",
@@ -90,10 +92,10 @@ const Anchor* Anchoring::Find(std::string_view name) const {
 }
 
 std::vector<SpuIndex> Anchoring::LeastLoaded() const {
-  const size_t lowest = *std::min_element(loads_.begin(), loads_.end());
+  const size_t lowest = by_load_.begin()->first;
   std::vector<SpuIndex> out;
-  for (size_t i = 0; i < loads_.size(); ++i)
-    if (loads_[i] == lowest) out.push_back(static_cast<SpuIndex>(i));
+  for (auto it = by_load_.begin(); it != by_load_.end() && it->first == lowest; ++it)
+    out.push_back(it->second);
   return out;
 }
 
@@ -126,8 +128,12 @@ Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor
     why = fmt::format("its IKE SA {} is on SPU{}", ike->name, ike->spu);
   } else if (CountsAsLoad(kind)) {
     rule = Rule::kLeastLoaded;
+    // The lowest index among the least loaded; any of them when reported.
+    const auto [lowest, first] = *by_load_.begin();
+    if (!at) return first;
+    if (loads_[*at] == lowest) return *at;
     allowed = LeastLoaded();
-    why = fmt::format("the least loaded (load {}) are {}", loads_[allowed.front()], SpuList(allowed));
+    why = fmt::format("the least loaded (load {}) are {}", lowest, SpuList(allowed));
   } else {
     rule = Rule::kRoundRobin;
     // A checked device may start its turns anywhere.
@@ -141,8 +147,15 @@ Result<SpuIndex> Anchoring::Place(Kind kind, std::string_view name, const Anchor
   return *at;
 }
 
+void Anchoring::AddLoad(SpuIndex spu, int change) {
+  by_load_.erase({loads_[spu], spu});
+  loads_[spu] += change;
+  by_load_.emplace(loads_[spu], spu);
+}
+
 void Anchoring::Insert(Anchor anchor) {
-  if (CountsAsLoad(anchor.kind)) ++loads_[anchor.spu];
+  if (CountsAsLoad(anchor.kind)) AddLoad(anchor.spu, +1);
+  if (anchor.kind == Kind::kTunnel) tunnels_[anchor.ike].insert(anchor.name);
   if (anchor.kind == Kind::kDynamic) {
     round_robin_started_ = true;
     next_round_robin_ = static_cast<SpuIndex>((anchor.spu + 1) % spus());
@@ -154,7 +167,15 @@ void Anchoring::Insert(Anchor anchor) {
 void Anchoring::Erase(std::string_view name) {
   auto it = anchors_.find(name);
   if (it == anchors_.end()) return;
-  if (CountsAsLoad(it->second.kind)) --loads_[it->second.spu];
+  const Anchor& a = it->second;
+  if (CountsAsLoad(a.kind)) AddLoad(a.spu, -1);
+  if (a.kind == Kind::kTunnel) {
+    auto over = tunnels_.find(a.ike);
+    if (over != tunnels_.end()) {
+      over->second.erase(a.name);
+      if (over->second.empty()) tunnels_.erase(over);
+    }
+  }
   anchors_.erase(it);
 }
 
@@ -197,9 +218,13 @@ Result<SpuIndex> Anchoring::Rekey(std::string_view old_name, std::string_view ne
   Anchor successor = *old;
   successor.name = std::string(new_name);
   const std::string old_key = old->name;
-  if (IsIke(successor.kind))
-    for (auto& [name, a] : anchors_)
-      if (a.ike == old_key) a.ike = successor.name;
+  if (IsIke(successor.kind)) {
+    if (auto over = tunnels_.find(old_key); over != tunnels_.end()) {
+      for (const std::string& tunnel : over->second) anchors_.find(tunnel)->second.ike = successor.name;
+      tunnels_.emplace(successor.name, std::move(over->second));
+      tunnels_.erase(over);
+    }
+  }
   // Erase then insert: the load is unchanged, and a dynamic peer's rekeying
   // is not a new turn.
   const SpuIndex next = next_round_robin_;
@@ -216,8 +241,8 @@ Result<std::vector<std::string>> Anchoring::Remove(std::string_view name) {
   ENSURE(a != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("remove: nothing named '{}'", name));
   std::vector<const Anchor*> gone{a};
   if (IsIke(a->kind))
-    for (const auto& [n, t] : anchors_)
-      if (t.ike == name) gone.push_back(&t);
+    if (auto over = tunnels_.find(name); over != tunnels_.end())
+      for (const std::string& tunnel : over->second) gone.push_back(Find(tunnel));
   std::sort(gone.begin() + 1, gone.end(),
             [](const Anchor* x, const Anchor* y) { return x->arrival < y->arrival; });
   std::vector<std::string> removed;

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,10 +111,16 @@ class Anchoring {
   // The SPU `kind` goes to, or the rule `at` breaks.
   Result<SpuIndex> Place(Kind kind, std::string_view name, const Anchor* ike,
                          std::optional<SpuIndex> at) const;
+  void AddLoad(SpuIndex spu, int change);  // keeps by_load_ in step
   void Insert(Anchor anchor);
   void Erase(std::string_view name);
 
+  // Every event is O(log n) in the SPUs and anchors (besides the tunnels an
+  // IKE SA carries when it is rekeyed or removed): the least loaded SPU is
+  // the first of `by_load_`, an IKE SA's tunnels are indexed by its name.
   std::vector<size_t> loads_;
+  std::set<std::pair<size_t, SpuIndex>> by_load_;  // (load, SPU) of every SPU
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> tunnels_;  // of each IKE SA
   SpuIndex next_round_robin_ = 0;
   bool round_robin_started_ = false;  // a dynamic peer has been placed
   uint64_t arrivals_ = 0;

@@ -3,6 +3,7 @@
 // SA; optionally compares the decrypted packets with captured cleartext.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <cstring>
@@ -45,6 +46,13 @@ std::string Join(const std::vector<uint64_t>& numbers, size_t limit = 20) {
   for (size_t i = 0; i < numbers.size() && i < limit; ++i)
     out += fmt::format("{}{}", i ? ", " : "", numbers[i]);
   if (numbers.size() > limit) out += fmt::format(", ... ({} in all)", numbers.size());
+  return out;
+}
+
+std::string Join(const io::PacketNumbers& numbers, size_t limit = 20) {
+  std::string out = Join(numbers.kept(), limit);
+  if (numbers.not_kept() && numbers.kept().size() <= limit)
+    out += fmt::format(", ... ({} in all)", numbers.count());
   return out;
 }
 
@@ -93,11 +101,13 @@ json ErrorJson(const Error& e) {
 
 json ProblemsJson(const std::vector<io::ProblemSummary>& list) {
   json out = json::array();
-  for (const auto& p : list)
-    out.push_back({{"code", Describe(p.code).name},
-                   {"requirement", p.requirement},
-                   {"packets", p.packets},
-                   {"example", p.example}});
+  for (const auto& p : list) {
+    json j = {{"code", Describe(p.code).name},
+              {"requirement", p.requirement},
+              {"example", p.example}};
+    AddPacketsJson(j, "packets", p.packets);
+    out.push_back(std::move(j));
+  }
   return out;
 }
 
@@ -111,6 +121,7 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
     json gaps = json::array();
     for (const auto& g : sa.gaps) gaps.push_back({g.first_missing, g.last_missing});
     json j = {{"protocol", io::ProtocolName(sa.protocol)},
+              {"others", sa.others},
               {"spi", Hex32(sa.spi)},
               {"src", io::FormatAddress(sa.src)},
               {"dst", io::FormatAddress(sa.dst)},
@@ -126,9 +137,12 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"missing", sa.missing},
               {"gaps", gaps},
               {"out_of_order", sa.out_of_order},
-              {"replays", sa.replays},
               {"failures", ProblemsJson(sa.failures)},
               {"findings", ProblemsJson(sa.findings)}};
+    AddPacketsJson(j, "replays", sa.replays);
+    if (sa.gap_count > sa.gaps.size()) j["gap_count"] = sa.gap_count;
+    if (sa.below_tracked) j["below_tracked"] = sa.below_tracked;
+    if (sa.notable_not_kept) j["notable_not_kept"] = sa.notable_not_kept;
     if (!sa.description.empty()) j["description"] = sa.description;
     if (sa.lowest_seq) j["lowest_seq"] = *sa.lowest_seq;
     if (sa.highest_seq) j["highest_seq"] = *sa.highest_seq;
@@ -164,6 +178,7 @@ json ReportJson(const io::CaptureReport& r, const io::KeyStore& keys,
               {"kinds", kinds},
               {"sas", sas},
               {"notable_packets", packets},
+              {"notable_not_kept", r.notable_not_kept},
               {"failed", r.failed()},
               {"findings", r.findings()}};
   if (r.read_error) out["read_error"] = ErrorJson(*r.read_error);
@@ -190,7 +205,7 @@ void PrintProblems(std::string_view label, const std::vector<io::ProblemSummary>
   for (const auto& p : list)
     fmt::print("    {} {}{} at packet{} {}\n         e.g. {}\n", label, Describe(p.code).name,
                p.requirement.empty() ? std::string() : fmt::format(" ({})", p.requirement),
-               p.packets.size() == 1 ? "" : "s", Join(p.packets), p.example);
+               p.packets.count() == 1 ? "" : "s", Join(p.packets), p.example);
 }
 
 void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
@@ -211,9 +226,14 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
     PrintProblems("WARN", r.reassembly);
   }
   for (const io::SaReport& sa : r.sas) {
-    fmt::print("SA {} SPI {} {} -> {}{}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
-               io::FormatAddress(sa.src), io::FormatAddress(sa.dst), AlsoSeenAs(sa.also_seen_as),
-               sa.keys_known ? "" : "  (no keys: not judged)");
+    if (sa.others)
+      fmt::print("SAs without keys beyond the first {}, counted together (no keys: not judged)\n",
+                 std::count_if(r.sas.begin(), r.sas.end(),
+                               [](const io::SaReport& s) { return !s.keys_known && !s.others; }));
+    else
+      fmt::print("SA {} SPI {} {} -> {}{}{}\n", io::ProtocolName(sa.protocol), Hex32(sa.spi),
+                 io::FormatAddress(sa.src), io::FormatAddress(sa.dst), AlsoSeenAs(sa.also_seen_as),
+                 sa.keys_known ? "" : "  (no keys: not judged)");
     if (!sa.description.empty()) fmt::print("    {}\n", sa.description);
     if (sa.sa_error) fmt::print("    cannot make the SA: {}\n", sa.sa_error->ToString());
     fmt::print("    {} packets ({} ok, {} discarded, {} failed), {} bytes, {:.6f} .. {:.6f} s\n",
@@ -229,7 +249,10 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
                       ? fmt::format(" {}", g.first_missing)
                       : fmt::format(" {}-{}", g.first_missing, g.last_missing);
         }
-        if (sa.gaps.size() > 10) gaps += " ...";
+        if (sa.gap_count > 10) gaps += fmt::format(" ... ({} gaps)", sa.gap_count);
+        if (sa.below_tracked)
+          gaps += fmt::format(" ({} numbers arrived more than {} gaps late: not matched "
+                              "against those gaps)", sa.below_tracked, io::kOpenSequenceRanges);
       }
       fmt::print("    seq {}..{}, {}, {}, {}\n", *sa.lowest_seq, *sa.highest_seq, gaps,
                  sa.out_of_order ? fmt::format("{} out of order", sa.out_of_order) : "in order",
@@ -267,6 +290,9 @@ void PrintReport(const io::CaptureReport& r, const io::KeyStore& keys,
                  f.offset == kNoOffset ? std::string() : fmt::format(" at offset {}", f.offset),
                  f.requirement, f.detail);
   }
+  if (r.notable_not_kept)
+    fmt::print("  and {} more (the first {} per SA, and per kind of packet, are listed)\n",
+               r.notable_not_kept, io::kPacketsKept);
   if (r.read_error) fmt::print("ERROR    {}\n", r.read_error->ToString());
   std::string verdict = exit_code == kExitOk ? "PASS" : exit_code == kExitFailed ? "FAIL" : "ERROR";
   std::string why;

@@ -11,11 +11,13 @@ std::string Spis(uint64_t spi_i, uint64_t spi_r) {
   return fmt::format("{:016x}_i {:016x}_r", spi_i, spi_r);
 }
 
-std::string Numbers(const std::vector<uint64_t>& numbers, size_t limit = 12) {
+std::string Numbers(const io::PacketNumbers& numbers, size_t limit = 12) {
+  const std::vector<uint64_t>& kept = numbers.kept();
   std::string out;
-  for (size_t i = 0; i < numbers.size() && i < limit; ++i)
-    out += fmt::format("{}{}", i ? "," : "", numbers[i]);
-  if (numbers.size() > limit) out += fmt::format(",... ({} in all)", numbers.size());
+  for (size_t i = 0; i < kept.size() && i < limit; ++i)
+    out += fmt::format("{}{}", i ? "," : "", kept[i]);
+  if (numbers.count() > std::min(limit, kept.size()))
+    out += fmt::format(",... ({} in all)", numbers.count());
   return out.empty() ? "-" : out;
 }
 
@@ -49,8 +51,8 @@ json FindingsJson(const std::vector<io::IkeFinding>& list) {
     json j = {{"kind", io::Info(f.kind).key},
               {"severity", io::SeverityName(f.severity)},
               {"requirement", f.requirement},
-              {"packets", f.packets},
               {"example", f.example}};
+    AddPacketsJson(j, "packets", f.packets);
     if (f.code) j["code"] = Describe(*f.code).name;
     out.push_back(std::move(j));
   }
@@ -77,28 +79,35 @@ void PrintFindings(const std::vector<io::IkeFinding>& list) {
     fmt::print("    {} {}{}{} at packet{} {}\n         e.g. {}\n", label, io::Info(f.kind).name,
                f.code ? fmt::format(" [{}]", Describe(*f.code).name) : std::string(),
                f.requirement.empty() ? std::string() : fmt::format(" ({})", f.requirement),
-               f.packets.size() == 1 ? "" : "s", Numbers(f.packets, 20), f.example);
+               f.packets.count() == 1 ? "" : "s", Numbers(f.packets, 20), f.example);
   }
 }
 
 }  // namespace
 
+void AddPacketsJson(json& j, std::string_view key, const io::PacketNumbers& packets) {
+  j[std::string(key)] = packets.kept();
+  if (packets.not_kept()) j[fmt::format("{}_count", key)] = packets.count();
+}
+
 void AddIkeJson(const io::CaptureReport& r, json& out) {
   json sas = json::array();
   for (const io::IkeSaReport& sa : r.ike_sas) {
     json exchanges = json::array();
-    for (const io::IkeExchange& ex : sa.exchanges)
-      exchanges.push_back({{"type", iana::Name(ex.type)},
-                           {"message_id", ex.message_id},
-                           {"requester", ex.by_original_initiator ? "initiator" : "responder"},
-                           {"requests", ex.requests},
-                           {"responses", ex.responses},
-                           {"request_retransmissions", ex.request_retransmissions},
-                           {"response_retransmissions", ex.response_retransmissions},
-                           {"contents_seen", ex.contents_seen},
-                           {"request_payloads", ex.request_payloads},
-                           {"response_payloads", ex.response_payloads},
-                           {"outcome", ex.outcome}});
+    for (const io::IkeExchange& ex : sa.exchanges) {
+      json e = {{"type", iana::Name(ex.type)},
+                {"message_id", ex.message_id},
+                {"requester", ex.by_original_initiator ? "initiator" : "responder"},
+                {"request_retransmissions", ex.request_retransmissions},
+                {"response_retransmissions", ex.response_retransmissions},
+                {"contents_seen", ex.contents_seen},
+                {"request_payloads", ex.request_payloads},
+                {"response_payloads", ex.response_payloads},
+                {"outcome", ex.outcome}};
+      AddPacketsJson(e, "requests", ex.requests);
+      AddPacketsJson(e, "responses", ex.responses);
+      exchanges.push_back(std::move(e));
+    }
     sas.push_back({{"spi_i", fmt::format("{:016x}", sa.spi_i)},
                    {"spi_r", fmt::format("{:016x}", sa.spi_r)},
                    {"initiator", io::FormatAddress(sa.initiator)},
@@ -136,6 +145,7 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
                         {"delete_requested", Optional(c.delete_requested)},
                         {"delete_answered", Optional(c.delete_answered)}});
   out["ike_messages"] = r.ike_messages;
+  out["ike_untracked_messages"] = r.ike_untracked_messages;
   out["ike_sas"] = std::move(sas);
   out["child_sas"] = std::move(children);
   out["ike_findings"] = FindingsJson(r.ike_findings);
@@ -145,6 +155,9 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
 
 void PrintIkeReport(const io::CaptureReport& r) {
   if (r.ike_messages == 0) return;
+  if (r.ike_untracked_messages)
+    fmt::print("IKE: {} messages of IKE SAs beyond the first {} counted, not tracked\n",
+               r.ike_untracked_messages, io::kIkeSasTracked);
   for (size_t n = 0; n < r.ike_sas.size(); ++n) {
     const io::IkeSaReport& sa = r.ike_sas[n];
     fmt::print("IKE SA #{} {}  {} (initiator) <-> {}{}\n", n + 1, Spis(sa.spi_i, sa.spi_r),
@@ -167,7 +180,7 @@ void PrintIkeReport(const io::CaptureReport& r) {
     for (const io::IkeExchange& ex : sa.exchanges) {
       std::string what = ex.outcome;
       if (!ex.contents_seen) what += what.empty() ? "(contents not seen)" : " (contents not seen)";
-      auto packets = [](const std::vector<uint64_t>& p, uint64_t retx) {
+      auto packets = [](const io::PacketNumbers& p, uint64_t retx) {
         return retx ? fmt::format("{} ({}x re)", Numbers(p, 3), retx) : Numbers(p, 4);
       };
       fmt::print("    {:>4} {:<17} {:<3} {:<16} {:<16} {}\n", ex.message_id, iana::Name(ex.type),

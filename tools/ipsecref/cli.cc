@@ -134,10 +134,12 @@ std::string ClipMessage(std::string_view text) {
   return out;
 }
 
-void PrintJson(json report) {
-  MakeJsonSafe(report);
-  fmt::print("{}\n", report.dump(2));
+std::string DumpJson(json value) {
+  MakeJsonSafe(value);
+  return value.dump(2);
 }
+
+void PrintJson(json report) { fmt::print("{}\n", DumpJson(std::move(report))); }
 
 int Fail(std::string_view command, const Error& error, bool json, std::string_view context, int exit_code) {
   const std::string message = error.ToString();

@@ -45,6 +45,9 @@ std::string JsonText(std::string_view text);
 // Prints a JSON report on standard output, every string in it (member names
 // too) through JsonText first: paths, names and messages come from outside.
 void PrintJson(nlohmann::json report);
+// The same text, indented by two spaces per level, without printing it (a
+// report streamed one element at a time).
+std::string DumpJson(nlohmann::json value);
 
 // --- Errors -----------------------------------------------------------------
 

@@ -86,6 +86,9 @@ int RunDecrypt(const DecryptOptions& o) {
   for (const io::PacketResult& p : report->notable)
     if (p.verdict == io::Verdict::kFailed && p.error)
       fmt::print(summary, "  packet {}: {}\n", p.number, p.error->ToString());
+  if (report->notable_not_kept)
+    fmt::print(summary, "  and {} more notable packets (the first {} per SA are kept)\n", report->notable_not_kept,
+               io::kPacketsKept);
   if (report->read_error) return fail(*report->read_error);
   return report->failed() > 0 ? kExitFailed : kExitOk;
 }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -50,44 +51,47 @@ bool IsPcap(const std::string& path) {
   return m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d || m == 0x4d3cb2a1 || m == 0x0a0d0d0a;
 }
 
-Result<std::vector<Input>> ReadHex(const std::string& path) {
+using InputSink = std::function<Status(const Input&)>;
+
+//= ipsecref#choice
+//# A hex line holds one IKE message, at most 65535 bytes (UDP's and RFC
+//# 8229's TCP length fields are 16 bits): 1 MiB of text leaves room for
+//# separators and a comment. A longer line is refused before it is read
+//# whole, so that any input is read in bounded memory.
+constexpr size_t kMaxHexLine = 1 << 20;
+
+// Each message as its line is read: the first is decoded before the rest
+// of the input is read.
+Status ReadHex(const std::string& path, const InputSink& sink) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
-    file.open(path);
+    file.open(path, std::ios::binary);
     ENSURE(file.good(), kIoError, kNoOffset, "", fmt::format("cannot open {}", path));
     in = &file;
   }
-  std::stringstream text;
-  text << in->rdbuf();
-  std::vector<Input> inputs;
-  size_t line_number = 0;
-  std::istringstream lines(text.str());
-  std::string line;
-  while (std::getline(lines, line)) {
-    ++line_number;
+  const std::string name = path == "-" ? "stdin" : path;
+  return io::ForEachLineIn(*in, name, kMaxHexLine, [&](std::string_view line, size_t number) -> Status {
     std::string hex;
     for (char c : line) {
       if (c == '#') break;
       if (!std::isspace(static_cast<unsigned char>(c)) && c != ':') hex += c;
     }
-    if (hex.empty()) continue;
+    if (hex.empty()) return OkStatus();
     auto bytes = FromHex(hex);
     ENSURE(bytes.ok(), kBadHex, kNoOffset, "",
-           fmt::format("{} line {}: {}", path == "-" ? "stdin" : path, line_number,
-                       bytes ? "" : bytes.error().ToString()));
-    inputs.push_back({fmt::format("line {}", line_number), std::move(bytes).value()});
-  }
-  return inputs;
+           fmt::format("{} line {}: {}", name, number, bytes ? "" : bytes.error().ToString()));
+    return sink({fmt::format("line {}", number), std::move(bytes).value()});
+  });
 }
 
-Result<std::vector<Input>> ReadCapture(const std::string& path) {
-  TRY_ASSIGN(auto messages, io::ReadIkeMessages(path));
-  std::vector<Input> inputs;
-  for (auto& m : messages)
-    inputs.push_back({fmt::format("frame {} {}:{} -> {}:{}", m.packet_number, m.src, m.sport, m.dst, m.dport),
-                      std::move(m.message)});
-  return inputs;
+// Each IKE message as the capture is read, record by record.
+Status ReadCapture(const std::string& path, const InputSink& sink) {
+  return io::ForEachIkeMessage(path, [&sink](io::CapturedIke m) {
+    return sink({fmt::format("frame {} {}:{} -> {}:{}", m.packet_number, m.src, m.sport, m.dst,
+                             m.dport),
+                 std::move(m.message)});
+  });
 }
 
 Outcome Process(const Input& input, io::IkeKeyRing* keys) {
@@ -182,24 +186,37 @@ int Run(const Args& args) {
     if (Status s = CheckInput("", args.input); !s) return fail(s.error());
   if (!args.keys.empty())
     if (Status s = CheckInput("--keys", args.keys, InputKind::kFileOrDirectory); !s) return fail(s.error());
-  auto inputs = args.input != "-" && IsPcap(args.input) ? ReadCapture(args.input) : ReadHex(args.input);
-  if (!inputs) return fail(inputs.error());
   std::optional<io::IkeKeyRing> keys;
   if (!args.keys.empty()) {
     auto table = io::LoadIkeKeys(args.keys);
     if (!table) return fail(table.error());
     keys.emplace(std::move(table).value());
   }
-  json all = json::array();
-  size_t failed = 0;
-  for (const Input& input : *inputs) {
+  // Each message is printed as it is judged (JSON: one element of the array
+  // at a time, indented as a whole array would be).
+  size_t messages = 0, failed = 0;
+  const InputSink judge = [&](const Input& input) -> Status {
     const Outcome o = Process(input, keys ? &*keys : nullptr);
     failed += Failed(o) ? 1 : 0;
-    if (args.json) all.push_back(OutcomeJson(input, o));
-    else PrintText(input, o);
-  }
-  if (args.json) PrintJson(std::move(all));
-  else fmt::print("{} messages, {} malformed or breaking a requirement\n", inputs->size(), failed);
+    if (args.json) {
+      std::string element = DumpJson(OutcomeJson(input, o));
+      std::string indented = "  ";
+      for (char c : element) indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
+      fmt::print("{}\n{}", messages == 0 ? "[" : ",", indented);
+    } else {
+      PrintText(input, o);
+    }
+    ++messages;
+    return OkStatus();
+  };
+  const Status read = args.input != "-" && IsPcap(args.input) ? ReadCapture(args.input, judge)
+                                                              : ReadHex(args.input, judge);
+  // An input that breaks off: with --json, the error object when nothing was
+  // printed yet, else the array of what was judged and the error on stderr.
+  if (!read.ok() && (!args.json || messages == 0)) return fail(read.error());
+  if (args.json) fmt::print("{}\n", messages == 0 ? "[]" : "\n]");
+  if (!read.ok()) return Fail("ike-decode", read.error(), /*json=*/false);
+  if (!args.json) fmt::print("{} messages, {} malformed or breaking a requirement\n", messages, failed);
   return failed == 0 ? kExitOk : kExitFailed;
 }
 

@@ -51,12 +51,18 @@ std::string Packets(const std::vector<uint64_t>& packets) {
   return out;
 }
 
+std::string Packets(const io::PacketNumbers& packets) {
+  std::string out = Packets(packets.kept());
+  if (packets.not_kept()) out += fmt::format(" and {} more", packets.not_kept());
+  return out;
+}
+
 Problem FromSummary(const io::ProblemSummary& p, std::string_view element,
                     std::string_view what) {
   const std::string_view name = Describe(p.code).name;
   const std::string requirement =
       p.requirement.empty() ? std::string() : fmt::format(" ({})", p.requirement);
-  const std::string at = fmt::format("packet{} {}", p.packets.size() == 1 ? "" : "s",
+  const std::string at = fmt::format("packet{} {}", p.packets.count() == 1 ? "" : "s",
                                      Packets(p.packets));
   return {std::string(element), std::string(name),
           fmt::format("{}{} at {}", name, requirement, at),
@@ -72,8 +78,9 @@ Problem FromError(const Error& e, std::string_view element) {
 
 TestCase SaCase(const io::SaReport& sa, const io::CaptureReport& r, bool strict) {
   TestCase t;
-  t.name = fmt::format("{} SPI {:#010x} {} -> {}", io::ProtocolName(sa.protocol), sa.spi,
-                       io::FormatAddress(sa.src), io::FormatAddress(sa.dst));
+  t.name = sa.others ? std::string("ESP/AH SPIs without keys beyond those tracked one by one")
+                     : fmt::format("{} SPI {:#010x} {} -> {}", io::ProtocolName(sa.protocol),
+                                   sa.spi, io::FormatAddress(sa.src), io::FormatAddress(sa.dst));
   if (!sa.keys_known) t.skipped = "no keys for this SA: its packets were not judged";
   if (sa.sa_error) t.problems.push_back(FromError(*sa.sa_error, "error"));
   for (const io::ProblemSummary& p : sa.failures)
@@ -86,10 +93,10 @@ TestCase SaCase(const io::SaReport& sa, const io::CaptureReport& r, bool strict)
                        sa.packets, sa.ok, sa.discarded, sa.failed, sa.bytes,
                        sa.first.SecondsSince(r.first), sa.last.SecondsSince(r.first));
   if (sa.lowest_seq)
-    t.out += fmt::format("sequence numbers {}..{}, {} missing, {} out of order, replays at "
-                         "packets [{}]\n",
-                         *sa.lowest_seq, *sa.highest_seq, sa.missing, sa.out_of_order,
-                         Packets(sa.replays));
+    t.out += fmt::format("sequence numbers {}..{}, {} missing ({} gaps), {} out of order, "
+                         "replays at packets [{}]\n",
+                         *sa.lowest_seq, *sa.highest_seq, sa.missing, sa.gap_count,
+                         sa.out_of_order, Packets(sa.replays));
   if (!strict)
     for (const io::ProblemSummary& p : sa.findings)
       t.out += FromSummary(p, "", "finding").text;
@@ -103,7 +110,7 @@ void AddIkeFinding(TestCase& t, const io::IkeFinding& f, bool strict) {
   const std::string type(f.code ? Describe(*f.code).name : info.key);
   const std::string requirement =
       f.requirement.empty() ? std::string() : fmt::format(" ({})", f.requirement);
-  const std::string at = fmt::format("packet{} {}", f.packets.size() == 1 ? "" : "s",
+  const std::string at = fmt::format("packet{} {}", f.packets.count() == 1 ? "" : "s",
                                      Packets(f.packets));
   const std::string text =
       fmt::format("{}: {}\n{}\nrequirement: {}\ne.g. {}\n", info.name, type, at,
@@ -133,6 +140,9 @@ TestCase ReadCase(const io::CaptureReport& r) {
   t.name = "capture read to its end";
   if (r.read_error) t.problems.push_back(FromError(*r.read_error, "error"));
   t.out = fmt::format("{} packets, link type {}\n", r.packets, r.link_type);
+  if (r.notable_not_kept)
+    t.out += fmt::format("{} notable packets beyond the first {} per SA or kind not listed\n",
+                         r.notable_not_kept, io::kPacketsKept);
   return t;
 }
 

@@ -85,6 +85,10 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType fi
     const size_t at = in.offset();
     // Built only when an error or a note needs it (this loop is the decoder's hot path).
     const auto label = [type] { return PayloadTypeLabel(type); };
+    ENSURE(payloads.size() < kMaxPayloadsPerChain, kInvalidSyntax, at, "ipsecref#choice",
+           fmt::format("{}: payload {} of one chain; ipsecref decodes at most {} payloads per "
+                       "message or encrypted payload",
+                       label(), kMaxPayloadsPerChain + 1, kMaxPayloadsPerChain));
     uint8_t next = 0, flags = 0;
     uint16_t length = 0;
     //= rfc7296#section-3.2

@@ -54,8 +54,16 @@ bool IsKnownPayloadType(iana::PayloadType type);
 std::string PayloadLabel(const Payload& p);
 std::string PayloadTypeLabel(iana::PayloadType type);
 
+//= ipsecref#choice
+//# A chain of payloads (a message's, or an SK payload's contents) holds at
+//# most 1024: real messages carry a few dozen (a few hundred with many
+//# certificates or notifications), and RFC 7296 sets no limit, so a 16 MB
+//# message of 4-byte empty payloads would cost memory per payload. A longer
+//# chain is refused as INVALID_SYNTAX, naming the offset of payload 1025.
+inline constexpr size_t kMaxPayloadsPerChain = 1024;
+
 // Decodes a chain of payloads that starts with a payload of type `first` and
-// fills `in`. An SK or SKF payload ends the chain (§3.14: it is last; its
+// fills `in` (at most kMaxPayloadsPerChain). An SK or SKF payload ends the chain (§3.14: it is last; its
 // Next Payload names the first payload inside it) unless `inside_sk`, where
 // they are refused. Syntax only; Verify() applies each payload's rules.
 Result<std::vector<Payload>> DecodePayloads(ByteReader& in, iana::PayloadType first, bool inside_sk, Notes& notes);

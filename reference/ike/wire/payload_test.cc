@@ -48,6 +48,25 @@ TEST(PayloadChain, SkNamesItsFirstInnerPayload) {
   EXPECT_EQ(m.Encrypted(), &m.payloads[0]);
 }
 
+// `count` empty payloads of unknown type 200, not critical (skipped, §2.5).
+Bytes EmptyPayloads(size_t count) {
+  Bytes out;
+  for (size_t i = 0; i < count; ++i) out = Cat({out, Gp(i + 1 < count ? 200 : 0, 0, {})});
+  return out;
+}
+
+TEST(PayloadChain, MoreThanTheLimitOfPayloadsIsRefusedAtTheFirstBeyond) {
+  const Message m = Decoded(Msg(200, EmptyPayloads(kMaxPayloadsPerChain)));
+  EXPECT_EQ(m.payloads.size(), kMaxPayloadsPerChain);
+  // Payload 1025 starts after the 28-byte header and 1024 payloads of 4 bytes.
+  EXPECT_TRUE(Fails(Decode(Msg(200, EmptyPayloads(kMaxPayloadsPerChain + 1))), Code::kInvalidSyntax,
+                    28 + 4 * kMaxPayloadsPerChain, "ipsecref#choice", "payload 1025 of one chain"));
+  // The same inside an SK payload.
+  Message sk = Decoded(Msg(46, Gp(35, 0, Bytes(8, 0x55))));
+  EXPECT_TRUE(Fails(DecodeInner(sk, PT(200), EmptyPayloads(kMaxPayloadsPerChain + 1), 40),
+                    Code::kInvalidSyntax, 40 + 4 * kMaxPayloadsPerChain, "ipsecref#choice"));
+}
+
 TEST(PayloadChain, SkInsideSkIsRefused) {
   Message m = Decoded(Msg(46, Gp(35, 0, Bytes(8, 0x55))));
   // Decrypted contents whose first payload is another SK payload.

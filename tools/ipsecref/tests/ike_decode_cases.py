@@ -16,8 +16,10 @@ Layout of the base message (offsets from the IKE header):
 usage: ike_decode_cases.py IPSECREF
 """
 import json
+import resource
 import subprocess
 import sys
+import tempfile
 
 BASE = bytes.fromhex(
     "80ea419260b5b6ec00000000000000002120220800000000000001082200002800000024010100030300000c01000014800e0100"
@@ -121,7 +123,71 @@ def main():
             print("     " + p)
         failures += bool(problems)
     print(f"{len(CASES)} cases, {failures} failed")
+    failures += streaming_cases(tool)
     return 1 if failures else 0
+
+
+def run_measured(argv, stdin=subprocess.DEVNULL, timeout=20):
+    """Runs argv; returns (exit code, stdout, stderr, peak resident KB from wait4)."""
+    child = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        return None, out.decode(errors="replace"), err.decode(errors="replace"), 0
+    # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN (the largest so far).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return child.returncode, out.decode(errors="replace"), err.decode(errors="replace"), peak
+
+
+def streaming_cases(tool):
+    """The input is read line by line: an endless or huge input is judged
+    from its first line in bounded memory (before, ike-decode read everything
+    first: /dev/urandom never came back and passed 1.5 GB)."""
+    failures = 0
+    max_kb = 64 * 1024
+
+    def report(name, problems):
+        print(("FAIL " if problems else "ok   ") + name)
+        for p in problems:
+            print("     " + p)
+        return bool(problems)
+
+    code, out, err, peak = run_measured([tool, "ike-decode", "/dev/urandom"])
+    problems = []
+    if code != 2:
+        problems.append(f"exit {code}, expected 2 (a timeout: the input was read whole)")
+    if "/dev/urandom line 1:" not in err:
+        problems.append(f"stderr does not name line 1: {err[:200]!r}")
+    if peak > max_kb:
+        problems.append(f"peak resident memory {peak} KB > {max_kb} KB")
+    failures += report("/dev/urandom: refused at line 1, quickly and small", problems)
+
+    with tempfile.TemporaryFile() as long_line:
+        long_line.write(b"00" * (2 << 20) + b"\n")  # 4 MiB of hex on one line
+        long_line.seek(0)
+        code, out, err, peak = run_measured([tool, "ike-decode"], stdin=long_line)
+    problems = []
+    if code != 2 or "stdin line 1: longer than 1048576 bytes" not in err:
+        problems.append(f"exit {code}, stderr {err[:200]!r}: expected 2 naming line 1 as too long")
+    failures += report("a line longer than 1 MiB is refused before it is read whole", problems)
+
+    # Messages before a bad line are judged and printed; the JSON array is closed.
+    run = subprocess.run([tool, "ike-decode", "--json"], input=BASE.hex() + "\nzz\n", capture_output=True,
+                         text=True)
+    problems = []
+    try:
+        results = json.loads(run.stdout)
+    except ValueError as e:
+        results = []
+        problems.append(f"stdout is not JSON ({e}): {run.stdout[:200]!r}")
+    if run.returncode != 2 or "line 2" not in run.stderr:
+        problems.append(f"exit {run.returncode}, stderr {run.stderr[:200]!r}: expected 2 naming line 2")
+    if len(results) != 1 or not results[0].get("ok"):
+        problems.append(f"expected line 1 judged ok before the error, got {results}")
+    failures += report("line 1 judged before line 2 is read", problems)
+    return failures
 
 
 if __name__ == "__main__":
