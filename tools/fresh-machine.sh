@@ -103,6 +103,9 @@ fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 step "mounting /proc /sys /dev /dev/pts and $git_dir (read-only)"
+# The root bound onto itself is a mount point, as a machine's / is: `ip netns`
+# (the interop tests' namespaces) remounts / and fails on a plain directory.
+bind "$root" "$root"
 bind /proc "$root/proc"
 bind /sys "$root/sys"
 bind /dev "$root/dev"
