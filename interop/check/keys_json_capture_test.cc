@@ -4,15 +4,14 @@
 // strongSwan's save-keys plugin). What every capture must yield comes from
 // pcaps/manifest.json (tshark 4.0.17 and Scapy 2.5.0): 16 packets, two SAs
 // of 5 packets each, every one verified.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "interop/check/capture_check.h"
 #include "reference/io/keys.h"
 #include "reference/io/keys_json.h"
+#include "reference/io/keys_json_test_util.h"
 
 namespace ipsecref::io {
 namespace {
@@ -20,23 +19,11 @@ namespace {
 using iana::Encr;
 using iana::Integ;
 
-const std::string kVectors = "vectors/keys-json/";
-
-KeysJson ParseFile(const std::string& path) {
-  auto text = ReadKeyFile(path);
-  EXPECT_TRUE(text.ok()) << text.error().ToString();
-  if (!text.ok()) return {};
-  auto keys = ParseKeysJson(*text, path);
-  EXPECT_TRUE(keys.ok()) << keys.error().ToString();
-  return keys.ok() ? std::move(*keys) : KeysJson{};
-}
-
-// As `ipsecref check --keys FILE` loads it.
-KeyStore Load(const std::string& path) {
-  auto store = KeyStore::Load(path);
-  EXPECT_TRUE(store.ok()) << store.error().ToString();
-  return store.ok() ? std::move(*store) : KeyStore{};
-}
+using test::LoadKeys;
+using test::TempDir;
+const std::string& kVectors = test::kKeysJsonVectors;
+KeysJson ParseFile(const std::string& path) { return test::ParseKeysJsonFile(path); }
+KeyStore Load(const std::string& path) { return LoadKeys(path); }
 
 struct ExpectedSa {
   uint32_t spi;
@@ -113,15 +100,6 @@ TEST(KeysJson, AhVerifiesEveryPacket) {
 // they both say of an SA merges: Wireshark's esp_sa cannot state ESN (with
 // it alone every packet fails, pcaps/manifest.json
 // "linux-xfrm-esn-without-esn"); a keys.json beside it can.
-// A fresh directory under the test's temporary directory.
-std::filesystem::path TempDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   fmt::format("ipsecref-keys-json-capture-{}-{}", ::getpid(), name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 TEST(KeysJson, DirectoryKeysJsonMergesWithEspSa) {
   const auto dir = TempDir("esn");
   std::filesystem::copy_file("pcaps/linux-xfrm-esn/esp_sa", dir / "esp_sa");

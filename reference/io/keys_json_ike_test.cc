@@ -14,6 +14,7 @@
 #include "reference/ike/wire/protection.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/keys_json.h"
+#include "reference/io/keys_json_test_util.h"
 
 namespace ipsecref::io {
 namespace {
@@ -23,14 +24,7 @@ using iana::Integ;
 
 const std::string kVectors = "vectors/keys-json/";
 
-KeysJson ParseFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto keys = ParseKeysJson(text.str(), path);
-  EXPECT_TRUE(keys.ok()) << keys.error().ToString();
-  return keys.ok() ? std::move(*keys) : KeysJson{};
-}
+KeysJson ParseFile(const std::string& path) { return test::ParseKeysJsonFile(path); }
 
 ike::SkKeys Direction(const Ikev2Keys& k, bool initiator) {
   return ike::SkKeys{k.encr, k.encr_key_bits, k.integ, initiator ? k.sk_ei : k.sk_er,

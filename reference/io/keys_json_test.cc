@@ -17,6 +17,7 @@
 
 #include "reference/crypto/transforms.h"
 #include "reference/io/keys_csv.h"
+#include "reference/io/keys_json_test_util.h"
 #include "reference/testing/generators.h"
 
 namespace ipsecref::io {
@@ -26,28 +27,10 @@ using iana::Encr;
 using iana::Integ;
 
 std::string Slurp(const std::string& path) { return ReadKeyFile(path).value(); }
-
-KeysJson ParseFile(const std::string& path) {
-  auto keys = ParseKeysJson(Slurp(path), path);
-  EXPECT_TRUE(keys.ok()) << keys.error().ToString();
-  return keys.ok() ? std::move(*keys) : KeysJson{};
-}
-
+KeysJson ParseFile(const std::string& path) { return test::ParseKeysJsonFile(path); }
 // As `ipsecref check --keys FILE` loads it.
-KeyStore Load(const std::string& path) {
-  auto store = KeyStore::Load(path);
-  EXPECT_TRUE(store.ok()) << store.error().ToString();
-  return store.ok() ? std::move(*store) : KeyStore{};
-}
-
-// A fresh directory under the test's temporary directory.
-std::filesystem::path TempDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   fmt::format("ipsecref-keys-json-{}-{}", ::getpid(), name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+KeyStore Load(const std::string& path) { return test::LoadKeys(path); }
+using test::TempDir;
 
 const std::string kVectors = "vectors/keys-json/";
 

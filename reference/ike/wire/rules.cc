@@ -72,6 +72,7 @@ constexpr PayloadRule kAuthAfterEapRequest[] = {
     {.type = P::kVendorId, .min = 0, .max = kMany},
 };
 //= rfc7296#section-1.2
+//# The IKE_AUTH response carries IDr, optional CERT, AUTH, then SAr2, TSi, TSr.
 //= rfc7296#section-2.16
 //# IKE_AUTH response: IDr, optional CERT, AUTH (also when the responder
 //# starts EAP: IDr, [CERT], AUTH, EAP), CP, SAr2/TSi/TSr.

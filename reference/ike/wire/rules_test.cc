@@ -402,7 +402,9 @@ std::vector<std::string> Labels(const std::vector<Payload>& payloads) {
 }
 
 //= rfc7296#section-1.2
+//# The IKE_SA_INIT request carries SA, KE and Ni.
 //= rfc7296#section-2.6
+//# A COOKIE notification comes first in the request that returns it.
 //# IKE_SA_INIT request ladder: [N(COOKIE)], SA, KE, Ni, [N(NAT_DETECTION_*)].
 TEST(EmitOrder, IkeSaInitRequestFollowsTheLadder) {
   const MessageShape& shape = ShapeNamed("IKE_SA_INIT request");
