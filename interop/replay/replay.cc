@@ -18,7 +18,6 @@ namespace {
 
 constexpr size_t kUdpHeader = 8;
 constexpr size_t kNonEspMarker = 4;  // RFC 3948 §2.2
-constexpr size_t kSpiROffset = 8;    // RFC 7296 §3.1: SPIi, then SPIr
 
 Result<ike::Header> ReadIkeHeader(ByteSpan ike, size_t packet_number, const std::string& name) {
   ByteReader r(ike);
