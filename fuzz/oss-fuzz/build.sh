@@ -63,10 +63,11 @@ else
   LIBS+=($(pkg-config --libs libpcap))
 fi
 
-# The reference library: every reference/**/*.cc but the tests.
+# The reference library and the harness modules the fuzzers drive (the
+# capture judge, the gateway replay plan): every .cc of them but the tests.
 mkdir -p "$WORK/obj"
 cd "$ROOT"
-find reference -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
+find reference interop/check interop/replay -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
 export CXX CXXFLAGS WORK
 export INCLUDES_STRING="${INCLUDES[*]}"
 xargs -P"$JOBS" -I{} sh -c \
