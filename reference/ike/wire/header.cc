@@ -29,12 +29,10 @@ std::optional<uint16_t> PeekFragmentNumber(ByteSpan message) {
 
 Result<Header> ParseHeader(ByteReader& in, size_t datagram_size) {
   const size_t at = in.offset();
-  auto peeked = PeekHeader(in.rest());
-  ENSURE(peeked.has_value(), kTruncated, at, "rfc7296#section-3.1",
+  const std::optional<Header> peeked = PeekHeader(in.rest());
+  ENSURE(peeked && in.Skip(kHeaderSize), kTruncated, at, "rfc7296#section-3.1",
          fmt::format("IKE header needs {} bytes, the message has {}", kHeaderSize, datagram_size));
-  Header h = *peeked;
-  const bool skipped = in.Skip(kHeaderSize);  // PeekHeader read these bytes
-  (void)skipped;
+  const Header h = *peeked;
 
   //= rfc7296#section-3.1
   //# IKEv2 is major version 2; an IKEv1 (ISAKMP, RFC 2408) message carries 1.
