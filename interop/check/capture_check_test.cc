@@ -622,7 +622,8 @@ TEST(CaptureCheck, NumbersMoreGapsLateThanTrackedAreCounted) {
   seqs.push_back(1);  // below every open range: its gap is final already
   std::vector<std::pair<uint32_t, uint32_t>> spi_seq;
   for (uint32_t seq : seqs) spi_seq.emplace_back(0x30855da0, seq);
-  const SaReport& sa = Sa(CheckWith(EspCopies(spi_seq), KeyStore{}, {}), 0x30855da0);
+  const CaptureReport report = CheckWith(EspCopies(spi_seq), KeyStore{}, {});
+  const SaReport& sa = Sa(report, 0x30855da0);
   EXPECT_EQ(sa.below_tracked, 1u);
   EXPECT_EQ(sa.out_of_order, 1u);
   EXPECT_EQ(*sa.lowest_seq, 1u);
