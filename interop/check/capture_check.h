@@ -1,3 +1,6 @@
+// interop/check/ (harness, library ipsecref_check): the capture judge behind
+// `ipsecref check` and `ike-decode`, on top of the reference stack.
+//
 // Judging a capture: every packet classified (IKE, NAT-keepalive, ESP,
 // ESP-in-UDP, AH, other), every ESP and AH packet whose SA has keys run
 // through the reference's receiver (RFC 4303 §3.4, RFC 4302 §3.4), and per

@@ -1,3 +1,6 @@
+// interop/replay/ (harness, library ipsecref_gateway_replay): `ipsecref
+// replay`, on top of the capture judge; its live tests sit beside it.
+//
 // Replaying a capture against a live gateway, and what each replayed packet
 // must get: the protocol knowledge of `ipsecref replay`. The tool sends the
 // packets the capture's peer sent to the gateway; these functions pick them

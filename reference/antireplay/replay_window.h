@@ -1,3 +1,6 @@
+// reference/antireplay/ (library ipsecref_antireplay): the anti-replay
+// window alone, used by ESP and AH (not the gateway replay of interop/replay/).
+//
 // Anti-replay window: RFC 4303 §3.4.3, with extended sequence numbers
 // (RFC 4303 Appendix A) and the bitmap of RFC 6479, so that each packet costs
 // O(1) whatever the window size.

@@ -1,3 +1,6 @@
+// reference/classify/ (library ipsecref_classify): classification of
+// datagrams, used by the SPU dataplane and the capture judge alike.
+//
 // What a packet on an IPsec gateway's wire is: IKE (UDP 500, or UDP 4500
 // behind the non-ESP marker), NAT-keepalive, ESP, ESP in UDP, AH or other,
 // with the SPIs that pick its SA. Used to judge captures and to dispatch

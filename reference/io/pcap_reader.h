@@ -1,3 +1,6 @@
+// reference/io/ (library ipsecref_io): the file formats, captures and key
+// files, read and written; no judging (that is interop/check/).
+//
 // Reading captures (pcap and pcapng, through libpcap): each record with its
 // number, its timestamp to the nanosecond, its captured and original length,
 // and the IP packet its link layer carries.
