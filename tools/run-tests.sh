@@ -37,11 +37,12 @@ log=$(mktemp)
 summary() {
   local status=$? passed skipped failed required
   passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$' "$log" || true)
+  # (|| true: with pipefail, no skipped test would end the script here, silently)
   skipped=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Skipped|Not Run \(Disabled\))' "$log" \
-    | sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .*/\1/')
+    | sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .*/\1/' || true)
   failed=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" | grep -vcE ' +Passed +[0-9.]+ sec$|\*\*\*(Skipped|Not Run \(Disabled\))' || true)
   stage "done"
-  echo "tests: $passed passed, $failed failed, $(grep -c . <<<"$skipped") skipped${skipped:+ (${skipped//$'\n'/, })}"
+  echo "tests: $passed passed, $failed failed, $(grep -c . <<<"$skipped" || true) skipped${skipped:+ (${skipped//$'\n'/, })}"
   required=$(grep -E '^(interop|captures|setup)/' <<<"$skipped" || true)
   if [ $ci = 1 ] && [ -n "$required" ]; then
     echo "run-tests: in CI, a required checker may not be skipped: ${required//$'\n'/, }" >&2
