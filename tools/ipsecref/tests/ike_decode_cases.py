@@ -20,7 +20,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
+
+from peak_memory import bound_kb, run_measured
 
 BASE = bytes.fromhex(
     "80ea419260b5b6ec00000000000000002120220800000000000001082200002800000024010100030300000c01000014800e0100"
@@ -128,44 +129,12 @@ def main():
     return 1 if failures else 0
 
 
-# Appended to ASAN_OPTIONS (ignored without AddressSanitizer): the quarantine
-# of freed memory would count as the program's own.
-NO_QUARANTINE = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
-MARGIN_KB = 40 * 1024  # above what `ipsecref --version` takes in the same build
-
-
-def run_measured(argv, stdin=subprocess.DEVNULL, timeout=20):
-    """Runs argv; returns (exit code or None on a timeout, stdout, stderr, peak
-    resident KB of this child alone, from wait4)."""
-    env = dict(os.environ)
-    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), NO_QUARANTINE]))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=env)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                child.kill()
-                _, status, usage = os.wait4(child.pid, 0)
-                status = None
-                break
-            time.sleep(0.01)
-        child.returncode = -1  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        code = None if status is None else os.waitstatus_to_exitcode(status)
-        return (code, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                usage.ru_maxrss)
-
-
 def streaming_cases(tool):
     """The input is read line by line: an endless or huge input is judged
     from its first line in bounded memory (before, ike-decode read everything
     first: /dev/urandom never came back and passed 1.5 GB)."""
     failures = 0
-    max_kb = run_measured([tool, "--version"])[3] + MARGIN_KB
+    max_kb = bound_kb(tool)
 
     def report(name, problems):
         print(("FAIL " if problems else "ok   ") + name)

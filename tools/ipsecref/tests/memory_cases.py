@@ -14,34 +14,13 @@ it would hold up to 256 MB of what the program already gave back.
 usage: memory_cases.py IPSECREF"""
 import importlib.util
 import os
-import subprocess
 import sys
 import tempfile
 
+from peak_memory import MARGIN_KB, bound_kb, run_measured
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATOR = os.path.join(HERE, "..", "..", "bench", "make_large_capture.py")
-MARGIN_KB = 40 * 1024
-# Appended to ASAN_OPTIONS (ignored by a build without AddressSanitizer).
-NO_QUARANTINE = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
-
-
-def child_env():
-    env = dict(os.environ)
-    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), NO_QUARANTINE]))
-    return env
-
-
-def peak_kb(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-    """Runs argv; returns (exit code, peak resident KB of this child alone, from wait4)."""
-    child = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, env=child_env())
-    _, status, usage = os.wait4(child.pid, 0)
-    return os.waitstatus_to_exitcode(status), usage.ru_maxrss
-
-
-def bound_kb(tool):
-    """The peak of a run that reads nothing, plus MARGIN_KB."""
-    _, baseline = peak_kb([tool, "--version"])
-    return baseline + MARGIN_KB
 
 # An AES-GCM-16 key (RFC 4106) for the generated SA: its packets carry
 # garbage, so every one fails its ICV (RFC 4303 §3.4.4).
@@ -73,10 +52,8 @@ def main():
             capture = os.path.join(tmp, f"{kind}.pcap")
             generator.write_capture(kind, n, capture)
             for extra in ([], ["--json"]):
-                with open(os.path.join(tmp, "stderr"), "w+") as err:
-                    returncode, peak = peak_kb([tool, "check", capture, "--keys", keys, *extra], stderr=err)
-                    err.seek(0)
-                    stderr = err.read()
+                returncode, _, stderr, peak = run_measured([tool, "check", capture, "--keys", keys, *extra],
+                                                           timeout=300)
                 what = f"check {kind} x{n} {' '.join(extra)}"
                 print(f"{what}: exit {returncode}, peak {peak} KB")
                 if returncode != code:
