@@ -46,6 +46,10 @@ enum class Category : uint8_t {
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \
   X(kNoProposalChosen, kProtocol, false, "no proposal of the SA payload is acceptable")  \
   X(kBadFragment, kProtocol, false, "IKEv2 fragment out of range or inconsistent")     \
+  X(kAuthenticationFailed, kProtocol, false, "the peer's AUTH payload or identity is not accepted")   \
+  X(kTsUnacceptable, kProtocol, false, "no traffic selectors of the request are acceptable")       \
+  X(kTemporaryFailure, kProtocol, false, "the request collides with an exchange under way; retry")  \
+  X(kChildSaNotFound, kProtocol, false, "no CHILD SA with the SPI the request names")              \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
   X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \

@@ -97,4 +97,45 @@ Result<Bytes> MessageProtection::Encrypt(Message& m, const SkCrypter::ProtectOpt
   return datagram;
 }
 
+Result<std::vector<Bytes>> MessageProtection::EncryptFragments(const Message& m, size_t max_message_size,
+                                                              const SkCrypter::ProtectOptions& options) {
+  ByteWriter inner;
+  TRY(EncodePayloads(m.inner, inner));
+  SkCrypter& c = crypter(m.header.initiator());
+  const size_t overhead = kHeaderSize + kGenericPayloadHeaderSize + kSkfFieldsSize;
+  const std::optional<size_t> room =
+      max_message_size > overhead ? c.MaxPlaintextSize(max_message_size - overhead) : std::nullopt;
+  ENSURE(room && *room > 0, kInvalidArgument, kNoOffset, "rfc7383#section-2.5.1",
+         fmt::format("fragments of at most {} bytes leave no room for content", max_message_size));
+  const std::vector<ByteSpan> pieces = SplitForFragments(inner.bytes(), *room);
+  ENSURE(!pieces.empty(), kLengthOverflow, kNoOffset, "rfc7383#section-2.5",
+         "the message needs more than 65535 fragments");
+  std::vector<Bytes> out;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    Message f;
+    f.header = m.header;
+    SkfPayload skf;
+    //= rfc7383#section-2.5
+    //# Only the first fragment names the first inner payload.
+    skf.first_inner = i == 0 && !m.inner.empty() ? m.inner.front().type : iana::PayloadType::kNone;
+    skf.fragment_number = static_cast<uint16_t>(i + 1);
+    skf.total_fragments = static_cast<uint16_t>(pieces.size());
+    skf.encrypted.resize(c.EncryptedBodySize(pieces[i].size(), options.pad_length));
+    const size_t body_size = skf.encrypted.size();
+    Payload p;
+    p.type = iana::PayloadType::kSkf;
+    p.body = std::move(skf);
+    f.payloads.push_back(std::move(p));
+    TRY(Finalize(f));
+    TRY_ASSIGN(Bytes bytes, Encode(f));
+    const size_t body_at = bytes.size() - body_size;
+    TRY_ASSIGN(Bytes body, c.Protect(ByteSpan(bytes).first(body_at), pieces[i], options));
+    ENSURE(body.size() == body_size, kInvalidArgument, body_at, "rfc7383#section-2.5",
+           "protected fragment size differs from the announced one");
+    std::copy(body.begin(), body.end(), bytes.begin() + static_cast<long>(body_at));
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
 }  // namespace ipsecref::ike

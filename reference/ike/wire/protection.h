@@ -36,6 +36,12 @@ class MessageProtection {
   // replaces any SK at the end of m.payloads; header lengths are set.
   Result<Bytes> Encrypt(Message& m, const SkCrypter::ProtectOptions& options = {});
 
+  // Builds `m` as SKF fragments (RFC 7383 §2.5): m.inner cut into pieces
+  // so that no fragment message exceeds `max_message_size` bytes, each
+  // encrypted on its own; one datagram per fragment, in order.
+  Result<std::vector<Bytes>> EncryptFragments(const Message& m, size_t max_message_size,
+                                              const SkCrypter::ProtectOptions& options = {});
+
   SkCrypter& crypter(bool from_initiator) { return from_initiator ? *initiator_ : *responder_; }
   void set_fuzzing_ignore_icv(bool ignore);
 

@@ -306,6 +306,20 @@ constexpr NotifyMapping kNotifyMappings[] = {
     //# It is dropped without an answer: answering unauthenticated messages
     //# is what RFC 7296 §2.21 tells a node to limit, and we answer none.
     {Code::kIcvMismatch, std::nullopt},
+    //= rfc7296#section-2.21.2
+    //# A responder that cannot authenticate the initiator answers
+    //# AUTHENTICATION_FAILED.
+    {Code::kAuthenticationFailed, iana::NotifyType::kAuthenticationFailed},
+    //= rfc7296#section-2.9
+    //# A responder that accepts none of the proposed traffic selectors
+    //# answers TS_UNACCEPTABLE.
+    {Code::kTsUnacceptable, iana::NotifyType::kTsUnacceptable},
+    //= rfc7296#section-2.25
+    //# A request that collides with a rekey or delete under way is answered
+    //# TEMPORARY_FAILURE (retry later), one for an SA that is gone
+    //# CHILD_SA_NOT_FOUND.
+    {Code::kTemporaryFailure, iana::NotifyType::kTemporaryFailure},
+    {Code::kChildSaNotFound, iana::NotifyType::kChildSaNotFound},
     //= rfc7383#section-2.6
     //# Fragments that fail the validity checks (or the ICV check) are
     //# discarded silently.
@@ -326,14 +340,22 @@ size_t Count(const std::vector<const Payload*>& payloads, P type) {
       std::count_if(payloads.begin(), payloads.end(), [&](const Payload* p) { return p->type == type; }));
 }
 
-const MessageShape* ChooseShape(const Message& m, const std::vector<const Payload*>& visible) {
+// The first shape of the exchange and direction whose selector `has`
+// (or which has none); the exchange's first shape when none matches.
+template <typename Has>
+const MessageShape* FirstShape(iana::ExchangeType exchange, bool response, Has has) {
   const MessageShape* fallback = nullptr;
   for (const MessageShape& s : kShapes) {
-    if (s.exchange != m.header.exchange_type || s.response != m.header.response()) continue;
+    if (s.exchange != exchange || s.response != response) continue;
     if (fallback == nullptr) fallback = &s;
-    if (s.selector == P::kNone || Count(visible, s.selector) > 0) return &s;
+    if (s.selector == P::kNone || has(s.selector)) return &s;
   }
   return fallback;
+}
+
+const MessageShape* ChooseShape(const Message& m, const std::vector<const Payload*>& visible) {
+  return FirstShape(m.header.exchange_type, m.header.response(),
+                    [&](iana::PayloadType type) { return Count(visible, type) > 0; });
 }
 
 class Checker {
@@ -495,6 +517,12 @@ void CheckKe(const MessageShape& shape, const std::vector<const Payload*>& visib
 }  // namespace
 
 std::span<const MessageShape> MessageShapes() { return kShapes; }
+
+const MessageShape* ShapeFor(iana::ExchangeType exchange, bool response, const std::vector<Payload>& payloads) {
+  return FirstShape(exchange, response, [&](iana::PayloadType type) {
+    return std::any_of(payloads.begin(), payloads.end(), [&](const Payload& p) { return p.type == type; });
+  });
+}
 
 void PutInEmitOrder(const MessageShape& shape, std::vector<Payload>& payloads) {
   const auto rank = [&](const Payload& p) {

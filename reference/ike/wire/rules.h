@@ -63,6 +63,10 @@ std::span<const MessageShape> MessageShapes();
 //# and the validator does not flag an order the RFC does not require
 //# (only N(COOKIE) first, §2.6, and SK last, §3.14).
 void PutInEmitOrder(const MessageShape& shape, std::vector<Payload>& payloads);
+// The shape a sender's `payloads` take in `exchange` (the first whose
+// selector is among them, as Validate chooses), or null for an exchange
+// the table does not hold.
+const MessageShape* ShapeFor(iana::ExchangeType exchange, bool response, const std::vector<Payload>& payloads);
 
 // A broken requirement and the Notify a responder would answer with
 // (nullopt: the message is dropped without an answer).

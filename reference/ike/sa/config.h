@@ -1,0 +1,97 @@
+// An IKEv2 peer's configuration as data: who it is and whom it expects, how
+// each side authenticates, what it proposes, which traffic it protects, and
+// its timers and limits. The same structure serves the initiator and the
+// responder role; strongSwan's swanctl.conf `connections` entry is the model.
+// Proposal and traffic-selector texts are turned into these types by
+// proposals.h and traffic_selectors.h.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reference/bytes/bytes.h"
+#include "reference/crypto/signature.h"
+#include "reference/ike/sa/environment.h"
+#include "reference/ike/wire/payloads/id.h"
+#include "reference/ike/wire/payloads/sa.h"
+#include "reference/ike/wire/payloads/ts.h"
+
+namespace ipsecref::ike::sa {
+
+// How one side proves who it is (RFC 7296 §2.15, RFC 7427).
+struct AuthConfig {
+  iana::AuthMethod method = iana::AuthMethod::kSharedKeyMic;
+  // Shared Key Message Integrity Code: the shared secret.
+  SecureBytes psk;
+  // Signatures, for the local side: the PKCS#8 private key and the scheme
+  // (RFC 7427 method 14 names it in the AUTH payload).
+  Bytes private_key;
+  crypto::SignatureScheme scheme = crypto::SignatureScheme::kEcdsaP256Sha256;
+  // For the local side: the certificate (DER) sent in CERT, if any.
+  std::vector<Bytes> certificates;
+  // Signatures, for the remote side: the pinned SubjectPublicKeyInfo the
+  // peer's AUTH must verify under.
+  Bytes public_key;
+};
+
+struct ChildConfig {
+  std::string name = "child";
+  // ESP proposals; a KE transform in them asks for PFS in CREATE_CHILD_SA.
+  std::vector<Proposal> proposals;
+  std::vector<TrafficSelector> local_ts;
+  std::vector<TrafficSelector> remote_ts;
+  bool transport_mode = false;
+  Time rekey_time = 0;  // 0: never rekey on time
+  Time life_time = 0;   // 0: no hard expiry
+};
+
+// The retransmission schedule of requests (RFC 7296 §2.1): the n-th
+// retransmission waits timeout * base^n, and after `tries` retransmissions
+// the peer is declared dead.
+//= ipsecref#choice
+//# The defaults are strongSwan's (charon.retransmit_timeout 4 s, base 1.8,
+//# five retransmissions): RFC 7296 leaves the numbers to the implementation.
+struct RetransmitSchedule {
+  Time timeout = 4000;
+  double base = 1.8;
+  unsigned tries = 5;
+  Time Delay(unsigned retransmission) const;  // before retransmission n (0: the first send's timeout)
+};
+
+struct IkeConfig {
+  std::string name = "ike";
+  IdPayload local_id;
+  IdPayload remote_id;
+  AuthConfig local_auth;
+  AuthConfig remote_auth;
+  std::vector<Proposal> proposals;  // IKE proposals
+  // The CHILD SAs this connection knows; the first is negotiated in
+  // IKE_AUTH unless `childless`.
+  std::vector<ChildConfig> children;
+  // RFC 6023: set up the IKE SA without a CHILD SA (the initiator does so
+  // only when the responder sent N(CHILDLESS_IKEV2_SUPPORTED)).
+  bool childless = false;
+  // RFC 7383: announce fragmentation support and, when both did, send SKF
+  // fragments so that no datagram exceeds `fragment_mtu` bytes of IP packet.
+  bool fragmentation = true;
+  size_t fragment_mtu = 1280;
+  //= rfc7296#section-2.3
+  //# The window is the number of requests a peer may have outstanding; it is
+  //# 1 until SET_WINDOW_SIZE announces more.
+  uint32_t window_size = 1;
+  RetransmitSchedule retransmit;
+  Time rekey_time = 0;      // IKE SA rekey; 0: never on time
+  Time rekey_jitter = 0;    // a random part up to this is taken off rekey times
+  Time liveness_delay = 0;  // send an empty INFORMATIONAL after this idle time; 0: never
+  // Responder: IKE_SA_INIT requests from peers without a valid COOKIE are
+  // answered with one while this many IKE SAs are half-open (§2.6);
+  // 0 asks for a cookie always.
+  size_t cookie_threshold = 32;
+  // Responder: new IKE_SA_INIT requests are dropped beyond this many half-open SAs.
+  size_t half_open_limit = 1024;
+  // Initiator: send N(INITIAL_CONTACT) in IKE_AUTH (§2.4).
+  bool initial_contact = true;
+};
+
+}  // namespace ipsecref::ike::sa

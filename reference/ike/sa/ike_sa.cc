@@ -1,0 +1,464 @@
+#include "reference/ike/sa/ike_sa.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "reference/ike/sa/hooks.h"
+#include "reference/ike/sa/peer.h"
+#include "reference/ike/wire/rules.h"
+
+namespace ipsecref::ike::sa {
+
+Time RetransmitSchedule::Delay(unsigned retransmission) const {
+  return static_cast<Time>(static_cast<double>(timeout) * std::pow(base, retransmission));
+}
+
+IkeSa::IkeSa(Peer& peer, Role role_in, Endpoint local_in, Endpoint remote_in)
+    : role(role_in), local(std::move(local_in)), remote(std::move(remote_in)), peer_(peer) {
+  last_heard = now();
+}
+IkeSa::~IkeSa() = default;
+
+const IkeConfig& IkeSa::config() const { return peer_.config(); }
+Environment IkeSa::env() const { return peer_.env(); }
+Time IkeSa::now() const { return peer_.env().clock->Now(); }
+Hooks& IkeSa::hooks() const { return peer_.hooks(); }
+
+void IkeSa::Log(std::string_view text) const {
+  peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: {}", spi_i, spi_r, text));
+}
+
+ChildSa* IkeSa::FindChildByInbound(uint32_t spi_in) {
+  for (ChildSa& c : children)
+    if (c.spi_in == spi_in) return &c;
+  return nullptr;
+}
+ChildSa* IkeSa::FindChildByOutbound(uint32_t spi_out) {
+  for (ChildSa& c : children)
+    if (c.spi_out == spi_out) return &c;
+  return nullptr;
+}
+void IkeSa::RemoveChild(uint32_t spi_in) {
+  std::erase_if(children, [&](const ChildSa& c) { return c.spi_in == spi_in; });
+}
+
+Status IkeSa::InstallKeys(const IkeSuite& s, keymat::IkeSaKeys k) {
+  MessageKeys mk;
+  mk.initiator = SkKeys{s.encr, s.encr_key_bits, s.integ, k.sk_ei, k.sk_ai};
+  mk.responder = SkKeys{s.encr, s.encr_key_bits, s.integ, k.sk_er, k.sk_ar};
+  TRY_ASSIGN(protection_, MessageProtection::Create(mk, env().rng));
+  suite = s;
+  keys = std::move(k);
+  return OkStatus();
+}
+
+void IkeSa::Destroy(std::string_view reason) {
+  if (state == IkeState::kDestroyed) return;
+  state = IkeState::kDestroyed;
+  outstanding_.clear();
+  queued_.clear();
+  Log(fmt::format("destroyed: {}", reason));
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+void IkeSa::Queue(std::unique_ptr<Task> task) {
+  queued_.push_back(std::move(task));
+  StartQueued();
+}
+
+bool IkeSa::HasTask(TaskKind kind) const {
+  bool found = false;
+  ForEachTask([&](const Task& t) { found = found || t.kind() == kind; });
+  return found;
+}
+
+void IkeSa::StartQueued() {
+  //= rfc7296#section-2.3
+  //# An end keeps no more requests outstanding than the peer's window
+  //# allows (1 until the peer sent SET_WINDOW_SIZE).
+  while (!queued_.empty() && state != IkeState::kDestroyed && outstanding_.size() < peer_window) {
+    if (!queued_.front()->rule().initiator_starts_in.Has(state)) return;
+    //= ipsecref#choice
+    //# Exchanges that change the IKE SA itself (IKE_SA_INIT, IKE_AUTH) run
+    //# alone: the next one is built from what the previous one established.
+    if (!outstanding_.empty() && (state == IkeState::kCreated || state == IkeState::kConnecting)) return;
+    std::unique_ptr<Task> task = std::move(queued_.front());
+    queued_.pop_front();
+    if (Status s = SendRequest(std::move(task)); !s) Log(fmt::format("request not sent: {}", s.error().ToString()));
+  }
+}
+
+Status IkeSa::SendRequest(std::unique_ptr<Task> task) {
+  auto payloads = task->BuildI(*this);
+  if (!payloads) {
+    Fail(std::move(task), payloads.error());
+    return OkStatus();
+  }
+  const uint32_t id = next_request_id_;
+  TRY_ASSIGN(std::vector<Bytes> datagrams, Build(task->rule().exchange, false, id, std::move(*payloads)));
+  next_request_id_ = id + 1;
+  //= rfc7296#section-2.15
+  //# AUTH covers the IKE_SA_INIT messages exactly as they were sent.
+  if (task->rule().exchange == iana::ExchangeType::kIkeSaInit) init_request = datagrams.front();
+  Transmit(datagrams);
+  Outstanding o;
+  o.task = std::move(task);
+  o.datagrams = std::move(datagrams);
+  o.deadline = now() + config().retransmit.Delay(0);
+  outstanding_[id] = std::move(o);
+  return OkStatus();
+}
+
+Result<std::vector<Bytes>> IkeSa::Build(iana::ExchangeType exchange, bool response, uint32_t message_id,
+                                        std::vector<Payload> payloads) {
+  Message m;
+  m.header.spi_i = spi_i;
+  m.header.spi_r = spi_r;
+  m.header.exchange_type = exchange;
+  m.header.message_id = message_id;
+  //= rfc7296#section-3.1
+  //# The I flag is set by the original initiator in every message it sends;
+  //# the R flag marks a response.
+  m.header.flags = static_cast<uint8_t>((role == Role::kInitiator ? kFlagInitiator : 0) |
+                                        (response ? kFlagResponse : 0));
+  if (const MessageShape* shape = ShapeFor(exchange, response, payloads)) PutInEmitOrder(*shape, payloads);
+  std::vector<Bytes> datagrams;
+  if (exchange == iana::ExchangeType::kIkeSaInit) {
+    m.payloads = std::move(payloads);
+    hooks().OnBuilt(*this, m);
+    TRY(Finalize(m));
+    TRY_ASSIGN(Bytes bytes, Encode(m));
+    datagrams.push_back(std::move(bytes));
+  } else {
+    ENSURE(protection_ != nullptr, kInvalidArgument, kNoOffset, "rfc7296#section-3.14",
+           "no keys to protect the message with");
+    m.inner = std::move(payloads);
+    hooks().OnBuilt(*this, m);
+    SkCrypter::ProtectOptions options;
+    hooks().OnProtect(*this, m, options);
+    TRY_ASSIGN(Bytes bytes, protection_->Encrypt(m, options));
+    //= rfc7383#section-2.5.1
+    //# Once both ends announced support, a message whose IP datagram would
+    //# exceed the MTU is sent as SKF fragments instead.
+    const size_t overhead = (local.address.size() == 16 ? 40 : 20) + 8 +
+                            (local.port == kIkePort ? 0 : kNonEspMarkerSize);
+    if (config().fragmentation && peer_fragmentation && bytes.size() + overhead > config().fragment_mtu) {
+      TRY_ASSIGN(datagrams, Fragment(m, options));
+    } else {
+      datagrams.push_back(std::move(bytes));
+    }
+  }
+  hooks().OnEncoded(*this, m, datagrams);
+  return datagrams;
+}
+
+Result<std::vector<Bytes>> IkeSa::Fragment(Message& m, const SkCrypter::ProtectOptions& options) {
+  const size_t overhead = (local.address.size() == 16 ? 40 : 20) + 8 + (local.port == kIkePort ? 0 : kNonEspMarkerSize);
+  ENSURE(config().fragment_mtu > overhead, kInvalidArgument, kNoOffset, "rfc7383#section-2.5.1",
+         fmt::format("fragment MTU {} leaves no room for a fragment", config().fragment_mtu));
+  return protection_->EncryptFragments(m, config().fragment_mtu - overhead, options);
+}
+
+void IkeSa::Transmit(const std::vector<Bytes>& messages) const {
+  for (const Bytes& message : messages) {
+    Datagram d{local, remote, {}};
+    if (local.port != kIkePort) d.data.assign(kNonEspMarkerSize, 0);
+    d.data.insert(d.data.end(), message.begin(), message.end());
+    env().transport->Send(std::move(d));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Receiving
+
+std::optional<Message> IkeSa::Open(ByteSpan message) {
+  auto m = Decode(message);
+  if (!m) {
+    Log(fmt::format("dropped an undecodable message: {}", m.error().ToString()));
+    return std::nullopt;
+  }
+  const Payload* enc = m->Encrypted();
+  if (enc == nullptr) return std::move(*m);
+  if (protection_ == nullptr) {
+    Log("dropped an encrypted message: no keys yet");
+    return std::nullopt;
+  }
+  //= rfc7296#section-2.21.2
+  //# A message whose integrity check fails is dropped silently, without an
+  //# answer and without changing any state.
+  if (enc->type == iana::PayloadType::kSk) {
+    if (Status s = protection_->Decrypt(*m, message); !s) {
+      Log(fmt::format("dropped a message that does not verify: {}", s.error().ToString()));
+      return std::nullopt;
+    }
+    return std::move(*m);
+  }
+  auto outcome = protection_->DecryptFragment(*m, message);
+  if (!outcome) {
+    Log(fmt::format("dropped a fragment: {}", outcome.error().ToString()));
+    return std::nullopt;
+  }
+  if (*outcome != SkfReassembler::Outcome::kComplete) return std::nullopt;
+  return std::move(*m);
+}
+
+void IkeSa::Receive(const Datagram& datagram, ByteSpan message) {
+  const std::optional<Header> h = PeekHeader(message);
+  if (!h || state == IkeState::kDestroyed) return;
+  if (h->response())
+    HandleResponse(message, *h);
+  else
+    HandleRequest(datagram, message, *h);
+  StartQueued();
+}
+
+void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Header& h) {
+  //= rfc7296#section-2.1
+  //# A request the responder already answered is answered again with the
+  //# same response, byte for byte; one older than the window is dropped.
+  if (auto cached = responses_.find(h.message_id); cached != responses_.end()) {
+    const std::optional<uint16_t> fragment = PeekFragmentNumber(message);
+    if (!fragment || *fragment == 1) {
+      Log(fmt::format("request {} again: its response resent", h.message_id));
+      Transmit(cached->second);
+    }
+    return;
+  }
+  const RequestIds::Verdict verdict = peer_requests_.Judge(h.message_id);
+  const uint32_t expected = peer_requests_.next();
+  //= rfc7296#section-2.3
+  //# A responder takes requests up to its window beyond the last one it
+  //# answered; others are dropped.
+  if (verdict == RequestIds::Verdict::kBackwards || h.message_id < expected ||
+      h.message_id - expected >= config().window_size) {
+    Log(fmt::format("dropped request {}: outside the window (next expected {})", h.message_id, expected));
+    return;
+  }
+  std::optional<Message> m = Open(message);
+  if (!m) return;
+  last_heard = now();
+  //= rfc7296#section-2.23
+  //# A responder answers from where the request came, and follows a peer
+  //# whose address or port changed (a NAT's mapping) once the request
+  //# authenticated.
+  remote = datagram.source;
+  const Validation v = Validate(*m);
+  if (!v.ok()) {
+    const Violation& first = v.violations.front();
+    Log(fmt::format("request {} breaks a rule: {}", h.message_id, first.error.ToString()));
+    if (!first.notify) return;
+    Response r;
+    Bytes data;
+    if (*first.notify == iana::NotifyType::kUnsupportedCriticalPayload) {
+      for (const Payload* p : m->Visible())
+        if (p->critical && !IsKnownPayloadType(p->type)) {
+          data.push_back(static_cast<uint8_t>(p->type));
+          break;
+        }
+    }
+    r.payloads.push_back(NotifyPayloadOf(*first.notify, std::move(data)));
+    r.keep_ike_sa = state != IkeState::kCreated;
+    peer_requests_.Record(h.message_id);
+    Respond(h.message_id, h.exchange_type, std::move(r));
+    return;
+  }
+  const TaskKind kind = ClassifyRequest(*m);
+  const TaskRule& rule = RuleOf(kind);
+  peer_requests_.Record(h.message_id);
+  if (!rule.responder_accepts_in.Has(state)) {
+    Log(fmt::format("{} request in state {} refused", Name(kind), Name(state)));
+    if (!rule.refusal) return;
+    Respond(h.message_id, h.exchange_type, Response{{NotifyPayloadOf(*rule.refusal)}, true});
+    return;
+  }
+  if (h.exchange_type == iana::ExchangeType::kIkeSaInit) init_request.assign(message.begin(), message.end());
+  std::unique_ptr<Task> task = MakeResponderTask(kind);
+  if (Status s = task->ProcessR(*this, *m); !s) {
+    Log(fmt::format("{} request failed: {}", Name(kind), s.error().ToString()));
+    const std::optional<iana::NotifyType> notify = NotifyFor(s.error(), false);
+    Response r;
+    if (notify) r.payloads.push_back(NotifyPayloadOf(*notify));
+    r.keep_ike_sa = !rule.on_failure || *rule.on_failure != IkeState::kDestroyed;
+    Respond(h.message_id, h.exchange_type, std::move(r));
+    if (rule.on_failure && state != IkeState::kDestroyed) state = *rule.on_failure;
+    return;
+  }
+  auto response = task->BuildR(*this);
+  if (!response) {
+    Log(fmt::format("{} response not built: {}", Name(kind), response.error().ToString()));
+    const std::optional<iana::NotifyType> notify = NotifyFor(response.error(), false);
+    Respond(h.message_id, h.exchange_type, Response{notify ? std::vector{NotifyPayloadOf(*notify)} : std::vector<Payload>{},
+                                                      rule.on_failure != IkeState::kDestroyed});
+    return;
+  }
+  const bool keep = response->keep_ike_sa;
+  const bool succeeded = response->succeeded;
+  Respond(h.message_id, h.exchange_type, std::move(*response));
+  if (keep && !succeeded && rule.on_failure && state != IkeState::kDestroyed)
+    state = *rule.on_failure;
+  else if (keep && succeeded)
+    Succeed(*task);
+  else if (state != IkeState::kDestroyed)
+    Destroy(fmt::format("{} answered with an error", Name(kind)));
+}
+
+void IkeSa::Respond(uint32_t message_id, iana::ExchangeType exchange, Response response) {
+  if (state == IkeState::kDestroyed) return;
+  auto datagrams = Build(exchange, true, message_id, std::move(response.payloads));
+  if (!datagrams) {
+    Log(fmt::format("response {} not built: {}", message_id, datagrams.error().ToString()));
+    return;
+  }
+  if (exchange == iana::ExchangeType::kIkeSaInit) init_response = datagrams->front();
+  Transmit(*datagrams);
+  responses_[message_id] = std::move(*datagrams);
+  //= ipsecref#choice
+  //# Responses are cached for the last `window_size` requests: older ones
+  //# can no longer be retransmitted to us (§2.3).
+  while (responses_.size() > config().window_size) responses_.erase(responses_.begin());
+  if (!response.keep_ike_sa) Destroy("the response ends the IKE SA");
+}
+
+void IkeSa::HandleResponse(ByteSpan message, const Header& h) {
+  auto it = outstanding_.find(h.message_id);
+  //= rfc7296#section-2.2
+  //# A response is matched to an outstanding request by its Message ID; one
+  //# that matches none is dropped.
+  if (it == outstanding_.end()) {
+    Log(fmt::format("dropped response {}: no such request outstanding", h.message_id));
+    return;
+  }
+  std::optional<Message> m = Open(message);
+  if (!m) return;
+  last_heard = now();
+  std::unique_ptr<Task> task = std::move(it->second.task);
+  outstanding_.erase(it);
+  if (h.exchange_type == iana::ExchangeType::kIkeSaInit) init_response.assign(message.begin(), message.end());
+  const Validation v = Validate(*m);
+  //= rfc7296#section-2.21
+  //# A response is never answered: a malformed one fails the exchange.
+  if (!v.ok() && !FindErrorNotify(*m)) {
+    Fail(std::move(task), v.violations.front().error);
+    return;
+  }
+  auto next = task->ProcessI(*this, *m);
+  if (!next) {
+    Fail(std::move(task), next.error());
+    return;
+  }
+  if (*next == Task::Next::kRetry) {
+    queued_.push_front(std::move(task));
+    return;
+  }
+  Succeed(*task);
+}
+
+void IkeSa::Succeed(const Task& task) {
+  const TaskRule& rule = task.rule();
+  if (rule.on_success && state != IkeState::kDestroyed) state = *rule.on_success;
+  if (state == IkeState::kEstablished && established_at == 0) {
+    established_at = now();
+    Log("ESTABLISHED");
+  }
+  if (state == IkeState::kDestroyed) Destroy(fmt::format("{} completed", Name(task.kind())));
+}
+
+void IkeSa::Fail(std::unique_ptr<Task> task, const Error& error) {
+  Log(fmt::format("{} failed: {}", Name(task->kind()), error.ToString()));
+  task->Abandon(*this);
+  const TaskRule& rule = task->rule();
+  if (!rule.on_failure) return;
+  if (*rule.on_failure == IkeState::kDestroyed)
+    Destroy(fmt::format("{} failed", Name(task->kind())));
+  else if (state != IkeState::kDestroyed)
+    state = *rule.on_failure;
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+std::optional<Time> IkeSa::NextDeadline() const {
+  std::optional<Time> next;
+  const auto consider = [&](Time t) {
+    if (t != 0 && (!next || t < *next)) next = t;
+  };
+  for (const auto& [id, o] : outstanding_) consider(o.deadline);
+  if (state == IkeState::kEstablished) {
+    consider(rekey_at);
+    if (config().liveness_delay != 0) consider(last_heard + config().liveness_delay);
+    for (const ChildSa& c : children) {
+      if (c.state == ChildState::kInstalled) consider(c.rekey_at);
+      consider(c.expire_at);
+    }
+  }
+  return next;
+}
+
+void IkeSa::Tick() {
+  if (state == IkeState::kDestroyed) return;
+  const Time t = now();
+  for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+    Outstanding& o = it->second;
+    if (o.deadline > t) {
+      ++it;
+      continue;
+    }
+    //= rfc7296#section-2.4
+    //# When the retransmissions go unanswered the peer is considered dead:
+    //# the IKE SA and its CHILD SAs are deleted without an exchange.
+    if (o.retransmits >= config().retransmit.tries) {
+      Log(fmt::format("request {} unanswered after {} retransmissions: peer dead", it->first, o.retransmits));
+      o.task->Abandon(*this);
+      Destroy("peer dead");
+      return;
+    }
+    ++o.retransmits;
+    o.deadline = t + config().retransmit.Delay(o.retransmits);
+    //= rfc7296#section-2.1
+    //# The initiator retransmits the request unchanged until it sees a
+    //# response, waiting longer each time.
+    if (hooks().OnRetransmit(*this, it->first)) {
+      Log(fmt::format("request {} retransmitted ({})", it->first, o.retransmits));
+      Transmit(o.datagrams);
+    }
+    ++it;
+  }
+  if (state == IkeState::kEstablished) TimersTick();
+  StartQueued();
+}
+
+void IkeSa::TimersTick() {
+  const Time t = now();
+  if (rekey_at != 0 && t >= rekey_at && !HasTask(TaskKind::kIkeRekey)) {
+    rekey_at = 0;
+    Queue(MakeIkeRekey());
+  }
+  if (config().liveness_delay != 0 && t >= last_heard + config().liveness_delay && !HasTask(TaskKind::kLiveness) &&
+      outstanding_.empty()) {
+    last_heard = t;
+    Queue(MakeLiveness());
+  }
+  for (ChildSa& c : children) {
+    if (c.state == ChildState::kInstalled && c.rekey_at != 0 && t >= c.rekey_at) {
+      c.rekey_at = 0;
+      Queue(MakeChildRekey(c.spi_in));
+    }
+  }
+  std::vector<uint32_t> expired;
+  for (const ChildSa& c : children)
+    if (c.expire_at != 0 && t >= c.expire_at) expired.push_back(c.spi_in);
+  //= rfc7296#section-2.8
+  //# A CHILD SA past its hard lifetime is deleted, with a Delete sent.
+  for (uint32_t spi : expired) {
+    if (ChildSa* c = FindChildByInbound(spi); c != nullptr && c->state != ChildState::kDeleting) {
+      c->expire_at = 0;
+      Queue(MakeChildDelete(spi));
+    }
+  }
+}
+
+}  // namespace ipsecref::ike::sa

@@ -1,0 +1,347 @@
+#include "reference/ike/sa/peer.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "reference/crypto/prf.h"
+#include "reference/ike/wire/rules.h"
+
+namespace ipsecref::ike::sa {
+namespace {
+
+//= ipsecref#choice
+//# The cookie secret changes every 60 seconds; a cookie made with the
+//# previous secret is still accepted, so a cookie lives 60 to 120 seconds.
+constexpr Time kCookieSecretLifetime = 60'000;
+constexpr size_t kCookieSecretSize = 32;
+
+// A message sent outside any IKE SA (a COOKIE or an INVALID_IKE_SPI answer),
+// unprotected, from `local` back to where the request came from.
+void SendUnprotected(Transport& transport, const Datagram& request, Message m) {
+  if (!Finalize(m)) return;
+  auto bytes = Encode(m);
+  if (!bytes) return;
+  Datagram d{request.destination, request.source, {}};
+  if (request.destination.port != kIkePort) d.data.assign(kNonEspMarkerSize, 0);
+  d.data.insert(d.data.end(), bytes->begin(), bytes->end());
+  transport.Send(std::move(d));
+}
+
+Header ResponseHeaderFor(const Header& request) {
+  Header h;
+  h.spi_i = request.spi_i;
+  h.spi_r = request.spi_r;
+  h.exchange_type = request.exchange_type;
+  h.message_id = request.message_id;
+  h.flags = static_cast<uint8_t>(kFlagResponse | (request.initiator() ? 0 : kFlagInitiator));
+  return h;
+}
+
+}  // namespace
+
+std::string Endpoint::ToString() const {
+  std::string a;
+  if (address.size() == 4) {
+    a = fmt::format("{}.{}.{}.{}", address[0], address[1], address[2], address[3]);
+  } else {
+    for (size_t i = 0; i + 1 < address.size(); i += 2)
+      a += fmt::format("{}{:x}", i == 0 ? "" : ":", (address[i] << 8) | address[i + 1]);
+  }
+  return fmt::format("{}[{}]", a, port);
+}
+
+Peer::Peer(IkeConfig config, Environment env, Endpoint local, Endpoint remote)
+    : config_(std::move(config)), env_(env), local_(std::move(local)), remote_(std::move(remote)) {
+  RotateCookieSecret();
+}
+Peer::~Peer() = default;
+
+void Peer::set_hooks(Hooks* hooks) { hooks_ = hooks != nullptr ? hooks : &default_hooks_; }
+
+void Peer::Log(std::string text) { events_.push_back({env_.clock->Now(), std::move(text)}); }
+
+uint64_t Peer::NewIkeSpi() {
+  for (;;) {
+    uint8_t b[8];
+    env_.rng->Fill(b);
+    uint64_t spi = 0;
+    for (uint8_t x : b) spi = spi << 8 | x;
+    //= rfc7296#section-3.1
+    //# An IKE SPI is never zero (zero marks the responder's SPI as not yet
+    //# known); this end also keeps its SPIs unique among its IKE SAs.
+    if (spi != 0 && sas_.count(spi) == 0) return spi;
+  }
+}
+
+uint32_t Peer::NewChildSpi() {
+  for (;;) {
+    uint8_t b[4];
+    env_.rng->Fill(b);
+    const uint32_t spi = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
+                         static_cast<uint32_t>(b[2]) << 8 | b[3];
+    //= rfc4303#section-2.1
+    //# SPIs 1 to 255 are reserved by IANA and 0 is for local use only.
+    if (spi < 256) continue;
+    bool used = false;
+    for (const auto& [id, sa] : sas_)
+      for (const ChildSa& c : sa->children) used = used || c.spi_in == spi;
+    if (!used) return spi;
+  }
+}
+
+//= rfc7296#section-2.10
+//# Nonces are random and at least half the PRF's key size; this end sends
+//# 32 octets, enough for every PRF the registry holds.
+Bytes Peer::NewNonce() {
+  Bytes n(32);
+  env_.rng->Fill(n);
+  return n;
+}
+
+IkeSa& Peer::Adopt(std::unique_ptr<IkeSa> sa) {
+  IkeSa& ref = *sa;
+  sas_[sa->local_spi()] = std::move(sa);
+  return ref;
+}
+
+IkeSa* Peer::Find(uint64_t local_spi) const {
+  auto it = sas_.find(local_spi);
+  return it == sas_.end() || it->second->state == IkeState::kDestroyed ? nullptr : it->second.get();
+}
+
+std::vector<IkeSa*> Peer::IkeSas() const {
+  std::vector<IkeSa*> out;
+  for (const auto& [spi, sa] : sas_)
+    if (sa->state != IkeState::kDestroyed) out.push_back(sa.get());
+  return out;
+}
+
+size_t Peer::half_open() const {
+  return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& e) {
+    return e.second->role == Role::kResponder &&
+           (e.second->state == IkeState::kCreated || e.second->state == IkeState::kConnecting);
+  }));
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+uint64_t Peer::Initiate() {
+  auto sa = std::make_unique<IkeSa>(*this, Role::kInitiator, local_, remote_);
+  sa->spi_i = NewIkeSpi();
+  IkeSa& ref = Adopt(std::move(sa));
+  ref.Queue(MakeIkeInit());
+  ref.Queue(MakeIkeAuth());
+  return ref.spi_i;
+}
+
+namespace {
+Result<IkeSa*> Established(const Peer& peer, uint64_t ike_spi) {
+  IkeSa* sa = peer.Find(ike_spi);
+  ENSURE(sa != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("no IKE SA with local SPI {:016x}", ike_spi));
+  return sa;
+}
+Status NeedChild(IkeSa& sa, uint32_t spi_in) {
+  ENSURE(sa.FindChildByInbound(spi_in) != nullptr, kInvalidArgument, kNoOffset, "",
+         fmt::format("IKE SA {:016x} has no CHILD SA with inbound SPI {:08x}", sa.local_spi(), spi_in));
+  return OkStatus();
+}
+}  // namespace
+
+Status Peer::CreateChild(uint64_t ike_spi, size_t child_config) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  ENSURE(child_config < config_.children.size(), kInvalidArgument, kNoOffset, "",
+         fmt::format("no CHILD SA configuration #{}", child_config));
+  sa->Queue(MakeChildCreate(child_config));
+  return OkStatus();
+}
+Status Peer::RekeyChild(uint64_t ike_spi, uint32_t spi_in) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  TRY(NeedChild(*sa, spi_in));
+  sa->Queue(MakeChildRekey(spi_in));
+  return OkStatus();
+}
+Status Peer::RekeyIke(uint64_t ike_spi) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  sa->Queue(MakeIkeRekey());
+  return OkStatus();
+}
+Status Peer::DeleteChild(uint64_t ike_spi, uint32_t spi_in) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  TRY(NeedChild(*sa, spi_in));
+  sa->Queue(MakeChildDelete(spi_in));
+  return OkStatus();
+}
+Status Peer::DeleteIke(uint64_t ike_spi) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  sa->Queue(MakeIkeDelete());
+  return OkStatus();
+}
+Status Peer::CheckLiveness(uint64_t ike_spi) {
+  TRY_ASSIGN(IkeSa * sa, Established(*this, ike_spi));
+  sa->Queue(MakeLiveness());
+  return OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Datagrams
+
+void Peer::Receive(const Datagram& datagram) {
+  ByteSpan message = datagram.data;
+  //= rfc7296#section-2.23
+  //# On port 4500 an IKE message follows four zero octets; a datagram there
+  //# without them is ESP (RFC 3948) and not for IKE.
+  if (datagram.destination.port != kIkePort) {
+    if (message.size() < kNonEspMarkerSize ||
+        !std::all_of(message.begin(), message.begin() + kNonEspMarkerSize, [](uint8_t b) { return b == 0; }))
+      return;
+    message = message.subspan(kNonEspMarkerSize);
+  }
+  const std::optional<Header> h = PeekHeader(message);
+  if (!h) return;
+  if (h->exchange_type == iana::ExchangeType::kIkeSaInit && !h->response() && h->spi_r == 0) {
+    HandleInitRequest(datagram, message, *h);
+  } else if (IkeSa* sa = Lookup(*h)) {
+    sa->Receive(datagram, message);
+  } else {
+    AnswerUnknownSpi(datagram, *h);
+  }
+  Sweep();
+}
+
+IkeSa* Peer::Lookup(const Header& h) const {
+  //= rfc7296#section-2.6
+  //# Each end finds its IKE SA by the SPI it chose itself: the responder's
+  //# SPI in a message from the original initiator, the initiator's otherwise.
+  const uint64_t ours = h.initiator() ? h.spi_r : h.spi_i;
+  IkeSa* sa = Find(ours);
+  if (sa == nullptr) return nullptr;
+  // An IKE_SA_INIT response fills in the responder's SPI.
+  if (h.exchange_type == iana::ExchangeType::kIkeSaInit && h.response() && sa->spi_r == 0) return sa;
+  return sa->remote_spi() == (h.initiator() ? h.spi_i : h.spi_r) ? sa : nullptr;
+}
+
+void Peer::HandleInitRequest(const Datagram& datagram, ByteSpan message, const Header& h) {
+  // A retransmitted IKE_SA_INIT request goes to the half-open IKE SA it
+  // created, which resends its response.
+  for (const auto& [spi, sa] : sas_) {
+    if (sa->role == Role::kResponder && sa->spi_i == h.spi_i && sa->remote == datagram.source &&
+        sa->state != IkeState::kDestroyed) {
+      sa->Receive(datagram, message);
+      return;
+    }
+  }
+  const size_t open = half_open();
+  if (open >= config_.half_open_limit) {
+    Log(fmt::format("IKE_SA_INIT from {} dropped: {} IKE SAs half-open", datagram.source.ToString(), open));
+    return;
+  }
+  if (open >= config_.cookie_threshold) {
+    auto m = Decode(message);
+    if (!m) return;
+    const Payload* nonce = nullptr;
+    const NotifyPayload* cookie = nullptr;
+    for (const Payload& p : m->payloads) {
+      if (p.type == iana::PayloadType::kNonce && nonce == nullptr) nonce = &p;
+      if (const NotifyPayload* n = p.as<NotifyPayload>(); n && n->notify_message_type == iana::NotifyType::kCookie)
+        cookie = n;
+    }
+    if (nonce == nullptr) return;
+    const ByteSpan ni = nonce->as<NoncePayload>()->nonce_data;
+    //= rfc7296#section-2.6
+    //# Under load the responder answers an IKE_SA_INIT request without a
+    //# valid cookie with N(COOKIE) alone and keeps no state; the initiator
+    //# repeats its request with that cookie first.
+    if (cookie == nullptr || !CookieValid(cookie->notification_data, ni, datagram.source, h.spi_i)) {
+      Message r;
+      r.header = ResponseHeaderFor(h);
+      r.payloads.push_back(NotifyPayloadOf(iana::NotifyType::kCookie, MakeCookie(ni, datagram.source, h.spi_i)));
+      Log(fmt::format("IKE_SA_INIT from {}: answered with a COOKIE ({} half-open)", datagram.source.ToString(), open));
+      SendUnprotected(*env_.transport, datagram, std::move(r));
+      return;
+    }
+  }
+  auto sa = std::make_unique<IkeSa>(*this, Role::kResponder, datagram.destination, datagram.source);
+  sa->spi_i = h.spi_i;
+  sa->spi_r = NewIkeSpi();
+  Adopt(std::move(sa)).Receive(datagram, message);
+}
+
+void Peer::AnswerUnknownSpi(const Datagram& datagram, const Header& h) {
+  Log(fmt::format("{} for unknown IKE SA {:016x}_i {:016x}_r from {}", Describe(h), h.spi_i, h.spi_r,
+                  datagram.source.ToString()));
+  //= rfc7296#section-2.21.4
+  //# A request for an IKE SA this end does not know may be answered with an
+  //# unprotected INVALID_IKE_SPI notification; a response never is.
+  if (h.response() || h.exchange_type == iana::ExchangeType::kIkeSaInit) return;
+  Message r;
+  r.header = ResponseHeaderFor(h);
+  r.header.exchange_type = iana::ExchangeType::kInformational;
+  r.payloads.push_back(NotifyPayloadOf(iana::NotifyType::kInvalidIkeSpi));
+  SendUnprotected(*env_.transport, datagram, std::move(r));
+}
+
+void Peer::Tick() {
+  if (env_.clock->Now() >= cookie_secret_since_ + kCookieSecretLifetime) RotateCookieSecret();
+  for (IkeSa* sa : IkeSas()) sa->Tick();
+  Sweep();
+}
+
+std::optional<Time> Peer::NextDeadline() const {
+  std::optional<Time> next;
+  for (const auto& [spi, sa] : sas_) {
+    if (sa->state == IkeState::kDestroyed) continue;
+    if (auto t = sa->NextDeadline(); t && (!next || *t < *next)) next = t;
+  }
+  return next;
+}
+
+void Peer::Sweep() {
+  std::erase_if(sas_, [](const auto& e) { return e.second->state == IkeState::kDestroyed; });
+}
+
+// ---------------------------------------------------------------------------
+// Cookies
+
+void Peer::RotateCookieSecret() {
+  previous_cookie_secret_ = cookie_secret_;
+  cookie_secret_.version = static_cast<uint8_t>(cookie_secret_.version + 1);
+  cookie_secret_.secret.assign(kCookieSecretSize, 0);
+  env_.rng->Fill(cookie_secret_.secret);
+  cookie_secret_since_ = env_.clock->Now();
+}
+
+namespace {
+//= rfc7296#section-2.6
+//# Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>): any
+//# function of the initiator's nonce, address and SPI under a local secret
+//# that changes now and then will do.
+Bytes CookieFor(uint8_t version, ByteSpan secret, ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) {
+  Bytes out{version};
+  auto prf = crypto::MakePrf(iana::Prf::kHmacSha2_256, secret);
+  if (!prf) return out;
+  uint8_t spi[8];
+  for (int i = 0; i < 8; ++i) spi[i] = static_cast<uint8_t>(spi_i >> (56 - 8 * i));
+  Bytes mac((*prf)->output_size());
+  (*prf)->Compute({ni, initiator.address, ByteSpan(spi, 8)}, mac);
+  out.insert(out.end(), mac.begin(), mac.end());
+  return out;
+}
+}  // namespace
+
+Bytes Peer::MakeCookie(ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const {
+  return CookieFor(cookie_secret_.version, cookie_secret_.secret, ni, initiator, spi_i);
+}
+
+bool Peer::CookieValid(ByteSpan cookie, ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const {
+  if (cookie.empty()) return false;
+  for (const CookieSecret* s : {&cookie_secret_, &previous_cookie_secret_}) {
+    if (s->secret.empty() || s->version != cookie[0]) continue;
+    const Bytes expected = CookieFor(s->version, s->secret, ni, initiator, spi_i);
+    if (expected.size() == cookie.size() && ConstantTimeEqual(expected, cookie)) return true;
+  }
+  return false;
+}
+
+}  // namespace ipsecref::ike::sa

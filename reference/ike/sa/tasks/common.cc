@@ -1,0 +1,287 @@
+#include "reference/ike/sa/tasks/common.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "reference/crypto/transforms.h"
+#include "reference/ike/wire/describe.h"
+
+namespace ipsecref::ike::sa {
+
+Error Missing(const Message& m, std::string_view what, std::string_view requirement) {
+  return MakeError(Code::kInvalidSyntax, kNoOffset, requirement,
+                   fmt::format("{} has no {}", Describe(m.header), what));
+}
+
+Error NotifiedError(const NotifyPayload& n, std::string_view requirement) {
+  return MakeError(Code::kInvalidArgument, kNoOffset, requirement,
+                   fmt::format("the peer answered {}", NotifyName(n.notify_message_type)));
+}
+
+std::vector<Proposal> WithSpi(std::vector<Proposal> proposals, ByteSpan spi) {
+  for (Proposal& p : proposals) p.spi.assign(spi.begin(), spi.end());
+  return proposals;
+}
+
+Bytes SpiBytes(uint32_t spi) {
+  return {static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16), static_cast<uint8_t>(spi >> 8),
+          static_cast<uint8_t>(spi)};
+}
+Bytes SpiBytes(uint64_t spi) {
+  Bytes out(8);
+  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(spi >> (56 - 8 * i));
+  return out;
+}
+
+Result<uint32_t> ChildSpiOf(ByteSpan spi, size_t offset) {
+  //= rfc7296#section-3.3.1
+  //# An ESP or AH proposal carries the sender's SPI in four octets.
+  ENSURE(spi.size() == 4, kInvalidSyntax, offset, "rfc7296#section-3.3.1",
+         fmt::format("an ESP/AH SPI is 4 octets, not {}", spi.size()));
+  return static_cast<uint32_t>(spi[0]) << 24 | static_cast<uint32_t>(spi[1]) << 16 |
+         static_cast<uint32_t>(spi[2]) << 8 | spi[3];
+}
+
+size_t KeyBitsFor(iana::Encr encr, uint16_t key_bits) {
+  const crypto::EncrTransform* t = crypto::FindEncr(encr);
+  return t != nullptr && t->fixed_key_bits() != 0 ? 0 : key_bits;
+}
+
+keymat::Suite KeymatSuite(const IkeSuite& s) {
+  return keymat::Suite{s.prf, s.encr, KeyBitsFor(s.encr, s.encr_key_bits), s.integ};
+}
+
+Payload KePayloadOf(const crypto::KeyExchange& ke) {
+  KePayload body;
+  body.group = ke.group();
+  body.key_exchange_data.assign(ke.public_value().begin(), ke.public_value().end());
+  return PayloadOf(iana::PayloadType::kKe, std::move(body));
+}
+
+// ---------------------------------------------------------------------------
+// CHILD SA negotiation
+
+namespace {
+
+Payload TsPayloadOf(iana::PayloadType type, std::vector<TrafficSelector> ts) {
+  return PayloadOf(type, TsPayload{std::move(ts)});
+}
+
+}  // namespace
+
+Bytes LowerNonce(ByteSpan a, ByteSpan b) {
+  const bool a_lower = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  const ByteSpan low = a_lower ? a : b;
+  return Bytes(low.begin(), low.end());
+}
+
+Time Jitter(IkeSa& sa, Time jitter) {
+  if (jitter == 0) return 0;
+  uint8_t b[4];
+  sa.env().rng->Fill(b);
+  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
+                     static_cast<uint32_t>(b[2]) << 8 | b[3];
+  return r % (jitter + 1);
+}
+
+void InstallChild(IkeSa& sa, ChildSa child) {
+  child.established_at = sa.now();
+  for (const ChildConfig& config : sa.config().children) {
+    if (config.name != child.config_name) continue;
+    //= rfc7296#section-2.8
+    //# An end rekeys an SA before its lifetime ends; the lifetimes are local
+    //# policy and not negotiated. A random jitter keeps both ends from
+    //# rekeying at the same moment.
+    if (config.rekey_time != 0)
+      child.rekey_at = child.established_at + config.rekey_time - Jitter(sa, sa.config().rekey_jitter);
+    if (config.life_time != 0) child.expire_at = child.established_at + config.life_time;
+    break;
+  }
+  sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o installed", child.spi_in, child.spi_out));
+  sa.children.push_back(std::move(child));
+}
+
+Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {
+  config_ = &config;
+  spi_in_ = sa.peer().NewChildSpi();
+  offered_ = WithSpi(config.proposals, SpiBytes(spi_in_));
+  tsi_ = TsPayload{config.local_ts};
+  tsr_ = TsPayload{config.remote_ts};
+  std::vector<Payload> out;
+  out.push_back(PayloadOf(iana::PayloadType::kSa, SaPayload{offered_}));
+  if (with_nonce) {
+    ni_ = sa.peer().NewNonce();
+    out.push_back(PayloadOf(iana::PayloadType::kNonce, NoncePayload{ni_}));
+    //= rfc7296#section-1.3.1
+    //# A KE payload in a CREATE_CHILD_SA request asks for a fresh key
+    //# exchange (PFS), in the group of the first proposal that has one.
+    if (const iana::KeGroup g = FirstKeGroup(offered_); g != iana::KeGroup::kNone) {
+      TRY_ASSIGN(ke_, crypto::MakeKeyExchange(g, *sa.env().rng));
+      out.push_back(KePayloadOf(*ke_));
+    }
+  }
+  out.push_back(TsPayloadOf(iana::PayloadType::kTsi, tsi_.traffic_selectors));
+  out.push_back(TsPayloadOf(iana::PayloadType::kTsr, tsr_.traffic_selectors));
+  //= rfc7296#section-1.3.1
+  //# Transport mode is asked for with N(USE_TRANSPORT_MODE); without it the
+  //# CHILD SA is a tunnel.
+  if (config.transport_mode) out.push_back(NotifyPayloadOf(iana::NotifyType::kUseTransportMode));
+  return out;
+}
+
+Result<keymat::ChildSaKeys> ChildNegotiation::Keys(IkeSa& sa, const SecureBytes& g_ir) const {
+  //= rfc7296#section-2.17
+  //# The first CHILD SA takes its keys with the nonces of IKE_SA_INIT; a
+  //# later one with those of its CREATE_CHILD_SA exchange.
+  return keymat::DeriveChildSaKeys(sa.suite.prf, sa.keys.sk_d, g_ir, ni_, nr_, suite_.encr,
+                                   KeyBitsFor(suite_.encr, suite_.encr_key_bits), suite_.integ);
+}
+
+Result<ChildSa> ChildNegotiation::Complete(IkeSa& sa, const Message& response, bool with_nonce) {
+  const SaPayload* sa_payload = FindBody<SaPayload>(response, iana::PayloadType::kSa);
+  const TsPayload* tsi = FindBody<TsPayload>(response, iana::PayloadType::kTsi);
+  const TsPayload* tsr = FindBody<TsPayload>(response, iana::PayloadType::kTsr);
+  if (sa_payload == nullptr || tsi == nullptr || tsr == nullptr)
+    return Missing(response, "SA, TSi and TSr for the CHILD SA", "rfc7296#section-1.3.1");
+  //= rfc7296#section-3.3
+  //# The responder answers with exactly one proposal, one of those offered.
+  ENSURE(sa_payload->proposals.size() == 1, kInvalidSyntax, kNoOffset, "rfc7296#section-3.3",
+         fmt::format("the response's SA payload holds {} proposals, not one", sa_payload->proposals.size()));
+  const Proposal& chosen = sa_payload->proposals.front();
+  TRY(CheckSelected(offered_, chosen));
+  TRY_ASSIGN(suite_, ChildSuiteOf(chosen));
+  TRY_ASSIGN(uint32_t spi_out, ChildSpiOf(chosen.spi, kNoOffset));
+  //= rfc7296#section-2.9
+  //# The responder may narrow the traffic selectors, never widen them.
+  TRY(CheckNarrowed(tsi_, *tsi));
+  TRY(CheckNarrowed(tsr_, *tsr));
+  SecureBytes g_ir;
+  if (with_nonce) {
+    const NoncePayload* nr = FindBody<NoncePayload>(response, iana::PayloadType::kNonce);
+    if (nr == nullptr) return Missing(response, "Nonce", "rfc7296#section-1.3.1");
+    nr_ = nr->nonce_data;
+    const KePayload* ke = FindBody<KePayload>(response, iana::PayloadType::kKe);
+    //= rfc7296#section-1.3.1
+    //# With PFS the response carries a KE payload of the chosen group; a
+    //# response without one to a request with one fails the exchange.
+    if (ke_ != nullptr || suite_.ke != iana::KeGroup::kNone) {
+      ENSURE(ke != nullptr && ke_ != nullptr && ke->group == ke_->group() && suite_.ke == ke_->group(),
+             kInvalidKePayload, kNoOffset, "rfc7296#section-1.3.1",
+             "the response's KE payload does not match the key exchange offered");
+      TRY_ASSIGN(g_ir, ke_->SharedSecret(ke->key_exchange_data));
+    }
+  } else {
+    ni_ = sa.ni;
+    nr_ = sa.nr;
+  }
+  ChildSa c;
+  c.config_name = config_->name;
+  c.protocol = chosen.protocol_id;
+  c.spi_in = spi_in_;
+  c.spi_out = spi_out;
+  c.suite = suite_;
+  c.transport_mode = config_->transport_mode && FindNotify(response, iana::NotifyType::kUseTransportMode) != nullptr;
+  c.local_ts = tsi->traffic_selectors;
+  c.remote_ts = tsr->traffic_selectors;
+  c.created_as_initiator = true;
+  TRY_ASSIGN(c.keys, Keys(sa, g_ir));
+  c.lowest_nonce = LowerNonce(ni_, nr_);
+  return c;
+}
+
+Status ChildNegotiation::Accept(IkeSa& sa, const Message& request, bool with_nonce) {
+  const SaPayload* sa_payload = FindBody<SaPayload>(request, iana::PayloadType::kSa);
+  const TsPayload* tsi = FindBody<TsPayload>(request, iana::PayloadType::kTsi);
+  const TsPayload* tsr = FindBody<TsPayload>(request, iana::PayloadType::kTsr);
+  if (sa_payload == nullptr || tsi == nullptr || tsr == nullptr)
+    return Missing(request, "SA, TSi and TSr for the CHILD SA", "rfc7296#section-1.3.1");
+  //= ipsecref#choice
+  //# The responder answers with its first CHILD SA configuration whose
+  //# proposals and traffic selectors fit the request.
+  Error last = MakeError(Code::kNoProposalChosen, kNoOffset, "rfc7296#section-2.7", "no CHILD SA is configured");
+  for (const ChildConfig& config : sa.config().children) {
+    auto selected = SelectProposal(config.proposals, *sa_payload, iana::SecurityProtocol::kEsp);
+    if (!selected && config.proposals.size() > 0 &&
+        config.proposals.front().protocol_id == iana::SecurityProtocol::kAh)
+      selected = SelectProposal(config.proposals, *sa_payload, iana::SecurityProtocol::kAh);
+    if (!selected) {
+      last = selected.error();
+      continue;
+    }
+    //= rfc7296#section-2.9
+    //# The responder narrows TSi to its remote and TSr to its local
+    //# selectors; if nothing is left it answers TS_UNACCEPTABLE.
+    std::optional<Narrowed> narrowed = NarrowForResponder(config.local_ts, config.remote_ts, *tsi, *tsr);
+    if (!narrowed) {
+      last = MakeError(Code::kTsUnacceptable, kNoOffset, "rfc7296#section-2.9",
+                       fmt::format("TSi {} / TSr {} fit no configured selectors",
+                                   tsi->traffic_selectors.empty() ? "-" : FormatTrafficSelector(tsi->traffic_selectors[0]),
+                                   tsr->traffic_selectors.empty() ? "-" : FormatTrafficSelector(tsr->traffic_selectors[0])));
+      continue;
+    }
+    config_ = &config;
+    selected_ = std::move(*selected);
+    narrowed_ = std::move(*narrowed);
+    break;
+  }
+  if (config_ == nullptr) return last;
+  TRY_ASSIGN(suite_, ChildSuiteOf(selected_));
+  TRY_ASSIGN(spi_out_, ChildSpiOf(selected_.spi, kNoOffset));
+  transport_mode_ = config_->transport_mode && FindNotify(request, iana::NotifyType::kUseTransportMode) != nullptr;
+  if (with_nonce) {
+    const NoncePayload* ni = FindBody<NoncePayload>(request, iana::PayloadType::kNonce);
+    if (ni == nullptr) return Missing(request, "Nonce", "rfc7296#section-1.3.1");
+    ni_ = ni->nonce_data;
+    nr_ = sa.peer().NewNonce();
+    const KePayload* ke = FindBody<KePayload>(request, iana::PayloadType::kKe);
+    if (suite_.ke != iana::KeGroup::kNone) {
+      //= rfc7296#section-1.3.1
+      //# A KE payload of another group than the chosen proposal's is
+      //# answered INVALID_KE_PAYLOAD naming the group wanted.
+      if (ke == nullptr || ke->group != suite_.ke) {
+        const uint16_t g = static_cast<uint16_t>(suite_.ke);
+        refusal = NotifyPayloadOf(iana::NotifyType::kInvalidKePayload,
+                                  Bytes{static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g)});
+        return OkStatus();
+      }
+      TRY_ASSIGN(ke_, crypto::MakeKeyExchange(suite_.ke, *sa.env().rng));
+      TRY_ASSIGN(g_ir_, ke_->SharedSecret(ke->key_exchange_data));
+    }
+  } else {
+    ni_ = sa.ni;
+    nr_ = sa.nr;
+  }
+  return OkStatus();
+}
+
+Result<std::vector<Payload>> ChildNegotiation::Answer(IkeSa& sa, bool with_nonce, ChildSa& out) {
+  if (refusal) return std::vector<Payload>{*refusal};
+  const uint32_t spi_in = sa.peer().NewChildSpi();
+  Proposal answer = selected_;
+  answer.spi = SpiBytes(spi_in);
+  std::vector<Payload> payloads;
+  payloads.push_back(PayloadOf(iana::PayloadType::kSa, SaPayload{{answer}}));
+  if (with_nonce) {
+    payloads.push_back(PayloadOf(iana::PayloadType::kNonce, NoncePayload{nr_}));
+    if (ke_ != nullptr) payloads.push_back(KePayloadOf(*ke_));
+  }
+  payloads.push_back(TsPayloadOf(iana::PayloadType::kTsi, narrowed_.tsi));
+  payloads.push_back(TsPayloadOf(iana::PayloadType::kTsr, narrowed_.tsr));
+  if (transport_mode_) payloads.push_back(NotifyPayloadOf(iana::NotifyType::kUseTransportMode));
+  out = ChildSa{};
+  out.config_name = config_->name;
+  out.protocol = answer.protocol_id;
+  out.spi_in = spi_in;
+  out.spi_out = spi_out_;
+  out.suite = suite_;
+  out.transport_mode = transport_mode_;
+  out.local_ts = narrowed_.tsr;
+  out.remote_ts = narrowed_.tsi;
+  out.created_as_initiator = false;
+  TRY_ASSIGN(out.keys, Keys(sa, g_ir_));
+  out.lowest_nonce = LowerNonce(ni_, nr_);
+  return payloads;
+}
+
+}  // namespace ipsecref::ike::sa

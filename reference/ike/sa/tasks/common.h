@@ -1,0 +1,102 @@
+// What the tasks share: payload builders and readers that several
+// exchanges use (Nonce, KE, NAT detection, the CHILD SA negotiation).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "reference/crypto/ke.h"
+#include "reference/ike/sa/ike_sa.h"
+#include "reference/ike/sa/peer.h"
+#include "reference/ike/sa/proposals.h"
+#include "reference/ike/sa/traffic_selectors.h"
+
+namespace ipsecref::ike::sa {
+
+template <typename Body>
+Payload PayloadOf(iana::PayloadType type, Body body) {
+  Payload p;
+  p.type = type;
+  p.body = std::move(body);
+  return p;
+}
+
+// The typed body of the first payload of `type`, or null.
+template <typename Body>
+const Body* FindBody(const Message& m, iana::PayloadType type) {
+  const Payload* p = FindPayload(m, type);
+  return p == nullptr ? nullptr : p->as<Body>();
+}
+
+// An error naming a payload the message lacks.
+Error Missing(const Message& m, std::string_view what, std::string_view requirement);
+
+// A failure to report upward when the response carries an error Notify.
+Error NotifiedError(const NotifyPayload& n, std::string_view requirement);
+
+// The proposals with every SPI set to `spi` (4 octets for ESP/AH, 8 for an
+// IKE SA rekey, none in IKE_SA_INIT).
+std::vector<Proposal> WithSpi(std::vector<Proposal> proposals, ByteSpan spi);
+Bytes SpiBytes(uint32_t spi);
+Bytes SpiBytes(uint64_t spi);
+Result<uint32_t> ChildSpiOf(ByteSpan spi, size_t offset);
+
+// The key length for the keymat and SK layers: 0 for a cipher with one
+// fixed key length.
+size_t KeyBitsFor(iana::Encr encr, uint16_t key_bits);
+keymat::Suite KeymatSuite(const IkeSuite& s);
+
+// The CHILD SA half of a CREATE_CHILD_SA or IKE_AUTH exchange (§1.3.1,
+// §2.17): what this end offers or accepts, and the SA that results.
+class ChildNegotiation {
+ public:
+  // Initiator: the payloads that ask for a CHILD SA of `config`
+  // (SA with a fresh SPI, TSi, TSr; Nonce and KE when `with_nonce`, outside
+  // IKE_AUTH).
+  Result<std::vector<Payload>> Request(IkeSa& sa, const ChildConfig& config, bool with_nonce);
+  // Initiator: the response's SA, TSi, TSr (and Nr, KEr) into a CHILD SA.
+  Result<ChildSa> Complete(IkeSa& sa, const Message& response, bool with_nonce);
+  // Responder: the request's SA, TSi, TSr (and Ni, KEi) against the
+  // configuration; errors carry the Notify to answer with.
+  Status Accept(IkeSa& sa, const Message& request, bool with_nonce);
+  // Responder: the payloads of the answer, and the CHILD SA installed.
+  Result<std::vector<Payload>> Answer(IkeSa& sa, bool with_nonce, ChildSa& out);
+
+  const ChildConfig* config() const { return config_; }
+  // When a request was refused with a Notify that carries data.
+  std::optional<Payload> refusal;
+
+ private:
+  Result<keymat::ChildSaKeys> Keys(IkeSa& sa, const SecureBytes& g_ir) const;
+
+  const ChildConfig* config_ = nullptr;
+  uint32_t spi_in_ = 0;
+  std::vector<Proposal> offered_;
+  TsPayload tsi_, tsr_;
+  Proposal selected_;
+  ChildSuite suite_{};
+  Bytes ni_, nr_;
+  std::unique_ptr<crypto::KeyExchange> ke_;
+  SecureBytes g_ir_;
+  uint32_t spi_out_ = 0;
+  bool transport_mode_ = false;
+  Narrowed narrowed_;
+};
+
+// The KE payload for this end's public value.
+Payload KePayloadOf(const crypto::KeyExchange& ke);
+
+}  // namespace ipsecref::ike::sa
+
+namespace ipsecref::ike::sa {
+
+// Adds a CHILD SA to the IKE SA with its rekey and expiry times from its
+// configuration (rekey time less a random jitter).
+void InstallChild(IkeSa& sa, ChildSa child);
+// A random part of `jitter` milliseconds.
+Time Jitter(IkeSa& sa, Time jitter);
+// The lower of two nonces, byte-wise (the §2.8.1 rule compares them).
+Bytes LowerNonce(ByteSpan a, ByteSpan b);
+
+}  // namespace ipsecref::ike::sa

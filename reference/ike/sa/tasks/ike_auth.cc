@@ -1,0 +1,194 @@
+// IKE_AUTH (RFC 7296 §1.2, §2.15): each end proves its identity over the
+// IKE_SA_INIT messages, with a shared key or a signature (RFC 7427), and
+// the first CHILD SA comes with it unless both ends set up a childless IKE
+// SA (RFC 6023).
+//
+//   HDR, SK {IDi, [CERT,] [N(INITIAL_CONTACT),] [IDr,] AUTH,
+//            SAi2, TSi, TSr}  -->
+//                               <--  HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
+#include <fmt/format.h>
+
+#include "reference/crypto/signature.h"
+#include "reference/ike/sa/tasks/common.h"
+
+namespace ipsecref::ike::sa {
+namespace {
+
+Result<Bytes> RestOfIdPayload(const IdPayload& id) {
+  ByteWriter w;
+  TRY(Write(id, w));
+  return std::move(w).Take();
+}
+
+// The octets this end (`initiator` or not) signs or MACs (§2.15).
+Result<Bytes> OctetsOf(const IkeSa& sa, bool initiator, const IdPayload& id) {
+  TRY_ASSIGN(Bytes rest, RestOfIdPayload(id));
+  return initiator ? keymat::SignedOctets(sa.suite.prf, sa.init_request, sa.nr, sa.keys.sk_pi, rest)
+                   : keymat::SignedOctets(sa.suite.prf, sa.init_response, sa.ni, sa.keys.sk_pr, rest);
+}
+
+Result<Payload> MakeAuth(IkeSa& sa, bool initiator, const IdPayload& id) {
+  const AuthConfig& auth = sa.config().local_auth;
+  TRY_ASSIGN(Bytes octets, OctetsOf(sa, initiator, id));
+  AuthPayload body;
+  body.auth_method = auth.method;
+  if (auth.method == iana::AuthMethod::kSharedKeyMic) {
+    //= rfc7296#section-2.15
+    //# With a shared key, AUTH = prf(prf(Shared Secret, "Key Pad for
+    //# IKEv2"), <SignedOctets>).
+    TRY_ASSIGN(body.authentication_data, keymat::SharedKeyAuth(sa.suite.prf, auth.psk, octets));
+  } else {
+    //= rfc7427#section-3
+    //# The Digital Signature method names its signature algorithm in the
+    //# AUTH payload; the signature covers the same octets as §2.15's.
+    TRY_ASSIGN(body.authentication_data,
+               crypto::SignAuth(auth.method, auth.scheme, auth.private_key, octets, *sa.env().rng));
+  }
+  return PayloadOf(iana::PayloadType::kAuth, std::move(body));
+}
+
+// Checks the peer's identity and AUTH payload; kAuthenticationFailed
+// otherwise (§2.21.2).
+Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
+  const IdPayload* id =
+      FindBody<IdPayload>(m, peer_is_initiator ? iana::PayloadType::kIdi : iana::PayloadType::kIdr);
+  const AuthPayload* auth = FindBody<AuthPayload>(m, iana::PayloadType::kAuth);
+  if (id == nullptr || auth == nullptr) return Missing(m, "identity and AUTH", "rfc7296#section-1.2");
+  const IdPayload& expected = sa.config().remote_id;
+  //= ipsecref#choice
+  //# A configured remote identity must match the peer's ID payload exactly
+  //# (type and data); an empty configured identity accepts any.
+  ENSURE(expected.identification_data.empty() || *id == expected, kAuthenticationFailed, kNoOffset,
+         "rfc7296#section-2.15", fmt::format("the peer calls itself {}, not {}", DescribeId(*id), DescribeId(expected)));
+  const AuthConfig& remote = sa.config().remote_auth;
+  ENSURE(auth->auth_method == remote.method, kAuthenticationFailed, kNoOffset, "rfc7296#section-3.8",
+         fmt::format("the peer authenticates with method {}, not the configured {}",
+                     static_cast<unsigned>(auth->auth_method), static_cast<unsigned>(remote.method)));
+  TRY_ASSIGN(Bytes octets, OctetsOf(sa, peer_is_initiator, *id));
+  if (remote.method == iana::AuthMethod::kSharedKeyMic) {
+    TRY_ASSIGN(Bytes expected_auth, keymat::SharedKeyAuth(sa.suite.prf, remote.psk, octets));
+    ENSURE(expected_auth.size() == auth->authentication_data.size() &&
+               ConstantTimeEqual(expected_auth, auth->authentication_data),
+           kAuthenticationFailed, kNoOffset, "rfc7296#section-2.15", "the shared-key AUTH value does not verify");
+    return OkStatus();
+  }
+  Status verified = crypto::VerifyAuth(remote.method, remote.public_key, octets, auth->authentication_data);
+  ENSURE(verified.ok(), kAuthenticationFailed, kNoOffset, "rfc7427#section-3",
+         fmt::format("the AUTH signature does not verify: {}", verified.ok() ? "" : verified.error().detail));
+  return OkStatus();
+}
+
+//= rfc7296#section-2.3
+//# An end that can take more than one request at a time says so with
+//# SET_WINDOW_SIZE (four octets) in IKE_AUTH or later.
+void AnnounceWindow(const IkeSa& sa, std::vector<Payload>& out) {
+  const uint32_t w = sa.config().window_size;
+  if (w > 1)
+    out.push_back(NotifyPayloadOf(iana::NotifyType::kSetWindowSize,
+                                  Bytes{static_cast<uint8_t>(w >> 24), static_cast<uint8_t>(w >> 16),
+                                        static_cast<uint8_t>(w >> 8), static_cast<uint8_t>(w)}));
+}
+void ReadWindow(IkeSa& sa, const Message& m) {
+  if (const NotifyPayload* n = FindNotify(m, iana::NotifyType::kSetWindowSize); n && n->notification_data.size() == 4) {
+    const ByteSpan d = n->notification_data;
+    const uint32_t w = static_cast<uint32_t>(d[0]) << 24 | static_cast<uint32_t>(d[1]) << 16 |
+                       static_cast<uint32_t>(d[2]) << 8 | d[3];
+    if (w >= 1) sa.peer_window = w;
+  }
+}
+
+void AddCertificates(const IkeSa& sa, std::vector<Payload>& out) {
+  for (const Bytes& der : sa.config().local_auth.certificates)
+    out.push_back(PayloadOf(iana::PayloadType::kCert, CertPayload{iana::CertEncoding::kX509Signature, der}));
+}
+
+class IkeAuth final : public Task {
+ public:
+  IkeAuth() : Task(TaskKind::kIkeAuth) {}
+
+  Result<std::vector<Payload>> BuildI(IkeSa& sa) override {
+    const IkeConfig& config = sa.config();
+    std::vector<Payload> out;
+    out.push_back(PayloadOf(iana::PayloadType::kIdi, config.local_id));
+    AddCertificates(sa, out);
+    //= rfc7296#section-2.4
+    //# N(INITIAL_CONTACT) tells the responder to forget older IKE SAs with
+    //# this identity.
+    if (config.initial_contact) out.push_back(NotifyPayloadOf(iana::NotifyType::kInitialContact));
+    if (!config.remote_id.identification_data.empty()) out.push_back(PayloadOf(iana::PayloadType::kIdr, config.remote_id));
+    TRY_ASSIGN(Payload auth, MakeAuth(sa, true, config.local_id));
+    out.push_back(std::move(auth));
+    AnnounceWindow(sa, out);
+    //= rfc6023#section-3
+    //# The initiator leaves SA, TSi and TSr out of IKE_AUTH only when the
+    //# responder announced childless support.
+    with_child_ = !config.children.empty() && !(config.childless && sa.peer_childless);
+    if (with_child_) {
+      TRY_ASSIGN(std::vector<Payload> child, child_.Request(sa, config.children.front(), false));
+      for (Payload& p : child) out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<Next> ProcessI(IkeSa& sa, const Message& response) override {
+    if (const NotifyPayload* n = FindNotify(response, iana::NotifyType::kAuthenticationFailed))
+      return MakeError(Code::kAuthenticationFailed, kNoOffset, "rfc7296#section-2.21.2",
+                       "the responder answered AUTHENTICATION_FAILED");
+    TRY(CheckAuth(sa, false, response));
+    ReadWindow(sa, response);
+    if (!with_child_) return Next::kDone;
+    //= rfc7296#section-2.21.2
+    //# An error about the CHILD SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE...)
+    //# leaves the IKE SA up without the CHILD SA.
+    if (const NotifyPayload* n = FindErrorNotify(response)) {
+      sa.Log(fmt::format("IKE SA up without its first CHILD SA: the responder answered {}",
+                         NotifyName(n->notify_message_type)));
+      return Next::kDone;
+    }
+    TRY_ASSIGN(ChildSa child, child_.Complete(sa, response, false));
+    InstallChild(sa, std::move(child));
+    return Next::kDone;
+  }
+
+  Status ProcessR(IkeSa& sa, const Message& request) override {
+    TRY(CheckAuth(sa, true, request));
+    ReadWindow(sa, request);
+    with_child_ = FindPayload(request, iana::PayloadType::kSa) != nullptr;
+    if (with_child_) {
+      if (Status s = child_.Accept(sa, request, false); !s) child_error_ = s.error();
+    }
+    return OkStatus();
+  }
+
+  Result<Response> BuildR(IkeSa& sa) override {
+    Response r;
+    r.payloads.push_back(PayloadOf(iana::PayloadType::kIdr, sa.config().local_id));
+    AddCertificates(sa, r.payloads);
+    TRY_ASSIGN(Payload auth, MakeAuth(sa, false, sa.config().local_id));
+    r.payloads.push_back(std::move(auth));
+    AnnounceWindow(sa, r.payloads);
+    if (!with_child_) return r;
+    if (child_error_) {
+      const std::optional<iana::NotifyType> notify = NotifyFor(*child_error_, false);
+      sa.Log(fmt::format("first CHILD SA refused: {}", child_error_->ToString()));
+      r.payloads.push_back(NotifyPayloadOf(notify.value_or(iana::NotifyType::kNoProposalChosen)));
+      return r;
+    }
+    ChildSa child;
+    TRY_ASSIGN(std::vector<Payload> payloads, child_.Answer(sa, false, child));
+    for (Payload& p : payloads) r.payloads.push_back(std::move(p));
+    if (!child_.refusal) InstallChild(sa, std::move(child));
+    return r;
+  }
+
+ private:
+  bool with_child_ = false;
+  ChildNegotiation child_;
+  std::optional<Error> child_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> MakeIkeAuth() { return std::make_unique<IkeAuth>(); }
+
+}  // namespace ipsecref::ike::sa
