@@ -613,10 +613,12 @@ Result<Proposal> SelectProposal(const std::vector<Proposal>& configured, const S
   //= rfc7296#section-2.7
   //# The responder accepts a single proposal of the SA payload, or rejects
   //# them all with NO_PROPOSAL_CHOSEN.
+  //= rfc7296#section-3.3
+  //# The proposals of an SA payload come most preferred first.
   //= ipsecref#choice
-  //# The reference takes the offered proposals in the initiator's order, its
-  //# preference, and the first that matches a configured proposal; strongSwan
-  //# by default prefers its own configured order instead.
+  //# The responder follows the initiator's preference: the first offered
+  //# proposal that matches any configured one wins (strongSwan by default
+  //# follows its own configured order instead).
   for (const Proposal& p : offered.proposals) {
     if (p.protocol_id != protocol) {
       passed_over(p, fmt::format("is not for {}", ProtocolName(protocol)));
@@ -740,8 +742,10 @@ Result<Cipher> CipherOf(const Proposal& p, const Transform& t) {
 }
 
 // The integrity algorithm next to the cipher: none (or NONE) with a
-// combined-mode cipher, and `needed` otherwise.
-Result<Integ> IntegrityOf(const Proposal& p, const Transform* integ, const crypto::EncrTransform* encr, bool needed) {
+// combined-mode cipher; otherwise one, when `needed_by` (the requirement
+// that asks for it) is not empty.
+Result<Integ> IntegrityOf(const Proposal& p, const Transform* integ, const crypto::EncrTransform* encr,
+                          std::string_view needed_by) {
   const Integ id = integ == nullptr ? Integ::kNone : static_cast<Integ>(integ->id);
   if (encr != nullptr && encr->aead) {
     //= rfc7296#section-3.3
@@ -751,7 +755,7 @@ Result<Integ> IntegrityOf(const Proposal& p, const Transform* integ, const crypt
                        iana::Name(id)));
     return id;
   }
-  ENSURE(!needed || id != Integ::kNone, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.3",
+  ENSURE(needed_by.empty() || id != Integ::kNone, kInvalidArgument, kNoOffset, needed_by,
          fmt::format("proposal {}: no integrity algorithm, and the cipher is not combined-mode", p.proposal_num));
   return id;
 }
@@ -768,7 +772,9 @@ Result<IkeSuite> IkeSuiteOf(const Proposal& selected) {
   ENSURE(cipher.encr->confidentiality, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.2",
          fmt::format("proposal {}: {} gives no confidentiality, which an IKE SA needs", selected.proposal_num,
                      cipher.encr->name()));
-  TRY_ASSIGN(Integ integ_id, IntegrityOf(selected, integ, cipher.encr, true));
+  //= rfc7296#section-3.3.3
+  //# An IKE SA with a cipher that is not combined-mode needs INTEG.
+  TRY_ASSIGN(Integ integ_id, IntegrityOf(selected, integ, cipher.encr, "rfc7296#section-3.3.3"));
   ENSURE(ke->id != 0, kInvalidArgument, kNoOffset, "rfc7296#section-1.2",
          fmt::format("proposal {}: key exchange NONE for an IKE SA", selected.proposal_num));
   return IkeSuite{cipher.encr->id, cipher.key_bits, static_cast<iana::Prf>(prf->id), integ_id,
@@ -792,9 +798,14 @@ Result<ChildSuite> ChildSuiteOf(const Proposal& selected) {
     suite.encr_key_bits = c.key_bits;
   }
   const bool null_cipher = cipher != nullptr && cipher->id == Encr::kNull;
+  //= rfc7296#section-3.3.3
+  //# AH needs INTEG.
   //= rfc4303#section-3.2
-  //# NULL encryption needs an integrity algorithm.
-  TRY_ASSIGN(suite.integ, IntegrityOf(selected, integ, cipher, protocol == SP::kAh || null_cipher));
+  //# ESP with NULL encryption needs an integrity algorithm.
+  const std::string_view needed_by = protocol == SP::kAh ? "rfc7296#section-3.3.3"
+                                     : null_cipher       ? "rfc4303#section-3.2"
+                                                         : "";
+  TRY_ASSIGN(suite.integ, IntegrityOf(selected, integ, cipher, needed_by));
   return suite;
 }
 
