@@ -10,6 +10,7 @@
 
 #include "reference/crypto/signature.h"
 #include "reference/ike/sa/tasks/common.h"
+#include "reference/ike/wire/rules.h"
 
 namespace ipsecref::ike::sa {
 namespace {
@@ -131,7 +132,7 @@ class IkeAuth final : public Task {
   }
 
   Result<Next> ProcessI(IkeSa& sa, const Message& response) override {
-    if (const NotifyPayload* n = FindNotify(response, iana::NotifyType::kAuthenticationFailed))
+    if (FindNotify(response, iana::NotifyType::kAuthenticationFailed) != nullptr)
       return MakeError(Code::kAuthenticationFailed, kNoOffset, "rfc7296#section-2.21.2",
                        "the responder answered AUTHENTICATION_FAILED");
     TRY(CheckAuth(sa, false, response));

@@ -113,7 +113,9 @@ class IkeInit final : public Task {
   Result<std::vector<Payload>> BuildI(IkeSa& sa) override {
     if (sa.ni.empty()) sa.ni = sa.peer().NewNonce();
     if (group_ == iana::KeGroup::kNone) group_ = FirstKeGroup(sa.config().proposals);
-    if (ke_ == nullptr || ke_->group() != group_) TRY_ASSIGN(ke_, crypto::MakeKeyExchange(group_, *sa.env().rng));
+    if (ke_ == nullptr || ke_->group() != group_) {
+      TRY_ASSIGN(ke_, crypto::MakeKeyExchange(group_, *sa.env().rng));
+    }
     std::vector<Payload> out;
     if (!cookie_.empty()) out.push_back(NotifyPayloadOf(iana::NotifyType::kCookie, cookie_));
     //= rfc7296#section-3.3.1
