@@ -197,9 +197,12 @@ struct PrfOfInteg {
   Prf prf;
 };
 constexpr PrfOfInteg kPrfOfInteg[] = {
-    {Integ::kHmacSha1_96, Prf::kHmacSha1},         {Integ::kHmacSha2_256_128, Prf::kHmacSha2_256},
-    {Integ::kHmacSha2_384_192, Prf::kHmacSha2_384}, {Integ::kHmacSha2_512_256, Prf::kHmacSha2_512},
-    {Integ::kHmacMd5_96, Prf::kHmacMd5},            {Integ::kAesXcbc96, Prf::kAes128Xcbc},
+    {Integ::kHmacSha1_96, Prf::kHmacSha1},
+    {Integ::kHmacSha2_256_128, Prf::kHmacSha2_256},
+    {Integ::kHmacSha2_384_192, Prf::kHmacSha2_384},
+    {Integ::kHmacSha2_512_256, Prf::kHmacSha2_512},
+    {Integ::kHmacMd5_96, Prf::kHmacMd5},
+    {Integ::kAesXcbc96, Prf::kAes128Xcbc},
     {Integ::kAesCmac96, Prf::kAes128Cmac},
 };
 
@@ -260,10 +263,18 @@ std::optional<uint16_t> Decimal(std::string_view digits) {
 
 // --- reading a proposal -----------------------------------------------------
 
-std::string Quoted(std::string_view word) { return fmt::format("'{}'", word); }
+// A keyword in an error message, bytes other than printable ASCII as \xNN
+// (the text may hold anything).
+std::string Quoted(std::string_view word) {
+  std::string out = "'";
+  for (const char c : word) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte >= 0x20 && byte < 0x7f && c != '\'' && c != '\\' ? std::string(1, c) : fmt::format("\\x{:02x}", byte);
+  }
+  return out + "'";
+}
 
-Error KeywordError(Code code, std::string_view word, size_t offset, std::string_view requirement,
-                   std::string why) {
+Error KeywordError(Code code, std::string_view word, size_t offset, std::string_view requirement, std::string why) {
   return MakeError(code, offset, requirement, fmt::format("keyword {} at offset {}: {}", Quoted(word), offset, why));
 }
 
@@ -340,8 +351,7 @@ class ProposalText {
     if (!Uses(types_, t.type))
       return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-3.3.3",
                           fmt::format("{} proposals have no {} transform", ProtocolName(protocol_), TypeName(t.type)));
-    if (protocol_ == SP::kIke && t.type == TT::kEncr &&
-        !crypto::FindEncr(static_cast<Encr>(t.id))->confidentiality)
+    if (protocol_ == SP::kIke && t.type == TT::kEncr && !crypto::FindEncr(static_cast<Encr>(t.id))->confidentiality)
       //= rfc7296#section-3.3.2
       //# ENCR_NULL is not allowed in IKE; nor is AES-GMAC, which RFC 4543
       //# defines for ESP and AH only: an IKE SA needs confidentiality.
@@ -371,8 +381,9 @@ class ProposalText {
     const std::string where = fmt::format("proposal {} at offset {}", number, offset_);
 
     if (Uses(types_, TT::kEncr) && aead == nullptr && classic == nullptr)
-      return MakeError(Code::kInvalidArgument, offset_, "rfc7296#section-3.3.3",
-                       fmt::format("{}: no encryption keyword ({} proposals need ENCR)", where, ProtocolName(protocol_)));
+      return MakeError(
+          Code::kInvalidArgument, offset_, "rfc7296#section-3.3.3",
+          fmt::format("{}: no encryption keyword ({} proposals need ENCR)", where, ProtocolName(protocol_)));
     //= rfc7296#section-2.7
     //# Combined-mode ciphers and ciphers with a separate integrity
     //# algorithm go into two proposals.
@@ -384,11 +395,10 @@ class ProposalText {
     //= rfc7296#section-3.3
     //# A proposal of combined-mode ciphers offers no integrity algorithm.
     if (aead != nullptr && integ != nullptr)
-      return KeywordError(Code::kInvalidArgument, integ->word, integ->offset, "rfc7296#section-3.3",
-                          fmt::format("{} at offset {} is an AEAD cipher, which takes no integrity algorithm{}",
-                                      Quoted(aead->word), aead->offset,
-                                      protocol_ == SP::kIke ? " (name the PRF with a prf keyword, e.g. prfsha256)"
-                                                            : ""));
+      return KeywordError(
+          Code::kInvalidArgument, integ->word, integ->offset, "rfc7296#section-3.3",
+          fmt::format("{} at offset {} is an AEAD cipher, which takes no integrity algorithm{}", Quoted(aead->word),
+                      aead->offset, protocol_ == SP::kIke ? " (name the PRF with a prf keyword, e.g. prfsha256)" : ""));
     if (protocol_ == SP::kIke && prf == nullptr) {
       // strongSwan's rule: without a PRF keyword, each integrity keyword
       // also proposes the PRF on the same primitive.
@@ -421,14 +431,14 @@ class ProposalText {
       return MakeError(Code::kInvalidArgument, offset_, "rfc7296#section-3.3.3",
                        fmt::format("{}: no integrity keyword (AH proposals need INTEG)", where));
     //= rfc4303#section-3.2
-    //# ESP offers confidentiality, integrity or both, never neither: NULL
-    //# encryption needs an integrity algorithm.
-    if (protocol_ == SP::kEsp && integ == nullptr && classic != nullptr &&
-        classic->transform.id == static_cast<uint16_t>(Encr::kNull) &&
-        std::none_of(transforms_.begin(), transforms_.end(), [](const Keyed& k) {
-          return k.transform.type == TT::kEncr && k.transform.id != static_cast<uint16_t>(Encr::kNull);
-        }))
-      return KeywordError(Code::kInvalidArgument, classic->word, classic->offset, "rfc4303#section-3.2",
+    //# ESP offers confidentiality, integrity or both, never neither: a
+    //# proposal offering NULL encryption offers an integrity algorithm, which
+    //# the responder may pick with it.
+    const Keyed* null = Find([](const Keyed& k) {
+      return k.transform.type == TT::kEncr && k.transform.id == static_cast<uint16_t>(Encr::kNull);
+    });
+    if (null != nullptr && integ == nullptr)
+      return KeywordError(Code::kInvalidArgument, null->word, null->offset, "rfc4303#section-3.2",
                           "NULL encryption without an integrity algorithm protects nothing");
     //= rfc7296#section-3.3.3
     //# ESN is a mandatory Transform Type of ESP and AH proposals; without
@@ -533,10 +543,13 @@ Result<Proposal> Match(const Proposal& offered, const Proposal& configured) {
       //= rfc7296#section-3.3
       //# A combined-mode cipher may be offered with the integrity algorithm
       //# NONE; a configured combined-mode proposal (no INTEG) takes it.
-      const bool none_for_aead =
-          type == TT::kInteg && t.id == static_cast<uint16_t>(Integ::kNone) && !Has(configured, TT::kInteg);
-      if (none_for_aead || std::find(configured.transforms.begin(), configured.transforms.end(), t) !=
-                               configured.transforms.end()) {
+      //= rfc7296#section-3.3.2
+      //# Key exchange NONE offered to a CHILD SA configured without PFS
+      //# (no KE) is taken likewise.
+      const bool none_for_absent =
+          (type == TT::kInteg || type == TT::kKe) && t.id == 0 && t.attributes.empty() && !Has(configured, type);
+      if (none_for_absent ||
+          std::find(configured.transforms.begin(), configured.transforms.end(), t) != configured.transforms.end()) {
         pick = &t;
         break;
       }
@@ -642,16 +655,16 @@ Result<Proposal> SelectProposal(const std::vector<Proposal>& configured, const S
       //# one transform, returning its attributes unmodified.
       if (chosen) return chosen;
       if (compared++ < kMaxNamedInError)
-        mismatches += fmt::format("{}configured {}: {}", mismatches.empty() ? "" : "; ", c.proposal_num,
-                                  chosen.error().detail);
+        mismatches +=
+            fmt::format("{}configured {}: {}", mismatches.empty() ? "" : "; ", c.proposal_num, chosen.error().detail);
     }
     passed_over(p, compared == 0 ? std::string("meets no configured proposal (none configured)")
                                  : fmt::format("meets no configured proposal ({})", mismatches));
   }
   if (named > kMaxNamedInError) reasons += fmt::format("; and {} more", named - kMaxNamedInError);
-  return MakeError(Code::kNoProposalChosen, kNoOffset, "rfc7296#section-2.7",
-                   fmt::format("no {} proposal chosen of {} offered{}", ProtocolName(protocol),
-                               offered.proposals.size(), reasons));
+  return MakeError(
+      Code::kNoProposalChosen, kNoOffset, "rfc7296#section-2.7",
+      fmt::format("no {} proposal chosen of {} offered{}", ProtocolName(protocol), offered.proposals.size(), reasons));
 }
 
 Status CheckSelected(const std::vector<Proposal>& ours_offered, const Proposal& chosen) {
@@ -665,8 +678,7 @@ Status CheckSelected(const std::vector<Proposal>& ours_offered, const Proposal& 
   //# it offered, and ends the exchange when it is not.
   const auto ours = std::find_if(ours_offered.begin(), ours_offered.end(),
                                  [&](const Proposal& p) { return p.proposal_num == chosen.proposal_num; });
-  if (ours == ours_offered.end())
-    return inconsistent(fmt::format("we offered no proposal {}", chosen.proposal_num));
+  if (ours == ours_offered.end()) return inconsistent(fmt::format("we offered no proposal {}", chosen.proposal_num));
   //= rfc7296#section-2.7
   //# The answer keeps the protocol of the accepted proposal.
   if (ours->protocol_id != chosen.protocol_id)
@@ -700,9 +712,9 @@ Result<const Transform*> OnlyTransform(const Proposal& p, TT type, bool needed) 
                        TypeName(type)));
     found = &t;
   }
-  ENSURE(found != nullptr || !needed, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.3",
-         fmt::format("proposal {} ({}) has no {} transform", p.proposal_num, ProtocolName(p.protocol_id),
-                     TypeName(type)));
+  ENSURE(
+      found != nullptr || !needed, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.3",
+      fmt::format("proposal {} ({}) has no {} transform", p.proposal_num, ProtocolName(p.protocol_id), TypeName(type)));
   return found;
 }
 
@@ -717,9 +729,9 @@ Status CheckTypes(const Proposal& p, SP protocol) {
     const TypeInfo& type = *FindType(t.type);
     // INTEG NONE comes with a combined-mode cipher; the caller judges it.
     const bool integ_none = t.type == TT::kInteg && t.id == static_cast<uint16_t>(Integ::kNone);
-    ENSURE(integ_none || type.implemented(t.id), kUnsupported, kNoOffset, "ipsecref#choice",
-           fmt::format("proposal {}: {} {} is not implemented by the reference", p.proposal_num, TypeName(t.type),
-                       t.id));
+    ENSURE(
+        integ_none || type.implemented(t.id), kUnsupported, kNoOffset, "ipsecref#choice",
+        fmt::format("proposal {}: {} {} is not implemented by the reference", p.proposal_num, TypeName(t.type), t.id));
   }
   return OkStatus();
 }
@@ -788,7 +800,11 @@ Result<ChildSuite> ChildSuiteOf(const Proposal& selected) {
   TRY_ASSIGN(const Transform* integ, OnlyTransform(selected, TT::kInteg, protocol == SP::kAh));
   TRY_ASSIGN(const Transform* ke, OnlyTransform(selected, TT::kKe, false));
   TRY_ASSIGN(const Transform* esn, OnlyTransform(selected, TT::kEsn, true));
-  ChildSuite suite{protocol, Encr{}, 0, Integ::kNone, static_cast<EsnType>(esn->id),
+  ChildSuite suite{protocol,
+                   Encr{},
+                   0,
+                   Integ::kNone,
+                   static_cast<EsnType>(esn->id),
                    ke == nullptr ? KeGroup::kNone : static_cast<KeGroup>(ke->id)};
   const crypto::EncrTransform* cipher = nullptr;
   if (encr != nullptr) {

@@ -86,7 +86,8 @@ std::string ProposalKeywords(const std::vector<Proposal>& proposals);
 // the offered Proposal Num and SPI (the caller puts its own SPI in), and for
 // each offered type the first offered transform that is configured, with
 // its attributes unmodified, in ascending type order. A configured
-// combined-mode proposal (no INTEG) also takes an offered INTEG of NONE.
+// proposal without INTEG (combined mode) or without KE (no PFS) also takes
+// an offered INTEG or KE of NONE.
 // Offered proposals naming an unknown Transform Type or protocol are passed
 // over, as are transforms the reference does not implement (never
 // configured). kNoProposalChosen when no offered proposal matches, naming

@@ -44,8 +44,7 @@ using iana::Prf;
 template <typename E>
 Transform T(TT type, E id, std::optional<uint16_t> key_bits = std::nullopt) {
   Transform t{type, static_cast<uint16_t>(id), {}};
-  if (key_bits)
-    t.attributes.push_back({static_cast<uint16_t>(iana::TransformAttribute::kKeyLength), *key_bits});
+  if (key_bits) t.attributes.push_back({static_cast<uint16_t>(iana::TransformAttribute::kKeyLength), *key_bits});
   return t;
 }
 Transform E(Encr id, std::optional<uint16_t> bits = std::nullopt) { return T(TT::kEncr, id, bits); }
@@ -85,33 +84,35 @@ std::vector<Proposal> Parse(std::string_view text, SP protocol) {
 
 TEST(ParseProposals, IkeAeadWithExplicitPrf) {
   EXPECT_EQ(Parse("aes128gcm16-prfsha256-x25519", SP::kIke),
-            (std::vector<Proposal>{Make(1, SP::kIke, {E(Encr::kAesGcm16, 128), P(Prf::kHmacSha2_256),
-                                                      K(KeGroup::kCurve25519)})}));
+            (std::vector<Proposal>{
+                Make(1, SP::kIke, {E(Encr::kAesGcm16, 128), P(Prf::kHmacSha2_256), K(KeGroup::kCurve25519)})}));
 }
 
 TEST(ParseProposals, IkeIntegrityKeywordAlsoNamesThePrf) {
   // proposal.c: no PRF keyword, so sha256 adds PRF_HMAC_SHA2_256 too.
   EXPECT_EQ(Parse("aes256-sha256-modp2048", SP::kIke),
-            (std::vector<Proposal>{Make(1, SP::kIke, {E(Encr::kAesCbc, 256), P(Prf::kHmacSha2_256),
-                                                      I(Integ::kHmacSha2_256_128), K(KeGroup::kModp2048)})}));
+            (std::vector<Proposal>{Make(
+                1, SP::kIke,
+                {E(Encr::kAesCbc, 256), P(Prf::kHmacSha2_256), I(Integ::kHmacSha2_256_128), K(KeGroup::kModp2048)})}));
   EXPECT_EQ(Parse("aes128-aesxcbc-aescmac-sha1-ecp256", SP::kIke),
-            (std::vector<Proposal>{Make(1, SP::kIke,
-                                        {E(Encr::kAesCbc, 128), P(Prf::kAes128Xcbc), P(Prf::kAes128Cmac),
-                                         P(Prf::kHmacSha1), I(Integ::kAesXcbc96), I(Integ::kAesCmac96),
-                                         I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})}));
+            (std::vector<Proposal>{
+                Make(1, SP::kIke,
+                     {E(Encr::kAesCbc, 128), P(Prf::kAes128Xcbc), P(Prf::kAes128Cmac), P(Prf::kHmacSha1),
+                      I(Integ::kAesXcbc96), I(Integ::kAesCmac96), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})}));
 }
 
 TEST(ParseProposals, IkeExplicitPrfStopsTheDerivation) {
   EXPECT_EQ(Parse("aes128-sha256-prfsha384-ecp256", SP::kIke),
-            (std::vector<Proposal>{Make(1, SP::kIke, {E(Encr::kAesCbc, 128), P(Prf::kHmacSha2_384),
-                                                      I(Integ::kHmacSha2_256_128), K(KeGroup::kEcp256)})}));
+            (std::vector<Proposal>{Make(
+                1, SP::kIke,
+                {E(Encr::kAesCbc, 128), P(Prf::kHmacSha2_384), I(Integ::kHmacSha2_256_128), K(KeGroup::kEcp256)})}));
 }
 
 TEST(ParseProposals, TwoProposalsNumberedInOrder) {
   EXPECT_EQ(Parse("aes128-sha256-ecp256,aes256gcm16-prfsha384-ecp384", SP::kIke),
             (std::vector<Proposal>{
-                Make(1, SP::kIke, {E(Encr::kAesCbc, 128), P(Prf::kHmacSha2_256), I(Integ::kHmacSha2_256_128),
-                                   K(KeGroup::kEcp256)}),
+                Make(1, SP::kIke,
+                     {E(Encr::kAesCbc, 128), P(Prf::kHmacSha2_256), I(Integ::kHmacSha2_256_128), K(KeGroup::kEcp256)}),
                 Make(2, SP::kIke, {E(Encr::kAesGcm16, 256), P(Prf::kHmacSha2_384), K(KeGroup::kEcp384)})}));
 }
 
@@ -126,9 +127,9 @@ TEST(ParseProposals, KindsInAnyOrderPreferenceWithinAKind) {
 }
 
 TEST(ParseProposals, EspProposals) {
-  EXPECT_EQ(Parse("aes128gcm16-x25519-esn", SP::kEsp),
-            (std::vector<Proposal>{
-                Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kCurve25519), N(EsnType::kEsn)})}));
+  EXPECT_EQ(
+      Parse("aes128gcm16-x25519-esn", SP::kEsp),
+      (std::vector<Proposal>{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kCurve25519), N(EsnType::kEsn)})}));
   EXPECT_EQ(Parse("aes256-sha512-noesn", SP::kEsp),
             (std::vector<Proposal>{
                 Make(1, SP::kEsp, {E(Encr::kAesCbc, 256), I(Integ::kHmacSha2_512_256), N(EsnType::kNoEsn)})}));
@@ -141,14 +142,15 @@ TEST(ParseProposals, EspProposals) {
                 Make(1, SP::kEsp, {E(Encr::kAesGcm16, 256), E(Encr::kAesGcm16, 128), N(EsnType::kNoEsn)})}));
   // Both ESN keywords: either mode, in the order written.
   EXPECT_EQ(Parse("3des-sha1-esn-noesn", SP::kEsp),
-            (std::vector<Proposal>{Make(1, SP::kEsp, {E(Encr::k3Des), I(Integ::kHmacSha1_96), N(EsnType::kEsn),
-                                                      N(EsnType::kNoEsn)})}));
-  EXPECT_EQ(Parse("null-sha256", SP::kEsp),
             (std::vector<Proposal>{
-                Make(1, SP::kEsp, {E(Encr::kNull), I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)})}));
-  EXPECT_EQ(Parse("aes192gmac-none-ecp521", SP::kEsp),
-            (std::vector<Proposal>{Make(1, SP::kEsp, {E(Encr::kNullAuthAesGmac, 192), K(KeGroup::kNone),
-                                                      K(KeGroup::kEcp521), N(EsnType::kNoEsn)})}));
+                Make(1, SP::kEsp, {E(Encr::k3Des), I(Integ::kHmacSha1_96), N(EsnType::kEsn), N(EsnType::kNoEsn)})}));
+  EXPECT_EQ(
+      Parse("null-sha256", SP::kEsp),
+      (std::vector<Proposal>{Make(1, SP::kEsp, {E(Encr::kNull), I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)})}));
+  EXPECT_EQ(
+      Parse("aes192gmac-none-ecp521", SP::kEsp),
+      (std::vector<Proposal>{Make(
+          1, SP::kEsp, {E(Encr::kNullAuthAesGmac, 192), K(KeGroup::kNone), K(KeGroup::kEcp521), N(EsnType::kNoEsn)})}));
 }
 
 TEST(ParseProposals, AhProposals) {
@@ -197,13 +199,13 @@ TEST(ParseProposals, RfcSection33Example) {
   //# The example SA payload: ESP proposal 1 with AES-CBC 128/192/256,
   //# HMAC-SHA1-96 or AES-XCBC-96, ESN or not; proposal 2 with AES-GCM-8
   //# 128/256, ESN or not.
-  EXPECT_EQ(Parse("aes128-aes192-aes256-sha1-aesxcbc-esn-noesn,aes128gcm8-aes256gcm8-esn-noesn", SP::kEsp),
-            (std::vector<Proposal>{
-                Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), E(Encr::kAesCbc, 192), E(Encr::kAesCbc, 256),
-                                   I(Integ::kHmacSha1_96), I(Integ::kAesXcbc96), N(EsnType::kEsn),
-                                   N(EsnType::kNoEsn)}),
-                Make(2, SP::kEsp, {E(Encr::kAesGcm8, 128), E(Encr::kAesGcm8, 256), N(EsnType::kEsn),
-                                   N(EsnType::kNoEsn)})}));
+  EXPECT_EQ(
+      Parse("aes128-aes192-aes256-sha1-aesxcbc-esn-noesn,aes128gcm8-aes256gcm8-esn-noesn", SP::kEsp),
+      (std::vector<Proposal>{
+          Make(1, SP::kEsp,
+               {E(Encr::kAesCbc, 128), E(Encr::kAesCbc, 192), E(Encr::kAesCbc, 256), I(Integ::kHmacSha1_96),
+                I(Integ::kAesXcbc96), N(EsnType::kEsn), N(EsnType::kNoEsn)}),
+          Make(2, SP::kEsp, {E(Encr::kAesGcm8, 128), E(Encr::kAesGcm8, 256), N(EsnType::kEsn), N(EsnType::kNoEsn)})}));
 }
 
 // Whether `word` is the number syntax of `prefix` (encr12.128, prf5, ...).
@@ -240,8 +242,13 @@ TEST(ParseProposalsErrors, UnknownKeyword) {
                          "ipsecref#choice", "'encr012.128' at offset 23: unknown keyword"));
   EXPECT_TRUE(ParseFails("aes128-sha256- modp2048", SP::kIke, Code::kInvalidArgument, 14, "ipsecref#choice",
                          "' modp2048' at offset 14: unknown keyword"));
-  EXPECT_TRUE(ParseFails("aes128-prf99999-ecp256", SP::kIke, Code::kInvalidArgument, 7, "ipsecref#choice",
-                         "unknown keyword"));
+  EXPECT_TRUE(
+      ParseFails("aes128-prf99999-ecp256", SP::kIke, Code::kInvalidArgument, 7, "ipsecref#choice", "unknown keyword"));
+}
+
+TEST(ParseProposalsErrors, KeywordsInMessagesAreEscaped) {
+  EXPECT_TRUE(ParseFails(std::string_view("aes128-s\x01\xff'\\", 12), SP::kEsp, Code::kInvalidArgument, 7,
+                         "ipsecref#choice", "keyword 's\\x01\\xff\\x27\\x5c' at offset 7: unknown keyword"));
 }
 
 TEST(ParseProposalsErrors, WrongProtocol) {
@@ -253,8 +260,8 @@ TEST(ParseProposalsErrors, WrongProtocol) {
                          "'aes128' at offset 7: AH proposals have no"));
   EXPECT_TRUE(ParseFails("null-sha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
                          "'null' at offset 0: an IKE SA needs confidentiality"));
-  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0,
-                         "rfc7296#section-3.3.2", "needs confidentiality"));
+  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
+                         "needs confidentiality"));
   EXPECT_TRUE(ParseFails("aes128-sha256-none", SP::kIke, Code::kInvalidArgument, 14, "rfc7296#section-1.2",
                          "'none' at offset 14: an IKE SA always runs a key exchange"));
   auto other = ParseProposals("aes128", SP::kFcEspHeader);
@@ -274,8 +281,8 @@ TEST(ParseProposalsErrors, NotImplemented) {
                          "ENCR 23 (ENCR_CAMELLIA_CBC) is not implemented"));
   EXPECT_TRUE(ParseFails("encr999-sha256-ecp256", SP::kIke, Code::kUnsupported, 0, "ipsecref#choice",
                          "ENCR 999 (not registered) is not implemented"));
-  EXPECT_TRUE(ParseFails("aes128-sha256-esn2", SP::kEsp, Code::kUnsupported, 14, "ipsecref#choice",
-                         "is not implemented"));
+  EXPECT_TRUE(
+      ParseFails("aes128-sha256-esn2", SP::kEsp, Code::kUnsupported, 14, "ipsecref#choice", "is not implemented"));
 }
 
 TEST(ParseProposalsErrors, KeyLengths) {
@@ -285,10 +292,10 @@ TEST(ParseProposalsErrors, KeyLengths) {
                          "takes no key length 100 (allowed: 128, 192, 256)"));
   EXPECT_TRUE(ParseFails("encr3.128-sha1", SP::kEsp, Code::kInvalidArgument, 0, "rfc7296#section-3.3.5",
                          "ENCR_3DES takes no key length 128 (allowed: 192)"));
-  EXPECT_TRUE(ParseFails("encr11.128-sha1", SP::kEsp, Code::kInvalidArgument, 0, "rfc7296#section-3.3.5",
-                         "(allowed: none)"));
-  EXPECT_TRUE(ParseFails("encr12.-sha1", SP::kEsp, Code::kInvalidArgument, 0, "rfc7296#section-3.3.5",
-                         "takes no key length "));
+  EXPECT_TRUE(
+      ParseFails("encr11.128-sha1", SP::kEsp, Code::kInvalidArgument, 0, "rfc7296#section-3.3.5", "(allowed: none)"));
+  EXPECT_TRUE(
+      ParseFails("encr12.-sha1", SP::kEsp, Code::kInvalidArgument, 0, "rfc7296#section-3.3.5", "takes no key length "));
 }
 
 TEST(ParseProposalsErrors, MissingTransforms) {
@@ -298,14 +305,17 @@ TEST(ParseProposalsErrors, MissingTransforms) {
                          "proposal 2 at offset 12: no encryption keyword (ESP proposals need ENCR)"));
   EXPECT_TRUE(ParseFails("aes128-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.3",
                          "no integrity keyword, and 'aes128' at offset 0 is not an AEAD cipher"));
-  EXPECT_TRUE(ParseFails("aes128gcm16-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.3",
-                         "no PRF"));
+  EXPECT_TRUE(
+      ParseFails("aes128gcm16-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.3", "no PRF"));
   EXPECT_TRUE(ParseFails("aes128-sha256", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.3",
                          "no key exchange keyword"));
   EXPECT_TRUE(ParseFails("ecp256-esn", SP::kAh, Code::kInvalidArgument, 0, "rfc7296#section-3.3.3",
                          "no integrity keyword (AH proposals need INTEG)"));
   EXPECT_TRUE(ParseFails("null", SP::kEsp, Code::kInvalidArgument, 0, "rfc4303#section-3.2",
                          "NULL encryption without an integrity algorithm"));
+  // The responder may pick NULL of the two: it needs integrity too.
+  EXPECT_TRUE(ParseFails("aes128-null-ecp256", SP::kEsp, Code::kInvalidArgument, 7, "rfc4303#section-3.2",
+                         "keyword 'null' at offset 7: NULL encryption without an integrity algorithm"));
 }
 
 TEST(ParseProposalsErrors, AeadRules) {
@@ -330,7 +340,8 @@ TEST(ParseProposalsErrors, SameTransformTwice) {
 }
 
 TEST(ParseProposalsErrors, EmptyPieces) {
-  EXPECT_TRUE(ParseFails("", SP::kIke, Code::kInvalidArgument, 0, "ipsecref#choice", "proposal 1 at offset 0 is empty"));
+  EXPECT_TRUE(
+      ParseFails("", SP::kIke, Code::kInvalidArgument, 0, "ipsecref#choice", "proposal 1 at offset 0 is empty"));
   EXPECT_TRUE(ParseFails("  ", SP::kIke, Code::kInvalidArgument, 2, "ipsecref#choice", "is empty"));
   EXPECT_TRUE(ParseFails("aes128-sha256-modp2048,", SP::kIke, Code::kInvalidArgument, 23, "ipsecref#choice",
                          "proposal 2 at offset 23 is empty"));
@@ -340,8 +351,8 @@ TEST(ParseProposalsErrors, EmptyPieces) {
                          "empty keyword at offset 7 in proposal 1"));
   EXPECT_TRUE(ParseFails("aes128-sha256-modp2048-", SP::kIke, Code::kInvalidArgument, 23, "ipsecref#choice",
                          "empty keyword at offset 23"));
-  EXPECT_TRUE(ParseFails("-aes128-sha1", SP::kEsp, Code::kInvalidArgument, 0, "ipsecref#choice",
-                         "empty keyword at offset 0"));
+  EXPECT_TRUE(
+      ParseFails("-aes128-sha1", SP::kEsp, Code::kInvalidArgument, 0, "ipsecref#choice", "empty keyword at offset 0"));
 }
 
 TEST(ParseProposalsErrors, Limits) {
@@ -374,8 +385,9 @@ TEST(ProposalKeywords, NumbersWhereNoKeywordFits) {
   EXPECT_EQ(ProposalKeywords(Make(1, SP::kEsp, {E(Encr::kAesCbc, 64), E(Encr::kAesCbc)})), "encr12.64-encr12");
   EXPECT_EQ(ProposalKeywords(Make(1, SP::kEsp, {E(Encr::kChaCha20Poly1305, 256), E(Encr::kCamelliaCbc, 128)})),
             "encr28.256-encr23.128");
-  EXPECT_EQ(ProposalKeywords(Make(1, SP::kIke, {P(Prf::kHmacTiger), I(Integ::kAes128Gmac), K(KeGroup::kMlKem768),
-                                                N(EsnType::kUnspecified32Bit)})),
+  EXPECT_EQ(ProposalKeywords(Make(
+                1, SP::kIke,
+                {P(Prf::kHmacTiger), I(Integ::kAes128Gmac), K(KeGroup::kMlKem768), N(EsnType::kUnspecified32Bit)})),
             "prf3-integ9-ke36-esn2");
   Transform odd = E(Encr::kAesCbc, 128);
   odd.attributes.push_back({18, Bytes{1, 2}});
@@ -422,13 +434,15 @@ rc::Gen<Proposal> GenConfiguredProposal(SP protocol) {
     if (protocol != SP::kIke) kes.push_back(K(KeGroup::kNone));
     const std::vector<Transform> esns = {N(EsnType::kNoEsn), N(EsnType::kEsn)};
     const bool aead = protocol != SP::kAh && *rc::gen::arbitrary<bool>();
-    std::vector<Transform> encrs = protocol == SP::kAh ? std::vector<Transform>{}
-                                                       : Distinct(EncrChoices(protocol, aead), 1, 4);
-    const bool only_null = encrs.size() == 1 && encrs[0] == E(Encr::kNull);
-    const size_t min_integ = protocol == SP::kEsp && !only_null ? 0 : 1;
+    std::vector<Transform> encrs =
+        protocol == SP::kAh ? std::vector<Transform>{} : Distinct(EncrChoices(protocol, aead), 1, 4);
+    const bool null = std::find(encrs.begin(), encrs.end(), E(Encr::kNull)) != encrs.end();
+    const size_t min_integ = protocol == SP::kEsp && !null ? 0 : 1;
     std::vector<Transform> chosen_integs = aead ? std::vector<Transform>{} : Distinct(integs, min_integ, 3);
     Proposal p = Make(1, protocol, {});
-    const auto add = [&](const std::vector<Transform>& ts) { p.transforms.insert(p.transforms.end(), ts.begin(), ts.end()); };
+    const auto add = [&](const std::vector<Transform>& ts) {
+      p.transforms.insert(p.transforms.end(), ts.begin(), ts.end());
+    };
     add(encrs);
     if (protocol == SP::kIke) add(Distinct(prfs, 1, 3));
     add(chosen_integs);
@@ -493,13 +507,13 @@ RC_GTEST_PROP(ProposalProperties, AConfigurationSelectsItsOwnOffer, ()) {
 //= rfc7296#section-3.3
 //# The example SA payload of two ESP proposals, with their SPIs.
 SaPayload RfcOffer() {
-  return SaPayload{{Make(1, SP::kEsp,
-                         {E(Encr::kAesCbc, 128), E(Encr::kAesCbc, 192), E(Encr::kAesCbc, 256), I(Integ::kHmacSha1_96),
-                          I(Integ::kAesXcbc96), N(EsnType::kEsn), N(EsnType::kNoEsn)},
-                         {0x05, 0x23, 0x57, 0xbb}),
-                    Make(2, SP::kEsp,
-                         {E(Encr::kAesGcm8, 128), E(Encr::kAesGcm8, 256), N(EsnType::kEsn), N(EsnType::kNoEsn)},
-                         {0x35, 0xa1, 0xd6, 0xf2})}};
+  return SaPayload{
+      {Make(1, SP::kEsp,
+            {E(Encr::kAesCbc, 128), E(Encr::kAesCbc, 192), E(Encr::kAesCbc, 256), I(Integ::kHmacSha1_96),
+             I(Integ::kAesXcbc96), N(EsnType::kEsn), N(EsnType::kNoEsn)},
+            {0x05, 0x23, 0x57, 0xbb}),
+       Make(2, SP::kEsp, {E(Encr::kAesGcm8, 128), E(Encr::kAesGcm8, 256), N(EsnType::kEsn), N(EsnType::kNoEsn)},
+            {0x35, 0xa1, 0xd6, 0xf2})}};
 }
 
 Proposal Select(std::string_view configured, const SaPayload& offered, SP protocol = SP::kEsp) {
@@ -517,15 +531,15 @@ TEST(SelectProposal, RfcExampleSecondProposal) {
 }
 
 TEST(SelectProposal, RfcExampleFirstProposal) {
-  EXPECT_EQ(Select("aes192-aesxcbc-esn", RfcOffer()),
-            Make(1, SP::kEsp, {E(Encr::kAesCbc, 192), I(Integ::kAesXcbc96), N(EsnType::kEsn)},
-                 {0x05, 0x23, 0x57, 0xbb}));
+  EXPECT_EQ(
+      Select("aes192-aesxcbc-esn", RfcOffer()),
+      Make(1, SP::kEsp, {E(Encr::kAesCbc, 192), I(Integ::kAesXcbc96), N(EsnType::kEsn)}, {0x05, 0x23, 0x57, 0xbb}));
   // The initiator's preference wins over the configured order: proposal 1
   // is chosen though the configuration lists GCM first; within a type, the
   // first offered transform that is configured.
-  EXPECT_EQ(Select("aes128gcm8-esn,aes256-aes128-sha1-aesxcbc-noesn-esn", RfcOffer()),
-            Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha1_96), N(EsnType::kEsn)},
-                 {0x05, 0x23, 0x57, 0xbb}));
+  EXPECT_EQ(
+      Select("aes128gcm8-esn,aes256-aes128-sha1-aesxcbc-noesn-esn", RfcOffer()),
+      Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha1_96), N(EsnType::kEsn)}, {0x05, 0x23, 0x57, 0xbb}));
 }
 
 TEST(SelectProposal, NoProposalChosenNamesTheOffer) {
@@ -576,18 +590,17 @@ TEST(SelectProposal, UnimplementedTransformIsPassedOver) {
   //= rfc7296#section-3.3.6
   //# A transform the responder does not understand is unacceptable, the
   //# other transforms of its type are still considered.
-  const SaPayload offer{{Make(1, SP::kEsp, {E(Encr::kCamelliaCbc, 128), E(Encr::kAesCbc, 128),
-                                            T(TT::kInteg, 99), I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)},
+  const SaPayload offer{{Make(1, SP::kEsp,
+                              {E(Encr::kCamelliaCbc, 128), E(Encr::kAesCbc, 128), T(TT::kInteg, 99),
+                               I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)},
                               {9, 9, 9, 9})}};
-  EXPECT_EQ(Select("aes128-sha256", offer), Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha2_256_128),
-                                                               N(EsnType::kNoEsn)},
-                                                 {9, 9, 9, 9}));
+  EXPECT_EQ(Select("aes128-sha256", offer),
+            Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)}, {9, 9, 9, 9}));
   // A transform with an attribute the responder does not understand.
   Transform odd = E(Encr::kAesCbc, 128);
   odd.attributes.push_back({18, uint16_t{1}});
   const SaPayload only_odd{{Make(1, SP::kEsp, {odd, I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)}, {9, 9, 9, 9})}};
-  EXPECT_EQ(SelectProposal(Parse("aes128-sha256", SP::kEsp), only_odd, SP::kEsp).error().code,
-            Code::kNoProposalChosen);
+  EXPECT_EQ(SelectProposal(Parse("aes128-sha256", SP::kEsp), only_odd, SP::kEsp).error().code, Code::kNoProposalChosen);
 }
 
 TEST(SelectProposal, OtherProtocolIsPassedOver) {
@@ -601,8 +614,8 @@ TEST(SelectProposal, OtherProtocolIsPassedOver) {
 TEST(SelectProposal, AeadOfferedWithIntegrityNone) {
   //= rfc7296#section-3.3
   //# A combined-mode proposal may carry the integrity algorithm NONE.
-  const SaPayload offer{{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), I(Integ::kNone), N(EsnType::kNoEsn)},
-                              {1, 1, 1, 1})}};
+  const SaPayload offer{
+      {Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), I(Integ::kNone), N(EsnType::kNoEsn)}, {1, 1, 1, 1})}};
   const Proposal chosen = Select("aes128gcm16", offer);
   EXPECT_EQ(chosen, offer.proposals[0]);
   auto suite = ChildSuiteOf(chosen);
@@ -610,11 +623,32 @@ TEST(SelectProposal, AeadOfferedWithIntegrityNone) {
   EXPECT_EQ(suite->integ, Integ::kNone);
 }
 
+TEST(SelectProposal, KeNoneOfferedWithoutPfsConfigured) {
+  //= rfc7296#section-3.3.2
+  //# Key exchange NONE offered next to a group: a responder configured
+  //# without PFS takes NONE.
+  const SaPayload offer{{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), K(KeGroup::kNone),
+                                            N(EsnType::kNoEsn)},
+                              {2, 2, 2, 2})}};
+  EXPECT_EQ(Select("aes128gcm16", offer),
+            Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kNone), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
+  EXPECT_EQ(Select("aes128gcm16-ecp256", offer),
+            Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
+  // Without NONE in the offer, a responder without PFS finds no match.
+  const SaPayload pfs_only{{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)},
+                                 {2, 2, 2, 2})}};
+  auto r = SelectProposal(Parse("aes128gcm16", SP::kEsp), pfs_only, SP::kEsp);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().detail.find("configured 1: none of its KE transforms is configured"), std::string::npos)
+      << r.error().detail;
+}
+
 TEST(SelectProposal, IkeOffer) {
   const auto offered = Parse("aes256-sha384-sha256-modp2048-ecp256,aes128gcm16-prfsha256-x25519", SP::kIke);
   const Proposal chosen = Select("aes128gcm16-prfsha256-x25519,aes256-sha256-modp2048", SaPayload{offered}, SP::kIke);
-  EXPECT_EQ(chosen, Make(1, SP::kIke, {E(Encr::kAesCbc, 256), P(Prf::kHmacSha2_256), I(Integ::kHmacSha2_256_128),
-                                       K(KeGroup::kModp2048)}));
+  EXPECT_EQ(chosen,
+            Make(1, SP::kIke,
+                 {E(Encr::kAesCbc, 256), P(Prf::kHmacSha2_256), I(Integ::kHmacSha2_256_128), K(KeGroup::kModp2048)}));
   EXPECT_TRUE(CheckSelected(offered, chosen).ok());
   auto suite = IkeSuiteOf(chosen);
   ASSERT_TRUE(suite.ok()) << suite.error().ToString();
@@ -634,8 +668,7 @@ TEST(SelectProposal, TooManyReasonsAreCut) {
 
 TEST(CheckSelected, AcceptsASubsetOfOneOffered) {
   const auto ours = Parse("aes128-aes256-sha256-sha1-noesn-esn,aes128gcm16-esn", SP::kEsp);
-  EXPECT_TRUE(CheckSelected(ours, Make(1, SP::kEsp, {E(Encr::kAesCbc, 256), I(Integ::kHmacSha1_96),
-                                                     N(EsnType::kEsn)},
+  EXPECT_TRUE(CheckSelected(ours, Make(1, SP::kEsp, {E(Encr::kAesCbc, 256), I(Integ::kHmacSha1_96), N(EsnType::kEsn)},
                                        {7, 7, 7, 7}))
                   .ok());
   EXPECT_TRUE(CheckSelected(ours, Make(2, SP::kEsp, {E(Encr::kAesGcm16, 128), N(EsnType::kEsn)})).ok());
@@ -653,10 +686,10 @@ TEST(CheckSelected, RefusesWhatWasNotOffered) {
                     "chosen proposal 3 (aes128gcm16-esn) is not one we offered: we offered no proposal 3"));
   EXPECT_TRUE(fails(Make(1, SP::kEsp, {E(Encr::kAesCbc, 192), I(Integ::kHmacSha2_256_128), N(EsnType::kNoEsn)}),
                     "aes192 was not in our proposal 1 (aes128-sha256-noesn)"));
-  EXPECT_TRUE(fails(Make(2, SP::kEsp, {E(Encr::kAesGcm16, 128), N(EsnType::kNoEsn)}),
-                    "noesn was not in our proposal 2"));
-  EXPECT_TRUE(fails(Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), N(EsnType::kNoEsn)}),
-                    "it has 0 INTEG transforms, not one"));
+  EXPECT_TRUE(
+      fails(Make(2, SP::kEsp, {E(Encr::kAesGcm16, 128), N(EsnType::kNoEsn)}), "noesn was not in our proposal 2"));
+  EXPECT_TRUE(
+      fails(Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), N(EsnType::kNoEsn)}), "it has 0 INTEG transforms, not one"));
   EXPECT_TRUE(fails(Make(2, SP::kEsp, {E(Encr::kAesGcm16, 128), E(Encr::kAesGcm16, 128), N(EsnType::kEsn)}),
                     "it has 2 ENCR transforms, not one"));
   EXPECT_TRUE(fails(Make(2, SP::kAh, {N(EsnType::kEsn)}), "it is for AH, our proposal 2 for ESP"));
@@ -690,36 +723,39 @@ TEST(Suites, ChildSuites) {
 
 TEST(Suites, Errors) {
   const auto fails = [](const Result<IkeSuite>& r, Code code, std::string_view requirement, std::string_view why) {
-    return r.ok() ? ::testing::AssertionFailure() << "accepted"
-                  : IsError(r.error(), code, kNoOffset, requirement, why);
+    return r.ok() ? ::testing::AssertionFailure() << "accepted" : IsError(r.error(), code, kNoOffset, requirement, why);
   };
   const auto ike = Parse("aes128-aes256-sha256-modp2048", SP::kIke).front();
   EXPECT_TRUE(fails(IkeSuiteOf(ike), Code::kInvalidArgument, "rfc7296#section-3.3.6",
                     "proposal 1 holds more than one ENCR transform"));
   EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96)})),
                     Code::kInvalidArgument, "rfc7296#section-3.3.3", "proposal 1 (IKE) has no KE transform"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kCamelliaCbc, 128), P(Prf::kHmacSha1),
-                                                  I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
-                    Code::kUnsupported, "ipsecref#choice", "ENCR 23 is not implemented by the reference"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesGcm16, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96),
-                                                  K(KeGroup::kEcp256)})),
-                    Code::kInvalidArgument, "rfc7296#section-3.3", "is combined-mode but AUTH_HMAC_SHA1_96"));
+  EXPECT_TRUE(fails(
+      IkeSuiteOf(Make(1, SP::kIke,
+                      {E(Encr::kCamelliaCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
+      Code::kUnsupported, "ipsecref#choice", "ENCR 23 is not implemented by the reference"));
+  EXPECT_TRUE(
+      fails(IkeSuiteOf(Make(1, SP::kIke,
+                            {E(Encr::kAesGcm16, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
+            Code::kInvalidArgument, "rfc7296#section-3.3", "is combined-mode but AUTH_HMAC_SHA1_96"));
   EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), K(KeGroup::kEcp256)})),
                     Code::kInvalidArgument, "rfc7296#section-3.3.3", "no integrity algorithm"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96),
-                                                  K(KeGroup::kEcp256)})),
-                    Code::kInvalidArgument, "rfc7296#section-3.3.5", "ENCR_AES_CBC without a Key Length"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc, 64), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96),
-                                                  K(KeGroup::kEcp256)})),
-                    Code::kInvalidArgument, "rfc7296#section-3.3.5", "takes no 64-bit key"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kNull), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96),
-                                                  K(KeGroup::kEcp256)})),
-                    Code::kInvalidArgument, "rfc7296#section-3.3.2", "gives no confidentiality"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96),
-                                                  K(KeGroup::kNone)})),
-                    Code::kInvalidArgument, "rfc7296#section-1.2", "key exchange NONE"));
-  EXPECT_TRUE(fails(IkeSuiteOf(Parse("aes128-sha1", SP::kEsp).front()), Code::kInvalidArgument,
-                    "rfc7296#section-3.3.1", "proposal 1 is for ESP, not IKE"));
+  EXPECT_TRUE(fails(
+      IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
+      Code::kInvalidArgument, "rfc7296#section-3.3.5", "ENCR_AES_CBC without a Key Length"));
+  EXPECT_TRUE(
+      fails(IkeSuiteOf(Make(1, SP::kIke,
+                            {E(Encr::kAesCbc, 64), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
+            Code::kInvalidArgument, "rfc7296#section-3.3.5", "takes no 64-bit key"));
+  EXPECT_TRUE(fails(
+      IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kNull), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
+      Code::kInvalidArgument, "rfc7296#section-3.3.2", "gives no confidentiality"));
+  EXPECT_TRUE(
+      fails(IkeSuiteOf(Make(1, SP::kIke,
+                            {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kNone)})),
+            Code::kInvalidArgument, "rfc7296#section-1.2", "key exchange NONE"));
+  EXPECT_TRUE(fails(IkeSuiteOf(Parse("aes128-sha1", SP::kEsp).front()), Code::kInvalidArgument, "rfc7296#section-3.3.1",
+                    "proposal 1 is for ESP, not IKE"));
   EXPECT_TRUE(fails(IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kAesCbc, 128), N(EsnType::kEsn)})), Code::kInvalidArgument,
                     "rfc7296#section-3.3.3", "holds SN, which IKE does not use"));
 
@@ -731,8 +767,8 @@ TEST(Suites, Errors) {
                           "proposal 1 (ESP) has no SN transform"));
   EXPECT_TRUE(child_fails(Make(1, SP::kEsp, {E(Encr::kNull), N(EsnType::kEsn)}), Code::kInvalidArgument,
                           "rfc4303#section-3.2", "no integrity algorithm"));
-  EXPECT_TRUE(child_fails(Make(1, SP::kAh, {I(Integ::kHmacSha1_96), N(EsnType::kUnspecified32Bit)}),
-                          Code::kUnsupported, "ipsecref#choice", "is not implemented"));
+  EXPECT_TRUE(child_fails(Make(1, SP::kAh, {I(Integ::kHmacSha1_96), N(EsnType::kUnspecified32Bit)}), Code::kUnsupported,
+                          "ipsecref#choice", "is not implemented"));
   EXPECT_TRUE(child_fails(Make(1, SP::kAh, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha1_96), N(EsnType::kEsn)}),
                           Code::kInvalidArgument, "rfc7296#section-3.3.3", "holds ENCR, which AH does not use"));
 }
