@@ -261,21 +261,19 @@ Status ReadProtoPort(const Entry& e, std::string_view inside, TrafficSelector& t
   if (dash != std::string_view::npos) {
     TRY_ASSIGN(ts.end_port, Port(e, ports.substr(dash + 1)));
   }
+  // swanctl.opt: for ICMP and IPv6-ICMP a port below 256 is a message type
+  // (the high octet), one from 256 up is type * 256 + code. The ends are
+  // compared once both are mapped: 1128-129 is 0x0468-0x8100.
+  const bool icmp = Icmp(ts.ip_protocol_id);
+  if (icmp && ts.start_port < 256) ts.start_port = static_cast<uint16_t>(ts.start_port << 8);
+  if (icmp && ts.end_port < 256) ts.end_port = static_cast<uint16_t>(ts.end_port << 8);
   //= rfc7296#section-3.13.1
   //# A port range's start is not above its end (OPAQUE aside).
   if (ts.start_port > ts.end_port)
     return Bad(e, ports, "rfc7296#section-3.13.1",
-               fmt::format("start port {} is above end port {}", ts.start_port, ts.end_port));
-  // swanctl.opt: for ICMP and IPv6-ICMP a port below 256 is a message type
-  // (the high octet), one from 256 up is type * 256 + code.
-  if (Icmp(ts.ip_protocol_id)) {
-    if (ts.start_port < 256) ts.start_port = static_cast<uint16_t>(ts.start_port << 8);
-    if (ts.end_port < 256) ts.end_port = static_cast<uint16_t>(ts.end_port << 8);
-    if (ts.start_port > ts.end_port)
-      return Bad(e, ports, "rfc7296#section-3.13.1",
-                 fmt::format("ICMP type and code {}-{} run backwards ({} is above {})", Shown(ports.substr(0, dash)),
-                             Shown(ports.substr(dash + 1)), ts.start_port, ts.end_port));
-  }
+               icmp ? fmt::format("ICMP type and code {} run backwards ({} is above {})", Shown(ports), ts.start_port,
+                                  ts.end_port)
+                    : fmt::format("start port {} is above end port {}", ts.start_port, ts.end_port));
   return OkStatus();
 }
 

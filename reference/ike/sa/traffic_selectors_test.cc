@@ -121,6 +121,11 @@ TEST(ParseTrafficSelectors, IcmpTypeAndCode) {
   EXPECT_EQ(One("10.1.0.0/16[icmp/769]"), Range("10.1.0.0", "10.1.255.255", 1, 0x0301, 0x0301));
   EXPECT_EQ(One("2001:db8::/32[ipv6-icmp/128-129]"),
             Range("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 58, 0x8000, 0x8100));
+  // The ends are compared after the mapping: 1128 (type 4, code 104) is
+  // below 129 (type 129, code 0). Found by the fuzz target
+  // (regressions/traffic_selectors/icmp_range_compared_before_type_mapping).
+  EXPECT_EQ(One("2001:db8::/32[ipv6-icmp/1128-129]"),
+            Range("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 58, 1128, 0x8100));
   EXPECT_EQ(One("10.1.0.0/16[icmp]"), Range("10.1.0.0", "10.1.255.255", 1));
   EXPECT_EQ(One("10.1.0.0/16[icmp/opaque]"), Range("10.1.0.0", "10.1.255.255", 1, 65535, 0));
 }
