@@ -80,5 +80,261 @@ TEST(ExchangeTest, EstablishesIkeSaWithFirstChildSa) {
                 "IKE_AUTH response { IDr AUTH SA TSi TSr }"}));
 }
 
+
+// Both peers established, with their only IKE SAs; fails the test otherwise.
+struct Established {
+  IkeSa* i;
+  IkeSa* r;
+};
+Established EstablishOrFail(Exchange& x) {
+  const uint64_t spi = x.Establish();
+  EXPECT_NE(spi, 0u);
+  return {x.initiator().Find(spi), x.OnlyIkeSa(x.responder())};
+}
+
+TEST(ExchangeTest, CreatesChildSaWithAndWithoutPfs) {
+  for (const char* esp : {"aes128gcm16", "aes128gcm16-x25519"}) {
+    SCOPED_TRACE(esp);
+    IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+    ic.children[0].proposals = *ParseProposals(esp, iana::SecurityProtocol::kEsp);
+    rc.children[0].proposals = ic.children[0].proposals;
+    Exchange x(ic, rc);
+    auto [i, r] = EstablishOrFail(x);
+    ASSERT_TRUE(i && r);
+    /* CREATE_CHILD_SA { SA, Ni, [KEi,] TSi, TSr } --> */
+    ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+    x.Run();
+    ASSERT_EQ(i->children.size(), 2u);
+    ExpectPaired(*i, *r);
+    const std::string expected = std::string(esp).find("x25519") != std::string::npos
+                                     ? "CREATE_CHILD_SA request { SA Nonce KE TSi TSr }"
+                                     : "CREATE_CHILD_SA request { SA Nonce TSi TSr }";
+    EXPECT_EQ(Ladder(x.initiator_log().built.back()), expected);
+    EXPECT_EQ(i->children[1].suite.ke, std::string(esp).find("x25519") != std::string::npos
+                                           ? iana::KeGroup::kCurve25519
+                                           : iana::KeGroup::kNone);
+  }
+}
+
+TEST(ExchangeTest, RekeysChildSaAndDeletesTheOldOne) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const uint32_t old = i->children.at(0).spi_in;
+  /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
+     <-- { SA, Nr, TSi, TSr }
+     INFORMATIONAL { D(ESP old) } -->
+     <-- { D(ESP old) } */
+  ASSERT_TRUE(x.initiator().RekeyChild(i->local_spi(), old).ok());
+  x.Run();
+  ASSERT_EQ(i->children.size(), 1u);
+  EXPECT_NE(i->children[0].spi_in, old);
+  ExpectPaired(*i, *r);
+  const auto ladder = Ladders(x.initiator_log());
+  ASSERT_GE(ladder.size(), 4u);
+  EXPECT_EQ(ladder[2], "CREATE_CHILD_SA request { N(REKEY_SA) SA Nonce TSi TSr }");
+  EXPECT_EQ(ladder[3], "INFORMATIONAL request { D }");
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "INFORMATIONAL response { D }");
+}
+
+TEST(ExchangeTest, RekeysIkeSaAndMovesChildSas) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const uint64_t old_i = i->spi_i;
+  const ChildSa child = i->children.at(0);
+  /* CREATE_CHILD_SA { SA, Ni, KEi } -->  <-- { SA, Nr, KEr }
+     INFORMATIONAL (old IKE SA) { D(IKE) } -->  <-- { } */
+  ASSERT_TRUE(x.initiator().RekeyIke(i->local_spi()).ok());
+  x.Run();
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  EXPECT_NE(ni->spi_i, old_i);
+  EXPECT_EQ(ni->role, Role::kInitiator);
+  EXPECT_EQ(ni->state, IkeState::kEstablished);
+  EXPECT_EQ(nr->state, IkeState::kEstablished);
+  ASSERT_EQ(ni->children.size(), 1u);
+  EXPECT_EQ(ni->children[0].spi_in, child.spi_in);
+  EXPECT_NE(ni->keys.sk_d, child.keys.encr_i);
+  ExpectPaired(*ni, *nr);
+  // The new IKE SA works: a CHILD SA can be created over it.
+  ASSERT_TRUE(x.initiator().CreateChild(ni->local_spi()).ok());
+  x.Run();
+  EXPECT_EQ(ni->children.size(), 2u);
+  ExpectPaired(*ni, *nr);
+}
+
+TEST(ExchangeTest, DeletesChildSaThenIkeSa) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().DeleteChild(i->local_spi(), i->children.at(0).spi_in).ok());
+  x.Run();
+  EXPECT_TRUE(i->children.empty());
+  EXPECT_TRUE(r->children.empty());
+  ASSERT_TRUE(x.responder().DeleteIke(r->local_spi()).ok());
+  x.Run();
+  EXPECT_TRUE(x.initiator().IkeSas().empty());
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+}
+
+TEST(ExchangeTest, LivenessCheckAndDeadPeer) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  x.Run();
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "INFORMATIONAL response {  }");
+  // The responder goes silent: RFC 7296 §2.4, the initiator retransmits on
+  // its schedule (4 s * 1.8^n, five times) and then declares it dead.
+  x.network().filter = [](const testing::Sent& s) { return !(s.datagram.source.address == Bytes{192, 0, 2, 2}); };
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  const Time start = x.clock().Now();
+  const size_t first = x.network().captured.size() - x.network().in_flight.size();
+  for (int step = 0; step < 20 && !x.initiator().IkeSas().empty(); ++step) {
+    x.Run();
+    x.AdvanceToNextDeadline();
+  }
+  EXPECT_TRUE(x.initiator().IkeSas().empty());
+  std::vector<Time> initiator_sends;
+  for (size_t n = first; n < x.network().captured.size(); ++n)
+    if (x.network().captured[n].datagram.source.address == Bytes{192, 0, 2, 1})
+      initiator_sends.push_back(x.network().captured[n].at - start);
+  EXPECT_EQ(initiator_sends, (std::vector<Time>{0, 4000, 4000 + 7200, 4000 + 7200 + 12960, 4000 + 7200 + 12960 + 23328,
+                                                 4000 + 7200 + 12960 + 23328 + 41990}));
+}
+
+TEST(ExchangeTest, RetransmittedRequestGetsTheCachedResponse) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  const uint64_t spi = x.initiator().Initiate();
+  ASSERT_TRUE(x.DeliverNext());  // IKE_SA_INIT request
+  ASSERT_TRUE(x.DeliverNext());  // IKE_SA_INIT response
+  ASSERT_TRUE(x.DeliverNext());  // IKE_AUTH request
+  std::optional<testing::Datagram> lost = x.Take();  // IKE_AUTH response, lost
+  ASSERT_TRUE(lost);
+  x.AdvanceToNextDeadline();  // the initiator retransmits IKE_AUTH
+  ASSERT_TRUE(x.DeliverNext());
+  std::optional<testing::Datagram> again = x.Take();
+  ASSERT_TRUE(again);
+  // RFC 7296 §2.1: the same response, byte for byte.
+  EXPECT_EQ(again->data, lost->data);
+  x.Deliver(*again);
+  EXPECT_EQ(x.initiator().Find(spi)->state, IkeState::kEstablished);
+  EXPECT_EQ(x.responder_log().built.size(), 2u);  // built once, resent from the cache
+}
+
+TEST(ExchangeTest, CookieWhenAskedFor) {
+  IkeConfig rc = PskResponderConfig();
+  rc.cookie_threshold = 0;
+  Exchange x(PskInitiatorConfig(), rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const auto ladder = Ladders(x.initiator_log());
+  ASSERT_GE(ladder.size(), 2u);
+  // RFC 7296 §2.6: the request is repeated with N(COOKIE) first.
+  EXPECT_EQ(ladder[1].rfind("IKE_SA_INIT request { N(COOKIE) SA KE Nonce", 0), 0u) << ladder[1];
+  EXPECT_EQ(x.responder().half_open(), 0u);
+}
+
+TEST(ExchangeTest, InvalidKePayloadRetryWithTheGroupAskedFor) {
+  IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+  ic.proposals = *ParseProposals("aes128gcm16-prfsha256-x25519-ecp256", iana::SecurityProtocol::kIke);
+  rc.proposals = *ParseProposals("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocol::kIke);
+  Exchange x(ic, rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  EXPECT_EQ(i->suite.ke, iana::KeGroup::kEcp256);
+  EXPECT_EQ(Ladders(x.responder_log()).front(), "IKE_SA_INIT response { N(INVALID_KE_PAYLOAD) }");
+  ExpectPaired(*i, *r);
+}
+
+TEST(ExchangeTest, NoProposalChosenLeavesNothing) {
+  IkeConfig rc = PskResponderConfig();
+  rc.proposals = *ParseProposals("aes256-sha512-modp4096", iana::SecurityProtocol::kIke);
+  Exchange x(PskInitiatorConfig(), rc);
+  EXPECT_EQ(x.Establish(), 0u);
+  EXPECT_TRUE(x.initiator().IkeSas().empty());
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+  EXPECT_EQ(Ladders(x.responder_log()), std::vector<std::string>{"IKE_SA_INIT response { N(NO_PROPOSAL_CHOSEN) }"});
+}
+
+TEST(ExchangeTest, AuthenticationFailedEndsBothIkeSas) {
+  IkeConfig rc = PskResponderConfig();
+  rc.remote_auth.psk.back() ^= 1;
+  Exchange x(PskInitiatorConfig(), rc);
+  EXPECT_EQ(x.Establish(), 0u);
+  EXPECT_TRUE(x.initiator().IkeSas().empty());
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+}
+
+TEST(ExchangeTest, ChildErrorsKeepTheIkeSa) {
+  IkeConfig rc = PskResponderConfig();
+  rc.children[0].remote_ts = *ParseTrafficSelectors("10.9.0.0/16");
+  Exchange x(PskInitiatorConfig(), rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  EXPECT_TRUE(i->children.empty());
+  EXPECT_TRUE(r->children.empty());
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "IKE_AUTH response { IDr AUTH N(TS_UNACCEPTABLE) }");
+}
+
+TEST(ExchangeTest, NarrowsTrafficSelectors) {
+  IkeConfig rc = PskResponderConfig();
+  rc.children[0].remote_ts = *ParseTrafficSelectors("10.1.2.0/24");
+  Exchange x(PskInitiatorConfig(), rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_EQ(i->children.size(), 1u);
+  EXPECT_EQ(i->children[0].local_ts, *ParseTrafficSelectors("10.1.2.0/24"));
+  ExpectPaired(*i, *r);
+}
+
+TEST(ExchangeTest, ChildlessIkeSa) {
+  IkeConfig ic = PskInitiatorConfig();
+  ic.childless = true;
+  Exchange x(ic, PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  EXPECT_TRUE(i->children.empty());
+  EXPECT_EQ(Ladders(x.initiator_log()).back(), "IKE_AUTH request { IDi IDr AUTH N(INITIAL_CONTACT) }");
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  x.Run();
+  ExpectPaired(*i, *r);
+  EXPECT_EQ(i->children.size(), 1u);
+}
+
+TEST(ExchangeTest, NatDetectedMovesToPort4500) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  x.network().nat = testing::Nat{{Bytes{192, 0, 2, 1}, 0}, {Bytes{198, 51, 100, 7}, 31000}};
+  auto [i, r] = EstablishOrFail(x);
+
+  ASSERT_TRUE(i && r);
+  EXPECT_TRUE(i->nat_here);
+  EXPECT_TRUE(r->nat_there);
+  EXPECT_EQ(i->local.port, kNatTraversalPort);
+  const auto& sent = x.network().captured;
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(sent[2].datagram.source.port, 31001);  // the NAT's port for 4500
+  EXPECT_EQ(sent[2].datagram.destination.port, kNatTraversalPort);
+  EXPECT_EQ(Bytes(sent[2].datagram.data.begin(), sent[2].datagram.data.begin() + 4), Bytes(4, 0));  // non-ESP marker
+  EXPECT_EQ(r->remote.port, 31001);
+  ExpectPaired(*i, *r);
+}
+
+TEST(ExchangeTest, FragmentsLargeMessages) {
+  IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+  ic.fragment_mtu = rc.fragment_mtu = 160;
+  Exchange x(ic, rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  // RFC 7383 §2.5: only encrypted messages are fragmented; IKE_SA_INIT is not.
+  const auto& sent = x.network().captured;
+  ASSERT_GT(sent.size(), 4u);
+  for (size_t n = 2; n < sent.size(); ++n) EXPECT_LE(sent[n].datagram.data.size() + 28, 160u) << "datagram " << n + 1;
+  ExpectPaired(*i, *r);
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

@@ -246,6 +246,7 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   //# whose address or port changed (a NAT's mapping) once the request
   //# authenticated.
   remote = datagram.source;
+  local = datagram.destination;
   const Validation v = Validate(*m);
   if (!v.ok()) {
     const Violation& first = v.violations.front();
