@@ -336,5 +336,44 @@ TEST(ExchangeTest, FragmentsLargeMessages) {
   ExpectPaired(*i, *r);
 }
 
+
+// RFC 7296 §2.8.1: both ends rekey the same CHILD SA at once. Whatever the
+// nonces, both end with exactly one CHILD SA, the same one.
+TEST(ExchangeTest, SimultaneousChildRekeyLeavesOneChildSa) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE(seed);
+    Exchange x(PskInitiatorConfig(), PskResponderConfig(), seed);
+    auto [i, r] = EstablishOrFail(x);
+    ASSERT_TRUE(i && r);
+    /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
+                   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } */
+    ASSERT_TRUE(x.initiator().RekeyChild(i->local_spi(), i->children.at(0).spi_in).ok());
+    ASSERT_TRUE(x.responder().RekeyChild(r->local_spi(), r->children.at(0).spi_in).ok());
+    x.Run();
+    ASSERT_EQ(i->children.size(), 1u);
+    ExpectPaired(*i, *r);
+  }
+}
+
+// RFC 7296 §2.8.2: both ends rekey the IKE SA at once.
+TEST(ExchangeTest, SimultaneousIkeRekeyLeavesOneIkeSa) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE(seed);
+    Exchange x(PskInitiatorConfig(), PskResponderConfig(), seed);
+    auto [i, r] = EstablishOrFail(x);
+    ASSERT_TRUE(i && r);
+    ASSERT_TRUE(x.initiator().RekeyIke(i->local_spi()).ok());
+    ASSERT_TRUE(x.responder().RekeyIke(r->local_spi()).ok());
+    x.Run();
+    IkeSa* ni = x.OnlyIkeSa(x.initiator());
+    IkeSa* nr = x.OnlyIkeSa(x.responder());
+    ASSERT_TRUE(ni && nr);
+    EXPECT_EQ(ni->state, IkeState::kEstablished);
+    EXPECT_EQ(nr->state, IkeState::kEstablished);
+    ASSERT_EQ(ni->children.size(), 1u);
+    ExpectPaired(*ni, *nr);
+  }
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

@@ -299,12 +299,13 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   const bool keep = response->keep_ike_sa;
   const bool succeeded = response->succeeded;
   Respond(h.message_id, h.exchange_type, std::move(*response));
-  if (keep && !succeeded && rule.on_failure && state != IkeState::kDestroyed)
-    state = *rule.on_failure;
-  else if (keep && succeeded)
+  if (!keep) {
+    if (state != IkeState::kDestroyed) Destroy(fmt::format("{} answered with an error", Name(kind)));
+  } else if (succeeded) {
     Succeed(*task);
-  else if (state != IkeState::kDestroyed)
-    Destroy(fmt::format("{} answered with an error", Name(kind)));
+  } else if (rule.on_failure && state != IkeState::kDestroyed) {
+    state = *rule.on_failure;
+  }
 }
 
 void IkeSa::Respond(uint32_t message_id, iana::ExchangeType exchange, Response response) {
