@@ -55,6 +55,15 @@ constexpr TypeInfo kTypes[] = {
      [](uint16_t id) { return id <= 1; }},
 };
 
+// Proposals hold their transforms in this order; ESN, the last, can be
+// appended.
+constexpr bool AscendingTypes() {
+  for (size_t i = 1; i < std::size(kTypes); ++i)
+    if (kTypes[i - 1].type >= kTypes[i].type) return false;
+  return std::size(kTypes) > 0 && kTypes[std::size(kTypes) - 1].type == TT::kEsn;
+}
+static_assert(AscendingTypes(), "kTypes: ascending Transform Types, ESN last");
+
 const TypeInfo* FindType(TT type) {
   for (const TypeInfo& t : kTypes)
     if (t.type == type) return &t;
@@ -372,6 +381,20 @@ class ProposalText {
   }
 
   Result<Proposal> Finish(uint8_t number) {
+    if (protocol_ == SP::kIke && Find([](const Keyed& k) { return k.transform.type == TT::kPrf; }) == nullptr) {
+      // strongSwan's rule: without a PRF keyword, each integrity keyword
+      // also proposes the PRF on the same primitive.
+      std::vector<Keyed> derived;
+      for (const Keyed& k : transforms_) {
+        if (k.transform.type != TT::kInteg) continue;
+        for (const PrfOfInteg& m : kPrfOfInteg)
+          if (static_cast<uint16_t>(m.integ) == k.transform.id)
+            derived.push_back({Transform{TT::kPrf, static_cast<uint16_t>(m.prf), {}}, k.word, k.offset});
+      }
+      transforms_.insert(transforms_.end(), derived.begin(), derived.end());
+    }
+    // Pointers into transforms_: nothing is added to it until the proposal
+    // is assembled.
     const Keyed* aead = Find([](const Keyed& k) { return IsAead(k.transform); });
     const Keyed* classic = Find([](const Keyed& k) { return k.transform.type == TT::kEncr && !IsAead(k.transform); });
     const Keyed* integ = Find([](const Keyed& k) { return k.transform.type == TT::kInteg; });
@@ -399,19 +422,6 @@ class ProposalText {
           Code::kInvalidArgument, integ->word, integ->offset, "rfc7296#section-3.3",
           fmt::format("{} at offset {} is an AEAD cipher, which takes no integrity algorithm{}", Quoted(aead->word),
                       aead->offset, protocol_ == SP::kIke ? " (name the PRF with a prf keyword, e.g. prfsha256)" : ""));
-    if (protocol_ == SP::kIke && prf == nullptr) {
-      // strongSwan's rule: without a PRF keyword, each integrity keyword
-      // also proposes the PRF on the same primitive.
-      std::vector<Keyed> derived;
-      for (const Keyed& k : transforms_) {
-        if (k.transform.type != TT::kInteg) continue;
-        for (const PrfOfInteg& m : kPrfOfInteg)
-          if (static_cast<uint16_t>(m.integ) == k.transform.id)
-            derived.push_back({Transform{TT::kPrf, static_cast<uint16_t>(m.prf), {}}, k.word, k.offset});
-      }
-      transforms_.insert(transforms_.end(), derived.begin(), derived.end());
-      prf = Find([](const Keyed& k) { return k.transform.type == TT::kPrf; });
-    }
     if (protocol_ == SP::kIke) {
       //= rfc7296#section-3.3.3
       //# An IKE proposal needs ENCR, PRF, INTEG (unless the cipher is
@@ -440,18 +450,17 @@ class ProposalText {
     if (null != nullptr && integ == nullptr)
       return KeywordError(Code::kInvalidArgument, null->word, null->offset, "rfc4303#section-3.2",
                           "NULL encryption without an integrity algorithm protects nothing");
-    //= rfc7296#section-3.3.3
-    //# ESN is a mandatory Transform Type of ESP and AH proposals; without
-    //# esn or noesn a proposal gets noesn, as strongSwan gives it.
-    if (esn == nullptr && Uses(types_, TT::kEsn))
-      transforms_.push_back({Transform{TT::kEsn, static_cast<uint16_t>(EsnType::kNoEsn), {}}, "noesn", offset_});
-
     Proposal p;
     p.proposal_num = number;
     p.protocol_id = protocol_;
     for (const TypeInfo& type : kTypes)
       for (const Keyed& k : transforms_)
         if (k.transform.type == type.type) p.transforms.push_back(k.transform);
+    //= rfc7296#section-3.3.3
+    //# ESN is a mandatory Transform Type of ESP and AH proposals; without
+    //# esn or noesn a proposal gets noesn, as strongSwan gives it.
+    if (esn == nullptr && Uses(types_, TT::kEsn))
+      p.transforms.push_back(Transform{TT::kEsn, static_cast<uint16_t>(EsnType::kNoEsn), {}});
     return p;
   }
 
