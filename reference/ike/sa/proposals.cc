@@ -45,8 +45,8 @@ constexpr TypeInfo kTypes[] = {
     {TT::kInteg, "integ", [](uint16_t id) { return iana::Name(static_cast<Integ>(id)); },
      [](uint16_t id) { return crypto::FindInteg(static_cast<Integ>(id)) != nullptr; }},
     //= rfc7296#section-3.3.2
-    //# Key exchange 0 is NONE: a CHILD SA proposal offering it accepts no
-    //# PFS key exchange.
+    //# Transform ID 0 of an optional type offers to leave it out: key
+    //# exchange NONE in an ESP or AH proposal accepts no PFS key exchange.
     {TT::kKe, "ke", [](uint16_t id) { return iana::Name(static_cast<KeGroup>(id)); },
      [](uint16_t id) { return id == 0 || crypto::FindKeGroup(static_cast<KeGroup>(id)) != nullptr; }},
     //= rfc7296#section-3.3.2
@@ -361,10 +361,11 @@ class ProposalText {
       return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-3.3.3",
                           fmt::format("{} proposals have no {} transform", ProtocolName(protocol_), TypeName(t.type)));
     if (protocol_ == SP::kIke && t.type == TT::kEncr && !crypto::FindEncr(static_cast<Encr>(t.id))->confidentiality)
-      //= rfc7296#section-3.3.2
-      //# ENCR_NULL is not allowed in IKE; nor is AES-GMAC, which RFC 4543
-      //# defines for ESP and AH only: an IKE SA needs confidentiality.
-      return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-3.3.2",
+      //= rfc7296#section-1.2
+      //# IKE_AUTH and later messages travel encrypted in SK {...}: an IKE SA
+      //# needs a cipher that gives confidentiality (not ENCR_NULL, not
+      //# AES-GMAC, which RFC 4543 defines for ESP and AH only).
+      return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-1.2",
                           "an IKE SA needs confidentiality; this cipher gives none (ESP only)");
     if (protocol_ == SP::kIke && t.type == TT::kKe && t.id == 0)
       //= rfc7296#section-1.2
@@ -549,12 +550,13 @@ Result<Proposal> Match(const Proposal& offered, const Proposal& configured) {
     const Transform* pick = nullptr;
     for (const Transform& t : offered.transforms) {
       if (t.type != type) continue;
-      //= rfc7296#section-3.3
-      //# A combined-mode cipher may be offered with the integrity algorithm
-      //# NONE; a configured combined-mode proposal (no INTEG) takes it.
       //= rfc7296#section-3.3.2
-      //# Key exchange NONE offered to a CHILD SA configured without PFS
-      //# (no KE) is taken likewise.
+      //# An optional Transform Type offered with ID 0 among its transforms
+      //# leaves it to the responder: a configuration without that type (no
+      //# PFS: no KE) takes 0.
+      //= rfc7296#section-3.3
+      //# A combined-mode cipher may come with the integrity algorithm NONE;
+      //# a configured combined-mode proposal (no INTEG) takes it.
       const bool none_for_absent =
           (type == TT::kInteg || type == TT::kKe) && t.id == 0 && t.attributes.empty() && !Has(configured, type);
       if (none_for_absent ||
@@ -685,6 +687,8 @@ Status CheckSelected(const std::vector<Proposal>& ours_offered, const Proposal& 
   //= rfc7296#section-3.3.6
   //# The initiator checks that the accepted proposal is consistent with one
   //# it offered, and ends the exchange when it is not.
+  //= rfc7296#section-3.3.1
+  //# The accepted proposal carries the Proposal Num of the offered one.
   const auto ours = std::find_if(ours_offered.begin(), ours_offered.end(),
                                  [&](const Proposal& p) { return p.proposal_num == chosen.proposal_num; });
   if (ours == ours_offered.end()) return inconsistent(fmt::format("we offered no proposal {}", chosen.proposal_num));
@@ -790,7 +794,10 @@ Result<IkeSuite> IkeSuiteOf(const Proposal& selected) {
   TRY_ASSIGN(const Transform* integ, OnlyTransform(selected, TT::kInteg, false));
   TRY_ASSIGN(const Transform* ke, OnlyTransform(selected, TT::kKe, true));
   TRY_ASSIGN(Cipher cipher, CipherOf(selected, *encr));
-  ENSURE(cipher.encr->confidentiality, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.2",
+  //= rfc7296#section-1.2
+  //# An IKE SA's cipher gives confidentiality: its later messages travel
+  //# encrypted.
+  ENSURE(cipher.encr->confidentiality, kInvalidArgument, kNoOffset, "rfc7296#section-1.2",
          fmt::format("proposal {}: {} gives no confidentiality, which an IKE SA needs", selected.proposal_num,
                      cipher.encr->name()));
   //= rfc7296#section-3.3.3

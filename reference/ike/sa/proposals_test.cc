@@ -259,9 +259,9 @@ TEST(ParseProposalsErrors, WrongProtocol) {
                          "'prfsha256' at offset 14: ESP proposals have no"));
   EXPECT_TRUE(ParseFails("sha256-aes128", SP::kAh, Code::kInvalidArgument, 7, "rfc7296#section-3.3.3",
                          "'aes128' at offset 7: AH proposals have no"));
-  EXPECT_TRUE(ParseFails("null-sha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
+  EXPECT_TRUE(ParseFails("null-sha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-1.2",
                          "'null' at offset 0: an IKE SA needs confidentiality"));
-  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
+  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-1.2",
                          "needs confidentiality"));
   EXPECT_TRUE(ParseFails("aes128-sha256-none", SP::kIke, Code::kInvalidArgument, 14, "rfc7296#section-1.2",
                          "'none' at offset 14: an IKE SA always runs a key exchange"));
@@ -708,6 +708,13 @@ TEST(SelectProposal, KeNoneOfferedWithoutPfsConfigured) {
             Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kNone), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
   EXPECT_EQ(Select("aes128gcm16-ecp256", offer),
             Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
+  // Likewise integrity NONE next to an algorithm, for ESP configured
+  // without integrity.
+  const SaPayload integ_optional{
+      {Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha1_96), I(Integ::kNone), N(EsnType::kNoEsn)},
+            {3, 3, 3, 3})}};
+  EXPECT_EQ(Select("aes128", integ_optional),
+            Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kNone), N(EsnType::kNoEsn)}, {3, 3, 3, 3}));
   // Without NONE in the offer, a responder without PFS finds no match.
   const SaPayload pfs_only{
       {Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)}, {2, 2, 2, 2})}};
@@ -823,7 +830,7 @@ TEST(Suites, Errors) {
             Code::kInvalidArgument, "rfc7296#section-3.3.5", "takes no 64-bit key"));
   EXPECT_TRUE(fails(
       IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kNull), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
-      Code::kInvalidArgument, "rfc7296#section-3.3.2", "gives no confidentiality"));
+      Code::kInvalidArgument, "rfc7296#section-1.2", "gives no confidentiality"));
   EXPECT_TRUE(
       fails(IkeSuiteOf(Make(1, SP::kIke,
                             {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kNone)})),
