@@ -241,10 +241,10 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   std::optional<Message> m = Open(message);
   if (!m) return;
   last_heard = now();
-  //= rfc7296#section-2.23
-  //# A responder answers from where the request came, and follows a peer
-  //# whose address or port changed (a NAT's mapping) once the request
-  //# authenticated.
+  //= rfc7296#section-2.11
+  //# A responder answers to the address and port the request came from,
+  //# from the address and port it came to (a NAT may have changed either);
+  //# the request authenticated before this end follows it.
   remote = datagram.source;
   local = datagram.destination;
   const Validation v = Validate(*m);
