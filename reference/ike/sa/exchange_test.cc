@@ -375,5 +375,114 @@ TEST(ExchangeTest, SimultaneousIkeRekeyLeavesOneIkeSa) {
   }
 }
 
+
+TEST(ExchangeTest, ReauthenticationMakesBeforeBreaking) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const uint64_t old = i->local_spi();
+  auto fresh = x.initiator().Reauthenticate(old);
+  ASSERT_TRUE(fresh.ok());
+  x.Run();
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  EXPECT_EQ(ni->local_spi(), *fresh);
+  EXPECT_EQ(x.initiator().Find(old), nullptr);
+  EXPECT_EQ(ni->children.size(), 1u);
+  ExpectPaired(*ni, *nr);
+  // The new IKE SA came up before the old one's Delete was sent.
+  const auto ladder = Ladders(x.initiator_log());
+  ASSERT_GE(ladder.size(), 5u);
+  EXPECT_EQ(ladder[3].rfind("IKE_AUTH request", 0), 0u);
+  EXPECT_EQ(ladder[4], "INFORMATIONAL request { D }");
+}
+
+TEST(ExchangeTest, HalfOpenIkeSaIsGivenUp) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  x.initiator().Initiate();
+  ASSERT_TRUE(x.DeliverNext());  // the responder answers IKE_SA_INIT
+  EXPECT_EQ(x.responder().half_open(), 1u);
+  x.network().in_flight.clear();  // the initiator vanishes
+  x.network().filter = [](const testing::Sent&) { return false; };
+  x.Settle(60'000);
+  EXPECT_EQ(x.responder().half_open(), 0u);
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+}
+
+TEST(ExchangeTest, UnprotectedErrorNotificationChangesNothing) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  std::optional<testing::Datagram> request = x.Take();
+  ASSERT_TRUE(request);
+  // Anyone on the path answers with an unprotected AUTHENTICATION_FAILED.
+  Message forged;
+  forged.header.spi_i = i->spi_i;
+  forged.header.spi_r = i->spi_r;
+  forged.header.exchange_type = iana::ExchangeType::kInformational;
+  forged.header.message_id = 2;
+  forged.header.flags = kFlagResponse;
+  forged.payloads.push_back(NotifyPayloadOf(iana::NotifyType::kAuthenticationFailed));
+  ASSERT_TRUE(Finalize(forged).ok());
+  x.Deliver(testing::Datagram{request->destination, request->source, *Encode(forged)});
+  EXPECT_EQ(i->state, IkeState::kEstablished);
+  x.Deliver(*request);
+  x.Run();
+  EXPECT_EQ(i->state, IkeState::kEstablished);
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "INFORMATIONAL response {  }");
+}
+
+TEST(ExchangeTest, RekeysOnTimeBeforeExpiry) {
+  IkeConfig ic = PskInitiatorConfig();
+  ic.rekey_time = 3'600'000;
+  ic.rekey_jitter = 360'000;
+  ic.children[0].rekey_time = 1'200'000;
+  ic.children[0].life_time = 1'800'000;
+  Exchange x(ic, PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const Time start = x.clock().Now();
+  const uint32_t first_child = i->children.at(0).spi_in;
+  EXPECT_LE(i->rekey_at, start + 3'600'000);
+  EXPECT_GE(i->rekey_at, start + 3'600'000 - 360'000);
+  x.Settle(1'300'000);
+  // The CHILD SA was rekeyed before its hard lifetime.
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ASSERT_EQ(ni->children.size(), 1u);
+  EXPECT_NE(ni->children[0].spi_in, first_child);
+  ExpectPaired(*ni, *nr);
+  x.Settle(3'000'000);
+  ni = x.OnlyIkeSa(x.initiator());
+  nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ExpectPaired(*ni, *nr);
+  EXPECT_GT(ni->established_at, start);  // a rekeyed one
+}
+
+TEST(ExchangeTest, ChildRekeyDuringIkeRekeyGetsTemporaryFailure) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  /* CREATE_CHILD_SA (IKE rekey) { SA, Ni, KEi } -->
+                  <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+                  --> { N(TEMPORARY_FAILURE) }                            */
+  ASSERT_TRUE(x.initiator().RekeyIke(i->local_spi()).ok());
+  ASSERT_TRUE(x.responder().RekeyChild(r->local_spi(), r->children.at(0).spi_in).ok());
+  x.Run();
+  bool refused = false;
+  for (const std::string& l : Ladders(x.initiator_log()))
+    refused = refused || l == "CREATE_CHILD_SA response { N(TEMPORARY_FAILURE) }";
+  EXPECT_TRUE(refused);
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ASSERT_EQ(ni->children.size(), 1u);
+  ExpectPaired(*ni, *nr);
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

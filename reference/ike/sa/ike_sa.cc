@@ -17,7 +17,19 @@ Time RetransmitSchedule::Delay(unsigned retransmission) const {
 
 IkeSa::IkeSa(Peer& peer, Role role_in, Endpoint local_in, Endpoint remote_in)
     : role(role_in), local(std::move(local_in)), remote(std::move(remote_in)), peer_(peer) {
-  last_heard = now();
+  created_at = last_heard = now();
+}
+
+Time IkeSa::RekeyJitter(Time rekey_time) const {
+  //= ipsecref#choice
+  //# The jitter takes at most half the rekey time off.
+  const Time jitter = std::min(config().rekey_jitter, rekey_time / 2);
+  if (jitter == 0) return 0;
+  uint8_t b[4];
+  env().rng->Fill(b);
+  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
+                     static_cast<uint32_t>(b[2]) << 8 | b[3];
+  return r % (jitter + 1);
 }
 IkeSa::~IkeSa() = default;
 
@@ -182,6 +194,14 @@ std::optional<Message> IkeSa::Open(ByteSpan message) {
     return std::nullopt;
   }
   const Payload* enc = m->Encrypted();
+  //= rfc7296#section-1.5
+  //# Once an IKE SA has keys, only messages inside SK belong to it: an
+  //# unprotected notification could come from anyone and is not trusted
+  //# to change state (it is logged and dropped).
+  if (enc == nullptr && protection_ != nullptr && m->header.exchange_type != iana::ExchangeType::kIkeSaInit) {
+    Log(fmt::format("dropped an unprotected {}", Describe(m->header)));
+    return std::nullopt;
+  }
   if (enc == nullptr) return std::move(*m);
   if (protection_ == nullptr) {
     Log("dropped an encrypted message: no keys yet");
@@ -364,7 +384,26 @@ void IkeSa::Succeed(const Task& task) {
   if (rule.on_success && state != IkeState::kDestroyed) state = *rule.on_success;
   if (state == IkeState::kEstablished && established_at == 0) {
     established_at = now();
+    if (config().rekey_time != 0) rekey_at = established_at + config().rekey_time - RekeyJitter(config().rekey_time);
     Log("ESTABLISHED");
+    if (reauthenticates != 0) {
+      //= rfc7296#section-2.8.3
+      //# Reauthentication builds a new IKE SA from scratch and then deletes
+      //# the old one (make before break).
+      if (IkeSa* old = peer_.Find(reauthenticates)) {
+        old->replaced_by = local_spi();
+        // The CHILD SAs of other configurations than the one IKE_AUTH set
+        // up are created anew on this IKE SA.
+        for (size_t c = 1; c < config().children.size(); ++c)
+          for (const ChildSa& child : old->children)
+            if (child.config_name == config().children[c].name) {
+              Queue(MakeChildCreate(c));
+              break;
+            }
+        old->Queue(MakeIkeDelete());
+      }
+      reauthenticates = 0;
+    }
   }
   if (state == IkeState::kDestroyed) Destroy(fmt::format("{} completed", Name(task.kind())));
 }
@@ -389,6 +428,10 @@ std::optional<Time> IkeSa::NextDeadline() const {
     if (t != 0 && (!next || t < *next)) next = t;
   };
   for (const auto& [id, o] : outstanding_) consider(o.deadline);
+  //= ipsecref#choice
+  //# An IKE SA that is not established within half_open_timeout of its
+  //# creation is given up (strongSwan's half_open_timeout, 30 s).
+  if (state == IkeState::kCreated || state == IkeState::kConnecting) consider(created_at + config().half_open_timeout);
   if (state == IkeState::kEstablished) {
     consider(rekey_at);
     if (config().liveness_delay != 0) consider(last_heard + config().liveness_delay);
@@ -403,6 +446,10 @@ std::optional<Time> IkeSa::NextDeadline() const {
 void IkeSa::Tick() {
   if (state == IkeState::kDestroyed) return;
   const Time t = now();
+  if ((state == IkeState::kCreated || state == IkeState::kConnecting) && t >= created_at + config().half_open_timeout) {
+    Destroy("not established in time (half-open timeout)");
+    return;
+  }
   for (auto it = outstanding_.begin(); it != outstanding_.end();) {
     Outstanding& o = it->second;
     if (o.deadline > t) {

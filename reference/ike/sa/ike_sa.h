@@ -67,11 +67,16 @@ class IkeSa {
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
   std::vector<ChildSa> children;
+  Time created_at = 0;
   Time established_at = 0;
   Time rekey_at = 0;
   Time last_heard = 0;
-  // The IKE SA this one was rekeyed into (its local SPI), or 0.
+  // The IKE SA this one was rekeyed into or reauthenticated by (its local
+  // SPI), or 0.
   uint64_t replaced_by = 0;
+  // The IKE SA this one reauthenticates (its local SPI): deleted once this
+  // one is established; 0 for none.
+  uint64_t reauthenticates = 0;
   // The lowest nonce of the exchange that created the IKE SA (§2.8.2).
   Bytes lowest_nonce;
   // The IKE SA the peer's rekey of this one created (its local SPI), while
@@ -110,6 +115,8 @@ class IkeSa {
   void Destroy(std::string_view reason);
 
   void Log(std::string_view text) const;
+  // A random part of the configured rekey jitter, taken off a rekey time.
+  Time RekeyJitter(Time rekey_time) const;
 
   // Sends a first IKE_SA_INIT request again from scratch (retry after
   // COOKIE or INVALID_KE_PAYLOAD): Message ID 0 is used once more.
