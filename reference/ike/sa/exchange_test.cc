@@ -5,6 +5,11 @@
 // each message.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include "reference/crypto/ke.h"
+#include "reference/crypto/prf.h"
+#include "reference/crypto/transforms.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
 #include "reference/testing/exchange.h"
@@ -482,6 +487,62 @@ TEST(ExchangeTest, ChildRekeyDuringIkeRekeyGetsTemporaryFailure) {
   ASSERT_TRUE(ni && nr);
   ASSERT_EQ(ni->children.size(), 1u);
   ExpectPaired(*ni, *nr);
+}
+
+
+// Every transform of the registry negotiates, establishes and protects
+// messages (RFC 7296 §3.14 for SK, §2.17 for the CHILD SA keys): each
+// dimension swept with the others fixed, in the project's number syntax.
+std::vector<std::pair<std::string, std::string>> EveryTransform() {
+  std::vector<std::pair<std::string, std::string>> out;  // IKE proposal, ESP proposal
+  const std::string ike_rest = "prf5-ke31", esp_default = "encr20.128";
+  for (const crypto::EncrTransform& e : crypto::EncrTransforms()) {
+    for (uint16_t bits : e.key_bits) {
+      if (bits == 0) continue;
+      const std::string encr =
+          e.fixed_key_bits() != 0 ? fmt::format("encr{}", static_cast<unsigned>(e.id))
+                                  : fmt::format("encr{}.{}", static_cast<unsigned>(e.id), bits);
+      const std::string integ = e.aead ? "" : "-integ12";
+      // IKE needs confidentiality (§3.3.3); ESP takes every transform.
+      if (e.confidentiality) out.emplace_back(encr + "-" + ike_rest + integ, esp_default);
+      out.emplace_back("encr20.128-" + ike_rest, encr + integ);
+    }
+  }
+  for (const crypto::IntegTransform& i : crypto::IntegTransforms()) {
+    if (i.id == iana::Integ::kNone) continue;
+    out.emplace_back(fmt::format("encr12.128-integ{}-{}", static_cast<unsigned>(i.id), ike_rest), esp_default);
+    out.emplace_back("encr20.128-" + ike_rest, fmt::format("encr12.128-integ{}", static_cast<unsigned>(i.id)));
+  }
+  for (const crypto::PrfTransform& p : crypto::PrfTransforms())
+    out.emplace_back(fmt::format("encr20.128-prf{}-ke31", static_cast<unsigned>(p.id)), esp_default);
+  for (const crypto::KeGroupInfo& g : crypto::KeGroups()) {
+    out.emplace_back(fmt::format("encr20.128-prf5-ke{}", static_cast<unsigned>(g.id)), esp_default);
+    out.emplace_back("encr20.128-" + ike_rest, fmt::format("encr20.128-ke{}", static_cast<unsigned>(g.id)));
+  }
+  return out;
+}
+
+TEST(ExchangeTest, EveryTransformOfTheRegistry) {
+  const auto cases = EveryTransform();
+  EXPECT_GT(cases.size(), 40u);
+  for (const auto& [ike, esp] : cases) {
+    SCOPED_TRACE(ike + " / " + esp);
+    auto ike_proposals = ParseProposals(ike, iana::SecurityProtocol::kIke);
+    auto esp_proposals = ParseProposals(esp, iana::SecurityProtocol::kEsp);
+    ASSERT_TRUE(ike_proposals.ok()) << ike_proposals.error().ToString();
+    ASSERT_TRUE(esp_proposals.ok()) << esp_proposals.error().ToString();
+    IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+    ic.proposals = rc.proposals = *ike_proposals;
+    ic.children[0].proposals = rc.children[0].proposals = *esp_proposals;
+    Exchange x(ic, rc);
+    auto [i, r] = EstablishOrFail(x);
+    ASSERT_TRUE(i && r);
+    // A PFS group in the ESP proposal is used by CREATE_CHILD_SA.
+    ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+    x.Run();
+    ASSERT_EQ(i->children.size(), 2u);
+    ExpectPaired(*i, *r);
+  }
 }
 
 }  // namespace
