@@ -545,5 +545,60 @@ TEST(ExchangeTest, EveryTransformOfTheRegistry) {
   }
 }
 
+
+// RFC 7296 §2.3: with SET_WINDOW_SIZE 2 an end keeps two requests
+// outstanding; a request beyond the responder's window is dropped.
+TEST(ExchangeTest, WindowOfTwoRequests) {
+  IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+  ic.window_size = rc.window_size = 2;
+  Exchange x(ic, rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  EXPECT_EQ(i->peer_window, 2u);
+  EXPECT_EQ(r->peer_window, 2u);
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  EXPECT_EQ(x.network().in_flight.size(), 2u);  // two requests out, the third waits
+  // The responder takes the second request first (reordered).
+  std::optional<testing::Datagram> first = x.Take();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(x.DeliverNext());
+  x.Deliver(*first);
+  x.Run();
+  EXPECT_EQ(i->children.size(), 4u);
+  ExpectPaired(*i, *r);
+  EXPECT_EQ(x.initiator_log().built.back().header.message_id, 4u);
+}
+
+TEST(ExchangeTest, RequestBeyondTheWindowIsDropped) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  std::optional<testing::Datagram> request = x.Take();
+  ASSERT_TRUE(request);
+  // The same request re-encrypted as Message ID 5: beyond a window of 1.
+  Message m;
+  m.header.spi_i = i->spi_i;
+  m.header.spi_r = i->spi_r;
+  m.header.exchange_type = iana::ExchangeType::kInformational;
+  m.header.message_id = 5;
+  m.header.flags = kFlagInitiator;
+  MessageKeys keys{SkKeys{i->suite.encr, 0, i->suite.integ, i->keys.sk_ei, i->keys.sk_ai},
+                   SkKeys{i->suite.encr, 0, i->suite.integ, i->keys.sk_er, i->keys.sk_ar}};
+  keys.initiator.encr_key_bits = keys.responder.encr_key_bits = 128;
+  auto protection = MessageProtection::Create(keys, nullptr);
+  ASSERT_TRUE(protection.ok());
+  auto bytes = (*protection)->Encrypt(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().ToString();
+  const size_t built = x.responder_log().built.size();
+  x.Deliver(testing::Datagram{request->source, request->destination, *bytes});
+  EXPECT_TRUE(x.network().in_flight.empty());
+  EXPECT_EQ(x.responder_log().built.size(), built);
+  x.Deliver(*request);  // the real one is answered
+  EXPECT_EQ(x.responder_log().built.size(), built + 1);
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

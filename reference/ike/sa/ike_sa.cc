@@ -248,14 +248,12 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     }
     return;
   }
-  const RequestIds::Verdict verdict = peer_requests_.Judge(h.message_id);
-  const uint32_t expected = peer_requests_.next();
   //= rfc7296#section-2.3
-  //# A responder takes requests up to its window beyond the last one it
-  //# answered; others are dropped.
-  if (verdict == RequestIds::Verdict::kBackwards || h.message_id < expected ||
-      h.message_id - expected >= config().window_size) {
-    Log(fmt::format("dropped request {}: outside the window (next expected {})", h.message_id, expected));
+  //# A responder takes requests up to its window beyond the lowest one it
+  //# has not answered; others are dropped.
+  if (!peer_requests_.Accepts(h.message_id, config().window_size)) {
+    Log(fmt::format("dropped request {}: outside the window (lowest unanswered {})", h.message_id,
+                    peer_requests_.expected()));
     return;
   }
   std::optional<Message> m = Open(message);
@@ -283,13 +281,11 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     }
     r.payloads.push_back(NotifyPayloadOf(*first.notify, std::move(data)));
     r.keep_ike_sa = state != IkeState::kCreated;
-    peer_requests_.Record(h.message_id);
     Respond(h.message_id, h.exchange_type, std::move(r));
     return;
   }
   const TaskKind kind = ClassifyRequest(*m);
   const TaskRule& rule = RuleOf(kind);
-  peer_requests_.Record(h.message_id);
   if (!rule.responder_accepts_in.Has(state)) {
     Log(fmt::format("{} request in state {} refused", Name(kind), Name(state)));
     if (!rule.refusal) return;
@@ -336,6 +332,7 @@ void IkeSa::Respond(uint32_t message_id, iana::ExchangeType exchange, Response r
     return;
   }
   if (exchange == iana::ExchangeType::kIkeSaInit) init_response = datagrams->front();
+  peer_requests_.Answered(message_id);
   Transmit(*datagrams);
   responses_[message_id] = std::move(*datagrams);
   //= ipsecref#choice

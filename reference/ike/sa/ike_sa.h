@@ -149,9 +149,9 @@ class IkeSa {
   Peer& peer_;
   std::unique_ptr<MessageProtection> protection_;
   uint32_t next_request_id_ = 0;
-  // The peer's requests: the highest Message ID seen and the responses
-  // cached for the last window of them (§2.3).
-  RequestIds peer_requests_;
+  // The peer's requests: which the window takes, and the responses cached
+  // for the last window of them (§2.3).
+  ResponderWindow peer_requests_;
   std::map<uint32_t, std::vector<Bytes>> responses_;
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;
