@@ -347,17 +347,58 @@ std::string ProtoPortText(const TrafficSelector& ts) {
 
 // ---------------------------------------------------------------- sets
 
+// Intersection, for two selectors known to hold packets.
+std::optional<TrafficSelector> IntersectionHeld(const TrafficSelector& a, const TrafficSelector& b) {
+  if (a.ts_type != b.ts_type) return std::nullopt;
+  if (a.ip_protocol_id != 0 && b.ip_protocol_id != 0 && a.ip_protocol_id != b.ip_protocol_id) return std::nullopt;
+  TrafficSelector out;
+  out.ts_type = a.ts_type;
+  out.ip_protocol_id = std::max(a.ip_protocol_id, b.ip_protocol_id);  // the one that is not 0, if any
+  if (AnyPorts(a) || AnyPorts(b)) {
+    const TrafficSelector& narrower = AnyPorts(a) ? b : a;
+    out.start_port = narrower.start_port;
+    out.end_port = narrower.end_port;
+  } else if (OpaquePorts(a) || OpaquePorts(b)) {
+    if (!OpaquePorts(a) || !OpaquePorts(b)) return std::nullopt;
+    out.start_port = kOpaqueStart;
+    out.end_port = kOpaqueEnd;
+  } else {
+    out.start_port = std::max(a.start_port, b.start_port);
+    out.end_port = std::min(a.end_port, b.end_port);
+    if (out.start_port > out.end_port) return std::nullopt;
+  }
+  out.starting_address = std::max(a.starting_address, b.starting_address);
+  out.ending_address = std::min(a.ending_address, b.ending_address);
+  if (out.ending_address < out.starting_address) return std::nullopt;
+  return out;
+}
+
+// Contains, for two selectors known to hold packets: the cheap fields first.
+bool ContainsHeld(const TrafficSelector& outer, const TrafficSelector& inner) {
+  if (outer.ts_type != inner.ts_type) return false;
+  if (outer.ip_protocol_id != 0 && outer.ip_protocol_id != inner.ip_protocol_id) return false;
+  //= rfc4301#section-4.4.1
+  //# ANY ports hold OPAQUE; OPAQUE holds only itself.
+  const bool ports = AnyPorts(outer) || (OpaquePorts(inner) ? OpaquePorts(outer)
+                                                             : !OpaquePorts(outer) && outer.start_port <= inner.start_port &&
+                                                                   inner.end_port <= outer.end_port);
+  return ports && !(inner.starting_address < outer.starting_address) && !(outer.ending_address < inner.ending_address);
+}
+
 // Keeps `kept` free of redundancy while adding `ts`: nothing is added when
 // one of them contains it; otherwise it replaces the first one it contains
-// (the others it contains go), or comes last while there is room.
+// (the others it contains go), or comes last while there is room. Every
+// selector here holds packets.
 void AddUnlessContained(std::vector<TrafficSelector>& kept, TrafficSelector ts) {
-  if (std::any_of(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return Contains(k, ts); })) return;
-  const auto first = std::find_if(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return Contains(ts, k); });
+  if (std::any_of(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(k, ts); })) return;
+  const auto first =
+      std::find_if(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(ts, k); });
   if (first == kept.end()) {
     if (kept.size() < kMaxTrafficSelectors) kept.push_back(std::move(ts));
     return;
   }
-  const auto rest = std::remove_if(std::next(first), kept.end(), [&](const TrafficSelector& k) { return Contains(ts, k); });
+  const auto rest =
+      std::remove_if(std::next(first), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(ts, k); });
   kept.erase(rest, kept.end());
   *first = std::move(ts);
 }
@@ -413,7 +454,10 @@ Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelecto
       ts.starting_address.assign(address.begin(), address.end());
       ts.ending_address = unspecified ? Bytes(address.size(), 0xFF) : ts.starting_address;
     }
-    AddUnlessContained(out, std::move(ts));
+    if (HoldsPackets(ts))
+      AddUnlessContained(out, std::move(ts));
+    else if (out.size() < kMaxTrafficSelectors)
+      out.push_back(std::move(ts));  // another TS type: nothing to compare it with
   }
   return out;
 }
@@ -445,47 +489,25 @@ bool HoldsPackets(const TrafficSelector& ts) {
 }
 
 bool Contains(const TrafficSelector& outer, const TrafficSelector& inner) {
-  if (!HoldsPackets(outer) || !HoldsPackets(inner) || outer.ts_type != inner.ts_type) return false;
-  if (outer.ip_protocol_id != 0 && outer.ip_protocol_id != inner.ip_protocol_id) return false;
-  //= rfc4301#section-4.4.1
-  //# ANY ports hold OPAQUE; OPAQUE holds only itself.
-  const bool ports = AnyPorts(outer) || (OpaquePorts(inner) ? OpaquePorts(outer)
-                                                             : !OpaquePorts(outer) && outer.start_port <= inner.start_port &&
-                                                                   inner.end_port <= outer.end_port);
-  return ports && !(inner.starting_address < outer.starting_address) && !(outer.ending_address < inner.ending_address);
+  return HoldsPackets(outer) && HoldsPackets(inner) && ContainsHeld(outer, inner);
 }
 
 std::optional<TrafficSelector> Intersection(const TrafficSelector& a, const TrafficSelector& b) {
-  if (!HoldsPackets(a) || !HoldsPackets(b) || a.ts_type != b.ts_type) return std::nullopt;
-  if (a.ip_protocol_id != 0 && b.ip_protocol_id != 0 && a.ip_protocol_id != b.ip_protocol_id) return std::nullopt;
-  TrafficSelector out;
-  out.ts_type = a.ts_type;
-  out.ip_protocol_id = std::max(a.ip_protocol_id, b.ip_protocol_id);  // the one that is not 0, if any
-  if (AnyPorts(a) || AnyPorts(b)) {
-    const TrafficSelector& narrower = AnyPorts(a) ? b : a;
-    out.start_port = narrower.start_port;
-    out.end_port = narrower.end_port;
-  } else if (OpaquePorts(a) || OpaquePorts(b)) {
-    if (!OpaquePorts(a) || !OpaquePorts(b)) return std::nullopt;
-    out.start_port = kOpaqueStart;
-    out.end_port = kOpaqueEnd;
-  } else {
-    out.start_port = std::max(a.start_port, b.start_port);
-    out.end_port = std::min(a.end_port, b.end_port);
-    if (out.start_port > out.end_port) return std::nullopt;
-  }
-  out.starting_address = std::max(a.starting_address, b.starting_address);
-  out.ending_address = std::min(a.ending_address, b.ending_address);
-  if (out.ending_address < out.starting_address) return std::nullopt;
-  return out;
+  if (!HoldsPackets(a) || !HoldsPackets(b)) return std::nullopt;
+  return IntersectionHeld(a, b);
 }
 
 std::vector<TrafficSelector> Intersect(const std::vector<TrafficSelector>& ours,
                                        const std::vector<TrafficSelector>& offered) {
+  std::vector<const TrafficSelector*> held;
+  for (const TrafficSelector& u : ours)
+    if (HoldsPackets(u)) held.push_back(&u);
   std::vector<TrafficSelector> out;
-  for (const TrafficSelector& o : offered)
-    for (const TrafficSelector& u : ours)
-      if (std::optional<TrafficSelector> both = Intersection(u, o)) AddUnlessContained(out, *std::move(both));
+  for (const TrafficSelector& o : offered) {
+    if (!HoldsPackets(o)) continue;
+    for (const TrafficSelector* u : held)
+      if (std::optional<TrafficSelector> both = IntersectionHeld(*u, o)) AddUnlessContained(out, *std::move(both));
+  }
   return out;
 }
 

@@ -186,6 +186,16 @@ TEST(Resolve, RedundantSelectorsGo) {
   EXPECT_EQ(*resolved, (std::vector{Range("10.0.0.0", "10.255.255.255"), Range("192.0.2.0", "192.0.2.255")}));
 }
 
+TEST(Resolve, KeepsOtherTsTypesAsTheyAre) {
+  ConfiguredSelector label;
+  label.selector.ts_type = TsType::kSecLabel;
+  label.selector.other = {'s', 0};
+  const ConfiguredSelector all{false, Range("0.0.0.0", "255.255.255.255")};
+  auto resolved = Resolve({label, all, label}, Address("192.0.2.1"));
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, (std::vector{label.selector, all.selector, label.selector}));
+}
+
 TEST(Resolve, RefusesAnAddressOfAnotherSize) {
   auto list = ParseConfiguredSelectors("dynamic");
   ASSERT_TRUE(list.ok());
