@@ -98,7 +98,8 @@ bool HeldByOne(const std::vector<TrafficSelector>& list, const Packet& p) {
 
 bool SameSet(const std::vector<TrafficSelector>& a, const std::vector<TrafficSelector>& b) {
   auto within = [](const std::vector<TrafficSelector>& x, const std::vector<TrafficSelector>& y) {
-    return std::all_of(x.begin(), x.end(), [&](const TrafficSelector& t) { return std::find(y.begin(), y.end(), t) != y.end(); });
+    return std::all_of(x.begin(), x.end(),
+                       [&](const TrafficSelector& t) { return std::find(y.begin(), y.end(), t) != y.end(); });
   };
   return a.size() == b.size() && within(a, b) && within(b, a);
 }
@@ -195,7 +196,8 @@ RC_GTEST_PROP(TrafficSelectorProperties, FormatReadsBack, ()) {
 
 RC_GTEST_PROP(TrafficSelectorProperties, ListsReadBack, ()) {
   const auto selectors = *rc::gen::suchThat(
-      rc::gen::container<std::vector<TrafficSelector>>(*rc::gen::inRange<size_t>(1, 8), testing::GenValidTrafficSelector()),
+      rc::gen::container<std::vector<TrafficSelector>>(*rc::gen::inRange<size_t>(1, 8),
+                                                       testing::GenValidTrafficSelector()),
       [](const std::vector<TrafficSelector>& list) { return std::all_of(list.begin(), list.end(), Expressible); });
   std::vector<ConfiguredSelector> list;
   for (const TrafficSelector& ts : selectors) {
