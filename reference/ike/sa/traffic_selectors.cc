@@ -281,17 +281,20 @@ Result<uint8_t> Protocol(const Entry& e, std::string_view s) {
   return static_cast<uint8_t>(number);
 }
 
-Result<uint16_t> Port(const Entry& e, std::string_view s) {
+// A port number, or (`named`) a service name of the table.
+Result<uint16_t> Port(const Entry& e, std::string_view s, bool named) {
   if (!s.empty() && Digit(s.front())) {
     TRY_ASSIGN(uint32_t number, Number(e, s, 65535, "port"));
     return static_cast<uint16_t>(number);
   }
-  for (const ServiceName& service : kServiceNames)
-    if (s == service.name) return service.port;
+  if (named)
+    for (const ServiceName& service : kServiceNames)
+      if (s == service.name) return service.port;
   return Bad(e, s, "",
-             fmt::format("unknown port \"{}\" (any, opaque, a number 0-65535, a range such as 1024-65535, or a "
+             fmt::format("{} \"{}\" (any, opaque, a number 0-65535, a range of numbers such as 1024-65535, or a "
                          "service name such as http){}",
-                         Shown(s), s == "%any" ? "; swanctl.conf spells it any (%any is ipsec.conf's)" : ""));
+                         named ? "unknown port" : "port range bound is no number:", Shown(s),
+                         s == "%any" ? "; swanctl.conf spells it any (%any is ipsec.conf's)" : ""));
 }
 
 // What is between "[" and "]": protocol, and after "/" the ports.
@@ -305,11 +308,16 @@ Status ReadProtoPort(const Entry& e, std::string_view inside, TrafficSelector& t
     ts.end_port = kOpaqueEnd;
     return OkStatus();
   }
-  const size_t dash = ports.find('-');
-  TRY_ASSIGN(ts.start_port, Port(e, ports.substr(0, dash)));
+  // A service name (some hold a dash: ftp-data) or a number, else a range
+  // of two numbers, as strongSwan reads them.
+  const bool service = std::any_of(kServiceNames.begin(), kServiceNames.end(),
+                                   [&](const ServiceName& known) { return known.name == ports; });
+  const size_t dash = service ? std::string_view::npos : ports.find('-');
+  const bool range = dash != std::string_view::npos;
+  TRY_ASSIGN(ts.start_port, Port(e, ports.substr(0, dash), !range));
   ts.end_port = ts.start_port;
-  if (dash != std::string_view::npos) {
-    TRY_ASSIGN(ts.end_port, Port(e, ports.substr(dash + 1)));
+  if (range) {
+    TRY_ASSIGN(ts.end_port, Port(e, ports.substr(dash + 1), false));
   }
   // swanctl.opt: for ICMP and IPv6-ICMP a port below 256 is a message type
   // (the high octet), one from 256 up is type * 256 + code. The ends are

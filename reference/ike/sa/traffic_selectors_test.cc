@@ -100,6 +100,8 @@ TEST(ParseTrafficSelectors, ProtocolAndPorts) {
   EXPECT_EQ(One("10.0.0.0/24[ipv6-icmp]"), Range("10.0.0.0", "10.0.0.255", 58));
   EXPECT_EQ(One("10.0.0.0/24[ip]"), Range("10.0.0.0", "10.0.0.255"));
   EXPECT_EQ(One("10.0.0.0/24[udp/isakmp]"), Range("10.0.0.0", "10.0.0.255", 17, 500, 500));
+  EXPECT_EQ(One("10.0.0.0/24[tcp/ftp-data]"), Range("10.0.0.0", "10.0.0.255", 6, 20, 20));  // a name with a dash
+  EXPECT_EQ(One("10.0.0.0/24[udp/ipsec-nat-t]"), Range("10.0.0.0", "10.0.0.255", 17, 4500, 4500));
   //= rfc4301#section-4.4.1
   //# OPAQUE: the port field is not available (Start Port 65535, End Port 0).
   EXPECT_EQ(One("10.0.0.0/24[tcp/opaque]"), Range("10.0.0.0", "10.0.0.255", 6, 65535, 0));
@@ -261,8 +263,10 @@ TEST(ParseTrafficSelectors, RefusesBadPorts) {
   EXPECT_TRUE(
       TextRefused("10.0.0.0/8[tcp/080]", 15, "port \"080\" has a leading zero, which strongSwan reads as octal"));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/0x]", 15, "port \"0x\" is not a number"));
-  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/80-]", 18, "unknown port \"\""));
-  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/-80]", 15, "unknown port \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/80-]", 18, "port range bound is no number: \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/-80]", 15, "port range bound is no number: \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/1024-http]", 20, "port range bound is no number: \"http\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/http-https]", 15, "port range bound is no number: \"http\""));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/OPAQUE]", 15, "unknown port \"OPAQUE\""));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/%any]", 15, "swanctl.conf spells it any"));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/90-80]", 15, "start port 90 is above end port 80", "rfc7296#section-3.13.1"));
