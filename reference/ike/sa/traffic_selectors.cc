@@ -504,7 +504,7 @@ Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelecto
   ENSURE(address.size() == 4 || address.size() == 16, kInvalidArgument, kNoOffset, "",
          fmt::format("dynamic resolves to an IPv4 or IPv6 address (4 or 16 bytes), not {} bytes", address.size()));
   const bool unspecified = std::all_of(address.begin(), address.end(), [](uint8_t b) { return b == 0; });
-  std::vector<TrafficSelector> out;
+  std::vector<TrafficSelector> out, others;
   for (const ConfiguredSelector& entry : list) {
     TrafficSelector ts = entry.selector;
     if (entry.dynamic) {
@@ -514,9 +514,11 @@ Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelecto
     }
     if (HoldsPackets(ts))
       AddUnlessContained(out, std::move(ts));
-    else if (out.size() < kMaxTrafficSelectors)
-      out.push_back(std::move(ts));  // another TS type: nothing to compare it with
+    else
+      others.push_back(std::move(ts));  // another TS type: nothing to compare it with
   }
+  for (TrafficSelector& ts : others)
+    if (out.size() < kMaxTrafficSelectors) out.push_back(std::move(ts));
   return out;
 }
 

@@ -81,7 +81,8 @@ Result<std::vector<TrafficSelector>> ParseTrafficSelectors(std::string_view text
 // single address, with its protocol and ports; the unspecified address
 // (0.0.0.0 or ::) stands for every address of its family, as strongSwan
 // resolves %any. Other entries stay as they are. A selector that another of
-// the result contains is dropped (the first of equal ones stays).
+// the result contains is dropped (the first of equal ones stays); selectors
+// that hold no packets (other TS types) come last, as they are.
 // Errors: kInvalidArgument when `address` is neither 4 nor 16 bytes.
 Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelector>& list, ByteSpan address);
 

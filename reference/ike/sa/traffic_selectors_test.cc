@@ -187,14 +187,14 @@ TEST(Resolve, RedundantSelectorsGo) {
   EXPECT_EQ(*resolved, (std::vector{Range("10.0.0.0", "10.255.255.255"), Range("192.0.2.0", "192.0.2.255")}));
 }
 
-TEST(Resolve, KeepsOtherTsTypesAsTheyAre) {
+TEST(Resolve, KeepsOtherTsTypesAsTheyAreLast) {
   ConfiguredSelector label;
   label.selector.ts_type = TsType::kSecLabel;
   label.selector.other = {'s', 0};
   const ConfiguredSelector all{false, Range("0.0.0.0", "255.255.255.255")};
   auto resolved = Resolve({label, all, label}, Address("192.0.2.1"));
   ASSERT_TRUE(resolved.ok());
-  EXPECT_EQ(*resolved, (std::vector{label.selector, all.selector, label.selector}));
+  EXPECT_EQ(*resolved, (std::vector{all.selector, label.selector, label.selector}));
 }
 
 TEST(Resolve, RefusesAnAddressOfAnotherSize) {
