@@ -32,7 +32,8 @@ namespace ipsecref::ike::sa {
 //= ipsecref#choice
 //# A configured list, its resolution and a narrowed set stop at the same
 //# 255, so that whatever the reference builds fits the payload that carries it
-//# (and a narrowing costs at most 255 comparisons per candidate).
+//# (and a narrowing compares each candidate with at most 255 kept ones: 255
+//# offered against 255 configured take about 0.2 s, not minutes).
 inline constexpr size_t kMaxTrafficSelectors = 255;
 
 // One entry of a `local_ts` / `remote_ts` list: a selector, or `dynamic`
