@@ -42,18 +42,41 @@ void IkeSa::Log(std::string_view text) const {
   peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: {}", spi_i, spi_r, text));
 }
 
-ChildSa* IkeSa::FindChildByInbound(uint32_t spi_in) {
-  for (ChildSa& c : children)
-    if (c.spi_in == spi_in) return &c;
+IkeSa& IkeSa::ChildHolder() {
+  IkeSa* holder = this;
+  //= ipsecref#choice
+  //# A chain of rekeys is followed a few links deep at most; an IKE SA is
+  //# deleted soon after it was rekeyed.
+  for (int hops = 0; hops < 8 && holder->replaced_by != 0; ++hops) {
+    IkeSa* next = peer_.Find(holder->replaced_by);
+    if (next == nullptr) break;
+    holder = next;
+  }
+  return *holder;
+}
+
+namespace {
+template <typename Match>
+ChildSa* FindChild(IkeSa& sa, IkeSa& holder, Match match) {
+  for (IkeSa* s : {&sa, &holder})
+    for (ChildSa& c : s->children)
+      if (match(c)) return &c;
   return nullptr;
+}
+}  // namespace
+
+//= rfc7296#section-2.18
+//# The CHILD SAs move to the new IKE SA when the IKE SA is rekeyed; an
+//# exchange still under way on the old one finds them there.
+ChildSa* IkeSa::FindChildByInbound(uint32_t spi_in) {
+  return FindChild(*this, ChildHolder(), [&](const ChildSa& c) { return c.spi_in == spi_in; });
 }
 ChildSa* IkeSa::FindChildByOutbound(uint32_t spi_out) {
-  for (ChildSa& c : children)
-    if (c.spi_out == spi_out) return &c;
-  return nullptr;
+  return FindChild(*this, ChildHolder(), [&](const ChildSa& c) { return c.spi_out == spi_out; });
 }
 void IkeSa::RemoveChild(uint32_t spi_in) {
-  std::erase_if(children, [&](const ChildSa& c) { return c.spi_in == spi_in; });
+  for (IkeSa* s : {this, &ChildHolder()})
+    std::erase_if(s->children, [&](const ChildSa& c) { return c.spi_in == spi_in; });
 }
 
 Status IkeSa::InstallKeys(const IkeSuite& s, keymat::IkeSaKeys k) {

@@ -85,6 +85,10 @@ class IkeSa {
 
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
+  // The IKE SA that holds this one's CHILD SAs now: this one, or the one
+  // it was rekeyed (or reauthenticated) into.
+  IkeSa& ChildHolder();
+  // CHILD SAs are looked up here and in ChildHolder().
   ChildSa* FindChildByInbound(uint32_t spi_in);
   ChildSa* FindChildByOutbound(uint32_t spi_out);
   void RemoveChild(uint32_t spi_in);

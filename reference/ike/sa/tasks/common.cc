@@ -90,7 +90,7 @@ void InstallChild(IkeSa& sa, ChildSa child) {
     break;
   }
   sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o installed", child.spi_in, child.spi_out));
-  sa.children.push_back(std::move(child));
+  sa.ChildHolder().children.push_back(std::move(child));
 }
 
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {
