@@ -59,8 +59,47 @@ std::string NameText(const X509_NAME* name) {
   return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string{};
 }
 
-// One DER Certificate into libcrypto's form; `which` names it in errors.
-Result<X509Ptr> Decode(ByteSpan der, std::string_view which) {
+// The subjectAltName entries IKE identities are matched against.
+Status ReadSubjectAltName(const X509* x, std::string_view which, Certificate& out) {
+  int critical = -1;
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, &critical, nullptr)));
+  if (names == nullptr) {
+    ERR_clear_error();
+    //= rfc5280#section-4.2
+    //# A certificate must not hold more than one instance of an extension.
+    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2", fmt::format("{}: subjectAltName appears more than once", which));
+    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6", fmt::format("{}: subjectAltName does not decode", which));
+    return OkStatus();
+  }
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    const ASN1_STRING* value = nullptr;
+    switch (name->type) {
+      case GEN_DNS: value = name->d.dNSName; break;
+      case GEN_EMAIL: value = name->d.rfc822Name; break;
+      case GEN_IPADD: value = name->d.iPAddress; break;
+      default: continue;  // other forms vouch for no IKE identity type
+    }
+    const auto* data = ASN1_STRING_get0_data(value);
+    const auto size = static_cast<size_t>(ASN1_STRING_length(value));
+    if (name->type == GEN_DNS) out.dns_names.emplace_back(reinterpret_cast<const char*>(data), size);
+    if (name->type == GEN_EMAIL) out.rfc822_names.emplace_back(reinterpret_cast<const char*>(data), size);
+    if (name->type == GEN_IPADD) {
+      //= rfc5280#section-4.2.1.6
+      //# An iPAddress in subjectAltName is four octets for IPv4 and
+      //# sixteen for IPv6, in network byte order.
+      ENSURE(size == 4 || size == 16, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6",
+             fmt::format("{}: subjectAltName iPAddress {} is {} octets, not 4 or 16", which, i, size));
+      out.ip_addresses.emplace_back(data, data + size);
+    }
+  }
+  return OkStatus();
+}
+
+// One DER Certificate into libcrypto's form, and what IKE reads of it into
+// `out`; `which` names it in errors. Every certificate ParseCertificate or
+// VerifyChain is given passes the same checks here.
+Result<X509Ptr> Decode(ByteSpan der, std::string_view which, Certificate& out) {
   ERR_clear_error();
   //= rfc5280#section-4.1
   //# A certificate is the DER encoding of the Certificate SEQUENCE:
@@ -82,44 +121,17 @@ Result<X509Ptr> Decode(ByteSpan der, std::string_view which) {
   const Bytes again = Encode(x.get(), i2d_X509);
   ENSURE(again.size() == der.size() && std::equal(again.begin(), again.end(), der.begin()), kBadFile, kNoOffset,
          "rfc5280#section-4.1", fmt::format("{}: not DER (X.690 §10): re-encoding differs", which));
+  out.der.assign(der.begin(), der.end());
+  const X509_NAME* subject = X509_get_subject_name(x.get());
+  out.subject_dn = Encode(subject, i2d_X509_NAME);
+  out.subject_text = NameText(subject);
+  out.subject_public_key_info = Encode(X509_get_X509_PUBKEY(x.get()), i2d_X509_PUBKEY);
+  ENSURE(!out.subject_dn.empty() && !out.subject_public_key_info.empty(), kBadFile, kNoOffset,
+         "rfc5280#section-4.1",
+         fmt::format("{}: subject or subjectPublicKeyInfo does not encode ({})", which, TakeOpenSslReason()));
+  TRY(ReadSubjectAltName(x.get(), which, out));
+  ERR_clear_error();
   return x;
-}
-
-// The subjectAltName entries IKE identities are matched against.
-Status ReadSubjectAltName(const X509* x, Certificate& out) {
-  int critical = -1;
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, &critical, nullptr)));
-  if (names == nullptr) {
-    ERR_clear_error();
-    //= rfc5280#section-4.2
-    //# A certificate must not hold more than one instance of an extension.
-    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2", "subjectAltName appears more than once");
-    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6", "subjectAltName does not decode");
-    return OkStatus();
-  }
-  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
-    const ASN1_STRING* value = nullptr;
-    switch (name->type) {
-      case GEN_DNS: value = name->d.dNSName; break;
-      case GEN_EMAIL: value = name->d.rfc822Name; break;
-      case GEN_IPADD: value = name->d.iPAddress; break;
-      default: continue;  // other forms vouch for no IKE identity type
-    }
-    const auto* data = ASN1_STRING_get0_data(value);
-    const auto size = static_cast<size_t>(ASN1_STRING_length(value));
-    if (name->type == GEN_DNS) out.dns_names.emplace_back(reinterpret_cast<const char*>(data), size);
-    if (name->type == GEN_EMAIL) out.rfc822_names.emplace_back(reinterpret_cast<const char*>(data), size);
-    if (name->type == GEN_IPADD) {
-      //= rfc5280#section-4.2.1.6
-      //# An iPAddress in subjectAltName is four octets for IPv4 and
-      //# sixteen for IPv6, in network byte order.
-      ENSURE(size == 4 || size == 16, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6",
-             fmt::format("subjectAltName iPAddress {} is {} octets, not 4 or 16", i, size));
-      out.ip_addresses.emplace_back(data, data + size);
-    }
-  }
-  return OkStatus();
 }
 
 // How a libcrypto verification error reads: the check, and the section of
@@ -292,17 +304,8 @@ constexpr IdRule kIdRules[] = {
 }  // namespace
 
 Result<Certificate> ParseCertificate(ByteSpan der) {
-  TRY_ASSIGN(X509Ptr x, Decode(der, "certificate"));
   Certificate out;
-  out.der.assign(der.begin(), der.end());
-  const X509_NAME* subject = X509_get_subject_name(x.get());
-  out.subject_dn = Encode(subject, i2d_X509_NAME);
-  out.subject_text = NameText(subject);
-  out.subject_public_key_info = Encode(X509_get_X509_PUBKEY(x.get()), i2d_X509_PUBKEY);
-  ENSURE(!out.subject_dn.empty() && !out.subject_public_key_info.empty(), kBadFile, kNoOffset,
-         "rfc5280#section-4.1", fmt::format("subject or subjectPublicKeyInfo does not encode ({})", TakeOpenSslReason()));
-  TRY(ReadSubjectAltName(x.get(), out));
-  ERR_clear_error();
+  TRY(Decode(der, "certificate", out));
   return out;
 }
 
@@ -312,7 +315,9 @@ Status VerifyChain(ByteSpan end_entity, std::span<const Bytes> intermediates, st
   //# Path validation starts from trust anchor information; without one no
   //# path can be valid.
   ENSURE(!trust_anchors.empty(), kInvalidArgument, kNoOffset, "rfc5280#section-6.1.1", "no trust anchor given");
-  TRY_ASSIGN(X509Ptr leaf, Decode(end_entity, "the end-entity certificate"));
+  // Decode reads into a Certificate; here only its checks matter.
+  Certificate ignored;
+  TRY_ASSIGN(X509Ptr leaf, Decode(end_entity, "the end-entity certificate", ignored));
   std::vector<X509Ptr> owned;
   X509StackPtr untrusted(sk_X509_new_null());
   StorePtr store(X509_STORE_new());
@@ -320,12 +325,12 @@ Status VerifyChain(ByteSpan end_entity, std::span<const Bytes> intermediates, st
   ENSURE(untrusted != nullptr && store != nullptr && ctx != nullptr, kInvalidArgument, kNoOffset, "",
          fmt::format("libcrypto allocation failed ({})", TakeOpenSslReason()));
   for (size_t i = 0; i < intermediates.size(); ++i) {
-    TRY_ASSIGN(X509Ptr x, Decode(intermediates[i], fmt::format("intermediate certificate {}", i)));
+    TRY_ASSIGN(X509Ptr x, Decode(intermediates[i], fmt::format("intermediate certificate {}", i), ignored = {}));
     ENSURE(sk_X509_push(untrusted.get(), x.get()) > 0, kInvalidArgument, kNoOffset, "", "libcrypto allocation failed");
     owned.push_back(std::move(x));
   }
   for (size_t i = 0; i < trust_anchors.size(); ++i) {
-    TRY_ASSIGN(X509Ptr x, Decode(trust_anchors[i], fmt::format("trust anchor {}", i)));
+    TRY_ASSIGN(X509Ptr x, Decode(trust_anchors[i], fmt::format("trust anchor {}", i), ignored = {}));
     // The store takes a reference of its own; the same anchor twice is no error.
     X509_STORE_add_cert(store.get(), x.get());
     ERR_clear_error();

@@ -312,6 +312,38 @@ TEST(VerifyChain, MalformedInputsAreNamed) {
 // ---------------------------------------------------------------------------
 // Malformed certificates.
 
+TEST(VerifyChain, RefusesWhatParseCertificateRefuses) {
+  // fuzz/regressions/x509: ee-not-yet-valid with one octet of its
+  // subjectAltName changed. ParseCertificate refused it, VerifyChain did not
+  // look at subjectAltName and judged the path (pinned, at a time inside its
+  // validity: accepted). Every certificate VerifyChain is given now passes
+  // ParseCertificate's checks first.
+  std::ifstream in("fuzz/regressions/x509/verify_chain_accepts_malformed_subject_alt_name", std::ios::binary);
+  const Bytes der{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto parsed = ParseCertificate(der);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().requirement, "rfc5280#section-4.2.1.6");
+  struct Case {
+    Bytes end_entity;
+    std::vector<Bytes> intermediates, anchors;
+    std::string which;
+  };
+  const Bytes good = Read("ee-p256.der"), root = Read("ca-p256.der");
+  const Case cases[] = {
+      {der, {}, {der}, "the end-entity certificate"},
+      {good, {der}, {root}, "intermediate certificate 0"},
+      {good, {}, {root, der}, "trust anchor 1"},
+  };
+  for (const Case& c : cases) {
+    const Status s = VerifyChain(c.end_entity, c.intermediates, c.anchors, k2121);
+    ASSERT_FALSE(s.ok()) << c.which;
+    EXPECT_EQ(s.error().code, Code::kBadFile) << s.error().ToString();
+    EXPECT_EQ(s.error().requirement, "rfc5280#section-4.2.1.6");
+    EXPECT_NE(s.error().detail.find(c.which + ": subjectAltName does not decode"), std::string::npos)
+        << s.error().ToString();
+  }
+}
+
 TEST(ParseCertificate, RefusesEmptyTruncatedAndTrailing) {
   const Bytes der = Read("ee-p384.der");
   EXPECT_EQ(ParseCertificate({}).error().code, Code::kBadFile);

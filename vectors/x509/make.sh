@@ -219,4 +219,17 @@ verify() {
   cat int-p256.pem ee-p256.pem >int-and-ee-p256.pem
   verify ee-non-ca-issuer int-and-ee-p256 ca-p256
 } >"$OUT/verify.txt"
+# The seed corpus of fuzz/x509_fuzzer.cc: every certificate, and three that
+# are not quite one (a BER length, a trailing octet, a truncation).
+CORPUS=$OUT/../../fuzz/corpus/x509
+rm -rf "$CORPUS"
+mkdir -p "$CORPUS"
+for der in "$OUT"/*.der; do
+  case $der in *.subject.der|*.spki.der|*.key.der) continue ;; esac
+  cp "$der" "$CORPUS/"
+done
+{ printf '\x30\x83\x00'; tail -c +3 "$OUT/ee-p256.der"; } >"$CORPUS/ber-long-length-ee-p256.der"
+{ cat "$OUT/ee-p256.der"; printf '\x00'; } >"$CORPUS/trailing-octet-ee-p256.der"
+head -c 300 "$OUT/ee-p256.der" >"$CORPUS/truncated-ee-p256.der"
+
 echo "make.sh: wrote $(ls "$OUT"/*.der | wc -l) DER files to $OUT"
