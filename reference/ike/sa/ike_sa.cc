@@ -288,27 +288,35 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   //# the request authenticated before this end follows it.
   remote = datagram.source;
   local = datagram.destination;
+  const TaskKind kind = ClassifyRequest(*m);
+  const TaskRule& rule = RuleOf(kind);
   const Validation v = Validate(*m);
-  if (!v.ok()) {
-    const Violation& first = v.violations.front();
-    Log(fmt::format("request {} breaks a rule: {}", h.message_id, first.error.ToString()));
-    if (!first.notify) return;
+  // A KE payload of a group the SA payload does not propose is the task's
+  // to answer: INVALID_KE_PAYLOAD carries the group wanted (§1.3).
+  const auto fatal = std::find_if(v.violations.begin(), v.violations.end(), [](const Violation& violation) {
+    return violation.notify != iana::NotifyType::kInvalidKePayload;
+  });
+  if (fatal != v.violations.end()) {
+    Log(fmt::format("request {} breaks a rule: {}", h.message_id, fatal->error.ToString()));
+    if (!fatal->notify) return;
     Response r;
     Bytes data;
-    if (*first.notify == iana::NotifyType::kUnsupportedCriticalPayload) {
+    //= rfc7296#section-3.10.1
+    //# UNSUPPORTED_CRITICAL_PAYLOAD names the payload type in one octet.
+    if (*fatal->notify == iana::NotifyType::kUnsupportedCriticalPayload) {
       for (const Payload* p : m->Visible())
         if (p->critical && !IsKnownPayloadType(p->type)) {
           data.push_back(static_cast<uint8_t>(p->type));
           break;
         }
     }
-    r.payloads.push_back(NotifyPayloadOf(*first.notify, std::move(data)));
-    r.keep_ike_sa = state != IkeState::kCreated;
+    r.payloads.push_back(NotifyPayloadOf(*fatal->notify, std::move(data)));
+    //= rfc7296#section-2.21.2
+    //# A refused IKE_SA_INIT or IKE_AUTH request leaves no IKE SA behind.
+    r.keep_ike_sa = rule.on_failure != IkeState::kDestroyed;
     Respond(h.message_id, h.exchange_type, std::move(r));
     return;
   }
-  const TaskKind kind = ClassifyRequest(*m);
-  const TaskRule& rule = RuleOf(kind);
   if (!rule.responder_accepts_in.Has(state)) {
     Log(fmt::format("{} request in state {} refused", Name(kind), Name(state)));
     if (!rule.refusal) return;

@@ -66,6 +66,7 @@ class IkeSa {
   bool peer_childless = false;      // N(CHILDLESS_IKEV2_SUPPORTED) received
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
+  bool peer_certreq = false;        // CERTREQ received: this end sends its certificates
   std::vector<ChildSa> children;
   Time created_at = 0;
   Time established_at = 0;
