@@ -384,13 +384,13 @@ std::vector<Deviation> MakeTable() {
   t.push_back({"delay-in", Kind::kFlow,
                "The Nth datagram sent to the target is held back until the next datagram either peer sends, "
                "and arrives after it.",
-               Nth(), "the Nth datagram sent to the target", "Every/DeviationChanges.WhatItSays/delay_in",
+               Nth(), "the Nth datagram sent to the target", "Every/DeviationChanges.WhatItSays/delay_in_2",
                [](const Target& x, uint64_t n) { return Delay(x, Way::kIn, n); }});
   t.push_back({"block-out", Kind::kFlow, "From the Nth datagram on, nothing the target sends arrives.", Nth(),
                "the target's datagrams from the Nth", "DeviationReaction.SilentPeerDeclaredDead",
                [](const Target& x, uint64_t n) { return Block(x, Way::kOut, n); }});
   t.push_back({"block-in", Kind::kFlow, "From the Nth datagram on, nothing sent to the target arrives.", Nth(),
-               "datagrams to the target from the Nth", "Every/DeviationChanges.WhatItSays/block_in",
+               "datagrams to the target from the Nth", "Every/DeviationChanges.WhatItSays/block_in_2",
                [](const Target& x, uint64_t n) { return Block(x, Way::kIn, n); }});
   t.push_back({"no-retransmit", Kind::kFlow, "The target never retransmits a request.", kNone,
                "every retransmission", "DeviationReaction.NoRetransmissionInitiatorGivesUp",
@@ -429,7 +429,7 @@ std::vector<Deviation> MakeTable() {
 
   // --- content: the IKE header ---
   t.push_back({"major-version", Kind::kContent, "The header's Major Version is V.", {"V", 3, 0, 15},
-               "IKE_SA_INIT (the target's first message)", "DeviationReaction.DISABLED_MajorVersionThreeAnswered",
+               "IKE_SA_INIT (the target's first message)", "DeviationReaction.MajorVersionThreeDropped",
                [](const Target&, uint64_t v) {
                  return Rewrite(kInit, [v](const IkeSa&, Message& m) {
                    m.header.major_version = static_cast<uint8_t>(v);
@@ -746,6 +746,25 @@ std::vector<Deviation> MakeTable() {
   return t;
 }
 
+// The network filter every ApplyDeviations on an exchange shares: it owns
+// the hooks (the exchange takes plain pointers), runs the flow filters of
+// every deviation, then any filter that was there before, and puts the
+// datagram in flight itself so that copies and held-back datagrams follow
+// the one that released them.
+//= ipsecref#choice
+//# Returning false to the network and queueing by hand keeps the order of
+//# copies exact without a branch in the harness's Send.
+struct DeviationFilter {
+  struct State {
+    std::vector<FlowFilter> filters;
+    std::vector<std::shared_ptr<HookChain>> chains;
+    std::function<bool(const testing::Sent&)> foreign;
+    testing::Network* network = nullptr;
+  };
+  std::shared_ptr<State> state;
+  bool operator()(const testing::Sent& s) const;
+};
+
 std::string KnownNames() {
   std::string out;
   for (const Deviation& d : Deviations()) out += fmt::format("{}{}", out.empty() ? "" : ", ", d.name);
@@ -813,29 +832,36 @@ Status ApplyDeviations(testing::Exchange& exchange, ike::sa::Peer& target, const
     if (installed->hooks) chain->links.push_back(std::move(installed->hooks));
     if (installed->filter) filters.push_back(std::move(installed->filter));
   }
+  testing::Network& network = exchange.network();
+  DeviationFilter* ours = network.filter.target<DeviationFilter>();
+  if (ours == nullptr) {
+    DeviationFilter fresh{std::make_shared<DeviationFilter::State>()};
+    fresh.state->network = &network;
+    fresh.state->foreign = std::move(network.filter);
+    network.filter = fresh;
+    ours = network.filter.target<DeviationFilter>();
+  }
+  for (FlowFilter& f : filters) ours->state->filters.push_back(std::move(f));
   if (!chain->links.empty()) {
     chain->tail = recorder->next;
     exchange.SetHooks(target, chain.get());
+    ours->state->chains.push_back(std::move(chain));
   }
-  testing::Network& network = exchange.network();
-  //= ipsecref#choice
-  //# The filter owns the hooks (the exchange takes a plain pointer), and
-  //# puts datagrams in flight itself so that copies and held-back ones
-  //# follow the datagram that released them.
-  network.filter = [chain, filters = std::move(filters), previous = std::move(network.filter),
-                    net = &network](const testing::Sent& s) {
-    FlowVerdict v;
-    for (const FlowFilter& f : filters) f(s, v);
-    if (previous && !previous(s)) v.deliver = false;
-    if (v.deliver) net->in_flight.push_back(s);
-    for (FlowVerdict::Later& later : v.then) {
-      testing::Sent again{net->captured.size() + 1, s.at, std::move(later.datagram)};
-      if (later.copy) net->captured.push_back(again);
-      net->in_flight.push_back(std::move(again));
-    }
-    return false;
-  };
   return OkStatus();
+}
+
+bool DeviationFilter::operator()(const testing::Sent& s) const {
+  FlowVerdict v;
+  for (const FlowFilter& f : state->filters) f(s, v);
+  if (state->foreign && !state->foreign(s)) v.deliver = false;
+  testing::Network& net = *state->network;
+  if (v.deliver) net.in_flight.push_back(s);
+  for (FlowVerdict::Later& later : v.then) {
+    testing::Sent again{net.captured.size() + 1, s.at, std::move(later.datagram)};
+    if (later.copy) net.captured.push_back(again);
+    net.in_flight.push_back(std::move(again));
+  }
+  return false;
 }
 
 std::string DeviationTableMarkdown() {
