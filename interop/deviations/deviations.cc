@@ -1,9 +1,9 @@
 #include "interop/deviations/deviations.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "reference/crypto/ke.h"
 #include "reference/crypto/transforms.h"
@@ -12,12 +12,12 @@
 
 namespace ipsecref::deviations {
 
+using iana::ExchangeType;
+using iana::PayloadType;
 using ike::Message;
 using ike::Payload;
 using ike::SkCrypter;
 using ike::sa::IkeSa;
-using iana::ExchangeType;
-using iana::PayloadType;
 
 std::string_view Name(Kind kind) { return kind == Kind::kFlow ? "flow" : "content"; }
 
@@ -73,9 +73,7 @@ class MessageHooks final : public ike::sa::Hooks {
   void OnEncoded(const IkeSa& sa, const Message& m, std::vector<Bytes>& datagrams) override {
     if (encoded && Selects(m)) encoded(sa, m, datagrams);
   }
-  bool OnRetransmit(const IkeSa& sa, uint32_t message_id) override {
-    return !retransmit || retransmit(sa, message_id);
-  }
+  bool OnRetransmit(const IkeSa& sa, uint32_t message_id) override { return !retransmit || retransmit(sa, message_id); }
 
  private:
   using Key = std::tuple<ExchangeType, bool, uint32_t>;
@@ -307,8 +305,8 @@ Result<Installed> KeyLength(uint64_t bits) {
         std::erase_if(t.attributes, [](const ike::TransformAttribute& a) {
           return a.type == static_cast<uint16_t>(iana::TransformAttribute::kKeyLength);
         });
-        t.attributes.push_back({static_cast<uint16_t>(iana::TransformAttribute::kKeyLength),
-                                static_cast<uint16_t>(bits)});
+        t.attributes.push_back(
+            {static_cast<uint16_t>(iana::TransformAttribute::kKeyLength), static_cast<uint16_t>(bits)});
       }
     });
   });
@@ -360,11 +358,11 @@ std::vector<Deviation> MakeTable() {
   t.push_back({"drop-in", Kind::kFlow, "The Nth datagram sent to the target is lost.", Nth(),
                "the Nth datagram sent to the target", "DeviationReaction.LostResponseIsResentFromCache",
                [](const Target& x, uint64_t n) { return Drop(x, Way::kIn, n); }});
-  t.push_back({"duplicate-out", Kind::kFlow, "The network delivers the Nth datagram the target sends twice.",
-               Nth(), "the Nth datagram the target sends", "DeviationReaction.DuplicateRequestAnsweredFromCache",
+  t.push_back({"duplicate-out", Kind::kFlow, "The network delivers the Nth datagram the target sends twice.", Nth(),
+               "the Nth datagram the target sends", "DeviationReaction.DuplicateRequestAnsweredFromCache",
                [](const Target& x, uint64_t n) { return Duplicate(x, Way::kOut, n); }});
-  t.push_back({"duplicate-in", Kind::kFlow, "The network delivers the Nth datagram sent to the target twice.",
-               Nth(), "the Nth datagram sent to the target", "DeviationReaction.DuplicateResponseDropped",
+  t.push_back({"duplicate-in", Kind::kFlow, "The network delivers the Nth datagram sent to the target twice.", Nth(),
+               "the Nth datagram sent to the target", "DeviationReaction.DuplicateResponseDropped",
                [](const Target& x, uint64_t n) { return Duplicate(x, Way::kIn, n); }});
   t.push_back({"replay-out", Kind::kFlow,
                "The Nth datagram the target sends arrives, and a copy of it arrives again after the target's "
@@ -384,24 +382,22 @@ std::vector<Deviation> MakeTable() {
   t.push_back({"delay-in", Kind::kFlow,
                "The Nth datagram sent to the target is held back until the next datagram either peer sends, "
                "and arrives after it.",
-               Nth(), "the Nth datagram sent to the target", "Every/DeviationChanges.WhatItSays/delay_in_2",
+               Nth(), "the Nth datagram sent to the target", "DeviationReaction.DelayedResponseStillCompletes",
                [](const Target& x, uint64_t n) { return Delay(x, Way::kIn, n); }});
   t.push_back({"block-out", Kind::kFlow, "From the Nth datagram on, nothing the target sends arrives.", Nth(),
                "the target's datagrams from the Nth", "DeviationReaction.SilentPeerDeclaredDead",
                [](const Target& x, uint64_t n) { return Block(x, Way::kOut, n); }});
   t.push_back({"block-in", Kind::kFlow, "From the Nth datagram on, nothing sent to the target arrives.", Nth(),
-               "datagrams to the target from the Nth", "Every/DeviationChanges.WhatItSays/block_in_2",
+               "datagrams to the target from the Nth", "DeviationReaction.UnreachableInitiatorGivesUp",
                [](const Target& x, uint64_t n) { return Block(x, Way::kIn, n); }});
-  t.push_back({"no-retransmit", Kind::kFlow, "The target never retransmits a request.", kNone,
-               "every retransmission", "DeviationReaction.NoRetransmissionInitiatorGivesUp",
-               [](const Target&, uint64_t) -> Result<Installed> {
+  t.push_back({"no-retransmit", Kind::kFlow, "The target never retransmits a request.", kNone, "every retransmission",
+               "DeviationReaction.NoRetransmissionInitiatorGivesUp", [](const Target&, uint64_t) -> Result<Installed> {
                  auto h = std::make_unique<MessageHooks>(kEvery);
                  h->retransmit = [](const IkeSa&, uint32_t) { return false; };
                  return WithHooks(std::move(h));
                }});
-  t.push_back({"send-twice", Kind::kFlow, "The target sends every datagram twice in a row.", kNone,
-               "every message", "DeviationReaction.EveryRequestTwiceAnsweredFromCache",
-               [](const Target&, uint64_t) {
+  t.push_back({"send-twice", Kind::kFlow, "The target sends every datagram twice in a row.", kNone, "every message",
+               "DeviationReaction.EveryRequestTwiceAnsweredFromCache", [](const Target&, uint64_t) {
                  return RewriteDatagrams(kEvery, [](const IkeSa&, const Message&, std::vector<Bytes>& d) {
                    std::vector<Bytes> twice;
                    for (const Bytes& b : d) {
@@ -411,35 +407,41 @@ std::vector<Deviation> MakeTable() {
                    d = std::move(twice);
                  });
                }});
-  t.push_back({"reverse-fragments", Kind::kFlow, "The target sends the SKF fragments of a message last first.",
-               kNone, "every fragmented message", "DeviationReaction.ReversedFragmentsReassembled",
-               [](const Target&, uint64_t) {
-                 return RewriteDatagrams(kEvery, [](const IkeSa&, const Message&, std::vector<Bytes>& d) {
-                   std::reverse(d.begin(), d.end());
-                 });
-               }});
+  t.push_back(
+      {"reverse-fragments", Kind::kFlow, "The target sends the SKF fragments of a message last first.", kNone,
+       "every fragmented message", "DeviationReaction.ReversedFragmentsReassembled", [](const Target&, uint64_t) {
+         return RewriteDatagrams(
+             kEvery, [](const IkeSa&, const Message&, std::vector<Bytes>& d) { std::reverse(d.begin(), d.end()); });
+       }});
   t.push_back({"drop-fragment", Kind::kFlow,
-               "The target never sends fragment N of a fragmented message (nor in its retransmissions).",
-               Nth(), "every fragmented message with at least N fragments",
-               "DeviationReaction.MissingFragmentNeverAnswered", [](const Target&, uint64_t n) {
+               "The target never sends fragment N of a fragmented message (nor in its retransmissions).", Nth(),
+               "every fragmented message with at least N fragments", "DeviationReaction.MissingFragmentNeverAnswered",
+               [](const Target&, uint64_t n) {
                  return RewriteDatagrams(kEvery, [n](const IkeSa&, const Message&, std::vector<Bytes>& d) {
                    if (d.size() > 1 && n <= d.size()) d.erase(d.begin() + static_cast<ptrdiff_t>(n - 1));
                  });
                }});
 
   // --- content: the IKE header ---
-  t.push_back({"major-version", Kind::kContent, "The header's Major Version is V.", {"V", 3, 0, 15},
-               "IKE_SA_INIT (the target's first message)", "DeviationReaction.MajorVersionThreeDropped",
+  t.push_back({"major-version",
+               Kind::kContent,
+               "The header's Major Version is V.",
+               {"V", 3, 0, 15},
+               "IKE_SA_INIT (the target's first message)",
+               "DeviationReaction.MajorVersionThreeDropped",
                [](const Target&, uint64_t v) {
-                 return Rewrite(kInit, [v](const IkeSa&, Message& m) {
-                   m.header.major_version = static_cast<uint8_t>(v);
-                 });
+                 return Rewrite(kInit,
+                                [v](const IkeSa&, Message& m) { m.header.major_version = static_cast<uint8_t>(v); });
                }});
-  t.push_back({"minor-version", Kind::kContent, "The header's Minor Version is V.", {"V", 1, 0, 15},
-               "IKE_SA_INIT", "DeviationReaction.MinorVersionIgnored", [](const Target&, uint64_t v) {
-                 return Rewrite(kInit, [v](const IkeSa&, Message& m) {
-                   m.header.minor_version = static_cast<uint8_t>(v);
-                 });
+  t.push_back({"minor-version",
+               Kind::kContent,
+               "The header's Minor Version is V.",
+               {"V", 1, 0, 15},
+               "IKE_SA_INIT",
+               "DeviationReaction.MinorVersionIgnored",
+               [](const Target&, uint64_t v) {
+                 return Rewrite(kInit,
+                                [v](const IkeSa&, Message& m) { m.header.minor_version = static_cast<uint8_t>(v); });
                }});
   t.push_back({"version-flag", Kind::kContent, "The V (higher version) flag is set.", kNone, "IKE_SA_INIT",
                "DeviationReaction.VersionFlagIgnored", [](const Target&, uint64_t) {
@@ -449,33 +451,34 @@ std::vector<Deviation> MakeTable() {
                "IKE_SA_INIT", "DeviationReaction.ReservedFlagsIgnored", [](const Target&, uint64_t) {
                  return Rewrite(kInit, [](const IkeSa&, Message& m) { m.header.flags |= ike::kFlagsReserved; });
                }});
-  t.push_back({"flip-response-flag", Kind::kContent, "The R flag is inverted (a request reads as a response).",
-               kNone, "IKE_SA_INIT", "DeviationReaction.RequestMarkedResponseNotAnswered",
-               [](const Target&, uint64_t) {
+  t.push_back({"flip-response-flag", Kind::kContent, "The R flag is inverted (a request reads as a response).", kNone,
+               "IKE_SA_INIT", "DeviationReaction.RequestMarkedResponseNotAnswered", [](const Target&, uint64_t) {
                  return Rewrite(kInit, [](const IkeSa&, Message& m) { m.header.flags ^= ike::kFlagResponse; });
                }});
   t.push_back({"flip-initiator-flag", Kind::kContent,
-               "The I flag is inverted in the first encrypted message (the receiver looks for the wrong SPI).",
-               kNone, "the first encrypted message", "DeviationReaction.WrongInitiatorFlagGetsInvalidIkeSpi",
+               "The I flag is inverted in the first encrypted message (the receiver looks for the wrong SPI).", kNone,
+               "the first encrypted message", "DeviationReaction.WrongInitiatorFlagGetsInvalidIkeSpi",
                [](const Target&, uint64_t) {
                  return Rewrite(kFirstEncrypted,
                                 [](const IkeSa&, Message& m) { m.header.flags ^= ike::kFlagInitiator; });
                }});
   t.push_back({"wrong-spi", Kind::kContent,
-               "The peer's IKE SPI in the header of the first encrypted message has its low octet inverted.",
-               kNone, "the first encrypted message", "DeviationReaction.UnknownSpiGetsInvalidIkeSpi",
+               "The peer's IKE SPI in the header of the first encrypted message has its low octet inverted.", kNone,
+               "the first encrypted message", "DeviationReaction.UnknownSpiGetsInvalidIkeSpi",
                [](const Target&, uint64_t) {
                  return Rewrite(kFirstEncrypted, [](const IkeSa& sa, Message& m) {
                    (sa.role == ike::sa::Role::kInitiator ? m.header.spi_r : m.header.spi_i) ^= 0xff;
                  });
                }});
-  t.push_back({"wrong-message-id", Kind::kContent,
-               "The Message ID of the first encrypted message is K higher than it should be.", {"K", 5, 1, 1u << 31},
-               "the first encrypted message", "DeviationReaction.MessageIdOutsideWindowDropped",
+  t.push_back({"wrong-message-id",
+               Kind::kContent,
+               "The Message ID of the first encrypted message is K higher than it should be.",
+               {"K", 5, 1, 1u << 31},
+               "the first encrypted message",
+               "DeviationReaction.MessageIdOutsideWindowDropped",
                [](const Target&, uint64_t k) {
-                 return Rewrite(kFirstEncrypted, [k](const IkeSa&, Message& m) {
-                   m.header.message_id += static_cast<uint32_t>(k);
-                 });
+                 return Rewrite(kFirstEncrypted,
+                                [k](const IkeSa&, Message& m) { m.header.message_id += static_cast<uint32_t>(k); });
                }});
 
   // --- content: RESERVED fields ---
@@ -543,7 +546,7 @@ std::vector<Deviation> MakeTable() {
                "DeviationReaction.MissingAuthGetsInvalidSyntax",
                [](const Target&, uint64_t) { return Omit(kAuth, PayloadType::kAuth); }});
   t.push_back({"omit-tsi", Kind::kContent, "The TSi payload is left out (SA and TSr stay).", kNone, "IKE_AUTH",
-               "Every/DeviationChanges.WhatItSays/omit_tsi",
+               "DeviationReaction.MissingTsiGetsInvalidSyntax",
                [](const Target&, uint64_t) { return Omit(kAuth, PayloadType::kTsi); }});
   t.push_back({"duplicate-nonce", Kind::kContent, "The Nonce payload appears twice.", kNone, "IKE_SA_INIT",
                "DeviationReaction.TwoNoncesGetInvalidSyntax", [](const Target&, uint64_t) {
@@ -564,21 +567,29 @@ std::vector<Deviation> MakeTable() {
                }});
   t.push_back({"reverse-payloads", Kind::kContent, "The payloads are sent in reverse order.", kNone, "IKE_SA_INIT",
                "DeviationReaction.ReversedPayloadsAccepted", [](const Target&, uint64_t) {
-                 return Rewrite(kInit, [](const IkeSa&, Message& m) {
-                   std::reverse(Built(m).begin(), Built(m).end());
-                 });
+                 return Rewrite(kInit,
+                                [](const IkeSa&, Message& m) { std::reverse(Built(m).begin(), Built(m).end()); });
                }});
-  t.push_back({"unknown-payload", Kind::kContent,
-               "A payload of unassigned type T, not critical, is added (18 octets of data).", {"T", 200, 1, 255},
-               "IKE_SA_INIT", "DeviationReaction.UnknownPayloadIgnored",
+  t.push_back({"unknown-payload",
+               Kind::kContent,
+               "A payload of unassigned type T, not critical, is added (18 octets of data).",
+               {"T", 200, 1, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownPayloadIgnored",
                [](const Target&, uint64_t type) { return UnknownPayload(kInit, type, false); }});
-  t.push_back({"unknown-critical-payload", Kind::kContent,
-               "A payload of unassigned type T with the critical bit set is added.", {"T", 200, 1, 255},
-               "IKE_SA_INIT", "DeviationReaction.UnknownCriticalPayloadRejected",
+  t.push_back({"unknown-critical-payload",
+               Kind::kContent,
+               "A payload of unassigned type T with the critical bit set is added.",
+               {"T", 200, 1, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownCriticalPayloadRejected",
                [](const Target&, uint64_t type) { return UnknownPayload(kInit, type, true); }});
-  t.push_back({"unknown-critical-payload-encrypted", Kind::kContent,
-               "A payload of unassigned type T with the critical bit set is added inside SK.", {"T", 200, 1, 255},
-               "IKE_AUTH", "DeviationReaction.UnknownCriticalPayloadInSkRejected",
+  t.push_back({"unknown-critical-payload-encrypted",
+               Kind::kContent,
+               "A payload of unassigned type T with the critical bit set is added inside SK.",
+               {"T", 200, 1, 255},
+               "IKE_AUTH",
+               "DeviationReaction.UnknownCriticalPayloadInSkRejected",
                [](const Target&, uint64_t type) { return UnknownPayload(kAuth, type, true); }});
   t.push_back({"critical-known-payload", Kind::kContent, "The Nonce payload has the critical bit set.", kNone,
                "IKE_SA_INIT", "DeviationReaction.CriticalBitOnKnownPayloadIgnored", [](const Target&, uint64_t) {
@@ -588,9 +599,12 @@ std::vector<Deviation> MakeTable() {
                }});
 
   // --- content: KE ---
-  t.push_back({"ke-wrong-group", Kind::kContent,
+  t.push_back({"ke-wrong-group",
+               Kind::kContent,
                "The KE payload carries a valid public value of group G instead of the proposed group.",
-               {"G", 19, 1, 65535}, "IKE_SA_INIT", "DeviationReaction.WrongKeGroupGetsInvalidKePayload",
+               {"G", 19, 1, 65535},
+               "IKE_SA_INIT",
+               "DeviationReaction.WrongKeGroupGetsInvalidKePayload",
                [](const Target&, uint64_t g) -> Result<Installed> {
                  auto rng = crypto::MakeDeterministicRng(g);
                  TRY_ASSIGN(auto ke, crypto::MakeKeyExchange(static_cast<iana::KeGroup>(g), *rng));
@@ -602,14 +616,19 @@ std::vector<Deviation> MakeTable() {
                    }
                  });
                }});
-  t.push_back({"ke-truncate", Kind::kContent, "The Key Exchange Data is OCTETS octets shorter than its group's.",
-               {"OCTETS", 1, 1, 1024}, "IKE_SA_INIT", "DeviationReaction.ShortKeRejected",
+  t.push_back({"ke-truncate",
+               Kind::kContent,
+               "The Key Exchange Data is OCTETS octets shorter than its group's.",
+               {"OCTETS", 1, 1, 1024},
+               "IKE_SA_INIT",
+               "DeviationReaction.ShortKeRejected",
                [](const Target&, uint64_t n) {
                  return ReplaceKeData([n](Bytes& d) { d.resize(d.size() > n ? d.size() - n : 0); });
                }});
-  t.push_back({"ke-zero", Kind::kContent, "The Key Exchange Data is all zeros (its length kept).", kNone,
-               "IKE_SA_INIT", "DeviationReaction.ZeroPublicValueRejected",
-               [](const Target&, uint64_t) { return ReplaceKeData([](Bytes& d) { std::fill(d.begin(), d.end(), 0); }); }});
+  t.push_back({"ke-zero", Kind::kContent, "The Key Exchange Data is all zeros (its length kept).", kNone, "IKE_SA_INIT",
+               "DeviationReaction.ZeroPublicValueRejected", [](const Target&, uint64_t) {
+                 return ReplaceKeData([](Bytes& d) { std::fill(d.begin(), d.end(), 0); });
+               }});
   t.push_back({"ke-out-of-range", Kind::kContent,
                "The Key Exchange Data is all 0xff octets: for MODP and ECP groups a value at or beyond the "
                "field prime.",
@@ -618,9 +637,12 @@ std::vector<Deviation> MakeTable() {
                }});
 
   // --- content: SA proposals ---
-  t.push_back({"add-transform", Kind::kContent,
+  t.push_back({"add-transform",
+               Kind::kContent,
                "Each proposal gains an ENCR transform of unassigned ID (default 1024, private use).",
-               {"ID", 1024, 0, 65535}, "IKE_SA_INIT", "DeviationReaction.UnknownTransformIdSkipped",
+               {"ID", 1024, 0, 65535},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownTransformIdSkipped",
                [](const Target&, uint64_t id) {
                  return Rewrite(kInit, [id](const IkeSa&, Message& m) {
                    ForEachProposal(m, [id](ike::Proposal& p) {
@@ -629,9 +651,12 @@ std::vector<Deviation> MakeTable() {
                    });
                  });
                }});
-  t.push_back({"add-transform-type", Kind::kContent,
+  t.push_back({"add-transform-type",
+               Kind::kContent,
                "Each proposal gains a transform of unassigned Transform Type T (default 250, private use).",
-               {"T", 250, 0, 255}, "IKE_SA_INIT", "DeviationReaction.UnknownTransformTypeProposalRejected",
+               {"T", 250, 0, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownTransformTypeProposalRejected",
                [](const Target&, uint64_t type) {
                  return Rewrite(kInit, [type](const IkeSa&, Message& m) {
                    ForEachProposal(m, [type](ike::Proposal& p) {
@@ -639,20 +664,26 @@ std::vector<Deviation> MakeTable() {
                    });
                  });
                }});
-  t.push_back({"omit-transform", Kind::kContent, "Each proposal loses its transforms of Transform Type T.",
-               {"T", 4, 1, 255}, "IKE_SA_INIT", "DeviationReaction.ProposalWithoutKeRejected",
+  t.push_back({"omit-transform",
+               Kind::kContent,
+               "Each proposal loses its transforms of Transform Type T.",
+               {"T", 4, 1, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.ProposalWithoutKeRejected",
                [](const Target&, uint64_t type) {
                  return Rewrite(kInit, [type](const IkeSa&, Message& m) {
                    ForEachProposal(m, [type](ike::Proposal& p) {
-                     std::erase_if(p.transforms, [type](const ike::Transform& x) {
-                       return static_cast<uint64_t>(x.type) == type;
-                     });
+                     std::erase_if(p.transforms,
+                                   [type](const ike::Transform& x) { return static_cast<uint64_t>(x.type) == type; });
                    });
                  });
                }});
-  t.push_back({"key-length", Kind::kContent,
+  t.push_back({"key-length",
+               Kind::kContent,
                "Every ENCR transform's Key Length attribute is BITS (added where there was none).",
-               {"BITS", 256, 0, 65535}, "IKE_SA_INIT", "DeviationReaction.UnconfiguredKeyLengthRejected",
+               {"BITS", 256, 0, 65535},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnconfiguredKeyLengthRejected",
                [](const Target&, uint64_t bits) { return KeyLength(bits); }});
   t.push_back({"omit-key-length", Kind::kContent, "Every ENCR transform loses its Key Length attribute.", kNone,
                "IKE_SA_INIT", "DeviationReaction.MissingKeyLengthRejected", [](const Target&, uint64_t) {
@@ -663,15 +694,24 @@ std::vector<Deviation> MakeTable() {
                    });
                  });
                }});
-  t.push_back({"proposal-spi", Kind::kContent, "Each proposal carries an SPI of OCTETS octets (0x11 each).",
-               {"OCTETS", 8, 1, 255}, "IKE_SA_INIT", "DeviationReaction.SpiInInitialProposalRejected",
+  t.push_back({"proposal-spi",
+               Kind::kContent,
+               "Each proposal carries an SPI of OCTETS octets (0x11 each).",
+               {"OCTETS", 8, 1, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.SpiInInitialProposalRejected",
                [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    ForEachProposal(m, [n](ike::Proposal& p) { p.spi.assign(n, 0x11); });
                  });
                }});
-  t.push_back({"proposal-number", Kind::kContent, "The first proposal's Proposal Num is NUM.", {"NUM", 2, 0, 255},
-               "IKE_SA_INIT", "DeviationReaction.FirstProposalNotNumberOneRejected", [](const Target&, uint64_t n) {
+  t.push_back({"proposal-number",
+               Kind::kContent,
+               "The first proposal's Proposal Num is NUM.",
+               {"NUM", 2, 0, 255},
+               "IKE_SA_INIT",
+               "DeviationReaction.FirstProposalNotNumberOneRejected",
+               [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    if (auto* sa = FirstBody<ike::SaPayload>(m, PayloadType::kSa); sa && !sa->proposals.empty())
                      sa->proposals.front().proposal_num = static_cast<uint8_t>(n);
@@ -691,16 +731,26 @@ std::vector<Deviation> MakeTable() {
                }});
 
   // --- content: notifications ---
-  t.push_back({"add-notify", Kind::kContent, "A Notify of status type TYPE (default 40000, unassigned) is added.",
-               {"TYPE", 40000, 16384, 65535}, "IKE_SA_INIT", "DeviationReaction.UnknownStatusNotifyIgnored",
+  t.push_back({"add-notify",
+               Kind::kContent,
+               "A Notify of status type TYPE (default 40000, unassigned) is added.",
+               {"TYPE", 40000, 16384, 65535},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownStatusNotifyIgnored",
                [](const Target&, uint64_t type) { return AddNotify(type); }});
-  t.push_back({"add-error-notify", Kind::kContent,
-               "A Notify of error type TYPE (default 8000, unassigned) is added.", {"TYPE", 8000, 1, 16383},
-               "IKE_SA_INIT", "DeviationReaction.UnknownErrorNotifyInResponseFailsRequest",
+  t.push_back({"add-error-notify",
+               Kind::kContent,
+               "A Notify of error type TYPE (default 8000, unassigned) is added.",
+               {"TYPE", 8000, 1, 16383},
+               "IKE_SA_INIT",
+               "DeviationReaction.UnknownErrorNotifyInResponseFailsRequest",
                [](const Target&, uint64_t type) { return AddNotify(type); }});
-  t.push_back({"omit-notify", Kind::kContent,
+  t.push_back({"omit-notify",
+               Kind::kContent,
                "Notifies of type TYPE are left out (default IKEV2_FRAGMENTATION_SUPPORTED).",
-               {"TYPE", 16430, 0, 65535}, "IKE_SA_INIT", "DeviationReaction.FragmentationNotAnnouncedNotAnswered",
+               {"TYPE", 16430, 0, 65535},
+               "IKE_SA_INIT",
+               "DeviationReaction.FragmentationNotAnnouncedNotAnswered",
                [](const Target&, uint64_t type) {
                  return Rewrite(kInit, [type](const IkeSa&, Message& m) {
                    std::erase_if(Built(m), [type](const Payload& p) {
@@ -711,18 +761,25 @@ std::vector<Deviation> MakeTable() {
                }});
 
   // --- content: traffic selectors, nonces, authentication ---
-  t.push_back({"ts-count", Kind::kContent,
-               "TSi holds N traffic selectors: its first one repeated, or none for N=0.", {"N", 2, 0, 255},
-               "IKE_AUTH", "DeviationReaction.EmptyTsiGetsInvalidSyntax", [](const Target&, uint64_t n) {
+  t.push_back({"ts-count",
+               Kind::kContent,
+               "TSi holds N traffic selectors: its first one repeated, or none for N=0.",
+               {"N", 2, 0, 255},
+               "IKE_AUTH",
+               "DeviationReaction.EmptyTsiGetsInvalidSyntax",
+               [](const Target&, uint64_t n) {
                  return Rewrite(kAuth, [n](const IkeSa&, Message& m) {
                    if (auto* ts = FirstBody<ike::TsPayload>(m, PayloadType::kTsi); ts && !ts->traffic_selectors.empty())
                      ts->traffic_selectors.resize(n, ts->traffic_selectors.front());
                  });
                }});
-  t.push_back({"nonce-size", Kind::kContent,
+  t.push_back({"nonce-size",
+               Kind::kContent,
                "The Nonce Data is OCTETS octets long (cut, or lengthened with 0x5a); the target keeps its own "
                "nonce for the keys.",
-               {"OCTETS", 8, 0, 2048}, "IKE_SA_INIT", "DeviationReaction.ShortNonceGetsInvalidSyntax",
+               {"OCTETS", 8, 0, 2048},
+               "IKE_SA_INIT",
+               "DeviationReaction.ShortNonceGetsInvalidSyntax",
                [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    if (auto* p = FirstBody<ike::NoncePayload>(m, PayloadType::kNonce)) p->nonce_data.resize(n, 0x5a);
@@ -731,12 +788,17 @@ std::vector<Deviation> MakeTable() {
   t.push_back({"corrupt-auth", Kind::kContent, "The first octet of the Authentication Data is inverted.", kNone,
                "IKE_AUTH", "DeviationReaction.CorruptAuthGetsAuthenticationFailed", [](const Target&, uint64_t) {
                  return Rewrite(kAuth, [](const IkeSa&, Message& m) {
-                   if (auto* a = FirstBody<ike::AuthPayload>(m, PayloadType::kAuth); a && !a->authentication_data.empty())
+                   if (auto* a = FirstBody<ike::AuthPayload>(m, PayloadType::kAuth);
+                       a && !a->authentication_data.empty())
                      a->authentication_data.front() ^= 0xff;
                  });
                }});
-  t.push_back({"auth-method", Kind::kContent, "The AUTH payload names Auth Method M (default 1, RSA signature).",
-               {"M", 1, 0, 255}, "IKE_AUTH", "DeviationReaction.WrongAuthMethodGetsAuthenticationFailed",
+  t.push_back({"auth-method",
+               Kind::kContent,
+               "The AUTH payload names Auth Method M (default 1, RSA signature).",
+               {"M", 1, 0, 255},
+               "IKE_AUTH",
+               "DeviationReaction.WrongAuthMethodGetsAuthenticationFailed",
                [](const Target&, uint64_t method) {
                  return Rewrite(kAuth, [method](const IkeSa&, Message& m) {
                    if (auto* a = FirstBody<ike::AuthPayload>(m, PayloadType::kAuth))
@@ -869,12 +931,11 @@ std::string DeviationTableMarkdown() {
       "| name | kind | what it does | argument (default) | applies to | test |\n"
       "|---|---|---|---|---|---|\n";
   for (const Deviation& d : Deviations()) {
-    const std::string arg = d.argument.name.empty()
-                                ? std::string("—")
-                                : fmt::format("`{}` ({}; {}..{})", d.argument.name, d.argument.fallback,
-                                              d.argument.min, d.argument.max);
-    out += fmt::format("| `{}` | {} | {} | {} | {} | `{}` |\n", d.name, Name(d.kind), d.description, arg,
-                       d.applies_to, d.test);
+    const std::string arg = d.argument.name.empty() ? std::string("—")
+                                                    : fmt::format("`{}` ({}; {}..{})", d.argument.name,
+                                                                  d.argument.fallback, d.argument.min, d.argument.max);
+    out += fmt::format("| `{}` | {} | {} | {} | {} | `{}` |\n", d.name, Name(d.kind), d.description, arg, d.applies_to,
+                       d.test);
   }
   return out;
 }

@@ -3,18 +3,19 @@
 // the same seed, every datagram decoded and, with the keys both peers
 // derived, decrypted), and the other, undeviated reference peer reacts as
 // RFC 7296 says. The README table is checked against the code table.
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <utility>
-#include <set>
-#include <sstream>
+#include "interop/deviations/deviations.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "interop/deviations/deviations.h"
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <utility>
+
 #include "reference/ike/sa/ike_sa.h"
 #include "reference/ike/sa/peer.h"
 #include "reference/ike/sa/proposals.h"
@@ -23,12 +24,12 @@
 namespace ipsecref::deviations {
 namespace {
 
+using iana::PayloadType;
 using ike::Message;
 using ike::Payload;
 using ike::sa::IkeSa;
 using ike::sa::IkeState;
 using ike::sa::Time;
-using iana::PayloadType;
 using testing::Exchange;
 
 // ---------------------------------------------------------------------------
@@ -86,8 +87,9 @@ std::string Detail(const Payload& p) {
   if (const auto* ts = p.as<ike::TsPayload>())
     return s + fmt::format("{}({})", ike::PayloadLabel(p), ts->traffic_selectors.size());
   if (const auto* a = p.as<ike::AuthPayload>())
-    return s + fmt::format("AUTH({},{})", static_cast<unsigned>(a->auth_method),
-                           Hex(ByteSpan(a->authentication_data).first(std::min<size_t>(2, a->authentication_data.size()))));
+    return s +
+           fmt::format("AUTH({},{})", static_cast<unsigned>(a->auth_method),
+                       Hex(ByteSpan(a->authentication_data).first(std::min<size_t>(2, a->authentication_data.size()))));
   return s + ike::PayloadLabel(p);
 }
 
@@ -135,7 +137,8 @@ struct Arrival {
 };
 
 ike::sa::IkeConfig Tweak(ike::sa::IkeConfig c, std::string_view setup) {
-  if (setup == "ecp256") c.proposals = *ike::sa::ParseProposals("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocol::kIke);
+  if (setup == "ecp256")
+    c.proposals = *ike::sa::ParseProposals("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocol::kIke);
   if (setup == "fragments") c.fragment_mtu = 200;
   return c;
 }
@@ -166,7 +169,8 @@ struct Session {
     for (size_t step = 0; step < 10000; ++step) {
       if (auto d = x.Take()) {
         ByteSpan msg = d->data;
-        if (d->destination.port != ike::sa::kIkePort) msg = msg.subspan(std::min(msg.size(), ike::sa::kNonEspMarkerSize));
+        if (d->destination.port != ike::sa::kIkePort)
+          msg = msg.subspan(std::min(msg.size(), ike::sa::kNonEspMarkerSize));
         std::vector<ike::MessageKeys> keys = initiator_keys.keys;
         keys.insert(keys.end(), responder_keys.keys.begin(), responder_keys.keys.end());
         arrivals.push_back({x.clock().Now() - start, d->source.address == x.initiator().local().address ? 'I' : 'R',
@@ -232,8 +236,8 @@ std::string FirstDifference(const std::vector<std::string>& before, const std::v
 
 struct Case {
   std::string spec;
-  char target;          // 'I' or 'R'
-  std::string setup;    // "" (PSK, AES-GCM, Curve25519), "ecp256", "fragments"
+  char target;           // 'I' or 'R'
+  std::string setup;     // "" (PSK, AES-GCM, Curve25519), "ecp256", "fragments"
   std::string expected;  // FirstDifference(undeviated, deviated)
 };
 
@@ -448,6 +452,32 @@ TEST(DeviationReaction, SilentPeerDeclaredDead) {
   ASSERT_EQ(at.size(), 6u);  // the request and five retransmissions (the configured tries)
   for (size_t i = 2; i < at.size(); ++i) EXPECT_GT(at[i] - at[i - 1], at[i - 1] - at[i - 2]);
   EXPECT_EQ(IkeSasOf(s, 'I'), 0u);
+}
+
+TEST(DeviationReaction, DelayedResponseStillCompletes) {
+  /* IKE_AUTH response held back until the request's retransmission (delay-in=2 on I) */
+  Session s = Deviated('I', {"delay-in=2"});
+  //= rfc7296#section-2.1
+  //# The initiator retransmits while the response is late; the responder
+  //# answers the retransmission from its cache; the late response completes
+  //# the exchange and the second one matches nothing outstanding (§2.2).
+  const std::vector<Bytes> answered = SentDatagrams(s, 'R');
+  ASSERT_EQ(answered.size(), 3u);
+  EXPECT_EQ(answered[1], answered[2]);
+  ExpectBothUp(s);
+  EXPECT_EQ(s.Peer('I').IkeSas().front()->children.size(), 1u);
+}
+
+TEST(DeviationReaction, UnreachableInitiatorGivesUp) {
+  /* nothing reaches I from the IKE_AUTH response on (block-in=2 on I) */
+  Session s = Deviated('I', {"block-in=2"});
+  //= rfc7296#section-2.4
+  //# The initiator hears nothing more, retransmits on its schedule and then
+  //# deletes the IKE SA; every retransmission was answered from the cache.
+  EXPECT_EQ(IkeSasOf(s, 'I'), 0u);
+  const std::vector<Bytes> answered = SentDatagrams(s, 'R');
+  ASSERT_EQ(answered.size(), 7u);
+  for (size_t i = 2; i < answered.size(); ++i) EXPECT_EQ(answered[i], answered[1]);
 }
 
 TEST(DeviationReaction, NoRetransmissionInitiatorGivesUp) {
@@ -694,6 +724,15 @@ TEST(DeviationReaction, DISABLED_RefusedIkeAuthLeavesNoIkeSa) {
     EXPECT_EQ(IkeSasOf(s, 'I'), 0u) << spec;
     EXPECT_EQ(IkeSasOf(s, 'R'), 0u) << spec;
   }
+}
+
+TEST(DeviationReaction, MissingTsiGetsInvalidSyntax) {
+  Session s = Deviated('I', {"omit-tsi"});
+  //= rfc7296#section-3.10.1
+  //# SA, TSi and TSr of a CHILD SA come together; an IKE_AUTH request with
+  //# SA and TSr but no TSi is invalid: INVALID_SYNTAX in the protected
+  //# response.
+  ExpectAuthRefusedWith(s, "N(INVALID_SYNTAX)");
 }
 
 TEST(DeviationReaction, TwoNoncesGetInvalidSyntax) {
