@@ -48,7 +48,12 @@ class KeyCatcher final : public ike::sa::Hooks {
       if (known.initiator.encr_key == k.initiator.encr_key) return;
     keys.push_back(std::move(k));
   }
+  // The padding bytes each protected message asked for (empty: the default).
+  void OnProtect(const IkeSa&, const Message&, ike::SkCrypter::ProtectOptions& o) override {
+    paddings.push_back(o.padding_bytes.value_or(Bytes{}));
+  }
   std::vector<ike::MessageKeys> keys;
+  std::vector<Bytes> paddings;
 };
 
 std::string Hex(ByteSpan b) {
@@ -673,6 +678,8 @@ TEST(DeviationReaction, NonZeroPaddingAccepted) {
   //= rfc7296#section-3.14
   //# Padding may hold any value.
   ExpectBothUp(s);
+  // What the SK layer was asked to write (the decrypted run shows pad 1).
+  EXPECT_EQ(s.initiator_keys.paddings, (std::vector<Bytes>{Bytes{0xa5}}));
 }
 
 // --- content: payloads ---
