@@ -33,6 +33,10 @@ Time IkeSa::RekeyJitter(Time rekey_time) const {
 }
 IkeSa::~IkeSa() = default;
 
+bool IkeSa::HalfOpen() const {
+  return role == Role::kResponder && (state == IkeState::kCreated || state == IkeState::kConnecting);
+}
+
 const IkeConfig& IkeSa::config() const { return peer_.config(); }
 Environment IkeSa::env() const { return peer_.env(); }
 Time IkeSa::now() const { return peer_.env().clock->Now(); }
@@ -457,9 +461,10 @@ std::optional<Time> IkeSa::NextDeadline() const {
   };
   for (const auto& [id, o] : outstanding_) consider(o.deadline);
   //= ipsecref#choice
-  //# An IKE SA that is not established within half_open_timeout of its
-  //# creation is given up (strongSwan's half_open_timeout, 30 s).
-  if (state == IkeState::kCreated || state == IkeState::kConnecting) consider(created_at + config().half_open_timeout);
+  //# A responder gives up an IKE SA that is not established within
+  //# half_open_timeout of its creation (strongSwan's half_open_timeout,
+  //# 30 s); an initiator gives up by its retransmission schedule.
+  if (HalfOpen()) consider(created_at + config().half_open_timeout);
   if (state == IkeState::kEstablished) {
     consider(rekey_at);
     if (config().liveness_delay != 0) consider(last_heard + config().liveness_delay);
@@ -474,7 +479,7 @@ std::optional<Time> IkeSa::NextDeadline() const {
 void IkeSa::Tick() {
   if (state == IkeState::kDestroyed) return;
   const Time t = now();
-  if ((state == IkeState::kCreated || state == IkeState::kConnecting) && t >= created_at + config().half_open_timeout) {
+  if (HalfOpen() && t >= created_at + config().half_open_timeout) {
     Destroy("not established in time (half-open timeout)");
     return;
   }

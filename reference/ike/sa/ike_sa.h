@@ -84,6 +84,8 @@ class IkeSa {
   // this end's own rekey was outstanding: a collision (§2.8.2).
   uint64_t peer_rekeyed_into = 0;
 
+  // A responder's IKE SA not yet established (§2.6 counts these).
+  bool HalfOpen() const;
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
   // The IKE SA that holds this one's CHILD SAs now: this one, or the one
