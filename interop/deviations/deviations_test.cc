@@ -731,8 +731,7 @@ TEST(DeviationReaction, MissingAuthGetsInvalidSyntax) {
 // payload inside SK) is refused with keep_ike_sa = (state != CREATED), so
 // the responder keeps the unauthenticated IKE SA in CONNECTING, with no
 // deadline, for ever, while the initiator has given it up. (A request that
-// fails in the IKE_AUTH task, e.g. without AUTH, does end it.) Enable once
-// fixed.
+// fails in the IKE_AUTH task, e.g. without AUTH, did end it.)
 TEST(DeviationReaction, RefusedIkeAuthLeavesNoIkeSa) {
   for (const char* spec : {"ts-count=0", "unknown-critical-payload-encrypted"}) {
     Session s = Deviated('I', {spec});
