@@ -298,9 +298,7 @@ std::string RekeyName(const ::testing::TestParamInfo<RekeyCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ChildRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kChildRekey)), RekeyName);
-// Disabled: the responder of a crossing IKE SA rekey destroys its old IKE
-// SA (see DISABLED_ResponderOfACrossingIkeRekeyKeepsItsIkeSa below).
-INSTANTIATE_TEST_SUITE_P(DISABLED_IkeRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kIkeRekey)),
+INSTANTIATE_TEST_SUITE_P(IkeRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kIkeRekey)),
                          RekeyName);
 
 // --- Other crossings: rekey against delete, delete against delete, ... ---
@@ -350,9 +348,9 @@ constexpr Collision kCollisions[] = {
     {"LivenessVsLiveness", Op::kLiveness, Op::kLiveness, {1, 1}, "rfc7296#section-2.4"},
 };
 
-// Rows that fail today, each for a bug of the state machine named in its
-// focused test below; the matrix runs them disabled until the fix.
-constexpr Collision kCollisionsWithBugs[] = {
+// Rows that once failed, each for a bug of the state machine named in its
+// focused test below (regressions now).
+constexpr Collision kCollisionsOfBugs[] = {
     //= rfc7296#section-2.25.2
     //# A CHILD SA rekey during an IKE SA rekey is refused with
     //# TEMPORARY_FAILURE; the CHILD SA moves to the new IKE SA intact.
@@ -414,7 +412,7 @@ std::string CollisionName(const ::testing::TestParamInfo<CollisionCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, Crossing, ::testing::ValuesIn(CollisionCases(kCollisions)), CollisionName);
-INSTANTIATE_TEST_SUITE_P(DISABLED_MatrixWithBugs, Crossing, ::testing::ValuesIn(CollisionCases(kCollisionsWithBugs)),
+INSTANTIATE_TEST_SUITE_P(MatrixOfBugs, Crossing, ::testing::ValuesIn(CollisionCases(kCollisionsOfBugs)),
                          CollisionName);
 
 // Deletes of the same CHILD SA that cross: each response carries no Delete
@@ -438,9 +436,9 @@ TEST(CrossingDeletes, ResponsesCarryNoDelete) {
   }
 }
 
-// --- Bugs of the state machine the matrices found, one focused test each ---
+// --- Bugs of the state machine the matrices found (fixed), one focused test each ---
 
-// BUG: HandleRequest (ike_sa.cc) destroys the IKE SA after any response
+// Fixed bug: HandleRequest (ike_sa.cc) destroys the IKE SA after any response
 // built with keep_ike_sa and !succeeded whose rule has no on_failure state.
 // IkeRekey::BuildR answers a crossing IKE SA rekey that way (succeeded =
 // false: "settled once this end's own rekey completes"), so the end whose
@@ -451,7 +449,7 @@ TEST(CrossingDeletes, ResponsesCarryNoDelete) {
 //# An end answers the peer's IKE SA rekey while its own is outstanding;
 //# the old IKE SA stays until the collision is settled and the winner's
 //# creator deletes it.
-TEST(CollisionBugs, DISABLED_ResponderOfACrossingIkeRekeyKeepsItsIkeSa) {
+TEST(CollisionRegressions, ResponderOfACrossingIkeRekeyKeepsItsIkeSa) {
   auto x = Established(1);
   const uint64_t spi_i = x->initiator().IkeSas().front()->local_spi();
   const uint64_t spi_r = x->responder().IkeSas().front()->local_spi();
@@ -464,7 +462,7 @@ TEST(CollisionBugs, DISABLED_ResponderOfACrossingIkeRekeyKeepsItsIkeSa) {
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
-// BUG: a CHILD SA whose rekey is outstanding when the peer's IKE SA rekey
+// Fixed bug: a CHILD SA whose rekey is outstanding when the peer's IKE SA rekey
 // arrives moves to the new IKE SA in state REKEYING; the rekey's answer
 // (TEMPORARY_FAILURE, on the old IKE SA) no longer finds it, so it stays
 // REKEYING for good: never rekeyed again (TimersTick rekeys INSTALLED
@@ -473,7 +471,7 @@ TEST(CollisionBugs, DISABLED_ResponderOfACrossingIkeRekeyKeepsItsIkeSa) {
 //# A CHILD SA rekey that collides with an IKE SA rekey is refused with
 //# TEMPORARY_FAILURE and may be retried; the CHILD SA itself carries on,
 //# on the new IKE SA.
-TEST(CollisionBugs, DISABLED_ChildRekeyRefusedDuringIkeRekeyLeavesTheChildInstalled) {
+TEST(CollisionRegressions, ChildRekeyRefusedDuringIkeRekeyLeavesTheChildInstalled) {
   Crossed r = Cross(1, Side::kInitiator, Op::kChildRekey, Op::kIkeRekey, kOrders[0], Loss::kNone);
   /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->   <-- CREATE_CHILD_SA { SA, Ni, KEi }
      <-- CREATE_CHILD_SA { N(TEMPORARY_FAILURE) }            CREATE_CHILD_SA { SA, Nr, KEr } --> */
@@ -483,12 +481,12 @@ TEST(CollisionBugs, DISABLED_ChildRekeyRefusedDuringIkeRekeyLeavesTheChildInstal
   EXPECT_EQ(sa->children.front().state, ChildState::kInstalled) << exchange_testing::Transcript(*r.x);
 }
 
-// BUG: a CHILD SA whose Delete is outstanding when the peer's IKE SA rekey
+// Fixed bug: a CHILD SA whose Delete is outstanding when the peer's IKE SA rekey
 // arrives moves to the new IKE SA; the Delete's response (on the old IKE
 // SA) removes nothing, so this end keeps a CHILD SA the peer deleted.
 //= rfc7296#section-1.4.1
 //# Once the Delete exchange is done the CHILD SA is gone at both ends.
-TEST(CollisionBugs, DISABLED_ChildDeletedDuringIkeRekeyIsGoneAtBothEnds) {
+TEST(CollisionRegressions, ChildDeletedDuringIkeRekeyIsGoneAtBothEnds) {
   Crossed r = Cross(1, Side::kInitiator, Op::kChildDelete, Op::kIkeRekey, kOrders[0], Loss::kNone);
   /* INFORMATIONAL { D } -->                 <-- CREATE_CHILD_SA { SA, Ni, KEi }
      <-- INFORMATIONAL { D }                 CREATE_CHILD_SA { SA, Nr, KEr } --> */

@@ -90,6 +90,8 @@ struct IkeConfig {
   size_t cookie_threshold = 32;
   // Responder: new IKE_SA_INIT requests are dropped beyond this many half-open SAs.
   size_t half_open_limit = 1024;
+  // An IKE SA not established this long after its creation is given up.
+  Time half_open_timeout = 30'000;
   // Initiator: send N(INITIAL_CONTACT) in IKE_AUTH (§2.4).
   bool initial_contact = true;
 };

@@ -184,6 +184,13 @@ Status Peer::CheckLiveness(uint64_t ike_spi) {
   return OkStatus();
 }
 
+Result<uint64_t> Peer::Reauthenticate(uint64_t ike_spi) {
+  TRY_ASSIGN(IkeSa * old, Established(*this, ike_spi));
+  const uint64_t spi = Initiate();
+  Find(spi)->reauthenticates = old->local_spi();
+  return spi;
+}
+
 // ---------------------------------------------------------------------------
 // Datagrams
 

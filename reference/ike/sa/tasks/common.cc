@@ -76,15 +76,6 @@ Bytes LowerNonce(ByteSpan a, ByteSpan b) {
   return Bytes(low.begin(), low.end());
 }
 
-Time Jitter(IkeSa& sa, Time jitter) {
-  if (jitter == 0) return 0;
-  uint8_t b[4];
-  sa.env().rng->Fill(b);
-  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
-                     static_cast<uint32_t>(b[2]) << 8 | b[3];
-  return r % (jitter + 1);
-}
-
 void InstallChild(IkeSa& sa, ChildSa child) {
   child.established_at = sa.now();
   for (const ChildConfig& config : sa.config().children) {
@@ -94,12 +85,12 @@ void InstallChild(IkeSa& sa, ChildSa child) {
     //# policy and not negotiated. A random jitter keeps both ends from
     //# rekeying at the same moment.
     if (config.rekey_time != 0)
-      child.rekey_at = child.established_at + config.rekey_time - Jitter(sa, sa.config().rekey_jitter);
+      child.rekey_at = child.established_at + config.rekey_time - sa.RekeyJitter(config.rekey_time);
     if (config.life_time != 0) child.expire_at = child.established_at + config.life_time;
     break;
   }
   sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o installed", child.spi_in, child.spi_out));
-  sa.children.push_back(std::move(child));
+  sa.ChildHolder().children.push_back(std::move(child));
 }
 
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {
