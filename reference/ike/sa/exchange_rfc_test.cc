@@ -374,16 +374,14 @@ TEST(IkeSaInit, UnknownStatusNotifiesAreIgnored) {
   }
 }
 
-// BUG: the responder keeps the local endpoint of IKE_SA_INIT (port 500)
-// when the IKE_AUTH request arrives on port 4500: HandleRequest follows the
-// peer's address (remote = datagram.source) but not the port it was
-// reached on, so its IKE_AUTH response leaves from port 500 without the
-// non-ESP marker, and the initiator (on 4500) drops it as ESP: the IKE SA
-// never comes up behind a NAT.
+// Regression: the responder once kept the local endpoint of IKE_SA_INIT
+// (port 500) when the IKE_AUTH request arrived on port 4500, so its
+// response left from port 500 without the non-ESP marker and the initiator
+// dropped it as ESP.
 //= rfc7296#section-2.11
 //# A response goes back to the address and port the request came from,
 //# from the address and port the request was sent to.
-TEST(IkeSaInit, DISABLED_NatDetectedMovesToPort4500) {
+TEST(IkeSaInit, NatDetectedMovesToPort4500) {
   Exchange x(PskInitiatorConfig(), PskResponderConfig());
   x.network().nat = testing::Nat{Endpoint{Bytes{192, 0, 2, 1}, 0}, Endpoint{Bytes{198, 51, 100, 7}, 31000}};
   ASSERT_NE(x.Establish(), 0u) << Transcript(x);
@@ -584,21 +582,30 @@ TEST(CreateChildSa, ChildSaNotFoundWhenTheResponderLostIt) {
   x.Settle(kQuiescence);
   //= rfc7296#section-2.25
   //# A rekey of a CHILD SA the responder does not have is answered
-  //# CHILD_SA_NOT_FOUND, and the initiator drops the SA too.
-  EXPECT_EQ(Ladders(x.responder_log()).back(), "CREATE_CHILD_SA response { N(CHILD_SA_NOT_FOUND) }");
-  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 0});
+  //# CHILD_SA_NOT_FOUND; the initiator drops the SA silently and creates a
+  //# new one from scratch.
+  const std::vector<std::string> r_ladder = Ladders(x.responder_log(), 2);
+  const std::vector<std::string> i_ladder = Ladders(x.initiator_log(), 2);
+  ASSERT_GE(r_ladder.size(), 2u);
+  ASSERT_GE(i_ladder.size(), 2u);
+  EXPECT_EQ(i_ladder[0], "CREATE_CHILD_SA request { N(REKEY_SA) SA Nonce TSi TSr }");
+  EXPECT_EQ(r_ladder[0], "CREATE_CHILD_SA response { N(CHILD_SA_NOT_FOUND) }");
+  EXPECT_EQ(i_ladder[1], "CREATE_CHILD_SA request { SA Nonce TSi TSr }");
+  EXPECT_EQ(r_ladder[1], "CREATE_CHILD_SA response { SA Nonce TSi TSr }");
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+  EXPECT_NE(x.OnlyIkeSa(x.initiator())->children.front().spi_in, child);
   ExpectMessageIdsInStep(x);
 }
 
-// BUG: a CREATE_CHILD_SA request refused by the CHILD SA negotiation with a
-// response that keeps the IKE SA (INVALID_KE_PAYLOAD when the PFS group
-// differs: ChildNegotiation::refusal, returned by BuildR with succeeded =
-// false) makes HandleRequest destroy the responder's IKE SA, because the
-// rule of kChildCreate has no on_failure state.
+// Regression: a CREATE_CHILD_SA request refused by the CHILD SA
+// negotiation with a response that keeps the IKE SA (INVALID_KE_PAYLOAD for
+// another PFS group, BuildR with succeeded = false) once made HandleRequest
+// destroy the responder's IKE SA (the rule of kChildCreate has no
+// on_failure state).
 //= rfc7296#section-1.3.1
 //# A KE of another group than the responder wants is answered
 //# INVALID_KE_PAYLOAD; the IKE SA stays and the initiator may retry.
-TEST(CreateChildSaBugs, DISABLED_InvalidKePayloadKeepsTheIkeSa) {
+TEST(CreateChildSa, InvalidKePayloadKeepsTheIkeSa) {
   IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
   ci.children.front().proposals = Esp("aes128gcm16-x25519-ecp256");
   cr.children.front().proposals = Esp("aes128gcm16-ecp256");
