@@ -493,5 +493,40 @@ TEST(CollisionRegressions, ChildDeletedDuringIkeRekeyIsGoneAtBothEnds) {
   ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 0});
 }
 
+// BUG (found by exchange_properties_test.cc): the old IKE SA, deleted by
+// the peer after the IKE SA rekey, is destroyed with this end's CHILD SA
+// Delete still outstanding on it (IkeSa::Destroy clears the outstanding
+// requests without Abandon). The CHILD SA, moved to the new IKE SA, stays
+// there in state DELETING, while the peer deleted it on the Delete it
+// answered (the answer arrives after the old IKE SA is gone and is dropped
+// as for an unknown IKE SA): an orphaned CHILD SA.
+//= rfc7296#section-1.4.1
+//# Once an end answered a CHILD SA Delete, the CHILD SA is gone at both
+//# ends.
+//= rfc7296#section-2.18
+//# The CHILD SAs of the old IKE SA continue on the new one; nothing about
+//# them is lost with the old IKE SA.
+TEST(CollisionBugs, DISABLED_ChildDeleteOutstandingWhenTheOldIkeSaIsDeleted) {
+  auto x = Established(1);
+  IkeSa* i = x->OnlyIkeSa(x->initiator());
+  IkeSa* r = x->OnlyIkeSa(x->responder());
+  ASSERT_TRUE(i != nullptr && r != nullptr);
+  ASSERT_TRUE(x->initiator().DeleteChild(i->local_spi(), i->children.front().spi_in).ok());
+  ASSERT_TRUE(x->responder().RekeyIke(r->local_spi()).ok());
+  const auto delete_child = exchange_testing::TakeFirst(*x, RequestFrom(*x, Side::kInitiator));
+  ASSERT_TRUE(delete_child.has_value());
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi } */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+  /* CREATE_CHILD_SA { SA, Nr, KEr } --> ; the responder then deletes the old IKE SA */
+  ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
+  /* INFORMATIONAL { D(ESP) } -->   (delayed, on the old IKE SA) */
+  x->Deliver(*delete_child);
+  /* <-- INFORMATIONAL { D(IKE) }    (overtakes the answer to the Delete) */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+  /* <-- INFORMATIONAL { D(ESP) }    (for an IKE SA the initiator no longer has) */
+  x->Settle(kQuiescence);
+  ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 0});
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa
