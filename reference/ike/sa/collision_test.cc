@@ -463,7 +463,7 @@ INSTANTIATE_TEST_SUITE_P(MatrixRequestsFirst, Crossing,
 // Disabled: the orders where the peer's Delete of the old IKE SA overtakes
 // the answer to a CHILD SA rekey or Delete still outstanding on it fail
 // (DISABLED_ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted below).
-INSTANTIATE_TEST_SUITE_P(DISABLED_MatrixOfBugsRequestsFirst, Crossing,
+INSTANTIATE_TEST_SUITE_P(MatrixOfBugsRequestsFirst, Crossing,
                          ::testing::ValuesIn(CollisionCases(kCollisionsOfBugs, Rest::kRequestsFirst)), CollisionName);
 
 // Deletes of the same CHILD SA that cross: each response carries no Delete
@@ -558,7 +558,7 @@ TEST(CollisionRegressions, ChildDeletedDuringIkeRekeyIsGoneAtBothEnds) {
 //= rfc7296#section-2.18
 //# The CHILD SAs of the old IKE SA continue on the new one; nothing about
 //# them is lost with the old IKE SA.
-TEST(CollisionBugs, DISABLED_ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted) {
+TEST(CollisionRegressions, ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted) {
   auto x = Established(1);
   IkeSa* i = x->OnlyIkeSa(x->initiator());
   IkeSa* r = x->OnlyIkeSa(x->responder());
@@ -582,7 +582,7 @@ TEST(CollisionBugs, DISABLED_ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted) {
 
 // The same with a CHILD SA rekey outstanding: refused with TEMPORARY_FAILURE
 // by the old IKE SA, whose Delete overtakes that answer.
-TEST(CollisionBugs, DISABLED_ChildRekeyOutstandingWhenTheOldIkeSaIsDeleted) {
+TEST(CollisionRegressions, ChildRekeyOutstandingWhenTheOldIkeSaIsDeleted) {
   /* <-- CREATE_CHILD_SA { SA, Ni, KEi }         CREATE_CHILD_SA { SA, Nr, KEr } -->
      CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
      <-- INFORMATIONAL { D(IKE) }                <-- CREATE_CHILD_SA { N(TEMPORARY_FAILURE) } */

@@ -153,14 +153,14 @@ RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterRandomChildSaOperations, ())
 // The same with operations queued behind outstanding ones. Disabled: it
 // ends with two CHILD SAs for the same selectors within a few hundred
 // cases (DISABLED_RekeysQueuedBehindARekeyLeaveOneChildSa below).
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterQueuedChildSaOperations, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterQueuedChildSaOperations, ()) {
   RunRandomSession({Op::kChildCreate, Op::kChildRekey, Op::kChildDelete, Op::kLiveness, Op::kIkeDelete}, false);
 }
 
 // Every operation, IKE SA rekeys included. Disabled: it finds the IKE SA
 // rekey collision bugs of collision_test.cc (CollisionBugs.*) within a few
 // cases.
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterRandomOperations, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterRandomOperations, ()) {
   RunRandomSession({Op::kChildCreate, Op::kChildRekey, Op::kChildDelete, Op::kIkeRekey, Op::kIkeDelete,
                     Op::kLiveness},
                    true);
@@ -176,7 +176,7 @@ RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterRandomOperations, (
 // the initiator cannot know yet.
 //= rfc7296#section-2.25
 //# CHILD_SA_NOT_FOUND: the recipient drops the CHILD SA if it still has it.
-TEST(ExchangePropertyBugs, DISABLED_RekeyOfAChildSaThePeerDoesNotKnowYetOrphansIt) {
+TEST(ExchangePropertyRegressions, RekeyOfAChildSaThePeerDoesNotKnowYetOrphansIt) {
   Exchange x(Config(testing::PskInitiatorConfig(), "10.3.0.0/16", "10.4.0.0/16"),
              Config(testing::PskResponderConfig(), "10.4.0.0/16", "10.3.0.0/16"), 1);
   const uint64_t spi = x.Establish();
@@ -207,7 +207,7 @@ TEST(ExchangePropertyBugs, DISABLED_RekeyOfAChildSaThePeerDoesNotKnowYetOrphansI
 // CHILD SAs for the same traffic at both ends.
 //= rfc7296#section-1.3.3
 //# A rekeyed CHILD SA is replaced by exactly one new CHILD SA.
-TEST(ExchangePropertyBugs, DISABLED_RekeysQueuedBehindARekeyLeaveOneChildSa) {
+TEST(ExchangePropertyRegressions, RekeysQueuedBehindARekeyLeaveOneChildSa) {
   Exchange x(Config(testing::PskInitiatorConfig(), "10.3.0.0/16", "10.4.0.0/16"),
              Config(testing::PskResponderConfig(), "10.4.0.0/16", "10.3.0.0/16"), 1);
   const uint64_t spi = x.Establish();

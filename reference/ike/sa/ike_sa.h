@@ -118,8 +118,11 @@ class IkeSa {
   // Retransmissions, timeouts, rekeying and liveness due by now.
   void Tick();
   std::optional<Time> NextDeadline() const;
-  // Ends the IKE SA at once (no exchange), with a reason for the log.
+  // Ends the IKE SA at once (no exchange), with a reason for the log; its
+  // outstanding and queued tasks are abandoned.
   void Destroy(std::string_view reason);
+  // Moves to `next` (DESTROYED through Destroy); nothing once destroyed.
+  void MoveTo(IkeState next, std::string_view reason);
 
   void Log(std::string_view text) const;
   // A random part of the configured rekey jitter, taken off a rekey time.
