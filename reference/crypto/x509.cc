@@ -347,6 +347,11 @@ Status VerifyChain(ByteSpan end_entity, std::span<const Bytes> intermediates, st
   //# path, self-signed or not (RFC 5280 §6.1.1 (d) needs only the anchor's
   //# name and key): a configured intermediate CA or a pinned end-entity
   //# certificate ends the path.
+  //= ipsecref#choice
+  //# Not libcrypto's X509_V_FLAG_X509_STRICT: it adds RFC 5280 §4 rules for
+  //# what a conforming CA issues (an authorityKeyIdentifier present, ...),
+  //# which peers' certificates in the field may miss; every check of the
+  //# path validation of §6.1 is made without it.
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   if (X509_verify_cert(ctx.get()) != 1) return PathError(ctx.get());
   ERR_clear_error();

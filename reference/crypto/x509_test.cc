@@ -419,7 +419,7 @@ TEST_F(Identities, FqdnMatchesADnsNameWithoutRegardToCase) {
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ee-p384.ipsecref.test")));
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ee-p256.ipsecref.test.")));
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ipsecref.test")));
-  // The CN is no dNSName, and a wildcard dNSName vouches for no name.
+  // A wildcard dNSName vouches for no name below it.
   EXPECT_FALSE(Matches(IdType::kFqdn, B("host.ee-p256.ipsecref.test")));
   EXPECT_TRUE(Matches(IdType::kFqdn, B("*.ee-p256.ipsecref.test")));  // the entry itself, literally
 }
