@@ -67,8 +67,10 @@ Status ReadSubjectAltName(const X509* x, std::string_view which, Certificate& ou
     ERR_clear_error();
     //= rfc5280#section-4.2
     //# A certificate must not hold more than one instance of an extension.
-    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2", fmt::format("{}: subjectAltName appears more than once", which));
-    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6", fmt::format("{}: subjectAltName does not decode", which));
+    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2",
+           fmt::format("{}: subjectAltName appears more than once", which));
+    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6",
+           fmt::format("{}: subjectAltName does not decode", which));
     return OkStatus();
   }
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
