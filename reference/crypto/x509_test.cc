@@ -373,6 +373,49 @@ TEST(ParseCertificate, RefusesBerLengths) {
   EXPECT_EQ(c.error().requirement, "rfc5280#section-4.1");
 }
 
+TEST(ParseCertificate, RefusesBerLengthInsideTbsCertificate) {
+  // The issuer Name's length in the long form ("30 81 52" for "30 52"), the
+  // tbsCertificate and Certificate lengths one larger to match. libcrypto
+  // decodes it, and re-encodes tbsCertificate by copying what it read.
+  const Bytes der = Read("ee-p256.der");
+  ASSERT_EQ(Bytes(der.begin(), der.begin() + 2), (Bytes{0x30, 0x82}));      // Certificate, 2-octet length
+  ASSERT_EQ(Bytes(der.begin() + 4, der.begin() + 6), (Bytes{0x30, 0x82}));  // tbsCertificate
+  size_t at = 8;  // past the headers; then [0] version, serialNumber, signature
+  for (int field = 0; field < 3; ++field) at += 2 + der[at + 1];
+  ASSERT_EQ(der[at], 0x30);  // issuer
+  ASSERT_LT(der[at + 1], 0x80);
+  Bytes ber(der.begin(), der.begin() + static_cast<ptrdiff_t>(at + 1));
+  ber.push_back(0x81);
+  ber.insert(ber.end(), der.begin() + static_cast<ptrdiff_t>(at + 1), der.end());
+  for (size_t length_at : {size_t{2}, size_t{6}}) {
+    const unsigned value = (ber[length_at] << 8 | ber[length_at + 1]) + 1;
+    ber[length_at] = static_cast<uint8_t>(value >> 8);
+    ber[length_at + 1] = static_cast<uint8_t>(value);
+  }
+  auto c = ParseCertificate(ber);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().offset, at);
+  EXPECT_NE(c.error().detail.find("not in its shortest form"), std::string::npos) << c.error().ToString();
+}
+
+TEST(ParseCertificate, RefusesASubjectInThePrimitiveForm) {
+  // fuzz/regressions/x509 (libFuzzer, from ee-bad-signature): the subject
+  // Name's tag is 10, a SEQUENCE in the primitive form, which X.690 §8.9.1
+  // forbids; `openssl asn1parse` shows "147:d=2 hl=2 l= 78 prim: SEQUENCE".
+  // libcrypto decoded it and handed back the octets with tag 10 as the
+  // subject.
+  std::ifstream in("fuzz/regressions/x509/subject_name_in_primitive_sequence_form", std::ios::binary);
+  const Bytes der{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_EQ(der.size(), 570u);
+  auto c = ParseCertificate(der);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().offset, 147u);
+  EXPECT_EQ(c.error().requirement, "rfc5280#section-4.1");
+  EXPECT_NE(c.error().detail.find("primitive form"), std::string::npos) << c.error().ToString();
+}
+
 RC_GTEST_PROP(ParseCertificate, EveryProperPrefixIsRefused, ()) {
   static const Bytes der = Read("ee-rsa-pss.der");
   const size_t size = *rc::gen::inRange<size_t>(0, der.size());
