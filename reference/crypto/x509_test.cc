@@ -122,7 +122,7 @@ std::vector<std::string> AllCertificateNames() {
   for (const Family& f : kFamilies)
     for (const char* role : {"ca-", "int-", "ee-"}) out.push_back(std::string(role) + f.name);
   for (const char* n : {"other-ca", "ee-expired", "ee-not-yet-valid", "ee-wrong-issuer", "ee-bad-signature",
-                        "ee-non-ca-issuer", "ee-key-encipherment"})
+                        "ee-non-ca-issuer", "ee-key-encipherment", "ee-non-repudiation", "ee-without-key-usage"})
     out.push_back(n);
   return out;
 }
@@ -269,6 +269,33 @@ TEST(VerifyChain, EndEntityWithoutASigningKeyUsageIsRefused) {
   EXPECT_EQ(OpensslVerdicts()["ee-key-encipherment"], "OK");
   ExpectRefused(VerifyP256("ee-key-encipherment", {}), "rfc4945#section-5.1.3.2", "at depth 0",
                 "neither digitalSignature nor nonRepudiation");
+}
+
+TEST(VerifyChain, NonRepudiationAloneOrNoKeyUsageIsFitForIke) {
+  // RFC 4945 §5.1.3.2: without keyUsage, or with nonRepudiation, the
+  // certificate may authenticate IKE.
+  for (const char* ee : {"ee-non-repudiation", "ee-without-key-usage"}) {
+    EXPECT_EQ(OpensslVerdicts()[ee], "OK");
+    const Status s = VerifyP256(ee, {});
+    EXPECT_TRUE(s.ok()) << ee << ": " << s.error().ToString();
+  }
+}
+
+TEST(VerifyChain, AnIpAddressOfFiveOctetsIsMalformed) {
+  // openssl verify accepts the path; `openssl x509 -text` prints the entry
+  // as "IP Address:<invalid length=5>" (ee-ip-address-5-octets.txt).
+  EXPECT_EQ(OpensslVerdicts()["ee-ip-address-5-octets"], "OK");
+  EXPECT_NE(ReadText("ee-ip-address-5-octets.txt").find("IP Address:<invalid length=5>"), std::string::npos);
+  auto c = ParseCertificate(Read("ee-ip-address-5-octets.der"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().requirement, "rfc5280#section-4.2.1.6");
+  EXPECT_NE(c.error().detail.find("iPAddress 0 is 5 octets"), std::string::npos) << c.error().ToString();
+  const Status s = VerifyP256("ee-ip-address-5-octets", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Code::kBadFile);
+  EXPECT_NE(s.error().detail.find("the end-entity certificate: subjectAltName iPAddress 0"), std::string::npos)
+      << s.error().ToString();
 }
 
 TEST(VerifyChain, AConfiguredIntermediateIsAnAnchor) {
