@@ -129,6 +129,25 @@ bool IkeSa::HasTask(TaskKind kind) const {
   return found;
 }
 
+bool IkeSa::HasOutstanding(TaskKind kind) const {
+  for (const auto& [id, o] : outstanding_)
+    if (o.task->kind() == kind) return true;
+  return false;
+}
+
+void IkeSa::HandOverQueued(IkeSa& to) {
+  std::deque<std::unique_ptr<Task>> keep;
+  for (auto& task : queued_) {
+    const TaskKind k = task->kind();
+    if (k == TaskKind::kIkeRekey || k == TaskKind::kIkeDelete)
+      keep.push_back(std::move(task));
+    else
+      to.Queue(std::move(task));
+  }
+  queued_ = std::move(keep);
+  to.crossed_rekeys_.merge(crossed_rekeys_);
+}
+
 void IkeSa::StartQueued() {
   //= rfc7296#section-2.3
   //# An end keeps no more requests outstanding than the peer's window

@@ -91,7 +91,7 @@ class ChildRekey final : public Task {
         sa.RemoveChild(spi_in_);
       } else if (old != nullptr && n->notify_message_type == iana::NotifyType::kTemporaryFailure &&
                  old->state == ChildState::kInstalled) {
-        old->rekey_at = sa.now() + kTemporaryFailureRetry;
+        old->rekey_at = sa.now() + TemporaryFailureRetry(sa);
       }
       return NotifiedError(*n, "rfc7296#section-1.3.3");
     }
@@ -100,13 +100,11 @@ class ChildRekey final : public Task {
     const Bytes our_nonce = child.lowest_nonce;
     InstallChild(sa, std::move(child));
     old = sa.FindChildByInbound(spi_in_);  // the install may have moved it
-    if (old == nullptr) {
-      //= rfc7296#section-2.25.1
-      //# The old SA was deleted by the peer while the rekey was under way;
-      //# the new one stands.
-      return Next::kDone;
-    }
-    const ChildSa* theirs = old->rekeyed_into != 0 ? sa.FindChildByInbound(old->rekeyed_into) : nullptr;
+    // The CHILD SA the peer's crossing rekey of the same SA created, if
+    // there was one (recorded when this end answered it, kept even if the
+    // peer has deleted the old SA meanwhile).
+    const uint32_t their_spi = sa.ChildHolder().TakeCrossedRekey(spi_in_);
+    const ChildSa* theirs = their_spi != 0 ? sa.FindChildByInbound(their_spi) : nullptr;
     if (theirs != nullptr && !std::lexicographical_compare(theirs->lowest_nonce.begin(), theirs->lowest_nonce.end(),
                                                            our_nonce.begin(), our_nonce.end())) {
       //= rfc7296#section-2.8.1
@@ -115,19 +113,26 @@ class ChildRekey final : public Task {
       //# that created it; the other end deletes the old SA.
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: this end's {:08x} has the lowest nonce and goes",
                          spi_in_, ours));
-      old->state = ChildState::kRekeyed;
+      if (old != nullptr) old->state = ChildState::kRekeyed;
       sa.Queue(MakeChildDelete(ours));
       return Next::kDone;
     }
     if (theirs != nullptr)
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: the peer's {:08x} has the lowest nonce and goes",
                          spi_in_, theirs->spi_in));
+    //= rfc7296#section-2.25.1
+    //# If the peer deleted the old SA while the rekey was under way, the new
+    //# one stands and there is nothing left to delete.
+    if (old == nullptr) return Next::kDone;
     old->state = ChildState::kRekeyed;
     sa.Queue(MakeChildDelete(spi_in_));
     return Next::kDone;
   }
 
-  void Abandon(IkeSa& sa) override { Settle(sa, sa.FindChildByInbound(spi_in_)); }
+  void Abandon(IkeSa& sa) override {
+    sa.ChildHolder().TakeCrossedRekey(spi_in_);
+    Settle(sa, sa.FindChildByInbound(spi_in_));
+  }
 
   Status ProcessR(IkeSa& sa, const Message& request) override {
     const NotifyPayload* rekey = FindNotify(request, iana::NotifyType::kRekeySa);
@@ -162,6 +167,7 @@ class ChildRekey final : public Task {
     if (child_.refusal) return Response{std::move(payloads), true, false};
     if (ChildSa* old = sa.FindChildByInbound(old_spi_in_)) {
       old->rekeyed_into = child.spi_in;
+      if (old->state == ChildState::kRekeying) sa.ChildHolder().RecordCrossedRekey(old->spi_in, child.spi_in);
       // With this end's own rekey outstanding the collision is settled when
       // that completes; otherwise the initiator deletes the old SA.
       if (old->state == ChildState::kInstalled) old->state = ChildState::kRekeyed;

@@ -95,6 +95,12 @@ Bytes LowerNonce(ByteSpan a, ByteSpan b) {
   return Bytes(low.begin(), low.end());
 }
 
+Time TemporaryFailureRetry(IkeSa& sa) {
+  uint8_t b[2];
+  sa.env().rng->Fill(b);
+  return 10'000 + (static_cast<Time>(b[0]) << 8 | b[1]) % 10'000;
+}
+
 void InstallChild(IkeSa& sa, ChildSa child) {
   child.established_at = sa.now();
   for (const ChildConfig& config : sa.config().children) {
