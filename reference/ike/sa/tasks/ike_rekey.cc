@@ -188,7 +188,7 @@ class IkeRekey final : public Task {
     if (sa.peer_rekeyed_into != 0) {
       if (IkeSa* theirs = sa.peer().Find(sa.peer_rekeyed_into)) {
         MoveChildren(sa, *theirs);
-        sa.state = IkeState::kRekeyed;
+        sa.MoveTo(IkeState::kRekeyed, "the peer's rekey stands");
         return;
       }
     }
