@@ -267,6 +267,7 @@ struct RekeyCase {
   size_t order;
   int lowest;  // for the crossing orders; -1 for the others
   Loss loss;
+  Rest rest = Rest::kInOrder;
 };
 
 class SimultaneousRekey : public ::testing::TestWithParam<RekeyCase> {};
@@ -279,7 +280,7 @@ TEST_P(SimultaneousRekey, SurvivorIsTheOneTheNonceRuleNames) {
   Crossed r;
   Nonces n;
   for (uint64_t seed = 1; seed < 200; ++seed) {
-    r = Cross(seed, c.x_side, c.op, c.op, order, c.loss);
+    r = Cross(seed, c.x_side, c.op, c.op, order, c.loss, c.rest);
     ASSERT_EQ(r.problem, "") << "seed " << seed << "\n" << exchange_testing::Transcript(*r.x);
     n = NoncesOf(r, c.x_side);
     if (c.lowest < 0 || LowestNonce(n) == c.lowest) break;
@@ -319,28 +320,38 @@ TEST_P(SimultaneousRekey, SurvivorIsTheOneTheNonceRuleNames) {
   ExpectMessageIdsInStep(x);
 }
 
-std::vector<RekeyCase> RekeyCases(Op op) {
+std::vector<RekeyCase> RekeyCases(Op op, Rest rest = Rest::kInOrder) {
   std::vector<RekeyCase> out;
   for (Side side : {Side::kInitiator, Side::kResponder})
     for (Loss loss : kLosses)
       for (size_t order = 0; order < std::size(kOrders); ++order) {
         if (order < kCrossingOrders) {
-          for (int lowest = 0; lowest < 4; ++lowest) out.push_back({side, op, order, lowest, loss});
+          for (int lowest = 0; lowest < 4; ++lowest) out.push_back({side, op, order, lowest, loss, rest});
         } else {
-          out.push_back({side, op, order, -1, loss});
+          out.push_back({side, op, order, -1, loss, rest});
         }
       }
   return out;
 }
 std::string RekeyName(const ::testing::TestParamInfo<RekeyCase>& info) {
   const RekeyCase& c = info.param;
-  return fmt::format("X{}_{}_{}_{}", exchange_testing::Name(c.x_side), kOrderNames[c.order],
-                     c.lowest < 0 ? "OneAfterTheOther" : kLowestNames[c.lowest], kLossNames[static_cast<int>(c.loss)]);
+  return fmt::format("X{}_{}_{}_{}{}", exchange_testing::Name(c.x_side), kOrderNames[c.order],
+                     c.lowest < 0 ? "OneAfterTheOther" : kLowestNames[c.lowest], kLossNames[static_cast<int>(c.loss)],
+                     c.rest == Rest::kRequestsFirst ? "_RequestsFirst" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(ChildRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kChildRekey)), RekeyName);
 INSTANTIATE_TEST_SUITE_P(IkeRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kIkeRekey)),
                          RekeyName);
+// Disabled: when the winner's Delete (of the old SA) overtakes the answer to
+// the loser's rekey, the loser keeps its redundant SA (CHILD SAs) or loses
+// the rekey with the old IKE SA (IKE SAs); see
+// DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst and
+// DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst below.
+INSTANTIATE_TEST_SUITE_P(DISABLED_ChildRekeysRequestsFirst, SimultaneousRekey,
+                         ::testing::ValuesIn(RekeyCases(Op::kChildRekey, Rest::kRequestsFirst)), RekeyName);
+INSTANTIATE_TEST_SUITE_P(DISABLED_IkeRekeysRequestsFirst, SimultaneousRekey,
+                         ::testing::ValuesIn(RekeyCases(Op::kIkeRekey, Rest::kRequestsFirst)), RekeyName);
 
 // --- Other crossings: rekey against delete, delete against delete, ... ---
 
@@ -587,6 +598,57 @@ TEST(CollisionBugs, DISABLED_ChildRekeyOutstandingWhenTheOldIkeSaIsDeleted) {
      CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
      <-- INFORMATIONAL { D(IKE) }                <-- CREATE_CHILD_SA { N(TEMPORARY_FAILURE) } */
   Crossed r = Cross(1, Side::kInitiator, Op::kChildRekey, Op::kIkeRekey, kOrders[5], Loss::kNone, Rest::kRequestsFirst);
+  ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
+}
+
+// A crossing of two rekeys where the winner's Delete of the old SA overtakes
+// the answer to the loser's rekey: the seed is chosen so that X's exchange
+// holds the lowest nonce (`x_redundant`) or Y's.
+Crossed DelayedResponse(Op op, size_t order, bool x_redundant) {
+  for (uint64_t seed = 1; seed < 200; ++seed) {
+    Crossed r = Cross(seed, Side::kInitiator, op, op, kOrders[order], Loss::kNone, Rest::kRequestsFirst);
+    const int lowest = LowestNonce(NoncesOf(r, Side::kInitiator));
+    if (lowest >= 0 && (lowest < 2) == x_redundant) return r;
+  }
+  return {};
+}
+
+// BUG: simultaneous CHILD SA rekeys where the loser X's exchange has the
+// lowest nonce; the winner Y completes first and deletes the old CHILD SA;
+// that Delete reaches X before the answer to X's own rekey. X removes the
+// old SA, then ChildRekey::ProcessI finds no old SA ("deleted by the peer
+// while the rekey was under way; the new one stands") and keeps its new,
+// redundant SA: both ends end with two CHILD SAs for the same traffic.
+// strongSwan's test_collision_delayed_response draws this crossing.
+//= rfc7296#section-2.8.1
+//# Of two CHILD SAs created by simultaneous rekeys, the one whose exchange
+//# holds the lowest nonce is deleted by the end that created it, whatever
+//# order the remaining messages arrive in.
+TEST(CollisionBugs, DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst) {
+  /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+     <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }   (held)        CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->
+     <-- INFORMATIONAL { D(old) }               (Y won; overtakes the held response) */
+  Crossed r = DelayedResponse(Op::kChildRekey, 1, true);
+  ASSERT_NE(r.x, nullptr);
+  ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
+}
+
+// BUG: simultaneous IKE SA rekeys won by X; X deletes the old IKE SA and
+// that Delete reaches Y before the answer to Y's own rekey. Y destroys the
+// old IKE SA with its rekey outstanding (IkeSa::Destroy drops it without
+// Abandon, so the collision is never settled): the CHILD SAs, not yet
+// moved, are gone at Y, and X keeps the half of Y's redundant IKE SA it
+// created as responder, which Y never deletes.
+//= rfc7296#section-2.8.2
+//# Of two IKE SAs created by simultaneous rekeys, the one whose exchange
+//# holds the lowest nonce is deleted by its creator; the CHILD SAs move to
+//# the other, whatever order the remaining messages arrive in.
+TEST(CollisionBugs, DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst) {
+  /* CREATE_CHILD_SA { SA, Ni, KEi } -->        <-- CREATE_CHILD_SA { SA, Ni, KEi }
+     <-- CREATE_CHILD_SA { SA, Nr, KEr }        CREATE_CHILD_SA { SA, Nr, KEr } -->   (held)
+     INFORMATIONAL { D(old IKE SA) } -->        (X won; overtakes the held response) */
+  Crossed r = DelayedResponse(Op::kIkeRekey, 0, false);
+  ASSERT_NE(r.x, nullptr);
   ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
 }
 
