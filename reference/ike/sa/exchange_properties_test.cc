@@ -102,7 +102,8 @@ void RunRandomSession(const std::vector<Op>& ops, bool one_at_a_time) {
         const Op op = *rc::gen::elementOf(ops);
         const bool started = Start(x, side, op, *rc::gen::inRange<size_t>(0, 4), one_at_a_time);
         if (started && op == Op::kChildCreate) ++creates;
-        trace += fmt::format(" {}:{}{}", exchange_testing::Name(side), kOps[static_cast<int>(op)], started ? "" : "(n/a)");
+        trace +=
+            fmt::format(" {}:{}{}", exchange_testing::Name(side), kOps[static_cast<int>(op)], started ? "" : "(n/a)");
         break;
       }
       case Step::kDeliver:
@@ -111,7 +112,11 @@ void RunRandomSession(const std::vector<Op>& ops, bool one_at_a_time) {
         if (q.empty()) break;
         const size_t at = *rc::gen::inRange<size_t>(0, q.size());
         testing::Sent s = q[at];
-        trace += fmt::format(" {}#{}", step == Step::kDeliver ? "deliver" : step == Step::kDrop ? "drop" : "dup", s.number);
+        trace += fmt::format(" {}#{}",
+                             step == Step::kDeliver ? "deliver"
+                             : step == Step::kDrop  ? "drop"
+                                                    : "dup",
+                             s.number);
         if (step == Step::kDuplicate) {
           q.push_back(s);
           break;
@@ -157,12 +162,12 @@ RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterQueuedChildSaOperat
   RunRandomSession({Op::kChildCreate, Op::kChildRekey, Op::kChildDelete, Op::kLiveness, Op::kIkeDelete}, false);
 }
 
-// Every operation, IKE SA rekeys included. Disabled: it finds the IKE SA
-// rekey collision bugs of collision_test.cc (CollisionBugs.*) within a few
-// cases.
+// Every operation, IKE SA rekeys included. Disabled: within a few cases it
+// finds the bugs of collision_test.cc's CollisionBugs.* (exchanges lost
+// with an old IKE SA deleted after its rekey, an IKE SA rekey accepted
+// while a CHILD SA rekey is outstanding).
 RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterRandomOperations, ()) {
-  RunRandomSession({Op::kChildCreate, Op::kChildRekey, Op::kChildDelete, Op::kIkeRekey, Op::kIkeDelete,
-                    Op::kLiveness},
+  RunRandomSession({Op::kChildCreate, Op::kChildRekey, Op::kChildDelete, Op::kIkeRekey, Op::kIkeDelete, Op::kLiveness},
                    true);
 }
 
@@ -199,8 +204,7 @@ TEST(ExchangePropertyBugs, DISABLED_RekeyOfAChildSaThePeerDoesNotKnowYetOrphansI
 // into that vector, which may reallocate it; `old->state = kRekeyed` then
 // reads and writes freed memory (valgrind: "Invalid read of size 4" at
 // child.cc:107, old->rekeyed_into, in every rekey that grows the vector)
-// and the old CHILD SA
-// stays REKEYING. A second rekey of it queued meanwhile fails and its
+// and the old CHILD SA stays REKEYING. A second rekey of it queued meanwhile fails and its
 // Abandon() puts it back to INSTALLED, so a third one is sent: the peer,
 // which already replaced it, answers CHILD_SA_NOT_FOUND, and this end
 // creates the CHILD SA from scratch next to its rekeyed successor: two

@@ -51,7 +51,8 @@ void WithPfs(IkeConfig& c) {
 // --- One exchange, from either end, with and without loss ---
 
 enum class Op : uint8_t { kChildCreate, kChildRekey, kIkeRekey, kChildDelete, kIkeDelete, kLiveness };
-constexpr std::string_view kOpNames[] = {"ChildCreate", "ChildRekey", "IkeRekey", "ChildDelete", "IkeDelete", "Liveness"};
+constexpr std::string_view kOpNames[] = {"ChildCreate", "ChildRekey", "IkeRekey",
+                                         "ChildDelete", "IkeDelete",  "Liveness"};
 enum class Loss : uint8_t { kNone, kRequest, kResponse };
 constexpr std::string_view kLossNames[] = {"NoLoss", "RequestLost", "ResponseLost"};
 
@@ -153,9 +154,7 @@ TEST_P(SingleExchange, BothEndsEndUpWithWhatTheRfcSays) {
     EXPECT_EQ(built_responses, 1u) << "the responder built its response twice";
   }
   switch (c.op) {
-    case Op::kChildCreate:
-      ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 2});
-      break;
+    case Op::kChildCreate: ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 2}); break;
     case Op::kChildRekey: {
       //= rfc7296#section-1.3.3
       //# A rekeyed CHILD SA is replaced by a new one with new SPIs and keys
@@ -190,9 +189,7 @@ TEST_P(SingleExchange, BothEndsEndUpWithWhatTheRfcSays) {
       //# Deleting the IKE SA deletes it and its CHILD SAs at both ends.
       ExpectAgreement(x, Agreement{.ike_sas = 0});
       return;
-    case Op::kLiveness:
-      ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
-      break;
+    case Op::kLiveness: ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1}); break;
   }
   ExpectMessageIdsInStep(x);
 }
@@ -643,9 +640,10 @@ TEST(Retransmission, DeadPeerAfterFiveRetransmissionsBackingOff) {
     //# is declared dead: the IKE SA and its CHILD SAs are gone.
     std::vector<Time> times;
     for (size_t i = first; i < x.network().captured.size(); ++i)
-      if (x.network().captured[i].datagram.source.address != silent) times.push_back(x.network().captured[i].at - start);
-    const std::vector<Time> expected = {0, 4000, 4000 + 7200, 4000 + 7200 + 12960, 4000 + 7200 + 12960 + 23328,
-                                        4000 + 7200 + 12960 + 23328 + 41990};
+      if (x.network().captured[i].datagram.source.address != silent)
+        times.push_back(x.network().captured[i].at - start);
+    const std::vector<Time> expected = {
+        0, 4000, 4000 + 7200, 4000 + 7200 + 12960, 4000 + 7200 + 12960 + 23328, 4000 + 7200 + 12960 + 23328 + 41990};
     EXPECT_EQ(times, expected);
     EXPECT_EQ(PeerOf(x, side).Find(spi), nullptr);
     EXPECT_EQ(x.clock().Now() - start, expected.back() + 75582);
