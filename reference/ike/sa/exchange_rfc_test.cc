@@ -335,6 +335,79 @@ TEST(IkeSaInit, CookieAnsweredAndRequestRepeatedWithIt) {
   ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
 }
 
+// The IKE_SA_INIT request repeated with the cookie, held back while the
+// responder's cookie secret changes `rotations` times (every 60 s).
+struct HeldCookieRequest {
+  std::unique_ptr<Exchange> x;
+  Datagram request;
+};
+HeldCookieRequest CookieRequestHeldFor(int rotations) {
+  IkeConfig cr = PskResponderConfig();
+  cr.cookie_threshold = 0;
+  HeldCookieRequest h{std::make_unique<Exchange>(PskInitiatorConfig(), std::move(cr)), {}};
+  Exchange& x = *h.x;
+  x.initiator().Initiate();
+  x.DeliverNext();  // IKE_SA_INIT request -->
+  x.DeliverNext();  // <-- N(COOKIE)
+  h.request = *x.Take();
+  for (int i = 0; i < rotations; ++i) {
+    x.clock().Advance(61'000);
+    x.responder().Tick();
+  }
+  return h;
+}
+
+TEST(IkeSaInit, CookieOfThePreviousSecretIsStillValid) {
+  HeldCookieRequest h = CookieRequestHeldFor(1);
+  Exchange& x = *h.x;
+  //= rfc7296#section-2.6
+  //# A responder that changes its cookie secret keeps accepting cookies
+  //# made with the previous one for a while.
+  x.Deliver(h.request);
+  ASSERT_EQ(Ladders(x.responder_log()).size(), 1u);
+  EXPECT_EQ(Built(x.responder_log(), iana::ExchangeType::kIkeSaInit).size(), 1u);
+  EXPECT_NE(BodyIn<SaPayload>(x.responder_log().built.front()), nullptr);
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+}
+
+TEST(IkeSaInit, CookieOfAnOlderSecretIsAnsweredWithANewOne) {
+  HeldCookieRequest h = CookieRequestHeldFor(2);
+  Exchange& x = *h.x;
+  const size_t sent = x.network().captured.size();
+  x.Deliver(h.request);
+  //= rfc7296#section-2.6
+  //# A cookie made with a secret no longer kept is not valid: the request
+  //# is answered with a fresh N(COOKIE), and no state is created.
+  EXPECT_TRUE(x.responder_log().built.empty());
+  ASSERT_EQ(x.network().captured.size(), sent + 1);
+  auto m = Decode(x.network().captured.back().datagram.data);
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->payloads.size(), 1u);
+  EXPECT_EQ(m->payloads.front().as<NotifyPayload>()->notify_message_type, iana::NotifyType::kCookie);
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+}
+
+TEST(IkeSaInit, RequestsBeyondTheHalfOpenLimitAreDropped) {
+  IkeConfig cr = PskResponderConfig();
+  cr.half_open_limit = 1;
+  Exchange x(PskInitiatorConfig(), std::move(cr));
+  x.initiator().Initiate();
+  x.initiator().Initiate();
+  //= ipsecref#choice
+  //# Beyond `half_open_limit` half-open IKE SAs a responder drops new
+  //# IKE_SA_INIT requests without an answer (the initiator retransmits).
+  ASSERT_TRUE(x.DeliverNext());
+  ASSERT_TRUE(x.DeliverNext());
+  EXPECT_EQ(x.responder().IkeSas().size(), 1u);
+  EXPECT_EQ(Built(x.responder_log(), iana::ExchangeType::kIkeSaInit).size(), 1u);
+  // The first completes; the second's retransmission then finds room.
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 2, .children = 1});
+}
+
 TEST(IkeSaInit, NoProposalChosenLeavesNothingBehind) {
   IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
   cr.proposals = Ike("aes256-sha512-modp4096");
@@ -692,6 +765,40 @@ TEST(Retransmission, RequestOlderThanTheWindowIsDropped) {
   EXPECT_EQ(x.network().captured.size(), sent);
   ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
   ExpectMessageIdsInStep(x);
+}
+
+TEST(Retransmission, RequestAheadOfTheWindowIsDropped) {
+  // A responder that announces a window of 2 but keeps 1: the initiator
+  // then sends two requests at once, and the second, arriving first, is
+  // ahead of the responder's window.
+  struct AnnounceWindowOfTwo : Hooks {
+    void OnBuilt(const IkeSa&, Message& m) override {
+      if (m.header.exchange_type == iana::ExchangeType::kIkeAuth && m.header.response())
+        m.inner.push_back(NotifyPayloadOf(iana::NotifyType::kSetWindowSize, Bytes{0, 0, 0, 2}));
+    }
+  } hooks;
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  x.SetHooks(x.responder(), &hooks);
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u);
+  ASSERT_TRUE(x.initiator().CheckLiveness(spi).ok());
+  ASSERT_TRUE(x.initiator().CheckLiveness(spi).ok());
+  ASSERT_EQ(x.network().in_flight.size(), 2u);
+  const std::optional<Datagram> first = x.Take();
+  ASSERT_EQ(HeaderOf(*first)->message_id, 2u);
+  const size_t built = x.responder_log().built.size();
+  //= rfc7296#section-2.3
+  //# A responder drops a request beyond its window (here Message ID 3 while
+  //# 2 is still to come), without an answer.
+  ASSERT_TRUE(x.DeliverNext());
+  EXPECT_EQ(x.responder_log().built.size(), built);
+  EXPECT_TRUE(x.network().in_flight.empty());
+  x.Deliver(*first);
+  EXPECT_EQ(x.responder_log().built.size(), built + 1);
+  // The dropped request's retransmission is then taken.
+  x.Settle(kQuiescence);
+  EXPECT_EQ(x.responder_log().built.size(), built + 2);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
 }
 
 TEST(Liveness, EmptyInformationalFromEitherEnd) {
