@@ -212,6 +212,60 @@ INSTANTIATE_TEST_SUITE_P(Exchanges, SingleExchange, ::testing::ValuesIn(SingleCa
                                               exchange_testing::Name(c.side), kLossNames[static_cast<int>(c.loss)]);
                          });
 
+// --- An IKE SA rekey with a request of this end queued behind it ---
+
+class QueuedBehindIkeRekey : public ::testing::TestWithParam<Op> {};
+
+TEST_P(QueuedBehindIkeRekey, OldIkeSaDeletedAndTheRequestDone) {
+  const Op op = GetParam();
+  IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
+  ChildConfig other_i = ci.children.front(), other_r = cr.children.front();
+  other_i.name = other_r.name = "other";
+  other_i.local_ts = other_r.remote_ts = *ParseTrafficSelectors("10.3.0.0/16");
+  other_i.remote_ts = other_r.local_ts = *ParseTrafficSelectors("10.4.0.0/16");
+  ci.children.push_back(other_i);
+  cr.children.push_back(other_r);
+  Exchange x(std::move(ci), std::move(cr));
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u);
+  const uint32_t child = x.OnlyIkeSa(x.initiator())->children.front().spi_in;
+  ASSERT_TRUE(x.initiator().RekeyIke(spi).ok());
+  /* CREATE_CHILD_SA { SA, Ni, KEi } -->   (outstanding; the next request waits behind it) */
+  switch (op) {
+    case Op::kChildCreate: ASSERT_TRUE(x.initiator().CreateChild(spi, 1).ok()); break;
+    case Op::kChildRekey: ASSERT_TRUE(x.initiator().RekeyChild(spi, child).ok()); break;
+    case Op::kIkeRekey: ASSERT_TRUE(x.initiator().RekeyIke(spi).ok()); break;
+    case Op::kChildDelete: ASSERT_TRUE(x.initiator().DeleteChild(spi, child).ok()); break;
+    case Op::kIkeDelete: ASSERT_TRUE(x.initiator().DeleteIke(spi).ok()); break;
+    case Op::kLiveness: ASSERT_TRUE(x.initiator().CheckLiveness(spi).ok()); break;
+  }
+  x.Settle(kQuiescence);
+  //= rfc7296#section-2.18
+  //# Once the new IKE SA is up the old one is deleted; what was still to
+  //# be done on it is done on the new one (or refused), not left hanging.
+  // (A Delete queued for the old IKE SA may end it, or be done on the new
+  // one: either way the ends agree.)
+  if (op != Op::kIkeDelete) {
+    EXPECT_EQ(x.initiator().IkeSas().size(), 1u) << Transcript(x);
+  }
+  ExpectAgreement(x, Agreement{.ike_sas = std::nullopt});
+}
+
+std::string QueuedName(const ::testing::TestParamInfo<Op>& info) {
+  return std::string(kOpNames[static_cast<int>(info.param)]);
+}
+INSTANTIATE_TEST_SUITE_P(Requests, QueuedBehindIkeRekey,
+                         ::testing::Values(Op::kChildDelete, Op::kIkeDelete, Op::kLiveness), QueuedName);
+// BUG (found by exchange_properties_test.cc): a CREATE_CHILD_SA request
+// (new CHILD SA, CHILD SA rekey or another IKE SA rekey) queued while the
+// IKE SA rekey is outstanding blocks the old IKE SA's queue for good:
+// IkeSa::StartQueued returns when the first queued task may not start in
+// the IKE SA's state (REKEYED), so the Delete of the old IKE SA queued
+// behind it by the completed rekey is never sent, and both ends keep both
+// IKE SAs; the queued request is never done either.
+INSTANTIATE_TEST_SUITE_P(DISABLED_CreateChildSaRequests, QueuedBehindIkeRekey,
+                         ::testing::Values(Op::kChildCreate, Op::kChildRekey, Op::kIkeRekey), QueuedName);
+
 // --- The initial exchanges over many proposals, and with each message lost ---
 
 struct Suite {

@@ -66,6 +66,7 @@ class IkeSa {
   bool peer_childless = false;      // N(CHILDLESS_IKEV2_SUPPORTED) received
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
+  bool peer_certreq = false;        // CERTREQ received: this end sends its certificates
   std::vector<ChildSa> children;
   Time created_at = 0;
   Time established_at = 0;
@@ -83,6 +84,8 @@ class IkeSa {
   // this end's own rekey was outstanding: a collision (§2.8.2).
   uint64_t peer_rekeyed_into = 0;
 
+  // A responder's IKE SA not yet established (§2.6 counts these).
+  bool HalfOpen() const;
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
   // The IKE SA that holds this one's CHILD SAs now: this one, or the one
@@ -115,8 +118,11 @@ class IkeSa {
   // Retransmissions, timeouts, rekeying and liveness due by now.
   void Tick();
   std::optional<Time> NextDeadline() const;
-  // Ends the IKE SA at once (no exchange), with a reason for the log.
+  // Ends the IKE SA at once (no exchange), with a reason for the log; its
+  // outstanding and queued tasks are abandoned.
   void Destroy(std::string_view reason);
+  // Moves to `next` (DESTROYED through Destroy); nothing once destroyed.
+  void MoveTo(IkeState next, std::string_view reason);
 
   void Log(std::string_view text) const;
   // A random part of the configured rekey jitter, taken off a rekey time.

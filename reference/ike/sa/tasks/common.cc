@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "reference/crypto/hash.h"
 #include "reference/crypto/transforms.h"
+#include "reference/crypto/x509.h"
 #include "reference/ike/wire/describe.h"
 
 namespace ipsecref::ike::sa {
@@ -50,6 +52,23 @@ size_t KeyBitsFor(iana::Encr encr, uint16_t key_bits) {
 
 keymat::Suite KeymatSuite(const IkeSuite& s) {
   return keymat::Suite{s.prf, s.encr, KeyBitsFor(s.encr, s.encr_key_bits), s.integ};
+}
+
+std::optional<Payload> CertificateRequest(const IkeSa& sa) {
+  const std::vector<Bytes>& anchors = sa.config().remote_auth.trust_anchors;
+  if (anchors.empty()) return std::nullopt;
+  CertreqPayload body;
+  body.cert_encoding = iana::CertEncoding::kX509Signature;
+  //= rfc7296#section-3.7
+  //# The Certification Authority field of an X.509 CERTREQ concatenates the
+  //# SHA-1 hashes of the trusted CAs' public keys (SubjectPublicKeyInfo).
+  for (const Bytes& der : anchors) {
+    auto ca = crypto::ParseCertificate(der);
+    if (!ca) continue;
+    auto hash = crypto::Digest(iana::HashAlgorithm::kSha1, {ca->subject_public_key_info});
+    if (hash) body.certification_authority.insert(body.certification_authority.end(), hash->begin(), hash->end());
+  }
+  return PayloadOf(iana::PayloadType::kCertreq, std::move(body));
 }
 
 Payload KePayloadOf(const crypto::KeyExchange& ke) {

@@ -84,6 +84,10 @@ class ChildNegotiation {
   Narrowed narrowed_;
 };
 
+// A CERTREQ naming the configured trust anchors (by the SHA-1 hash of each
+// one's SubjectPublicKeyInfo), or nothing when none is configured.
+std::optional<Payload> CertificateRequest(const IkeSa& sa);
+
 // The KE payload for this end's public value.
 Payload KePayloadOf(const crypto::KeyExchange& ke);
 
