@@ -345,9 +345,9 @@ INSTANTIATE_TEST_SUITE_P(IkeRekeys, SimultaneousRekey, ::testing::ValuesIn(Rekey
 // the rekey with the old IKE SA (IKE SAs); see
 // DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst and
 // DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst below.
-INSTANTIATE_TEST_SUITE_P(DISABLED_ChildRekeysRequestsFirst, SimultaneousRekey,
+INSTANTIATE_TEST_SUITE_P(ChildRekeysRequestsFirst, SimultaneousRekey,
                          ::testing::ValuesIn(RekeyCases(Op::kChildRekey, Rest::kRequestsFirst)), RekeyName);
-INSTANTIATE_TEST_SUITE_P(DISABLED_IkeRekeysRequestsFirst, SimultaneousRekey,
+INSTANTIATE_TEST_SUITE_P(IkeRekeysRequestsFirst, SimultaneousRekey,
                          ::testing::ValuesIn(RekeyCases(Op::kIkeRekey, Rest::kRequestsFirst)), RekeyName);
 
 // --- Other crossings: rekey against delete, delete against delete, ... ---
@@ -622,7 +622,7 @@ Crossed DelayedResponse(Op op, size_t order, bool x_redundant) {
 //# Of two CHILD SAs created by simultaneous rekeys, the one whose exchange
 //# holds the lowest nonce is deleted by the end that created it, whatever
 //# order the remaining messages arrive in.
-TEST(CollisionBugs, DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst) {
+TEST(CollisionRegressions, RedundantChildSaKeptWhenTheOldOneIsDeletedFirst) {
   /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
      <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }   (held)        CREATE_CHILD_SA { SA, Nr, TSi, TSr } -->
      <-- INFORMATIONAL { D(old) }               (Y won; overtakes the held response) */
@@ -641,7 +641,7 @@ TEST(CollisionBugs, DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst) {
 //# Of two IKE SAs created by simultaneous rekeys, the one whose exchange
 //# holds the lowest nonce is deleted by its creator; the CHILD SAs move to
 //# the other, whatever order the remaining messages arrive in.
-TEST(CollisionBugs, DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst) {
+TEST(CollisionRegressions, IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst) {
   /* CREATE_CHILD_SA { SA, Ni, KEi } -->        <-- CREATE_CHILD_SA { SA, Ni, KEi }
      <-- CREATE_CHILD_SA { SA, Nr, KEr }        CREATE_CHILD_SA { SA, Nr, KEr } -->   (held)
      INFORMATIONAL { D(old IKE SA) } -->        (X won; overtakes the held response) */
@@ -663,7 +663,7 @@ TEST(CollisionBugs, DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst) {
 //# An IKE SA rekey that collides with an exchange still under way on the
 //# IKE SA must not lose that exchange: the CHILD SAs end the same at both
 //# ends.
-TEST(CollisionBugs, DISABLED_IkeRekeyAcceptedWhileAChildRekeyIsOutstanding) {
+TEST(CollisionRegressions, IkeRekeyAcceptedWhileAChildRekeyIsOutstanding) {
   auto x = Established(1);
   IkeSa* r = x->OnlyIkeSa(x->responder());
   ASSERT_NE(r, nullptr);
@@ -694,7 +694,7 @@ TEST(CollisionBugs, DISABLED_IkeRekeyAcceptedWhileAChildRekeyIsOutstanding) {
 //= rfc7296#section-1.4.1
 //# Once an end answered a CHILD SA Delete, the CHILD SA is gone at both
 //# ends.
-TEST(CollisionBugs, DISABLED_DeleteOfAChildSaThePeerIsStillCreating) {
+TEST(CollisionRegressions, DeleteOfAChildSaThePeerIsStillCreating) {
   auto x = Established(1);
   IkeSa* r = x->OnlyIkeSa(x->responder());
   ASSERT_NE(r, nullptr);

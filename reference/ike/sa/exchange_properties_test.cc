@@ -188,10 +188,10 @@ RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithQueuedOperationsAndChildSaRek
 // and collision_test.cc's DISABLED_IkeRekeyAcceptedWhileAChildRekeyIsOutstanding
 // (here with a CREATE_CHILD_SA of the peer outstanding), e.g. "Responder:create
 // deliver#5 Initiator:rekey-ike drop#6".
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeWithRekeysFromOneEnd, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithRekeysFromOneEnd, ()) {
   RunRandomSession(kRekeysFromOneEnd, true);
 }
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeWithQueuedOperationsAndRekeysFromOneEnd, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithQueuedOperationsAndRekeysFromOneEnd, ()) {
   RunRandomSession(kRekeysFromOneEnd, false);
 }
 
@@ -203,13 +203,13 @@ RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeWithQueuedOperationsAndR
 // "Responder:rekey-child Initiator:rekey-child deliver#5 deliver#6 drop#7".
 // They found the other bugs of the old IKE SA's exchanges and
 // RekeysQueuedBehindARekeyLeaveOneChildSa below.
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterRandomChildSaOperations, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterRandomChildSaOperations, ()) {
   RunRandomSession(kChildOps, true);
 }
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterQueuedChildSaOperations, ()) {
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterQueuedChildSaOperations, ()) {
   RunRandomSession(kChildOps, false);
 }
-RC_GTEST_PROP(ExchangeProperties, DISABLED_BothEndsAgreeAfterRandomOperations, ()) { RunRandomSession(kAllOps, true); }
+RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterRandomOperations, ()) { RunRandomSession(kAllOps, true); }
 
 // Fixed bug (found by the properties above): the responder of a CREATE_CHILD_SA
 // rekeys the new CHILD SA before its response reached the initiator; the

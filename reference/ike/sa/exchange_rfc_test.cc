@@ -263,7 +263,7 @@ INSTANTIATE_TEST_SUITE_P(Requests, QueuedBehindIkeRekey,
 // the IKE SA's state (REKEYED), so the Delete of the old IKE SA queued
 // behind it by the completed rekey is never sent, and both ends keep both
 // IKE SAs; the queued request is never done either.
-INSTANTIATE_TEST_SUITE_P(DISABLED_CreateChildSaRequests, QueuedBehindIkeRekey,
+INSTANTIATE_TEST_SUITE_P(CreateChildSaRequests, QueuedBehindIkeRekey,
                          ::testing::Values(Op::kChildCreate, Op::kChildRekey, Op::kIkeRekey), QueuedName);
 
 // --- The initial exchanges over many proposals, and with each message lost ---

@@ -152,14 +152,18 @@ void IkeSa::StartQueued() {
   //= rfc7296#section-2.3
   //# An end keeps no more requests outstanding than the peer's window
   //# allows (1 until the peer sent SET_WINDOW_SIZE).
-  while (!queued_.empty() && state != IkeState::kDestroyed && outstanding_.size() < peer_window) {
-    if (!queued_.front()->rule().initiator_starts_in.Has(state)) return;
+  while (state != IkeState::kDestroyed && outstanding_.size() < peer_window) {
     //= ipsecref#choice
     //# Exchanges that change the IKE SA itself (IKE_SA_INIT, IKE_AUTH) run
     //# alone: the next one is built from what the previous one established.
     if (!outstanding_.empty() && (state == IkeState::kCreated || state == IkeState::kConnecting)) return;
-    std::unique_ptr<Task> task = std::move(queued_.front());
-    queued_.pop_front();
+    // The first queued task the state allows; one that must wait (a CHILD
+    // SA task while the IKE SA is rekeyed) does not hold up the others.
+    auto next = std::find_if(queued_.begin(), queued_.end(),
+                             [&](const auto& t) { return t->rule().initiator_starts_in.Has(state); });
+    if (next == queued_.end()) return;
+    std::unique_ptr<Task> task = std::move(*next);
+    queued_.erase(next);
     if (Status s = SendRequest(std::move(task)); !s) Log(fmt::format("request not sent: {}", s.error().ToString()));
   }
 }
@@ -293,6 +297,7 @@ void IkeSa::Receive(const Datagram& datagram, ByteSpan message) {
     HandleResponse(message, *h);
   else
     HandleRequest(datagram, message, *h);
+  if (linger_ && outstanding_.empty()) Destroy("deleted by the peer");
   StartQueued();
 }
 
@@ -446,6 +451,20 @@ void IkeSa::HandleResponse(ByteSpan message, const Header& h) {
 
 void IkeSa::Succeed(const Task& task) {
   const TaskRule& rule = task.rule();
+  if (rule.on_success == IkeState::kDestroyed && HasOutstanding(TaskKind::kIkeRekey)) {
+    //= rfc7296#section-2.25.2
+    //# A peer that deletes an IKE SA this end is rekeying gets its answer as
+    //# usual.
+    //= ipsecref#choice
+    //# The IKE SA then lingers, DELETING, until its own rekey request is
+    //# answered or given up: in a crossing rekey the answer tells which new
+    //# IKE SA the nonce rule keeps and whether this end must delete the one
+    //# it created (§2.8.2).
+    state = IkeState::kDeleting;
+    linger_ = true;
+    Log("deleted by the peer; waiting for the answer to this end's rekey");
+    return;
+  }
   if (rule.on_success) MoveTo(*rule.on_success, fmt::format("{} completed", Name(task.kind())));
   if (state == IkeState::kEstablished && established_at == 0) {
     established_at = now();

@@ -97,6 +97,9 @@ class IkeSa {
   // Crossing CHILD SA rekeys (§2.8.1): the CHILD SA the peer's rekey of
   // `old_spi_in` created while this end's own rekey of it was outstanding;
   // Take returns it (0 if none) and forgets it.
+  // SPIs the peer deleted before this end knew them: the answer to this
+  // end's CHILD SA exchange that creates them is still on its way.
+  std::vector<uint32_t> deleted_before_known;
   void RecordCrossedRekey(uint32_t old_spi_in, uint32_t successor_spi_in) {
     crossed_rekeys_[old_spi_in] = successor_spi_in;
   }
@@ -183,6 +186,7 @@ class IkeSa {
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;
   std::map<uint32_t, uint32_t> crossed_rekeys_;
+  bool linger_ = false;  // deleted by the peer, waiting for this end's rekey answer
 };
 
 }  // namespace ipsecref::ike::sa

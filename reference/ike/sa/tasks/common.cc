@@ -102,6 +102,13 @@ Time TemporaryFailureRetry(IkeSa& sa) {
 }
 
 void InstallChild(IkeSa& sa, ChildSa child) {
+  std::vector<uint32_t>& gone = sa.ChildHolder().deleted_before_known;
+  if (auto it = std::find(gone.begin(), gone.end(), child.spi_out); it != gone.end()) {
+    gone.erase(it);
+    sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o not installed: the peer deleted it already", child.spi_in,
+                       child.spi_out));
+    return;
+  }
   child.established_at = sa.now();
   for (const ChildConfig& config : sa.config().children) {
     if (config.name != child.config_name) continue;

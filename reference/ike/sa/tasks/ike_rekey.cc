@@ -178,7 +178,8 @@ class IkeRekey final : public Task {
     }
     if (theirs != nullptr) sa.Log("rekey collision: the peer's new IKE SA has the lowest nonce and goes");
     MoveChildren(sa, ours);
-    sa.Queue(MakeIkeDelete());
+    // The old IKE SA is deleted by this end, unless the peer already did.
+    if (sa.state != IkeState::kDeleting) sa.Queue(MakeIkeDelete());
     return Next::kDone;
   }
 
