@@ -20,5 +20,6 @@ void AddDecryptCommand(CLI::App& app, Runner& run);
 void AddIkeDecodeCommand(CLI::App& app, Runner& run);
 void AddTunnelMapCommand(CLI::App& app, Runner& run);
 void AddReplayCommand(CLI::App& app, Runner& run);
+void AddExchangeCommand(CLI::App& app, Runner& run);
 
 }  // namespace ipsecref::tool
