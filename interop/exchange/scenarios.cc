@@ -346,8 +346,8 @@ void Basic(Session& s) {
 
 // strongSwan keyword proposals covering every transform family the
 // registry implements: CBC, CTR, GCM, CCM, ChaCha20-Poly1305, 3DES and NULL
-// ciphers; HMAC, XCBC and CMAC integrity and PRFs; MODP, ECP, Brainpool,
-// Curve25519 and Curve448 groups; ESN.
+// ciphers; HMAC, XCBC and CMAC integrity and PRFs; the MODP, ECP and
+// Curve25519 groups; ESN.
 struct ProposalPair {
   std::string_view ike, esp;
 };
