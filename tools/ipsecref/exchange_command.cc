@@ -151,9 +151,20 @@ int RunExchange(const ExchangeOptions& o) {
     if (Status s = exchange::ApplyDeviations(probe, o.deviations); !s) return fail(s.error());
   }
 
-  // Outputs: planned (temporary files beside them) before the run.
+  // Outputs: planned (temporary files beside them) before the run; the
+  // capture may not be one of the key files.
+  const char* kKeyFiles[] = {"ikev2_decryption_table", "esp_sa", "keys.json"};
+  if (!o.pcap.empty() && !o.keys_out.empty())
+    for (const char* name : kKeyFiles)
+      if (Canonical((std::filesystem::path(o.keys_out) / name).string()) == Canonical(o.pcap))
+        return FailUsage("exchange", fmt::format("--pcap {} is one of the key files --keys-out writes", Echo(o.pcap)),
+                         o.json);
   std::optional<OutputFile> pcap, table, esp_sa, keys_json;
-  std::vector<std::string> planned;
+  if (!o.pcap.empty()) {
+    auto f = OutputFile::Open("--pcap", o.pcap, {});
+    if (!f) return fail(f.error());
+    pcap.emplace(std::move(*f));
+  }
   if (!o.keys_out.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.keys_out, ec);
@@ -161,24 +172,12 @@ int RunExchange(const ExchangeOptions& o) {
       return fail(MakeError(Code::kIoError, kNoOffset, "",
                             fmt::format("--keys-out {}: {}", Echo(o.keys_out),
                                         ec ? ec.message() : std::string("not a directory"))));
-    const std::filesystem::path dir(o.keys_out);
     std::optional<OutputFile>* files[] = {&table, &esp_sa, &keys_json};
-    const char* names[] = {"ikev2_decryption_table", "esp_sa", "keys.json"};
     for (int i = 0; i < 3; ++i) {
-      auto f = OutputFile::Open("--keys-out", (dir / names[i]).string(), {});
+      auto f = OutputFile::Open("--keys-out", (std::filesystem::path(o.keys_out) / kKeyFiles[i]).string(), {});
       if (!f) return fail(f.error());
-      planned.push_back(Canonical(f->path()));
       files[i]->emplace(std::move(*f));
     }
-  }
-  if (!o.pcap.empty()) {
-    for (const std::string& p : planned)
-      if (p == Canonical(o.pcap))
-        return FailUsage("exchange", fmt::format("--pcap {} is one of the key files --keys-out writes", Echo(o.pcap)),
-                         o.json);
-    auto f = OutputFile::Open("--pcap", o.pcap, {});
-    if (!f) return fail(f.error());
-    pcap.emplace(std::move(*f));
   }
 
   Session session(o.seed, o.deviations);
@@ -299,7 +298,7 @@ void AddExchangeCommand(CLI::App& app, Runner& run) {
                   "Write ikev2_decryption_table, esp_sa and keys.json of every SA into this directory")
       ->check(NotEmpty());
   cmd->add_option("--deviation", opts->deviations, "A named deviation, NAME or NAME=ARG (repeatable)");
-  cmd->add_option("--seed", opts->seed, "Seed of every random draw (default 1)");
+  cmd->add_option("--seed", opts->seed, "Seed of every random draw (default 1)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", opts->json, "Report as JSON");
   cmd->footer(
       "The capture holds every datagram either peer sent (a lost one too), as\n"

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""hostile_cases.py IPSECREF: `ipsecref exchange` with command lines that
+must be refused: exit 2, the problem named on stderr (and as JSON on stdout
+with --json), no signal, and no output file written or damaged."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def run(ipsecref, *args):
+    return subprocess.run([ipsecref, "exchange", *args], capture_output=True, text=True, timeout=60)
+
+
+def main():
+    ipsecref = sys.argv[1]
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="exchange-hostile-") as tmp:
+        keys = os.path.join(tmp, "keys")
+        existing = os.path.join(tmp, "existing.pcap")
+        with open(existing, "wb") as f:
+            f.write(b"an existing file that a refused run must leave as it was")
+        a_file = os.path.join(tmp, "a-file")
+        with open(a_file, "w") as f:
+            f.write("x")
+        cases = [
+            # (name, args, exit code, text stderr must hold)
+            ("unknown scenario", ["no-such-scenario"], 2, 'unknown scenario "no-such-scenario"'),
+            ("no scenario", [], 2, "a SCENARIO is required"),
+            ("unwritable --pcap", ["basic", "--pcap", os.path.join(tmp, "no", "such", "dir", "x.pcap")], 2,
+             "x.pcap"),
+            ("--pcap a directory", ["basic", "--pcap", tmp], 2, tmp),
+            ("--pcap equal to a key file", ["basic", "--keys-out", keys, "--pcap", os.path.join(keys, "keys.json")],
+             2, "one of the key files"),
+            ("--pcap equal to a key file by another name",
+             ["basic", "--keys-out", keys, "--pcap", os.path.join(keys, ".", "esp_sa")], 2, "one of the key files"),
+            ("--keys-out a file", ["basic", "--keys-out", a_file], 2, "a-file"),
+            ("--pcap empty", ["basic", "--pcap", ""], 2, "--pcap"),
+            ("--seed not a number", ["basic", "--seed", "twelve"], 2, "--seed"),
+            ("--seed negative", ["basic", "--seed", "-1"], 2, "--seed"),
+            ("unknown deviation", ["basic", "--deviation", "drop-nth=3", "--pcap", existing], 2,
+             'unknown deviation "drop-nth"'),
+            ("--pcap /dev/full", ["basic", "--pcap", "/dev/full"], 2, "/dev/full"),
+        ]
+        for name, args, code, text in cases:
+            r = run(ipsecref, *args)
+            if r.returncode != code:
+                failures.append("%s: exit %d, expected %d\n  stderr: %s" % (name, r.returncode, code, r.stderr))
+            elif text not in r.stderr:
+                failures.append("%s: stderr does not name %r\n  stderr: %s" % (name, text, r.stderr))
+            else:
+                print("ok   %s: exit %d, %s" % (name, r.returncode, r.stderr.strip().splitlines()[0]))
+        with open(existing, "rb") as f:
+            if f.read() != b"an existing file that a refused run must leave as it was":
+                failures.append("a refused run changed the existing --pcap file")
+        if os.path.exists(os.path.join(tmp, "no")):
+            failures.append("a refused run created a directory for --pcap")
+        leftovers = [f for f in os.listdir(tmp) if ".ipsecref-" in f] + \
+                    ([f for f in os.listdir(keys) if ".ipsecref-" in f] if os.path.isdir(keys) else [])
+        if leftovers:
+            failures.append("temporary files left behind: %s" % leftovers)
+        # --json: the error as a JSON object on stdout.
+        r = run(ipsecref, "no-such-scenario", "--json")
+        try:
+            error = json.loads(r.stdout)["error"]
+            if r.returncode != 2 or error["exit_code"] != 2 or "no-such-scenario" not in error["message"]:
+                failures.append("--json unknown scenario: %s" % r.stdout)
+            else:
+                print("ok   --json unknown scenario: %s" % error["message"])
+        except (ValueError, KeyError) as ex:
+            failures.append("--json unknown scenario: not a JSON error (%s): %r" % (ex, r.stdout))
+        # A good run for contrast: exit 0, files in place.
+        r = run(ipsecref, "basic", "--pcap", existing, "--keys-out", keys)
+        if r.returncode != 0 or not os.path.isfile(os.path.join(keys, "keys.json")):
+            failures.append("basic: exit %d: %s" % (r.returncode, r.stderr))
+        else:
+            print("ok   basic with --pcap over an existing file and --keys-out: exit 0")
+    for f in failures:
+        print("FAIL " + f)
+    print("exchange hostile cases: %d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
