@@ -318,6 +318,69 @@ bool OnTheWire(Session& s, std::string_view part) {
   return Built(s, part);
 }
 
+// One CREATE_CHILD_SA exchange of a rekey as the two recorders saw it:
+// the lowest of its two nonces and the SPIs its SA payloads carried (the
+// requester's, then the responder's).
+struct RekeyExchange {
+  Bytes lowest_nonce;
+  Bytes spi_request, spi_response;
+};
+
+const ike::Payload* Find(const ike::Message& m, iana::PayloadType type) {
+  const std::vector<ike::Payload>& payloads = m.inner.empty() ? m.payloads : m.inner;
+  for (const ike::Payload& p : payloads)
+    if (p.type == type) return &p;
+  return nullptr;
+}
+
+// The CREATE_CHILD_SA exchanges of the current run that rekey (a CHILD SA
+// with N(REKEY_SA), or the IKE SA: `ike`), each request paired with the
+// response the other peer built for its Message ID.
+std::vector<RekeyExchange> RekeyExchanges(Session& s, bool ike) {
+  std::vector<RekeyExchange> out;
+  const testing::Recorder* logs[2] = {&s.x().initiator_log(), &s.x().responder_log()};
+  for (int side = 0; side < 2; ++side)
+    for (const ike::Message& request : logs[side]->built) {
+      if (request.header.exchange_type != iana::ExchangeType::kCreateChildSa || request.header.response()) continue;
+      const bool rekeys_ike = testing::Labels(request).find("KE") != std::string::npos &&
+                              testing::Labels(request).find("TSi") == std::string::npos;
+      const bool rekeys_child = testing::Labels(request).find("N(REKEY_SA)") != std::string::npos;
+      if (ike ? !rekeys_ike : !rekeys_child) continue;
+      for (const ike::Message& response : logs[1 - side]->built) {
+        if (response.header.exchange_type != iana::ExchangeType::kCreateChildSa || !response.header.response() ||
+            response.header.message_id != request.header.message_id)
+          continue;
+        const ike::Payload *ni = Find(request, iana::PayloadType::kNonce), *nr = Find(response, iana::PayloadType::kNonce);
+        const ike::Payload *sa_i = Find(request, iana::PayloadType::kSa), *sa_r = Find(response, iana::PayloadType::kSa);
+        if (ni == nullptr || nr == nullptr || sa_i == nullptr || sa_r == nullptr) continue;
+        const Bytes& a = ni->as<ike::NoncePayload>()->nonce_data;
+        const Bytes& b = nr->as<ike::NoncePayload>()->nonce_data;
+        RekeyExchange e;
+        e.lowest_nonce = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end()) ? a : b;
+        e.spi_request = sa_i->as<ike::SaPayload>()->proposals.front().spi;
+        e.spi_response = sa_r->as<ike::SaPayload>()->proposals.front().spi;
+        out.push_back(std::move(e));
+      }
+    }
+  return out;
+}
+
+// RFC 7296 section 2.8.1 and 2.8.2: of two simultaneous rekeys, the SA
+// created by the exchange with the lowest of the four nonces is redundant;
+// the other one survives. The survivor's SPIs, as the exchange's SA payloads
+// carried them.
+std::optional<RekeyExchange> NonceRuleSurvivor(Session& s, bool ike) {
+  std::vector<RekeyExchange> e = RekeyExchanges(s, ike);
+  s.Expect(e.size() == 2, fmt::format("{} rekey exchanges found, expected 2 crossing ones", e.size()));
+  if (e.size() != 2) return std::nullopt;
+  const bool first_lower = std::lexicographical_compare(e[0].lowest_nonce.begin(), e[0].lowest_nonce.end(),
+                                                        e[1].lowest_nonce.begin(), e[1].lowest_nonce.end());
+  return first_lower ? e[1] : e[0];
+}
+
+uint32_t SpiOf(const Bytes& spi) { return spi.size() == 4 ? LoadU32(spi.data()) : 0; }
+uint64_t IkeSpiOf(const Bytes& spi) { return spi.size() == 8 ? LoadU64(spi.data()) : 0; }
+
 uint64_t Establish(Session& s) {
   const uint64_t spi = s.x().initiator().Initiate();
   s.Run();
@@ -419,6 +482,15 @@ void ChildRekeyCollision(Session& s) {
   ExpectPaired(s, 1, 1);
   const uint32_t now = FirstChild(s.x().initiator(), spi);
   s.Expect(now != child_i && now != child_r, "the old CHILD SA survived the collision");
+  if (std::optional<RekeyExchange> survivor = NonceRuleSurvivor(s, false)) {
+    const uint32_t a = SpiOf(survivor->spi_request), b = SpiOf(survivor->spi_response);
+    IkeSa* sa = s.x().initiator().Find(spi);
+    const bool kept = sa != nullptr && sa->children.size() == 1 &&
+                      ((sa->children[0].spi_in == a && sa->children[0].spi_out == b) ||
+                       (sa->children[0].spi_in == b && sa->children[0].spi_out == a));
+    s.Expect(kept, fmt::format("the surviving CHILD SA is not {:08x}/{:08x}, the one whose exchange had the higher "
+                               "lowest nonce (section 2.8.1)", a, b));
+  }
 }
 
 void IkeRekeyCollision(Session& s) {
@@ -430,6 +502,13 @@ void IkeRekeyCollision(Session& s) {
   s.Settle();
   ExpectPaired(s, 1, 1);
   s.Expect(OnlySpi(s.x().initiator()) != spi, "the old IKE SA survived the collision");
+  if (std::optional<RekeyExchange> survivor = NonceRuleSurvivor(s, true)) {
+    const uint64_t a = IkeSpiOf(survivor->spi_request), b = IkeSpiOf(survivor->spi_response);
+    IkeSa* sa = s.x().OnlyIkeSa(s.x().initiator());
+    s.Expect(sa != nullptr && ((sa->spi_i == a && sa->spi_r == b) || (sa->spi_i == b && sa->spi_r == a)),
+             fmt::format("the surviving IKE SA is not {:016x}/{:016x}, the one whose exchange had the higher lowest "
+                         "nonce (section 2.8.2)", a, b));
+  }
 }
 
 void RekeyDeleteCollision(Session& s) {
