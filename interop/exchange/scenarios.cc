@@ -113,7 +113,7 @@ Bytes Session::OnWire(const Bytes& address) const {
   return nat && address == nat->inside_address.address ? nat->outside.address : address;
 }
 
-void Session::Record(const Peer& peer, bool /*initiator*/) {
+void Session::Record(const Peer& peer) {
   for (const IkeSa* sa : peer.IkeSas()) {
     if (!sa->has_keys() || sa->spi_r == 0) continue;
     const auto id = std::make_pair(sa->spi_i, sa->spi_r);
@@ -158,8 +158,8 @@ void Session::Record(const Peer& peer, bool /*initiator*/) {
 }
 
 void Session::Snapshot() {
-  Record(x().initiator(), true);
-  Record(x().responder(), false);
+  Record(x().initiator());
+  Record(x().responder());
 }
 
 void Session::Expect(bool holds, std::string what) {

@@ -104,7 +104,7 @@ class Session {
   size_t runs() const { return runs_.size(); }
 
  private:
-  void Record(const ike::sa::Peer& peer, bool initiator);
+  void Record(const ike::sa::Peer& peer);
   Bytes OnWire(const Bytes& address) const;
 
   uint64_t seed_;

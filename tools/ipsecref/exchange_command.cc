@@ -7,17 +7,13 @@
 // run's ladder, each end's final SAs and the verdict on the scenario's
 // expectation. `ipsecref exchange --list` lists the scenarios.
 #include <fmt/format.h>
-#include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "interop/exchange/deviations.h"
 #include "interop/exchange/scenarios.h"
 #include "reference/bytes/bytes.h"
-#include "reference/crypto/transforms.h"
 #include "reference/ip/packet.h"
 #include "reference/io/esp_sa_file.h"
 #include "reference/io/ikev2_table.h"
