@@ -76,6 +76,19 @@ def main():
             failures.append("basic: exit %d: %s" % (r.returncode, r.stderr))
         else:
             print("ok   basic with --pcap over an existing file and --keys-out: exit 0")
+        # --json on a good run: the ladder, the final SAs and the verdict.
+        r = run(ipsecref, "retransmission", "--json", "--pcap", os.path.join(tmp, "r.pcap"))
+        try:
+            report = json.loads(r.stdout)
+            notes = [d.get("note") for d in report["datagrams"]]
+            if (r.returncode != 0 or report["verdict"] != "PASS" or len(report["datagrams"]) != 6
+                    or notes[3] != "lost" or notes[4] != "retransmission"
+                    or report["runs"][0]["initiator"][0]["state"] != "ESTABLISHED"):
+                failures.append("--json retransmission: %s" % r.stdout[:2000])
+            else:
+                print("ok   --json retransmission: 6 datagrams, the 4th lost, the 5th a retransmission, PASS")
+        except (ValueError, KeyError, IndexError) as ex:
+            failures.append("--json retransmission: not the report expected (%s): %r" % (ex, r.stdout[:500]))
     for f in failures:
         print("FAIL " + f)
     print("exchange hostile cases: %d failed" % len(failures))
