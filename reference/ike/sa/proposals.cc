@@ -45,8 +45,8 @@ constexpr TypeInfo kTypes[] = {
     {TT::kInteg, "integ", [](uint16_t id) { return iana::Name(static_cast<Integ>(id)); },
      [](uint16_t id) { return crypto::FindInteg(static_cast<Integ>(id)) != nullptr; }},
     //= rfc7296#section-3.3.2
-    //# Key exchange 0 is NONE: a CHILD SA proposal offering it accepts no
-    //# PFS key exchange.
+    //# Transform ID 0 of an optional type offers to leave it out: key
+    //# exchange NONE in an ESP or AH proposal accepts no PFS key exchange.
     {TT::kKe, "ke", [](uint16_t id) { return iana::Name(static_cast<KeGroup>(id)); },
      [](uint16_t id) { return id == 0 || crypto::FindKeGroup(static_cast<KeGroup>(id)) != nullptr; }},
     //= rfc7296#section-3.3.2
@@ -54,6 +54,15 @@ constexpr TypeInfo kTypes[] = {
     {TT::kEsn, "esn", [](uint16_t id) { return iana::Name(static_cast<iana::EsnType>(id)); },
      [](uint16_t id) { return id <= 1; }},
 };
+
+// Proposals hold their transforms in this order; ESN, the last, can be
+// appended.
+constexpr bool AscendingTypes() {
+  for (size_t i = 1; i < std::size(kTypes); ++i)
+    if (kTypes[i - 1].type >= kTypes[i].type) return false;
+  return std::size(kTypes) > 0 && kTypes[std::size(kTypes) - 1].type == TT::kEsn;
+}
+static_assert(AscendingTypes(), "kTypes: ascending Transform Types, ESN last");
 
 const TypeInfo* FindType(TT type) {
   for (const TypeInfo& t : kTypes)
@@ -352,10 +361,11 @@ class ProposalText {
       return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-3.3.3",
                           fmt::format("{} proposals have no {} transform", ProtocolName(protocol_), TypeName(t.type)));
     if (protocol_ == SP::kIke && t.type == TT::kEncr && !crypto::FindEncr(static_cast<Encr>(t.id))->confidentiality)
-      //= rfc7296#section-3.3.2
-      //# ENCR_NULL is not allowed in IKE; nor is AES-GMAC, which RFC 4543
-      //# defines for ESP and AH only: an IKE SA needs confidentiality.
-      return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-3.3.2",
+      //= rfc7296#section-1.2
+      //# IKE_AUTH and later messages travel encrypted in SK {...}: an IKE SA
+      //# needs a cipher that gives confidentiality (not ENCR_NULL, not
+      //# AES-GMAC, which RFC 4543 defines for ESP and AH only).
+      return KeywordError(Code::kInvalidArgument, word, offset, "rfc7296#section-1.2",
                           "an IKE SA needs confidentiality; this cipher gives none (ESP only)");
     if (protocol_ == SP::kIke && t.type == TT::kKe && t.id == 0)
       //= rfc7296#section-1.2
@@ -372,6 +382,20 @@ class ProposalText {
   }
 
   Result<Proposal> Finish(uint8_t number) {
+    if (protocol_ == SP::kIke && Find([](const Keyed& k) { return k.transform.type == TT::kPrf; }) == nullptr) {
+      // strongSwan's rule: without a PRF keyword, each integrity keyword
+      // also proposes the PRF on the same primitive.
+      std::vector<Keyed> derived;
+      for (const Keyed& k : transforms_) {
+        if (k.transform.type != TT::kInteg) continue;
+        for (const PrfOfInteg& m : kPrfOfInteg)
+          if (static_cast<uint16_t>(m.integ) == k.transform.id)
+            derived.push_back({Transform{TT::kPrf, static_cast<uint16_t>(m.prf), {}}, k.word, k.offset});
+      }
+      transforms_.insert(transforms_.end(), derived.begin(), derived.end());
+    }
+    // Pointers into transforms_: nothing is added to it until the proposal
+    // is assembled.
     const Keyed* aead = Find([](const Keyed& k) { return IsAead(k.transform); });
     const Keyed* classic = Find([](const Keyed& k) { return k.transform.type == TT::kEncr && !IsAead(k.transform); });
     const Keyed* integ = Find([](const Keyed& k) { return k.transform.type == TT::kInteg; });
@@ -399,19 +423,6 @@ class ProposalText {
           Code::kInvalidArgument, integ->word, integ->offset, "rfc7296#section-3.3",
           fmt::format("{} at offset {} is an AEAD cipher, which takes no integrity algorithm{}", Quoted(aead->word),
                       aead->offset, protocol_ == SP::kIke ? " (name the PRF with a prf keyword, e.g. prfsha256)" : ""));
-    if (protocol_ == SP::kIke && prf == nullptr) {
-      // strongSwan's rule: without a PRF keyword, each integrity keyword
-      // also proposes the PRF on the same primitive.
-      std::vector<Keyed> derived;
-      for (const Keyed& k : transforms_) {
-        if (k.transform.type != TT::kInteg) continue;
-        for (const PrfOfInteg& m : kPrfOfInteg)
-          if (static_cast<uint16_t>(m.integ) == k.transform.id)
-            derived.push_back({Transform{TT::kPrf, static_cast<uint16_t>(m.prf), {}}, k.word, k.offset});
-      }
-      transforms_.insert(transforms_.end(), derived.begin(), derived.end());
-      prf = Find([](const Keyed& k) { return k.transform.type == TT::kPrf; });
-    }
     if (protocol_ == SP::kIke) {
       //= rfc7296#section-3.3.3
       //# An IKE proposal needs ENCR, PRF, INTEG (unless the cipher is
@@ -440,18 +451,17 @@ class ProposalText {
     if (null != nullptr && integ == nullptr)
       return KeywordError(Code::kInvalidArgument, null->word, null->offset, "rfc4303#section-3.2",
                           "NULL encryption without an integrity algorithm protects nothing");
-    //= rfc7296#section-3.3.3
-    //# ESN is a mandatory Transform Type of ESP and AH proposals; without
-    //# esn or noesn a proposal gets noesn, as strongSwan gives it.
-    if (esn == nullptr && Uses(types_, TT::kEsn))
-      transforms_.push_back({Transform{TT::kEsn, static_cast<uint16_t>(EsnType::kNoEsn), {}}, "noesn", offset_});
-
     Proposal p;
     p.proposal_num = number;
     p.protocol_id = protocol_;
     for (const TypeInfo& type : kTypes)
       for (const Keyed& k : transforms_)
         if (k.transform.type == type.type) p.transforms.push_back(k.transform);
+    //= rfc7296#section-3.3.3
+    //# ESN is a mandatory Transform Type of ESP and AH proposals; without
+    //# esn or noesn a proposal gets noesn, as strongSwan gives it.
+    if (esn == nullptr && Uses(types_, TT::kEsn))
+      p.transforms.push_back(Transform{TT::kEsn, static_cast<uint16_t>(EsnType::kNoEsn), {}});
     return p;
   }
 
@@ -540,12 +550,13 @@ Result<Proposal> Match(const Proposal& offered, const Proposal& configured) {
     const Transform* pick = nullptr;
     for (const Transform& t : offered.transforms) {
       if (t.type != type) continue;
-      //= rfc7296#section-3.3
-      //# A combined-mode cipher may be offered with the integrity algorithm
-      //# NONE; a configured combined-mode proposal (no INTEG) takes it.
       //= rfc7296#section-3.3.2
-      //# Key exchange NONE offered to a CHILD SA configured without PFS
-      //# (no KE) is taken likewise.
+      //# An optional Transform Type offered with ID 0 among its transforms
+      //# leaves it to the responder: a configuration without that type (no
+      //# PFS: no KE) takes 0.
+      //= rfc7296#section-3.3
+      //# A combined-mode cipher may come with the integrity algorithm NONE;
+      //# a configured combined-mode proposal (no INTEG) takes it.
       const bool none_for_absent =
           (type == TT::kInteg || type == TT::kKe) && t.id == 0 && t.attributes.empty() && !Has(configured, type);
       if (none_for_absent ||
@@ -676,6 +687,8 @@ Status CheckSelected(const std::vector<Proposal>& ours_offered, const Proposal& 
   //= rfc7296#section-3.3.6
   //# The initiator checks that the accepted proposal is consistent with one
   //# it offered, and ends the exchange when it is not.
+  //= rfc7296#section-3.3.1
+  //# The accepted proposal carries the Proposal Num of the offered one.
   const auto ours = std::find_if(ours_offered.begin(), ours_offered.end(),
                                  [&](const Proposal& p) { return p.proposal_num == chosen.proposal_num; });
   if (ours == ours_offered.end()) return inconsistent(fmt::format("we offered no proposal {}", chosen.proposal_num));
@@ -781,7 +794,10 @@ Result<IkeSuite> IkeSuiteOf(const Proposal& selected) {
   TRY_ASSIGN(const Transform* integ, OnlyTransform(selected, TT::kInteg, false));
   TRY_ASSIGN(const Transform* ke, OnlyTransform(selected, TT::kKe, true));
   TRY_ASSIGN(Cipher cipher, CipherOf(selected, *encr));
-  ENSURE(cipher.encr->confidentiality, kInvalidArgument, kNoOffset, "rfc7296#section-3.3.2",
+  //= rfc7296#section-1.2
+  //# An IKE SA's cipher gives confidentiality: its later messages travel
+  //# encrypted.
+  ENSURE(cipher.encr->confidentiality, kInvalidArgument, kNoOffset, "rfc7296#section-1.2",
          fmt::format("proposal {}: {} gives no confidentiality, which an IKE SA needs", selected.proposal_num,
                      cipher.encr->name()));
   //= rfc7296#section-3.3.3

@@ -59,8 +59,8 @@ inline constexpr size_t kMaxProposals = 255;
 //    cipher with an integrity keyword or with a non-AEAD cipher, ENCR_NULL
 //    without integrity, a key length the cipher does not take, or a
 //    `protocol` other than IKE, ESP or AH;
-//  - kUnsupported: a transform the IANA registry holds but the reference
-//    does not implement (md5, modp1024, encr23.128, ...);
+//  - kUnsupported: a transform the reference does not implement, whether
+//    the IANA registry holds it or not (md5, modp1024, encr23.128, encr999);
 //  - kLengthOverflow: a text over kMaxProposalText bytes or more than
 //    kMaxProposals proposals.
 Result<std::vector<Proposal>> ParseProposals(std::string_view text, iana::SecurityProtocol protocol);

@@ -29,6 +29,7 @@
 #include "reference/crypto/ke.h"
 #include "reference/crypto/prf.h"
 #include "reference/crypto/transforms.h"
+#include "reference/testing/ike_generators.h"
 
 namespace ipsecref::ike::sa {
 namespace {
@@ -258,9 +259,9 @@ TEST(ParseProposalsErrors, WrongProtocol) {
                          "'prfsha256' at offset 14: ESP proposals have no"));
   EXPECT_TRUE(ParseFails("sha256-aes128", SP::kAh, Code::kInvalidArgument, 7, "rfc7296#section-3.3.3",
                          "'aes128' at offset 7: AH proposals have no"));
-  EXPECT_TRUE(ParseFails("null-sha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
+  EXPECT_TRUE(ParseFails("null-sha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-1.2",
                          "'null' at offset 0: an IKE SA needs confidentiality"));
-  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-3.3.2",
+  EXPECT_TRUE(ParseFails("aes128gmac-prfsha256-modp2048", SP::kIke, Code::kInvalidArgument, 0, "rfc7296#section-1.2",
                          "needs confidentiality"));
   EXPECT_TRUE(ParseFails("aes128-sha256-none", SP::kIke, Code::kInvalidArgument, 14, "rfc7296#section-1.2",
                          "'none' at offset 14: an IKE SA always runs a key exchange"));
@@ -502,6 +503,79 @@ RC_GTEST_PROP(ProposalProperties, AConfigurationSelectsItsOwnOffer, ()) {
   }
 }
 
+// An offer the configuration may or may not meet: proposals of the
+// registries' generator (testing/ike_gen_valid_sa.h: also transforms the
+// reference does not implement) and configured proposals with transforms
+// dropped (one of each type kept) and shuffled.
+rc::Gen<SaPayload> GenOffer(SP protocol, std::vector<Proposal> configured) {
+  return rc::gen::exec([protocol, configured] {
+    SaPayload sa;
+    const size_t n = *rc::gen::inRange<size_t>(1, 5);
+    for (size_t i = 0; i < n; ++i) {
+      const auto num = static_cast<uint8_t>(i + 1);
+      Proposal p = *testing::GenValidProposal(num, protocol);
+      if (*rc::gen::arbitrary<bool>()) {
+        const Proposal& c = *rc::gen::elementOf(configured);
+        std::vector<std::pair<uint32_t, Transform>> keyed;  // a random sort key each: a shuffle
+        for (const Transform& t : c.transforms) {
+          const bool first_of_type =
+              std::none_of(keyed.begin(), keyed.end(), [&](const auto& k) { return k.second.type == t.type; });
+          if (first_of_type || *rc::gen::arbitrary<bool>()) keyed.emplace_back(*rc::gen::arbitrary<uint32_t>(), t);
+        }
+        std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        p.transforms.clear();
+        for (const auto& k : keyed) p.transforms.push_back(k.second);
+      }
+      sa.proposals.push_back(std::move(p));
+    }
+    return sa;
+  });
+}
+
+RC_GTEST_PROP(ProposalProperties, WhateverIsChosenTheInitiatorAccepts, ()) {
+  //= rfc7296#section-3.3.6
+  //# The responder's answer is one offered proposal cut to one transform of
+  //# each type, which the initiator's check accepts.
+  const SP protocol = *GenProtocol();
+  std::vector<Proposal> configured;
+  const size_t n = *rc::gen::inRange<size_t>(1, 4);
+  for (size_t i = 0; i < n; ++i) {
+    configured.push_back(*GenConfiguredProposal(protocol));
+    configured.back().proposal_num = static_cast<uint8_t>(i + 1);
+  }
+  const SaPayload offered = *GenOffer(protocol, configured);
+  auto chosen = SelectProposal(configured, offered, protocol);
+  RC_CLASSIFY(chosen.ok(), "chosen");
+  if (!chosen) {
+    RC_ASSERT(chosen.error().code == Code::kNoProposalChosen);
+    return;
+  }
+  RC_ASSERT(CheckSelected(offered.proposals, *chosen).ok());
+  RC_ASSERT(Acceptable(*chosen, 0).ok());
+  const Proposal& from = offered.proposals[chosen->proposal_num - 1];
+  RC_ASSERT(chosen->spi == from.spi);
+  // Every chosen transform is configured (or NONE where the configuration
+  // names no transform of its type), all in one configured proposal.
+  RC_ASSERT(std::any_of(configured.begin(), configured.end(), [&](const Proposal& c) {
+    return std::all_of(chosen->transforms.begin(), chosen->transforms.end(), [&](const Transform& t) {
+      const bool none =
+          t.id == 0 && (t.type == TT::kInteg || t.type == TT::kKe) &&
+          std::none_of(c.transforms.begin(), c.transforms.end(), [&](const Transform& u) { return u.type == t.type; });
+      return none || std::find(c.transforms.begin(), c.transforms.end(), t) != c.transforms.end();
+    });
+  }));
+  // No earlier offered proposal would have done.
+  for (const Proposal& earlier : offered.proposals) {
+    if (earlier.proposal_num >= chosen->proposal_num) break;
+    RC_ASSERT(!SelectProposal(configured, SaPayload{{earlier}}, protocol).ok());
+  }
+  if (protocol == SP::kIke) {
+    RC_ASSERT(IkeSuiteOf(*chosen).ok());
+  } else {
+    RC_ASSERT(ChildSuiteOf(*chosen).ok());
+  }
+}
+
 // --- selection: RFC 7296 §3.3's example offer ---------------------------------------
 
 //= rfc7296#section-3.3
@@ -627,16 +701,23 @@ TEST(SelectProposal, KeNoneOfferedWithoutPfsConfigured) {
   //= rfc7296#section-3.3.2
   //# Key exchange NONE offered next to a group: a responder configured
   //# without PFS takes NONE.
-  const SaPayload offer{{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), K(KeGroup::kNone),
-                                            N(EsnType::kNoEsn)},
-                              {2, 2, 2, 2})}};
+  const SaPayload offer{
+      {Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), K(KeGroup::kNone), N(EsnType::kNoEsn)},
+            {2, 2, 2, 2})}};
   EXPECT_EQ(Select("aes128gcm16", offer),
             Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kNone), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
   EXPECT_EQ(Select("aes128gcm16-ecp256", offer),
             Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)}, {2, 2, 2, 2}));
+  // Likewise integrity NONE next to an algorithm, for ESP configured
+  // without integrity.
+  const SaPayload integ_optional{
+      {Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kHmacSha1_96), I(Integ::kNone), N(EsnType::kNoEsn)},
+            {3, 3, 3, 3})}};
+  EXPECT_EQ(Select("aes128", integ_optional),
+            Make(1, SP::kEsp, {E(Encr::kAesCbc, 128), I(Integ::kNone), N(EsnType::kNoEsn)}, {3, 3, 3, 3}));
   // Without NONE in the offer, a responder without PFS finds no match.
-  const SaPayload pfs_only{{Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)},
-                                 {2, 2, 2, 2})}};
+  const SaPayload pfs_only{
+      {Make(1, SP::kEsp, {E(Encr::kAesGcm16, 128), K(KeGroup::kEcp256), N(EsnType::kNoEsn)}, {2, 2, 2, 2})}};
   auto r = SelectProposal(Parse("aes128gcm16", SP::kEsp), pfs_only, SP::kEsp);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().detail.find("configured 1: none of its KE transforms is configured"), std::string::npos)
@@ -749,7 +830,7 @@ TEST(Suites, Errors) {
             Code::kInvalidArgument, "rfc7296#section-3.3.5", "takes no 64-bit key"));
   EXPECT_TRUE(fails(
       IkeSuiteOf(Make(1, SP::kIke, {E(Encr::kNull), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kEcp256)})),
-      Code::kInvalidArgument, "rfc7296#section-3.3.2", "gives no confidentiality"));
+      Code::kInvalidArgument, "rfc7296#section-1.2", "gives no confidentiality"));
   EXPECT_TRUE(
       fails(IkeSuiteOf(Make(1, SP::kIke,
                             {E(Encr::kAesCbc, 128), P(Prf::kHmacSha1), I(Integ::kHmacSha1_96), K(KeGroup::kNone)})),
