@@ -1,6 +1,6 @@
-// Named deviations for `ipsecref exchange --deviation NAME[=ARG]`: the one
-// place the exchange command hands them to. The table of deviations lives
-// in interop/deviations/ (to come); until it does, every name is refused.
+// Named deviations for `ipsecref exchange --deviation [PEER:]NAME[=ARG]`:
+// the one place the exchange scenarios hand them to the table of
+// interop/deviations/. PEER is `initiator` (the default) or `responder`.
 #pragma once
 
 #include <string>
@@ -11,9 +11,11 @@
 
 namespace ipsecref::exchange {
 
-// Installs the deviations `specs` ("NAME" or "NAME=ARG") on the exchange's
-// peers and network. Errors: kInvalidArgument naming the first deviation
-// that is unknown or whose argument is wrong.
+// Installs the deviations `specs` ("NAME", "NAME=ARG", "responder:NAME=ARG")
+// on the exchange's peers, in the order given for each peer. Every spec is
+// checked before anything is installed. Errors: kInvalidArgument naming the
+// spec whose peer, name or argument is wrong (interop/deviations/ names the
+// known deviations).
 Status ApplyDeviations(testing::Exchange& exchange, const std::vector<std::string>& specs);
 
 }  // namespace ipsecref::exchange

@@ -40,7 +40,9 @@ def main():
             ("--seed not a number", ["basic", "--seed", "twelve"], 2, "--seed"),
             ("--seed negative", ["basic", "--seed", "-1"], 2, "--seed"),
             ("unknown deviation", ["basic", "--deviation", "drop-nth=3", "--pcap", existing], 2,
-             'unknown deviation "drop-nth"'),
+             "unknown deviation 'drop-nth'"),
+            ("unknown deviation peer", ["basic", "--deviation", "server:drop-out=2"], 2, "unknown peer 'server'"),
+            ("deviation argument out of range", ["basic", "--deviation", "drop-out=0"], 2, "drop-out"),
             ("--pcap /dev/full", ["basic", "--pcap", "/dev/full"], 2, "/dev/full"),
         ]
         for name, args, code, text in cases:
@@ -76,6 +78,13 @@ def main():
             failures.append("basic: exit %d: %s" % (r.returncode, r.stderr))
         else:
             print("ok   basic with --pcap over an existing file and --keys-out: exit 0")
+        # A known deviation runs: the lost IKE_AUTH response leaves the basic
+        # scenario (no timers) without an IKE SA: exit 1, the failure named.
+        r = run(ipsecref, "basic", "--deviation", "responder:drop-out=2")
+        if r.returncode != 1 or "failed: the IKE SA was not established" not in r.stdout:
+            failures.append("basic --deviation responder:drop-out=2: exit %d\n%s" % (r.returncode, r.stdout))
+        else:
+            print("ok   basic --deviation responder:drop-out=2: exit 1, the IKE SA was not established")
         # --json on a good run: the ladder, the final SAs and the verdict.
         r = run(ipsecref, "retransmission", "--json", "--pcap", os.path.join(tmp, "r.pcap"))
         try:

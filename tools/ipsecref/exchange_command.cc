@@ -1,4 +1,4 @@
-// ipsecref exchange SCENARIO [--pcap OUT.pcap] [--keys-out DIR] [--deviation NAME[=ARG]]... [--seed N] [--json]:
+// ipsecref exchange SCENARIO [--pcap OUT.pcap] [--keys-out DIR] [--deviation [PEER:]NAME[=ARG]]... [--seed N] [--json]:
 // runs two reference peers through a named scenario in memory
 // (interop/exchange/scenarios.h) and writes what a capture of it would
 // hold: every datagram as an IPv4/UDP packet with the fake clock's time,
@@ -293,7 +293,9 @@ void AddExchangeCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--keys-out", opts->keys_out,
                   "Write ikev2_decryption_table, esp_sa and keys.json of every SA into this directory")
       ->check(NotEmpty());
-  cmd->add_option("--deviation", opts->deviations, "A named deviation, NAME or NAME=ARG (repeatable)");
+  cmd->add_option("--deviation", opts->deviations,
+                  "A named deviation (interop/deviations): [initiator:|responder:]NAME[=ARG], repeatable; "
+                  "the initiator by default");
   cmd->add_option("--seed", opts->seed, "Seed of every random draw (default 1)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", opts->json, "Report as JSON");
   cmd->footer(
