@@ -4,6 +4,7 @@ must be refused: exit 2, the problem named on stderr (and as JSON on stdout
 with --json), no signal, and no output file written or damaged."""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,22 @@ def main():
             failures.append("basic --deviation responder:drop-out=2: exit %d\n%s" % (r.returncode, r.stdout))
         else:
             print("ok   basic --deviation responder:drop-out=2: exit 1, the IKE SA was not established")
+        # The capture's times are the fake clock's (2026-01-01T00:00:00Z =
+        # 1767225600 s since the epoch); the IKE_AUTH request is retransmitted
+        # after the 4 s of the default schedule (reference/ike/sa/config.h).
+        capture = os.path.join(tmp, "times.pcap")
+        run(ipsecref, "retransmission", "--pcap", capture)
+        with open(capture, "rb") as f:
+            data = f.read()
+        times, offset = [], 24
+        while offset + 16 <= len(data):
+            seconds, micros, length, _ = struct.unpack_from("<IIII", data, offset)
+            times.append(seconds + micros / 1e6)
+            offset += 16 + length
+        if len(times) != 6 or times[0] != 1767225600 or times[4] - times[0] != 4.0:
+            failures.append("retransmission capture times: %s" % times)
+        else:
+            print("ok   retransmission capture: starts at 1767225600 s, the retransmission 4 s later")
         # --json on a good run: the ladder, the final SAs and the verdict.
         r = run(ipsecref, "retransmission", "--json", "--pcap", os.path.join(tmp, "r.pcap"))
         try:

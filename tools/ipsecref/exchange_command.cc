@@ -40,12 +40,6 @@ struct ExchangeOptions {
   bool json = false;
 };
 
-//= ipsecref#choice
-//# The fake clock counts milliseconds from an arbitrary start; the capture
-//# puts that start at 2026-01-01T00:00:00Z so that the times read as dates
-//# and the file is the same from run to run.
-constexpr int64_t kCaptureEpoch = 1'767'225'600;
-
 // One datagram as an IPv4/UDP packet: IP header with its checksum and the
 // datagram's number as Identification, UDP header with its checksum.
 Bytes Frame(const CapturedDatagram& d) {
@@ -66,7 +60,9 @@ Bytes Frame(const CapturedDatagram& d) {
 }
 
 io::Timestamp TimeOf(const CapturedDatagram& d) {
-  return {kCaptureEpoch + static_cast<int64_t>(d.at / 1000), static_cast<uint32_t>(d.at % 1000) * 1'000'000u};
+  // The fake clock reads milliseconds since the Unix epoch (from
+  // 2026-01-01T00:00:00Z): the capture's times are its readings.
+  return {static_cast<int64_t>(d.at / 1000), static_cast<uint32_t>(d.at % 1000) * 1'000'000u};
 }
 
 std::string Seconds(const CapturedDatagram& d, ike::sa::Time start) {
