@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include "interop/exchange/deviations.h"
 #include "reference/crypto/transforms.h"
@@ -162,6 +164,15 @@ void Session::Snapshot() {
   Record(x().responder());
 }
 
+Bytes Session::ReadData(const std::string& relative) {
+  const std::string path = data_dir_ + "/" + relative;
+  std::ifstream in(path, std::ios::binary);
+  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Expect(in.good() || in.eof(), fmt::format("cannot read {}", path));
+  Expect(!data.empty(), fmt::format("{} is empty or missing", path));
+  return data;
+}
+
 void Session::Expect(bool holds, std::string what) {
   if (!holds) failures_.push_back(runs_.size() > 1 ? fmt::format("run {}: {}", runs_.size(), what) : what);
 }
@@ -307,6 +318,17 @@ bool Built(Session& s, std::string_view part) {
   for (const testing::Recorder* r : {&s.x().initiator_log(), &s.x().responder_log()})
     for (const ike::Message& m : r->built)
       if (testing::Ladder(m).find(part) != std::string::npos) return true;
+  return false;
+}
+
+// Whether a message `what` ("IKE_AUTH request") the recorder saw has the
+// payload labelled `label`.
+bool Carries(const testing::Recorder& log, std::string_view what, std::string_view label) {
+  for (const ike::Message& m : log.built) {
+    if (testing::Ladder(m).rfind(what, 0) != 0) continue;
+    const std::string labels = " " + testing::Labels(m) + " ";
+    if (labels.find(fmt::format(" {} ", label)) != std::string::npos) return true;
+  }
   return false;
 }
 
@@ -677,9 +699,45 @@ void TsNarrowing(Session& s) {
            "the initiator's remote selectors were not narrowed to 10.2.0.0/24");
 }
 
+// An end that proves itself with an ECDSA P-256 or Ed25519 signature
+// (RFC 7427, AUTH method 14) and an X.509 chain of vectors/x509/ (made by
+// vectors/x509/make.sh), and trusts the CA of the other end.
+IkeConfig WithCertificate(Session& s, IkeConfig c, std::string_view mine, crypto::SignatureScheme scheme,
+                          std::string_view theirs) {
+  const auto fqdn = [](std::string_view ee) {
+    const std::string name = fmt::format("ee-{}.ipsecref.test", ee);
+    return ike::IdPayload{iana::IdType::kFqdn, Bytes(name.begin(), name.end())};
+  };
+  c.local_id = fqdn(mine);
+  c.remote_id = fqdn(theirs);
+  c.local_auth = {};
+  c.local_auth.method = iana::AuthMethod::kDigitalSignature;
+  c.local_auth.scheme = scheme;
+  c.local_auth.private_key = s.ReadData(fmt::format("x509/ee-{}.key.der", mine));
+  c.local_auth.certificates = {s.ReadData(fmt::format("x509/ee-{}.der", mine)),
+                               s.ReadData(fmt::format("x509/int-{}.der", mine))};
+  c.remote_auth = {};
+  c.remote_auth.method = iana::AuthMethod::kDigitalSignature;
+  c.remote_auth.trust_anchors = {s.ReadData(fmt::format("x509/ca-{}.der", theirs))};
+  return c;
+}
+
+void Certificates(Session& s) {
+  IkeConfig i = WithCertificate(s, Initiator(), "p256", crypto::SignatureScheme::kEcdsaP256Sha256, "ed25519");
+  IkeConfig r = WithCertificate(s, Responder(), "ed25519", crypto::SignatureScheme::kEd25519, "p256");
+  s.Start(std::move(i), std::move(r));
+  Establish(s);
+  ExpectPaired(s, 1, 1);
+  s.Expect(Carries(s.x().initiator_log(), "IKE_AUTH request", "CERT"), "the initiator sent no CERT");
+  s.Expect(Carries(s.x().responder_log(), "IKE_AUTH response", "CERT"), "the responder sent no CERT");
+}
+
 constexpr Scenario kScenarios[] = {
     {"basic", "IKE_SA_INIT and IKE_AUTH with PSK and the first CHILD SA", "rfc7296#section-1.2",
      "both peers hold one IKE SA and one CHILD SA with paired SPIs and keys", Basic},
+    {"certificates", "signature authentication with X.509 chains: ECDSA P-256 (initiator) and Ed25519 (responder), "
+                     "each trusting the other's CA",
+     "rfc7427#section-3", "one paired IKE SA and CHILD SA; both ends sent CERT", Certificates},
     {"every-proposal", "one run per representative IKE/ESP proposal pair (CBC, CTR, GCM, CCM, ChaCha20, 3DES, NULL; "
                        "HMAC, XCBC, CMAC; MODP, ECP, X25519; ESN)",
      "rfc7296#section-3.3", "every run ends with one IKE SA and one CHILD SA, paired", EveryProposal},

@@ -69,6 +69,12 @@ class Session {
   Exchange& Start(ike::sa::IkeConfig initiator, ike::sa::IkeConfig responder);
   Exchange& x() { return *runs_.back(); }
 
+  // Where the scenarios read test data (vectors/x509/ for certificates).
+  void set_data_dir(std::string dir) { data_dir_ = std::move(dir); }
+  // A file under the data directory; empty (and a failed expectation
+  // naming it) when it cannot be read.
+  Bytes ReadData(const std::string& relative);
+
   // Drive the current run; each step records the SAs that exist after it.
   bool DeliverNext();
   size_t Run(size_t max = 1000);
@@ -108,6 +114,7 @@ class Session {
   Bytes OnWire(const Bytes& address) const;
 
   uint64_t seed_;
+  std::string data_dir_ = "vectors";
   std::vector<std::string> deviations_;
   std::optional<Error> deviation_error_;
   std::vector<std::unique_ptr<Exchange>> runs_;

@@ -28,6 +28,7 @@ Exit 0 when all holds for every scenario; 1 otherwise (each problem named
 with scenario and frame); 77 when tshark is not installed.
 """
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -37,8 +38,11 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tshark"))
-import compare  # noqa: E402  (interop/tshark/compare.py)
+# interop/tshark/compare.py, loaded by its path (it is a script of another directory).
+_spec = importlib.util.spec_from_file_location(
+    "compare", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tshark", "compare.py"))
+compare = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare)
 
 # RFC 7296 section 3.2 (and RFC 7383 section 2.5 for SKF): the payload
 # type numbers and the labels of the RFC's ladders.

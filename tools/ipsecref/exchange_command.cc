@@ -173,6 +173,7 @@ int RunExchange(const ExchangeOptions& o) {
   }
 
   Session session(o.seed, o.deviations);
+  session.set_data_dir(DefaultVectorsDir());
   scenario->run(session);
   session.Finish();
   if (session.deviation_error()) return fail(*session.deviation_error());
