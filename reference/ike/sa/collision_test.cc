@@ -23,10 +23,14 @@
 //   crossing:   X Y x y | X Y y x | Y X x y | Y X y x   (both requests first)
 //   one after:  X x Y y | Y y X x                       (one exchange done first)
 // (capitals: a request delivered, lower case: its response delivered).
+// The messages that follow (the Delete of the redundant or old SA) go in the
+// order sent, or, in the RequestsFirst matrices, ahead of any response
+// still on its way.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <span>
@@ -156,7 +160,32 @@ struct Crossed {
   size_t legs_missing = 0;  // legs that were not there to deliver
 };
 
-Crossed Cross(uint64_t seed, Side x_side, Op op_x, Op op_y, const Order& order, Loss loss) {
+// How the messages besides the four legs are delivered: after the
+// crossing in the order sent, or every request before any response: a
+// follow-up request (the Delete after a rekey) overtakes the answers still
+// on their way, also before a response leg (strongSwan's "delayed
+// response" diagrams).
+enum class Rest : uint8_t { kInOrder, kRequestsFirst };
+
+// Delivers requests before responses until nothing is in flight and no
+// retransmission is due within the quiescence horizon.
+void SettleRequestsFirst(Exchange& x) {
+  const Time until = x.clock().Now() + kQuiescence;
+  const exchange_testing::Match request = [](const Datagram& d) {
+    const std::optional<Header> h = exchange_testing::HeaderOf(d);
+    return h && !h->response();
+  };
+  for (int step = 0; step < 10000; ++step) {
+    if (DeliverFirst(x, request) || x.DeliverNext()) continue;
+    std::optional<Time> next = x.initiator().NextDeadline();
+    if (auto t = x.responder().NextDeadline(); t && (!next || *t < *next)) next = t;
+    if (!next || *next > until) return;
+    x.AdvanceToNextDeadline();
+  }
+}
+
+Crossed Cross(uint64_t seed, Side x_side, Op op_x, Op op_y, const Order& order, Loss loss,
+              Rest rest = Rest::kInOrder) {
   Crossed r;
   r.x = Established(seed);
   Exchange& x = *r.x;
@@ -166,7 +195,19 @@ Crossed Cross(uint64_t seed, Side x_side, Op op_x, Op op_y, const Order& order, 
     r.problem = "could not start the exchanges";
     return r;
   }
-  for (Leg leg : order) r.legs_missing += DeliverLeg(x, x_side, leg, loss) ? 0 : 1;
+  std::vector<Bytes> legs;  // the two requests (retransmissions repeat them byte for byte)
+  for (const auto& sent : x.network().in_flight) legs.push_back(sent.datagram.data);
+  const exchange_testing::Match follow_up = [&legs](const Datagram& d) {
+    const std::optional<Header> h = exchange_testing::HeaderOf(d);
+    return h && !h->response() && std::find(legs.begin(), legs.end(), d.data) == legs.end();
+  };
+  for (Leg leg : order) {
+    if (rest == Rest::kRequestsFirst && IsResponse(leg))
+      while (DeliverFirst(x, follow_up)) {
+      }
+    r.legs_missing += DeliverLeg(x, x_side, leg, loss) ? 0 : 1;
+  }
+  if (rest == Rest::kRequestsFirst) SettleRequestsFirst(x);
   x.Settle(kQuiescence);
   return r;
 }
@@ -367,6 +408,7 @@ struct CollisionCase {
   Side x_side;
   size_t order;
   Loss loss;
+  Rest rest;
 };
 
 class Crossing : public ::testing::TestWithParam<CollisionCase> {};
@@ -375,7 +417,7 @@ TEST_P(Crossing, BothEndsAgree) {
   const CollisionCase& c = GetParam();
   const Collision& k = c.table[c.collision];
   SCOPED_TRACE(k.requirement);
-  Crossed r = Cross(1, c.x_side, k.x, k.y, kOrders[c.order], c.loss);
+  Crossed r = Cross(1, c.x_side, k.x, k.y, kOrders[c.order], c.loss, c.rest);
   ASSERT_EQ(r.problem, "") << exchange_testing::Transcript(*r.x);
   Exchange& x = *r.x;
   SCOPED_TRACE(exchange_testing::Transcript(x));
@@ -397,23 +439,32 @@ TEST_P(Crossing, BothEndsAgree) {
   ExpectMessageIdsInStep(x);
 }
 
-std::vector<CollisionCase> CollisionCases(std::span<const Collision> table) {
+std::vector<CollisionCase> CollisionCases(std::span<const Collision> table, Rest rest) {
   std::vector<CollisionCase> out;
   for (size_t k = 0; k < table.size(); ++k)
     for (Side side : {Side::kInitiator, Side::kResponder})
       for (size_t order = 0; order < std::size(kOrders); ++order)
-        for (Loss loss : kLosses) out.push_back({table.data(), k, side, order, loss});
+        for (Loss loss : kLosses) out.push_back({table.data(), k, side, order, loss, rest});
   return out;
 }
 std::string CollisionName(const ::testing::TestParamInfo<CollisionCase>& info) {
   const CollisionCase& c = info.param;
-  return fmt::format("{}_X{}_{}_{}", c.table[c.collision].name, exchange_testing::Name(c.x_side),
-                     kOrderNames[c.order], kLossNames[static_cast<int>(c.loss)]);
+  return fmt::format("{}_X{}_{}_{}{}", c.table[c.collision].name, exchange_testing::Name(c.x_side),
+                     kOrderNames[c.order], kLossNames[static_cast<int>(c.loss)],
+                     c.rest == Rest::kRequestsFirst ? "_RequestsFirst" : "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Matrix, Crossing, ::testing::ValuesIn(CollisionCases(kCollisions)), CollisionName);
-INSTANTIATE_TEST_SUITE_P(MatrixOfBugs, Crossing, ::testing::ValuesIn(CollisionCases(kCollisionsOfBugs)),
+INSTANTIATE_TEST_SUITE_P(Matrix, Crossing, ::testing::ValuesIn(CollisionCases(kCollisions, Rest::kInOrder)),
                          CollisionName);
+INSTANTIATE_TEST_SUITE_P(MatrixOfBugs, Crossing,
+                         ::testing::ValuesIn(CollisionCases(kCollisionsOfBugs, Rest::kInOrder)), CollisionName);
+INSTANTIATE_TEST_SUITE_P(MatrixRequestsFirst, Crossing,
+                         ::testing::ValuesIn(CollisionCases(kCollisions, Rest::kRequestsFirst)), CollisionName);
+// Disabled: the orders where the peer's Delete of the old IKE SA overtakes
+// the answer to a CHILD SA rekey or Delete still outstanding on it fail
+// (DISABLED_ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted below).
+INSTANTIATE_TEST_SUITE_P(MatrixOfBugsRequestsFirst, Crossing,
+                         ::testing::ValuesIn(CollisionCases(kCollisionsOfBugs, Rest::kRequestsFirst)), CollisionName);
 
 // Deletes of the same CHILD SA that cross: each response carries no Delete
 // payload (the SA was already being closed at the responder).
@@ -491,6 +542,52 @@ TEST(CollisionRegressions, ChildDeletedDuringIkeRekeyIsGoneAtBothEnds) {
   /* INFORMATIONAL { D } -->                 <-- CREATE_CHILD_SA { SA, Ni, KEi }
      <-- INFORMATIONAL { D }                 CREATE_CHILD_SA { SA, Nr, KEr } --> */
   ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 0});
+}
+
+// BUG (found by exchange_properties_test.cc): the old IKE SA, deleted by
+// the peer after the IKE SA rekey, is destroyed with this end's CHILD SA
+// Delete (or rekey) still outstanding on it (IkeSa::Destroy clears the
+// outstanding requests without Abandon). The CHILD SA, moved to the new
+// IKE SA, stays there in state DELETING (or REKEYING), while the peer
+// deleted it on the Delete it answered (the answer arrives after the old
+// IKE SA is gone and is dropped as for an unknown IKE SA): an orphaned
+// CHILD SA; a rekey's CHILD SA is never rekeyed again.
+//= rfc7296#section-1.4.1
+//# Once an end answered a CHILD SA Delete, the CHILD SA is gone at both
+//# ends.
+//= rfc7296#section-2.18
+//# The CHILD SAs of the old IKE SA continue on the new one; nothing about
+//# them is lost with the old IKE SA.
+TEST(CollisionRegressions, ChildExchangeOutstandingWhenTheOldIkeSaIsDeleted) {
+  auto x = Established(1);
+  IkeSa* i = x->OnlyIkeSa(x->initiator());
+  IkeSa* r = x->OnlyIkeSa(x->responder());
+  ASSERT_TRUE(i != nullptr && r != nullptr);
+  ASSERT_TRUE(x->initiator().DeleteChild(i->local_spi(), i->children.front().spi_in).ok());
+  ASSERT_TRUE(x->responder().RekeyIke(r->local_spi()).ok());
+  const auto delete_child = exchange_testing::TakeFirst(*x, RequestFrom(*x, Side::kInitiator));
+  ASSERT_TRUE(delete_child.has_value());
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi } */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+  /* CREATE_CHILD_SA { SA, Nr, KEr } --> ; the responder then deletes the old IKE SA */
+  ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
+  /* INFORMATIONAL { D(ESP) } -->   (delayed, on the old IKE SA) */
+  x->Deliver(*delete_child);
+  /* <-- INFORMATIONAL { D(IKE) }    (overtakes the answer to the Delete) */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+  /* <-- INFORMATIONAL { D(ESP) }    (for an IKE SA the initiator no longer has) */
+  x->Settle(kQuiescence);
+  ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 0});
+}
+
+// The same with a CHILD SA rekey outstanding: refused with TEMPORARY_FAILURE
+// by the old IKE SA, whose Delete overtakes that answer.
+TEST(CollisionRegressions, ChildRekeyOutstandingWhenTheOldIkeSaIsDeleted) {
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi }         CREATE_CHILD_SA { SA, Nr, KEr } -->
+     CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
+     <-- INFORMATIONAL { D(IKE) }                <-- CREATE_CHILD_SA { N(TEMPORARY_FAILURE) } */
+  Crossed r = Cross(1, Side::kInitiator, Op::kChildRekey, Op::kIkeRekey, kOrders[5], Loss::kNone, Rest::kRequestsFirst);
+  ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
 }
 
 }  // namespace

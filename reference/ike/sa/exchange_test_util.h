@@ -248,7 +248,7 @@ inline void ExpectMessageIdsInStep(Exchange& x) {
       const size_t built = LogOf(x, Other(side)).built.size();
       ASSERT_TRUE(PeerOf(x, side).CheckLiveness(spi).ok());
       x.Settle(kQuiescence);
-      EXPECT_NE(PeerOf(x, side).Find(spi), nullptr) << Name(side) << "'s liveness check went unanswered";
+      EXPECT_NE(PeerOf(x, side).Find(spi), nullptr) << Name(side) << "'s liveness check went unanswered\n" << Transcript(x);
       EXPECT_GT(LogOf(x, Other(side)).built.size(), built) << "no response to " << Name(side) << "'s liveness check";
     }
   }

@@ -33,6 +33,10 @@ Time IkeSa::RekeyJitter(Time rekey_time) const {
 }
 IkeSa::~IkeSa() = default;
 
+bool IkeSa::HalfOpen() const {
+  return role == Role::kResponder && (state == IkeState::kCreated || state == IkeState::kConnecting);
+}
+
 const IkeConfig& IkeSa::config() const { return peer_.config(); }
 Environment IkeSa::env() const { return peer_.env(); }
 Time IkeSa::now() const { return peer_.env().clock->Now(); }
@@ -89,12 +93,26 @@ Status IkeSa::InstallKeys(const IkeSuite& s, keymat::IkeSaKeys k) {
   return OkStatus();
 }
 
+void IkeSa::MoveTo(IkeState next, std::string_view reason) {
+  if (state == IkeState::kDestroyed) return;
+  if (next == IkeState::kDestroyed)
+    Destroy(reason);
+  else
+    state = next;
+}
+
 void IkeSa::Destroy(std::string_view reason) {
   if (state == IkeState::kDestroyed) return;
   state = IkeState::kDestroyed;
+  Log(fmt::format("destroyed: {}", reason));
+  // Exchanges still under way end with it: each task undoes what it began
+  // (a CHILD SA moved to the IKE SA that replaced this one carries on there).
+  std::map<uint32_t, Outstanding> outstanding = std::move(outstanding_);
+  std::deque<std::unique_ptr<Task>> queued = std::move(queued_);
   outstanding_.clear();
   queued_.clear();
-  Log(fmt::format("destroyed: {}", reason));
+  for (auto& [id, o] : outstanding) o.task->Abandon(*this);
+  for (auto& task : queued) task->Abandon(*this);
 }
 
 // ---------------------------------------------------------------------------
@@ -332,7 +350,7 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     if (notify) r.payloads.push_back(NotifyPayloadOf(*notify));
     r.keep_ike_sa = !rule.on_failure || *rule.on_failure != IkeState::kDestroyed;
     Respond(h.message_id, h.exchange_type, std::move(r));
-    if (rule.on_failure && state != IkeState::kDestroyed) state = *rule.on_failure;
+    if (rule.on_failure) MoveTo(*rule.on_failure, fmt::format("{} failed", Name(kind)));
     return;
   }
   auto response = task->BuildR(*this);
@@ -350,8 +368,8 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     if (state != IkeState::kDestroyed) Destroy(fmt::format("{} answered with an error", Name(kind)));
   } else if (succeeded) {
     Succeed(*task);
-  } else if (rule.on_failure && state != IkeState::kDestroyed) {
-    state = *rule.on_failure;
+  } else if (rule.on_failure) {
+    MoveTo(*rule.on_failure, fmt::format("{} refused", Name(kind)));
   }
 }
 
@@ -409,7 +427,7 @@ void IkeSa::HandleResponse(ByteSpan message, const Header& h) {
 
 void IkeSa::Succeed(const Task& task) {
   const TaskRule& rule = task.rule();
-  if (rule.on_success && state != IkeState::kDestroyed) state = *rule.on_success;
+  if (rule.on_success) MoveTo(*rule.on_success, fmt::format("{} completed", Name(task.kind())));
   if (state == IkeState::kEstablished && established_at == 0) {
     established_at = now();
     if (config().rekey_time != 0) rekey_at = established_at + config().rekey_time - RekeyJitter(config().rekey_time);
@@ -433,7 +451,6 @@ void IkeSa::Succeed(const Task& task) {
       reauthenticates = 0;
     }
   }
-  if (state == IkeState::kDestroyed) Destroy(fmt::format("{} completed", Name(task.kind())));
 }
 
 void IkeSa::Fail(std::unique_ptr<Task> task, const Error& error) {
@@ -441,10 +458,7 @@ void IkeSa::Fail(std::unique_ptr<Task> task, const Error& error) {
   task->Abandon(*this);
   const TaskRule& rule = task->rule();
   if (!rule.on_failure) return;
-  if (*rule.on_failure == IkeState::kDestroyed)
-    Destroy(fmt::format("{} failed", Name(task->kind())));
-  else if (state != IkeState::kDestroyed)
-    state = *rule.on_failure;
+  MoveTo(*rule.on_failure, fmt::format("{} failed", Name(task->kind())));
 }
 
 // ---------------------------------------------------------------------------
@@ -457,9 +471,10 @@ std::optional<Time> IkeSa::NextDeadline() const {
   };
   for (const auto& [id, o] : outstanding_) consider(o.deadline);
   //= ipsecref#choice
-  //# An IKE SA that is not established within half_open_timeout of its
-  //# creation is given up (strongSwan's half_open_timeout, 30 s).
-  if (state == IkeState::kCreated || state == IkeState::kConnecting) consider(created_at + config().half_open_timeout);
+  //# A responder gives up an IKE SA that is not established within
+  //# half_open_timeout of its creation (strongSwan's half_open_timeout,
+  //# 30 s); an initiator gives up by its retransmission schedule.
+  if (HalfOpen()) consider(created_at + config().half_open_timeout);
   if (state == IkeState::kEstablished) {
     consider(rekey_at);
     if (config().liveness_delay != 0) consider(last_heard + config().liveness_delay);
@@ -474,7 +489,7 @@ std::optional<Time> IkeSa::NextDeadline() const {
 void IkeSa::Tick() {
   if (state == IkeState::kDestroyed) return;
   const Time t = now();
-  if ((state == IkeState::kCreated || state == IkeState::kConnecting) && t >= created_at + config().half_open_timeout) {
+  if (HalfOpen() && t >= created_at + config().half_open_timeout) {
     Destroy("not established in time (half-open timeout)");
     return;
   }
@@ -489,7 +504,6 @@ void IkeSa::Tick() {
     //# the IKE SA and its CHILD SAs are deleted without an exchange.
     if (o.retransmits >= config().retransmit.tries) {
       Log(fmt::format("request {} unanswered after {} retransmissions: peer dead", it->first, o.retransmits));
-      o.task->Abandon(*this);
       Destroy("peer dead");
       return;
     }

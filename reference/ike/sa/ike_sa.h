@@ -84,6 +84,8 @@ class IkeSa {
   // this end's own rekey was outstanding: a collision (§2.8.2).
   uint64_t peer_rekeyed_into = 0;
 
+  // A responder's IKE SA not yet established (§2.6 counts these).
+  bool HalfOpen() const;
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
   // The IKE SA that holds this one's CHILD SAs now: this one, or the one
@@ -116,8 +118,11 @@ class IkeSa {
   // Retransmissions, timeouts, rekeying and liveness due by now.
   void Tick();
   std::optional<Time> NextDeadline() const;
-  // Ends the IKE SA at once (no exchange), with a reason for the log.
+  // Ends the IKE SA at once (no exchange), with a reason for the log; its
+  // outstanding and queued tasks are abandoned.
   void Destroy(std::string_view reason);
+  // Moves to `next` (DESTROYED through Destroy); nothing once destroyed.
+  void MoveTo(IkeState next, std::string_view reason);
 
   void Log(std::string_view text) const;
   // A random part of the configured rekey jitter, taken off a rekey time.

@@ -118,10 +118,8 @@ std::vector<IkeSa*> Peer::IkeSas() const {
 }
 
 size_t Peer::half_open() const {
-  return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& e) {
-    return e.second->role == Role::kResponder &&
-           (e.second->state == IkeState::kCreated || e.second->state == IkeState::kConnecting);
-  }));
+  return static_cast<size_t>(
+      std::count_if(sas_.begin(), sas_.end(), [](const auto& e) { return e.second->HalfOpen(); }));
 }
 
 // ---------------------------------------------------------------------------

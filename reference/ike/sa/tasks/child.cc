@@ -68,6 +68,7 @@ class ChildRekey final : public Task {
     successor_.remote_ts = old->remote_ts;
     successor_.transport_mode = old->transport_mode;
     old->state = ChildState::kRekeying;
+    started_ = true;
     //= rfc7296#section-1.3.3
     //# N(REKEY_SA) carries the protocol and the SPI of the SA being rekeyed,
     //# the one this end receives on.
@@ -98,6 +99,7 @@ class ChildRekey final : public Task {
     const uint32_t ours = child.spi_in;
     const Bytes our_nonce = child.lowest_nonce;
     InstallChild(sa, std::move(child));
+    old = sa.FindChildByInbound(spi_in_);  // the install may have moved it
     if (old == nullptr) {
       //= rfc7296#section-2.25.1
       //# The old SA was deleted by the peer while the rekey was under way;
@@ -131,6 +133,18 @@ class ChildRekey final : public Task {
     const NotifyPayload* rekey = FindNotify(request, iana::NotifyType::kRekeySa);
     TRY_ASSIGN(uint32_t spi, ChildSpiOf(rekey->spi, kNoOffset));
     ChildSa* old = sa.FindChildByOutbound(spi);
+    //= ipsecref#choice
+    //# While this end's own CHILD SA creation or rekey is outstanding, a
+    //# rekey of an SPI it does not know may name the SA that exchange is
+    //# creating (the peer answered, the answer is still on its way): it is
+    //# answered TEMPORARY_FAILURE, not CHILD_SA_NOT_FOUND, which would make
+    //# the peer drop an SA this end is about to install.
+    bool creating = false;
+    sa.ForEachTask([&](const Task& t) {
+      creating = creating || t.kind() == TaskKind::kChildCreate || t.kind() == TaskKind::kChildRekey;
+    });
+    ENSURE(old != nullptr || !creating, kTemporaryFailure, kNoOffset, "rfc7296#section-2.25",
+           fmt::format("no CHILD SA with outbound SPI {:08x} yet: this end's CHILD SA exchange is under way", spi));
     //= rfc7296#section-2.25.1
     //# A rekey of a CHILD SA the responder does not have is answered
     //# CHILD_SA_NOT_FOUND; one of a CHILD SA it is deleting, TEMPORARY_FAILURE.
@@ -160,11 +174,12 @@ class ChildRekey final : public Task {
   // A rekey that did not complete: the old SA carries traffic again,
   // unless the peer's own rekey of it completed, which then stands.
   void Settle(IkeSa& /*sa*/, ChildSa* old) {
-    if (old == nullptr || old->state != ChildState::kRekeying) return;
+    if (!started_ || old == nullptr || old->state != ChildState::kRekeying) return;
     old->state = old->rekeyed_into != 0 ? ChildState::kRekeyed : ChildState::kInstalled;
   }
 
   uint32_t spi_in_;
+  bool started_ = false;  // this task marked the old SA REKEYING
   uint32_t old_spi_in_ = 0;
   ChildConfig successor_;
   ChildNegotiation child_;

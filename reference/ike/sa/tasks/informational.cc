@@ -44,7 +44,17 @@ class ChildDelete final : public Task {
     return Next::kDone;
   }
 
-  void Abandon(IkeSa& sa) override { sa.RemoveChild(spi_in_); }
+  // The IKE SA ended with the Delete unanswered. If the CHILD SA moved to
+  // an IKE SA that replaced this one, the Delete is sent again there (the
+  // peer may or may not have seen it); otherwise it goes with the IKE SA.
+  void Abandon(IkeSa& sa) override {
+    IkeSa& holder = sa.ChildHolder();
+    if (&holder != &sa && holder.state != IkeState::kDestroyed && holder.FindChildByInbound(spi_in_) != nullptr) {
+      holder.Queue(MakeChildDelete(spi_in_));
+      return;
+    }
+    sa.RemoveChild(spi_in_);
+  }
 
   Status ProcessR(IkeSa& sa, const Message& request) override {
     for (const Payload* p : request.Visible()) {
