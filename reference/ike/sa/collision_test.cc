@@ -340,11 +340,9 @@ std::string RekeyName(const ::testing::TestParamInfo<RekeyCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(ChildRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kChildRekey)), RekeyName);
 INSTANTIATE_TEST_SUITE_P(IkeRekeys, SimultaneousRekey, ::testing::ValuesIn(RekeyCases(Op::kIkeRekey)), RekeyName);
-// Disabled: when the winner's Delete (of the old SA) overtakes the answer to
-// the loser's rekey, the loser keeps its redundant SA (CHILD SAs) or loses
-// the rekey with the old IKE SA (IKE SAs); see
-// DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst and
-// DISABLED_IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst below.
+// The winner's Delete (of the old SA) may overtake the answer to the
+// loser's rekey (once a bug: RedundantChildSaKeptWhenTheOldOneIsDeletedFirst
+// and IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst below).
 INSTANTIATE_TEST_SUITE_P(ChildRekeysRequestsFirst, SimultaneousRekey,
                          ::testing::ValuesIn(RekeyCases(Op::kChildRekey, Rest::kRequestsFirst)), RekeyName);
 INSTANTIATE_TEST_SUITE_P(IkeRekeysRequestsFirst, SimultaneousRekey,
@@ -611,7 +609,7 @@ Crossed DelayedResponse(Op op, size_t order, bool x_redundant) {
   return {};
 }
 
-// BUG: simultaneous CHILD SA rekeys where the loser X's exchange has the
+// Fixed bug: simultaneous CHILD SA rekeys where the loser X's exchange has the
 // lowest nonce; the winner Y completes first and deletes the old CHILD SA;
 // that Delete reaches X before the answer to X's own rekey. X removes the
 // old SA, then ChildRekey::ProcessI finds no old SA ("deleted by the peer
@@ -631,7 +629,7 @@ TEST(CollisionRegressions, RedundantChildSaKeptWhenTheOldOneIsDeletedFirst) {
   ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
 }
 
-// BUG: simultaneous IKE SA rekeys won by X; X deletes the old IKE SA and
+// Fixed bug: simultaneous IKE SA rekeys won by X; X deletes the old IKE SA and
 // that Delete reaches Y before the answer to Y's own rekey. Y destroys the
 // old IKE SA with its rekey outstanding (IkeSa::Destroy drops it without
 // Abandon, so the collision is never settled): the CHILD SAs, not yet
@@ -650,7 +648,7 @@ TEST(CollisionRegressions, IkeRekeyLostWhenTheOldIkeSaIsDeletedFirst) {
   ExpectAgreement(*r.x, Agreement{.ike_sas = 1, .children = 1});
 }
 
-// BUG (found by exchange_properties_test.cc): an end with a CHILD SA rekey
+// Fixed bug (found by exchange_properties_test.cc): an end with a CHILD SA rekey
 // outstanding (its request answered, the answer lost) accepts the peer's
 // IKE SA rekey; the peer then deletes the old IKE SA, which this end
 // destroys with its CHILD SA rekey still outstanding on it (never
@@ -681,7 +679,7 @@ TEST(CollisionRegressions, IkeRekeyAcceptedWhileAChildRekeyIsOutstanding) {
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
-// BUG (found by exchange_properties_test.cc with CHILD SAs picked before
+// Fixed bug (found by exchange_properties_test.cc with CHILD SAs picked before
 // the peer holds them): the responder of a CHILD SA rekey deletes the new
 // CHILD SA while the rekey's response is still on its way (here lost and
 // resent from the cache). The rekeying end gets a Delete for an SPI it

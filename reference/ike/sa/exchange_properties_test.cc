@@ -61,8 +61,9 @@ bool Start(Exchange& x, Side side, Op op, size_t pick, bool one_at_a_time) {
   IkeSa& sa = *sas[pick % sas.size()];
   const uint64_t spi = sa.local_spi();
   // A CHILD SA is rekeyed or deleted once the other end holds it too: one
-  // whose CREATE_CHILD_SA response is still on its way is left alone
-  // (collision_test.cc, DISABLED_DeleteOfAChildSaThePeerIsStillCreating).
+  // whose CREATE_CHILD_SA response is still on its way is left alone (that
+  // crossing has its own test: collision_test.cc,
+  // DeleteOfAChildSaThePeerIsStillCreating).
   std::vector<uint32_t> known;
   for (const ChildSa& c : sa.children)
     for (IkeSa* other : PeerOf(x, exchange_testing::Other(side)).IkeSas())
@@ -182,12 +183,11 @@ RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithQueuedOperationsAndChildSaRek
   RunRandomSession(kChildRekeysFromOneEnd, false);
 }
 
-// IKE SA rekeys too, from the original initiator. Disabled: they find
-// exchange_rfc_test.cc's DISABLED_CreateChildSaRequests/QueuedBehindIkeRekey
-// (a request queued behind an IKE SA rekey blocks the old IKE SA's Delete)
-// and collision_test.cc's DISABLED_IkeRekeyAcceptedWhileAChildRekeyIsOutstanding
-// (here with a CREATE_CHILD_SA of the peer outstanding), e.g. "Responder:create
-// deliver#5 Initiator:rekey-ike drop#6".
+// IKE SA rekeys too, from the original initiator. They found
+// exchange_rfc_test.cc's CreateChildSaRequests/QueuedBehindIkeRekey (a
+// request queued behind an IKE SA rekey blocked the old IKE SA's Delete) and
+// collision_test.cc's IkeRekeyAcceptedWhileAChildRekeyIsOutstanding, e.g.
+// "Responder:create deliver#5 Initiator:rekey-ike drop#6" (both fixed).
 RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithRekeysFromOneEnd, ()) {
   RunRandomSession(kRekeysFromOneEnd, true);
 }
@@ -195,14 +195,12 @@ RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeWithQueuedOperationsAndRekeysFrom
   RunRandomSession(kRekeysFromOneEnd, false);
 }
 
-// Rekeys from both ends. Disabled: with 1000 cases (tools/run-tests.sh)
-// each of these finds, about one run in three, collision_test.cc's
-// DISABLED_RedundantChildSaKeptWhenTheOldOneIsDeletedFirst: two crossing
-// CHILD SA rekeys whose loser gets the winner's Delete of the old SA before
-// its own response (a response lost and resent, or just overtaken), e.g.
-// "Responder:rekey-child Initiator:rekey-child deliver#5 deliver#6 drop#7".
-// They found the other bugs of the old IKE SA's exchanges and
-// RekeysQueuedBehindARekeyLeaveOneChildSa below.
+// Rekeys from both ends. They found collision_test.cc's
+// RedundantChildSaKeptWhenTheOldOneIsDeletedFirst (two crossing CHILD SA
+// rekeys whose loser gets the winner's Delete of the old SA before its own
+// response, e.g. "Responder:rekey-child Initiator:rekey-child deliver#5
+// deliver#6 drop#7"), the bugs of the old IKE SA's exchanges and
+// RekeysQueuedBehindARekeyLeaveOneChildSa below (all fixed).
 RC_GTEST_PROP(ExchangeProperties, BothEndsAgreeAfterRandomChildSaOperations, ()) {
   RunRandomSession(kChildOps, true);
 }

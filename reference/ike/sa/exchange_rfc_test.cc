@@ -256,7 +256,7 @@ std::string QueuedName(const ::testing::TestParamInfo<Op>& info) {
 }
 INSTANTIATE_TEST_SUITE_P(Requests, QueuedBehindIkeRekey,
                          ::testing::Values(Op::kChildDelete, Op::kIkeDelete, Op::kLiveness), QueuedName);
-// BUG (found by exchange_properties_test.cc): a CREATE_CHILD_SA request
+// Fixed bug (found by exchange_properties_test.cc): a CREATE_CHILD_SA request
 // (new CHILD SA, CHILD SA rekey or another IKE SA rekey) queued while the
 // IKE SA rekey is outstanding blocks the old IKE SA's queue for good:
 // IkeSa::StartQueued returns when the first queued task may not start in
