@@ -104,8 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(!named.ok());
     return 0;
   }
-  const bool dynamic =
-      std::any_of(list->begin(), list->end(), [](const ConfiguredSelector& s) { return s.dynamic; });
+  const bool dynamic = std::any_of(list->begin(), list->end(), [](const ConfiguredSelector& s) { return s.dynamic; });
   Check(named.ok() != dynamic);
   if (!named.ok()) CheckRefusal(named.error(), text);
 

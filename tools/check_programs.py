@@ -70,6 +70,7 @@ PACKAGES = {
     "awk": "mawk",
     "mount": "mount",
     "xxd": "xxd",
+    "openssl": "openssl",
     # Essential packages (always installed; checked with dpkg-query below)
     "bash": "bash", "/bin/bash": "bash", "sh": "dash", "/bin/sh": "dash",
     "env": "coreutils", "/usr/bin/env": "coreutils",
@@ -79,6 +80,7 @@ PACKAGES = {
     "seq": "coreutils", "sleep": "coreutils", "sort": "coreutils", "stat": "coreutils",
     "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils", "yes": "coreutils",
     "grep": "grep", "sed": "sed", "find": "findutils",
+    "ls": "coreutils", "touch": "coreutils",
 }
 ESSENTIAL = {"bash", "dash", "coreutils", "grep", "sed", "findutils"}
 

@@ -11,6 +11,8 @@ PACKAGES=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   # libraries
   libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  # X.509 parsing and path checks (reference/crypto/x509.cc: OpenSSL's libcrypto)
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   # independent checkers (Scapy's ESP/AH needs python3-cryptography, which
@@ -19,6 +21,8 @@ PACKAGES=(
   # programs the scripts run: awk, mount (for charon's private /run), xxd
   # (tools/fuzz/run_all.sh shows crashers)
   mawk mount xxd
+  # vectors/x509/make.sh (the test certificates; tests never run it)
+  openssl
   # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
   # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins

@@ -5,7 +5,8 @@
 # $LIB_FUZZING_ENGINE; puts next to each fuzzer in $OUT its seed corpus
 # (<fuzzer>_seed_corpus.zip), its .options file and the dictionaries.
 #
-# Dependencies: Crypto++, fmt and libpcap are built from source, statically
+# Dependencies: Crypto++, fmt, libpcap and OpenSSL's libcrypto (X.509,
+# reference/crypto/x509.cc) are built from source, statically
 # and with the sanitizer flags (not the coverage flags), when the Dockerfile
 # cloned them into $SRC; otherwise the system's are used (for a local dry run:
 #   SRC=/tmp/src OUT=/tmp/out WORK=/tmp/work CC=clang CXX=clang++ \
@@ -61,6 +62,19 @@ if [[ -d $SRC/libpcap ]]; then
 else
   INCLUDES+=($(pkg-config --cflags libpcap))
   LIBS+=($(pkg-config --libs libpcap))
+fi
+
+if [[ -d $SRC/openssl ]]; then
+  # libcrypto only (no apps, no tests); no assembler, whose code the
+  # sanitizers cannot see into.
+  (cd "$SRC/openssl" &&
+   CC="$CC" ./config no-shared no-tests no-asm no-module $DEPS_CFLAGS &&
+   make -j"$JOBS" build_libs)
+  INCLUDES+=(-I"$SRC/openssl/include")
+  LIBS+=("$SRC/openssl/libcrypto.a" -ldl -pthread)
+else
+  INCLUDES+=($(pkg-config --cflags libcrypto))
+  LIBS+=($(pkg-config --libs libcrypto))
 fi
 
 # The reference library and the harness modules the fuzzers drive (the

@@ -29,7 +29,9 @@ class FakeClock final : public ike::sa::Clock {
   void Set(Time t) { now_ = t; }
 
  private:
-  Time now_ = 1'000'000;  // any fixed start; 0 would read as "no deadline"
+  // 2026-01-01 00:00:00 UTC: the clock reads milliseconds since the Unix
+  // epoch, and certificates are checked against it.
+  Time now_ = 1'767'225'600'000;
 };
 
 // One datagram sent, as the capture shows it.

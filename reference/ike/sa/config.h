@@ -28,11 +28,15 @@ struct AuthConfig {
   // (RFC 7427 method 14 names it in the AUTH payload).
   Bytes private_key;
   crypto::SignatureScheme scheme = crypto::SignatureScheme::kEcdsaP256Sha256;
-  // For the local side: the certificate (DER) sent in CERT, if any.
+  // For the local side: the end-entity certificate (DER) and any
+  // intermediates, sent in CERT payloads when the peer asks (CERTREQ).
   std::vector<Bytes> certificates;
-  // Signatures, for the remote side: the pinned SubjectPublicKeyInfo the
-  // peer's AUTH must verify under.
+  // Signatures, for the remote side: a pinned SubjectPublicKeyInfo the
+  // peer's AUTH must verify under; or, when empty, the CA certificates the
+  // peer's CERT chain must lead to (its end entity must vouch for the
+  // peer's ID, RFC 4945 §3.1).
   Bytes public_key;
+  std::vector<Bytes> trust_anchors;
 };
 
 struct ChildConfig {
@@ -90,6 +94,8 @@ struct IkeConfig {
   size_t cookie_threshold = 32;
   // Responder: new IKE_SA_INIT requests are dropped beyond this many half-open SAs.
   size_t half_open_limit = 1024;
+  // An IKE SA not established this long after its creation is given up.
+  Time half_open_timeout = 30'000;
   // Initiator: send N(INITIAL_CONTACT) in IKE_AUTH (§2.4).
   bool initial_contact = true;
 };

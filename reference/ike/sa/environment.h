@@ -12,7 +12,8 @@
 
 namespace ipsecref::ike::sa {
 
-// Milliseconds on the injected clock.
+// Milliseconds since the Unix epoch on the injected clock (certificate
+// validity is judged against it).
 using Time = uint64_t;
 
 // One end of a UDP flow: a 4-byte (IPv4) or 16-byte (IPv6) address and a port.

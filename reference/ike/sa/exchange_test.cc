@@ -5,6 +5,11 @@
 // each message.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include "reference/crypto/ke.h"
+#include "reference/crypto/prf.h"
+#include "reference/crypto/transforms.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
 #include "reference/testing/exchange.h"
@@ -373,6 +378,226 @@ TEST(ExchangeTest, SimultaneousIkeRekeyLeavesOneIkeSa) {
     ASSERT_EQ(ni->children.size(), 1u);
     ExpectPaired(*ni, *nr);
   }
+}
+
+
+TEST(ExchangeTest, ReauthenticationMakesBeforeBreaking) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const uint64_t old = i->local_spi();
+  auto fresh = x.initiator().Reauthenticate(old);
+  ASSERT_TRUE(fresh.ok());
+  x.Run();
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  EXPECT_EQ(ni->local_spi(), *fresh);
+  EXPECT_EQ(x.initiator().Find(old), nullptr);
+  EXPECT_EQ(ni->children.size(), 1u);
+  ExpectPaired(*ni, *nr);
+  // The new IKE SA came up before the old one's Delete was sent.
+  const auto ladder = Ladders(x.initiator_log());
+  ASSERT_GE(ladder.size(), 5u);
+  EXPECT_EQ(ladder[3].rfind("IKE_AUTH request", 0), 0u);
+  EXPECT_EQ(ladder[4], "INFORMATIONAL request { D }");
+}
+
+TEST(ExchangeTest, HalfOpenIkeSaIsGivenUp) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  x.initiator().Initiate();
+  ASSERT_TRUE(x.DeliverNext());  // the responder answers IKE_SA_INIT
+  EXPECT_EQ(x.responder().half_open(), 1u);
+  x.network().in_flight.clear();  // the initiator vanishes
+  x.network().filter = [](const testing::Sent&) { return false; };
+  x.Settle(60'000);
+  EXPECT_EQ(x.responder().half_open(), 0u);
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+}
+
+TEST(ExchangeTest, UnprotectedErrorNotificationChangesNothing) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  std::optional<testing::Datagram> request = x.Take();
+  ASSERT_TRUE(request);
+  // Anyone on the path answers with an unprotected AUTHENTICATION_FAILED.
+  Message forged;
+  forged.header.spi_i = i->spi_i;
+  forged.header.spi_r = i->spi_r;
+  forged.header.exchange_type = iana::ExchangeType::kInformational;
+  forged.header.message_id = 2;
+  forged.header.flags = kFlagResponse;
+  forged.payloads.push_back(NotifyPayloadOf(iana::NotifyType::kAuthenticationFailed));
+  ASSERT_TRUE(Finalize(forged).ok());
+  x.Deliver(testing::Datagram{request->destination, request->source, *Encode(forged)});
+  EXPECT_EQ(i->state, IkeState::kEstablished);
+  x.Deliver(*request);
+  x.Run();
+  EXPECT_EQ(i->state, IkeState::kEstablished);
+  EXPECT_EQ(Ladders(x.responder_log()).back(), "INFORMATIONAL response {  }");
+}
+
+TEST(ExchangeTest, RekeysOnTimeBeforeExpiry) {
+  IkeConfig ic = PskInitiatorConfig();
+  ic.rekey_time = 3'600'000;
+  ic.rekey_jitter = 360'000;
+  ic.children[0].rekey_time = 1'200'000;
+  ic.children[0].life_time = 1'800'000;
+  Exchange x(ic, PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  const Time start = x.clock().Now();
+  const uint32_t first_child = i->children.at(0).spi_in;
+  EXPECT_LE(i->rekey_at, start + 3'600'000);
+  EXPECT_GE(i->rekey_at, start + 3'600'000 - 360'000);
+  x.Settle(1'300'000);
+  // The CHILD SA was rekeyed before its hard lifetime.
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ASSERT_EQ(ni->children.size(), 1u);
+  EXPECT_NE(ni->children[0].spi_in, first_child);
+  ExpectPaired(*ni, *nr);
+  x.Settle(3'000'000);
+  ni = x.OnlyIkeSa(x.initiator());
+  nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ExpectPaired(*ni, *nr);
+  EXPECT_GT(ni->established_at, start);  // a rekeyed one
+}
+
+TEST(ExchangeTest, ChildRekeyDuringIkeRekeyGetsTemporaryFailure) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  /* CREATE_CHILD_SA (IKE rekey) { SA, Ni, KEi } -->
+                  <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+                  --> { N(TEMPORARY_FAILURE) }                            */
+  ASSERT_TRUE(x.initiator().RekeyIke(i->local_spi()).ok());
+  ASSERT_TRUE(x.responder().RekeyChild(r->local_spi(), r->children.at(0).spi_in).ok());
+  x.Run();
+  bool refused = false;
+  for (const std::string& l : Ladders(x.initiator_log()))
+    refused = refused || l == "CREATE_CHILD_SA response { N(TEMPORARY_FAILURE) }";
+  EXPECT_TRUE(refused);
+  IkeSa* ni = x.OnlyIkeSa(x.initiator());
+  IkeSa* nr = x.OnlyIkeSa(x.responder());
+  ASSERT_TRUE(ni && nr);
+  ASSERT_EQ(ni->children.size(), 1u);
+  ExpectPaired(*ni, *nr);
+}
+
+
+// Every transform of the registry negotiates, establishes and protects
+// messages (RFC 7296 §3.14 for SK, §2.17 for the CHILD SA keys): each
+// dimension swept with the others fixed, in the project's number syntax.
+std::vector<std::pair<std::string, std::string>> EveryTransform() {
+  std::vector<std::pair<std::string, std::string>> out;  // IKE proposal, ESP proposal
+  const std::string ike_rest = "prf5-ke31", esp_default = "encr20.128";
+  for (const crypto::EncrTransform& e : crypto::EncrTransforms()) {
+    for (uint16_t bits : e.key_bits) {
+      if (bits == 0) continue;
+      const std::string encr =
+          e.fixed_key_bits() != 0 ? fmt::format("encr{}", static_cast<unsigned>(e.id))
+                                  : fmt::format("encr{}.{}", static_cast<unsigned>(e.id), bits);
+      const std::string integ = e.aead ? "" : "-integ12";
+      // IKE needs confidentiality (§3.3.3); ESP takes every transform.
+      if (e.confidentiality) out.emplace_back(encr + "-" + ike_rest + integ, esp_default);
+      out.emplace_back("encr20.128-" + ike_rest, encr + integ);
+    }
+  }
+  for (const crypto::IntegTransform& i : crypto::IntegTransforms()) {
+    if (i.id == iana::Integ::kNone) continue;
+    out.emplace_back(fmt::format("encr12.128-integ{}-{}", static_cast<unsigned>(i.id), ike_rest), esp_default);
+    out.emplace_back("encr20.128-" + ike_rest, fmt::format("encr12.128-integ{}", static_cast<unsigned>(i.id)));
+  }
+  for (const crypto::PrfTransform& p : crypto::PrfTransforms())
+    out.emplace_back(fmt::format("encr20.128-prf{}-ke31", static_cast<unsigned>(p.id)), esp_default);
+  for (const crypto::KeGroupInfo& g : crypto::KeGroups()) {
+    out.emplace_back(fmt::format("encr20.128-prf5-ke{}", static_cast<unsigned>(g.id)), esp_default);
+    out.emplace_back("encr20.128-" + ike_rest, fmt::format("encr20.128-ke{}", static_cast<unsigned>(g.id)));
+  }
+  return out;
+}
+
+TEST(ExchangeTest, EveryTransformOfTheRegistry) {
+  const auto cases = EveryTransform();
+  EXPECT_GT(cases.size(), 40u);
+  for (const auto& [ike, esp] : cases) {
+    SCOPED_TRACE(ike + " / " + esp);
+    auto ike_proposals = ParseProposals(ike, iana::SecurityProtocol::kIke);
+    auto esp_proposals = ParseProposals(esp, iana::SecurityProtocol::kEsp);
+    ASSERT_TRUE(ike_proposals.ok()) << ike_proposals.error().ToString();
+    ASSERT_TRUE(esp_proposals.ok()) << esp_proposals.error().ToString();
+    IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+    ic.proposals = rc.proposals = *ike_proposals;
+    ic.children[0].proposals = rc.children[0].proposals = *esp_proposals;
+    Exchange x(ic, rc);
+    auto [i, r] = EstablishOrFail(x);
+    ASSERT_TRUE(i && r);
+    // A PFS group in the ESP proposal is used by CREATE_CHILD_SA.
+    ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+    x.Run();
+    ASSERT_EQ(i->children.size(), 2u);
+    ExpectPaired(*i, *r);
+  }
+}
+
+
+// RFC 7296 §2.3: with SET_WINDOW_SIZE 2 an end keeps two requests
+// outstanding; a request beyond the responder's window is dropped.
+TEST(ExchangeTest, WindowOfTwoRequests) {
+  IkeConfig ic = PskInitiatorConfig(), rc = PskResponderConfig();
+  ic.window_size = rc.window_size = 2;
+  Exchange x(ic, rc);
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  EXPECT_EQ(i->peer_window, 2u);
+  EXPECT_EQ(r->peer_window, 2u);
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  ASSERT_TRUE(x.initiator().CreateChild(i->local_spi()).ok());
+  EXPECT_EQ(x.network().in_flight.size(), 2u);  // two requests out, the third waits
+  // The responder takes the second request first (reordered).
+  std::optional<testing::Datagram> first = x.Take();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(x.DeliverNext());
+  x.Deliver(*first);
+  x.Run();
+  EXPECT_EQ(i->children.size(), 4u);
+  ExpectPaired(*i, *r);
+  EXPECT_EQ(x.initiator_log().built.back().header.message_id, 4u);
+}
+
+TEST(ExchangeTest, RequestBeyondTheWindowIsDropped) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  auto [i, r] = EstablishOrFail(x);
+  ASSERT_TRUE(i && r);
+  ASSERT_TRUE(x.initiator().CheckLiveness(i->local_spi()).ok());
+  std::optional<testing::Datagram> request = x.Take();
+  ASSERT_TRUE(request);
+  // The same request re-encrypted as Message ID 5: beyond a window of 1.
+  Message m;
+  m.header.spi_i = i->spi_i;
+  m.header.spi_r = i->spi_r;
+  m.header.exchange_type = iana::ExchangeType::kInformational;
+  m.header.message_id = 5;
+  m.header.flags = kFlagInitiator;
+  MessageKeys keys{SkKeys{i->suite.encr, 0, i->suite.integ, i->keys.sk_ei, i->keys.sk_ai},
+                   SkKeys{i->suite.encr, 0, i->suite.integ, i->keys.sk_er, i->keys.sk_ar}};
+  keys.initiator.encr_key_bits = keys.responder.encr_key_bits = 128;
+  auto protection = MessageProtection::Create(keys, nullptr);
+  ASSERT_TRUE(protection.ok());
+  auto bytes = (*protection)->Encrypt(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().ToString();
+  const size_t built = x.responder_log().built.size();
+  x.Deliver(testing::Datagram{request->source, request->destination, *bytes});
+  EXPECT_TRUE(x.network().in_flight.empty());
+  EXPECT_EQ(x.responder_log().built.size(), built);
+  x.Deliver(*request);  // the real one is answered
+  EXPECT_EQ(x.responder_log().built.size(), built + 1);
 }
 
 }  // namespace

@@ -17,9 +17,25 @@ Time RetransmitSchedule::Delay(unsigned retransmission) const {
 
 IkeSa::IkeSa(Peer& peer, Role role_in, Endpoint local_in, Endpoint remote_in)
     : role(role_in), local(std::move(local_in)), remote(std::move(remote_in)), peer_(peer) {
-  last_heard = now();
+  created_at = last_heard = now();
+}
+
+Time IkeSa::RekeyJitter(Time rekey_time) const {
+  //= ipsecref#choice
+  //# The jitter takes at most half the rekey time off.
+  const Time jitter = std::min(config().rekey_jitter, rekey_time / 2);
+  if (jitter == 0) return 0;
+  uint8_t b[4];
+  env().rng->Fill(b);
+  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
+                     static_cast<uint32_t>(b[2]) << 8 | b[3];
+  return r % (jitter + 1);
 }
 IkeSa::~IkeSa() = default;
+
+bool IkeSa::HalfOpen() const {
+  return role == Role::kResponder && (state == IkeState::kCreated || state == IkeState::kConnecting);
+}
 
 const IkeConfig& IkeSa::config() const { return peer_.config(); }
 Environment IkeSa::env() const { return peer_.env(); }
@@ -30,18 +46,41 @@ void IkeSa::Log(std::string_view text) const {
   peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: {}", spi_i, spi_r, text));
 }
 
-ChildSa* IkeSa::FindChildByInbound(uint32_t spi_in) {
-  for (ChildSa& c : children)
-    if (c.spi_in == spi_in) return &c;
+IkeSa& IkeSa::ChildHolder() {
+  IkeSa* holder = this;
+  //= ipsecref#choice
+  //# A chain of rekeys is followed a few links deep at most; an IKE SA is
+  //# deleted soon after it was rekeyed.
+  for (int hops = 0; hops < 8 && holder->replaced_by != 0; ++hops) {
+    IkeSa* next = peer_.Find(holder->replaced_by);
+    if (next == nullptr) break;
+    holder = next;
+  }
+  return *holder;
+}
+
+namespace {
+template <typename Match>
+ChildSa* FindChild(IkeSa& sa, IkeSa& holder, Match match) {
+  for (IkeSa* s : {&sa, &holder})
+    for (ChildSa& c : s->children)
+      if (match(c)) return &c;
   return nullptr;
+}
+}  // namespace
+
+//= rfc7296#section-2.18
+//# The CHILD SAs move to the new IKE SA when the IKE SA is rekeyed; an
+//# exchange still under way on the old one finds them there.
+ChildSa* IkeSa::FindChildByInbound(uint32_t spi_in) {
+  return FindChild(*this, ChildHolder(), [&](const ChildSa& c) { return c.spi_in == spi_in; });
 }
 ChildSa* IkeSa::FindChildByOutbound(uint32_t spi_out) {
-  for (ChildSa& c : children)
-    if (c.spi_out == spi_out) return &c;
-  return nullptr;
+  return FindChild(*this, ChildHolder(), [&](const ChildSa& c) { return c.spi_out == spi_out; });
 }
 void IkeSa::RemoveChild(uint32_t spi_in) {
-  std::erase_if(children, [&](const ChildSa& c) { return c.spi_in == spi_in; });
+  for (IkeSa* s : {this, &ChildHolder()})
+    std::erase_if(s->children, [&](const ChildSa& c) { return c.spi_in == spi_in; });
 }
 
 Status IkeSa::InstallKeys(const IkeSuite& s, keymat::IkeSaKeys k) {
@@ -182,6 +221,14 @@ std::optional<Message> IkeSa::Open(ByteSpan message) {
     return std::nullopt;
   }
   const Payload* enc = m->Encrypted();
+  //= rfc7296#section-1.5
+  //# Once an IKE SA has keys, only messages inside SK belong to it: an
+  //# unprotected notification could come from anyone and is not trusted
+  //# to change state (it is logged and dropped).
+  if (enc == nullptr && protection_ != nullptr && m->header.exchange_type != iana::ExchangeType::kIkeSaInit) {
+    Log(fmt::format("dropped an unprotected {}", Describe(m->header)));
+    return std::nullopt;
+  }
   if (enc == nullptr) return std::move(*m);
   if (protection_ == nullptr) {
     Log("dropped an encrypted message: no keys yet");
@@ -228,48 +275,52 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     }
     return;
   }
-  const RequestIds::Verdict verdict = peer_requests_.Judge(h.message_id);
-  const uint32_t expected = peer_requests_.next();
   //= rfc7296#section-2.3
-  //# A responder takes requests up to its window beyond the last one it
-  //# answered; others are dropped.
-  if (verdict == RequestIds::Verdict::kBackwards || h.message_id < expected ||
-      h.message_id - expected >= config().window_size) {
-    Log(fmt::format("dropped request {}: outside the window (next expected {})", h.message_id, expected));
+  //# A responder takes requests up to its window beyond the lowest one it
+  //# has not answered; others are dropped.
+  if (!peer_requests_.Accepts(h.message_id, config().window_size)) {
+    Log(fmt::format("dropped request {}: outside the window (lowest unanswered {})", h.message_id,
+                    peer_requests_.expected()));
     return;
   }
   std::optional<Message> m = Open(message);
   if (!m) return;
   last_heard = now();
-  //= rfc7296#section-2.23
-  //# A responder answers from where the request came, and follows a peer
-  //# whose address or port changed (a NAT's mapping) once the request
-  //# authenticated.
+  //= rfc7296#section-2.11
+  //# A responder answers to the address and port the request came from,
+  //# from the address and port it came to (a NAT may have changed either);
+  //# the request authenticated before this end follows it.
   remote = datagram.source;
   local = datagram.destination;
+  const TaskKind kind = ClassifyRequest(*m);
+  const TaskRule& rule = RuleOf(kind);
   const Validation v = Validate(*m);
-  if (!v.ok()) {
-    const Violation& first = v.violations.front();
-    Log(fmt::format("request {} breaks a rule: {}", h.message_id, first.error.ToString()));
-    if (!first.notify) return;
+  // A KE payload of a group the SA payload does not propose is the task's
+  // to answer: INVALID_KE_PAYLOAD carries the group wanted (§1.3).
+  const auto fatal = std::find_if(v.violations.begin(), v.violations.end(), [](const Violation& violation) {
+    return violation.notify != iana::NotifyType::kInvalidKePayload;
+  });
+  if (fatal != v.violations.end()) {
+    Log(fmt::format("request {} breaks a rule: {}", h.message_id, fatal->error.ToString()));
+    if (!fatal->notify) return;
     Response r;
     Bytes data;
-    if (*first.notify == iana::NotifyType::kUnsupportedCriticalPayload) {
+    //= rfc7296#section-3.10.1
+    //# UNSUPPORTED_CRITICAL_PAYLOAD names the payload type in one octet.
+    if (*fatal->notify == iana::NotifyType::kUnsupportedCriticalPayload) {
       for (const Payload* p : m->Visible())
         if (p->critical && !IsKnownPayloadType(p->type)) {
           data.push_back(static_cast<uint8_t>(p->type));
           break;
         }
     }
-    r.payloads.push_back(NotifyPayloadOf(*first.notify, std::move(data)));
-    r.keep_ike_sa = state != IkeState::kCreated;
-    peer_requests_.Record(h.message_id);
+    r.payloads.push_back(NotifyPayloadOf(*fatal->notify, std::move(data)));
+    //= rfc7296#section-2.21.2
+    //# A refused IKE_SA_INIT or IKE_AUTH request leaves no IKE SA behind.
+    r.keep_ike_sa = rule.on_failure != IkeState::kDestroyed;
     Respond(h.message_id, h.exchange_type, std::move(r));
     return;
   }
-  const TaskKind kind = ClassifyRequest(*m);
-  const TaskRule& rule = RuleOf(kind);
-  peer_requests_.Record(h.message_id);
   if (!rule.responder_accepts_in.Has(state)) {
     Log(fmt::format("{} request in state {} refused", Name(kind), Name(state)));
     if (!rule.refusal) return;
@@ -316,6 +367,7 @@ void IkeSa::Respond(uint32_t message_id, iana::ExchangeType exchange, Response r
     return;
   }
   if (exchange == iana::ExchangeType::kIkeSaInit) init_response = datagrams->front();
+  peer_requests_.Answered(message_id);
   Transmit(*datagrams);
   responses_[message_id] = std::move(*datagrams);
   //= ipsecref#choice
@@ -364,7 +416,26 @@ void IkeSa::Succeed(const Task& task) {
   if (rule.on_success && state != IkeState::kDestroyed) state = *rule.on_success;
   if (state == IkeState::kEstablished && established_at == 0) {
     established_at = now();
+    if (config().rekey_time != 0) rekey_at = established_at + config().rekey_time - RekeyJitter(config().rekey_time);
     Log("ESTABLISHED");
+    if (reauthenticates != 0) {
+      //= rfc7296#section-2.8.3
+      //# Reauthentication builds a new IKE SA from scratch and then deletes
+      //# the old one (make before break).
+      if (IkeSa* old = peer_.Find(reauthenticates)) {
+        old->replaced_by = local_spi();
+        // The CHILD SAs of other configurations than the one IKE_AUTH set
+        // up are created anew on this IKE SA.
+        for (size_t c = 1; c < config().children.size(); ++c)
+          for (const ChildSa& child : old->children)
+            if (child.config_name == config().children[c].name) {
+              Queue(MakeChildCreate(c));
+              break;
+            }
+        old->Queue(MakeIkeDelete());
+      }
+      reauthenticates = 0;
+    }
   }
   if (state == IkeState::kDestroyed) Destroy(fmt::format("{} completed", Name(task.kind())));
 }
@@ -389,6 +460,11 @@ std::optional<Time> IkeSa::NextDeadline() const {
     if (t != 0 && (!next || t < *next)) next = t;
   };
   for (const auto& [id, o] : outstanding_) consider(o.deadline);
+  //= ipsecref#choice
+  //# A responder gives up an IKE SA that is not established within
+  //# half_open_timeout of its creation (strongSwan's half_open_timeout,
+  //# 30 s); an initiator gives up by its retransmission schedule.
+  if (HalfOpen()) consider(created_at + config().half_open_timeout);
   if (state == IkeState::kEstablished) {
     consider(rekey_at);
     if (config().liveness_delay != 0) consider(last_heard + config().liveness_delay);
@@ -403,6 +479,10 @@ std::optional<Time> IkeSa::NextDeadline() const {
 void IkeSa::Tick() {
   if (state == IkeState::kDestroyed) return;
   const Time t = now();
+  if (HalfOpen() && t >= created_at + config().half_open_timeout) {
+    Destroy("not established in time (half-open timeout)");
+    return;
+  }
   for (auto it = outstanding_.begin(); it != outstanding_.end();) {
     Outstanding& o = it->second;
     if (o.deadline > t) {

@@ -66,20 +66,32 @@ class IkeSa {
   bool peer_childless = false;      // N(CHILDLESS_IKEV2_SUPPORTED) received
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
+  bool peer_certreq = false;        // CERTREQ received: this end sends its certificates
   std::vector<ChildSa> children;
+  Time created_at = 0;
   Time established_at = 0;
   Time rekey_at = 0;
   Time last_heard = 0;
-  // The IKE SA this one was rekeyed into (its local SPI), or 0.
+  // The IKE SA this one was rekeyed into or reauthenticated by (its local
+  // SPI), or 0.
   uint64_t replaced_by = 0;
+  // The IKE SA this one reauthenticates (its local SPI): deleted once this
+  // one is established; 0 for none.
+  uint64_t reauthenticates = 0;
   // The lowest nonce of the exchange that created the IKE SA (§2.8.2).
   Bytes lowest_nonce;
   // The IKE SA the peer's rekey of this one created (its local SPI), while
   // this end's own rekey was outstanding: a collision (§2.8.2).
   uint64_t peer_rekeyed_into = 0;
 
+  // A responder's IKE SA not yet established (§2.6 counts these).
+  bool HalfOpen() const;
   uint64_t local_spi() const { return role == Role::kInitiator ? spi_i : spi_r; }
   uint64_t remote_spi() const { return role == Role::kInitiator ? spi_r : spi_i; }
+  // The IKE SA that holds this one's CHILD SAs now: this one, or the one
+  // it was rekeyed (or reauthenticated) into.
+  IkeSa& ChildHolder();
+  // CHILD SAs are looked up here and in ChildHolder().
   ChildSa* FindChildByInbound(uint32_t spi_in);
   ChildSa* FindChildByOutbound(uint32_t spi_out);
   void RemoveChild(uint32_t spi_in);
@@ -110,6 +122,8 @@ class IkeSa {
   void Destroy(std::string_view reason);
 
   void Log(std::string_view text) const;
+  // A random part of the configured rekey jitter, taken off a rekey time.
+  Time RekeyJitter(Time rekey_time) const;
 
   // Sends a first IKE_SA_INIT request again from scratch (retry after
   // COOKIE or INVALID_KE_PAYLOAD): Message ID 0 is used once more.
@@ -142,9 +156,9 @@ class IkeSa {
   Peer& peer_;
   std::unique_ptr<MessageProtection> protection_;
   uint32_t next_request_id_ = 0;
-  // The peer's requests: the highest Message ID seen and the responses
-  // cached for the last window of them (§2.3).
-  RequestIds peer_requests_;
+  // The peer's requests: which the window takes, and the responses cached
+  // for the last window of them (§2.3).
+  ResponderWindow peer_requests_;
   std::map<uint32_t, std::vector<Bytes>> responses_;
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;

@@ -33,4 +33,19 @@ const Bytes* SentMessages::First(bool response, uint16_t fragment) const {
   return nullptr;
 }
 
+bool ResponderWindow::Accepts(uint32_t id, uint32_t window) const {
+  if (id < expected_ || id - expected_ >= window) return false;
+  return std::find(answered_above_.begin(), answered_above_.end(), id) == answered_above_.end();
+}
+
+void ResponderWindow::Answered(uint32_t id) {
+  if (id < expected_) return;
+  answered_above_.push_back(id);
+  for (auto it = std::find(answered_above_.begin(), answered_above_.end(), expected_); it != answered_above_.end();
+       it = std::find(answered_above_.begin(), answered_above_.end(), expected_)) {
+    answered_above_.erase(it);
+    ++expected_;
+  }
+}
+
 }  // namespace ipsecref::ike::sa

@@ -42,6 +42,24 @@ class RequestIds {
   std::optional<uint32_t> highest_;
 };
 
+//= rfc7296#section-2.3
+//# A responder with a window of N takes any request from the lowest
+//# Message ID it has not answered up to N-1 above it, in whatever order
+//# they arrive; each is answered once (a repeat gets the cached response).
+class ResponderWindow {
+ public:
+  // Whether a request with `id` is new and inside the window.
+  bool Accepts(uint32_t id, uint32_t window) const;
+  // Records that `id` was answered.
+  void Answered(uint32_t id);
+  // The lowest Message ID not answered yet.
+  uint32_t expected() const { return expected_; }
+
+ private:
+  uint32_t expected_ = 0;
+  std::vector<uint32_t> answered_above_;  // answered IDs above expected_
+};
+
 // Which end's request a message belongs to: the sender's for a request, the
 // other end's for a response (§2.2), told apart by the I flag (§3.1: set by
 // the original initiator) and the R flag.

@@ -74,3 +74,42 @@ TEST(SentMessages, AMessageNotKeptIsNotCompared) {
 
 }  // namespace
 }  // namespace ipsecref::ike::sa
+
+namespace ipsecref::ike::sa {
+namespace {
+
+// RFC 7296 §2.3: with a window of 2 and requests 0 and 1 answered, 2 and
+// 3 may come in either order; 4 waits until 2 is answered.
+TEST(ResponderWindowTest, TakesRequestsOutOfOrderInsideTheWindow) {
+  ResponderWindow w;
+  EXPECT_TRUE(w.Accepts(0, 2));
+  EXPECT_TRUE(w.Accepts(1, 2));
+  EXPECT_FALSE(w.Accepts(2, 2));
+  w.Answered(1);
+  EXPECT_FALSE(w.Accepts(1, 2));  // answered: a repeat is not new
+  EXPECT_TRUE(w.Accepts(0, 2));
+  EXPECT_EQ(w.expected(), 0u);
+  w.Answered(0);
+  EXPECT_EQ(w.expected(), 2u);
+  EXPECT_TRUE(w.Accepts(3, 2));
+  EXPECT_FALSE(w.Accepts(4, 2));
+  w.Answered(3);
+  EXPECT_TRUE(w.Accepts(2, 2));
+  EXPECT_FALSE(w.Accepts(4, 2));
+  w.Answered(2);
+  EXPECT_EQ(w.expected(), 4u);
+  EXPECT_TRUE(w.Accepts(4, 2));
+  EXPECT_FALSE(w.Accepts(1, 2));
+}
+
+TEST(ResponderWindowTest, WindowOfOneTakesOnlyTheNextRequest) {
+  ResponderWindow w;
+  EXPECT_FALSE(w.Accepts(1, 1));
+  w.Answered(0);
+  EXPECT_FALSE(w.Accepts(0, 1));
+  EXPECT_TRUE(w.Accepts(1, 1));
+  EXPECT_FALSE(w.Accepts(2, 1));
+}
+
+}  // namespace
+}  // namespace ipsecref::ike::sa

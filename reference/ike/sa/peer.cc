@@ -118,10 +118,8 @@ std::vector<IkeSa*> Peer::IkeSas() const {
 }
 
 size_t Peer::half_open() const {
-  return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& e) {
-    return e.second->role == Role::kResponder &&
-           (e.second->state == IkeState::kCreated || e.second->state == IkeState::kConnecting);
-  }));
+  return static_cast<size_t>(
+      std::count_if(sas_.begin(), sas_.end(), [](const auto& e) { return e.second->HalfOpen(); }));
 }
 
 // ---------------------------------------------------------------------------
@@ -184,6 +182,13 @@ Status Peer::CheckLiveness(uint64_t ike_spi) {
   return OkStatus();
 }
 
+Result<uint64_t> Peer::Reauthenticate(uint64_t ike_spi) {
+  TRY_ASSIGN(IkeSa * old, Established(*this, ike_spi));
+  const uint64_t spi = Initiate();
+  Find(spi)->reauthenticates = old->local_spi();
+  return spi;
+}
+
 // ---------------------------------------------------------------------------
 // Datagrams
 
@@ -200,6 +205,18 @@ void Peer::Receive(const Datagram& datagram) {
   }
   const std::optional<Header> h = PeekHeader(message);
   if (!h) return;
+  //= rfc7296#section-2.5
+  //# A message of a higher major version is dropped; a request is answered
+  //# with an unprotected INVALID_MAJOR_VERSION in this end's version.
+  if (h->major_version > 2) {
+    if (!h->response()) {
+      Message r;
+      r.header = ResponseHeaderFor(*h);
+      r.payloads.push_back(NotifyPayloadOf(iana::NotifyType::kInvalidMajorVersion));
+      SendUnprotected(*env_.transport, datagram, std::move(r));
+    }
+    return;
+  }
   if (h->exchange_type == iana::ExchangeType::kIkeSaInit && !h->response() && h->spi_r == 0) {
     HandleInitRequest(datagram, message, *h);
   } else if (IkeSa* sa = Lookup(*h)) {
@@ -231,6 +248,13 @@ void Peer::HandleInitRequest(const Datagram& datagram, ByteSpan message, const H
       sa->Receive(datagram, message);
       return;
     }
+  }
+  //= ipsecref#choice
+  //# An IKE_SA_INIT request that does not even decode creates no IKE SA
+  //# (it would only fill the half-open table); it is dropped.
+  if (!Decode(message).ok()) {
+    Log(fmt::format("IKE_SA_INIT from {} dropped: it does not decode", datagram.source.ToString()));
+    return;
   }
   const size_t open = half_open();
   if (open >= config_.half_open_limit) {

@@ -49,6 +49,9 @@ class Peer {
   Status DeleteChild(uint64_t ike_spi, uint32_t child_spi_in);
   Status DeleteIke(uint64_t ike_spi);
   Status CheckLiveness(uint64_t ike_spi);
+  // Reauthentication (RFC 7296 §2.8.3): a new IKE SA from scratch, then the
+  // old one deleted; returns the new IKE SA's local SPI.
+  Result<uint64_t> Reauthenticate(uint64_t ike_spi);
 
   // --- Events ---
   // A UDP datagram that arrived for this end (non-ESP marker included on

@@ -24,25 +24,62 @@ struct ProtocolName {
   std::string_view alias;
 };
 constexpr auto kProtocolNames = std::to_array<ProtocolName>({
-    {0, "ip", "IP"},           {0, "hopopt", "HOPOPT"},        {1, "icmp", "ICMP"},
-    {2, "igmp", "IGMP"},       {3, "ggp", "GGP"},              {4, "ipencap", "IP-ENCAP"},
-    {5, "st", "ST"},           {6, "tcp", "TCP"},              {8, "egp", "EGP"},
-    {9, "igp", "IGP"},         {12, "pup", "PUP"},             {17, "udp", "UDP"},
-    {20, "hmp", "HMP"},        {22, "xns-idp", "XNS-IDP"},     {27, "rdp", "RDP"},
-    {29, "iso-tp4", "ISO-TP4"}, {33, "dccp", "DCCP"},          {36, "xtp", "XTP"},
-    {37, "ddp", "DDP"},        {38, "idpr-cmtp", "IDPR-CMTP"}, {41, "ipv6", "IPv6"},
-    {43, "ipv6-route", "IPv6-Route"}, {44, "ipv6-frag", "IPv6-Frag"}, {45, "idrp", "IDRP"},
-    {46, "rsvp", "RSVP"},      {47, "gre", "GRE"},             {50, "esp", "IPSEC-ESP"},
-    {51, "ah", "IPSEC-AH"},    {57, "skip", "SKIP"},           {58, "ipv6-icmp", "IPv6-ICMP"},
-    {59, "ipv6-nonxt", "IPv6-NoNxt"}, {60, "ipv6-opts", "IPv6-Opts"}, {73, "rspf", "RSPF"},
-    {81, "vmtp", "VMTP"},      {88, "eigrp", "EIGRP"},         {89, "ospf", "OSPFIGP"},
-    {93, "ax.25", "AX.25"},    {94, "ipip", "IPIP"},           {97, "etherip", "ETHERIP"},
-    {98, "encap", "ENCAP"},    {103, "pim", "PIM"},            {108, "ipcomp", "IPCOMP"},
-    {112, "vrrp", "VRRP"},     {115, "l2tp", "L2TP"},          {124, "isis", "ISIS"},
-    {132, "sctp", "SCTP"},     {133, "fc", "FC"},              {135, "mobility-header", "Mobility-Header"},
-    {136, "udplite", "UDPLite"}, {137, "mpls-in-ip", "MPLS-in-IP"}, {138, "manet", ""},
-    {139, "hip", "HIP"},       {140, "shim6", "Shim6"},        {141, "wesp", "WESP"},
-    {142, "rohc", "ROHC"},     {143, "ethernet", "Ethernet"},
+    {0, "ip", "IP"},
+    {0, "hopopt", "HOPOPT"},
+    {1, "icmp", "ICMP"},
+    {2, "igmp", "IGMP"},
+    {3, "ggp", "GGP"},
+    {4, "ipencap", "IP-ENCAP"},
+    {5, "st", "ST"},
+    {6, "tcp", "TCP"},
+    {8, "egp", "EGP"},
+    {9, "igp", "IGP"},
+    {12, "pup", "PUP"},
+    {17, "udp", "UDP"},
+    {20, "hmp", "HMP"},
+    {22, "xns-idp", "XNS-IDP"},
+    {27, "rdp", "RDP"},
+    {29, "iso-tp4", "ISO-TP4"},
+    {33, "dccp", "DCCP"},
+    {36, "xtp", "XTP"},
+    {37, "ddp", "DDP"},
+    {38, "idpr-cmtp", "IDPR-CMTP"},
+    {41, "ipv6", "IPv6"},
+    {43, "ipv6-route", "IPv6-Route"},
+    {44, "ipv6-frag", "IPv6-Frag"},
+    {45, "idrp", "IDRP"},
+    {46, "rsvp", "RSVP"},
+    {47, "gre", "GRE"},
+    {50, "esp", "IPSEC-ESP"},
+    {51, "ah", "IPSEC-AH"},
+    {57, "skip", "SKIP"},
+    {58, "ipv6-icmp", "IPv6-ICMP"},
+    {59, "ipv6-nonxt", "IPv6-NoNxt"},
+    {60, "ipv6-opts", "IPv6-Opts"},
+    {73, "rspf", "RSPF"},
+    {81, "vmtp", "VMTP"},
+    {88, "eigrp", "EIGRP"},
+    {89, "ospf", "OSPFIGP"},
+    {93, "ax.25", "AX.25"},
+    {94, "ipip", "IPIP"},
+    {97, "etherip", "ETHERIP"},
+    {98, "encap", "ENCAP"},
+    {103, "pim", "PIM"},
+    {108, "ipcomp", "IPCOMP"},
+    {112, "vrrp", "VRRP"},
+    {115, "l2tp", "L2TP"},
+    {124, "isis", "ISIS"},
+    {132, "sctp", "SCTP"},
+    {133, "fc", "FC"},
+    {135, "mobility-header", "Mobility-Header"},
+    {136, "udplite", "UDPLite"},
+    {137, "mpls-in-ip", "MPLS-in-IP"},
+    {138, "manet", ""},
+    {139, "hip", "HIP"},
+    {140, "shim6", "Shim6"},
+    {141, "wesp", "WESP"},
+    {142, "rohc", "ROHC"},
+    {143, "ethernet", "Ethernet"},
 });
 
 struct ServiceName {
@@ -50,16 +87,30 @@ struct ServiceName {
   uint16_t port;
 };
 constexpr auto kServiceNames = std::to_array<ServiceName>({
-    {"ftp-data", 20},   {"ftp", 21},          {"ssh", 22},         {"telnet", 23},      {"smtp", 25},
-    {"mail", 25},       {"domain", 53},       {"bootps", 67},      {"bootpc", 68},      {"tftp", 69},
-    {"http", 80},       {"www", 80},          {"kerberos", 88},    {"kerberos5", 88},   {"krb5", 88},
-    {"kerberos-sec", 88}, {"pop3", 110},      {"pop-3", 110},      {"sunrpc", 111},     {"portmapper", 111},
-    {"ntp", 123},       {"netbios-ns", 137},  {"imap2", 143},      {"imap", 143},       {"snmp", 161},
-    {"snmp-trap", 162}, {"snmptrap", 162},    {"bgp", 179},        {"ldap", 389},       {"https", 443},
-    {"microsoft-ds", 445}, {"isakmp", 500},   {"syslog", 514},     {"submission", 587}, {"ldaps", 636},
-    {"imaps", 993},     {"pop3s", 995},       {"openvpn", 1194},   {"radius", 1812},    {"nfs", 2049},
-    {"mysql", 3306},    {"ms-wbt-server", 3389}, {"ipsec-nat-t", 4500}, {"sip", 5060},  {"xmpp-client", 5222},
-    {"jabber-client", 5222}, {"postgresql", 5432}, {"postgres", 5432},
+    {"ftp-data", 20},      {"ftp", 21},
+    {"ssh", 22},           {"telnet", 23},
+    {"smtp", 25},          {"mail", 25},
+    {"domain", 53},        {"bootps", 67},
+    {"bootpc", 68},        {"tftp", 69},
+    {"http", 80},          {"www", 80},
+    {"kerberos", 88},      {"kerberos5", 88},
+    {"krb5", 88},          {"kerberos-sec", 88},
+    {"pop3", 110},         {"pop-3", 110},
+    {"sunrpc", 111},       {"portmapper", 111},
+    {"ntp", 123},          {"netbios-ns", 137},
+    {"imap2", 143},        {"imap", 143},
+    {"snmp", 161},         {"snmp-trap", 162},
+    {"snmptrap", 162},     {"bgp", 179},
+    {"ldap", 389},         {"https", 443},
+    {"microsoft-ds", 445}, {"isakmp", 500},
+    {"syslog", 514},       {"submission", 587},
+    {"ldaps", 636},        {"imaps", 993},
+    {"pop3s", 995},        {"openvpn", 1194},
+    {"radius", 1812},      {"nfs", 2049},
+    {"mysql", 3306},       {"ms-wbt-server", 3389},
+    {"ipsec-nat-t", 4500}, {"sip", 5060},
+    {"xmpp-client", 5222}, {"jabber-client", 5222},
+    {"postgresql", 5432},  {"postgres", 5432},
 });
 
 constexpr uint8_t kIcmp = 1;
@@ -126,9 +177,8 @@ Result<uint32_t> Number(const Entry& e, std::string_view s, uint32_t max, std::s
   const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
   const std::string_view digits = hex ? s.substr(2) : s;
   const uint32_t base = hex ? 16 : 10;
-  const bool valid = !digits.empty() && std::all_of(digits.begin(), digits.end(), [&](char c) {
-    return hex ? HexDigit(c) >= 0 : Digit(c);
-  });
+  const bool valid = !digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                                    [&](char c) { return hex ? HexDigit(c) >= 0 : Digit(c); });
   if (!valid) return Bad(e, s, "", fmt::format("{} \"{}\" is not a number (decimal, or hex after 0x)", what, Shown(s)));
   if (!hex && digits.size() > 1 && digits[0] == '0')
     return Bad(e, s, "",
@@ -209,9 +259,9 @@ Status ReadAddresses(const Entry& e, std::string_view part, ConfiguredSelector& 
       return Bad(e, length, "", fmt::format("prefix length \"{}\" is not a decimal number", Shown(length)));
     prefix = static_cast<size_t>(std::stoul(std::string(length)));
     if (prefix > bits)
-      return Bad(e, length, "",
-                 fmt::format("prefix length {} is longer than an {} address ({} bits)", prefix, Family(ip.size()),
-                             bits));
+      return Bad(
+          e, length, "",
+          fmt::format("prefix length {} is longer than an {} address ({} bits)", prefix, Family(ip.size()), bits));
   }
   ts.ts_type = TypeOfSize(ip.size());
   PrefixRange(ip, prefix, ts.starting_address, ts.ending_address);
@@ -231,17 +281,20 @@ Result<uint8_t> Protocol(const Entry& e, std::string_view s) {
   return static_cast<uint8_t>(number);
 }
 
-Result<uint16_t> Port(const Entry& e, std::string_view s) {
+// A port number, or (`named`) a service name of the table.
+Result<uint16_t> Port(const Entry& e, std::string_view s, bool named) {
   if (!s.empty() && Digit(s.front())) {
     TRY_ASSIGN(uint32_t number, Number(e, s, 65535, "port"));
     return static_cast<uint16_t>(number);
   }
-  for (const ServiceName& service : kServiceNames)
-    if (s == service.name) return service.port;
+  if (named)
+    for (const ServiceName& service : kServiceNames)
+      if (s == service.name) return service.port;
   return Bad(e, s, "",
-             fmt::format("unknown port \"{}\" (any, opaque, a number 0-65535, a range such as 1024-65535, or a "
+             fmt::format("{} \"{}\" (any, opaque, a number 0-65535, a range of numbers such as 1024-65535, or a "
                          "service name such as http){}",
-                         Shown(s), s == "%any" ? "; swanctl.conf spells it any (%any is ipsec.conf's)" : ""));
+                         named ? "unknown port" : "port range bound is no number:", Shown(s),
+                         s == "%any" ? "; swanctl.conf spells it any (%any is ipsec.conf's)" : ""));
 }
 
 // What is between "[" and "]": protocol, and after "/" the ports.
@@ -255,11 +308,16 @@ Status ReadProtoPort(const Entry& e, std::string_view inside, TrafficSelector& t
     ts.end_port = kOpaqueEnd;
     return OkStatus();
   }
-  const size_t dash = ports.find('-');
-  TRY_ASSIGN(ts.start_port, Port(e, ports.substr(0, dash)));
+  // A service name (some hold a dash: ftp-data) or a number, else a range
+  // of two numbers, as strongSwan reads them.
+  const bool service = std::any_of(kServiceNames.begin(), kServiceNames.end(),
+                                   [&](const ServiceName& known) { return known.name == ports; });
+  const size_t dash = service ? std::string_view::npos : ports.find('-');
+  const bool range = dash != std::string_view::npos;
+  TRY_ASSIGN(ts.start_port, Port(e, ports.substr(0, dash), !range));
   ts.end_port = ts.start_port;
-  if (dash != std::string_view::npos) {
-    TRY_ASSIGN(ts.end_port, Port(e, ports.substr(dash + 1)));
+  if (range) {
+    TRY_ASSIGN(ts.end_port, Port(e, ports.substr(dash + 1), false));
   }
   // swanctl.opt: for ICMP and IPv6-ICMP a port below 256 is a message type
   // (the high octet), one from 256 up is type * 256 + code. The ends are
@@ -284,17 +342,16 @@ Result<ConfiguredSelector> ReadEntry(const Entry& e) {
     addresses = Trim(e.text.substr(0, open));
     const std::string_view rest = e.text.substr(open + 1);
     const size_t close = rest.find(']');
-    if (close == std::string_view::npos)
-      return Bad(e, e.text.substr(open), "", "\"[\" without a closing \"]\"");
+    if (close == std::string_view::npos) return Bad(e, e.text.substr(open), "", "\"[\" without a closing \"]\"");
     if (close + 1 != rest.size())
-      return Bad(e, rest.substr(close + 1), "",
-                 fmt::format("\"{}\" after \"]\"", Shown(rest.substr(close + 1))));
+      return Bad(e, rest.substr(close + 1), "", fmt::format("\"{}\" after \"]\"", Shown(rest.substr(close + 1))));
     const std::string_view inside = rest.substr(0, close);
     if (const size_t nested = inside.find('['); nested != std::string_view::npos)
       return Bad(e, inside.substr(nested), "", "a second \"[\"");
     TRY(ReadProtoPort(e, inside, out.selector));
   }
-  if (addresses.empty()) return Bad(e, e.text, "", "no address before \"[\" (an address, a prefix, a range or dynamic)");
+  if (addresses.empty())
+    return Bad(e, e.text, "", "no address before \"[\" (an address, a prefix, a range or dynamic)");
   TRY(ReadAddresses(e, addresses, out));
   return out;
 }
@@ -347,17 +404,59 @@ std::string ProtoPortText(const TrafficSelector& ts) {
 
 // ---------------------------------------------------------------- sets
 
+// Intersection, for two selectors known to hold packets.
+std::optional<TrafficSelector> IntersectionHeld(const TrafficSelector& a, const TrafficSelector& b) {
+  if (a.ts_type != b.ts_type) return std::nullopt;
+  if (a.ip_protocol_id != 0 && b.ip_protocol_id != 0 && a.ip_protocol_id != b.ip_protocol_id) return std::nullopt;
+  TrafficSelector out;
+  out.ts_type = a.ts_type;
+  out.ip_protocol_id = std::max(a.ip_protocol_id, b.ip_protocol_id);  // the one that is not 0, if any
+  if (AnyPorts(a) || AnyPorts(b)) {
+    const TrafficSelector& narrower = AnyPorts(a) ? b : a;
+    out.start_port = narrower.start_port;
+    out.end_port = narrower.end_port;
+  } else if (OpaquePorts(a) || OpaquePorts(b)) {
+    if (!OpaquePorts(a) || !OpaquePorts(b)) return std::nullopt;
+    out.start_port = kOpaqueStart;
+    out.end_port = kOpaqueEnd;
+  } else {
+    out.start_port = std::max(a.start_port, b.start_port);
+    out.end_port = std::min(a.end_port, b.end_port);
+    if (out.start_port > out.end_port) return std::nullopt;
+  }
+  out.starting_address = std::max(a.starting_address, b.starting_address);
+  out.ending_address = std::min(a.ending_address, b.ending_address);
+  if (out.ending_address < out.starting_address) return std::nullopt;
+  return out;
+}
+
+// Contains, for two selectors known to hold packets: the cheap fields first.
+bool ContainsHeld(const TrafficSelector& outer, const TrafficSelector& inner) {
+  if (outer.ts_type != inner.ts_type) return false;
+  if (outer.ip_protocol_id != 0 && outer.ip_protocol_id != inner.ip_protocol_id) return false;
+  //= rfc4301#section-4.4.1
+  //# ANY ports hold OPAQUE; OPAQUE holds only itself.
+  const bool ports =
+      AnyPorts(outer) || (OpaquePorts(inner) ? OpaquePorts(outer)
+                                             : !OpaquePorts(outer) && outer.start_port <= inner.start_port &&
+                                                   inner.end_port <= outer.end_port);
+  return ports && !(inner.starting_address < outer.starting_address) && !(outer.ending_address < inner.ending_address);
+}
+
 // Keeps `kept` free of redundancy while adding `ts`: nothing is added when
 // one of them contains it; otherwise it replaces the first one it contains
-// (the others it contains go), or comes last while there is room.
+// (the others it contains go), or comes last while there is room. Every
+// selector here holds packets.
 void AddUnlessContained(std::vector<TrafficSelector>& kept, TrafficSelector ts) {
-  if (std::any_of(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return Contains(k, ts); })) return;
-  const auto first = std::find_if(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return Contains(ts, k); });
+  if (std::any_of(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(k, ts); })) return;
+  const auto first =
+      std::find_if(kept.begin(), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(ts, k); });
   if (first == kept.end()) {
     if (kept.size() < kMaxTrafficSelectors) kept.push_back(std::move(ts));
     return;
   }
-  const auto rest = std::remove_if(std::next(first), kept.end(), [&](const TrafficSelector& k) { return Contains(ts, k); });
+  const auto rest =
+      std::remove_if(std::next(first), kept.end(), [&](const TrafficSelector& k) { return ContainsHeld(ts, k); });
   kept.erase(rest, kept.end());
   *first = std::move(ts);
 }
@@ -405,7 +504,7 @@ Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelecto
   ENSURE(address.size() == 4 || address.size() == 16, kInvalidArgument, kNoOffset, "",
          fmt::format("dynamic resolves to an IPv4 or IPv6 address (4 or 16 bytes), not {} bytes", address.size()));
   const bool unspecified = std::all_of(address.begin(), address.end(), [](uint8_t b) { return b == 0; });
-  std::vector<TrafficSelector> out;
+  std::vector<TrafficSelector> out, others;
   for (const ConfiguredSelector& entry : list) {
     TrafficSelector ts = entry.selector;
     if (entry.dynamic) {
@@ -413,8 +512,13 @@ Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelecto
       ts.starting_address.assign(address.begin(), address.end());
       ts.ending_address = unspecified ? Bytes(address.size(), 0xFF) : ts.starting_address;
     }
-    AddUnlessContained(out, std::move(ts));
+    if (HoldsPackets(ts))
+      AddUnlessContained(out, std::move(ts));
+    else
+      others.push_back(std::move(ts));  // another TS type: nothing to compare it with
   }
+  for (TrafficSelector& ts : others)
+    if (out.size() < kMaxTrafficSelectors) out.push_back(std::move(ts));
   return out;
 }
 
@@ -445,47 +549,25 @@ bool HoldsPackets(const TrafficSelector& ts) {
 }
 
 bool Contains(const TrafficSelector& outer, const TrafficSelector& inner) {
-  if (!HoldsPackets(outer) || !HoldsPackets(inner) || outer.ts_type != inner.ts_type) return false;
-  if (outer.ip_protocol_id != 0 && outer.ip_protocol_id != inner.ip_protocol_id) return false;
-  //= rfc4301#section-4.4.1
-  //# ANY ports hold OPAQUE; OPAQUE holds only itself.
-  const bool ports = AnyPorts(outer) || (OpaquePorts(inner) ? OpaquePorts(outer)
-                                                             : !OpaquePorts(outer) && outer.start_port <= inner.start_port &&
-                                                                   inner.end_port <= outer.end_port);
-  return ports && !(inner.starting_address < outer.starting_address) && !(outer.ending_address < inner.ending_address);
+  return HoldsPackets(outer) && HoldsPackets(inner) && ContainsHeld(outer, inner);
 }
 
 std::optional<TrafficSelector> Intersection(const TrafficSelector& a, const TrafficSelector& b) {
-  if (!HoldsPackets(a) || !HoldsPackets(b) || a.ts_type != b.ts_type) return std::nullopt;
-  if (a.ip_protocol_id != 0 && b.ip_protocol_id != 0 && a.ip_protocol_id != b.ip_protocol_id) return std::nullopt;
-  TrafficSelector out;
-  out.ts_type = a.ts_type;
-  out.ip_protocol_id = std::max(a.ip_protocol_id, b.ip_protocol_id);  // the one that is not 0, if any
-  if (AnyPorts(a) || AnyPorts(b)) {
-    const TrafficSelector& narrower = AnyPorts(a) ? b : a;
-    out.start_port = narrower.start_port;
-    out.end_port = narrower.end_port;
-  } else if (OpaquePorts(a) || OpaquePorts(b)) {
-    if (!OpaquePorts(a) || !OpaquePorts(b)) return std::nullopt;
-    out.start_port = kOpaqueStart;
-    out.end_port = kOpaqueEnd;
-  } else {
-    out.start_port = std::max(a.start_port, b.start_port);
-    out.end_port = std::min(a.end_port, b.end_port);
-    if (out.start_port > out.end_port) return std::nullopt;
-  }
-  out.starting_address = std::max(a.starting_address, b.starting_address);
-  out.ending_address = std::min(a.ending_address, b.ending_address);
-  if (out.ending_address < out.starting_address) return std::nullopt;
-  return out;
+  if (!HoldsPackets(a) || !HoldsPackets(b)) return std::nullopt;
+  return IntersectionHeld(a, b);
 }
 
 std::vector<TrafficSelector> Intersect(const std::vector<TrafficSelector>& ours,
                                        const std::vector<TrafficSelector>& offered) {
+  std::vector<const TrafficSelector*> held;
+  for (const TrafficSelector& u : ours)
+    if (HoldsPackets(u)) held.push_back(&u);
   std::vector<TrafficSelector> out;
-  for (const TrafficSelector& o : offered)
-    for (const TrafficSelector& u : ours)
-      if (std::optional<TrafficSelector> both = Intersection(u, o)) AddUnlessContained(out, *std::move(both));
+  for (const TrafficSelector& o : offered) {
+    if (!HoldsPackets(o)) continue;
+    for (const TrafficSelector* u : held)
+      if (std::optional<TrafficSelector> both = IntersectionHeld(*u, o)) AddUnlessContained(out, *std::move(both));
+  }
   return out;
 }
 
@@ -509,7 +591,8 @@ Status CheckNarrowed(const TsPayload& offered, const TsPayload& answered) {
            fmt::format("answered traffic selector {} of {} ({}) is no IPv4 or IPv6 range of packets; a responder "
                        "answers only selectors it understood within the offered ones",
                        i + 1, theirs.size(), FormatTrafficSelector(ts)));
-    const bool within = std::any_of(ours.begin(), ours.end(), [&](const TrafficSelector& o) { return Contains(o, ts); });
+    const bool within =
+        std::any_of(ours.begin(), ours.end(), [&](const TrafficSelector& o) { return Contains(o, ts); });
     if (within) continue;
     std::string offered_text;
     constexpr size_t kShown = 4;

@@ -32,7 +32,8 @@ namespace ipsecref::ike::sa {
 //= ipsecref#choice
 //# A configured list, its resolution and a narrowed set stop at the same
 //# 255, so that whatever the reference builds fits the payload that carries it
-//# (and a narrowing costs at most 255 comparisons per candidate).
+//# (and a narrowing compares each candidate with at most 255 kept ones: 255
+//# offered against 255 configured take about 0.2 s, not minutes).
 inline constexpr size_t kMaxTrafficSelectors = 255;
 
 // One entry of a `local_ts` / `remote_ts` list: a selector, or `dynamic`
@@ -81,7 +82,8 @@ Result<std::vector<TrafficSelector>> ParseTrafficSelectors(std::string_view text
 // single address, with its protocol and ports; the unspecified address
 // (0.0.0.0 or ::) stands for every address of its family, as strongSwan
 // resolves %any. Other entries stay as they are. A selector that another of
-// the result contains is dropped (the first of equal ones stays).
+// the result contains is dropped (the first of equal ones stays); selectors
+// that hold no packets (other TS types) come last, as they are.
 // Errors: kInvalidArgument when `address` is neither 4 nor 16 bytes.
 Result<std::vector<TrafficSelector>> Resolve(const std::vector<ConfiguredSelector>& list, ByteSpan address);
 

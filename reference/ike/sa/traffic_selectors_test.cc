@@ -47,8 +47,7 @@ std::vector<TrafficSelector> List(std::string_view text) {
 
 ::testing::AssertionResult Refused(const Error& e, Code code, size_t offset, std::string_view requirement,
                                    std::string_view why) {
-  if (e.code != code || e.offset != offset || e.requirement != requirement ||
-      e.detail.find(why) == std::string::npos)
+  if (e.code != code || e.offset != offset || e.requirement != requirement || e.detail.find(why) == std::string::npos)
     return ::testing::AssertionFailure() << "got " << e.ToString() << " (offset " << e.offset << ")";
   return ::testing::AssertionSuccess();
 }
@@ -101,6 +100,8 @@ TEST(ParseTrafficSelectors, ProtocolAndPorts) {
   EXPECT_EQ(One("10.0.0.0/24[ipv6-icmp]"), Range("10.0.0.0", "10.0.0.255", 58));
   EXPECT_EQ(One("10.0.0.0/24[ip]"), Range("10.0.0.0", "10.0.0.255"));
   EXPECT_EQ(One("10.0.0.0/24[udp/isakmp]"), Range("10.0.0.0", "10.0.0.255", 17, 500, 500));
+  EXPECT_EQ(One("10.0.0.0/24[tcp/ftp-data]"), Range("10.0.0.0", "10.0.0.255", 6, 20, 20));  // a name with a dash
+  EXPECT_EQ(One("10.0.0.0/24[udp/ipsec-nat-t]"), Range("10.0.0.0", "10.0.0.255", 17, 4500, 4500));
   //= rfc4301#section-4.4.1
   //# OPAQUE: the port field is not available (Start Port 65535, End Port 0).
   EXPECT_EQ(One("10.0.0.0/24[tcp/opaque]"), Range("10.0.0.0", "10.0.0.255", 6, 65535, 0));
@@ -134,8 +135,8 @@ TEST(ParseTrafficSelectors, ListsKeepTheirOrder) {
   const std::vector<TrafficSelector> expected{Range("10.3.0.0", "10.3.255.255"), Range("10.4.0.0", "10.4.255.255")};
   EXPECT_EQ(List("10.3.0.0/16,10.4.0.0/16"), expected);
   EXPECT_EQ(List("  10.3.0.0/16 ,\t10.4.0.0/16  "), expected);
-  EXPECT_EQ(List("10.1.0.0/16,fec1::0/16"),
-            (std::vector{Range("10.1.0.0", "10.1.255.255"), Range("fec1::", "fec1:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}));
+  EXPECT_EQ(List("10.1.0.0/16,fec1::0/16"), (std::vector{Range("10.1.0.0", "10.1.255.255"),
+                                                         Range("fec1::", "fec1:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}));
   EXPECT_EQ(List("0.0.0.0/0,::/0").size(), 2u);
 }
 
@@ -186,6 +187,16 @@ TEST(Resolve, RedundantSelectorsGo) {
   EXPECT_EQ(*resolved, (std::vector{Range("10.0.0.0", "10.255.255.255"), Range("192.0.2.0", "192.0.2.255")}));
 }
 
+TEST(Resolve, KeepsOtherTsTypesAsTheyAreLast) {
+  ConfiguredSelector label;
+  label.selector.ts_type = TsType::kSecLabel;
+  label.selector.other = {'s', 0};
+  const ConfiguredSelector all{false, Range("0.0.0.0", "255.255.255.255")};
+  auto resolved = Resolve({label, all, label}, Address("192.0.2.1"));
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, (std::vector{all.selector, label.selector, label.selector}));
+}
+
 TEST(Resolve, RefusesAnAddressOfAnotherSize) {
   auto list = ParseConfiguredSelectors("dynamic");
   ASSERT_TRUE(list.ok());
@@ -226,8 +237,8 @@ TEST(ParseTrafficSelectors, RefusesPrefixesLongerThanTheAddress) {
 }
 
 TEST(ParseTrafficSelectors, RefusesBackwardsAndMixedRanges) {
-  EXPECT_TRUE(TextRefused("10.0.0.9-10.0.0.1", 0, "range start 10.0.0.9 is above its end 10.0.0.1",
-                          "rfc7296#section-3.13.1"));
+  EXPECT_TRUE(
+      TextRefused("10.0.0.9-10.0.0.1", 0, "range start 10.0.0.9 is above its end 10.0.0.1", "rfc7296#section-3.13.1"));
   EXPECT_TRUE(TextRefused("2001:db8::9-2001:db8::1", 0, "range start", "rfc7296#section-3.13.1"));
   EXPECT_TRUE(TextRefused("10.0.0.1-2001:db8::1", 9,
                           "a range from an IPv4 to an IPv6 address: both ends must be of one family"));
@@ -249,10 +260,13 @@ TEST(ParseTrafficSelectors, RefusesBadPorts) {
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/http2]", 15, "unknown port \"http2\""));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/65536]", 15, "port 65536 is above 65535"));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/99999999999999999999]", 15, "is above 65535"));
-  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/080]", 15, "port \"080\" has a leading zero, which strongSwan reads as octal"));
+  EXPECT_TRUE(
+      TextRefused("10.0.0.0/8[tcp/080]", 15, "port \"080\" has a leading zero, which strongSwan reads as octal"));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/0x]", 15, "port \"0x\" is not a number"));
-  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/80-]", 18, "unknown port \"\""));
-  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/-80]", 15, "unknown port \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/80-]", 18, "port range bound is no number: \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/-80]", 15, "port range bound is no number: \"\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/1024-http]", 20, "port range bound is no number: \"http\""));
+  EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/http-https]", 15, "port range bound is no number: \"http\""));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/OPAQUE]", 15, "unknown port \"OPAQUE\""));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/%any]", 15, "swanctl.conf spells it any"));
   EXPECT_TRUE(TextRefused("10.0.0.0/8[tcp/90-80]", 15, "start port 90 is above end port 80", "rfc7296#section-3.13.1"));
@@ -306,8 +320,7 @@ TEST(FormatTrafficSelector, WritesTheSyntaxBack) {
   EXPECT_EQ(FormatTrafficSelector(Range("10.0.0.0", "10.0.0.255", 6, 65535, 0)), "10.0.0.0/24[tcp/opaque]");
   EXPECT_EQ(FormatTrafficSelector(Range("10.0.0.0", "10.0.0.255", 253)), "10.0.0.0/24[253]");
   EXPECT_EQ(FormatTrafficSelector(Range("10.0.0.0", "10.0.0.255", 1, 0x0800, 0x08ff)), "10.0.0.0/24[icmp/8-2303]");
-  EXPECT_EQ(FormatTrafficSelector(Range("10.0.0.0", "10.0.0.255", 58, 0x0301, 0x0301)),
-            "10.0.0.0/24[ipv6-icmp/769]");
+  EXPECT_EQ(FormatTrafficSelector(Range("10.0.0.0", "10.0.0.255", 58, 0x0301, 0x0301)), "10.0.0.0/24[ipv6-icmp/769]");
 }
 
 //= rfc7296#section-2.9.1
@@ -346,14 +359,15 @@ TEST(Intersection, StrongSwanSubsetCases) {
   EXPECT_EQ(Intersection(One("10.1.0.0/16"), One("10.1.5.0/24")), Range("10.1.5.0", "10.1.5.255"));
   EXPECT_EQ(Intersection(One("10.1.5.0/24"), One("10.1.0.0/16")), Range("10.1.5.0", "10.1.5.255"));
   EXPECT_EQ(Intersection(One("fec1::/64"), One("fec1::1/128")), Range("fec1::1", "fec1::1"));
-  EXPECT_EQ(Intersection(One("10.0.0.0/8[tcp/55-60]"), One("10.2.7.16/30")), Range("10.2.7.16", "10.2.7.19", 6, 55, 60));
+  EXPECT_EQ(Intersection(One("10.0.0.0/8[tcp/55-60]"), One("10.2.7.16/30")),
+            Range("10.2.7.16", "10.2.7.19", 6, 55, 60));
   EXPECT_EQ(Intersection(One("10.1.0.0/16[tcp/80]"), One("10.1.0.0/16[tcp/80]")),
             Range("10.1.0.0", "10.1.255.255", 6, 80, 80));
-  EXPECT_EQ(Intersection(One("10.1.0.0/16"), One("10.2.0.0/16")), std::nullopt);            // no net
+  EXPECT_EQ(Intersection(One("10.1.0.0/16"), One("10.2.0.0/16")), std::nullopt);  // no net
   EXPECT_EQ(Intersection(One("10.1.0.0/16[any/0-9999]"), One("10.1.0.0/16[any/10000-65535]")),
-            std::nullopt);                                                                    // no port
+            std::nullopt);                                                                  // no port
   EXPECT_EQ(Intersection(One("10.1.0.0/16[tcp]"), One("10.1.0.0/16[udp]")), std::nullopt);  // no protocol
-  EXPECT_EQ(Intersection(One("0.0.0.0/0"), One("::/0")), std::nullopt);                    // no family
+  EXPECT_EQ(Intersection(One("0.0.0.0/0"), One("::/0")), std::nullopt);                     // no family
   // OPAQUE
   EXPECT_EQ(Intersection(One("10.0.0.0/8[any/opaque]"), One("10.2.7.16/30[tcp/80]")), std::nullopt);
   EXPECT_EQ(Intersection(One("10.2.7.16/30[tcp/80]"), One("10.0.0.0/8[any/opaque]")), std::nullopt);
@@ -415,9 +429,9 @@ TEST(Contains, SelectorsWithoutPacketsContainNothing) {
 TEST(Intersect, PairwiseInOfferedOrderWithoutRedundancy) {
   const auto ours = List("10.0.0.0/16, 192.0.2.0/24[tcp]");
   const auto offered = List("192.0.2.0/25, 10.0.5.0/24, 10.0.0.0/8[udp/53], 2001:db8::/32");
-  EXPECT_EQ(Intersect(ours, offered), (std::vector{Range("192.0.2.0", "192.0.2.127", 6),
-                                                   Range("10.0.5.0", "10.0.5.255"),
-                                                   Range("10.0.0.0", "10.0.255.255", 17, 53, 53)}));
+  EXPECT_EQ(Intersect(ours, offered),
+            (std::vector{Range("192.0.2.0", "192.0.2.127", 6), Range("10.0.5.0", "10.0.5.255"),
+                         Range("10.0.0.0", "10.0.255.255", 17, 53, 53)}));
   // A later, wider intersection takes the place of the first one it contains.
   EXPECT_EQ(Intersect(List("10.0.0.0/8"), List("10.0.0.1, 192.0.2.1, 10.0.0.2, 10.0.0.0/24")),
             (std::vector{Range("10.0.0.0", "10.0.0.255")}));
@@ -441,7 +455,8 @@ TEST(Intersect, UnknownTypesAreIgnored) {
 
 TEST(Intersect, StopsAt255) {
   std::vector<TrafficSelector> offered;
-  for (int i = 0; i < 300; ++i) offered.push_back(Range("10.0.0.0", "10.0.0.0", 6, static_cast<uint16_t>(i), static_cast<uint16_t>(i)));
+  for (int i = 0; i < 300; ++i)
+    offered.push_back(Range("10.0.0.0", "10.0.0.0", 6, static_cast<uint16_t>(i), static_cast<uint16_t>(i)));
   const auto narrowed = Intersect(List("10.0.0.0/8"), offered);
   ASSERT_EQ(narrowed.size(), kMaxTrafficSelectors);
   EXPECT_EQ(narrowed.front(), offered.front());
@@ -455,8 +470,8 @@ TEST(Intersect, StopsAt255) {
 // choice) to 192.0.2.7 port 80 triggered the request, so each TS payload
 // starts with that packet's selector.
 TsPayload Ts(std::vector<TrafficSelector> list) { return TsPayload{std::move(list)}; }
-const TsPayload kTsiWithPacket = Ts({Range("198.51.100.43", "198.51.100.43", 6, 49152, 49152),
-                                     Range("198.51.100.0", "198.51.100.255")});
+const TsPayload kTsiWithPacket =
+    Ts({Range("198.51.100.43", "198.51.100.43", 6, 49152, 49152), Range("198.51.100.0", "198.51.100.255")});
 const TsPayload kTsrWithPacket = Ts({Range("192.0.2.7", "192.0.2.7", 6, 80, 80), Range("192.0.2.0", "192.0.2.255")});
 const TsPayload kTsi = Ts({Range("198.51.100.0", "198.51.100.255")});
 const TsPayload kTsr = Ts({Range("192.0.2.0", "192.0.2.255")});
@@ -531,11 +546,12 @@ TEST(CheckNarrowed, RefusesAWiderAnswer) {
                       "answered traffic selector 2 of 2 (198.51.0.0/16) lies within none of the offered ones "
                       "(198.51.100.0/24); a responder may only narrow"));
   EXPECT_TRUE(Refused(CheckNarrowed(Ts(List("10.0.0.0/8[tcp]")), Ts(List("10.0.0.0/8"))), Code::kInvalidSyntax,
-                      kNoOffset, "rfc7296#section-2.9", "(10.0.0.0/8) lies within none of the offered ones (10.0.0.0/8[tcp])"));
+                      kNoOffset, "rfc7296#section-2.9",
+                      "(10.0.0.0/8) lies within none of the offered ones (10.0.0.0/8[tcp])"));
   EXPECT_TRUE(Refused(CheckNarrowed(Ts(List("10.0.0.0/8[tcp/80]")), Ts(List("10.0.0.0/8[tcp/79-80]"))),
                       Code::kInvalidSyntax, kNoOffset, "rfc7296#section-2.9", "lies within none"));
-  EXPECT_TRUE(Refused(CheckNarrowed(Ts(List("10.0.0.0/8")), Ts(List("2001:db8::/32"))), Code::kInvalidSyntax,
-                      kNoOffset, "rfc7296#section-2.9", "lies within none"));
+  EXPECT_TRUE(Refused(CheckNarrowed(Ts(List("10.0.0.0/8")), Ts(List("2001:db8::/32"))), Code::kInvalidSyntax, kNoOffset,
+                      "rfc7296#section-2.9", "lies within none"));
   // Two adjacent offered selectors: each answer must lie within one of them.
   EXPECT_TRUE(Refused(CheckNarrowed(Ts(List("10.0.0.0/25, 10.0.0.128/25")), Ts(List("10.0.0.0/24"))),
                       Code::kInvalidSyntax, kNoOffset, "rfc7296#section-2.9", "lies within none"));
@@ -552,13 +568,14 @@ TEST(CheckNarrowed, RefusesSelectorsWithoutPackets) {
   // Even when it was offered: the responder ignores what it does not know (§2.9).
   EXPECT_TRUE(Refused(CheckNarrowed(Ts({label, One("10.0.0.0/8")}), Ts({label})), Code::kInvalidSyntax, kNoOffset,
                       "rfc7296#section-2.9", "answered traffic selector 1 of 1 (TS_SECLABEL"));
-  EXPECT_TRUE(Refused(CheckNarrowed(kTsi, Ts({Range("198.51.100.9", "198.51.100.1")})), Code::kInvalidSyntax,
-                      kNoOffset, "rfc7296#section-2.9", "is no IPv4 or IPv6 range of packets"));
+  EXPECT_TRUE(Refused(CheckNarrowed(kTsi, Ts({Range("198.51.100.9", "198.51.100.1")})), Code::kInvalidSyntax, kNoOffset,
+                      "rfc7296#section-2.9", "is no IPv4 or IPv6 range of packets"));
 }
 
 TEST(CheckNarrowed, AcceptsSubsets) {
   EXPECT_TRUE(CheckNarrowed(kTsi, kTsi).ok());
-  EXPECT_TRUE(CheckNarrowed(Ts(List("10.0.0.0/8, 192.0.2.0/24")), Ts(List("192.0.2.7[tcp/80], 10.1.0.0/16[udp]"))).ok());
+  EXPECT_TRUE(
+      CheckNarrowed(Ts(List("10.0.0.0/8, 192.0.2.0/24")), Ts(List("192.0.2.7[tcp/80], 10.1.0.0/16[udp]"))).ok());
   EXPECT_TRUE(CheckNarrowed(Ts(List("10.0.0.0/8")), Ts(List("10.0.0.0/8[tcp/opaque]"))).ok());
 }
 

@@ -80,11 +80,18 @@ class ChildRekey final : public Task {
   Result<Next> ProcessI(IkeSa& sa, const Message& response) override {
     ChildSa* old = sa.FindChildByInbound(spi_in_);
     if (const NotifyPayload* n = FindErrorNotify(response)) {
-      //= rfc7296#section-2.25.1
-      //# CHILD_SA_NOT_FOUND: the peer no longer has the SA, so neither does
-      //# this end. Any other error leaves the old SA in place.
-      if (old != nullptr && n->notify_message_type == iana::NotifyType::kChildSaNotFound) sa.RemoveChild(spi_in_);
       Settle(sa, old);
+      if (old != nullptr && n->notify_message_type == iana::NotifyType::kChildSaNotFound) {
+        //= rfc7296#section-2.25
+        //# CHILD_SA_NOT_FOUND: the peer no longer has the SA; this end
+        //# deletes it silently and creates a new CHILD SA from scratch.
+        for (size_t c = 0; c < sa.config().children.size(); ++c)
+          if (sa.config().children[c].name == old->config_name) sa.Queue(MakeChildCreate(c));
+        sa.RemoveChild(spi_in_);
+      } else if (old != nullptr && n->notify_message_type == iana::NotifyType::kTemporaryFailure &&
+                 old->state == ChildState::kInstalled) {
+        old->rekey_at = sa.now() + kTemporaryFailureRetry;
+      }
       return NotifiedError(*n, "rfc7296#section-1.3.3");
     }
     TRY_ASSIGN(ChildSa child, child_.Complete(sa, response, true));

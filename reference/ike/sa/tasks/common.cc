@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "reference/crypto/hash.h"
 #include "reference/crypto/transforms.h"
+#include "reference/crypto/x509.h"
 #include "reference/ike/wire/describe.h"
 
 namespace ipsecref::ike::sa {
@@ -52,6 +54,23 @@ keymat::Suite KeymatSuite(const IkeSuite& s) {
   return keymat::Suite{s.prf, s.encr, KeyBitsFor(s.encr, s.encr_key_bits), s.integ};
 }
 
+std::optional<Payload> CertificateRequest(const IkeSa& sa) {
+  const std::vector<Bytes>& anchors = sa.config().remote_auth.trust_anchors;
+  if (anchors.empty()) return std::nullopt;
+  CertreqPayload body;
+  body.cert_encoding = iana::CertEncoding::kX509Signature;
+  //= rfc7296#section-3.7
+  //# The Certification Authority field of an X.509 CERTREQ concatenates the
+  //# SHA-1 hashes of the trusted CAs' public keys (SubjectPublicKeyInfo).
+  for (const Bytes& der : anchors) {
+    auto ca = crypto::ParseCertificate(der);
+    if (!ca) continue;
+    auto hash = crypto::Digest(iana::HashAlgorithm::kSha1, {ca->subject_public_key_info});
+    if (hash) body.certification_authority.insert(body.certification_authority.end(), hash->begin(), hash->end());
+  }
+  return PayloadOf(iana::PayloadType::kCertreq, std::move(body));
+}
+
 Payload KePayloadOf(const crypto::KeyExchange& ke) {
   KePayload body;
   body.group = ke.group();
@@ -76,15 +95,6 @@ Bytes LowerNonce(ByteSpan a, ByteSpan b) {
   return Bytes(low.begin(), low.end());
 }
 
-Time Jitter(IkeSa& sa, Time jitter) {
-  if (jitter == 0) return 0;
-  uint8_t b[4];
-  sa.env().rng->Fill(b);
-  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
-                     static_cast<uint32_t>(b[2]) << 8 | b[3];
-  return r % (jitter + 1);
-}
-
 void InstallChild(IkeSa& sa, ChildSa child) {
   child.established_at = sa.now();
   for (const ChildConfig& config : sa.config().children) {
@@ -94,12 +104,12 @@ void InstallChild(IkeSa& sa, ChildSa child) {
     //# policy and not negotiated. A random jitter keeps both ends from
     //# rekeying at the same moment.
     if (config.rekey_time != 0)
-      child.rekey_at = child.established_at + config.rekey_time - Jitter(sa, sa.config().rekey_jitter);
+      child.rekey_at = child.established_at + config.rekey_time - sa.RekeyJitter(config.rekey_time);
     if (config.life_time != 0) child.expire_at = child.established_at + config.life_time;
     break;
   }
   sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o installed", child.spi_in, child.spi_out));
-  sa.children.push_back(std::move(child));
+  sa.ChildHolder().children.push_back(std::move(child));
 }
 
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {

@@ -84,6 +84,10 @@ class ChildNegotiation {
   Narrowed narrowed_;
 };
 
+// A CERTREQ naming the configured trust anchors (by the SHA-1 hash of each
+// one's SubjectPublicKeyInfo), or nothing when none is configured.
+std::optional<Payload> CertificateRequest(const IkeSa& sa);
+
 // The KE payload for this end's public value.
 Payload KePayloadOf(const crypto::KeyExchange& ke);
 
@@ -91,11 +95,16 @@ Payload KePayloadOf(const crypto::KeyExchange& ke);
 
 namespace ipsecref::ike::sa {
 
+//= rfc7296#section-2.25
+//# After TEMPORARY_FAILURE the request is not repeated at once: the peer
+//# needs time to finish what it is doing.
+//= ipsecref#choice
+//# The rekey is tried again 10 seconds later.
+inline constexpr Time kTemporaryFailureRetry = 10'000;
+
 // Adds a CHILD SA to the IKE SA with its rekey and expiry times from its
 // configuration (rekey time less a random jitter).
 void InstallChild(IkeSa& sa, ChildSa child);
-// A random part of `jitter` milliseconds.
-Time Jitter(IkeSa& sa, Time jitter);
 // The lower of two nonces, byte-wise (the §2.8.1 rule compares them).
 Bytes LowerNonce(ByteSpan a, ByteSpan b);
 

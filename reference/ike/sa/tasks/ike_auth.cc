@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "reference/crypto/signature.h"
+#include "reference/crypto/x509.h"
 #include "reference/ike/sa/tasks/common.h"
 #include "reference/ike/wire/rules.h"
 
@@ -48,6 +49,38 @@ Result<Payload> MakeAuth(IkeSa& sa, bool initiator, const IdPayload& id) {
   return PayloadOf(iana::PayloadType::kAuth, std::move(body));
 }
 
+// The public key the peer's signature must verify under: the pinned one,
+// or the end entity of the peer's CERT chain up to a configured CA, when
+// that certificate vouches for the peer's identity.
+Result<Bytes> PeerPublicKey(const IkeSa& sa, const Message& m, const IdPayload& id) {
+  const AuthConfig& remote = sa.config().remote_auth;
+  if (!remote.public_key.empty()) return remote.public_key;
+  std::vector<Bytes> chain;
+  for (const Payload* p : m.Visible())
+    if (const CertPayload* c = p->as<CertPayload>();
+        c != nullptr && c->cert_encoding == iana::CertEncoding::kX509Signature)
+      chain.push_back(c->certificate_data);
+  //= rfc7296#section-3.6
+  //# The first CERT payload holds the certificate whose key verifies AUTH;
+  //# the others may help build the path to a trusted CA.
+  ENSURE(!chain.empty(), kAuthenticationFailed, kNoOffset, "rfc7296#section-3.6",
+         "the peer sent no X.509 certificate and no public key is pinned for it");
+  const int64_t now_seconds = static_cast<int64_t>(sa.now() / 1000);
+  Status path = crypto::VerifyChain(chain.front(), std::span<const Bytes>(chain).subspan(1), remote.trust_anchors,
+                                    now_seconds);
+  ENSURE(path.ok(), kAuthenticationFailed, kNoOffset, "rfc7296#section-3.6",
+         fmt::format("the peer's certificate is not trusted: {}", path.ok() ? "" : path.error().ToString()));
+  TRY_ASSIGN(crypto::Certificate certificate, crypto::ParseCertificate(chain.front()));
+  //= rfc4945#section-3.1
+  //# The ID the peer authenticates as must be one its certificate carries:
+  //# a dNSName for ID_FQDN, an rfc822Name for ID_RFC822_ADDR, an iPAddress
+  //# for ID_IPV4/IPV6_ADDR, the subject for ID_DER_ASN1_DN.
+  ENSURE(crypto::CertificateMatchesId(certificate, id.id_type, id.identification_data), kAuthenticationFailed,
+         kNoOffset, "rfc4945#section-3.1",
+         fmt::format("the certificate of {} does not vouch for the ID {}", certificate.subject_text, DescribeId(id)));
+  return certificate.subject_public_key_info;
+}
+
 // Checks the peer's identity and AUTH payload; kAuthenticationFailed
 // otherwise (§2.21.2).
 Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
@@ -73,7 +106,8 @@ Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
            kAuthenticationFailed, kNoOffset, "rfc7296#section-2.15", "the shared-key AUTH value does not verify");
     return OkStatus();
   }
-  Status verified = crypto::VerifyAuth(remote.method, remote.public_key, octets, auth->authentication_data);
+  TRY_ASSIGN(Bytes public_key, PeerPublicKey(sa, m, *id));
+  Status verified = crypto::VerifyAuth(remote.method, public_key, octets, auth->authentication_data);
   ENSURE(verified.ok(), kAuthenticationFailed, kNoOffset, "rfc7427#section-3",
          fmt::format("the AUTH signature does not verify: {}", verified.ok() ? "" : verified.error().detail));
   return OkStatus();
@@ -98,7 +132,11 @@ void ReadWindow(IkeSa& sa, const Message& m) {
   }
 }
 
+//= rfc7296#section-3.7
+//# A CERTREQ answered: an end sends its certificates in CERT payloads when
+//# the peer asked for them.
 void AddCertificates(const IkeSa& sa, std::vector<Payload>& out) {
+  if (!sa.peer_certreq) return;
   for (const Bytes& der : sa.config().local_auth.certificates)
     out.push_back(PayloadOf(iana::PayloadType::kCert, CertPayload{iana::CertEncoding::kX509Signature, der}));
 }
@@ -116,6 +154,7 @@ class IkeAuth final : public Task {
     //# N(INITIAL_CONTACT) tells the responder to forget older IKE SAs with
     //# this identity.
     if (config.initial_contact) out.push_back(NotifyPayloadOf(iana::NotifyType::kInitialContact));
+    if (std::optional<Payload> certreq = CertificateRequest(sa)) out.push_back(std::move(*certreq));
     if (!config.remote_id.identification_data.empty()) out.push_back(PayloadOf(iana::PayloadType::kIdr, config.remote_id));
     TRY_ASSIGN(Payload auth, MakeAuth(sa, true, config.local_id));
     out.push_back(std::move(auth));
@@ -152,6 +191,7 @@ class IkeAuth final : public Task {
   }
 
   Status ProcessR(IkeSa& sa, const Message& request) override {
+    sa.peer_certreq = FindPayload(request, iana::PayloadType::kCertreq) != nullptr;
     TRY(CheckAuth(sa, true, request));
     ReadWindow(sa, request);
     with_child_ = FindPayload(request, iana::PayloadType::kSa) != nullptr;

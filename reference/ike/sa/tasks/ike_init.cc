@@ -76,6 +76,7 @@ Payload SignatureHashAlgorithms() {
 void ReadAnnouncements(IkeSa& sa, const Message& m) {
   sa.peer_fragmentation = FindNotify(m, iana::NotifyType::kIkev2FragmentationSupported) != nullptr;
   sa.peer_childless = FindNotify(m, iana::NotifyType::kChildlessIkev2Supported) != nullptr;
+  sa.peer_certreq = FindPayload(m, iana::PayloadType::kCertreq) != nullptr;
   sa.peer_hash_algorithms.clear();
   if (const NotifyPayload* n = FindNotify(m, iana::NotifyType::kSignatureHashAlgorithms))
     for (size_t i = 0; i + 1 < n->notification_data.size(); i += 2)
@@ -228,6 +229,7 @@ class IkeInit final : public Task {
     r.payloads.push_back(KePayloadOf(*ke_));
     r.payloads.push_back(PayloadOf(iana::PayloadType::kNonce, NoncePayload{sa.nr}));
     for (Payload& p : NatDetection(sa, sa.spi_r)) r.payloads.push_back(std::move(p));
+    if (std::optional<Payload> certreq = CertificateRequest(sa)) r.payloads.push_back(std::move(*certreq));
     Announce(sa, r.payloads);
     return r;
   }

@@ -49,7 +49,7 @@ Result<std::unique_ptr<IkeSa>> Successor(IkeSa& old, Role role, uint64_t spi_i, 
   sa->state = IkeState::kEstablished;
   sa->established_at = old.now();
   if (old.config().rekey_time != 0)
-    sa->rekey_at = sa->established_at + old.config().rekey_time - Jitter(old, old.config().rekey_jitter);
+    sa->rekey_at = sa->established_at + old.config().rekey_time - old.RekeyJitter(old.config().rekey_time);
   return sa;
 }
 
@@ -78,6 +78,8 @@ class IkeRekey final : public Task {
   Result<Next> ProcessI(IkeSa& sa, const Message& response) override {
     if (const NotifyPayload* n = FindErrorNotify(response)) {
       Settle(sa);
+      if (n->notify_message_type == iana::NotifyType::kTemporaryFailure && sa.state == IkeState::kEstablished)
+        sa.rekey_at = sa.now() + kTemporaryFailureRetry;
       return NotifiedError(*n, "rfc7296#section-1.3.2");
     }
     const SaPayload* sa_payload = FindBody<SaPayload>(response, iana::PayloadType::kSa);
