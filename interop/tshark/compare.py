@@ -153,7 +153,13 @@ def payload_token(payload):
 def inner_payloads(encrypted):
     """The payloads tshark decrypted inside one SK payload, or None if it
     did not decrypt it. An SK payload that holds no payloads (an empty
-    INFORMATIONAL response) has decrypted data without contained data."""
+    INFORMATIONAL response) has decrypted data without contained data. An
+    Encrypted Fragment (RFC 7383) shows the payloads of its message, once
+    tshark has reassembled it, beside its own fields (at the last
+    fragment); the fragments before give None, as ike_payloads prints them."""
+    if encrypted.get("show") == "53":
+        reassembled = children(encrypted, "isakmp.typepayload")
+        return reassembled if reassembled else None
     for decrypted in children(encrypted, "isakmp.enc.decrypted"):
         for contained in children(decrypted, "isakmp.enc.contained"):
             return children(contained, "isakmp.typepayload")

@@ -67,8 +67,10 @@ Status ReadSubjectAltName(const X509* x, std::string_view which, Certificate& ou
     ERR_clear_error();
     //= rfc5280#section-4.2
     //# A certificate must not hold more than one instance of an extension.
-    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2", fmt::format("{}: subjectAltName appears more than once", which));
-    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6", fmt::format("{}: subjectAltName does not decode", which));
+    ENSURE(critical != -2, kBadFile, kNoOffset, "rfc5280#section-4.2",
+           fmt::format("{}: subjectAltName appears more than once", which));
+    ENSURE(critical == -1, kBadFile, kNoOffset, "rfc5280#section-4.2.1.6",
+           fmt::format("{}: subjectAltName does not decode", which));
     return OkStatus();
   }
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
@@ -96,6 +98,59 @@ Status ReadSubjectAltName(const X509* x, std::string_view which, Certificate& ou
   return OkStatus();
 }
 
+// X.690 §10 on the TLV structure of a certificate, every constructed value
+// down to the primitive ones (OCTET STRINGs that wrap DER, as extension
+// values do, are left to their decoders). libcrypto accepts some BER, and
+// re-encodes a certificate's decoded tbsCertificate by copying the octets it
+// read, so this is where non-DER inside it is caught.
+constexpr int kMaxDerDepth = 32;  // certificates nest about 8 deep
+
+Status CheckDerStructure(ByteReader& in, std::string_view which, int depth) {
+  while (!in.empty()) {
+    const size_t at = in.offset();
+    uint8_t tag = 0, first = 0;
+    ENSURE(in.ReadU8(tag) && in.ReadU8(first), kBadFile, at, "rfc5280#section-4.1",
+           fmt::format("{}: a TLV ends inside its header", which));
+    ENSURE((tag & 0x1f) != 0x1f, kBadFile, at, "rfc5280#section-4.1",
+           fmt::format("{}: tag 0x{:02x} in the high-tag-number form, which no certificate field uses", which, tag));
+    size_t length = first;
+    if ((first & 0x80) != 0) {
+      const size_t octets = first & 0x7f;
+      //= rfc5280#section-4.1
+      //# Certificates are DER (X.690 §10.1): definite lengths only, each in
+      //# the fewest octets (short form below 128).
+      ENSURE(octets != 0, kBadFile, at, "rfc5280#section-4.1",
+             fmt::format("{}: indefinite length (BER, not DER)", which));
+      ENSURE(octets <= 4, kBadFile, at, "rfc5280#section-4.1",
+             fmt::format("{}: a length of {} octets", which, octets));
+      length = 0;
+      for (size_t i = 0; i < octets; ++i) {
+        uint8_t octet = 0;
+        ENSURE(in.ReadU8(octet), kBadFile, at, "rfc5280#section-4.1",
+               fmt::format("{}: a TLV ends inside its length", which));
+        length = length << 8 | octet;
+      }
+      ENSURE(length >= 0x80 && length >> (8 * (octets - 1)) != 0, kBadFile, at, "rfc5280#section-4.1",
+             fmt::format("{}: length {} not in its shortest form (BER, not DER)", which, length));
+    }
+    const bool constructed = (tag & 0x20) != 0;
+    //= rfc5280#section-4.1
+    //# A SEQUENCE or SET value is always encoded constructed (X.690 §8.9.1,
+    //# §8.11.1).
+    ENSURE(constructed || (tag != 0x10 && tag != 0x11), kBadFile, at, "rfc5280#section-4.1",
+           fmt::format("{}: SEQUENCE or SET (tag 0x{:02x}) in the primitive form", which, tag));
+    ByteReader content;
+    ENSURE(in.ReadChild(length, content), kBadFile, at, "rfc5280#section-4.1",
+           fmt::format("{}: length {} runs past the end of the enclosing value", which, length));
+    if (constructed) {
+      ENSURE(depth < kMaxDerDepth, kBadFile, at, "rfc5280#section-4.1",
+             fmt::format("{}: values nested more than {} deep", which, kMaxDerDepth));
+      TRY(CheckDerStructure(content, which, depth + 1));
+    }
+  }
+  return OkStatus();
+}
+
 // One DER Certificate into libcrypto's form, and what IKE reads of it into
 // `out`; `which` names it in errors. Every certificate ParseCertificate or
 // VerifyChain is given passes the same checks here.
@@ -115,9 +170,12 @@ Result<X509Ptr> Decode(ByteSpan der, std::string_view which, Certificate& out) {
   ENSURE(used == der.size(), kTrailingBytes, used, "rfc5280#section-4.1",
          fmt::format("{}: {} octets after the Certificate", which, der.size() - used));
   //= rfc5280#section-4.1
-  //# Certificates are DER: a BER form of the same values (long-form
-  //# lengths that could be short, an indefinite length) is not a
-  //# certificate whose signature can be checked as received.
+  //# Certificates are DER: a BER form of the same values is not a
+  //# certificate whose signature can be checked as received. The TLV
+  //# structure is checked throughout; what libcrypto re-encodes (the
+  //# fields around tbsCertificate) must come out as the input.
+  ByteReader structure(der);
+  TRY(CheckDerStructure(structure, which, 0));
   const Bytes again = Encode(x.get(), i2d_X509);
   ENSURE(again.size() == der.size() && std::equal(again.begin(), again.end(), der.begin()), kBadFile, kNoOffset,
          "rfc5280#section-4.1", fmt::format("{}: not DER (X.690 §10): re-encoding differs", which));
@@ -347,6 +405,11 @@ Status VerifyChain(ByteSpan end_entity, std::span<const Bytes> intermediates, st
   //# path, self-signed or not (RFC 5280 §6.1.1 (d) needs only the anchor's
   //# name and key): a configured intermediate CA or a pinned end-entity
   //# certificate ends the path.
+  //= ipsecref#choice
+  //# Not libcrypto's X509_V_FLAG_X509_STRICT: it adds RFC 5280 §4 rules for
+  //# what a conforming CA issues (an authorityKeyIdentifier present, ...),
+  //# which peers' certificates in the field may miss; every check of the
+  //# path validation of §6.1 is made without it.
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   if (X509_verify_cert(ctx.get()) != 1) return PathError(ctx.get());
   ERR_clear_error();

@@ -32,11 +32,13 @@ struct Certificate {
   std::string subject_text;            // the subject as RFC 4514 text, e.g. "CN=a,O=b"
 };
 
-// Parses a DER Certificate (RFC 5280 §4.1). Errors: kBadFile naming the
-// structure that does not decode (rfc5280#section-4.1), a non-DER encoding,
-// or a subjectAltName that is malformed, repeated or holds an iPAddress of
+// Parses a DER Certificate (RFC 5280 §4.1). Errors, all kBadFile but the
+// last: a Certificate that does not decode (rfc5280#section-4.1); one that
+// is not DER, with the offset of the offending TLV (a SEQUENCE or SET in
+// the primitive form, an indefinite or non-minimal length); a
+// subjectAltName that is malformed, repeated or holds an iPAddress of
 // another length than 4 or 16 (rfc5280#section-4.2.1.6); kTrailingBytes
-// (offset: the first octet after the Certificate).
+// with the offset of the first octet after the Certificate.
 Result<Certificate> ParseCertificate(ByteSpan der);
 
 // Checks the path from `end_entity`, through any of `intermediates` (in any

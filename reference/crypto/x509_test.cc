@@ -122,7 +122,7 @@ std::vector<std::string> AllCertificateNames() {
   for (const Family& f : kFamilies)
     for (const char* role : {"ca-", "int-", "ee-"}) out.push_back(std::string(role) + f.name);
   for (const char* n : {"other-ca", "ee-expired", "ee-not-yet-valid", "ee-wrong-issuer", "ee-bad-signature",
-                        "ee-non-ca-issuer", "ee-key-encipherment"})
+                        "ee-non-ca-issuer", "ee-key-encipherment", "ee-non-repudiation", "ee-without-key-usage"})
     out.push_back(n);
   return out;
 }
@@ -271,6 +271,33 @@ TEST(VerifyChain, EndEntityWithoutASigningKeyUsageIsRefused) {
                 "neither digitalSignature nor nonRepudiation");
 }
 
+TEST(VerifyChain, NonRepudiationAloneOrNoKeyUsageIsFitForIke) {
+  // RFC 4945 §5.1.3.2: without keyUsage, or with nonRepudiation, the
+  // certificate may authenticate IKE.
+  for (const char* ee : {"ee-non-repudiation", "ee-without-key-usage"}) {
+    EXPECT_EQ(OpensslVerdicts()[ee], "OK");
+    const Status s = VerifyP256(ee, {});
+    EXPECT_TRUE(s.ok()) << ee << ": " << s.error().ToString();
+  }
+}
+
+TEST(VerifyChain, AnIpAddressOfFiveOctetsIsMalformed) {
+  // openssl verify accepts the path; `openssl x509 -text` prints the entry
+  // as "IP Address:<invalid length=5>" (ee-ip-address-5-octets.txt).
+  EXPECT_EQ(OpensslVerdicts()["ee-ip-address-5-octets"], "OK");
+  EXPECT_NE(ReadText("ee-ip-address-5-octets.txt").find("IP Address:<invalid length=5>"), std::string::npos);
+  auto c = ParseCertificate(Read("ee-ip-address-5-octets.der"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().requirement, "rfc5280#section-4.2.1.6");
+  EXPECT_NE(c.error().detail.find("iPAddress 0 is 5 octets"), std::string::npos) << c.error().ToString();
+  const Status s = VerifyP256("ee-ip-address-5-octets", {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Code::kBadFile);
+  EXPECT_NE(s.error().detail.find("the end-entity certificate: subjectAltName iPAddress 0"), std::string::npos)
+      << s.error().ToString();
+}
+
 TEST(VerifyChain, AConfiguredIntermediateIsAnAnchor) {
   const std::vector<Bytes> anchors{Read("int-p256.der")};
   const Status s = VerifyChain(Read("ee-p256.der"), {}, anchors, k2030);
@@ -373,6 +400,49 @@ TEST(ParseCertificate, RefusesBerLengths) {
   EXPECT_EQ(c.error().requirement, "rfc5280#section-4.1");
 }
 
+TEST(ParseCertificate, RefusesBerLengthInsideTbsCertificate) {
+  // The issuer Name's length in the long form ("30 81 52" for "30 52"), the
+  // tbsCertificate and Certificate lengths one larger to match. libcrypto
+  // decodes it, and re-encodes tbsCertificate by copying what it read.
+  const Bytes der = Read("ee-p256.der");
+  ASSERT_EQ(Bytes(der.begin(), der.begin() + 2), (Bytes{0x30, 0x82}));      // Certificate, 2-octet length
+  ASSERT_EQ(Bytes(der.begin() + 4, der.begin() + 6), (Bytes{0x30, 0x82}));  // tbsCertificate
+  size_t at = 8;  // past the headers; then [0] version, serialNumber, signature
+  for (int field = 0; field < 3; ++field) at += 2 + der[at + 1];
+  ASSERT_EQ(der[at], 0x30);  // issuer
+  ASSERT_LT(der[at + 1], 0x80);
+  Bytes ber(der.begin(), der.begin() + static_cast<ptrdiff_t>(at + 1));
+  ber.push_back(0x81);
+  ber.insert(ber.end(), der.begin() + static_cast<ptrdiff_t>(at + 1), der.end());
+  for (size_t length_at : {size_t{2}, size_t{6}}) {
+    const unsigned value = (ber[length_at] << 8 | ber[length_at + 1]) + 1;
+    ber[length_at] = static_cast<uint8_t>(value >> 8);
+    ber[length_at + 1] = static_cast<uint8_t>(value);
+  }
+  auto c = ParseCertificate(ber);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().offset, at);
+  EXPECT_NE(c.error().detail.find("not in its shortest form"), std::string::npos) << c.error().ToString();
+}
+
+TEST(ParseCertificate, RefusesASubjectInThePrimitiveForm) {
+  // fuzz/regressions/x509 (libFuzzer, from ee-bad-signature): the subject
+  // Name's tag is 10, a SEQUENCE in the primitive form, which X.690 §8.9.1
+  // forbids; `openssl asn1parse` shows "147:d=2 hl=2 l= 78 prim: SEQUENCE".
+  // libcrypto decoded it and handed back the octets with tag 10 as the
+  // subject.
+  std::ifstream in("fuzz/regressions/x509/subject_name_in_primitive_sequence_form", std::ios::binary);
+  const Bytes der{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  ASSERT_EQ(der.size(), 570u);
+  auto c = ParseCertificate(der);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kBadFile);
+  EXPECT_EQ(c.error().offset, 147u);
+  EXPECT_EQ(c.error().requirement, "rfc5280#section-4.1");
+  EXPECT_NE(c.error().detail.find("primitive form"), std::string::npos) << c.error().ToString();
+}
+
 RC_GTEST_PROP(ParseCertificate, EveryProperPrefixIsRefused, ()) {
   static const Bytes der = Read("ee-rsa-pss.der");
   const size_t size = *rc::gen::inRange<size_t>(0, der.size());
@@ -419,7 +489,7 @@ TEST_F(Identities, FqdnMatchesADnsNameWithoutRegardToCase) {
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ee-p384.ipsecref.test")));
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ee-p256.ipsecref.test.")));
   EXPECT_FALSE(Matches(IdType::kFqdn, B("ipsecref.test")));
-  // The CN is no dNSName, and a wildcard dNSName vouches for no name.
+  // A wildcard dNSName vouches for no name below it.
   EXPECT_FALSE(Matches(IdType::kFqdn, B("host.ee-p256.ipsecref.test")));
   EXPECT_TRUE(Matches(IdType::kFqdn, B("*.ee-p256.ipsecref.test")));  // the entry itself, literally
 }

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace ipsecref::tool {
 
@@ -20,5 +21,10 @@ void AddDecryptCommand(CLI::App& app, Runner& run);
 void AddIkeDecodeCommand(CLI::App& app, Runner& run);
 void AddTunnelMapCommand(CLI::App& app, Runner& run);
 void AddReplayCommand(CLI::App& app, Runner& run);
+void AddExchangeCommand(CLI::App& app, Runner& run);
+
+// PREFIX/share/ipsecref/vectors beside an installed ipsecref, else the
+// source tree's vectors/ (vectors_command.cc).
+std::string DefaultVectorsDir();
 
 }  // namespace ipsecref::tool

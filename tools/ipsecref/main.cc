@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddIkeDecodeCommand(app, run);
   AddTunnelMapCommand(app, run);
   AddReplayCommand(app, run);
+  AddExchangeCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -11,14 +11,6 @@
 
 namespace ipsecref::tool {
 
-namespace {
-
-struct VectorsOptions {
-  std::vector<std::string> paths;
-  bool json = false;
-  bool verbose = false;
-};
-
 // The default vector directory: PREFIX/share/ipsecref/vectors beside an
 // installed PREFIX/bin/ipsecref, else the source tree's vectors/ (a build
 // tree's binary). Shown relative to the working directory when under it.
@@ -34,6 +26,14 @@ std::string DefaultVectorsDir() {
   const fs::path shown = dir.lexically_relative(fs::current_path(ec));
   return !ec && !shown.empty() && *shown.begin() != ".." ? shown.string() : dir.string();
 }
+
+namespace {
+
+struct VectorsOptions {
+  std::vector<std::string> paths;
+  bool json = false;
+  bool verbose = false;
+};
 
 int RunVectors(const VectorsOptions& o) {
   std::vector<std::string> files;

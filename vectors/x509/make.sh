@@ -20,6 +20,10 @@
 #                           key (and has no authorityKeyIdentifier)
 #   ee-non-ca-issuer.der    issued by ee-p256 (an end entity, CA:FALSE)
 #   ee-key-encipherment.der keyUsage keyEncipherment only (no digitalSignature)
+# and cases that are not path failures:
+#   ee-non-repudiation.der  keyUsage nonRepudiation only (fit for IKE, RFC 4945)
+#   ee-without-key-usage.der no keyUsage at all (fit for IKE)
+#   ee-ip-address-5-octets.der    a subjectAltName iPAddress of 5 octets
 # And for every certificate NAME.der, as openssl sees it:
 #   NAME.txt          `openssl x509 -noout -text -nameopt RFC2253`
 #   NAME.subject.txt  the subject (RFC 2253) and subjectAltName lines
@@ -84,6 +88,23 @@ keyUsage = critical, keyEncipherment
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = ${ENV::SAN}
+[end_entity_non_repudiation]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = ${ENV::SAN}
+[end_entity_without_key_usage]
+basicConstraints = critical, CA:FALSE
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = ${ENV::SAN}
+# subjectAltName as raw DER: GeneralNames { iPAddress C0 00 02 01 FF }, five
+# octets where RFC 5280 §4.2.1.6 allows four or sixteen.
+[end_entity_ip_address_5_octets]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+2.5.29.17 = DER:30078705C0000201FF
 [req]
 distinguished_name = req_dn
 prompt = no
@@ -176,6 +197,9 @@ issue impostor-int-p256 "$DN/CN=ipsecref test intermediate CA p256" intermediate
 negative ee-bad-signature end_entity_without_authority_key_identifier impostor-int-p256
 negative ee-non-ca-issuer end_entity ee-p256
 negative ee-key-encipherment end_entity_key_encipherment int-p256
+negative ee-non-repudiation end_entity_non_repudiation int-p256
+negative ee-without-key-usage end_entity_without_key_usage int-p256
+negative ee-ip-address-5-octets end_entity_ip_address_5_octets int-p256
 
 # The files, and what openssl reads in them.
 for pem in *.pem; do
@@ -213,7 +237,8 @@ verify() {
   for family in rsa-pkcs1 rsa-pss p256 p384 p521 ed25519; do
     verify "ee-$family" "int-$family" "ca-$family"
   done
-  for name in ee-expired ee-not-yet-valid ee-wrong-issuer ee-bad-signature ee-key-encipherment; do
+  for name in ee-expired ee-not-yet-valid ee-wrong-issuer ee-bad-signature ee-key-encipherment \
+              ee-non-repudiation ee-without-key-usage ee-ip-address-5-octets; do
     verify "$name" int-p256 ca-p256
   done
   cat int-p256.pem ee-p256.pem >int-and-ee-p256.pem

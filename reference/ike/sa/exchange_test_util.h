@@ -150,7 +150,9 @@ inline std::string Transcript(Exchange& x) {
   }
   return out;
 }
-inline bool Lower(ByteSpan a, ByteSpan b) { return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end()); }
+inline bool Lower(ByteSpan a, ByteSpan b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
 
 // --- The state both ends must agree on ---
 
@@ -161,8 +163,10 @@ inline void ExpectPaired(const ChildSa& a, const ChildSa& b) {
   EXPECT_EQ(a.spi_out, b.spi_in);
   EXPECT_EQ(a.protocol, b.protocol);
   EXPECT_EQ(a.suite, b.suite);
-  EXPECT_TRUE(a.encr_out() == b.encr_in()) << "CHILD SA " << a.spi_in << ": outbound key differs from the peer's inbound";
-  EXPECT_TRUE(a.encr_in() == b.encr_out()) << "CHILD SA " << a.spi_in << ": inbound key differs from the peer's outbound";
+  EXPECT_TRUE(a.encr_out() == b.encr_in())
+      << "CHILD SA " << a.spi_in << ": outbound key differs from the peer's inbound";
+  EXPECT_TRUE(a.encr_in() == b.encr_out())
+      << "CHILD SA " << a.spi_in << ": inbound key differs from the peer's outbound";
   EXPECT_TRUE(a.integ_out() == b.integ_in());
   EXPECT_TRUE(a.integ_in() == b.integ_out());
   EXPECT_EQ(a.local_ts, b.remote_ts);
@@ -228,8 +232,8 @@ inline void ExpectAgreement(Exchange& x, Agreement want = {}) {
     for (const IkeSa* end : {s, peer}) {
       for (size_t i = 0; i < end->children.size(); ++i) {
         const ChildSa& c = end->children[i];
-        EXPECT_EQ(c.state, ChildState::kInstalled) << "CHILD SA " << c.spi_in << " left in state "
-                                                   << static_cast<int>(c.state);
+        EXPECT_EQ(c.state, ChildState::kInstalled)
+            << "CHILD SA " << c.spi_in << " left in state " << static_cast<int>(c.state);
         for (size_t j = i + 1; j < end->children.size() && !want.duplicates_allowed; ++j)
           EXPECT_FALSE(end->children[j].config_name == c.config_name && end->children[j].local_ts == c.local_ts &&
                        end->children[j].remote_ts == c.remote_ts)
@@ -248,7 +252,8 @@ inline void ExpectMessageIdsInStep(Exchange& x) {
       const size_t built = LogOf(x, Other(side)).built.size();
       ASSERT_TRUE(PeerOf(x, side).CheckLiveness(spi).ok());
       x.Settle(kQuiescence);
-      EXPECT_NE(PeerOf(x, side).Find(spi), nullptr) << Name(side) << "'s liveness check went unanswered\n" << Transcript(x);
+      EXPECT_NE(PeerOf(x, side).Find(spi), nullptr) << Name(side) << "'s liveness check went unanswered\n"
+                                                    << Transcript(x);
       EXPECT_GT(LogOf(x, Other(side)).built.size(), built) << "no response to " << Name(side) << "'s liveness check";
     }
   }

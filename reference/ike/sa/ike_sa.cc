@@ -93,12 +93,26 @@ Status IkeSa::InstallKeys(const IkeSuite& s, keymat::IkeSaKeys k) {
   return OkStatus();
 }
 
+void IkeSa::MoveTo(IkeState next, std::string_view reason) {
+  if (state == IkeState::kDestroyed) return;
+  if (next == IkeState::kDestroyed)
+    Destroy(reason);
+  else
+    state = next;
+}
+
 void IkeSa::Destroy(std::string_view reason) {
   if (state == IkeState::kDestroyed) return;
   state = IkeState::kDestroyed;
+  Log(fmt::format("destroyed: {}", reason));
+  // Exchanges still under way end with it: each task undoes what it began
+  // (a CHILD SA moved to the IKE SA that replaced this one carries on there).
+  std::map<uint32_t, Outstanding> outstanding = std::move(outstanding_);
+  std::deque<std::unique_ptr<Task>> queued = std::move(queued_);
   outstanding_.clear();
   queued_.clear();
-  Log(fmt::format("destroyed: {}", reason));
+  for (auto& [id, o] : outstanding) o.task->Abandon(*this);
+  for (auto& task : queued) task->Abandon(*this);
 }
 
 // ---------------------------------------------------------------------------
@@ -115,18 +129,41 @@ bool IkeSa::HasTask(TaskKind kind) const {
   return found;
 }
 
+bool IkeSa::HasOutstanding(TaskKind kind) const {
+  for (const auto& [id, o] : outstanding_)
+    if (o.task->kind() == kind) return true;
+  return false;
+}
+
+void IkeSa::HandOverQueued(IkeSa& to) {
+  std::deque<std::unique_ptr<Task>> keep;
+  for (auto& task : queued_) {
+    const TaskKind k = task->kind();
+    if (k == TaskKind::kIkeRekey || k == TaskKind::kIkeDelete)
+      keep.push_back(std::move(task));
+    else
+      to.Queue(std::move(task));
+  }
+  queued_ = std::move(keep);
+  to.crossed_rekeys_.merge(crossed_rekeys_);
+}
+
 void IkeSa::StartQueued() {
   //= rfc7296#section-2.3
   //# An end keeps no more requests outstanding than the peer's window
   //# allows (1 until the peer sent SET_WINDOW_SIZE).
-  while (!queued_.empty() && state != IkeState::kDestroyed && outstanding_.size() < peer_window) {
-    if (!queued_.front()->rule().initiator_starts_in.Has(state)) return;
+  while (state != IkeState::kDestroyed && outstanding_.size() < peer_window) {
     //= ipsecref#choice
     //# Exchanges that change the IKE SA itself (IKE_SA_INIT, IKE_AUTH) run
     //# alone: the next one is built from what the previous one established.
     if (!outstanding_.empty() && (state == IkeState::kCreated || state == IkeState::kConnecting)) return;
-    std::unique_ptr<Task> task = std::move(queued_.front());
-    queued_.pop_front();
+    // The first queued task the state allows; one that must wait (a CHILD
+    // SA task while the IKE SA is rekeyed) does not hold up the others.
+    auto next = std::find_if(queued_.begin(), queued_.end(),
+                             [&](const auto& t) { return t->rule().initiator_starts_in.Has(state); });
+    if (next == queued_.end()) return;
+    std::unique_ptr<Task> task = std::move(*next);
+    queued_.erase(next);
     if (Status s = SendRequest(std::move(task)); !s) Log(fmt::format("request not sent: {}", s.error().ToString()));
   }
 }
@@ -260,6 +297,7 @@ void IkeSa::Receive(const Datagram& datagram, ByteSpan message) {
     HandleResponse(message, *h);
   else
     HandleRequest(datagram, message, *h);
+  if (linger_ && outstanding_.empty()) Destroy("deleted by the peer");
   StartQueued();
 }
 
@@ -336,7 +374,7 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     if (notify) r.payloads.push_back(NotifyPayloadOf(*notify));
     r.keep_ike_sa = !rule.on_failure || *rule.on_failure != IkeState::kDestroyed;
     Respond(h.message_id, h.exchange_type, std::move(r));
-    if (rule.on_failure && state != IkeState::kDestroyed) state = *rule.on_failure;
+    if (rule.on_failure) MoveTo(*rule.on_failure, fmt::format("{} failed", Name(kind)));
     return;
   }
   auto response = task->BuildR(*this);
@@ -354,8 +392,8 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     if (state != IkeState::kDestroyed) Destroy(fmt::format("{} answered with an error", Name(kind)));
   } else if (succeeded) {
     Succeed(*task);
-  } else if (rule.on_failure && state != IkeState::kDestroyed) {
-    state = *rule.on_failure;
+  } else if (rule.on_failure) {
+    MoveTo(*rule.on_failure, fmt::format("{} refused", Name(kind)));
   }
 }
 
@@ -413,7 +451,21 @@ void IkeSa::HandleResponse(ByteSpan message, const Header& h) {
 
 void IkeSa::Succeed(const Task& task) {
   const TaskRule& rule = task.rule();
-  if (rule.on_success && state != IkeState::kDestroyed) state = *rule.on_success;
+  if (rule.on_success == IkeState::kDestroyed && HasOutstanding(TaskKind::kIkeRekey)) {
+    //= rfc7296#section-2.25.2
+    //# A peer that deletes an IKE SA this end is rekeying gets its answer as
+    //# usual.
+    //= ipsecref#choice
+    //# The IKE SA then lingers, DELETING, until its own rekey request is
+    //# answered or given up: in a crossing rekey the answer tells which new
+    //# IKE SA the nonce rule keeps and whether this end must delete the one
+    //# it created (§2.8.2).
+    state = IkeState::kDeleting;
+    linger_ = true;
+    Log("deleted by the peer; waiting for the answer to this end's rekey");
+    return;
+  }
+  if (rule.on_success) MoveTo(*rule.on_success, fmt::format("{} completed", Name(task.kind())));
   if (state == IkeState::kEstablished && established_at == 0) {
     established_at = now();
     if (config().rekey_time != 0) rekey_at = established_at + config().rekey_time - RekeyJitter(config().rekey_time);
@@ -437,7 +489,6 @@ void IkeSa::Succeed(const Task& task) {
       reauthenticates = 0;
     }
   }
-  if (state == IkeState::kDestroyed) Destroy(fmt::format("{} completed", Name(task.kind())));
 }
 
 void IkeSa::Fail(std::unique_ptr<Task> task, const Error& error) {
@@ -445,10 +496,7 @@ void IkeSa::Fail(std::unique_ptr<Task> task, const Error& error) {
   task->Abandon(*this);
   const TaskRule& rule = task->rule();
   if (!rule.on_failure) return;
-  if (*rule.on_failure == IkeState::kDestroyed)
-    Destroy(fmt::format("{} failed", Name(task->kind())));
-  else if (state != IkeState::kDestroyed)
-    state = *rule.on_failure;
+  MoveTo(*rule.on_failure, fmt::format("{} failed", Name(task->kind())));
 }
 
 // ---------------------------------------------------------------------------
@@ -494,7 +542,6 @@ void IkeSa::Tick() {
     //# the IKE SA and its CHILD SAs are deleted without an exchange.
     if (o.retransmits >= config().retransmit.tries) {
       Log(fmt::format("request {} unanswered after {} retransmissions: peer dead", it->first, o.retransmits));
-      o.task->Abandon(*this);
       Destroy("peer dead");
       return;
     }

@@ -94,6 +94,22 @@ class IkeSa {
   // CHILD SAs are looked up here and in ChildHolder().
   ChildSa* FindChildByInbound(uint32_t spi_in);
   ChildSa* FindChildByOutbound(uint32_t spi_out);
+  // Crossing CHILD SA rekeys (§2.8.1): the CHILD SA the peer's rekey of
+  // `old_spi_in` created while this end's own rekey of it was outstanding;
+  // Take returns it (0 if none) and forgets it.
+  // SPIs the peer deleted before this end knew them: the answer to this
+  // end's CHILD SA exchange that creates them is still on its way.
+  std::vector<uint32_t> deleted_before_known;
+  void RecordCrossedRekey(uint32_t old_spi_in, uint32_t successor_spi_in) {
+    crossed_rekeys_[old_spi_in] = successor_spi_in;
+  }
+  uint32_t TakeCrossedRekey(uint32_t old_spi_in) {
+    auto it = crossed_rekeys_.find(old_spi_in);
+    if (it == crossed_rekeys_.end()) return 0;
+    const uint32_t spi = it->second;
+    crossed_rekeys_.erase(it);
+    return spi;
+  }
   void RemoveChild(uint32_t spi_in);
 
   // Installs the IKE SA's keys: every message after IKE_SA_INIT is
@@ -105,8 +121,12 @@ class IkeSa {
   // Queues a task this end starts; it is sent once the state allows it
   // (TaskRule::initiator_starts_in) and the peer's window has room.
   void Queue(std::unique_ptr<Task> task);
-  // Whether a task of `kind` is queued or outstanding.
+  // Whether a task of `kind` is queued or outstanding; outstanding only.
   bool HasTask(TaskKind kind) const;
+  bool HasOutstanding(TaskKind kind) const;
+  // Moves the queued tasks that concern CHILD SAs or liveness to `to`, the
+  // IKE SA that replaces this one (they have not been sent yet).
+  void HandOverQueued(IkeSa& to);
   // The outstanding or queued tasks, for collision handling.
   template <typename F>
   void ForEachTask(F f) const {
@@ -118,8 +138,11 @@ class IkeSa {
   // Retransmissions, timeouts, rekeying and liveness due by now.
   void Tick();
   std::optional<Time> NextDeadline() const;
-  // Ends the IKE SA at once (no exchange), with a reason for the log.
+  // Ends the IKE SA at once (no exchange), with a reason for the log; its
+  // outstanding and queued tasks are abandoned.
   void Destroy(std::string_view reason);
+  // Moves to `next` (DESTROYED through Destroy); nothing once destroyed.
+  void MoveTo(IkeState next, std::string_view reason);
 
   void Log(std::string_view text) const;
   // A random part of the configured rekey jitter, taken off a rekey time.
@@ -162,6 +185,8 @@ class IkeSa {
   std::map<uint32_t, std::vector<Bytes>> responses_;
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;
+  std::map<uint32_t, uint32_t> crossed_rekeys_;
+  bool linger_ = false;  // deleted by the peer, waiting for this end's rekey answer
 };
 
 }  // namespace ipsecref::ike::sa

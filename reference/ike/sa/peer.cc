@@ -135,10 +135,12 @@ uint64_t Peer::Initiate() {
 }
 
 namespace {
+// The IKE SA an operation applies to: the one named, or the one it was
+// rekeyed or reauthenticated into (the same connection, carried on).
 Result<IkeSa*> Established(const Peer& peer, uint64_t ike_spi) {
   IkeSa* sa = peer.Find(ike_spi);
   ENSURE(sa != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("no IKE SA with local SPI {:016x}", ike_spi));
-  return sa;
+  return &sa->ChildHolder();
 }
 Status NeedChild(IkeSa& sa, uint32_t spi_in) {
   ENSURE(sa.FindChildByInbound(spi_in) != nullptr, kInvalidArgument, kNoOffset, "",

@@ -68,11 +68,14 @@ def commands(work):
         (replay + ["--esp-counters", "true"], [11]),
         (replay + ["--keys", GCM], [11]),
         (replay + ["--esp-counters-timeout", "1"], [11]),
+        (["exchange", "basic", "--pcap", os.path.join(work, "x.pcap"), "--keys-out", os.path.join(work, "keys"),
+          "--seed", "1"], [1, 3, 5, 7]),
+        (["exchange", "basic", "--deviation", "none"], [3]),
     ]
 
 
 # The options that name an output: a FIFO there gets a reader, elsewhere a writer.
-OUTPUTS = (b"-o", b"--junit")
+OUTPUTS = (b"-o", b"--junit", b"--pcap")
 
 
 def fifo_peer(path, output):

@@ -68,6 +68,7 @@ class ChildRekey final : public Task {
     successor_.remote_ts = old->remote_ts;
     successor_.transport_mode = old->transport_mode;
     old->state = ChildState::kRekeying;
+    started_ = true;
     //= rfc7296#section-1.3.3
     //# N(REKEY_SA) carries the protocol and the SPI of the SA being rekeyed,
     //# the one this end receives on.
@@ -90,7 +91,7 @@ class ChildRekey final : public Task {
         sa.RemoveChild(spi_in_);
       } else if (old != nullptr && n->notify_message_type == iana::NotifyType::kTemporaryFailure &&
                  old->state == ChildState::kInstalled) {
-        old->rekey_at = sa.now() + kTemporaryFailureRetry;
+        old->rekey_at = sa.now() + TemporaryFailureRetry(sa);
       }
       return NotifiedError(*n, "rfc7296#section-1.3.3");
     }
@@ -98,13 +99,12 @@ class ChildRekey final : public Task {
     const uint32_t ours = child.spi_in;
     const Bytes our_nonce = child.lowest_nonce;
     InstallChild(sa, std::move(child));
-    if (old == nullptr) {
-      //= rfc7296#section-2.25.1
-      //# The old SA was deleted by the peer while the rekey was under way;
-      //# the new one stands.
-      return Next::kDone;
-    }
-    const ChildSa* theirs = old->rekeyed_into != 0 ? sa.FindChildByInbound(old->rekeyed_into) : nullptr;
+    old = sa.FindChildByInbound(spi_in_);  // the install may have moved it
+    // The CHILD SA the peer's crossing rekey of the same SA created, if
+    // there was one (recorded when this end answered it, kept even if the
+    // peer has deleted the old SA meanwhile).
+    const uint32_t their_spi = sa.ChildHolder().TakeCrossedRekey(spi_in_);
+    const ChildSa* theirs = their_spi != 0 ? sa.FindChildByInbound(their_spi) : nullptr;
     if (theirs != nullptr && !std::lexicographical_compare(theirs->lowest_nonce.begin(), theirs->lowest_nonce.end(),
                                                            our_nonce.begin(), our_nonce.end())) {
       //= rfc7296#section-2.8.1
@@ -113,24 +113,43 @@ class ChildRekey final : public Task {
       //# that created it; the other end deletes the old SA.
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: this end's {:08x} has the lowest nonce and goes",
                          spi_in_, ours));
-      old->state = ChildState::kRekeyed;
+      if (old != nullptr) old->state = ChildState::kRekeyed;
       sa.Queue(MakeChildDelete(ours));
       return Next::kDone;
     }
     if (theirs != nullptr)
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: the peer's {:08x} has the lowest nonce and goes",
                          spi_in_, theirs->spi_in));
+    //= rfc7296#section-2.25.1
+    //# If the peer deleted the old SA while the rekey was under way, the new
+    //# one stands and there is nothing left to delete.
+    if (old == nullptr) return Next::kDone;
     old->state = ChildState::kRekeyed;
     sa.Queue(MakeChildDelete(spi_in_));
     return Next::kDone;
   }
 
-  void Abandon(IkeSa& sa) override { Settle(sa, sa.FindChildByInbound(spi_in_)); }
+  void Abandon(IkeSa& sa) override {
+    sa.ChildHolder().TakeCrossedRekey(spi_in_);
+    Settle(sa, sa.FindChildByInbound(spi_in_));
+  }
 
   Status ProcessR(IkeSa& sa, const Message& request) override {
     const NotifyPayload* rekey = FindNotify(request, iana::NotifyType::kRekeySa);
     TRY_ASSIGN(uint32_t spi, ChildSpiOf(rekey->spi, kNoOffset));
     ChildSa* old = sa.FindChildByOutbound(spi);
+    //= ipsecref#choice
+    //# While this end's own CHILD SA creation or rekey is outstanding, a
+    //# rekey of an SPI it does not know may name the SA that exchange is
+    //# creating (the peer answered, the answer is still on its way): it is
+    //# answered TEMPORARY_FAILURE, not CHILD_SA_NOT_FOUND, which would make
+    //# the peer drop an SA this end is about to install.
+    bool creating = false;
+    sa.ForEachTask([&](const Task& t) {
+      creating = creating || t.kind() == TaskKind::kChildCreate || t.kind() == TaskKind::kChildRekey;
+    });
+    ENSURE(old != nullptr || !creating, kTemporaryFailure, kNoOffset, "rfc7296#section-2.25",
+           fmt::format("no CHILD SA with outbound SPI {:08x} yet: this end's CHILD SA exchange is under way", spi));
     //= rfc7296#section-2.25.1
     //# A rekey of a CHILD SA the responder does not have is answered
     //# CHILD_SA_NOT_FOUND; one of a CHILD SA it is deleting, TEMPORARY_FAILURE.
@@ -148,6 +167,7 @@ class ChildRekey final : public Task {
     if (child_.refusal) return Response{std::move(payloads), true, false};
     if (ChildSa* old = sa.FindChildByInbound(old_spi_in_)) {
       old->rekeyed_into = child.spi_in;
+      if (old->state == ChildState::kRekeying) sa.ChildHolder().RecordCrossedRekey(old->spi_in, child.spi_in);
       // With this end's own rekey outstanding the collision is settled when
       // that completes; otherwise the initiator deletes the old SA.
       if (old->state == ChildState::kInstalled) old->state = ChildState::kRekeyed;
@@ -160,11 +180,12 @@ class ChildRekey final : public Task {
   // A rekey that did not complete: the old SA carries traffic again,
   // unless the peer's own rekey of it completed, which then stands.
   void Settle(IkeSa& /*sa*/, ChildSa* old) {
-    if (old == nullptr || old->state != ChildState::kRekeying) return;
+    if (!started_ || old == nullptr || old->state != ChildState::kRekeying) return;
     old->state = old->rekeyed_into != 0 ? ChildState::kRekeyed : ChildState::kInstalled;
   }
 
   uint32_t spi_in_;
+  bool started_ = false;  // this task marked the old SA REKEYING
   uint32_t old_spi_in_ = 0;
   ChildConfig successor_;
   ChildNegotiation child_;

@@ -95,7 +95,20 @@ Bytes LowerNonce(ByteSpan a, ByteSpan b) {
   return Bytes(low.begin(), low.end());
 }
 
+Time TemporaryFailureRetry(IkeSa& sa) {
+  uint8_t b[2];
+  sa.env().rng->Fill(b);
+  return 10'000 + (static_cast<Time>(b[0]) << 8 | b[1]) % 10'000;
+}
+
 void InstallChild(IkeSa& sa, ChildSa child) {
+  std::vector<uint32_t>& gone = sa.ChildHolder().deleted_before_known;
+  if (auto it = std::find(gone.begin(), gone.end(), child.spi_out); it != gone.end()) {
+    gone.erase(it);
+    sa.Log(fmt::format("CHILD SA {:08x}_i {:08x}_o not installed: the peer deleted it already", child.spi_in,
+                       child.spi_out));
+    return;
+  }
   child.established_at = sa.now();
   for (const ChildConfig& config : sa.config().children) {
     if (config.name != child.config_name) continue;

@@ -99,8 +99,9 @@ namespace ipsecref::ike::sa {
 //# After TEMPORARY_FAILURE the request is not repeated at once: the peer
 //# needs time to finish what it is doing.
 //= ipsecref#choice
-//# The rekey is tried again 10 seconds later.
-inline constexpr Time kTemporaryFailureRetry = 10'000;
+//# The rekey is tried again 10 to 20 seconds later, a random delay so that
+//# two ends refused by each other do not collide again.
+Time TemporaryFailureRetry(IkeSa& sa);
 
 // Adds a CHILD SA to the IKE SA with its rekey and expiry times from its
 // configuration (rekey time less a random jitter).

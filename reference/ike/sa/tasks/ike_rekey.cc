@@ -59,6 +59,7 @@ void MoveChildren(IkeSa& from, IkeSa& to) {
   for (ChildSa& c : from.children) to.children.push_back(std::move(c));
   from.children.clear();
   from.replaced_by = to.local_spi();
+  from.HandOverQueued(to);
 }
 
 class IkeRekey final : public Task {
@@ -79,7 +80,7 @@ class IkeRekey final : public Task {
     if (const NotifyPayload* n = FindErrorNotify(response)) {
       Settle(sa);
       if (n->notify_message_type == iana::NotifyType::kTemporaryFailure && sa.state == IkeState::kEstablished)
-        sa.rekey_at = sa.now() + kTemporaryFailureRetry;
+        sa.rekey_at = sa.now() + TemporaryFailureRetry(sa);
       return NotifiedError(*n, "rfc7296#section-1.3.2");
     }
     const SaPayload* sa_payload = FindBody<SaPayload>(response, iana::PayloadType::kSa);
@@ -102,6 +103,14 @@ class IkeRekey final : public Task {
     const NoncePayload* ni = FindBody<NoncePayload>(request, iana::PayloadType::kNonce);
     if (sa_payload == nullptr || ke == nullptr || ni == nullptr)
       return Missing(request, "SA, KE and Nonce", "rfc7296#section-1.3.2");
+    //= ipsecref#choice
+    //# While one of this end's CHILD SA exchanges is outstanding on the IKE
+    //# SA, the peer's rekey of it is refused with TEMPORARY_FAILURE (§2.25):
+    //# its answer would come back on an IKE SA about to go, and a CHILD SA
+    //# it creates would miss the move (strongSwan refuses the same way).
+    for (TaskKind k : {TaskKind::kChildCreate, TaskKind::kChildRekey, TaskKind::kChildDelete})
+      ENSURE(!sa.HasOutstanding(k), kTemporaryFailure, kNoOffset, "rfc7296#section-2.25",
+             fmt::format("a {} exchange of this end is outstanding on the IKE SA", Name(k)));
     TRY_ASSIGN(selected_, SelectProposal(sa.config().proposals, *sa_payload, iana::SecurityProtocol::kIke));
     TRY_ASSIGN(suite_, IkeSuiteOf(selected_));
     TRY_ASSIGN(peer_spi_, IkeSpiOf(selected_));
@@ -169,7 +178,8 @@ class IkeRekey final : public Task {
     }
     if (theirs != nullptr) sa.Log("rekey collision: the peer's new IKE SA has the lowest nonce and goes");
     MoveChildren(sa, ours);
-    sa.Queue(MakeIkeDelete());
+    // The old IKE SA is deleted by this end, unless the peer already did.
+    if (sa.state != IkeState::kDeleting) sa.Queue(MakeIkeDelete());
     return Next::kDone;
   }
 
@@ -179,7 +189,7 @@ class IkeRekey final : public Task {
     if (sa.peer_rekeyed_into != 0) {
       if (IkeSa* theirs = sa.peer().Find(sa.peer_rekeyed_into)) {
         MoveChildren(sa, *theirs);
-        sa.state = IkeState::kRekeyed;
+        sa.MoveTo(IkeState::kRekeyed, "the peer's rekey stands");
         return;
       }
     }

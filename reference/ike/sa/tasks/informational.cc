@@ -44,7 +44,17 @@ class ChildDelete final : public Task {
     return Next::kDone;
   }
 
-  void Abandon(IkeSa& sa) override { sa.RemoveChild(spi_in_); }
+  // The IKE SA ended with the Delete unanswered. If the CHILD SA moved to
+  // an IKE SA that replaced this one, the Delete is sent again there (the
+  // peer may or may not have seen it); otherwise it goes with the IKE SA.
+  void Abandon(IkeSa& sa) override {
+    IkeSa& holder = sa.ChildHolder();
+    if (&holder != &sa && holder.state != IkeState::kDestroyed && holder.FindChildByInbound(spi_in_) != nullptr) {
+      holder.Queue(MakeChildDelete(spi_in_));
+      return;
+    }
+    sa.RemoveChild(spi_in_);
+  }
 
   Status ProcessR(IkeSa& sa, const Message& request) override {
     for (const Payload* p : request.Visible()) {
@@ -56,7 +66,15 @@ class ChildDelete final : public Task {
         ChildSa* c = sa.FindChildByOutbound(*spi);
         //= rfc7296#section-1.4.1
         //# SPIs of SAs the responder does not have are ignored.
-        if (c == nullptr) continue;
+        if (c == nullptr) {
+          //= ipsecref#choice
+          //# Unless this end's own CHILD SA exchange is outstanding: the SPI
+          //# may be of the SA it creates, whose answer is still on its way;
+          //# that SA is then not installed when the answer comes.
+          if (sa.HasOutstanding(TaskKind::kChildCreate) || sa.HasOutstanding(TaskKind::kChildRekey))
+            sa.ChildHolder().deleted_before_known.push_back(*spi);
+          continue;
+        }
         //= rfc7296#section-2.25.1
         //# When both ends delete the same CHILD SA at once, each answers
         //# without a Delete for it.
