@@ -12,6 +12,7 @@
 #include "reference/crypto/transforms.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
+#include "reference/ike/sa/exchange_test_util.h"
 #include "reference/testing/exchange.h"
 
 namespace ipsecref::ike::sa {
@@ -22,38 +23,7 @@ using testing::Ladder;
 using testing::PskInitiatorConfig;
 using testing::PskResponderConfig;
 
-// The two ends of one CHILD SA agree: SPIs crosswise, keys crosswise,
-// transforms and selectors mirrored.
-void ExpectPaired(const ChildSa& a, const ChildSa& b) {
-  EXPECT_EQ(a.spi_in, b.spi_out);
-  EXPECT_EQ(a.spi_out, b.spi_in);
-  EXPECT_EQ(a.suite, b.suite);
-  EXPECT_EQ(a.encr_out(), b.encr_in());
-  EXPECT_EQ(a.integ_out(), b.integ_in());
-  EXPECT_EQ(a.encr_in(), b.encr_out());
-  EXPECT_EQ(a.local_ts, b.remote_ts);
-  EXPECT_EQ(a.remote_ts, b.local_ts);
-  EXPECT_EQ(a.transport_mode, b.transport_mode);
-  EXPECT_FALSE(a.encr_out().empty());
-}
-
-// The two ends of one IKE SA agree on SPIs, keys and CHILD SAs.
-void ExpectPaired(const IkeSa& a, const IkeSa& b) {
-  EXPECT_EQ(a.spi_i, b.spi_i);
-  EXPECT_EQ(a.spi_r, b.spi_r);
-  EXPECT_NE(a.role, b.role);
-  EXPECT_EQ(a.keys.sk_d, b.keys.sk_d);
-  EXPECT_EQ(a.keys.sk_ei, b.keys.sk_ei);
-  EXPECT_EQ(a.keys.sk_er, b.keys.sk_er);
-  ASSERT_EQ(a.children.size(), b.children.size());
-  for (const ChildSa& c : a.children) {
-    const ChildSa* other = nullptr;
-    for (const ChildSa& d : b.children)
-      if (d.spi_in == c.spi_out) other = &d;
-    ASSERT_NE(other, nullptr) << "no peer half for CHILD SA " << c.spi_in;
-    ExpectPaired(c, *other);
-  }
-}
+using exchange_testing::ExpectPaired;
 
 std::vector<std::string> Ladders(const testing::Recorder& r) {
   std::vector<std::string> out;
