@@ -28,7 +28,6 @@ class ChildDelete final : public Task {
     ENSURE(c != nullptr, kChildSaNotFound, kNoOffset, "rfc7296#section-1.4.1",
            fmt::format("no CHILD SA {:08x} to delete", spi_in_));
     c->state = ChildState::kDeleting;
-    protocol_ = c->protocol;
     //= rfc7296#section-1.4.1
     //# A Delete names the SPIs this end receives on; the peer answers with
     //# the SPIs of the other direction.
@@ -94,7 +93,6 @@ class ChildDelete final : public Task {
 
  private:
   uint32_t spi_in_;
-  iana::SecurityProtocol protocol_ = iana::SecurityProtocol::kEsp;
   std::map<iana::SecurityProtocol, std::vector<uint32_t>> answer_;
 };
 
