@@ -80,8 +80,6 @@ std::unique_ptr<Exchange> Established(uint64_t seed) {
 // --- What each end starts ---
 
 enum class Op : uint8_t { kChildCreate, kChildRekey, kChildDelete, kIkeRekey, kIkeDelete, kLiveness };
-constexpr std::string_view kOpNames[] = {"ChildCreate", "ChildRekey", "ChildDelete",
-                                         "IkeRekey",    "IkeDelete",  "Liveness"};
 
 Status Start(Exchange& x, Side side, Op op) {
   Peer& p = PeerOf(x, side);
