@@ -27,9 +27,7 @@ Time IkeSa::RekeyJitter(Time rekey_time) const {
   if (jitter == 0) return 0;
   uint8_t b[4];
   env().rng->Fill(b);
-  const uint32_t r = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
-                     static_cast<uint32_t>(b[2]) << 8 | b[3];
-  return r % (jitter + 1);
+  return LoadU32(b) % (jitter + 1);
 }
 IkeSa::~IkeSa() = default;
 

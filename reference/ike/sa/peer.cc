@@ -65,8 +65,7 @@ uint64_t Peer::NewIkeSpi() {
   for (;;) {
     uint8_t b[8];
     env_.rng->Fill(b);
-    uint64_t spi = 0;
-    for (uint8_t x : b) spi = spi << 8 | x;
+    const uint64_t spi = LoadU64(b);
     //= rfc7296#section-3.1
     //# An IKE SPI is never zero (zero marks the responder's SPI as not yet
     //# known); this end also keeps its SPIs unique among its IKE SAs.
@@ -78,8 +77,7 @@ uint32_t Peer::NewChildSpi() {
   for (;;) {
     uint8_t b[4];
     env_.rng->Fill(b);
-    const uint32_t spi = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
-                         static_cast<uint32_t>(b[2]) << 8 | b[3];
+    const uint32_t spi = LoadU32(b);
     //= rfc4303#section-2.1
     //# SPIs 1 to 255 are reserved by IANA and 0 is for local use only.
     if (spi < 256) continue;
@@ -348,7 +346,7 @@ Bytes CookieFor(uint8_t version, ByteSpan secret, ByteSpan ni, const Endpoint& i
   auto prf = crypto::MakePrf(iana::Prf::kHmacSha2_256, secret);
   if (!prf) return out;
   uint8_t spi[8];
-  for (int i = 0; i < 8; ++i) spi[i] = static_cast<uint8_t>(spi_i >> (56 - 8 * i));
+  StoreU64(spi, spi_i);
   Bytes mac((*prf)->output_size());
   (*prf)->Compute({ni, initiator.address, ByteSpan(spi, 8)}, mac);
   out.insert(out.end(), mac.begin(), mac.end());

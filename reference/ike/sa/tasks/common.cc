@@ -27,12 +27,13 @@ std::vector<Proposal> WithSpi(std::vector<Proposal> proposals, ByteSpan spi) {
 }
 
 Bytes SpiBytes(uint32_t spi) {
-  return {static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16), static_cast<uint8_t>(spi >> 8),
-          static_cast<uint8_t>(spi)};
+  Bytes out(4);
+  StoreU32(out.data(), spi);
+  return out;
 }
 Bytes SpiBytes(uint64_t spi) {
   Bytes out(8);
-  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(spi >> (56 - 8 * i));
+  StoreU64(out.data(), spi);
   return out;
 }
 
@@ -41,8 +42,7 @@ Result<uint32_t> ChildSpiOf(ByteSpan spi, size_t offset) {
   //# An ESP or AH proposal carries the sender's SPI in four octets.
   ENSURE(spi.size() == 4, kInvalidSyntax, offset, "rfc7296#section-3.3.1",
          fmt::format("an ESP/AH SPI is 4 octets, not {}", spi.size()));
-  return static_cast<uint32_t>(spi[0]) << 24 | static_cast<uint32_t>(spi[1]) << 16 |
-         static_cast<uint32_t>(spi[2]) << 8 | spi[3];
+  return LoadU32(spi.data());
 }
 
 size_t KeyBitsFor(iana::Encr encr, uint16_t key_bits) {
@@ -69,6 +69,12 @@ std::optional<Payload> CertificateRequest(const IkeSa& sa) {
     if (hash) body.certification_authority.insert(body.certification_authority.end(), hash->begin(), hash->end());
   }
   return PayloadOf(iana::PayloadType::kCertreq, std::move(body));
+}
+
+Payload InvalidKePayloadFor(iana::KeGroup wanted) {
+  Bytes data(2);
+  StoreU16(data.data(), static_cast<uint16_t>(wanted));
+  return NotifyPayloadOf(iana::NotifyType::kInvalidKePayload, std::move(data));
 }
 
 Payload KePayloadOf(const crypto::KeyExchange& ke) {
@@ -98,7 +104,7 @@ Bytes LowerNonce(ByteSpan a, ByteSpan b) {
 Time TemporaryFailureRetry(IkeSa& sa) {
   uint8_t b[2];
   sa.env().rng->Fill(b);
-  return 10'000 + (static_cast<Time>(b[0]) << 8 | b[1]) % 10'000;
+  return 10'000 + LoadU16(b) % 10'000;
 }
 
 void InstallChild(IkeSa& sa, ChildSa child) {
@@ -263,9 +269,7 @@ Status ChildNegotiation::Accept(IkeSa& sa, const Message& request, bool with_non
       //# A KE payload of another group than the chosen proposal's is
       //# answered INVALID_KE_PAYLOAD naming the group wanted.
       if (ke == nullptr || ke->group != suite_.ke) {
-        const uint16_t g = static_cast<uint16_t>(suite_.ke);
-        refusal = NotifyPayloadOf(iana::NotifyType::kInvalidKePayload,
-                                  Bytes{static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g)});
+        refusal = InvalidKePayloadFor(suite_.ke);
         return OkStatus();
       }
       TRY_ASSIGN(ke_, crypto::MakeKeyExchange(suite_.ke, *sa.env().rng));

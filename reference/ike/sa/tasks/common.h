@@ -88,6 +88,10 @@ class ChildNegotiation {
 // one's SubjectPublicKeyInfo), or nothing when none is configured.
 std::optional<Payload> CertificateRequest(const IkeSa& sa);
 
+//= rfc7296#section-3.10.1
+//# INVALID_KE_PAYLOAD carries the group the responder wants, two octets.
+Payload InvalidKePayloadFor(iana::KeGroup wanted);
+
 // The KE payload for this end's public value.
 Payload KePayloadOf(const crypto::KeyExchange& ke);
 

@@ -117,17 +117,15 @@ Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
 //# An end that can take more than one request at a time says so with
 //# SET_WINDOW_SIZE (four octets) in IKE_AUTH or later.
 void AnnounceWindow(const IkeSa& sa, std::vector<Payload>& out) {
-  const uint32_t w = sa.config().window_size;
-  if (w > 1)
-    out.push_back(NotifyPayloadOf(iana::NotifyType::kSetWindowSize,
-                                  Bytes{static_cast<uint8_t>(w >> 24), static_cast<uint8_t>(w >> 16),
-                                        static_cast<uint8_t>(w >> 8), static_cast<uint8_t>(w)}));
+  if (sa.config().window_size <= 1) return;
+  ByteWriter data;
+  data.U32(sa.config().window_size);
+  out.push_back(NotifyPayloadOf(iana::NotifyType::kSetWindowSize, std::move(data).Take()));
 }
 void ReadWindow(IkeSa& sa, const Message& m) {
   if (const NotifyPayload* n = FindNotify(m, iana::NotifyType::kSetWindowSize); n && n->notification_data.size() == 4) {
     const ByteSpan d = n->notification_data;
-    const uint32_t w = static_cast<uint32_t>(d[0]) << 24 | static_cast<uint32_t>(d[1]) << 16 |
-                       static_cast<uint32_t>(d[2]) << 8 | d[3];
+    const uint32_t w = LoadU32(d.data());
     if (w >= 1) sa.peer_window = w;
   }
 }

@@ -62,14 +62,11 @@ void ReadNatDetection(IkeSa& sa, const Message& m, uint64_t spi_r, const Endpoin
 //# SIGNATURE_HASH_ALGORITHMS lists, two octets each, the hashes the sender
 //# can verify signatures with.
 Payload SignatureHashAlgorithms() {
-  Bytes data;
+  ByteWriter data;
   for (iana::HashAlgorithm h : {iana::HashAlgorithm::kSha2_256, iana::HashAlgorithm::kSha2_384,
-                                iana::HashAlgorithm::kSha2_512, iana::HashAlgorithm::kIdentity}) {
-    const auto v = static_cast<uint16_t>(h);
-    data.push_back(static_cast<uint8_t>(v >> 8));
-    data.push_back(static_cast<uint8_t>(v));
-  }
-  return NotifyPayloadOf(iana::NotifyType::kSignatureHashAlgorithms, std::move(data));
+                                iana::HashAlgorithm::kSha2_512, iana::HashAlgorithm::kIdentity})
+    data.U16(static_cast<uint16_t>(h));
+  return NotifyPayloadOf(iana::NotifyType::kSignatureHashAlgorithms, std::move(data).Take());
 }
 
 // What both roles take from the other's IKE_SA_INIT message.
@@ -81,7 +78,7 @@ void ReadAnnouncements(IkeSa& sa, const Message& m) {
   if (const NotifyPayload* n = FindNotify(m, iana::NotifyType::kSignatureHashAlgorithms))
     for (size_t i = 0; i + 1 < n->notification_data.size(); i += 2)
       sa.peer_hash_algorithms.push_back(
-          static_cast<iana::HashAlgorithm>(n->notification_data[i] << 8 | n->notification_data[i + 1]));
+          static_cast<iana::HashAlgorithm>(LoadU16(n->notification_data.data() + i)));
 }
 
 // The announcements this end makes in its IKE_SA_INIT message; a
@@ -146,7 +143,7 @@ class IkeInit final : public Task {
     if (const NotifyPayload* n = FindNotify(response, iana::NotifyType::kInvalidKePayload)) {
       ENSURE(n->notification_data.size() == 2, kInvalidSyntax, kNoOffset, "rfc7296#section-3.10.1",
              fmt::format("INVALID_KE_PAYLOAD data is {} octets, not 2", n->notification_data.size()));
-      const auto wanted = static_cast<iana::KeGroup>(n->notification_data[0] << 8 | n->notification_data[1]);
+      const auto wanted = static_cast<iana::KeGroup>(LoadU16(n->notification_data.data()));
       bool offered = false;
       for (const Proposal& p : sa.config().proposals)
         for (const Transform& t : p.transforms)
@@ -217,10 +214,7 @@ class IkeInit final : public Task {
 
   Result<Response> BuildR(IkeSa& sa) override {
     if (invalid_ke_) {
-      const auto g = static_cast<uint16_t>(sa.suite.ke);
-      return Response{{NotifyPayloadOf(iana::NotifyType::kInvalidKePayload,
-                                       Bytes{static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g)})},
-                      false};
+      return Response{{InvalidKePayloadFor(sa.suite.ke)}, false};
     }
     sa.nr = sa.peer().NewNonce();
     TRY(DeriveKeys(sa, g_ir_));

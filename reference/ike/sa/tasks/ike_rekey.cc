@@ -18,8 +18,7 @@ Result<uint64_t> IkeSpiOf(const Proposal& p) {
   //# eight octets.
   ENSURE(p.spi.size() == 8, kInvalidSyntax, kNoOffset, "rfc7296#section-3.3.1",
          fmt::format("an IKE SPI in a rekey proposal is 8 octets, not {}", p.spi.size()));
-  uint64_t spi = 0;
-  for (uint8_t b : p.spi) spi = spi << 8 | b;
+  const uint64_t spi = LoadU64(p.spi.data());
   ENSURE(spi != 0, kInvalidSyntax, kNoOffset, "rfc7296#section-3.3.1", "a zero IKE SPI in a rekey proposal");
   return spi;
 }
@@ -116,9 +115,7 @@ class IkeRekey final : public Task {
     TRY_ASSIGN(peer_spi_, IkeSpiOf(selected_));
     ni_ = ni->nonce_data;
     if (ke->group != suite_.ke) {
-      const auto g = static_cast<uint16_t>(suite_.ke);
-      refusal_ = NotifyPayloadOf(iana::NotifyType::kInvalidKePayload,
-                                 Bytes{static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g)});
+      refusal_ = InvalidKePayloadFor(suite_.ke);
       return OkStatus();
     }
     TRY_ASSIGN(ke_, crypto::MakeKeyExchange(suite_.ke, *sa.env().rng));
