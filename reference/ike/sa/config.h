@@ -98,6 +98,11 @@ struct IkeConfig {
   Time half_open_timeout = 30'000;
   // Initiator: send N(INITIAL_CONTACT) in IKE_AUTH (§2.4).
   bool initial_contact = true;
+  //= ipsecref#choice
+  //# Forced UDP encapsulation, as strongSwan's `encap = yes`: this end's
+  //# NAT_DETECTION_SOURCE_IP hash is made not to match, so that both ends
+  //# act as if it were behind a NAT and carry ESP in UDP (RFC 3948).
+  bool force_encapsulation = false;
 };
 
 }  // namespace ipsecref::ike::sa

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reference/ike/sa/config.h"
@@ -66,6 +67,9 @@ class Peer {
   // The IKE SAs not destroyed, by local SPI.
   std::vector<IkeSa*> IkeSas() const;
   const std::vector<Event>& events() const { return events_; }
+  // The events logged since the last call, handed over and forgotten (a
+  // long-running gateway drains them so that they do not pile up).
+  std::vector<Event> TakeEvents() { return std::exchange(events_, {}); }
   size_t half_open() const;
 
   // --- For the IKE SAs and tasks ---

@@ -32,7 +32,11 @@ Bytes NatHash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
 }
 
 std::vector<Payload> NatDetection(const IkeSa& sa, uint64_t spi_r) {
-  return {NotifyPayloadOf(iana::NotifyType::kNatDetectionSourceIp, NatHash(sa.spi_i, spi_r, sa.local)),
+  // Forced encapsulation hashes the source as port 0, which no datagram
+  // comes from: the peer sees this end as behind a NAT.
+  Endpoint source = sa.local;
+  if (sa.config().force_encapsulation) source.port = 0;
+  return {NotifyPayloadOf(iana::NotifyType::kNatDetectionSourceIp, NatHash(sa.spi_i, spi_r, source)),
           NotifyPayloadOf(iana::NotifyType::kNatDetectionDestinationIp, NatHash(sa.spi_i, spi_r, sa.remote))};
 }
 
@@ -56,6 +60,9 @@ void ReadNatDetection(IkeSa& sa, const Message& m, uint64_t spi_r, const Endpoin
   }
   sa.nat_there = saw_source && !source_match;
   sa.nat_here = saw_destination && !destination_match;
+  // Forced encapsulation: this end acts as the one behind a NAT, provided
+  // the peer does NAT detection at all.
+  if (sa.config().force_encapsulation && saw_destination) sa.nat_here = true;
 }
 
 //= rfc7427#section-4

@@ -1,0 +1,109 @@
+#include "reference/gateway/key_export.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "reference/crypto/transforms.h"
+#include "reference/io/esp_sa_file.h"
+#include "reference/io/ikev2_table.h"
+#include "reference/io/keys_json.h"
+
+namespace ipsecref::gateway {
+
+io::Ikev2Keys IkeKeysOf(const ike::sa::IkeSa& sa) {
+  io::Ikev2Keys k;
+  k.spi_i = sa.spi_i;
+  k.spi_r = sa.spi_r;
+  k.encr = sa.suite.encr;
+  const crypto::EncrTransform* t = crypto::FindEncr(sa.suite.encr);
+  // A cipher of one fixed key length (3DES) has no Key Length: the key
+  // files state 0 for it.
+  k.encr_key_bits = t != nullptr && t->fixed_key_bits() != 0 ? 0 : sa.suite.encr_key_bits;
+  k.integ = sa.suite.integ;
+  k.sk_ei = sa.keys.sk_ei;
+  k.sk_er = sa.keys.sk_er;
+  k.sk_ai = sa.keys.sk_ai;
+  k.sk_ar = sa.keys.sk_ar;
+  return k;
+}
+
+namespace {
+io::SaKeys KeysOf(const ike::sa::ChildSa& c, bool udp) {
+  io::SaKeys k;
+  k.protocol = c.protocol == iana::SecurityProtocol::kAh ? io::SaProtocol::kAh : io::SaProtocol::kEsp;
+  k.encr = c.suite.encr;
+  k.integ = c.suite.integ;
+  k.esn = c.suite.esn == iana::EsnType::kEsn;
+  k.mode = c.transport_mode ? esp::Mode::kTransport : esp::Mode::kTunnel;
+  k.udp_encapsulation = udp;
+  return k;
+}
+}  // namespace
+
+io::SaKeys InboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
+  io::SaKeys k = KeysOf(child, udp);
+  k.src = sa.remote.address;
+  k.dst = sa.local.address;
+  k.spi = child.spi_in;
+  k.encr_key = child.encr_in();
+  k.integ_key = child.integ_in();
+  return k;
+}
+
+io::SaKeys OutboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
+  io::SaKeys k = KeysOf(child, udp);
+  k.src = sa.local.address;
+  k.dst = sa.remote.address;
+  k.spi = child.spi_out;
+  k.encr_key = child.encr_out();
+  k.integ_key = child.integ_out();
+  return k;
+}
+
+Status KeyExport::Add(const io::Ikev2Keys& ike) {
+  std::lock_guard lock(mu_);
+  if (!ike_.try_emplace({ike.spi_i, ike.spi_r}, ike).second) return OkStatus();
+  return WriteLocked();
+}
+
+Status KeyExport::Add(const io::SaKeys& sa) {
+  std::lock_guard lock(mu_);
+  if (!sas_.try_emplace({sa.spi, sa.dst}, sa).second) return OkStatus();
+  return WriteLocked();
+}
+
+namespace {
+Status WriteWhole(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    ENSURE(out.good(), kIoError, kNoOffset, "", fmt::format("cannot write {}: {}", temporary, std::strerror(errno)));
+  }
+  ENSURE(std::rename(temporary.c_str(), path.c_str()) == 0, kIoError, kNoOffset, "",
+         fmt::format("cannot rename {} to {}: {}", temporary, path, std::strerror(errno)));
+  return OkStatus();
+}
+}  // namespace
+
+Status KeyExport::WriteLocked() {
+  std::vector<io::Ikev2Keys> ike;
+  for (const auto& [id, k] : ike_) ike.push_back(k);
+  std::vector<io::SaKeys> sas;
+  for (const auto& [id, k] : sas_) sas.push_back(k);
+  TRY_ASSIGN(std::string table, io::WriteIkev2Table(ike));
+  TRY_ASSIGN(std::string esp_sa, io::WriteEspSaFile(sas));
+  TRY_ASSIGN(std::string json, io::WriteKeysJson(sas, ike));
+  TRY(WriteWhole(dir_ + "/ikev2_decryption_table", table));
+  TRY(WriteWhole(dir_ + "/esp_sa", esp_sa));
+  TRY(WriteWhole(dir_ + "/keys.json", json));
+  return OkStatus();
+}
+
+}  // namespace ipsecref::gateway

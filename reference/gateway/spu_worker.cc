@@ -1,0 +1,654 @@
+#include "reference/gateway/spu_worker.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "reference/bytes/bytes.h"
+#include "reference/gateway/gateway_impl.h"
+#include "reference/gateway/selectors.h"
+#include "reference/ike/sa/traffic_selectors.h"
+#include "reference/ike/wire/header.h"
+
+namespace ipsecref::gateway {
+
+using ike::sa::ChildSa;
+using ike::sa::ChildState;
+using ike::sa::Datagram;
+using ike::sa::Endpoint;
+using ike::sa::IkeSa;
+using ike::sa::IkeState;
+using ike::sa::Peer;
+using ike::sa::Time;
+
+namespace {
+
+std::string_view ChildStateName(ChildState s) {
+  switch (s) {
+    case ChildState::kInstalled: return "INSTALLED";
+    case ChildState::kRekeying: return "REKEYING";
+    case ChildState::kRekeyed: return "REKEYED";
+    case ChildState::kDeleting: return "DELETING";
+  }
+  return "?";
+}
+
+// The IKE layer's view of a connection for one SPU: its CHILD SA
+// configurations with `dynamic` selectors resolved to the connection's
+// first addresses (or, with %any, to every address of the family: the
+// responder then narrows to what the peer proposes, RFC 7296 §2.9).
+ike::sa::IkeConfig PeerConfig(const Connection& c) {
+  ike::sa::IkeConfig config = c.ike;
+  config.children.clear();
+  const Bytes any4(4, 0);
+  const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
+  const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
+  for (const ChildSettings& s : c.children) {
+    ike::sa::ChildConfig child = s.child;
+    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    config.children.push_back(std::move(child));
+  }
+  config.liveness_delay = c.dpd_delay;
+  config.force_encapsulation = c.encap;
+  return config;
+}
+
+std::string Format(const std::vector<ike::TrafficSelector>& list) {
+  std::string out;
+  for (const auto& ts : list) out += (out.empty() ? "" : ", ") + ike::sa::FormatTrafficSelector(ts);
+  return out;
+}
+
+Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) {
+  Endpoint e;
+  e.port = port;
+  e.address = list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
+  return e;
+}
+
+}  // namespace
+
+SpuWorker::SpuWorker(Gateway::Impl& gateway, spu::SpuIndex index) : gw_(gateway), index_(index) {
+  rng_ = gw_.options.deterministic_seed != 0 ? crypto::MakeDeterministicRng(gw_.options.deterministic_seed + index)
+                                             : crypto::MakeSystemRng();
+  const ike::sa::Environment env{gw_.clock, this, rng_.get()};
+  for (const Connection& c : gw_.config.connections)
+    peers_.push_back(std::make_unique<Peer>(PeerConfig(c), env, EndpointOf(c.local_addrs, c.local_port),
+                                            EndpointOf(c.remote_addrs, c.remote_port)));
+}
+
+SpuWorker::~SpuWorker() { Stop(); }
+
+void SpuWorker::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void SpuWorker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SpuWorker::Push(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void SpuWorker::Run(const std::function<void()>& call) {
+  std::promise<void> done;
+  Job job;
+  job.call = [&] {
+    call();
+    done.set_value();
+  };
+  Push(std::move(job));
+  done.get_future().wait();
+}
+
+void SpuWorker::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stop_) return;
+    if (queue_.empty()) {
+      // Sleep until a job comes or a timer is due (at most a second: the
+      // injected clock of a test may not be the system's).
+      Time wait = 1000;
+      if (auto next = NextDeadline()) {
+        const Time now = gw_.Now();
+        wait = *next <= now ? 0 : std::min<Time>(*next - now, 1000);
+      }
+      if (wait > 0) cv_.wait_for(lock, std::chrono::milliseconds(wait));
+      if (stop_) return;
+      if (queue_.empty()) {
+        lock.unlock();
+        Tick();
+        lock.lock();
+        continue;
+      }
+    }
+    std::deque<Job> jobs;
+    jobs.swap(queue_);
+    lock.unlock();
+    for (Job& job : jobs) Process(job);
+    Sync();
+    lock.lock();
+  }
+}
+
+void SpuWorker::Process(Job& job) {
+  switch (job.kind) {
+    case Job::Kind::kIke: ProcessIke(job); break;
+    case Job::Kind::kEsp: ProcessEsp(job); break;
+    case Job::Kind::kInner: ProcessInner(job); break;
+    case Job::Kind::kCall:
+      // A control call may read what the jobs before it changed.
+      Sync();
+      job.call();
+      break;
+  }
+}
+
+void SpuWorker::Tick() {
+  for (auto& p : peers_) p->Tick();
+  SendKeepalives(gw_.Now());
+  Sync();
+}
+
+std::optional<Time> SpuWorker::NextDeadline() const {
+  std::optional<Time> next;
+  for (const auto& p : peers_)
+    if (auto t = p->NextDeadline(); t && (!next || *t < *next)) next = t;
+  for (const auto& [spi, r] : ikes_) {
+    const Time t = r.last_keepalive + gw_.options.keepalive_interval;
+    if (!next || t < *next) next = t;
+  }
+  return next;
+}
+
+size_t SpuWorker::half_open() const {
+  size_t n = 0;
+  for (const auto& p : peers_) n += p->half_open();
+  return n;
+}
+
+void SpuWorker::Send(Datagram datagram) {
+  gw_.counters.ike_out.fetch_add(1, std::memory_order_relaxed);
+  gw_.wire.SendUdp(datagram);
+}
+
+// ---------------------------------------------------------------------------
+// IKE
+
+void SpuWorker::ProcessIke(Job& job) {
+  const std::optional<ike::Header> h = ike::PeekHeader(
+      job.datagram.destination.port == gw_.options.nat_t_port && job.datagram.data.size() >= ike::sa::kNonEspMarkerSize
+          ? ByteSpan(job.datagram.data).subspan(ike::sa::kNonEspMarkerSize)
+          : ByteSpan(job.datagram.data));
+  if (job.connection) {
+    Peer& peer = *peers_[*job.connection];
+    peer.Receive(job.datagram);
+    // Did the request make an IKE SA? The state machine keeps none for one
+    // it refused or answered with a COOKIE (RFC 7296 §2.6).
+    IkeSa* made = nullptr;
+    for (IkeSa* sa : peer.IkeSas())
+      if (h && sa->role == ike::sa::Role::kResponder && sa->spi_i == h->spi_i && sa->remote == job.datagram.source &&
+          ikes_.count(sa->local_spi()) == 0)
+        made = sa;
+    if (made != nullptr) {
+      IkeRecord r;
+      r.connection = *job.connection;
+      r.name = job.anchor;
+      r.last_keepalive = gw_.Now();
+      ikes_.emplace(made->local_spi(), std::move(r));
+      std::unique_lock routes(gw_.routes_mu);
+      gw_.ike_routes[made->local_spi()] = index_;
+    } else {
+      {
+        std::lock_guard a(gw_.anchor_mu);
+        (void)gw_.anchoring.Remove(job.anchor);
+      }
+      std::unique_lock routes(gw_.routes_mu);
+      std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == job.anchor; });
+    }
+    return;
+  }
+  // An IKE SA of this SPU, or (routed here for want of one) none: the
+  // Peer of its connection answers, or the first Peer answers for an
+  // unknown SPI as §2.21.4 says.
+  if (h) {
+    const uint64_t local = h->initiator() ? h->spi_r : h->spi_i;
+    if (auto it = ikes_.find(local); it != ikes_.end()) {
+      peers_[it->second.connection]->Receive(job.datagram);
+      return;
+    }
+  }
+  if (!peers_.empty()) peers_[0]->Receive(job.datagram);
+}
+
+Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& anchor) {
+  Peer& peer = *peers_[connection];
+  const uint64_t spi = peer.Initiate();
+  IkeRecord r;
+  r.connection = connection;
+  r.name = anchor;
+  r.last_keepalive = gw_.Now();
+  ikes_.emplace(spi, std::move(r));
+  {
+    std::unique_lock routes(gw_.routes_mu);
+    gw_.ike_routes[spi] = index_;
+  }
+  Sync();
+  auto it = ikes_.find(spi);
+  ENSURE(it != ikes_.end(), kInvalidArgument, kNoOffset, "", "the IKE SA was given up at once");
+  return it->second.name;
+}
+
+Result<SpuWorker::Named> SpuWorker::Find(std::string_view name) const {
+  for (const auto& [spi, r] : ikes_)
+    if (r.name == name) return Named{peers_[r.connection].get(), spi, 0};
+  for (const auto& [spi_in, c] : children_)
+    if (c.name == name) {
+      const auto it = ikes_.find(c.ike);
+      if (it != ikes_.end()) return Named{peers_[it->second.connection].get(), c.ike, spi_in};
+    }
+  return MakeError(Code::kInvalidArgument, kNoOffset, "", fmt::format("no IKE SA or CHILD SA named {}", name));
+}
+
+Status SpuWorker::CreateChild(std::string_view ike, size_t child) {
+  TRY_ASSIGN(Named n, Find(ike));
+  return n.peer->CreateChild(n.ike, child);
+}
+
+Status SpuWorker::Terminate(std::string_view name) {
+  TRY_ASSIGN(Named n, Find(name));
+  if (n.child != 0) return n.peer->DeleteChild(n.ike, n.child);
+  return n.peer->DeleteIke(n.ike);
+}
+
+Status SpuWorker::Rekey(std::string_view name) {
+  TRY_ASSIGN(Named n, Find(name));
+  if (n.child != 0) return n.peer->RekeyChild(n.ike, n.child);
+  return n.peer->RekeyIke(n.ike);
+}
+
+Status SpuWorker::CheckLiveness(std::string_view name) {
+  TRY_ASSIGN(Named n, Find(name));
+  return n.peer->CheckLiveness(n.ike);
+}
+
+void SpuWorker::SendKeepalives(Time now) {
+  //= rfc3948#section-4
+  //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
+  //# on the NAT-T port) so that the NAT keeps its mapping.
+  for (auto& [spi, r] : ikes_) {
+    if (now < r.last_keepalive + gw_.options.keepalive_interval) continue;
+    r.last_keepalive = now;
+    const IkeSa* sa = peers_[r.connection]->Find(spi);
+    if (sa == nullptr || !sa->nat_here || sa->state != IkeState::kEstablished) continue;
+    Datagram d;
+    d.source = sa->local;
+    d.destination = sa->remote;
+    d.data = {0xff};
+    gw_.wire.SendUdp(d);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ESP
+
+uint64_t SpuWorker::OutboundKey(uint32_t spi_in) const { return (uint64_t{index_} << 32) | spi_in; }
+
+void SpuWorker::ProcessEsp(Job& job) {
+  auto it = children_.find(job.spi);
+  if (it == children_.end() || !it->second.in) {
+    gw_.counters.Count(Drop::kUnknownSpi);
+    return;
+  }
+  Installed& c = it->second;
+  auto un = c.in->UnprotectInPlace(job.packet);
+  if (!un) {
+    const Code code = un.error().code;
+    gw_.counters.Count(code == Code::kIcvMismatch ? Drop::kAuthentication
+                       : code == Code::kReplayed || code == Code::kReplayTooOld ? Drop::kReplay
+                                                                                : Drop::kEspOther);
+    Log(LogLevel::kDebug, fmt::format("{}: ESP SPI {:08x} dropped: {}", c.name, job.spi, un.error().ToString()));
+    return;
+  }
+  //= rfc4303#section-3.4.4.1
+  //# A dummy packet (next header 59) is discarded after it is checked.
+  if (un->next_header == 59) return;
+  const ByteSpan inner = un->payload;
+  //= rfc4301#section-5.2
+  //# After decryption the packet must match the selectors of the SA it
+  //# came on; otherwise it is discarded (and the event audited).
+  if (Status s = CheckInboundSelectors(c.inbound_selectors, inner); !s) {
+    gw_.counters.Count(Drop::kPolicyMismatch);
+    Log(LogLevel::kWarning, fmt::format("{}: inbound packet dropped: {}", c.name, s.error().ToString()));
+    return;
+  }
+  ++c.packets_in;
+  c.bytes_in += inner.size();
+  gw_.counters.inner_out.fetch_add(1, std::memory_order_relaxed);
+  gw_.wire.Deliver(inner);
+}
+
+void SpuWorker::ProcessInner(Job& job) {
+  auto it = children_.find(job.spi);
+  if (it == children_.end() || !it->second.out) {
+    gw_.counters.Count(Drop::kNoPolicy);
+    return;
+  }
+  Installed& c = it->second;
+  const uint8_t next_header = !job.packet.empty() && (job.packet[0] >> 4) == 6 ? 41 : 4;
+  Bytes esp;
+  if (Status s = c.out->Protect(job.packet, next_header, esp); !s) {
+    gw_.counters.Count(Drop::kSendFailed);
+    Log(LogLevel::kWarning, fmt::format("{}: outbound packet dropped: {}", c.name, s.error().ToString()));
+    return;
+  }
+  ++c.packets_out;
+  c.bytes_out += job.packet.size();
+  gw_.counters.esp_out.fetch_add(1, std::memory_order_relaxed);
+  if (c.encapsulated) {
+    //= rfc3948#section-2.1
+    //# ESP in UDP is sent on the NAT-T port, to the port the peer's IKE
+    //# messages come from (a NAT may have changed it).
+    Datagram d;
+    d.source = c.local;
+    d.destination = c.remote;
+    d.data = std::move(esp);
+    gw_.wire.SendUdp(d);
+  } else {
+    gw_.wire.SendEsp(esp, c.local.address, c.remote.address);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Keeping the tables in step
+
+void SpuWorker::Sync() {
+  for (auto& p : peers_)
+    for (ike::sa::Event& e : p->TakeEvents()) Log(LogLevel::kInfo, std::move(e.text));
+  // IKE SAs made by the state machine itself (an IKE SA rekey) join their
+  // predecessor's record.
+  for (size_t c = 0; c < peers_.size(); ++c)
+    for (IkeSa* sa : peers_[c]->IkeSas()) {
+      if (ikes_.count(sa->local_spi()) != 0) continue;
+      IkeRecord r;
+      r.connection = c;
+      r.last_keepalive = gw_.Now();
+      for (auto& [spi, old] : ikes_) {
+        const IkeSa* o = peers_[old.connection]->Find(spi);
+        if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;
+        // RFC 7296 §1.3.2: the new IKE SA takes over its predecessor's anchor
+        // and CHILD SAs (spu.follow-ike-sa).
+        old.replaced = true;
+        std::lock_guard a(gw_.anchor_mu);
+        r.name = fmt::format("IKE-{}", gw_.next_ike++);
+        (void)gw_.anchoring.Rekey(old.name, r.name);
+        break;
+      }
+      if (r.name.empty()) {
+        // Nothing it replaces (the loser of an IKE SA rekey collision, say):
+        // anchored here as a tunnel-less IKE SA of its own.
+        std::lock_guard a(gw_.anchor_mu);
+        r.name = fmt::format("IKE-{}", gw_.next_ike++);
+        (void)gw_.anchoring.Add(gw_.config.connections[c].site_to_site() ? spu::Kind::kGateway : spu::Kind::kDynamic,
+                                r.name, {}, index_);
+      }
+      Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r: created by the IKE SA rekey", r.name, sa->spi_i, sa->spi_r));
+      ikes_.emplace(sa->local_spi(), std::move(r));
+      std::unique_lock routes(gw_.routes_mu);
+      gw_.ike_routes[sa->local_spi()] = index_;
+    }
+  for (auto it = ikes_.begin(); it != ikes_.end();) {
+    IkeSa* sa = peers_[it->second.connection]->Find(it->first);
+    if (sa == nullptr || sa->state == IkeState::kDestroyed) {
+      for (auto c = children_.begin(); c != children_.end();) {
+        const uint32_t spi_in = c->first;
+        ++c;
+        if (children_.at(spi_in).ike == it->first) Uninstall(spi_in);
+      }
+      {
+        std::lock_guard a(gw_.anchor_mu);
+        if (!it->second.replaced) (void)gw_.anchoring.Remove(it->second.name);
+      }
+      {
+        std::unique_lock routes(gw_.routes_mu);
+        gw_.ike_routes.erase(it->first);
+        const std::string& name = it->second.name;
+        std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == name; });
+      }
+      Log(LogLevel::kInfo, fmt::format("{} {}: gone", it->second.name, gw_.config.connections[it->second.connection].name));
+      it = ikes_.erase(it);
+      continue;
+    }
+    SyncIke(it->first, it->second, *sa);
+    ++it;
+  }
+}
+
+void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
+  // A provisional anchor becomes "IKE-n" once the IKE SA exists.
+  if (record.name.rfind("IKE-", 0) != 0) {
+    std::lock_guard a(gw_.anchor_mu);
+    const std::string name = fmt::format("IKE-{}", gw_.next_ike++);
+    if (gw_.anchoring.Rekey(record.name, name)) {
+      std::unique_lock routes(gw_.routes_mu);
+      for (auto& [key, p] : gw_.pending)
+        if (p.anchor == record.name) p.anchor = name;
+      record.name = name;
+    }
+  }
+  if (sa.has_keys() && sa.spi_r != 0 && gw_.keys) (void)gw_.keys->Add(IkeKeysOf(sa));
+  if (sa.state == IkeState::kEstablished) {
+    std::unique_lock routes(gw_.routes_mu);
+    std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == record.name; });
+  }
+  // CHILD SAs: install the new ones, follow the state of the others.
+  std::vector<uint32_t> present;
+  for (const ChildSa& c : sa.children) {
+    present.push_back(c.spi_in);
+    auto it = children_.find(c.spi_in);
+    if (it == children_.end()) {
+      if (c.spi_out != 0 && !(c.encr_in().empty() && c.integ_in().empty())) Install(record, sa, c);
+      continue;
+    }
+    Installed& in = it->second;
+    in.ike = spi;
+    in.local = sa.local;
+    in.remote = sa.remote;
+    if (in.encapsulated) in.local.port = gw_.options.nat_t_port;
+    // A rekeyed CHILD SA hands outbound traffic to its successor.
+    if (in.policy && (c.state == ChildState::kRekeyed || c.state == ChildState::kDeleting)) {
+      std::unique_lock routes(gw_.routes_mu);
+      (void)gw_.spd.Remove(in.name);
+      in.policy = false;
+    }
+  }
+  for (auto it = children_.begin(); it != children_.end();) {
+    const uint32_t spi_in = it->first;
+    const bool gone = it->second.ike == spi && std::find(present.begin(), present.end(), spi_in) == present.end() &&
+                      sa.ChildHolder().FindChildByInbound(spi_in) == nullptr;
+    ++it;
+    if (gone) Uninstall(spi_in);
+  }
+}
+
+void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
+  if (c.protocol != iana::SecurityProtocol::kEsp || c.transport_mode) {
+    //= ipsecref#choice
+    //# The gateway's dataplane carries ESP in tunnel mode (as strongSwan's
+    //# kernel-libipsec does); other CHILD SAs are negotiated but carry nothing.
+    Log(LogLevel::kWarning, fmt::format("{}: CHILD SA {:08x}_i is {} {}: negotiated, but the dataplane carries only "
+                                        "ESP in tunnel mode",
+                                        record.name, c.spi_in, c.protocol == iana::SecurityProtocol::kAh ? "AH" : "ESP",
+                                        c.transport_mode ? "transport" : "tunnel"));
+    return;
+  }
+  Installed in;
+  in.ike = sa.local_spi();
+  in.config = c.config_name;
+  in.encapsulated = sa.nat_here || sa.nat_there;
+  in.local = sa.local;
+  in.remote = sa.remote;
+  if (in.encapsulated) in.local.port = gw_.options.nat_t_port;
+  esp::SaConfig inbound, outbound;
+  for (esp::SaConfig* s : {&inbound, &outbound}) {
+    s->mode = esp::Mode::kTunnel;
+    s->encr = c.suite.encr;
+    s->integ = c.suite.integ;
+    s->esn = c.suite.esn == iana::EsnType::kEsn;
+    s->rng = rng_.get();
+    //= ipsecref#choice
+    //# The receiver's replay window is 1024 packets wide, as on the rest of
+    //# the reference's receive paths.
+    s->replay_window = 1024;
+  }
+  inbound.spi = c.spi_in;
+  inbound.encr_key = c.encr_in();
+  inbound.integ_key = c.integ_in();
+  outbound.spi = c.spi_out;
+  outbound.encr_key = c.encr_out();
+  outbound.integ_key = c.integ_out();
+  auto in_sa = esp::Sa::Create(inbound);
+  auto out_sa = esp::Sa::Create(outbound);
+  if (!in_sa || !out_sa) {
+    Log(LogLevel::kError, fmt::format("{}: CHILD SA {:08x}_i cannot be installed: {}", record.name, c.spi_in,
+                                      (!in_sa ? in_sa.error() : out_sa.error()).ToString()));
+    return;
+  }
+  in.in = std::move(*in_sa);
+  in.out = std::move(*out_sa);
+  in.inbound_selectors = InboundSelectors(c.local_ts, c.remote_ts);
+  {
+    std::lock_guard a(gw_.anchor_mu);
+    in.name = fmt::format("IPsec-{}", gw_.next_child++);
+    // The tunnel follows its IKE SA (spu.follow-ike-sa).
+    (void)gw_.anchoring.Add(spu::Kind::kTunnel, in.name, record.name);
+  }
+  {
+    std::unique_lock routes(gw_.routes_mu);
+    gw_.esp_routes[c.spi_in] = index_;
+    if (c.state == ChildState::kInstalled || c.state == ChildState::kRekeying) {
+      spd::Policy p = OutboundPolicy(in.name, c.local_ts, c.remote_ts, OutboundKey(c.spi_in));
+      in.policy = gw_.spd.Add(std::move(p)).ok();
+    }
+  }
+  if (gw_.keys) {
+    (void)gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated));
+    (void)gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated));
+  }
+  Log(LogLevel::kInfo, fmt::format("{} {}: CHILD SA {} {:08x}_i {:08x}_o installed, {} === {}{}", record.name,
+                                   gw_.config.connections[record.connection].name, in.name, c.spi_in, c.spi_out,
+                                   Format(c.local_ts), Format(c.remote_ts), in.encapsulated ? ", ESP in UDP" : ""));
+  children_.emplace(c.spi_in, std::move(in));
+}
+
+Status SpuWorker::InstallManual(const ManualTunnel& t) {
+  Installed in;
+  in.name = t.name;
+  in.config = t.name;
+  in.encapsulated = t.udp_encapsulation;
+  in.local.address = t.local_addr;
+  in.remote.address = t.remote_addr;
+  in.local.port = in.remote.port = gw_.options.nat_t_port;
+  esp::SaConfig inbound, outbound;
+  for (esp::SaConfig* s : {&inbound, &outbound}) {
+    s->mode = esp::Mode::kTunnel;
+    s->encr = t.encr;
+    s->integ = t.integ;
+    s->rng = rng_.get();
+    s->replay_window = 1024;
+  }
+  inbound.spi = t.spi_in;
+  inbound.encr_key = t.encr_key_in;
+  inbound.integ_key = t.integ_key_in;
+  outbound.spi = t.spi_out;
+  outbound.encr_key = t.encr_key_out;
+  outbound.integ_key = t.integ_key_out;
+  TRY_ASSIGN(in.in, esp::Sa::Create(inbound));
+  TRY_ASSIGN(in.out, esp::Sa::Create(outbound));
+  in.inbound_selectors = InboundSelectors(t.local_ts, t.remote_ts);
+  {
+    std::unique_lock routes(gw_.routes_mu);
+    ENSURE(gw_.esp_routes.count(t.spi_in) == 0, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",
+           fmt::format("manual tunnel {}: inbound SPI {:08x} is in use", t.name, t.spi_in));
+    gw_.esp_routes[t.spi_in] = index_;
+    TRY(gw_.spd.Add(OutboundPolicy(t.name, t.local_ts, t.remote_ts, OutboundKey(t.spi_in))));
+    in.policy = true;
+  }
+  Log(LogLevel::kInfo, fmt::format("manual tunnel {} {:08x}_i {:08x}_o installed, {} === {}", t.name, t.spi_in,
+                                   t.spi_out, Format(t.local_ts), Format(t.remote_ts)));
+  children_.emplace(t.spi_in, std::move(in));
+  return OkStatus();
+}
+
+void SpuWorker::Uninstall(uint32_t spi_in) {
+  auto it = children_.find(spi_in);
+  if (it == children_.end()) return;
+  {
+    std::unique_lock routes(gw_.routes_mu);
+    gw_.esp_routes.erase(spi_in);
+    if (it->second.policy) (void)gw_.spd.Remove(it->second.name);
+  }
+  {
+    std::lock_guard a(gw_.anchor_mu);
+    (void)gw_.anchoring.Remove(it->second.name);
+  }
+  Log(LogLevel::kInfo, fmt::format("CHILD SA {} {:08x}_i removed ({} packets in, {} out)", it->second.name, spi_in,
+                                   it->second.packets_in, it->second.packets_out));
+  children_.erase(it);
+}
+
+void SpuWorker::List(std::vector<IkeSaStatus>& out) {
+  for (const auto& [spi, r] : ikes_) {
+    const IkeSa* sa = peers_[r.connection]->Find(spi);
+    if (sa == nullptr) continue;
+    IkeSaStatus s;
+    s.name = r.name;
+    s.connection = gw_.config.connections[r.connection].name;
+    s.spu = index_;
+    s.role = sa->role == ike::sa::Role::kInitiator ? "initiator" : "responder";
+    s.state = std::string(ike::sa::Name(sa->state));
+    s.spi_i = sa->spi_i;
+    s.spi_r = sa->spi_r;
+    s.local = sa->local.ToString();
+    s.remote = sa->remote.ToString();
+    for (const ChildSa& c : sa->children) {
+      ChildSaStatus cs;
+      auto it = children_.find(c.spi_in);
+      cs.name = it != children_.end() ? it->second.name : fmt::format("({:08x})", c.spi_in);
+      cs.config = c.config_name;
+      cs.spi_in = c.spi_in;
+      cs.spi_out = c.spi_out;
+      cs.state = std::string(ChildStateName(c.state));
+      cs.mode = c.transport_mode ? "TRANSPORT" : "TUNNEL";
+      cs.local_ts = Format(c.local_ts);
+      cs.remote_ts = Format(c.remote_ts);
+      if (it != children_.end()) {
+        cs.encapsulated = it->second.encapsulated;
+        cs.packets_in = it->second.packets_in;
+        cs.bytes_in = it->second.bytes_in;
+        cs.packets_out = it->second.packets_out;
+        cs.bytes_out = it->second.bytes_out;
+      }
+      s.children.push_back(std::move(cs));
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+void SpuWorker::Log(LogLevel level, std::string text) {
+  gw_.Log(level, fmt::format("[SPU{}] {}", index_, text));
+}
+
+}  // namespace ipsecref::gateway
