@@ -121,6 +121,8 @@ json Handle(Gateway& g, const json& request) {
 
 }  // namespace
 
+std::string TunnelMapJson(const spu::TunnelMap& map) { return MapJson(map).dump(); }
+
 std::string HandleControl(Gateway& gateway, std::string_view request) {
   if (request.size() > kMaxControlRequest)
     return Refuse(fmt::format("request longer than {} bytes", kMaxControlRequest)).dump();

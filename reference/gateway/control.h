@@ -24,6 +24,10 @@ namespace ipsecref::gateway {
 // Bound on one request line.
 inline constexpr size_t kMaxControlRequest = 64 * 1024;
 
+// The tunnel map as the "map" answer carries it: a JSON array of
+// {"spu", "ike": [{"name", "kind"}], "tunnels": [{"name", "kind", "ike"}], "load"}.
+std::string TunnelMapJson(const spu::TunnelMap& map);
+
 // Answers one request line (without its newline); never throws, whatever
 // the line holds.
 std::string HandleControl(Gateway& gateway, std::string_view request);

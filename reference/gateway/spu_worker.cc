@@ -528,7 +528,7 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
   }
   in.in = std::move(*in_sa);
   in.out = std::move(*out_sa);
-  in.inbound_selectors = InboundSelectors(c.local_ts, c.remote_ts);
+  in.inbound_selectors = SelectorsOf(c.local_ts, c.remote_ts);
   {
     std::lock_guard a(gw_.anchor_mu);
     in.name = fmt::format("IPsec-{}", gw_.next_child++);
@@ -577,7 +577,7 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
   outbound.integ_key = t.integ_key_out;
   TRY_ASSIGN(in.in, esp::Sa::Create(inbound));
   TRY_ASSIGN(in.out, esp::Sa::Create(outbound));
-  in.inbound_selectors = InboundSelectors(t.local_ts, t.remote_ts);
+  in.inbound_selectors = SelectorsOf(t.local_ts, t.remote_ts);
   {
     std::unique_lock routes(gw_.routes_mu);
     ENSURE(gw_.esp_routes.count(t.spi_in) == 0, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",

@@ -19,7 +19,7 @@
 #include "reference/esp/esp_sa.h"
 #include "reference/gateway/gateway.h"
 #include "reference/ike/sa/peer.h"
-#include "reference/spd/spd.h"
+#include "reference/spd/selector.h"
 
 namespace ipsecref::gateway {
 
@@ -77,7 +77,7 @@ class SpuWorker : public ike::sa::Transport {
     std::string name;  // "IPsec-1"
     std::string config;
     std::unique_ptr<esp::Sa> in, out;
-    std::vector<spd::Selector> inbound_selectors;
+    std::vector<spd::Selector> inbound_selectors;  // local = this side
     bool policy = false;  // its outbound policy is in the SPD
     bool encapsulated = false;
     ike::sa::Endpoint local, remote;  // the IKE SA's (ESP follows it)

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   AddTunnelMapCommand(app, run);
   AddReplayCommand(app, run);
   AddExchangeCommand(app, run);
+  AddGatewayCommand(app, run);
+  AddCtlCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -13,9 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "reference/gateway/control.h"
 #include "reference/spu/events.h"
 #include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/control_client.h"
 
 namespace ipsecref::tool {
 namespace {
@@ -27,6 +29,7 @@ struct Args {
   size_t spus = 0;
   bool summary = false;
   bool json = false;
+  std::string gateway;  // a running gateway's control socket
 };
 
 // Larger event files are refused rather than read without bound.
@@ -51,48 +54,56 @@ Result<std::string> ReadAll(const std::string& path) {
 }
 
 // A cell of names, with what is not a plain gateway or tunnel marked.
-std::string Names(const std::vector<const spu::Anchor*>& anchors) {
+std::string Names(const json& anchors) {
   std::string out;
-  for (const spu::Anchor* a : anchors) {
+  for (const json& a : anchors) {
     if (!out.empty()) out += ' ';
-    out += a->name;
-    if (a->kind == spu::Kind::kDynamic || a->kind == spu::Kind::kManual)
-      out += fmt::format(" ({})", spu::KindName(a->kind));
+    out += a.value("name", "");
+    const std::string kind = a.value("kind", "");
+    if (kind == spu::KindName(spu::Kind::kDynamic) || kind == spu::KindName(spu::Kind::kManual))
+      out += fmt::format(" ({})", kind);
   }
   return out.empty() ? "-" : out;
 }
 
-void PrintTable(const spu::TunnelMap& map, bool summary) {
+// Prints the rows of a map as reference/gateway/control.h's TunnelMapJson
+// writes them (the gateway's "map" answer has the same shape).
+void PrintTable(const json& rows, bool summary) {
   if (summary) {
     fmt::print("| SPU | IKE gateways | IPsec tunnels | Load |\n| --- | --- | --- | --- |\n");
-    for (const spu::SpuRow& row : map)
-      fmt::print("| SPU{} | {} | {} | {} |\n", row.spu, row.ike.size(), row.tunnels.size(), row.load);
+    for (const json& row : rows)
+      fmt::print("| SPU{} | {} | {} | {} |\n", row.value("spu", 0), row.value("ike", json::array()).size(),
+                 row.value("tunnels", json::array()).size(), row.value("load", 0));
     return;
   }
   fmt::print("| SPU | IKE gateway | IPsec tunnels |\n| --- | --- | --- |\n");
-  for (const spu::SpuRow& row : map)
-    fmt::print("| SPU{} | {} | {} |\n", row.spu, Names(row.ike), Names(row.tunnels));
+  for (const json& row : rows)
+    fmt::print("| SPU{} | {} | {} |\n", row.value("spu", 0), Names(row.value("ike", json::array())),
+               Names(row.value("tunnels", json::array())));
 }
 
-json MapJson(const spu::TunnelMap& map, size_t checked) {
-  json rows = json::array();
-  for (const spu::SpuRow& row : map) {
-    json ike = json::array(), tunnels = json::array();
-    for (const spu::Anchor* a : row.ike) ike.push_back({{"name", a->name}, {"kind", spu::KindName(a->kind)}});
-    for (const spu::Anchor* a : row.tunnels) {
-      json t{{"name", a->name}, {"kind", spu::KindName(a->kind)}};
-      if (!a->ike.empty()) t["ike"] = a->ike;
-      tunnels.push_back(std::move(t));
-    }
-    rows.push_back({{"spu", row.spu},
-                    {"ike", std::move(ike)},
-                    {"tunnels", std::move(tunnels)},
-                    {"load", row.load}});
+// The live map of a running gateway.
+int RunGateway(const Args& args) {
+  auto answer = AskGateway(args.gateway, json{{"command", "map"}});
+  if (!answer) return Fail("tunnel-map", answer.error(), args.json);
+  if (!answer->value("ok", false) || !answer->contains("map") || !(*answer)["map"].is_array())
+    return Fail("tunnel-map",
+                MakeError(Code::kIoError, kNoOffset, "", fmt::format("the gateway gave no map: {}", answer->dump())),
+                args.json);
+  if (args.json) {
+    PrintJson({{"spus", answer->value("spus", 0)}, {"checked_placements", 0}, {"map", (*answer)["map"]}});
+    return kExitOk;
   }
-  return {{"spus", map.size()}, {"checked_placements", checked}, {"map", std::move(rows)}};
+  PrintTable((*answer)["map"], args.summary);
+  return kExitOk;
 }
 
 int Run(const Args& args) {
+  if (!args.gateway.empty()) {
+    if (args.events != "-" || args.spus != 0)
+      return FailUsage("tunnel-map", "--gateway shows the live map: give no EVENTS file and no --spus", args.json);
+    return RunGateway(args);
+  }
   const std::string name = args.events == "-" ? "<stdin>" : Echo(args.events);
   const auto fail = [&args](const Error& e, std::string_view context = {}) {
     return Fail("tunnel-map", e, args.json, context);
@@ -119,12 +130,12 @@ int Run(const Args& args) {
   }
   size_t checked = 0;
   for (const spu::Event& e : file->events) checked += e.at.has_value();
-  const spu::TunnelMap map = anchoring->Map();
+  const json rows = json::parse(gateway::TunnelMapJson(anchoring->Map()));
   if (args.json) {
-    PrintJson(MapJson(map, checked));
+    PrintJson({{"spus", spus}, {"checked_placements", checked}, {"map", rows}});
     return kExitOk;
   }
-  PrintTable(map, args.summary);
+  PrintTable(rows, args.summary);
   if (checked > 0) fmt::print("\n{} reported placements checked: all allowed by the anchoring rules\n", checked);
   return kExitOk;
 }
@@ -140,6 +151,8 @@ void AddTunnelMapCommand(CLI::App& app, Runner& run) {
       ->check(CLI::Range(size_t{1}, spu::kMaxSpus));
   cmd->add_flag("--summary", args->summary, "per SPU, the counts of gateways and tunnels");
   cmd->add_flag("--json", args->json, "the map as JSON");
+  cmd->add_option("--gateway", args->gateway, "the live map of a running `ipsecref gateway` (its --control socket)")
+      ->check(NotEmpty());
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }
 
