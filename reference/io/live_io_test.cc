@@ -543,7 +543,9 @@ TEST_F(LiveIo, NetlinkAddsAndDeletesRoutesAndReportsTheKernelsAnswer) {
   // Host bits set under the prefix: the kernel says why in words.
   Status host_bits = netlink().AddRoute(Address("203.0.113.1"), 24, name);
   ASSERT_FALSE(host_bits.ok());
-  EXPECT_THAT(host_bits.error().detail, HasSubstr("Invalid argument (EINVAL)"));
+  EXPECT_THAT(host_bits.error().detail,
+              HasSubstr("add route 203.0.113.1/24 dev " + name + ": Invalid argument (EINVAL): "
+                        "the kernel says \"Invalid prefix for given prefix length\""));
 
   auto index = netlink().LinkIndex(name);
   ASSERT_TRUE(index.ok()) << index.error().ToString();

@@ -137,11 +137,15 @@ Status Rtnetlink::Exchange(Bytes& request, std::string_view operation, Bytes* re
     return SystemError(fmt::format("{}: send to rtnetlink", operation), errno);
   alignas(nlmsghdr) uint8_t buffer[32768];
   for (;;) {
-    const ssize_t length = recv(fd_.get(), buffer, sizeof buffer, 0);
+    sockaddr_nl sender{};
+    socklen_t sender_length = sizeof sender;
+    const ssize_t length = recvfrom(fd_.get(), buffer, sizeof buffer, 0,
+                                    reinterpret_cast<sockaddr*>(&sender), &sender_length);
     if (length < 0) {
       if (errno == EINTR) continue;
       return SystemError(fmt::format("{}: receive the kernel's answer", operation), errno);
     }
+    if (sender.nl_pid != 0) continue;  // only the kernel (port 0) answers requests
     size_t remaining = static_cast<size_t>(length);
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, remaining);
          header = NLMSG_NEXT(header, remaining)) {
