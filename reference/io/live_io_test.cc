@@ -544,6 +544,11 @@ TEST_F(LiveIo, NetlinkErrorsNameTheDeviceAndTheKernelsErrno) {
   EXPECT_THAT(address.error().detail, HasSubstr("No such device (ENODEV)"));
 
   EXPECT_EQ(netlink().SetMtu("ipsecref-nodev", 1400).error().code, Code::kIoError);
+  const std::string long_name(70000, 'x');  // longer than a netlink attribute can say
+  Status long_up = netlink().SetLinkUp(long_name);
+  ASSERT_FALSE(long_up.ok());
+  EXPECT_EQ(long_up.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(netlink().AddRoute(Address("198.51.100.0"), 24, long_name).error().code, Code::kInvalidArgument);
   EXPECT_EQ(netlink().AddRoute(Address("198.51.100.0"), 33, "lo").error().code, Code::kInvalidArgument);
 }
 
