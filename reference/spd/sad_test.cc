@@ -12,8 +12,8 @@ const Bytes kLocal = {10, 1, 0, 7};
 const Bytes kRemote = {10, 2, 0, 5};
 
 InboundSa Sa(uint64_t id, std::string policy) {
-  return InboundSa{id, std::move(policy),
-                   {Selector{PrefixRange(kLocal, 16), PrefixRange(kRemote, 16), 0, PortRange::Any(), PortRange::Any()}}};
+  const Selector nets{PrefixRange(kLocal, 16), PrefixRange(kRemote, 16), 0, PortRange::Any(), PortRange::Any()};
+  return InboundSa{id, std::move(policy), {nets}};
 }
 
 TEST(Sad, AddFindRemove) {

@@ -236,7 +236,9 @@ AddressRange PrefixRange(ByteSpan address, size_t prefix_bits) {
   return r;
 }
 
-AddressRange HostRange(ByteSpan address) { return {Bytes(address.begin(), address.end()), Bytes(address.begin(), address.end())}; }
+AddressRange HostRange(ByteSpan address) {
+  return {Bytes(address.begin(), address.end()), Bytes(address.begin(), address.end())};
+}
 
 AddressRange AnyAddress(size_t address_size) { return {Bytes(address_size, 0), Bytes(address_size, 0xff)}; }
 

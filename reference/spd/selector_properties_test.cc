@@ -26,7 +26,8 @@ std::pair<AddressRange, Bytes> RangeAndInside(size_t size) {
   const size_t bits = *rc::gen::inRange<size_t>(8 * size - 12, 8 * size + 1);
   AddressRange range = PrefixRange(base, bits);
   Bytes inside = range.start;
-  for (size_t i = 0; i < size; ++i) inside[i] |= static_cast<uint8_t>(*rc::gen::arbitrary<uint8_t>() & ~range.start[i] & range.end[i]);
+  for (size_t i = 0; i < size; ++i)
+    inside[i] |= static_cast<uint8_t>(*rc::gen::arbitrary<uint8_t>() & ~range.start[i] & range.end[i]);
   return {range, inside};
 }
 
@@ -131,6 +132,19 @@ RC_GTEST_PROP(SelectorProperties, OneFieldOutsideNeverMatches, ()) {
   auto p = ExtractSelectors(Packet(c, direction));
   RC_ASSERT(p.ok());
   RC_ASSERT(!Matches(c.selector, *p, direction));
+}
+
+// Any bytes at all: a result, or an error whose offset lies within them.
+RC_GTEST_PROP(SelectorProperties, ArbitraryBytesNeverCrash, ()) {
+  Bytes bytes = *rc::gen::container<Bytes>(rc::gen::arbitrary<uint8_t>());
+  if (!bytes.empty()) bytes[0] = static_cast<uint8_t>(*rc::gen::element(0x45, 0x60, 0x46, 0x50) | (bytes[0] & 0x0f));
+  auto p = ExtractSelectors(bytes);
+  if (!p.ok()) {
+    RC_ASSERT(p.error().offset <= bytes.size());
+  } else {
+    RC_ASSERT(p->src.size() == p->dst.size());
+    RC_ASSERT(p->src.size() == 4 || p->src.size() == 16);
+  }
 }
 
 // The lookup is the first policy, in Ordered(), one of whose selector sets

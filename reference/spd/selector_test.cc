@@ -96,6 +96,30 @@ TEST(ExtractSelectors, Icmpv6) {
   EXPECT_TRUE(p->ports_known);
 }
 
+//= rfc4301#section-4.4.1.1
+//# The Mobility Header is a next layer protocol whose MH type sits in the
+//# high octet of the sending side's "port".
+TEST(ExtractSelectors, Ipv6MobilityHeaderType) {
+  const Bytes packet = Cat({
+      // payload length 16, next header 135 (Mobility Header), hop limit 64.
+      {0x60, 0, 0, 0, 0, 16, 135, 64},
+      kLocal6,
+      kRemote6,
+      // RFC 6275 §6.1.1: Payload Proto 59 (none), Header Len 1 (16 octets),
+      // MH Type 5 (Binding Update), Reserved, Checksum 0; Binding Update
+      // (§6.1.7): Sequence 1, flags A, Lifetime 0x0100; PadN of 2 octets.
+      {59, 1, 5, 0, 0, 0, 0x00, 0x01, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00},
+  });
+  auto p = ExtractSelectors(packet);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_EQ(p->protocol, 135);
+  EXPECT_EQ(p->src_port, 0x0500);
+  EXPECT_TRUE(p->ports_known);
+  const Selector binding_updates =
+      Sel(PrefixRange(kLocal6, 48), PrefixRange(kRemote6, 48), 135, PortRange::Single(0x0500), PortRange::Opaque());
+  EXPECT_TRUE(Matches(binding_updates, *p, Direction::kOutbound));
+}
+
 //= rfc4301#section-4.4
 //# A non-initial fragment does not hold the ports.
 TEST(ExtractSelectors, Ipv4NonInitialFragmentHasNoPorts) {

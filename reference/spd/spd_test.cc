@@ -142,7 +142,8 @@ TEST(Spd, NonInitialFragmentSkipsPortPolicies) {
                                       PortRange::Single(80)),
                            Action::kBypass, 1))
                   .ok());
-  ASSERT_TRUE(spd.Add(Make("tcp", Sel(PrefixRange(kLocal, 16), PrefixRange(kRemote, 16), 6), Action::kProtect, 2)).ok());
+  ASSERT_TRUE(
+      spd.Add(Make("tcp", Sel(PrefixRange(kLocal, 16), PrefixRange(kRemote, 16), 6), Action::kProtect, 2)).ok());
   EXPECT_EQ(spd.LookupOutbound(kTcp80)->name, "web");
   EXPECT_EQ(spd.LookupOutbound({kLocal, kRemote, 6, 0, 0, false})->name, "tcp");
 }
