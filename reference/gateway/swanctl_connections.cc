@@ -383,6 +383,7 @@ using Handler = Status (*)(const SettingsNode&, ConnectionState&);
 struct Keyword {
   std::string_view name;
   Handler handler;
+  bool refused_always = false;  // not listed among the accepted keywords
 };
 
 Status Refuse(const SettingsNode& n, bool yes_refused, std::string_view why) {
@@ -404,7 +405,7 @@ constexpr Keyword kConnectionKeywords[] = {
        s.c.ike.liveness_delay = s.c.dpd_delay;
        return OkStatus(); }},
     {"dpd_timeout", [](const SettingsNode& n, ConnectionState&) -> Status {
-       return Unsupported(n, "dpd_timeout is IKEv1's; IKEv2 liveness gives up after the retransmissions"); }},
+       return Unsupported(n, "dpd_timeout is IKEv1's; IKEv2 liveness gives up after the retransmissions"); }, true},
     {"rekey_time", [](const SettingsNode& n, ConnectionState& s) -> Status {
        TRY_ASSIGN(s.c.ike.rekey_time, ParseTime(n));
        s.rekey_time_set = true;
@@ -426,9 +427,9 @@ constexpr Keyword kConnectionKeywords[] = {
        TRY_ASSIGN(const uint64_t tries, ParseNumber(n, UINT32_MAX));
        if (tries != 1) return Unsupported(n, "the gateway makes one keying attempt (only 1)");
        return OkStatus(); }},
-    {"pools", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IP address pools are not supported"); }},
-    {"vips", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IPs are not supported"); }},
-    {"aggressive", [](const SettingsNode& n, ConnectionState&) -> Status { return Refuse(n, true, "aggressive mode is IKEv1's"); }},
+    {"pools", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IP address pools are not supported"); }, true},
+    {"vips", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IPs are not supported"); }, true},
+    {"aggressive", [](const SettingsNode& n, ConnectionState&) -> Status { return Refuse(n, true, "aggressive mode is IKEv1's"); }, true},
     {"children", [](const SettingsNode& n, ConnectionState& s) -> Status { TRY(RequireSection(n, "children")); s.children = &n; return OkStatus(); }},
 };
 
@@ -453,7 +454,8 @@ Status ReadConnection(const SettingsNode& section, const Credentials& creds, Con
                                       [&](const Keyword& k) { return k.name == n.name; });
     if (keyword == std::end(kConnectionKeywords)) {
       std::string accepted = "local, remote";
-      for (const Keyword& k : kConnectionKeywords) accepted += fmt::format(", {}", k.name);
+      for (const Keyword& k : kConnectionKeywords)
+        if (!k.refused_always) accepted += fmt::format(", {}", k.name);
       return ErrorAt(n, Code::kInvalidArgument,
                      fmt::format("unknown keyword '{}' in connection '{}' (accepted: {})", n.name, section.name, accepted));
     }
