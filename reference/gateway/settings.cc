@@ -204,11 +204,18 @@ class Parser {
                 fmt::format("include '{}' nested deeper than {} includes", pattern, kMaxSettingsIncludeDepth));
     const std::string path = Join(base_dir_, pattern);
     std::vector<std::string> files;
-    if (path.find_first_of("*?[") == std::string::npos) {
+    const size_t wildcard = path.find_first_of("*?[");
+    if (wildcard == std::string::npos) {
       files.push_back(path);
     } else {
+      //= ipsecref#choice
+      //# Wildcards only in the file name (conf.d/*.conf), never in a
+      //# directory: one directory is listed, whatever the pattern.
+      if (path.find('/', wildcard) != std::string::npos)
+        return At(file_, line, Code::kInvalidArgument,
+                  fmt::format("include '{}': wildcards are allowed in the file name only", pattern));
       glob_t found{};
-      const int rc = glob(path.c_str(), GLOB_ERR, nullptr, &found);
+      const int rc = glob(path.c_str(), 0, nullptr, &found);
       std::unique_ptr<glob_t, decltype(&globfree)> owner(&found, &globfree);
       if (rc != 0 && rc != GLOB_NOMATCH)
         return At(file_, line, Code::kIoError, fmt::format("include '{}': the pattern cannot be read", path));

@@ -16,7 +16,8 @@
 // NAME is a run of characters other than blanks, line breaks, "=", "{", "}",
 // "#" and '"'. An include PATTERN is relative to the directory of the file
 // that includes it (or, for text without a file, the base directory given),
-// may be quoted and may hold glob(3) wildcards: the matching files are read
+// may be quoted and may hold glob(3) wildcards in its file name (not in
+// its directories): the matching files are read
 // in sorted order, and a pattern with wildcards that matches nothing adds
 // nothing (a name without wildcards must exist).
 //

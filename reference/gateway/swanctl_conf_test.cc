@@ -201,6 +201,8 @@ TEST(Settings, SyntaxErrors) {
       {"include missing.conf\n", Code::kIoError,
        "t.conf:1: include 'missing.conf': cannot read 'vectors/swanctl/swanctl/missing.conf': No such file or "
        "directory"},
+      {"include */x.conf\n", Code::kInvalidArgument,
+       "t.conf:1: include '*/x.conf': wildcards are allowed in the file name only"},
       {"include /dev/null\n", Code::kIoError, "t.conf:1: include '/dev/null': '/dev/null' is not a regular file"},
       {"include nothing-matches-*.conf\n", Code::kInvalidArgument,
        "t.conf:2: unknown keyword 'x' (accepted: connections, secrets, authorities, manual)"},
@@ -575,6 +577,24 @@ TEST(SwanctlConf, ReadSwanctlConfNamesAMissingFile) {
   EXPECT_EQ(config.error().code, Code::kIoError);
   EXPECT_EQ(config.error().detail,
             "vectors/swanctl/no-such.conf:1: cannot read 'vectors/swanctl/no-such.conf': No such file or directory");
+}
+
+// The fuzz seeds say what they are by their names: error_* and include_*
+// are refused, the others are configurations the reader accepts (so the
+// fuzzer starts from both sides of every check).
+TEST(SwanctlConf, FuzzSeedsAreWhatTheirNamesSay) {
+  size_t seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("fuzz/corpus/swanctl_conf")) {
+    const std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    const Bytes text = ReadVector(entry.path().string());
+    auto config = ParseSwanctlConf(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
+                                   name, "/nonexistent");
+    const bool refused = name.starts_with("error_") || name.starts_with("include_");
+    EXPECT_EQ(config.ok(), !refused) << (config.ok() ? "" : config.error().detail);
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 10u);
 }
 
 }  // namespace
