@@ -99,6 +99,7 @@ Result<Time> ParseTime(const SettingsNode& n) {
     if (!number.value.empty() && number.value.back() == suffix) {
       unit = seconds;
       number.value.pop_back();
+      break;  // one unit: "1ms" is no duration
     }
   //= ipsecref#choice
   //# Durations stop at 10 years: anything longer means "never" in practice

@@ -334,7 +334,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
       Conn("version = 1"), Conn("version = 3"), Conn("mobike = yes"), Conn("pools = p"), Conn("reauth_time = 1h"),
       Conn("keyingtries = 0"), Conn("unique = replace"), Conn("fragmentation = maybe"), Conn("childless = never"),
       Conn("send_cert = always"), Conn("local_addrs = gw.example"), Conn("local_port = 0"),
-      Conn("rekey_time = 1w"), Conn("dpd_delay = -1"), Conn("proposals = aes128-md5-modp1024"),
+      Conn("rekey_time = 1w"), Conn("rekey_time = 1ms"), Conn("dpd_delay = -1"), Conn("proposals = aes128-md5-modp1024"),
       Conn("proposals = aes128"), Conn("updown = /bin/true"), Conn("local-2 { auth = psk }"),
       Child("mode = beet"), Child("mode = tunnl"), Child("start_action = trap|start"), Child("dpd_action = hold"),
       Child("updown = /bin/true"), Child("local_ts = 10.0.0.0/33"), Child("esp_proposals = aes128-prfsha256"),
@@ -357,6 +357,9 @@ TEST(SwanctlConf, ConnectionRefusals) {
       {Code::kInvalidArgument, "t.conf:3: local_port = '0': port 0"},
       {Code::kInvalidArgument,
        "t.conf:3: rekey_time = '1w': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
+       "315360000 s)"},
+      {Code::kInvalidArgument,
+       "t.conf:3: rekey_time = '1ms': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
        "315360000 s)"},
       {Code::kInvalidArgument,
        "t.conf:3: dpd_delay = '-1': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
