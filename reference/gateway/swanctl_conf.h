@@ -5,7 +5,7 @@
 // credential files of the swanctl directory, plus the ipsecref extension
 // `manual` for static-key tunnels. The syntax is settings.h's; the keywords,
 // their accepted values and what is refused are in the table of
-// reference/gateway/README.md.
+// reference/gateway/swanctl_conf.md.
 //
 // Files: a certificate named in `certs` is an absolute path or one in
 // <config dir>/x509/, a `cacerts` file one in <config dir>/x509ca/, a

@@ -1,6 +1,5 @@
 // swanctl.conf's `connections` and ipsecref's `manual` sections mapped onto
-// config.h (the keywords and values are listed in swanctl_conf.h's table,
-// reference/gateway/README.md).
+// config.h (the keywords and their values: reference/gateway/swanctl_conf.md).
 #include <algorithm>
 
 #include <fmt/format.h>
