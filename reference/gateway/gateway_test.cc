@@ -4,9 +4,11 @@
 // gateway against strongSwan is interop/gateway/.
 #include "reference/gateway/gateway.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -119,6 +121,11 @@ std::unique_ptr<Gateway> Start(Net& net, std::string_view address, std::string_v
   Options o;
   o.spus = spus;
   o.deterministic_seed = seed;
+  // IPSECREF_GATEWAY_TEST_LOG=1 shows what the gateways log.
+  if (std::getenv("IPSECREF_GATEWAY_TEST_LOG") != nullptr) {
+    o.log_level = LogLevel::kDebug;
+    o.log = [name = std::string(address)](const LogLine& l) { fmt::print(stderr, "{} {}\n", name, l.text); };
+  }
   auto g = Gateway::Create(std::move(*config), o, net.AddPort(std::string(address)));
   EXPECT_TRUE(g.ok()) << (g.ok() ? "" : g.error().ToString());
   if (!g.ok()) return nullptr;
