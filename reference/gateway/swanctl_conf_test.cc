@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "reference/crypto/x509.h"
 #include "reference/gateway/identity.h"
 #include "reference/gateway/settings.h"
 #include "reference/ike/sa/proposals.h"
@@ -99,7 +100,9 @@ TEST(SwanctlConf, FullConfiguration) {
   EXPECT_EQ(ecdsa->ike.local_auth.certificates[0], ReadVector("vectors/x509/ee-p256.der"));
   // No id: the certificate's subject DN, as strongSwan does.
   EXPECT_EQ(ecdsa->ike.local_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p256.subject.der")}));
-  EXPECT_EQ(ecdsa->ike.remote_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p384.subject.der")}));
+  EXPECT_EQ(ecdsa->ike.remote_id.id_type, IdType::kDerAsn1Dn);
+  EXPECT_TRUE(crypto::SameDistinguishedName(ecdsa->ike.remote_id.identification_data,
+                                            ReadVector("vectors/x509/ee-p384.subject.der")));
   EXPECT_EQ(ecdsa->ike.remote_auth.method, AuthMethod::kDigitalSignature);
   EXPECT_EQ(ecdsa->ike.remote_auth.trust_anchors, (std::vector<Bytes>{ReadVector("vectors/x509/int-p256.der")}));
   EXPECT_TRUE(ecdsa->ike.remote_auth.public_key.empty());
@@ -253,8 +256,10 @@ TEST(Identity, StrongSwanSyntax) {
       {"moon.strongswan.org", false, IdType::kFqdn, Text("moon.strongswan.org")},
       {"carol@strongswan.org", false, IdType::kRfc822Addr, Text("carol@strongswan.org")},
       {"@#0a0B", false, IdType::kKeyId, {0x0a, 0x0b}},
-      {"O=ipsecref, OU=vectors, CN=ee-p256.ipsecref.test", false, IdType::kDerAsn1Dn,
-       ReadVector("vectors/x509/ee-p256.subject.der")},
+      // Printable values as PrintableString (0x13), as strongSwan encodes them.
+      {"C=CH, CN=a", false, IdType::kDerAsn1Dn,
+       {0x30, 0x19, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 'C', 'H',
+        0x31, 0x0a, 0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x01, 'a'}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
@@ -470,6 +475,23 @@ TEST(SwanctlConf, EndsWithCertificatesPickTheirKeys) {
   EXPECT_EQ(ike.remote_id, (ike::IdPayload{IdType::kIpv4Addr, Bytes{192, 0, 2, 3}}));
   // No cacerts: every CA of x509ca/.
   EXPECT_EQ(ike.remote_auth.trust_anchors.size(), 3u);
+  // Made by strongSwan's pki: its SEC1 key in ecdsa/, the id written as
+  // the DN it was made with is the certificate's subject, octet for octet.
+  auto pki = ParseSwanctlConf(Ends("auth = pubkey\ncerts = pki-p256.pem\nid = \"C=CH, O=ipsecref, "
+                                   "CN=pki-p256.ipsecref.test\"",
+                                   "auth = pubkey"),
+                              "t.conf", kDir);
+  ASSERT_TRUE(pki.ok()) << pki.error().ToString();
+  auto pki_cert = crypto::ParseCertificate(pki->connections[0].ike.local_auth.certificates.at(0));
+  ASSERT_TRUE(pki_cert.ok());
+  EXPECT_EQ(pki->connections[0].ike.local_id, (ike::IdPayload{IdType::kDerAsn1Dn, pki_cert->subject_dn}));
+  EXPECT_EQ(pki->connections[0].ike.local_auth.scheme, SignatureScheme::kEcdsaP256Sha256);
+  // An openssl certificate (UTF8String subject) vouches for the same DN written as text.
+  auto openssl = ParseSwanctlConf(Ends("auth = pubkey\ncerts = ee-p256.pem\nid = \"O=ipsecref, OU=vectors, "
+                                       "CN=ee-p256.ipsecref.test\"",
+                                       "auth = pubkey"),
+                                  "t.conf", kDir);
+  ASSERT_TRUE(openssl.ok()) << openssl.error().ToString();
   // RSA without a scheme: PKCS#1 v1.5 with SHA-256.
   auto rsa = ParseSwanctlConf(Ends("auth = pubkey\ncerts = ee-rsa-pkcs1.pem", "auth = pubkey"), "t.conf", kDir);
   ASSERT_TRUE(rsa.ok()) << rsa.error().ToString();

@@ -248,7 +248,10 @@ Status CompleteLocal(const Connection& c, const End& end, const Credentials& cre
   }
   if (end.id_node != nullptr) {
     ike.local_id = end.id.id;
-    if (cert && !crypto::CertificateMatchesId(*cert, ike.local_id.id_type, ike.local_id.identification_data))
+    const bool same_dn = ike.local_id.id_type == iana::IdType::kDerAsn1Dn && cert &&
+                         crypto::SameDistinguishedName(cert->subject_dn, ike.local_id.identification_data);
+    if (cert && !same_dn &&
+        !crypto::CertificateMatchesId(*cert, ike.local_id.id_type, ike.local_id.identification_data))
       return BadValue(*end.id_node, "the certificate in 'certs' does not vouch for this identity (subject or "
                                     "subjectAltName)");
   } else if (cert) {
