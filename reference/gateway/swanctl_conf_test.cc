@@ -19,6 +19,7 @@
 #include "reference/gateway/settings.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
+#include "reference/testing/exchange.h"
 
 namespace ipsecref::gateway {
 namespace {
@@ -620,6 +621,55 @@ TEST(SwanctlConf, FuzzSeedsAreWhatTheirNamesSay) {
     ++seeds;
   }
   EXPECT_GE(seeds, 10u);
+}
+
+// ------------------------------------------------------------------ end to end
+
+// The IKE layer's configuration of connection `name`, its children's
+// selectors resolved with the exchange harness's addresses (the gateway
+// does this per IKE SA).
+ike::sa::IkeConfig IkeOf(const GatewayConfig& config, ByteSpan local, ByteSpan remote) {
+  ike::sa::IkeConfig ike = config.connections.at(0).ike;
+  for (size_t i = 0; i < ike.children.size(); ++i) {
+    ike.children[i].local_ts = *ike::sa::Resolve(config.connections[0].children[i].local_ts, local);
+    ike.children[i].remote_ts = *ike::sa::Resolve(config.connections[0].children[i].remote_ts, remote);
+  }
+  return ike;
+}
+
+// Two gateways configured by swanctl.conf text establish an IKE SA and its
+// CHILD SA with the reference's IKEv2 (the exchange harness: initiator
+// 192.0.2.1, responder 192.0.2.2), with PSKs and with certificates.
+TEST(SwanctlConf, ConfigurationsEstablishSas) {
+  const Bytes a{192, 0, 2, 1}, b{192, 0, 2, 2};
+  const auto conf = [](std::string_view local_end, std::string_view remote_end, std::string_view ts) {
+    return fmt::format("connections {{\n c {{\n  proposals = aes128gcm16-prfsha256-x25519\n  local {{\n{}\n  }}\n"
+                       "  remote {{\n{}\n  }}\n  children {{ net {{ {}\n esp_proposals = aes128gcm16 }} }}\n }}\n}}\n"
+                       "secrets {{ ike-1 {{ id-a = moon.test\n id-b = sun.test\n secret = \"0123456789abcdef\" }} }}\n",
+                       local_end, remote_end, ts);
+  };
+  struct Pair {
+    std::string name, initiator, responder;
+  };
+  const Pair pairs[] = {
+      {"psk", conf("auth = psk\nid = moon.test", "auth = psk\nid = sun.test", "local_ts = 10.1.0.0/16\nremote_ts = 10.2.0.0/16"),
+       conf("auth = psk\nid = sun.test", "auth = psk\nid = moon.test", "local_ts = 10.2.0.0/16\nremote_ts = 10.1.0.0/16")},
+      {"certificates",
+       conf("auth = pubkey\ncerts = ee-p256.pem", "auth = pubkey\ncacerts = int-rsa-pkcs1.pem", "mode = transport"),
+       conf("auth = pubkey\ncerts = ee-rsa-pkcs1.pem", "auth = pubkey\ncacerts = int-p256.pem", "mode = transport")},
+  };
+  for (const Pair& p : pairs) {
+    SCOPED_TRACE(p.name);
+    auto initiator = ParseSwanctlConf(p.initiator, "initiator.conf", kDir);
+    auto responder = ParseSwanctlConf(p.responder, "responder.conf", kDir);
+    ASSERT_TRUE(initiator.ok()) << initiator.error().ToString();
+    ASSERT_TRUE(responder.ok()) << responder.error().ToString();
+    testing::Exchange exchange(IkeOf(*initiator, a, b), IkeOf(*responder, b, a));
+    EXPECT_NE(exchange.Establish(), 0u);
+    const ike::sa::IkeSa* sa = exchange.OnlyIkeSa(exchange.responder());
+    ASSERT_NE(sa, nullptr);
+    EXPECT_EQ(sa->children.size(), 1u);
+  }
 }
 
 }  // namespace
