@@ -166,11 +166,13 @@ class Parser {
   }
 
   Status AddSetting(SettingsNode& section, SettingsNode node) {
-    for (const SettingsNode& other : section.children)
-      if (other.name == node.name)
-        return At(node.file, node.line, Code::kInvalidArgument,
-                  fmt::format("'{}' {} again (first at {})", node.name,
-                              other.section ? "names a section and a setting" : "is set", other.Where()));
+    if (const auto it = section.index.find(node.name); it != section.index.end()) {
+      const SettingsNode& other = section.children[it->second];
+      return At(node.file, node.line, Code::kInvalidArgument,
+                fmt::format("'{}' {} again (first at {})", node.name,
+                            other.section ? "names a section and a setting" : "is set", other.Where()));
+    }
+    section.index.emplace(node.name, section.children.size());
     section.children.push_back(std::move(node));
     return OkStatus();
   }
@@ -178,8 +180,8 @@ class Parser {
   // Top-level sections of the same name merge (their items joined); below
   // them a section name given twice is refused.
   Status AddSection(SettingsNode& section, SettingsNode node, size_t depth) {
-    for (SettingsNode& other : section.children) {
-      if (other.name != node.name) continue;
+    if (const auto it = section.index.find(node.name); it != section.index.end()) {
+      SettingsNode& other = section.children[it->second];
       if (!other.section)
         return At(node.file, node.line, Code::kInvalidArgument,
                   fmt::format("'{}' names a setting and a section (setting at {})", node.name, other.Where()));
@@ -192,6 +194,7 @@ class Parser {
       }
       return OkStatus();
     }
+    section.index.emplace(node.name, section.children.size());
     section.children.push_back(std::move(node));
     return OkStatus();
   }
@@ -255,9 +258,8 @@ class Parser {
 std::string SettingsNode::Where() const { return fmt::format("{}:{}", file, line); }
 
 const SettingsNode* SettingsNode::Find(std::string_view child) const {
-  for (const SettingsNode& node : children)
-    if (node.name == child) return &node;
-  return nullptr;
+  const auto it = index.find(child);
+  return it == index.end() ? nullptr : &children[it->second];
 }
 
 Result<std::string> ReadBoundedFile(const std::string& path, size_t max_size) {

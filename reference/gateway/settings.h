@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ struct SettingsNode {
   bool section = false;
   std::string value;                  // a setting's value
   std::vector<SettingsNode> children;  // a section's items, in file order
+  // The children by name (their position in `children`): duplicates are
+  // found, and Find answers, in logarithmic time whatever the section's size.
+  std::map<std::string, size_t, std::less<>> index;
 
   // "FILE:LINE".
   std::string Where() const;
