@@ -688,5 +688,16 @@ TEST(SwanctlConf, ConfigurationsEstablishSas) {
   }
 }
 
+TEST(SwanctlConf, ConnectionCountBound) {
+  std::string text = "secrets { ike { secret = s } }\nconnections {\n";
+  for (size_t i = 0; i <= kMaxConnections; ++i)
+    text += fmt::format(" c{} {{ local {{ auth = psk\n id = a }} remote {{ auth = psk }} }}\n", i);
+  text += "}\n";
+  auto config = ParseSwanctlConf(text, "t.conf", "/nonexistent");
+  ASSERT_FALSE(config.ok());
+  // Each connection takes two lines after the three of the head: c4096 starts at 3 + 2 * 4096.
+  EXPECT_EQ(config.error().detail, "t.conf:8195: more than 4096 connections");
+}
+
 }  // namespace
 }  // namespace ipsecref::gateway

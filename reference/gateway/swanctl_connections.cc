@@ -486,10 +486,8 @@ Status ReadConnection(const SettingsNode& section, const Credentials& creds, Con
     if (remote.choice.method == AuthMethod::kSharedKeyMic) c.ike.remote_auth.psk = secret->secret;
   }
   if (state.children != nullptr) {
+    // settings.h has refused a child defined twice.
     for (const SettingsNode& child : state.children->children) {
-      for (const ChildSettings& other : c.children)
-        if (other.child.name == child.name)
-          return ErrorAt(child, Code::kInvalidArgument, fmt::format("child '{}' defined twice", child.name));
       ChildSettings settings;
       TRY(ReadChild(child, settings));
       c.children.push_back(std::move(settings));
