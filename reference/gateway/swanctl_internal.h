@@ -82,8 +82,11 @@ struct Credentials {
 Result<Bytes> LoadCertificate(const SettingsNode& n, const std::string& path);
 Result<Bytes> LoadPublicKey(const SettingsNode& n, const std::string& path);
 
-// The connections, children and manual tunnels (swanctl_connections.cc).
+// The whole tree (swanctl_conf.cc): credentials, then connections and manual tunnels.
+Result<GatewayConfig> ParseTree(const SettingsNode& root, std::string config_dir);
+// The connections and their children (swanctl_connections.cc).
 Status ReadConnections(const SettingsNode& connections, const Credentials& creds, GatewayConfig& out);
+// The manual tunnels (swanctl_manual.cc).
 Status ReadManualTunnels(const SettingsNode& manual, GatewayConfig& out);
 
 }  // namespace ipsecref::gateway::swanctl
