@@ -19,17 +19,6 @@ Error At(const std::string& file, size_t line, Code code, std::string detail) {
   return MakeError(code, kNoOffset, "", fmt::format("{}:{}: {}", file, line, detail));
 }
 
-std::string Join(std::string_view dir, std::string_view name) {
-  if (name.starts_with('/') || dir.empty()) return std::string(name);
-  return dir.ends_with('/') ? fmt::format("{}{}", dir, name) : fmt::format("{}/{}", dir, name);
-}
-
-std::string_view DirectoryOf(std::string_view path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string_view::npos) return ".";
-  return slash == 0 ? path.substr(0, 1) : path.substr(0, slash);
-}
-
 // What every file of one configuration shares: the bounds' counters.
 struct Budget {
   size_t files = 0;
@@ -205,7 +194,7 @@ class Parser {
     if (include_depth_ + 1 > kMaxSettingsIncludeDepth)
       return At(file_, line, Code::kInvalidArgument,
                 fmt::format("include '{}' nested deeper than {} includes", pattern, kMaxSettingsIncludeDepth));
-    const std::string path = Join(base_dir_, pattern);
+    const std::string path = JoinPath(base_dir_, pattern);
     std::vector<std::string> files;
     const size_t wildcard = path.find_first_of("*?[");
     if (wildcard == std::string::npos) {
@@ -238,7 +227,7 @@ class Parser {
       if (budget_.bytes > kMaxSettingsTotalSize)
         return At(file_, line, Code::kInvalidArgument,
                   fmt::format("include '{}': more than {} bytes in all files", file, kMaxSettingsTotalSize));
-      Parser included(*text, file, std::string(DirectoryOf(file)), include_depth_ + 1, budget_);
+      Parser included(*text, file, DirectoryOf(file), include_depth_ + 1, budget_);
       TRY(included.ParseFile(section, depth));
     }
     return OkStatus();
@@ -254,6 +243,17 @@ class Parser {
 };
 
 }  // namespace
+
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  if (name.starts_with('/') || dir.empty()) return std::string(name);
+  return dir.ends_with('/') ? fmt::format("{}{}", dir, name) : fmt::format("{}/{}", dir, name);
+}
+
+std::string DirectoryOf(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  return std::string(slash == 0 ? path.substr(0, 1) : path.substr(0, slash));
+}
 
 std::string SettingsNode::Where() const { return fmt::format("{}:{}", file, line); }
 

@@ -74,6 +74,11 @@ struct SettingsNode {
 // one over kMaxSettingsFileSize.
 Result<SettingsNode> ParseSettings(std::string_view text, std::string_view name, std::string_view base_dir);
 
+// `name` when absolute (or `dir` empty), else dir/name.
+std::string JoinPath(std::string_view dir, std::string_view name);
+// The directory of a file's path ("." without a "/").
+std::string DirectoryOf(std::string_view path);
+
 // Reads a regular file of at most `max_size` bytes (never more is read:
 // devices and FIFOs are refused before they are opened). kIoError when it
 // cannot be read or is no regular file, kBadFile when it is larger.

@@ -59,8 +59,6 @@ Result<std::vector<AddressEntry>> ParseAddresses(const SettingsNode& n);
 Result<std::vector<ike::Proposal>> ParseProposalList(const SettingsNode& n, iana::SecurityProtocol protocol);
 // A comma-separated list, blanks around entries dropped, empty entries skipped.
 std::vector<std::string> SplitList(std::string_view text);
-// `name` if absolute, else dir/name.
-std::string JoinPath(std::string_view dir, std::string_view name);
 
 Status RequireSection(const SettingsNode& n, std::string_view what);
 Status RequireSetting(const SettingsNode& n);
