@@ -39,8 +39,10 @@ std::string_view ChildStateName(ChildState s) {
 // configurations with `dynamic` selectors resolved to the connection's
 // first addresses (or, with %any, to every address of the family: the
 // responder then narrows to what the peer proposes, RFC 7296 §2.9).
-ike::sa::IkeConfig PeerConfig(const Connection& c) {
+ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
+  if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
+  if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
   config.children.clear();
   const Bytes any4(4, 0);
   const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
@@ -76,7 +78,7 @@ SpuWorker::SpuWorker(Gateway::Impl& gateway, spu::SpuIndex index) : gw_(gateway)
                                              : crypto::MakeSystemRng();
   const ike::sa::Environment env{gw_.clock, this, rng_.get()};
   for (const Connection& c : gw_.config.connections)
-    peers_.push_back(std::make_unique<Peer>(PeerConfig(c), env, EndpointOf(c.local_addrs, c.local_port),
+    peers_.push_back(std::make_unique<Peer>(PeerConfig(c, gw_.options), env, EndpointOf(c.local_addrs, c.local_port),
                                             EndpointOf(c.remote_addrs, c.remote_port)));
 }
 
