@@ -205,6 +205,21 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, Options o
 // ---------------------------------------------------------------------------
 // Packets in
 
+namespace {
+// An ESP packet goes to the SPU that holds its SA (RFC 4303 §3.4.2: found by
+// its SPI), or is dropped and counted.
+void RouteEsp(Gateway::Impl& g, Job job) {
+  g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
+  std::shared_lock routes(g.routes_mu);
+  auto it = g.esp_routes.find(job.spi);
+  if (it == g.esp_routes.end()) {
+    g.counters.Count(Drop::kUnknownSpi);
+    return;
+  }
+  g.spus[it->second]->Push(std::move(job));
+}
+}  // namespace
+
 void Gateway::ReceiveUdp(Datagram datagram) {
   Impl& g = *impl_;
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
@@ -232,14 +247,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
       job.packet = std::move(datagram.data);
       job.datagram.source = datagram.source;
       job.datagram.destination = datagram.destination;
-      g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
-      std::shared_lock routes(g.routes_mu);
-      auto it = g.esp_routes.find(job.spi);
-      if (it == g.esp_routes.end()) {
-        g.counters.Count(Drop::kUnknownSpi);
-        return;
-      }
-      g.spus[it->second]->Push(std::move(job));
+      RouteEsp(g, std::move(job));
       return;
     }
     data = data.subspan(ike::sa::kNonEspMarkerSize);
@@ -311,20 +319,13 @@ void Gateway::ReceiveIp(Bytes ip_packet) {
     g.counters.Count(Drop::kMalformed);
     return;
   }
-  g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
   Job job;
   job.kind = Job::Kind::kEsp;
   job.spi = *spi;
   job.datagram.source.address.assign(view->src.begin(), view->src.end());
   job.datagram.destination.address.assign(view->dst.begin(), view->dst.end());
   job.packet.assign(esp.begin(), esp.end());
-  std::shared_lock routes(g.routes_mu);
-  auto it = g.esp_routes.find(job.spi);
-  if (it == g.esp_routes.end()) {
-    g.counters.Count(Drop::kUnknownSpi);
-    return;
-  }
-  g.spus[it->second]->Push(std::move(job));
+  RouteEsp(g, std::move(job));
 }
 
 void Gateway::ReceiveInner(Bytes ip_packet) {
