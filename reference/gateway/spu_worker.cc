@@ -481,7 +481,7 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
   }
   if (sa.has_keys() && sa.spi_r != 0 && !record.keys_seen) {
     record.keys_seen = true;
-    if (gw_.keys) (void)gw_.keys->Add(IkeKeysOf(sa));
+    if (gw_.keys) Exported(gw_.keys->Add(IkeKeysOf(sa)));
     if (gw_.options.log_secrets)
       Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r keys: SK_d {} SK_ai {} SK_ar {} SK_ei {} SK_er {}",
                                        record.name, sa.spi_i, sa.spi_r, ToHex(sa.keys.sk_d), ToHex(sa.keys.sk_ai),
@@ -589,8 +589,8 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     }
   }
   if (gw_.keys) {
-    (void)gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated));
-    (void)gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated));
+    Exported(gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated)));
+    Exported(gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated)));
   }
   if (gw_.options.log_secrets)
     Log(LogLevel::kInfo, fmt::format("{} keys: inbound {:08x} encr {} integ {}, outbound {:08x} encr {} integ {}", in.name,
@@ -695,6 +695,14 @@ void SpuWorker::List(std::vector<IkeSaStatus>& out) {
       s.children.push_back(std::move(cs));
     }
     out.push_back(std::move(s));
+  }
+}
+
+void SpuWorker::Exported(const Result<std::optional<std::string>>& result) {
+  if (!result) {
+    Log(LogLevel::kError, fmt::format("key files: {}", result.error().ToString()));
+  } else if (*result) {
+    Log(LogLevel::kInfo, fmt::format("key files: {}", **result));
   }
 }
 

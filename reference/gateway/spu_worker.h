@@ -110,6 +110,9 @@ class SpuWorker : public ike::sa::Transport {
   };
   Result<Named> Find(std::string_view name) const;
   void Log(LogLevel level, std::string text);
+  // Logs what KeyExport::Add said: an error, or an SA left out of
+  // Wireshark's files.
+  void Exported(const Result<std::optional<std::string>>& result);
   uint64_t OutboundKey(uint32_t spi_in) const;
 
   Gateway::Impl& gw_;
