@@ -139,8 +139,14 @@ void SpuWorker::Loop() {
     std::deque<Job> jobs;
     jobs.swap(queue_);
     lock.unlock();
-    for (Job& job : jobs) Process(job);
-    Sync();
+    // ESP in and out changes no IKE state: only IKE messages and control
+    // calls need the tables brought in step afterwards.
+    bool ike = false;
+    for (Job& job : jobs) {
+      Process(job);
+      ike = ike || job.kind == Job::Kind::kIke || job.kind == Job::Kind::kCall;
+    }
+    if (ike) Sync();
     lock.lock();
   }
 }
