@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""raw_send_check.py IPSECREF: what `ipsecref replay` sends of raw ESP and AH.
+
+`ipsecref gateway` carries ESP only, so AH replay cannot be judged against
+it; this test checks the planning and the sending instead. In a network
+namespace of its own (ipsecref-rpl-raw-PID; the documentation addresses
+192.0.2.1, 192.0.2.2, 2001:db8:0:1::1 and 2001:db8:0:1::2 on its loopback)
+raw sockets of this script receive what `ipsecref replay --only ah|esp`
+sends for three Linux XFRM captures of pcaps/, and every packet must equal
+what the capture's peer sent to its gateway, as Scapy reads the capture
+(not ipsecref):
+
+  linux-xfrm-ah    AH (IP protocol 51), IPv4, tunnel: frames 5..13, SPI
+                   0xc28eefa5; the payload from the AH header on and the IPv4
+                   Identification (covered by AH's ICV) as captured
+  linux-xfrm-gcm   raw ESP (50), IPv4: frames 5..13, SPI 0xcdb0fa10
+  linux-xfrm-ipv6  raw ESP, IPv6: frames 5..13, SPI 0xca59c218
+
+With no counters to read, each SA's verdict is NOT JUDGED and replay exits 0.
+The namespace is removed on every path. Run with /usr/bin/python3 (Scapy).
+"""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PCAPS = os.path.join(HERE, "..", "..", "pcaps")
+V4 = ("192.0.2.1", "192.0.2.2")
+V6 = ("2001:db8:0:1::1", "2001:db8:0:1::2")
+# capture, --only, family, protocol, peer/gateway, SPI (tshark: esp.spi / ah.spi of frames 5..13)
+CASES = [
+    ("linux-xfrm-ah", "ah", socket.AF_INET, 51, V4, 0xC28EEFA5),
+    ("linux-xfrm-gcm", "esp", socket.AF_INET, 50, V4, 0xCDB0FA10),
+    ("linux-xfrm-ipv6", "esp", socket.AF_INET6, 50, V6, 0xCA59C218),
+]
+FRAMES = [5, 7, 9, 11, 13]
+
+
+def captured(name, family):
+    """(payload from ESP/AH on, IPv4 Identification or None) of frames 5..13, by Scapy."""
+    from scapy.all import IP, IPv6, rdpcap
+    frames = rdpcap(os.path.join(PCAPS, name, "capture.pcap"))
+    out = []
+    for n in FRAMES:
+        f = frames[n - 1]
+        if family == socket.AF_INET:
+            out.append((bytes(f[IP].payload)[: f[IP].len - 4 * f[IP].ihl], f[IP].id))
+        else:
+            out.append((bytes(f[IPv6].payload)[: f[IPv6].plen], None))
+    return out
+
+
+def receive_all(s, seconds):
+    got = []
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            return got
+        got.append(s.recvfrom(65535))
+
+
+def run_case(ipsecref, name, only, family, protocol, addresses, spi):
+    problems = []
+    s = socket.socket(family, socket.SOCK_RAW, protocol)
+    try:
+        p = subprocess.run([ipsecref, "replay", os.path.join(PCAPS, name, "capture.pcap"), "--to", addresses[1],
+                            "--from", addresses[0], "--only", only, "--timeout", "0.2", "--json"],
+                           capture_output=True, text=True, timeout=60)
+        got = receive_all(s, 0.5)
+    finally:
+        s.close()
+    if p.returncode != 0:
+        return [f"{name}: exit {p.returncode}, 0 expected; {p.stderr.strip()}"]
+    rows = json.loads(p.stdout)["results"]
+    if [(r["kind"], r["spi"], r["packets"], r["verdict"]) for r in rows] != [(only, f"{spi:#010x}", FRAMES, "NOT JUDGED")]:
+        problems.append(f"{name}: rows {rows}, one {only} SA {spi:#010x} of frames {FRAMES}, NOT JUDGED expected")
+    want = captured(name, family)
+    if len(got) != len(want):
+        return problems + [f"{name}: {len(got)} packets of IP protocol {protocol} received, {len(want)} sent by the peer"]
+    for n, ((data, source), (payload, ident)) in zip(FRAMES, zip(got, want)):
+        if family == socket.AF_INET:
+            # raw(7): IPv4 raw sockets receive the IP header too.
+            header, data = data[: 4 * (data[0] & 0xF)], data[4 * (data[0] & 0xF):]
+            if int.from_bytes(header[4:6], "big") != ident:
+                problems.append(f"{name} frame {n}: IPv4 Identification {header[4:6].hex()}, {ident:04x} captured")
+            if header[9] != protocol:
+                problems.append(f"{name} frame {n}: IP protocol {header[9]}, {protocol} expected")
+        if source[0] != addresses[0]:
+            problems.append(f"{name} frame {n}: from {source[0]}, {addresses[0]} expected")
+        if data != payload:
+            problems.append(f"{name} frame {n}: {len(data)} bytes received differ from the {len(payload)} captured")
+    if not problems:
+        print(f"{name}: {len(got)} {only.upper()} packets of SPI {spi:#010x} arrived as captured; verdict NOT JUDGED")
+    return problems
+
+
+def inside(ipsecref):
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    for a in V4:
+        subprocess.run(["ip", "addr", "add", f"{a}/32", "dev", "lo"], check=True)
+    for a in V6:
+        subprocess.run(["ip", "addr", "add", f"{a}/128", "dev", "lo", "nodad"], check=True)
+    problems = []
+    for case in CASES:
+        problems += run_case(ipsecref, *case)
+    for problem in problems:
+        print("FAIL", problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--inside":
+        return inside(sys.argv[2])
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print("raw_send_check.py: needs root (a network namespace, raw sockets)", file=sys.stderr)
+        return 1
+    ns = f"ipsecref-rpl-raw-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        return subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inside",
+                               os.path.abspath(sys.argv[1])], timeout=110).returncode
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
