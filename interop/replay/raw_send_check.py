@@ -12,7 +12,11 @@ what the capture's peer sent to its gateway, as Scapy reads the capture
 
   linux-xfrm-ah    AH (IP protocol 51), IPv4, tunnel: frames 5..13, SPI
                    0xc28eefa5; the payload from the AH header on and the IPv4
-                   Identification (covered by AH's ICV) as captured
+                   Identification as captured, and every received packet's
+                   ICV verified by Scapy with the capture's key (HMAC-SHA2-
+                   256-128, keys.csv.a): AH's ICV covers the Identification
+                   (RFC 4302 §3.3.3.1.1.1), so a replay behind a header the
+                   kernel built would fail it and prove nothing
   linux-xfrm-gcm   raw ESP (50), IPv4: frames 5..13, SPI 0xcdb0fa10
   linux-xfrm-ipv6  raw ESP, IPv6: frames 5..13, SPI 0xca59c218
 
@@ -54,6 +58,18 @@ def captured(name, family):
     return out
 
 
+def ah_sa(name, spi):
+    """Scapy's AH SA of `spi`, its integrity key from the capture's keys.csv.a
+    (strongSwan's save-keys CSV: 'esp', src, dst, SPI, ..., the integrity key
+    in field 11)."""
+    from scapy.layers.ipsec import AH, SecurityAssociation
+    for line in open(os.path.join(PCAPS, name, "keys.csv.a")):
+        f = line.strip().split(",")
+        if f[0] == "esp" and int(f[3], 16) == spi:
+            return SecurityAssociation(AH, spi=spi, auth_algo="SHA2-256-128", auth_key=bytes.fromhex(f[11]))
+    raise SystemExit(f"{name}/keys.csv.a: no SA {spi:#010x}")
+
+
 def receive_all(s, seconds):
     got = []
     deadline = time.monotonic() + seconds
@@ -82,7 +98,14 @@ def run_case(ipsecref, name, only, family, protocol, addresses, spi):
     want = captured(name, family)
     if len(got) != len(want):
         return problems + [f"{name}: {len(got)} packets of IP protocol {protocol} received, {len(want)} sent by the peer"]
+    sa = ah_sa(name, spi) if protocol == 51 else None
     for n, ((data, source), (payload, ident)) in zip(FRAMES, zip(got, want)):
+        if sa is not None:
+            from scapy.all import IP
+            try:
+                sa.decrypt(IP(data))
+            except Exception as e:  # scapy.layers.ipsec.IPSecIntegrityError
+                problems.append(f"{name} frame {n}: the AH ICV of the packet received does not verify: {e}")
         if family == socket.AF_INET:
             # raw(7): IPv4 raw sockets receive the IP header too.
             header, data = data[: 4 * (data[0] & 0xF)], data[4 * (data[0] & 0xF):]
@@ -95,7 +118,8 @@ def run_case(ipsecref, name, only, family, protocol, addresses, spi):
         if data != payload:
             problems.append(f"{name} frame {n}: {len(data)} bytes received differ from the {len(payload)} captured")
     if not problems:
-        print(f"{name}: {len(got)} {only.upper()} packets of SPI {spi:#010x} arrived as captured; verdict NOT JUDGED")
+        print(f"{name}: {len(got)} {only.upper()} packets of SPI {spi:#010x} arrived as captured"
+              f"{', ICVs good' if sa else ''}; verdict NOT JUDGED")
     return problems
 
 
