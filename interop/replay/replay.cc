@@ -170,6 +170,14 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
            fmt::format("{}: packet {}: sent to the gateway {} from {}, but earlier ones came from {}: replay "
                        "one peer's traffic at a time",
                        name, s.packet->number, plan.gateway, s.src, plan.peer));
+    if (s.c.view.fragment) {
+      //= ipsecref#choice
+      //# A fragment is not replayed: replay sends whole packets as
+      //# captured, and a fragment alone is no ESP, AH or IKE message (it is
+      //# not reassembled for replay).
+      plan.not_replayed.push_back({s.packet->number, "an IP fragment: replay sends whole packets only"});
+      continue;
+    }
     ReplayPacket r;
     r.packet_number = s.packet->number;
     r.sport = s.sport;

@@ -332,6 +332,20 @@ TEST(ReplayPlanRaw, WithKeysAhThatDoesNotVerifyIsNotReplayed) {
   EXPECT_THAT(plan.not_replayed[2].why, HasSubstr("AH SPI 0xcff6410f seq 1 does not verify"));
 }
 
+// pcaps/fragments/PROVENANCE.md: linux-xfrm-gcm cut into IPv4 fragments by
+// Scapy. tshark (-o ip.defragment:FALSE): frames 1-5, 11-15, 20, 21, 24, 25,
+// 28, 29, 32, 33, 36, 37, 40 and 41 go to 192.0.2.2, every one a fragment.
+TEST(ReplayPlanRaw, FragmentsAreNotReplayed) {
+  const ReplayPlan plan = PlanOf("pcaps/fragments/linux-xfrm-gcm-in-order.pcap", "192.0.2.2");
+  EXPECT_TRUE(plan.packets.empty());
+  std::vector<size_t> numbers;
+  for (const NotReplayed& n : plan.not_replayed) {
+    numbers.push_back(n.packet_number);
+    EXPECT_THAT(n.why, HasSubstr("an IP fragment"));
+  }
+  EXPECT_THAT(numbers, ElementsAre(1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 20, 21, 24, 25, 28, 29, 32, 33, 36, 37, 40, 41));
+}
+
 TEST(ReplayEsp, AhCounterStandingStillCitesRfc4302) {
   auto dropped = JudgeEspReplay(0xc28eefa5, 5, 5, 5, ReplayKind::kAh);
   EXPECT_EQ(dropped.verdict, ReplayVerdict::kPass);
