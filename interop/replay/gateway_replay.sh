@@ -19,6 +19,12 @@
 # same keys has a fresh replay window (nothing received yet), so it takes the
 # same packets, and replay must say FAIL and exit 1.
 #
+# Last, a kernel XFRM capture (pcaps/linux-xfrm-gcm: Linux 6.1, raw ESP,
+# AES-256-GCM-16, tunnel) against the gateway with a manual tunnel made of
+# that capture's SPIs and keys (read from its esp_sa at test time): the
+# first replay is taken (the gateway decrypts the kernel's packets: FAIL,
+# exit 1), the second is dropped (PASS, exit 0).
+#
 # `ipsecref gateway` carries ESP only: AH is tested by raw_send_check.py
 # (planning and sending, bytes compared), not against a gateway.
 # Creates and removes its own namespaces and kills only its own processes,
@@ -198,6 +204,63 @@ accepted=$(stat_of inner_out)
 [ $rc = 1 ] && [ $ok = 0 ] && [ "$(stat_of dropped.replay)" = 0 ] && [ "$accepted" = $PINGS ] || {
 	cat "$OUT/replay-fresh.json" "$OUT/replay-fresh.json.stderr" >&2
 	fail "against a fresh window: exit $rc (1 expected), the gateway passed $accepted packets inside ($PINGS expected)"
+}
+stop_gateway "$GATEWAY_B"
+
+# 3. A kernel XFRM capture: the tunnel of its peer 192.0.2.1 and gateway
+#    192.0.2.2, with the SPIs and keys strongSwan saved (esp_sa: Wireshark's
+#    "IPv4","src","dst","0xSPI","algorithm","0xKEY",...).
+XFRM=$(cd "$(dirname "$0")/../../pcaps/linux-xfrm-gcm" && pwd)
+esp_key() {  # SRC DST: the SPI and the encryption key (with its 4-byte salt) of that direction
+	/usr/bin/python3 - "$XFRM/esp_sa" "$1" "$2" <<-'EOF'
+	import csv, sys
+	for row in csv.reader(open(sys.argv[1])):
+	    if row[1:3] == sys.argv[2:4]:
+	        print(row[3], row[5][2:])
+	EOF
+}
+read -r SPI_IN KEY_IN < <(esp_key $A $B)
+read -r SPI_OUT KEY_OUT < <(esp_key $B $A)
+[ -n "${KEY_IN:-}" ] && [ -n "${KEY_OUT:-}" ] || fail "no keys of $A <-> $B in $XFRM/esp_sa"
+cat > "$RUN/b.conf" <<-EOF
+manual {
+  xfrm {
+    local_addrs = $B
+    remote_addrs = $A
+    local_ts = $B_NET
+    remote_ts = $A_NET
+    spi_in = $SPI_IN
+    spi_out = $SPI_OUT
+    esp_proposals = aes256gcm16
+    enc_key_in = $KEY_IN
+    enc_key_out = $KEY_OUT
+  }
+}
+EOF
+start_gateway b "$NS_B" gateway-b-xfrm.log
+GATEWAY_B=$STARTED
+replay_xfrm() {  # NAME
+	ip netns exec "$NS_A" "$IPSECREF" replay "$XFRM/capture.pcap" --to $B --from $A --only esp \
+		--gateway-control "$RUN/b.sock" --timeout 0.5 --json > "$OUT/$1" 2> "$OUT/$1.stderr"
+}
+SPI_B=$SPI_IN
+replay_xfrm replay-xfrm-first.json
+rc=$?
+expect "$OUT/replay-xfrm-first.json" FAIL
+ok=$?
+taken=$(stat_of inner_out)
+[ $rc = 1 ] && [ $ok = 0 ] && [ "$taken" = $PINGS ] || {
+	cat "$OUT/replay-xfrm-first.json" "$OUT/replay-xfrm-first.json.stderr" >&2
+	tail -20 "$OUT/gateway-b-xfrm.log" >&2
+	fail "kernel XFRM capture, first replay: exit $rc (1 expected), the gateway decrypted $taken packets ($PINGS expected)"
+}
+replay_xfrm replay-xfrm-again.json
+rc=$?
+expect "$OUT/replay-xfrm-again.json" PASS
+ok=$?
+[ $rc = 0 ] && [ $ok = 0 ] && [ "$(stat_of dropped.replay)" = $PINGS ] && [ "$(stat_of inner_out)" = $PINGS ] || {
+	cat "$OUT/replay-xfrm-again.json" "$OUT/replay-xfrm-again.json.stderr" >&2
+	fail "kernel XFRM capture, second replay: exit $rc (0 expected), every packet must be dropped as a replay"
 }
 stop_gateway "$GATEWAY_B"
 log "PASS"
