@@ -131,7 +131,12 @@ stop_gateway() {  # PID
 
 stat_of() {  # KEY.PATH: one counter of gateway b, from `ipsecref ctl stats --json`
 	"$IPSECREF" ctl --socket "$RUN/b.sock" stats --json |
-		/usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); [j:=j.get(k, 0) for k in sys.argv[1].split(".")]; print(j)' "$1"
+		/usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+for key in sys.argv[1].split("."):
+    j = j.get(key, 0)
+print(j)' "$1"
 }
 
 ip netns exec "$NS_A" tcpdump --immediate-mode -n -s 0 -U -i rga$$ -w "$OUT/capture.pcap" \

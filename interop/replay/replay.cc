@@ -100,10 +100,6 @@ std::string Labels(const ike::Message& m) {
   return "[ " + out + " ]";
 }
 
-}  // namespace
-
-namespace {
-
 struct KindRow {
   ReplayKind kind;
   std::string_view key;
@@ -200,9 +196,9 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
     }
     if ((s.c.kind == PacketKind::kEsp || s.c.kind == PacketKind::kAh) && s.c.spi && s.c.seq) {
       //= rfc4301#section-5.2
-      //# Raw ESP and AH are matched to their SA by SPI and destination
-      //# alone: the bytes from the ESP/AH header on are what the gateway
-      //# judges, sent behind a fresh IP header to the same destination.
+      //# The receiver finds a raw ESP or AH packet's SA by its SPI (with
+      //# the destination and protocol) and judges the bytes from the ESP/AH
+      //# header on: they are replayed as captured, to the same destination.
       r.kind = s.c.kind == PacketKind::kEsp ? ReplayKind::kEsp : ReplayKind::kAh;
       const ByteSpan ip = s.packet->ip().first(std::min(s.packet->ip().size(), s.c.view.total_length));
       const size_t at = std::min(s.c.payload_offset, ip.size());
@@ -360,7 +356,8 @@ size_t SetAsideUnverifiedEsp(ReplayPlan& plan, const CaptureReport& report) {
       plan.not_replayed.push_back(
           {p.packet_number, fmt::format("{} SPI {:#010x} seq {} does not verify with the keys ({}): a drop would "
                                         "prove nothing about anti-replay",
-                                        p.kind == ReplayKind::kAh ? "AH" : "ESP", p.spi, p.seq, r->error ? r->error->ToString() : "not verified")});
+                                        p.kind == ReplayKind::kAh ? "AH" : "ESP", p.spi, p.seq,
+                                        r->error ? r->error->ToString() : "not verified")});
       ++set_aside;
       continue;
     }
