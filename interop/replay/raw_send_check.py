@@ -21,6 +21,9 @@ what the capture's peer sent to its gateway, as Scapy reads the capture
   linux-xfrm-ipv6  raw ESP, IPv6: frames 5..13, SPI 0xca59c218
 
 With no counters to read, each SA's verdict is NOT JUDGED and replay exits 0.
+The AH replay is judged too through --esp-counters, by a command standing in
+for a gateway's SA list: a counter that stands still gives PASS citing RFC
+4302 §3.4.3 (exit 0), one that moves gives FAIL (exit 1).
 The namespace is removed on every path. Run with /usr/bin/python3 (Scapy).
 """
 import json
@@ -29,6 +32,7 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,6 +127,30 @@ def run_case(ipsecref, name, only, family, protocol, addresses, spi):
     return problems
 
 
+def judged_ah(ipsecref, workdir):
+    """--esp-counters over the AH capture: a still and a moving counter."""
+    problems = []
+    state = os.path.join(workdir, "packets-in")
+    # Prints the SA as `swanctl --list-sas --raw` does; 'moving' counts one
+    # more packet at every call, as a gateway taking a replay would.
+    command = ("n=$(cat {0}); [ \"$MOVING\" = yes ] && echo $((n + 1)) > {0}; "
+               "echo \"list-sa event {{ah {{child-sas {{t {{spi-in=c28eefa5 packets-in=$n}}}}}}}}\"").format(state)
+    for moving, code, verdict in (("no", 0, "PASS"), ("yes", 1, "FAIL")):
+        with open(state, "w") as f:
+            f.write("5\n")
+        p = subprocess.run([ipsecref, "replay", os.path.join(PCAPS, "linux-xfrm-ah", "capture.pcap"), "--to", V4[1],
+                            "--from", V4[0], "--only", "ah", "--timeout", "0.1", "--esp-counters", command, "--json"],
+                           capture_output=True, text=True, timeout=60, env=dict(os.environ, MOVING=moving))
+        rows = json.loads(p.stdout)["results"] if p.stdout else []
+        got = [(r["kind"], r["verdict"], r["requirement"]) for r in rows]
+        if p.returncode != code or got != [("ah", verdict, "rfc4302#section-3.4.3")]:
+            problems.append(f"AH with a {'moving' if moving == 'yes' else 'still'} counter: exit {p.returncode}, "
+                            f"{got}; exit {code} and {verdict} citing rfc4302#section-3.4.3 expected; {p.stderr}")
+        else:
+            print(f"linux-xfrm-ah, counter {'moving' if moving == 'yes' else 'still'}: {verdict} {rows[0]['reason']}")
+    return problems
+
+
 def inside(ipsecref):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     for a in V4:
@@ -132,6 +160,8 @@ def inside(ipsecref):
     problems = []
     for case in CASES:
         problems += run_case(ipsecref, *case)
+    with tempfile.TemporaryDirectory() as workdir:
+        problems += judged_ah(ipsecref, workdir)
     for problem in problems:
         print("FAIL", problem, file=sys.stderr)
     return 1 if problems else 0
