@@ -73,6 +73,8 @@ def commands(work):
         (replay + ["--esp-counters", "true"], [11]),
         (replay + ["--keys", GCM], [11]),
         (replay + ["--esp-counters-timeout", "1"], [11]),
+        # ESP selected, so that the control socket is asked (none listens).
+        (replay[:-1] + ["esp", "--gateway-control", os.path.join(work, "none.sock")], [11]),
         (["exchange", "basic", "--pcap", os.path.join(work, "x.pcap"), "--keys-out", os.path.join(work, "keys"),
           "--seed", "1"], [1, 3, 5, 7]),
         (["exchange", "basic", "--deviation", "none"], [3]),
