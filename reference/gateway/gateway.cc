@@ -225,9 +225,9 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
   ByteSpan data = datagram.data;
   if (datagram.destination.port == g.options.nat_t_port) {
-    //= rfc3948#section-2.2
-    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, to be
-    //# ignored by the receiver.
+    //= rfc3948#section-2.3
+    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, which the
+    //# receiver ignores.
     if (data.size() == 1 && data[0] == 0xff) {
       g.counters.keepalives_in.fetch_add(1, std::memory_order_relaxed);
       return;

@@ -175,7 +175,7 @@ std::optional<Time> SpuWorker::NextDeadline() const {
   for (const auto& p : peers_)
     if (auto t = p->NextDeadline(); t && (!next || *t < *next)) next = t;
   for (const auto& [spi, r] : ikes_) {
-    const Time t = r.last_keepalive + gw_.options.keepalive_interval;
+    const Time t = r.last_sent + gw_.options.keepalive_interval;
     if (!next || t < *next) next = t;
   }
   return next;
@@ -214,7 +214,7 @@ void SpuWorker::ProcessIke(Job& job) {
       IkeRecord r;
       r.connection = *job.connection;
       r.name = job.anchor;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       ikes_.emplace(made->local_spi(), std::move(r));
       std::unique_lock routes(gw_.routes_mu);
       gw_.ike_routes[made->local_spi()] = index_;
@@ -247,7 +247,7 @@ Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& an
   IkeRecord r;
   r.connection = connection;
   r.name = anchor;
-  r.last_keepalive = gw_.Now();
+  r.last_sent = gw_.Now();
   ikes_.emplace(spi, std::move(r));
   {
     std::unique_lock routes(gw_.routes_mu);
@@ -315,11 +315,14 @@ void SpuWorker::PeerDead(size_t connection) {
 
 void SpuWorker::SendKeepalives(Time now) {
   //= rfc3948#section-4
-  //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
-  //# on the NAT-T port) so that the NAT keeps its mapping.
+  //# An end behind a NAT sends a NAT-keepalive when it has sent the peer
+  //# nothing else for a while, so that the NAT keeps its mapping.
+  //= ipsecref#choice
+  //# The while is 20 s (strongSwan's keep_alive default); ESP sent to the
+  //# peer counts as something else.
   for (auto& [spi, r] : ikes_) {
-    if (now < r.last_keepalive + gw_.options.keepalive_interval) continue;
-    r.last_keepalive = now;
+    if (now < r.last_sent + gw_.options.keepalive_interval) continue;
+    r.last_sent = now;
     const IkeSa* sa = peers_[r.connection]->Find(spi);
     if (sa == nullptr || !sa->nat_here || sa->state != IkeState::kEstablished) continue;
     Datagram d;
@@ -385,6 +388,7 @@ void SpuWorker::ProcessInner(Job& job) {
   }
   ++c.packets_out;
   c.bytes_out += job.packet.size();
+  if (auto ike = ikes_.find(c.ike); ike != ikes_.end()) ike->second.last_sent = gw_.Now();
   gw_.counters.esp_out.fetch_add(1, std::memory_order_relaxed);
   if (c.encapsulated) {
     //= rfc3948#section-2.1
@@ -420,7 +424,7 @@ void SpuWorker::Sync() {
       if (ikes_.count(sa->local_spi()) != 0) continue;
       IkeRecord r;
       r.connection = c;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       for (auto& [spi, old] : ikes_) {
         const IkeSa* o = peers_[old.connection]->Find(spi);
         if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;

@@ -71,7 +71,7 @@ class SpuWorker : public ike::sa::Transport {
     size_t connection = 0;
     std::string name;      // "IKE-1", or the provisional anchor until it has one
     bool replaced = false; // its anchor was handed to the IKE SA it was rekeyed into
-    ike::sa::Time last_keepalive = 0;
+    ike::sa::Time last_sent = 0;  // the last NAT-keepalive or ESP packet sent to the peer
     bool keys_seen = false;  // its keys were exported (and, when asked, logged)
   };
   struct Installed {
