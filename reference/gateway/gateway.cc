@@ -275,6 +275,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
     // where the first went.
     auto it = g.pending.find({h->spi_i, SourceKey(datagram.source)});
     if (it != g.pending.end()) {
+      job.connection = it->second.connection;
       job.datagram = std::move(datagram);
       g.spus[it->second.spu]->Push(std::move(job));
       return;
@@ -300,7 +301,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   job.anchor = placed->second;
   {
     std::unique_lock routes(g.routes_mu);
-    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, placed->second};
+    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, *connection, placed->second};
   }
   job.datagram = std::move(datagram);
   g.spus[placed->first]->Push(std::move(job));

@@ -203,6 +203,8 @@ void SpuWorker::ProcessIke(Job& job) {
   if (job.connection) {
     Peer& peer = *peers_[*job.connection];
     peer.Receive(job.datagram);
+    // A copy of a request placed before: the state machine answers it.
+    if (job.anchor.empty()) return;
     // Did the request make an IKE SA? The state machine keeps none for one
     // it refused or answered with a COOKIE (RFC 7296 §2.6).
     IkeSa* made = nullptr;

@@ -31,8 +31,8 @@ struct Job {
   Bytes packet;                // kEsp: SPI .. ICV; kInner: the IP packet
   bool esp_in_udp = false;
   uint32_t spi = 0;             // kEsp: inbound SPI; kInner: the outbound SA's key (its inbound SPI)
-  std::optional<size_t> connection;  // kIke: a new IKE SA for this connection
-  std::string anchor;           // kIke: the provisional anchor of a new IKE SA
+  std::optional<size_t> connection;  // kIke: an IKE_SA_INIT request for this connection
+  std::string anchor;           // kIke: the provisional anchor of a new IKE SA; empty for a copy of a request placed before
   std::function<void()> call;   // kCall
 };
 
