@@ -44,13 +44,10 @@ ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
   if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
   config.children.clear();
-  const Bytes any4(4, 0);
-  const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
-  const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;
-    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
-    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    if (auto l = ike::sa::Resolve(s.local_ts, FirstAddress(c.local_addrs))) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, FirstAddress(c.remote_addrs))) child.remote_ts = std::move(*r);
     config.children.push_back(std::move(child));
   }
   config.liveness_delay = c.dpd_delay;
@@ -64,12 +61,7 @@ std::string Format(const std::vector<ike::TrafficSelector>& list) {
   return out;
 }
 
-Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) {
-  Endpoint e;
-  e.port = port;
-  e.address = list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
-  return e;
-}
+Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) { return Endpoint{FirstAddress(list), port}; }
 
 }  // namespace
 
