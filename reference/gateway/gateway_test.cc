@@ -752,5 +752,24 @@ TEST(GatewayTest, NatMappingChangeIsFollowed) {
   ASSERT_TRUE(p.net.WaitFor([&] { return p.net.delivered("192.0.2.1").size() == 2; }));
   EXPECT_EQ(p.net.delivered("192.0.2.1")[1], UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "found"));
 }
+
+// remote_ts = dynamic on a connection from %any is the peer's own address,
+// resolved for each IKE SA: a road warrior that asks for every address gets
+// its own only.
+TEST(GatewayTest, DynamicSelectorIsEachPeersOwnAddress) {
+  Net net;
+  auto hub = Start(net, "192.0.2.1",
+                   "connections {" + SiteToSite("road", "192.0.2.1", "%any", "10.0.0.0/16", "dynamic", 1, false) +
+                       "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                   1, 111);
+  auto road = Start(net, "192.0.2.21",
+                    "connections {" + SiteToSite("hub", "192.0.2.21", "192.0.2.1", "0.0.0.0/0", "10.0.0.0/16", 1, true) +
+                        "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                    1, 112);
+  ASSERT_TRUE(hub && road);
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*road, 1, 1); }));
+  EXPECT_EQ(hub->List()[0].children[0].remote_ts, "192.0.2.21/32");
+  EXPECT_EQ(road->List()[0].children[0].local_ts, "192.0.2.21/32");
+}
 }  // namespace
 }  // namespace ipsecref::gateway

@@ -36,9 +36,8 @@ std::string_view ChildStateName(ChildState s) {
 }
 
 // The IKE layer's view of a connection for one SPU: its CHILD SA
-// configurations with `dynamic` selectors resolved to the connection's
-// first addresses (or, with %any, to every address of the family: the
-// responder then narrows to what the peer proposes, RFC 7296 §2.9).
+// configurations, whose `dynamic` selectors the state machine resolves for
+// each IKE SA with that SA's addresses.
 ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
@@ -46,6 +45,9 @@ ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   config.children.clear();
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;
+    // `dynamic` is resolved per IKE SA, with its own addresses.
+    child.configured_local_ts = s.local_ts;
+    child.configured_remote_ts = s.remote_ts;
     if (auto l = ike::sa::Resolve(s.local_ts, FirstAddress(c.local_addrs))) child.local_ts = std::move(*l);
     if (auto r = ike::sa::Resolve(s.remote_ts, FirstAddress(c.remote_addrs))) child.remote_ts = std::move(*r);
     config.children.push_back(std::move(child));
