@@ -225,7 +225,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   Impl& g = *impl_;
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
   ByteSpan data = datagram.data;
-  if (datagram.destination.port == g.options.nat_t_port) {
+  if (datagram.destination.port == ike::sa::kNatTraversalPort) {
     //= rfc3948#section-2.3
     //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, which the
     //# receiver ignores.

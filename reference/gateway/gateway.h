@@ -60,7 +60,6 @@ struct LogLine {
 
 struct Options {
   size_t spus = 1;
-  uint16_t nat_t_port = ike::sa::kNatTraversalPort;
   // The clock every SPU reads; the system clock when null.
   ike::sa::Clock* clock = nullptr;
   // Reproducible random numbers (SPIs, nonces, IVs) per SPU from this seed;

@@ -69,6 +69,9 @@ struct Gateway::Impl {
   Counters counters;
 
   std::vector<std::unique_ptr<SpuWorker>> spus;
+  // One COOKIE secret for every SPU's state machine: a request retried with
+  // its cookie may be placed on another SPU than the one that made it.
+  std::shared_ptr<ike::sa::CookieSecrets> cookie_secrets = std::make_shared<ike::sa::CookieSecrets>();
 
   mutable std::shared_mutex routes_mu;
   std::unordered_map<uint64_t, spu::SpuIndex> ike_routes;  // local IKE SPI -> SPU

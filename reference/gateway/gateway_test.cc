@@ -771,5 +771,29 @@ TEST(GatewayTest, DynamicSelectorIsEachPeersOwnAddress) {
   EXPECT_EQ(hub->List()[0].children[0].remote_ts, "192.0.2.21/32");
   EXPECT_EQ(road->List()[0].children[0].local_ts, "192.0.2.21/32");
 }
+
+//= rfc7296#section-2.6
+//# With cookies asked for always, a peer's retry carrying its cookie is
+//# placed anew (round-robin, on another SPU): every SPU must accept the
+//# cookie another made.
+TEST(GatewayTest, CookiesHoldAcrossSpus) {
+  Net net;
+  Options o;
+  o.cookie_threshold = 0;
+  auto hub = Start(net, "192.0.2.1",
+                   "connections {" + SiteToSite("road", "192.0.2.1", "%any", "10.0.0.0/16", "dynamic", 1, false) +
+                       "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                   2, 121, o);
+  auto road = Start(net, "192.0.2.21",
+                    "connections {" + SiteToSite("hub", "192.0.2.21", "192.0.2.1", "dynamic", "10.0.0.0/16", 1, true) +
+                        "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                    1, 122);
+  ASSERT_TRUE(hub && road);
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*road, 1, 1); }));
+  size_t cookies = 0;
+  for (const Datagram& d : net.udp())
+    if (d.source.address == Addr("192.0.2.1") && d.data.size() > 32 && d.data[16] == 41 && d.data[18] == 34) ++cookies;
+  EXPECT_EQ(cookies, 1u);  // one IKE_SA_INIT answered with a COOKIE, the retry taken
+}
 }  // namespace
 }  // namespace ipsecref::gateway

@@ -46,7 +46,7 @@ class LiveWire : public Wire {
       : s_(s), o_(o), warn_(std::move(warn)) {}
 
   void SendUdp(const Datagram& d) override {
-    const size_t port = d.source.port == o_.nat_t_port ? 1 : 0;
+    const size_t port = d.source.port == ike::sa::kNatTraversalPort ? 1 : 0;
     auto& socket = s_.udp[FamilyIndex(d.destination.address)][port];
     if (!socket) return Warn(fmt::format("no socket to send from {}", d.source.ToString()));
     // The unspecified address lets the kernel choose the source.
@@ -170,7 +170,7 @@ Status RunLive(GatewayConfig config, Options options, const LiveOptions& live, c
     if (log && options.log_level >= LogLevel::kWarning) log(LogLine{0, LogLevel::kWarning, std::move(text)});
   };
   Sockets s;
-  const uint16_t ports[2] = {live.ike_port, live.nat_t_port};
+  const uint16_t ports[2] = {live.ike_port, ike::sa::kNatTraversalPort};
   for (size_t f = 0; f < (live.ipv6 ? 2u : 1u); ++f)
     for (size_t p = 0; p < 2; ++p) {
       TRY_ASSIGN(io::UdpSocket u, io::UdpSocket::Bind(Bytes(f == 0 ? 4 : 16, 0), ports[p]));
@@ -193,7 +193,6 @@ Status RunLive(GatewayConfig config, Options options, const LiveOptions& live, c
     control.emplace(std::move(fd));
   }
 
-  options.nat_t_port = live.nat_t_port;
   LiveWire wire(s, live, warn);
   TRY_ASSIGN(std::unique_ptr<Gateway> gateway, Gateway::Create(std::move(config), options, wire));
   std::vector<ControlClient> clients;

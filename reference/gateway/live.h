@@ -16,8 +16,9 @@
 namespace ipsecref::gateway {
 
 struct LiveOptions {
+  // The IKE port (the NAT-T port is 4500: RFC 3948 fixes it, and the state
+  // machine moves there).
   uint16_t ike_port = ike::sa::kIkePort;
-  uint16_t nat_t_port = ike::sa::kNatTraversalPort;
   bool ipv6 = true;     // also bind the IPv6 sockets
   bool raw_esp = true;  // raw ESP sockets (ESP not in UDP)
   std::string tun_name = "ipsecref0";

@@ -71,9 +71,11 @@ SpuWorker::SpuWorker(Gateway::Impl& gateway, spu::SpuIndex index) : gw_(gateway)
   rng_ = gw_.options.deterministic_seed != 0 ? crypto::MakeDeterministicRng(gw_.options.deterministic_seed + index)
                                              : crypto::MakeSystemRng();
   const ike::sa::Environment env{gw_.clock, this, rng_.get()};
-  for (const Connection& c : gw_.config.connections)
+  for (const Connection& c : gw_.config.connections) {
     peers_.push_back(std::make_unique<Peer>(PeerConfig(c, gw_.options), env, EndpointOf(c.local_addrs, c.local_port),
                                             EndpointOf(c.remote_addrs, c.remote_port)));
+    peers_.back()->ShareCookieSecrets(gw_.cookie_secrets);
+  }
 }
 
 SpuWorker::~SpuWorker() { Stop(); }
@@ -191,7 +193,7 @@ void SpuWorker::Send(Datagram datagram) {
 
 void SpuWorker::ProcessIke(Job& job) {
   const std::optional<ike::Header> h = ike::PeekHeader(
-      job.datagram.destination.port == gw_.options.nat_t_port && job.datagram.data.size() >= ike::sa::kNonEspMarkerSize
+      job.datagram.destination.port == ike::sa::kNatTraversalPort && job.datagram.data.size() >= ike::sa::kNonEspMarkerSize
           ? ByteSpan(job.datagram.data).subspan(ike::sa::kNonEspMarkerSize)
           : ByteSpan(job.datagram.data));
   if (job.connection) {
@@ -510,7 +512,7 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
     in.ike = spi;
     in.local = sa.local;
     in.remote = sa.remote;
-    if (in.encapsulated) in.local.port = gw_.options.nat_t_port;
+    if (in.encapsulated) in.local.port = ike::sa::kNatTraversalPort;
     // A rekeyed CHILD SA hands outbound traffic to its successor.
     if (in.policy && (c.state == ChildState::kRekeyed || c.state == ChildState::kDeleting)) {
       std::unique_lock routes(gw_.routes_mu);
@@ -546,7 +548,7 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
   in.encapsulated = sa.nat_here || sa.nat_there;
   in.local = sa.local;
   in.remote = sa.remote;
-  if (in.encapsulated) in.local.port = gw_.options.nat_t_port;
+  if (in.encapsulated) in.local.port = ike::sa::kNatTraversalPort;
   esp::SaConfig inbound, outbound;
   for (esp::SaConfig* s : {&inbound, &outbound}) {
     s->mode = esp::Mode::kTunnel;
@@ -615,7 +617,7 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
   in.encapsulated = t.udp_encapsulation;
   in.local.address = t.local_addr;
   in.remote.address = t.remote_addr;
-  in.local.port = in.remote.port = gw_.options.nat_t_port;
+  in.local.port = in.remote.port = ike::sa::kNatTraversalPort;
   esp::SaConfig inbound, outbound;
   for (esp::SaConfig* s : {&inbound, &outbound}) {
     s->mode = esp::Mode::kTunnel;

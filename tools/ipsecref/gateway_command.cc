@@ -32,7 +32,6 @@ struct Args {
   std::string tun = "ipsecref0";
   uint32_t tun_mtu = 1400;
   uint16_t ike_port = 500;
-  uint16_t nat_t_port = 4500;
   bool no_ipv6 = false;
   bool no_raw_esp = false;
   bool no_routes = false;
@@ -97,7 +96,6 @@ int Run(const Args& a) {
   }
   gateway::LiveOptions live;
   live.ike_port = a.ike_port;
-  live.nat_t_port = a.nat_t_port;
   live.ipv6 = !a.no_ipv6;
   live.raw_esp = !a.no_raw_esp;
   live.routes = !a.no_routes;
@@ -130,7 +128,6 @@ void AddGatewayCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--tun-mtu", args->tun_mtu, "MTU of the TUN device (default 1400)")
       ->check(CLI::Range(uint32_t{576}, uint32_t{65535}));
   cmd->add_option("--ike-port", args->ike_port, "IKE port (default 500)")->check(CLI::Range(1, 65535));
-  cmd->add_option("--nat-t-port", args->nat_t_port, "NAT-T port (default 4500)")->check(CLI::Range(1, 65535));
   cmd->add_flag("--no-ipv6", args->no_ipv6, "do not bind the IPv6 sockets");
   cmd->add_flag("--no-raw-esp", args->no_raw_esp, "no raw ESP sockets (ESP only in UDP)");
   cmd->add_flag("--no-routes", args->no_routes, "do not route the remote traffic selectors to the TUN device");

@@ -803,6 +803,29 @@ TEST(Retransmission, DuplicateRequestAnsweredFromTheCacheByteForByte) {
   ExpectMessageIdsInStep(x);
 }
 
+TEST(Retransmission, DuplicateFromAnotherPortIsAnsweredThere) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u);
+  ASSERT_TRUE(x.initiator().CheckLiveness(spi).ok());
+  std::optional<Datagram> request = exchange_testing::TakeFirst(x, RequestFrom(x, Side::kInitiator));
+  ASSERT_TRUE(request.has_value());
+  x.Deliver(*request);
+  std::optional<Datagram> first = exchange_testing::TakeFirst(x, ResponseFrom(x, Side::kResponder));
+  ASSERT_TRUE(first.has_value());
+  // The response is lost; a NAT gives the retransmission a new port.
+  Datagram again = *request;
+  again.source.port = 61000;
+  x.Deliver(again);
+  std::optional<Datagram> second = exchange_testing::TakeFirst(x, ResponseFrom(x, Side::kResponder));
+  ASSERT_TRUE(second.has_value());
+  //= rfc7296#section-2.11
+  //# A response goes to the address and port its request came from.
+  EXPECT_EQ(second->destination, again.source);
+  EXPECT_EQ(second->source, first->source);
+  EXPECT_EQ(second->data, first->data);
+}
+
 TEST(Retransmission, RequestOlderThanTheWindowIsDropped) {
   Exchange x(PskInitiatorConfig(), PskResponderConfig());
   const uint64_t spi = x.Establish();

@@ -41,9 +41,11 @@ inline Recorder& LogOf(Exchange& x, Side s) { return s == Side::kInitiator ? x.i
 // --- Datagrams in flight ---
 
 // The IKE header of a datagram (after the non-ESP marker on port 4500).
+// The header of a datagram's IKE message; the non-ESP marker comes first
+// on the flows of the NAT-T port (the other end's port may be a NAT's).
 inline std::optional<Header> HeaderOf(const Datagram& d) {
   ByteSpan message = d.data;
-  if (d.destination.port != kIkePort) {
+  if (d.source.port == kNatTraversalPort || d.destination.port == kNatTraversalPort) {
     if (message.size() < kNonEspMarkerSize) return std::nullopt;
     message = message.subspan(kNonEspMarkerSize);
   }

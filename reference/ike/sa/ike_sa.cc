@@ -219,7 +219,7 @@ Result<std::vector<Bytes>> IkeSa::Build(iana::ExchangeType exchange, bool respon
     //# Once both ends announced support, a message whose IP datagram would
     //# exceed the MTU is sent as SKF fragments instead.
     const size_t overhead = (local.address.size() == 16 ? 40 : 20) + 8 +
-                            (local.port == kIkePort ? 0 : kNonEspMarkerSize);
+                            (local.port == kNatTraversalPort ? kNonEspMarkerSize : 0);
     if (config().fragmentation && peer_fragmentation && bytes.size() + overhead > config().fragment_mtu) {
       TRY_ASSIGN(datagrams, Fragment(m, options));
     } else {
@@ -231,16 +231,18 @@ Result<std::vector<Bytes>> IkeSa::Build(iana::ExchangeType exchange, bool respon
 }
 
 Result<std::vector<Bytes>> IkeSa::Fragment(Message& m, const SkCrypter::ProtectOptions& options) {
-  const size_t overhead = (local.address.size() == 16 ? 40 : 20) + 8 + (local.port == kIkePort ? 0 : kNonEspMarkerSize);
+  const size_t overhead = (local.address.size() == 16 ? 40 : 20) + 8 + (local.port == kNatTraversalPort ? kNonEspMarkerSize : 0);
   ENSURE(config().fragment_mtu > overhead, kInvalidArgument, kNoOffset, "rfc7383#section-2.5.1",
          fmt::format("fragment MTU {} leaves no room for a fragment", config().fragment_mtu));
   return protection_->EncryptFragments(m, config().fragment_mtu - overhead, options);
 }
 
-void IkeSa::Transmit(const std::vector<Bytes>& messages) const {
+void IkeSa::Transmit(const std::vector<Bytes>& messages) const { Transmit(messages, local, remote); }
+
+void IkeSa::Transmit(const std::vector<Bytes>& messages, const Endpoint& from, const Endpoint& to) const {
   for (const Bytes& message : messages) {
-    Datagram d{local, remote, {}};
-    if (local.port != kIkePort) d.data.assign(kNonEspMarkerSize, 0);
+    Datagram d{from, to, {}};
+    if (from.port == kNatTraversalPort) d.data.assign(kNonEspMarkerSize, 0);
     d.data.insert(d.data.end(), message.begin(), message.end());
     env().transport->Send(std::move(d));
   }
@@ -306,8 +308,12 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   if (auto cached = responses_.find(h.message_id); cached != responses_.end()) {
     const std::optional<uint16_t> fragment = PeekFragmentNumber(message);
     if (!fragment || *fragment == 1) {
+      //= rfc7296#section-2.11
+      //# The response goes back to the address and port the request came
+      //# from (a NAT may have given the retransmission a new port), from
+      //# the address and port it came to.
       Log(fmt::format("request {} again: its response resent", h.message_id));
-      Transmit(cached->second);
+      Transmit(cached->second, datagram.destination, datagram.source);
     }
     return;
   }

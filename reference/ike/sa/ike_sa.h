@@ -165,7 +165,8 @@ class IkeSa {
   Result<std::vector<Bytes>> Build(iana::ExchangeType exchange, bool response, uint32_t message_id,
                                    std::vector<Payload> payloads);
   Result<std::vector<Bytes>> Fragment(Message& m, const SkCrypter::ProtectOptions& options);
-  void Transmit(const std::vector<Bytes>& messages) const;
+  void Transmit(const std::vector<Bytes>& messages) const;  // from local to remote
+  void Transmit(const std::vector<Bytes>& messages, const Endpoint& from, const Endpoint& to) const;
   void HandleRequest(const Datagram& datagram, ByteSpan message, const Header& header);
   void HandleResponse(ByteSpan message, const Header& header);
   // Decodes and, past IKE_SA_INIT, decrypts; nullopt when the message is

@@ -10,12 +10,6 @@
 namespace ipsecref::ike::sa {
 namespace {
 
-//= ipsecref#choice
-//# The cookie secret changes every 60 seconds; a cookie made with the
-//# previous secret is still accepted, so a cookie lives 60 to 120 seconds.
-constexpr Time kCookieSecretLifetime = 60'000;
-constexpr size_t kCookieSecretSize = 32;
-
 // A message sent outside any IKE SA (a COOKIE or an INVALID_IKE_SPI answer),
 // unprotected, from `local` back to where the request came from.
 void SendUnprotected(Transport& transport, const Datagram& request, Message m) {
@@ -23,7 +17,7 @@ void SendUnprotected(Transport& transport, const Datagram& request, Message m) {
   auto bytes = Encode(m);
   if (!bytes) return;
   Datagram d{request.destination, request.source, {}};
-  if (request.destination.port != kIkePort) d.data.assign(kNonEspMarkerSize, 0);
+  if (request.destination.port == kNatTraversalPort) d.data.assign(kNonEspMarkerSize, 0);
   d.data.insert(d.data.end(), bytes->begin(), bytes->end());
   transport.Send(std::move(d));
 }
@@ -52,9 +46,11 @@ std::string Endpoint::ToString() const {
 }
 
 Peer::Peer(IkeConfig config, Environment env, Endpoint local, Endpoint remote)
-    : config_(std::move(config)), env_(env), local_(std::move(local)), remote_(std::move(remote)) {
-  RotateCookieSecret();
-}
+    : config_(std::move(config)),
+      env_(env),
+      local_(std::move(local)),
+      remote_(std::move(remote)),
+      cookie_secrets_(std::make_shared<CookieSecrets>()) {}
 Peer::~Peer() = default;
 
 void Peer::set_hooks(Hooks* hooks) { hooks_ = hooks != nullptr ? hooks : &default_hooks_; }
@@ -199,7 +195,7 @@ void Peer::Receive(const Datagram& datagram) {
   //= rfc7296#section-2.23
   //# On port 4500 an IKE message follows four zero octets; a datagram there
   //# without them is ESP (RFC 3948) and not for IKE.
-  if (datagram.destination.port != kIkePort) {
+  if (datagram.destination.port == kNatTraversalPort) {
     if (message.size() < kNonEspMarkerSize ||
         !std::all_of(message.begin(), message.begin() + kNonEspMarkerSize, [](uint8_t b) { return b == 0; }))
       return;
@@ -309,7 +305,6 @@ void Peer::AnswerUnknownSpi(const Datagram& datagram, const Header& h) {
 }
 
 void Peer::Tick() {
-  if (env_.clock->Now() >= cookie_secret_since_ + kCookieSecretLifetime) RotateCookieSecret();
   for (IkeSa* sa : IkeSas()) sa->Tick();
   Sweep();
 }
@@ -330,44 +325,14 @@ void Peer::Sweep() {
 // ---------------------------------------------------------------------------
 // Cookies
 
-void Peer::RotateCookieSecret() {
-  previous_cookie_secret_ = cookie_secret_;
-  cookie_secret_.version = static_cast<uint8_t>(cookie_secret_.version + 1);
-  cookie_secret_.secret.assign(kCookieSecretSize, 0);
-  env_.rng->Fill(cookie_secret_.secret);
-  cookie_secret_since_ = env_.clock->Now();
-}
-
-namespace {
-//= rfc7296#section-2.6
-//# Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>): any
-//# function of the initiator's nonce, address and SPI under a local secret
-//# that changes now and then will do.
-Bytes CookieFor(uint8_t version, ByteSpan secret, ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) {
-  Bytes out{version};
-  auto prf = crypto::MakePrf(iana::Prf::kHmacSha2_256, secret);
-  if (!prf) return out;
-  uint8_t spi[8];
-  StoreU64(spi, spi_i);
-  Bytes mac((*prf)->output_size());
-  (*prf)->Compute({ni, initiator.address, ByteSpan(spi, 8)}, mac);
-  out.insert(out.end(), mac.begin(), mac.end());
-  return out;
-}
-}  // namespace
+void Peer::ShareCookieSecrets(std::shared_ptr<CookieSecrets> secrets) { cookie_secrets_ = std::move(secrets); }
 
 Bytes Peer::MakeCookie(ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const {
-  return CookieFor(cookie_secret_.version, cookie_secret_.secret, ni, initiator, spi_i);
+  return cookie_secrets_->Make(ni, initiator, spi_i, env_.clock->Now(), *env_.rng);
 }
 
 bool Peer::CookieValid(ByteSpan cookie, ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const {
-  if (cookie.empty()) return false;
-  for (const CookieSecret* s : {&cookie_secret_, &previous_cookie_secret_}) {
-    if (s->secret.empty() || s->version != cookie[0]) continue;
-    const Bytes expected = CookieFor(s->version, s->secret, ni, initiator, spi_i);
-    if (expected.size() == cookie.size() && ConstantTimeEqual(expected, cookie)) return true;
-  }
-  return false;
+  return cookie_secrets_->Valid(cookie, ni, initiator, spi_i, env_.clock->Now(), *env_.rng);
 }
 
 }  // namespace ipsecref::ike::sa

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "reference/ike/sa/config.h"
+#include "reference/ike/sa/cookies.h"
 #include "reference/ike/sa/environment.h"
 #include "reference/ike/sa/hooks.h"
 #include "reference/ike/sa/ike_sa.h"
@@ -40,6 +41,9 @@ class Peer {
   const Endpoint& local() const { return local_; }
   // The deviation hooks; null restores the defaults, which change nothing.
   void set_hooks(Hooks* hooks);
+  // Makes this Peer make and check cookies with `secrets`, which other
+  // Peers may share (a gateway's SPUs).
+  void ShareCookieSecrets(std::shared_ptr<CookieSecrets> secrets);
   Hooks& hooks() const { return *hooks_; }
 
   // --- Operations (initiator side) ---
@@ -81,7 +85,8 @@ class Peer {
   void Log(std::string text, uint64_t ike_spi = 0, bool peer_dead = false);
   // Adds an IKE SA created by a task (an IKE SA rekey); returns it.
   IkeSa& Adopt(std::unique_ptr<IkeSa> sa);
-  // Cookie for an IKE_SA_INIT request (§2.6).
+  // Cookie for an IKE_SA_INIT request (§2.6), under this Peer's secrets or
+  // the ones it shares with others (a gateway's SPUs: ShareCookieSecrets).
   Bytes MakeCookie(ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const;
   bool CookieValid(ByteSpan cookie, ByteSpan ni, const Endpoint& initiator, uint64_t spi_i) const;
 
@@ -89,7 +94,6 @@ class Peer {
   IkeSa* Lookup(const Header& h) const;
   void HandleInitRequest(const Datagram& datagram, ByteSpan message, const Header& h);
   void AnswerUnknownSpi(const Datagram& datagram, const Header& h);
-  void RotateCookieSecret();
   void Sweep();
 
   IkeConfig config_;
@@ -100,13 +104,7 @@ class Peer {
   Hooks* hooks_ = &default_hooks_;
   std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;
   std::vector<Event> events_;
-  // Rotating cookie secrets (§2.6): the current one and its predecessor.
-  struct CookieSecret {
-    uint8_t version = 0;
-    SecureBytes secret;
-  };
-  CookieSecret cookie_secret_, previous_cookie_secret_;
-  Time cookie_secret_since_ = 0;
+  std::shared_ptr<CookieSecrets> cookie_secrets_;
 };
 
 }  // namespace ipsecref::ike::sa
