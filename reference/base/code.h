@@ -18,7 +18,7 @@ enum class Category : uint8_t {
 };
 
 // X(name, category, audit, description)
-// `audit` marks the codes that RFC 4303 / RFC 4302 call auditable events.
+// `audit` marks the codes that RFC 4303 / RFC 4302 / RFC 4301 call auditable events.
 #define IPSECREF_CODES(X)                                                              \
   X(kTruncated, kParse, false, "input ends before the structure does")                 \
   X(kTrailingBytes, kParse, false, "bytes left over after the structure")              \
@@ -54,6 +54,7 @@ enum class Category : uint8_t {
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
   X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \
   X(kReassemblyLimit, kProtocol, false, "reassembly buffers full; the oldest datagram dropped") \
+  X(kPolicyMismatch, kProtocol, true, "decrypted packet does not match the selectors of its SA") \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -432,6 +434,157 @@ bool CertificateMatchesId(const Certificate& c, iana::IdType type, ByteSpan iden
   for (const IdRule& rule : kIdRules)
     if (rule.type == type) return rule.matches(c, identification_data);
   return false;
+}
+
+namespace {
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using Pkcs8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>>;
+using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
+
+bool LooksLikePem(ByteSpan data) {
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  return text.find("-----BEGIN ") != std::string_view::npos;
+}
+
+BioPtr MemoryBio(ByteSpan data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(std::min<size_t>(data.size(), INT_MAX))));
+}
+
+// Refuses every passphrase prompt: encrypted PEM keys are not read.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+struct CurveName {
+  std::string_view group;
+  KeyType type;
+};
+constexpr CurveName kCurves[] = {
+    {"prime256v1", KeyType::kEcP256}, {"P-256", KeyType::kEcP256},
+    {"secp384r1", KeyType::kEcP384},  {"P-384", KeyType::kEcP384},
+    {"secp521r1", KeyType::kEcP521},  {"P-521", KeyType::kEcP521},
+};
+
+Result<KeyType> KeyTypeOf(EVP_PKEY* key) {
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA: return KeyType::kRsa;
+    case EVP_PKEY_ED25519: return KeyType::kEd25519;
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      size_t length = 0;
+      if (EVP_PKEY_get_group_name(key, group, sizeof(group), &length) == 1)
+        for (const CurveName& curve : kCurves)
+          if (curve.group == std::string_view(group, length)) return curve.type;
+      ERR_clear_error();
+      return MakeError(Code::kBadFile, kNoOffset, "",
+                       fmt::format("an ECDSA key on curve '{}': only P-256, P-384 and P-521 are supported",
+                                   std::string_view(group, length)));
+    }
+    default:
+      return MakeError(Code::kBadFile, kNoOffset, "",
+                       fmt::format("a private key of type '{}': only RSA, ECDSA and Ed25519 are supported",
+                                   OBJ_nid2sn(EVP_PKEY_get_base_id(key))));
+  }
+}
+
+}  // namespace
+
+Result<PrivateKey> ReadPrivateKey(ByteSpan pem_or_der) {
+  PkeyPtr key;
+  if (LooksLikePem(pem_or_der)) {
+    BioPtr bio = MemoryBio(pem_or_der);
+    if (bio != nullptr) key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+  } else {
+    const unsigned char* p = pem_or_der.data();
+    key.reset(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(std::min<size_t>(pem_or_der.size(), LONG_MAX))));
+  }
+  ENSURE(key != nullptr, kBadFile, kNoOffset, "",
+         fmt::format("no unencrypted private key (PKCS#8, SEC1 or PKCS#1, PEM or DER): {}", TakeOpenSslReason()));
+  TRY_ASSIGN(const KeyType type, KeyTypeOf(key.get()));
+  Pkcs8Ptr info(EVP_PKEY2PKCS8(key.get()));
+  ENSURE(info != nullptr, kBadFile, kNoOffset, "",
+         fmt::format("the key cannot be written as PKCS#8: {}", TakeOpenSslReason()));
+  PrivateKey out{Encode(info.get(), i2d_PKCS8_PRIV_KEY_INFO), type, Encode(key.get(), i2d_PUBKEY)};
+  ENSURE(!out.pkcs8.empty() && !out.subject_public_key_info.empty(), kBadFile, kNoOffset, "",
+         fmt::format("the key cannot be encoded: {}", TakeOpenSslReason()));
+  return out;
+}
+
+Result<Bytes> CertificateToDer(ByteSpan pem_or_der) {
+  if (!LooksLikePem(pem_or_der)) {
+    TRY_ASSIGN(Certificate c, ParseCertificate(pem_or_der));
+    return std::move(c.der);
+  }
+  BioPtr bio = MemoryBio(pem_or_der);
+  X509Ptr x(bio == nullptr ? nullptr : PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  ENSURE(x != nullptr, kBadFile, kNoOffset, "",
+         fmt::format("no PEM CERTIFICATE: {}", TakeOpenSslReason()));
+  return Encode(x.get(), i2d_X509);
+}
+
+Result<Bytes> PublicKeyToDer(ByteSpan pem_or_der) {
+  PkeyPtr key;
+  if (LooksLikePem(pem_or_der)) {
+    BioPtr bio = MemoryBio(pem_or_der);
+    if (bio != nullptr) key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr));
+  } else {
+    const unsigned char* p = pem_or_der.data();
+    key.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(std::min<size_t>(pem_or_der.size(), LONG_MAX))));
+  }
+  ENSURE(key != nullptr, kBadFile, kNoOffset, "",
+         fmt::format("no public key (SubjectPublicKeyInfo, PEM or DER): {}", TakeOpenSslReason()));
+  return Encode(key.get(), i2d_PUBKEY);
+}
+
+Result<Bytes> EncodeDistinguishedName(std::string_view text) {
+  // strongSwan's attribute names that libcrypto spells otherwise.
+  constexpr std::pair<std::string_view, std::string_view> kAliases[] = {{"E", "emailAddress"},
+                                                                         {"Email", "emailAddress"}};
+  NamePtr name(X509_NAME_new());
+  ENSURE(name != nullptr, kInvalidArgument, kNoOffset, "", "libcrypto allocation failed");
+  std::string rdn;
+  auto add = [&](size_t number) -> Status {
+    const auto trim = [](std::string_view s) {
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+      return s;
+    };
+    const std::string_view whole = trim(rdn);
+    if (whole.empty() && number == 0) return OkStatus();  // a leading "/"
+    const size_t eq = whole.find('=');
+    ENSURE(eq != std::string_view::npos && eq > 0, kInvalidArgument, kNoOffset, "",
+           fmt::format("RDN {} '{}' of the DN is not ATTRIBUTE=value", number + 1, whole));
+    std::string attribute(trim(whole.substr(0, eq)));
+    const std::string value(trim(whole.substr(eq + 1)));
+    for (const auto& [alias, canonical] : kAliases)
+      if (attribute == alias) attribute = canonical;
+    const int nid = OBJ_txt2nid(attribute.c_str());
+    ENSURE(nid != NID_undef, kInvalidArgument, kNoOffset, "",
+           fmt::format("RDN {} '{}' of the DN: unknown attribute '{}' (C, ST, L, O, OU, CN, DC, UID, "
+                       "serialNumber, E)",
+                       number + 1, whole, attribute));
+    ENSURE(X509_NAME_add_entry_by_NID(name.get(), nid, MBSTRING_UTF8,
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), -1, 0) == 1,
+           kInvalidArgument, kNoOffset, "",
+           fmt::format("RDN {} '{}' of the DN: {}", number + 1, whole, TakeOpenSslReason()));
+    rdn.clear();
+    return OkStatus();
+  };
+  size_t number = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      rdn += text[++i];
+    } else if (c == ',' || c == '/') {
+      TRY(add(number));
+      if (X509_NAME_entry_count(name.get()) > 0) ++number;
+    } else {
+      rdn += c;
+    }
+  }
+  TRY(add(number));
+  ENSURE(X509_NAME_entry_count(name.get()) > 0, kInvalidArgument, kNoOffset, "", "an empty DN");
+  return Encode(name.get(), i2d_X509_NAME);
 }
 
 }  // namespace ipsecref::crypto

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reference/base/result.h"
@@ -63,5 +64,42 @@ Status VerifyChain(ByteSpan end_entity, std::span<const Bytes> intermediates,
 // the subject Name byte for byte. Other types (ID_KEY_ID, ID_DER_ASN1_GN,
 // ...) never match.
 bool CertificateMatchesId(const Certificate& c, iana::IdType type, ByteSpan identification_data);
+
+// Files as strongSwan's swanctl directory holds them (x509/, x509ca/,
+// private/, ecdsa/, rsa/, pkcs8/, pubkey/: "either DER or PEM encoded",
+// docs.strongswan.org, swanctl Directory).
+
+// The key types signature.h signs with.
+enum class KeyType : uint8_t { kRsa, kEcP256, kEcP384, kEcP521, kEd25519 };
+
+struct PrivateKey {
+  Bytes pkcs8;                     // PKCS#8 PrivateKeyInfo DER (signature.h's private key)
+  KeyType type;
+  Bytes subject_public_key_info;   // its public key, DER, to match certificates
+};
+
+// Reads an unencrypted private key: PEM ("PRIVATE KEY" PKCS#8, "EC PRIVATE
+// KEY" SEC1 as `pki --gen --type ecdsa --outform pem` writes it, "RSA
+// PRIVATE KEY" PKCS#1 as `pki --gen --type rsa`) or the same in DER, and
+// gives it as PKCS#8. Errors: kBadFile for anything else (an encrypted key,
+// another key type or curve, bytes that are no key).
+Result<PrivateKey> ReadPrivateKey(ByteSpan pem_or_der);
+
+// A certificate file (PEM "CERTIFICATE" or DER) as DER; the first of a PEM
+// file. kBadFile when it is neither.
+Result<Bytes> CertificateToDer(ByteSpan pem_or_der);
+
+// A public key file (PEM "PUBLIC KEY" or DER SubjectPublicKeyInfo) as DER
+// SubjectPublicKeyInfo. kBadFile when it is neither.
+Result<Bytes> PublicKeyToDer(ByteSpan pem_or_der);
+
+// A Distinguished Name written as strongSwan writes one
+// ("C=CH, O=strongSwan, CN=moon.strongswan.org": RDNs in encoding order,
+// separated by "," or "/", "\," for a comma in a value; attribute names
+// C, ST, L, O, OU, CN, DC, UID, serialNumber, E or emailAddress) as the DER
+// Name: C as PrintableString, the others UTF8String, as `openssl req` and
+// strongSwan's pki encode them. kInvalidArgument, naming the RDN, for
+// an unknown attribute, an RDN without "=" or an empty DN.
+Result<Bytes> EncodeDistinguishedName(std::string_view text);
 
 }  // namespace ipsecref::crypto

@@ -534,5 +534,91 @@ TEST_F(Identities, OtherTypesAndEmptyDataNeverMatch) {
   EXPECT_FALSE(CertificateMatchesId(empty_subject, IdType::kDerAsn1Dn, Bytes{0x30, 0x00}));
 }
 
+// ReadPrivateKey: the formats strongSwan's swanctl directory holds, made by
+// `openssl ec` / `openssl rsa -traditional` / `openssl pkey` from the PKCS#8
+// keys above (vectors/swanctl/make.sh, PROVENANCE.md), give back openssl's
+// own PKCS#8 DER of the same key.
+std::string ReadSwanctl(const std::string& name) {
+  std::ifstream in("vectors/swanctl/swanctl/" + name, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot open vectors/swanctl/swanctl/" << name;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+ByteSpan Span(const std::string& s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+
+TEST(ReadPrivateKey, Sec1Pkcs1AndPkcs8InPemAndDer) {
+  struct Case {
+    std::string file, pkcs8, spki;
+    KeyType type;
+  };
+  const Case cases[] = {
+      {"ecdsa/ee-p256.pem", "ee-p256.key.der", "ee-p256.spki.der", KeyType::kEcP256},           // SEC1 PEM
+      {"rsa/ee-rsa-pkcs1.pem", "ee-rsa-pkcs1.key.der", "ee-rsa-pkcs1.spki.der", KeyType::kRsa},  // PKCS#1 PEM
+      {"private/ee-p384.sec1.der", "ee-p384.key.der", "ee-p384.spki.der", KeyType::kEcP384},    // SEC1 DER
+      {"pkcs8/ee-p384.pem", "ee-p384.key.der", "ee-p384.spki.der", KeyType::kEcP384},           // PKCS#8 PEM
+      {"pkcs8/ee-p256.der", "ee-p256.key.der", "ee-p256.spki.der", KeyType::kEcP256},           // PKCS#8 DER
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    const std::string text = ReadSwanctl(c.file);
+    auto key = ReadPrivateKey(Span(text));
+    ASSERT_TRUE(key.ok()) << key.error().ToString();
+    EXPECT_EQ(key->pkcs8, Read(c.pkcs8));
+    EXPECT_EQ(key->subject_public_key_info, Read(c.spki));
+    EXPECT_EQ(key->type, c.type);
+  }
+  const Bytes ed25519 = Read("ee-ed25519.key.der");
+  auto key = ReadPrivateKey(ed25519);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->type, KeyType::kEd25519);
+}
+
+TEST(ReadPrivateKey, RefusesWhatIsNoKey) {
+  for (const std::string& text : {std::string(""), std::string("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC "
+                                                                 "PRIVATE KEY-----\n"),
+                                 ReadSwanctl("x509/ee-p256.pem"), ReadSwanctl("pubkey/ee-rsa-pkcs1.pem")}) {
+    auto key = ReadPrivateKey(Span(text));
+    ASSERT_FALSE(key.ok());
+    EXPECT_EQ(key.error().code, Code::kBadFile);
+    EXPECT_NE(key.error().detail.find("no unencrypted private key"), std::string::npos) << key.error().detail;
+  }
+}
+
+TEST(CertificateToDer, PemAndDer) {
+  const std::string pem = ReadSwanctl("x509/ee-p256.pem");
+  auto der = CertificateToDer(Span(pem));
+  ASSERT_TRUE(der.ok());
+  EXPECT_EQ(*der, Read("ee-p256.der"));
+  auto same = CertificateToDer(Read("ee-p256.der"));
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, Read("ee-p256.der"));
+  const std::string key = ReadSwanctl("ecdsa/ee-p256.pem");
+  EXPECT_EQ(CertificateToDer(Span(key)).error().code, Code::kBadFile);
+}
+
+TEST(PublicKeyToDer, Pem) {
+  const std::string pem = ReadSwanctl("pubkey/ee-rsa-pkcs1.pem");
+  auto der = PublicKeyToDer(Span(pem));
+  ASSERT_TRUE(der.ok());
+  EXPECT_EQ(*der, Read("ee-rsa-pkcs1.spki.der"));
+}
+
+// make.sh's `-subj "/O=ipsecref/OU=vectors/CN=..."`: the same RDNs written
+// strongSwan's way encode to the subject openssl wrote.
+TEST(EncodeDistinguishedName, MatchesOpensslSubjects) {
+  auto dn = EncodeDistinguishedName("O=ipsecref, OU=vectors, CN=ee-p256.ipsecref.test");
+  ASSERT_TRUE(dn.ok()) << dn.error().ToString();
+  EXPECT_EQ(*dn, Read("ee-p256.subject.der"));
+  auto slashes = EncodeDistinguishedName("/O=ipsecref/OU=vectors/CN=ee-rsa-pkcs1.ipsecref.test");
+  ASSERT_TRUE(slashes.ok());
+  EXPECT_EQ(*slashes, Read("ee-rsa-pkcs1.subject.der"));
+}
+
+TEST(EncodeDistinguishedName, Refusals) {
+  EXPECT_EQ(EncodeDistinguishedName("").error().detail, "an empty DN");
+  EXPECT_EQ(EncodeDistinguishedName("O=a, junk").error().detail, "RDN 2 'junk' of the DN is not ATTRIBUTE=value");
+  EXPECT_EQ(EncodeDistinguishedName("XX=a").error().detail,
+            "RDN 1 'XX=a' of the DN: unknown attribute 'XX' (C, ST, L, O, OU, CN, DC, UID, serialNumber, E)");
+}
+
 }  // namespace
 }  // namespace ipsecref::crypto

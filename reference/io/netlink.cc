@@ -76,6 +76,14 @@ Status CheckPrefix(ByteSpan address, uint8_t prefix, std::string_view operation)
   return OkStatus();
 }
 
+// Linux names devices in at most IFNAMSIZ - 1 characters.
+Status CheckDeviceName(std::string_view device, std::string_view operation) {
+  ENSURE(!device.empty() && device.size() < IFNAMSIZ, kInvalidArgument, kNoOffset, "",
+         fmt::format("{}: a device name has 1 to {} characters, not {}", operation, IFNAMSIZ - 1,
+                     device.size()));
+  return OkStatus();
+}
+
 std::string RouteText(std::string_view verb, ByteSpan destination, uint8_t prefix,
                       std::string_view device, ByteSpan preferred_source) {
   std::string text = fmt::format("{} route {}/{} dev {}", verb, FormatAddress(destination), prefix, device);
@@ -137,11 +145,15 @@ Status Rtnetlink::Exchange(Bytes& request, std::string_view operation, Bytes* re
     return SystemError(fmt::format("{}: send to rtnetlink", operation), errno);
   alignas(nlmsghdr) uint8_t buffer[32768];
   for (;;) {
-    const ssize_t length = recv(fd_.get(), buffer, sizeof buffer, 0);
+    sockaddr_nl sender{};
+    socklen_t sender_length = sizeof sender;
+    const ssize_t length = recvfrom(fd_.get(), buffer, sizeof buffer, 0,
+                                    reinterpret_cast<sockaddr*>(&sender), &sender_length);
     if (length < 0) {
       if (errno == EINTR) continue;
       return SystemError(fmt::format("{}: receive the kernel's answer", operation), errno);
     }
+    if (sender.nl_pid != 0) continue;  // only the kernel (port 0) answers requests
     size_t remaining = static_cast<size_t>(length);
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, remaining);
          header = NLMSG_NEXT(header, remaining)) {
@@ -168,11 +180,13 @@ Status Rtnetlink::Exchange(Bytes& request, std::string_view operation, Bytes* re
 }
 
 Result<int> Rtnetlink::LinkIndex(std::string_view device) {
+  const std::string operation = fmt::format("look up link {}", device);
+  TRY(CheckDeviceName(device, operation));
   ifinfomsg link{};
   link.ifi_family = AF_UNSPEC;
   Bytes request = NetlinkRequest(RTM_GETLINK, 0).Fixed(link).Name(IFLA_IFNAME, device).Finish();
   Bytes reply;
-  TRY(Exchange(request, fmt::format("look up link {}", device), &reply));
+  TRY(Exchange(request, operation, &reply));
   ENSURE(reply.size() >= sizeof(ifinfomsg), kIoError, kNoOffset, "",
          fmt::format("look up link {}: the kernel answered without the link", device));
   std::memcpy(&link, reply.data(), sizeof link);
@@ -180,15 +194,19 @@ Result<int> Rtnetlink::LinkIndex(std::string_view device) {
 }
 
 Status Rtnetlink::SetLinkUp(std::string_view device) {
+  const std::string operation = fmt::format("set link {} up", device);
+  TRY(CheckDeviceName(device, operation));
   ifinfomsg link{};
   link.ifi_family = AF_UNSPEC;
   link.ifi_flags = IFF_UP;
   link.ifi_change = IFF_UP;
   Bytes request = NetlinkRequest(RTM_NEWLINK, 0).Fixed(link).Name(IFLA_IFNAME, device).Finish();
-  return Exchange(request, fmt::format("set link {} up", device));
+  return Exchange(request, operation);
 }
 
 Status Rtnetlink::SetMtu(std::string_view device, uint32_t mtu) {
+  const std::string operation = fmt::format("set MTU {} on link {}", mtu, device);
+  TRY(CheckDeviceName(device, operation));
   ifinfomsg link{};
   link.ifi_family = AF_UNSPEC;
   Bytes request = NetlinkRequest(RTM_NEWLINK, 0)
@@ -196,7 +214,7 @@ Status Rtnetlink::SetMtu(std::string_view device, uint32_t mtu) {
                       .Name(IFLA_IFNAME, device)
                       .Attribute(IFLA_MTU, mtu)
                       .Finish();
-  return Exchange(request, fmt::format("set MTU {} on link {}", mtu, device));
+  return Exchange(request, operation);
 }
 
 Status Rtnetlink::AddAddress(std::string_view device, ByteSpan address, uint8_t prefix) {

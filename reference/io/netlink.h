@@ -27,7 +27,8 @@ class Rtnetlink {
   // address, with the kernel's errno (ENODEV for an unknown device, EEXIST
   // for an address or route already there, ESRCH for a route not there,
   // EPERM without CAP_NET_ADMIN); kInvalidArgument for an address not of 4
-  // or 16 bytes or a prefix longer than it.
+  // or 16 bytes, a prefix longer than it, or a device name of more than 15
+  // characters (IFNAMSIZ - 1).
 
   // The device's interface index.
   Result<int> LinkIndex(std::string_view device);

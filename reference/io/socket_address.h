@@ -1,7 +1,8 @@
 // IP addresses as the reference holds them (4 or 16 bytes in network order)
 // and as the socket API wants them, and the ancillary data (IP_PKTINFO,
 // IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_FLOWINFO) that carries a datagram's
-// local address and IPv6 header fields past the socket API.
+// local address and IPv6 header fields past the socket API (ip(7), ipv6(7);
+// the IPv6 ones from RFC 3542, the advanced sockets API).
 #pragma once
 
 #include <sys/socket.h>

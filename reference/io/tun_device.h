@@ -24,9 +24,10 @@ class TunDevice {
   // (CAP_NET_ADMIN is needed).
   static Result<TunDevice> Open(std::string_view name);
 
-  // One IP packet, whole, into `buffer`; std::nullopt when none is
-  // waiting. Give a buffer of at least the MTU: the kernel drops the end of
-  // a longer packet. Errors: kIoError naming the device.
+  // One IP packet into `buffer`; std::nullopt when none is waiting. Give
+  // a buffer of at least the MTU: the kernel cuts a longer packet to the
+  // buffer's size and says nothing (a read that fills the buffer exactly
+  // may be cut). Errors: kIoError naming the device.
   Result<std::optional<size_t>> Read(MutableByteSpan buffer);
   // Hands one IP packet (IPv4 or IPv6, by its version field) to the kernel.
   // Errors: kIoError naming the device (EAGAIN too: the kernel's queue is full).

@@ -4,9 +4,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
-#include "reference/io/keys.h"
 #include "reference/io/socket_address.h"
 
 namespace ipsecref::io {

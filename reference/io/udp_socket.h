@@ -40,7 +40,7 @@ class UdpSocket {
                                 const UdpSocketOptions& options = {});
 
   // One datagram into `buffer`; std::nullopt when none is waiting. Errors:
-  // kIoError (e.g. ICMP errors the kernel queued for an earlier send).
+  // kIoError naming the port.
   Result<std::optional<UdpReceived>> Receive(MutableByteSpan buffer);
 
   // Sends `data` to dst_address[dst_port]; with `src_address` set, from that

@@ -1,0 +1,604 @@
+// The swanctl.conf reader: a full configuration in strongSwan's syntax
+// (vectors/swanctl/swanctl/swanctl.conf, its credentials converted from
+// vectors/x509 by openssl), the settings syntax, identities, PSK selection,
+// and every refusal with its file:line.
+#include "reference/gateway/swanctl_conf.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "reference/gateway/identity.h"
+#include "reference/gateway/settings.h"
+#include "reference/ike/sa/proposals.h"
+#include "reference/ike/sa/traffic_selectors.h"
+
+namespace ipsecref::gateway {
+namespace {
+
+using crypto::SignatureScheme;
+using iana::AuthMethod;
+using iana::IdType;
+
+constexpr std::string_view kDir = "vectors/swanctl/swanctl";
+
+Bytes ReadVector(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+Bytes Text(std::string_view s) { return Bytes(s.begin(), s.end()); }
+SecureBytes Secret(std::string_view s) { return SecureBytes(s.begin(), s.end()); }
+
+const Connection* Find(const GatewayConfig& config, std::string_view name) {
+  for (const Connection& c : config.connections)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+TEST(SwanctlConf, FullConfiguration) {
+  auto config = ReadSwanctlConf(std::string(kDir) + "/swanctl.conf");
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  ASSERT_EQ(config->connections.size(), 3u);
+
+  // site: PSK, as strongswan-pair.sh configures charon.
+  const Connection* site = Find(*config, "site");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->ike.name, "site");
+  ASSERT_EQ(site->local_addrs.size(), 1u);
+  EXPECT_EQ(site->local_addrs[0].address, (Bytes{192, 0, 2, 1}));
+  EXPECT_EQ(site->remote_addrs[0].address, (Bytes{198, 51, 100, 2}));
+  EXPECT_TRUE(site->encap);
+  EXPECT_EQ(site->local_port, 500);
+  EXPECT_EQ(site->ike.proposals,
+            *ike::sa::ParseProposals("aes128gcm16-prfsha256-x25519,aes256-sha256-modp3072", iana::SecurityProtocol::kIke));
+  EXPECT_EQ(site->ike.rekey_time, 3600'000);
+  EXPECT_EQ(site->ike.rekey_jitter, 300'000);
+  EXPECT_EQ(site->dpd_delay, 30'000);
+  EXPECT_EQ(site->ike.liveness_delay, 30'000);
+  EXPECT_EQ(site->ike.local_id, (ike::IdPayload{IdType::kFqdn, Text("a.pf.test")}));
+  EXPECT_EQ(site->ike.remote_id, (ike::IdPayload{IdType::kFqdn, Text("b.pf.test")}));
+  EXPECT_EQ(site->ike.local_auth.method, AuthMethod::kSharedKeyMic);
+  EXPECT_EQ(site->ike.local_auth.psk, Secret("pf-test-psk-0123456789"));
+  EXPECT_EQ(site->ike.remote_auth.psk, Secret("pf-test-psk-0123456789"));
+  ASSERT_EQ(site->children.size(), 2u);
+  const ChildSettings& net = site->children[0];
+  EXPECT_EQ(net.child.name, "net");
+  EXPECT_EQ(net.local_ts, *ike::sa::ParseConfiguredSelectors("10.1.0.0/24"));
+  EXPECT_EQ(net.remote_ts, *ike::sa::ParseConfiguredSelectors("10.2.0.0/24,10.3.0.0/16[tcp/80]"));
+  EXPECT_EQ(net.child.proposals,
+            *ike::sa::ParseProposals("aes128gcm16,aes256-sha256-modp3072", iana::SecurityProtocol::kEsp));
+  EXPECT_FALSE(net.child.transport_mode);
+  EXPECT_EQ(net.start_action, StartAction::kStart);
+  EXPECT_EQ(net.dpd_action, DpdAction::kRestart);
+  EXPECT_EQ(net.child.rekey_time, 1200'000);
+  EXPECT_EQ(net.child.life_time, 1800'000);
+  const ChildSettings& host = site->children[1];
+  EXPECT_TRUE(host.child.transport_mode);
+  EXPECT_EQ(host.start_action, StartAction::kTrap);
+  EXPECT_EQ(host.local_ts, *ike::sa::ParseConfiguredSelectors("dynamic"));
+  EXPECT_EQ(host.child.proposals,
+            *ike::sa::ParseProposals("aes128gcm16-aes256gcm16-chacha20poly1305,aes128-aes256-sha256",
+                                     iana::SecurityProtocol::kEsp));
+  ASSERT_EQ(site->ike.children.size(), 2u);
+  EXPECT_EQ(site->ike.children[0].name, "net");
+
+  // ecdsa: a certificate from x509/, its SEC1 key from ecdsa/, the CA from x509ca/.
+  const Connection* ecdsa = Find(*config, "ecdsa");
+  ASSERT_NE(ecdsa, nullptr);
+  EXPECT_EQ(ecdsa->ike.local_auth.method, AuthMethod::kDigitalSignature);
+  EXPECT_EQ(ecdsa->ike.local_auth.scheme, SignatureScheme::kEcdsaP256Sha256);
+  EXPECT_EQ(ecdsa->ike.local_auth.private_key, ReadVector("vectors/x509/ee-p256.key.der"));
+  ASSERT_EQ(ecdsa->ike.local_auth.certificates.size(), 1u);
+  EXPECT_EQ(ecdsa->ike.local_auth.certificates[0], ReadVector("vectors/x509/ee-p256.der"));
+  // No id: the certificate's subject DN, as strongSwan does.
+  EXPECT_EQ(ecdsa->ike.local_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p256.subject.der")}));
+  EXPECT_EQ(ecdsa->ike.remote_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p384.subject.der")}));
+  EXPECT_EQ(ecdsa->ike.remote_auth.method, AuthMethod::kDigitalSignature);
+  EXPECT_EQ(ecdsa->ike.remote_auth.trust_anchors, (std::vector<Bytes>{ReadVector("vectors/x509/int-p256.der")}));
+  EXPECT_TRUE(ecdsa->ike.remote_auth.public_key.empty());
+  ASSERT_EQ(ecdsa->children.size(), 1u);
+  // Not configured: strongSwan's defaults.
+  EXPECT_EQ(ecdsa->ike.rekey_time, 4 * 3600'000);
+  EXPECT_EQ(ecdsa->ike.proposals,
+            *ike::sa::ParseProposals("aes128gcm16-aes256gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-"
+                                     "ecp256-ecp384-modp3072,aes128-aes256-sha256-sha384-sha512-x25519-ecp256-ecp384-"
+                                     "modp3072",
+                                     iana::SecurityProtocol::kIke));
+
+  // rsa, from conf.d/rsa.conf: PKCS#1 key from rsa/, RSASSA-PSS, a pinned raw public key.
+  const Connection* rsa = Find(*config, "rsa");
+  ASSERT_NE(rsa, nullptr);
+  EXPECT_EQ(rsa->local_port, 4500);
+  EXPECT_EQ(rsa->remote_port, 4501);
+  EXPECT_EQ(rsa->local_addrs[0].address.size(), 16u);
+  EXPECT_FALSE(rsa->ike.fragmentation);
+  EXPECT_TRUE(rsa->ike.childless);
+  EXPECT_EQ(rsa->ike.local_auth.scheme, SignatureScheme::kRsaPssSha256);
+  EXPECT_EQ(rsa->ike.local_auth.private_key, ReadVector("vectors/x509/ee-rsa-pkcs1.key.der"));
+  EXPECT_EQ(rsa->ike.local_id, (ike::IdPayload{IdType::kRfc822Addr, Text("ee-rsa-pkcs1@ipsecref.test")}));
+  EXPECT_EQ(rsa->ike.remote_id, (ike::IdPayload{IdType::kKeyId, Bytes{0x01, 0x02, 0xa0, 0xff}}));
+  EXPECT_EQ(rsa->ike.remote_auth.public_key, ReadVector("vectors/x509/ee-rsa-pkcs1.spki.der"));
+  EXPECT_TRUE(rsa->children.empty());
+
+  ASSERT_EQ(config->manual.size(), 1u);
+  const ManualTunnel& m = config->manual[0];
+  EXPECT_EQ(m.name, "static");
+  EXPECT_EQ(m.local_addr, (Bytes{192, 0, 2, 1}));
+  EXPECT_EQ(m.remote_addr, (Bytes{203, 0, 113, 9}));
+  EXPECT_EQ(m.local_ts, *ike::sa::ParseTrafficSelectors("10.5.0.0/24"));
+  EXPECT_EQ(m.spi_in, 0x1001u);
+  EXPECT_EQ(m.spi_out, 0x2002u);
+  EXPECT_EQ(m.encr, iana::Encr::kAesCbc);
+  EXPECT_EQ(m.encr_key_bits, 128);
+  EXPECT_EQ(m.integ, iana::Integ::kHmacSha2_256_128);
+  EXPECT_EQ(m.encr_key_in, *SecureFromHex("000102030405060708090a0b0c0d0e0f"));
+  EXPECT_EQ(m.integ_key_out.size(), 32u);
+  EXPECT_FALSE(m.udp_encapsulation);
+}
+
+// ------------------------------------------------------------------ settings syntax
+
+TEST(Settings, ValuesQuotesCommentsAndBraces) {
+  auto root = ParseSettings(
+      "a = plain value  # comment\n"
+      "b = \"quoted # not a comment \\\"q\\\" \\\\ \\t\"\n"
+      "c = \"two\nlines\"\n"
+      "d =\n"
+      "s { x = 1 }  t\n{\n  y = 2 }\n"
+      "e = \"joined \\\n"
+      "line\"\n",
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(root.ok()) << root.error().ToString();
+  EXPECT_EQ(root->Find("a")->value, "plain value");
+  EXPECT_EQ(root->Find("b")->value, "quoted # not a comment \"q\" \\ \t");
+  EXPECT_EQ(root->Find("c")->value, "two\nlines");
+  EXPECT_EQ(root->Find("d")->value, "");
+  EXPECT_EQ(root->Find("s")->Find("x")->value, "1");
+  EXPECT_EQ(root->Find("t")->Find("y")->value, "2");
+  EXPECT_EQ(root->Find("t")->line, 6u);
+  EXPECT_EQ(root->Find("t")->Find("y")->Where(), "t.conf:8");
+  EXPECT_EQ(root->Find("e")->value, "joined line");
+}
+
+struct ErrorCase {
+  std::string text;
+  Code code;
+  std::string_view detail;
+};
+
+void ExpectErrors(std::span<const ErrorCase> cases, std::string_view dir) {
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto config = ParseSwanctlConf(c.text, "t.conf", dir);
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error().detail, c.detail);
+    EXPECT_EQ(config.error().code, c.code);
+  }
+}
+
+TEST(Settings, SyntaxErrors) {
+  const ErrorCase cases[] = {
+      {"a {\n b = 1\n", Code::kInvalidArgument, "t.conf:1: section 'a' is not closed: '}' missing"},
+      {"a = 1\n}\n", Code::kInvalidArgument, "t.conf:2: '}' without a section to close"},
+      {"a\n", Code::kInvalidArgument, "t.conf:1: expected '=' or '{' after 'a', found the end of the file"},
+      {"a b = 1\n", Code::kInvalidArgument, "t.conf:1: expected '=' or '{' after 'a', found 'b'"},
+      {"= 1\n", Code::kInvalidArgument, "t.conf:1: expected a section or setting name, found '='"},
+      {"a = \"open\n", Code::kInvalidArgument, "t.conf:1: quoted value is not closed: '\"' missing"},
+      {"a = \"x\" y\n", Code::kInvalidArgument, "t.conf:1: expected the end of the line after the quoted value, found 'y'"},
+      {"s {\n a = 1\n a = 2\n}\n", Code::kInvalidArgument, "t.conf:3: 'a' is set again (first at t.conf:2)"},
+      {"connections {\n c { }\n c { }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: section 'c' defined twice (first at t.conf:2)"},
+      {"s {\n a = 1\n a { }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: 'a' names a setting and a section (setting at t.conf:2)"},
+      {"include\n", Code::kInvalidArgument, "t.conf:1: include without a file name"},
+      {"include missing.conf\n", Code::kIoError,
+       "t.conf:1: include 'missing.conf': cannot read 'vectors/swanctl/swanctl/missing.conf': No such file or "
+       "directory"},
+      {"include */x.conf\n", Code::kInvalidArgument,
+       "t.conf:1: include '*/x.conf': wildcards are allowed in the file name only"},
+      {"include /dev/null\n", Code::kIoError, "t.conf:1: include '/dev/null': '/dev/null' is not a regular file"},
+      {"include nothing-matches-*.conf\n", Code::kInvalidArgument,
+       "t.conf:2: unknown keyword 'x' (accepted: connections, secrets, authorities, manual)"},
+  };
+  // The last case needs something after the include to fail on.
+  std::vector<ErrorCase> all(std::begin(cases), std::end(cases));
+  all.back().text = "include nothing-matches-*.conf\nx = 1\n";
+  ExpectErrors(all, kDir);
+}
+
+TEST(Settings, Bounds) {
+  std::string deep;
+  for (size_t i = 0; i <= kMaxSettingsNesting; ++i) deep += "s" + std::to_string(i) + " {\n";
+  auto nested = ParseSettings(deep, "t.conf", ".");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().detail, "t.conf:17: section 's16' nested deeper than 16 sections");
+
+  auto big = ParseSettings(std::string(kMaxSettingsFileSize + 1, '#'), "t.conf", ".");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, Code::kBadFile);
+  EXPECT_EQ(big.error().detail, "t.conf:1: larger than 1048576 bytes");
+
+  // A file that includes itself stops at the include depth.
+  const std::string dir = ::testing::TempDir() + "swanctl_conf_test_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/loop.conf") << "include loop.conf\n";
+  auto loop = ReadSwanctlConf(dir + "/loop.conf");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.error().detail, dir + "/loop.conf:1: include 'loop.conf' nested deeper than 8 includes");
+  std::filesystem::remove_all(dir);
+}
+
+// ------------------------------------------------------------------ identities
+
+TEST(Identity, StrongSwanSyntax) {
+  struct Case {
+    std::string_view text;
+    bool any;
+    IdType type;
+    Bytes data;
+  };
+  const Case cases[] = {
+      {"%any", true, IdType::kFqdn, {}},
+      {"", true, IdType::kFqdn, {}},
+      {"192.0.2.7", false, IdType::kIpv4Addr, {192, 0, 2, 7}},
+      {"2001:db8::1", false, IdType::kIpv6Addr, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
+      {"@moon.strongswan.org", false, IdType::kFqdn, Text("moon.strongswan.org")},
+      {"moon.strongswan.org", false, IdType::kFqdn, Text("moon.strongswan.org")},
+      {"carol@strongswan.org", false, IdType::kRfc822Addr, Text("carol@strongswan.org")},
+      {"@#0a0B", false, IdType::kKeyId, {0x0a, 0x0b}},
+      {"O=ipsecref, OU=vectors, CN=ee-p256.ipsecref.test", false, IdType::kDerAsn1Dn,
+       ReadVector("vectors/x509/ee-p256.subject.der")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto id = ParseIdentity(c.text);
+    ASSERT_TRUE(id.ok()) << id.error().ToString();
+    EXPECT_EQ(id->any, c.any);
+    if (!c.any) {
+      EXPECT_EQ(id->id, (ike::IdPayload{c.type, c.data}));
+    }
+  }
+  EXPECT_FALSE(ParseIdentity("@#0g").ok());
+  EXPECT_FALSE(ParseIdentity("@").ok());
+  EXPECT_FALSE(ParseIdentity("XX=1").ok());
+  EXPECT_FALSE(ParseIdentity(std::string(256, 'a')).ok());
+}
+
+// ------------------------------------------------------------------ PSK selection
+
+// A PSK connection between `local` and `remote` with the secrets given.
+std::string PskConf(std::string_view local, std::string_view remote, std::string_view secrets) {
+  return fmt::format(
+      "connections {{\n c {{\n  local_addrs = 192.0.2.1\n  local {{\n   auth = psk\n{}  }}\n  remote {{\n   "
+      "auth = psk\n{}  }}\n }}\n}}\nsecrets {{\n{}}}\n",
+      local.empty() ? "" : fmt::format("   id = {}\n", local), remote.empty() ? "" : fmt::format("   id = {}\n", remote),
+      secrets);
+}
+
+TEST(SwanctlConf, PskChosenByIdentities) {
+  struct Case {
+    std::string_view local, remote, secrets, expected;
+  };
+  const Case cases[] = {
+      // Both ids beat one, one beats none (the wildcard secret without ids).
+      {"a.test", "b.test",
+       "ike-1 { secret = wild }\nike-2 { id = a.test\n secret = one }\nike-3 { id-1 = a.test\n id-2 = b.test\n "
+       "secret = both }\n",
+       "both"},
+      {"a.test", "c.test",
+       "ike-1 { secret = wild }\nike-2 { id = b.test\n secret = other }\nike-3 { id = c.test\n secret = remote }\n",
+       "remote"},
+      {"a.test", "c.test", "ike-1 { id = x.test\n secret = other }\nike-2 { secret = wild }\n", "wild"},
+      // An exact id beats %any.
+      {"a.test", "b.test", "ike-1 { id = %any\n secret = any }\nike-2 { id = b.test\n secret = exact }\n", "exact"},
+      // No local id: the local address.
+      {"", "", "ike-1 { id = 192.0.2.1\n secret = by-address }\nike-2 { id = x.test\n secret = x }\n", "by-address"},
+      // Secret encodings: 0x hex, 0s base64.
+      {"a.test", "", "ike-1 { secret = 0x414243 }\n", "ABC"},
+      {"a.test", "", "ike-1 { secret = 0sQUJDRA== }\n", "ABCD"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = PskConf(c.local, c.remote, c.secrets);
+    SCOPED_TRACE(text);
+    auto config = ParseSwanctlConf(text, "t.conf", "/nonexistent");
+    ASSERT_TRUE(config.ok()) << config.error().ToString();
+    EXPECT_EQ(config->connections[0].ike.local_auth.psk, Secret(c.expected));
+  }
+  auto none = ParseSwanctlConf(PskConf("a.test", "b.test", "ike-1 { id = x.test\n secret = x }\n"), "t.conf", "/x");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().detail,
+            "t.conf:2: connection 'c' authenticates with psk but no ike secret matches its identities (local "
+            "a.test, remote b.test)");
+}
+
+// ------------------------------------------------------------------ refusals
+
+// `body` inside a connection with working local/remote PSK ends.
+std::string Conn(std::string_view body) {
+  return fmt::format(
+      "connections {{\n c {{\n{}\n  local {{ auth = psk\n id = a.test }}\n  remote {{ auth = psk }}\n }}\n}}\n"
+      "secrets {{ ike {{ secret = s }} }}\n",
+      body);
+}
+std::string Child(std::string_view body) { return Conn(fmt::format("  children {{ ch {{\n{}\n  }} }}", body)); }
+
+TEST(SwanctlConf, ConnectionRefusals) {
+  const std::string cases_text[] = {
+      Conn("version = 1"), Conn("version = 3"), Conn("mobike = yes"), Conn("pools = p"), Conn("reauth_time = 1h"),
+      Conn("keyingtries = 0"), Conn("unique = replace"), Conn("fragmentation = maybe"), Conn("childless = never"),
+      Conn("send_cert = always"), Conn("local_addrs = gw.example"), Conn("local_port = 0"),
+      Conn("rekey_time = 1w"), Conn("rekey_time = 1ms"), Conn("dpd_delay = -1"), Conn("proposals = aes128-md5-modp1024"),
+      Conn("proposals = aes128"), Conn("updown = /bin/true"), Conn("local-2 { auth = psk }"),
+      Child("mode = beet"), Child("mode = tunnl"), Child("start_action = trap|start"), Child("dpd_action = hold"),
+      Child("updown = /bin/true"), Child("local_ts = 10.0.0.0/33"), Child("esp_proposals = aes128-prfsha256"),
+      Child("ah_proposals = sha256"), Child("rand_time = 1m"), Child("rekey_time = 2h\nlife_time = 1h"),
+  };
+  const std::pair<Code, std::string_view> expected[] = {
+      {Code::kUnsupported, "t.conf:3: version = '1': IKEv1 is not supported"},
+      {Code::kInvalidArgument, "t.conf:3: version = '3': accepted values: 0, 2"},
+      {Code::kUnsupported, "t.conf:3: mobike = 'yes': MOBIKE is not supported"},
+      {Code::kUnsupported, "t.conf:3: pools = 'p': virtual IP address pools are not supported"},
+      {Code::kUnsupported, "t.conf:3: reauth_time = '1h': reauthentication is not supported (only 0)"},
+      {Code::kUnsupported, "t.conf:3: keyingtries = '0': the gateway makes one keying attempt (only 1)"},
+      {Code::kUnsupported, "t.conf:3: unique = 'replace': unique identities are not enforced"},
+      {Code::kInvalidArgument, "t.conf:3: fragmentation = 'maybe': accepted values: yes, accept, no"},
+      {Code::kUnsupported, "t.conf:3: childless = 'never': refusing childless IKE SAs (never) is not supported"},
+      {Code::kUnsupported, "t.conf:3: send_cert = 'always': certificates are sent only when asked (ifasked)"},
+      {Code::kInvalidArgument,
+       "t.conf:3: local_addrs = 'gw.example': 'gw.example' is not an IPv4 or IPv6 address or %any (host names, "
+       "ranges and subnets are not supported)"},
+      {Code::kInvalidArgument, "t.conf:3: local_port = '0': port 0"},
+      {Code::kInvalidArgument,
+       "t.conf:3: rekey_time = '1w': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
+       "315360000 s)"},
+      {Code::kInvalidArgument,
+       "t.conf:3: rekey_time = '1ms': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
+       "315360000 s)"},
+      {Code::kInvalidArgument,
+       "t.conf:3: dpd_delay = '-1': not a duration (a number of seconds, or with the unit s, m, h or d; at most "
+       "315360000 s)"},
+      // The proposal and selector parsers' own words follow the setting.
+      {Code::kUnsupported,
+       "t.conf:3: proposals = 'aes128-md5-modp1024': keyword 'md5' at offset 7: AUTH_HMAC_MD5_96 is not "
+       "implemented by the reference"},
+      {Code::kInvalidArgument,
+       "t.conf:3: proposals = 'aes128': proposal 1 at offset 0: no integrity keyword, and 'aes128' at offset 0 is "
+       "not an AEAD cipher"},
+      {Code::kInvalidArgument,
+       "t.conf:3: unknown keyword 'updown' in connection 'c' (accepted: local, remote, version, local_addrs, "
+       "remote_addrs, local_port, remote_port, proposals, encap, dpd_delay, rekey_time, reauth_time, over_time, "
+       "rand_time, fragmentation, childless, send_certreq, send_cert, unique, mobike, keyingtries, children)"},
+      {Code::kUnsupported,
+       "t.conf:4: 'local': more than one authentication round (first: 'local-2' at t.conf:3) is not supported"},
+      {Code::kUnsupported, "t.conf:4: mode = 'beet': BEET mode is not supported"},
+      {Code::kInvalidArgument, "t.conf:4: mode = 'tunnl': accepted values: tunnel, transport"},
+      {Code::kUnsupported, "t.conf:4: start_action = 'trap|start': combined start actions (strongSwan 6) are not supported"},
+      {Code::kInvalidArgument, "t.conf:4: dpd_action = 'hold': accepted values: clear, none, trap, restart"},
+      {Code::kInvalidArgument,
+       "t.conf:4: unknown keyword 'updown' in child 'ch' (accepted: local_ts, remote_ts, esp_proposals, mode, "
+       "start_action, dpd_action, close_action, rekey_time, life_time, rand_time)"},
+      {Code::kInvalidArgument,
+       "t.conf:4: local_ts = '10.0.0.0/33': traffic selector 1 \"10.0.0.0/33\": prefix length 33 is longer than "
+       "an IPv4 address (32 bits)"},
+      {Code::kInvalidArgument,
+       "t.conf:4: esp_proposals = 'aes128-prfsha256': keyword 'prfsha256' at offset 7: ESP proposals have no PRF "
+       "transform"},
+      {Code::kUnsupported, "t.conf:4: ah_proposals = 'sha256': AH CHILD SAs are not supported"},
+      {Code::kUnsupported,
+       "t.conf:4: rand_time = '1m': a random part of CHILD SA rekey times is not supported (only 0)"},
+      {Code::kInvalidArgument, "t.conf:3: child 'ch': rekey_time must be below life_time"},
+  };
+  static_assert(std::size(cases_text) == std::size(expected));
+  for (size_t i = 0; i < std::size(cases_text); ++i) {
+    SCOPED_TRACE(cases_text[i]);
+    auto config = ParseSwanctlConf(cases_text[i], "t.conf", "/nonexistent");
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.error().code, expected[i].first) << config.error().detail;
+    EXPECT_EQ(config.error().detail, expected[i].second);
+  }
+}
+
+// local / remote sections, with the credentials of vectors/swanctl/swanctl.
+std::string Ends(std::string_view local, std::string_view remote) {
+  return fmt::format("connections {{\n c {{\n  local_addrs = %any\n  local {{\n{}\n  }}\n  remote {{\n{}\n  }}\n }}\n}}\n"
+                     "secrets {{ ike {{ secret = s }} }}\n",
+                     local, remote);
+}
+
+TEST(SwanctlConf, EndRefusals) {
+  const ErrorCase cases[] = {
+      {"connections {\n c {\n  remote { auth = psk }\n }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: connection 'c' needs a local section"},
+      {Ends("id = a", "auth = psk"), Code::kInvalidArgument, "t.conf:4: local has no 'auth' (psk, pubkey, rsa, ecdsa, ...)"},
+      {Ends("auth = eap-mschapv2", "auth = psk"), Code::kUnsupported,
+       "t.conf:5: auth = 'eap-mschapv2': EAP is not supported"},
+      {Ends("auth = password", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:5: auth = 'password': accepted values: psk, pubkey, rsa, rsa-sha256, rsa-sha384, rsa-sha512, "
+       "rsa/pss, rsa/pss-sha256, rsa/pss-sha384, rsa/pss-sha512, ecdsa, ecdsa-256, ecdsa-384, ecdsa-521, ed25519"},
+      {Ends("auth = psk", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:4: local has no 'id' and local_addrs names no address to stand for it"},
+      {Ends("auth = psk\nid = %any", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:6: id = '%any': the local identity cannot be %any"},
+      {Ends("auth = psk\nid = a\nsecret = x", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:7: unknown keyword 'secret' in local (accepted: auth, id, certs, pubkeys)"},
+      {Ends("auth = psk\nid = a\ncacerts = ca-p256.pem", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:7: unknown keyword 'cacerts' in local (accepted: auth, id, certs, pubkeys)"},
+      {Ends("auth = pubkey", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:5: auth = 'pubkey' needs 'certs' (or 'pubkeys') in local"},
+      {Ends("auth = pubkey\ncerts = missing.pem", "auth = psk"), Code::kIoError,
+       "t.conf:6: certs: cannot read 'vectors/swanctl/swanctl/x509/missing.pem': No such file or directory"},
+      {Ends("auth = pubkey\ncerts = ../ecdsa/ee-p256.pem", "auth = psk"), Code::kBadFile,
+       "t.conf:6: certs: 'vectors/swanctl/swanctl/x509/../ecdsa/ee-p256.pem': no PEM CERTIFICATE: no start line"},
+      {Ends("auth = ecdsa-384\ncerts = ee-p256.pem", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:5: auth = 'ecdsa-384': the private key is of another type"},
+      {Ends("auth = rsa\ncerts = ee-p256.pem", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:5: auth = 'rsa': the private key is of another type"},
+      {Ends("auth = pubkey\ncerts = ee-p256.pem\nid = other.test", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:7: id = 'other.test': the certificate in 'certs' does not vouch for this identity (subject or "
+       "subjectAltName)"},
+      {Ends("auth = psk\nid = a", "auth = pubkey\nrevocation = strict"), Code::kUnsupported,
+       "t.conf:10: revocation = 'strict': revocation checking (CRL, OCSP) is not supported"},
+      {Ends("auth = psk\nid = a", "auth = pubkey\neap_id = x"), Code::kUnsupported,
+       "t.conf:10: eap_id = 'x': 'eap_id' is not supported"},
+  };
+  ExpectErrors(cases, kDir);
+  // Without an x509ca/ directory there is no CA to trust.
+  const ErrorCase no_ca[] = {{Ends("auth = psk\nid = a", "auth = pubkey"), Code::kInvalidArgument,
+                              "t.conf:9: auth = 'pubkey' needs a CA: 'cacerts', an authority or a certificate in "
+                              "/nonexistent/x509ca/"}};
+  ExpectErrors(no_ca, "/nonexistent");
+}
+
+TEST(SwanctlConf, EndsWithCertificatesPickTheirKeys) {
+  // ee-p256's certificate id by its subjectAltName; an ECDSA P-384 key
+  // read from SEC1 DER in private/, ECDSA-384 with SHA-384.
+  auto config = ParseSwanctlConf(Ends("auth = ecdsa\ncerts = ee-p384.pem\nid = ee-p384.ipsecref.test",
+                                      "auth = pubkey\nid = 192.0.2.3"),
+                                 "t.conf", kDir);
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  const ike::sa::IkeConfig& ike = config->connections[0].ike;
+  EXPECT_EQ(ike.local_auth.scheme, SignatureScheme::kEcdsaP384Sha384);
+  EXPECT_EQ(ike.local_auth.private_key, ReadVector("vectors/x509/ee-p384.key.der"));
+  EXPECT_EQ(ike.local_id, (ike::IdPayload{IdType::kFqdn, Text("ee-p384.ipsecref.test")}));
+  EXPECT_EQ(ike.remote_id, (ike::IdPayload{IdType::kIpv4Addr, Bytes{192, 0, 2, 3}}));
+  // No cacerts: every CA of x509ca/.
+  EXPECT_EQ(ike.remote_auth.trust_anchors.size(), 3u);
+  // RSA without a scheme: PKCS#1 v1.5 with SHA-256.
+  auto rsa = ParseSwanctlConf(Ends("auth = pubkey\ncerts = ee-rsa-pkcs1.pem", "auth = pubkey"), "t.conf", kDir);
+  ASSERT_TRUE(rsa.ok()) << rsa.error().ToString();
+  EXPECT_EQ(rsa->connections[0].ike.local_auth.scheme, SignatureScheme::kRsaPkcs1Sha256);
+}
+
+TEST(SwanctlConf, SecretsAuthoritiesAndTopLevelRefusals) {
+  const ErrorCase cases[] = {
+      {"pools { p { addrs = 10.0.0.0/24 } }\n", Code::kUnsupported,
+       "t.conf:1: pools: virtual IP address pools are not supported"},
+      {"connection { }\n", Code::kInvalidArgument,
+       "t.conf:1: unknown keyword 'connection' (accepted: connections, secrets, authorities, manual)"},
+      {"connections = x\n", Code::kInvalidArgument, "t.conf:1: 'connections' must be a section (connections { ... })"},
+      {"secrets {\n eap-carol { secret = x }\n}\n", Code::kUnsupported, "t.conf:2: secret 'eap-carol': EAP is not supported"},
+      {"secrets {\n psk { secret = x }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: unknown secret type 'psk' (accepted: ike-, private-, ecdsa-, rsa-, pkcs8-)"},
+      {"secrets {\n ike-1 { id = a }\n}\n", Code::kInvalidArgument, "t.conf:2: secret 'ike-1' has no 'secret'"},
+      {"secrets {\n ike-1 { secret = 0xzz }\n}\n", Code::kInvalidArgument, "t.conf:2: secret: bad hex after 0x"},
+      {"secrets {\n ike-1 { secret = 0s!! }\n}\n", Code::kInvalidArgument, "t.conf:2: secret: bad base64 after 0s"},
+      {"secrets {\n ike-1 { secret = \"\" }\n}\n", Code::kInvalidArgument, "t.conf:2: secret: empty"},
+      {"secrets {\n ike-1 { ids = a\n secret = x }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: unknown keyword 'ids' in secret 'ike-1' (accepted: id, id-SUFFIX, secret)"},
+      {"secrets {\n ike-1 { id = @#1\n secret = x }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: id = '@': '@' without a name after it"},
+      {"secrets {\n ecdsa-1 { file = missing.pem }\n}\n", Code::kIoError,
+       "t.conf:2: file: cannot read 'vectors/swanctl/swanctl/ecdsa/missing.pem': No such file or directory"},
+      {"secrets {\n rsa-1 { file = ../x509/ee-rsa-pkcs1.pem }\n}\n", Code::kBadFile,
+       "t.conf:2: file: 'vectors/swanctl/swanctl/rsa/../x509/ee-rsa-pkcs1.pem': no unencrypted private key "
+       "(PKCS#8, SEC1 or PKCS#1, PEM or DER): unsupported"},
+      {"secrets {\n private-1 { file = a.pem\n secret = pass }\n}\n", Code::kUnsupported,
+       "t.conf:3: secret = 'pass': encrypted private keys are not supported (store the key unencrypted)"},
+      {"secrets {\n ike-1 { secret = a }\n ike-1 { secret = b }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: section 'ike-1' defined twice (first at t.conf:2)"},
+      {"authorities {\n ca { crl_uris = http://x }\n}\n", Code::kUnsupported,
+       "t.conf:2: crl_uris = 'http://x': only 'cacert' is supported in authorities (no revocation checking, no "
+       "tokens)"},
+      {"authorities {\n ca { }\n}\n", Code::kInvalidArgument, "t.conf:2: authority 'ca' has no 'cacert'"},
+      {"authorities {\n ca { cacert = ../x509/missing.pem }\n}\n", Code::kIoError,
+       "t.conf:2: cacert: cannot read 'vectors/swanctl/swanctl/x509ca/../x509/missing.pem': No such file or "
+       "directory"},
+  };
+  ExpectErrors(cases, kDir);
+  // An authority's cacert is a trust anchor.
+  auto config = ParseSwanctlConf("authorities { a { cacert = ca-p256.pem } }\n", "t.conf", kDir);
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+}
+
+// A manual tunnel with `body` after working addresses, SPIs and selectors.
+std::string Manual(std::string_view body) {
+  return fmt::format("manual {{\n m {{\n{}\n  local_addrs = 192.0.2.1\n  remote_addrs = 192.0.2.2\n  local_ts = "
+                     "10.0.0.0/8\n  remote_ts = 10.9.0.0/16\n  spi_in = 1000\n  spi_out = 1001\n }}\n}}\n",
+                     body);
+}
+
+TEST(SwanctlConf, ManualTunnels) {
+  auto gcm = ParseSwanctlConf(
+      Manual("esp_proposals = aes256gcm16\nenc_key_in = 0x" + std::string(72, 'a') + "\nenc_key_out = " +
+             std::string(72, 'b') + "\nencap = yes"),
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(gcm.ok()) << gcm.error().ToString();
+  const ManualTunnel& t = gcm->manual[0];
+  EXPECT_EQ(t.encr, iana::Encr::kAesGcm16);
+  EXPECT_EQ(t.encr_key_bits, 256);
+  EXPECT_EQ(t.integ, iana::Integ::kNone);
+  EXPECT_EQ(t.encr_key_in.size(), 36u);  // 32 key + 4 salt (RFC 4106 §8.1)
+  EXPECT_TRUE(t.udp_encapsulation);
+
+  const std::string k16 = std::string(32, '1');
+  const ErrorCase cases[] = {
+      {Manual("esp_proposals = aes128gcm16,aes256gcm16\nenc_key_in = " + k16 + "\nenc_key_out = " + k16),
+       Code::kInvalidArgument,
+       "t.conf:3: esp_proposals = 'aes128gcm16,aes256gcm16': a manual tunnel takes exactly one proposal"},
+      {Manual("esp_proposals = aes128gcm16-ecp256\nenc_key_in = " + k16 + "\nenc_key_out = " + k16),
+       Code::kInvalidArgument,
+       "t.conf:3: esp_proposals = 'aes128gcm16-ecp256': a manual tunnel has no key exchange (remove the KE "
+       "transform)"},
+      {Manual("esp_proposals = aes128-aes256-sha256\nenc_key_in = " + k16 + "\nenc_key_out = " + k16),
+       Code::kInvalidArgument,
+       "t.conf:3: esp_proposals = 'aes128-aes256-sha256': a manual tunnel takes one encryption and at most one "
+       "integrity algorithm"},
+      {Manual("esp_proposals = aes128gcm16\nenc_key_in = " + k16 + "\nenc_key_out = " + k16), Code::kInvalidArgument,
+       "t.conf:4: enc_key_in = '11111111111111111111111111111111': 16 bytes, the proposal needs 20 (salt included)"},
+      {Manual("esp_proposals = aes128-sha256\nenc_key_in = " + k16 + "\nenc_key_out = " + k16),
+       Code::kInvalidArgument, "t.conf:2: manual tunnel 'm' has no 'integ_key_in' (32 bytes)"},
+      {Manual("esp_proposals = aes128gcm16\nenc_key_in = xx\nenc_key_out = " + k16), Code::kInvalidArgument,
+       "t.conf:4: enc_key_in = 'xx': not hex"},
+      {Manual("esp_proposals = aes128gcm16\nspi = 5"), Code::kInvalidArgument,
+       "t.conf:4: unknown keyword 'spi' in manual tunnel 'm' (accepted: local_addrs, remote_addrs, local_ts, "
+       "remote_ts, spi_in, spi_out, esp_proposals, enc_key_in, enc_key_out, integ_key_in, integ_key_out, encap)"},
+      {Manual("esp_proposals = aes128gcm16"), Code::kInvalidArgument,
+       "t.conf:2: manual tunnel 'm' needs local_ts, remote_ts, esp_proposals, enc_key_in and enc_key_out"},
+      {"manual {\n m {\n  spi_in = 255\n }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: spi_in = '255': SPIs 0-255 are reserved (rfc4303#section-2.1)"},
+      {"manual {\n m {\n  local_ts = dynamic\n }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: local_ts = 'dynamic': traffic selector 1 \"dynamic\": dynamic stands for the IKE SA's address, "
+       "which is not known here; name the addresses"},
+      {"manual {\n m {\n  local_addrs = 192.0.2.1, 192.0.2.2\n }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: local_addrs = '192.0.2.1, 192.0.2.2': one IPv4 or IPv6 address"},
+      {"manual {\n m {\n  local_addrs = 192.0.2.1\n }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: manual tunnel 'm' has no 'remote_addrs'"},
+  };
+  ExpectErrors(cases, "/nonexistent");
+}
+
+TEST(SwanctlConf, ReadSwanctlConfNamesAMissingFile) {
+  auto config = ReadSwanctlConf("vectors/swanctl/no-such.conf");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Code::kIoError);
+  EXPECT_EQ(config.error().detail,
+            "vectors/swanctl/no-such.conf:1: cannot read 'vectors/swanctl/no-such.conf': No such file or directory");
+}
+
+// The fuzz seeds say what they are by their names: error_* and include_*
+// are refused, the others are configurations the reader accepts (so the
+// fuzzer starts from both sides of every check).
+TEST(SwanctlConf, FuzzSeedsAreWhatTheirNamesSay) {
+  size_t seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("fuzz/corpus/swanctl_conf")) {
+    const std::string name = entry.path().filename().string();
+    SCOPED_TRACE(name);
+    const Bytes text = ReadVector(entry.path().string());
+    auto config = ParseSwanctlConf(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
+                                   name, "/nonexistent");
+    const bool refused = name.starts_with("error_") || name.starts_with("include_");
+    EXPECT_EQ(config.ok(), !refused) << (config.ok() ? "" : config.error().detail);
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 10u);
+}
+
+}  // namespace
+}  // namespace ipsecref::gateway
