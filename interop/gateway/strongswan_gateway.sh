@@ -76,10 +76,11 @@ WAIT=15  # seconds a step may take to show its result on both ends
 # Lines at level 0 or 1 (filelog log_level = yes: "[IKE1]") that say one of
 # these: a failure, an error (also "received X notify error"), an invalid
 # message, no proposal, a retransmission or giving up, a received error
-# Notify (charon's short names of the RFC 7296 §3.10.1 error types < 16384,
-# as in "parsed ... [ N(AUTH_FAILED) ]"), an unacceptable/unknown peer
-# input, a peer found dead.
-ERROR_PATTERN='fail|error|invalid|no proposal|retransmit|giving up|unable|not acceptable|unacceptable|refused|mismatch|unknown|dead|timed out|timeout|N\((CRIT|INVAL_[A-Z_]+|NO_PROP|AUTH_FAILED|SINGLE_PAIR|NO_ADD_SAS|INT_ADDR_FAIL|FAIL_CP_REQ|TS_UNACCEPT|INVAL_SEL|UNACCEPT_ADDR|UNEXPECT_NAT|TEMP_FAIL|NO_CHILD_SA)\)'
+# Notify (charon's short names of the error types < 16384, as in "parsed ...
+# [ N(AUTH_FAILED) ]": notify_type_short_names in strongSwan's
+# src/libcharon/encoding/payloads/notify_payload.c), an unacceptable or
+# unknown peer input, a peer found dead, a timeout.
+ERROR_PATTERN='fail|error|invalid|no proposal|retransmit|giving up|unable|not acceptable|unacceptable|refused|mismatch|unknown|dead|timed out|timeout|N\((CRIT|INVAL_[A-Z_]+|ATTR_UNSUP|NO_PROP|PLD_MAL|CERT_UNSUP|AUTH_FAILED|SINGLE_PAIR|NO_ADD_SAS|INT_ADDR_FAIL|FAIL_CP_REQ|TS_UNACCEPT|UNACCEPT_ADDR|UNEXPECT_NAT|TEMP_FAIL|NO_CHILD_SA)\)'
 # Ignored (none of these says anything about the peer):
 #   "[LIB1] ... plugin '...' failed to load": charon probing optional features at start;
 #   "[KNL1] ... unable to ... policy/route/interface" lines about the host's
