@@ -4,7 +4,8 @@
 //
 // Input: the text of a swanctl.conf (the seeds, corpus/swanctl_conf/, are
 // readable configurations and near-misses). Its credential directory is one
-// that does not exist, so only what the text names is read: includes of
+// that does not exist, so only what the text names is read (inputs over
+// 64 KiB are ignored): includes of
 // absolute paths read files of the machine (regular files only, bounded).
 //
 // Checked: a refusal has one of the reader's codes (kInvalidArgument,
@@ -39,6 +40,7 @@ bool StartsWithFileLine(std::string_view detail) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ipsecref;
   using namespace ipsecref::fuzz;
+  if (size > 65536) return 0;  // the 1 MiB bound is swanctl_conf_test's
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto config = gateway::ParseSwanctlConf(text, "fuzz.conf", "/nonexistent-ipsecref-fuzz");
   if (!config.ok()) {

@@ -562,7 +562,16 @@ Result<Bytes> EncodeDistinguishedName(std::string_view text) {
            fmt::format("RDN {} '{}' of the DN: unknown attribute '{}' (C, ST, L, O, OU, CN, DC, UID, "
                        "serialNumber, E)",
                        number + 1, whole, attribute));
-    ENSURE(X509_NAME_add_entry_by_NID(name.get(), nid, MBSTRING_UTF8,
+    //= ipsecref#choice
+    //# strongSwan's string types (its identification parser, as strongSwan
+    //# 5.9.8's `pki --self --dn` writes them): PrintableString for a value
+    //# of PrintableString's characters, UTF8String otherwise, so that an ID
+    //# written as text here equals the one charon sends for the same text.
+    const bool printable = !value.empty() && std::all_of(value.begin(), value.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             std::string_view(" '()+,-./:=?").find(ch) != std::string_view::npos;
+    });
+    ENSURE(X509_NAME_add_entry_by_NID(name.get(), nid, printable ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING,
                                       reinterpret_cast<const unsigned char*>(value.data()),
                                       static_cast<int>(value.size()), -1, 0) == 1,
            kInvalidArgument, kNoOffset, "",
@@ -585,6 +594,20 @@ Result<Bytes> EncodeDistinguishedName(std::string_view text) {
   TRY(add(number));
   ENSURE(X509_NAME_entry_count(name.get()) > 0, kInvalidArgument, kNoOffset, "", "an empty DN");
   return Encode(name.get(), i2d_X509_NAME);
+}
+
+}  // namespace ipsecref::crypto
+
+namespace ipsecref::crypto {
+
+bool SameDistinguishedName(ByteSpan a, ByteSpan b) {
+  const unsigned char* pa = a.data();
+  const unsigned char* pb = b.data();
+  NamePtr na(d2i_X509_NAME(nullptr, &pa, static_cast<long>(std::min<size_t>(a.size(), LONG_MAX))));
+  NamePtr nb(d2i_X509_NAME(nullptr, &pb, static_cast<long>(std::min<size_t>(b.size(), LONG_MAX))));
+  const bool same = na != nullptr && nb != nullptr && X509_NAME_cmp(na.get(), nb.get()) == 0;
+  ERR_clear_error();
+  return same;
 }
 
 }  // namespace ipsecref::crypto

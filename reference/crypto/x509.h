@@ -97,9 +97,16 @@ Result<Bytes> PublicKeyToDer(ByteSpan pem_or_der);
 // ("C=CH, O=strongSwan, CN=moon.strongswan.org": RDNs in encoding order,
 // separated by "," or "/", "\," for a comma in a value; attribute names
 // C, ST, L, O, OU, CN, DC, UID, serialNumber, E or emailAddress) as the DER
-// Name: C as PrintableString, the others UTF8String, as `openssl req` and
-// strongSwan's pki encode them. kInvalidArgument, naming the RDN, for
+// Name, as strongSwan encodes it: a value of PrintableString's characters
+// as PrintableString, any other as UTF8String (`openssl req` writes
+// UTF8String for all but C: compare such names with SameDistinguishedName).
+// kInvalidArgument, naming the RDN, for
 // an unknown attribute, an RDN without "=" or an empty DN.
 Result<Bytes> EncodeDistinguishedName(std::string_view text);
+
+// Whether two DER Names are the same name by RFC 5280 §7.1's comparison
+// (libcrypto's canonical form: string types, case and repeated blanks do
+// not matter); false when either does not decode.
+bool SameDistinguishedName(ByteSpan a, ByteSpan b);
 
 }  // namespace ipsecref::crypto

@@ -602,15 +602,38 @@ TEST(PublicKeyToDer, Pem) {
   EXPECT_EQ(*der, Read("ee-rsa-pkcs1.spki.der"));
 }
 
-// make.sh's `-subj "/O=ipsecref/OU=vectors/CN=..."`: the same RDNs written
-// strongSwan's way encode to the subject openssl wrote.
-TEST(EncodeDistinguishedName, MatchesOpensslSubjects) {
+// strongSwan's encoding of a DN written as text: what strongSwan 5.9.8's
+// `pki --self --dn "C=CH, O=ipsecref, CN=..."` wrote as the subject of
+// vectors/swanctl/swanctl/x509/pki-*.pem (PrintableString throughout).
+TEST(EncodeDistinguishedName, MatchesStrongSwanPkiSubjects) {
+  for (const std::string name : {"pki-p256", "pki-rsa"}) {
+    const std::string pem = ReadSwanctl("x509/" + name + ".pem");
+    auto der = CertificateToDer(Span(pem));
+    ASSERT_TRUE(der.ok());
+    auto cert = ParseCertificate(*der);
+    ASSERT_TRUE(cert.ok());
+    auto dn = EncodeDistinguishedName("C=CH, O=ipsecref, CN=" + name + ".ipsecref.test");
+    ASSERT_TRUE(dn.ok()) << dn.error().ToString();
+    EXPECT_EQ(*dn, cert->subject_dn);
+    auto slashes = EncodeDistinguishedName("/C=CH/O=ipsecref/CN=" + name + ".ipsecref.test");
+    ASSERT_TRUE(slashes.ok());
+    EXPECT_EQ(*slashes, cert->subject_dn);
+  }
+  // A value outside PrintableString's characters is UTF8String (tag 0x0c).
+  auto utf8 = EncodeDistinguishedName("CN=a@b");
+  ASSERT_TRUE(utf8.ok());
+  EXPECT_EQ(*utf8, (Bytes{0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x03, 'a', '@', 'b'}));
+}
+
+// make.sh's `-subj "/O=ipsecref/OU=vectors/CN=..."` (UTF8String values):
+// the same name as the text, by RFC 5280 comparison, not the same octets.
+TEST(SameDistinguishedName, IgnoresStringTypes) {
   auto dn = EncodeDistinguishedName("O=ipsecref, OU=vectors, CN=ee-p256.ipsecref.test");
-  ASSERT_TRUE(dn.ok()) << dn.error().ToString();
-  EXPECT_EQ(*dn, Read("ee-p256.subject.der"));
-  auto slashes = EncodeDistinguishedName("/O=ipsecref/OU=vectors/CN=ee-rsa-pkcs1.ipsecref.test");
-  ASSERT_TRUE(slashes.ok());
-  EXPECT_EQ(*slashes, Read("ee-rsa-pkcs1.subject.der"));
+  ASSERT_TRUE(dn.ok());
+  EXPECT_NE(*dn, Read("ee-p256.subject.der"));
+  EXPECT_TRUE(SameDistinguishedName(*dn, Read("ee-p256.subject.der")));
+  EXPECT_FALSE(SameDistinguishedName(*dn, Read("ee-p384.subject.der")));
+  EXPECT_FALSE(SameDistinguishedName(*dn, Bytes{0x30}));
 }
 
 TEST(EncodeDistinguishedName, Refusals) {

@@ -343,16 +343,22 @@ Result<std::string> Gateway::Initiate(std::string_view connection, std::string_v
   for (size_t i = 0; i < c.children.size(); ++i)
     if (c.children[i].child.name == child) child_index = i;
   // A child of a connection that has an IKE SA already is added to it
-  // (CREATE_CHILD_SA, RFC 7296 §1.3.1), as strongSwan does.
-  if (child_index != 0)
+  // (CREATE_CHILD_SA, RFC 7296 §1.3.1), as strongSwan does; the IKE SA
+  // may still be on its way up (the CHILD SA waits for it).
+  if (!child.empty())
     for (const IkeSaStatus& s : List())
-      if (s.connection == connection && (s.state == "ESTABLISHED" || s.state == "CONNECTING")) {
+      if (s.connection == connection && (s.state == "CREATED" || s.state == "CONNECTING" || s.state == "ESTABLISHED")) {
         TRY(OnAnchor(g, s.name, [&](SpuWorker& w) { return w.CreateChild(s.name, child_index); }));
         return s.name;
       }
   TRY_ASSIGN(auto placed, g.Place(*index));
   Result<std::string> name = MakeError(Code::kInvalidArgument, kNoOffset, "", "not run");
   g.spus[placed.first]->Run([&] { name = g.spus[placed.first]->Initiate(*index, placed.second); });
+  //= ipsecref#choice
+  //# A new IKE SA negotiates the connection's first child in IKE_AUTH (as
+  //# the state machine does); another child asked for comes after it.
+  if (name && child_index != 0)
+    TRY(OnAnchor(g, *name, [&](SpuWorker& w) { return w.CreateChild(*name, child_index); }));
   return name;
 }
 

@@ -62,7 +62,7 @@ struct Options {
   size_t spus = 1;
   uint16_t nat_t_port = ike::sa::kNatTraversalPort;
   // The clock every SPU reads; the system clock when null.
-  const ike::sa::Clock* clock = nullptr;
+  ike::sa::Clock* clock = nullptr;
   // Reproducible random numbers (SPIs, nonces, IVs) per SPU from this seed;
   // 0: the operating system's generator. Never set outside tests.
   uint64_t deterministic_seed = 0;

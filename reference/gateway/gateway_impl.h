@@ -62,7 +62,7 @@ struct Gateway::Impl {
   Options options;
   Wire& wire;
   SystemClock system_clock;
-  const ike::sa::Clock* clock = nullptr;
+  ike::sa::Clock* clock = nullptr;
   std::unique_ptr<KeyExport> keys;
   Counters counters;
 

@@ -4,9 +4,11 @@
 // gateway against strongSwan is interop/gateway/.
 #include "reference/gateway/gateway.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -61,7 +63,17 @@ class Net {
   };
 
   Port& AddPort(const std::string& name) { return *ports_.emplace(name, std::make_unique<Port>(*this, name)).first->second; }
-  void Attach(std::string_view address, Gateway* g) { owners_[Addr(address)] = g; }
+  // From now on `g` owns `address`; what was sent to it before (while the
+  // gateway was being created: start_action = start) is delivered now.
+  void Attach(std::string_view address, Gateway* g) {
+    std::vector<Datagram> early;
+    {
+      std::lock_guard lock(mu_);
+      owners_[Addr(address)] = g;
+      early = std::move(early_[Addr(address)]);
+    }
+    for (Datagram& d : early) g->ReceiveUdp(std::move(d));
+  }
 
   // Waits (up to 10 s) until `done` holds.
   bool WaitFor(const std::function<bool()>& done) {
@@ -75,13 +87,30 @@ class Net {
     std::lock_guard lock(mu_);
     return delivered_[name];
   }
-  // Drops every ESP packet from now on when set (a link that loses them).
-  std::function<bool(ByteSpan esp)> esp_filter;
+  // Every IP packet of protocol 50 sent, as the wire carried it.
+  std::vector<Bytes> esp_packets() {
+    std::lock_guard lock(mu_);
+    return esp_packets_;
+  }
+  // Hands `packet` (a full IP packet) to the gateway owning its destination.
+  void Inject(Bytes packet) {
+    Gateway* g = Owner(Bytes(packet.begin() + 16, packet.begin() + 20));
+    if (g != nullptr) g->ReceiveIp(std::move(packet));
+  }
 
  private:
   void Udp(const Datagram& d) {
-    Gateway* g = Owner(d.destination.address);
-    if (g != nullptr) g->ReceiveUdp(d);
+    Gateway* g = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      auto it = owners_.find(d.destination.address);
+      if (it == owners_.end()) {
+        early_[d.destination.address].push_back(d);
+        return;
+      }
+      g = it->second;
+    }
+    g->ReceiveUdp(d);
   }
   void Esp(ByteSpan esp, ByteSpan source, ByteSpan destination) {
     Gateway* g = Owner(Bytes(destination.begin(), destination.end()));
@@ -95,6 +124,11 @@ class Net {
     std::copy(destination.begin(), destination.end(), p.begin() + 16);
     std::copy(esp.begin(), esp.end(), p.begin() + 20);
     ip::SetIpv4HeaderChecksum(MutableByteSpan(p).first(20));
+    {
+      std::lock_guard lock(mu_);
+      esp_packets_.push_back(p);
+    }
+
     g->ReceiveIp(std::move(p));
   }
   void Delivered(const std::string& name, ByteSpan p) {
@@ -102,14 +136,17 @@ class Net {
     delivered_[name].emplace_back(p.begin(), p.end());
   }
   Gateway* Owner(const Bytes& address) {
+    std::lock_guard lock(mu_);
     auto it = owners_.find(address);
     return it == owners_.end() ? nullptr : it->second;
   }
 
   std::map<std::string, std::unique_ptr<Port>> ports_;
-  std::map<Bytes, Gateway*> owners_;
   std::mutex mu_;
+  std::map<Bytes, Gateway*> owners_;
+  std::map<Bytes, std::vector<Datagram>> early_;
   std::map<std::string, std::vector<Bytes>> delivered_;
+  std::vector<Bytes> esp_packets_;
 };
 
 std::unique_ptr<Gateway> Start(Net& net, std::string_view address, std::string_view conf, size_t spus, uint64_t seed) {
@@ -119,6 +156,11 @@ std::unique_ptr<Gateway> Start(Net& net, std::string_view address, std::string_v
   Options o;
   o.spus = spus;
   o.deterministic_seed = seed;
+  // IPSECREF_GATEWAY_TEST_LOG=1 shows what the gateways log.
+  if (std::getenv("IPSECREF_GATEWAY_TEST_LOG") != nullptr) {
+    o.log_level = LogLevel::kDebug;
+    o.log = [name = std::string(address)](const LogLine& l) { fmt::print(stderr, "{} {}\n", name, l.text); };
+  }
   auto g = Gateway::Create(std::move(*config), o, net.AddPort(std::string(address)));
   EXPECT_TRUE(g.ok()) << (g.ok() ? "" : g.error().ToString());
   if (!g.ok()) return nullptr;
@@ -211,5 +253,229 @@ TEST(GatewayTest, TwoGatewaysCarryTrafficBothWays) {
   EXPECT_EQ(no_policy->second, 1u);
 }
 
+
+uint64_t Dropped(Gateway& g, std::string_view reason) {
+  const Stats s = g.stats();
+  for (const auto& [name, n] : s.dropped)
+    if (name == reason) return n;
+  ADD_FAILURE() << "no drop reason " << reason;
+  return 0;
+}
+
+// moon (192.0.2.1, 10.1.0.0/16) and sun (192.0.2.2, 10.2.0.0/16), one
+// site-to-site tunnel, moon initiating.
+struct Pair {
+  Net net;
+  std::unique_ptr<Gateway> moon, sun;
+  explicit Pair(size_t moon_spus = 1) {
+    moon = Start(net, "192.0.2.1",
+                 "connections {" + SiteToSite("sun", "192.0.2.1", "192.0.2.2", "10.1.0.0/16", "10.2.0.0/16", 1, false) +
+                     "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                 moon_spus, 11);
+    sun = Start(net, "192.0.2.2",
+                "connections {" + SiteToSite("moon", "192.0.2.2", "192.0.2.1", "10.2.0.0/16", "10.1.0.0/16", 1, false) +
+                    "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                1, 12);
+  }
+  bool Up() {
+    return moon && sun && moon->Initiate("sun").ok() &&
+           net.WaitFor([&] { return AllEstablished(*moon, 1, 1) && AllEstablished(*sun, 1, 1); });
+  }
+  // A datagram from moon's side to sun's side arrives; returns whether it did.
+  bool Ping(const std::string& text) {
+    const size_t before = net.delivered("192.0.2.2").size();
+    moon->ReceiveInner(UdpPacket("10.1.0.5", "10.2.0.7", 1234, 7, text));
+    return net.WaitFor([&] {
+      const auto d = net.delivered("192.0.2.2");
+      return d.size() == before + 1 && d.back() == UdpPacket("10.1.0.5", "10.2.0.7", 1234, 7, text);
+    });
+  }
+  std::vector<std::string> ChildNames(Gateway& g) {
+    std::vector<std::string> names;
+    for (const IkeSaStatus& s : g.List())
+      for (const ChildSaStatus& c : s.children) names.push_back(c.name + ":" + c.state);
+    return names;
+  }
+};
+
+//= rfc4303#section-3.4.3
+//# A packet whose sequence number was received already is dropped.
+//= rfc4303#section-3.4.4
+//# A packet whose ICV does not verify is dropped, and the event counted.
+TEST(GatewayTest, ReplayedAndForgedEspIsDroppedAndCounted) {
+  Pair p;
+  ASSERT_TRUE(p.Up());
+  ASSERT_TRUE(p.Ping("one"));
+  const std::vector<Bytes> sent = p.net.esp_packets();
+  ASSERT_EQ(sent.size(), 1u);
+  p.net.Inject(sent[0]);
+  p.sun->Drain();
+  EXPECT_EQ(Dropped(*p.sun, "replay"), 1u);
+  // A fresh sequence number (so the replay check lets it through, RFC 4303
+  // §3.4.3) under the old ICV.
+  Bytes forged = sent[0];
+  StoreU32(&forged[24], 1000);
+  p.net.Inject(forged);
+  p.sun->Drain();
+  EXPECT_EQ(Dropped(*p.sun, "authentication_failed"), 1u);
+  EXPECT_EQ(p.net.delivered("192.0.2.2").size(), 1u);
+  // An SPI no SA has.
+  Bytes unknown = sent[0];
+  unknown[20] ^= 0xff;
+  p.net.Inject(unknown);
+  p.sun->Drain();
+  EXPECT_EQ(Dropped(*p.sun, "unknown_spi"), 1u);
+  EXPECT_TRUE(p.Ping("two"));
+}
+
+//= rfc7296#section-1.3.3
+//# A CHILD SA is rekeyed by creating its successor and deleting it; traffic
+//# moves to the new SA.
+TEST(GatewayTest, ChildSaRekeyKeepsTrafficFlowing) {
+  Pair p;
+  ASSERT_TRUE(p.Up());
+  ASSERT_TRUE(p.Ping("before"));
+  ASSERT_TRUE(p.moon->Rekey("IPsec-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] {
+    return p.ChildNames(*p.moon) == std::vector<std::string>{"IPsec-2:INSTALLED"} &&
+           p.ChildNames(*p.sun) == std::vector<std::string>{"IPsec-2:INSTALLED"};
+  })) << fmt::format("{}", fmt::join(p.ChildNames(*p.moon), " "));
+  EXPECT_TRUE(p.Ping("after"));
+  const auto outbound = p.moon->List()[0].children[0];
+  EXPECT_EQ(outbound.packets_out, 1u);  // the new SA carried "after"
+}
+
+//= rfc7296#section-1.3.2
+//# An IKE SA rekey moves the CHILD SAs to the new IKE SA.
+TEST(GatewayTest, IkeSaRekeyMovesTheTunnels) {
+  Pair p(2);
+  ASSERT_TRUE(p.Up());
+  ASSERT_TRUE(p.sun->Rekey("IKE-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] {
+    const auto m = p.moon->List(), s = p.sun->List();
+    return m.size() == 1 && s.size() == 1 && m[0].name == "IKE-2" && s[0].name == "IKE-2" &&
+           m[0].state == "ESTABLISHED" && m[0].children.size() == 1;
+  }));
+  const spu::Anchoring a = p.moon->anchoring();
+  const spu::Anchor* tunnel = a.Find("IPsec-1");
+  ASSERT_NE(tunnel, nullptr);
+  EXPECT_EQ(tunnel->ike, "IKE-2");
+  EXPECT_EQ(a.Find("IKE-1"), nullptr);
+  EXPECT_TRUE(p.Ping("after the IKE SA rekey"));
+}
+
+//= rfc7296#section-1.4.1
+//# Deleting an IKE SA deletes its CHILD SAs at both ends.
+TEST(GatewayTest, TerminateFromEitherSideClearsBothEnds) {
+  for (bool from_moon : {true, false}) {
+    Pair p;
+    ASSERT_TRUE(p.Up());
+    ASSERT_TRUE((from_moon ? p.moon : p.sun)->Terminate("IKE-1").ok());
+    ASSERT_TRUE(p.net.WaitFor([&] { return p.moon->List().empty() && p.sun->List().empty(); }));
+    EXPECT_EQ(p.moon->anchoring().Anchors().size(), 0u);
+    // Nothing protects the traffic any more.
+    p.moon->ReceiveInner(UdpPacket("10.1.0.5", "10.2.0.7", 1, 2, "x"));
+    p.moon->Drain();
+    EXPECT_EQ(Dropped(*p.moon, "no_policy"), 1u);
+  }
+}
+
+TEST(GatewayTest, ControlNamesWhatItDoesNotKnow) {
+  Pair p;
+  ASSERT_TRUE(p.Up());
+  EXPECT_EQ(p.moon->Rekey("IKE-9").error().detail, "no IKE SA or CHILD SA named IKE-9");
+  EXPECT_EQ(p.moon->Initiate("mars").error().detail, "no connection named mars");
+  EXPECT_EQ(p.sun->Initiate("moon", "moon-7").error().detail, "connection moon has no child moon-7");
+}
+
+// The seed's map: three site-to-site peers carrying 3, 3 and 1 tunnels on
+// a hub of three SPUs (README, `ipsecref tunnel-map`).
+TEST(GatewayTest, HubMapFollowsTheAnchoringRules) {
+  Net net;
+  const std::vector<std::pair<std::string, int>> spokes = {{"192.0.2.11", 3}, {"192.0.2.12", 3}, {"192.0.2.13", 1}};
+  std::string hub_conf = "connections {";
+  std::vector<std::pair<std::string, std::string>> secrets;
+  for (size_t i = 0; i < spokes.size(); ++i) {
+    hub_conf += SiteToSite(fmt::format("spoke{}", i + 1), "192.0.2.1", spokes[i].first, "10.0.0.0/16",
+                           fmt::format("10.{}.{{}}.0/24", 10 + i), spokes[i].second, false);
+    secrets.emplace_back("192.0.2.1", spokes[i].first);
+  }
+  auto hub = Start(net, "192.0.2.1", hub_conf + "}\n" + Secrets(secrets), 3, 21);
+  ASSERT_TRUE(hub);
+  std::vector<std::unique_ptr<Gateway>> remote;
+  size_t tunnels = 0;
+  for (size_t i = 0; i < spokes.size(); ++i) {
+    remote.push_back(Start(net, spokes[i].first,
+                           "connections {" +
+                               SiteToSite("hub", spokes[i].first, "192.0.2.1", fmt::format("10.{}.{{}}.0/24", 10 + i),
+                                          "10.0.0.0/16", spokes[i].second, true) +
+                               "}\n" + Secrets({{"192.0.2.1", spokes[i].first}}),
+                           1, 30 + i));
+    ASSERT_TRUE(remote.back());
+    tunnels += static_cast<size_t>(spokes[i].second);
+    ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, i + 1, tunnels); }));
+  }
+  const spu::Anchoring a = hub->anchoring();
+  const spu::TunnelMap map = a.Map();
+  ASSERT_EQ(map.size(), 3u);
+  auto names = [](const std::vector<const spu::Anchor*>& anchors) {
+    std::vector<std::string> n;
+    for (const spu::Anchor* x : anchors) n.push_back(x->name);
+    return n;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names(map[0].ike), V{"IKE-1"});
+  EXPECT_EQ(names(map[0].tunnels), (V{"IPsec-1", "IPsec-2", "IPsec-3"}));
+  EXPECT_EQ(names(map[1].ike), V{"IKE-2"});
+  EXPECT_EQ(names(map[1].tunnels), (V{"IPsec-4", "IPsec-5", "IPsec-6"}));
+  EXPECT_EQ(names(map[2].ike), V{"IKE-3"});
+  EXPECT_EQ(names(map[2].tunnels), V{"IPsec-7"});
+  // The IKE SAs run on their anchor SPUs.
+  const Stats s = hub->stats();
+  EXPECT_EQ(s.ike_sas_per_spu, (std::vector<size_t>{1, 1, 1}));
+}
+
+// Dynamic peers (remote_addrs = %any) take the SPUs in turn, whatever
+// their load (spu.round-robin); a manual tunnel counts as load.
+TEST(GatewayTest, DynamicPeersRoundRobinManualTunnelsLoad) {
+  Net net;
+  const std::string manual = R"(
+manual {
+  static-1 {
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.99
+    local_ts = 10.0.0.0/16
+    remote_ts = 10.99.0.0/16
+    spi_in = 0x1000
+    spi_out = 0x2000
+    esp_proposals = aes128gcm16
+    enc_key_in = 0x000102030405060708090a0b0c0d0e0f10111213
+    enc_key_out = 0x101112131415161718191a1b1c1d1e1f20212223
+  }
+}
+)";
+  std::string hub_conf = "connections {" + SiteToSite("road", "192.0.2.1", "%any", "10.0.0.0/16", "0.0.0.0/0", 1, false);
+  auto hub = Start(net, "192.0.2.1", hub_conf + "}\n" + manual + "secrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n", 2, 41);
+  ASSERT_TRUE(hub);
+  std::vector<std::unique_ptr<Gateway>> roads;
+  for (int i = 0; i < 3; ++i) {
+    const std::string addr = fmt::format("192.0.2.{}", 21 + i);
+    roads.push_back(Start(net, addr,
+                          "connections {" + SiteToSite("hub", addr, "192.0.2.1", fmt::format("10.{}.0.0/16", 21 + i),
+                                                       "10.0.0.0/16", 1, true) +
+                              "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                          1, 50 + static_cast<uint64_t>(i)));
+    ASSERT_TRUE(roads.back());
+    ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, static_cast<size_t>(i) + 1, static_cast<size_t>(i) + 1); }));
+  }
+  const spu::Anchoring a = hub->anchoring();
+  ASSERT_NE(a.Find("static-1"), nullptr);
+  EXPECT_EQ(a.Find("static-1")->spu, 0u);  // least loaded at start: SPU0
+  EXPECT_EQ(a.Find("IKE-1")->spu, 0u);     // round-robin from SPU0, load notwithstanding
+  EXPECT_EQ(a.Find("IKE-2")->spu, 1u);
+  EXPECT_EQ(a.Find("IKE-3")->spu, 0u);
+  EXPECT_EQ(a.Load(0), 1u);  // the manual tunnel; dynamic peers are no load
+  EXPECT_EQ(a.Load(1), 0u);
+}
 }  // namespace
 }  // namespace ipsecref::gateway

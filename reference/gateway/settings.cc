@@ -19,17 +19,6 @@ Error At(const std::string& file, size_t line, Code code, std::string detail) {
   return MakeError(code, kNoOffset, "", fmt::format("{}:{}: {}", file, line, detail));
 }
 
-std::string Join(std::string_view dir, std::string_view name) {
-  if (name.starts_with('/') || dir.empty()) return std::string(name);
-  return dir.ends_with('/') ? fmt::format("{}{}", dir, name) : fmt::format("{}/{}", dir, name);
-}
-
-std::string_view DirectoryOf(std::string_view path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string_view::npos) return ".";
-  return slash == 0 ? path.substr(0, 1) : path.substr(0, slash);
-}
-
 // What every file of one configuration shares: the bounds' counters.
 struct Budget {
   size_t files = 0;
@@ -166,11 +155,13 @@ class Parser {
   }
 
   Status AddSetting(SettingsNode& section, SettingsNode node) {
-    for (const SettingsNode& other : section.children)
-      if (other.name == node.name)
-        return At(node.file, node.line, Code::kInvalidArgument,
-                  fmt::format("'{}' {} again (first at {})", node.name,
-                              other.section ? "names a section and a setting" : "is set", other.Where()));
+    if (const auto it = section.index.find(node.name); it != section.index.end()) {
+      const SettingsNode& other = section.children[it->second];
+      return At(node.file, node.line, Code::kInvalidArgument,
+                fmt::format("'{}' {} again (first at {})", node.name,
+                            other.section ? "names a section and a setting" : "is set", other.Where()));
+    }
+    section.index.emplace(node.name, section.children.size());
     section.children.push_back(std::move(node));
     return OkStatus();
   }
@@ -178,8 +169,8 @@ class Parser {
   // Top-level sections of the same name merge (their items joined); below
   // them a section name given twice is refused.
   Status AddSection(SettingsNode& section, SettingsNode node, size_t depth) {
-    for (SettingsNode& other : section.children) {
-      if (other.name != node.name) continue;
+    if (const auto it = section.index.find(node.name); it != section.index.end()) {
+      SettingsNode& other = section.children[it->second];
       if (!other.section)
         return At(node.file, node.line, Code::kInvalidArgument,
                   fmt::format("'{}' names a setting and a section (setting at {})", node.name, other.Where()));
@@ -192,6 +183,7 @@ class Parser {
       }
       return OkStatus();
     }
+    section.index.emplace(node.name, section.children.size());
     section.children.push_back(std::move(node));
     return OkStatus();
   }
@@ -202,7 +194,7 @@ class Parser {
     if (include_depth_ + 1 > kMaxSettingsIncludeDepth)
       return At(file_, line, Code::kInvalidArgument,
                 fmt::format("include '{}' nested deeper than {} includes", pattern, kMaxSettingsIncludeDepth));
-    const std::string path = Join(base_dir_, pattern);
+    const std::string path = JoinPath(base_dir_, pattern);
     std::vector<std::string> files;
     const size_t wildcard = path.find_first_of("*?[");
     if (wildcard == std::string::npos) {
@@ -235,7 +227,7 @@ class Parser {
       if (budget_.bytes > kMaxSettingsTotalSize)
         return At(file_, line, Code::kInvalidArgument,
                   fmt::format("include '{}': more than {} bytes in all files", file, kMaxSettingsTotalSize));
-      Parser included(*text, file, std::string(DirectoryOf(file)), include_depth_ + 1, budget_);
+      Parser included(*text, file, DirectoryOf(file), include_depth_ + 1, budget_);
       TRY(included.ParseFile(section, depth));
     }
     return OkStatus();
@@ -252,12 +244,22 @@ class Parser {
 
 }  // namespace
 
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  if (name.starts_with('/') || dir.empty()) return std::string(name);
+  return dir.ends_with('/') ? fmt::format("{}{}", dir, name) : fmt::format("{}/{}", dir, name);
+}
+
+std::string DirectoryOf(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  return std::string(slash == 0 ? path.substr(0, 1) : path.substr(0, slash));
+}
+
 std::string SettingsNode::Where() const { return fmt::format("{}:{}", file, line); }
 
 const SettingsNode* SettingsNode::Find(std::string_view child) const {
-  for (const SettingsNode& node : children)
-    if (node.name == child) return &node;
-  return nullptr;
+  const auto it = index.find(child);
+  return it == index.end() ? nullptr : &children[it->second];
 }
 
 Result<std::string> ReadBoundedFile(const std::string& path, size_t max_size) {

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,9 @@ struct SettingsNode {
   bool section = false;
   std::string value;                  // a setting's value
   std::vector<SettingsNode> children;  // a section's items, in file order
+  // The children by name (their position in `children`): duplicates are
+  // found, and Find answers, in logarithmic time whatever the section's size.
+  std::map<std::string, size_t, std::less<>> index;
 
   // "FILE:LINE".
   std::string Where() const;
@@ -69,6 +73,11 @@ struct SettingsNode {
 // include that cannot be read (missing, not a regular file) or kBadFile for
 // one over kMaxSettingsFileSize.
 Result<SettingsNode> ParseSettings(std::string_view text, std::string_view name, std::string_view base_dir);
+
+// `name` when absolute (or `dir` empty), else dir/name.
+std::string JoinPath(std::string_view dir, std::string_view name);
+// The directory of a file's path ("." without a "/").
+std::string DirectoryOf(std::string_view path);
 
 // Reads a regular file of at most `max_size` bytes (never more is read:
 // devices and FIFOs are refused before they are opened). kIoError when it

@@ -316,15 +316,15 @@ void SpuWorker::ProcessEsp(Job& job) {
   auto un = c.in->UnprotectInPlace(job.packet);
   if (!un) {
     const Code code = un.error().code;
+    //= rfc4303#section-2.6
+    //# A dummy packet (next header 59) is discarded after it is checked.
+    if (code == Code::kDummyPacket) return;
     gw_.counters.Count(code == Code::kIcvMismatch ? Drop::kAuthentication
-                       : code == Code::kReplayed || code == Code::kReplayTooOld ? Drop::kReplay
+                       : code == Code::kReplay || code == Code::kStale ? Drop::kReplay
                                                                                 : Drop::kEspOther);
     Log(LogLevel::kDebug, fmt::format("{}: ESP SPI {:08x} dropped: {}", c.name, job.spi, un.error().ToString()));
     return;
   }
-  //= rfc4303#section-3.4.4.1
-  //# A dummy packet (next header 59) is discarded after it is checked.
-  if (un->next_header == 59) return;
   const ByteSpan inner = un->payload;
   //= rfc4301#section-5.2
   //# After decryption the packet must match the selectors of the SA it
@@ -375,8 +375,13 @@ void SpuWorker::ProcessInner(Job& job) {
 // Keeping the tables in step
 
 void SpuWorker::Sync() {
-  for (auto& p : peers_)
-    for (ike::sa::Event& e : p->TakeEvents()) Log(LogLevel::kInfo, std::move(e.text));
+  // The state machine's events, with the IKE SA's name in front.
+  for (size_t c = 0; c < peers_.size(); ++c)
+    for (ike::sa::Event& e : peers_[c]->TakeEvents()) {
+      auto it = ikes_.find(e.ike_spi);
+      const std::string& name = it != ikes_.end() ? it->second.name : "-";
+      Log(LogLevel::kInfo, fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
+    }
   // IKE SAs made by the state machine itself (an IKE SA rekey) join their
   // predecessor's record.
   for (size_t c = 0; c < peers_.size(); ++c)
@@ -484,7 +489,9 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
 }
 
 void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
+  if (refused_.count(c.spi_in) != 0) return;
   if (c.protocol != iana::SecurityProtocol::kEsp || c.transport_mode) {
+    refused_.insert(c.spi_in);
     //= ipsecref#choice
     //# The gateway's dataplane carries ESP in tunnel mode (as strongSwan's
     //# kernel-libipsec does); other CHILD SAs are negotiated but carry nothing.
@@ -514,6 +521,10 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     s->replay_window = 1024;
   }
   inbound.spi = c.spi_in;
+  inbound.tunnel_src = sa.remote.address;
+  inbound.tunnel_dst = sa.local.address;
+  outbound.tunnel_src = sa.local.address;
+  outbound.tunnel_dst = sa.remote.address;
   inbound.encr_key = c.encr_in();
   inbound.integ_key = c.integ_in();
   outbound.spi = c.spi_out;
@@ -522,6 +533,7 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
   auto in_sa = esp::Sa::Create(inbound);
   auto out_sa = esp::Sa::Create(outbound);
   if (!in_sa || !out_sa) {
+    refused_.insert(c.spi_in);
     Log(LogLevel::kError, fmt::format("{}: CHILD SA {:08x}_i cannot be installed: {}", record.name, c.spi_in,
                                       (!in_sa ? in_sa.error() : out_sa.error()).ToString()));
     return;
@@ -570,6 +582,8 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
     s->replay_window = 1024;
   }
   inbound.spi = t.spi_in;
+  inbound.tunnel_src = outbound.tunnel_dst = t.remote_addr;
+  inbound.tunnel_dst = outbound.tunnel_src = t.local_addr;
   inbound.encr_key = t.encr_key_in;
   inbound.integ_key = t.integ_key_in;
   outbound.spi = t.spi_out;

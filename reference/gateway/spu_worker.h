@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +115,9 @@ class SpuWorker : public ike::sa::Transport {
   std::vector<std::unique_ptr<ike::sa::Peer>> peers_;  // one per connection
   std::map<uint64_t, IkeRecord> ikes_;                 // by local IKE SPI
   std::map<uint32_t, Installed> children_;             // by inbound SPI
+  // CHILD SAs the dataplane cannot carry (said once in the log); forgotten
+  // with their IKE SA's records only when the gateway stops (SPIs are not reused soon).
+  std::set<uint32_t> refused_;
 
   std::thread thread_;
   std::mutex mu_;

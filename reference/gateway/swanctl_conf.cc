@@ -4,12 +4,10 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <map>
 #include <span>
 
 #include <fmt/format.h>
 
-#include "reference/crypto/transforms.h"
 #include "reference/crypto/x509.h"
 #include "reference/gateway/identity.h"
 #include "reference/gateway/settings.h"
@@ -52,11 +50,6 @@ std::vector<std::string> SplitList(std::string_view text) {
   return out;
 }
 
-std::string JoinPath(std::string_view dir, std::string_view name) {
-  if (name.starts_with('/')) return std::string(name);
-  return fmt::format("{}/{}", dir, name);
-}
-
 //= ipsecref#choice
 //# strongSwan's boolean words (settings_value_as_bool: yes, true, enabled,
 //# on, 1 and their opposites).
@@ -64,9 +57,9 @@ constexpr Choice<bool> kBool[] = {{"yes", true},      {"true", true},       {"en
                                   {"1", true},        {"no", false},        {"false", false},  {"disabled", false},
                                   {"off", false},     {"0", false}};
 
-// A number in decimal or 0x hex (swanctl.conf, "Number Formats").
 Result<bool> ParseBool(const SettingsNode& n) { return Choose<bool>(n, kBool); }
 
+// A number in decimal or 0x hex (swanctl.conf, "Number Formats").
 Result<uint64_t> ParseNumber(const SettingsNode& n, uint64_t max) {
   std::string_view text = n.value;
   int base = 10;
@@ -425,9 +418,7 @@ Result<GatewayConfig> ReadSwanctlConf(const std::string& path) {
     error.detail = fmt::format("{}:1: {}", path, error.detail);
     return error;
   }
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  return ParseSwanctlConf(*text, path, dir);
+  return ParseSwanctlConf(*text, path, DirectoryOf(path));
 }
 
 }  // namespace ipsecref::gateway

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,10 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "reference/crypto/x509.h"
 #include "reference/gateway/identity.h"
 #include "reference/gateway/settings.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
+#include "reference/testing/exchange.h"
 
 namespace ipsecref::gateway {
 namespace {
@@ -99,7 +102,9 @@ TEST(SwanctlConf, FullConfiguration) {
   EXPECT_EQ(ecdsa->ike.local_auth.certificates[0], ReadVector("vectors/x509/ee-p256.der"));
   // No id: the certificate's subject DN, as strongSwan does.
   EXPECT_EQ(ecdsa->ike.local_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p256.subject.der")}));
-  EXPECT_EQ(ecdsa->ike.remote_id, (ike::IdPayload{IdType::kDerAsn1Dn, ReadVector("vectors/x509/ee-p384.subject.der")}));
+  EXPECT_EQ(ecdsa->ike.remote_id.id_type, IdType::kDerAsn1Dn);
+  EXPECT_TRUE(crypto::SameDistinguishedName(ecdsa->ike.remote_id.identification_data,
+                                            ReadVector("vectors/x509/ee-p384.subject.der")));
   EXPECT_EQ(ecdsa->ike.remote_auth.method, AuthMethod::kDigitalSignature);
   EXPECT_EQ(ecdsa->ike.remote_auth.trust_anchors, (std::vector<Bytes>{ReadVector("vectors/x509/int-p256.der")}));
   EXPECT_TRUE(ecdsa->ike.remote_auth.public_key.empty());
@@ -225,6 +230,21 @@ TEST(Settings, Bounds) {
   EXPECT_EQ(big.error().code, Code::kBadFile);
   EXPECT_EQ(big.error().detail, "t.conf:1: larger than 1048576 bytes");
 
+  // As many settings as the bound in one section: read in time (duplicates
+  // are looked up, not searched for); one more is refused.
+  std::string many;
+  for (size_t i = 0; i < kMaxSettingsNodes; ++i) many += fmt::format("k{}=1\n", i);
+  const auto start = std::chrono::steady_clock::now();
+  auto full = ParseSettings(many, "t.conf", ".");
+  // Linear: ~0.1 s; the quadratic search for duplicates this replaced took ~50 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_TRUE(full.ok()) << full.error().ToString();
+  EXPECT_EQ(full->children.size(), kMaxSettingsNodes);
+  EXPECT_EQ(full->Find("k99999")->line, 100000u);
+  auto over = ParseSettings(many + "x=1\n", "t.conf", ".");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().detail, "t.conf:100001: more than 100000 sections and settings");
+
   // A file that includes itself stops at the include depth.
   const std::string dir = ::testing::TempDir() + "swanctl_conf_test_" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
@@ -253,8 +273,10 @@ TEST(Identity, StrongSwanSyntax) {
       {"moon.strongswan.org", false, IdType::kFqdn, Text("moon.strongswan.org")},
       {"carol@strongswan.org", false, IdType::kRfc822Addr, Text("carol@strongswan.org")},
       {"@#0a0B", false, IdType::kKeyId, {0x0a, 0x0b}},
-      {"O=ipsecref, OU=vectors, CN=ee-p256.ipsecref.test", false, IdType::kDerAsn1Dn,
-       ReadVector("vectors/x509/ee-p256.subject.der")},
+      // Printable values as PrintableString (0x13), as strongSwan encodes them.
+      {"C=CH, CN=a", false, IdType::kDerAsn1Dn,
+       {0x30, 0x19, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 'C', 'H',
+        0x31, 0x0a, 0x30, 0x08, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x01, 'a'}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
@@ -470,6 +492,23 @@ TEST(SwanctlConf, EndsWithCertificatesPickTheirKeys) {
   EXPECT_EQ(ike.remote_id, (ike::IdPayload{IdType::kIpv4Addr, Bytes{192, 0, 2, 3}}));
   // No cacerts: every CA of x509ca/.
   EXPECT_EQ(ike.remote_auth.trust_anchors.size(), 3u);
+  // Made by strongSwan's pki: its SEC1 key in ecdsa/, the id written as
+  // the DN it was made with is the certificate's subject, octet for octet.
+  auto pki = ParseSwanctlConf(Ends("auth = pubkey\ncerts = pki-p256.pem\nid = \"C=CH, O=ipsecref, "
+                                   "CN=pki-p256.ipsecref.test\"",
+                                   "auth = pubkey"),
+                              "t.conf", kDir);
+  ASSERT_TRUE(pki.ok()) << pki.error().ToString();
+  auto pki_cert = crypto::ParseCertificate(pki->connections[0].ike.local_auth.certificates.at(0));
+  ASSERT_TRUE(pki_cert.ok());
+  EXPECT_EQ(pki->connections[0].ike.local_id, (ike::IdPayload{IdType::kDerAsn1Dn, pki_cert->subject_dn}));
+  EXPECT_EQ(pki->connections[0].ike.local_auth.scheme, SignatureScheme::kEcdsaP256Sha256);
+  // An openssl certificate (UTF8String subject) vouches for the same DN written as text.
+  auto openssl = ParseSwanctlConf(Ends("auth = pubkey\ncerts = ee-p256.pem\nid = \"O=ipsecref, OU=vectors, "
+                                       "CN=ee-p256.ipsecref.test\"",
+                                       "auth = pubkey"),
+                                  "t.conf", kDir);
+  ASSERT_TRUE(openssl.ok()) << openssl.error().ToString();
   // RSA without a scheme: PKCS#1 v1.5 with SHA-256.
   auto rsa = ParseSwanctlConf(Ends("auth = pubkey\ncerts = ee-rsa-pkcs1.pem", "auth = pubkey"), "t.conf", kDir);
   ASSERT_TRUE(rsa.ok()) << rsa.error().ToString();
@@ -598,6 +637,66 @@ TEST(SwanctlConf, FuzzSeedsAreWhatTheirNamesSay) {
     ++seeds;
   }
   EXPECT_GE(seeds, 10u);
+}
+
+// ------------------------------------------------------------------ end to end
+
+// The IKE layer's configuration of connection `name`, its children's
+// selectors resolved with the exchange harness's addresses (the gateway
+// does this per IKE SA).
+ike::sa::IkeConfig IkeOf(const GatewayConfig& config, ByteSpan local, ByteSpan remote) {
+  ike::sa::IkeConfig ike = config.connections.at(0).ike;
+  for (size_t i = 0; i < ike.children.size(); ++i) {
+    ike.children[i].local_ts = *ike::sa::Resolve(config.connections[0].children[i].local_ts, local);
+    ike.children[i].remote_ts = *ike::sa::Resolve(config.connections[0].children[i].remote_ts, remote);
+  }
+  return ike;
+}
+
+// Two gateways configured by swanctl.conf text establish an IKE SA and its
+// CHILD SA with the reference's IKEv2 (the exchange harness: initiator
+// 192.0.2.1, responder 192.0.2.2), with PSKs and with certificates.
+TEST(SwanctlConf, ConfigurationsEstablishSas) {
+  const Bytes a{192, 0, 2, 1}, b{192, 0, 2, 2};
+  const auto conf = [](std::string_view local_end, std::string_view remote_end, std::string_view ts) {
+    return fmt::format("connections {{\n c {{\n  proposals = aes128gcm16-prfsha256-x25519\n  local {{\n{}\n  }}\n"
+                       "  remote {{\n{}\n  }}\n  children {{ net {{ {}\n esp_proposals = aes128gcm16 }} }}\n }}\n}}\n"
+                       "secrets {{ ike-1 {{ id-a = moon.test\n id-b = sun.test\n secret = \"0123456789abcdef\" }} }}\n",
+                       local_end, remote_end, ts);
+  };
+  struct Pair {
+    std::string name, initiator, responder;
+  };
+  const Pair pairs[] = {
+      {"psk", conf("auth = psk\nid = moon.test", "auth = psk\nid = sun.test", "local_ts = 10.1.0.0/16\nremote_ts = 10.2.0.0/16"),
+       conf("auth = psk\nid = sun.test", "auth = psk\nid = moon.test", "local_ts = 10.2.0.0/16\nremote_ts = 10.1.0.0/16")},
+      {"certificates",
+       conf("auth = pubkey\ncerts = ee-p256.pem", "auth = pubkey\ncacerts = int-rsa-pkcs1.pem", "mode = transport"),
+       conf("auth = pubkey\ncerts = ee-rsa-pkcs1.pem", "auth = pubkey\ncacerts = int-p256.pem", "mode = transport")},
+  };
+  for (const Pair& p : pairs) {
+    SCOPED_TRACE(p.name);
+    auto initiator = ParseSwanctlConf(p.initiator, "initiator.conf", kDir);
+    auto responder = ParseSwanctlConf(p.responder, "responder.conf", kDir);
+    ASSERT_TRUE(initiator.ok()) << initiator.error().ToString();
+    ASSERT_TRUE(responder.ok()) << responder.error().ToString();
+    testing::Exchange exchange(IkeOf(*initiator, a, b), IkeOf(*responder, b, a));
+    EXPECT_NE(exchange.Establish(), 0u);
+    const ike::sa::IkeSa* sa = exchange.OnlyIkeSa(exchange.responder());
+    ASSERT_NE(sa, nullptr);
+    EXPECT_EQ(sa->children.size(), 1u);
+  }
+}
+
+TEST(SwanctlConf, ConnectionCountBound) {
+  std::string text = "secrets { ike { secret = s } }\nconnections {\n";
+  for (size_t i = 0; i <= kMaxConnections; ++i)
+    text += fmt::format(" c{} {{ local {{ auth = psk\n id = a }} remote {{ auth = psk }} }}\n", i);
+  text += "}\n";
+  auto config = ParseSwanctlConf(text, "t.conf", "/nonexistent");
+  ASSERT_FALSE(config.ok());
+  // Each connection takes two lines after the three of the head: c4096 starts at 3 + 2 * 4096.
+  EXPECT_EQ(config.error().detail, "t.conf:8195: more than 4096 connections");
 }
 
 }  // namespace

@@ -59,8 +59,6 @@ Result<std::vector<AddressEntry>> ParseAddresses(const SettingsNode& n);
 Result<std::vector<ike::Proposal>> ParseProposalList(const SettingsNode& n, iana::SecurityProtocol protocol);
 // A comma-separated list, blanks around entries dropped, empty entries skipped.
 std::vector<std::string> SplitList(std::string_view text);
-// `name` if absolute, else dir/name.
-std::string JoinPath(std::string_view dir, std::string_view name);
 
 Status RequireSection(const SettingsNode& n, std::string_view what);
 Status RequireSetting(const SettingsNode& n);
@@ -82,8 +80,11 @@ struct Credentials {
 Result<Bytes> LoadCertificate(const SettingsNode& n, const std::string& path);
 Result<Bytes> LoadPublicKey(const SettingsNode& n, const std::string& path);
 
-// The connections, children and manual tunnels (swanctl_connections.cc).
+// The whole tree (swanctl_conf.cc): credentials, then connections and manual tunnels.
+Result<GatewayConfig> ParseTree(const SettingsNode& root, std::string config_dir);
+// The connections and their children (swanctl_connections.cc).
 Status ReadConnections(const SettingsNode& connections, const Credentials& creds, GatewayConfig& out);
+// The manual tunnels (swanctl_manual.cc).
 Status ReadManualTunnels(const SettingsNode& manual, GatewayConfig& out);
 
 }  // namespace ipsecref::gateway::swanctl

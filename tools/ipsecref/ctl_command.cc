@@ -41,6 +41,12 @@ constexpr CommandRow kCommands[] = {
     {"stats", 0, 0, "stats"},
 };
 
+// The member `key` when it is an array or object, else an empty one.
+const json& Member(const json& j, const char* key, const json& empty) {
+  auto it = j.find(key);
+  return it != j.end() && it->type() == empty.type() ? *it : empty;
+}
+
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return "";
@@ -48,13 +54,14 @@ std::string Str(const json& j, const char* key) {
 }
 
 void PrintList(const json& answer) {
-  const json& sas = answer.value("ike_sas", json::array());
+  static const json kNone = json::array();
+  const json& sas = Member(answer, "ike_sas", kNone);
   if (sas.empty()) fmt::print("no IKE SAs\n");
   for (const json& s : sas) {
     fmt::print("{}: {} {} on SPU{}, {} {} === {}\n  SPIs {}_i {}_r\n", Str(s, "name"), Str(s, "connection"),
                Str(s, "state"), Str(s, "spu"), Str(s, "role"), Str(s, "local"), Str(s, "remote"), Str(s, "spi_i"),
                Str(s, "spi_r"));
-    for (const json& c : s.value("children", json::array()))
+    for (const json& c : Member(s, "children", kNone))
       fmt::print("  {}: {} {} {}{}, SPIs {}_i {}_o\n    in {} packets {} bytes, out {} packets {} bytes\n    {} === {}\n",
                  Str(c, "name"), Str(c, "config"), Str(c, "state"), Str(c, "mode"),
                  c.value("encapsulated", false) ? "-UDP_ENCAP" : "", Str(c, "spi_in"), Str(c, "spi_out"),
@@ -68,7 +75,8 @@ void PrintStats(const json& a) {
                         "half_open"})
     fmt::print("{:<14} {}\n", k, Str(a, k));
   fmt::print("ike_sas_per_spu {}\n", Str(a, "ike_sas_per_spu"));
-  for (const auto& [name, n] : a.value("dropped", json::object()).items())
+  static const json kNone = json::object();
+  for (const auto& [name, n] : Member(a, "dropped", kNone).items())
     fmt::print("dropped {:<22} {}\n", name, n.dump());
 }
 

@@ -24,3 +24,11 @@ openssl pkey -inform DER -in "$X509/ee-p384.key.der" -outform PEM -out "$D/pkcs8
 cp "$X509/ee-p256.key.der" "$D/pkcs8/ee-p256.der"
 # a raw public key (pubkey/)
 openssl pkey -inform DER -in "$X509/ee-rsa-pkcs1.key.der" -pubout -outform PEM -out "$D/pubkey/ee-rsa-pkcs1.pem"
+# Made by strongSwan's own `pki` (Debian strongswan-pki 5.9.8), NOT derived
+# from vectors/x509; kept as committed (a rerun makes new keys):
+#   pki --gen --type ecdsa --size 256 --outform pem > ecdsa/pki-p256.pem
+#   pki --gen --type rsa --size 2048 --outform pem > rsa/pki-rsa.pem
+#   pki --self --in ecdsa/pki-p256.pem --type priv --dn "C=CH, O=ipsecref, CN=pki-p256.ipsecref.test" \
+#       --san pki-p256.ipsecref.test --lifetime 36500 --outform pem > x509/pki-p256.pem
+#   pki --self --in rsa/pki-rsa.pem --type priv --dn "C=CH, O=ipsecref, CN=pki-rsa.ipsecref.test" \
+#       --san pki-rsa.ipsecref.test --lifetime 36500 --outform pem > x509/pki-rsa.pem

@@ -41,7 +41,7 @@ Time IkeSa::now() const { return peer_.env().clock->Now(); }
 Hooks& IkeSa::hooks() const { return peer_.hooks(); }
 
 void IkeSa::Log(std::string_view text) const {
-  peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: {}", spi_i, spi_r, text));
+  peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: {}", spi_i, spi_r, text), local_spi());
 }
 
 IkeSa& IkeSa::ChildHolder() {

@@ -59,7 +59,9 @@ Peer::~Peer() = default;
 
 void Peer::set_hooks(Hooks* hooks) { hooks_ = hooks != nullptr ? hooks : &default_hooks_; }
 
-void Peer::Log(std::string text) { events_.push_back({env_.clock->Now(), std::move(text)}); }
+void Peer::Log(std::string text, uint64_t ike_spi) {
+  events_.push_back({env_.clock->Now(), std::move(text), ike_spi});
+}
 
 uint64_t Peer::NewIkeSpi() {
   for (;;) {

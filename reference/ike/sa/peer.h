@@ -24,6 +24,7 @@ namespace ipsecref::ike::sa {
 struct Event {
   Time at = 0;
   std::string text;
+  uint64_t ike_spi = 0;  // the local SPI of the IKE SA it is about; 0: none
 };
 
 class Peer {
@@ -76,7 +77,7 @@ class Peer {
   uint64_t NewIkeSpi();
   uint32_t NewChildSpi();
   Bytes NewNonce();
-  void Log(std::string text);
+  void Log(std::string text, uint64_t ike_spi = 0);
   // Adds an IKE SA created by a task (an IKE SA rekey); returns it.
   IkeSa& Adopt(std::unique_ptr<IkeSa> sa);
   // Cookie for an IKE_SA_INIT request (§2.6).
