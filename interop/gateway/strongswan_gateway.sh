@@ -168,7 +168,15 @@ run_one() {  # RUN INDEX
 	}
 	trap stop_all EXIT
 	trap 'exit 130' INT TERM
-	fail() {
+	charon_errors() {  # the charon log lines that count as errors (step 10)
+		grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" 2>/dev/null | grep -iE "$ERROR_PATTERN" | grep -vE "$IGNORED_PATTERN"
+	}
+	fail() {  # WHY: the run fails; the first errors either end logged tell why
+		local said
+		said=$(charon_errors | head -2 | cut -c10- | tr '\n' ' ')
+		[ -n "$said" ] && set -- "$@" "(charon: $said)"
+		said=$(grep -E '^[^ ]+ (error|warning) |failed' "$out/gateway.log" 2>/dev/null | head -1 | cut -d' ' -f2-)
+		[ -n "$said" ] && set -- "$@" "(gateway: $said)"
 		echo "FAIL $run: $step: $*" | tee "$out/result.txt"
 		exit 1
 	}
@@ -374,7 +382,7 @@ run_one() {  # RUN INDEX
 	log "$run: $role, IKE $ike_prop, ESP $esp_prop, $auth"
 	if [ "$role" = responder ]; then
 		sw --initiate --child net > "$out/initiate.txt" 2>&1 ||
-			{ snapshot initiate; fail "swanctl --initiate failed: $(grep -iE 'error|fail|notify' "$out/charon.log" | head -3 | tr '\n' ' ')"; }
+			{ snapshot initiate; fail "swanctl --initiate failed"; }
 	else
 		ctl initiate ss net > "$out/initiate.txt" 2>&1 || { snapshot initiate; fail "ipsecref ctl initiate ss net: $(cat "$out/initiate.txt")"; }
 	fi
@@ -530,7 +538,7 @@ run_one() {  # RUN INDEX
 
 	# -- 10. logs --------------------------------------------------------------
 	step="charon log"
-	grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" | grep -iE "$ERROR_PATTERN" | grep -vE "$IGNORED_PATTERN" > "$out/charon-errors.txt"
+	charon_errors > "$out/charon-errors.txt"
 	[ ! -s "$out/charon-errors.txt" ] || fail "$(wc -l < "$out/charon-errors.txt") error lines, first: $(head -1 "$out/charon-errors.txt")"
 	step="gateway log"
 	grep -E '^[^ ]+ error ' "$out/gateway.log" > "$out/gateway-errors.txt"
