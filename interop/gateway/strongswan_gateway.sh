@@ -53,6 +53,8 @@
 # GATEWAY_INTEROP_FAULT breaks one setting on purpose, to show the checks fail:
 #   wrong-psk  the gateway's PSK differs from charon's: step 1 must fail
 #   no-keys    the gateway's key files are removed before step 8: it must fail
+#   wrong-key  one digit of the first ESP key in the gateway's key files is
+#              changed before step 8: its packets must fail to verify
 # Fails (never skips) when a program is missing: tools/setup.sh installs them.
 # Needs root. Creates and removes its own namespaces and kills only its own
 # processes, on every path.
@@ -64,7 +66,7 @@ shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHARON=/usr/lib/ipsec/charon
 FAULT=${GATEWAY_INTEROP_FAULT:-}
-case $FAULT in "" | wrong-psk | no-keys) ;; *) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk or no-keys" >&2; exit 2 ;; esac
+case $FAULT in "" | wrong-psk | no-keys | wrong-key) ;; *) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk, no-keys or wrong-key" >&2; exit 2 ;; esac
 S=192.0.2.1 G=192.0.2.2
 S_IN=198.51.100.1 S_NET=198.51.100.0/24 G_IN=203.0.113.1 G_NET=203.0.113.0/24
 S_ID=ss.interop.test G_ID=gw.interop.test
@@ -493,9 +495,20 @@ run_one() {  # RUN INDEX
 		log "GATEWAY_INTEROP_FAULT=no-keys: removing the gateway's key files"
 		rm -f "$out/keys/"*
 	fi
+	if [ "$FAULT" = wrong-key ]; then
+		local key bad
+		key=$(head -1 "$out/keys/esp_sa" | cut -d, -f6 | tr -d '"' | sed 's/^0x//')
+		bad=$(echo "${key:0:1}" | tr 0-9a-f 1-9a-f0)${key:1}
+		log "GATEWAY_INTEROP_FAULT=wrong-key: ESP key $key -> $bad in esp_sa and keys.json"
+		sed -i "s/$key/$bad/" "$out/keys/esp_sa" "$out/keys/keys.json"
+	fi
 	"$IPSECREF" check "$out/capture.pcap" --keys "$out/keys" > "$out/check.txt" 2>&1
 	local check_rc=$?
-	[ $check_rc = 0 ] || fail "ipsecref check capture.pcap --keys keys exited $check_rc: $(grep -vE '^(PASS|ok)' "$out/check.txt" | head -3 | tr '\n' ' ')"
+	if [ $check_rc != 0 ]; then
+		local said
+		said=$(grep -E 'FAIL|ipsecref check:' "$out/check.txt" | head -3 | sed 's/^ *//' | tr '\n' ' ')
+		fail "ipsecref check capture.pcap --keys keys exited $check_rc: ${said:-see check.txt}"
+	fi
 
 	# -- 9. tshark ---------------------------------------------------------------
 	step="tshark"
