@@ -26,9 +26,10 @@
 #   4. IKE rekey from charon, then from ipsecref, each followed by pings;
 #   5. liveness: `ipsecref ctl liveness IKE-n` (charon answers an empty
 #      INFORMATIONAL request) and charon's own DPD (dpd_delay, the gateway answers);
-#   6. forced UDP encapsulation (charon encap = yes): both ends list the
-#      CHILD SA as UDP-encapsulated (checked with step 1), and after the run
-#      the capture holds ESP only in UDP 4500, none raw;
+#   6. forced UDP encapsulation (encap = yes on both ends): both ends list
+#      the CHILD SA as UDP-encapsulated (checked with step 1), charon saw the
+#      gateway's faked NAT detection ("remote host is behind NAT"), and after
+#      the run the capture holds ESP only in UDP 4500, none raw;
 #   7. delete: charon deletes (gcm, chacha) or ipsecref does (cbc, sha1), so
 #      each role sees both; both ends end with no SA;
 #   then the live tunnel map (`ipsecref tunnel-map --gateway`) is printed,
@@ -322,6 +323,7 @@ run_one() {  # RUN INDEX
 	    local_addrs = $G
 	    remote_addrs = $S
 	    proposals = $ike_prop
+	    encap = yes
 	    local {
 	      auth = $auth_s
 	      id = $G_ID
@@ -448,6 +450,10 @@ run_one() {  # RUN INDEX
 	step="forced UDP encapsulation"
 	[ "$(field 7)" = udp ] && [ "$(field 8)" = udp ] && [ "$encap_s" = udp ] && [ "$encap_g" = udp ] ||
 		fail "the CHILD SA is not UDP-encapsulated on both ends (charon $encap_s/$(field 7), gateway $encap_g/$(field 8))"
+	# The gateway's own encap = yes: its NAT_DETECTION_SOURCE_IP does not match
+	# (RFC 7296 §2.23), so charon sees the gateway as behind a NAT.
+	grep -q 'remote host is behind NAT' "$out/charon.log" ||
+		fail "the gateway has encap = yes, but charon did not see it behind a NAT (no 'remote host is behind NAT')"
 
 	# the live tunnel map, with the SAs up
 	"$IPSECREF" tunnel-map --gateway "$sock" > "$out/tunnel-map.txt" 2>&1 || fail "tunnel-map --gateway: $(cat "$out/tunnel-map.txt")"
