@@ -76,6 +76,10 @@ struct Options {
   // ikev2_decryption_table, keys.json), as strongSwan's save-keys plugin
   // writes them; empty: none.
   std::string keys_dir;
+  // Overrides of every connection's responder limits (RFC 7296 §2.6),
+  // as strongSwan's charon.cookie_threshold and init_limit_half_open.
+  std::optional<size_t> cookie_threshold;
+  std::optional<size_t> half_open_limit;
   // Interval of NAT-keepalives for IKE SAs with this end behind a NAT
   // (RFC 3948 §4; strongSwan's default 20 s).
   ike::sa::Time keepalive_interval = 20'000;

@@ -33,7 +33,8 @@ io::Ikev2Keys IkeKeysOf(const ike::sa::IkeSa& sa) {
 }
 
 namespace {
-io::SaKeys KeysOf(const ike::sa::ChildSa& c, bool udp) {
+// The SA of `child` that `sa`'s end receives on (inbound) or sends on.
+io::SaKeys KeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool udp, bool inbound) {
   io::SaKeys k;
   k.protocol = c.protocol == iana::SecurityProtocol::kAh ? io::SaProtocol::kAh : io::SaProtocol::kEsp;
   k.encr = c.suite.encr;
@@ -41,28 +42,21 @@ io::SaKeys KeysOf(const ike::sa::ChildSa& c, bool udp) {
   k.esn = c.suite.esn == iana::EsnType::kEsn;
   k.mode = c.transport_mode ? esp::Mode::kTransport : esp::Mode::kTunnel;
   k.udp_encapsulation = udp;
+  k.src = inbound ? sa.remote.address : sa.local.address;
+  k.dst = inbound ? sa.local.address : sa.remote.address;
+  k.spi = inbound ? c.spi_in : c.spi_out;
+  k.encr_key = inbound ? c.encr_in() : c.encr_out();
+  k.integ_key = inbound ? c.integ_in() : c.integ_out();
   return k;
 }
 }  // namespace
 
 io::SaKeys InboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
-  io::SaKeys k = KeysOf(child, udp);
-  k.src = sa.remote.address;
-  k.dst = sa.local.address;
-  k.spi = child.spi_in;
-  k.encr_key = child.encr_in();
-  k.integ_key = child.integ_in();
-  return k;
+  return KeysOf(sa, child, udp, true);
 }
 
 io::SaKeys OutboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
-  io::SaKeys k = KeysOf(child, udp);
-  k.src = sa.local.address;
-  k.dst = sa.remote.address;
-  k.spi = child.spi_out;
-  k.encr_key = child.encr_out();
-  k.integ_key = child.integ_out();
-  return k;
+  return KeysOf(sa, child, udp, false);
 }
 
 Status KeyExport::Add(const io::Ikev2Keys& ike) {

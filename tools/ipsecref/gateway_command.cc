@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "reference/gateway/live.h"
 #include "reference/gateway/swanctl_conf.h"
@@ -36,6 +37,8 @@ struct Args {
   bool no_raw_esp = false;
   bool no_routes = false;
   bool check = false;
+  std::optional<size_t> cookie_threshold;
+  std::optional<size_t> half_open_limit;
 };
 
 std::atomic<bool> g_stop{false};
@@ -78,6 +81,8 @@ int Run(const Args& a) {
   o.spus = a.spus;
   o.log_level = *level;
   o.log_secrets = a.log_secrets;
+  o.cookie_threshold = a.cookie_threshold;
+  o.half_open_limit = a.half_open_limit;
   o.log = [](const gateway::LogLine& line) {
     fmt::print(stderr, "{} {} {}\n", Timestamp(line.at), gateway::LevelName(line.level), line.text);
     std::fflush(stderr);
@@ -129,6 +134,13 @@ void AddGatewayCommand(CLI::App& app, Runner& run) {
   cmd->add_flag("--no-ipv6", args->no_ipv6, "do not bind the IPv6 sockets");
   cmd->add_flag("--no-raw-esp", args->no_raw_esp, "no raw ESP sockets (ESP only in UDP)");
   cmd->add_flag("--no-routes", args->no_routes, "do not route the remote traffic selectors to the TUN device");
+  cmd->add_option("--cookie-threshold", args->cookie_threshold,
+                  "answer IKE_SA_INIT with a COOKIE while this many IKE SAs are half-open (per connection and SPU; "
+                  "default 32, 0: always)");
+  cmd->add_option("--half-open-limit", args->half_open_limit,
+                  "drop new IKE_SA_INIT requests beyond this many half-open IKE SAs (per connection and SPU; default "
+                  "1024)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_flag("--check", args->check, "read the configuration, print it and exit");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }
