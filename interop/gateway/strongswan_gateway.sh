@@ -180,6 +180,10 @@ run_one() {  # RUN INDEX
 		[ -n "$said" ] && set -- "$@" "(charon: $said)"
 		said=$(grep -E '^[^ ]+ (error|warning) |failed' "$out/gateway.log" 2>/dev/null | head -1 | cut -d' ' -f2-)
 		[ -n "$said" ] && set -- "$@" "(gateway: $said)"
+		if [ -n "$gw_pid" ] && ! kill -0 "$gw_pid" 2>/dev/null; then
+			wait "$gw_pid"
+			set -- "$@" "(the gateway has exited, status $?: $(tail -1 "$out/gateway.log"))"
+		fi
 		echo "FAIL $run: $step: $*" | tee "$out/result.txt"
 		exit 1
 	}
@@ -483,6 +487,7 @@ run_one() {  # RUN INDEX
 	local gw_rc
 	wait $gw_pid
 	gw_rc=$?
+	gw_pid=""
 	[ $gw_rc = 0 ] || fail "the gateway exited $gw_rc on SIGTERM: $(tail -3 "$out/gateway.log")"
 	kill -INT $tcpdump_pid
 	wait $tcpdump_pid 2>/dev/null
