@@ -225,9 +225,9 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
   ByteSpan data = datagram.data;
   if (datagram.destination.port == g.options.nat_t_port) {
-    //= rfc3948#section-2.2
-    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, to be
-    //# ignored by the receiver.
+    //= rfc3948#section-2.3
+    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, which the
+    //# receiver ignores.
     if (data.size() == 1 && data[0] == 0xff) {
       g.counters.keepalives_in.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -275,6 +275,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
     // where the first went.
     auto it = g.pending.find({h->spi_i, SourceKey(datagram.source)});
     if (it != g.pending.end()) {
+      job.connection = it->second.connection;
       job.datagram = std::move(datagram);
       g.spus[it->second.spu]->Push(std::move(job));
       return;
@@ -300,7 +301,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   job.anchor = placed->second;
   {
     std::unique_lock routes(g.routes_mu);
-    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, placed->second};
+    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, *connection, placed->second};
   }
   job.datagram = std::move(datagram);
   g.spus[placed->first]->Push(std::move(job));

@@ -96,6 +96,11 @@ class Net {
     std::lock_guard lock(mu_);
     return udp_;
   }
+  // Every datagram delivered twice while set (a duplicating link).
+  void SetDuplicate(bool on) {
+    std::lock_guard lock(mu_);
+    duplicate_ = on;
+  }
   // A link that loses everything while down.
   void SetLink(bool up) {
     std::lock_guard lock(mu_);
@@ -125,6 +130,7 @@ class Net {
         return;
       }
       g = it->second;
+      if (duplicate_) g->ReceiveUdp(d);
     }
     g->ReceiveUdp(d);
   }
@@ -165,6 +171,7 @@ class Net {
   std::vector<Bytes> esp_packets_;
   std::vector<Datagram> udp_;
   bool link_up_ = true;
+  bool duplicate_ = false;
 };
 
 class TestClock : public ike::sa::Clock {
@@ -667,6 +674,35 @@ TEST(GatewayTest, ControlProtocolAnswersAndRefuses) {
   EXPECT_EQ(ask(R"({"command": "rekey"})")["error"], "rekey needs a \"name\" string");
   EXPECT_EQ(ask(std::string(kMaxControlRequest + 1, ' '))["ok"], false);
   EXPECT_EQ(ask(R"({"command": "terminate", "name": "IKE-1"})")["ok"], true);
+}
+
+//= rfc7296#section-2.1
+//# A copy of a request (an IKE_SA_INIT retransmitted, or duplicated on the
+//# way) is answered by the IKE SA it made; it makes no second one.
+TEST(GatewayTest, DuplicatedRequestsMakeOneIkeSaOnTheirConnection) {
+  Net net;
+  // The request is for the hub's second connection (its first names
+  // another peer): a copy must reach that connection too.
+  const std::string hub_conf = "connections {" +
+                               SiteToSite("other", "192.0.2.1", "192.0.2.77", "10.0.0.0/16", "10.77.0.0/16", 1, false) +
+                               SiteToSite("spoke", "192.0.2.1", "192.0.2.11", "10.0.0.0/16", "10.11.0.0/16", 1, false) +
+                               "}\n" + Secrets({{"192.0.2.1", "192.0.2.11"}, {"192.0.2.1", "192.0.2.77"}});
+  auto hub = Start(net, "192.0.2.1", hub_conf, 2, 101);
+  auto spoke = Start(net, "192.0.2.11",
+                     "connections {" +
+                         SiteToSite("hub", "192.0.2.11", "192.0.2.1", "10.11.0.0/16", "10.0.0.0/16", 1, false) + "}\n" +
+                         Secrets({{"192.0.2.1", "192.0.2.11"}}),
+                     1, 102);
+  ASSERT_TRUE(hub && spoke);
+  net.SetDuplicate(true);
+  ASSERT_TRUE(spoke->Initiate("hub").ok());
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*spoke, 1, 1); }));
+  hub->Drain();
+  const auto list = hub->List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].name, "IKE-1");
+  EXPECT_EQ(list[0].connection, "spoke");
+  EXPECT_EQ(hub->anchoring().Anchors().size(), 2u);  // IKE-1 and IPsec-1
 }
 }  // namespace
 }  // namespace ipsecref::gateway

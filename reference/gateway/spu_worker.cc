@@ -139,8 +139,14 @@ void SpuWorker::Loop() {
     std::deque<Job> jobs;
     jobs.swap(queue_);
     lock.unlock();
-    for (Job& job : jobs) Process(job);
-    Sync();
+    // ESP in and out changes no IKE state: only IKE messages and control
+    // calls need the tables brought in step afterwards.
+    bool ike = false;
+    for (Job& job : jobs) {
+      Process(job);
+      ike = ike || job.kind == Job::Kind::kIke || job.kind == Job::Kind::kCall;
+    }
+    if (ike) Sync();
     lock.lock();
   }
 }
@@ -169,7 +175,7 @@ std::optional<Time> SpuWorker::NextDeadline() const {
   for (const auto& p : peers_)
     if (auto t = p->NextDeadline(); t && (!next || *t < *next)) next = t;
   for (const auto& [spi, r] : ikes_) {
-    const Time t = r.last_keepalive + gw_.options.keepalive_interval;
+    const Time t = r.last_sent + gw_.options.keepalive_interval;
     if (!next || t < *next) next = t;
   }
   return next;
@@ -197,6 +203,8 @@ void SpuWorker::ProcessIke(Job& job) {
   if (job.connection) {
     Peer& peer = *peers_[*job.connection];
     peer.Receive(job.datagram);
+    // A copy of a request placed before: the state machine answers it.
+    if (job.anchor.empty()) return;
     // Did the request make an IKE SA? The state machine keeps none for one
     // it refused or answered with a COOKIE (RFC 7296 §2.6).
     IkeSa* made = nullptr;
@@ -208,7 +216,7 @@ void SpuWorker::ProcessIke(Job& job) {
       IkeRecord r;
       r.connection = *job.connection;
       r.name = job.anchor;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       ikes_.emplace(made->local_spi(), std::move(r));
       std::unique_lock routes(gw_.routes_mu);
       gw_.ike_routes[made->local_spi()] = index_;
@@ -241,7 +249,7 @@ Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& an
   IkeRecord r;
   r.connection = connection;
   r.name = anchor;
-  r.last_keepalive = gw_.Now();
+  r.last_sent = gw_.Now();
   ikes_.emplace(spi, std::move(r));
   {
     std::unique_lock routes(gw_.routes_mu);
@@ -309,11 +317,14 @@ void SpuWorker::PeerDead(size_t connection) {
 
 void SpuWorker::SendKeepalives(Time now) {
   //= rfc3948#section-4
-  //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
-  //# on the NAT-T port) so that the NAT keeps its mapping.
+  //# An end behind a NAT sends a NAT-keepalive when it has sent the peer
+  //# nothing else for a while, so that the NAT keeps its mapping.
+  //= ipsecref#choice
+  //# The while is 20 s (strongSwan's keep_alive default); ESP sent to the
+  //# peer counts as something else.
   for (auto& [spi, r] : ikes_) {
-    if (now < r.last_keepalive + gw_.options.keepalive_interval) continue;
-    r.last_keepalive = now;
+    if (now < r.last_sent + gw_.options.keepalive_interval) continue;
+    r.last_sent = now;
     const IkeSa* sa = peers_[r.connection]->Find(spi);
     if (sa == nullptr || !sa->nat_here || sa->state != IkeState::kEstablished) continue;
     Datagram d;
@@ -379,6 +390,7 @@ void SpuWorker::ProcessInner(Job& job) {
   }
   ++c.packets_out;
   c.bytes_out += job.packet.size();
+  if (auto ike = ikes_.find(c.ike); ike != ikes_.end()) ike->second.last_sent = gw_.Now();
   gw_.counters.esp_out.fetch_add(1, std::memory_order_relaxed);
   if (c.encapsulated) {
     //= rfc3948#section-2.1
@@ -414,7 +426,7 @@ void SpuWorker::Sync() {
       if (ikes_.count(sa->local_spi()) != 0) continue;
       IkeRecord r;
       r.connection = c;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       for (auto& [spi, old] : ikes_) {
         const IkeSa* o = peers_[old.connection]->Find(spi);
         if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;
@@ -481,7 +493,7 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
   }
   if (sa.has_keys() && sa.spi_r != 0 && !record.keys_seen) {
     record.keys_seen = true;
-    if (gw_.keys) (void)gw_.keys->Add(IkeKeysOf(sa));
+    if (gw_.keys) Exported(gw_.keys->Add(IkeKeysOf(sa)));
     if (gw_.options.log_secrets)
       Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r keys: SK_d {} SK_ai {} SK_ar {} SK_ei {} SK_er {}",
                                        record.name, sa.spi_i, sa.spi_r, ToHex(sa.keys.sk_d), ToHex(sa.keys.sk_ai),
@@ -589,8 +601,8 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     }
   }
   if (gw_.keys) {
-    (void)gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated));
-    (void)gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated));
+    Exported(gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated)));
+    Exported(gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated)));
   }
   if (gw_.options.log_secrets)
     Log(LogLevel::kInfo, fmt::format("{} keys: inbound {:08x} encr {} integ {}, outbound {:08x} encr {} integ {}", in.name,
@@ -695,6 +707,14 @@ void SpuWorker::List(std::vector<IkeSaStatus>& out) {
       s.children.push_back(std::move(cs));
     }
     out.push_back(std::move(s));
+  }
+}
+
+void SpuWorker::Exported(const Result<std::optional<std::string>>& result) {
+  if (!result) {
+    Log(LogLevel::kError, fmt::format("key files: {}", result.error().ToString()));
+  } else if (*result) {
+    Log(LogLevel::kInfo, fmt::format("key files: {}", **result));
   }
 }
 
