@@ -102,8 +102,11 @@ done
 mkdir -p "$OUTDIR" || exit 2
 OUTDIR=$(cd "$OUTDIR" && pwd)
 TMP=$(mktemp -d /tmp/ipsecref-gwinterop.XXXXXX)
+RUN_PID=""
 trap 'rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
+# A signal reaches the run in progress too (it runs in the background, so the
+# trap fires at once), which stops what it started before this shell exits.
+trap '[ -n "$RUN_PID" ] && { kill -TERM "$RUN_PID" 2>/dev/null; wait "$RUN_PID"; }; exit 130' INT TERM
 
 # -- certificates: one CA and one end-entity certificate per side and type ------
 make_pki() {  # TYPE (ecdsa|rsa): $TMP/pki/TYPE/{ca.crt,ss.crt,ss.key,gw.crt,gw.key}
@@ -572,8 +575,11 @@ rc=0 n=0
 for run in "$@"; do
 	n=$((n + 1))
 	start=$(date +%s.%N)
-	( run_one "$run" $n )
+	( run_one "$run" $n ) &
+	RUN_PID=$!
+	wait $RUN_PID
 	r=$?
+	RUN_PID=""
 	secs=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
 	if [ $r = 0 ]; then
 		echo "PASS $run (${secs} s)"
