@@ -83,7 +83,7 @@ WAIT=15  # seconds a step may take to show its result on both ends
 # src/libcharon/encoding/payloads/notify_payload.c), an unacceptable or
 # unknown peer input, a peer found dead, a timeout.
 ERROR_PATTERN='fail|error|invalid|no proposal|retransmit|giving up|unable|not acceptable|unacceptable|refused|mismatch|unknown|dead|timed out|timeout|N\((CRIT|INVAL_[A-Z_]+|ATTR_UNSUP|NO_PROP|PLD_MAL|CERT_UNSUP|AUTH_FAILED|SINGLE_PAIR|NO_ADD_SAS|INT_ADDR_FAIL|FAIL_CP_REQ|TS_UNACCEPT|UNACCEPT_ADDR|UNEXPECT_NAT|TEMP_FAIL|NO_CHILD_SA)\)'
-# Nothing is ignored: in the 48 combinations no level-0/1 line matched. Lines
+# Nothing is ignored: in the 24 combinations no level-0/1 line matched. Lines
 # at level 2 and above are never errors: they describe each step (e.g.
 # "[CFG2] dpd_timeout = 0" while a connection is loaded).
 
