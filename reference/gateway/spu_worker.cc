@@ -36,21 +36,20 @@ std::string_view ChildStateName(ChildState s) {
 }
 
 // The IKE layer's view of a connection for one SPU: its CHILD SA
-// configurations with `dynamic` selectors resolved to the connection's
-// first addresses (or, with %any, to every address of the family: the
-// responder then narrows to what the peer proposes, RFC 7296 §2.9).
+// configurations, whose `dynamic` selectors the state machine resolves for
+// each IKE SA with that SA's addresses.
 ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
   if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
   config.children.clear();
-  const Bytes any4(4, 0);
-  const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
-  const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;
-    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
-    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    // `dynamic` is resolved per IKE SA, with its own addresses.
+    child.configured_local_ts = s.local_ts;
+    child.configured_remote_ts = s.remote_ts;
+    if (auto l = ike::sa::Resolve(s.local_ts, FirstAddress(c.local_addrs))) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, FirstAddress(c.remote_addrs))) child.remote_ts = std::move(*r);
     config.children.push_back(std::move(child));
   }
   config.liveness_delay = c.dpd_delay;
@@ -64,12 +63,7 @@ std::string Format(const std::vector<ike::TrafficSelector>& list) {
   return out;
 }
 
-Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) {
-  Endpoint e;
-  e.port = port;
-  e.address = list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
-  return e;
-}
+Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) { return Endpoint{FirstAddress(list), port}; }
 
 }  // namespace
 
