@@ -71,6 +71,7 @@ PACKAGES = {
     "mount": "mount",
     "xxd": "xxd",
     "openssl": "openssl",
+    "pki": "strongswan-pki",
     # Essential packages (always installed; checked with dpkg-query below)
     "bash": "bash", "/bin/bash": "bash", "sh": "dash", "/bin/sh": "dash",
     "env": "coreutils", "/usr/bin/env": "coreutils",
@@ -81,6 +82,7 @@ PACKAGES = {
     "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils", "yes": "coreutils",
     "grep": "grep", "sed": "sed", "find": "findutils",
     "ls": "coreutils", "touch": "coreutils",
+    "tr": "coreutils",
 }
 ESSENTIAL = {"bash", "dash", "coreutils", "grep", "sed", "findutils"}
 

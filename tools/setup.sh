@@ -28,6 +28,8 @@ PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   # (ping sends through the tunnel)
   iproute2 tcpdump iputils-ping
+  # strongSwan's pki: the certificates of interop/gateway, made at test time
+  strongswan-pki
 )
 
 missing=()
