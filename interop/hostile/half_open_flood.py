@@ -27,8 +27,10 @@ Checks (each a FAIL line; exit 1 if any):
 - the legitimate peer establishes during phase 1 and after the flood, and
   pings through both times; after the timeout half_open is 0 again.
 
---gateway-half-open-limit gives the gateway another limit than the one
-checked: a gateway that does not keep its limit (the negative ctest).
+--gateway-half-open-limit and --gateway-cookie-threshold give the gateway
+another limit or threshold than the one checked: a gateway that does not
+keep its limit, or does not ask for cookies when it should (the negative
+ctests).
 Exit 0 all checks passed, 1 a check failed (also: a program missing, not
 root), 2 bad usage.
 """
@@ -95,6 +97,7 @@ def body(args):
     problems = []
     lab.require_programs(args.ipsecref)
     gateway_limit = args.gateway_half_open_limit or args.half_open_limit
+    gateway_threshold = args.gateway_cookie_threshold if args.gateway_cookie_threshold is not None else args.cookie_threshold
     with lab.Lab(args.ipsecref, flood=True) as L:
         # The flood's source addresses, on the flood namespace's link.
         batch = "".join("addr add %s/32 dev %s\n" % (lab.flood_address(i), L.flood_link)
@@ -102,13 +105,13 @@ def body(args):
         with open(os.path.join(L.dir, "addresses.batch"), "w") as f:
             f.write(batch)
         L.run("ip", "-n", L.ns("flood"), "-batch", os.path.join(L.dir, "addresses.batch"))
-        L.start_gateway("gw", ["--cookie-threshold", str(args.cookie_threshold),
+        L.start_gateway("gw", ["--cookie-threshold", str(gateway_threshold),
                                "--half-open-limit", str(gateway_limit)])
         L.start_gateway("peer")
         time.sleep(0.5)
         rss_before = L.rss_kib("gw")
-        log("gateway up: VmRSS %d KiB; cookie threshold %d, half-open limit %d (the gateway's: %d)"
-            % (rss_before, args.cookie_threshold, args.half_open_limit, gateway_limit))
+        log("gateway up: VmRSS %d KiB; cookie threshold %d, half-open limit %d (the gateway's: %d, %d)"
+            % (rss_before, args.cookie_threshold, args.half_open_limit, gateway_threshold, gateway_limit))
         sampler = Sampler(L)
         sampler.start()
 
@@ -213,6 +216,7 @@ def main():
     a.add_argument("--cookie-threshold", type=int, default=8)
     a.add_argument("--half-open-limit", type=int, default=64)
     a.add_argument("--gateway-half-open-limit", type=int, default=0)
+    a.add_argument("--gateway-cookie-threshold", type=int, default=None)
     a.add_argument("--rss-growth-kib", type=int, default=16384)
     args = a.parse_args()
     if args.addresses > 250 * 250 or args.echo_addresses > args.addresses:
