@@ -139,8 +139,14 @@ void SpuWorker::Loop() {
     std::deque<Job> jobs;
     jobs.swap(queue_);
     lock.unlock();
-    for (Job& job : jobs) Process(job);
-    Sync();
+    // ESP in and out changes no IKE state: only IKE messages and control
+    // calls need the tables brought in step afterwards.
+    bool ike = false;
+    for (Job& job : jobs) {
+      Process(job);
+      ike = ike || job.kind == Job::Kind::kIke || job.kind == Job::Kind::kCall;
+    }
+    if (ike) Sync();
     lock.lock();
   }
 }
@@ -286,6 +292,27 @@ Status SpuWorker::CheckLiveness(std::string_view name) {
   return n.peer->CheckLiveness(n.ike);
 }
 
+void SpuWorker::PeerDead(size_t connection) {
+  const Connection& c = gw_.config.connections[connection];
+  //= rfc7296#section-2.4
+  //# What follows a dead peer is the implementation's: swanctl.conf's
+  //# dpd_action says (clear: forget it; trap: the trap policies stay armed;
+  //# restart: initiate again at once).
+  const bool restart = std::any_of(c.children.begin(), c.children.end(),
+                                   [](const ChildSettings& s) { return s.dpd_action == DpdAction::kRestart; });
+  if (!restart) return;
+  auto placed = gw_.Place(connection);
+  if (!placed) {
+    Log(LogLevel::kError, fmt::format("{}: dpd_action = restart: {}", c.name, placed.error().ToString()));
+    return;
+  }
+  Log(LogLevel::kInfo, fmt::format("{}: dpd_action = restart: initiating again", c.name));
+  SpuWorker* target = gw_.spus[placed->first].get();
+  Job job;
+  job.call = [target, connection, anchor = placed->second] { (void)target->Initiate(connection, anchor); };
+  target->Push(std::move(job));
+}
+
 void SpuWorker::SendKeepalives(Time now) {
   //= rfc3948#section-4
   //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
@@ -382,7 +409,9 @@ void SpuWorker::Sync() {
     for (ike::sa::Event& e : peers_[c]->TakeEvents()) {
       auto it = ikes_.find(e.ike_spi);
       const std::string& name = it != ikes_.end() ? it->second.name : "-";
-      Log(LogLevel::kInfo, fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
+      Log(e.peer_dead ? LogLevel::kWarning : LogLevel::kInfo,
+          fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
+      if (e.peer_dead) PeerDead(c);
     }
   // IKE SAs made by the state machine itself (an IKE SA rekey) join their
   // predecessor's record.
@@ -435,6 +464,7 @@ void SpuWorker::Sync() {
         std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == name; });
       }
       Log(LogLevel::kInfo, fmt::format("{} {}: gone", it->second.name, gw_.config.connections[it->second.connection].name));
+      gw_.trap_pending[it->second.connection] = false;
       it = ikes_.erase(it);
       continue;
     }
@@ -455,7 +485,14 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
       record.name = name;
     }
   }
-  if (sa.has_keys() && sa.spi_r != 0 && gw_.keys) (void)gw_.keys->Add(IkeKeysOf(sa));
+  if (sa.has_keys() && sa.spi_r != 0 && !record.keys_seen) {
+    record.keys_seen = true;
+    if (gw_.keys) Exported(gw_.keys->Add(IkeKeysOf(sa)));
+    if (gw_.options.log_secrets)
+      Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r keys: SK_d {} SK_ai {} SK_ar {} SK_ei {} SK_er {}",
+                                       record.name, sa.spi_i, sa.spi_r, ToHex(sa.keys.sk_d), ToHex(sa.keys.sk_ai),
+                                       ToHex(sa.keys.sk_ar), ToHex(sa.keys.sk_ei), ToHex(sa.keys.sk_er)));
+  }
   if (sa.state == IkeState::kEstablished) {
     std::unique_lock routes(gw_.routes_mu);
     std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == record.name; });
@@ -558,9 +595,13 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     }
   }
   if (gw_.keys) {
-    (void)gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated));
-    (void)gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated));
+    Exported(gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated)));
+    Exported(gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated)));
   }
+  if (gw_.options.log_secrets)
+    Log(LogLevel::kInfo, fmt::format("{} keys: inbound {:08x} encr {} integ {}, outbound {:08x} encr {} integ {}", in.name,
+                                     c.spi_in, ToHex(c.encr_in()), ToHex(c.integ_in()), c.spi_out, ToHex(c.encr_out()),
+                                     ToHex(c.integ_out())));
   Log(LogLevel::kInfo, fmt::format("{} {}: CHILD SA {} {:08x}_i {:08x}_o installed, {} === {}{}", record.name,
                                    gw_.config.connections[record.connection].name, in.name, c.spi_in, c.spi_out,
                                    Format(c.local_ts), Format(c.remote_ts), in.encapsulated ? ", ESP in UDP" : ""));
@@ -660,6 +701,14 @@ void SpuWorker::List(std::vector<IkeSaStatus>& out) {
       s.children.push_back(std::move(cs));
     }
     out.push_back(std::move(s));
+  }
+}
+
+void SpuWorker::Exported(const Result<std::optional<std::string>>& result) {
+  if (!result) {
+    Log(LogLevel::kError, fmt::format("key files: {}", result.error().ToString()));
+  } else if (*result) {
+    Log(LogLevel::kInfo, fmt::format("key files: {}", **result));
   }
 }
 
