@@ -38,7 +38,14 @@ words, from RFC 7296 §1.5, §2.5, §2.21.1, §2.21.4 and RFC 3948 §2.2:
   R6 a request of a major version above 2 is answered, if at all, only by
      INVALID_MAJOR_VERSION (§2.5);
   R7 on port 4500 an answer starts with the non-ESP marker, and a datagram
-     there without the marker is ESP, not IKE: no IKE answer (RFC 3948 §2.2).
+     there without the marker is ESP, not IKE: no IKE answer (RFC 3948 §2.2);
+  R8 once the peer has established: the same corpus messages again (those
+     with an IKE header), as messages of that IKE SA (its SPIs, the Message
+     ID it expects next, the R flag and the rest as they were): none
+     verifies with the SA's keys, so none is answered (the gateway's ike_out
+     stays), the IKE SA stays ESTABLISHED with its SPIs, and the peer's own
+     liveness check with that Message ID is answered afterwards (RFC 7296
+     §2.21, §3.14: a message whose integrity check fails is dropped).
 --self-test runs judge() on made-up request/answer pairs that break each
 rule (the rule must fire) and on ones that keep them (nothing may fire);
 it needs neither root nor the gateway.
@@ -165,6 +172,40 @@ def units(source):
     return [u for u in out if len(u["data"]) // 2 <= 65507]
 
 
+def send(L, todo, name):
+    """Sends the units from the peer's namespace; the units with their answers."""
+    path = os.path.join(L.dir, name + ".json")
+    with open(path, "w") as f:
+        json.dump(todo, f)
+    sender = L.spawn("peer", ["/usr/bin/python3", os.path.join(HERE, "ike_corpus_send.py"), lab.GW, path,
+                              os.path.join(L.dir, name + "-answers.json")], name + "-sender.log")
+    try:
+        sender.wait(timeout=120)
+    except Exception:
+        raise Failure("ike_corpus_send.py (%s) did not end in 120 s" % name)
+    if sender.returncode != 0:
+        raise Failure("ike_corpus_send.py (%s) exit %d: %s" % (name, sender.returncode, L.log_of(name + "-sender")[-2000:]))
+    with open(os.path.join(L.dir, name + "-answers.json")) as f:
+        return json.load(f)
+
+
+def on_the_sa(todo, spi_i, spi_r, message_id):
+    """The units that hold an IKE header, as messages of the live IKE SA:
+    its SPIs, the I flag of the original initiator, `message_id`; the R
+    flag, the exchange and the rest as they were."""
+    out = []
+    for u in todo:
+        data = bytearray.fromhex(u["data"])
+        marker = 4 if u["port"] == 4500 else 0
+        if len(data) < marker + 28 or (marker and data[:4] != ike_wire.NON_ESP_MARKER):
+            continue
+        data[marker:marker + 16] = spi_i + spi_r
+        data[marker + 19] = (data[marker + 19] & ~0x28 & 0xFF) | ike_wire.FLAG_INITIATOR | (data[marker + 19] & 0x20)
+        struct.pack_into("!I", data, marker + 20, message_id)
+        out.append({"name": u["name"] + " on the IKE SA", "port": u["port"], "data": bytes(data).hex()})
+    return out
+
+
 def body(args):
     problems = []
     lab.require_programs(args.ipsecref)
@@ -175,20 +216,8 @@ def body(args):
         L.start_gateway("gw")
         before = L.alive("gw")
         rss_before = L.rss_kib("gw")
-        path = os.path.join(L.dir, "units.json")
-        with open(path, "w") as f:
-            json.dump(todo, f)
         t0 = time.time()
-        sender = L.spawn("peer", ["/usr/bin/python3", os.path.join(HERE, "ike_corpus_send.py"), lab.GW, path,
-                                  os.path.join(L.dir, "answers.json")], "sender.log")
-        try:
-            sender.wait(timeout=120)
-        except Exception:
-            raise Failure("ike_corpus_send.py did not end in 120 s")
-        if sender.returncode != 0:
-            raise Failure("ike_corpus_send.py exit %d: %s" % (sender.returncode, L.log_of("sender")[-2000:]))
-        with open(os.path.join(L.dir, "answers.json")) as f:
-            done = json.load(f)
+        done = send(L, todo, "corpus")
         after = L.alive("gw")
         log("%d datagrams sent in %.1f s; gateway alive, VmRSS %d -> %d KiB; ike_in %d, ike_out %d, dropped %s"
             % (len(done), time.time() - t0, rss_before, L.rss_kib("gw"), after["ike_in"] - before["ike_in"],
@@ -215,6 +244,39 @@ def body(args):
                 log("legitimate peer established after the corpus and pinged through")
         except Failure as f:
             problems.append("after the corpus: %s" % f)
+        # Messages of the established IKE SA that do not verify (none was
+        # protected with its keys), with the Message ID it expects next.
+        gw_sa = [sa for sa in L.ctl("gw", "list")["ike_sas"] if sa["state"] == "ESTABLISHED"]
+        if gw_sa:
+            sa = gw_sa[0]
+            forged = on_the_sa(todo, bytes.fromhex(sa["spi_i"]), bytes.fromhex(sa["spi_r"]), 2)
+            before = L.alive("gw")
+            done = send(L, forged, "on-the-sa")
+            after = L.alive("gw")
+            answered = [u for u in done if u["answers"]]
+            later = [s for s in L.ctl("gw", "list")["ike_sas"] if s["name"] == sa["name"]]
+            log("%d corpus messages sent on the IKE SA %s: ike_in +%d, ike_out +%d, %d answered; the IKE SA: %s"
+                % (len(forged), sa["name"], after["ike_in"] - before["ike_in"], after["ike_out"] - before["ike_out"],
+                   len(answered), later[0]["state"] if later else "gone"))
+            # R8: on an IKE SA, a message that does not verify is dropped
+            # silently and changes nothing (RFC 7296 §2.21, §3.14).
+            if after["ike_out"] != before["ike_out"] or answered:
+                problems.append("R8: messages of the IKE SA that do not verify were answered (ike_out +%d, %d answered "
+                                "here, first: %s)" % (after["ike_out"] - before["ike_out"], len(answered),
+                                                      answered[0]["name"] if answered else "-"))
+            if not later or (later[0]["state"], later[0]["spi_i"], later[0]["spi_r"]) != (
+                    "ESTABLISHED", sa["spi_i"], sa["spi_r"]):
+                problems.append("R8: the IKE SA changed: %s -> %s" % (sa, later))
+            peer_sa = L.established("peer")
+            L.ctl("peer", "liveness", peer_sa["name"])
+            time.sleep(1)
+            last = L.alive("gw")
+            if last["ike_out"] - after["ike_out"] != 1:
+                problems.append("R8: the peer's own liveness check (Message ID 2) was not answered afterwards")
+            elif L.ping_through() == 0:
+                problems.append("R8: no ping gets through after the messages on the IKE SA")
+            else:
+                log("the peer's liveness check with Message ID 2 is answered and it pings through")
         L.alive("gw")
     return problems
 
