@@ -46,6 +46,8 @@ import struct
 import sys
 import time
 
+# Nothing written into the source tree (no __pycache__ beside the modules).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ike_wire  # noqa: E402
 import lab  # noqa: E402

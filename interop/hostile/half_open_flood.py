@@ -37,10 +37,13 @@ root), 2 bad usage.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
 
+# Nothing written into the source tree (no __pycache__ beside the modules).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
 from lab import Failure, log  # noqa: E402
@@ -75,7 +78,7 @@ class Sampler(threading.Thread):
 
 
 def flood(L, args, addresses, per_address, echo):
-    command = ["/usr/bin/python3", os.path.join(HERE, "ike_flood.py"), lab.GW, 
+    command = ["/usr/bin/python3", os.path.join(HERE, "ike_flood.py"), lab.GW,
                "--addresses", str(addresses), "--per-address", str(per_address), "--rate", str(args.rate)]
     if echo:
         command.append("--echo-cookies")
@@ -85,7 +88,7 @@ def flood(L, args, addresses, per_address, echo):
 def flood_result(L, p, name, timeout):
     try:
         p.wait(timeout=timeout)
-    except Exception:
+    except subprocess.TimeoutExpired:
         raise Failure("the %s flood did not end in %d s" % (name, timeout))
     text = L.log_of("flood-%s" % name)
     if p.returncode != 0:

@@ -55,10 +55,13 @@ import argparse
 import glob
 import json
 import os
+import subprocess
 import struct
 import sys
 import time
 
+# Nothing written into the source tree (no __pycache__ beside the modules).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ike_wire  # noqa: E402
 import lab  # noqa: E402
@@ -181,7 +184,7 @@ def send(L, todo, name):
                               os.path.join(L.dir, name + "-answers.json")], name + "-sender.log")
     try:
         sender.wait(timeout=120)
-    except Exception:
+    except subprocess.TimeoutExpired:
         raise Failure("ike_corpus_send.py (%s) did not end in 120 s" % name)
     if sender.returncode != 0:
         raise Failure("ike_corpus_send.py (%s) exit %d: %s" % (name, sender.returncode, L.log_of(name + "-sender")[-2000:]))
