@@ -7,7 +7,9 @@ namespace, ike_corpus_send.py sends every unit below as one UDP payload,
 each from its own port, and records what comes back to that port:
 - fuzz/corpus/ike_decode and fuzz/regressions/ike_decode (whole IKE
   messages, most from real captures): each to port 500, and again to port
-  4500 after the non-ESP marker (RFC 3948 §2.2);
+  4500 after the non-ESP marker (RFC 3948 §2.2); and every IKE_SA_INIT
+  request among them three times damaged: major version 3, cut after 40
+  octets, Length 0xFFFFFFFF;
 - fuzz/corpus/ike_sk: the IKE message after the two option octets;
   fuzz/corpus/ike_skf: the file as it is;
 - fuzz/corpus/ike_responder, ike_initiator and their regressions: the file
@@ -28,9 +30,9 @@ words, from RFC 7296 §1.5, §2.5, §2.21.1, §2.21.4 and RFC 3948 §2.2:
   R4 an IKE_SA_INIT request for a new IKE SA (responder SPI zero) is
      answered, if at all, by an unprotected IKE_SA_INIT response: either
      SA, KE and Nonce with a non-zero responder SPI, or only error
-     notifications the exchange may carry (INVALID_SYNTAX,
-     NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD, COOKIE, INVALID_MAJOR_VERSION)
-     (§2.21.1, §2.6, §2.5);
+     notifications the exchange may carry (UNSUPPORTED_CRITICAL_PAYLOAD,
+     INVALID_SYNTAX, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD, COOKIE,
+     INVALID_MAJOR_VERSION) (§2.21.1, §2.6, §2.5);
   R5 any other request reaches no IKE SA of the gateway (none exists with
      the peer's address while the corpus is sent), so it is answered, if at
      all, only by an unprotected notification INVALID_IKE_SPI with the
@@ -40,7 +42,7 @@ words, from RFC 7296 §1.5, §2.5, §2.21.1, §2.21.4 and RFC 3948 §2.2:
   R7 on port 4500 an answer starts with the non-ESP marker, and a datagram
      there without the marker is ESP, not IKE: no IKE answer (RFC 3948 §2.2);
   R8 once the peer has established: the same corpus messages again (those
-     with an IKE header), as messages of that IKE SA (its SPIs, the Message
+     with an IKE header of major version 2 at most), as messages of that IKE SA (its SPIs, the Message
      ID it expects next, the R flag and the rest as they were): none
      verifies with the SA's keys, so none is answered (the gateway's ike_out
      stays), the IKE SA stays ESTABLISHED with its SPIs, and the peer's own
@@ -68,7 +70,9 @@ import lab  # noqa: E402
 from lab import Failure, log  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-INIT_ERRORS = {ike_wire.INVALID_SYNTAX, 14, 17, ike_wire.COOKIE, ike_wire.INVALID_MAJOR_VERSION}
+# UNSUPPORTED_CRITICAL_PAYLOAD, INVALID_SYNTAX, NO_PROPOSAL_CHOSEN,
+# INVALID_KE_PAYLOAD, COOKIE, INVALID_MAJOR_VERSION (RFC 7296 §3.10.1).
+INIT_ERRORS = {1, ike_wire.INVALID_SYNTAX, 14, 17, ike_wire.COOKIE, ike_wire.INVALID_MAJOR_VERSION}
 
 
 def request_header(data):
@@ -163,6 +167,16 @@ def units(source):
     for name, data in files(source, "fuzz/corpus/ike_decode", "fuzz/regressions/ike_decode"):
         out.append({"name": name, "port": 500, "data": data.hex()})
         out.append({"name": name + " (4500)", "port": 4500, "data": (ike_wire.NON_ESP_MARKER + data).hex()})
+    # Three damages of every IKE_SA_INIT request among them: major version
+    # 3 (§2.5), cut after the first 40 octets (Length unchanged), Length
+    # 0xFFFFFFFF.
+    for name, data in files(source, "fuzz/corpus/ike_decode"):
+        h = request_header(data)
+        if h is None or h["exchange"] != ike_wire.IKE_SA_INIT or h["flags"] & ike_wire.FLAG_RESPONSE:
+            continue
+        out.append({"name": name + " version 3", "port": 500, "data": (data[:17] + b"\x30" + data[18:]).hex()})
+        out.append({"name": name + " cut to 40", "port": 500, "data": data[:40].hex()})
+        out.append({"name": name + " length 2^32-1", "port": 500, "data": (data[:24] + b"\xff" * 4 + data[28:]).hex()})
     for name, data in files(source, "fuzz/corpus/ike_sk"):
         out.append({"name": name + " [2:]", "port": 500, "data": data[2:].hex()})
     for name, data in files(source, "fuzz/corpus/ike_skf"):
@@ -193,7 +207,7 @@ def send(L, todo, name):
 
 
 def on_the_sa(todo, spi_i, spi_r, message_id):
-    """The units that hold an IKE header, as messages of the live IKE SA:
+    """The units that hold an IKE header (major version 2 at most), as messages of the live IKE SA:
     its SPIs, the I flag of the original initiator, `message_id`; the R
     flag, the exchange and the rest as they were."""
     out = []
@@ -201,6 +215,10 @@ def on_the_sa(todo, spi_i, spi_r, message_id):
         data = bytearray.fromhex(u["data"])
         marker = 4 if u["port"] == 4500 else 0
         if len(data) < marker + 28 or (marker and data[:4] != ike_wire.NON_ESP_MARKER):
+            continue
+        # A message of a higher major version belongs to no IKEv2 SA: §2.5
+        # lets it be answered with INVALID_MAJOR_VERSION whatever its SPIs (R6).
+        if data[marker + 17] >> 4 > 2:
             continue
         data[marker:marker + 16] = spi_i + spi_r
         data[marker + 19] = (data[marker + 19] & ~0x28 & 0xFF) | ike_wire.FLAG_INITIATOR | (data[marker + 19] & 0x20)
