@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""esp_live.py IPSECREF: replayed and forged ESP, and a forged IKE message, against a live `ipsecref gateway`.
+"""esp_live.py IPSECREF [--encap] [--response-to-source]: replayed and forged ESP, and a forged IKE message, against a live `ipsecref gateway`.
 
 Namespaces (lab.py): the gateway under test (192.0.2.2, --keys-out) and a
 legitimate peer, a second `ipsecref gateway` (192.0.2.1), with an IKE SA
-and a CHILD SA between them (ESP in IP, protocol 50). tcpdump records the
+and a CHILD SA between them: ESP in IP (protocol 50), or with --encap (the
+peer's connection has encap = yes) ESP in UDP 4500 and IKE on 4500 too
+(RFC 3948; packets re-sent in UDP carry no UDP checksum, see
+without_udp_checksum()). tcpdump records the
 peer's link while the peer pings through the tunnel and runs a liveness
 check (an empty protected INFORMATIONAL request, RFC 7296 §2.4); Scapy
 reads the capture. Then, from the peer's namespace:
@@ -55,6 +58,7 @@ from lab import Failure, dropped, log  # noqa: E402
 
 from scapy.layers.inet import ICMP, IP, UDP  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+from scapy.packet import Raw  # noqa: E402
 from scapy.utils import rdpcap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,18 +103,37 @@ def send_raw(L, name, packets):
     time.sleep(0.5)
 
 
-def send_udp(L, name, payload):
-    """One IKE datagram to the gateway's port 500 from a fresh port; its answers."""
+def send_udp(L, name, payload, port):
+    """One IKE datagram to the gateway's `port` from a fresh port; its answers."""
     units = os.path.join(L.dir, name + ".json")
     out = os.path.join(L.dir, name + "-answers.json")
     with open(units, "w") as f:
-        json.dump([{"name": name, "port": 500, "data": payload.hex()}], f)
+        json.dump([{"name": name, "port": port, "data": payload.hex()}], f)
     p = L.spawn("peer", ["/usr/bin/python3", os.path.join(HERE, "ike_corpus_send.py"), lab.GW, units, out],
                 name + ".log")
     if p.wait(timeout=30) != 0:
         raise Failure("ike_corpus_send.py (%s) exit %d: %s" % (name, p.returncode, L.log_of(name)))
     with open(out) as f:
         return [bytes.fromhex(a) for a in json.load(f)[0]["answers"]]
+
+
+def esp_offset(packet):
+    """Where ESP starts in an IPv4 packet: after the header, and after the
+    UDP header for ESP in UDP (RFC 3948 §2.1)."""
+    ihl = (packet[0] & 0x0F) * 4
+    return ihl + 8 if packet[9] == 17 else ihl
+
+
+def without_udp_checksum(packet):
+    """The packet with a UDP checksum of zero (none, RFC 768) when it is ESP in
+    UDP: a capture on a veth link holds checksums the sender's kernel left
+    for the hardware to fill, and forged packets would need a new one; the
+    ESP packet inside is unchanged."""
+    p = bytearray(packet)
+    if p[9] == 17:
+        ihl = (p[0] & 0x0F) * 4
+        p[ihl + 6:ihl + 8] = b"\0\0"
+    return bytes(p)
 
 
 def delta(after, before, key):
@@ -124,7 +147,7 @@ def body(args):
         keys_dir = os.path.join(L.dir, "keys")
         os.mkdir(keys_dir)
         L.start_gateway("gw", ["--keys-out", keys_dir])
-        L.start_gateway("peer")
+        L.start_gateway("peer", encap=args.encap)
         L.ctl("peer", "initiate", "gw")
         peer_sa = L.established("peer")
         L.established("gw")
@@ -136,26 +159,39 @@ def body(args):
         L.ctl("peer", "liveness", peer_sa["name"])
         time.sleep(1)
         stop_capture(L, cap)
-        esp, liveness = [], None
+        esp, liveness, ike_port = [], None, 500
         for frame in rdpcap(os.path.join(L.dir, "tunnel.pcap")):
             if IP not in frame or frame[IP].src != lab.PEER or frame[IP].dst != lab.GW:
                 continue
+            packet = bytes(frame[IP])
             if frame[IP].proto == 50:
-                esp.append(IP(bytes(frame[IP])))
-            elif UDP in frame and frame[UDP].dport == 500:
-                m = ike_wire.parse(bytes(frame[UDP].payload))
+                esp.append(packet)
+            elif UDP in frame and frame[UDP].dport in (500, 4500):
+                payload = bytes(frame[UDP].payload)
+                port = frame[UDP].dport
+                if port == 4500 and not payload.startswith(ike_wire.NON_ESP_MARKER):
+                    esp.append(packet)  # ESP in UDP (RFC 3948 §2.1)
+                    continue
+                m = ike_wire.parse(payload[4:] if port == 4500 else payload)
                 if m and m["exchange"] == ike_wire.INFORMATIONAL and not m["flags"] & ike_wire.FLAG_RESPONSE:
-                    liveness = bytes(frame[UDP].payload)
-        log("captured %d ESP packets from the peer, liveness request: %s" % (len(esp), liveness is not None))
+                    liveness, ike_port = payload, port
+        log("captured %d ESP packets from the peer (%s), liveness request: %s"
+            % (len(esp), "in UDP" if args.encap else "in IP", "on port %d" % ike_port if liveness else "none"))
         if len(esp) < 5 or liveness is None:
             raise Failure("the capture holds %d ESP packets from the peer (5 expected) and %s liveness request"
                           % (len(esp), "a" if liveness else "no"))
-        seq = max(p[ESP].seq for p in esp)
-        spi = esp[0][ESP].spi
+        if any((esp_offset(p) > (p[0] & 0x0F) * 4) != args.encap for p in esp):
+            raise Failure("ESP %s expected, the capture has other" % ("in UDP" if args.encap else "in IP"))
+        _, c = child_of(L, "gw")
+        if bool(c.get("encapsulated")) != args.encap:
+            problems.append("the gateway's CHILD SA is %sencapsulated, expected %s" % ("" if c.get("encapsulated") else "not ",
+                                                                                        args.encap))
+        seq = max(struct.unpack("!I", p[esp_offset(p) + 4:esp_offset(p) + 8])[0] for p in esp)
+        spi = struct.unpack("!I", esp[0][esp_offset(esp[0]):esp_offset(esp[0]) + 4])[0]
 
         # -- 1. replayed ESP ----------------------------------------------------
         s0, (_, c0) = L.alive("gw"), child_of(L, "gw")
-        send_raw(L, "replay", esp)
+        send_raw(L, "replay", [without_udp_checksum(p) for p in esp])
         s1, (_, c1) = L.alive("gw"), child_of(L, "gw")
         log("replayed %d ESP packets: esp_in +%d, replay +%d, packets_in +%d, inner_out +%d"
             % (len(esp), delta(s1, s0, "esp_in"), dropped(s1, "replay") - dropped(s0, "replay"),
@@ -172,11 +208,10 @@ def body(args):
         # -- 2. fresh sequence numbers, a bad ICV ---------------------------------
         forged = []
         for k in range(3):
-            p = bytearray(bytes(esp[-1]))
-            ihl = (p[0] & 0x0F) * 4
-            struct.pack_into("!I", p, ihl + 4, seq + 1000 + k)
+            p = bytearray(esp[-1])
+            struct.pack_into("!I", p, esp_offset(p) + 4, seq + 1000 + k)
             p[-1] ^= 0x01
-            forged.append(bytes(p))
+            forged.append(without_udp_checksum(p))
         send_raw(L, "bad-icv", forged)
         s2, (_, c2) = L.alive("gw"), child_of(L, "gw")
         log("sent %d ESP packets with fresh sequence numbers and a bad ICV: authentication_failed +%d, replay +%d, "
@@ -195,7 +230,12 @@ def body(args):
             raise Failure("keys.json has no ESP SA with SPI %08x" % spi)
         sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=bytes.fromhex(entry[0]["encr_key"]),
                                  auth_algo="NULL", tunnel_header=IP(src=lab.PEER, dst=lab.GW))
-        good = sa.encrypt(IP(src=lab.PEER_IN, dst=lab.GW_IN) / ICMP(id=0x4242, seq=1) / b"ipsecref-hostile", seq_num=seq + 10)
+        protected = sa.encrypt(IP(src=lab.PEER_IN, dst=lab.GW_IN) / ICMP(id=0x4242, seq=1) / b"ipsecref-hostile",
+                               seq_num=seq + 10)
+        # In UDP: the ESP packet wrapped here (Scapy 2.5's nat_t_header
+        # writes a UDP Length of 8, leaving the ESP packet outside the datagram).
+        good = (IP(src=lab.PEER, dst=lab.GW) / UDP(sport=4500, dport=4500) / Raw(bytes(protected[ESP]))
+                if args.encap else protected)
         send_raw(L, "control", [good])
         s3, (_, c3) = L.alive("gw"), child_of(L, "gw")
         drops = sum(dropped(s3, r) - dropped(s2, r) for r in ESP_DROPS)
@@ -214,7 +254,7 @@ def body(args):
 
         # -- 5. control: an unchanged retransmission is answered --------------------
         before = L.alive("gw")
-        answers = send_udp(L, "ike-retransmit", liveness)
+        answers = send_udp(L, "ike-retransmit", liveness, ike_port)
         after = L.alive("gw")
         log("control: the captured liveness request sent again unchanged: %d answer(s), ike_in +%d, ike_out +%d"
             % (len(answers), delta(after, before, "ike_in"), delta(after, before, "ike_out")))
@@ -227,12 +267,13 @@ def body(args):
                             "and port it was sent from (%d answers there); see FINDINGS.md" % len(answers))
 
         # -- 6. an IKE message with a bad ICV ------------------------------------------
-        h = ike_wire.parse(liveness)
+        marker = 4 if ike_port == 4500 else 0
+        h = ike_wire.parse(liveness[marker:])
         before, (gw_sa, _) = L.alive("gw"), child_of(L, "gw")
         bad = bytearray(liveness)
-        struct.pack_into("!I", bad, 20, h["message_id"] + 1)
+        struct.pack_into("!I", bad, marker + 20, h["message_id"] + 1)
         bad[-1] ^= 0x01
-        answers = send_udp(L, "ike-bad-icv", bytes(bad))
+        answers = send_udp(L, "ike-bad-icv", bytes(bad), ike_port)
         time.sleep(0.5)
         after, (gw_sa2, _) = L.alive("gw"), child_of(L, "gw")
         log("IKE INFORMATIONAL request (Message ID %d) with a bad ICV: %d answers, ike_in +%d, ike_out +%d, IKE SA %s %s"
@@ -263,6 +304,7 @@ def body(args):
 def main():
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("ipsecref")
+    a.add_argument("--encap", action="store_true", help="ESP in UDP 4500 (the peer's connection has encap = yes)")
     a.add_argument("--response-to-source", action="store_true",
                    help="also check that the cached response goes to the port the retransmission came from")
     args = a.parse_args()

@@ -58,14 +58,16 @@ def require_programs(ipsecref):
         raise Failure("no ipsecref at %s" % ipsecref)
 
 
-def gateway_conf(name, me, peer, my_net, peer_net, my_id, peer_id, remote_addrs=None):
-    """A swanctl.conf for one gateway: one connection `name`, PSK, one child."""
+def gateway_conf(name, me, peer, my_net, peer_net, my_id, peer_id, remote_addrs=None, encap=False):
+    """A swanctl.conf for one gateway: one connection `name`, PSK, one child;
+    with `encap`, ESP in UDP even without a NAT (RFC 3948)."""
     return "\n".join([
         "connections {",
         "  %s {" % name,
         "    local_addrs = %s" % me,
         "    remote_addrs = %s" % (remote_addrs or peer),
         "    proposals = aes128gcm16-prfsha256-x25519",
+    ] + (["    encap = yes"] if encap else []) + [
         "    local {",
         "      auth = psk",
         "      id = %s" % my_id,
@@ -186,13 +188,13 @@ class Lab:
                 p.kill()
                 p.wait()
 
-    def start_gateway(self, role, extra=()):
+    def start_gateway(self, role, extra=(), encap=False):
         """`ipsecref gateway` for `role` ("gw" or "peer"); waits for its control socket."""
         if role == "gw":
             conf = gateway_conf("peer", GW, PEER, GW_NET, PEER_NET, "gw.hostile.test", "peer.hostile.test",
                                 remote_addrs="%any")
         else:
-            conf = gateway_conf("gw", PEER, GW, PEER_NET, GW_NET, "peer.hostile.test", "gw.hostile.test")
+            conf = gateway_conf("gw", PEER, GW, PEER_NET, GW_NET, "peer.hostile.test", "gw.hostile.test", encap=encap)
         path = os.path.join(self.dir, role + ".conf")
         with open(path, "w") as f:
             f.write(conf)
