@@ -101,6 +101,9 @@ def body(args):
     lab.require_programs(args.ipsecref)
     gateway_limit = args.gateway_half_open_limit or args.half_open_limit
     gateway_threshold = args.gateway_cookie_threshold if args.gateway_cookie_threshold is not None else args.cookie_threshold
+    # Threshold and limit hold per connection and SPU (`ipsecref gateway --help`).
+    threshold = args.cookie_threshold * args.spus
+    limit = args.half_open_limit * args.spus
     with lab.Lab(args.ipsecref, flood=True) as L:
         # The flood's source addresses, on the flood namespace's link.
         batch = "".join("addr add %s/32 dev %s\n" % (lab.flood_address(i), L.flood_link)
@@ -109,12 +112,12 @@ def body(args):
             f.write(batch)
         L.run("ip", "-n", L.ns("flood"), "-batch", os.path.join(L.dir, "addresses.batch"))
         L.start_gateway("gw", ["--cookie-threshold", str(gateway_threshold),
-                               "--half-open-limit", str(gateway_limit)])
+                               "--half-open-limit", str(gateway_limit), "--spus", str(args.spus)])
         L.start_gateway("peer")
         time.sleep(0.5)
         rss_before = L.rss_kib("gw")
-        log("gateway up: VmRSS %d KiB; cookie threshold %d, half-open limit %d (the gateway's: %d, %d)"
-            % (rss_before, args.cookie_threshold, args.half_open_limit, gateway_threshold, gateway_limit))
+        log("gateway up, %d SPU(s): VmRSS %d KiB; cookie threshold %d, half-open limit %d in all (the gateway's "
+            "per SPU: %d, %d)" % (args.spus, rss_before, threshold, limit, gateway_threshold, gateway_limit))
         sampler = Sampler(L)
         sampler.start()
 
@@ -150,12 +153,12 @@ def body(args):
             % (stats1["half_open"], stats1["ike_in"], stats1["ike_out"], L.rss_kib("gw")))
         # At most the threshold's worth of requests may make state; the rest
         # must be answered with a cookie (RFC 7296 §2.6).
-        if plain["sa_answers"] > args.cookie_threshold:
+        if plain["sa_answers"] > threshold:
             problems.append("phase 1: %d requests made a half-open IKE SA, more than the cookie threshold %d"
-                            % (plain["sa_answers"], args.cookie_threshold))
-        if plain["cookie_answers"] < plain["sent"] - args.cookie_threshold:
+                            % (plain["sa_answers"], threshold))
+        if plain["cookie_answers"] < plain["sent"] - threshold:
             problems.append("phase 1: only %d of %d requests were answered with N(COOKIE) (threshold %d): "
-                            "cookies did not switch on" % (plain["cookie_answers"], plain["sent"], args.cookie_threshold))
+                            "cookies did not switch on" % (plain["cookie_answers"], plain["sent"], threshold))
 
         # -- phase 2: flooders that echo the cookie fill the half-open table --
         p = flood(L, args, args.echo_addresses, 1, echo=True)
@@ -170,12 +173,12 @@ def body(args):
             % (time.time() - t0, sampler.max_half_open, rss_flood, rss_flood - rss_before, sampler.samples))
         if sampler.error:
             problems.append("during the flood: %s" % sampler.error)
-        if sampler.max_half_open > args.half_open_limit:
+        if sampler.max_half_open > limit:
             problems.append("half_open reached %d, more than the half-open limit %d"
-                            % (sampler.max_half_open, args.half_open_limit))
-        if max(sampler.max_half_open, int(stats2["half_open"])) < args.half_open_limit:
+                            % (sampler.max_half_open, limit))
+        if max(sampler.max_half_open, int(stats2["half_open"])) < limit:
             problems.append("half_open reached only %d, never the limit %d: the flood did not test the limit"
-                            % (sampler.max_half_open, args.half_open_limit))
+                            % (sampler.max_half_open, limit))
         if rss_flood - rss_before > args.rss_growth_kib:
             problems.append("VmRSS grew by %d KiB during the flood (%d -> %d), more than %d KiB"
                             % (rss_flood - rss_before, rss_before, rss_flood, args.rss_growth_kib))
@@ -221,6 +224,8 @@ def main():
     a.add_argument("--gateway-half-open-limit", type=int, default=0)
     a.add_argument("--gateway-cookie-threshold", type=int, default=None)
     a.add_argument("--rss-growth-kib", type=int, default=16384)
+    a.add_argument("--spus", type=int, default=1,
+                   help="the gateway's SPUs; threshold and limit hold per SPU, so the totals checked are N times theirs")
     args = a.parse_args()
     if args.addresses > 250 * 250 or args.echo_addresses > args.addresses:
         a.error("--addresses at most 62500, --echo-addresses at most --addresses")
