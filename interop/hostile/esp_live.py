@@ -146,7 +146,7 @@ def body(args):
     with lab.Lab(args.ipsecref) as L:
         keys_dir = os.path.join(L.dir, "keys")
         os.mkdir(keys_dir)
-        L.start_gateway("gw", ["--keys-out", keys_dir])
+        L.start_gateway("gw", ["--keys-out", keys_dir, "--spus", str(args.spus)])
         L.start_gateway("peer", encap=args.encap)
         L.ctl("peer", "initiate", "gw")
         peer_sa = L.established("peer")
@@ -304,6 +304,7 @@ def body(args):
 def main():
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("ipsecref")
+    a.add_argument("--spus", type=int, default=1, help="the gateway's SPUs")
     a.add_argument("--encap", action="store_true", help="ESP in UDP 4500 (the peer's connection has encap = yes)")
     a.add_argument("--response-to-source", action="store_true",
                    help="also check that the cached response goes to the port the retransmission came from")

@@ -234,7 +234,7 @@ def body(args):
     if len(todo) < 100:
         raise Failure("only %d units under %s: not the project's fuzz corpora" % (len(todo), args.source))
     with lab.Lab(args.ipsecref) as L:
-        L.start_gateway("gw")
+        L.start_gateway("gw", ["--spus", str(args.spus)])
         before = L.alive("gw")
         rss_before = L.rss_kib("gw")
         t0 = time.time()
@@ -362,6 +362,7 @@ def main():
     a.add_argument("ipsecref", nargs="?")
     a.add_argument("source", nargs="?", help="the project's source directory (fuzz/ is under it)")
     a.add_argument("--self-test", action="store_true")
+    a.add_argument("--spus", type=int, default=1, help="the gateway's SPUs")
     args = a.parse_args()
     if args.self_test:
         lab.main_wrapper(self_test)
