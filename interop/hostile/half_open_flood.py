@@ -20,8 +20,10 @@ Checks (each a FAIL line; exit 1 if any):
 - its VmRSS (/proc/PID/status) stays under the RSS before the flood plus
   --rss-growth-kib (README.md says why that bound);
 - cookies switch on: in phase 1 at most --cookie-threshold requests make a
-  half-open IKE SA (an answer with SA and KE), every other one is answered
-  with N(COOKIE) (notify type 16390, RFC 7296 §3.10.1), read by Scapy;
+  half-open IKE SA (an answer with SA and KE), every other answer is
+  N(COOKIE) (notify type 16390, RFC 7296 §3.10.1), read by Scapy, and at
+  least 90% of the requests beyond the threshold get one (a loaded machine
+  may lose a few in socket buffers; in the runs measured none was lost);
 - `ctl stats` half_open never exceeds --half-open-limit, and in phase 2 it
   reaches it (so the limit, not a lull in the flood, is what bounded it);
 - the legitimate peer establishes during phase 1 and after the flood, and
@@ -156,9 +158,14 @@ def body(args):
         if plain["sa_answers"] > threshold:
             problems.append("phase 1: %d requests made a half-open IKE SA, more than the cookie threshold %d"
                             % (plain["sa_answers"], threshold))
-        if plain["cookie_answers"] < plain["sent"] - threshold:
+        # A loaded machine may lose a few requests in the socket buffers: 90%
+        # of those beyond the threshold must come back with a cookie.
+        if plain["cookie_answers"] < 0.9 * (plain["sent"] - threshold):
             problems.append("phase 1: only %d of %d requests were answered with N(COOKIE) (threshold %d): "
                             "cookies did not switch on" % (plain["cookie_answers"], plain["sent"], threshold))
+        if plain["other"] or plain["unreadable"]:
+            problems.append("phase 1: answers neither COOKIE nor SA/KE/Nonce: %s, %d unreadable"
+                            % (plain["other"], plain["unreadable"]))
 
         # -- phase 2: flooders that echo the cookie fill the half-open table --
         p = flood(L, args, args.echo_addresses, 1, echo=True)
