@@ -7,8 +7,8 @@ or any helper process, and on every way out (normal end, an exception,
 SIGTERM from ctest's timeout, SIGINT) kills exactly the processes it started,
 by PID, and deletes exactly the namespaces it made.
 
-Addresses (RFC 5737 documentation ranges; the flood's 10.99.0.0/16 exists
-only inside the flood namespace):
+Addresses (RFC 5737 documentation ranges, and for the flood private ones,
+RFC 1918, that exist only inside the test's namespaces):
   gw  the gateway under test: 192.0.2.2, inner 203.0.113.1 (203.0.113.0/24)
   peer a legitimate ipsecref gateway: 192.0.2.1, inner 198.51.100.1 (198.51.100.0/24)
   flood (when asked for) 10.98.0.2 on a second veth to gw (10.98.0.1); gw
@@ -273,13 +273,10 @@ class Lab:
 
 
 def dropped(stats, reason):
-    d = stats.get("dropped", {})
-    if isinstance(d, dict):
-        return int(d.get(reason, 0))
-    for entry in d:
-        if entry.get("reason") == reason:
-            return int(entry.get("count", 0))
-    return 0
+    """The count of packets `ctl stats` says were dropped for `reason`."""
+    if reason not in stats.get("dropped", {}):
+        raise Failure("ctl stats counts no drops for %r (it has %s)" % (reason, sorted(stats.get("dropped", {}))))
+    return int(stats["dropped"][reason])
 
 
 def main_wrapper(body):
