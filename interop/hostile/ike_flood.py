@@ -39,8 +39,12 @@ def main():
     args = a.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = args.addresses * args.per_address + 64
+    if need > hard:
+        print("ike_flood.py: %d sockets needed, the open-file limit is %d: fewer --addresses or --per-address"
+              % (need, hard), file=sys.stderr)
+        return 2
     if soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, hard), hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
     sel = selectors.DefaultSelector()
     out = {"sent": 0, "echoed": 0, "answers": 0, "cookie_answers": 0, "sa_answers": 0, "other": {},
            "unreadable": 0}
@@ -97,7 +101,8 @@ def main():
     for s in requests:
         s.close()
     print(json.dumps(out))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
