@@ -4,6 +4,10 @@
 // Input: one request line (without its newline), as a client of the
 // control socket sends it.
 //
+// The fake clock advances a second per input and the SPUs' timers run, so
+// IKE SAs that "initiate" started (to a peer that never answers) are given
+// up after their half-open timeout instead of piling up.
+//
 // Checked (a violation traps): every request gets an answer that is a JSON
 // object with a boolean "ok"; a refusal has a non-empty "error" string; an
 // answer is never longer than a bound that the gateway's state, not the
@@ -32,6 +36,8 @@ void Run(std::string_view request) {
     Check(error != parsed.end() && error->is_string() && !error->get<std::string>().empty());
   }
   Check(answer.size() <= 64 * 1024 + 4096);
+  f.clock.now += 1000;
+  f.gateway->Tick();
 }
 
 }  // namespace

@@ -77,6 +77,10 @@ std::optional<LogLevel> LevelFromName(std::string_view name) {
 }
 std::string_view DropName(Drop drop) { return kDropNames[static_cast<size_t>(drop)].name; }
 
+Bytes FirstAddress(const std::vector<AddressEntry>& list) {
+  return list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
+}
+
 bool Connection::site_to_site() const {
   return !remote_addrs.empty() &&
          std::none_of(remote_addrs.begin(), remote_addrs.end(), [](const AddressEntry& e) { return e.any(); });
@@ -150,11 +154,8 @@ Status InstallTraps(Gateway::Impl& g) {
   for (const Connection& c : g.config.connections)
     for (const ChildSettings& child : c.children) {
       if (child.start_action != StartAction::kTrap) continue;
-      const Bytes any4(4, 0);
-      const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
-      const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
-      TRY_ASSIGN(auto l, ike::sa::Resolve(child.local_ts, local));
-      TRY_ASSIGN(auto r, ike::sa::Resolve(child.remote_ts, remote));
+      TRY_ASSIGN(auto l, ike::sa::Resolve(child.local_ts, FirstAddress(c.local_addrs)));
+      TRY_ASSIGN(auto r, ike::sa::Resolve(child.remote_ts, FirstAddress(c.remote_addrs)));
       spd::Policy p = OutboundPolicy(TrapName(c, child), l, r, 0);
       p.priority = kTrapPriority;
       std::unique_lock routes(g.routes_mu);
@@ -225,9 +226,9 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
   ByteSpan data = datagram.data;
   if (datagram.destination.port == g.options.nat_t_port) {
-    //= rfc3948#section-2.2
-    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, to be
-    //# ignored by the receiver.
+    //= rfc3948#section-2.3
+    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, which the
+    //# receiver ignores.
     if (data.size() == 1 && data[0] == 0xff) {
       g.counters.keepalives_in.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -275,6 +276,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
     // where the first went.
     auto it = g.pending.find({h->spi_i, SourceKey(datagram.source)});
     if (it != g.pending.end()) {
+      job.connection = it->second.connection;
       job.datagram = std::move(datagram);
       g.spus[it->second.spu]->Push(std::move(job));
       return;
@@ -300,7 +302,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   job.anchor = placed->second;
   {
     std::unique_lock routes(g.routes_mu);
-    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, placed->second};
+    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, *connection, placed->second};
   }
   job.datagram = std::move(datagram);
   g.spus[placed->first]->Push(std::move(job));

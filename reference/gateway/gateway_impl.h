@@ -50,6 +50,7 @@ struct Counters {
 // it (retransmissions) go to the same SPU.
 struct PendingInit {
   spu::SpuIndex spu = 0;
+  size_t connection = 0;
   std::string anchor;
 };
 

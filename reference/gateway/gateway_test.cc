@@ -96,6 +96,20 @@ class Net {
     std::lock_guard lock(mu_);
     return udp_;
   }
+  // A NAT in front of `inside`: its datagrams leave from port `port` (from
+  // 500) or port + 1 (from 4500), and datagrams to those ports go back in.
+  // Setting another port is the NAT forgetting the mapping and making a
+  // new one.
+  void SetNat(std::string_view inside, uint16_t port) {
+    std::lock_guard lock(mu_);
+    nat_inside_ = Addr(inside);
+    nat_port_ = port;
+  }
+  // Every datagram delivered twice while set (a duplicating link).
+  void SetDuplicate(bool on) {
+    std::lock_guard lock(mu_);
+    duplicate_ = on;
+  }
   // A link that loses everything while down.
   void SetLink(bool up) {
     std::lock_guard lock(mu_);
@@ -113,11 +127,18 @@ class Net {
   }
 
  private:
-  void Udp(const Datagram& d) {
+  void Udp(Datagram d) {
     Gateway* g = nullptr;
     {
       std::lock_guard lock(mu_);
       if (!link_up_) return;
+      if (nat_port_ != 0 && d.source.address == nat_inside_)
+        d.source.port = d.source.port == 4500 ? static_cast<uint16_t>(nat_port_ + 1) : nat_port_;
+      if (nat_port_ != 0 && d.destination.address == nat_inside_) {
+        // Only the current mapping leads in.
+        if (d.destination.port != nat_port_ && d.destination.port != nat_port_ + 1) return;
+        d.destination.port = d.destination.port == nat_port_ ? 500 : 4500;
+      }
       udp_.push_back(d);
       auto it = owners_.find(d.destination.address);
       if (it == owners_.end()) {
@@ -125,6 +146,7 @@ class Net {
         return;
       }
       g = it->second;
+      if (duplicate_) g->ReceiveUdp(d);
     }
     g->ReceiveUdp(d);
   }
@@ -165,6 +187,9 @@ class Net {
   std::vector<Bytes> esp_packets_;
   std::vector<Datagram> udp_;
   bool link_up_ = true;
+  bool duplicate_ = false;
+  Bytes nat_inside_;
+  uint16_t nat_port_ = 0;
 };
 
 class TestClock : public ike::sa::Clock {
@@ -667,6 +692,84 @@ TEST(GatewayTest, ControlProtocolAnswersAndRefuses) {
   EXPECT_EQ(ask(R"({"command": "rekey"})")["error"], "rekey needs a \"name\" string");
   EXPECT_EQ(ask(std::string(kMaxControlRequest + 1, ' '))["ok"], false);
   EXPECT_EQ(ask(R"({"command": "terminate", "name": "IKE-1"})")["ok"], true);
+}
+
+//= rfc7296#section-2.1
+//# A copy of a request (an IKE_SA_INIT retransmitted, or duplicated on the
+//# way) is answered by the IKE SA it made; it makes no second one.
+TEST(GatewayTest, DuplicatedRequestsMakeOneIkeSaOnTheirConnection) {
+  Net net;
+  // The request is for the hub's second connection (its first names
+  // another peer): a copy must reach that connection too.
+  const std::string hub_conf = "connections {" +
+                               SiteToSite("other", "192.0.2.1", "192.0.2.77", "10.0.0.0/16", "10.77.0.0/16", 1, false) +
+                               SiteToSite("spoke", "192.0.2.1", "192.0.2.11", "10.0.0.0/16", "10.11.0.0/16", 1, false) +
+                               "}\n" + Secrets({{"192.0.2.1", "192.0.2.11"}, {"192.0.2.1", "192.0.2.77"}});
+  auto hub = Start(net, "192.0.2.1", hub_conf, 2, 101);
+  auto spoke = Start(net, "192.0.2.11",
+                     "connections {" +
+                         SiteToSite("hub", "192.0.2.11", "192.0.2.1", "10.11.0.0/16", "10.0.0.0/16", 1, false) + "}\n" +
+                         Secrets({{"192.0.2.1", "192.0.2.11"}}),
+                     1, 102);
+  ASSERT_TRUE(hub && spoke);
+  net.SetDuplicate(true);
+  ASSERT_TRUE(spoke->Initiate("hub").ok());
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*spoke, 1, 1); }));
+  hub->Drain();
+  const auto list = hub->List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].name, "IKE-1");
+  EXPECT_EQ(list[0].connection, "spoke");
+  EXPECT_EQ(hub->anchoring().Anchors().size(), 2u);  // IKE-1 and IPsec-1
+}
+
+//= rfc7296#section-2.23
+//# Behind a NAT: NAT detection moves IKE to 4500 and ESP into UDP; when the
+//# NAT's mapping changes, the end outside follows the new address and port
+//# of the first authenticated request that comes from it, ESP with it.
+TEST(GatewayTest, NatMappingChangeIsFollowed) {
+  Pair p;
+  p.net.SetNat("192.0.2.1", 40000);
+  ASSERT_TRUE(p.Up());
+  EXPECT_EQ(p.sun->List()[0].remote, "192.0.2.1[40001]");
+  EXPECT_TRUE(p.sun->List()[0].children[0].encapsulated);
+  ASSERT_TRUE(p.Ping("through the first mapping"));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "back"));
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.net.delivered("192.0.2.1").size() == 1; }));
+
+  p.net.SetNat("192.0.2.1", 50000);
+  // ESP alone does not move the IKE SA (sun's answer still goes to the old
+  // mapping, which the NAT dropped)...
+  ASSERT_TRUE(p.Ping("through the second mapping"));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "lost"));
+  p.sun->Drain();
+  EXPECT_EQ(p.net.delivered("192.0.2.1").size(), 1u);
+  EXPECT_EQ(p.sun->List()[0].remote, "192.0.2.1[40001]");
+  // ... an authenticated request does.
+  ASSERT_TRUE(p.moon->CheckLiveness("IKE-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.sun->List()[0].remote == "192.0.2.1[50001]"; }));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "found"));
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.net.delivered("192.0.2.1").size() == 2; }));
+  EXPECT_EQ(p.net.delivered("192.0.2.1")[1], UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "found"));
+}
+
+// remote_ts = dynamic on a connection from %any is the peer's own address,
+// resolved for each IKE SA: a road warrior that asks for every address gets
+// its own only.
+TEST(GatewayTest, DynamicSelectorIsEachPeersOwnAddress) {
+  Net net;
+  auto hub = Start(net, "192.0.2.1",
+                   "connections {" + SiteToSite("road", "192.0.2.1", "%any", "10.0.0.0/16", "dynamic", 1, false) +
+                       "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                   1, 111);
+  auto road = Start(net, "192.0.2.21",
+                    "connections {" + SiteToSite("hub", "192.0.2.21", "192.0.2.1", "0.0.0.0/0", "10.0.0.0/16", 1, true) +
+                        "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                    1, 112);
+  ASSERT_TRUE(hub && road);
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*road, 1, 1); }));
+  EXPECT_EQ(hub->List()[0].children[0].remote_ts, "192.0.2.21/32");
+  EXPECT_EQ(road->List()[0].children[0].local_ts, "192.0.2.21/32");
 }
 }  // namespace
 }  // namespace ipsecref::gateway

@@ -36,21 +36,20 @@ std::string_view ChildStateName(ChildState s) {
 }
 
 // The IKE layer's view of a connection for one SPU: its CHILD SA
-// configurations with `dynamic` selectors resolved to the connection's
-// first addresses (or, with %any, to every address of the family: the
-// responder then narrows to what the peer proposes, RFC 7296 §2.9).
+// configurations, whose `dynamic` selectors the state machine resolves for
+// each IKE SA with that SA's addresses.
 ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
   if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
   config.children.clear();
-  const Bytes any4(4, 0);
-  const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
-  const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;
-    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
-    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    // `dynamic` is resolved per IKE SA, with its own addresses.
+    child.configured_local_ts = s.local_ts;
+    child.configured_remote_ts = s.remote_ts;
+    if (auto l = ike::sa::Resolve(s.local_ts, FirstAddress(c.local_addrs))) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, FirstAddress(c.remote_addrs))) child.remote_ts = std::move(*r);
     config.children.push_back(std::move(child));
   }
   config.liveness_delay = c.dpd_delay;
@@ -64,12 +63,7 @@ std::string Format(const std::vector<ike::TrafficSelector>& list) {
   return out;
 }
 
-Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) {
-  Endpoint e;
-  e.port = port;
-  e.address = list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
-  return e;
-}
+Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) { return Endpoint{FirstAddress(list), port}; }
 
 }  // namespace
 
@@ -175,7 +169,7 @@ std::optional<Time> SpuWorker::NextDeadline() const {
   for (const auto& p : peers_)
     if (auto t = p->NextDeadline(); t && (!next || *t < *next)) next = t;
   for (const auto& [spi, r] : ikes_) {
-    const Time t = r.last_keepalive + gw_.options.keepalive_interval;
+    const Time t = r.last_sent + gw_.options.keepalive_interval;
     if (!next || t < *next) next = t;
   }
   return next;
@@ -203,6 +197,8 @@ void SpuWorker::ProcessIke(Job& job) {
   if (job.connection) {
     Peer& peer = *peers_[*job.connection];
     peer.Receive(job.datagram);
+    // A copy of a request placed before: the state machine answers it.
+    if (job.anchor.empty()) return;
     // Did the request make an IKE SA? The state machine keeps none for one
     // it refused or answered with a COOKIE (RFC 7296 §2.6).
     IkeSa* made = nullptr;
@@ -214,7 +210,7 @@ void SpuWorker::ProcessIke(Job& job) {
       IkeRecord r;
       r.connection = *job.connection;
       r.name = job.anchor;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       ikes_.emplace(made->local_spi(), std::move(r));
       std::unique_lock routes(gw_.routes_mu);
       gw_.ike_routes[made->local_spi()] = index_;
@@ -247,7 +243,7 @@ Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& an
   IkeRecord r;
   r.connection = connection;
   r.name = anchor;
-  r.last_keepalive = gw_.Now();
+  r.last_sent = gw_.Now();
   ikes_.emplace(spi, std::move(r));
   {
     std::unique_lock routes(gw_.routes_mu);
@@ -315,11 +311,14 @@ void SpuWorker::PeerDead(size_t connection) {
 
 void SpuWorker::SendKeepalives(Time now) {
   //= rfc3948#section-4
-  //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
-  //# on the NAT-T port) so that the NAT keeps its mapping.
+  //# An end behind a NAT sends a NAT-keepalive when it has sent the peer
+  //# nothing else for a while, so that the NAT keeps its mapping.
+  //= ipsecref#choice
+  //# The while is 20 s (strongSwan's keep_alive default); ESP sent to the
+  //# peer counts as something else.
   for (auto& [spi, r] : ikes_) {
-    if (now < r.last_keepalive + gw_.options.keepalive_interval) continue;
-    r.last_keepalive = now;
+    if (now < r.last_sent + gw_.options.keepalive_interval) continue;
+    r.last_sent = now;
     const IkeSa* sa = peers_[r.connection]->Find(spi);
     if (sa == nullptr || !sa->nat_here || sa->state != IkeState::kEstablished) continue;
     Datagram d;
@@ -385,6 +384,7 @@ void SpuWorker::ProcessInner(Job& job) {
   }
   ++c.packets_out;
   c.bytes_out += job.packet.size();
+  if (auto ike = ikes_.find(c.ike); ike != ikes_.end()) ike->second.last_sent = gw_.Now();
   gw_.counters.esp_out.fetch_add(1, std::memory_order_relaxed);
   if (c.encapsulated) {
     //= rfc3948#section-2.1
@@ -420,7 +420,7 @@ void SpuWorker::Sync() {
       if (ikes_.count(sa->local_spi()) != 0) continue;
       IkeRecord r;
       r.connection = c;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       for (auto& [spi, old] : ikes_) {
         const IkeSa* o = peers_[old.connection]->Find(spi);
         if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;

@@ -31,8 +31,8 @@ struct Job {
   Bytes packet;                // kEsp: SPI .. ICV; kInner: the IP packet
   bool esp_in_udp = false;
   uint32_t spi = 0;             // kEsp: inbound SPI; kInner: the outbound SA's key (its inbound SPI)
-  std::optional<size_t> connection;  // kIke: a new IKE SA for this connection
-  std::string anchor;           // kIke: the provisional anchor of a new IKE SA
+  std::optional<size_t> connection;  // kIke: an IKE_SA_INIT request for this connection
+  std::string anchor;           // kIke: the provisional anchor of a new IKE SA; empty for a copy of a request placed before
   std::function<void()> call;   // kCall
 };
 
@@ -71,7 +71,7 @@ class SpuWorker : public ike::sa::Transport {
     size_t connection = 0;
     std::string name;      // "IKE-1", or the provisional anchor until it has one
     bool replaced = false; // its anchor was handed to the IKE SA it was rekeyed into
-    ike::sa::Time last_keepalive = 0;
+    ike::sa::Time last_sent = 0;  // the last NAT-keepalive or ESP packet sent to the peer
     bool keys_seen = false;  // its keys were exported (and, when asked, logged)
   };
   struct Installed {
