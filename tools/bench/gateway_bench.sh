@@ -43,6 +43,7 @@ SECONDS_ESP=${3:-5}
 OUT=${OUT:-/tmp/gateway-bench.$$}
 PSK=gateway-bench-psk
 LOAD_SPUS=${LOAD_SPUS:-1}
+DELETE=${DELETE:-yes}
 PARTS=${PARTS:-handshakes throughput}
 IKE_PROP=${IKE_PROP:-aes128gcm16-prfsha256-ecp256}
 ESP_PROP=aes128gcm16
@@ -192,6 +193,8 @@ charon_conf() {  # $1 = dir  $2 = load|tp
 		                time_format = %T
 		                default = 0
 		                cfg = 1
+		                ike = ${LTLOG:-0}
+		                net = ${LTLOG:-0}
 		                flush_line = yes } }
 		  syslog { daemon { default = -1 } auth { default = -1 } }
 		  plugins {
@@ -291,7 +294,7 @@ run_load() {  # $1 = responder pid  $2 = label
 	before=$(cpu_seconds "$1")
 	ip netns exec $NS_I "$IPSECREF" load --to $ADDR_R --count "$COUNT" --spus "$LOAD_SPUS" --psk $PSK \
 		--id c1.strongswan.org --remote-id srv.strongswan.org --proposal $IKE_PROP --esp-proposal $ESP_PROP \
-		--timeout 20 --json >"$OUT/$2.json" 2>"$OUT/$2.stderr"
+		--timeout 20 $([ "$DELETE" = yes ] && echo --delete) --json >"$OUT/$2.json" 2>"$OUT/$2.stderr"
 	after=$(cpu_seconds "$1")
 	python3 - "$OUT/$2.json" "$before" "$after" <<-'EOF'
 	import json, sys

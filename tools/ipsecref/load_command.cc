@@ -5,8 +5,9 @@
 // IKE_AUTH unless --childless), at most R setups started per second and at
 // most --window of them under way at once, and reports setups per second,
 // the latency of each setup (from Initiate to ESTABLISHED) as percentiles,
-// retransmissions and failures. The IKE SAs are left up when it exits (no
-// Delete is sent): the responder forgets them on its own.
+// retransmissions and failures. With --delete each IKE SA is deleted once
+// established; otherwise they are left up when it exits (no Delete is
+// sent) and the responder forgets them on its own.
 //
 // The counts come from the gateway's log lines: "[SPUn] IKE-k load: IKE SA
 // ..._i ..._r: ESTABLISHED", "...: destroyed: REASON", "...: request M
@@ -63,6 +64,7 @@ struct Args {
   std::string id;
   std::string remote_id;
   bool childless = false;
+  bool delete_established = false;
   uint16_t local_port = ike::sa::kIkePort;
   double timeout = 30;
   bool json = false;
@@ -222,6 +224,7 @@ class Tally {
       if (!s.established && !s.failed) {
         s.established = now;
         if (s.started) ++ended_;
+        if (delete_) to_delete_.push_back(name);
       }
       cv_.notify_all();
     } else if (const size_t d = t.find(": destroyed: "); d != std::string_view::npos) {
@@ -235,7 +238,34 @@ class Tally {
       cv_.notify_all();
     } else if (t.find(" retransmitted (") != std::string_view::npos) {
       retransmits_++;
+    } else if (t.ends_with(": gone")) {
+      std::lock_guard lock(mu_);
+      if (auto it = setups_.find(name); it != setups_.end() && it->second.established) {
+        ++gone_;
+        cv_.notify_all();
+      }
     }
+  }
+
+  // --delete: the IKE SAs to delete once they are established.
+  void DeleteWhenEstablished() { delete_ = true; }
+  // The next IKE SA to delete; none once `stop` is set and none is left.
+  std::optional<std::string> NextToDelete(const std::atomic<bool>& stop) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return !to_delete_.empty() || stop.load(); });
+    if (to_delete_.empty()) return std::nullopt;
+    std::string name = std::move(to_delete_.front());
+    to_delete_.erase(to_delete_.begin());
+    return name;
+  }
+  // Waits until every established IKE SA is gone (deleted) or `until`.
+  size_t WaitForDeletes(Clock::time_point until) {
+    std::unique_lock lock(mu_);
+    size_t established = 0;
+    for (const auto& [name, s] : setups_)
+      if (s.established) ++established;
+    cv_.wait_until(lock, until, [&] { return gone_ >= established; });
+    return gone_;
   }
 
   void Started(const std::string& name, Clock::time_point at) {
@@ -266,6 +296,7 @@ class Tally {
   struct Report {
     size_t requested = 0, established = 0, failed = 0, timed_out = 0, initiate_failures = 0;
     uint64_t retransmits = 0, send_errors = 0, warnings = 0;
+    std::optional<size_t> deleted;  // --delete: IKE SAs deleted by the end
     double seconds = 0, setups_per_second = 0;
     // Over the middle of the run, from the 10th to the 90th percentile of
     // the ESTABLISHED times: the steady rate, which a few setups delayed
@@ -319,7 +350,9 @@ class Tally {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Setup> setups_;
-  size_t started_ = 0, ended_ = 0, initiate_failures_ = 0;
+  size_t started_ = 0, ended_ = 0, initiate_failures_ = 0, gone_ = 0;
+  bool delete_ = false;
+  std::vector<std::string> to_delete_;
   std::atomic<uint64_t> retransmits_{0};
   uint64_t warning_count_ = 0;
   std::vector<std::string> warnings_, initiate_errors_;
@@ -355,6 +388,7 @@ void PrintReport(const Args& a, const Target& to, const Tally::Report& r) {
       lat[label] = Percentile(r.latency_ms, p);
     j["latency_ms"] = lat;
     j["retransmits"] = r.retransmits;
+    if (r.deleted) j["deleted"] = *r.deleted;
     j["send_errors"] = r.send_errors;
     j["warnings"] = r.warnings;
     j["failure_reasons"] = r.reasons;
@@ -373,6 +407,7 @@ void PrintReport(const Args& a, const Target& to, const Tally::Report& r) {
              Percentile(r.latency_ms, 90), Percentile(r.latency_ms, 99), Percentile(r.latency_ms, 100));
   fmt::print("failed {}, timed out {}, not initiated {}, retransmissions {}, send errors {}, warnings {}\n", r.failed,
              r.timed_out, r.initiate_failures, r.retransmits, r.send_errors, r.warnings);
+  if (r.deleted) fmt::print("deleted {} of the {} established\n", *r.deleted, r.established);
   for (const auto& [reason, n] : r.reasons) fmt::print("  failed: {} x {}\n", n, reason);
   for (const std::string& e : r.initiate_errors) fmt::print("  not initiated: {}\n", e);
   for (const std::string& w : r.first_warnings) fmt::print("  warning: {}\n", w);
@@ -394,6 +429,11 @@ int Run(const Args& a) {
   auto config = gateway::ParseSwanctlConf(conf, "load", ".");
   // The values that reach the configuration are the user's: a bad proposal or ID is a usage error.
   if (!config) return fail(config.error());
+  //= rfc7296#section-2.4
+  //# INITIAL_CONTACT asserts that the IKE SA being set up is the only one
+  //# between the two identities, and a receiver deletes the others: the
+  //# load's IKE SAs share one pair of identities, so none carries it.
+  config->connections.front().ike.initial_contact = false;
 
   Tally tally;
   LoadWire wire(*ike_socket, *nat_t_socket);
@@ -429,6 +469,23 @@ int Run(const Args& a) {
     }
   });
 
+  // Deletes are requested from a thread of their own: the log callback
+  // runs inside the gateway and must not call it.
+  std::atomic<bool> stop_deleting{false};
+  std::thread deleter;
+  if (a.delete_established) {
+    tally.DeleteWhenEstablished();
+    deleter = std::thread([&] {
+      for (;;) {
+        std::optional<std::string> name = tally.NextToDelete(stop_deleting);
+        if (name)
+          (void)g.Terminate(*name);
+        else if (stop_deleting.load())
+          return;
+      }
+    });
+  }
+
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.timeout));
   const Clock::time_point begin = Clock::now();
   Clock::time_point last_start = begin;
@@ -449,10 +506,17 @@ int Run(const Args& a) {
     last_start = at;
   }
   tally.WaitForAll(last_start + timeout);
+  std::optional<size_t> deleted;
+  if (a.delete_established) {
+    deleted = tally.WaitForDeletes(Clock::now() + timeout);
+    stop_deleting.store(true);
+    deleter.join();
+  }
   stop.store(true);
   receiver.join();
   Tally::Report report = tally.Make(a.count, begin);
   report.send_errors = wire.send_errors.load();
+  report.deleted = deleted;
   gw->reset();
   PrintReport(a, *to, report);
   return report.established == a.count ? kExitOk : kExitFailed;
@@ -479,6 +543,9 @@ void AddLoadCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--remote-id", args->remote_id, "the identity the responder must prove (default any)")
       ->check(NotEmpty());
   cmd->add_flag("--childless", args->childless, "IKE SAs without a CHILD SA (RFC 6023)");
+  cmd->add_flag("--delete", args->delete_established,
+                "delete each IKE SA once it is established (as strongSwan's load-tester delete_after_established); "
+                "the run ends when all are gone");
   // The state machine sends IKE from any port but 500 with the non-ESP
   // marker (as from the NAT-T port): another port suits a responder's
   // NAT-T port only.
