@@ -28,6 +28,14 @@
 # iproute2, iputils-ping, python3.
 #
 # usage: tools/bench/gateway_bench.sh [COUNT [REPEAT [SECONDS]]]   (defaults 2000 3 5)
+# Environment: IKE_PROP (default aes128gcm16-prfsha256-ecp256, as loadtest.sh);
+# DELETE=yes (default: `ipsecref load --delete`, each IKE SA deleted once
+# established, as load-tester's delete_after_established, so that neither
+# end's tables grow over the run) or no; LOAD_SPUS (default 1: the initiator
+# on one SPU; with more, an IKE_SA_INIT response can arrive before the SPU
+# registered its SPI and waits for a retransmission); PARTS (default
+# "handshakes throughput"); CASES (default "gateway1 charon gateway2");
+# LTLOG=2 logs charon's ike and net subsystems.
 # Output: a summary on stdout; everything (logs, JSON reports) in OUT
 # (default /tmp/gateway-bench.PID).
 set -u
