@@ -38,6 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 LoadU32(p.udp_payload.data() + 4) == p.seq);
           continue;
         }
+        // RFC 4303 §2: ESP starts with the SPI and the sequence number;
+        // RFC 4302 §2: AH has them at offsets 4 and 8.
+        if (p.kind == io::ReplayKind::kEsp || p.kind == io::ReplayKind::kAh) {
+          const size_t at = p.kind == io::ReplayKind::kAh ? 4 : 0;
+          Check(p.udp_payload.empty() && p.ip_payload.size() >= at + 8 &&
+                LoadU32(p.ip_payload.data() + at) == p.spi && LoadU32(p.ip_payload.data() + at + 4) == p.seq);
+          Check(!p.ip_header.empty() && ((p.ip_header[0] >> 4) == 4 || (p.ip_header[0] >> 4) == 6));
+          continue;
+        }
         const size_t marker = p.udp_payload.size() - p.ike_message.size();
         Check(marker == 0 || (marker == 4 && LoadU32(p.udp_payload.data()) == 0));
         if (!p.captured_response) continue;

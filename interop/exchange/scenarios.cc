@@ -7,7 +7,7 @@
 #include <iterator>
 
 #include "interop/exchange/deviations.h"
-#include "reference/crypto/transforms.h"
+#include "reference/gateway/key_export.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
 #include "reference/ike/wire/header.h"
@@ -121,39 +121,18 @@ void Session::Record(const Peer& peer) {
     const auto id = std::make_pair(sa->spi_i, sa->spi_r);
     if (ike_sas_.count(id) == 0) {
       IkeSaRecord r;
-      io::Ikev2Keys& k = r.keys;
-      k.spi_i = sa->spi_i;
-      k.spi_r = sa->spi_r;
-      k.encr = sa->suite.encr;
-      const crypto::EncrTransform* t = crypto::FindEncr(sa->suite.encr);
-      // A cipher of one fixed key length (3DES) has no Key Length: the key
-      // files state 0 for it.
-      k.encr_key_bits = t != nullptr && t->fixed_key_bits() != 0 ? 0 : sa->suite.encr_key_bits;
-      k.integ = sa->suite.integ;
-      k.sk_ei = sa->keys.sk_ei;
-      k.sk_er = sa->keys.sk_er;
-      k.sk_ai = sa->keys.sk_ai;
-      k.sk_ar = sa->keys.sk_ar;
+      r.keys = gateway::IkeKeysOf(*sa);
       r.prf = sa->suite.prf;
       r.ke = sa->suite.ke;
       ike_sas_.emplace(id, std::move(r));
     }
     for (const ChildSa& c : sa->children) {
       if (c.spi_in == 0 || (c.encr_in().empty() && c.integ_in().empty())) continue;
-      // The SA this end receives on, as the capture places it.
-      io::SaKeys k;
-      k.protocol = c.protocol == iana::SecurityProtocol::kAh ? io::SaProtocol::kAh : io::SaProtocol::kEsp;
+      // The SA this end receives on, as the capture places it; with a NAT
+      // between the ends, ESP travels in UDP on port 4500.
+      io::SaKeys k = gateway::InboundKeysOf(*sa, c, sa->nat_here || sa->nat_there);
       k.src = OnWire(sa->remote.address);
       k.dst = OnWire(sa->local.address);
-      k.spi = c.spi_in;
-      k.encr = c.suite.encr;
-      k.encr_key = c.encr_in();
-      k.integ = c.suite.integ;
-      k.integ_key = c.integ_in();
-      k.esn = c.suite.esn == iana::EsnType::kEsn;
-      k.mode = c.transport_mode ? esp::Mode::kTransport : esp::Mode::kTunnel;
-      // With a NAT between the ends, ESP travels in UDP on port 4500.
-      k.udp_encapsulation = sa->nat_here || sa->nat_there;
       child_sas_.try_emplace(std::make_pair(k.spi, k.dst), std::move(k));
     }
   }

@@ -11,6 +11,7 @@
 
 #include "reference/ike/wire/message.h"
 #include "reference/classify/classify.h"
+#include "reference/base/enum_table.h"
 #include "reference/io/keys.h"
 
 namespace ipsecref::io {
@@ -69,7 +70,7 @@ std::string_view NotReplayedWhy(PacketKind k) {
   switch (k) {
     case PacketKind::kEsp:
     case PacketKind::kAh:
-      return "raw ESP/AH (IP protocol 50/51): replay needs a raw socket, not supported yet";
+      return "ESP/AH without a sequence number: the packet ends inside its header";
     case PacketKind::kNatKeepalive: return "NAT-keepalive: carries nothing to judge (RFC 3948 §2.3)";
     default: return "neither IKE nor ESP";
   }
@@ -99,12 +100,35 @@ std::string Labels(const ike::Message& m) {
   return "[ " + out + " ]";
 }
 
+struct KindRow {
+  ReplayKind kind;
+  std::string_view key;
+  bool ipsec_sa;
+  std::string_view anti_replay;
+};
+//= rfc4303#section-3.4.3
+//# ESP's receiver checks every packet's sequence number against the SA's
+//# window and discards a duplicate, whether ESP rides in UDP or straight on IP.
+//= rfc4302#section-3.4.3
+//# AH's receiver must likewise reject a packet whose sequence number
+//# duplicates one already received on the SA, by a sliding receive window,
+//# and should do so first, before the ICV.
+constexpr std::array<KindRow, 5> kKinds{{
+    {ReplayKind::kIkeSaInit, "ike_sa_init", false, ""},
+    {ReplayKind::kIkeRequest, "ike_request", false, ""},
+    {ReplayKind::kEspInUdp, "esp_in_udp", true, "rfc4303#section-3.4.3"},
+    {ReplayKind::kEsp, "esp", true, "rfc4303#section-3.4.3"},
+    {ReplayKind::kAh, "ah", true, "rfc4302#section-3.4.3"},
+}};
+static_assert(RowsInEnumOrder(kKinds, &KindRow::kind), "kKinds: one row per ReplayKind, in order");
+
+const KindRow& RowOf(ReplayKind kind) { return kKinds.at(static_cast<size_t>(kind)); }
+
 }  // namespace
 
-std::string_view ReplayKindKey(ReplayKind kind) {
-  static constexpr std::array<std::string_view, 3> kKeys{"ike_sa_init", "ike_request", "esp_in_udp"};
-  return kKeys.at(static_cast<size_t>(kind));
-}
+std::string_view ReplayKindKey(ReplayKind kind) { return RowOf(kind).key; }
+bool IsIpsecSa(ReplayKind kind) { return RowOf(kind).ipsec_sa; }
+std::string_view AntiReplayRequirement(ReplayKind kind) { return RowOf(kind).anti_replay; }
 
 std::string_view ReplayVerdictName(ReplayVerdict v) {
   static constexpr std::array<std::string_view, 3> kNames{"PASS", "FAIL", "NOT JUDGED"};
@@ -142,6 +166,14 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
            fmt::format("{}: packet {}: sent to the gateway {} from {}, but earlier ones came from {}: replay "
                        "one peer's traffic at a time",
                        name, s.packet->number, plan.gateway, s.src, plan.peer));
+    if (s.c.view.fragment) {
+      //= ipsecref#choice
+      //# A fragment is not replayed: replay sends whole packets as
+      //# captured, and a fragment alone is no ESP, AH or IKE message (it is
+      //# not reassembled for replay).
+      plan.not_replayed.push_back({s.packet->number, "an IP fragment: replay sends whole packets only"});
+      continue;
+    }
     ReplayPacket r;
     r.packet_number = s.packet->number;
     r.sport = s.sport;
@@ -157,6 +189,21 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
     if (s.c.kind == PacketKind::kEspInUdp && s.c.spi && s.c.seq) {
       r.kind = ReplayKind::kEspInUdp;
       r.udp_payload.assign(s.udp_payload.begin(), s.udp_payload.end());
+      r.spi = *s.c.spi;
+      r.seq = *s.c.seq;
+      plan.packets.push_back(std::move(r));
+      continue;
+    }
+    if ((s.c.kind == PacketKind::kEsp || s.c.kind == PacketKind::kAh) && s.c.spi && s.c.seq) {
+      //= rfc4301#section-5.2
+      //# The receiver finds a raw ESP or AH packet's SA by its SPI (with
+      //# the destination and protocol) and judges the bytes from the ESP/AH
+      //# header on: they are replayed as captured, to the same destination.
+      r.kind = s.c.kind == PacketKind::kEsp ? ReplayKind::kEsp : ReplayKind::kAh;
+      const ByteSpan ip = s.packet->ip().first(std::min(s.packet->ip().size(), s.c.view.total_length));
+      const size_t at = std::min(s.c.payload_offset, ip.size());
+      r.ip_header.assign(ip.begin(), ip.begin() + static_cast<ptrdiff_t>(at));
+      r.ip_payload.assign(ip.begin() + static_cast<ptrdiff_t>(at), ip.end());
       r.spi = *s.c.spi;
       r.seq = *s.c.seq;
       plan.packets.push_back(std::move(r));
@@ -199,7 +246,7 @@ Result<ReplayPlan> PlanReplay(const std::vector<CapturedPacket>& packets, std::o
   // SPI is the one its response chose).
   std::map<std::pair<uint64_t, uint64_t>, ReplayPacket*> latest;
   for (ReplayPacket& r : plan.packets) {
-    if (r.kind == ReplayKind::kEspInUdp) continue;
+    if (IsIpsecSa(r.kind)) continue;
     const uint64_t spi_r = r.kind == ReplayKind::kIkeSaInit && r.captured_response ? SpiR(*r.captured_response)
                                                                                    : r.spi_r;
     ReplayPacket*& at = latest[{r.spi_i, spi_r}];
@@ -302,13 +349,15 @@ size_t SetAsideUnverifiedEsp(ReplayPlan& plan, const CaptureReport& report) {
     const PacketResult* r = it == results.end() ? nullptr : it->second;
     //= rfc4303#section-3.4.3
     //# The receiver checks the ICV before it updates the window: a packet
-    //# that fails it is dropped whatever its sequence number.
-    if (p.kind == ReplayKind::kEspInUdp && r != nullptr && r->sa && report.sas.at(*r->sa).keys_known &&
+    //# that fails it is dropped whatever its sequence number (AH alike,
+    //# RFC 4302 §3.4.3).
+    if (IsIpsecSa(p.kind) && r != nullptr && r->sa && report.sas.at(*r->sa).keys_known &&
         r->verdict != Verdict::kOk) {
       plan.not_replayed.push_back(
-          {p.packet_number, fmt::format("ESP SPI {:#010x} seq {} does not verify with the keys ({}): a drop would "
+          {p.packet_number, fmt::format("{} SPI {:#010x} seq {} does not verify with the keys ({}): a drop would "
                                         "prove nothing about anti-replay",
-                                        p.spi, p.seq, r->error ? r->error->ToString() : "not verified")});
+                                        p.kind == ReplayKind::kAh ? "AH" : "ESP", p.spi, p.seq,
+                                        r->error ? r->error->ToString() : "not verified")});
       ++set_aside;
       continue;
     }
@@ -321,25 +370,65 @@ size_t SetAsideUnverifiedEsp(ReplayPlan& plan, const CaptureReport& report) {
 }
 
 ReplayJudgement JudgeEspReplay(uint32_t spi, size_t replayed, std::optional<uint64_t> before,
-                         std::optional<uint64_t> after) {
+                         std::optional<uint64_t> after, ReplayKind kind) {
   if (!before)
     return {ReplayVerdict::kNotJudged,
             fmt::format("the gateway lists no inbound SA with SPI {:#010x}: a drop would prove nothing", spi), ""};
   if (!after)
     return {ReplayVerdict::kNotJudged, fmt::format("the inbound SA {:#010x} went away during the replay", spi), ""};
-  //= rfc4303#section-3.4.3
-  //# With anti-replay on, a packet whose sequence number the receiver has
-  //# already taken is a duplicate and is discarded.
+  // kKinds: with anti-replay on, a packet whose sequence number the
+  // receiver has already taken is a duplicate and is discarded.
+  const std::string_view requirement = AntiReplayRequirement(kind);
   if (*after == *before)
     return {ReplayVerdict::kPass,
-            fmt::format("all {} replayed packets dropped: packets-in stayed at {}", replayed, *before),
-            "rfc4303#section-3.4.3"};
+            fmt::format("all {} replayed packets dropped: packets-in stayed at {}", replayed, *before), requirement};
   if (*after > *before)
     return {ReplayVerdict::kFail,
             fmt::format("{} of {} replayed packets accepted: packets-in went from {} to {}", *after - *before,
                         replayed, *before, *after),
-            "rfc4303#section-3.4.3"};
+            requirement};
   return {ReplayVerdict::kNotJudged, fmt::format("packets-in went back from {} to {}", *before, *after), ""};
+}
+
+ReplayJudgement JudgeEspReplayByDrops(uint32_t spi, size_t replayed, const GatewayEspCounters& before,
+                                      const GatewayEspCounters& after, ReplayKind kind) {
+  const auto moved = [&](uint64_t GatewayEspCounters::*field) {
+    return after.*field >= before.*field ? after.*field - before.*field : 0;
+  };
+  const std::string counts = fmt::format("esp_in {} -> {}, dropped.replay {} -> {}", before.esp_in, after.esp_in,
+                                         before.replay, after.replay);
+  if (after.esp_in < before.esp_in || after.replay < before.replay)
+    return {ReplayVerdict::kNotJudged, fmt::format("the gateway's counters went back ({}): restarted?", counts), ""};
+  const uint64_t dropped = moved(&GatewayEspCounters::replay);
+  if (dropped == replayed)
+    return {ReplayVerdict::kPass, fmt::format("all {} replayed packets dropped as replays ({})", replayed, counts),
+            AntiReplayRequirement(kind)};
+  if (moved(&GatewayEspCounters::esp_in) < replayed)
+    return {ReplayVerdict::kNotJudged,
+            fmt::format("only {} of {} replayed packets reached the gateway ({})", moved(&GatewayEspCounters::esp_in),
+                        replayed, counts),
+            ""};
+  if (moved(&GatewayEspCounters::unknown_spi) > 0)
+    return {ReplayVerdict::kNotJudged,
+            fmt::format("the gateway holds no inbound SA with SPI {:#010x} (dropped.unknown_spi +{}): a drop would "
+                        "prove nothing",
+                        spi, moved(&GatewayEspCounters::unknown_spi)),
+            ""};
+  if (moved(&GatewayEspCounters::authentication_failed) > 0)
+    return {ReplayVerdict::kNotJudged,
+            fmt::format("{} dropped for their ICV (dropped.authentication_failed +{}): a drop for the ICV proves "
+                        "nothing about anti-replay ({})",
+                        moved(&GatewayEspCounters::authentication_failed),
+                        moved(&GatewayEspCounters::authentication_failed), counts),
+            ""};
+  if (dropped > replayed)
+    return {ReplayVerdict::kNotJudged,
+            fmt::format("{} replay drops for {} replayed packets: something else reached the gateway ({})", dropped,
+                        replayed, counts),
+            ""};
+  return {ReplayVerdict::kFail,
+          fmt::format("{} of {} replayed packets not dropped as replays ({})", replayed - dropped, replayed, counts),
+          AntiReplayRequirement(kind)};
 }
 
 Result<std::map<uint32_t, uint64_t>> ParseSaCounters(std::string_view text) {

@@ -6,9 +6,11 @@
 // packets the capture's peer sent to the gateway; these functions pick them
 // (PlanReplay) and judge the gateway's answers, each verdict with the
 // requirement behind it:
-//   - ESP: a packet the gateway already received is a replay and must be
-//     dropped (RFC 4303 §3.4.3), seen as the SA's inbound packet counter
-//     standing still;
+//   - ESP (in UDP or raw, IP protocol 50) and AH (IP protocol 51): a packet
+//     the gateway already received is a replay and must be dropped (RFC 4303
+//     §3.4.3, RFC 4302 §3.4.3), seen as the SA's inbound packet counter
+//     standing still, or with `ipsecref gateway` as its replay drops
+//     counting every packet;
 //   - a replayed IKE_SA_INIT request gets a fresh response or a cookie
 //     (RFC 7296 §2.6), or silence when the IKE SA it opened still lives and
 //     has moved past message ID 0 (§2.1);
@@ -37,8 +39,16 @@ enum class ReplayKind : uint8_t {
   kIkeSaInit,   // IKE_SA_INIT request (message ID 0, responder's SPI zero)
   kIkeRequest,  // any other IKE request
   kEspInUdp,    // ESP in UDP (RFC 3948)
+  kEsp,         // raw ESP, IP protocol 50 (RFC 4303)
+  kAh,          // AH, IP protocol 51 (RFC 4302)
 };
-std::string_view ReplayKindKey(ReplayKind kind);  // "ike_sa_init", "ike_request", "esp_in_udp"
+// "ike_sa_init", "ike_request", "esp_in_udp", "esp", "ah"
+std::string_view ReplayKindKey(ReplayKind kind);
+// ESP in UDP, raw ESP and AH: replayed by SA and judged by its counters.
+bool IsIpsecSa(ReplayKind kind);
+// The anti-replay requirement of ESP (either) or AH: "rfc4303#section-3.4.3",
+// "rfc4302#section-3.4.3"; empty for IKE.
+std::string_view AntiReplayRequirement(ReplayKind kind);
 
 struct ReplayPacket {
   size_t packet_number = 0;  // in the capture, 1-based
@@ -57,8 +67,13 @@ struct ReplayPacket {
   // not moved past it, so it must still hold the response (RFC 7296 §2.1).
   bool latest_request = false;
 
-  // ESP
+  // ESP (either) and AH
   uint32_t spi = 0, seq = 0;
+  // Raw ESP and AH: the IP header as captured (IPv4 with its options; IPv6
+  // with any extension headers before ESP/AH) and what follows it, the ESP
+  // or AH header on. The tool sends `ip_payload` behind a header of its own
+  // (IPv6) or behind `ip_header` with the addresses replaced (IPv4).
+  Bytes ip_header, ip_payload;
 };
 
 struct NotReplayed {
@@ -110,10 +125,27 @@ ReplayJudgement JudgeIkeSaInit(const ReplayPacket& request, const std::vector<By
                          bool ike_sa_alive);
 ReplayJudgement JudgeIkeRequest(const ReplayPacket& request, const std::vector<Bytes>& answers);
 
-// One inbound ESP SA: `replayed` packets sent; the gateway's packet counter
-// before and after (nullopt: the gateway did not list the SA).
+// One inbound ESP or AH SA (`kind` picks the requirement): `replayed`
+// packets sent; the gateway's packet counter before and after (nullopt: the
+// gateway did not list the SA).
 ReplayJudgement JudgeEspReplay(uint32_t spi, size_t replayed, std::optional<uint64_t> before,
-                         std::optional<uint64_t> after);
+                         std::optional<uint64_t> after, ReplayKind kind = ReplayKind::kEspInUdp);
+
+// The counters of `ipsecref gateway` (`ipsecref ctl stats --json`) that
+// judge an ESP replay: every ESP packet that arrived, and the drops by reason.
+struct GatewayEspCounters {
+  uint64_t esp_in = 0;
+  uint64_t replay = 0;                 // dropped.replay
+  uint64_t unknown_spi = 0;            // dropped.unknown_spi
+  uint64_t authentication_failed = 0;  // dropped.authentication_failed
+};
+
+// One inbound ESP SA of `ipsecref gateway` whose stats count the gateway as
+// a whole: `replayed` packets of the SA sent, and nothing else to the
+// gateway between `before` and `after`. PASS when every one was dropped as
+// a replay.
+ReplayJudgement JudgeEspReplayByDrops(uint32_t spi, size_t replayed, const GatewayEspCounters& before,
+                                      const GatewayEspCounters& after, ReplayKind kind = ReplayKind::kEsp);
 
 // The gateway's inbound ESP SAs and their packet counters, from text shaped
 // as `swanctl --list-sas --raw` prints them: within one brace block,

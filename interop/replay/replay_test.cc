@@ -228,6 +228,156 @@ TEST(ReplayIkeSaInit, ReusedNonceErrorsAndSilenceFail) {
   EXPECT_EQ(JudgeIkeSaInit(init, {}, true).verdict, ReplayVerdict::kPass);
 }
 
+// Raw ESP and AH of Linux 6.1 XFRM captures (pcaps/README.md). Known answers
+// from tshark 4.0.17: `tshark -r pcaps/DIR/capture.pcap -T fields
+// -e frame.number -e ip.proto -e esp.spi -e esp.sequence -e ah.spi
+// -e ah.sequence -e ip.len -e ip.hdr_len -e ip.id -e ipv6.plen
+// -e ah.next_header`.
+ReplayPlan PlanOf(const std::string& capture, std::optional<std::string> gateway = std::nullopt) {
+  auto packets = ReadCapture(capture);
+  EXPECT_TRUE(packets.ok()) << packets.error().ToString();
+  auto plan = PlanReplay(*packets, std::move(gateway), capture);
+  EXPECT_TRUE(plan.ok()) << plan.error().ToString();
+  return std::move(plan).value();
+}
+
+std::vector<size_t> Numbers(const ReplayPlan& plan) {
+  std::vector<size_t> numbers;
+  for (const ReplayPacket& p : plan.packets) numbers.push_back(p.packet_number);
+  return numbers;
+}
+
+TEST(ReplayPlanRaw, RawEspOfKernelXfrm) {
+  const ReplayPlan plan = PlanOf("pcaps/linux-xfrm-gcm/capture.pcap");
+  EXPECT_EQ(plan.gateway, "192.0.2.2");  // tshark: frame 1, IKE_SA_INIT, Initiator Request
+  EXPECT_EQ(plan.peer, "192.0.2.1");
+  EXPECT_THAT(Numbers(plan), ElementsAre(1, 3, 5, 7, 9, 11, 13, 15));
+  EXPECT_TRUE(plan.not_replayed.empty());
+  for (size_t n : {5, 7, 9, 11, 13}) {
+    const ReplayPacket& esp = Packet(plan, n);
+    EXPECT_EQ(esp.kind, ReplayKind::kEsp);
+    EXPECT_EQ(esp.spi, 0xcdb0fa10u);       // tshark: esp.spi of frames 5..13
+    EXPECT_EQ(esp.seq, (n - 3) / 2);        // tshark: esp.sequence 1..5
+    EXPECT_EQ(esp.ip_header.size(), 20u);   // tshark: ip.hdr_len 20
+    EXPECT_EQ(esp.ip_payload.size(), 120u);  // tshark: ip.len 140, less the header
+    EXPECT_EQ(LoadU32(esp.ip_payload.data()), esp.spi);  // RFC 4303 §2: the SPI first
+    EXPECT_EQ(LoadU32(esp.ip_payload.data() + 4), esp.seq);
+    EXPECT_TRUE(esp.udp_payload.empty());
+  }
+  EXPECT_EQ(Packet(plan, 5).ip_header[9], 50);  // RFC 791: protocol ESP
+  EXPECT_EQ(ReplayKindKey(ReplayKind::kEsp), "esp");
+  EXPECT_TRUE(IsIpsecSa(ReplayKind::kEsp));
+  EXPECT_EQ(AntiReplayRequirement(ReplayKind::kEsp), "rfc4303#section-3.4.3");
+}
+
+TEST(ReplayPlanRaw, AhOfKernelXfrmTunnel) {
+  const ReplayPlan plan = PlanOf("pcaps/linux-xfrm-ah/capture.pcap");
+  EXPECT_EQ(plan.gateway, "192.0.2.2");
+  EXPECT_THAT(Numbers(plan), ElementsAre(1, 3, 5, 7, 9, 11, 13, 15));
+  for (size_t n : {5, 7, 9, 11, 13}) {
+    const ReplayPacket& ah = Packet(plan, n);
+    EXPECT_EQ(ah.kind, ReplayKind::kAh);
+    EXPECT_EQ(ah.spi, 0xc28eefa5u);  // tshark: ah.spi of frames 5..13
+    EXPECT_EQ(ah.seq, (n - 3) / 2);
+    EXPECT_EQ(ah.ip_header.size(), 20u);
+    EXPECT_EQ(ah.ip_payload.size(), 112u);  // tshark: outer ip.len 132
+    EXPECT_EQ(ah.ip_payload[0], 4);          // tshark: ah.next_header 4 (IPv4, tunnel mode)
+    EXPECT_EQ(ah.ip_payload[1], 5);          // tshark: ah.length 5 (32-bit words, less 2)
+    EXPECT_EQ(LoadU32(ah.ip_payload.data() + 4), ah.spi);  // RFC 4302 §2: SPI at offset 4
+  }
+  // tshark: ip.id 0xb07b of frame 5's outer header, kept for the replay
+  // (AH's ICV covers it, RFC 4302 §3.3.3.1.1.1).
+  EXPECT_EQ(LoadU16(Packet(plan, 5).ip_header.data() + 4), 0xb07bu);
+  EXPECT_EQ(ReplayKindKey(ReplayKind::kAh), "ah");
+  EXPECT_EQ(AntiReplayRequirement(ReplayKind::kAh), "rfc4302#section-3.4.3");
+}
+
+TEST(ReplayPlanRaw, AhTransportTheOtherWayRound) {
+  const ReplayPlan plan = PlanOf("pcaps/linux-xfrm-ah-transport/capture.pcap", "192.0.2.1");
+  EXPECT_EQ(plan.peer, "192.0.2.2");
+  EXPECT_THAT(Numbers(plan), ElementsAre(6, 8, 10, 12, 14));  // IKE frames 2, 4, 16 are responses
+  for (const ReplayPacket& p : plan.packets) {
+    EXPECT_EQ(p.kind, ReplayKind::kAh);
+    EXPECT_EQ(p.spi, 0xcff6410fu);  // tshark: ah.spi of frames 6..14
+  }
+}
+
+TEST(ReplayPlanRaw, RawEspOverIpv6) {
+  const ReplayPlan plan = PlanOf("pcaps/linux-xfrm-ipv6/capture.pcap");
+  EXPECT_EQ(plan.gateway, "2001:db8:0:1::2");
+  EXPECT_EQ(plan.peer, "2001:db8:0:1::1");
+  for (size_t n : {5, 7, 9, 11, 13}) {
+    const ReplayPacket& esp = Packet(plan, n);
+    EXPECT_EQ(esp.kind, ReplayKind::kEsp);
+    EXPECT_EQ(esp.spi, 0xca59c218u);  // tshark: esp.spi of frames 5..13
+    EXPECT_EQ(esp.seq, (n - 3) / 2);
+    EXPECT_EQ(esp.ip_header.size(), 40u);   // RFC 8200 §3, no extension header
+    EXPECT_EQ(esp.ip_payload.size(), 140u);  // tshark: ipv6.plen 140
+  }
+}
+
+// pcaps/manifest.json, fault linux-xfrm-ah-transport-flipped-bit (tshark and
+// Scapy): packet 6, AH SPI 0xcff6410f seq 1 from 192.0.2.2, fails its ICV.
+TEST(ReplayPlanRaw, WithKeysAhThatDoesNotVerifyIsNotReplayed) {
+  const std::string capture = "pcaps/faults/linux-xfrm-ah-transport-flipped-bit.pcap";
+  ReplayPlan plan = PlanOf(capture, "192.0.2.1");
+  auto keys = KeyStore::Load("pcaps/linux-xfrm-ah-transport");
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  auto report = CheckCapture(capture, *keys, {.record_all_packets = true});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(SetAsideUnverifiedEsp(plan, *report), 1u);
+  EXPECT_THAT(Numbers(plan), ElementsAre(8, 10, 12, 14));
+  ASSERT_EQ(plan.not_replayed.size(), 4u);  // frames 2, 4, 16 (responses) and 6
+  EXPECT_EQ(plan.not_replayed[2].packet_number, 6u);
+  EXPECT_THAT(plan.not_replayed[2].why, HasSubstr("AH SPI 0xcff6410f seq 1 does not verify"));
+}
+
+// pcaps/fragments/PROVENANCE.md: linux-xfrm-gcm cut into IPv4 fragments by
+// Scapy. tshark (-o ip.defragment:FALSE): frames 1-5, 11-15, 20, 21, 24, 25,
+// 28, 29, 32, 33, 36, 37, 40 and 41 go to 192.0.2.2, every one a fragment.
+TEST(ReplayPlanRaw, FragmentsAreNotReplayed) {
+  const ReplayPlan plan = PlanOf("pcaps/fragments/linux-xfrm-gcm-in-order.pcap", "192.0.2.2");
+  EXPECT_TRUE(plan.packets.empty());
+  std::vector<size_t> numbers;
+  for (const NotReplayed& n : plan.not_replayed) {
+    numbers.push_back(n.packet_number);
+    EXPECT_THAT(n.why, HasSubstr("an IP fragment"));
+  }
+  EXPECT_THAT(numbers, ElementsAre(1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 20, 21, 24, 25, 28, 29, 32, 33, 36, 37, 40, 41));
+}
+
+TEST(ReplayEsp, AhCounterStandingStillCitesRfc4302) {
+  auto dropped = JudgeEspReplay(0xc28eefa5, 5, 5, 5, ReplayKind::kAh);
+  EXPECT_EQ(dropped.verdict, ReplayVerdict::kPass);
+  EXPECT_EQ(dropped.requirement, "rfc4302#section-3.4.3");
+  auto accepted = JudgeEspReplay(0xc28eefa5, 5, 5, 6, ReplayKind::kAh);
+  EXPECT_EQ(accepted.verdict, ReplayVerdict::kFail);
+  EXPECT_EQ(accepted.requirement, "rfc4302#section-3.4.3");
+}
+
+TEST(ReplayEsp, GatewayDropsEveryReplayPassesAcceptingFails) {
+  const GatewayEspCounters before{.esp_in = 5, .replay = 0};
+  auto all = JudgeEspReplayByDrops(0xc0000b01, 5, before, {.esp_in = 10, .replay = 5});
+  EXPECT_EQ(all.verdict, ReplayVerdict::kPass) << all.reason;
+  EXPECT_EQ(all.requirement, "rfc4303#section-3.4.3");
+  EXPECT_THAT(all.reason, HasSubstr("all 5 replayed packets dropped as replays (esp_in 5 -> 10, dropped.replay 0 -> 5)"));
+
+  auto accepted = JudgeEspReplayByDrops(0xc0000b01, 5, before, {.esp_in = 10, .replay = 2});
+  EXPECT_EQ(accepted.verdict, ReplayVerdict::kFail);
+  EXPECT_THAT(accepted.reason, HasSubstr("3 of 5 replayed packets not dropped as replays"));
+
+  // Nothing proved: not all arrived, no such SA, dropped for the ICV, or the
+  // gateway restarted.
+  EXPECT_EQ(JudgeEspReplayByDrops(1, 5, before, {.esp_in = 8, .replay = 3}).verdict, ReplayVerdict::kNotJudged);
+  auto unknown = JudgeEspReplayByDrops(1, 5, before, {.esp_in = 10, .unknown_spi = 5});
+  EXPECT_EQ(unknown.verdict, ReplayVerdict::kNotJudged);
+  EXPECT_THAT(unknown.reason, HasSubstr("no inbound SA with SPI 0x00000001"));
+  auto icv = JudgeEspReplayByDrops(1, 5, before, {.esp_in = 10, .authentication_failed = 5});
+  EXPECT_EQ(icv.verdict, ReplayVerdict::kNotJudged);
+  EXPECT_THAT(icv.reason, HasSubstr("ICV"));
+  EXPECT_EQ(JudgeEspReplayByDrops(1, 5, before, {.esp_in = 2}).verdict, ReplayVerdict::kNotJudged);
+}
+
 TEST(ReplayEsp, CounterStandingStillPassesMovingFails) {
   auto dropped = JudgeEspReplay(0x30855da0, 5, 5, 5);
   EXPECT_EQ(dropped.verdict, ReplayVerdict::kPass);

@@ -51,6 +51,11 @@ struct AddressEntry {
   bool any() const { return address.empty(); }
 };
 
+// The first address of `list`, or 0.0.0.0 when it is %any or empty (the
+// unspecified address, which traffic selectors resolve to "every address
+// of the family" and sockets to "the kernel's choice").
+Bytes FirstAddress(const std::vector<AddressEntry>& list);
+
 struct Connection {
   std::string name;
   // The IKE layer's view: IDs, authentication, IKE proposals, timers. Its

@@ -9,6 +9,7 @@
 #include "reference/gateway/gateway_impl.h"
 #include "reference/gateway/selectors.h"
 #include "reference/ike/wire/header.h"
+#include "reference/ike/sa/traffic_selectors.h"
 #include "reference/ip/packet.h"
 
 namespace ipsecref::gateway {
@@ -46,6 +47,7 @@ constexpr std::array<DropRow, kDrops> kDropNames{{
     {Drop::kNoPolicy, "no_policy"},
     {Drop::kDiscardPolicy, "discard_policy"},
     {Drop::kSendFailed, "send_failed"},
+    {Drop::kTrapped, "trapped"},
 }};
 static_assert(RowsInEnumOrder(kDropNames, &DropRow::drop), "kDropNames: one row per Drop, in order");
 
@@ -74,6 +76,10 @@ std::optional<LogLevel> LevelFromName(std::string_view name) {
   return std::nullopt;
 }
 std::string_view DropName(Drop drop) { return kDropNames[static_cast<size_t>(drop)].name; }
+
+Bytes FirstAddress(const std::vector<AddressEntry>& list) {
+  return list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
+}
 
 bool Connection::site_to_site() const {
   return !remote_addrs.empty() &&
@@ -132,7 +138,40 @@ Status InstallManualTunnels(Gateway::Impl& g) {
   }
   return OkStatus();
 }
+
+//= ipsecref#choice
+//# Trap policies go after every CHILD SA's policy (DefaultPriority lies in
+//# 1021..2048): an installed SA always takes the traffic first.
+constexpr uint32_t kTrapPriority = 4096;
+
+std::string TrapName(const Connection& c, const ChildSettings& child) {
+  return fmt::format("trap/{}/{}", c.name, child.child.name);
+}
+
+// start_action = trap: a PROTECT policy without an SA for the child's
+// selectors; traffic that hits it starts the connection.
+Status InstallTraps(Gateway::Impl& g) {
+  for (const Connection& c : g.config.connections)
+    for (const ChildSettings& child : c.children) {
+      if (child.start_action != StartAction::kTrap) continue;
+      TRY_ASSIGN(auto l, ike::sa::Resolve(child.local_ts, FirstAddress(c.local_addrs)));
+      TRY_ASSIGN(auto r, ike::sa::Resolve(child.remote_ts, FirstAddress(c.remote_addrs)));
+      spd::Policy p = OutboundPolicy(TrapName(c, child), l, r, 0);
+      p.priority = kTrapPriority;
+      std::unique_lock routes(g.routes_mu);
+      TRY(g.spd.Add(std::move(p)));
+    }
+  return OkStatus();
+}
+
 }  // namespace
+
+std::optional<size_t> Gateway::Impl::TrapConnection(std::string_view policy) const {
+  for (size_t i = 0; i < config.connections.size(); ++i)
+    for (const ChildSettings& child : config.connections[i].children)
+      if (policy == TrapName(config.connections[i], child)) return i;
+  return std::nullopt;
+}
 
 Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -149,7 +188,9 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, Options o
     impl->spus.push_back(std::make_unique<SpuWorker>(*impl, static_cast<spu::SpuIndex>(i)));
   std::unique_ptr<Gateway> gateway(new Gateway(std::move(impl)));
   Impl& g = *gateway->impl_;
+  g.trap_pending = std::make_unique<std::atomic<bool>[]>(g.config.connections.size());
   TRY(InstallManualTunnels(g));
+  TRY(InstallTraps(g));
   for (auto& s : g.spus) s->Start();
   // start_action = start: each such child is initiated, the first with a
   // new IKE SA, the others over it.
@@ -165,14 +206,29 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, Options o
 // ---------------------------------------------------------------------------
 // Packets in
 
+namespace {
+// An ESP packet goes to the SPU that holds its SA (RFC 4303 §3.4.2: found by
+// its SPI), or is dropped and counted.
+void RouteEsp(Gateway::Impl& g, Job job) {
+  g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
+  std::shared_lock routes(g.routes_mu);
+  auto it = g.esp_routes.find(job.spi);
+  if (it == g.esp_routes.end()) {
+    g.counters.Count(Drop::kUnknownSpi);
+    return;
+  }
+  g.spus[it->second]->Push(std::move(job));
+}
+}  // namespace
+
 void Gateway::ReceiveUdp(Datagram datagram) {
   Impl& g = *impl_;
   g.counters.udp_in.fetch_add(1, std::memory_order_relaxed);
   ByteSpan data = datagram.data;
   if (datagram.destination.port == g.options.nat_t_port) {
-    //= rfc3948#section-2.2
-    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, to be
-    //# ignored by the receiver.
+    //= rfc3948#section-2.3
+    //# On the NAT-T port a single octet 0xFF is a NAT-keepalive, which the
+    //# receiver ignores.
     if (data.size() == 1 && data[0] == 0xff) {
       g.counters.keepalives_in.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -192,14 +248,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
       job.packet = std::move(datagram.data);
       job.datagram.source = datagram.source;
       job.datagram.destination = datagram.destination;
-      g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
-      std::shared_lock routes(g.routes_mu);
-      auto it = g.esp_routes.find(job.spi);
-      if (it == g.esp_routes.end()) {
-        g.counters.Count(Drop::kUnknownSpi);
-        return;
-      }
-      g.spus[it->second]->Push(std::move(job));
+      RouteEsp(g, std::move(job));
       return;
     }
     data = data.subspan(ike::sa::kNonEspMarkerSize);
@@ -227,6 +276,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
     // where the first went.
     auto it = g.pending.find({h->spi_i, SourceKey(datagram.source)});
     if (it != g.pending.end()) {
+      job.connection = it->second.connection;
       job.datagram = std::move(datagram);
       g.spus[it->second.spu]->Push(std::move(job));
       return;
@@ -252,7 +302,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   job.anchor = placed->second;
   {
     std::unique_lock routes(g.routes_mu);
-    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, placed->second};
+    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, *connection, placed->second};
   }
   job.datagram = std::move(datagram);
   g.spus[placed->first]->Push(std::move(job));
@@ -271,20 +321,13 @@ void Gateway::ReceiveIp(Bytes ip_packet) {
     g.counters.Count(Drop::kMalformed);
     return;
   }
-  g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
   Job job;
   job.kind = Job::Kind::kEsp;
   job.spi = *spi;
   job.datagram.source.address.assign(view->src.begin(), view->src.end());
   job.datagram.destination.address.assign(view->dst.begin(), view->dst.end());
   job.packet.assign(esp.begin(), esp.end());
-  std::shared_lock routes(g.routes_mu);
-  auto it = g.esp_routes.find(job.spi);
-  if (it == g.esp_routes.end()) {
-    g.counters.Count(Drop::kUnknownSpi);
-    return;
-  }
-  g.spus[it->second]->Push(std::move(job));
+  RouteEsp(g, std::move(job));
 }
 
 void Gateway::ReceiveInner(Bytes ip_packet) {
@@ -297,19 +340,35 @@ void Gateway::ReceiveInner(Bytes ip_packet) {
   }
   Job job;
   job.kind = Job::Kind::kInner;
-  std::shared_lock routes(g.routes_mu);
-  const spd::Policy* p = g.spd.LookupOutbound(*selectors);
-  if (p == nullptr) {
-    g.counters.Count(Drop::kNoPolicy);
-    return;
+  std::optional<size_t> trapped;
+  {
+    std::shared_lock routes(g.routes_mu);
+    const spd::Policy* p = g.spd.LookupOutbound(*selectors);
+    if (p == nullptr) {
+      g.counters.Count(Drop::kNoPolicy);
+      return;
+    }
+    if (p->action != spd::Action::kProtect) {
+      g.counters.Count(Drop::kDiscardPolicy);
+      return;
+    }
+    if (p->sa_id != 0) {
+      job.spi = static_cast<uint32_t>(p->sa_id);
+      job.packet = std::move(ip_packet);
+      g.spus[p->sa_id >> 32]->Push(std::move(job));
+      return;
+    }
+    trapped = g.TrapConnection(p->name);
   }
-  if (p->action != spd::Action::kProtect || p->sa_id == 0) {
-    g.counters.Count(Drop::kDiscardPolicy);
-    return;
+  // A trap policy: the packet is dropped and, once, the connection started.
+  g.counters.Count(Drop::kTrapped);
+  if (!trapped || g.trap_pending[*trapped].exchange(true)) return;
+  const std::string& name = g.config.connections[*trapped].name;
+  g.Log(LogLevel::kInfo, fmt::format("{}: traffic {} hit the trap: initiating", name, spd::Describe(*selectors)));
+  if (auto started = Initiate(name); !started) {
+    g.trap_pending[*trapped] = false;
+    g.Log(LogLevel::kError, fmt::format("{}: start_action = trap: {}", name, started.error().ToString()));
   }
-  job.spi = static_cast<uint32_t>(p->sa_id);
-  job.packet = std::move(ip_packet);
-  g.spus[p->sa_id >> 32]->Push(std::move(job));
 }
 
 // ---------------------------------------------------------------------------

@@ -34,8 +34,9 @@ enum class Drop : uint8_t {
   kNoPolicy,         // an inner packet no SPD entry protects
   kDiscardPolicy,    // an inner packet a discard (or bypass) entry matched
   kSendFailed,       // the outbound SA refused (sequence number overflow)
+  kTrapped,          // an inner packet that set off a start_action = trap initiation
 };
-inline constexpr size_t kDrops = 11;
+inline constexpr size_t kDrops = 12;
 std::string_view DropName(Drop drop);
 
 struct Counters {
@@ -49,6 +50,7 @@ struct Counters {
 // it (retransmissions) go to the same SPU.
 struct PendingInit {
   spu::SpuIndex spu = 0;
+  size_t connection = 0;
   std::string anchor;
 };
 
@@ -80,6 +82,10 @@ struct Gateway::Impl {
 
   std::mutex log_mu;
 
+  // start_action = trap: whether an initiation of the connection is under
+  // way (set by the packet that set it off, cleared when its IKE SA is gone).
+  std::unique_ptr<std::atomic<bool>[]> trap_pending;
+
   Impl(GatewayConfig c, Options o, Wire& w, spu::Anchoring a)
       : config(std::move(c)), options(std::move(o)), wire(w), anchoring(std::move(a)) {}
 
@@ -95,6 +101,8 @@ struct Gateway::Impl {
   // The SPU and the name of the IKE SA or CHILD SA `name` ("IKE-1",
   // "IPsec-2") lives on, from the anchoring.
   std::optional<spu::SpuIndex> SpuOf(std::string_view name) const;
+  // The connection a trap policy stands for ("trap/CONNECTION/CHILD").
+  std::optional<size_t> TrapConnection(std::string_view policy) const;
 };
 
 }  // namespace ipsecref::gateway

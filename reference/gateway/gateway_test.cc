@@ -9,12 +9,16 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "reference/bytes/bytes.h"
+#include "reference/gateway/control.h"
 #include "reference/gateway/swanctl_conf.h"
 #include "reference/ip/packet.h"
 
@@ -87,6 +91,30 @@ class Net {
     std::lock_guard lock(mu_);
     return delivered_[name];
   }
+  // Every UDP datagram sent (IKE, ESP in UDP, keepalives).
+  std::vector<Datagram> udp() {
+    std::lock_guard lock(mu_);
+    return udp_;
+  }
+  // A NAT in front of `inside`: its datagrams leave from port `port` (from
+  // 500) or port + 1 (from 4500), and datagrams to those ports go back in.
+  // Setting another port is the NAT forgetting the mapping and making a
+  // new one.
+  void SetNat(std::string_view inside, uint16_t port) {
+    std::lock_guard lock(mu_);
+    nat_inside_ = Addr(inside);
+    nat_port_ = port;
+  }
+  // Every datagram delivered twice while set (a duplicating link).
+  void SetDuplicate(bool on) {
+    std::lock_guard lock(mu_);
+    duplicate_ = on;
+  }
+  // A link that loses everything while down.
+  void SetLink(bool up) {
+    std::lock_guard lock(mu_);
+    link_up_ = up;
+  }
   // Every IP packet of protocol 50 sent, as the wire carried it.
   std::vector<Bytes> esp_packets() {
     std::lock_guard lock(mu_);
@@ -99,16 +127,26 @@ class Net {
   }
 
  private:
-  void Udp(const Datagram& d) {
+  void Udp(Datagram d) {
     Gateway* g = nullptr;
     {
       std::lock_guard lock(mu_);
+      if (!link_up_) return;
+      if (nat_port_ != 0 && d.source.address == nat_inside_)
+        d.source.port = d.source.port == 4500 ? static_cast<uint16_t>(nat_port_ + 1) : nat_port_;
+      if (nat_port_ != 0 && d.destination.address == nat_inside_) {
+        // Only the current mapping leads in.
+        if (d.destination.port != nat_port_ && d.destination.port != nat_port_ + 1) return;
+        d.destination.port = d.destination.port == nat_port_ ? 500 : 4500;
+      }
+      udp_.push_back(d);
       auto it = owners_.find(d.destination.address);
       if (it == owners_.end()) {
         early_[d.destination.address].push_back(d);
         return;
       }
       g = it->second;
+      if (duplicate_) g->ReceiveUdp(d);
     }
     g->ReceiveUdp(d);
   }
@@ -147,17 +185,31 @@ class Net {
   std::map<Bytes, std::vector<Datagram>> early_;
   std::map<std::string, std::vector<Bytes>> delivered_;
   std::vector<Bytes> esp_packets_;
+  std::vector<Datagram> udp_;
+  bool link_up_ = true;
+  bool duplicate_ = false;
+  Bytes nat_inside_;
+  uint16_t nat_port_ = 0;
 };
 
-std::unique_ptr<Gateway> Start(Net& net, std::string_view address, std::string_view conf, size_t spus, uint64_t seed) {
+class TestClock : public ike::sa::Clock {
+ public:
+  ike::sa::Time Now() const override { return now_.load(); }
+  void Advance(ike::sa::Time ms) { now_ += ms; }
+
+ private:
+  std::atomic<ike::sa::Time> now_{1'767'225'600'000};  // 2026-01-01
+};
+
+std::unique_ptr<Gateway> Start(Net& net, std::string_view address, std::string_view conf, size_t spus, uint64_t seed,
+                               Options o = {}) {
   auto config = ParseSwanctlConf(conf, "test.conf", ".");
   EXPECT_TRUE(config.ok()) << (config.ok() ? "" : config.error().ToString());
   if (!config.ok()) return nullptr;
-  Options o;
   o.spus = spus;
   o.deterministic_seed = seed;
   // IPSECREF_GATEWAY_TEST_LOG=1 shows what the gateways log.
-  if (std::getenv("IPSECREF_GATEWAY_TEST_LOG") != nullptr) {
+  if (std::getenv("IPSECREF_GATEWAY_TEST_LOG") != nullptr && !o.log) {
     o.log_level = LogLevel::kDebug;
     o.log = [name = std::string(address)](const LogLine& l) { fmt::print(stderr, "{} {}\n", name, l.text); };
   }
@@ -476,6 +528,248 @@ manual {
   EXPECT_EQ(a.Find("IKE-3")->spu, 0u);
   EXPECT_EQ(a.Load(0), 1u);  // the manual tunnel; dynamic peers are no load
   EXPECT_EQ(a.Load(1), 0u);
+}
+
+std::string WithChildOption(std::string conf, std::string_view option) {
+  const std::string anchor = "esp_proposals = aes128gcm16";
+  conf.replace(conf.find(anchor), anchor.size(), anchor + "\n        " + std::string(option));
+  return conf;
+}
+
+// start_action = trap: the first packet for the child's selectors starts
+// the connection (and is dropped); once the CHILD SA is up, traffic flows.
+TEST(GatewayTest, TrapStartsTheConnectionOnTraffic) {
+  Net net;
+  const std::string moon_conf =
+      WithChildOption("connections {" + SiteToSite("sun", "192.0.2.1", "192.0.2.2", "10.1.0.0/16", "10.2.0.0/16", 1, false) +
+                          "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                      "start_action = trap");
+  auto moon = Start(net, "192.0.2.1", std::regex_replace(moon_conf, std::regex("start_action = none\n"), ""), 1, 61);
+  auto sun = Start(net, "192.0.2.2",
+                   "connections {" + SiteToSite("moon", "192.0.2.2", "192.0.2.1", "10.2.0.0/16", "10.1.0.0/16", 1, false) +
+                       "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                   1, 62);
+  ASSERT_TRUE(moon && sun);
+  EXPECT_TRUE(moon->List().empty());
+  moon->ReceiveInner(UdpPacket("10.1.0.5", "10.2.0.7", 1, 2, "first"));
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*moon, 1, 1); }));
+  EXPECT_EQ(Dropped(*moon, "trapped"), 1u);
+  moon->ReceiveInner(UdpPacket("10.1.0.5", "10.2.0.7", 1, 2, "second"));
+  ASSERT_TRUE(net.WaitFor([&] { return net.delivered("192.0.2.2").size() == 1; }));
+  EXPECT_EQ(net.delivered("192.0.2.2")[0], UdpPacket("10.1.0.5", "10.2.0.7", 1, 2, "second"));
+}
+
+//= rfc7296#section-2.4
+//# A peer that stops answering is declared dead after the retransmissions;
+//# dpd_action = restart initiates the connection again.
+TEST(GatewayTest, DeadPeerIsRestarted) {
+  Net net;
+  TestClock clock;
+  Options o;
+  o.clock = &clock;
+  auto moon = Start(net, "192.0.2.1",
+                    WithChildOption("connections {" +
+                                        SiteToSite("sun", "192.0.2.1", "192.0.2.2", "10.1.0.0/16", "10.2.0.0/16", 1, false) +
+                                        "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                                    "dpd_action = restart"),
+                    1, 71, o);
+  auto sun = Start(net, "192.0.2.2",
+                   "connections {" + SiteToSite("moon", "192.0.2.2", "192.0.2.1", "10.2.0.0/16", "10.1.0.0/16", 1, false) +
+                       "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                   1, 72, o);
+  ASSERT_TRUE(moon && sun);
+  ASSERT_TRUE(moon->Initiate("sun").ok());
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*moon, 1, 1) && AllEstablished(*sun, 1, 1); }));
+  net.SetLink(false);
+  ASSERT_TRUE(moon->CheckLiveness("IKE-1").ok());
+  // 4 s x 1.8^n, five retransmissions: about 2 minutes, then dead.
+  for (int i = 0; i < 200 && moon->List().size() == 1 && moon->List()[0].name == "IKE-1"; ++i) {
+    clock.Advance(1000);
+    moon->Tick();
+  }
+  const auto after = moon->List();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].name, "IKE-2");  // initiated again
+  net.SetLink(true);
+  for (int i = 0; i < 60 && !AllEstablished(*moon, 1, 1); ++i) {
+    clock.Advance(1000);
+    moon->Tick();
+    sun->Tick();
+    moon->Drain();
+    sun->Drain();
+  }
+  EXPECT_TRUE(AllEstablished(*moon, 1, 1));
+}
+
+//= rfc3948#section-2.1
+//# With UDP encapsulation (here forced, encap = yes) ESP travels in UDP on
+//# port 4500, and the end behind the (pretended) NAT sends NAT-keepalives.
+TEST(GatewayTest, ForcedEncapsulationCarriesEspInUdpWithKeepalives) {
+  Net net;
+  TestClock clock;
+  Options o;
+  o.clock = &clock;
+  const std::string moon_conf =
+      "connections {" + SiteToSite("sun", "192.0.2.1", "192.0.2.2", "10.1.0.0/16", "10.2.0.0/16", 1, false) + "}\n" +
+      Secrets({{"192.0.2.1", "192.0.2.2"}});
+  auto moon = Start(net, "192.0.2.1",
+                    std::regex_replace(moon_conf, std::regex("proposals = aes128gcm16-prfsha256-x25519"),
+                                       "proposals = aes128gcm16-prfsha256-x25519\n    encap = yes"),
+                    1, 81, o);
+  auto sun = Start(net, "192.0.2.2",
+                   "connections {" + SiteToSite("moon", "192.0.2.2", "192.0.2.1", "10.2.0.0/16", "10.1.0.0/16", 1, false) +
+                       "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                   1, 82, o);
+  ASSERT_TRUE(moon && sun);
+  ASSERT_TRUE(moon->Initiate("sun").ok());
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*moon, 1, 1) && AllEstablished(*sun, 1, 1); }));
+  EXPECT_TRUE(moon->List()[0].children[0].encapsulated);
+  EXPECT_TRUE(sun->List()[0].children[0].encapsulated);
+  EXPECT_EQ(moon->List()[0].local, "192.0.2.1[4500]");
+  moon->ReceiveInner(UdpPacket("10.1.0.5", "10.2.0.7", 1, 2, "in udp"));
+  sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 2, 1, "back in udp"));
+  ASSERT_TRUE(net.WaitFor([&] { return net.delivered("192.0.2.2").size() == 1 && net.delivered("192.0.2.1").size() == 1; }));
+  EXPECT_TRUE(net.esp_packets().empty());
+  size_t esp_in_udp = 0;
+  for (const Datagram& d : net.udp())
+    if (d.destination.port == 4500 && d.data.size() > 8 && LoadU32(d.data.data()) != 0) ++esp_in_udp;
+  EXPECT_EQ(esp_in_udp, 2u);
+  clock.Advance(20'000);
+  moon->Tick();
+  sun->Drain();
+  EXPECT_EQ(sun->stats().keepalives_in, 1u);  // moon pretends to be behind the NAT
+}
+
+TEST(GatewayTest, SecretsAreLoggedOnlyWhenAskedFor) {
+  for (bool secrets : {false, true}) {
+    Net net;
+    auto lines = std::make_shared<std::vector<std::string>>();
+    auto mu = std::make_shared<std::mutex>();
+    Options o;
+    o.log_secrets = secrets;
+    o.log = [lines, mu](const LogLine& l) {
+      std::lock_guard lock(*mu);
+      lines->push_back(l.text);
+    };
+    auto moon = Start(net, "192.0.2.1",
+                      "connections {" + SiteToSite("sun", "192.0.2.1", "192.0.2.2", "10.1.0.0/16", "10.2.0.0/16", 1, false) +
+                          "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                      1, 91, o);
+    auto sun = Start(net, "192.0.2.2",
+                     "connections {" + SiteToSite("moon", "192.0.2.2", "192.0.2.1", "10.2.0.0/16", "10.1.0.0/16", 1, false) +
+                         "}\n" + Secrets({{"192.0.2.1", "192.0.2.2"}}),
+                     1, 92);
+    ASSERT_TRUE(moon && sun && moon->Initiate("sun").ok());
+    ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*moon, 1, 1); }));
+    moon->Drain();
+    const ChildSaStatus c = moon->List()[0].children[0];
+    std::lock_guard lock(*mu);
+    const bool keys_logged = std::any_of(lines->begin(), lines->end(), [](const std::string& l) {
+      return l.find("keys:") != std::string::npos;
+    });
+    EXPECT_EQ(keys_logged, secrets);
+    EXPECT_TRUE(std::any_of(lines->begin(), lines->end(), [](const std::string& l) {
+      return l.find("IKE-1 sun: IKE SA") != std::string::npos && l.find("ESTABLISHED") != std::string::npos;
+    }));
+  }
+}
+
+TEST(GatewayTest, ControlProtocolAnswersAndRefuses) {
+  Pair p;
+  ASSERT_TRUE(p.Up());
+  const auto ask = [&](std::string_view request) { return nlohmann::json::parse(HandleControl(*p.moon, request)); };
+  const auto list = ask(R"({"command": "list"})");
+  EXPECT_EQ(list["ok"], true);
+  EXPECT_EQ(list["ike_sas"][0]["name"], "IKE-1");
+  EXPECT_EQ(list["ike_sas"][0]["children"][0]["name"], "IPsec-1");
+  const auto map = ask(R"({"command": "map"})");
+  EXPECT_EQ(map["map"][0]["ike"][0]["name"], "IKE-1");
+  EXPECT_EQ(map["map"][0]["tunnels"][0]["ike"], "IKE-1");
+  EXPECT_EQ(ask("not json")["error"], "the request is not JSON");
+  EXPECT_EQ(ask("[1]")["error"], "a request is a JSON object");
+  EXPECT_EQ(ask(R"({"command": "reboot"})")["error"],
+            "unknown command \"reboot\" (list, initiate, terminate, rekey, liveness, stats, map)");
+  EXPECT_EQ(ask(R"({"command": "rekey"})")["error"], "rekey needs a \"name\" string");
+  EXPECT_EQ(ask(std::string(kMaxControlRequest + 1, ' '))["ok"], false);
+  EXPECT_EQ(ask(R"({"command": "terminate", "name": "IKE-1"})")["ok"], true);
+}
+
+//= rfc7296#section-2.1
+//# A copy of a request (an IKE_SA_INIT retransmitted, or duplicated on the
+//# way) is answered by the IKE SA it made; it makes no second one.
+TEST(GatewayTest, DuplicatedRequestsMakeOneIkeSaOnTheirConnection) {
+  Net net;
+  // The request is for the hub's second connection (its first names
+  // another peer): a copy must reach that connection too.
+  const std::string hub_conf = "connections {" +
+                               SiteToSite("other", "192.0.2.1", "192.0.2.77", "10.0.0.0/16", "10.77.0.0/16", 1, false) +
+                               SiteToSite("spoke", "192.0.2.1", "192.0.2.11", "10.0.0.0/16", "10.11.0.0/16", 1, false) +
+                               "}\n" + Secrets({{"192.0.2.1", "192.0.2.11"}, {"192.0.2.1", "192.0.2.77"}});
+  auto hub = Start(net, "192.0.2.1", hub_conf, 2, 101);
+  auto spoke = Start(net, "192.0.2.11",
+                     "connections {" +
+                         SiteToSite("hub", "192.0.2.11", "192.0.2.1", "10.11.0.0/16", "10.0.0.0/16", 1, false) + "}\n" +
+                         Secrets({{"192.0.2.1", "192.0.2.11"}}),
+                     1, 102);
+  ASSERT_TRUE(hub && spoke);
+  net.SetDuplicate(true);
+  ASSERT_TRUE(spoke->Initiate("hub").ok());
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*spoke, 1, 1); }));
+  hub->Drain();
+  const auto list = hub->List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].name, "IKE-1");
+  EXPECT_EQ(list[0].connection, "spoke");
+  EXPECT_EQ(hub->anchoring().Anchors().size(), 2u);  // IKE-1 and IPsec-1
+}
+
+//= rfc7296#section-2.23
+//# Behind a NAT: NAT detection moves IKE to 4500 and ESP into UDP; when the
+//# NAT's mapping changes, the end outside follows the new address and port
+//# of the first authenticated request that comes from it, ESP with it.
+TEST(GatewayTest, NatMappingChangeIsFollowed) {
+  Pair p;
+  p.net.SetNat("192.0.2.1", 40000);
+  ASSERT_TRUE(p.Up());
+  EXPECT_EQ(p.sun->List()[0].remote, "192.0.2.1[40001]");
+  EXPECT_TRUE(p.sun->List()[0].children[0].encapsulated);
+  ASSERT_TRUE(p.Ping("through the first mapping"));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "back"));
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.net.delivered("192.0.2.1").size() == 1; }));
+
+  p.net.SetNat("192.0.2.1", 50000);
+  // ESP alone does not move the IKE SA (sun's answer still goes to the old
+  // mapping, which the NAT dropped)...
+  ASSERT_TRUE(p.Ping("through the second mapping"));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "lost"));
+  p.sun->Drain();
+  EXPECT_EQ(p.net.delivered("192.0.2.1").size(), 1u);
+  EXPECT_EQ(p.sun->List()[0].remote, "192.0.2.1[40001]");
+  // ... an authenticated request does.
+  ASSERT_TRUE(p.moon->CheckLiveness("IKE-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.sun->List()[0].remote == "192.0.2.1[50001]"; }));
+  p.sun->ReceiveInner(UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "found"));
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.net.delivered("192.0.2.1").size() == 2; }));
+  EXPECT_EQ(p.net.delivered("192.0.2.1")[1], UdpPacket("10.2.0.7", "10.1.0.5", 7, 1234, "found"));
+}
+
+// remote_ts = dynamic on a connection from %any is the peer's own address,
+// resolved for each IKE SA: a road warrior that asks for every address gets
+// its own only.
+TEST(GatewayTest, DynamicSelectorIsEachPeersOwnAddress) {
+  Net net;
+  auto hub = Start(net, "192.0.2.1",
+                   "connections {" + SiteToSite("road", "192.0.2.1", "%any", "10.0.0.0/16", "dynamic", 1, false) +
+                       "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                   1, 111);
+  auto road = Start(net, "192.0.2.21",
+                    "connections {" + SiteToSite("hub", "192.0.2.21", "192.0.2.1", "0.0.0.0/0", "10.0.0.0/16", 1, true) +
+                        "}\nsecrets {\n  ike-any {\n    secret = \"a shared secret of the test suite\"\n  }\n}\n",
+                    1, 112);
+  ASSERT_TRUE(hub && road);
+  ASSERT_TRUE(net.WaitFor([&] { return AllEstablished(*hub, 1, 1) && AllEstablished(*road, 1, 1); }));
+  EXPECT_EQ(hub->List()[0].children[0].remote_ts, "192.0.2.21/32");
+  EXPECT_EQ(road->List()[0].children[0].local_ts, "192.0.2.21/32");
 }
 }  // namespace
 }  // namespace ipsecref::gateway

@@ -33,7 +33,8 @@ io::Ikev2Keys IkeKeysOf(const ike::sa::IkeSa& sa) {
 }
 
 namespace {
-io::SaKeys KeysOf(const ike::sa::ChildSa& c, bool udp) {
+// The SA of `child` that `sa`'s end receives on (inbound) or sends on.
+io::SaKeys KeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool udp, bool inbound) {
   io::SaKeys k;
   k.protocol = c.protocol == iana::SecurityProtocol::kAh ? io::SaProtocol::kAh : io::SaProtocol::kEsp;
   k.encr = c.suite.encr;
@@ -41,40 +42,45 @@ io::SaKeys KeysOf(const ike::sa::ChildSa& c, bool udp) {
   k.esn = c.suite.esn == iana::EsnType::kEsn;
   k.mode = c.transport_mode ? esp::Mode::kTransport : esp::Mode::kTunnel;
   k.udp_encapsulation = udp;
+  k.src = inbound ? sa.remote.address : sa.local.address;
+  k.dst = inbound ? sa.local.address : sa.remote.address;
+  k.spi = inbound ? c.spi_in : c.spi_out;
+  k.encr_key = inbound ? c.encr_in() : c.encr_out();
+  k.integ_key = inbound ? c.integ_in() : c.integ_out();
   return k;
 }
 }  // namespace
 
 io::SaKeys InboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
-  io::SaKeys k = KeysOf(child, udp);
-  k.src = sa.remote.address;
-  k.dst = sa.local.address;
-  k.spi = child.spi_in;
-  k.encr_key = child.encr_in();
-  k.integ_key = child.integ_in();
-  return k;
+  return KeysOf(sa, child, udp, true);
 }
 
 io::SaKeys OutboundKeysOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& child, bool udp) {
-  io::SaKeys k = KeysOf(child, udp);
-  k.src = sa.local.address;
-  k.dst = sa.remote.address;
-  k.spi = child.spi_out;
-  k.encr_key = child.encr_out();
-  k.integ_key = child.integ_out();
-  return k;
+  return KeysOf(sa, child, udp, false);
 }
 
-Status KeyExport::Add(const io::Ikev2Keys& ike) {
+Result<std::optional<std::string>> KeyExport::Add(const io::Ikev2Keys& ike) {
   std::lock_guard lock(mu_);
-  if (!ike_.try_emplace({ike.spi_i, ike.spi_r}, ike).second) return OkStatus();
-  return WriteLocked();
+  if (!ike_.try_emplace({ike.spi_i, ike.spi_r}, ike).second) return std::optional<std::string>();
+  std::optional<std::string> note;
+  if (auto row = io::WriteIkev2Table({ike}); row)
+    wireshark_ike_.push_back(ike);
+  else
+    note = fmt::format("IKE SA {:016x}_i {:016x}_r: in keys.json only: {}", ike.spi_i, ike.spi_r, row.error().detail);
+  TRY(WriteLocked());
+  return note;
 }
 
-Status KeyExport::Add(const io::SaKeys& sa) {
+Result<std::optional<std::string>> KeyExport::Add(const io::SaKeys& sa) {
   std::lock_guard lock(mu_);
-  if (!sas_.try_emplace({sa.spi, sa.dst}, sa).second) return OkStatus();
-  return WriteLocked();
+  if (!sas_.try_emplace({sa.spi, sa.dst}, sa).second) return std::optional<std::string>();
+  std::optional<std::string> note;
+  if (auto row = io::WriteEspSaFile(std::span<const io::SaKeys>(&sa, 1)); row)
+    wireshark_sas_.push_back(sa);
+  else
+    note = fmt::format("{}: in keys.json only: {}", sa.Describe(), row.error().detail);
+  TRY(WriteLocked());
+  return note;
 }
 
 namespace {
@@ -97,8 +103,8 @@ Status KeyExport::WriteLocked() {
   for (const auto& [id, k] : ike_) ike.push_back(k);
   std::vector<io::SaKeys> sas;
   for (const auto& [id, k] : sas_) sas.push_back(k);
-  TRY_ASSIGN(std::string table, io::WriteIkev2Table(ike));
-  TRY_ASSIGN(std::string esp_sa, io::WriteEspSaFile(sas));
+  TRY_ASSIGN(std::string table, io::WriteIkev2Table(wireshark_ike_));
+  TRY_ASSIGN(std::string esp_sa, io::WriteEspSaFile(wireshark_sas_));
   TRY_ASSIGN(std::string json, io::WriteKeysJson(sas, ike));
   TRY(WriteWhole(dir_ + "/ikev2_decryption_table", table));
   TRY(WriteWhole(dir_ + "/esp_sa", esp_sa));

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -30,10 +32,12 @@ class KeyExport {
   explicit KeyExport(std::string dir) : dir_(std::move(dir)) {}
 
   // Adds what is new (SAs are never removed: a capture may still hold
-  // their packets) and rewrites the files when anything was. Thread-safe.
-  // Errors: kIoError naming the file.
-  Status Add(const io::Ikev2Keys& ike);
-  Status Add(const io::SaKeys& sa);
+  // their packets) and rewrites the files when anything was. keys.json
+  // holds every SA; Wireshark's two files the SAs it has names for (not
+  // ChaCha20-Poly1305, for one): for an SA left out of them the result is
+  // a note saying so. Thread-safe. Errors: kIoError naming the file.
+  Result<std::optional<std::string>> Add(const io::Ikev2Keys& ike);
+  Result<std::optional<std::string>> Add(const io::SaKeys& sa);
 
  private:
   Status WriteLocked();
@@ -41,6 +45,9 @@ class KeyExport {
   std::mutex mu_;
   std::map<std::pair<uint64_t, uint64_t>, io::Ikev2Keys> ike_;
   std::map<std::pair<uint32_t, Bytes>, io::SaKeys> sas_;  // by SPI and destination
+  // The subsets Wireshark's files can name.
+  std::vector<io::Ikev2Keys> wireshark_ike_;
+  std::vector<io::SaKeys> wireshark_sas_;
 };
 
 }  // namespace ipsecref::gateway

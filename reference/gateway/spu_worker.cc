@@ -36,21 +36,20 @@ std::string_view ChildStateName(ChildState s) {
 }
 
 // The IKE layer's view of a connection for one SPU: its CHILD SA
-// configurations with `dynamic` selectors resolved to the connection's
-// first addresses (or, with %any, to every address of the family: the
-// responder then narrows to what the peer proposes, RFC 7296 §2.9).
+// configurations, whose `dynamic` selectors the state machine resolves for
+// each IKE SA with that SA's addresses.
 ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
   if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
   config.children.clear();
-  const Bytes any4(4, 0);
-  const Bytes local = c.local_addrs.empty() || c.local_addrs[0].any() ? any4 : c.local_addrs[0].address;
-  const Bytes remote = c.remote_addrs.empty() || c.remote_addrs[0].any() ? any4 : c.remote_addrs[0].address;
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;
-    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
-    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    // `dynamic` is resolved per IKE SA, with its own addresses.
+    child.configured_local_ts = s.local_ts;
+    child.configured_remote_ts = s.remote_ts;
+    if (auto l = ike::sa::Resolve(s.local_ts, FirstAddress(c.local_addrs))) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, FirstAddress(c.remote_addrs))) child.remote_ts = std::move(*r);
     config.children.push_back(std::move(child));
   }
   config.liveness_delay = c.dpd_delay;
@@ -64,12 +63,7 @@ std::string Format(const std::vector<ike::TrafficSelector>& list) {
   return out;
 }
 
-Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) {
-  Endpoint e;
-  e.port = port;
-  e.address = list.empty() || list[0].any() ? Bytes(4, 0) : list[0].address;
-  return e;
-}
+Endpoint EndpointOf(const std::vector<AddressEntry>& list, uint16_t port) { return Endpoint{FirstAddress(list), port}; }
 
 }  // namespace
 
@@ -139,8 +133,14 @@ void SpuWorker::Loop() {
     std::deque<Job> jobs;
     jobs.swap(queue_);
     lock.unlock();
-    for (Job& job : jobs) Process(job);
-    Sync();
+    // ESP in and out changes no IKE state: only IKE messages and control
+    // calls need the tables brought in step afterwards.
+    bool ike = false;
+    for (Job& job : jobs) {
+      Process(job);
+      ike = ike || job.kind == Job::Kind::kIke || job.kind == Job::Kind::kCall;
+    }
+    if (ike) Sync();
     lock.lock();
   }
 }
@@ -169,7 +169,7 @@ std::optional<Time> SpuWorker::NextDeadline() const {
   for (const auto& p : peers_)
     if (auto t = p->NextDeadline(); t && (!next || *t < *next)) next = t;
   for (const auto& [spi, r] : ikes_) {
-    const Time t = r.last_keepalive + gw_.options.keepalive_interval;
+    const Time t = r.last_sent + gw_.options.keepalive_interval;
     if (!next || t < *next) next = t;
   }
   return next;
@@ -197,6 +197,8 @@ void SpuWorker::ProcessIke(Job& job) {
   if (job.connection) {
     Peer& peer = *peers_[*job.connection];
     peer.Receive(job.datagram);
+    // A copy of a request placed before: the state machine answers it.
+    if (job.anchor.empty()) return;
     // Did the request make an IKE SA? The state machine keeps none for one
     // it refused or answered with a COOKIE (RFC 7296 §2.6).
     IkeSa* made = nullptr;
@@ -208,7 +210,7 @@ void SpuWorker::ProcessIke(Job& job) {
       IkeRecord r;
       r.connection = *job.connection;
       r.name = job.anchor;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       ikes_.emplace(made->local_spi(), std::move(r));
       std::unique_lock routes(gw_.routes_mu);
       gw_.ike_routes[made->local_spi()] = index_;
@@ -241,7 +243,7 @@ Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& an
   IkeRecord r;
   r.connection = connection;
   r.name = anchor;
-  r.last_keepalive = gw_.Now();
+  r.last_sent = gw_.Now();
   ikes_.emplace(spi, std::move(r));
   {
     std::unique_lock routes(gw_.routes_mu);
@@ -286,13 +288,37 @@ Status SpuWorker::CheckLiveness(std::string_view name) {
   return n.peer->CheckLiveness(n.ike);
 }
 
+void SpuWorker::PeerDead(size_t connection) {
+  const Connection& c = gw_.config.connections[connection];
+  //= rfc7296#section-2.4
+  //# What follows a dead peer is the implementation's: swanctl.conf's
+  //# dpd_action says (clear: forget it; trap: the trap policies stay armed;
+  //# restart: initiate again at once).
+  const bool restart = std::any_of(c.children.begin(), c.children.end(),
+                                   [](const ChildSettings& s) { return s.dpd_action == DpdAction::kRestart; });
+  if (!restart) return;
+  auto placed = gw_.Place(connection);
+  if (!placed) {
+    Log(LogLevel::kError, fmt::format("{}: dpd_action = restart: {}", c.name, placed.error().ToString()));
+    return;
+  }
+  Log(LogLevel::kInfo, fmt::format("{}: dpd_action = restart: initiating again", c.name));
+  SpuWorker* target = gw_.spus[placed->first].get();
+  Job job;
+  job.call = [target, connection, anchor = placed->second] { (void)target->Initiate(connection, anchor); };
+  target->Push(std::move(job));
+}
+
 void SpuWorker::SendKeepalives(Time now) {
   //= rfc3948#section-4
-  //# An end behind a NAT sends NAT-keepalive packets (one octet 0xFF in UDP
-  //# on the NAT-T port) so that the NAT keeps its mapping.
+  //# An end behind a NAT sends a NAT-keepalive when it has sent the peer
+  //# nothing else for a while, so that the NAT keeps its mapping.
+  //= ipsecref#choice
+  //# The while is 20 s (strongSwan's keep_alive default); ESP sent to the
+  //# peer counts as something else.
   for (auto& [spi, r] : ikes_) {
-    if (now < r.last_keepalive + gw_.options.keepalive_interval) continue;
-    r.last_keepalive = now;
+    if (now < r.last_sent + gw_.options.keepalive_interval) continue;
+    r.last_sent = now;
     const IkeSa* sa = peers_[r.connection]->Find(spi);
     if (sa == nullptr || !sa->nat_here || sa->state != IkeState::kEstablished) continue;
     Datagram d;
@@ -358,6 +384,7 @@ void SpuWorker::ProcessInner(Job& job) {
   }
   ++c.packets_out;
   c.bytes_out += job.packet.size();
+  if (auto ike = ikes_.find(c.ike); ike != ikes_.end()) ike->second.last_sent = gw_.Now();
   gw_.counters.esp_out.fetch_add(1, std::memory_order_relaxed);
   if (c.encapsulated) {
     //= rfc3948#section-2.1
@@ -382,7 +409,9 @@ void SpuWorker::Sync() {
     for (ike::sa::Event& e : peers_[c]->TakeEvents()) {
       auto it = ikes_.find(e.ike_spi);
       const std::string& name = it != ikes_.end() ? it->second.name : "-";
-      Log(LogLevel::kInfo, fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
+      Log(e.peer_dead ? LogLevel::kWarning : LogLevel::kInfo,
+          fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
+      if (e.peer_dead) PeerDead(c);
     }
   // IKE SAs made by the state machine itself (an IKE SA rekey) join their
   // predecessor's record.
@@ -391,7 +420,7 @@ void SpuWorker::Sync() {
       if (ikes_.count(sa->local_spi()) != 0) continue;
       IkeRecord r;
       r.connection = c;
-      r.last_keepalive = gw_.Now();
+      r.last_sent = gw_.Now();
       for (auto& [spi, old] : ikes_) {
         const IkeSa* o = peers_[old.connection]->Find(spi);
         if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;
@@ -435,6 +464,7 @@ void SpuWorker::Sync() {
         std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == name; });
       }
       Log(LogLevel::kInfo, fmt::format("{} {}: gone", it->second.name, gw_.config.connections[it->second.connection].name));
+      gw_.trap_pending[it->second.connection] = false;
       it = ikes_.erase(it);
       continue;
     }
@@ -455,7 +485,14 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
       record.name = name;
     }
   }
-  if (sa.has_keys() && sa.spi_r != 0 && gw_.keys) (void)gw_.keys->Add(IkeKeysOf(sa));
+  if (sa.has_keys() && sa.spi_r != 0 && !record.keys_seen) {
+    record.keys_seen = true;
+    if (gw_.keys) Exported(gw_.keys->Add(IkeKeysOf(sa)));
+    if (gw_.options.log_secrets)
+      Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r keys: SK_d {} SK_ai {} SK_ar {} SK_ei {} SK_er {}",
+                                       record.name, sa.spi_i, sa.spi_r, ToHex(sa.keys.sk_d), ToHex(sa.keys.sk_ai),
+                                       ToHex(sa.keys.sk_ar), ToHex(sa.keys.sk_ei), ToHex(sa.keys.sk_er)));
+  }
   if (sa.state == IkeState::kEstablished) {
     std::unique_lock routes(gw_.routes_mu);
     std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == record.name; });
@@ -558,9 +595,13 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     }
   }
   if (gw_.keys) {
-    (void)gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated));
-    (void)gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated));
+    Exported(gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated)));
+    Exported(gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated)));
   }
+  if (gw_.options.log_secrets)
+    Log(LogLevel::kInfo, fmt::format("{} keys: inbound {:08x} encr {} integ {}, outbound {:08x} encr {} integ {}", in.name,
+                                     c.spi_in, ToHex(c.encr_in()), ToHex(c.integ_in()), c.spi_out, ToHex(c.encr_out()),
+                                     ToHex(c.integ_out())));
   Log(LogLevel::kInfo, fmt::format("{} {}: CHILD SA {} {:08x}_i {:08x}_o installed, {} === {}{}", record.name,
                                    gw_.config.connections[record.connection].name, in.name, c.spi_in, c.spi_out,
                                    Format(c.local_ts), Format(c.remote_ts), in.encapsulated ? ", ESP in UDP" : ""));
@@ -660,6 +701,14 @@ void SpuWorker::List(std::vector<IkeSaStatus>& out) {
       s.children.push_back(std::move(cs));
     }
     out.push_back(std::move(s));
+  }
+}
+
+void SpuWorker::Exported(const Result<std::optional<std::string>>& result) {
+  if (!result) {
+    Log(LogLevel::kError, fmt::format("key files: {}", result.error().ToString()));
+  } else if (*result) {
+    Log(LogLevel::kInfo, fmt::format("key files: {}", **result));
   }
 }
 

@@ -31,8 +31,8 @@ struct Job {
   Bytes packet;                // kEsp: SPI .. ICV; kInner: the IP packet
   bool esp_in_udp = false;
   uint32_t spi = 0;             // kEsp: inbound SPI; kInner: the outbound SA's key (its inbound SPI)
-  std::optional<size_t> connection;  // kIke: a new IKE SA for this connection
-  std::string anchor;           // kIke: the provisional anchor of a new IKE SA
+  std::optional<size_t> connection;  // kIke: an IKE_SA_INIT request for this connection
+  std::string anchor;           // kIke: the provisional anchor of a new IKE SA; empty for a copy of a request placed before
   std::function<void()> call;   // kCall
 };
 
@@ -71,7 +71,8 @@ class SpuWorker : public ike::sa::Transport {
     size_t connection = 0;
     std::string name;      // "IKE-1", or the provisional anchor until it has one
     bool replaced = false; // its anchor was handed to the IKE SA it was rekeyed into
-    ike::sa::Time last_keepalive = 0;
+    ike::sa::Time last_sent = 0;  // the last NAT-keepalive or ESP packet sent to the peer
+    bool keys_seen = false;  // its keys were exported (and, when asked, logged)
   };
   struct Installed {
     uint64_t ike = 0;  // local SPI of the IKE SA that holds it
@@ -97,6 +98,8 @@ class SpuWorker : public ike::sa::Transport {
   void Install(IkeRecord& record, ike::sa::IkeSa& sa, const ike::sa::ChildSa& child);
   void Uninstall(uint32_t spi_in);
   void SendKeepalives(ike::sa::Time now);
+  // The state machine gave up an IKE SA of `connection`: dpd_action.
+  void PeerDead(size_t connection);
   std::optional<ike::sa::Time> NextDeadline() const;
   // The IKE SA and its Peer by name ("IKE-1") or, for a CHILD SA name, its
   // IKE SA and inbound SPI.
@@ -107,6 +110,9 @@ class SpuWorker : public ike::sa::Transport {
   };
   Result<Named> Find(std::string_view name) const;
   void Log(LogLevel level, std::string text);
+  // Logs what KeyExport::Add said: an error, or an SA left out of
+  // Wireshark's files.
+  void Exported(const Result<std::optional<std::string>>& result);
   uint64_t OutboundKey(uint32_t spi_in) const;
 
   Gateway::Impl& gw_;

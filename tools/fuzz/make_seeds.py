@@ -832,6 +832,50 @@ def classify_corpus():
     return c
 
 
+def spd_selectors_corpus():
+    # The SPD reads the selectors of the same plain and malformed packets.
+    c = Corpus("spd_selectors")
+    for name, data in ip_walk_corpus().files.items():
+        c.add(name, data)
+    return c
+
+
+def gateway_datagram_corpus():
+    # fuzz/gateway_datagram_fuzzer.cc: byte 0 the path (0 UDP/500, 1 UDP/4500,
+    # 2 raw ESP, 3 inner), byte 1 the source address's last octet (+0x80:
+    # source port 4500), then the payload. IKE messages come from the
+    # ike_decode seeds (captures of strongSwan and the Linux kernel).
+    c = Corpus("gateway_datagram")
+    ike = os.path.join(CORPUS, "ike_decode")
+    for name in sorted(os.listdir(ike)):
+        if not (name.endswith("_ike_sa_init_req") or name.endswith("_informational_req")
+                or name.endswith("_ike_auth_req")):
+            continue
+        if not name.startswith(("strongswan-gcm_", "strongswan-cbc_", "linux-xfrm-gcm_")):
+            continue
+        with open(os.path.join(ike, name), "rb") as f:
+            message = f.read()
+        tag = re.sub(r"[^a-z0-9_]", "_", name)
+        c.add("udp500_" + tag, bytes([0, 7]) + message)
+        c.add("udp4500_" + tag, bytes([1, 0x87]) + bytes(4) + message)
+    c.add("udp4500_nat_keepalive", bytes([1, 0x87, 0xff]))
+    c.add("udp4500_esp_manual_spi", bytes([1, 9]) + struct.pack("!II", 0x1000, 1) + bytes(32))
+    c.add("udp4500_esp_unknown_spi", bytes([1, 9]) + struct.pack("!II", 0x4242, 1) + bytes(32))
+    c.add("udp4500_short", bytes([1, 9, 0, 0]))
+    esp = struct.pack("!II", 0x1000, 1) + bytes(8) + bytes(24)
+    c.add("raw_esp_manual_spi", bytes([2, 9]) + ipv4(ESP, esp, src=bytes([192, 0, 2, 9]), dst=V4_A))
+    c.add("raw_esp_fragment", bytes([2, 9]) + ipv4(ESP, esp, src=bytes([192, 0, 2, 9]), dst=V4_A,
+                                                   flags_frag=0x2000))
+    to_manual = udp(1234, 53, b"query", bytes([10, 1, 0, 5]), bytes([10, 9, 0, 7]))
+    c.add("inner_to_manual_tunnel", bytes([3, 0]) + ipv4(UDP, to_manual, src=bytes([10, 1, 0, 5]),
+                                                          dst=bytes([10, 9, 0, 7])))
+    to_trap = udp(1234, 53, b"query", bytes([10, 1, 0, 5]), bytes([10, 2, 0, 7]))
+    c.add("inner_to_trap", bytes([3, 0]) + ipv4(UDP, to_trap, src=bytes([10, 1, 0, 5]),
+                                                 dst=bytes([10, 2, 0, 7])))
+    c.add("inner_no_policy", bytes([3, 0]) + plain_packets()["ipv4_udp_dns"])
+    return c
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.parse_args()
@@ -841,6 +885,10 @@ def main():
         corpora.append(ah_verify_corpus())
     if os.path.exists(os.path.join(ROOT, "fuzz", "classify_fuzzer.cc")):
         corpora.append(classify_corpus())
+    if os.path.exists(os.path.join(ROOT, "fuzz", "spd_selectors_fuzzer.cc")):
+        corpora.append(spd_selectors_corpus())
+    if os.path.exists(os.path.join(ROOT, "fuzz", "gateway_datagram_fuzzer.cc")):
+        corpora.append(gateway_datagram_corpus())
     for corpus in corpora:
         corpus.write()
 

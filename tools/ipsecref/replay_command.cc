@@ -1,9 +1,10 @@
-// ipsecref replay CAPTURE --to ADDR [--from ADDR] [--esp-counters CMD]:
-// sends the packets a capture's peer sent to the gateway to a live gateway,
-// from the peer's ports, and judges what comes back (interop/replay/replay.h):
-// ESP replays dropped, IKE_SA_INIT answered afresh or with a cookie, other
-// IKE requests with the cached response. Only loopback and documentation
-// addresses (test namespaces). Exit 1 when a verdict is FAIL.
+// ipsecref replay CAPTURE --to ADDR [--from ADDR] [--esp-counters CMD]
+// [--gateway-control SOCK]: sends the packets a capture's peer sent to the
+// gateway to a live gateway, from the peer's ports (UDP) or over raw sockets
+// (raw ESP and AH), and judges what comes back (interop/replay/replay.h):
+// ESP and AH replays dropped, IKE_SA_INIT answered afresh or with a cookie,
+// other IKE requests with the cached response. Only loopback and
+// documentation addresses (test namespaces). Exit 1 when a verdict is FAIL.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -26,8 +27,10 @@
 
 #include "reference/classify/classify.h"
 #include "interop/replay/replay.h"
+#include "reference/io/raw_ip_socket.h"
 #include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
+#include "tools/ipsecref/control_client.h"
 
 namespace ipsecref::tool {
 namespace {
@@ -44,6 +47,7 @@ struct Args {
   std::string from;
   std::string gateway_address;
   std::string esp_counters;
+  std::string gateway_control;
   std::string keys;
   std::vector<std::string> only;
   double timeout = 1.0;
@@ -123,6 +127,62 @@ class Sockets {
     return sa;
   }
   std::map<uint16_t, int> fds_;
+};
+
+// Raw ESP and AH (IP protocols 50 and 51), sent as captured from --from to
+// --to. IPv4: the captured header goes out as it is (IP_HDRINCL), only its
+// addresses replaced and its checksum left to the kernel, because AH's ICV
+// covers the Identification (RFC 4302 §3.3.3.1.1.1), which a header the
+// kernel builds would change. IPv6: RawIpSocket, whose header the kernel
+// builds; the fields AH's ICV covers (RFC 4302 §3.3.3.1.2.1: version,
+// payload length, next header, addresses) come out as captured unless
+// extension headers preceded ESP/AH.
+class RawSender {
+ public:
+  ~RawSender() {
+    if (v4_ >= 0) close(v4_);
+  }
+  Status Send(const ReplayPacket& p, ByteSpan from, ByteSpan to) {
+    const uint8_t protocol = p.kind == ReplayKind::kAh ? 51 : 50;
+    const bool captured_v4 = !p.ip_header.empty() && (p.ip_header[0] >> 4) == 4;
+    ENSURE(captured_v4 == (to.size() == 4), kInvalidArgument, kNoOffset, "",
+           fmt::format("packet {}: an IPv{} packet, but --to is an IPv{} address", p.packet_number,
+                       captured_v4 ? 4 : 6, to.size() == 4 ? 4 : 6));
+    if (!captured_v4) {
+      auto it = v6_.find(protocol);
+      if (it == v6_.end()) {
+        TRY_ASSIGN(io::RawIpSocket socket, io::RawIpSocket::Open(AF_INET6, protocol));
+        it = v6_.emplace(protocol, std::move(socket)).first;
+      }
+      return it->second.Send(p.ip_payload, to, from);
+    }
+    if (v4_ < 0) {
+      // IPPROTO_RAW implies IP_HDRINCL (raw(7)).
+      v4_ = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+      ENSURE(v4_ >= 0, kIoError, kNoOffset, "",
+             fmt::format("raw IPv4 socket: {} (raw ESP/AH needs root or CAP_NET_RAW)", std::strerror(errno)));
+    }
+    constexpr size_t kChecksum = 10, kSource = 12, kDestination = 16;  // RFC 791 §3.1
+    Bytes packet = p.ip_header;
+    ENSURE(packet.size() >= 20, kBadFile, kNoOffset, "", fmt::format("packet {}: IPv4 header short", p.packet_number));
+    packet.insert(packet.end(), p.ip_payload.begin(), p.ip_payload.end());
+    std::fill_n(packet.begin() + kChecksum, 2, 0);
+    std::copy(from.begin(), from.end(), packet.begin() + kSource);
+    std::copy(to.begin(), to.end(), packet.begin() + kDestination);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    std::memcpy(&sa.sin_addr, to.data(), 4);
+    const ssize_t n =
+        sendto(v4_, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    ENSURE(n == static_cast<ssize_t>(packet.size()), kIoError, kNoOffset, "",
+           fmt::format("packet {}: send {} bytes of IP protocol {} to {}: {}", p.packet_number, packet.size(),
+                       protocol, io::FormatAddress(to), n < 0 ? std::strerror(errno) : "short write"));
+    return OkStatus();
+  }
+
+ private:
+  int v4_ = -1;
+  std::map<uint8_t, io::RawIpSocket> v6_;
 };
 
 //= ipsecref#choice
@@ -222,21 +282,80 @@ json IkeFields(const ReplayPacket& p) {
   return j;
 }
 
-// `before`: the counters read before the sockets were opened (with --esp-counters).
-Result<std::vector<Row>> ReplayEsp(const std::vector<const ReplayPacket*>& esp, const Args& args,
+// `ipsecref gateway`'s ESP counters, over its control socket.
+Result<io::GatewayEspCounters> ReadGatewayCounters(const std::string& socket) {
+  TRY_ASSIGN(const json stats, AskGateway(socket, {{"command", "stats"}}, 10'000));
+  const auto failed = [&](std::string_view why) {
+    return MakeError(Code::kBadFile, kNoOffset, "", fmt::format("--gateway-control {}: stats: {}", Echo(socket), why));
+  };
+  if (!stats.is_object() || !stats.value("ok", false)) return failed(stats.dump());
+  const auto count = [&](const json& j, const char* key) -> std::optional<uint64_t> {
+    auto it = j.find(key);
+    if (it == j.end()) return uint64_t{0};  // a drop reason not counted yet
+    if (!it->is_number_unsigned()) return std::nullopt;
+    return it->get<uint64_t>();
+  };
+  const json dropped = stats.contains("dropped") ? stats["dropped"] : json::object();
+  const auto esp_in = count(stats, "esp_in"), replay = count(dropped, "replay"),
+             unknown = count(dropped, "unknown_spi"), icv = count(dropped, "authentication_failed");
+  if (!stats.contains("esp_in") || !dropped.is_object() || !esp_in || !replay || !unknown || !icv)
+    return failed("no esp_in, dropped.replay, dropped.unknown_spi and dropped.authentication_failed counts");
+  return io::GatewayEspCounters{*esp_in, *replay, *unknown, *icv};
+}
+
+std::string_view SaWhat(ReplayKind kind) {
+  return kind == ReplayKind::kEspInUdp ? "ESP in UDP" : kind == ReplayKind::kEsp ? "ESP" : "AH";
+}
+
+// ESP in UDP, raw ESP and AH, by SA. With --esp-counters the SA counters
+// read before (`before`, before any socket was opened) and after all were
+// sent; with --gateway-control the gateway's stats around each SA's packets.
+Result<std::vector<Row>> ReplaySas(const std::vector<const ReplayPacket*>& sa_packets, const Args& args,
                                    Sockets& sockets, const std::optional<std::map<uint32_t, uint64_t>>& before) {
-  std::map<uint32_t, std::vector<const ReplayPacket*>> by_spi;
-  for (const ReplayPacket* p : esp) by_spi[p->spi].push_back(p);
+  std::map<std::pair<ReplayKind, uint32_t>, std::vector<const ReplayPacket*>> by_sa;
+  for (const ReplayPacket* p : sa_packets) by_sa[{p->kind, p->spi}].push_back(p);
+  TRY_ASSIGN(const Bytes from, io::ParseAddress(args.from));
+  TRY_ASSIGN(const Bytes to, io::ParseAddress(args.to));
+  RawSender raw;
+  const auto wait = [&] {
+    // The gateway decrypts asynchronously: give it the timeout to count.
+    std::this_thread::sleep_for(std::chrono::duration<double>(args.timeout));
+  };
+  const auto send = [&](const std::vector<const ReplayPacket*>& packets) -> Status {
+    for (const ReplayPacket* p : packets)
+      TRY(p->kind == ReplayKind::kEspInUdp ? sockets.Send(p->sport, args.to, p->dport, p->udp_payload)
+                                           : raw.Send(*p, from, to));
+    return OkStatus();
+  };
+  std::map<std::pair<ReplayKind, uint32_t>, io::ReplayJudgement> judged;
+  std::map<std::pair<ReplayKind, uint32_t>, std::pair<io::GatewayEspCounters, io::GatewayEspCounters>> stats;
   std::optional<std::map<uint32_t, uint64_t>> after;
-  for (const ReplayPacket* p : esp) TRY(sockets.Send(p->sport, args.to, p->dport, p->udp_payload));
-  // The gateway decrypts asynchronously: give it the timeout to count.
-  std::this_thread::sleep_for(std::chrono::duration<double>(args.timeout));
-  if (!args.esp_counters.empty()) {
-    TRY_ASSIGN(after, ReadCounters(args));
+  if (!args.gateway_control.empty()) {
+    for (const auto& [sa, packets] : by_sa) {
+      TRY_ASSIGN(const io::GatewayEspCounters b, ReadGatewayCounters(args.gateway_control));
+      TRY(send(packets));
+      wait();
+      TRY_ASSIGN(const io::GatewayEspCounters a, ReadGatewayCounters(args.gateway_control));
+      stats[sa] = {b, a};
+      //= ipsecref#choice
+      //# `ipsecref gateway` carries ESP only: its stats count no AH, so an AH
+      //# replay to it is sent but cannot be judged.
+      judged[sa] = sa.first == ReplayKind::kAh
+                       ? io::ReplayJudgement{ReplayVerdict::kNotJudged,
+                                             "sent, but the gateway's stats count ESP only", ""}
+                       : io::JudgeEspReplayByDrops(sa.second, packets.size(), b, a, sa.first);
+    }
+  } else {
+    for (const auto& [sa, packets] : by_sa) TRY(send(packets));
+    wait();
+    if (!args.esp_counters.empty()) {
+      TRY_ASSIGN(after, ReadCounters(args));
+    }
   }
   std::vector<Row> rows;
-  for (const auto& entry : by_spi) {
-    const uint32_t spi = entry.first;  // a plain variable: lambdas capture it (C++20 bindings: not in clang 14)
+  for (const auto& entry : by_sa) {
+    const ReplayKind kind = entry.first.first;
+    const uint32_t spi = entry.first.second;  // plain variables: lambdas capture them (not bindings in clang 14)
     const std::vector<const ReplayPacket*>& packets = entry.second;
     std::vector<size_t> numbers;
     std::vector<uint32_t> seqs;
@@ -244,21 +363,31 @@ Result<std::vector<Row>> ReplayEsp(const std::vector<const ReplayPacket*>& esp, 
       numbers.push_back(p->packet_number);
       seqs.push_back(p->seq);
     }
-    const auto lookup = [&](const std::optional<std::map<uint32_t, uint64_t>>& m) -> std::optional<uint64_t> {
+    const auto lookup = [spi](const std::optional<std::map<uint32_t, uint64_t>>& m) -> std::optional<uint64_t> {
       if (!m) return std::nullopt;
       auto it = m->find(spi);
       return it == m->end() ? std::nullopt : std::optional<uint64_t>(it->second);
     };
-    io::ReplayJudgement j =
-        args.esp_counters.empty()
-            ? io::ReplayJudgement{ReplayVerdict::kNotJudged,
-                                  "sent, but without --esp-counters nothing tells whether the gateway took them", ""}
-            : io::JudgeEspReplay(spi, packets.size(), lookup(before), lookup(after));
-    json fields = {{"kind", "esp_in_udp"}, {"spi", fmt::format("{:#010x}", spi)}, {"packets", numbers},
+    io::ReplayJudgement j;
+    if (auto it = judged.find(entry.first); it != judged.end()) {
+      j = it->second;
+    } else if (args.esp_counters.empty()) {
+      j = {ReplayVerdict::kNotJudged,
+           "sent, but without --esp-counters or --gateway-control nothing tells whether the gateway took them", ""};
+    } else {
+      j = io::JudgeEspReplay(spi, packets.size(), lookup(before), lookup(after), kind);
+    }
+    json fields = {{"kind", io::ReplayKindKey(kind)}, {"spi", fmt::format("{:#010x}", spi)}, {"packets", numbers},
                    {"seq", seqs}};
     if (auto b = lookup(before)) fields["packets_in_before"] = *b;
     if (auto a = lookup(after)) fields["packets_in_after"] = *a;
-    rows.push_back({fmt::format("ESP in UDP SPI {:#010x}, {} packets (seq {}..{})", spi, packets.size(),
+    if (auto it = stats.find(entry.first); it != stats.end()) {
+      fields["esp_in_before"] = it->second.first.esp_in;
+      fields["esp_in_after"] = it->second.second.esp_in;
+      fields["replay_drops_before"] = it->second.first.replay;
+      fields["replay_drops_after"] = it->second.second.replay;
+    }
+    rows.push_back({fmt::format("{} SPI {:#010x}, {} packets (seq {}..{})", SaWhat(kind), spi, packets.size(),
                                 *std::min_element(seqs.begin(), seqs.end()), *std::max_element(seqs.begin(), seqs.end())),
                     std::move(fields), std::move(j)});
   }
@@ -303,8 +432,12 @@ Result<std::vector<Row>> ReplayIke(const std::vector<const ReplayPacket*>& ike, 
 int Run(const Args& args) {
   const auto fail = [&](const Error& e) { return Fail("replay", e, args.json); };
   for (const std::string& k : args.only)
-    if (k != "esp" && k != "ike-sa-init" && k != "ike-request")
-      return FailUsage("replay", fmt::format("--only {}: one of esp, ike-sa-init, ike-request", Echo(k)), args.json);
+    if (k != "esp" && k != "ah" && k != "ike-sa-init" && k != "ike-request")
+      return FailUsage("replay", fmt::format("--only {}: one of esp, ah, ike-sa-init, ike-request", Echo(k)),
+                       args.json);
+  if (!args.esp_counters.empty() && !args.gateway_control.empty())
+    return FailUsage("replay", "--esp-counters and --gateway-control: give one way to read the gateway's counters",
+                     args.json);
   // Addresses are checked before the capture is read: nothing else tells a
   // typo from an address the capture does not hold.
   for (const auto& [option, address] : {std::pair{"--to", &args.to}, std::pair{"--from", &args.from}})
@@ -346,13 +479,14 @@ int Run(const Args& args) {
   run.from = from;
 
   const auto selected = [&](const ReplayPacket& p) {
-    static constexpr std::array<std::string_view, 3> kOnly{"ike-sa-init", "ike-request", "esp"};
+    // By ReplayKind: ESP in UDP and raw ESP are both "esp".
+    static constexpr std::array<std::string_view, 5> kOnly{"ike-sa-init", "ike-request", "esp", "esp", "ah"};
     if (args.only.empty()) return true;
     return std::find(args.only.begin(), args.only.end(), kOnly.at(static_cast<size_t>(p.kind))) != args.only.end();
   };
   std::vector<const ReplayPacket*> esp, ike;
   for (const ReplayPacket& p : plan->packets)
-    if (selected(p)) (p.kind == ReplayKind::kEspInUdp ? esp : ike).push_back(&p);
+    if (selected(p)) (io::IsIpsecSa(p.kind) ? esp : ike).push_back(&p);
   // The counters before anything is sent (or bound): a command that does
   // not work stops the replay before it began.
   std::optional<std::map<uint32_t, uint64_t>> before;
@@ -363,12 +497,13 @@ int Run(const Args& args) {
   }
   Sockets sockets;
   for (const ReplayPacket* p : esp)
-    if (Status s = sockets.Open(from, p->sport, family); !s) return fail(s.error());
+    if (p->kind == ReplayKind::kEspInUdp)
+      if (Status s = sockets.Open(from, p->sport, family); !s) return fail(s.error());
   for (const ReplayPacket* p : ike)
     if (Status s = sockets.Open(from, p->sport, family); !s) return fail(s.error());
   std::vector<Row> rows;
   if (!esp.empty()) {
-    auto r = ReplayEsp(esp, run, sockets, before);
+    auto r = ReplaySas(esp, run, sockets, before);
     if (!r) return fail(r.error());
     rows = std::move(r).value();
   }
@@ -431,11 +566,15 @@ void AddReplayCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--esp-counters", args->esp_counters,
                   "shell command printing the gateway's inbound SAs as `swanctl --list-sas --raw` does")
       ->check(NotEmpty());
+  cmd->add_option("--gateway-control", args->gateway_control,
+                  "the control socket of an `ipsecref gateway`: its stats judge the ESP replays (every packet "
+                  "dropped as a replay)")
+      ->check(NotEmpty());
   cmd->add_option("--keys", args->keys,
                   "the capture's keys (directory or file, as for check): ESP packets that do not verify with them "
                   "are not replayed")
       ->check(NotEmpty());
-  cmd->add_option("--only", args->only, "replay only: esp, ike-sa-init, ike-request (repeatable)");
+  cmd->add_option("--only", args->only, "replay only: esp (in UDP and raw), ah, ike-sa-init, ike-request (repeatable)");
   cmd->add_option("--timeout", args->timeout, "seconds to wait for each answer (and for ESP to be counted)")
       ->check(FiniteRange(0.05, 30.0));
   cmd->add_option("--esp-counters-timeout", args->esp_counters_timeout,

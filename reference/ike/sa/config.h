@@ -15,6 +15,7 @@
 #include "reference/ike/sa/environment.h"
 #include "reference/ike/wire/payloads/id.h"
 #include "reference/ike/wire/payloads/sa.h"
+#include "reference/ike/sa/traffic_selectors.h"
 #include "reference/ike/wire/payloads/ts.h"
 
 namespace ipsecref::ike::sa {
@@ -45,6 +46,12 @@ struct ChildConfig {
   std::vector<Proposal> proposals;
   std::vector<TrafficSelector> local_ts;
   std::vector<TrafficSelector> remote_ts;
+  // The lists as configured, `dynamic` entries included (swanctl.conf's
+  // local_ts / remote_ts): when set, they are resolved for each IKE SA
+  // with its own addresses (the local one, and the peer's as it is seen)
+  // and take the place of local_ts / remote_ts.
+  std::vector<ConfiguredSelector> configured_local_ts;
+  std::vector<ConfiguredSelector> configured_remote_ts;
   bool transport_mode = false;
   Time rekey_time = 0;  // 0: never rekey on time
   Time life_time = 0;   // 0: no hard expiry

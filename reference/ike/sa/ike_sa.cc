@@ -539,7 +539,9 @@ void IkeSa::Tick() {
     //# When the retransmissions go unanswered the peer is considered dead:
     //# the IKE SA and its CHILD SAs are deleted without an exchange.
     if (o.retransmits >= config().retransmit.tries) {
-      Log(fmt::format("request {} unanswered after {} retransmissions: peer dead", it->first, o.retransmits));
+      peer_.Log(fmt::format("IKE SA {:016x}_i {:016x}_r: request {} unanswered after {} retransmissions: peer dead",
+                            spi_i, spi_r, it->first, o.retransmits),
+                local_spi(), /*peer_dead=*/true);
       Destroy("peer dead");
       return;
     }

@@ -59,8 +59,8 @@ Peer::~Peer() = default;
 
 void Peer::set_hooks(Hooks* hooks) { hooks_ = hooks != nullptr ? hooks : &default_hooks_; }
 
-void Peer::Log(std::string text, uint64_t ike_spi) {
-  events_.push_back({env_.clock->Now(), std::move(text), ike_spi});
+void Peer::Log(std::string text, uint64_t ike_spi, bool peer_dead) {
+  events_.push_back({env_.clock->Now(), std::move(text), ike_spi, peer_dead});
 }
 
 uint64_t Peer::NewIkeSpi() {

@@ -25,6 +25,7 @@ struct Event {
   Time at = 0;
   std::string text;
   uint64_t ike_spi = 0;  // the local SPI of the IKE SA it is about; 0: none
+  bool peer_dead = false;  // the IKE SA was given up: its peer did not answer (§2.4)
 };
 
 class Peer {
@@ -77,7 +78,7 @@ class Peer {
   uint64_t NewIkeSpi();
   uint32_t NewChildSpi();
   Bytes NewNonce();
-  void Log(std::string text, uint64_t ike_spi = 0);
+  void Log(std::string text, uint64_t ike_spi = 0, bool peer_dead = false);
   // Adds an IKE SA created by a task (an IKE SA rekey); returns it.
   IkeSa& Adopt(std::unique_ptr<IkeSa> sa);
   // Cookie for an IKE_SA_INIT request (§2.6).

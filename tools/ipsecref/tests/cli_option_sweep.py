@@ -50,6 +50,11 @@ def commands(work):
     events = os.path.join(work, "map.events")
     with open(events, "w") as f:
         f.write("spus 2\ngateway G1\ntunnel T1 over G1\n")
+    gateway_conf = os.path.join(work, "gateway.conf")
+    with open(gateway_conf, "w") as f:
+        f.write("connections {\n  c {\n    remote_addrs = 192.0.2.2\n    local {\n      auth = psk\n    }\n"
+                "    remote {\n      auth = psk\n    }\n  }\n}\nsecrets {\n  ike-1 {\n    secret = \"s\"\n  }\n}\n")
+    no_gateway = os.path.join(work, "no-gateway.sock")
     replay = ["replay", CAPTURE, "--to", "127.0.0.1", "--from", "127.0.0.1", "--timeout", "0.05",
               "--only", "ike-request"]
     return [
@@ -68,9 +73,17 @@ def commands(work):
         (replay + ["--esp-counters", "true"], [11]),
         (replay + ["--keys", GCM], [11]),
         (replay + ["--esp-counters-timeout", "1"], [11]),
+        # ESP selected, so that the control socket is asked (none listens).
+        (replay[:-1] + ["esp", "--gateway-control", os.path.join(work, "none.sock")], [11]),
         (["exchange", "basic", "--pcap", os.path.join(work, "x.pcap"), "--keys-out", os.path.join(work, "keys"),
           "--seed", "1"], [1, 3, 5, 7]),
         (["exchange", "basic", "--deviation", "none"], [3]),
+        # --check reads the configuration and exits: the sweep never starts a live gateway.
+        (["gateway", "--config", gateway_conf, "--check"], [2]),
+        (["gateway", "--config", gateway_conf, "--check", "--spus", "2", "--log-level", "info"], [5, 7]),
+        (["ctl", "--socket", no_gateway, "list"], [2, 3]),
+        (["ctl", "--socket", no_gateway, "rekey", "IKE-1"], [4]),
+        (["tunnel-map", "--gateway", no_gateway], [2]),
     ]
 
 

@@ -131,12 +131,32 @@ void InstallChild(IkeSa& sa, ChildSa child) {
   sa.ChildHolder().children.push_back(std::move(child));
 }
 
+namespace {
+// A child's selectors for this IKE SA: the configured lists with `dynamic`
+// resolved to the IKE SA's addresses (strongSwan's dynamic), or the lists
+// as given.
+std::vector<TrafficSelector> SelectorsFor(const std::vector<ConfiguredSelector>& configured,
+                                          const std::vector<TrafficSelector>& given, const Endpoint& end) {
+  if (configured.empty()) return given;
+  auto resolved = Resolve(configured, end.address);
+  return resolved ? *std::move(resolved) : given;
+}
+}  // namespace
+
+std::vector<TrafficSelector> LocalSelectors(const IkeSa& sa, const ChildConfig& config) {
+  return SelectorsFor(config.configured_local_ts, config.local_ts, sa.local);
+}
+
+std::vector<TrafficSelector> RemoteSelectors(const IkeSa& sa, const ChildConfig& config) {
+  return SelectorsFor(config.configured_remote_ts, config.remote_ts, sa.remote);
+}
+
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {
   config_ = &config;
   spi_in_ = sa.peer().NewChildSpi();
   offered_ = WithSpi(config.proposals, SpiBytes(spi_in_));
-  tsi_ = TsPayload{config.local_ts};
-  tsr_ = TsPayload{config.remote_ts};
+  tsi_ = TsPayload{LocalSelectors(sa, config)};
+  tsr_ = TsPayload{RemoteSelectors(sa, config)};
   std::vector<Payload> out;
   out.push_back(PayloadOf(iana::PayloadType::kSa, SaPayload{offered_}));
   if (with_nonce) {
@@ -241,7 +261,11 @@ Status ChildNegotiation::Accept(IkeSa& sa, const Message& request, bool with_non
     //= rfc7296#section-2.9
     //# The responder narrows TSi to its remote and TSr to its local
     //# selectors; if nothing is left it answers TS_UNACCEPTABLE.
-    std::optional<Narrowed> narrowed = NarrowForResponder(config.local_ts, config.remote_ts, *tsi, *tsr);
+    //= ipsecref#choice
+    //# A `dynamic` selector stands for the peer's address as this end sees
+    //# it (as strongSwan's does), so that a peer cannot claim others'.
+    std::optional<Narrowed> narrowed =
+        NarrowForResponder(LocalSelectors(sa, config), RemoteSelectors(sa, config), *tsi, *tsr);
     if (!narrowed) {
       last = MakeError(Code::kTsUnacceptable, kNoOffset, "rfc7296#section-2.9",
                        fmt::format("TSi {} / TSr {} fit no configured selectors",

@@ -49,6 +49,11 @@ keymat::Suite KeymatSuite(const IkeSuite& s);
 
 // The CHILD SA half of a CREATE_CHILD_SA or IKE_AUTH exchange (§1.3.1,
 // §2.17): what this end offers or accepts, and the SA that results.
+// A child's local and remote selectors for this IKE SA (ChildConfig's
+// configured lists resolved with its addresses, or its lists as given).
+std::vector<TrafficSelector> LocalSelectors(const IkeSa& sa, const ChildConfig& config);
+std::vector<TrafficSelector> RemoteSelectors(const IkeSa& sa, const ChildConfig& config);
+
 class ChildNegotiation {
  public:
   // Initiator: the payloads that ask for a CHILD SA of `config`
