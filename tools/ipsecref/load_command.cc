@@ -52,6 +52,15 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kConnection = "load";
 
+// The generated configuration's keywords and the options their values
+// come from (esp_proposals before proposals, which it contains).
+constexpr std::pair<std::string_view, std::string_view> kOptionOfKeyword[] = {
+    {"esp_proposals =", "--esp-proposal"},
+    {"proposals =", "--proposal"},
+    {"id =", "--id or --remote-id"},
+    {"secret =", "--psk"},
+};
+
 struct Args {
   std::string to;
   size_t count = 0;
@@ -427,8 +436,15 @@ int Run(const Args& a) {
   if (!nat_t_socket) return fail(nat_t_socket.error());
   const std::string conf = LoadConf(a, *to, io::FormatAddress(*local), ike_socket->local_port());
   auto config = gateway::ParseSwanctlConf(conf, "load", ".");
-  // The values that reach the configuration are the user's: a bad proposal or ID is a usage error.
-  if (!config) return fail(config.error());
+  // The values that reach the configuration are the user's: a refusal is
+  // told by the option that gave the value.
+  if (!config) {
+    const std::string message = config.error().ToString();
+    for (const auto& [keyword, option] : kOptionOfKeyword)
+      if (message.find(keyword) != std::string::npos)
+        return FailUsage("load", fmt::format("{}: {}", option, message.substr(message.find(keyword))), a.json);
+    return fail(config.error());
+  }
   //= rfc7296#section-2.4
   //# INITIAL_CONTACT asserts that the IKE SA being set up is the only one
   //# between the two identities, and a receiver deletes the others: the

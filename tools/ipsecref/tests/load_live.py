@@ -5,7 +5,8 @@ end), the gateway responding in one (PSK, --spus 2), the load initiating 50
 IKE SAs with a CHILD SA each from the other. The load's JSON report must say
 50 established, none failed or timed out, and the gateway's `ctl stats`
 must count 50 IKE SAs over its SPUs. A second run asks for a proposal the
-gateway does not accept: the report counts 5 failures and exit code 1.
+gateway does not accept: the report counts 5 failures and exit code 1; an
+ESP proposal the reference cannot read is exit 2, the option named.
 
 Needs root (namespaces); iproute2 from tools/setup.sh.
 
@@ -136,6 +137,13 @@ def main():
               f"reasons {report.get('failure_reasons')}")
         if code != 1 or report.get("failed") != 5 or report.get("established") != 0:
             failures.append(f"refused proposal: exit {code}, report {report}, expected exit 1 and 5 failed")
+
+        # A value the configuration refuses is a usage error naming its option.
+        bad = subprocess.run(["ip", "netns", "exec", NS_LOAD, ipsecref, "load", "--to", GATEWAY_ADDR, "--count", "1",
+                              "--esp-proposal", "aes128gcm16-bogus"], capture_output=True, text=True, timeout=30)
+        print(f"load --esp-proposal aes128gcm16-bogus: exit {bad.returncode}: {bad.stderr.strip()}")
+        if bad.returncode != 2 or "--esp-proposal" not in bad.stderr or "bogus" not in bad.stderr:
+            failures.append(f"bad --esp-proposal: exit {bad.returncode}, stderr {bad.stderr!r}, expected exit 2 naming it")
     finally:
         if gateway is not None:
             gateway.terminate()
