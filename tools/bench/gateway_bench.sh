@@ -41,7 +41,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-IPSECREF=$(readlink -f "${IPSECREF:-$ROOT/build/dev/tools/ipsecref}")
+IPSECREF=${IPSECREF:-$ROOT/build/dev/tools/ipsecref}
+case $IPSECREF in /*) ;; *) IPSECREF=$PWD/$IPSECREF ;; esac
 PLUGINS=${PLUGINS:-/tmp/pf-plugins}
 LT=$PLUGINS/libstrongswan-load-tester.so
 CHARON=/usr/lib/ipsec/charon
