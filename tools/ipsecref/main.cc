@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   AddExchangeCommand(app, run);
   AddGatewayCommand(app, run);
   AddCtlCommand(app, run);
+  AddLoadCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
