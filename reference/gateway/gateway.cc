@@ -60,13 +60,6 @@ bool Holds(const std::vector<AddressEntry>& list, ByteSpan address, bool any_all
   return false;
 }
 
-Bytes SourceKey(const Endpoint& e) {
-  Bytes k = e.address;
-  k.push_back(static_cast<uint8_t>(e.port >> 8));
-  k.push_back(static_cast<uint8_t>(e.port));
-  return k;
-}
-
 }  // namespace
 
 std::string_view LevelName(LogLevel level) { return kLevels[static_cast<size_t>(level)].name; }
@@ -184,6 +177,7 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(GatewayConfig config, Options o
   auto impl = std::make_unique<Impl>(std::move(config), std::move(options), wire, std::move(anchoring));
   impl->clock = impl->options.clock != nullptr ? impl->options.clock : &impl->system_clock;
   if (!impl->options.keys_dir.empty()) impl->keys = std::make_unique<KeyExport>(impl->options.keys_dir);
+  while ((size_t{1} << impl->spi_bits) < impl->options.spus) ++impl->spi_bits;
   for (size_t i = 0; i < impl->options.spus; ++i)
     impl->spus.push_back(std::make_unique<SpuWorker>(*impl, static_cast<spu::SpuIndex>(i)));
   std::unique_ptr<Gateway> gateway(new Gateway(std::move(impl)));
@@ -211,13 +205,17 @@ namespace {
 // its SPI), or is dropped and counted.
 void RouteEsp(Gateway::Impl& g, Job job) {
   g.counters.esp_in.fetch_add(1, std::memory_order_relaxed);
-  std::shared_lock routes(g.routes_mu);
-  auto it = g.esp_routes.find(job.spi);
-  if (it == g.esp_routes.end()) {
+  spu::SpuIndex spu = g.SpuOfSpi(job.spi, 32);
+  {
+    std::shared_lock routes(g.routes_mu);
+    if (auto it = g.manual_routes.find(job.spi); it != g.manual_routes.end()) spu = it->second;
+  }
+  // The SPU its SPI names counts it if it has no SA for it.
+  if (spu >= g.spus.size()) {
     g.counters.Count(Drop::kUnknownSpi);
     return;
   }
-  g.spus[it->second]->Push(std::move(job));
+  g.spus[spu]->Push(std::move(job));
 }
 }  // namespace
 
@@ -265,16 +263,17 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   {
     std::shared_lock routes(g.routes_mu);
     if (local != 0) {
-      auto it = g.ike_routes.find(local);
+      // The SPU its SPI names; an SPI that names none is answered
+      // (§2.21.4) by SPU0.
+      const spu::SpuIndex spu = g.SpuOfSpi(local, 64);
+      if (spu >= g.spus.size()) g.counters.Count(Drop::kUnknownIkeSpi);
       job.datagram = std::move(datagram);
-      // An unknown SPI is answered (§2.21.4) by SPU0.
-      if (it == g.ike_routes.end()) g.counters.Count(Drop::kUnknownIkeSpi);
-      g.spus[it == g.ike_routes.end() ? 0 : it->second]->Push(std::move(job));
+      g.spus[spu >= g.spus.size() ? 0 : spu]->Push(std::move(job));
       return;
     }
     // A request for a new IKE SA: a copy of one already on its way goes
     // where the first went.
-    auto it = g.pending.find({h->spi_i, SourceKey(datagram.source)});
+    auto it = g.pending.find(PendingKeyOf(h->spi_i, datagram.source));
     if (it != g.pending.end()) {
       job.connection = it->second.connection;
       job.datagram = std::move(datagram);
@@ -302,7 +301,7 @@ void Gateway::ReceiveUdp(Datagram datagram) {
   job.anchor = placed->second;
   {
     std::unique_lock routes(g.routes_mu);
-    g.pending[{h->spi_i, SourceKey(datagram.source)}] = PendingInit{placed->first, *connection, placed->second};
+    g.pending[PendingKeyOf(h->spi_i, datagram.source)] = PendingInit{placed->first, *connection, placed->second};
   }
   job.datagram = std::move(datagram);
   g.spus[placed->first]->Push(std::move(job));

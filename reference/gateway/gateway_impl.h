@@ -15,6 +15,7 @@
 
 #include "reference/gateway/gateway.h"
 #include "reference/gateway/key_export.h"
+#include "reference/gateway/pending.h"
 #include "reference/gateway/spu_worker.h"
 #include "reference/spd/spd.h"
 #include "reference/spu/anchoring.h"
@@ -74,9 +75,10 @@ struct Gateway::Impl {
   std::shared_ptr<ike::sa::CookieSecrets> cookie_secrets = std::make_shared<ike::sa::CookieSecrets>();
 
   mutable std::shared_mutex routes_mu;
-  std::unordered_map<uint64_t, spu::SpuIndex> ike_routes;  // local IKE SPI -> SPU
-  std::map<std::pair<uint64_t, Bytes>, PendingInit> pending;  // (SPIi, source address|port) -> SPU
-  std::unordered_map<uint32_t, spu::SpuIndex> esp_routes;  // inbound ESP SPI -> SPU
+  std::map<PendingKey, PendingInit> pending;
+  // Inbound SPIs of manual tunnels -> SPU. The SPIs the SPUs pick carry
+  // their SPU in their top `spi_bits` bits instead (ike::sa::SpiTag).
+  std::unordered_map<uint32_t, spu::SpuIndex> manual_routes;
   spd::Spd spd;  // outbound policies; sa_id = SPU << 32 | the CHILD SA's inbound SPI
 
   mutable std::mutex anchor_mu;
@@ -92,7 +94,14 @@ struct Gateway::Impl {
   Impl(GatewayConfig c, Options o, Wire& w, spu::Anchoring a)
       : config(std::move(c)), options(std::move(o)), wire(w), anchoring(std::move(a)) {}
 
+  // Bits of an SPI that name its SPU: enough for `spus` values (0 for one).
+  unsigned spi_bits = 0;
+
   ike::sa::Time Now() const { return clock->Now(); }
+  // The SPU a locally picked SPI names (spus when it names none).
+  spu::SpuIndex SpuOfSpi(uint64_t spi, unsigned width) const {
+    return spi_bits == 0 ? 0 : static_cast<spu::SpuIndex>(spi >> (width - spi_bits));
+  }
   void Log(LogLevel level, std::string text);
   // Places a new IKE SA for `connection` by the anchoring rules under a
   // provisional name; returns its SPU and the name.

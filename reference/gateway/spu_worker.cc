@@ -75,6 +75,7 @@ SpuWorker::SpuWorker(Gateway::Impl& gateway, spu::SpuIndex index) : gw_(gateway)
     peers_.push_back(std::make_unique<Peer>(PeerConfig(c, gw_.options), env, EndpointOf(c.local_addrs, c.local_port),
                                             EndpointOf(c.remote_addrs, c.remote_port)));
     peers_.back()->ShareCookieSecrets(gw_.cookie_secrets);
+    peers_.back()->set_spi_tag({index_, gw_.spi_bits});
   }
 }
 
@@ -135,14 +136,15 @@ void SpuWorker::Loop() {
     std::deque<Job> jobs;
     jobs.swap(queue_);
     lock.unlock();
-    // ESP in and out changes no IKE state: only IKE messages and control
-    // calls need the tables brought in step afterwards.
+    // ESP in and out changes no IKE state; an IKE message, only the IKE SAs
+    // it reached (and those the state machine's events name).
     bool ike = false;
+    touched_.clear();
     for (Job& job : jobs) {
       Process(job);
-      ike = ike || job.kind == Job::Kind::kIke || job.kind == Job::Kind::kCall;
+      ike = ike || job.kind == Job::Kind::kIke;
     }
-    if (ike) Sync();
+    if (ike) Sync(&touched_);
     lock.lock();
   }
 }
@@ -154,7 +156,8 @@ void SpuWorker::Process(Job& job) {
     case Job::Kind::kInner: ProcessInner(job); break;
     case Job::Kind::kCall:
       // A control call may read what the jobs before it changed.
-      Sync();
+      Sync(&touched_);
+      touched_.clear();
       job.call();
       break;
   }
@@ -213,16 +216,16 @@ void SpuWorker::ProcessIke(Job& job) {
       r.connection = *job.connection;
       r.name = job.anchor;
       r.last_sent = gw_.Now();
+      r.pending = PendingKeyOf(h->spi_i, job.datagram.source);
       ikes_.emplace(made->local_spi(), std::move(r));
-      std::unique_lock routes(gw_.routes_mu);
-      gw_.ike_routes[made->local_spi()] = index_;
+      touched_.push_back(made->local_spi());
     } else {
       {
         std::lock_guard a(gw_.anchor_mu);
         (void)gw_.anchoring.Remove(job.anchor);
       }
       std::unique_lock routes(gw_.routes_mu);
-      std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == job.anchor; });
+      gw_.pending.erase(PendingKeyOf(h->spi_i, job.datagram.source));
     }
     return;
   }
@@ -233,6 +236,7 @@ void SpuWorker::ProcessIke(Job& job) {
     const uint64_t local = h->initiator() ? h->spi_r : h->spi_i;
     if (auto it = ikes_.find(local); it != ikes_.end()) {
       peers_[it->second.connection]->Receive(job.datagram);
+      touched_.push_back(local);
       return;
     }
   }
@@ -247,11 +251,8 @@ Result<std::string> SpuWorker::Initiate(size_t connection, const std::string& an
   r.name = anchor;
   r.last_sent = gw_.Now();
   ikes_.emplace(spi, std::move(r));
-  {
-    std::unique_lock routes(gw_.routes_mu);
-    gw_.ike_routes[spi] = index_;
-  }
-  Sync();
+  const std::vector<uint64_t> scope{spi};
+  Sync(&scope);
   auto it = ikes_.find(spi);
   ENSURE(it != ikes_.end(), kInvalidArgument, kNoOffset, "", "the IKE SA was given up at once");
   return it->second.name;
@@ -405,7 +406,9 @@ void SpuWorker::ProcessInner(Job& job) {
 // ---------------------------------------------------------------------------
 // Keeping the tables in step
 
-void SpuWorker::Sync() {
+void SpuWorker::Sync(const std::vector<uint64_t>* scope) {
+  std::vector<uint64_t> touched;
+  if (scope != nullptr) touched = *scope;
   // The state machine's events, with the IKE SA's name in front.
   for (size_t c = 0; c < peers_.size(); ++c)
     for (ike::sa::Event& e : peers_[c]->TakeEvents()) {
@@ -414,65 +417,86 @@ void SpuWorker::Sync() {
       Log(e.peer_dead ? LogLevel::kWarning : LogLevel::kInfo,
           fmt::format("{} {}: {}", name, gw_.config.connections[c].name, e.text));
       if (e.peer_dead) PeerDead(c);
+      if (e.ike_spi != 0) touched.push_back(e.ike_spi);
     }
-  // IKE SAs made by the state machine itself (an IKE SA rekey) join their
-  // predecessor's record.
+  if (scope != nullptr) {
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (uint64_t spi : touched) SyncRecord(spi);
+    return;
+  }
+  // Every IKE SA: first those the state machine made that have no record
+  // yet (an IKE SA rekey's, a collision's loser), then every record.
   for (size_t c = 0; c < peers_.size(); ++c)
     for (IkeSa* sa : peers_[c]->IkeSas()) {
       if (ikes_.count(sa->local_spi()) != 0) continue;
-      IkeRecord r;
-      r.connection = c;
-      r.last_sent = gw_.Now();
+      IkeRecord* predecessor = nullptr;
       for (auto& [spi, old] : ikes_) {
         const IkeSa* o = peers_[old.connection]->Find(spi);
-        if (o == nullptr || o->replaced_by != sa->local_spi() || old.replaced) continue;
-        // RFC 7296 §1.3.2: the new IKE SA takes over its predecessor's anchor
-        // and CHILD SAs (spu.follow-ike-sa).
-        old.replaced = true;
-        std::lock_guard a(gw_.anchor_mu);
-        r.name = fmt::format("IKE-{}", gw_.next_ike++);
-        (void)gw_.anchoring.Rekey(old.name, r.name);
-        break;
+        if (o != nullptr && o->replaced_by == sa->local_spi() && !old.replaced) predecessor = &old;
       }
-      if (r.name.empty()) {
-        // Nothing it replaces (the loser of an IKE SA rekey collision, say):
-        // anchored here as a tunnel-less IKE SA of its own.
-        std::lock_guard a(gw_.anchor_mu);
-        r.name = fmt::format("IKE-{}", gw_.next_ike++);
-        (void)gw_.anchoring.Add(gw_.config.connections[c].site_to_site() ? spu::Kind::kGateway : spu::Kind::kDynamic,
-                                r.name, {}, index_);
-      }
-      Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r: created by the IKE SA rekey", r.name, sa->spi_i, sa->spi_r));
-      ikes_.emplace(sa->local_spi(), std::move(r));
-      std::unique_lock routes(gw_.routes_mu);
-      gw_.ike_routes[sa->local_spi()] = index_;
+      Adopt(c, *sa, predecessor);
     }
-  for (auto it = ikes_.begin(); it != ikes_.end();) {
-    IkeSa* sa = peers_[it->second.connection]->Find(it->first);
-    if (sa == nullptr || sa->state == IkeState::kDestroyed) {
-      for (auto c = children_.begin(); c != children_.end();) {
-        const uint32_t spi_in = c->first;
-        ++c;
-        if (children_.at(spi_in).ike == it->first) Uninstall(spi_in);
-      }
-      {
-        std::lock_guard a(gw_.anchor_mu);
-        if (!it->second.replaced) (void)gw_.anchoring.Remove(it->second.name);
-      }
-      {
-        std::unique_lock routes(gw_.routes_mu);
-        gw_.ike_routes.erase(it->first);
-        const std::string& name = it->second.name;
-        std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == name; });
-      }
-      Log(LogLevel::kInfo, fmt::format("{} {}: gone", it->second.name, gw_.config.connections[it->second.connection].name));
-      gw_.trap_pending[it->second.connection] = false;
-      it = ikes_.erase(it);
-      continue;
+  std::vector<uint64_t> all;
+  for (const auto& [spi, r] : ikes_) all.push_back(spi);
+  for (uint64_t spi : all) SyncRecord(spi);
+}
+
+void SpuWorker::Adopt(size_t connection, const IkeSa& sa, IkeRecord* predecessor) {
+  IkeRecord r;
+  r.connection = connection;
+  r.last_sent = gw_.Now();
+  {
+    std::lock_guard a(gw_.anchor_mu);
+    r.name = fmt::format("IKE-{}", gw_.next_ike++);
+    if (predecessor != nullptr) {
+      //= rfc7296#section-1.3.2
+      //# The IKE SA a rekey creates carries on the old one's CHILD SAs; here
+      //# it also takes over its anchor (spu.follow-ike-sa).
+      predecessor->replaced = true;
+      (void)gw_.anchoring.Rekey(predecessor->name, r.name);
+    } else {
+      (void)gw_.anchoring.Add(
+          gw_.config.connections[connection].site_to_site() ? spu::Kind::kGateway : spu::Kind::kDynamic, r.name, {},
+          index_);
     }
-    SyncIke(it->first, it->second, *sa);
-    ++it;
   }
+  Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r: created by an IKE SA rekey{}", r.name, sa.spi_i, sa.spi_r,
+                                   predecessor != nullptr ? fmt::format(" of {}", predecessor->name) : ""));
+  ikes_.emplace(sa.local_spi(), std::move(r));
+}
+
+bool SpuWorker::SyncRecord(uint64_t spi) {
+  auto it = ikes_.find(spi);
+  if (it == ikes_.end()) return false;
+  IkeRecord& record = it->second;
+  IkeSa* sa = peers_[record.connection]->Find(spi);
+  if (sa != nullptr && sa->state != IkeState::kDestroyed) {
+    SyncIke(spi, record, *sa);
+    // Its successor, made by a rekey (as either end), joins with its anchor.
+    for (uint64_t next : {sa->replaced_by, sa->peer_rekeyed_into}) {
+      if (next == 0 || ikes_.count(next) != 0) continue;
+      const IkeSa* n = peers_[record.connection]->Find(next);
+      if (n == nullptr) continue;
+      Adopt(record.connection, *n, next == sa->replaced_by && !ikes_.at(spi).replaced ? &ikes_.at(spi) : nullptr);
+      SyncRecord(next);
+    }
+    return true;
+  }
+  const std::set<uint32_t> children = record.children;
+  for (uint32_t spi_in : children) Uninstall(spi_in);
+  {
+    std::lock_guard a(gw_.anchor_mu);
+    if (!record.replaced) (void)gw_.anchoring.Remove(record.name);
+  }
+  if (record.pending) {
+    std::unique_lock routes(gw_.routes_mu);
+    gw_.pending.erase(*record.pending);
+  }
+  Log(LogLevel::kInfo, fmt::format("{} {}: gone", record.name, gw_.config.connections[record.connection].name));
+  gw_.trap_pending[record.connection] = false;
+  ikes_.erase(it);
+  return false;
 }
 
 void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
@@ -481,9 +505,10 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
     std::lock_guard a(gw_.anchor_mu);
     const std::string name = fmt::format("IKE-{}", gw_.next_ike++);
     if (gw_.anchoring.Rekey(record.name, name)) {
-      std::unique_lock routes(gw_.routes_mu);
-      for (auto& [key, p] : gw_.pending)
-        if (p.anchor == record.name) p.anchor = name;
+      if (record.pending) {
+        std::unique_lock routes(gw_.routes_mu);
+        if (auto p = gw_.pending.find(*record.pending); p != gw_.pending.end()) p->second.anchor = name;
+      }
       record.name = name;
     }
   }
@@ -495,21 +520,25 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
                                        record.name, sa.spi_i, sa.spi_r, ToHex(sa.keys.sk_d), ToHex(sa.keys.sk_ai),
                                        ToHex(sa.keys.sk_ar), ToHex(sa.keys.sk_ei), ToHex(sa.keys.sk_er)));
   }
-  if (sa.state == IkeState::kEstablished) {
+  if (sa.state == IkeState::kEstablished && record.pending) {
     std::unique_lock routes(gw_.routes_mu);
-    std::erase_if(gw_.pending, [&](const auto& e) { return e.second.anchor == record.name; });
+    gw_.pending.erase(*record.pending);
+    record.pending.reset();
   }
   // CHILD SAs: install the new ones, follow the state of the others.
-  std::vector<uint32_t> present;
   for (const ChildSa& c : sa.children) {
-    present.push_back(c.spi_in);
     auto it = children_.find(c.spi_in);
     if (it == children_.end()) {
       if (c.spi_out != 0 && !(c.encr_in().empty() && c.integ_in().empty())) Install(record, sa, c);
       continue;
     }
     Installed& in = it->second;
-    in.ike = spi;
+    if (in.ike != spi) {
+      // Moved over by an IKE SA rekey.
+      if (auto old = ikes_.find(in.ike); old != ikes_.end()) old->second.children.erase(c.spi_in);
+      in.ike = spi;
+      record.children.insert(c.spi_in);
+    }
     in.local = sa.local;
     in.remote = sa.remote;
     if (in.encapsulated) in.local.port = ike::sa::kNatTraversalPort;
@@ -520,13 +549,10 @@ void SpuWorker::SyncIke(uint64_t spi, IkeRecord& record, IkeSa& sa) {
       in.policy = false;
     }
   }
-  for (auto it = children_.begin(); it != children_.end();) {
-    const uint32_t spi_in = it->first;
-    const bool gone = it->second.ike == spi && std::find(present.begin(), present.end(), spi_in) == present.end() &&
-                      sa.ChildHolder().FindChildByInbound(spi_in) == nullptr;
-    ++it;
-    if (gone) Uninstall(spi_in);
-  }
+  const std::set<uint32_t> mine = record.children;
+  for (uint32_t spi_in : mine)
+    if (sa.ChildHolder().FindChildByInbound(spi_in) == nullptr && sa.FindChildByInbound(spi_in) == nullptr)
+      Uninstall(spi_in);
 }
 
 void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
@@ -590,7 +616,6 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
   }
   {
     std::unique_lock routes(gw_.routes_mu);
-    gw_.esp_routes[c.spi_in] = index_;
     if (c.state == ChildState::kInstalled || c.state == ChildState::kRekeying) {
       spd::Policy p = OutboundPolicy(in.name, c.local_ts, c.remote_ts, OutboundKey(c.spi_in));
       in.policy = gw_.spd.Add(std::move(p)).ok();
@@ -600,6 +625,7 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     Exported(gw_.keys->Add(InboundKeysOf(sa, c, in.encapsulated)));
     Exported(gw_.keys->Add(OutboundKeysOf(sa, c, in.encapsulated)));
   }
+  record.children.insert(c.spi_in);
   if (gw_.options.log_secrets)
     Log(LogLevel::kInfo, fmt::format("{} keys: inbound {:08x} encr {} integ {}, outbound {:08x} encr {} integ {}", in.name,
                                      c.spi_in, ToHex(c.encr_in()), ToHex(c.integ_in()), c.spi_out, ToHex(c.encr_out()),
@@ -639,9 +665,9 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
   in.inbound_selectors = SelectorsOf(t.local_ts, t.remote_ts);
   {
     std::unique_lock routes(gw_.routes_mu);
-    ENSURE(gw_.esp_routes.count(t.spi_in) == 0, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",
+    ENSURE(gw_.manual_routes.count(t.spi_in) == 0, kInvalidArgument, kNoOffset, "rfc4301#section-4.1",
            fmt::format("manual tunnel {}: inbound SPI {:08x} is in use", t.name, t.spi_in));
-    gw_.esp_routes[t.spi_in] = index_;
+    gw_.manual_routes[t.spi_in] = index_;
     TRY(gw_.spd.Add(OutboundPolicy(t.name, t.local_ts, t.remote_ts, OutboundKey(t.spi_in))));
     in.policy = true;
   }
@@ -654,9 +680,10 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
 void SpuWorker::Uninstall(uint32_t spi_in) {
   auto it = children_.find(spi_in);
   if (it == children_.end()) return;
+  if (auto owner = ikes_.find(it->second.ike); owner != ikes_.end()) owner->second.children.erase(spi_in);
   {
     std::unique_lock routes(gw_.routes_mu);
-    gw_.esp_routes.erase(spi_in);
+    gw_.manual_routes.erase(spi_in);
     if (it->second.policy) (void)gw_.spd.Remove(it->second.name);
   }
   {

@@ -19,6 +19,7 @@
 
 #include "reference/esp/esp_sa.h"
 #include "reference/gateway/gateway.h"
+#include "reference/gateway/pending.h"
 #include "reference/ike/sa/peer.h"
 #include "reference/spd/selector.h"
 
@@ -73,6 +74,10 @@ class SpuWorker : public ike::sa::Transport {
     bool replaced = false; // its anchor was handed to the IKE SA it was rekeyed into
     ike::sa::Time last_sent = 0;  // the last NAT-keepalive or ESP packet sent to the peer
     bool keys_seen = false;  // its keys were exported (and, when asked, logged)
+    std::set<uint32_t> children;  // inbound SPIs of its installed CHILD SAs
+    // The IKE_SA_INIT request that made it (a responder's), until it is
+    // established: copies of it still go to this SPU.
+    std::optional<PendingKey> pending;
   };
   struct Installed {
     uint64_t ike = 0;  // local SPI of the IKE SA that holds it
@@ -92,9 +97,16 @@ class SpuWorker : public ike::sa::Transport {
   void ProcessEsp(Job& job);
   void ProcessInner(Job& job);
   // Brings the gateway's tables in step with the Peers' IKE and CHILD SAs:
-  // routes, anchors, SPD policies, ESP SAs, key files, and the log.
-  void Sync();
+  // anchors, SPD policies, ESP SAs, key files, and the log. `scope`: the
+  // IKE SAs (local SPIs) a message touched, besides those the state
+  // machine's events name; null: all of them (timers, control calls).
+  void Sync(const std::vector<uint64_t>* scope = nullptr);
+  // One IKE SA's record; false when the IKE SA is gone (the record too).
+  bool SyncRecord(uint64_t spi);
   void SyncIke(uint64_t spi, IkeRecord& record, ike::sa::IkeSa& sa);
+  // A new IKE SA of connection `connection` the state machine made (an IKE
+  // SA rekey): it takes over `predecessor`'s anchor, or has one of its own.
+  void Adopt(size_t connection, const ike::sa::IkeSa& sa, IkeRecord* predecessor);
   void Install(IkeRecord& record, ike::sa::IkeSa& sa, const ike::sa::ChildSa& child);
   void Uninstall(uint32_t spi_in);
   void SendKeepalives(ike::sa::Time now);
@@ -121,6 +133,7 @@ class SpuWorker : public ike::sa::Transport {
   std::vector<std::unique_ptr<ike::sa::Peer>> peers_;  // one per connection
   std::map<uint64_t, IkeRecord> ikes_;                 // by local IKE SPI
   std::map<uint32_t, Installed> children_;             // by inbound SPI
+  std::vector<uint64_t> touched_;  // IKE SAs the jobs of a batch reached
   // CHILD SAs the dataplane cannot carry (said once in the log); forgotten
   // with their IKE SA's records only when the gateway stops (SPIs are not reused soon).
   std::set<uint32_t> refused_;

@@ -63,7 +63,8 @@ uint64_t Peer::NewIkeSpi() {
   for (;;) {
     uint8_t b[8];
     env_.rng->Fill(b);
-    const uint64_t spi = LoadU64(b);
+    uint64_t spi = LoadU64(b);
+    if (spi_tag_.bits != 0) spi = (spi >> spi_tag_.bits) | (uint64_t{spi_tag_.value} << (64 - spi_tag_.bits));
     //= rfc7296#section-3.1
     //# An IKE SPI is never zero (zero marks the responder's SPI as not yet
     //# known); this end also keeps its SPIs unique among its IKE SAs.
@@ -75,7 +76,8 @@ uint32_t Peer::NewChildSpi() {
   for (;;) {
     uint8_t b[4];
     env_.rng->Fill(b);
-    const uint32_t spi = LoadU32(b);
+    uint32_t spi = LoadU32(b);
+    if (spi_tag_.bits != 0) spi = (spi >> spi_tag_.bits) | (spi_tag_.value << (32 - spi_tag_.bits));
     //= rfc4303#section-2.1
     //# SPIs 1 to 255 are reserved by IANA and 0 is for local use only.
     if (spi < 256) continue;
@@ -324,6 +326,8 @@ void Peer::Sweep() {
 
 // ---------------------------------------------------------------------------
 // Cookies
+
+void Peer::set_spi_tag(SpiTag tag) { spi_tag_ = tag; }
 
 void Peer::ShareCookieSecrets(std::shared_ptr<CookieSecrets> secrets) { cookie_secrets_ = std::move(secrets); }
 

@@ -29,6 +29,15 @@ struct Event {
   bool peer_dead = false;  // the IKE SA was given up: its peer did not answer (§2.4)
 };
 
+// The top `bits` of every SPI a Peer picks (its IKE SPIs and the inbound
+// SPIs of its CHILD SAs) hold `value`: a gateway with several SPUs marks
+// each SPI with the SPU that owns it, so that a packet finds its SPU from
+// its SPI alone, as multi-SPU devices do.
+struct SpiTag {
+  uint32_t value = 0;
+  unsigned bits = 0;  // 0 to 16
+};
+
 class Peer {
  public:
   // `local` is the address and port this end sends from; `remote` the peer
@@ -44,6 +53,7 @@ class Peer {
   // Makes this Peer make and check cookies with `secrets`, which other
   // Peers may share (a gateway's SPUs).
   void ShareCookieSecrets(std::shared_ptr<CookieSecrets> secrets);
+  void set_spi_tag(SpiTag tag);
   Hooks& hooks() const { return *hooks_; }
 
   // --- Operations (initiator side) ---
@@ -105,6 +115,7 @@ class Peer {
   std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;
   std::vector<Event> events_;
   std::shared_ptr<CookieSecrets> cookie_secrets_;
+  SpiTag spi_tag_;
 };
 
 }  // namespace ipsecref::ike::sa
