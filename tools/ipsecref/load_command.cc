@@ -191,7 +191,9 @@ class LoadWire : public gateway::Wire {
  public:
   LoadWire(io::UdpSocket& ike, io::UdpSocket& nat_t) : ike_(ike), nat_t_(nat_t) {}
   void SendUdp(const ike::sa::Datagram& d) override {
-    io::UdpSocket& socket = d.source.port == nat_t_.local_port() ? nat_t_ : ike_;
+    // The gateway sends IKE on the NAT-T port from 4500, which the NAT-T
+    // socket stands for whatever port it got.
+    io::UdpSocket& socket = d.source.port == ike::sa::kNatTraversalPort ? nat_t_ : ike_;
     if (!socket.SendTo(d.data, d.destination.address, d.destination.port, d.source.address)) send_errors++;
   }
   void SendEsp(ByteSpan, ByteSpan, ByteSpan) override {}
@@ -455,7 +457,6 @@ int Run(const Args& a) {
   LoadWire wire(*ike_socket, *nat_t_socket);
   gateway::Options o;
   o.spus = a.spus;
-  o.nat_t_port = nat_t_socket->local_port();
   o.log_level = gateway::LogLevel::kInfo;
   o.log = [&tally](const gateway::LogLine& line) { tally.OnLog(line); };
   auto gw = gateway::Gateway::Create(std::move(*config), o, wire);
@@ -478,7 +479,8 @@ int Run(const Args& a) {
           d.source.address = (*r)->source_address;
           d.source.port = (*r)->source_port;
           d.destination.address = (*r)->destination_address;
-          d.destination.port = (*r)->destination_port;
+          // What the NAT-T socket takes is the gateway's port 4500 traffic.
+          d.destination.port = s == sockets[1] ? ike::sa::kNatTraversalPort : (*r)->destination_port;
           d.data.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>((*r)->size));
           g.ReceiveUdp(std::move(d));
         }
