@@ -29,26 +29,31 @@ Bytes CookieFor(uint8_t version, ByteSpan secret, ByteSpan ni, const Endpoint& i
 
 }  // namespace
 
+void CookieSecrets::Rotate(Time now, crypto::Rng& rng) {
+  previous_ = current_;
+  current_.version = static_cast<uint8_t>(current_.version + 1);
+  current_.secret.assign(kCookieSecretSize, 0);
+  rng.Fill(current_.secret);
+  since_ = now;
+  started_ = true;
+}
+
+void CookieSecrets::Start(Time now, crypto::Rng& rng) {
+  std::lock_guard lock(mu_);
+  if (!started_) Rotate(now, rng);
+}
+
+void CookieSecrets::Tick(Time now, crypto::Rng& rng) {
+  std::lock_guard lock(mu_);
+  if (!started_ || now >= since_ + kCookieSecretLifetime) Rotate(now, rng);
+}
+
 void CookieSecrets::RotateIfDue(Time now, crypto::Rng& rng) {
-  const auto rotate = [&] {
-    previous_ = current_;
-    current_.version = static_cast<uint8_t>(current_.version + 1);
-    current_.secret.assign(kCookieSecretSize, 0);
-    rng.Fill(current_.secret);
-  };
-  if (!started_) {
-    rotate();
-    since_ = now;
-    started_ = true;
-    return;
-  }
-  // The secret changes every lifetime whether or not cookies are asked for
-  // in between: after two lifetimes none made before is valid.
-  for (int i = 0; i < 2 && now >= since_ + kCookieSecretLifetime; ++i) {
-    rotate();
-    since_ += kCookieSecretLifetime;
-  }
-  if (now >= since_ + kCookieSecretLifetime) since_ = now;
+  if (started_ && now < since_ + kCookieSecretLifetime) return;
+  // No Tick came in time: after two lifetimes no secret made before is
+  // valid any more.
+  if (started_ && now >= since_ + 2 * kCookieSecretLifetime) Rotate(now, rng);
+  Rotate(now, rng);
 }
 
 Bytes CookieSecrets::Make(ByteSpan ni, const Endpoint& initiator, uint64_t spi_i, Time now, crypto::Rng& rng) {

@@ -17,6 +17,10 @@ namespace ipsecref::ike::sa {
 
 class CookieSecrets {
  public:
+  // Makes the first secret (a Peer does so when it is made).
+  void Start(Time now, crypto::Rng& rng);
+  // Changes the secret when it is due (a Peer's timers call it).
+  void Tick(Time now, crypto::Rng& rng);
   // The cookie for an IKE_SA_INIT request; the secret changes first when
   // it is due (taking its random bytes from `rng`).
   Bytes Make(ByteSpan ni, const Endpoint& initiator, uint64_t spi_i, Time now, crypto::Rng& rng);
@@ -29,6 +33,7 @@ class CookieSecrets {
     uint8_t version = 0;
     SecureBytes secret;
   };
+  void Rotate(Time now, crypto::Rng& rng);
   void RotateIfDue(Time now, crypto::Rng& rng);
 
   std::mutex mu_;

@@ -50,7 +50,9 @@ Peer::Peer(IkeConfig config, Environment env, Endpoint local, Endpoint remote)
       env_(env),
       local_(std::move(local)),
       remote_(std::move(remote)),
-      cookie_secrets_(std::make_shared<CookieSecrets>()) {}
+      cookie_secrets_(std::make_shared<CookieSecrets>()) {
+  cookie_secrets_->Start(env_.clock->Now(), *env_.rng);
+}
 Peer::~Peer() = default;
 
 void Peer::set_hooks(Hooks* hooks) { hooks_ = hooks != nullptr ? hooks : &default_hooks_; }
@@ -307,6 +309,7 @@ void Peer::AnswerUnknownSpi(const Datagram& datagram, const Header& h) {
 }
 
 void Peer::Tick() {
+  cookie_secrets_->Tick(env_.clock->Now(), *env_.rng);
   for (IkeSa* sa : IkeSas()) sa->Tick();
   Sweep();
 }
