@@ -120,9 +120,9 @@ void SpuWorker::Loop() {
       // Sleep until a job comes or a timer is due (at most a second: the
       // injected clock of a test may not be the system's).
       Time wait = 1000;
-      if (auto next = NextDeadline()) {
+      if (next_deadline_) {
         const Time now = gw_.Now();
-        wait = *next <= now ? 0 : std::min<Time>(*next - now, 1000);
+        wait = *next_deadline_ <= now ? 0 : std::min<Time>(*next_deadline_ - now, 1000);
       }
       if (wait > 0) cv_.wait_for(lock, std::chrono::milliseconds(wait));
       if (stop_) return;
@@ -138,13 +138,18 @@ void SpuWorker::Loop() {
     lock.unlock();
     // ESP in and out changes no IKE state; an IKE message, only the IKE SAs
     // it reached (and those the state machine's events name).
-    bool ike = false;
+    bool ike = false, call = false;
     touched_.clear();
     for (Job& job : jobs) {
       Process(job);
       ike = ike || job.kind == Job::Kind::kIke;
+      call = call || job.kind == Job::Kind::kCall;
     }
     if (ike) Sync(&touched_);
+    if (ike || call) next_deadline_ = NextDeadline();
+    // Timers run under a steady stream of packets too (rekeys,
+    // retransmissions and liveness checks must not starve).
+    if (next_deadline_ && *next_deadline_ <= gw_.Now()) Tick();
     lock.lock();
   }
 }
@@ -167,6 +172,7 @@ void SpuWorker::Tick() {
   for (auto& p : peers_) p->Tick();
   SendKeepalives(gw_.Now());
   Sync();
+  next_deadline_ = NextDeadline();
 }
 
 std::optional<Time> SpuWorker::NextDeadline() const {

@@ -134,6 +134,8 @@ class SpuWorker : public ike::sa::Transport {
   std::map<uint64_t, IkeRecord> ikes_;                 // by local IKE SPI
   std::map<uint32_t, Installed> children_;             // by inbound SPI
   std::vector<uint64_t> touched_;  // IKE SAs the jobs of a batch reached
+  // When a timer is next due (computed after IKE messages, calls and timers).
+  std::optional<ike::sa::Time> next_deadline_;
   // CHILD SAs the dataplane cannot carry (said once in the log); forgotten
   // with their IKE SA's records only when the gateway stops (SPIs are not reused soon).
   std::set<uint32_t> refused_;
