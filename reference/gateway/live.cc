@@ -42,8 +42,7 @@ size_t FamilyIndex(ByteSpan address) { return address.size() == 16 ? 1 : 0; }
 
 class LiveWire : public Wire {
  public:
-  LiveWire(Sockets& s, const LiveOptions& o, std::function<void(std::string)> warn)
-      : s_(s), o_(o), warn_(std::move(warn)) {}
+  LiveWire(Sockets& s, std::function<void(std::string)> warn) : s_(s), warn_(std::move(warn)) {}
 
   void SendUdp(const Datagram& d) override {
     const size_t port = d.source.port == ike::sa::kNatTraversalPort ? 1 : 0;
@@ -67,7 +66,6 @@ class LiveWire : public Wire {
  private:
   void Warn(std::string text) { warn_(std::move(text)); }
   Sockets& s_;
-  const LiveOptions& o_;
   std::function<void(std::string)> warn_;
   std::mutex tun_mu_;
 };
@@ -193,7 +191,7 @@ Status RunLive(GatewayConfig config, Options options, const LiveOptions& live, c
     control.emplace(std::move(fd));
   }
 
-  LiveWire wire(s, live, warn);
+  LiveWire wire(s, warn);
   TRY_ASSIGN(std::unique_ptr<Gateway> gateway, Gateway::Create(std::move(config), options, wire));
   std::vector<ControlClient> clients;
   Bytes buffer(kMaxPacket);
