@@ -10,7 +10,8 @@
 // outbound, is processed on its anchor SPU, so that sequence numbers and
 // replay windows have a single writer. Callers hand packets in from any
 // thread (ReceiveUdp, ReceiveIp, ReceiveInner); the gateway routes each to
-// its SPU by SPI or by SPD lookup. A new IKE SA is placed by the anchoring
+// its SPU by SPI (every SPI an SPU picks names it: ike::sa::SpiTag) or by
+// SPD lookup. A new IKE SA is placed by the anchoring
 // rules: a site-to-site peer (remote_addrs names addresses) on the least
 // loaded SPU, a dynamic peer (%any) round-robin; its CHILD SAs follow it.
 //
