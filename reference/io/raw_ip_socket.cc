@@ -62,32 +62,19 @@ Result<std::optional<RawIpReceived>> RawIpSocket::Receive(MutableByteSpan buffer
   ENSURE(buffer.size() >= header, kInvalidArgument, kNoOffset, "",
          fmt::format("receive on {}: a buffer of {} bytes cannot hold the IPv6 header",
                      Describe(family_, protocol_), buffer.size()));
-  sockaddr_storage source{};
-  iovec vector{buffer.data() + header, buffer.size() - header};
-  ControlBuffer control;
-  msghdr message{};
-  message.msg_name = &source;
-  message.msg_namelen = sizeof source;
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control.bytes;
-  message.msg_controllen = sizeof control.bytes;
-  // MSG_TRUNC: the return value is the packet's real length (raw(7)).
-  const ssize_t length = recvmsg(fd_.get(), &message, MSG_TRUNC);
-  if (length < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<RawIpReceived>();
-    return SystemError(fmt::format("receive on {}", Describe(family_, protocol_)), errno);
-  }
+  TRY_ASSIGN(std::optional<ReceivedMessage> m,
+             ReceiveMessage(fd_.get(), buffer.subspan(header), fmt::format("receive on {}", Describe(family_, protocol_))));
+  if (!m) return std::optional<RawIpReceived>();
   RawIpReceived received;
-  received.size = header + std::min(static_cast<size_t>(length), vector.iov_len);
-  received.truncated = (message.msg_flags & MSG_TRUNC) != 0;
+  received.size = header + std::min(m->length, buffer.size() - header);
+  received.truncated = m->truncated;
   if (family_ == AF_INET6) {
     Bytes source_address;
     uint16_t unused_port = 0;
-    ReadSocketAddress(source, source_address, unused_port);
-    const ReceivedControl fields = ReadControl(message);
-    WriteIpv6Header(buffer.data(), fields.flow_information, static_cast<size_t>(length), protocol_,
-                    fields.hop_limit.value_or(0), source_address, fields.destination);
+    ReadSocketAddress(m->source, source_address, unused_port);
+    const ReceivedControl& fields = m->control;
+    WriteIpv6Header(buffer.data(), fields.flow_information, m->length, protocol_, fields.hop_limit.value_or(0),
+                    source_address, fields.destination);
   }
   return std::optional<RawIpReceived>(received);
 }

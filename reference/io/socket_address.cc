@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "reference/io/file_descriptor.h"
 #include "reference/io/keys.h"
 
 namespace ipsecref::io {
@@ -88,6 +89,29 @@ Status SetSourcePacketInfo(msghdr& message, ControlBuffer& buffer, int family, B
     std::memcpy(CMSG_DATA(header), &info, sizeof info);
   }
   return OkStatus();
+}
+
+Result<std::optional<ReceivedMessage>> ReceiveMessage(int fd, MutableByteSpan into, std::string_view what) {
+  ReceivedMessage received;
+  iovec vector{into.data(), into.size()};
+  ControlBuffer control;
+  msghdr message{};
+  message.msg_name = &received.source;
+  message.msg_namelen = sizeof received.source;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  message.msg_control = control.bytes;
+  message.msg_controllen = sizeof control.bytes;
+  // MSG_TRUNC: the return value is the real length (udp(7), raw(7)).
+  const ssize_t length = recvmsg(fd, &message, MSG_TRUNC);
+  if (length < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<ReceivedMessage>();
+    return SystemError(what, errno);
+  }
+  received.length = static_cast<size_t>(length);
+  received.truncated = (message.msg_flags & MSG_TRUNC) != 0;
+  received.control = ReadControl(message);
+  return std::optional<ReceivedMessage>(std::move(received));
 }
 
 ReceivedControl ReadControl(const msghdr& message) {

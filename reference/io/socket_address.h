@@ -51,4 +51,16 @@ struct ReceivedControl {
 };
 ReceivedControl ReadControl(const msghdr& message);
 
+// One datagram or packet taken with recvmsg(2) into `into` (MSG_TRUNC:
+// `length` is its real length, possibly more than `into` holds).
+struct ReceivedMessage {
+  size_t length = 0;
+  bool truncated = false;
+  sockaddr_storage source{};
+  ReceivedControl control;
+};
+// std::nullopt when nothing is waiting. Errors: kIoError naming `what`
+// ("receive on UDP port 500") and the errno.
+Result<std::optional<ReceivedMessage>> ReceiveMessage(int fd, MutableByteSpan into, std::string_view what);
+
 }  // namespace ipsecref::io

@@ -54,28 +54,15 @@ Result<UdpSocket> UdpSocket::Bind(ByteSpan address, uint16_t port, const UdpSock
 }
 
 Result<std::optional<UdpReceived>> UdpSocket::Receive(MutableByteSpan buffer) {
-  sockaddr_storage source{};
-  iovec vector{buffer.data(), buffer.size()};
-  ControlBuffer control;
-  msghdr message{};
-  message.msg_name = &source;
-  message.msg_namelen = sizeof source;
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control.bytes;
-  message.msg_controllen = sizeof control.bytes;
-  // MSG_TRUNC: the return value is the datagram's real length (udp(7)).
-  const ssize_t length = recvmsg(fd_.get(), &message, MSG_TRUNC);
-  if (length < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<UdpReceived>();
-    return SystemError(fmt::format("receive on UDP port {}", local_port_), errno);
-  }
+  TRY_ASSIGN(std::optional<ReceivedMessage> m,
+             ReceiveMessage(fd_.get(), buffer, fmt::format("receive on UDP port {}", local_port_)));
+  if (!m) return std::optional<UdpReceived>();
   UdpReceived received;
-  ReadSocketAddress(source, received.source_address, received.source_port);
-  received.destination_address = ReadControl(message).destination;
+  ReadSocketAddress(m->source, received.source_address, received.source_port);
+  received.destination_address = std::move(m->control.destination);
   received.destination_port = local_port_;
-  received.size = std::min(static_cast<size_t>(length), buffer.size());
-  received.truncated = (message.msg_flags & MSG_TRUNC) != 0;
+  received.size = std::min(m->length, buffer.size());
+  received.truncated = m->truncated;
   return std::optional<UdpReceived>(std::move(received));
 }
 
