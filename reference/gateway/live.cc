@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -114,7 +115,14 @@ Result<io::FileDescriptor> ListenControl(const std::string& path) {
   ENSURE(path.size() < sizeof addr.sun_path, kInvalidArgument, kNoOffset, "",
          fmt::format("control socket path {} is longer than {} bytes", path, sizeof addr.sun_path - 1));
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());
+  // A socket left by an earlier run is replaced; anything else there is
+  // the user's, and stays.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    ENSURE(S_ISSOCK(st.st_mode), kIoError, kNoOffset, "",
+           fmt::format("control socket {}: the path exists and is not a socket", path));
+    ::unlink(path.c_str());
+  }
   ENSURE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, kIoError, kNoOffset, "",
          fmt::format("control socket {}: bind: {}", path, std::strerror(errno)));
   ENSURE(::listen(fd.get(), 16) == 0, kIoError, kNoOffset, "",
