@@ -710,5 +710,38 @@ TEST(CollisionRegressions, DeleteOfAChildSaThePeerIsStillCreating) {
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 0});
 }
 
+// Fixed bug (found by exchange_properties_test.cc, "Initiator:rekey-child
+// Responder:rekey-child ... Initiator:liveness"): simultaneous CHILD SA
+// rekeys where X's completes first while X's Delete of the old SA waits
+// behind another request of X's. Y's rekey reaches X with the old SA
+// REKEYED, not yet DELETING, and X answers CHILD_SA_NOT_FOUND; Y then
+// dropped the old SA and created a new CHILD SA from scratch beside the
+// successor X's rekey had made: two CHILD SAs for the same traffic.
+//= rfc7296#section-2.25
+//# A CHILD_SA_NOT_FOUND answer to the rekey of a CHILD SA the peer's own
+//# rekey has already replaced leaves the successor standing; nothing new is
+//# created.
+TEST(CollisionRegressions, ChildSaNotFoundAfterThePeersRekeyCompleted) {
+  auto x = Established(1);
+  IkeSa* i = x->OnlyIkeSa(x->initiator());
+  IkeSa* r = x->OnlyIkeSa(x->responder());
+  ASSERT_NE(i, nullptr);
+  ASSERT_NE(r, nullptr);
+  /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->   <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+     (X then queues an INFORMATIONAL behind its rekey) */
+  ASSERT_TRUE(x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok());
+  ASSERT_TRUE(x->responder().RekeyChild(r->local_spi(), r->children.front().spi_in).ok());
+  ASSERT_TRUE(x->initiator().CheckLiveness(i->local_spi()).ok());
+  /* X's rekey delivered and answered: X installs the successor, sends its
+     INFORMATIONAL, and queues the Delete of the old SA behind it. */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)));
+  ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kResponder)));
+  /* <-- CREATE_CHILD_SA { N(CHILD_SA_NOT_FOUND) }  answers Y's rekey */
+  ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+  ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
+  x->Settle(kQuiescence);
+  ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

@@ -85,9 +85,13 @@ class ChildRekey final : public Task {
       if (old != nullptr && n->notify_message_type == iana::NotifyType::kChildSaNotFound) {
         //= rfc7296#section-2.25
         //# CHILD_SA_NOT_FOUND: the peer no longer has the SA; this end
-        //# deletes it silently and creates a new CHILD SA from scratch.
-        for (size_t c = 0; c < sa.config().children.size(); ++c)
-          if (sa.config().children[c].name == old->config_name) sa.Queue(MakeChildCreate(c));
+        //# deletes it silently and creates a new CHILD SA from scratch,
+        //# unless the peer's own crossing rekey of it already made its
+        //# successor (the peer answers NOT_FOUND once its rekey is done).
+        const bool succeeded = old->rekeyed_into != 0 && sa.FindChildByInbound(old->rekeyed_into) != nullptr;
+        if (!succeeded)
+          for (size_t c = 0; c < sa.config().children.size(); ++c)
+            if (sa.config().children[c].name == old->config_name) sa.Queue(MakeChildCreate(c));
         sa.RemoveChild(spi_in_);
       } else if (old != nullptr && n->notify_message_type == iana::NotifyType::kTemporaryFailure &&
                  old->state == ChildState::kInstalled) {
