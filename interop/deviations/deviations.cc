@@ -58,6 +58,12 @@ struct Selector {
 class MessageHooks final : public ike::sa::Hooks {
  public:
   explicit MessageHooks(Selector s) : selector_(s) {}
+  // `NAME@EXCHANGE`: the first message of that exchange instead.
+  void Retarget(ExchangeType exchange) {
+    selector_.exchange = exchange;
+    selector_.encrypted = false;
+    selector_.once = true;
+  }
 
   std::function<void(const IkeSa&, Message&)> built;
   std::function<void(const IkeSa&, const Message&, SkCrypter::ProtectOptions&)> protect;
@@ -847,9 +853,18 @@ const Deviation* FindDeviation(std::string_view name) {
 }
 
 Result<Spec> ParseSpec(std::string_view spec) {
+  Spec out;
+  if (const size_t at = spec.find('@'); at != std::string_view::npos) {
+    const std::string_view exchange = spec.substr(at + 1);
+    spec = spec.substr(0, at);
+    out.exchange = iana::ExchangeTypeFromName(exchange);
+    ENSURE(out.exchange.has_value(), kInvalidArgument, kNoOffset, "",
+           fmt::format("deviation '{}': '@{}' is not an exchange (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, "
+                       "INFORMATIONAL)",
+                       spec, exchange));
+  }
   const size_t eq = spec.find('=');
   const std::string_view name = spec.substr(0, eq);
-  Spec out;
   out.deviation = FindDeviation(name);
   ENSURE(out.deviation != nullptr, kInvalidArgument, kNoOffset, "",
          fmt::format("unknown deviation '{}'; the known ones: {}", name, KnownNames()));
@@ -890,6 +905,13 @@ Status ApplyDeviations(testing::Exchange& exchange, ike::sa::Peer& target, const
       Error e = std::move(installed).error();
       e.detail = fmt::format("deviation '{}' (argument {}): {}", s.deviation->name, s.argument, e.detail);
       return e;
+    }
+    if (s.exchange) {
+      auto* hooks = dynamic_cast<MessageHooks*>(installed->hooks.get());
+      ENSURE(s.deviation->kind == Kind::kContent && hooks != nullptr, kInvalidArgument, kNoOffset, "",
+             fmt::format("deviation '{}' acts on every message or on datagrams in flight: '@{}' does not apply",
+                         s.deviation->name, iana::Name(*s.exchange)));
+      hooks->Retarget(*s.exchange);
     }
     if (installed->hooks) chain->links.push_back(std::move(installed->hooks));
     if (installed->filter) filters.push_back(std::move(installed->filter));

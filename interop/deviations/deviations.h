@@ -88,9 +88,13 @@ const Deviation* FindDeviation(std::string_view name);
 
 // Parses "NAME" or "NAME=ARG" (ARG a decimal number); errors name the
 // deviation and what was wrong with the argument, or list the known names.
+// "NAME[=ARG]@EXCHANGE" makes a content deviation change the first message
+// of that exchange (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL)
+// instead of the one its row names.
 struct Spec {
   const Deviation* deviation = nullptr;
   uint64_t argument = 0;
+  std::optional<iana::ExchangeType> exchange;
 };
 Result<Spec> ParseSpec(std::string_view spec);
 

@@ -4,6 +4,7 @@
 // derived, decrypted), and the other, undeviated reference peer reacts as
 // RFC 7296 says. The README table is checked against the code table.
 #include "interop/deviations/deviations.h"
+#include "interop/deviations/observe.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -33,106 +34,8 @@ using ike::sa::Time;
 using testing::Exchange;
 
 // ---------------------------------------------------------------------------
-// Watching a run: the keys each IKE SA derived, and every datagram as it
-// arrives, decoded into one line.
-
-// Collects the SK keys of every IKE SA a peer protects messages with.
-class KeyCatcher final : public ike::sa::Hooks {
- public:
-  void OnEncoded(const IkeSa& sa, const Message&, std::vector<Bytes>&) override {
-    if (!sa.has_keys()) return;
-    ike::MessageKeys k;
-    k.initiator = ike::SkKeys{sa.suite.encr, sa.suite.encr_key_bits, sa.suite.integ, sa.keys.sk_ei, sa.keys.sk_ai};
-    k.responder = ike::SkKeys{sa.suite.encr, sa.suite.encr_key_bits, sa.suite.integ, sa.keys.sk_er, sa.keys.sk_ar};
-    for (const ike::MessageKeys& known : keys)
-      if (known.initiator.encr_key == k.initiator.encr_key) return;
-    keys.push_back(std::move(k));
-  }
-  // The padding bytes each protected message asked for (empty: the default).
-  void OnProtect(const IkeSa&, const Message&, ike::SkCrypter::ProtectOptions& o) override {
-    paddings.push_back(o.padding_bytes.value_or(Bytes{}));
-  }
-  std::vector<ike::MessageKeys> keys;
-  std::vector<Bytes> paddings;
-};
-
-std::string Hex(ByteSpan b) {
-  std::string s;
-  for (uint8_t x : b) s += fmt::format("{:02x}", x);
-  return s;
-}
-
-std::string Detail(const Payload& p) {
-  std::string s = p.critical ? "!" : "";
-  if (const auto* sa = p.as<ike::SaPayload>()) {
-    s += "SA[";
-    for (const ike::Proposal& pr : sa->proposals) {
-      s += fmt::format("#{} {} spi{}:", pr.proposal_num, static_cast<unsigned>(pr.protocol_id), pr.spi.size());
-      for (const ike::Transform& t : pr.transforms) {
-        s += fmt::format(" {}.{}", static_cast<unsigned>(t.type), t.id);
-        if (auto kl = t.key_length()) s += fmt::format("/{}", *kl);
-      }
-      s += ";";
-    }
-    return s + "]";
-  }
-  if (const auto* ke = p.as<ike::KePayload>()) {
-    const auto& d = ke->key_exchange_data;
-    std::string what;
-    if (!d.empty() && std::all_of(d.begin(), d.end(), [](uint8_t b) { return b == 0; })) what = " zeros";
-    if (!d.empty() && std::all_of(d.begin(), d.end(), [](uint8_t b) { return b == 0xff; })) what = " ff";
-    return s + fmt::format("KE({},{}{})", static_cast<unsigned>(ke->group), d.size(), what);
-  }
-  if (const auto* n = p.as<ike::NoncePayload>()) return s + fmt::format("Nonce({})", n->nonce_data.size());
-  if (const auto* n = p.as<ike::NotifyPayload>()) {
-    s += ike::PayloadLabel(p);
-    if (!n->notification_data.empty() && n->notification_data.size() <= 2) s += "=" + Hex(n->notification_data);
-    return s;
-  }
-  if (const auto* ts = p.as<ike::TsPayload>())
-    return s + fmt::format("{}({})", ike::PayloadLabel(p), ts->traffic_selectors.size());
-  if (const auto* a = p.as<ike::AuthPayload>())
-    return s +
-           fmt::format("AUTH({},{})", static_cast<unsigned>(a->auth_method),
-                       Hex(ByteSpan(a->authentication_data).first(std::min<size_t>(2, a->authentication_data.size()))));
-  return s + ike::PayloadLabel(p);
-}
-
-std::string Payloads(const std::vector<Payload>& ps) {
-  std::string s;
-  for (const Payload& p : ps) s += (s.empty() ? "" : " ") + Detail(p);
-  return s;
-}
-
-// One datagram: the header as it stands, then the payloads (those inside SK
-// decrypted, with the Pad Length and whether the IV is all zeros).
-std::string Describe(ByteSpan message, const std::vector<ike::MessageKeys>& keys) {
-  const std::optional<ike::Header> h = ike::PeekHeader(message);
-  if (!h) return fmt::format("{} octets, no IKE header", message.size());
-  std::string s = fmt::format("{} v{}.{} flags {:02x} id {} spi {:04x}/{:04x}", ike::Describe(*h), h->major_version,
-                              h->minor_version, h->flags, h->message_id, h->spi_i & 0xffff, h->spi_r & 0xffff);
-  auto m = ike::Decode(message);
-  if (!m) return s + " undecodable: " + std::string(ipsecref::Describe(m.error().code).name);
-  if (!m->notes.empty()) s += fmt::format(" ({} notes)", m->notes.size());
-  const Payload* enc = m->Encrypted();
-  if (enc == nullptr) return s + " { " + Payloads(m->payloads) + " }";
-  std::vector<Payload> outer(m->payloads.begin(), m->payloads.end() - 1);
-  if (!outer.empty()) s += " " + Payloads(outer);
-  if (const auto* skf = enc->as<ike::SkfPayload>())
-    return s + fmt::format(" SKF {}/{}", skf->fragment_number, skf->total_fragments);
-  for (const ike::MessageKeys& k : keys) {
-    auto protection = ike::MessageProtection::Create(k);
-    if (!protection) continue;
-    Message copy = *m;
-    if (!(*protection)->Decrypt(copy, message)) continue;
-    const size_t body = enc->offset + ike::kGenericPayloadHeaderSize;
-    auto opened = (*protection)->crypter(h->initiator()).Unprotect(message.first(body), message.subspan(body));
-    const bool zero_iv = opened && std::all_of(opened->iv.begin(), opened->iv.end(), [](uint8_t b) { return b == 0; });
-    return s + fmt::format(" SK(pad {}{}) {{ {} }}", opened ? opened->pad_length : 0, zero_iv ? ", zero IV" : "",
-                           Payloads(copy.inner));
-  }
-  return s + " SK(does not verify)";
-}
+// Watching a run: every datagram as it arrives, decoded into one line
+// (observe.h).
 
 struct Arrival {
   Time at = 0;  // since the run began

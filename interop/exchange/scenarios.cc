@@ -29,13 +29,6 @@ std::string_view Name(ChildState s) {
   return kNames[static_cast<size_t>(s)];
 }
 
-// The IKE message a UDP payload carries: without the non-ESP marker on port 4500.
-ByteSpan IkeMessageOf(const ike::sa::Datagram& d) {
-  ByteSpan data(d.data);
-  const bool marker = d.source.port == ike::sa::kNatTraversalPort || d.destination.port == ike::sa::kNatTraversalPort;
-  return marker && data.size() >= ike::sa::kNonEspMarkerSize ? data.subspan(ike::sa::kNonEspMarkerSize) : data;
-}
-
 bool SameMessage(const ike::Header& a, const ike::Header& b) {
   return a.spi_i == b.spi_i && a.spi_r == b.spi_r && a.exchange_type == b.exchange_type &&
          a.message_id == b.message_id && a.response() == b.response();
@@ -53,6 +46,12 @@ std::string LadderOfWire(ByteSpan message) {
 }
 
 }  // namespace
+
+ByteSpan IkeMessageOf(const ike::sa::Datagram& d) {
+  ByteSpan data(d.data);
+  const bool marker = d.source.port == ike::sa::kNatTraversalPort || d.destination.port == ike::sa::kNatTraversalPort;
+  return marker && data.size() >= ike::sa::kNonEspMarkerSize ? data.subspan(ike::sa::kNonEspMarkerSize) : data;
+}
 
 // --- Session ------------------------------------------------------------------
 

@@ -128,6 +128,9 @@ class Session {
   std::vector<std::array<PeerState, 2>> final_states_;
 };
 
+// The IKE message a UDP payload carries: without the non-ESP marker on port 4500.
+ByteSpan IkeMessageOf(const ike::sa::Datagram& d);
+
 struct Scenario {
   std::string_view name;
   std::string_view description;

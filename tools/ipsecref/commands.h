@@ -25,6 +25,7 @@ void AddExchangeCommand(CLI::App& app, Runner& run);
 void AddGatewayCommand(CLI::App& app, Runner& run);
 void AddCtlCommand(CLI::App& app, Runner& run);
 void AddLoadCommand(CLI::App& app, Runner& run);
+void AddConformanceCommand(CLI::App& app, Runner& run);
 
 // PREFIX/share/ipsecref/vectors beside an installed ipsecref, else the
 // source tree's vectors/ (vectors_command.cc).

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddGatewayCommand(app, run);
   AddCtlCommand(app, run);
   AddLoadCommand(app, run);
+  AddConformanceCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,395 @@
+// The judge: each kind of check a catalogue case may state, as a row of a
+// table (name, arguments, meaning, the function that decides it). A check
+// reads the observation only: the datagrams both ends sent, the IUT's
+// decrypted with the tester's keys, and the tester's own state.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "interop/conformance/runner.h"
+#include "reference/iana/ike.h"
+
+namespace ipsecref::conformance {
+
+namespace {
+
+using nlohmann::json;
+
+// Which of the IUT's messages a check looks at: `exchange` (a name),
+// `message` (request or response); both optional.
+struct Selection {
+  std::optional<iana::ExchangeType> exchange;
+  std::optional<bool> response;
+  std::string Text() const {
+    std::string s = exchange ? std::string(iana::Name(*exchange)) : "any exchange's";
+    if (response) s += *response ? " response" : " request";
+    else s += " message";
+    return s;
+  }
+};
+
+Selection SelectionOf(const json& a) {
+  Selection s;
+  if (a.contains("exchange")) s.exchange = iana::ExchangeTypeFromName(a["exchange"].get<std::string>());
+  if (a.contains("message")) s.response = a["message"] == "response";
+  return s;
+}
+
+bool Selected(const Observed& o, const Selection& s) {
+  if (!o.from_iut || !o.opened.header) return false;
+  if (s.exchange && o.opened.header->exchange_type != *s.exchange) return false;
+  if (s.response && o.opened.header->response() != *s.response) return false;
+  return true;
+}
+
+std::vector<const Observed*> Pick(const Observation& o, const Selection& s) {
+  std::vector<const Observed*> out;
+  for (const Observed& w : o.wire)
+    if (Selected(w, s)) out.push_back(&w);
+  return out;
+}
+
+// What the IUT sent, for "observed": its messages in one line each.
+std::string IutSaid(const Observation& o) {
+  std::string s;
+  for (const Observed& w : o.wire)
+    if (w.from_iut) s += fmt::format("{}#{} {}", s.empty() ? "" : "; ", w.number, w.text);
+  return s.empty() ? "the IUT sent nothing" : s;
+}
+
+const ike::NotifyPayload* FindNotify(const Observed& w, iana::NotifyType type) {
+  for (const ike::Payload& p : w.opened.Built())
+    if (const auto* n = p.as<ike::NotifyPayload>(); n != nullptr && n->notify_message_type == type) return n;
+  return nullptr;
+}
+
+std::string Hex(ByteSpan b) {
+  std::string s;
+  for (uint8_t x : b) s += fmt::format("{:02x}", x);
+  return s;
+}
+
+// --- the checks ---------------------------------------------------------------
+
+using Decide = CheckResult (*)(const json& a, const Observation& o);
+
+CheckResult Established(const json& a, const Observation& o) {
+  CheckResult r;
+  r.check = "the IKE SA is established and the IUT answers on it";
+  std::optional<size_t> children;
+  if (a.contains("children")) {
+    children = a["children"].get<size_t>();
+    r.check += fmt::format(", with {} CHILD SA{}", *children, *children == 1 ? "" : "s");
+  }
+  r.held = o.established && o.probe_answered.value_or(false) && (!children || o.children == *children);
+  if (!o.established) r.observed = "the tester holds no established IKE SA; " + IutSaid(o);
+  else if (!o.probe_answered.value_or(false)) r.observed = "the IUT did not answer the closing liveness check";
+  else if (children && o.children != *children) r.observed = fmt::format("{} CHILD SAs", o.children);
+  return r;
+}
+
+CheckResult NotEstablished(const json&, const Observation& o) {
+  CheckResult r{"no IKE SA is established", !o.established, ""};
+  if (!r.held) r.observed = "the tester holds an established IKE SA";
+  return r;
+}
+
+CheckResult Notify(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const std::string name = a["notify"];
+  const auto type = iana::NotifyTypeFromName(name);
+  std::string data = a.value("data", "");
+  CheckResult r;
+  r.check = fmt::format("the IUT's {} carries N({}){}", s.Text(), name, data.empty() ? "" : "=" + data);
+  for (const Observed* w : Pick(o, s))
+    if (const ike::NotifyPayload* n = FindNotify(*w, *type))
+      if (data.empty() || Hex(n->notification_data) == data) r.held = true;
+  if (!r.held) r.observed = IutSaid(o);
+  return r;
+}
+
+CheckResult NoNotify(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const std::string name = a["notify"];
+  const auto type = iana::NotifyTypeFromName(name);
+  CheckResult r{fmt::format("no {} of the IUT carries N({})", s.Text(), name), true, ""};
+  for (const Observed* w : Pick(o, s))
+    if (FindNotify(*w, *type) != nullptr) {
+      r.held = false;
+      r.observed = fmt::format("#{} {}", w->number, w->text);
+    }
+  return r;
+}
+
+CheckResult Silent(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  CheckResult r{fmt::format("the IUT sends no {}", s.Text()), true, ""};
+  for (const Observed* w : Pick(o, s)) {
+    r.held = false;
+    r.observed += fmt::format("{}#{} {}", r.observed.empty() ? "" : "; ", w->number, w->text);
+  }
+  return r;
+}
+
+CheckResult Count(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const size_t min = a.value("min", size_t{0});
+  const size_t max = a.value("max", SIZE_MAX);
+  const bool distinct = a.value("distinct", false);
+  std::vector<Bytes> seen;
+  size_t n = 0;
+  for (const Observed* w : Pick(o, s)) {
+    if (distinct && std::find(seen.begin(), seen.end(), w->message) != seen.end()) continue;
+    seen.push_back(w->message);
+    ++n;
+  }
+  CheckResult r;
+  r.check = fmt::format("the IUT sends {}{} {}{}", max == SIZE_MAX ? "at least " : "", min,
+                        max == SIZE_MAX || max == min ? "" : fmt::format("to {} ", max), s.Text()) +
+            (distinct ? "s (distinct)" : "s");
+  r.held = n >= min && n <= max;
+  if (!r.held) r.observed = fmt::format("{} of them; {}", n, IutSaid(o));
+  return r;
+}
+
+// Requests sent again with the same Message ID are the same bytes
+// (a retransmission), as are responses resent from the cache.
+CheckResult Identical(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  CheckResult r{fmt::format("the IUT's {}s with one Message ID are the same octets, and one is sent again", s.Text()),
+                false, ""};
+  std::map<std::pair<uint32_t, bool>, std::vector<const Observed*>> by_id;
+  for (const Observed* w : Pick(o, s)) by_id[{w->opened.header->message_id, w->opened.header->response()}].push_back(w);
+  bool repeated = false;
+  for (const auto& [id, ws] : by_id) {
+    // SKF fragments of one message share a Message ID: compare the first
+    // fragment's copies only.
+    std::vector<const Observed*> firsts;
+    for (const Observed* w : ws)
+      if (!w->opened.fragment || ws.front()->message.size() == w->message.size()) firsts.push_back(w);
+    if (firsts.size() >= 2) repeated = true;
+    for (const Observed* w : firsts)
+      if (w->message != firsts.front()->message && !w->opened.fragment) {
+        r.observed = fmt::format("#{} and #{} differ", firsts.front()->number, w->number);
+        return r;
+      }
+  }
+  r.held = repeated;
+  if (!repeated) r.observed = "nothing was sent twice; " + IutSaid(o);
+  return r;
+}
+
+// The IUT's retransmissions of one request: the first no sooner than
+// `first_ms` after the original, each wait at least as long as the one
+// before (RFC 7296 §2.1's back-off).
+CheckResult Backoff(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const int64_t first_ms = a.value("first_ms", int64_t{500});
+  CheckResult r{fmt::format("the IUT's {} is sent again after at least {} ms, then at growing intervals", s.Text(),
+                            first_ms),
+                false, ""};
+  std::vector<int64_t> times;
+  const Observed* original = nullptr;
+  for (const Observed* w : Pick(o, s)) {
+    if (original == nullptr) original = w;
+    if (w->message == original->message) times.push_back(w->at);
+  }
+  if (times.size() < 2) {
+    r.observed = "no retransmission; " + IutSaid(o);
+    return r;
+  }
+  std::vector<int64_t> gaps;
+  for (size_t i = 1; i < times.size(); ++i) gaps.push_back(times[i] - times[i - 1]);
+  r.held = gaps.front() >= first_ms && std::is_sorted(gaps.begin(), gaps.end());
+  if (!r.held) r.observed = fmt::format("intervals {} ms", fmt::join(gaps, ", "));
+  return r;
+}
+
+// The IUT stops: its last message no later than `within_ms` from the start
+// and at most `max` copies of one request.
+CheckResult GivesUp(const json& a, const Observation& o) {
+  const int64_t within = a.value("within_ms", int64_t{600'000});
+  CheckResult r{fmt::format("the IUT stops sending within {} s", within / 1000), true, ""};
+  for (const Observed& w : o.wire)
+    if (w.from_iut && w.at > within) {
+      r.held = false;
+      r.observed = fmt::format("#{} at {} ms: {}", w.number, w.at, w.text);
+    }
+  return r;
+}
+
+// The IUT's selected messages carry these payloads (labels as in the ladder).
+CheckResult Payloads(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  std::vector<std::string> want = a["has"].get<std::vector<std::string>>();
+  CheckResult r{fmt::format("the IUT's {} carries {}", s.Text(), fmt::join(want, " ")), false, ""};
+  for (const Observed* w : Pick(o, s)) {
+    if (w->opened.encrypted && !w->opened.decrypted) continue;
+    std::vector<std::string> labels;
+    for (const ike::Payload& p : w->opened.Built()) labels.push_back(ike::PayloadLabel(p));
+    bool all = true;
+    for (const std::string& x : want) all = all && std::find(labels.begin(), labels.end(), x) != labels.end();
+    if (all) {
+      r.held = true;
+      return r;
+    }
+    r.observed = fmt::format("#{} {}", w->number, w->text);
+  }
+  if (r.observed.empty()) r.observed = IutSaid(o);
+  return r;
+}
+
+// Header fields of every selected IUT message.
+CheckResult Header(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  CheckResult r{fmt::format("every {} of the IUT has {}", s.Text(), a.dump()), true, ""};
+  size_t seen = 0;
+  for (const Observed* w : Pick(o, s)) {
+    const ike::Header& h = *w->opened.header;
+    ++seen;
+    const std::map<std::string, uint64_t> fields = {
+        {"major", h.major_version}, {"minor", h.minor_version},
+        {"reserved_flags", h.flags & ike::kFlagsReserved}, {"version_flag", (h.flags & ike::kFlagVersion) != 0},
+        {"initiator_flag", h.initiator()}, {"message_id", h.message_id}};
+    for (const auto& [name, want] : a.items()) {
+      if (name == "exchange" || name == "message") continue;
+      auto f = fields.find(name);
+      if (f == fields.end() || f->second != want.get<uint64_t>()) {
+        r.held = false;
+        r.observed = fmt::format("#{} {}: {} is {}", w->number, w->text, name,
+                                 f == fields.end() ? "unknown" : std::to_string(f->second));
+        return r;
+      }
+    }
+  }
+  if (seen == 0) {
+    r.held = false;
+    r.observed = "no such message; " + IutSaid(o);
+  }
+  return r;
+}
+
+// The tester's IKE SA or CHILD SAs at the end are new ones (a rekey went through).
+CheckResult Rekeyed(const json& a, const Observation& o) {
+  const std::string what = a["what"];
+  CheckResult r{fmt::format("the {} SA was rekeyed", what == "ike" ? "IKE" : "CHILD"), false, ""};
+  if (what == "ike") r.held = o.established && o.final_spi_i != 0 && o.final_spi_i != o.first_spi_i;
+  else {
+    r.held = !o.final_children.empty();
+    for (uint32_t spi : o.final_children) r.held = r.held && o.first_children.count(spi) == 0;
+  }
+  if (!r.held) r.observed = o.established ? "the first SAs are still the ones in use" : "no established IKE SA";
+  return r;
+}
+
+CheckResult IkeSas(const json& a, const Observation& o) {
+  const size_t want = a["count"];
+  CheckResult r{fmt::format("the tester holds {} IKE SA{}", want, want == 1 ? "" : "s"), o.ike_sas == want, ""};
+  if (!r.held) r.observed = fmt::format("{} IKE SAs", o.ike_sas);
+  return r;
+}
+
+// The IUT sent a Delete payload (of protocol IKE or ESP).
+CheckResult Deletes(const json& a, const Observation& o) {
+  const std::string protocol = a["protocol"];
+  const auto want = protocol == "IKE" ? iana::SecurityProtocol::kIke : iana::SecurityProtocol::kEsp;
+  CheckResult r{fmt::format("the IUT sends a Delete of {}", protocol), false, ""};
+  for (const Observed& w : o.wire)
+    if (w.from_iut)
+      for (const ike::Payload& p : w.opened.Built())
+        if (const auto* d = p.as<ike::DeletePayload>(); d != nullptr && d->protocol_id == want) r.held = true;
+  if (!r.held) r.observed = IutSaid(o);
+  return r;
+}
+
+struct Row {
+  CheckKind kind;
+  std::vector<std::string_view> required, optional;
+  Decide decide;
+};
+
+const std::vector<Row>& Rows() {
+  static const std::vector<Row> rows = {
+      {{"established", "children?", "the tester holds an established IKE SA (with N CHILD SAs) and the IUT answers its closing liveness check"},
+       {}, {"children"}, Established},
+      {{"not-established", "", "no IKE SA is established at the tester"}, {}, {}, NotEstablished},
+      {{"notify", "notify, data?, exchange?, message?", "a selected message of the IUT carries the Notify (with that data, hex)"},
+       {"notify"}, {"data", "exchange", "message"}, Notify},
+      {{"no-notify", "notify, exchange?, message?", "no selected message of the IUT carries the Notify"},
+       {"notify"}, {"exchange", "message"}, NoNotify},
+      {{"silent", "exchange?, message?", "the IUT sends no such message (a silent drop)"}, {}, {"exchange", "message"}, Silent},
+      {{"count", "min?, max?, distinct?, exchange?, message?", "the IUT sends between min and max such messages"},
+       {}, {"min", "max", "distinct", "exchange", "message"}, Count},
+      {{"identical", "exchange?, message?", "copies with one Message ID are the same octets, and there are copies"},
+       {}, {"exchange", "message"}, Identical},
+      {{"backoff", "first_ms?, exchange?, message?", "retransmissions of one request no sooner than first_ms, at growing intervals"},
+       {}, {"first_ms", "exchange", "message"}, Backoff},
+      {{"gives-up", "within_ms?", "the IUT sends nothing after within_ms"}, {}, {"within_ms"}, GivesUp},
+      {{"payloads", "has, exchange?, message?", "a selected message of the IUT carries all these payloads"},
+       {"has"}, {"exchange", "message"}, Payloads},
+      {{"header", "exchange?, message?, major|minor|reserved_flags|version_flag|initiator_flag|message_id",
+        "every selected message of the IUT has these header values"},
+       {}, {"exchange", "message", "major", "minor", "reserved_flags", "version_flag", "initiator_flag", "message_id"},
+       Header},
+      {{"rekeyed", "what (ike|child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
+      {{"ike-sas", "count", "the tester holds that many IKE SAs at the end"}, {"count"}, {}, IkeSas},
+      {{"deletes", "protocol (IKE|ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
+  };
+  return rows;
+}
+
+const Row* FindRow(std::string_view name) {
+  for (const Row& r : Rows())
+    if (r.kind.name == name) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const CheckKind> CheckKinds() {
+  static const std::vector<CheckKind> kinds = [] {
+    std::vector<CheckKind> out;
+    for (const Row& r : Rows()) out.push_back(r.kind);
+    return out;
+  }();
+  return kinds;
+}
+
+Status Validate(const Run& run) {
+  for (const Check& k : run.expect) {
+    const std::string where = fmt::format("{}: case '{}': check '{}'", run.c->file, run.id, k.kind);
+    const Row* row = FindRow(k.kind);
+    ENSURE(row != nullptr, kInvalidArgument, kNoOffset, "",
+           fmt::format("{}: unknown kind of check (interop/conformance/README.md lists them)", where));
+    for (std::string_view need : row->required)
+      ENSURE(k.args.contains(need), kInvalidArgument, kNoOffset, "", fmt::format("{}: '{}' is missing", where, need));
+    for (const auto& [name, value] : k.args.items()) {
+      const bool known = std::find(row->required.begin(), row->required.end(), name) != row->required.end() ||
+                         std::find(row->optional.begin(), row->optional.end(), name) != row->optional.end();
+      ENSURE(known, kInvalidArgument, kNoOffset, "", fmt::format("{}: unknown argument '{}'", where, name));
+    }
+    if (k.args.contains("exchange"))
+      ENSURE(k.args["exchange"].is_string() && iana::ExchangeTypeFromName(k.args["exchange"].get<std::string>()),
+             kInvalidArgument, kNoOffset, "", fmt::format("{}: 'exchange' names no exchange type", where));
+    if (k.args.contains("message"))
+      ENSURE(k.args["message"] == "request" || k.args["message"] == "response", kInvalidArgument, kNoOffset, "",
+             fmt::format("{}: 'message' is request or response", where));
+    if (k.args.contains("notify"))
+      ENSURE(k.args["notify"].is_string() && iana::NotifyTypeFromName(k.args["notify"].get<std::string>()),
+             kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
+    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count"})
+      if (k.args.contains(number))
+        ENSURE(k.args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
+               fmt::format("{}: '{}' must be a number", where, number));
+  }
+  return OkStatus();
+}
+
+std::vector<CheckResult> Judge(const Run& run, const Observation& o) {
+  std::vector<CheckResult> out;
+  for (const Check& k : run.expect) out.push_back(FindRow(k.kind)->decide(k.args, o));
+  return out;
+}
+
+}  // namespace ipsecref::conformance

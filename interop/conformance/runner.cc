@@ -1,0 +1,522 @@
+#include "interop/conformance/runner.h"
+
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "interop/exchange/capture.h"
+#include "reference/ike/sa/ike_sa.h"
+#include "reference/ike/sa/proposals.h"
+#include "reference/ike/sa/traffic_selectors.h"
+#include "reference/io/pcap_writer.h"
+
+extern char** environ;
+
+namespace ipsecref::conformance {
+
+using ike::sa::IkeConfig;
+using ike::sa::IkeSa;
+using ike::sa::IkeState;
+using ike::sa::Peer;
+using ike::sa::Time;
+
+std::string_view Name(Verdict v) {
+  static constexpr std::string_view kNames[] = {"pass", "fail", "unsupported", "inconclusive", "expected-fail",
+                                                "unexpected-pass"};
+  return kNames[static_cast<size_t>(v)];
+}
+
+size_t Report::Count(Verdict v) const {
+  size_t n = 0;
+  for (const RunResult& r : results) n += r.verdict == v ? 1 : 0;
+  return n;
+}
+
+bool Mutation::killed() const {
+  for (const auto& [fault, failed] : faults)
+    if (failed) return true;
+  return false;
+}
+
+namespace {
+
+//= ipsecref#choice
+//# Every run settles for ten minutes of (fake) time after each step: past
+//# every retransmission of the reference's schedule (4 s, growing by 1.8,
+//# five tries) and the half-open timeout, so that a silent drop is told
+//# from a late answer.
+constexpr Time kHorizon = 600'000;
+
+// --- configuration variants ("setup") -----------------------------------------
+
+// A setup string changes both ends' configurations (or one end's, with a
+// "tester-" or "iut-" prefix). What each one means is the table below;
+// "ike=PROPOSALS" and "esp=PROPOSALS" take ParseProposals' syntax.
+struct Setup {
+  std::string_view name;
+  std::string_view meaning;
+  void (*apply)(IkeConfig& c, std::string_view arg);
+};
+
+const Setup kSetups[] = {
+    {"ecp256", "IKE proposal AES-GCM-16/128, PRF-HMAC-SHA2-256, ECP-256",
+     [](IkeConfig& c, std::string_view) {
+       c.proposals = *ike::sa::ParseProposals("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocol::kIke);
+     }},
+    {"fragments", "IKE fragmentation at 200 octets (RFC 7383)", [](IkeConfig& c, std::string_view) { c.fragment_mtu = 200; }},
+    {"no-fragmentation", "IKE fragmentation not offered", [](IkeConfig& c, std::string_view) { c.fragmentation = false; }},
+    {"cookie", "COOKIE demanded of every IKE_SA_INIT request (threshold 0)",
+     [](IkeConfig& c, std::string_view) { c.cookie_threshold = 0; }},
+    {"childless", "IKE SAs without a CHILD SA (RFC 6023)", [](IkeConfig& c, std::string_view) { c.childless = true; }},
+    {"window2", "a window of two requests", [](IkeConfig& c, std::string_view) { c.window_size = 2; }},
+    {"pfs", "ESP proposals with Curve25519 (a KE in CREATE_CHILD_SA)",
+     [](IkeConfig& c, std::string_view) {
+       for (auto& child : c.children)
+         child.proposals = *ike::sa::ParseProposals("aes128gcm16-x25519", iana::SecurityProtocol::kEsp);
+     }},
+    {"ike", "these IKE proposals",
+     [](IkeConfig& c, std::string_view arg) {
+       c.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kIke);
+     }},
+    {"esp", "these ESP proposals",
+     [](IkeConfig& c, std::string_view arg) {
+       for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kEsp);
+     }},
+    {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
+    {"nat", "the tester behind a NAT (RFC 7296 §2.23)", nullptr},
+    {"no-retransmit-wait", "", nullptr},
+};
+
+struct ParsedSetup {
+  const Setup* setup = nullptr;
+  std::string side;  // "", "tester", "iut"
+  std::string arg;
+};
+
+Result<ParsedSetup> ParseSetup(std::string_view text) {
+  ParsedSetup p;
+  for (std::string_view side : {"tester-", "iut-"})
+    if (text.starts_with(side)) {
+      p.side = std::string(side.substr(0, side.size() - 1));
+      text.remove_prefix(side.size());
+    }
+  const size_t eq = text.find('=');
+  const std::string_view name = text.substr(0, eq);
+  if (eq != std::string_view::npos) p.arg = std::string(text.substr(eq + 1));
+  for (const Setup& s : kSetups)
+    if (s.name == name) p.setup = &s;
+  ENSURE(p.setup != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("unknown setup '{}'", text));
+  if (p.setup->name == "ike" || p.setup->name == "esp") {
+    auto parsed = ike::sa::ParseProposals(
+        p.arg, p.setup->name == "ike" ? iana::SecurityProtocol::kIke : iana::SecurityProtocol::kEsp);
+    ENSURE(parsed.ok(), kInvalidArgument, kNoOffset, "",
+           fmt::format("setup '{}': {}", text, parsed.ok() ? "" : parsed.error().detail));
+  }
+  return p;
+}
+
+void AddSecondChild(IkeConfig& c, bool initiator_side) {
+  ike::sa::ChildConfig other = c.children.front();
+  other.name = "other";
+  other.local_ts = *ike::sa::ParseTrafficSelectors(initiator_side ? "10.3.0.0/16" : "10.4.0.0/16");
+  other.remote_ts = *ike::sa::ParseTrafficSelectors(initiator_side ? "10.4.0.0/16" : "10.3.0.0/16");
+  c.children.push_back(std::move(other));
+}
+
+// --- the tester's operations ("drive") ----------------------------------------
+
+IkeSa* EstablishedSa(Peer& p) {
+  for (IkeSa* sa : p.IkeSas())
+    if (sa->state == IkeState::kEstablished) return sa;
+  return nullptr;
+}
+
+Status Operate(Peer& p, std::string_view op) {
+  IkeSa* sa = EstablishedSa(p);
+  ENSURE(sa != nullptr, kUnsupported, kNoOffset, "", fmt::format("{}: no established IKE SA", op));
+  const uint64_t spi = sa->local_spi();
+  uint32_t child = 0;
+  for (const ike::sa::ChildSa& c : sa->children)
+    if (c.state == ike::sa::ChildState::kInstalled) child = child != 0 ? child : c.spi_in;
+  if (op == "child-create") return p.CreateChild(spi, sa->config().children.size() > 1 ? 1 : 0);
+  if (op == "child-rekey") return child != 0 ? p.RekeyChild(spi, child) : Error{Code::kUnsupported, kNoOffset, "", "no CHILD SA"};
+  if (op == "child-delete") return child != 0 ? p.DeleteChild(spi, child) : Error{Code::kUnsupported, kNoOffset, "", "no CHILD SA"};
+  if (op == "ike-rekey") return p.RekeyIke(spi);
+  if (op == "ike-delete") return p.DeleteIke(spi);
+  if (op == "liveness") return p.CheckLiveness(spi);
+  if (op == "reauthenticate") return p.Reauthenticate(spi).ok() ? OkStatus() : Error{Code::kUnsupported, kNoOffset, "", "reauthentication refused"};
+  return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("unknown operation '{}'", op)};
+}
+
+constexpr std::string_view kOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
+                                            "ike-delete",   "liveness",    "reauthenticate"};
+
+// --- the reference target -------------------------------------------------------
+
+uint64_t SeedOf(std::string_view id) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a: a run's seed from its id, the same every time
+  for (char c : id) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+class ReferenceTarget final : public Target {
+ public:
+  std::string name() const override { return "reference"; }
+  const std::set<std::string>& features() const override {
+    static const std::set<std::string> f = {"initiate", "iut-operations", "fragmentation", "cookies", "childless",
+                                            "nat-traversal", "ecp256", "pfs", "window2", "faults",
+                                            "modp", "chacha20", "cbc", "ctr", "ccm", "3des", "null-encryption",
+                                            "second-child"};
+    return f;
+  }
+
+  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
+    const bool iut_initiates = run.c->role == "initiator";
+    const std::string tester_side = iut_initiates ? "responder" : "initiator";
+    const std::string iut_side = iut_initiates ? "initiator" : "responder";
+    bool lenient = false;
+    std::vector<std::string> specs;
+    for (const std::string& f : faults) {
+      if (f == "lenient") lenient = true;
+      else specs.push_back(iut_side + ":" + f);
+    }
+    if (!lenient)
+      for (const std::string& t : run.tester) specs.push_back(tester_side + ":" + t);
+    IkeConfig i = testing::PskInitiatorConfig(), r = testing::PskResponderConfig();
+    IkeConfig& tester_cfg = iut_initiates ? r : i;
+    IkeConfig& iut_cfg = iut_initiates ? i : r;
+    // No retransmission of the reference gives up before the horizon.
+    bool nat = false;
+    for (const std::string& text : run.c->setup) {
+      TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
+      if (p.setup->name == "nat") {
+        nat = true;
+        continue;
+      }
+      if (p.setup->name == "second-child") {
+        AddSecondChild(i, true);
+        AddSecondChild(r, false);
+        continue;
+      }
+      if (p.setup->apply == nullptr) continue;
+      if (p.side != "iut") p.setup->apply(tester_cfg, p.arg);
+      if (p.side != "tester") p.setup->apply(iut_cfg, p.arg);
+    }
+    std::unique_ptr<exchange::Session> own;
+    exchange::Session* s = keep;
+    if (s == nullptr) {
+      own = std::make_unique<exchange::Session>(SeedOf(run.id), specs);
+      s = own.get();
+    }
+    testing::Exchange& x = s->Start(std::move(i), std::move(r));
+    if (s->deviation_error()) return *s->deviation_error();
+    Peer& tester = iut_initiates ? x.responder() : x.initiator();
+    Peer& iut = iut_initiates ? x.initiator() : x.responder();
+    if (nat) x.network().nat = testing::Nat{{tester.local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
+    const Time start = x.clock().Now();
+    (iut_initiates ? iut : tester).Initiate();
+    s->Settle(kHorizon);
+    Observation o;
+    if (IkeSa* sa = EstablishedSa(tester)) {
+      o.first_spi_i = sa->spi_i;
+      for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
+    }
+    for (const std::string& step : run.drive) {
+      const size_t colon = step.find(':');
+      const std::string who = step.substr(0, colon);
+      const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
+      if (who == "wait") {
+        x.clock().Advance(static_cast<Time>(std::stoull(what)));
+        for (Peer* p : {&x.initiator(), &x.responder()}) p->Tick();
+      } else if (who == "tester" || who == "iut") {
+        // An operation that cannot start (no IKE SA) leaves the run to be
+        // judged on what happened: the checks say whether that was right.
+        (void)Operate(who == "tester" ? tester : iut, what);
+      }
+      s->Settle(kHorizon);
+    }
+    // The closing liveness check: does the IUT still answer on the IKE SA
+    // the tester holds?
+    if (IkeSa* sa = EstablishedSa(tester)) {
+      const size_t before = x.network().captured.size();
+      if (tester.CheckLiveness(sa->local_spi()).ok()) {
+        s->Settle(kHorizon);
+        o.probe_answered = false;
+        // The tester's first INFORMATIONAL request from here on is the
+        // probe; an IUT response with its Message ID answers it.
+        std::optional<uint32_t> id;
+        const auto& captured = x.network().captured;
+        for (size_t k = before; k < captured.size(); ++k) {
+          const ike::sa::Datagram& d = captured[k].datagram;
+          const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
+          if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
+          const bool from_iut = d.source.address == iut.local().address ||
+                                (x.network().nat && d.destination.address == x.network().nat->outside.address);
+          if (!from_iut && !h->response() && !id) id = h->message_id;
+          if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
+        }
+      }
+    }
+    s->Finish();
+    o.established = false;
+    o.ike_sas = tester.IkeSas().size();
+    if (IkeSa* sa = EstablishedSa(tester)) {
+      o.established = true;
+      o.final_spi_i = sa->spi_i;
+      o.final_spi_r = sa->spi_r;
+      for (const auto& c : sa->children) {
+        o.final_children.insert(c.spi_in);
+        ++o.children;
+      }
+    }
+    for (const ike::sa::Event& e : tester.events()) o.tester_log.push_back(e.text);
+    std::vector<ike::MessageKeys> keys;
+    for (const auto& [id, rec] : s->ike_sas()) {
+      const io::Ikev2Keys& k = rec.keys;
+      keys.push_back({ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_ei, k.sk_ai},
+                      ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_er, k.sk_ar}});
+    }
+    for (const exchange::CapturedDatagram& d : s->datagrams()) {
+      if (d.at < start) continue;  // an earlier run of a kept session
+      Observed w;
+      w.number = o.wire.size() + 1;
+      w.at = d.at - start;
+      w.from_iut = iut_initiates ? d.from_initiator : !d.from_initiator;
+      w.lost = d.note.find("lost") != std::string::npos;
+      const ByteSpan m = exchange::IkeMessageOf(d.datagram);
+      w.message.assign(m.begin(), m.end());
+      w.source_port = d.datagram.source.port;
+      w.destination_port = d.datagram.destination.port;
+      w.opened = deviations::Open(w.message, keys);
+      w.text = deviations::Describe(w.message, keys);
+      o.wire.push_back(std::move(w));
+    }
+    return o;
+  }
+};
+
+// --- expected results -------------------------------------------------------------
+
+// "ID-or-glob  reason" per line; '#' starts a comment.
+Result<std::vector<std::pair<std::string, std::string>>> ReadExpectFile(const std::string& path) {
+  std::ifstream in(path);
+  ENSURE(in.good(), kInvalidArgument, kNoOffset, "", fmt::format("--expect {}: cannot be read", path));
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string id;
+    if (!(words >> id)) continue;
+    std::string reason;
+    std::getline(words, reason);
+    reason.erase(0, reason.find_first_not_of(" \t"));
+    ENSURE(!reason.empty(), kInvalidArgument, kNoOffset, "",
+           fmt::format("--expect {}:{}: '{}' needs a reason after the case id", path, n, id));
+    out.emplace_back(id, reason);
+  }
+  return out;
+}
+
+std::string Sanitized(std::string_view id) {
+  std::string s(id);
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') c = '_';
+  return s;
+}
+
+std::vector<std::string> LadderOf(const Observation& o) {
+  std::vector<std::string> out;
+  for (const Observed& w : o.wire)
+    out.push_back(fmt::format("{:3} {:4}.{:03} {} {}{}", w.number, w.at / 1000, w.at % 1000,
+                              w.from_iut ? "<-- IUT   " : "    T --> ", w.text, w.lost ? "  (lost)" : ""));
+  return out;
+}
+
+// Writes the run's capture and keys under `dir` and runs `ipsecref check`
+// on them; returns its verdict line.
+std::string KeepEvidence(const exchange::Session& s, const std::string& dir, const std::string& ipsecref,
+                         RunResult& result) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fmt::format("cannot create {}: {}", dir, ec.message());
+  const std::string pcap = (fs::path(dir) / "run.pcap").string();
+  auto writer = io::PcapWriter::Create(pcap, io::TimestampResolution::kMicroseconds);
+  if (!writer) return "cannot write " + pcap + ": " + writer.error().ToString();
+  for (const exchange::CapturedDatagram& d : s.datagrams())
+    if (Status st = (*writer)->Write(exchange::TimestampOf(d), exchange::FrameOf(d)); !st)
+      return "cannot write " + pcap + ": " + st.error().ToString();
+  if (Status st = (*writer)->Close(); !st) return "cannot write " + pcap + ": " + st.error().ToString();
+  auto keys = exchange::KeyFilesOf(s);
+  if (!keys) return "no key files: " + keys.error().ToString();
+  for (const auto& [name, text] : {std::pair{"ikev2_decryption_table", &keys->ikev2_table},
+                                   std::pair{"esp_sa", &keys->esp_sa}, std::pair{"keys.json", &keys->keys_json}}) {
+    std::ofstream f(fs::path(dir) / name);
+    f << *text;
+    if (!f) return fmt::format("cannot write {}/{}", dir, name);
+  }
+  result.pcap = pcap;
+  result.keys_dir = dir;
+  if (ipsecref.empty()) return "";
+  // `ipsecref check` re-judges the capture; its summary goes to check.txt.
+  const std::string out = (fs::path(dir) / "check.txt").string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> args = {ipsecref, "check", pcap, "--keys", dir};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, ipsecref.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return fmt::format("cannot run {}: {}", ipsecref, std::strerror(rc));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return fmt::format("ipsecref check: exit {} ({}; {})", code,
+                     code == 0 ? "every packet as it should be" : "findings, see check.txt", out);
+}
+
+bool Matches(const std::string& glob, const std::string& id) {
+  return glob.empty() || fnmatch(glob.c_str(), id.c_str(), 0) == 0;
+}
+
+bool Wanted(const Run& r, const RunOptions& o) {
+  if (!o.role.empty() && r.c->role != o.role) return false;
+  if (o.cases_glob.empty()) return true;
+  // Several globs, comma-separated; a glob matches the run id or its case id.
+  std::stringstream globs(o.cases_glob);
+  for (std::string g; std::getline(globs, g, ',');)
+    if (Matches(g, r.id) || Matches(g, r.c->id)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<Target> MakeReferenceTarget() { return std::make_unique<ReferenceTarget>(); }
+
+Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const RunOptions& options) {
+  std::vector<std::pair<std::string, std::string>> expected;
+  if (!options.expect_file.empty()) {
+    TRY_ASSIGN(expected, ReadExpectFile(options.expect_file));
+  }
+  static thread_local std::vector<Run> runs;  // the report points into them
+  runs = catalogue.Runs();
+  Report report;
+  report.target = target.name();
+  std::vector<const Run*> chosen;
+  for (const Run& r : runs) {
+    TRY(Validate(r));
+    for (const std::string& step : r.drive) {
+      const size_t colon = step.find(':');
+      const std::string who = step.substr(0, colon), what = colon == std::string::npos ? "" : step.substr(colon + 1);
+      const bool known = (who == "wait" && !what.empty() && what.find_first_not_of("0123456789") == std::string::npos) ||
+                         ((who == "tester" || who == "iut") &&
+                          std::find(std::begin(kOperations), std::end(kOperations), what) != std::end(kOperations));
+      ENSURE(known, kInvalidArgument, kNoOffset, "",
+             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP or wait:MS", r.c->file, r.id, step));
+    }
+    for (const std::string& setup : r.c->setup) {
+      auto p = ParseSetup(setup);
+      if (!p) return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("{}: case '{}': {}", r.c->file, r.id, p.error().detail)};
+    }
+    if (Wanted(r, options)) chosen.push_back(&r);
+  }
+  ENSURE(!chosen.empty(), kInvalidArgument, kNoOffset, "",
+         fmt::format("no case matches --cases '{}'{}", options.cases_glob,
+                     options.role.empty() ? "" : " with --role " + options.role));
+  for (const Run* r : chosen) {
+    RunResult result;
+    result.run = r;
+    const auto began = std::chrono::steady_clock::now();
+    std::vector<std::string> missing;
+    for (const std::string& need : r->c->needs)
+      if (target.features().count(need) == 0) missing.push_back(need);
+    if (r->c->role == "initiator" && target.features().count("initiate") == 0) missing.push_back("initiate");
+    for (const std::string& step : r->drive)
+      if (step.starts_with("iut:") && target.features().count("iut-operations") == 0) missing.push_back("iut-operations");
+    if (!missing.empty()) {
+      result.verdict = Verdict::kUnsupported;
+      result.reason = fmt::format("the target lacks {}", fmt::join(missing, ", "));
+    } else {
+      std::unique_ptr<exchange::Session> keep;
+      if (!options.keep_dir.empty()) keep = std::make_unique<exchange::Session>(SeedOf(r->id), [&] {
+        // The same deviations the target installs, so that the kept session is the run.
+        std::vector<std::string> specs;
+        const std::string side = r->c->role == "initiator" ? "responder" : "initiator";
+        for (const std::string& t : r->tester) specs.push_back(side + ":" + t);
+        return specs;
+      }());
+      TRY_ASSIGN(Observation o, target.Execute(*r, {}, keep.get()));
+      result.ladder = LadderOf(o);
+      result.checks = Judge(*r, o);
+      bool iut_spoke = false;
+      for (const Observed& w : o.wire) iut_spoke = iut_spoke || w.from_iut;
+      std::vector<std::string> failed;
+      for (const CheckResult& c : result.checks)
+        if (!c.held) failed.push_back(c.check);
+      result.verdict = failed.empty() ? Verdict::kPass : Verdict::kFail;
+      if (!failed.empty()) result.reason = fmt::format("{}", fmt::join(failed, "; "));
+      if (!failed.empty() && !iut_spoke) {
+        result.verdict = Verdict::kInconclusive;
+        result.reason = "the IUT sent nothing at all; " + result.reason;
+      }
+      if (keep) {
+        const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
+        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result);
+      }
+    }
+    for (const auto& [glob, why] : expected)
+      if (Matches(glob, r->id) || Matches(glob, r->c->id)) result.expected_failure = why;
+    if (!result.expected_failure.empty()) {
+      if (result.verdict == Verdict::kFail) result.verdict = Verdict::kExpectedFail;
+      else if (result.verdict == Verdict::kPass) result.verdict = Verdict::kUnexpectedPass;
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    report.results.push_back(std::move(result));
+    if (options.progress) options.progress(report.results.size(), chosen.size(), report.results.back());
+  }
+  return report;
+}
+
+Result<std::vector<Mutation>> MutationTest(const Catalogue& catalogue, const RunOptions& options) {
+  static thread_local std::vector<Run> runs;
+  runs = catalogue.Runs();
+  auto target = MakeReferenceTarget();
+  std::vector<Mutation> out;
+  size_t total = 0;
+  for (const Run& r : runs) total += Wanted(r, options) ? 1 : 0;
+  for (const Run& r : runs) {
+    if (!Wanted(r, options)) continue;
+    TRY(Validate(r));
+    Mutation m;
+    m.run = &r;
+    for (const std::string& fault : r.faults) {
+      TRY_ASSIGN(Observation o, target->Execute(r, {fault}, nullptr));
+      bool failed = false;
+      for (const CheckResult& c : Judge(r, o)) failed = failed || !c.held;
+      m.faults.emplace_back(fault, failed);
+    }
+    out.push_back(std::move(m));
+    if (options.progress) {
+      RunResult shown;
+      shown.run = &r;
+      shown.verdict = out.back().killed() ? Verdict::kPass : Verdict::kFail;
+      options.progress(out.size(), total, shown);
+    }
+  }
+  return out;
+}
+
+}  // namespace ipsecref::conformance

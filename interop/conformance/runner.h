@@ -1,0 +1,135 @@
+// Runs the conformance catalogue against an implementation under test (the
+// IUT) and judges each run from what crossed the wire. The tester is a
+// reference peer that applies the run's deviations; the judge (judge.h)
+// reads only the datagrams both ends sent (the IUT's decrypted with the
+// tester's keys) and the tester's own state, never the IUT's insides, so
+// that a verdict means the same whatever the target.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "interop/conformance/catalogue.h"
+#include "interop/deviations/observe.h"
+#include "interop/exchange/scenarios.h"
+
+namespace ipsecref::conformance {
+
+enum class Verdict : uint8_t {
+  kPass,
+  kFail,
+  kUnsupported,   // the case needs what the target does not have
+  kInconclusive,  // the target stopped answering
+  kExpectedFail,  // failed, and the expected-results file says it does
+  kUnexpectedPass,  // passed, though the expected-results file says it fails
+};
+std::string_view Name(Verdict v);
+
+// One datagram of a run as the judge sees it.
+struct Observed {
+  size_t number = 0;   // 1-based over the run
+  int64_t at = 0;      // milliseconds since the run began
+  bool from_iut = false;
+  bool lost = false;   // sent, and taken off the network by a deviation
+  Bytes message;       // the IKE message (non-ESP marker removed)
+  uint16_t source_port = 0, destination_port = 0;
+  deviations::Opened opened;
+  std::string text;    // deviations::Describe
+};
+
+// Everything a run leaves for the judge.
+struct Observation {
+  std::vector<Observed> wire;
+  bool established = false;  // the tester holds an ESTABLISHED IKE SA at the end
+  size_t ike_sas = 0;        // the tester's IKE SAs at the end
+  size_t children = 0;       // the CHILD SAs of its established IKE SA
+  uint64_t first_spi_i = 0;  // the first IKE SA's SPIs (as on the wire)
+  uint64_t final_spi_i = 0, final_spi_r = 0;
+  std::set<uint32_t> first_children, final_children;  // the tester's inbound CHILD SPIs
+  std::optional<bool> probe_answered;  // the tester's closing liveness check, when it had an IKE SA
+  std::vector<std::string> tester_log;  // the tester's events
+};
+
+// One check's outcome.
+struct CheckResult {
+  std::string check;     // "notify IKE_SA_INIT response N(INVALID_SYNTAX)"
+  bool held = false;
+  std::string observed;  // what was seen instead, when it did not hold
+};
+
+struct RunResult {
+  const Run* run = nullptr;
+  Verdict verdict = Verdict::kPass;
+  std::string reason;  // why unsupported or inconclusive; the failed checks
+  std::vector<CheckResult> checks;
+  std::vector<std::string> ladder;  // "  1  0.000 T --> IUT  IKE_SA_INIT request ..."
+  std::string expected_failure;    // the expected-results file's reason, if it lists the run
+  std::string pcap, keys_dir;      // the evidence kept (--keep)
+  std::string recheck;             // `ipsecref check` on the evidence: "PASS ..." or what failed
+  double seconds = 0;
+};
+
+// The implementation under test as the runner drives it.
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string name() const = 0;
+  // What the implementation has ("initiate", "iut-operations",
+  // "fragmentation", "cookies", "ecp256", ...); a case that needs anything
+  // else is unsupported.
+  virtual const std::set<std::string>& features() const = 0;
+  // Runs one case and observes it; `faults` (deviations of the reference
+  // IUT, or "lenient") only where the target is the reference itself.
+  virtual Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults,
+                                      exchange::Session* keep) = 0;
+};
+
+// The reference in process: two reference peers in memory, on a fake clock
+// (no root, no network, no waiting).
+std::unique_ptr<Target> MakeReferenceTarget();
+
+// Judges one run from its observation.
+std::vector<CheckResult> Judge(const Run& run, const Observation& o);
+// The kinds of checks a catalogue may use (judge.cc's table), with their
+// arguments, for the catalogue's README and for ParseCatalogue's errors.
+struct CheckKind {
+  std::string_view name;
+  std::string_view arguments;
+  std::string_view meaning;
+};
+std::span<const CheckKind> CheckKinds();
+// Whether the run's checks name known kinds with known arguments; the
+// error names the case and the check.
+Status Validate(const Run& run);
+
+struct RunOptions {
+  std::string cases_glob;  // empty: every case
+  std::string role;        // empty: both
+  std::string keep_dir;    // empty: keep nothing
+  std::string expect_file;
+  std::string ipsecref;    // the binary that re-judges the evidence (`check`), when kept
+  std::function<void(size_t done, size_t total, const RunResult&)> progress;
+};
+
+struct Report {
+  std::string target;
+  std::vector<RunResult> results;
+  size_t Count(Verdict v) const;
+};
+
+Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const RunOptions& options);
+
+// Mutation testing of the suite: every run again under each of its faults;
+// a run is killed when at least one fault makes it fail.
+struct Mutation {
+  const Run* run = nullptr;
+  std::vector<std::pair<std::string, bool>> faults;  // fault, and whether the run failed under it
+  bool killed() const;
+};
+Result<std::vector<Mutation>> MutationTest(const Catalogue& catalogue, const RunOptions& options);
+
+}  // namespace ipsecref::conformance
