@@ -54,7 +54,7 @@ std::vector<const Observed*> Pick(const Observation& o, const Selection& s) {
 std::string IutSaid(const Observation& o) {
   std::string s;
   for (const Observed& w : o.wire)
-    if (w.from_iut) s += fmt::format("{}#{} {}", s.empty() ? "" : "; ", w.number, w.text);
+    if (w.from_iut) s += fmt::format("{}#{} {}{}", s.empty() ? "" : "; ", w.number, w.text, w.lost ? " (lost)" : "");
   return s.empty() ? "the IUT sent nothing" : s;
 }
 
@@ -328,13 +328,13 @@ const std::vector<Row>& Rows() {
       {{"gives-up", "within_ms?", "the IUT sends nothing after within_ms"}, {}, {"within_ms"}, GivesUp},
       {{"payloads", "has, exchange?, message?", "a selected message of the IUT carries all these payloads"},
        {"has"}, {"exchange", "message"}, Payloads},
-      {{"header", "exchange?, message?, major|minor|reserved_flags|version_flag|initiator_flag|message_id",
+      {{"header", "exchange?, message?, major, minor, reserved_flags, version_flag, initiator_flag, message_id (any of them)",
         "every selected message of the IUT has these header values"},
        {}, {"exchange", "message", "major", "minor", "reserved_flags", "version_flag", "initiator_flag", "message_id"},
        Header},
-      {{"rekeyed", "what (ike|child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
+      {{"rekeyed", "what (ike or child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
       {{"ike-sas", "count", "the tester holds that many IKE SAs at the end"}, {"count"}, {}, IkeSas},
-      {{"deletes", "protocol (IKE|ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
+      {{"deletes", "protocol (IKE or ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
   };
   return rows;
 }
@@ -384,6 +384,14 @@ Status Validate(const Run& run) {
                fmt::format("{}: '{}' must be a number", where, number));
   }
   return OkStatus();
+}
+
+std::string CheckTableMarkdown() {
+  std::string out = "| check | arguments | holds when |\n|---|---|---|\n";
+  for (const Row& r : Rows())
+    out += fmt::format("| `{}` | {} | {} |\n", r.kind.name, r.kind.arguments.empty() ? "—" : r.kind.arguments,
+                       r.kind.meaning);
+  return out;
 }
 
 std::vector<CheckResult> Judge(const Run& run, const Observation& o) {

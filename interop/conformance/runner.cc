@@ -92,7 +92,6 @@ const Setup kSetups[] = {
      }},
     {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
     {"nat", "the tester behind a NAT (RFC 7296 §2.23)", nullptr},
-    {"no-retransmit-wait", "", nullptr},
 };
 
 struct ParsedSetup {
@@ -403,6 +402,13 @@ bool Wanted(const Run& r, const RunOptions& o) {
 }
 
 }  // namespace
+
+std::string SetupTableMarkdown() {
+  std::string out = "| setup | what both ends are configured with |\n|---|---|\n";
+  for (const Setup& s : kSetups)
+    out += fmt::format("| `{}{}` | {} |\n", s.name, s.name == "ike" || s.name == "esp" ? "=PROPOSALS" : "", s.meaning);
+  return out;
+}
 
 std::unique_ptr<Target> MakeReferenceTarget() { return std::make_unique<ReferenceTarget>(); }
 

@@ -105,6 +105,10 @@ std::span<const CheckKind> CheckKinds();
 // Whether the run's checks name known kinds with known arguments; the
 // error names the case and the check.
 Status Validate(const Run& run);
+// The tables of interop/conformance/README.md: the kinds of checks, the
+// setups (Markdown).
+std::string CheckTableMarkdown();
+std::string SetupTableMarkdown();
 
 struct RunOptions {
   std::string cases_glob;  // empty: every case

@@ -5,6 +5,7 @@
 // RFC 7296 says. The README table is checked against the code table.
 #include "interop/deviations/deviations.h"
 #include "interop/deviations/observe.h"
+#include "reference/testing/generated_section.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -1019,25 +1020,9 @@ TEST(DeviationTable, EveryRowNamesATestThatExists) {
 // README.md holds the table between two markers; it must be what the code
 // table renders. IPSECREF_REGENERATE=1 rewrites it.
 TEST(DeviationTable, ReadmeAgreesWithTheCode) {
-  const std::string path = "interop/deviations/README.md";
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "cannot read " << path << " (run from the source root)";
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  const std::string begin = "<!-- table: generated from interop/deviations/deviations.cc -->\n";
-  const std::string end = "<!-- end of table -->";
-  const size_t b = text.find(begin), e = text.find(end);
-  ASSERT_NE(b, std::string::npos) << path << " lacks the line " << begin;
-  ASSERT_NE(e, std::string::npos) << path << " lacks the line " << end;
-  const std::string table = text.substr(b + begin.size(), e - b - begin.size());
-  const std::string expected = DeviationTableMarkdown();
-  if (table != expected && std::getenv("IPSECREF_REGENERATE") != nullptr) {
-    std::ofstream(path) << text.substr(0, b + begin.size()) << expected << text.substr(e);
-    std::cout << path << " regenerated\n";
-    return;
-  }
-  EXPECT_EQ(table, expected) << path << " differs from the code table; regenerate it with IPSECREF_REGENERATE=1";
+  testing::ExpectGeneratedSection("interop/deviations/README.md",
+                                  "<!-- table: generated from interop/deviations/deviations.cc -->\n",
+                                  "<!-- end of table -->", DeviationTableMarkdown());
 }
 
 }  // namespace

@@ -1,0 +1,183 @@
+// The conformance catalogue, runner and judge: the catalogue's schema and
+// its errors (each naming the file, the case and the field, or the line and
+// column of bad JSON), the expansion of parameters into runs, the judge's
+// decisions on runs whose outcome is known by construction (the reference
+// against itself, with and without a deviation RFC 7296 says how to answer),
+// and the README tables generated from the code.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "interop/conformance/catalogue.h"
+#include "interop/conformance/runner.h"
+#include "reference/testing/generated_section.h"
+
+namespace ipsecref::conformance {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string OneCase(std::string_view fields) {
+  return std::string(R"({"cases": [{"id": "X-01", "title": "t", "requirement": "rfc7296#section-2.5", "says": "s",
+      "level": "MUST", "role": "responder", "expect": [{"check": "established"}], "faults": ["block-out=1"])") +
+         std::string(fields) + "}]}";
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto r = ParseCatalogue(text, "cat.json");
+  return r ? "" : r.error().detail;
+}
+
+TEST(Catalogue, ReadsACase) {
+  auto r = ParseCatalogue(OneCase(R"(, "tester": ["corrupt-icv"], "needs": ["cookies"], "class": "ADVANCED")"), "g.json");
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  const Case& c = r->front();
+  EXPECT_EQ(c.id, "X-01");
+  EXPECT_EQ(c.group, "g");
+  EXPECT_EQ(c.klass, "ADVANCED");
+  EXPECT_EQ(c.node, "any");
+  EXPECT_EQ(c.tester, std::vector<std::string>{"corrupt-icv"});
+  EXPECT_EQ(c.needs, std::vector<std::string>{"cookies"});
+  EXPECT_EQ(c.expect.front().kind, "established");
+}
+
+TEST(Catalogue, ErrorsNameTheFileTheCaseAndTheField) {
+  EXPECT_THAT(ErrorOf(OneCase(R"(, "colour": "red")")), HasSubstr("cat.json: case 'X-01': unknown field 'colour'"));
+  EXPECT_THAT(ErrorOf(OneCase(R"(, "level": "OUGHT")")), HasSubstr("level 'OUGHT' is not one of MUST, SHOULD, MAY"));
+  EXPECT_THAT(ErrorOf(OneCase(R"(, "role": "bystander")")), HasSubstr("role 'bystander'"));
+  EXPECT_THAT(ErrorOf(OneCase(R"(, "tester": "corrupt-icv")")), HasSubstr("field 'tester' must be an array"));
+  EXPECT_THAT(ErrorOf(OneCase(R"(, "tester": [3])")), HasSubstr("tester: every entry must be a string"));
+  EXPECT_THAT(ErrorOf(R"({"cases": [{"id": "Y"}]})"), HasSubstr("case 'Y': field 'title' is missing"));
+  EXPECT_THAT(ErrorOf(R"({"cases": [{"id": "Y", "title": "t", "requirement": "RFC 7296", "says": "s", "level": "MUST",
+      "role": "responder", "expect": [{"check": "established"}], "faults": ["x"]}]})"),
+              HasSubstr("must read rfcNNNN#section-X.Y"));
+  EXPECT_THAT(ErrorOf(R"({"cases": [{"id": "Y", "title": "t", "requirement": "rfc7296#section-1", "says": "s",
+      "level": "MUST", "role": "responder", "expect": [{"check": "established"}], "faults": []}]})"),
+              HasSubstr("every case must be shown able to fail"));
+  EXPECT_THAT(ErrorOf(R"({"items": []})"), HasSubstr("an object with a 'cases' array"));
+}
+
+TEST(Catalogue, BadJsonNamesLineAndColumn) {
+  EXPECT_THAT(ErrorOf("{\"cases\": [\n  {\"id\": \"X\",,}\n]}"), HasSubstr("cat.json:2:"));
+}
+
+TEST(Catalogue, DuplicateIdsAreRefused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("conformance_test_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.json") << OneCase("");
+  std::ofstream(dir / "b.json") << OneCase("");
+  auto r = LoadCatalogue(dir.string());
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().detail, HasSubstr("case id 'X-01' is used twice"));
+}
+
+TEST(Catalogue, ParametersExpandIntoRunsKeepingTypes) {
+  auto r = ParseCatalogue(OneCase(R"(, "tester": ["drop-out={N}"], "params": {"N": [1, 2], "W": ["a", "b"]},
+      "expect": [{"check": "count", "min": "{N}"}])"),
+                          "g.json");
+  ASSERT_TRUE(r) << r.error().ToString();
+  Catalogue cat{*r};
+  const std::vector<conformance::Run> runs = cat.Runs();
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].id, "X-01[N=1,W=a]");
+  EXPECT_EQ(runs[3].id, "X-01[N=2,W=b]");
+  EXPECT_EQ(runs[3].tester, std::vector<std::string>{"drop-out=2"});
+  EXPECT_TRUE(runs[3].expect.front().args["min"].is_number_unsigned());
+  EXPECT_EQ(runs[3].expect.front().args["min"], 2);
+}
+
+TEST(Judge, UnknownChecksAndArgumentsAreRefused) {
+  auto r = ParseCatalogue(OneCase(R"(, "expect": [{"check": "telepathy"}])"), "g.json");
+  ASSERT_TRUE(r);
+  Catalogue cat{*r};
+  const auto runs = cat.Runs();
+  Status s = Validate(runs.front());
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().detail, HasSubstr("check 'telepathy': unknown kind of check"));
+  auto r2 = ParseCatalogue(OneCase(R"(, "expect": [{"check": "notify", "notify": "NO_SUCH_NOTIFY"}])"), "g.json");
+  Catalogue cat2{*r2};
+  EXPECT_THAT(Validate(cat2.Runs().front()).error().detail, HasSubstr("'notify' names no Notify type"));
+  auto r3 = ParseCatalogue(OneCase(R"(, "expect": [{"check": "silent", "exchang": "IKE_AUTH"}])"), "g.json");
+  Catalogue cat3{*r3};
+  EXPECT_THAT(Validate(cat3.Runs().front()).error().detail, HasSubstr("unknown argument 'exchang'"));
+}
+
+// Runs one case against the reference target and returns each check's outcome.
+std::vector<CheckResult> RunOn(const std::string& fields, const std::vector<std::string>& faults = {}) {
+  auto r = ParseCatalogue(OneCase(fields), "g.json");
+  EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+  Catalogue cat{*r};
+  const auto runs = cat.Runs();
+  auto target = MakeReferenceTarget();
+  auto o = target->Execute(runs.front(), faults, nullptr);
+  EXPECT_TRUE(o) << (o ? "" : o.error().ToString());
+  return o ? Judge(runs.front(), *o) : std::vector<CheckResult>{};
+}
+
+//= rfc7296#section-2.5
+//# An unknown payload with the critical bit set is refused with
+//# UNSUPPORTED_CRITICAL_PAYLOAD; the judge sees the Notify, and not when the
+//# tester does not deviate.
+TEST(Judge, NotifyHoldsOnlyWhenTheIutSendsIt) {
+  const std::string c = R"(, "tester": ["unknown-critical-payload=200"], "expect": [{"check": "notify",
+      "exchange": "IKE_SA_INIT", "message": "response", "notify": "UNSUPPORTED_CRITICAL_PAYLOAD", "data": "c8"},
+      {"check": "not-established"}, {"check": "silent", "exchange": "IKE_AUTH"}])";
+  for (const CheckResult& k : RunOn(c)) EXPECT_TRUE(k.held) << k.check << ": " << k.observed;
+  const auto lenient = RunOn(c, {"lenient"});
+  ASSERT_EQ(lenient.size(), 3u);
+  for (const CheckResult& k : lenient) EXPECT_FALSE(k.held) << k.check;
+  EXPECT_THAT(lenient[0].observed, HasSubstr("IKE_SA_INIT response"));
+  EXPECT_THAT(lenient[2].observed, HasSubstr("IKE_AUTH response"));
+}
+
+//= rfc7296#section-2.1
+//# A lost request is sent again unchanged, after the reference's 4 s
+//# timeout and then at growing intervals.
+TEST(Judge, RetransmissionsAreSeen) {
+  const std::string c = R"(, "role": "initiator", "tester": ["block-in=1"], "expect": [
+      {"check": "identical", "exchange": "IKE_SA_INIT", "message": "request"},
+      {"check": "backoff", "exchange": "IKE_SA_INIT", "message": "request", "first_ms": 4000},
+      {"check": "count", "exchange": "IKE_SA_INIT", "message": "request", "min": 3},
+      {"check": "gives-up", "within_ms": 600000}, {"check": "not-established"}])";
+  for (const CheckResult& k : RunOn(c)) EXPECT_TRUE(k.held) << k.check << ": " << k.observed;
+  const auto silent = RunOn(c, {"no-retransmit"});
+  EXPECT_FALSE(silent[0].held);
+  EXPECT_FALSE(silent[1].held);
+  EXPECT_FALSE(silent[2].held);
+}
+
+TEST(Judge, EstablishedNeedsTheClosingLivenessCheckAnswered) {
+  for (const CheckResult& k : RunOn(R"(, "expect": [{"check": "established", "children": 1}, {"check": "ike-sas",
+      "count": 1}, {"check": "header", "major": 2, "minor": 0, "reserved_flags": 0, "initiator_flag": 0}])"))
+    EXPECT_TRUE(k.held) << k.check << ": " << k.observed;
+  // The IUT answers IKE_SA_INIT and IKE_AUTH, then nothing arrives of it:
+  // the closing liveness check goes unanswered, the tester gives the IKE SA
+  // up (RFC 7296 §2.4), and the check fails naming the answers it sent.
+  const auto mute = RunOn(R"(, "expect": [{"check": "established"}])", {"block-out=3"});
+  ASSERT_EQ(mute.size(), 1u);
+  EXPECT_FALSE(mute[0].held);
+  EXPECT_THAT(mute[0].observed, HasSubstr("the tester holds no established IKE SA"));
+  EXPECT_THAT(mute[0].observed, HasSubstr("INFORMATIONAL response v2.0 flags 20 id 2"));
+}
+
+TEST(Judge, RekeyedAndDeletesFollowTheDrive) {
+  const std::string c = R"(, "drive": ["iut:child-rekey"], "expect": [{"check": "rekeyed", "what": "child"},
+      {"check": "deletes", "protocol": "ESP"}, {"check": "established", "children": 1}])";
+  for (const CheckResult& k : RunOn(c)) EXPECT_TRUE(k.held) << k.check << ": " << k.observed;
+  const auto none = RunOn(R"(, "expect": [{"check": "rekeyed", "what": "child"}, {"check": "rekeyed", "what": "ike"}])");
+  for (const CheckResult& k : none) EXPECT_FALSE(k.held) << k.check;
+}
+
+TEST(Readme, TablesAgreeWithTheCode) {
+  testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- table: generated from judge.cc -->\n",
+                                  "<!-- end of table -->", CheckTableMarkdown());
+  testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- setups: generated from runner.cc -->\n",
+                                  "<!-- end of setups -->", SetupTableMarkdown());
+}
+
+}  // namespace
+}  // namespace ipsecref::conformance
