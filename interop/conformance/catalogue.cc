@@ -114,6 +114,13 @@ Result<Case> ParseCase(const json& j, const std::string& file, size_t index) {
       for (const json& v : values) vs.push_back(v.is_string() ? v.get<std::string>() : v.dump());
       c.params[name] = std::move(vs);
     }
+  //= ipsecref#choice
+  //# A case expands into at most 1024 runs, so that a catalogue cannot ask
+  //# for unbounded work or memory.
+  size_t runs = 1;
+  for (const auto& [name, values] : c.params) runs = std::min<size_t>(runs * values.size(), 1u << 20);
+  ENSURE(runs <= 1024, kInvalidArgument, kNoOffset, "",
+         fmt::format("{}: its parameters make {} runs, more than 1024", where, runs));
   return c;
 }
 

@@ -304,27 +304,6 @@ class ReferenceTarget final : public Target {
 
 // --- expected results -------------------------------------------------------------
 
-// "ID-or-glob  reason" per line; '#' starts a comment.
-Result<std::vector<std::pair<std::string, std::string>>> ReadExpectFile(const std::string& path) {
-  std::ifstream in(path);
-  ENSURE(in.good(), kInvalidArgument, kNoOffset, "", fmt::format("--expect {}: cannot be read", path));
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream words(line);
-    std::string id;
-    if (!(words >> id)) continue;
-    std::string reason;
-    std::getline(words, reason);
-    reason.erase(0, reason.find_first_not_of(" \t"));
-    ENSURE(!reason.empty(), kInvalidArgument, kNoOffset, "",
-           fmt::format("--expect {}:{}: '{}' needs a reason after the case id", path, n, id));
-    out.emplace_back(id, reason);
-  }
-  return out;
-}
-
 std::string Sanitized(std::string_view id) {
   std::string s(id);
   for (char& c : s)
@@ -403,6 +382,26 @@ bool Wanted(const Run& r, const RunOptions& o) {
 
 }  // namespace
 
+Result<std::vector<Expectation>> ParseExpectations(const std::string& text, const std::string& name) {
+  std::vector<Expectation> out;
+  std::istringstream in(text);
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string id;
+    if (!(words >> id)) continue;
+    std::string reason;
+    std::getline(words, reason);
+    const size_t first = reason.find_first_not_of(" \t\r");
+    reason = first == std::string::npos ? "" : reason.substr(first);
+    ENSURE(!reason.empty(), kInvalidArgument, kNoOffset, "",
+           fmt::format("{}:{}: '{}' needs a reason after the case id", name, n, id));
+    out.push_back({id, reason});
+  }
+  return out;
+}
+
 std::string SetupTableMarkdown() {
   std::string out = "| setup | what both ends are configured with |\n|---|---|\n";
   for (const Setup& s : kSetups)
@@ -413,9 +412,13 @@ std::string SetupTableMarkdown() {
 std::unique_ptr<Target> MakeReferenceTarget() { return std::make_unique<ReferenceTarget>(); }
 
 Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const RunOptions& options) {
-  std::vector<std::pair<std::string, std::string>> expected;
+  std::vector<Expectation> expected;
   if (!options.expect_file.empty()) {
-    TRY_ASSIGN(expected, ReadExpectFile(options.expect_file));
+    std::ifstream in(options.expect_file);
+    ENSURE(in.good(), kInvalidArgument, kNoOffset, "", fmt::format("--expect {}: cannot be read", options.expect_file));
+    std::stringstream text;
+    text << in.rdbuf();
+    TRY_ASSIGN(expected, ParseExpectations(text.str(), options.expect_file));
   }
   static thread_local std::vector<Run> runs;  // the report points into them
   runs = catalogue.Runs();
@@ -483,8 +486,8 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
         result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result);
       }
     }
-    for (const auto& [glob, why] : expected)
-      if (Matches(glob, r->id) || Matches(glob, r->c->id)) result.expected_failure = why;
+    for (const Expectation& e : expected)
+      if (Matches(e.glob, r->id) || Matches(e.glob, r->c->id)) result.expected_failure = e.reason;
     if (!result.expected_failure.empty()) {
       if (result.verdict == Verdict::kFail) result.verdict = Verdict::kExpectedFail;
       else if (result.verdict == Verdict::kPass) result.verdict = Verdict::kUnexpectedPass;

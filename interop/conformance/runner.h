@@ -110,6 +110,15 @@ Status Validate(const Run& run);
 std::string CheckTableMarkdown();
 std::string SetupTableMarkdown();
 
+// The expected-results file: per line a case or run id (or a glob of
+// them) and the reason it is known to fail; '#' starts a comment. Errors
+// name the file and the line.
+struct Expectation {
+  std::string glob;
+  std::string reason;
+};
+Result<std::vector<Expectation>> ParseExpectations(const std::string& text, const std::string& name);
+
 struct RunOptions {
   std::string cases_glob;  // empty: every case
   std::string role;        // empty: both
