@@ -1,5 +1,6 @@
 #include "reference/ike/sa/task.h"
 
+#include <algorithm>
 #include <array>
 
 #include "reference/base/enum_table.h"
@@ -40,6 +41,17 @@ const NotifyPayload* FindErrorNotify(const Message& m) {
     if (const NotifyPayload* n = p->as<NotifyPayload>();
         n != nullptr && static_cast<uint16_t>(n->notify_message_type) < 16384)
       return n;
+  return nullptr;
+}
+
+const NotifyPayload* FindUnrecognisedErrorNotify(const Message& m) {
+  for (const Payload* p : m.Visible()) {
+    const NotifyPayload* n = p->as<NotifyPayload>();
+    if (n == nullptr || !iana::IsError(n->notify_message_type)) continue;
+    const auto known = iana::Registry<iana::NotifyType>();
+    if (std::none_of(known.begin(), known.end(), [&](const auto& row) { return row.value == n->notify_message_type; }))
+      return n;
+  }
   return nullptr;
 }
 

@@ -80,5 +80,7 @@ const NotifyPayload* FindNotify(const Message& m, iana::NotifyType type);
 const Payload* FindPayload(const Message& m, iana::PayloadType type);
 // The first error-type Notify (types below 16384, §3.10.1), if any.
 const NotifyPayload* FindErrorNotify(const Message& m);
+// The first Notify of an error type not in the IANA registry this end knows.
+const NotifyPayload* FindUnrecognisedErrorNotify(const Message& m);
 
 }  // namespace ipsecref::ike::sa

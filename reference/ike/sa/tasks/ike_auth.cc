@@ -172,6 +172,11 @@ class IkeAuth final : public Task {
     if (FindNotify(response, iana::NotifyType::kAuthenticationFailed) != nullptr)
       return MakeError(Code::kAuthenticationFailed, kNoOffset, "rfc7296#section-2.21.2",
                        "the responder answered AUTHENTICATION_FAILED");
+    //= rfc7296#section-3.10.1
+    //# An error type this end does not recognise, in a response, means the
+    //# request failed entirely: the IKE SA is not used, however good its
+    //# AUTH.
+    if (const NotifyPayload* n = FindUnrecognisedErrorNotify(response)) return NotifiedError(*n, "rfc7296#section-3.10.1");
     TRY(CheckAuth(sa, false, response));
     ReadWindow(sa, response);
     if (!with_child_) return Next::kDone;
