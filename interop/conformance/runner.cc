@@ -239,6 +239,11 @@ class ReferenceTarget final : public Target {
         // An operation that cannot start (no IKE SA) leaves the run to be
         // judged on what happened: the checks say whether that was right.
         (void)Operate(who == "tester" ? tester : iut, what);
+      } else if (who == "both") {
+        // Both ends start the operation before either hears from the other:
+        // their requests cross (the collisions of RFC 7296 §2.8.1, §2.8.2, §2.25).
+        (void)Operate(tester, what);
+        (void)Operate(iut, what);
       }
       s->Settle(kHorizon);
     }
@@ -431,10 +436,10 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       const size_t colon = step.find(':');
       const std::string who = step.substr(0, colon), what = colon == std::string::npos ? "" : step.substr(colon + 1);
       const bool known = (who == "wait" && !what.empty() && what.find_first_not_of("0123456789") == std::string::npos) ||
-                         ((who == "tester" || who == "iut") &&
+                         ((who == "tester" || who == "iut" || who == "both") &&
                           std::find(std::begin(kOperations), std::end(kOperations), what) != std::end(kOperations));
       ENSURE(known, kInvalidArgument, kNoOffset, "",
-             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP or wait:MS", r.c->file, r.id, step));
+             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP or wait:MS", r.c->file, r.id, step));
     }
     for (const std::string& setup : r.c->setup) {
       auto p = ParseSetup(setup);
@@ -454,7 +459,8 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       if (target.features().count(need) == 0) missing.push_back(need);
     if (r->c->role == "initiator" && target.features().count("initiate") == 0) missing.push_back("initiate");
     for (const std::string& step : r->drive)
-      if (step.starts_with("iut:") && target.features().count("iut-operations") == 0) missing.push_back("iut-operations");
+      if ((step.starts_with("iut:") || step.starts_with("both:")) && target.features().count("iut-operations") == 0)
+        missing.push_back("iut-operations");
     if (!missing.empty()) {
       result.verdict = Verdict::kUnsupported;
       result.reason = fmt::format("the target lacks {}", fmt::join(missing, ", "));

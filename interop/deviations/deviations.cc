@@ -180,6 +180,8 @@ constexpr Selector kInit{ExchangeType::kIkeSaInit, Direction::kAny, false, true}
 constexpr Selector kAuth{ExchangeType::kIkeAuth, Direction::kAny, false, true};
 constexpr Selector kFirstEncrypted{std::nullopt, Direction::kAny, true, true};
 constexpr Selector kEvery{std::nullopt, Direction::kAny, false, false};
+constexpr Selector kInformational{ExchangeType::kInformational, Direction::kAny, false, true};
+constexpr Selector kEveryEncrypted{std::nullopt, Direction::kAny, true, false};
 
 // ---------------------------------------------------------------------------
 // Flow: the Nth datagram the target sends ("out") or receives ("in").
@@ -809,6 +811,32 @@ std::vector<Deviation> MakeTable() {
                  return Rewrite(kAuth, [method](const IkeSa&, Message& m) {
                    if (auto* a = FirstBody<ike::AuthPayload>(m, PayloadType::kAuth))
                      a->auth_method = static_cast<iana::AuthMethod>(method);
+                 });
+               }});
+
+  // --- content: the exchanges after IKE_AUTH ---
+  t.push_back({"omit-payload",
+               Kind::kContent,
+               "Payloads of type T are left out (default 42, Delete).",
+               {"T", 42, 1, 255},
+               "INFORMATIONAL (the target's first)",
+               "DeviationReaction.DeleteLeftOutKeepsChildSa",
+               [](const Target&, uint64_t type) { return Omit(kInformational, static_cast<PayloadType>(type)); }});
+  t.push_back({"foreign-spi", Kind::kContent,
+               "The SPI of each N(REKEY_SA) and of each ESP or AH Delete has its low octet inverted (an SA the peer "
+               "does not have).",
+               kNone, "every encrypted message", "DeviationReaction.RekeyOfUnknownSpiGetsChildSaNotFound",
+               [](const Target&, uint64_t) {
+                 return Rewrite(kEveryEncrypted, [](const IkeSa&, Message& m) {
+                   for (Payload& p : Built(m)) {
+                     if (auto* n = std::get_if<ike::NotifyPayload>(&p.body);
+                         n != nullptr && n->notify_message_type == iana::NotifyType::kRekeySa && !n->spi.empty())
+                       n->spi.back() ^= 0xff;
+                     if (auto* d = std::get_if<ike::DeletePayload>(&p.body);
+                         d != nullptr && d->protocol_id != iana::SecurityProtocol::kIke)
+                       for (Bytes& spi : d->spis)
+                         if (!spi.empty()) spi.back() ^= 0xff;
+                   }
                  });
                }});
   return t;

@@ -56,7 +56,8 @@ ike::sa::IkeConfig Tweak(ike::sa::IkeConfig c, std::string_view setup) {
 // run until quiet (ten minutes of fake time: past every retransmission).
 struct Session {
   explicit Session(std::string_view setup = "", uint64_t seed = 7)
-      : x(Tweak(testing::PskInitiatorConfig(), setup), Tweak(testing::PskResponderConfig(), setup), seed) {
+      : x(Tweak(testing::PskInitiatorConfig(), setup), Tweak(testing::PskResponderConfig(), setup), seed),
+        then(setup) {
     x.SetHooks(x.initiator(), &initiator_keys);
     x.SetHooks(x.responder(), &responder_keys);
     start = x.clock().Now();
@@ -72,6 +73,18 @@ struct Session {
   void Go(Time horizon = 600'000) {
     x.initiator().Initiate();
     Settle(horizon);
+    // Setups "child-rekey" and "child-delete": the initiator then rekeys
+    // or deletes its CHILD SA, for the deviations of later exchanges.
+    if (then == "child-rekey" || then == "child-delete")
+      for (IkeSa* sa : x.initiator().IkeSas())
+        if (sa->state == IkeState::kEstablished && !sa->children.empty()) {
+          const uint32_t child = sa->children.front().spi_in;
+          Status started = then == "child-rekey" ? x.initiator().RekeyChild(sa->local_spi(), child)
+                                                 : x.initiator().DeleteChild(sa->local_spi(), child);
+          EXPECT_TRUE(started) << (started ? "" : started.error().ToString());
+          Settle(horizon);
+          break;
+        }
   }
   void Settle(Time horizon = 600'000) {
     const Time until = x.clock().Now() + horizon;
@@ -119,6 +132,7 @@ struct Session {
   }
 
   Exchange x;
+  std::string then;  // the setup, for what Go does after the initial exchanges
   KeyCatcher initiator_keys, responder_keys;
   Time start = 0;
   std::vector<Arrival> arrivals;
@@ -906,6 +920,51 @@ TEST(DeviationReaction, WrongAuthMethodGetsAuthenticationFailed) {
   //# the same way: AUTHENTICATION_FAILED, no IKE SA.
   ExpectAuthRefusedWith(s, "N(AUTHENTICATION_FAILED)");
   EXPECT_EQ(IkeSasOf(s, 'R'), 0u);
+}
+
+// --- content: the exchanges after IKE_AUTH ---
+
+// The CHILD SAs of `who`'s established IKE SA.
+size_t ChildrenOf(Session& s, char who) {
+  for (IkeSa* sa : s.Peer(who).IkeSas())
+    if (sa->state == IkeState::kEstablished) return sa->children.size();
+  return 0;
+}
+
+TEST(DeviationReaction, DeleteLeftOutKeepsChildSa) {
+  Session s = Deviated('I', {"omit-payload"}, "child-delete");
+  //= rfc7296#section-1.4
+  //# An INFORMATIONAL request without payloads is answered (empty); with the
+  //# Delete left out, the responder keeps its CHILD SA while the initiator
+  //# has dropped its own.
+  const std::vector<std::string> got = s.ReceivedBy('I');
+  ASSERT_EQ(got.size(), 3u) << ::testing::PrintToString(s.Lines());
+  EXPECT_THAT(got.back(), EndsWith("INFORMATIONAL response v2.0 flags 20 id 2 spi 72e6/dd2d SK(pad 0) {  }"));
+  EXPECT_EQ(ChildrenOf(s, 'R'), 1u);
+  EXPECT_EQ(ChildrenOf(s, 'I'), 0u);
+}
+
+TEST(DeviationReaction, RekeyOfUnknownSpiGetsChildSaNotFound) {
+  Session s = Deviated('I', {"foreign-spi"}, "child-rekey");
+  //= rfc7296#section-2.25.1
+  //# A rekey of a CHILD SA the responder does not have is answered
+  //# CHILD_SA_NOT_FOUND, and the responder's CHILD SA stays.
+  const std::vector<std::string> got = s.ReceivedBy('I');
+  ASSERT_GE(got.size(), 3u) << ::testing::PrintToString(s.Lines());
+  EXPECT_THAT(got[2], HasSubstr("CREATE_CHILD_SA response"));
+  EXPECT_THAT(got[2], EndsWith("{ N(CHILD_SA_NOT_FOUND) }"));
+  EXPECT_GE(ChildrenOf(s, 'R'), 1u);
+}
+
+TEST(DeviationReaction, DeleteOfUnknownSpiIgnored) {
+  Session s = Deviated('I', {"foreign-spi"}, "child-delete");
+  //= rfc7296#section-1.4.1
+  //# A Delete naming an SPI the responder does not have deletes nothing: the
+  //# response carries no Delete and the responder keeps its CHILD SA.
+  const std::vector<std::string> got = s.ReceivedBy('I');
+  ASSERT_EQ(got.size(), 3u) << ::testing::PrintToString(s.Lines());
+  EXPECT_THAT(got.back(), EndsWith("INFORMATIONAL response v2.0 flags 20 id 2 spi 72e6/dd2d SK(pad 0) {  }"));
+  EXPECT_EQ(ChildrenOf(s, 'R'), 1u);
 }
 
 // ---------------------------------------------------------------------------
