@@ -303,6 +303,27 @@ CheckResult Deletes(const json& a, const Observation& o) {
   return r;
 }
 
+// The UDP ports of every selected IUT message (at least one): RFC 7296
+// §2.23's move to port 4500, §2.11's answer from the port the request came to.
+CheckResult Port(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  std::vector<std::string> want;
+  for (std::string_view name : {"source_port", "destination_port"})
+    if (a.contains(name)) want.push_back(fmt::format("{} {}", name, a[name].get<uint64_t>()));
+  CheckResult r{fmt::format("every {} of the IUT is sent with {}", s.Text(), fmt::join(want, ", ")), false, ""};
+  for (const Observed* w : Pick(o, s)) {
+    r.held = true;
+    if ((a.contains("source_port") && w->source_port != a["source_port"].get<uint64_t>()) ||
+        (a.contains("destination_port") && w->destination_port != a["destination_port"].get<uint64_t>())) {
+      r.held = false;
+      r.observed = fmt::format("#{} from port {} to port {}: {}", w->number, w->source_port, w->destination_port, w->text);
+      return r;
+    }
+  }
+  if (!r.held) r.observed = "no such message; " + IutSaid(o);
+  return r;
+}
+
 struct Row {
   CheckKind kind;
   std::vector<std::string_view> required, optional;
@@ -335,6 +356,9 @@ const std::vector<Row>& Rows() {
       {{"rekeyed", "what (ike|child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
       {{"ike-sas", "count", "the tester holds that many IKE SAs at the end"}, {"count"}, {}, IkeSas},
       {{"deletes", "protocol (IKE|ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
+      {{"port", "source_port?, destination_port?, exchange?, message?",
+        "every selected message of the IUT (one at least) is sent from and to these UDP ports"},
+       {}, {"source_port", "destination_port", "exchange", "message"}, Port},
   };
   return rows;
 }
@@ -378,7 +402,8 @@ Status Validate(const Run& run) {
     if (k.args.contains("notify"))
       ENSURE(k.args["notify"].is_string() && iana::NotifyTypeFromName(k.args["notify"].get<std::string>()),
              kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
-    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count"})
+    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count", "source_port",
+                                    "destination_port"})
       if (k.args.contains(number))
         ENSURE(k.args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
                fmt::format("{}: '{}' must be a number", where, number));

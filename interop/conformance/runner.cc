@@ -91,7 +91,7 @@ const Setup kSetups[] = {
        for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kEsp);
      }},
     {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
-    {"nat", "the tester behind a NAT (RFC 7296 §2.23)", nullptr},
+    {"nat", "the tester behind a NAT (RFC 7296 §2.23); iut-nat: the IUT behind it", nullptr},
     {"no-retransmit-wait", "", nullptr},
 };
 
@@ -194,11 +194,11 @@ class ReferenceTarget final : public Target {
     IkeConfig& tester_cfg = iut_initiates ? r : i;
     IkeConfig& iut_cfg = iut_initiates ? i : r;
     // No retransmission of the reference gives up before the horizon.
-    bool nat = false;
-    for (const std::string& text : run.c->setup) {
+    std::optional<std::string> nat;  // the side behind the NAT: "tester" or "iut"
+    for (const std::string& text : run.setup) {
       TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
       if (p.setup->name == "nat") {
-        nat = true;
+        nat = p.side == "iut" ? "iut" : "tester";
         continue;
       }
       if (p.setup->name == "second-child") {
@@ -220,7 +220,8 @@ class ReferenceTarget final : public Target {
     if (s->deviation_error()) return *s->deviation_error();
     Peer& tester = iut_initiates ? x.responder() : x.initiator();
     Peer& iut = iut_initiates ? x.initiator() : x.responder();
-    if (nat) x.network().nat = testing::Nat{{tester.local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
+    if (nat)
+      x.network().nat = testing::Nat{{(*nat == "iut" ? iut : tester).local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
     const Time start = x.clock().Now();
     (iut_initiates ? iut : tester).Initiate();
     s->Settle(kHorizon);
@@ -258,8 +259,9 @@ class ReferenceTarget final : public Target {
           const ike::sa::Datagram& d = captured[k].datagram;
           const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
           if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
-          const bool from_iut = d.source.address == iut.local().address ||
-                                (x.network().nat && d.destination.address == x.network().nat->outside.address);
+          // The IUT's datagrams go to the tester (through the NAT when the tester is behind it).
+          const bool from_iut = d.destination.address == tester.local().address ||
+                                (nat == "tester" && d.destination.address == x.network().nat->outside.address);
           if (!from_iut && !h->response() && !id) id = h->message_id;
           if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
         }
@@ -427,7 +429,7 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       ENSURE(known, kInvalidArgument, kNoOffset, "",
              fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP or wait:MS", r.c->file, r.id, step));
     }
-    for (const std::string& setup : r.c->setup) {
+    for (const std::string& setup : r.setup) {
       auto p = ParseSetup(setup);
       if (!p) return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("{}: case '{}': {}", r.c->file, r.id, p.error().detail)};
     }
