@@ -324,6 +324,23 @@ CheckResult Port(const json& a, const Observation& o) {
   return r;
 }
 
+// The IUT's selected messages carry an AUTH payload of this Auth Method
+// (RFC 7296 §3.8; 14 is RFC 7427's Digital Signature).
+CheckResult AuthMethod(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const uint64_t want = a["method"];
+  CheckResult r{fmt::format("the IUT's {} carries AUTH of Auth Method {}", s.Text(), want), false, ""};
+  for (const Observed* w : Pick(o, s))
+    for (const ike::Payload& p : w->opened.Built())
+      if (const auto* auth = p.as<ike::AuthPayload>()) {
+        if (static_cast<uint64_t>(auth->auth_method) == want) r.held = true;
+        else r.observed = fmt::format("#{} AUTH of Auth Method {}", w->number, static_cast<unsigned>(auth->auth_method));
+      }
+  if (r.held) r.observed.clear();
+  else if (r.observed.empty()) r.observed = "no AUTH payload; " + IutSaid(o);
+  return r;
+}
+
 struct Row {
   CheckKind kind;
   std::vector<std::string_view> required, optional;
@@ -359,6 +376,8 @@ const std::vector<Row>& Rows() {
       {{"port", "source_port?, destination_port?, exchange?, message?",
         "every selected message of the IUT (one at least) is sent from and to these UDP ports"},
        {}, {"source_port", "destination_port", "exchange", "message"}, Port},
+      {{"auth", "method, exchange?, message?", "a selected message of the IUT carries an AUTH payload of that Auth Method"},
+       {"method"}, {"exchange", "message"}, AuthMethod},
   };
   return rows;
 }
@@ -403,7 +422,7 @@ Status Validate(const Run& run) {
       ENSURE(k.args["notify"].is_string() && iana::NotifyTypeFromName(k.args["notify"].get<std::string>()),
              kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
     for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count", "source_port",
-                                    "destination_port"})
+                                    "destination_port", "method"})
       if (k.args.contains(number))
         ENSURE(k.args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
                fmt::format("{}: '{}' must be a number", where, number));
