@@ -231,6 +231,7 @@ std::vector<Run> Catalogue::Runs() const {
         r.id += "[" + fmt::format("{}", fmt::join(parts, ",")) + "]";
       }
       r.title = Fill(c.title, values);
+      for (const std::string& s : c.setup) r.setup.push_back(Fill(s, values));
       for (const std::string& t : c.tester) r.tester.push_back(Fill(t, values));
       for (const std::string& d : c.drive) r.drive.push_back(Fill(d, values));
       for (const std::string& f : c.faults) r.faults.push_back(Fill(f, values));

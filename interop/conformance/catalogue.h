@@ -50,6 +50,7 @@ struct Run {
   const Case* c = nullptr;
   std::string id;  // the case id, with "[NAME=value]" for a parameterised run
   std::string title;
+  std::vector<std::string> setup;
   std::vector<std::string> tester;
   std::vector<std::string> drive;
   std::vector<Check> expect;

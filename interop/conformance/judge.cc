@@ -303,6 +303,44 @@ CheckResult Deletes(const json& a, const Observation& o) {
   return r;
 }
 
+// The UDP ports of every selected IUT message (at least one): RFC 7296
+// §2.23's move to port 4500, §2.11's answer from the port the request came to.
+CheckResult Port(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  std::vector<std::string> want;
+  for (std::string_view name : {"source_port", "destination_port"})
+    if (a.contains(name)) want.push_back(fmt::format("{} {}", name, a[name].get<uint64_t>()));
+  CheckResult r{fmt::format("every {} of the IUT is sent with {}", s.Text(), fmt::join(want, ", ")), false, ""};
+  for (const Observed* w : Pick(o, s)) {
+    r.held = true;
+    if ((a.contains("source_port") && w->source_port != a["source_port"].get<uint64_t>()) ||
+        (a.contains("destination_port") && w->destination_port != a["destination_port"].get<uint64_t>())) {
+      r.held = false;
+      r.observed = fmt::format("#{} from port {} to port {}: {}", w->number, w->source_port, w->destination_port, w->text);
+      return r;
+    }
+  }
+  if (!r.held) r.observed = "no such message; " + IutSaid(o);
+  return r;
+}
+
+// The IUT's selected messages carry an AUTH payload of this Auth Method
+// (RFC 7296 §3.8; 14 is RFC 7427's Digital Signature).
+CheckResult AuthMethod(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  const uint64_t want = a["method"];
+  CheckResult r{fmt::format("the IUT's {} carries AUTH of Auth Method {}", s.Text(), want), false, ""};
+  for (const Observed* w : Pick(o, s))
+    for (const ike::Payload& p : w->opened.Built())
+      if (const auto* auth = p.as<ike::AuthPayload>()) {
+        if (static_cast<uint64_t>(auth->auth_method) == want) r.held = true;
+        else r.observed = fmt::format("#{} AUTH of Auth Method {}", w->number, static_cast<unsigned>(auth->auth_method));
+      }
+  if (r.held) r.observed.clear();
+  else if (r.observed.empty()) r.observed = "no AUTH payload; " + IutSaid(o);
+  return r;
+}
+
 struct Row {
   CheckKind kind;
   std::vector<std::string_view> required, optional;
@@ -335,6 +373,11 @@ const std::vector<Row>& Rows() {
       {{"rekeyed", "what (ike or child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
       {{"ike-sas", "count", "the tester holds that many IKE SAs at the end"}, {"count"}, {}, IkeSas},
       {{"deletes", "protocol (IKE or ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
+      {{"port", "source_port?, destination_port?, exchange?, message?",
+        "every selected message of the IUT (one at least) is sent from and to these UDP ports"},
+       {}, {"source_port", "destination_port", "exchange", "message"}, Port},
+      {{"auth", "method, exchange?, message?", "a selected message of the IUT carries an AUTH payload of that Auth Method"},
+       {"method"}, {"exchange", "message"}, AuthMethod},
   };
   return rows;
 }
@@ -378,7 +421,8 @@ Status Validate(const Run& run) {
     if (k.args.contains("notify"))
       ENSURE(k.args["notify"].is_string() && iana::NotifyTypeFromName(k.args["notify"].get<std::string>()),
              kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
-    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count"})
+    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count", "source_port",
+                                    "destination_port", "method"})
       if (k.args.contains(number))
         ENSURE(k.args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
                fmt::format("{}: '{}' must be a number", where, number));

@@ -91,8 +91,32 @@ const Setup kSetups[] = {
        for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kEsp);
      }},
     {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
-    {"nat", "the tester behind a NAT (RFC 7296 §2.23)", nullptr},
+    {"nat", "the tester behind a NAT (RFC 7296 §2.23); iut-nat: the IUT behind it", nullptr},
+    {"cert-ecdsa", "ECDSA P-256 with SHA-256 signatures (RFC 7427) and the ee-p256 chain of vectors/x509/", nullptr},
+    {"cert-rsa", "RSASSA-PKCS1-v1_5 with SHA-256 signatures (RFC 7427) and the ee-rsa-pkcs1 chain of vectors/x509/",
+     nullptr},
+    {"cert-rsa-pss", "RSASSA-PSS with SHA-256 signatures (RFC 7427) and the ee-rsa-pss chain of vectors/x509/", nullptr},
+    {"cert-ed25519", "Ed25519 signatures (RFC 7427, RFC 8420) and the ee-ed25519 chain of vectors/x509/", nullptr},
 };
+
+// The certificate setups: the end signs with the family's end-entity key
+// (AUTH method 14), sends its chain, and trusts the family's CA.
+struct CertificateSetup {
+  std::string_view setup, family;
+  crypto::SignatureScheme scheme;
+};
+constexpr CertificateSetup kCertificateSetups[] = {
+    {"cert-ecdsa", "p256", crypto::SignatureScheme::kEcdsaP256Sha256},
+    {"cert-rsa", "rsa-pkcs1", crypto::SignatureScheme::kRsaPkcs1Sha256},
+    {"cert-rsa-pss", "rsa-pss", crypto::SignatureScheme::kRsaPssSha256},
+    {"cert-ed25519", "ed25519", crypto::SignatureScheme::kEd25519},
+};
+
+const CertificateSetup* FindCertificateSetup(std::string_view name) {
+  for (const CertificateSetup& c : kCertificateSetups)
+    if (c.setup == name) return &c;
+  return nullptr;
+}
 
 struct ParsedSetup {
   const Setup* setup = nullptr;
@@ -168,12 +192,13 @@ uint64_t SeedOf(std::string_view id) {
 
 class ReferenceTarget final : public Target {
  public:
+  explicit ReferenceTarget(std::string vectors_dir) : vectors_dir_(std::move(vectors_dir)) {}
   std::string name() const override { return "reference"; }
   const std::set<std::string>& features() const override {
     static const std::set<std::string> f = {"initiate", "iut-operations", "fragmentation", "cookies", "childless",
                                             "nat-traversal", "ecp256", "pfs", "window2", "faults",
                                             "modp", "chacha20", "cbc", "ctr", "ccm", "3des", "null-encryption",
-                                            "second-child"};
+                                            "second-child", "certificates"};
     return f;
   }
 
@@ -193,11 +218,16 @@ class ReferenceTarget final : public Target {
     IkeConfig& tester_cfg = iut_initiates ? r : i;
     IkeConfig& iut_cfg = iut_initiates ? i : r;
     // No retransmission of the reference gives up before the horizon.
-    bool nat = false;
-    for (const std::string& text : run.c->setup) {
+    std::optional<std::string> nat;  // the side behind the NAT: "tester" or "iut"
+    std::vector<ParsedSetup> certificates;
+    for (const std::string& text : run.setup) {
       TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
       if (p.setup->name == "nat") {
-        nat = true;
+        nat = p.side == "iut" ? "iut" : "tester";
+        continue;
+      }
+      if (FindCertificateSetup(p.setup->name) != nullptr) {
+        certificates.push_back(p);
         continue;
       }
       if (p.setup->name == "second-child") {
@@ -215,11 +245,24 @@ class ReferenceTarget final : public Target {
       own = std::make_unique<exchange::Session>(SeedOf(run.id), specs);
       s = own.get();
     }
+    if (!certificates.empty()) {
+      ENSURE(!vectors_dir_.empty(), kInvalidArgument, kNoOffset, "",
+             fmt::format("case '{}': the certificate setups need the vectors directory", run.id));
+      s->set_data_dir(vectors_dir_);
+      for (const ParsedSetup& p : certificates) {
+        const CertificateSetup& c = *FindCertificateSetup(p.setup->name);
+        if (p.side != "iut") tester_cfg = exchange::WithCertificate(*s, tester_cfg, c.family, c.scheme, c.family);
+        if (p.side != "tester") iut_cfg = exchange::WithCertificate(*s, iut_cfg, c.family, c.scheme, c.family);
+      }
+      ENSURE(s->failures().empty(), kInvalidArgument, kNoOffset, "",
+             fmt::format("case '{}': {}", run.id, s->failures().empty() ? "" : s->failures().front()));
+    }
     testing::Exchange& x = s->Start(std::move(i), std::move(r));
     if (s->deviation_error()) return *s->deviation_error();
     Peer& tester = iut_initiates ? x.responder() : x.initiator();
     Peer& iut = iut_initiates ? x.initiator() : x.responder();
-    if (nat) x.network().nat = testing::Nat{{tester.local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
+    if (nat)
+      x.network().nat = testing::Nat{{(*nat == "iut" ? iut : tester).local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
     const Time start = x.clock().Now();
     (iut_initiates ? iut : tester).Initiate();
     s->Settle(kHorizon);
@@ -262,8 +305,9 @@ class ReferenceTarget final : public Target {
           const ike::sa::Datagram& d = captured[k].datagram;
           const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
           if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
-          const bool from_iut = d.source.address == iut.local().address ||
-                                (x.network().nat && d.destination.address == x.network().nat->outside.address);
+          // The IUT's datagrams go to the tester (through the NAT when the tester is behind it).
+          const bool from_iut = d.destination.address == tester.local().address ||
+                                (nat == "tester" && d.destination.address == x.network().nat->outside.address);
           if (!from_iut && !h->response() && !id) id = h->message_id;
           if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
         }
@@ -305,6 +349,9 @@ class ReferenceTarget final : public Target {
     }
     return o;
   }
+
+ private:
+  std::string vectors_dir_;
 };
 
 // --- expected results -------------------------------------------------------------
@@ -414,7 +461,9 @@ std::string SetupTableMarkdown() {
   return out;
 }
 
-std::unique_ptr<Target> MakeReferenceTarget() { return std::make_unique<ReferenceTarget>(); }
+std::unique_ptr<Target> MakeReferenceTarget(std::string vectors_dir) {
+  return std::make_unique<ReferenceTarget>(std::move(vectors_dir));
+}
 
 Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const RunOptions& options) {
   std::vector<Expectation> expected;
@@ -441,7 +490,7 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       ENSURE(known, kInvalidArgument, kNoOffset, "",
              fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP or wait:MS", r.c->file, r.id, step));
     }
-    for (const std::string& setup : r.c->setup) {
+    for (const std::string& setup : r.setup) {
       auto p = ParseSetup(setup);
       if (!p) return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("{}: case '{}': {}", r.c->file, r.id, p.error().detail)};
     }
@@ -508,7 +557,7 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
 Result<std::vector<Mutation>> MutationTest(const Catalogue& catalogue, const RunOptions& options) {
   static thread_local std::vector<Run> runs;
   runs = catalogue.Runs();
-  auto target = MakeReferenceTarget();
+  auto target = MakeReferenceTarget(options.vectors_dir);
   std::vector<Mutation> out;
   size_t total = 0;
   for (const Run& r : runs) total += Wanted(r, options) ? 1 : 0;

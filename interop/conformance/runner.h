@@ -89,8 +89,9 @@ class Target {
 };
 
 // The reference in process: two reference peers in memory, on a fake clock
-// (no root, no network, no waiting).
-std::unique_ptr<Target> MakeReferenceTarget();
+// (no root, no network, no waiting). The certificate setups read their
+// chains from `vectors_dir`/x509/.
+std::unique_ptr<Target> MakeReferenceTarget(std::string vectors_dir = {});
 
 // Judges one run from its observation.
 std::vector<CheckResult> Judge(const Run& run, const Observation& o);
@@ -125,6 +126,7 @@ struct RunOptions {
   std::string keep_dir;    // empty: keep nothing
   std::string expect_file;
   std::string ipsecref;    // the binary that re-judges the evidence (`check`), when kept
+  std::string vectors_dir;  // the certificates of the certificate setups (`vectors_dir`/x509/)
   std::function<void(size_t done, size_t total, const RunResult&)> progress;
 };
 

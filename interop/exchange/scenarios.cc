@@ -677,6 +677,8 @@ void TsNarrowing(Session& s) {
            "the initiator's remote selectors were not narrowed to 10.2.0.0/24");
 }
 
+}  // namespace
+
 // An end that proves itself with an ECDSA P-256 or Ed25519 signature
 // (RFC 7427, AUTH method 14) and an X.509 chain of vectors/x509/ (made by
 // vectors/x509/make.sh), and trusts the CA of the other end.
@@ -699,6 +701,8 @@ IkeConfig WithCertificate(Session& s, IkeConfig c, std::string_view mine, crypto
   c.remote_auth.trust_anchors = {s.ReadData(fmt::format("x509/ca-{}.der", theirs))};
   return c;
 }
+
+namespace {
 
 void Certificates(Session& s) {
   IkeConfig i = WithCertificate(s, Initiator(), "p256", crypto::SignatureScheme::kEcdsaP256Sha256, "ed25519");

@@ -131,6 +131,12 @@ class Session {
 // The IKE message a UDP payload carries: without the non-ESP marker on port 4500.
 ByteSpan IkeMessageOf(const ike::sa::Datagram& d);
 
+// `c` made to authenticate with a signature (RFC 7427, AUTH method 14) of
+// `scheme` and the chain vectors/x509/ee-MINE, int-MINE (read through `s`,
+// whose data directory is the vectors directory), trusting ca-THEIRS.
+ike::sa::IkeConfig WithCertificate(Session& s, ike::sa::IkeConfig c, std::string_view mine,
+                                   crypto::SignatureScheme scheme, std::string_view theirs);
+
 struct Scenario {
   std::string_view name;
   std::string_view description;

@@ -91,7 +91,7 @@ int RunConformance(const ConformanceOptions& o) {
   if (!cat) return Fail("conformance", cat.error(), json, "catalogue");
   if (o.list) return List(*cat, o);
   std::unique_ptr<conformance::Target> target;
-  if (o.target == "reference") target = conformance::MakeReferenceTarget();
+  if (o.target == "reference") target = conformance::MakeReferenceTarget(DefaultVectorsDir());
   else
     return FailUsage("conformance", fmt::format("--target {}: unknown target; known: reference", Echo(o.target)), json);
   if (!o.expect.empty())
@@ -113,6 +113,7 @@ int RunConformance(const ConformanceOptions& o) {
   ro.role = o.role;
   ro.keep_dir = o.keep;
   ro.expect_file = o.expect;
+  ro.vectors_dir = DefaultVectorsDir();
   std::error_code ec;
   ro.ipsecref = fs::read_symlink("/proc/self/exe", ec).string();
   const bool terminal = isatty(STDERR_FILENO) != 0;
