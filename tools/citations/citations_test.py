@@ -104,12 +104,18 @@ def this_tree(report_md):
                "report: rfc4303 §3.4.3 has code sites")
         expect(any("_test" in t["path"] for t in s[0]["tests"]), "report: rfc4303 §3.4.3 has test sites")
     expect(report["project_choices"]["code"], "report: the project choices are listed")
+    # The conformance catalogue's cases are listed under the section they cite.
+    ike = [x for x in report["rfcs"] if x["rfc"] == "rfc7296"]
+    s25 = [e for e in ike[0]["sections"] if e["section"] == "2.5"] if ike else []
+    expect(s25 and any(c["path"].startswith("interop/conformance/catalogue/") and c["id"]
+                       for c in s25[0]["conformance"]), "report: rfc7296 §2.5 lists its conformance cases")
     args = [REPORT] + (["-o", report_md] if report_md else [])
     r = run(*args)
     expect(r.returncode == 0, f"report: exit 0, got {r.returncode}: {r.stderr}")
     md = open(report_md, encoding="utf-8").read() if report_md else r.stdout
     expect("### rfc4303#section-3.4.3: §3.4.3 Sequence Number Verification" in md,
            "report: the Markdown has a heading for rfc4303 §3.4.3")
+    expect("- Conformance cases:\n  - " in md, "report: the Markdown lists conformance cases")
     r = run(REPORT, "-o", "/nonexistent-dir/report.md")
     expect(r.returncode == 2 and "cannot write" in r.stderr, "report: an unwritable output exits 2")
 
