@@ -172,6 +172,32 @@ TEST(Judge, RekeyedAndDeletesFollowTheDrive) {
   for (const CheckResult& k : none) EXPECT_FALSE(k.held) << k.check;
 }
 
+//= rfc7296#section-2.21.4
+//# A message for an IKE SA the receiver does not have may be answered with
+//# INVALID_IKE_SPI or dropped: `any` accepts either, `notify` a list of
+//# names; `lacks` and `children` see what a response leaves out.
+TEST(Judge, AlternativesAndAbsences) {
+  const std::string c = R"(, "tester": ["unknown-critical-payload=200"], "expect": [
+      {"check": "notify", "notify": ["INVALID_SYNTAX", "UNSUPPORTED_CRITICAL_PAYLOAD"]},
+      {"check": "payloads", "exchange": "IKE_SA_INIT", "message": "response", "lacks": ["KE", "SA", "Nonce"]},
+      {"check": "any", "of": [{"check": "silent", "exchange": "IKE_SA_INIT"},
+                             {"check": "notify", "notify": "UNSUPPORTED_CRITICAL_PAYLOAD"}]},
+      {"check": "children", "count": 0}])";
+  for (const CheckResult& k : RunOn(c)) EXPECT_TRUE(k.held) << k.check << ": " << k.observed;
+  const auto lenient = RunOn(c, {"lenient"});
+  ASSERT_EQ(lenient.size(), 4u);
+  for (const CheckResult& k : lenient) EXPECT_FALSE(k.held) << k.check;
+  EXPECT_THAT(lenient[1].observed, HasSubstr("carries KE"));
+  EXPECT_THAT(lenient[2].check, HasSubstr("either the IUT sends no IKE_SA_INIT message, or"));
+  EXPECT_THAT(lenient[3].observed, HasSubstr("1 CHILD SAs"));
+  auto r = ParseCatalogue(OneCase(R"(, "expect": [{"check": "any", "of": [{"check": "silent", "colour": 1}]}])"), "g.json");
+  Catalogue cat{*r};
+  EXPECT_THAT(Validate(cat.Runs().front()).error().detail, HasSubstr("check 'silent': unknown argument 'colour'"));
+  auto r2 = ParseCatalogue(OneCase(R"(, "expect": [{"check": "payloads", "exchange": "IKE_AUTH"}])"), "g.json");
+  Catalogue cat2{*r2};
+  EXPECT_THAT(Validate(cat2.Runs().front()).error().detail, HasSubstr("'has' or 'lacks' is needed"));
+}
+
 TEST(Readme, TablesAgreeWithTheCode) {
   testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- table: generated from judge.cc -->\n",
                                   "<!-- end of table -->", CheckTableMarkdown());

@@ -95,30 +95,38 @@ CheckResult NotEstablished(const json&, const Observation& o) {
   return r;
 }
 
+// The Notify names of a check: one ("notify": "X") or any of several
+// ("notify": ["X", "Y"]) where the RFC allows either.
+std::vector<std::string> NotifyNames(const json& a) {
+  return a["notify"].is_array() ? a["notify"].get<std::vector<std::string>>()
+                                : std::vector<std::string>{a["notify"].get<std::string>()};
+}
+
 CheckResult Notify(const json& a, const Observation& o) {
   const Selection s = SelectionOf(a);
-  const std::string name = a["notify"];
-  const auto type = iana::NotifyTypeFromName(name);
+  const std::vector<std::string> names = NotifyNames(a);
   std::string data = a.value("data", "");
   CheckResult r;
-  r.check = fmt::format("the IUT's {} carries N({}){}", s.Text(), name, data.empty() ? "" : "=" + data);
-  for (const Observed* w : Pick(o, s))
-    if (const ike::NotifyPayload* n = FindNotify(*w, *type))
-      if (data.empty() || Hex(n->notification_data) == data) r.held = true;
+  r.check = fmt::format("the IUT's {} carries N({}){}", s.Text(), fmt::join(names, ") or N("),
+                        data.empty() ? "" : "=" + data);
+  for (const std::string& name : names)
+    for (const Observed* w : Pick(o, s))
+      if (const ike::NotifyPayload* n = FindNotify(*w, *iana::NotifyTypeFromName(name)))
+        if (data.empty() || Hex(n->notification_data) == data) r.held = true;
   if (!r.held) r.observed = IutSaid(o);
   return r;
 }
 
 CheckResult NoNotify(const json& a, const Observation& o) {
   const Selection s = SelectionOf(a);
-  const std::string name = a["notify"];
-  const auto type = iana::NotifyTypeFromName(name);
-  CheckResult r{fmt::format("no {} of the IUT carries N({})", s.Text(), name), true, ""};
-  for (const Observed* w : Pick(o, s))
-    if (FindNotify(*w, *type) != nullptr) {
-      r.held = false;
-      r.observed = fmt::format("#{} {}", w->number, w->text);
-    }
+  const std::vector<std::string> names = NotifyNames(a);
+  CheckResult r{fmt::format("no {} of the IUT carries N({})", s.Text(), fmt::join(names, ") or N(")), true, ""};
+  for (const std::string& name : names)
+    for (const Observed* w : Pick(o, s))
+      if (FindNotify(*w, *iana::NotifyTypeFromName(name)) != nullptr) {
+        r.held = false;
+        r.observed = fmt::format("#{} {}", w->number, w->text);
+      }
   return r;
 }
 
@@ -220,25 +228,43 @@ CheckResult GivesUp(const json& a, const Observation& o) {
 }
 
 // The IUT's selected messages carry these payloads (labels as in the ladder).
+// `has`: a selected IUT message carries all these payloads; `lacks`: none
+// carries any of these (labels as in the ladder: SA, KE, Nonce, N(COOKIE)...).
 CheckResult Payloads(const json& a, const Observation& o) {
   const Selection s = SelectionOf(a);
-  std::vector<std::string> want = a["has"].get<std::vector<std::string>>();
-  CheckResult r{fmt::format("the IUT's {} carries {}", s.Text(), fmt::join(want, " ")), false, ""};
+  const auto want = a.value("has", std::vector<std::string>{});
+  const auto unwanted = a.value("lacks", std::vector<std::string>{});
+  CheckResult r{fmt::format("the IUT's {} {}{}{}", s.Text(), want.empty() ? "" : "carries " + fmt::format("{}", fmt::join(want, " ")),
+                            !want.empty() && !unwanted.empty() ? " and " : "",
+                            unwanted.empty() ? "" : "carries no " + fmt::format("{}", fmt::join(unwanted, ", "))),
+                want.empty(), ""};
   for (const Observed* w : Pick(o, s)) {
     if (w->opened.encrypted && !w->opened.decrypted) continue;
     std::vector<std::string> labels;
     for (const ike::Payload& p : w->opened.Built()) labels.push_back(ike::PayloadLabel(p));
-    bool all = true;
-    for (const std::string& x : want) all = all && std::find(labels.begin(), labels.end(), x) != labels.end();
-    if (all) {
-      r.held = true;
-      return r;
-    }
-    r.observed = fmt::format("#{} {}", w->number, w->text);
+    auto carries = [&](const std::string& x) { return std::find(labels.begin(), labels.end(), x) != labels.end(); };
+    for (const std::string& x : unwanted)
+      if (carries(x)) {
+        r.held = false;
+        r.observed = fmt::format("#{} carries {}: {}", w->number, x, w->text);
+        return r;
+      }
+    if (!want.empty() && std::all_of(want.begin(), want.end(), carries)) r.held = true;
+    else if (!want.empty() && !r.held) r.observed = fmt::format("#{} {}", w->number, w->text);
   }
-  if (r.observed.empty()) r.observed = IutSaid(o);
+  if (!r.held && r.observed.empty()) r.observed = IutSaid(o);
   return r;
 }
+
+CheckResult Children(const json& a, const Observation& o) {
+  const size_t want = a["count"];
+  CheckResult r{fmt::format("the tester's IKE SA holds {} CHILD SA{}", want, want == 1 ? "" : "s"),
+                o.children == want, ""};
+  if (!r.held) r.observed = o.established ? fmt::format("{} CHILD SAs", o.children) : "no established IKE SA";
+  return r;
+}
+
+CheckResult Any(const json& a, const Observation& o);
 
 // Header fields of every selected IUT message.
 CheckResult Header(const json& a, const Observation& o) {
@@ -352,7 +378,8 @@ const std::vector<Row>& Rows() {
       {{"established", "children?", "the tester holds an established IKE SA (with N CHILD SAs) and the IUT answers its closing liveness check"},
        {}, {"children"}, Established},
       {{"not-established", "", "no IKE SA is established at the tester"}, {}, {}, NotEstablished},
-      {{"notify", "notify, data?, exchange?, message?", "a selected message of the IUT carries the Notify (with that data, hex)"},
+      {{"notify", "notify (a name, or a list of names any of which will do), data?, exchange?, message?",
+        "a selected message of the IUT carries the Notify (with that data, hex)"},
        {"notify"}, {"data", "exchange", "message"}, Notify},
       {{"no-notify", "notify, exchange?, message?", "no selected message of the IUT carries the Notify"},
        {"notify"}, {"exchange", "message"}, NoNotify},
@@ -364,14 +391,19 @@ const std::vector<Row>& Rows() {
       {{"backoff", "first_ms?, exchange?, message?", "retransmissions of one request no sooner than first_ms, at growing intervals"},
        {}, {"first_ms", "exchange", "message"}, Backoff},
       {{"gives-up", "within_ms?", "the IUT sends nothing after within_ms"}, {}, {"within_ms"}, GivesUp},
-      {{"payloads", "has, exchange?, message?", "a selected message of the IUT carries all these payloads"},
-       {"has"}, {"exchange", "message"}, Payloads},
+      {{"payloads", "has?, lacks?, exchange?, message?",
+        "a selected message of the IUT carries all the payloads `has` names, and none carries one `lacks` names"},
+       {}, {"has", "lacks", "exchange", "message"}, Payloads},
       {{"header", "exchange?, message?, major, minor, reserved_flags, version_flag, initiator_flag, message_id (any of them)",
         "every selected message of the IUT has these header values"},
        {}, {"exchange", "message", "major", "minor", "reserved_flags", "version_flag", "initiator_flag", "message_id"},
        Header},
       {{"rekeyed", "what (ike or child)", "the SA in use at the end is not the first one"}, {"what"}, {}, Rekeyed},
       {{"ike-sas", "count", "the tester holds that many IKE SAs at the end"}, {"count"}, {}, IkeSas},
+      {{"children", "count", "the tester's established IKE SA holds that many CHILD SAs at the end (0 without one)"},
+       {"count"}, {}, Children},
+      {{"any", "of (a list of checks)", "at least one of the checks holds (where the RFC allows several reactions)"},
+       {"of"}, {}, Any},
       {{"deletes", "protocol (IKE or ESP)", "the IUT sends a Delete payload of that protocol"}, {"protocol"}, {}, Deletes},
       {{"port", "source_port?, destination_port?, exchange?, message?",
         "every selected message of the IUT (one at least) is sent from and to these UDP ports"},
@@ -388,6 +420,22 @@ const Row* FindRow(std::string_view name) {
   return nullptr;
 }
 
+CheckResult Any(const json& a, const Observation& o) {
+  CheckResult r{"", false, ""};
+  std::vector<std::string> checks, observed;
+  for (const json& sub : a["of"]) {
+    json args = sub;
+    args.erase("check");
+    CheckResult one = FindRow(sub["check"].get<std::string>())->decide(args, o);
+    checks.push_back(one.check);
+    r.held = r.held || one.held;
+    if (!one.held) observed.push_back(one.observed);
+  }
+  r.check = fmt::format("either {}", fmt::join(checks, ", or "));
+  if (!r.held) r.observed = fmt::format("{}", fmt::join(observed, "; "));
+  return r;
+}
+
 }  // namespace
 
 std::span<const CheckKind> CheckKinds() {
@@ -399,34 +447,64 @@ std::span<const CheckKind> CheckKinds() {
   return kinds;
 }
 
-Status Validate(const Run& run) {
-  for (const Check& k : run.expect) {
-    const std::string where = fmt::format("{}: case '{}': check '{}'", run.c->file, run.id, k.kind);
-    const Row* row = FindRow(k.kind);
-    ENSURE(row != nullptr, kInvalidArgument, kNoOffset, "",
-           fmt::format("{}: unknown kind of check (interop/conformance/README.md lists them)", where));
-    for (std::string_view need : row->required)
-      ENSURE(k.args.contains(need), kInvalidArgument, kNoOffset, "", fmt::format("{}: '{}' is missing", where, need));
-    for (const auto& [name, value] : k.args.items()) {
-      const bool known = std::find(row->required.begin(), row->required.end(), name) != row->required.end() ||
-                         std::find(row->optional.begin(), row->optional.end(), name) != row->optional.end();
-      ENSURE(known, kInvalidArgument, kNoOffset, "", fmt::format("{}: unknown argument '{}'", where, name));
-    }
-    if (k.args.contains("exchange"))
-      ENSURE(k.args["exchange"].is_string() && iana::ExchangeTypeFromName(k.args["exchange"].get<std::string>()),
-             kInvalidArgument, kNoOffset, "", fmt::format("{}: 'exchange' names no exchange type", where));
-    if (k.args.contains("message"))
-      ENSURE(k.args["message"] == "request" || k.args["message"] == "response", kInvalidArgument, kNoOffset, "",
-             fmt::format("{}: 'message' is request or response", where));
-    if (k.args.contains("notify"))
-      ENSURE(k.args["notify"].is_string() && iana::NotifyTypeFromName(k.args["notify"].get<std::string>()),
-             kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
-    for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count", "source_port",
-                                    "destination_port", "method"})
-      if (k.args.contains(number))
-        ENSURE(k.args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
-               fmt::format("{}: '{}' must be a number", where, number));
+namespace {
+
+Status ValidateCheck(const std::string& kind, const json& args, const std::string& where0) {
+  const std::string where = fmt::format("{}: check '{}'", where0, kind);
+  const Row* row = FindRow(kind);
+  ENSURE(row != nullptr, kInvalidArgument, kNoOffset, "",
+         fmt::format("{}: unknown kind of check (interop/conformance/README.md lists them)", where));
+  for (std::string_view need : row->required)
+    ENSURE(args.contains(need), kInvalidArgument, kNoOffset, "", fmt::format("{}: '{}' is missing", where, need));
+  for (const auto& [name, value] : args.items()) {
+    const bool known = std::find(row->required.begin(), row->required.end(), name) != row->required.end() ||
+                       std::find(row->optional.begin(), row->optional.end(), name) != row->optional.end();
+    ENSURE(known, kInvalidArgument, kNoOffset, "", fmt::format("{}: unknown argument '{}'", where, name));
   }
+  if (args.contains("exchange"))
+    ENSURE(args["exchange"].is_string() && iana::ExchangeTypeFromName(args["exchange"].get<std::string>()),
+           kInvalidArgument, kNoOffset, "", fmt::format("{}: 'exchange' names no exchange type", where));
+  if (args.contains("message"))
+    ENSURE(args["message"] == "request" || args["message"] == "response", kInvalidArgument, kNoOffset, "",
+           fmt::format("{}: 'message' is request or response", where));
+  if (args.contains("notify")) {
+    const json& n = args["notify"];
+    bool ok = n.is_string() || (n.is_array() && !n.empty());
+    for (const json& x : n.is_array() ? n : json::array({n}))
+      ok = ok && x.is_string() && iana::NotifyTypeFromName(x.get<std::string>()).has_value();
+    ENSURE(ok, kInvalidArgument, kNoOffset, "", fmt::format("{}: 'notify' names no Notify type", where));
+  }
+  for (std::string_view list : {"has", "lacks"})
+    if (args.contains(list)) {
+      bool ok = args[list].is_array() && !args[list].empty();
+      for (const json& x : args[list]) ok = ok && x.is_string();
+      ENSURE(ok, kInvalidArgument, kNoOffset, "", fmt::format("{}: '{}' is a list of payload labels", where, list));
+    }
+  if (kind == "payloads")
+    ENSURE(args.contains("has") || args.contains("lacks"), kInvalidArgument, kNoOffset, "",
+           fmt::format("{}: 'has' or 'lacks' is needed", where));
+  for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count"})
+    if (args.contains(number))
+      ENSURE(args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
+             fmt::format("{}: '{}' must be a number", where, number));
+  if (kind == "any") {
+    ENSURE(args["of"].is_array() && !args["of"].empty(), kInvalidArgument, kNoOffset, "",
+           fmt::format("{}: 'of' is a non-empty list of checks", where));
+    for (const json& sub : args["of"]) {
+      ENSURE(sub.is_object() && sub.contains("check") && sub["check"].is_string(), kInvalidArgument, kNoOffset, "",
+             fmt::format("{}: every entry of 'of' is an object with a 'check'", where));
+      json rest = sub;
+      rest.erase("check");
+      TRY(ValidateCheck(sub["check"].get<std::string>(), rest, where));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status Validate(const Run& run) {
+  for (const Check& k : run.expect) TRY(ValidateCheck(k.kind, k.args, fmt::format("{}: case '{}'", run.c->file, run.id)));
   return OkStatus();
 }
 
