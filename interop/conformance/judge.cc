@@ -58,6 +58,23 @@ std::string IutSaid(const Observation& o) {
   return s.empty() ? "the IUT sent nothing" : s;
 }
 
+// The same narrowed to a selection: the selected messages, or, when there
+// are none, what else the IUT sent, in short.
+std::string IutSaid(const Observation& o, const Selection& sel) {
+  std::string s;
+  size_t others = 0;
+  for (const Observed& w : o.wire) {
+    if (!w.from_iut) continue;
+    if (!Selected(w, sel)) {
+      ++others;
+      continue;
+    }
+    s += fmt::format("{}#{} {}{}", s.empty() ? "" : "; ", w.number, w.text, w.lost ? " (lost)" : "");
+  }
+  if (!s.empty()) return s;
+  return others == 0 ? "the IUT sent nothing" : fmt::format("the IUT sent no {} ({} other messages)", sel.Text(), others);
+}
+
 const ike::NotifyPayload* FindNotify(const Observed& w, iana::NotifyType type) {
   for (const ike::Payload& p : w.opened.Built())
     if (const auto* n = p.as<ike::NotifyPayload>(); n != nullptr && n->notify_message_type == type) return n;
@@ -113,7 +130,7 @@ CheckResult Notify(const json& a, const Observation& o) {
     for (const Observed* w : Pick(o, s))
       if (const ike::NotifyPayload* n = FindNotify(*w, *iana::NotifyTypeFromName(name)))
         if (data.empty() || Hex(n->notification_data) == data) r.held = true;
-  if (!r.held) r.observed = IutSaid(o);
+  if (!r.held) r.observed = IutSaid(o, s);
   return r;
 }
 
@@ -157,7 +174,7 @@ CheckResult Count(const json& a, const Observation& o) {
                         max == SIZE_MAX || max == min ? "" : fmt::format("to {} ", max), s.Text()) +
             (distinct ? "s (distinct)" : "s");
   r.held = n >= min && n <= max;
-  if (!r.held) r.observed = fmt::format("{} of them; {}", n, IutSaid(o));
+  if (!r.held) r.observed = fmt::format("{} of them; {}", n, IutSaid(o, s));
   return r;
 }
 
@@ -184,7 +201,7 @@ CheckResult Identical(const json& a, const Observation& o) {
       }
   }
   r.held = repeated;
-  if (!repeated) r.observed = "nothing was sent twice; " + IutSaid(o);
+  if (!repeated) r.observed = "nothing was sent twice; " + IutSaid(o, s);
   return r;
 }
 
@@ -204,7 +221,7 @@ CheckResult Backoff(const json& a, const Observation& o) {
     if (w->message == original->message) times.push_back(w->at);
   }
   if (times.size() < 2) {
-    r.observed = "no retransmission; " + IutSaid(o);
+    r.observed = "no retransmission; " + IutSaid(o, s);
     return r;
   }
   std::vector<int64_t> gaps;
@@ -252,7 +269,7 @@ CheckResult Payloads(const json& a, const Observation& o) {
     if (!want.empty() && std::all_of(want.begin(), want.end(), carries)) r.held = true;
     else if (!want.empty() && !r.held) r.observed = fmt::format("#{} {}", w->number, w->text);
   }
-  if (!r.held && r.observed.empty()) r.observed = IutSaid(o);
+  if (!r.held && r.observed.empty()) r.observed = IutSaid(o, s);
   return r;
 }
 
@@ -291,7 +308,7 @@ CheckResult Header(const json& a, const Observation& o) {
   }
   if (seen == 0) {
     r.held = false;
-    r.observed = "no such message; " + IutSaid(o);
+    r.observed = IutSaid(o, s);
   }
   return r;
 }
@@ -346,7 +363,7 @@ CheckResult Port(const json& a, const Observation& o) {
       return r;
     }
   }
-  if (!r.held) r.observed = "no such message; " + IutSaid(o);
+  if (!r.held) r.observed = IutSaid(o, s);
   return r;
 }
 

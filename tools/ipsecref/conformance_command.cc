@@ -96,6 +96,8 @@ int RunConformance(const ConformanceOptions& o) {
     return FailUsage("conformance", fmt::format("--target {}: unknown target; known: reference", Echo(o.target)), json);
   if (!o.expect.empty())
     if (Status s = CheckInput("--expect", o.expect); !s) return Fail("conformance", s.error(), json);
+  if (o.html == "-") return FailUsage("conformance", "--html -: the page goes to a file", json);
+  if (o.junit == "-" && json) return FailUsage("conformance", "--junit - and --json both want stdout", json);
   // Outputs are planned before anything runs: a bad path costs no run.
   for (const auto& [option, path] : {std::pair{"--junit", o.junit}, std::pair{"--html", o.html}})
     if (!path.empty()) {
@@ -139,8 +141,11 @@ int RunConformance(const ConformanceOptions& o) {
     if (Status s = WriteFile("--html", o.html, ConformanceHtml(*report, base)); !s)
       return Fail("conformance", s.error(), json);
   }
-  fmt::print("{}", json ? ConformanceJson(*report) : ConformanceText(*report, o.verbose));
-  if (!json && !o.html.empty()) fmt::print("HTML report: {}\n", o.html);
+  // With --junit - the XML alone is on stdout.
+  if (o.junit != "-") {
+    fmt::print("{}", json ? ConformanceJson(*report) : ConformanceText(*report, o.verbose));
+    if (!json && !o.html.empty()) fmt::print("HTML report: {}\n", o.html);
+  }
   using conformance::Verdict;
   const bool bad = report->Count(Verdict::kFail) + report->Count(Verdict::kUnexpectedPass) +
                        report->Count(Verdict::kInconclusive) > 0;
