@@ -198,6 +198,55 @@ TEST(Judge, AlternativesAndAbsences) {
   EXPECT_THAT(Validate(cat2.Runs().front()).error().detail, HasSubstr("'has' or 'lacks' is needed"));
 }
 
+// A target that answers nothing, ever (a crashed daemon).
+class SilentTarget final : public Target {
+ public:
+  std::string name() const override { return "silent"; }
+  const std::set<std::string>& features() const override {
+    static const std::set<std::string> f = {"initiate"};
+    return f;
+  }
+  Result<Observation> Execute(const conformance::Run&, const std::vector<std::string>&, exchange::Session*) override {
+    ++executed;
+    return Observation{};
+  }
+  size_t executed = 0;
+};
+
+TEST(Runner, ATargetThatStopsAnsweringIsNotJudgedFurther) {
+  auto r = ParseCatalogue(R"({"cases": [
+      {"id": "A", "title": "t", "requirement": "rfc7296#section-1.2", "says": "s", "level": "MUST", "role": "responder",
+       "expect": [{"check": "established"}], "faults": ["block-out=1"]},
+      {"id": "B", "title": "t", "requirement": "rfc7296#section-1.2", "says": "s", "level": "MUST", "role": "responder",
+       "expect": [{"check": "established"}], "faults": ["block-out=1"]},
+      {"id": "C", "title": "t", "requirement": "rfc7296#section-1.2", "says": "s", "level": "MUST", "role": "responder",
+       "needs": ["telepathy"], "expect": [{"check": "established"}], "faults": ["block-out=1"]}]})",
+                          "g.json");
+  ASSERT_TRUE(r);
+  Catalogue cat{*r};
+  SilentTarget target;
+  auto report = RunCatalogue(cat, target, {});
+  ASSERT_TRUE(report) << report.error().ToString();
+  ASSERT_EQ(report->results.size(), 3u);
+  EXPECT_EQ(report->results[0].verdict, Verdict::kInconclusive);
+  EXPECT_THAT(report->results[0].reason, HasSubstr("the IUT sent nothing at all"));
+  EXPECT_THAT(report->results[0].reason, HasSubstr("does not answer the initial exchanges any more"));
+  EXPECT_EQ(report->results[1].verdict, Verdict::kInconclusive);
+  EXPECT_THAT(report->results[1].reason, HasSubstr("not run: the target stopped answering after A"));
+  EXPECT_EQ(report->results[2].verdict, Verdict::kInconclusive);
+  EXPECT_EQ(target.executed, 2u);  // A and the health check, nothing after
+}
+
+TEST(Runner, UnsupportedNamesWhatTheTargetLacks) {
+  auto r = ParseCatalogue(OneCase(R"(, "needs": ["telepathy", "fragmentation"])"), "g.json");
+  Catalogue cat{*r};
+  auto target = MakeReferenceTarget();
+  auto report = RunCatalogue(cat, *target, {});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->results[0].verdict, Verdict::kUnsupported);
+  EXPECT_EQ(report->results[0].reason, "the target lacks telepathy");
+}
+
 TEST(Readme, TablesAgreeWithTheCode) {
   testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- table: generated from judge.cc -->\n",
                                   "<!-- end of table -->", CheckTableMarkdown());

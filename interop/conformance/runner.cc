@@ -499,10 +499,33 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
   ENSURE(!chosen.empty(), kInvalidArgument, kNoOffset, "",
          fmt::format("no case matches --cases '{}'{}", options.cases_glob,
                      options.role.empty() ? "" : " with --role " + options.role));
+  // The health check after an inconclusive run: the undeviated initial
+  // exchanges with the IUT as responder. A target that no longer answers
+  // it is not judged further: the runs left are inconclusive.
+  static const Case kHealth = [] {
+    Case c;
+    c.id = "HEALTH";
+    c.title = "the IUT still answers the initial exchanges";
+    c.requirement = "rfc7296#section-1.2";
+    c.role = "responder";
+    c.file = "(the runner's health check)";
+    return c;
+  }();
+  Run health;
+  health.c = &kHealth;
+  health.id = kHealth.id;
+  std::string dead_after;
   for (const Run* r : chosen) {
     RunResult result;
     result.run = r;
     const auto began = std::chrono::steady_clock::now();
+    if (!dead_after.empty()) {
+      result.verdict = Verdict::kInconclusive;
+      result.reason = fmt::format("not run: the target stopped answering after {}", dead_after);
+      report.results.push_back(std::move(result));
+      if (options.progress) options.progress(report.results.size(), chosen.size(), report.results.back());
+      continue;
+    }
     std::vector<std::string> missing;
     for (const std::string& need : r->c->needs)
       if (target.features().count(need) == 0) missing.push_back(need);
@@ -535,6 +558,11 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       if (!failed.empty() && !iut_spoke) {
         result.verdict = Verdict::kInconclusive;
         result.reason = "the IUT sent nothing at all; " + result.reason;
+        TRY_ASSIGN(Observation alive, target.Execute(health, {}, nullptr));
+        if (!alive.established) {
+          dead_after = r->id;
+          result.reason += "; and it does not answer the initial exchanges any more: the runs left are not run";
+        }
       }
       if (keep) {
         const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
