@@ -217,7 +217,6 @@ class ReferenceTarget final : public Target {
     IkeConfig i = testing::PskInitiatorConfig(), r = testing::PskResponderConfig();
     IkeConfig& tester_cfg = iut_initiates ? r : i;
     IkeConfig& iut_cfg = iut_initiates ? i : r;
-    // No retransmission of the reference gives up before the horizon.
     std::optional<std::string> nat;  // the side behind the NAT: "tester" or "iut"
     std::vector<ParsedSetup> certificates;
     for (const std::string& text : run.setup) {
