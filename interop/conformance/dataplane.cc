@@ -569,7 +569,7 @@ const Row kRows[] = {
        };
        return OkStatus();
      }},
-    {{"esn-wrap", "rfc4303#appendix-A.2", true,
+    {{"esn-wrap", "rfc4303#section-2.2.1", true,
       "the counter jumps to 2^32 - 2: the deviant packets and the one after cross into the next 2^32 subspace "
       "(an ESN SA)"},
      [](Step& s) -> Status {
