@@ -27,6 +27,10 @@ constexpr uint16_t kIdentifier = 0x4953;  // "IS": every echo request of the tes
 //# picks in practice (RFC 4303 §3.4.3 asks for 32 at least, 64 by default),
 //# and far from the 32-bit end.
 constexpr uint64_t kJump = uint64_t{1} << 20;
+//= rfc4303#section-3.4.3
+//# The reference IUT's receive window: 64 packets, the RFC's preferred
+//# default.
+constexpr uint32_t kWindow = 64;
 
 bool Installed(const ChildSa& c) {
   return c.protocol == iana::SecurityProtocol::kEsp &&
@@ -66,9 +70,9 @@ Bytes AddressIn(const std::vector<ike::TrafficSelector>& ts) {
 }
 
 bool InRange(const std::vector<ike::TrafficSelector>& ts, ByteSpan a) {
+  const Bytes address(a.begin(), a.end());
   for (const ike::TrafficSelector& t : ts)
-    if (t.starting_address.size() == a.size() && !std::lexicographical_compare(a.begin(), a.end(), t.starting_address.begin(), t.starting_address.end()) &&
-        !std::lexicographical_compare(t.ending_address.begin(), t.ending_address.end(), a.begin(), a.end()))
+    if (t.starting_address.size() == a.size() && t.starting_address <= address && address <= t.ending_address)
       return true;
   return false;
 }
@@ -168,9 +172,7 @@ class ReferenceHost final : public Iut {
       for (esp::SaConfig* s : {&in, &out}) {
         if (Has("esp-no-esn")) s->esn = false;
       }
-      //= rfc4303#section-3.4.3
-      //# The receiver's window: 64 packets, the RFC's preferred default.
-      in.replay_window = Has("esp-no-replay-check") ? 0 : 64;
+      in.replay_window = Has("esp-no-replay-check") ? 0 : kWindow;
       in.fuzzing_ignore_icv = Has("esp-ignore-icv");
       //= rfc4303#section-2.4
       //# With the default padding the receiver should inspect it: this one
@@ -216,7 +218,7 @@ class ReferenceHost final : public Iut {
     std::optional<uint64_t> seq;
     if (esp_bytes.size() >= esp::kHeaderSize)
       if (auto s = sa->replay_window().Check(LoadU32(esp_bytes.data() + 4)); s) seq = *s;
-    if (Has("esp-reject-jumps") && seq && *seq > sa->replay_window().highest() + 64) return {};
+    if (Has("esp-reject-jumps") && seq && *seq > sa->replay_window().highest() + kWindow) return {};
     Bytes buffer(packet.begin(), packet.end());
     auto d = esp::DecapsulateInPlace([&](uint32_t s) { return s == *spi ? sa : nullptr; }, buffer);
     ByteSpan inner;
@@ -357,7 +359,8 @@ struct Link::Impl {
     if (!nat) return true;
     auto v = ip::Parse(packet);
     if (!v || v->version != 4) return false;
-    if (!std::equal(v->dst.begin(), v->dst.end(), nat->outside.address.begin(), nat->outside.address.end())) return true;
+    if (!std::equal(v->dst.begin(), v->dst.end(), nat->outside.address.begin(), nat->outside.address.end()))
+      return true;
     if (v->protocol != static_cast<uint8_t>(iana::IpProtocol::kUdp)) return false;
     uint8_t* udp = packet.data() + v->header_length;
     if (LoadU16(udp + 2) != nat->outside.port + 1) return false;
@@ -623,7 +626,8 @@ Result<EspSpec> ParseEspSpec(std::string_view text) {
 }
 
 Link::Link(Iut& iut, std::optional<testing::Nat> nat, uint64_t seed, bool lenient)
-    : impl_(std::make_unique<Impl>(Impl{iut, std::move(nat), crypto::MakeDeterministicRng(seed), lenient, {}, {}, 1, 0})) {}
+    : impl_(std::make_unique<Impl>(
+          Impl{iut, std::move(nat), crypto::MakeDeterministicRng(seed), lenient, {}, {}, 1, 0})) {}
 
 Link::~Link() = default;
 

@@ -16,12 +16,6 @@
 namespace ipsecref::conformance::dataplane {
 namespace {
 
-Bytes FromHex(std::string_view hex) {
-  Bytes out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
 const Bytes kTesterHost = {10, 1, 0, 1}, kIutHost = {10, 2, 0, 1};
 
 // tshark 4.0.17 (Debian 12) decodes these as an IPv4 ICMP echo request and
@@ -35,9 +29,9 @@ constexpr std::string_view kReply =
     "4500002c00000000400166cd0a0200010a01000100007360495300016162636465666768696a6b6c6d6e6f70";
 
 TEST(Echo, PacketsAreTheOnesTsharkDecodes) {
-  EXPECT_EQ(EchoPacket(kTesterHost, kIutHost, 0x4953, 1), FromHex(kRequest));
-  EXPECT_EQ(EchoPacket(kIutHost, kTesterHost, 0x4953, 1, true), FromHex(kReply));
-  auto e = ReadEcho(FromHex(kReply));
+  EXPECT_EQ(EchoPacket(kTesterHost, kIutHost, 0x4953, 1), *FromHex(kRequest));
+  EXPECT_EQ(EchoPacket(kIutHost, kTesterHost, 0x4953, 1, true), *FromHex(kReply));
+  auto e = ReadEcho(*FromHex(kReply));
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(e->reply);
   EXPECT_EQ(e->id, 0x4953);
@@ -45,10 +39,10 @@ TEST(Echo, PacketsAreTheOnesTsharkDecodes) {
 }
 
 TEST(Echo, ABadChecksumOrAnotherProtocolIsNoEcho) {
-  Bytes p = FromHex(kRequest);
+  Bytes p = *FromHex(kRequest);
   p.back() ^= 1;  // the ICMP checksum no longer holds
   EXPECT_FALSE(ReadEcho(p).has_value());
-  Bytes udp = FromHex(kRequest);
+  Bytes udp = *FromHex(kRequest);
   udp[9] = 17;
   ip::SetIpv4HeaderChecksum(MutableByteSpan(udp).first(20));
   EXPECT_FALSE(ReadEcho(udp).has_value());
@@ -276,7 +270,7 @@ TEST(Dataplane, TfcPaddingIsStrippedAndTheRequestAnswered) {
   EXPECT_EQ(r.Answered(), "111");
   auto d = OpenLeniently(r, r.link->wire()[2].packet);
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->packet.size(), FromHex(kRequest).size());
+  EXPECT_EQ(d->packet.size(), FromHex(kRequest)->size());
   // 200 octets of TFC padding keep the 4-octet alignment: the packet grows by exactly 200.
   EXPECT_EQ(r.link->wire()[2].packet.size(), r.link->wire()[0].packet.size() + 200);
   Peers strict({"esp-reject-tfc"});

@@ -311,7 +311,9 @@ std::string EspSaid(const Observation& o) {
   for (const dataplane::Probe& p : o.esp_probes)
     s += fmt::format("{}echo {} (ESP seq {}{}) {}", s.empty() ? "" : "; ", p.icmp_sequence, p.esp_sequence,
                      p.deviation.empty() ? "" : ", " + p.deviation,
-                     p.answers == 0 ? "unanswered" : p.answers == 1 ? "answered" : fmt::format("answered {}x", p.answers));
+                     p.answers == 0   ? "unanswered"
+                     : p.answers == 1 ? "answered"
+                                      : fmt::format("answered {}x", p.answers));
   if (o.esp_probes.empty()) s = "the tester sent no echo request";
   for (const std::string& n : o.esp_notes) s += "; " + n;
   return s;

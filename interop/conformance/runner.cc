@@ -469,7 +469,8 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       const size_t colon = step.find(':');
       const std::string who = step.substr(0, colon), what = colon == std::string::npos ? "" : step.substr(colon + 1);
       const bool known = (who == "wait" && !what.empty() && what.find_first_not_of("0123456789") == std::string::npos) ||
-                         (who == "tester" && what.starts_with("esp=") && dataplane::ParseEspSpec(what.substr(4)).ok()) ||
+                         (who == "tester" && what.starts_with("esp=") &&
+                          dataplane::ParseEspSpec(what.substr(4)).ok()) ||
                          ((who == "tester" || who == "iut") &&
                           std::find(std::begin(kOperations), std::end(kOperations), what) != std::end(kOperations));
       ENSURE(known, kInvalidArgument, kNoOffset, "",
