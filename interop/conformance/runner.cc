@@ -184,6 +184,8 @@ void MergeEsp(const dataplane::Link& link, const std::vector<std::pair<size_t, s
       w.from_iut = p.from_iut;
       w.lost = p.lost;
       w.text = p.text;
+      w.esp = true;
+      w.message = p.packet;
       merged.push_back(std::move(w));
     }
   };
@@ -391,7 +393,7 @@ std::vector<std::string> LadderOf(const Observation& o) {
 // Writes the run's capture and keys under `dir` and runs `ipsecref check`
 // on them; returns its verdict line.
 std::string KeepEvidence(const exchange::Session& s, const std::string& dir, const std::string& ipsecref,
-                         RunResult& result) {
+                         RunResult& result, const Observation& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -399,8 +401,20 @@ std::string KeepEvidence(const exchange::Session& s, const std::string& dir, con
   const std::string pcap = (fs::path(dir) / "run.pcap").string();
   auto writer = io::PcapWriter::Create(pcap, io::TimestampResolution::kMicroseconds);
   if (!writer) return "cannot write " + pcap + ": " + writer.error().ToString();
-  for (const exchange::CapturedDatagram& d : s.datagrams())
-    if (Status st = (*writer)->Write(exchange::TimestampOf(d), exchange::FrameOf(d)); !st)
+  // The datagrams in the order the run's wire shows them, with the ESP
+  // packets of the dataplane where they were sent (stamped with the time of
+  // the datagram before them).
+  const auto& datagrams = s.datagrams();
+  size_t next = 0;
+  io::Timestamp last{};
+  for (const Observed& w : o.wire) {
+    if (!w.esp && next == datagrams.size()) continue;
+    if (!w.esp) last = exchange::TimestampOf(datagrams[next]);
+    const Bytes frame = w.esp ? w.message : exchange::FrameOf(datagrams[next++]);
+    if (Status st = (*writer)->Write(last, frame); !st) return "cannot write " + pcap + ": " + st.error().ToString();
+  }
+  for (; next < datagrams.size(); ++next)
+    if (Status st = (*writer)->Write(exchange::TimestampOf(datagrams[next]), exchange::FrameOf(datagrams[next])); !st)
       return "cannot write " + pcap + ": " + st.error().ToString();
   if (Status st = (*writer)->Close(); !st) return "cannot write " + pcap + ": " + st.error().ToString();
   auto keys = exchange::KeyFilesOf(s);
@@ -524,7 +538,7 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       }
       if (keep) {
         const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
-        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result);
+        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result, o);
       }
     }
     for (const auto& [glob, why] : expected)

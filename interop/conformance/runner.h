@@ -40,6 +40,7 @@ struct Observed {
   uint16_t source_port = 0, destination_port = 0;
   deviations::Opened opened;
   std::string text;    // deviations::Describe
+  bool esp = false;    // an ESP packet of the dataplane: `message` is its outer IP packet
 };
 
 // Everything a run leaves for the judge.
