@@ -316,7 +316,6 @@ struct Link::Impl {
   std::map<uint32_t, Child> children;  // by inbound SPI
   std::vector<uint32_t> order;
   uint16_t next_echo = 1;
-  int64_t at = 0;
 
   Status Sync(const IkeSa& sa) {
     for (const ChildSa& c : sa.children) {
@@ -409,7 +408,7 @@ struct Step {
   uint64_t first_clean = 0;  // the ESP sequence number of the step's first clean probe
   uint64_t before_jump = 0;  // the counter before the deviation moved it
   size_t k = 0;              // which deviant packet (0-based)
-  std::function<void(const char* why)> clean;  // sends one more clean probe
+  std::function<void()> clean;  // sends one more clean probe
 };
 
 using Before = Status (*)(Step&);
@@ -459,7 +458,7 @@ const Row kRows[] = {
      [](Step& s) -> Status {
        s.before_jump = s.child.out->sequence_number_counter();
        s.child.out->AssumeSent(s.before_jump + kJump);
-       s.clean("after the jump");
+       s.clean();
        return OkStatus();
      },
      [](Step& s, Build& b) -> Status {
@@ -627,13 +626,12 @@ Result<EspSpec> ParseEspSpec(std::string_view text) {
 
 Link::Link(Iut& iut, std::optional<testing::Nat> nat, uint64_t seed, bool lenient)
     : impl_(std::make_unique<Impl>(
-          Impl{iut, std::move(nat), crypto::MakeDeterministicRng(seed), lenient, {}, {}, 1, 0})) {}
+          Impl{iut, std::move(nat), crypto::MakeDeterministicRng(seed), lenient, {}, {}, 1})) {}
 
 Link::~Link() = default;
 
 void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int64_t at) {
   Impl& l = *impl_;
-  l.at = at;
   if (tester == nullptr || iut == nullptr) {
     notes_.push_back(fmt::format("esp={}: no established IKE SA at {}", spec.deviation->name,
                                  tester == nullptr ? "the tester" : "the IUT"));
@@ -647,9 +645,9 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
   if (child == nullptr) return notes_.push_back(fmt::format("esp={}: no CHILD SA to send on", spec.deviation->name));
   const Row& row = *FindRow(spec.deviation->name);
   // "clean" sends its COUNT echo requests as clean ones.
-  const Row* deviant = row.deviation.name == "clean" ? nullptr : &row;
+  const Row* shaped = row.deviation.name == "clean" ? nullptr : &row;
 
-  // Sends one probe (deviant when `shape` is given) and reads the answers.
+  // Sends one probe (deviant when `deviant` is given) and reads the answers.
   auto probe = [&](const Row* deviant, Step* step) {
     Probe p;
     p.icmp_sequence = l.next_echo++;
@@ -705,14 +703,14 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
     }
   };
 
-  Step step{l, *child, 0, 0, 0, [&](const char*) { probe(nullptr, nullptr); }};
+  Step step{l, *child, 0, 0, 0, [&] { probe(nullptr, nullptr); }};
   probe(nullptr, nullptr);
   if (!probes_.empty()) step.first_clean = probes_.back().esp_sequence;
   if (!l.lenient)
     if (Status s = row.before(step); !s) return notes_.push_back(s.error().detail);
   for (size_t k = 0; k < spec.count; ++k) {
     step.k = k;
-    probe(deviant, &step);
+    probe(shaped, &step);
   }
   probe(nullptr, nullptr);
 }
