@@ -3,6 +3,7 @@
 // 4303 / RFC 3948 say of them, the reference IUT's reactions (RFC 4303
 // §3.4, RFC 4301 §5.2), and the faults that mutation testing relies on.
 #include "interop/conformance/dataplane.h"
+#include "interop/conformance/runner.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -369,3 +370,57 @@ TEST(DataplaneTable, ReadmeNamesEveryDeviationAndFault) {
 
 }  // namespace
 }  // namespace ipsecref::conformance::dataplane
+
+namespace ipsecref::conformance {
+namespace {
+
+// The runner's drive step and the judge's checks, end to end on the
+// reference target: a replay case passes, and fails under the fault that
+// disables anti-replay (and under "lenient").
+TEST(DataplaneRunner, AReplayCasePassesAndItsFaultsMakeItFail) {
+  auto cases = ParseCatalogue(R"({"cases": [{"id": "T-1", "title": "t", "requirement": "rfc4303#section-3.4.3",
+      "says": "s", "level": "MUST", "role": "responder", "drive": ["tester:esp=replay:2"],
+      "expect": [{"check": "esp-silent"}, {"check": "esp", "answered": 2}, {"check": "esp-sender"}],
+      "faults": ["lenient", "esp-no-replay-check"]}]})",
+                              "test.json");
+  ASSERT_TRUE(cases.ok()) << cases.error().ToString();
+  Catalogue catalogue{*cases};
+  const std::vector<conformance::Run> runs = catalogue.Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(Validate(runs[0]).ok());
+  auto target = MakeReferenceTarget();
+  auto o = target->Execute(runs[0], {}, nullptr);
+  ASSERT_TRUE(o.ok()) << o.error().ToString();
+  ASSERT_EQ(o->esp_probes.size(), 4u);
+  for (const CheckResult& c : Judge(runs[0], *o)) EXPECT_TRUE(c.held) << c.check << ": " << c.observed;
+  size_t esp_lines = 0;
+  for (const Observed& w : o->wire) esp_lines += w.esp ? 1 : 0;
+  EXPECT_EQ(esp_lines, 6u);  // four echo requests, two replies
+  for (std::string fault : {"lenient", "esp-no-replay-check"}) {
+    auto f = target->Execute(runs[0], {fault}, nullptr);
+    ASSERT_TRUE(f.ok()) << fault;
+    const auto checks = Judge(runs[0], *f);
+    EXPECT_FALSE(checks[0].held) << fault;  // esp-silent: the replays were answered
+    EXPECT_FALSE(checks[1].held) << fault;  // four answered, not two
+    EXPECT_TRUE(checks[2].held) << fault;
+  }
+}
+
+TEST(DataplaneRunner, AnUnknownSpecOrCheckArgumentIsRefused) {
+  auto cases = ParseCatalogue(R"({"cases": [{"id": "T-2", "title": "t", "requirement": "rfc4303#section-3.4.3",
+      "says": "s", "level": "MUST", "role": "responder", "drive": ["tester:esp=no-such:2"],
+      "expect": [{"check": "esp", "answered": "two"}], "faults": ["lenient"]}]})",
+                              "test.json");
+  ASSERT_TRUE(cases.ok()) << cases.error().ToString();
+  Catalogue catalogue{*cases};
+  auto runs = catalogue.Runs();
+  auto v = Validate(runs[0]);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().detail.find("'answered' must be a number"), std::string::npos) << v.error().detail;
+  RunOptions options;
+  auto report = RunCatalogue(catalogue, *MakeReferenceTarget(), options);
+  ASSERT_FALSE(report.ok());
+}
+
+}  // namespace
+}  // namespace ipsecref::conformance
