@@ -5,7 +5,8 @@
 // them the IUT answered: only what comes back on the wire, decrypted with
 // the tester's inbound keys.
 //
-// For the reference target the IUT side is here too (ReferenceHost): the
+// For the reference target the IUT side is here too (MakeReferenceHost,
+// reference_host.cc): the
 // reference's own ESP SAs (reference/esp/) receive as RFC 4303 §3.4 says,
 // the inner packet is checked against the SA's selectors (RFC 4301 §5.2),
 // and, like a host behind the gateway, every echo request accepted is
@@ -124,7 +125,14 @@ class Link {
   std::vector<std::pair<uint32_t, uint64_t>> replies_;
 };
 
-// --- pieces, for the tests --------------------------------------------------
+// --- pieces, for the tests and the reference IUT --------------------------------
+
+// Whether `c` is an ESP SA that carries traffic (installed, or being rekeyed).
+bool Carries(const ike::sa::ChildSa& c);
+// The reference/esp/ configuration of one direction of `c` as `sa`'s end
+// holds it: tunnel mode, its keys and outer addresses, ESP in UDP on IKE's
+// ports when a NAT was detected.
+esp::SaConfig EspConfigOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool inbound, crypto::Rng* rng);
 
 // An IPv4 ICMP echo request (RFC 792) from `src` to `dst` with identifier
 // `id` and sequence number `seq`, 16 data bytes; or its reply (type 0,
