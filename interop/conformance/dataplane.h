@@ -6,13 +6,13 @@
 // the tester's inbound keys.
 //
 // For the reference target the IUT side is here too (MakeReferenceHost,
-// reference_host.cc): the
-// reference's own ESP SAs (reference/esp/) receive as RFC 4303 §3.4 says,
-// the inner packet is checked against the SA's selectors (RFC 4301 §5.2),
-// and, like a host behind the gateway, every echo request accepted is
-// answered over the outbound SA the SPD picks. Faults of that side (a
-// receiver without anti-replay, one that ignores the ICV, ...) live here, in
-// the harness, so that mutation testing can show each case can fail.
+// reference_host.cc): the reference's own ESP SAs (reference/esp/) receive
+// as RFC 4303 §3.4 says, the inner packet is checked against the SA's
+// selectors (RFC 4301 §5.2), and, like a host behind the gateway, every
+// echo request accepted is answered over the outbound SA the SPD picks.
+// Faults of that side (a receiver without anti-replay, one that ignores the
+// ICV, ...) live there, in the harness, so that mutation testing can show
+// each case can fail.
 #pragma once
 
 #include <cstdint>
