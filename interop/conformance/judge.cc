@@ -384,6 +384,77 @@ CheckResult AuthMethod(const json& a, const Observation& o) {
   return r;
 }
 
+// The ESP dataplane (drive steps tester:esp=SPEC): the tester's echo
+// requests through the CHILD SA and the echo replies that came back,
+// decrypted with the tester's inbound keys.
+std::string EspSaid(const Observation& o) {
+  std::string s;
+  for (const dataplane::Probe& p : o.esp_probes)
+    s += fmt::format("{}echo {} (ESP seq {}{}) {}", s.empty() ? "" : "; ", p.icmp_sequence, p.esp_sequence,
+                     p.deviation.empty() ? "" : ", " + p.deviation,
+                     p.answers == 0   ? "unanswered"
+                     : p.answers == 1 ? "answered"
+                                      : fmt::format("answered {}x", p.answers));
+  if (o.esp_probes.empty()) s = "the tester sent no echo request";
+  for (const std::string& n : o.esp_notes) s += "; " + n;
+  return s;
+}
+
+CheckResult Esp(const json& a, const Observation& o) {
+  size_t answered = 0;
+  for (const dataplane::Probe& p : o.esp_probes) answered += p.answers > 0 ? 1 : 0;
+  CheckResult r;
+  if (a.contains("unanswered")) {
+    const size_t want = a["unanswered"];
+    r.check = want == 0 ? "the IUT answers every echo request the tester sent through the CHILD SA"
+                        : fmt::format("the IUT leaves {} of the tester's echo requests unanswered", want);
+    r.held = !o.esp_probes.empty() && o.esp_probes.size() - answered == want;
+  } else if (a.contains("answered")) {
+    const size_t want = a["answered"];
+    r.check = fmt::format("the IUT answers {} of the tester's echo requests through the CHILD SA", want);
+    r.held = answered == want;
+  } else {
+    const size_t want = a.value("answered_min", size_t{1});
+    r.check = fmt::format("the IUT answers at least {} of the tester's echo requests through the CHILD SA", want);
+    r.held = answered >= want;
+  }
+  r.held = r.held && o.esp_notes.empty();
+  if (!r.held) r.observed = fmt::format("{} answered: {}", answered, EspSaid(o));
+  return r;
+}
+
+// Every deviant echo request dropped, every clean one answered (so that the
+// silence is the IUT's reaction to the deviation, not a dead SA).
+CheckResult EspSilent(const json&, const Observation& o) {
+  CheckResult r{"the IUT drops every deviant ESP packet silently and answers each clean one", false, ""};
+  size_t deviant = 0, clean = 0;
+  bool right = o.esp_notes.empty();
+  for (const dataplane::Probe& p : o.esp_probes) {
+    (p.deviation.empty() ? clean : deviant) += 1;
+    right = right && (p.deviation.empty() ? p.answers > 0 : p.answers == 0);
+  }
+  r.held = right && deviant > 0 && clean > 0;
+  if (!r.held) r.observed = EspSaid(o);
+  return r;
+}
+
+// The IUT's own ESP packets (its echo replies) on each SA carry sequence
+// numbers 1, 2, 3, ... in the order sent.
+CheckResult EspSender(const json&, const Observation& o) {
+  CheckResult r{"the IUT's ESP packets on each SA are numbered 1, 2, 3, ... as sent", false, ""};
+  std::map<uint32_t, uint64_t> last;
+  std::string seen;
+  bool right = !o.esp_replies.empty();
+  for (const auto& [spi, seq] : o.esp_replies) {
+    right = right && seq == last[spi] + 1;
+    last[spi] = seq;
+    seen += fmt::format("{}{:08x}:{}", seen.empty() ? "" : ", ", spi, seq);
+  }
+  r.held = right;
+  if (!r.held) r.observed = seen.empty() ? EspSaid(o) : "SPI:seq " + seen;
+  return r;
+}
+
 struct Row {
   CheckKind kind;
   std::vector<std::string_view> required, optional;
@@ -427,6 +498,11 @@ const std::vector<Row>& Rows() {
        {}, {"source_port", "destination_port", "exchange", "message"}, Port},
       {{"auth", "method, exchange?, message?", "a selected message of the IUT carries an AUTH payload of that Auth Method"},
        {"method"}, {"exchange", "message"}, AuthMethod},
+      {{"esp", "answered, answered_min or unanswered",
+        "the IUT answers that many (at least that many) of the tester's ESP echo requests, or leaves that many unanswered"},
+       {}, {"answered", "answered_min", "unanswered"}, Esp},
+      {{"esp-silent", "", "the IUT answers each clean ESP echo request and no deviant one"}, {}, {}, EspSilent},
+      {{"esp-sender", "", "the IUT's ESP packets on each SA carry sequence numbers 1, 2, 3, ..."}, {}, {}, EspSender},
   };
   return rows;
 }
@@ -500,7 +576,8 @@ Status ValidateCheck(const std::string& kind, const json& args, const std::strin
   if (kind == "payloads")
     ENSURE(args.contains("has") || args.contains("lacks"), kInvalidArgument, kNoOffset, "",
            fmt::format("{}: 'has' or 'lacks' is needed", where));
-  for (std::string_view number : {"children", "min", "max", "first_ms", "within_ms", "count"})
+  for (std::string_view number :
+       {"children", "min", "max", "first_ms", "within_ms", "count", "answered", "answered_min", "unanswered"})
     if (args.contains(number))
       ENSURE(args[number].is_number_unsigned(), kInvalidArgument, kNoOffset, "",
              fmt::format("{}: '{}' must be a number", where, number));

@@ -190,6 +190,40 @@ uint64_t SeedOf(std::string_view id) {
   return h;
 }
 
+// The ESP packets of the dataplane steps into the run's wire, each step's
+// after the IKE datagrams sent before it. `marks`: per step, the run's IKE
+// datagrams so far and the step's first ESP packet.
+void MergeEsp(const dataplane::Link& link, const std::vector<std::pair<size_t, size_t>>& marks, Time start,
+              Observation& o) {
+  std::vector<Observed> merged;
+  size_t esp = 0, step = 0;
+  auto emit_until = [&](size_t ike) {
+    for (; esp < link.wire().size(); ++esp) {
+      while (step + 1 < marks.size() && marks[step + 1].second <= esp) ++step;
+      if (marks[step].first > ike) return;
+      const dataplane::WirePacket& p = link.wire()[esp];
+      Observed w;
+      w.at = p.at - start;
+      w.from_iut = p.from_iut;
+      w.lost = p.lost;
+      w.text = p.text;
+      w.esp = true;
+      w.message = p.packet;
+      merged.push_back(std::move(w));
+    }
+  };
+  for (size_t i = 0; i < o.wire.size(); ++i) {
+    emit_until(i);
+    merged.push_back(std::move(o.wire[i]));
+  }
+  emit_until(SIZE_MAX);
+  for (size_t k = 0; k < merged.size(); ++k) merged[k].number = k + 1;
+  o.wire = std::move(merged);
+  o.esp_probes = link.probes();
+  o.esp_replies = link.replies();
+  o.esp_notes = link.notes();
+}
+
 class ReferenceTarget final : public Target {
  public:
   explicit ReferenceTarget(std::string vectors_dir) : vectors_dir_(std::move(vectors_dir)) {}
@@ -198,7 +232,8 @@ class ReferenceTarget final : public Target {
     static const std::set<std::string> f = {"initiate", "iut-operations", "fragmentation", "cookies", "childless",
                                             "nat-traversal", "ecp256", "pfs", "window2", "faults",
                                             "modp", "chacha20", "cbc", "ctr", "ccm", "3des", "null-encryption",
-                                            "second-child", "certificates"};
+                                            "second-child", "certificates",
+                                            "esp-dataplane", "anti-replay", "esn", "tfc"};
     return f;
   }
 
@@ -207,9 +242,10 @@ class ReferenceTarget final : public Target {
     const std::string tester_side = iut_initiates ? "responder" : "initiator";
     const std::string iut_side = iut_initiates ? "initiator" : "responder";
     bool lenient = false;
-    std::vector<std::string> specs;
+    std::vector<std::string> specs, host_faults;
     for (const std::string& f : faults) {
       if (f == "lenient") lenient = true;
+      else if (dataplane::IsHostFault(f)) host_faults.push_back(f);
       else specs.push_back(iut_side + ":" + f);
     }
     if (!lenient)
@@ -270,11 +306,23 @@ class ReferenceTarget final : public Target {
       o.first_spi_i = sa->spi_i;
       for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
     }
+    // The ESP dataplane, from the first tester:esp step on.
+    std::unique_ptr<dataplane::Iut> host;
+    std::unique_ptr<dataplane::Link> link;
+    std::vector<std::pair<size_t, size_t>> esp_marks;
     for (const std::string& step : run.drive) {
       const size_t colon = step.find(':');
       const std::string who = step.substr(0, colon);
       const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
-      if (who == "wait") {
+      if (who == "tester" && what.starts_with("esp=")) {
+        if (!link) {
+          TRY_ASSIGN(host, dataplane::MakeReferenceHost(host_faults, SeedOf(run.id) + 1));
+          link = std::make_unique<dataplane::Link>(*host, x.network().nat, SeedOf(run.id) + 2, lenient);
+        }
+        TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(what.substr(4)));
+        esp_marks.emplace_back(x.network().captured.size(), link->wire().size());
+        link->Send(spec, EstablishedSa(tester), EstablishedSa(iut), x.clock().Now());
+      } else if (who == "wait") {
         x.clock().Advance(static_cast<Time>(std::stoull(what)));
         for (Peer* p : {&x.initiator(), &x.responder()}) p->Tick();
       } else if (who == "tester" || who == "iut") {
@@ -346,6 +394,7 @@ class ReferenceTarget final : public Target {
       w.text = deviations::Describe(w.message, keys);
       o.wire.push_back(std::move(w));
     }
+    if (link) MergeEsp(*link, esp_marks, start, o);
     return o;
   }
 
@@ -373,7 +422,7 @@ std::vector<std::string> LadderOf(const Observation& o) {
 // Writes the run's capture and keys under `dir` and runs `ipsecref check`
 // on them; returns its verdict line.
 std::string KeepEvidence(const exchange::Session& s, const std::string& dir, const std::string& ipsecref,
-                         RunResult& result) {
+                         RunResult& result, const Observation& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -381,8 +430,20 @@ std::string KeepEvidence(const exchange::Session& s, const std::string& dir, con
   const std::string pcap = (fs::path(dir) / "run.pcap").string();
   auto writer = io::PcapWriter::Create(pcap, io::TimestampResolution::kMicroseconds);
   if (!writer) return "cannot write " + pcap + ": " + writer.error().ToString();
-  for (const exchange::CapturedDatagram& d : s.datagrams())
-    if (Status st = (*writer)->Write(exchange::TimestampOf(d), exchange::FrameOf(d)); !st)
+  // The datagrams in the order the run's wire shows them, with the ESP
+  // packets of the dataplane where they were sent (stamped with the time of
+  // the datagram before them).
+  const auto& datagrams = s.datagrams();
+  size_t next = 0;
+  io::Timestamp last{};
+  for (const Observed& w : o.wire) {
+    if (!w.esp && next == datagrams.size()) continue;
+    if (!w.esp) last = exchange::TimestampOf(datagrams[next]);
+    const Bytes frame = w.esp ? w.message : exchange::FrameOf(datagrams[next++]);
+    if (Status st = (*writer)->Write(last, frame); !st) return "cannot write " + pcap + ": " + st.error().ToString();
+  }
+  for (; next < datagrams.size(); ++next)
+    if (Status st = (*writer)->Write(exchange::TimestampOf(datagrams[next]), exchange::FrameOf(datagrams[next])); !st)
       return "cannot write " + pcap + ": " + st.error().ToString();
   if (Status st = (*writer)->Close(); !st) return "cannot write " + pcap + ": " + st.error().ToString();
   auto keys = exchange::KeyFilesOf(s);
@@ -484,10 +545,13 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       const size_t colon = step.find(':');
       const std::string who = step.substr(0, colon), what = colon == std::string::npos ? "" : step.substr(colon + 1);
       const bool known = (who == "wait" && !what.empty() && what.find_first_not_of("0123456789") == std::string::npos) ||
+                         (who == "tester" && what.starts_with("esp=") &&
+                          dataplane::ParseEspSpec(what.substr(4)).ok()) ||
                          ((who == "tester" || who == "iut" || who == "both") &&
                           std::find(std::begin(kOperations), std::end(kOperations), what) != std::end(kOperations));
       ENSURE(known, kInvalidArgument, kNoOffset, "",
-             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP or wait:MS", r.c->file, r.id, step));
+             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP, tester:esp=SPEC or wait:MS",
+                         r.c->file, r.id, step));
     }
     for (const std::string& setup : r.setup) {
       auto p = ParseSetup(setup);
@@ -565,7 +629,7 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       }
       if (keep) {
         const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
-        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result);
+        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result, o);
       }
     }
     for (const Expectation& e : expected)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "interop/conformance/catalogue.h"
+#include "interop/conformance/dataplane.h"
 #include "interop/deviations/observe.h"
 #include "interop/exchange/scenarios.h"
 
@@ -39,6 +40,7 @@ struct Observed {
   uint16_t source_port = 0, destination_port = 0;
   deviations::Opened opened;
   std::string text;    // deviations::Describe
+  bool esp = false;    // an ESP packet of the dataplane: `message` is its outer IP packet
 };
 
 // Everything a run leaves for the judge.
@@ -52,6 +54,12 @@ struct Observation {
   std::set<uint32_t> first_children, final_children;  // the tester's inbound CHILD SPIs
   std::optional<bool> probe_answered;  // the tester's closing liveness check, when it had an IKE SA
   std::vector<std::string> tester_log;  // the tester's events
+  // The ESP dataplane (drive steps tester:esp=SPEC, dataplane.h): the echo
+  // requests the tester sent through the CHILD SA, with the replies each
+  // got, and what the tester could not send.
+  std::vector<dataplane::Probe> esp_probes;
+  std::vector<std::pair<uint32_t, uint64_t>> esp_replies;  // SPI and sequence number of each IUT ESP packet
+  std::vector<std::string> esp_notes;
 };
 
 // One check's outcome.

@@ -74,15 +74,16 @@ Status Encapsulate(Sa& sa, ByteSpan ip_packet, Bytes& out, const ProtectOptions&
   if (c.mode == Mode::kTunnel) {
     ByteSpan inner = ip_packet.first(v.total_length);
     const int version = c.tunnel_src.size() == 4 ? 4 : 6;
-    TRY(CheckFits(sa, version == 4 ? ip::kIpv4MinHeader : ip::kIpv6Header,
-                  std::max(inner.size(), c.tfc_pad_to), version));
+    const size_t padded_size = std::max(inner.size() + options.tfc_padding, c.tfc_pad_to);
+    TRY(CheckFits(sa, version == 4 ? ip::kIpv4MinHeader : ip::kIpv6Header, padded_size, version));
     AppendOuterHeader(sa, v, inner, out);
     const size_t udp_offset = out.size();
     if (c.udp) AppendUdpHeader(*c.udp, out);
-    const uint8_t next = static_cast<uint8_t>(v.version == 4 ? IpProtocol::kIpv4 : IpProtocol::kIpv6);
-    if (c.tfc_pad_to > inner.size()) {
+    const uint8_t next = options.next_header.value_or(
+        static_cast<uint8_t>(v.version == 4 ? IpProtocol::kIpv4 : IpProtocol::kIpv6));
+    if (padded_size > inner.size()) {
       Bytes padded(inner.begin(), inner.end());
-      padded.resize(c.tfc_pad_to, 0);
+      padded.resize(padded_size, 0);
       TRY(sa.Protect(padded, next, out, options));
     } else {
       TRY(sa.Protect(inner, next, out, options));

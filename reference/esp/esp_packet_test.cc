@@ -177,6 +177,46 @@ TEST(EspTunnel, TfcPaddingIsStrippedByTheInnerLength) {
   EXPECT_EQ(back->packet, packet);
 }
 
+// The harness knobs of ProtectOptions: what the conformance tester sends.
+TEST(EspTunnel, HarnessKnobsForTfcPaddingNextHeaderAndPadding) {
+  const Bytes packet = MakeIpPacket(4, 1, Bytes(20, 9), 0, kV4a, kV4b);
+  {
+    Peers p = MakePeers(Config(Mode::kTunnel, 4));
+    Bytes plain, padded;
+    ASSERT_TRUE(Encapsulate(*p.tx, packet, plain).ok());
+    ProtectOptions o;
+    o.tfc_padding = 64;  // a multiple of 4: the ESP padding stays as it was
+    ASSERT_TRUE(Encapsulate(*p.tx, packet, padded, o).ok());
+    EXPECT_EQ(padded.size(), plain.size() + 64);
+    auto back = Decapsulate(p.lookup(), padded);
+    ASSERT_TRUE(back.ok()) << back.error().ToString();
+    EXPECT_EQ(back->packet, packet);  // RFC 4303 §2.7: the inner length ends the datagram
+  }
+  {
+    Peers p = MakePeers(Config(Mode::kTunnel, 4));
+    ProtectOptions o;
+    o.next_header = 59;
+    Bytes wire;
+    ASSERT_TRUE(Encapsulate(*p.tx, packet, wire, o).ok());
+    auto back = Decapsulate(p.lookup(), wire);
+    ASSERT_FALSE(back.ok());
+    EXPECT_EQ(back.error().code, Code::kDummyPacket);
+  }
+  {
+    Peers p = MakePeers(Config(Mode::kTunnel, 4));
+    ProtectOptions o;
+    o.padding = Bytes{2, 1};  // 40 + 2 + 2: aligned, but not 1, 2
+    Bytes wire;
+    ASSERT_TRUE(Encapsulate(*p.tx, packet, wire, o).ok());
+    auto back = Decapsulate(p.lookup(), wire);
+    ASSERT_TRUE(back.ok()) << back.error().ToString();
+    ASSERT_EQ(back->findings.size(), 1u);
+    EXPECT_EQ(back->findings[0].code, Code::kBadPadding);
+    o.padding = Bytes{1, 2, 3};  // 40 + 3 + 2 breaks the 4-octet alignment
+    EXPECT_EQ(Encapsulate(*p.tx, packet, wire, o).error().code, Code::kInvalidArgument);
+  }
+}
+
 TEST(EspTunnel, DummyPacketsAreDroppedAsDummies) {
   Peers p = MakePeers(Config(Mode::kTunnel, 6));
   auto rng = crypto::MakeDeterministicRng(7);

@@ -146,12 +146,12 @@ Status Sa::Protect(ByteSpan payload, uint8_t next_header, Bytes& out,
   }
 
   size_t pad = PadLength(payload.size());
-  if (options.pad_length) {
-    ENSURE(*options.pad_length <= 255 &&
-               (payload.size() + *options.pad_length + kTrailerSize) % alignment_ == 0,
+  const std::optional<size_t> exact = options.padding ? options.padding->size() : options.pad_length;
+  if (exact) {
+    ENSURE(*exact <= 255 && (payload.size() + *exact + kTrailerSize) % alignment_ == 0,
            kInvalidArgument, kNoOffset, "rfc4303#section-2.4",
-           fmt::format("pad length {} breaks the {}-byte alignment", *options.pad_length, alignment_));
-    pad = *options.pad_length;
+           fmt::format("pad length {} breaks the {}-byte alignment", *exact, alignment_));
+    pad = *exact;
   }
 
   const size_t start = out.size();
@@ -176,6 +176,8 @@ Status Sa::Protect(ByteSpan payload, uint8_t next_header, Bytes& out,
   //= rfc4303#section-2.4
   //# Default padding bytes are 1, 2, 3, ... in order.
   for (size_t i = 0; i < pad; ++i) text[payload.size() + i] = static_cast<uint8_t>(i + 1);
+  if (options.padding)
+    std::copy(options.padding->begin(), options.padding->end(), text.begin() + static_cast<long>(payload.size()));
   text[text_size - 2] = static_cast<uint8_t>(pad);
   text[text_size - 1] = next_header;
   MutableByteSpan icv(p + kHeaderSize + iv_size + text_size, icv_size_);

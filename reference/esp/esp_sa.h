@@ -81,6 +81,14 @@ struct ProtectOptions {
   std::optional<Bytes> iv;           // use this IV instead of the SA's own
   std::optional<uint64_t> sequence_number;  // use this Sequence Number, counter untouched
   std::optional<size_t> pad_length;  // exact padding (must keep the alignment)
+  // These Padding bytes instead of 1, 2, 3, ... (their count is the pad
+  // length: it must keep the alignment).
+  std::optional<Bytes> padding;
+  // Encapsulate, tunnel mode: this Next Header instead of the inner
+  // packet's version (4 or 41), and this many zero bytes of TFC padding
+  // after the inner packet (RFC 4303 §2.7).
+  std::optional<uint8_t> next_header;
+  size_t tfc_padding = 0;
 };
 
 // A view into the buffer that UnprotectInPlace decrypted.

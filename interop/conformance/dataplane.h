@@ -1,0 +1,150 @@
+// The ESP dataplane of the conformance suite (RFC 4303, RFC 4301 §5.2,
+// RFC 3948): through the CHILD SAs the initial exchanges negotiated, the
+// tester sends ICMP echo requests (inner addresses inside the traffic
+// selectors), some of them with a named ESP deviation, and reads which of
+// them the IUT answered: only what comes back on the wire, decrypted with
+// the tester's inbound keys.
+//
+// For the reference target the IUT side is here too (MakeReferenceHost,
+// reference_host.cc): the reference's own ESP SAs (reference/esp/) receive
+// as RFC 4303 §3.4 says, the inner packet is checked against the SA's
+// selectors (RFC 4301 §5.2), and, like a host behind the gateway, every
+// echo request accepted is answered over the outbound SA the SPD picks.
+// Faults of that side (a receiver without anti-replay, one that ignores the
+// ICV, ...) live there, in the harness, so that mutation testing can show
+// each case can fail.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reference/base/result.h"
+#include "reference/crypto/primitives.h"
+#include "reference/esp/esp_sa.h"
+#include "reference/ike/sa/ike_sa.h"
+#include "reference/testing/exchange.h"
+
+namespace ipsecref::conformance::dataplane {
+
+// What the tester does to the ESP packets of a drive step `tester:esp=SPEC`
+// (a row of EspDeviations()).
+struct EspDeviation {
+  std::string_view name;
+  std::string_view requirement;  // where the RFC says how the receiver reacts
+  bool answered;                 // whether a conformant IUT answers the deviant echo requests
+  std::string_view does;         // what the tester sends
+};
+std::span<const EspDeviation> EspDeviations();
+
+// SPEC: DEVIATION[:COUNT] (COUNT deviant packets, 1 to 64; 1 by default).
+struct EspSpec {
+  const EspDeviation* deviation = nullptr;
+  size_t count = 1;
+};
+Result<EspSpec> ParseEspSpec(std::string_view text);
+
+// Faults of the reference IUT's dataplane (mutation testing): a name each,
+// and what the faulty receiver does.
+struct HostFault {
+  std::string_view name;
+  std::string_view does;
+};
+std::span<const HostFault> HostFaults();
+bool IsHostFault(std::string_view name);
+
+// One echo request the tester sent, and what came back for it.
+struct Probe {
+  uint16_t icmp_sequence = 0;  // the echo request's Sequence Number (RFC 792)
+  uint64_t esp_sequence = 0;
+  std::string deviation;       // empty: a clean probe, sent as the RFC says
+  size_t answers = 0;          // echo replies that came back for it
+};
+
+// One ESP packet between the tester and the IUT, for the ladder.
+struct WirePacket {
+  int64_t at = 0;  // the fake clock's reading
+  bool from_iut = false;
+  bool lost = false;  // taken off by the NAT (nothing maps it back)
+  Bytes packet;       // the outer IP packet as on the wire between the NAT and the IUT
+  std::string text;   // "ESP SPI 0xc0010001 seq 2: echo request 2 (bad-icv)"
+};
+
+// The IUT side a link delivers to: an outer IP packet in, the packets the
+// IUT sends back out.
+class Iut {
+ public:
+  virtual ~Iut() = default;
+  // Installs the CHILD SAs of `sa` that are new (the IUT's IKE SA).
+  virtual Status Sync(const ike::sa::IkeSa& sa) = 0;
+  virtual std::vector<Bytes> Receive(ByteSpan packet) = 0;
+};
+
+// The reference IUT: its CHILD SAs as reference/esp/ SAs (anti-replay
+// window 64, RFC 4303 §3.4.3's default; padding inspected, §2.4), the
+// inbound selector check of RFC 4301 §5.2, a host that answers echo
+// requests. `faults`: names of HostFaults(). Errors: an unknown fault.
+Result<std::unique_ptr<Iut>> MakeReferenceHost(std::vector<std::string> faults, uint64_t seed);
+
+// The tester's end of the dataplane over one IKE SA: its CHILD SAs' ESP SAs,
+// the NAT in front of it (if any), and everything it sent and received.
+class Link {
+ public:
+  // `lenient`: the deviations are not applied (the deviant packets go out
+  // as clean ones): mutation testing's "lenient" fault.
+  Link(Iut& iut, std::optional<testing::Nat> nat, uint64_t seed, bool lenient = false);
+  ~Link();
+
+  // One drive step: a clean echo request, COUNT deviant ones (after what
+  // the deviation does first), a clean one, each delivered to the IUT and
+  // its answers read. The probes go on the first installed CHILD SA of
+  // `tester` (the tester's IKE SA; `iut` is the IUT's, to sync its SAs).
+  // What cannot be sent is kept as a note (notes()), not an error: the
+  // checks then say what was missing.
+  void Send(const EspSpec& spec, const ike::sa::IkeSa* tester, const ike::sa::IkeSa* iut, int64_t at);
+
+  const std::vector<Probe>& probes() const { return probes_; }
+  const std::vector<WirePacket>& wire() const { return wire_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+  // The SPI and (full) sequence number of each ESP packet of the IUT the
+  // tester decrypted, in arrival order.
+  const std::vector<std::pair<uint32_t, uint64_t>>& replies() const { return replies_; }
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::vector<Probe> probes_;
+  std::vector<WirePacket> wire_;
+  std::vector<std::string> notes_;
+  std::vector<std::pair<uint32_t, uint64_t>> replies_;
+};
+
+// --- pieces, for the tests and the reference IUT --------------------------------
+
+// Whether `c` is an ESP SA that carries traffic (installed, or being rekeyed).
+bool Carries(const ike::sa::ChildSa& c);
+// The reference/esp/ configuration of one direction of `c` as `sa`'s end
+// holds it: tunnel mode, its keys and outer addresses, ESP in UDP on IKE's
+// ports when a NAT was detected.
+esp::SaConfig EspConfigOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool inbound, crypto::Rng* rng);
+
+// An IPv4 ICMP echo request (RFC 792) from `src` to `dst` with identifier
+// `id` and sequence number `seq`, 16 data bytes; or its reply (type 0,
+// addresses swapped) when `reply`.
+Bytes EchoPacket(ByteSpan src, ByteSpan dst, uint16_t id, uint16_t seq, bool reply = false);
+// The echo request or reply `packet` carries: its identifier and sequence
+// number, or nothing when it is not an IPv4 ICMP echo of that type with a
+// correct checksum.
+struct Echo {
+  uint16_t id = 0, seq = 0;
+  bool reply = false;
+};
+std::optional<Echo> ReadEcho(ByteSpan packet);
+
+}  // namespace ipsecref::conformance::dataplane
