@@ -57,7 +57,9 @@ Result<Case> ParseCase(const json& j, const std::string& file, size_t index) {
   ENSURE(j.is_object(), kInvalidArgument, kNoOffset, "", where0 + ": a case is an object");
   const std::string where =
       j.contains("id") && j["id"].is_string() ? fmt::format("{}: case '{}'", file, j["id"].get<std::string>()) : where0;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string key = item.key();
+    const json& value = item.value();
     const auto* f = std::find_if(std::begin(kFields), std::end(kFields), [&](const Field& x) { return x.name == key; });
     ENSURE(f != std::end(kFields), kInvalidArgument, kNoOffset, "", fmt::format("{}: unknown field '{}'", where, key));
     ENSURE(value.type() == f->type, kInvalidArgument, kNoOffset, "",

@@ -94,7 +94,7 @@ Bytes EchoPacket(ByteSpan src, ByteSpan dst, uint16_t id, uint16_t seq, bool rep
   std::copy(dst.begin(), dst.end(), p.begin() + 16);
   ip::SetIpv4HeaderChecksum(MutableByteSpan(p).first(kIpv4Header));
   uint8_t* icmp = p.data() + kIpv4Header;
-  //= rfc792#page-14
+  //= rfc792
   //# Echo: type 8, its reply type 0, code 0; the identifier and sequence
   //# number match a reply to its request; the checksum is the one's
   //# complement sum over the ICMP message.
