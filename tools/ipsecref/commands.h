@@ -27,8 +27,10 @@ void AddCtlCommand(CLI::App& app, Runner& run);
 void AddLoadCommand(CLI::App& app, Runner& run);
 void AddConformanceCommand(CLI::App& app, Runner& run);
 
-// PREFIX/share/ipsecref/vectors beside an installed ipsecref, else the
-// source tree's vectors/ (vectors_command.cc).
+// PREFIX/share/ipsecref/INSTALLED beside an installed ipsecref, else
+// SOURCE_RELATIVE in the source tree (vectors_command.cc).
+std::string DefaultDataDir(std::string_view source_relative, std::string_view installed);
+// The vectors: DefaultDataDir("vectors", "vectors").
 std::string DefaultVectorsDir();
 
 }  // namespace ipsecref::tool

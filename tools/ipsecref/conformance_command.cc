@@ -40,17 +40,6 @@ struct ConformanceOptions {
   bool mutation = false;
 };
 
-std::string DefaultCatalogueDir() {
-  std::error_code ec;
-  fs::path dir = fs::path(IPSECREF_SOURCE_DIR) / "interop" / "conformance" / "catalogue";
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path installed = (self.parent_path() / IPSECREF_DATA_FROM_BIN / "conformance").lexically_normal();
-    if (fs::is_directory(installed, ec)) dir = installed;
-  }
-  return dir.string();
-}
-
 Status WriteFile(std::string_view option, const std::string& path, const std::string& text) {
   TRY_ASSIGN(OutputFile f, OutputFile::Open(option, path, {}, true));
   if (f.is_stdout()) {
@@ -86,7 +75,7 @@ int RunConformance(const ConformanceOptions& o) {
   const bool json = o.json;
   if (o.role != "" && o.role != "initiator" && o.role != "responder")
     return FailUsage("conformance", fmt::format("--role {}: initiator or responder", Echo(o.role)), json);
-  const std::string dir = o.catalogue.empty() ? DefaultCatalogueDir() : o.catalogue;
+  const std::string dir = o.catalogue.empty() ? DefaultDataDir("interop/conformance/catalogue", "conformance") : o.catalogue;
   auto cat = conformance::LoadCatalogue(dir);
   if (!cat) return Fail("conformance", cat.error(), json, "catalogue");
   if (o.list) return List(*cat, o);

@@ -11,21 +11,23 @@
 
 namespace ipsecref::tool {
 
-// The default vector directory: PREFIX/share/ipsecref/vectors beside an
-// installed PREFIX/bin/ipsecref, else the source tree's vectors/ (a build
+// A data directory: PREFIX/share/ipsecref/INSTALLED beside an installed
+// PREFIX/bin/ipsecref, else SOURCE_RELATIVE in the source tree (a build
 // tree's binary). Shown relative to the working directory when under it.
-std::string DefaultVectorsDir() {
+std::string DefaultDataDir(std::string_view source_relative, std::string_view installed) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  fs::path dir = fs::path(IPSECREF_SOURCE_DIR) / "vectors";
+  fs::path dir = fs::path(IPSECREF_SOURCE_DIR) / source_relative;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path installed = (self.parent_path() / IPSECREF_DATA_FROM_BIN / "vectors").lexically_normal();
-    if (fs::is_directory(installed, ec)) dir = installed;
+    const fs::path copy = (self.parent_path() / IPSECREF_DATA_FROM_BIN / installed).lexically_normal();
+    if (fs::is_directory(copy, ec)) dir = copy;
   }
   const fs::path shown = dir.lexically_relative(fs::current_path(ec));
   return !ec && !shown.empty() && *shown.begin() != ".." ? shown.string() : dir.string();
 }
+
+std::string DefaultVectorsDir() { return DefaultDataDir("vectors", "vectors"); }
 
 namespace {
 
