@@ -247,6 +247,21 @@ TEST(Runner, UnsupportedNamesWhatTheTargetLacks) {
   EXPECT_EQ(report->results[0].reason, "the target lacks telepathy");
 }
 
+// The negative form of `auth`: in a shared-key run the IUT's IKE_AUTH
+// response carries AUTH of method 2, so "no AUTH of method 14" holds and
+// "no AUTH of method 2" fails, naming the message.
+TEST(Judge, AuthAbsentHoldsOnlyWhenNoSelectedMessageCarriesTheMethod) {
+  const auto r = RunOn(R"(, "expect": [
+      {"check": "auth", "exchange": "IKE_AUTH", "message": "response", "method": 14, "absent": true},
+      {"check": "auth", "exchange": "IKE_AUTH", "message": "response", "method": 2, "absent": true},
+      {"check": "auth", "exchange": "IKE_AUTH", "message": "response", "method": 2, "absent": false}])");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].held) << r[0].check << ": " << r[0].observed;
+  EXPECT_FALSE(r[1].held) << r[1].check;
+  EXPECT_THAT(r[1].observed, HasSubstr("IKE_AUTH response"));
+  EXPECT_TRUE(r[2].held) << r[2].check << ": " << r[2].observed;
+}
+
 TEST(Readme, TablesAgreeWithTheCode) {
   testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- table: generated from judge.cc -->\n",
                                   "<!-- end of table -->", CheckTableMarkdown());

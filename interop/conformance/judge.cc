@@ -368,10 +368,22 @@ CheckResult Port(const json& a, const Observation& o) {
 }
 
 // The IUT's selected messages carry an AUTH payload of this Auth Method
-// (RFC 7296 §3.8; 14 is RFC 7427's Digital Signature).
+// (RFC 7296 §3.8; 14 is RFC 7427's Digital Signature); with `absent`, none
+// of them does.
 CheckResult AuthMethod(const json& a, const Observation& o) {
   const Selection s = SelectionOf(a);
   const uint64_t want = a["method"];
+  const bool absent = a.contains("absent") && a["absent"] == true;
+  if (absent) {
+    CheckResult r{fmt::format("no {} of the IUT carries AUTH of Auth Method {}", s.Text(), want), true, ""};
+    for (const Observed* w : Pick(o, s))
+      for (const ike::Payload& p : w->opened.Built())
+        if (const auto* auth = p.as<ike::AuthPayload>(); auth != nullptr && static_cast<uint64_t>(auth->auth_method) == want) {
+          r.held = false;
+          r.observed = fmt::format("#{} {}", w->number, w->text);
+        }
+    return r;
+  }
   CheckResult r{fmt::format("the IUT's {} carries AUTH of Auth Method {}", s.Text(), want), false, ""};
   for (const Observed* w : Pick(o, s))
     for (const ike::Payload& p : w->opened.Built())
@@ -496,8 +508,9 @@ const std::vector<Row>& Rows() {
       {{"port", "source_port?, destination_port?, exchange?, message?",
         "every selected message of the IUT (one at least) is sent from and to these UDP ports"},
        {}, {"source_port", "destination_port", "exchange", "message"}, Port},
-      {{"auth", "method, exchange?, message?", "a selected message of the IUT carries an AUTH payload of that Auth Method"},
-       {"method"}, {"exchange", "message"}, AuthMethod},
+      {{"auth", "method, absent?, exchange?, message?",
+        "a selected message of the IUT carries an AUTH payload of that Auth Method (with absent: true, none does)"},
+       {"method"}, {"absent", "exchange", "message"}, AuthMethod},
       {{"esp", "answered, answered_min or unanswered",
         "the IUT answers that many (at least that many) of the tester's ESP echo requests, or leaves that many unanswered"},
        {}, {"answered", "answered_min", "unanswered"}, Esp},

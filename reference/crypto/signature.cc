@@ -10,8 +10,10 @@
 #include <cryptopp/xed25519.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
+#include <string>
 
 #include "reference/crypto/der.h"
 
@@ -509,6 +511,56 @@ Status VerifyAuth(iana::AuthMethod method, ByteSpan public_key_der, ByteSpan sig
                            SignatureEncoding::kDer, nullptr);
   if (!status) return std::move(status).error().At(base);
   return OkStatus();
+}
+
+bool IsSignatureMethod(iana::AuthMethod method) {
+  return method == AuthMethod::kDigitalSignature || FindFixedMethod(method) != nullptr;
+}
+
+Result<AuthSignature> ChooseAuthSignature(SignatureScheme configured, ByteSpan private_key_der,
+                                          std::span<const iana::HashAlgorithm> peer_hashes) {
+  TRY_ASSIGN(const SignatureAlgorithm* algorithm, Known(configured));
+  const Family family = FamilyOf(configured);
+  if (!peer_hashes.empty()) {
+    //= rfc7427#section-4
+    //# The signer uses one of the hash algorithms the other end listed in
+    //# its SIGNATURE_HASH_ALGORITHMS; each direction may use another.
+    //= rfc8420#section-2
+    //# Ed25519 exists with the "Identity" hash only, and is not sent to an
+    //# end whose list lacks Identity.
+    if (std::find(peer_hashes.begin(), peer_hashes.end(), algorithm->hash) != peer_hashes.end())
+      return AuthSignature{AuthMethod::kDigitalSignature, configured};
+    //= ipsecref#choice
+    //# When the peer did not list the configured scheme's hash, the same
+    //# key signs with the scheme of its family whose hash the peer listed
+    //# first: the peer's order is its preference.
+    for (HashAlgorithm h : peer_hashes)
+      for (const SignatureAlgorithm& a : kAlgorithms)
+        if (a.sent && a.hash == h && FamilyOf(a.scheme) == family)
+          return AuthSignature{AuthMethod::kDigitalSignature, a.scheme};
+    std::string listed;
+    for (HashAlgorithm h : peer_hashes) listed += fmt::format("{}{}", listed.empty() ? "" : ", ", static_cast<unsigned>(h));
+    return MakeError(Code::kAuthenticationFailed, kNoOffset, "rfc7427#section-4",
+                     fmt::format("the peer's SIGNATURE_HASH_ALGORITHMS ({}) lists no hash {} can sign with", listed,
+                                 algorithm->name));
+  }
+  //= rfc7427#section-3
+  //# Digital Signature (14) is allowed only when each end sent and received
+  //# SIGNATURE_HASH_ALGORITHMS; otherwise an end signs with an RFC 7296
+  //# method, the one its key allows (RSA Digital Signature with SHA-1, or
+  //# the ECDSA method of its curve, RFC 4754).
+  const Curve* curve = nullptr;
+  if (family == Family::kEcdsa) {
+    TRY_ASSIGN(auto loaded, LoadEcKey<CryptoPP::DL_PrivateKey_EC<CryptoPP::ECP>>(private_key_der,
+                                                                                "EC PKCS#8 private key", nullptr));
+    curve = loaded.second;
+  }
+  for (const FixedMethod& m : kFixedMethods)
+    if (FamilyOf(m.scheme) == family && m.curve == curve) return AuthSignature{m.method, m.scheme};
+  return MakeError(Code::kAuthenticationFailed, kNoOffset, "rfc7427#section-3",
+                   fmt::format("the peer sent no SIGNATURE_HASH_ALGORITHMS, so Digital Signature (14) is not "
+                               "allowed, and {} has no RFC 7296 Auth Method",
+                               algorithm->name));
 }
 
 }  // namespace ipsecref::crypto

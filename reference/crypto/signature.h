@@ -86,6 +86,30 @@ Result<Bytes> SignAuth(iana::AuthMethod method, SignatureScheme scheme, ByteSpan
 Status VerifyAuth(iana::AuthMethod method, ByteSpan public_key_der, ByteSpan signed_octets,
                   ByteSpan authentication_data);
 
+// Whether `method` is a signature method: RSA Digital Signature (1), the
+// ECDSA methods 9-11 or Digital Signature (14).
+bool IsSignatureMethod(iana::AuthMethod method);
+
+// The Auth Method and scheme an end signs its AUTH payload with.
+struct AuthSignature {
+  iana::AuthMethod method;
+  SignatureScheme scheme;
+};
+// Chooses them for an end set up to sign with `configured` and the key
+// `private_key_der`. `peer_hashes` is the peer's SIGNATURE_HASH_ALGORITHMS
+// list, empty when the peer sent none (this end always sends its own):
+// - with a list: Digital Signature (14) with `configured` when the peer
+//   listed its hash, else the scheme of the same family (same key, same
+//   padding) whose hash comes first in the peer's list;
+// - without: the RFC 7296 method the key allows: RSA Digital Signature (1,
+//   PKCS#1 v1.5 with SHA-1) for RSASSA-PKCS1-v1_5, ECDSA 9, 10 or 11 by the
+//   key's curve.
+// kAuthenticationFailed, saying why, when there is none: the peer listed
+// no hash of the family, or sent no list and the family (RSASSA-PSS,
+// Ed25519) has no RFC 7296 method. kBadFile for an EC key that does not load.
+Result<AuthSignature> ChooseAuthSignature(SignatureScheme configured, ByteSpan private_key_der,
+                                          std::span<const iana::HashAlgorithm> peer_hashes);
+
 // Method 14 Authentication Data split into its parts; `signature` points
 // into the input.
 struct DigitalSignatureAuth {

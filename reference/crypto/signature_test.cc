@@ -323,6 +323,66 @@ TEST(SignAuth, MethodAndSchemeMustAgree) {
   EXPECT_EQ(r.error().code, Code::kInvalidArgument);
 }
 
+// RFC 7427 §3: without the peer's SIGNATURE_HASH_ALGORITHMS, the RFC 7296
+// method of the key: RSA Digital Signature (1) with SHA-1 (RFC 7296 §3.8),
+// ECDSA 9/10/11 by the key's curve, whatever hash the scheme names (RFC
+// 4754 §3); none for RSASSA-PSS and Ed25519.
+TEST(ChooseAuthSignature, WithoutThePeersListTheKeysRfc7296Method) {
+  auto c = ChooseAuthSignature(Scheme::kEcdsaP256Sha256, EcKey(384).private_der, {});
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->method, AuthMethod::kEcdsaSha384P384);
+  EXPECT_EQ(c->scheme, Scheme::kEcdsaP384Sha384);
+  c = ChooseAuthSignature(Scheme::kEcdsaP521Sha512, EcKey(521).private_der, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->method, AuthMethod::kEcdsaSha512P521);
+  c = ChooseAuthSignature(Scheme::kRsaPkcs1Sha256, RsaKey().private_der, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->method, AuthMethod::kRsaDigitalSignature);
+  EXPECT_EQ(c->scheme, Scheme::kRsaPkcs1Sha1);
+  for (Scheme none : {Scheme::kRsaPssSha256, Scheme::kEd25519}) {
+    c = ChooseAuthSignature(none, none == Scheme::kEd25519 ? Ed25519Key().private_der : RsaKey().private_der, {});
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, Code::kAuthenticationFailed);
+    EXPECT_EQ(c.error().requirement, "rfc7427#section-3");
+  }
+}
+
+// RFC 7427 §4: with the peer's list, Digital Signature (14) with a hash it
+// listed: the configured scheme's when listed, else the family's scheme of
+// the peer's first listed hash; RFC 8420 §2: Ed25519 only with Identity.
+TEST(ChooseAuthSignature, WithThePeersListAHashItListed) {
+  using H = iana::HashAlgorithm;
+  const H all[] = {H::kSha2_256, H::kSha2_384, H::kSha2_512, H::kIdentity};
+  auto c = ChooseAuthSignature(Scheme::kRsaPssSha384, RsaKey().private_der, all);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->method, AuthMethod::kDigitalSignature);
+  EXPECT_EQ(c->scheme, Scheme::kRsaPssSha384);
+  const H sha512_then_384[] = {H::kSha2_512, H::kSha2_384};
+  c = ChooseAuthSignature(Scheme::kRsaPkcs1Sha256, RsaKey().private_der, sha512_then_384);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scheme, Scheme::kRsaPkcs1Sha512);
+  const H sha384[] = {H::kSha2_384};
+  c = ChooseAuthSignature(Scheme::kEcdsaP256Sha256, EcKey(256).private_der, sha384);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->method, AuthMethod::kDigitalSignature);
+  EXPECT_EQ(c->scheme, Scheme::kEcdsaP384Sha384);  // ecdsa-with-SHA384 on the P-256 key
+  const H sha1[] = {H::kSha1};
+  c = ChooseAuthSignature(Scheme::kRsaPkcs1Sha256, RsaKey().private_der, sha1);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scheme, Scheme::kRsaPkcs1Sha1);
+  c = ChooseAuthSignature(Scheme::kEcdsaP256Sha256, EcKey(256).private_der, sha1);  // no ecdsa-with-SHA1 here
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().requirement, "rfc7427#section-4");
+  const H sha2[] = {H::kSha2_256, H::kSha2_384, H::kSha2_512};
+  c = ChooseAuthSignature(Scheme::kEd25519, Ed25519Key().private_der, sha2);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, Code::kAuthenticationFailed);
+  const H identity[] = {H::kIdentity};
+  c = ChooseAuthSignature(Scheme::kEd25519, Ed25519Key().private_der, identity);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->scheme, Scheme::kEd25519);
+}
+
 TEST(VerifyAuth, EcdsaMethodRefusesKeyOnOtherCurve) {
   auto rng = MakeDeterministicRng(5);
   auto sig = SignAuth(AuthMethod::kEcdsaSha384P384, Scheme::kEcdsaP384Sha384, EcKey(384).private_der, Bytes{1}, *rng);

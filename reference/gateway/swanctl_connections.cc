@@ -47,9 +47,10 @@ struct AuthChoice {
 };
 
 //= ipsecref#choice
-//# Signature authentication always uses RFC 7427's Digital Signature
-//# method (14), as strongSwan 5.9 does when the peer announces
-//# SIGNATURE_HASH_ALGORITHMS. Without a scheme in `auth`, the key decides:
+//# Signature authentication is configured as RFC 7427's Digital Signature
+//# method (14), which strongSwan 5.9 uses when the peer announces
+//# SIGNATURE_HASH_ALGORITHMS (IKE_AUTH falls back to the key's RFC 7296
+//# method when it does not, ike_auth.cc). Without a scheme in `auth`, the key decides:
 //# ECDSA with the curve's hash (P-256/SHA-256, P-384/SHA-384,
 //# P-521/SHA-512), Ed25519, and for RSA PKCS#1 v1.5 with SHA-256
 //# (strongSwan's default: charon.rsa_pss = no, SHA-256 the first hash).

@@ -5,6 +5,8 @@
 // openssl's (vectors/x509/PROVENANCE.md).
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -127,6 +129,192 @@ TEST(CertificatesTest, UntrustedOrMismatchedCertificateFails) {
     Exchange x(ic, CertificateConfig(testing::PskResponderConfig(), g, f));
     EXPECT_EQ(x.Establish(), 0u);
     EXPECT_EQ(Ladder(x.responder_log().built.back()), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+  }
+}
+
+// What a peer's IKE_SA_INIT message says in N(SIGNATURE_HASH_ALGORITHMS):
+// nothing (the notification left out, as from an end without RFC 7427) or
+// only `hashes`. The peer itself still believes it sent its usual list.
+class HashAnnouncement final : public Hooks {
+ public:
+  explicit HashAnnouncement(std::vector<uint16_t> hashes = {}) : hashes_(std::move(hashes)) {}
+  void OnBuilt(const IkeSa&, Message& m) override {
+    if (m.header.exchange_type != iana::ExchangeType::kIkeSaInit) return;
+    auto announces = [](const Payload& p) {
+      const auto* n = p.as<NotifyPayload>();
+      return n != nullptr && n->notify_message_type == iana::NotifyType::kSignatureHashAlgorithms;
+    };
+    if (hashes_.empty()) {
+      std::erase_if(m.payloads, announces);
+      return;
+    }
+    for (Payload& p : m.payloads)
+      if (announces(p)) {
+        Bytes data;
+        for (uint16_t h : hashes_) data.insert(data.end(), {static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)});
+        std::get_if<NotifyPayload>(&p.body)->notification_data = data;
+      }
+  }
+
+ private:
+  std::vector<uint16_t> hashes_;
+};
+
+// The Auth Method of the AUTH payload in a built IKE_AUTH message, or
+// nullopt without one.
+std::optional<iana::AuthMethod> AuthMethodOf(const Message& m) {
+  for (const Payload& p : m.inner)
+    if (const auto* a = p.as<AuthPayload>()) return a->auth_method;
+  return std::nullopt;
+}
+
+bool Logged(Peer& peer, std::string_view text) {
+  for (const Event& e : peer.events())
+    if (e.text.find(text) != std::string::npos) return true;
+  return false;
+}
+
+// RFC 7427 §3: Digital Signature (14) only once both ends sent
+// SIGNATURE_HASH_ALGORITHMS. Between two ends that sent none, each signs
+// with the RFC 7296 method its key allows (RFC 7296 §3.8: RSA with SHA-1;
+// RFC 4754 §3: ECDSA 9, 10, 11 by curve) and accepts the other's.
+TEST(CertificatesTest, WithoutHashAnnouncementsTheRfc7296MethodsAreUsed) {
+  const std::pair<size_t, iana::AuthMethod> kExpected[] = {
+      {0, iana::AuthMethod::kEcdsaSha256P256},
+      {1, iana::AuthMethod::kEcdsaSha384P384},
+      {2, iana::AuthMethod::kEcdsaSha512P521},
+      {4, iana::AuthMethod::kRsaDigitalSignature},
+  };
+  for (const auto& [family, method] : kExpected) {
+    const Family& f = kFamilies[family];
+    SCOPED_TRACE(f.name);
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f),
+               CertificateConfig(testing::PskResponderConfig(), f, f));
+    HashAnnouncement none_i, none_r;
+    x.SetHooks(x.initiator(), &none_i);
+    x.SetHooks(x.responder(), &none_r);
+    x.Establish();
+    ExpectUp(x);
+    ASSERT_EQ(x.initiator_log().built.size(), 2u);
+    ASSERT_EQ(x.responder_log().built.size(), 2u);
+    EXPECT_EQ(AuthMethodOf(x.initiator_log().built[1]), method);
+    EXPECT_EQ(AuthMethodOf(x.responder_log().built[1]), method);
+  }
+}
+
+// RSASSA-PSS and Ed25519 have no RFC 7296 method: without the peer's
+// SIGNATURE_HASH_ALGORITHMS an end with such a key cannot authenticate.
+// The initiator sends no IKE_AUTH request; the responder answers
+// AUTHENTICATION_FAILED (RFC 7427 §5: the answer to a key it cannot use).
+TEST(CertificatesTest, RsaPssAndEd25519CannotSignWithoutTheHashAnnouncement) {
+  for (const Family& f : {kFamilies[3], kFamilies[5]}) {
+    SCOPED_TRACE(f.name);
+    {
+      SCOPED_TRACE("initiator");
+      const Family& other = kFamilies[0];
+      Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, other),
+                 CertificateConfig(testing::PskResponderConfig(), other, f));
+      HashAnnouncement none;
+      x.SetHooks(x.responder(), &none);
+      EXPECT_EQ(x.Establish(), 0u);
+      EXPECT_EQ(x.initiator_log().built.size(), 1u);  // IKE_SA_INIT only
+      EXPECT_TRUE(Logged(x.initiator(), "has no RFC 7296 Auth Method"));
+    }
+    {
+      SCOPED_TRACE("responder");
+      // The initiator (P-256) got no list either, so it signs with method 9,
+      // which the responder accepts before it finds it cannot answer.
+      const Family& other = kFamilies[0];
+      Exchange x(CertificateConfig(testing::PskInitiatorConfig(), other, f),
+                 CertificateConfig(testing::PskResponderConfig(), f, other));
+      HashAnnouncement none_i, none_r;
+      x.SetHooks(x.initiator(), &none_i);
+      x.SetHooks(x.responder(), &none_r);
+      EXPECT_EQ(x.Establish(), 0u);
+      ASSERT_EQ(x.initiator_log().built.size(), 2u);
+      EXPECT_EQ(AuthMethodOf(x.initiator_log().built[1]), iana::AuthMethod::kEcdsaSha256P256);
+      EXPECT_EQ(Ladder(x.responder_log().built.back()), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+      EXPECT_TRUE(Logged(x.responder(), "has no RFC 7296 Auth Method"));
+    }
+  }
+}
+
+// RFC 7427 §4: the signer uses a hash the other end listed; RFC 8420 §2:
+// Ed25519 only for an end that listed Identity (5).
+TEST(CertificatesTest, SignerUsesAHashThePeerListed) {
+  {
+    SCOPED_TRACE("P-256 key, the responder lists SHA2-384 only");
+    const Family& f = kFamilies[0];
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f),
+               CertificateConfig(testing::PskResponderConfig(), f, f));
+    HashAnnouncement sha384({3});
+    x.SetHooks(x.responder(), &sha384);
+    x.Establish();
+    ExpectUp(x);
+    const Message& request = x.initiator_log().built[1];
+    EXPECT_EQ(AuthMethodOf(request), iana::AuthMethod::kDigitalSignature);
+    for (const Payload& p : request.inner)
+      if (const auto* a = p.as<AuthPayload>()) {
+        auto parsed = crypto::ParseDigitalSignatureAuth(a->authentication_data);
+        ASSERT_TRUE(parsed.ok());
+        EXPECT_EQ(parsed->algorithm->name, "ecdsa-with-SHA384");  // RFC 7427 A.3.3
+      }
+  }
+  {
+    SCOPED_TRACE("Ed25519 key, the responder lists SHA2-256, SHA2-384, SHA2-512 but not Identity");
+    const Family& f = kFamilies[3];
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f),
+               CertificateConfig(testing::PskResponderConfig(), f, f));
+    HashAnnouncement sha2({2, 3, 4});
+    x.SetHooks(x.responder(), &sha2);
+    EXPECT_EQ(x.Establish(), 0u);
+    EXPECT_EQ(x.initiator_log().built.size(), 1u);
+    EXPECT_TRUE(Logged(x.initiator(), "lists no hash Ed25519 can sign with"));
+  }
+}
+
+// RFC 7427 §3, the verifier's side: a peer that sent no
+// SIGNATURE_HASH_ALGORITHMS is not allowed Digital Signature (14), and
+// its method-14 AUTH fails with AUTHENTICATION_FAILED, in either role.
+TEST(CertificatesTest, DigitalSignatureFromAPeerThatSentNoHashesIsRefused) {
+  const Family& f = kFamilies[0];
+  {
+    SCOPED_TRACE("the initiator sent no list");
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f),
+               CertificateConfig(testing::PskResponderConfig(), f, f));
+    HashAnnouncement none;
+    x.SetHooks(x.initiator(), &none);
+    EXPECT_EQ(x.Establish(), 0u);
+    EXPECT_EQ(AuthMethodOf(x.initiator_log().built[1]), iana::AuthMethod::kDigitalSignature);
+    EXPECT_EQ(Ladder(x.responder_log().built.back()), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+    EXPECT_TRUE(Logged(x.responder(), "sent no SIGNATURE_HASH_ALGORITHMS in IKE_SA_INIT"));
+  }
+  {
+    SCOPED_TRACE("the responder sent no list");
+    // The initiator authenticates with a shared key, so that the responder
+    // gets to answer with its signature.
+    IkeConfig ic = CertificateConfig(testing::PskInitiatorConfig(), f, f);
+    IkeConfig rc = CertificateConfig(testing::PskResponderConfig(), f, f);
+    ic.local_auth = testing::PskInitiatorConfig().local_auth;
+    rc.remote_auth = testing::PskResponderConfig().remote_auth;
+    Exchange x(ic, rc);
+    HashAnnouncement none;
+    x.SetHooks(x.responder(), &none);
+    EXPECT_EQ(x.Establish(), 0u);
+    EXPECT_EQ(AuthMethodOf(x.responder_log().built[1]), iana::AuthMethod::kDigitalSignature);
+    EXPECT_TRUE(x.initiator().IkeSas().empty());
+    EXPECT_TRUE(Logged(x.initiator(), "sent no SIGNATURE_HASH_ALGORITHMS in IKE_SA_INIT"));
+  }
+  {
+    SCOPED_TRACE("both sent a list, the peer signs with method 9");
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f),
+               CertificateConfig(testing::PskResponderConfig(), f, f));
+    HashAnnouncement none;
+    x.SetHooks(x.responder(), &none);  // the initiator falls back to 9; the responder believes it sent its list
+    EXPECT_EQ(x.Establish(), 0u);
+    EXPECT_EQ(AuthMethodOf(x.initiator_log().built[1]), iana::AuthMethod::kEcdsaSha256P256);
+    EXPECT_EQ(Ladder(x.responder_log().built.back()), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+    EXPECT_TRUE(Logged(x.responder(), "must sign with Digital Signature (14)"));
   }
 }
 

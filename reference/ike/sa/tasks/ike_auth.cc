@@ -29,6 +29,13 @@ Result<Bytes> OctetsOf(const IkeSa& sa, bool initiator, const IdPayload& id) {
                    : keymat::SignedOctets(sa.suite.prf, sa.init_response, sa.ni, sa.keys.sk_pr, rest);
 }
 
+//= rfc7427#section-3
+//# Digital Signature (14) may be used only when each end sent and received
+//# SIGNATURE_HASH_ALGORITHMS in IKE_SA_INIT. This end always sends it
+//# (ike_init.cc) and the notification cannot be empty (notify.cc), so it
+//# comes down to whether the peer's list was received.
+bool DigitalSignatureAllowed(const IkeSa& sa) { return !sa.peer_hash_algorithms.empty(); }
+
 Result<Payload> MakeAuth(IkeSa& sa, bool initiator, const IdPayload& id) {
   const AuthConfig& auth = sa.config().local_auth;
   TRY_ASSIGN(Bytes octets, OctetsOf(sa, initiator, id));
@@ -43,8 +50,13 @@ Result<Payload> MakeAuth(IkeSa& sa, bool initiator, const IdPayload& id) {
     //= rfc7427#section-3
     //# The Digital Signature method names its signature algorithm in the
     //# AUTH payload; the signature covers the same octets as §2.15's.
+    crypto::AuthSignature chosen{auth.method, auth.scheme};
+    if (crypto::IsSignatureMethod(auth.method)) {
+      TRY_ASSIGN(chosen, crypto::ChooseAuthSignature(auth.scheme, auth.private_key, sa.peer_hash_algorithms));
+    }
+    body.auth_method = chosen.method;
     TRY_ASSIGN(body.authentication_data,
-               crypto::SignAuth(auth.method, auth.scheme, auth.private_key, octets, *sa.env().rng));
+               crypto::SignAuth(chosen.method, chosen.scheme, auth.private_key, octets, *sa.env().rng));
   }
   return PayloadOf(iana::PayloadType::kAuth, std::move(body));
 }
@@ -81,6 +93,33 @@ Result<Bytes> PeerPublicKey(const IkeSa& sa, const Message& m, const IdPayload& 
   return certificate.subject_public_key_info;
 }
 
+// The Auth Method the peer may use: the configured one, except that for
+// signatures the negotiation decides between Digital Signature (14) and
+// RFC 7296's methods (1, 9-11), whose key and curve VerifyAuth then checks.
+Status CheckAuthMethod(const IkeSa& sa, iana::AuthMethod method) {
+  const iana::AuthMethod configured = sa.config().remote_auth.method;
+  if (!crypto::IsSignatureMethod(configured) || !crypto::IsSignatureMethod(method)) {
+    ENSURE(method == configured, kAuthenticationFailed, kNoOffset, "rfc7296#section-3.8",
+           fmt::format("the peer authenticates with method {}, not the configured {}", static_cast<unsigned>(method),
+                       static_cast<unsigned>(configured)));
+    return OkStatus();
+  }
+  //= rfc7427#section-3
+  //# A peer that sent no SIGNATURE_HASH_ALGORITHMS is not allowed to use
+  //# Digital Signature (14); once both ends sent it, a signature AUTH must
+  //# use Digital Signature.
+  const bool allowed = DigitalSignatureAllowed(sa);
+  ENSURE(method != iana::AuthMethod::kDigitalSignature || allowed, kAuthenticationFailed, kNoOffset,
+         "rfc7427#section-3",
+         "the peer authenticates with Digital Signature (14) but sent no SIGNATURE_HASH_ALGORITHMS in IKE_SA_INIT");
+  ENSURE(method == iana::AuthMethod::kDigitalSignature || !allowed, kAuthenticationFailed, kNoOffset,
+         "rfc7427#section-3",
+         fmt::format("both ends sent SIGNATURE_HASH_ALGORITHMS, so the peer must sign with Digital Signature (14), "
+                     "not method {}",
+                     static_cast<unsigned>(method)));
+  return OkStatus();
+}
+
 // Checks the peer's identity and AUTH payload; kAuthenticationFailed
 // otherwise (§2.21.2).
 Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
@@ -95,9 +134,7 @@ Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
   ENSURE(expected.identification_data.empty() || *id == expected, kAuthenticationFailed, kNoOffset,
          "rfc7296#section-2.15", fmt::format("the peer calls itself {}, not {}", DescribeId(*id), DescribeId(expected)));
   const AuthConfig& remote = sa.config().remote_auth;
-  ENSURE(auth->auth_method == remote.method, kAuthenticationFailed, kNoOffset, "rfc7296#section-3.8",
-         fmt::format("the peer authenticates with method {}, not the configured {}",
-                     static_cast<unsigned>(auth->auth_method), static_cast<unsigned>(remote.method)));
+  TRY(CheckAuthMethod(sa, auth->auth_method));
   TRY_ASSIGN(Bytes octets, OctetsOf(sa, peer_is_initiator, *id));
   if (remote.method == iana::AuthMethod::kSharedKeyMic) {
     TRY_ASSIGN(Bytes expected_auth, keymat::SharedKeyAuth(sa.suite.prf, remote.psk, octets));
@@ -107,7 +144,7 @@ Status CheckAuth(const IkeSa& sa, bool peer_is_initiator, const Message& m) {
     return OkStatus();
   }
   TRY_ASSIGN(Bytes public_key, PeerPublicKey(sa, m, *id));
-  Status verified = crypto::VerifyAuth(remote.method, public_key, octets, auth->authentication_data);
+  Status verified = crypto::VerifyAuth(auth->auth_method, public_key, octets, auth->authentication_data);
   ENSURE(verified.ok(), kAuthenticationFailed, kNoOffset, "rfc7427#section-3",
          fmt::format("the AUTH signature does not verify: {}", verified.ok() ? "" : verified.error().detail));
   return OkStatus();
