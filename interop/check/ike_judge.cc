@@ -27,10 +27,15 @@ Result<ike::MessageProtection*> IkeKeyRing::For(uint64_t spi_i, uint64_t spi_r) 
 IkeMessageOutcome JudgeIkeMessage(ByteSpan datagram, IkeKeyRing* keys) {
   IkeMessageOutcome out;
   //= rfc7296#section-3.1
-  //# The Flags octet (offset 19) says whether a message is a response.
+  //# The Exchange Type octet (offset 18) names the exchange, the Flags octet
+  //# (offset 19) says whether a message is a response.
   ByteReader header(datagram);
+  uint8_t exchange = 0;
   uint8_t flags = 0;
-  out.response = header.Skip(19) && header.ReadU8(flags) && (flags & ike::kFlagResponse) != 0;
+  if (header.Skip(18) && header.ReadU8(exchange) && header.ReadU8(flags)) {
+    out.exchange = static_cast<iana::ExchangeType>(exchange);
+    out.response = (flags & ike::kFlagResponse) != 0;
+  }
   auto decoded = ike::Decode(datagram);
   if (!decoded) {
     out.decode_error = std::move(decoded).error();

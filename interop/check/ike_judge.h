@@ -46,6 +46,9 @@ struct IkeMessageOutcome {
   // From the Flags octet, read even when the message does not decode: a
   // response is never answered, whatever is wrong with it.
   bool response = false;
+  // From the Exchange Type octet, read the same way: whether an error may be
+  // answered depends on it (no INVALID_SYNTAX for IKE_SA_INIT).
+  iana::ExchangeType exchange{};
 
   // Decoded, and decrypted where there is something to decrypt.
   bool contents_seen() const {

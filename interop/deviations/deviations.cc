@@ -542,13 +542,13 @@ std::vector<Deviation> MakeTable() {
 
   // --- content: payloads ---
   t.push_back({"omit-sa", Kind::kContent, "The SA payload is left out.", kNone, "IKE_SA_INIT",
-               "DeviationReaction.MissingSaGetsInvalidSyntax",
+               "DeviationReaction.MissingSaDropped",
                [](const Target&, uint64_t) { return Omit(kInit, PayloadType::kSa); }});
   t.push_back({"omit-ke", Kind::kContent, "The KE payload is left out.", kNone, "IKE_SA_INIT",
-               "DeviationReaction.MissingKeGetsInvalidSyntax",
+               "DeviationReaction.MissingKeDropped",
                [](const Target&, uint64_t) { return Omit(kInit, PayloadType::kKe); }});
   t.push_back({"omit-nonce", Kind::kContent, "The Nonce payload is left out.", kNone, "IKE_SA_INIT",
-               "DeviationReaction.MissingNonceGetsInvalidSyntax",
+               "DeviationReaction.MissingNonceDropped",
                [](const Target&, uint64_t) { return Omit(kInit, PayloadType::kNonce); }});
   t.push_back({"omit-auth", Kind::kContent, "The AUTH payload is left out.", kNone, "IKE_AUTH",
                "DeviationReaction.MissingAuthGetsInvalidSyntax",
@@ -557,7 +557,7 @@ std::vector<Deviation> MakeTable() {
                "DeviationReaction.MissingTsiGetsInvalidSyntax",
                [](const Target&, uint64_t) { return Omit(kAuth, PayloadType::kTsi); }});
   t.push_back({"duplicate-nonce", Kind::kContent, "The Nonce payload appears twice.", kNone, "IKE_SA_INIT",
-               "DeviationReaction.TwoNoncesGetInvalidSyntax", [](const Target&, uint64_t) {
+               "DeviationReaction.TwoNoncesDropped", [](const Target&, uint64_t) {
                  return Rewrite(kInit, [](const IkeSa&, Message& m) {
                    std::vector<Payload>& ps = Built(m);
                    auto it = std::find_if(ps.begin(), ps.end(),
@@ -629,18 +629,18 @@ std::vector<Deviation> MakeTable() {
                "The Key Exchange Data is OCTETS octets shorter than its group's.",
                {"OCTETS", 1, 1, 1024},
                "IKE_SA_INIT",
-               "DeviationReaction.ShortKeRejected",
+               "DeviationReaction.ShortKeDropped",
                [](const Target&, uint64_t n) {
                  return ReplaceKeData([n](Bytes& d) { d.resize(d.size() > n ? d.size() - n : 0); });
                }});
   t.push_back({"ke-zero", Kind::kContent, "The Key Exchange Data is all zeros (its length kept).", kNone, "IKE_SA_INIT",
-               "DeviationReaction.ZeroPublicValueRejected", [](const Target&, uint64_t) {
+               "DeviationReaction.ZeroPublicValueDropped", [](const Target&, uint64_t) {
                  return ReplaceKeData([](Bytes& d) { std::fill(d.begin(), d.end(), 0); });
                }});
   t.push_back({"ke-out-of-range", Kind::kContent,
                "The Key Exchange Data is all 0xff octets: for MODP and ECP groups a value at or beyond the "
                "field prime.",
-               kNone, "IKE_SA_INIT", "DeviationReaction.OutOfRangePublicValueRejected", [](const Target&, uint64_t) {
+               kNone, "IKE_SA_INIT", "DeviationReaction.OutOfRangePublicValueDropped", [](const Target&, uint64_t) {
                  return ReplaceKeData([](Bytes& d) { std::fill(d.begin(), d.end(), 0xff); });
                }});
 
@@ -694,7 +694,7 @@ std::vector<Deviation> MakeTable() {
                "DeviationReaction.UnconfiguredKeyLengthRejected",
                [](const Target&, uint64_t bits) { return KeyLength(bits); }});
   t.push_back({"omit-key-length", Kind::kContent, "Every ENCR transform loses its Key Length attribute.", kNone,
-               "IKE_SA_INIT", "DeviationReaction.MissingKeyLengthRejected", [](const Target&, uint64_t) {
+               "IKE_SA_INIT", "DeviationReaction.MissingKeyLengthDropped", [](const Target&, uint64_t) {
                  return Rewrite(kInit, [](const IkeSa&, Message& m) {
                    ForEachProposal(m, [](ike::Proposal& p) {
                      for (ike::Transform& x : p.transforms)
@@ -707,7 +707,7 @@ std::vector<Deviation> MakeTable() {
                "Each proposal carries an SPI of OCTETS octets (0x11 each).",
                {"OCTETS", 8, 1, 255},
                "IKE_SA_INIT",
-               "DeviationReaction.SpiInInitialProposalRejected",
+               "DeviationReaction.SpiInInitialProposalDropped",
                [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    ForEachProposal(m, [n](ike::Proposal& p) { p.spi.assign(n, 0x11); });
@@ -718,7 +718,7 @@ std::vector<Deviation> MakeTable() {
                "The first proposal's Proposal Num is NUM.",
                {"NUM", 2, 0, 255},
                "IKE_SA_INIT",
-               "DeviationReaction.FirstProposalNotNumberOneRejected",
+               "DeviationReaction.FirstProposalNotNumberOneDropped",
                [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    if (auto* sa = FirstBody<ike::SaPayload>(m, PayloadType::kSa); sa && !sa->proposals.empty())
@@ -787,7 +787,7 @@ std::vector<Deviation> MakeTable() {
                "nonce for the keys.",
                {"OCTETS", 8, 0, 2048},
                "IKE_SA_INIT",
-               "DeviationReaction.ShortNonceGetsInvalidSyntax",
+               "DeviationReaction.ShortNonceDropped",
                [](const Target&, uint64_t n) {
                  return Rewrite(kInit, [n](const IkeSa&, Message& m) {
                    if (auto* p = FirstBody<ike::NoncePayload>(m, PayloadType::kNonce)) p->nonce_data.resize(n, 0x5a);

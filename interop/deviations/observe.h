@@ -43,7 +43,7 @@ Opened Open(ByteSpan message, const std::vector<ike::MessageKeys>& keys);
 
 // The message in one line: the header as it stands, then the payloads
 // (those inside SK decrypted, with the Pad Length and whether the IV is all
-// zeros): "IKE_SA_INIT response v2.0 flags 20 id 0 spi 1a2b/0000 { N(INVALID_SYNTAX) }".
+// zeros): "IKE_SA_INIT response v2.0 flags 20 id 0 spi 1a2b/0000 { N(NO_PROPOSAL_CHOSEN) }".
 std::string Describe(ByteSpan message, const std::vector<ike::MessageKeys>& keys);
 // The payloads in the notation of Describe: "SA[...] KE(31,32) Nonce(32) N(NAT_DETECTION_SOURCE_IP)".
 std::string DescribePayloads(const std::vector<ike::Payload>& payloads);

@@ -31,8 +31,10 @@ words, from RFC 7296 §1.5, §2.5, §2.21.1, §2.21.4 and RFC 3948 §2.2:
      answered, if at all, by an unprotected IKE_SA_INIT response: either
      SA, KE and Nonce with a non-zero responder SPI, or only error
      notifications the exchange may carry (UNSUPPORTED_CRITICAL_PAYLOAD,
-     INVALID_SYNTAX, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD, COOKIE,
-     INVALID_MAJOR_VERSION) (§2.21.1, §2.6, §2.5);
+     NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD, COOKIE, INVALID_MAJOR_VERSION;
+     never INVALID_SYNTAX, which goes only in an encrypted message whose
+     Message ID and integrity check were valid) (§2.21.1, §2.6, §2.5,
+     §3.10.1);
   R5 any other request reaches no IKE SA of the gateway (none exists with
      the peer's address while the corpus is sent), so it is answered, if at
      all, only by an unprotected notification INVALID_IKE_SPI with the
@@ -70,9 +72,10 @@ import lab  # noqa: E402
 from lab import Failure, log  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# UNSUPPORTED_CRITICAL_PAYLOAD, INVALID_SYNTAX, NO_PROPOSAL_CHOSEN,
-# INVALID_KE_PAYLOAD, COOKIE, INVALID_MAJOR_VERSION (RFC 7296 §3.10.1).
-INIT_ERRORS = {1, ike_wire.INVALID_SYNTAX, 14, 17, ike_wire.COOKIE, ike_wire.INVALID_MAJOR_VERSION}
+# UNSUPPORTED_CRITICAL_PAYLOAD, NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD,
+# COOKIE, INVALID_MAJOR_VERSION (RFC 7296 §3.10.1); not INVALID_SYNTAX, sent
+# only protected (§3.10.1).
+INIT_ERRORS = {1, 14, 17, ike_wire.COOKIE, ike_wire.INVALID_MAJOR_VERSION}
 
 
 def request_header(data):
@@ -325,6 +328,7 @@ def self_test():
     no_r = answer(spi_r, ike_wire.INFORMATIONAL, 1, N, notify(ike_wire.INVALID_IKE_SPI), flags=0)
     major = answer(bytes(8), ike_wire.IKE_SA_INIT, 0, N, notify(ike_wire.INVALID_MAJOR_VERSION))
     init_auth_failed = answer(bytes(8), ike_wire.IKE_SA_INIT, 0, N, notify(24))
+    init_invalid_syntax = answer(bytes(8), ike_wire.IKE_SA_INIT, 0, N, notify(ike_wire.INVALID_SYNTAX))
     cases = [  # (what, datagram, port, answers, the rule that must fire or None)
         ("no answer to a response", resp, 500, [], None),
         ("INVALID_IKE_SPI for an unknown SA", auth, 500, [invalid_spi], None),
@@ -338,6 +342,8 @@ def self_test():
         ("answer without the R flag", auth, 500, [no_r], "R3"),
         ("IKE_SA_INIT answered with AUTHENTICATION_FAILED", init, 500,
          [init_auth_failed], "R4"),
+        ("IKE_SA_INIT answered with an unprotected INVALID_SYNTAX", init, 500,
+         [init_invalid_syntax], "R4"),
         ("unknown SA answered with AUTHENTICATION_FAILED", auth, 500, [auth_failed], "R5"),
         ("unknown SA answered protected", auth, 500, [protected], "R4/R5"),
         ("version 3 answered with a COOKIE", v3, 500, [cookie], "R6"),

@@ -102,8 +102,8 @@ Outcome Process(const Input& input, io::IkeKeyRing* keys) {
 
 bool Failed(const Outcome& o) { return o.failed(); }
 
-std::string NotifyText(const Error& e, bool response) {
-  const auto notify = ike::NotifyFor(e, response);
+std::string NotifyText(const Error& e, bool response, iana::ExchangeType exchange) {
+  const auto notify = ike::NotifyFor(e, response, exchange);
   if (notify) return fmt::format("a responder answers {}", ike::NotifyName(*notify));
   return response ? "responses are never answered" : "dropped without an answer";
 }
@@ -119,7 +119,7 @@ void PrintNode(const ike::Node& n, int depth) {
 void PrintText(const Input& input, const Outcome& o) {
   fmt::print("== {}\n", input.where);
   if (o.decode_error) {
-    fmt::print("  MALFORMED: {}\n    -> {}\n", o.decode_error->ToString(), NotifyText(*o.decode_error, o.response));
+    fmt::print("  MALFORMED: {}\n    -> {}\n", o.decode_error->ToString(), NotifyText(*o.decode_error, o.response, o.exchange));
     return;
   }
   const ike::Message& m = *o.message;
@@ -129,10 +129,10 @@ void PrintText(const Input& input, const Outcome& o) {
                                                                                     : ": " + o.fragment_state);
   if (o.decrypt_error)
     fmt::print("  DECRYPTION FAILED: {}\n    -> {}\n", o.decrypt_error->ToString(),
-               NotifyText(*o.decrypt_error, m.header.response()));
+               NotifyText(*o.decrypt_error, m.header.response(), m.header.exchange_type));
   for (const Error& note : m.notes) fmt::print("  note: {}\n", note.ToString());
   for (const ike::Violation& v : o.validation.violations)
-    fmt::print("  VIOLATION: {}\n    -> {}\n", v.error.ToString(), NotifyText(v.error, m.header.response()));
+    fmt::print("  VIOLATION: {}\n    -> {}\n", v.error.ToString(), NotifyText(v.error, m.header.response(), m.header.exchange_type));
   if (!Failed(o))
     fmt::print("  ok: {}\n", o.validation.shape ? o.validation.shape->name : "exchange without rule table");
 }
@@ -152,11 +152,11 @@ json NodeJson(const ike::Node& n) {
   return j;
 }
 
-json ErrorJson(const Error& e, bool response) {
+json ErrorJson(const Error& e, bool response, iana::ExchangeType exchange) {
   json j = {{"code", Describe(e.code).name}, {"text", e.ToString()}, {"detail", e.detail}};
   if (e.offset != kNoOffset) j["offset"] = e.offset;
   if (!e.requirement.empty()) j["requirement"] = e.requirement;
-  const auto notify = ike::NotifyFor(e, response);
+  const auto notify = ike::NotifyFor(e, response, exchange);
   j["notify"] = notify ? json(ike::NotifyName(*notify)) : json(nullptr);
   return j;
 }
@@ -164,17 +164,17 @@ json ErrorJson(const Error& e, bool response) {
 json OutcomeJson(const Input& input, const Outcome& o) {
   json j = {{"input", input.where}, {"ok", !Failed(o)}};
   if (o.decode_error) {
-    j["malformed"] = ErrorJson(*o.decode_error, o.response);
+    j["malformed"] = ErrorJson(*o.decode_error, o.response, o.exchange);
     return j;
   }
   const ike::Message& m = *o.message;
   j["message"] = NodeJson(ike::DescribeMessage(m));
   j["decrypted"] = m.decrypted;
   if (o.validation.shape) j["shape"] = o.validation.shape->name;
-  if (o.decrypt_error) j["decryption_error"] = ErrorJson(*o.decrypt_error, m.header.response());
+  if (o.decrypt_error) j["decryption_error"] = ErrorJson(*o.decrypt_error, m.header.response(), m.header.exchange_type);
   j["violations"] = json::array();
   for (const ike::Violation& v : o.validation.violations)
-    j["violations"].push_back(ErrorJson(v.error, m.header.response()));
+    j["violations"].push_back(ErrorJson(v.error, m.header.response(), m.header.exchange_type));
   j["notes"] = json::array();
   for (const Error& note : m.notes) j["notes"].push_back(note.ToString());
   return j;

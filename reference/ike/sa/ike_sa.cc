@@ -342,9 +342,20 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   const auto fatal = std::find_if(v.violations.begin(), v.violations.end(), [](const Violation& violation) {
     return violation.notify != iana::NotifyType::kInvalidKePayload;
   });
+  //= rfc7296#section-2.21.1
+  //# An IKE_SA_INIT request refused without an answer (its error is not one
+  //# an unprotected response may carry, §3.10.1) leaves no state: the
+  //# half-open IKE SA made for it goes too.
+  const auto drop = [&] {
+    if (h.exchange_type == iana::ExchangeType::kIkeSaInit && state == IkeState::kCreated)
+      Destroy(fmt::format("IKE_SA_INIT request {} dropped", h.message_id));
+  };
   if (fatal != v.violations.end()) {
     Log(fmt::format("request {} breaks a rule: {}", h.message_id, fatal->error.ToString()));
-    if (!fatal->notify) return;
+    if (!fatal->notify) {
+      drop();
+      return;
+    }
     Response r;
     Bytes data;
     //= rfc7296#section-3.10.1
@@ -373,7 +384,11 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   std::unique_ptr<Task> task = MakeResponderTask(kind);
   if (Status s = task->ProcessR(*this, *m); !s) {
     Log(fmt::format("{} request failed: {}", Name(kind), s.error().ToString()));
-    const std::optional<iana::NotifyType> notify = NotifyFor(s.error(), false);
+    const std::optional<iana::NotifyType> notify = NotifyFor(s.error(), false, h.exchange_type);
+    if (!notify && h.exchange_type == iana::ExchangeType::kIkeSaInit) {
+      drop();
+      return;
+    }
     Response r;
     if (notify) r.payloads.push_back(NotifyPayloadOf(*notify));
     r.keep_ike_sa = !rule.on_failure || *rule.on_failure != IkeState::kDestroyed;
@@ -384,7 +399,11 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   auto response = task->BuildR(*this);
   if (!response) {
     Log(fmt::format("{} response not built: {}", Name(kind), response.error().ToString()));
-    const std::optional<iana::NotifyType> notify = NotifyFor(response.error(), false);
+    const std::optional<iana::NotifyType> notify = NotifyFor(response.error(), false, h.exchange_type);
+    if (!notify && h.exchange_type == iana::ExchangeType::kIkeSaInit) {
+      drop();
+      return;
+    }
     Respond(h.message_id, h.exchange_type, Response{notify ? std::vector{NotifyPayloadOf(*notify)} : std::vector<Payload>{},
                                                       rule.on_failure != IkeState::kDestroyed});
     return;

@@ -362,7 +362,9 @@ class Checker {
  public:
   explicit Checker(const Message& m) : m_(m) {}
 
-  void Add(Error e) { result_.violations.push_back({e, NotifyFor(e, m_.header.response())}); }
+  void Add(Error e) {
+    result_.violations.push_back({e, NotifyFor(e, m_.header.response(), m_.header.exchange_type)});
+  }
   void Fail(Code code, size_t offset, std::string_view requirement, std::string detail) {
     Add(MakeError(code, offset, requirement, std::move(detail)));
   }
@@ -537,15 +539,46 @@ void PutInEmitOrder(const MessageShape& shape, std::vector<Payload>& payloads) {
                    [&](const Payload& a, const Payload& b) { return rank(a) < rank(b); });
 }
 
-std::optional<iana::NotifyType> NotifyFor(const Error& error, bool response) {
+// The error notifications an unprotected response (IKE_SA_INIT's) may
+// carry; a request whose error is none of them is dropped without an answer.
+constexpr iana::NotifyType kUnprotectedErrors[] = {
+    //= rfc7296#section-2.21.1
+    //# An IKE_SA_INIT error notification is unauthenticated; those with a
+    //# corrective action defined (INVALID_KE_PAYLOAD, INVALID_MAJOR_VERSION,
+    //# COOKIE) may still lead the initiator to a successful exchange.
+    iana::NotifyType::kInvalidKePayload,
+    iana::NotifyType::kInvalidMajorVersion,
+    //= rfc7296#section-2.7
+    //# A responder that accepts none of the proposals answers
+    //# NO_PROPOSAL_CHOSEN; IKE_SA_INIT is no exception.
+    iana::NotifyType::kNoProposalChosen,
+    //= rfc7296#section-2.5
+    //# The response to any request with an unknown critical payload carries
+    //# UNSUPPORTED_CRITICAL_PAYLOAD, IKE_SA_INIT's included.
+    iana::NotifyType::kUnsupportedCriticalPayload,
+};
+
+std::optional<iana::NotifyType> NotifyFor(const Error& error, bool response, iana::ExchangeType exchange) {
   //= rfc7296#section-2.21
   //# A response is never answered, whatever is wrong with it.
   if (response) return std::nullopt;
-  for (const NotifyMapping& m : kNotifyMappings)
-    if (m.code == error.code) return m.notify;
   //= rfc7296#section-3.10.1
   //# INVALID_SYNTAX answers a malformed or rule-breaking request.
-  return iana::NotifyType::kInvalidSyntax;
+  std::optional<iana::NotifyType> notify = iana::NotifyType::kInvalidSyntax;
+  for (const NotifyMapping& m : kNotifyMappings)
+    if (m.code == error.code) notify = m.notify;
+  //= rfc7296#section-3.10.1
+  //# INVALID_SYNTAX may only be sent in an encrypted message whose Message
+  //# ID and integrity check were valid, so as not to answer forged messages;
+  //# an IKE_SA_INIT response is never encrypted.
+  //= rfc7296#section-2.21.1
+  //# Before the IKE SA is protected, answering errors is weighed against
+  //# serving a denial of service with forged messages: a malformed
+  //# IKE_SA_INIT request is dropped, and no state kept.
+  if (notify && exchange == iana::ExchangeType::kIkeSaInit &&
+      std::find(std::begin(kUnprotectedErrors), std::end(kUnprotectedErrors), *notify) == std::end(kUnprotectedErrors))
+    return std::nullopt;
+  return notify;
 }
 
 Validation Validate(const Message& m) {

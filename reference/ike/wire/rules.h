@@ -75,9 +75,11 @@ struct Violation {
   std::optional<iana::NotifyType> notify;
 };
 
-// The Notify a responder answers `error` in `m` with (§2.21): none for a
-// response (responses are never answered) or an integrity failure.
-std::optional<iana::NotifyType> NotifyFor(const Error& error, bool response);
+// The Notify a responder answers `error` in a message of `exchange` with
+// (§2.21): none for a response (responses are never answered), an
+// integrity failure, or an IKE_SA_INIT request whose error is not one an
+// unprotected response may carry (INVALID_SYNTAX, §3.10.1).
+std::optional<iana::NotifyType> NotifyFor(const Error& error, bool response, iana::ExchangeType exchange);
 
 struct Validation {
   const MessageShape* shape = nullptr;  // the shape the message was checked against

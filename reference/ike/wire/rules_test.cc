@@ -141,6 +141,8 @@ TEST(RuleTables, RemovingARequiredPayloadIsInvalidSyntax) {
       for (const Violation& x : v.violations) {
         if (shape.response) {
           EXPECT_FALSE(x.notify.has_value()) << "responses are never answered";
+        } else if (shape.exchange == iana::ExchangeType::kIkeSaInit) {
+          EXPECT_FALSE(x.notify.has_value()) << "no unprotected INVALID_SYNTAX: " << x.error.ToString();
         } else {
           EXPECT_EQ(x.notify, iana::NotifyType::kInvalidSyntax) << x.error.ToString();
         }
@@ -453,10 +455,31 @@ TEST(EmitOrder, EveryShapeOrdersItsMinimalMessage) {
 
 TEST(NotifyFor, ResponsesAreNeverAnswered) {
   const Error e = MakeError(Code::kInvalidSyntax, 0, "rfc7296#section-1.2");
-  EXPECT_FALSE(NotifyFor(e, true).has_value());
-  EXPECT_EQ(NotifyFor(e, false), iana::NotifyType::kInvalidSyntax);
-  EXPECT_EQ(NotifyFor(MakeError(Code::kBadVersion, 17, ""), false), iana::NotifyType::kInvalidMajorVersion);
-  EXPECT_FALSE(NotifyFor(MakeError(Code::kIcvMismatch, 0, ""), false).has_value());
+  EXPECT_FALSE(NotifyFor(e, true, iana::ExchangeType::kIkeAuth).has_value());
+  EXPECT_EQ(NotifyFor(e, false, iana::ExchangeType::kIkeAuth), iana::NotifyType::kInvalidSyntax);
+  EXPECT_EQ(NotifyFor(MakeError(Code::kBadVersion, 17, ""), false, iana::ExchangeType::kIkeAuth),
+            iana::NotifyType::kInvalidMajorVersion);
+  EXPECT_FALSE(NotifyFor(MakeError(Code::kIcvMismatch, 0, ""), false, iana::ExchangeType::kIkeAuth).has_value());
+}
+
+// Fixed bug (reference/ike/wire/rules.cc, NotifyFor; reference/ike/sa/ike_sa.cc,
+// IkeSa::HandleRequest): a malformed IKE_SA_INIT request (no KE, a short
+// nonce, an SPI in the proposal...) was answered with an unprotected
+// INVALID_SYNTAX, which anyone can forge.
+TEST(NotifyFor, IkeSaInitRequestGetsNoInvalidSyntax) {
+  const auto init = iana::ExchangeType::kIkeSaInit;
+  //= rfc7296#section-3.10.1
+  //# INVALID_SYNTAX goes only in an encrypted message whose Message ID and
+  //# integrity check were valid: never in an IKE_SA_INIT response.
+  EXPECT_FALSE(NotifyFor(MakeError(Code::kInvalidSyntax, 0, "rfc7296#section-1.2"), false, init).has_value());
+  EXPECT_FALSE(NotifyFor(MakeError(Code::kBadPublicValue, 0, "rfc8031#section-3.2"), false, init).has_value());
+  //= rfc7296#section-2.21.1
+  //# The errors an initiator can act on keep their unprotected Notify.
+  EXPECT_EQ(NotifyFor(MakeError(Code::kNoProposalChosen, 0, ""), false, init), iana::NotifyType::kNoProposalChosen);
+  EXPECT_EQ(NotifyFor(MakeError(Code::kInvalidKePayload, 0, ""), false, init), iana::NotifyType::kInvalidKePayload);
+  EXPECT_EQ(NotifyFor(MakeError(Code::kBadVersion, 17, ""), false, init), iana::NotifyType::kInvalidMajorVersion);
+  EXPECT_EQ(NotifyFor(MakeError(Code::kUnsupportedCriticalPayload, 0, ""), false, init),
+            iana::NotifyType::kUnsupportedCriticalPayload);
 }
 
 }  // namespace

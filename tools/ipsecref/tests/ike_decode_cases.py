@@ -5,7 +5,10 @@ The base message is frame 1 of pcaps/strongswan-gcm/capture.pcap (strongSwan
 5.9.8), as `tshark -r ... -Y frame.number==1 -T fields -e udp.payload` prints
 it. Each case below edits it in one place and states, from RFC 7296, what a
 receiver must do: accept it (exit 0, possibly with notes), or refuse it
-naming the code, the offset and the Notify a responder sends.
+naming the code, the offset and the Notify a responder sends: none where
+the error would be INVALID_SYNTAX, which goes only in an encrypted message
+whose Message ID and integrity check were valid (RFC 7296 §3.10.1), so a
+malformed IKE_SA_INIT request is dropped (§2.21.1).
 
 Layout of the base message (offsets from the IKE header):
   0 header (Length at 24), 28 SA (40 bytes), 68 KE (72: group at 72,
@@ -74,18 +77,18 @@ CASES = [
     ("IKEv1 header (major version 1)", put(BASE, 17, [0x10]), 1,
      {"malformed": True, "code": "Ikev1Message", "offset": 17, "notify": None}),
     ("Length one more than the datagram (RFC 7296 §3.1)", put(BASE, 24, (265).to_bytes(4, "big")), 1,
-     {"malformed": True, "code": "BadLength", "offset": 24, "notify": "INVALID_SYNTAX"}),
+     {"malformed": True, "code": "BadLength", "offset": 24, "notify": None}),
     ("last payload's length runs past the message (RFC 7296 §3.2)", put(BASE, 258, [0, 16]), 1,
-     {"malformed": True, "code": "InvalidSyntax", "offset": 258, "notify": "INVALID_SYNTAX"}),
+     {"malformed": True, "code": "InvalidSyntax", "offset": 258, "notify": None}),
     ("header cut at 20 bytes", BASE[:20], 1, {"malformed": True, "code": "Truncated", "offset": 0}),
     ("8-byte nonce (RFC 7296 §3.9)", short_nonce(), 1,
-     {"code": "InvalidSyntax", "requirement": "rfc7296#section-3.9", "notify": "INVALID_SYNTAX"}),
+     {"code": "InvalidSyntax", "requirement": "rfc7296#section-3.9", "notify": None}),
     ("KE for a group no proposal offers (RFC 7296 §3.4)", put(BASE, 72, [0, 14]), 1,
      {"code": "InvalidKePayload", "offset": 72, "notify": "INVALID_KE_PAYLOAD"}),
     ("KE point off the curve (RFC 6989 §2.3)", put(BASE, 139, [BASE[139] ^ 1]), 1,
-     {"code": "BadPublicValue", "notify": "INVALID_SYNTAX"}),
+     {"code": "BadPublicValue", "notify": None}),
     ("no KE payload (RFC 7296 §1.2)", without_ke(), 1,
-     {"code": "InvalidSyntax", "requirement": "rfc7296#section-1.2", "notify": "INVALID_SYNTAX"}),
+     {"code": "InvalidSyntax", "requirement": "rfc7296#section-1.2", "notify": None}),
 ]
 
 

@@ -250,7 +250,7 @@ class IkeAuth final : public Task {
     AnnounceWindow(sa, r.payloads);
     if (!with_child_) return r;
     if (child_error_) {
-      const std::optional<iana::NotifyType> notify = NotifyFor(*child_error_, false);
+      const std::optional<iana::NotifyType> notify = NotifyFor(*child_error_, false, iana::ExchangeType::kIkeAuth);
       sa.Log(fmt::format("first CHILD SA refused: {}", child_error_->ToString()));
       r.payloads.push_back(NotifyPayloadOf(notify.value_or(iana::NotifyType::kNoProposalChosen)));
       return r;
