@@ -193,6 +193,11 @@ Result<Catalogue> LoadCatalogue(const std::string& dir) {
   Catalogue cat;
   std::set<std::string> ids;
   for (const fs::path& f : files) {
+    //= ipsecref#choice
+    //# A catalogue file is a regular file of at most 4 MiB (the bundled
+    //# ones are tens of KiB): a FIFO or a device is not read for ever.
+    ENSURE(fs::is_regular_file(f, ec) && fs::file_size(f, ec) <= (4u << 20), kInvalidArgument, kNoOffset, "",
+           fmt::format("{}: not a regular file of at most 4 MiB", f.string()));
     std::ifstream in(f);
     ENSURE(in.good(), kInvalidArgument, kNoOffset, "", fmt::format("{}: cannot be read", f.string()));
     std::stringstream text;
