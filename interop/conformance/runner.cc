@@ -139,6 +139,8 @@ IkeSa* EstablishedSa(Peer& p) {
   return nullptr;
 }
 
+}  // namespace
+
 Status Operate(Peer& p, std::string_view op) {
   IkeSa* sa = EstablishedSa(p);
   ENSURE(sa != nullptr, kUnsupported, kNoOffset, "", fmt::format("{}: no established IKE SA", op));
@@ -156,16 +158,155 @@ Status Operate(Peer& p, std::string_view op) {
   return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("unknown operation '{}'", op)};
 }
 
+namespace {
+
 constexpr std::string_view kOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
                                             "ike-delete",   "liveness",    "reauthenticate"};
 
-// --- the reference target -------------------------------------------------------
+}  // namespace
 
 uint64_t SeedOf(std::string_view id) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a: a run's seed from its id, the same every time
   for (char c : id) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
   return h;
 }
+
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults) {
+  RunSetup r;
+  r.iut_initiates = run.c->role == "initiator";
+  const std::string tester_side = r.iut_initiates ? "responder" : "initiator";
+  const std::string iut_side = r.iut_initiates ? "initiator" : "responder";
+  bool lenient = false;
+  for (const std::string& f : faults) {
+    if (f == "lenient") lenient = true;
+    else r.deviations.push_back(iut_side + ":" + f);
+  }
+  if (!lenient)
+    for (const std::string& t : run.tester) r.deviations.push_back(tester_side + ":" + t);
+  r.initiator = testing::PskInitiatorConfig();
+  r.responder = testing::PskResponderConfig();
+  for (const std::string& text : run.c->setup) {
+    TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
+    if (p.setup->name == "nat") {
+      r.nat = true;
+      continue;
+    }
+    if (p.setup->name == "second-child") {
+      AddSecondChild(r.initiator, true);
+      AddSecondChild(r.responder, false);
+      continue;
+    }
+    if (p.setup->apply == nullptr) continue;
+    if (p.side != "iut") p.setup->apply(r.tester(), p.arg);
+    if (p.side != "tester") p.setup->apply(r.iut(), p.arg);
+  }
+  return r;
+}
+
+Observation Conduct(const Run& run, exchange::Session& s, RunDriver& driver) {
+  const bool iut_initiates = run.c->role == "initiator";
+  testing::Exchange& x = s.x();
+  Peer& tester = iut_initiates ? x.responder() : x.initiator();
+  Peer& iut = iut_initiates ? x.initiator() : x.responder();
+  const Time start = x.clock().Now();
+  if (iut_initiates) driver.InitiateIut();
+  else tester.Initiate();
+  driver.Settle();
+  Observation o;
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    o.first_spi_i = sa->spi_i;
+    for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
+  }
+  for (const std::string& step : run.drive) {
+    const size_t colon = step.find(':');
+    const std::string who = step.substr(0, colon);
+    const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
+    // An operation that cannot start (no IKE SA) leaves the run to be
+    // judged on what happened: the checks say whether that was right.
+    if (who == "wait") driver.Wait(static_cast<Time>(std::stoull(what)));
+    else if (who == "tester") (void)Operate(tester, what);
+    else if (who == "iut") (void)driver.OperateIut(what);
+    driver.Settle();
+  }
+  // The closing liveness check: does the IUT still answer on the IKE SA
+  // the tester holds?
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    const size_t before = x.network().captured.size();
+    if (tester.CheckLiveness(sa->local_spi()).ok()) {
+      driver.Settle();
+      o.probe_answered = false;
+      // The tester's first INFORMATIONAL request from here on is the
+      // probe; an IUT response with its Message ID answers it.
+      std::optional<uint32_t> id;
+      const auto& captured = x.network().captured;
+      for (size_t k = before; k < captured.size(); ++k) {
+        const ike::sa::Datagram& d = captured[k].datagram;
+        const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
+        if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
+        const bool from_iut = d.source.address == iut.local().address ||
+                              (x.network().nat && d.destination.address == x.network().nat->outside.address);
+        if (!from_iut && !h->response() && !id) id = h->message_id;
+        if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
+      }
+    }
+  }
+  s.Finish();
+  o.established = false;
+  o.ike_sas = tester.IkeSas().size();
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    o.established = true;
+    o.final_spi_i = sa->spi_i;
+    o.final_spi_r = sa->spi_r;
+    for (const auto& c : sa->children) {
+      o.final_children.insert(c.spi_in);
+      ++o.children;
+    }
+  }
+  for (const ike::sa::Event& e : tester.events()) o.tester_log.push_back(e.text);
+  std::vector<ike::MessageKeys> keys;
+  for (const auto& [id, rec] : s.ike_sas()) {
+    const io::Ikev2Keys& k = rec.keys;
+    keys.push_back({ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_ei, k.sk_ai},
+                    ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_er, k.sk_ar}});
+  }
+  for (const exchange::CapturedDatagram& d : s.datagrams()) {
+    if (d.at < start) continue;  // an earlier run of a kept session
+    Observed w;
+    w.number = o.wire.size() + 1;
+    w.at = d.at - start;
+    w.from_iut = iut_initiates ? d.from_initiator : !d.from_initiator;
+    w.lost = d.note.find("lost") != std::string::npos;
+    const ByteSpan m = exchange::IkeMessageOf(d.datagram);
+    w.message.assign(m.begin(), m.end());
+    w.source_port = d.datagram.source.port;
+    w.destination_port = d.datagram.destination.port;
+    w.opened = deviations::Open(w.message, keys);
+    w.text = deviations::Describe(w.message, keys);
+    o.wire.push_back(std::move(w));
+  }
+  return o;
+}
+
+namespace {
+
+// --- the reference target -------------------------------------------------------
+
+// The reference IUT's side of a run, in fake time.
+class FakeTimeDriver final : public RunDriver {
+ public:
+  FakeTimeDriver(exchange::Session& s, Peer& iut) : s_(s), iut_(iut) {}
+  void Settle() override { s_.Settle(kHorizon); }
+  void InitiateIut() override { iut_.Initiate(); }
+  Status OperateIut(std::string_view op) override { return Operate(iut_, op); }
+  void Wait(Time ms) override {
+    s_.x().clock().Advance(ms);
+    for (Peer* p : {&s_.x().initiator(), &s_.x().responder()}) p->Tick();
+  }
+
+ private:
+  exchange::Session& s_;
+  Peer& iut_;
+};
 
 class ReferenceTarget final : public Target {
  public:
@@ -179,127 +320,21 @@ class ReferenceTarget final : public Target {
   }
 
   Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    const bool iut_initiates = run.c->role == "initiator";
-    const std::string tester_side = iut_initiates ? "responder" : "initiator";
-    const std::string iut_side = iut_initiates ? "initiator" : "responder";
-    bool lenient = false;
-    std::vector<std::string> specs;
-    for (const std::string& f : faults) {
-      if (f == "lenient") lenient = true;
-      else specs.push_back(iut_side + ":" + f);
-    }
-    if (!lenient)
-      for (const std::string& t : run.tester) specs.push_back(tester_side + ":" + t);
-    IkeConfig i = testing::PskInitiatorConfig(), r = testing::PskResponderConfig();
-    IkeConfig& tester_cfg = iut_initiates ? r : i;
-    IkeConfig& iut_cfg = iut_initiates ? i : r;
-    // No retransmission of the reference gives up before the horizon.
-    bool nat = false;
-    for (const std::string& text : run.c->setup) {
-      TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
-      if (p.setup->name == "nat") {
-        nat = true;
-        continue;
-      }
-      if (p.setup->name == "second-child") {
-        AddSecondChild(i, true);
-        AddSecondChild(r, false);
-        continue;
-      }
-      if (p.setup->apply == nullptr) continue;
-      if (p.side != "iut") p.setup->apply(tester_cfg, p.arg);
-      if (p.side != "tester") p.setup->apply(iut_cfg, p.arg);
-    }
+    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults));
     std::unique_ptr<exchange::Session> own;
     exchange::Session* s = keep;
     if (s == nullptr) {
-      own = std::make_unique<exchange::Session>(SeedOf(run.id), specs);
+      own = std::make_unique<exchange::Session>(SeedOf(run.id), setup.deviations);
       s = own.get();
     }
-    testing::Exchange& x = s->Start(std::move(i), std::move(r));
+    // No retransmission of the reference gives up before the horizon.
+    testing::Exchange& x = s->Start(std::move(setup.initiator), std::move(setup.responder));
     if (s->deviation_error()) return *s->deviation_error();
-    Peer& tester = iut_initiates ? x.responder() : x.initiator();
-    Peer& iut = iut_initiates ? x.initiator() : x.responder();
-    if (nat) x.network().nat = testing::Nat{{tester.local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
-    const Time start = x.clock().Now();
-    (iut_initiates ? iut : tester).Initiate();
-    s->Settle(kHorizon);
-    Observation o;
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      o.first_spi_i = sa->spi_i;
-      for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
-    }
-    for (const std::string& step : run.drive) {
-      const size_t colon = step.find(':');
-      const std::string who = step.substr(0, colon);
-      const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
-      if (who == "wait") {
-        x.clock().Advance(static_cast<Time>(std::stoull(what)));
-        for (Peer* p : {&x.initiator(), &x.responder()}) p->Tick();
-      } else if (who == "tester" || who == "iut") {
-        // An operation that cannot start (no IKE SA) leaves the run to be
-        // judged on what happened: the checks say whether that was right.
-        (void)Operate(who == "tester" ? tester : iut, what);
-      }
-      s->Settle(kHorizon);
-    }
-    // The closing liveness check: does the IUT still answer on the IKE SA
-    // the tester holds?
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      const size_t before = x.network().captured.size();
-      if (tester.CheckLiveness(sa->local_spi()).ok()) {
-        s->Settle(kHorizon);
-        o.probe_answered = false;
-        // The tester's first INFORMATIONAL request from here on is the
-        // probe; an IUT response with its Message ID answers it.
-        std::optional<uint32_t> id;
-        const auto& captured = x.network().captured;
-        for (size_t k = before; k < captured.size(); ++k) {
-          const ike::sa::Datagram& d = captured[k].datagram;
-          const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
-          if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
-          const bool from_iut = d.source.address == iut.local().address ||
-                                (x.network().nat && d.destination.address == x.network().nat->outside.address);
-          if (!from_iut && !h->response() && !id) id = h->message_id;
-          if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
-        }
-      }
-    }
-    s->Finish();
-    o.established = false;
-    o.ike_sas = tester.IkeSas().size();
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      o.established = true;
-      o.final_spi_i = sa->spi_i;
-      o.final_spi_r = sa->spi_r;
-      for (const auto& c : sa->children) {
-        o.final_children.insert(c.spi_in);
-        ++o.children;
-      }
-    }
-    for (const ike::sa::Event& e : tester.events()) o.tester_log.push_back(e.text);
-    std::vector<ike::MessageKeys> keys;
-    for (const auto& [id, rec] : s->ike_sas()) {
-      const io::Ikev2Keys& k = rec.keys;
-      keys.push_back({ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_ei, k.sk_ai},
-                      ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_er, k.sk_ar}});
-    }
-    for (const exchange::CapturedDatagram& d : s->datagrams()) {
-      if (d.at < start) continue;  // an earlier run of a kept session
-      Observed w;
-      w.number = o.wire.size() + 1;
-      w.at = d.at - start;
-      w.from_iut = iut_initiates ? d.from_initiator : !d.from_initiator;
-      w.lost = d.note.find("lost") != std::string::npos;
-      const ByteSpan m = exchange::IkeMessageOf(d.datagram);
-      w.message.assign(m.begin(), m.end());
-      w.source_port = d.datagram.source.port;
-      w.destination_port = d.datagram.destination.port;
-      w.opened = deviations::Open(w.message, keys);
-      w.text = deviations::Describe(w.message, keys);
-      o.wire.push_back(std::move(w));
-    }
-    return o;
+    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
+    Peer& iut = setup.iut_initiates ? x.initiator() : x.responder();
+    if (setup.nat) x.network().nat = testing::Nat{{tester.local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
+    FakeTimeDriver driver(*s, iut);
+    return Conduct(run, *s, driver);
   }
 };
 

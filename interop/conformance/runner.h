@@ -92,6 +92,52 @@ class Target {
 // (no root, no network, no waiting).
 std::unique_ptr<Target> MakeReferenceTarget();
 
+// --- what every target shares ---------------------------------------------------
+// A target changes only how datagrams travel and time passes; the run's
+// configurations, its steps and its observation are these, the same for
+// every target, so that the judge reads the same Observation.
+
+// A run's starting point: both ends' configurations
+// (testing::PskInitiatorConfig and PskResponderConfig changed by the run's
+// setup) and the deviations to install ("initiator:NAME", "responder:NAME"):
+// the tester's, or, with `faults`, the reference IUT's.
+struct RunSetup {
+  bool iut_initiates = false;
+  ike::sa::IkeConfig initiator, responder;
+  bool nat = false;  // setup "nat": the tester behind a NAT
+  std::vector<std::string> deviations;
+  ike::sa::IkeConfig& tester() { return iut_initiates ? responder : initiator; }
+  ike::sa::IkeConfig& iut() { return iut_initiates ? initiator : responder; }
+};
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults);
+
+// A run's seed, from its id: the same every time.
+uint64_t SeedOf(std::string_view id);
+
+// How a target moves a run on.
+class RunDriver {
+ public:
+  virtual ~RunDriver() = default;
+  // Until the network is quiet: what is in flight delivered, the timers
+  // that matter run.
+  virtual void Settle() = 0;
+  // The IUT starts an IKE SA (role initiator).
+  virtual void InitiateIut() = 0;
+  // An `iut:OP` drive step; an error leaves the run to be judged as it is.
+  virtual Status OperateIut(std::string_view op) = 0;
+  // A `wait:MS` drive step.
+  virtual void Wait(ike::sa::Time ms) = 0;
+};
+
+// One run on the session's current exchange (Session::Start done, the
+// deviations installed): the initiator starts, the network settles, each
+// drive step runs and the network settles, the closing liveness check;
+// then the Observation, the IUT's messages decrypted with the tester's keys.
+Observation Conduct(const Run& run, exchange::Session& s, RunDriver& driver);
+
+// A tester operation (`tester:OP`, OP one of the drive operations).
+Status Operate(ike::sa::Peer& p, std::string_view op);
+
 // Judges one run from its observation.
 std::vector<CheckResult> Judge(const Run& run, const Observation& o);
 // The kinds of checks a catalogue may use (judge.cc's table), with their
