@@ -171,7 +171,7 @@ uint64_t SeedOf(std::string_view id) {
   return h;
 }
 
-Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults) {
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults, const IkeConfig* tester_base) {
   RunSetup r;
   r.iut_initiates = run.c->role == "initiator";
   const std::string tester_side = r.iut_initiates ? "responder" : "initiator";
@@ -185,6 +185,7 @@ Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults)
     for (const std::string& t : run.tester) r.deviations.push_back(tester_side + ":" + t);
   r.initiator = testing::PskInitiatorConfig();
   r.responder = testing::PskResponderConfig();
+  if (tester_base != nullptr) r.tester() = *tester_base;
   for (const std::string& text : run.c->setup) {
     TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
     if (p.setup->name == "nat") {
@@ -480,7 +481,8 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       if (target.features().count(need) == 0) missing.push_back(need);
     if (r->c->role == "initiator" && target.features().count("initiate") == 0) missing.push_back("initiate");
     for (const std::string& step : r->drive)
-      if (step.starts_with("iut:") && target.features().count("iut-operations") == 0) missing.push_back("iut-operations");
+      if (step.starts_with("iut:") && target.features().count("iut-operations") == 0 && target.features().count(step) == 0)
+        missing.push_back(step);
     if (!missing.empty()) {
       result.verdict = Verdict::kUnsupported;
       result.reason = fmt::format("the target lacks {}", fmt::join(missing, ", "));

@@ -80,7 +80,8 @@ class Target {
   virtual std::string name() const = 0;
   // What the implementation has ("initiate", "iut-operations",
   // "fragmentation", "cookies", "ecp256", ...); a case that needs anything
-  // else is unsupported.
+  // else is unsupported. "iut-operations" is every `iut:OP` drive step; a
+  // target with only some declares each one ("iut:child-rekey").
   virtual const std::set<std::string>& features() const = 0;
   // Runs one case and observes it; `faults` (deviations of the reference
   // IUT, or "lenient") only where the target is the reference itself.
@@ -100,7 +101,9 @@ std::unique_ptr<Target> MakeReferenceTarget();
 // A run's starting point: both ends' configurations
 // (testing::PskInitiatorConfig and PskResponderConfig changed by the run's
 // setup) and the deviations to install ("initiator:NAME", "responder:NAME"):
-// the tester's, or, with `faults`, the reference IUT's.
+// the tester's, or, with `faults`, the reference IUT's. With
+// `tester_base`, the tester's configuration starts from it instead (a remote
+// IUT configured as the target file says) and the setup changes it alike.
 struct RunSetup {
   bool iut_initiates = false;
   ike::sa::IkeConfig initiator, responder;
@@ -109,7 +112,8 @@ struct RunSetup {
   ike::sa::IkeConfig& tester() { return iut_initiates ? responder : initiator; }
   ike::sa::IkeConfig& iut() { return iut_initiates ? initiator : responder; }
 };
-Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults);
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults,
+                         const ike::sa::IkeConfig* tester_base = nullptr);
 
 // A run's seed, from its id: the same every time.
 uint64_t SeedOf(std::string_view id);
