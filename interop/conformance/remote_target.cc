@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -38,6 +39,23 @@ using ike::sa::IkeConfig;
 using ike::sa::Peer;
 using ike::sa::Time;
 using SteadyClock = std::chrono::steady_clock;
+
+// Set by SIGINT or SIGTERM while a remote target exists: the run in
+// progress stops, and the target removes what it made before the process
+// ends (the default action would leave charon and the namespaces behind).
+volatile std::sig_atomic_t interrupted = 0;
+void OnSignal(int) { interrupted = 1; }
+void CatchSignals() {
+  struct sigaction a {};
+  a.sa_handler = OnSignal;
+  sigemptyset(&a.sa_mask);
+  sigaction(SIGINT, &a, nullptr);
+  sigaction(SIGTERM, &a, nullptr);
+}
+Status NotInterrupted() {
+  ENSURE(interrupted == 0, kIoError, kNoOffset, "", "interrupted by a signal (what the target made is removed)");
+  return OkStatus();
+}
 
 // --- processes -------------------------------------------------------------------
 
@@ -239,6 +257,7 @@ class RealTimeDriver final : public RunDriver {
       Receive();
       Pump();
       const auto now = SteadyClock::now();
+      if (interrupted != 0) return;
       if (until ? now >= *until : now - last_activity_ >= settle_) return;
       if (now >= cap) return;
       auto wake = until ? *until : last_activity_ + settle_;
@@ -313,12 +332,23 @@ class UdpTarget final : public Target {
     if (s->deviation_error()) return *s->deviation_error();
     Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
     Peer& stand_in = setup.iut_initiates ? x.initiator() : x.responder();
+    // The IUT forgets the last run (its `reset` command, to its end).
+    if (const auto reset = commands_.find("reset"); reset != commands_.end()) {
+      TRY_ASSIGN(int rc, RunProgram(reset->second, {}, "", 30));
+      (void)rc;  // a reset with nothing to forget may well say so
+    }
     // Fresh sockets for each run: nothing of the last run reaches this one.
     RemoteEnd end{end_template_.iut_address, end_template_.iut_port, end_template_.iut_nat_port, {}, {}};
     TRY_ASSIGN(end.ike, io::UdpSocket::Bind(local_address_, local_port_));
     TRY_ASSIGN(end.nat, io::UdpSocket::Bind(local_address_, ike::sa::kNatTraversalPort));
-    RealTimeDriver driver(*s, tester, stand_in, end, commands_, {}, "", settle_);
-    return Conduct(run, *s, driver);
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*s, tester, stand_in, end, commands_, {}, "", settle_);
+      o = Conduct(run, *s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
   }
 
  private:
@@ -370,7 +400,13 @@ Result<std::pair<Bytes, uint16_t>> ParseAddressPort(std::string_view text, std::
 // line numbers); the section itself, if any.
 Result<std::pair<std::string, std::optional<gateway::SettingsNode>>> SplitConformanceSection(
     const std::string& text, const std::string& path) {
-  TRY_ASSIGN(gateway::SettingsNode root, gateway::ParseSettings(text, path, gateway::DirectoryOf(path)));
+  auto parsed = gateway::ParseSettings(text, path, gateway::DirectoryOf(path));
+  if (!parsed) {
+    Error e = std::move(parsed).error();
+    e.detail = "--target-file " + e.detail;
+    return e;
+  }
+  const gateway::SettingsNode& root = *parsed;
   const gateway::SettingsNode* section = root.Find("conformance");
   if (section == nullptr) return std::make_pair(text, std::optional<gateway::SettingsNode>());
   ENSURE(section->section, kInvalidArgument, kNoOffset, "",
@@ -642,6 +678,7 @@ class StrongswanTarget final : public Target {
     StrongswanRun env(base_, ++runs_);
     if (const char* logs = std::getenv("IPSECREF_STRONGSWAN_LOGS"); logs != nullptr && *logs != '\0')
       env.keep_logs_in((fs::path(logs) / run.id).string());
+    TRY(NotInterrupted());
     TRY(env.Up(iut, tester.local().address, stand_in.local().address));
     RemoteEnd end;
     end.iut_address = stand_in.local().address;
@@ -664,9 +701,15 @@ class StrongswanTarget final : public Target {
         {"iut:ike-rekey", swanctl({"--rekey", "--ike", conn})},
         {"iut:ike-delete", swanctl({"--terminate", "--ike", conn})},
         {"iut:reauthenticate", swanctl({"--rekey", "--ike", conn, "--reauth"})}};
-    RealTimeDriver driver(*s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
-                          env.dir() + "/commands.txt", settle_);
-    return Conduct(run, *s, driver);
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
+                            env.dir() + "/commands.txt", settle_);
+      o = Conduct(run, *s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
   }
 
  private:
@@ -709,9 +752,10 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
   if (split.second) {
     for (const gateway::SettingsNode& n : split.second->children) {
       const bool operation = std::find(std::begin(kIutOperations), std::end(kIutOperations), n.name) != std::end(kIutOperations);
-      ENSURE(!n.section && (n.name == "initiate" || n.name == "features" || operation), kInvalidArgument, kNoOffset, "",
-             fmt::format("--target-file {}: conformance: unknown setting '{}'; known: initiate, features, {}", n.Where(),
-                         n.name, fmt::join(kIutOperations, ", ")));
+      ENSURE(!n.section && (n.name == "initiate" || n.name == "reset" || n.name == "features" || operation),
+             kInvalidArgument, kNoOffset, "",
+             fmt::format("--target-file {}: conformance: unknown setting '{}'; known: initiate, reset, features, {}",
+                         n.Where(), n.name, fmt::join(kIutOperations, ", ")));
       if (n.name == "features") {
         std::stringstream words(n.value);
         for (std::string w; std::getline(words, w, ',');) {
@@ -723,14 +767,15 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
       }
       ENSURE(!n.value.empty(), kInvalidArgument, kNoOffset, "",
              fmt::format("--target-file {}: conformance: '{}' needs a command", n.Where(), n.name));
-      const std::string key = n.name == "initiate" ? "initiate" : "iut:" + n.name;
+      const std::string key = n.name == "initiate" || n.name == "reset" ? n.name : "iut:" + n.name;
       commands[key] = {"/bin/sh", "-c", n.value};
-      features.insert(key);
+      if (key != "reset") features.insert(key);
     }
   }
   RemoteEnd end;
   end.iut_address = iut;
   end.iut_port = address_port.second;
+  CatchSignals();
   return std::unique_ptr<Target>(std::make_unique<UdpTarget>(target, std::move(end), local, c.local_port,
                                                              TesterConfigOf(c, local, iut), std::move(commands),
                                                              std::move(features), settle_seconds));
@@ -745,6 +790,7 @@ Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
   ENSURE(access("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so", R_OK) == 0, kUnsupported, kNoOffset, "",
          "--target strongswan needs charon's kernel-libipsec plugin (libcharon-extra-plugins; tools/setup.sh)");
   const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
+  CatchSignals();
   return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base));
 }
 

@@ -45,14 +45,22 @@ inline constexpr double kMaxSettleSeconds = 600.0;
 // --target names the IUT). An optional top-level section
 //
 //   conformance {
+//     reset = COMMAND           # before each run: the IUT forgets the SAs of the last
 //     initiate = COMMAND        # makes the IUT start an IKE SA (role initiator)
 //     child-rekey = COMMAND     # an iut:OP drive step, for each OP it can do
 //     features = fragmentation, cookies, ecp256
 //   }
 //
-// gives the commands (run with /bin/sh -c, in the background, while the
-// tester answers) and the features the IUT has; a case needing another is
-// unsupported.
+// gives the commands (run with /bin/sh -c; `reset` to its end, the others
+// in the background while the tester answers) and the features the IUT
+// has; a case needing another is unsupported. Runs follow each other on the
+// same IUT: without `reset`, what one run leaves there (an IKE SA, a CHILD
+// SA) can change the next.
+//
+// The tester's messages carry the exchange's addresses (192.0.2.1 and
+// 192.0.2.2) in their NAT detection hashes: unless the real addresses are
+// those, both ends see a NAT (RFC 7296 §2.23) and move to port 4500, which
+// the target maps like port 500.
 Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const std::string& target_file,
                                               double settle_seconds);
 
