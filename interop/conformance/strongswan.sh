@@ -39,10 +39,11 @@ ip netns add "$probe" 2>/dev/null || { echo "SKIP: cannot make a network namespa
 ip netns del "$probe"
 
 missing=""
-for program in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/sbin/ip mount \
+for program in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/sbin/ip \
 	/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so; do
 	[ -e "$program" ] || missing="$missing $program"
 done
+command -v mount > /dev/null || missing="$missing mount"
 [ -z "$missing" ] || { echo "FAIL: missing:$missing: run tools/setup.sh" >&2; exit 1; }
 
 mkdir -p "$OUTDIR/charon" || exit 2
