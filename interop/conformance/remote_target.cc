@@ -294,8 +294,8 @@ class RealTimeDriver final : public RunDriver {
 constexpr std::string_view kIutOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
                                                "ike-delete",   "liveness",    "reauthenticate"};
 
-// The features every remote target has whatever the IUT: none of the
-// reference's faults, and the tester's own setups.
+// The run's session: the kept one (--keep) or a new one with the tester's
+// deviations. Faults belong to the reference IUT: a remote IUT has none.
 Result<exchange::Session*> SessionFor(const Run& run, const std::vector<std::string>& faults,
                                       exchange::Session* keep, std::unique_ptr<exchange::Session>& own,
                                       const std::vector<std::string>& deviations) {
@@ -526,7 +526,7 @@ std::string StrongswanConf(const IkeConfig& c, const std::string& dir) {
 // Everything is removed when it goes.
 class StrongswanRun {
  public:
-  StrongswanRun(std::string base, size_t n) : n_(n) {
+  StrongswanRun(const std::string& base, size_t n) {
     const pid_t pid = getpid();
     ns_tester_ = fmt::format("ipsecref-cf{}-{}t", pid, n);
     ns_iut_ = fmt::format("ipsecref-cf{}-{}i", pid, n);
@@ -636,7 +636,6 @@ class StrongswanRun {
   }
 
  private:
-  size_t n_;
   std::string ns_tester_, ns_iut_, dir_, logs_;
   std::vector<std::string> namespaces_;
   pid_t charon_ = -1;
