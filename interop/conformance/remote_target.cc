@@ -205,7 +205,35 @@ class RealTimeDriver final : public RunDriver {
       // A message the tester never sent before keeps the run going; its
       // retransmissions do not.
       if (sent_.insert(d->data).second) last_activity_ = SteadyClock::now();
+      else AwaitAnswer();
       (void)socket->SendTo(d->data, end_.iut_address, port);
+      last_sent_ = SteadyClock::now();
+    }
+  }
+
+  //= ipsecref#choice
+  //# A datagram the tester sends again (a deviation's copy, a replay) right
+  //# after the first leaves 0.1 s after the IUT has answered, or 0.5 s
+  //# after the first: on the reference target the copy arrives after the
+  //# IUT has processed the first, while a copy that reaches an IUT still busy
+  //# with the first may be ignored (strongSwan ignores a request whose IKE SA
+  //# is still in use, even just after it sent the response), which tests
+  //# nothing the case means.
+  void AwaitAnswer() {
+    const size_t before = iut_received_;
+    auto until = last_sent_ + std::chrono::milliseconds(500);
+    bool answered = false;
+    while (SteadyClock::now() < until && interrupted == 0) {
+      std::vector<pollfd> fds;
+      for (const auto& socket : {&end_.ike, &end_.nat})
+        if (*socket) fds.push_back({(*socket)->fd(), POLLIN, 0});
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - SteadyClock::now()).count();
+      poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(ms, 0)));
+      Receive();
+      if (!answered && iut_received_ != before) {
+        answered = true;
+        until = std::min(until, SteadyClock::now() + std::chrono::milliseconds(100));
+      }
     }
   }
 
@@ -243,6 +271,7 @@ class RealTimeDriver final : public RunDriver {
         d.data.assign(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
         SyncClock();
         last_activity_ = SteadyClock::now();
+        ++iut_received_;
         const auto [seen, first] = iut_sent_.try_emplace(d.data, last_activity_);
         if (!first) {  // a retransmission: its interval
           iut_interval_ = last_activity_ - seen->second;
@@ -313,6 +342,8 @@ class RealTimeDriver final : public RunDriver {
   std::set<Bytes> sent_;                                // what the tester sent
   std::map<Bytes, SteadyClock::time_point> iut_sent_;  // what the IUT sent, last when
   SteadyClock::duration iut_interval_{};                // its last retransmission interval
+  size_t iut_received_ = 0;
+  SteadyClock::time_point last_sent_{};  // the tester's last datagram to the IUT
   std::vector<pid_t> started_;
 };
 
