@@ -290,9 +290,11 @@ class RealTimeDriver final : public RunDriver {
   //= ipsecref#choice
   //# An IUT that retransmits is given twice its last interval to do so
   //# again before the run counts as settled (an exponential back-off
-  //# grows by less than 2 a step: strongSwan's by 1.8), so that a case that
-  //# loses several of its requests sees each retransmission whatever
-  //# --settle says. And as the reference target's Settle, a run is not
+  //# grows by less than 2 a step: strongSwan's by 1.8), but at most three
+  //# settle times (18 s by default: strongSwan's third retransmission comes
+  //# 13 s after its second), so that a case that loses several requests
+  //# sees each retransmission, and one whose IUT retransmits until it gives
+  //# up (165 s for strongSwan) costs under a minute. And as the reference target's Settle, a run is not
   //# settled while the tester has a timer due within that time: it
   //# retransmits until it gives up, and its verdict on the IKE SA counts.
   void RunUntil(std::optional<SteadyClock::time_point> until) {
@@ -307,7 +309,7 @@ class RealTimeDriver final : public RunDriver {
       Pump();
       const auto now = SteadyClock::now();
       if (interrupted != 0) return;
-      const auto quiet = std::max(settle_, 2 * iut_interval_);
+      const auto quiet = std::max(settle_, std::min(2 * iut_interval_, 3 * settle_));
       if (until && now >= *until) return;
       if (!until && s_.x().network().in_flight.empty() && now - last_activity_ >= quiet && !TesterDueWithin(quiet))
         return;
