@@ -162,6 +162,8 @@ IkeSa* EstablishedSa(Peer& p) {
   return nullptr;
 }
 
+}  // namespace
+
 Status Operate(Peer& p, std::string_view op) {
   IkeSa* sa = EstablishedSa(p);
   ENSURE(sa != nullptr, kUnsupported, kNoOffset, "", fmt::format("{}: no established IKE SA", op));
@@ -179,10 +181,12 @@ Status Operate(Peer& p, std::string_view op) {
   return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("unknown operation '{}'", op)};
 }
 
+namespace {
+
 constexpr std::string_view kOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
                                             "ike-delete",   "liveness",    "reauthenticate"};
 
-// --- the reference target -------------------------------------------------------
+}  // namespace
 
 uint64_t SeedOf(std::string_view id) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a: a run's seed from its id, the same every time
@@ -224,6 +228,186 @@ void MergeEsp(const dataplane::Link& link, const std::vector<std::pair<size_t, s
   o.esp_notes = link.notes();
 }
 
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults, const IkeConfig* tester_base) {
+  RunSetup r;
+  r.iut_initiates = run.c->role == "initiator";
+  const std::string tester_side = r.iut_initiates ? "responder" : "initiator";
+  const std::string iut_side = r.iut_initiates ? "initiator" : "responder";
+  for (const std::string& f : faults) {
+    if (f == "lenient") r.lenient = true;
+    else if (dataplane::IsHostFault(f)) r.host_faults.push_back(f);
+    else r.deviations.push_back(iut_side + ":" + f);
+  }
+  if (!r.lenient)
+    for (const std::string& t : run.tester) r.deviations.push_back(tester_side + ":" + t);
+  r.initiator = testing::PskInitiatorConfig();
+  r.responder = testing::PskResponderConfig();
+  if (tester_base != nullptr) r.tester() = *tester_base;
+  for (const std::string& text : run.setup) {
+    TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
+    if (p.setup->name == "nat") {
+      r.nat = p.side == "iut" ? "iut" : "tester";
+      continue;
+    }
+    if (FindCertificateSetup(p.setup->name) != nullptr) {
+      r.certificates.emplace_back(std::string(p.setup->name), p.side);
+      continue;
+    }
+    if (p.setup->name == "second-child") {
+      AddSecondChild(r.initiator, true);
+      AddSecondChild(r.responder, false);
+      continue;
+    }
+    if (p.setup->apply == nullptr) continue;
+    if (p.side != "iut") p.setup->apply(r.tester(), p.arg);
+    if (p.side != "tester") p.setup->apply(r.iut(), p.arg);
+  }
+  return r;
+}
+
+Observation Conduct(const Run& run, exchange::Session& s, RunDriver& driver) {
+  const bool iut_initiates = run.c->role == "initiator";
+  testing::Exchange& x = s.x();
+  Peer& tester = iut_initiates ? x.responder() : x.initiator();
+  const Time start = x.clock().Now();
+  if (iut_initiates) driver.InitiateIut();
+  else tester.Initiate();
+  driver.Settle();
+  Observation o;
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    o.first_spi_i = sa->spi_i;
+    for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
+  }
+  for (const std::string& step : run.drive) {
+    const size_t colon = step.find(':');
+    const std::string who = step.substr(0, colon);
+    const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
+    // An operation that cannot start (no IKE SA) leaves the run to be
+    // judged on what happened: the checks say whether that was right.
+    if (who == "wait") {
+      driver.Wait(static_cast<Time>(std::stoull(what)));
+    } else if (who == "tester" && what.starts_with("esp=")) {
+      (void)driver.SendEsp(what.substr(4));
+    } else if (who == "tester") {
+      (void)Operate(tester, what);
+    } else if (who == "iut") {
+      (void)driver.OperateIut(what);
+    } else if (who == "both") {
+      // Both ends start the operation before either hears from the other:
+      // their requests cross (the collisions of RFC 7296 §2.8.1, §2.8.2, §2.25).
+      (void)Operate(tester, what);
+      (void)driver.OperateIut(what);
+    }
+    driver.Settle();
+  }
+  // The closing liveness check: does the IUT still answer on the IKE SA
+  // the tester holds?
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    const size_t before = x.network().captured.size();
+    if (tester.CheckLiveness(sa->local_spi()).ok()) {
+      driver.Settle();
+      o.probe_answered = false;
+      // The tester's first INFORMATIONAL request from here on is the
+      // probe; an IUT response with its Message ID answers it.
+      std::optional<uint32_t> id;
+      const auto& captured = x.network().captured;
+      for (size_t k = before; k < captured.size(); ++k) {
+        const ike::sa::Datagram& d = captured[k].datagram;
+        const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
+        if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
+        // The IUT's datagrams go to the tester (through the NAT when the tester is behind it).
+        const auto& nat = x.network().nat;
+        const bool tester_behind_nat = nat && nat->inside_address.address == tester.local().address;
+        const bool from_iut = d.destination.address == tester.local().address ||
+                              (tester_behind_nat && d.destination.address == nat->outside.address);
+        if (!from_iut && !h->response() && !id) id = h->message_id;
+        if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
+      }
+    }
+  }
+  s.Finish();
+  o.established = false;
+  o.ike_sas = tester.IkeSas().size();
+  if (IkeSa* sa = EstablishedSa(tester)) {
+    o.established = true;
+    o.final_spi_i = sa->spi_i;
+    o.final_spi_r = sa->spi_r;
+    for (const auto& c : sa->children) {
+      o.final_children.insert(c.spi_in);
+      ++o.children;
+    }
+  }
+  for (const ike::sa::Event& e : tester.events()) o.tester_log.push_back(e.text);
+  std::vector<ike::MessageKeys> keys;
+  for (const auto& [id, rec] : s.ike_sas()) {
+    const io::Ikev2Keys& k = rec.keys;
+    keys.push_back({ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_ei, k.sk_ai},
+                    ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_er, k.sk_ar}});
+  }
+  for (const exchange::CapturedDatagram& d : s.datagrams()) {
+    if (d.at < start) continue;  // an earlier run of a kept session
+    Observed w;
+    w.number = o.wire.size() + 1;
+    w.at = d.at - start;
+    w.from_iut = iut_initiates ? d.from_initiator : !d.from_initiator;
+    w.lost = d.note.find("lost") != std::string::npos;
+    const ByteSpan m = exchange::IkeMessageOf(d.datagram);
+    w.message.assign(m.begin(), m.end());
+    w.source_port = d.datagram.source.port;
+    w.destination_port = d.datagram.destination.port;
+    w.opened = deviations::Open(w.message, keys);
+    w.text = deviations::Describe(w.message, keys);
+    o.wire.push_back(std::move(w));
+  }
+  driver.Complete(o);
+  return o;
+}
+
+namespace {
+
+// --- the reference target -------------------------------------------------------
+
+// The reference IUT's side of a run, in fake time; the ESP dataplane's
+// reference host (dataplane.h) when the run has tester:esp steps.
+class FakeTimeDriver final : public RunDriver {
+ public:
+  FakeTimeDriver(exchange::Session& s, Peer& tester, Peer& iut, const RunSetup& setup, uint64_t seed)
+      : s_(s), tester_(tester), iut_(iut), setup_(setup), seed_(seed) {}
+  void Settle() override { s_.Settle(kHorizon); }
+  void InitiateIut() override { iut_.Initiate(); }
+  Status OperateIut(std::string_view op) override { return Operate(iut_, op); }
+  void Wait(Time ms) override {
+    s_.x().clock().Advance(ms);
+    for (Peer* p : {&s_.x().initiator(), &s_.x().responder()}) p->Tick();
+  }
+  Status SendEsp(std::string_view text) override {
+    testing::Exchange& x = s_.x();
+    if (!link_) {
+      TRY_ASSIGN(host_, dataplane::MakeReferenceHost(setup_.host_faults, seed_ + 1));
+      link_ = std::make_unique<dataplane::Link>(*host_, x.network().nat, seed_ + 2, setup_.lenient);
+    }
+    TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
+    marks_.emplace_back(x.network().captured.size(), link_->wire().size());
+    link_->Send(spec, EstablishedSa(tester_), EstablishedSa(iut_), x.clock().Now());
+    return OkStatus();
+  }
+  void Complete(Observation& o) override {
+    if (link_) MergeEsp(*link_, marks_, run_start_, o);
+  }
+  void set_run_start(Time t) { run_start_ = t; }
+
+ private:
+  exchange::Session& s_;
+  Peer& tester_;
+  Peer& iut_;
+  const RunSetup& setup_;
+  uint64_t seed_;
+  Time run_start_ = 0;
+  std::unique_ptr<dataplane::Iut> host_;
+  std::unique_ptr<dataplane::Link> link_;
+  std::vector<std::pair<size_t, size_t>> marks_;
+};
+
 class ReferenceTarget final : public Target {
  public:
   explicit ReferenceTarget(std::string vectors_dir) : vectors_dir_(std::move(vectors_dir)) {}
@@ -238,164 +422,35 @@ class ReferenceTarget final : public Target {
   }
 
   Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    const bool iut_initiates = run.c->role == "initiator";
-    const std::string tester_side = iut_initiates ? "responder" : "initiator";
-    const std::string iut_side = iut_initiates ? "initiator" : "responder";
-    bool lenient = false;
-    std::vector<std::string> specs, host_faults;
-    for (const std::string& f : faults) {
-      if (f == "lenient") lenient = true;
-      else if (dataplane::IsHostFault(f)) host_faults.push_back(f);
-      else specs.push_back(iut_side + ":" + f);
-    }
-    if (!lenient)
-      for (const std::string& t : run.tester) specs.push_back(tester_side + ":" + t);
-    IkeConfig i = testing::PskInitiatorConfig(), r = testing::PskResponderConfig();
-    IkeConfig& tester_cfg = iut_initiates ? r : i;
-    IkeConfig& iut_cfg = iut_initiates ? i : r;
-    std::optional<std::string> nat;  // the side behind the NAT: "tester" or "iut"
-    std::vector<ParsedSetup> certificates;
-    for (const std::string& text : run.setup) {
-      TRY_ASSIGN(ParsedSetup p, ParseSetup(text));
-      if (p.setup->name == "nat") {
-        nat = p.side == "iut" ? "iut" : "tester";
-        continue;
-      }
-      if (FindCertificateSetup(p.setup->name) != nullptr) {
-        certificates.push_back(p);
-        continue;
-      }
-      if (p.setup->name == "second-child") {
-        AddSecondChild(i, true);
-        AddSecondChild(r, false);
-        continue;
-      }
-      if (p.setup->apply == nullptr) continue;
-      if (p.side != "iut") p.setup->apply(tester_cfg, p.arg);
-      if (p.side != "tester") p.setup->apply(iut_cfg, p.arg);
-    }
+    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults));
     std::unique_ptr<exchange::Session> own;
     exchange::Session* s = keep;
     if (s == nullptr) {
-      own = std::make_unique<exchange::Session>(SeedOf(run.id), specs);
+      own = std::make_unique<exchange::Session>(SeedOf(run.id), setup.deviations);
       s = own.get();
     }
-    if (!certificates.empty()) {
+    if (!setup.certificates.empty()) {
       ENSURE(!vectors_dir_.empty(), kInvalidArgument, kNoOffset, "",
              fmt::format("case '{}': the certificate setups need the vectors directory", run.id));
       s->set_data_dir(vectors_dir_);
-      for (const ParsedSetup& p : certificates) {
-        const CertificateSetup& c = *FindCertificateSetup(p.setup->name);
-        if (p.side != "iut") tester_cfg = exchange::WithCertificate(*s, tester_cfg, c.family, c.scheme, c.family);
-        if (p.side != "tester") iut_cfg = exchange::WithCertificate(*s, iut_cfg, c.family, c.scheme, c.family);
+      for (const auto& [name, side] : setup.certificates) {
+        const CertificateSetup& c = *FindCertificateSetup(name);
+        if (side != "iut") setup.tester() = exchange::WithCertificate(*s, setup.tester(), c.family, c.scheme, c.family);
+        if (side != "tester") setup.iut() = exchange::WithCertificate(*s, setup.iut(), c.family, c.scheme, c.family);
       }
       ENSURE(s->failures().empty(), kInvalidArgument, kNoOffset, "",
              fmt::format("case '{}': {}", run.id, s->failures().empty() ? "" : s->failures().front()));
     }
-    testing::Exchange& x = s->Start(std::move(i), std::move(r));
+    testing::Exchange& x = s->Start(setup.initiator, setup.responder);
     if (s->deviation_error()) return *s->deviation_error();
-    Peer& tester = iut_initiates ? x.responder() : x.initiator();
-    Peer& iut = iut_initiates ? x.initiator() : x.responder();
-    if (nat)
-      x.network().nat = testing::Nat{{(*nat == "iut" ? iut : tester).local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
-    const Time start = x.clock().Now();
-    (iut_initiates ? iut : tester).Initiate();
-    s->Settle(kHorizon);
-    Observation o;
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      o.first_spi_i = sa->spi_i;
-      for (const auto& c : sa->children) o.first_children.insert(c.spi_in);
-    }
-    // The ESP dataplane, from the first tester:esp step on.
-    std::unique_ptr<dataplane::Iut> host;
-    std::unique_ptr<dataplane::Link> link;
-    std::vector<std::pair<size_t, size_t>> esp_marks;
-    for (const std::string& step : run.drive) {
-      const size_t colon = step.find(':');
-      const std::string who = step.substr(0, colon);
-      const std::string what = colon == std::string::npos ? "" : step.substr(colon + 1);
-      if (who == "tester" && what.starts_with("esp=")) {
-        if (!link) {
-          TRY_ASSIGN(host, dataplane::MakeReferenceHost(host_faults, SeedOf(run.id) + 1));
-          link = std::make_unique<dataplane::Link>(*host, x.network().nat, SeedOf(run.id) + 2, lenient);
-        }
-        TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(what.substr(4)));
-        esp_marks.emplace_back(x.network().captured.size(), link->wire().size());
-        link->Send(spec, EstablishedSa(tester), EstablishedSa(iut), x.clock().Now());
-      } else if (who == "wait") {
-        x.clock().Advance(static_cast<Time>(std::stoull(what)));
-        for (Peer* p : {&x.initiator(), &x.responder()}) p->Tick();
-      } else if (who == "tester" || who == "iut") {
-        // An operation that cannot start (no IKE SA) leaves the run to be
-        // judged on what happened: the checks say whether that was right.
-        (void)Operate(who == "tester" ? tester : iut, what);
-      } else if (who == "both") {
-        // Both ends start the operation before either hears from the other:
-        // their requests cross (the collisions of RFC 7296 §2.8.1, §2.8.2, §2.25).
-        (void)Operate(tester, what);
-        (void)Operate(iut, what);
-      }
-      s->Settle(kHorizon);
-    }
-    // The closing liveness check: does the IUT still answer on the IKE SA
-    // the tester holds?
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      const size_t before = x.network().captured.size();
-      if (tester.CheckLiveness(sa->local_spi()).ok()) {
-        s->Settle(kHorizon);
-        o.probe_answered = false;
-        // The tester's first INFORMATIONAL request from here on is the
-        // probe; an IUT response with its Message ID answers it.
-        std::optional<uint32_t> id;
-        const auto& captured = x.network().captured;
-        for (size_t k = before; k < captured.size(); ++k) {
-          const ike::sa::Datagram& d = captured[k].datagram;
-          const auto h = ike::PeekHeader(exchange::IkeMessageOf(d));
-          if (!h || h->exchange_type != iana::ExchangeType::kInformational) continue;
-          // The IUT's datagrams go to the tester (through the NAT when the tester is behind it).
-          const bool from_iut = d.destination.address == tester.local().address ||
-                                (nat == "tester" && d.destination.address == x.network().nat->outside.address);
-          if (!from_iut && !h->response() && !id) id = h->message_id;
-          if (from_iut && h->response() && id && h->message_id == *id) o.probe_answered = true;
-        }
-      }
-    }
-    s->Finish();
-    o.established = false;
-    o.ike_sas = tester.IkeSas().size();
-    if (IkeSa* sa = EstablishedSa(tester)) {
-      o.established = true;
-      o.final_spi_i = sa->spi_i;
-      o.final_spi_r = sa->spi_r;
-      for (const auto& c : sa->children) {
-        o.final_children.insert(c.spi_in);
-        ++o.children;
-      }
-    }
-    for (const ike::sa::Event& e : tester.events()) o.tester_log.push_back(e.text);
-    std::vector<ike::MessageKeys> keys;
-    for (const auto& [id, rec] : s->ike_sas()) {
-      const io::Ikev2Keys& k = rec.keys;
-      keys.push_back({ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_ei, k.sk_ai},
-                      ike::SkKeys{k.encr, k.encr_key_bits, k.integ, k.sk_er, k.sk_ar}});
-    }
-    for (const exchange::CapturedDatagram& d : s->datagrams()) {
-      if (d.at < start) continue;  // an earlier run of a kept session
-      Observed w;
-      w.number = o.wire.size() + 1;
-      w.at = d.at - start;
-      w.from_iut = iut_initiates ? d.from_initiator : !d.from_initiator;
-      w.lost = d.note.find("lost") != std::string::npos;
-      const ByteSpan m = exchange::IkeMessageOf(d.datagram);
-      w.message.assign(m.begin(), m.end());
-      w.source_port = d.datagram.source.port;
-      w.destination_port = d.datagram.destination.port;
-      w.opened = deviations::Open(w.message, keys);
-      w.text = deviations::Describe(w.message, keys);
-      o.wire.push_back(std::move(w));
-    }
-    if (link) MergeEsp(*link, esp_marks, start, o);
-    return o;
+    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
+    Peer& iut = setup.iut_initiates ? x.initiator() : x.responder();
+    if (!setup.nat.empty())
+      x.network().nat =
+          testing::Nat{{(setup.nat == "iut" ? iut : tester).local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
+    FakeTimeDriver driver(*s, tester, iut, setup, SeedOf(run.id));
+    driver.set_run_start(x.clock().Now());
+    return Conduct(run, *s, driver);
   }
 
  private:
@@ -602,8 +657,9 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       if (target.features().count(need) == 0) missing.push_back(need);
     if (r->c->role == "initiator" && target.features().count("initiate") == 0) missing.push_back("initiate");
     for (const std::string& step : r->drive)
-      if ((step.starts_with("iut:") || step.starts_with("both:")) && target.features().count("iut-operations") == 0)
-        missing.push_back("iut-operations");
+      if ((step.starts_with("iut:") || step.starts_with("both:")) && target.features().count("iut-operations") == 0 &&
+          target.features().count("iut:" + step.substr(step.find(':') + 1)) == 0)
+        missing.push_back("iut:" + step.substr(step.find(':') + 1));
     if (!missing.empty()) {
       result.verdict = Verdict::kUnsupported;
       result.reason = fmt::format("the target lacks {}", fmt::join(missing, ", "));

@@ -6,6 +6,8 @@
 // that a verdict means the same whatever the target.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -88,7 +90,8 @@ class Target {
   virtual std::string name() const = 0;
   // What the implementation has ("initiate", "iut-operations",
   // "fragmentation", "cookies", "ecp256", ...); a case that needs anything
-  // else is unsupported.
+  // else is unsupported. "iut-operations" is every `iut:OP` drive step; a
+  // target with only some declares each one ("iut:child-rekey").
   virtual const std::set<std::string>& features() const = 0;
   // Runs one case and observes it; `faults` (deviations of the reference
   // IUT, or "lenient") only where the target is the reference itself.
@@ -100,6 +103,67 @@ class Target {
 // (no root, no network, no waiting). The certificate setups read their
 // chains from `vectors_dir`/x509/.
 std::unique_ptr<Target> MakeReferenceTarget(std::string vectors_dir = {});
+
+// --- what every target shares ---------------------------------------------------
+// A target changes only how datagrams travel and time passes; the run's
+// configurations, its steps and its observation are these, the same for
+// every target, so that the judge reads the same Observation.
+
+// A run's starting point: both ends' configurations
+// (testing::PskInitiatorConfig and PskResponderConfig changed by the run's
+// setup) and the deviations to install ("initiator:NAME", "responder:NAME"):
+// the tester's, or, with `faults`, the reference IUT's. With
+// `tester_base`, the tester's configuration starts from it instead (a remote
+// IUT configured as the target file says) and the setup changes it alike.
+struct RunSetup {
+  bool iut_initiates = false;
+  ike::sa::IkeConfig initiator, responder;
+  std::string nat;  // setup "nat": "tester" (behind a NAT), "iut" (iut-nat), "" (none)
+  bool lenient = false;  // the fault `lenient`: the tester's deviations left out
+  std::vector<std::string> deviations;
+  std::vector<std::string> host_faults;  // the faults of the reference's ESP host (dataplane.h)
+  // The certificate setups ("cert-ecdsa", ...), each with its end ("", "tester", "iut"): a target applies them.
+  std::vector<std::pair<std::string, std::string>> certificates;
+  ike::sa::IkeConfig& tester() { return iut_initiates ? responder : initiator; }
+  ike::sa::IkeConfig& iut() { return iut_initiates ? initiator : responder; }
+};
+Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults,
+                         const ike::sa::IkeConfig* tester_base = nullptr);
+
+// A run's seed, from its id: the same every time.
+uint64_t SeedOf(std::string_view id);
+
+// How a target moves a run on.
+class RunDriver {
+ public:
+  virtual ~RunDriver() = default;
+  // Until the network is quiet: what is in flight delivered, the timers
+  // that matter run.
+  virtual void Settle() = 0;
+  // The IUT starts an IKE SA (role initiator).
+  virtual void InitiateIut() = 0;
+  // An `iut:OP` drive step; an error leaves the run to be judged as it is.
+  virtual Status OperateIut(std::string_view op) = 0;
+  // A `wait:MS` drive step.
+  virtual void Wait(ike::sa::Time ms) = 0;
+  // A `tester:esp=SPEC` drive step (the ESP dataplane, dataplane.h); a
+  // target without the feature esp-dataplane never gets one.
+  virtual Status SendEsp(std::string_view spec) {
+    return Error{Code::kUnsupported, kNoOffset, "", fmt::format("tester:esp={}: no ESP dataplane", spec)};
+  }
+  // The run's observation made: what the driver saw besides the IKE
+  // datagrams goes into it.
+  virtual void Complete(Observation& /*o*/) {}
+};
+
+// One run on the session's current exchange (Session::Start done, the
+// deviations installed): the initiator starts, the network settles, each
+// drive step runs and the network settles, the closing liveness check;
+// then the Observation, the IUT's messages decrypted with the tester's keys.
+Observation Conduct(const Run& run, exchange::Session& s, RunDriver& driver);
+
+// A tester operation (`tester:OP`, OP one of the drive operations).
+Status Operate(ike::sa::Peer& p, std::string_view op);
 
 // Judges one run from its observation.
 std::vector<CheckResult> Judge(const Run& run, const Observation& o);

@@ -1,4 +1,4 @@
-// ipsecref conformance [--target T] [--cases GLOB] [--role R] [--expect FILE] [--keep DIR]
+// ipsecref conformance [--target T] [--target-file FILE] [--settle SECONDS] [--cases GLOB] [--role R] [--expect FILE] [--keep DIR]
 //                      [--json] [--junit FILE] [--html FILE] [--mutation] [--list]:
 // runs the conformance catalogue (interop/conformance/catalogue/) against an
 // implementation under test and reports a verdict per run.
@@ -12,8 +12,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "interop/conformance/catalogue.h"
+#include "interop/conformance/remote_target.h"
 #include "interop/conformance/runner.h"
 #include "tools/ipsecref/cli.h"
 #include "tools/ipsecref/commands.h"
@@ -27,6 +29,8 @@ namespace fs = std::filesystem;
 
 struct ConformanceOptions {
   std::string target = "reference";
+  std::string target_file;
+  std::optional<double> settle;
   std::string catalogue;
   std::string cases;
   std::string role;
@@ -80,9 +84,32 @@ int RunConformance(const ConformanceOptions& o) {
   if (!cat) return Fail("conformance", cat.error(), json, "catalogue");
   if (o.list) return List(*cat, o);
   std::unique_ptr<conformance::Target> target;
-  if (o.target == "reference") target = conformance::MakeReferenceTarget(DefaultVectorsDir());
-  else
-    return FailUsage("conformance", fmt::format("--target {}: unknown target; known: reference", Echo(o.target)), json);
+  if (o.settle && !(*o.settle > 0 && *o.settle <= conformance::kMaxSettleSeconds))
+    return FailUsage("conformance",
+                     fmt::format("--settle {}: seconds of quiet, more than 0 and at most {}", *o.settle,
+                                 conformance::kMaxSettleSeconds),
+                     json);
+  const bool remote = o.target == "strongswan" || o.target.starts_with("udp:");
+  if (o.settle && !remote)
+    return FailUsage("conformance", fmt::format("--settle applies to the remote targets (strongswan, udp:ADDR), not {}", Echo(o.target)), json);
+  if (!o.target_file.empty() && !o.target.starts_with("udp:"))
+    return FailUsage("conformance", fmt::format("--target-file applies to --target udp:ADDR[:PORT], not {}", Echo(o.target)), json);
+  const double settle = o.settle.value_or(conformance::kDefaultSettleSeconds);
+  if (o.target == "reference") {
+    target = conformance::MakeReferenceTarget(DefaultVectorsDir());
+  } else if (o.target == "strongswan") {
+    auto t = conformance::MakeStrongswanTarget(settle);
+    if (!t) return Fail("conformance", t.error(), json, "--target strongswan");
+    target = std::move(*t);
+  } else if (o.target.starts_with("udp:")) {
+    auto t = conformance::MakeUdpTarget(o.target, o.target_file, settle);
+    if (!t) return Fail("conformance", t.error(), json);
+    target = std::move(*t);
+  } else {
+    return FailUsage("conformance",
+                     fmt::format("--target {}: unknown target; known: reference, strongswan, udp:ADDR[:PORT]", Echo(o.target)),
+                     json);
+  }
   if (!o.expect.empty())
     if (Status s = CheckInput("--expect", o.expect); !s) return Fail("conformance", s.error(), json);
   if (o.html == "-") return FailUsage("conformance", "--html -: the page goes to a file", json);
@@ -146,7 +173,15 @@ int RunConformance(const ConformanceOptions& o) {
 void AddConformanceCommand(CLI::App& app, Runner& run) {
   auto o = std::make_shared<ConformanceOptions>();
   CLI::App* cmd = app.add_subcommand("conformance", "Run the RFC-cited IKEv2 conformance suite against an implementation");
-  cmd->add_option("--target", o->target, "The implementation under test: reference (default: the embedded reference)");
+  cmd->add_option("--target", o->target,
+                  "The implementation under test: reference (default: the embedded reference), strongswan (charon in a "
+                  "network namespace; root), or udp:ADDR[:PORT] with --target-file");
+  cmd->add_option("--target-file", o->target_file,
+                  "For udp:ADDR: the IUT's configuration seen from the tester (swanctl.conf, one connection; an optional "
+                  "conformance { initiate = CMD ... features = ... } section)")
+      ->check(NotEmpty());
+  cmd->add_option("--settle", o->settle,
+                  "Remote targets: seconds without a new message after which the network counts as settled (default 6)");
   cmd->add_option("--catalogue", o->catalogue, "The catalogue directory (default: the bundled one)")->check(NotEmpty());
   cmd->add_option("--cases", o->cases, "Only the cases whose id matches one of these globs (comma-separated)")
       ->check(NotEmpty());

@@ -1,0 +1,864 @@
+#include "interop/conformance/remote_target.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "reference/gateway/settings.h"
+#include "reference/gateway/swanctl_conf.h"
+#include "reference/ike/sa/proposals.h"
+#include "reference/ike/sa/traffic_selectors.h"
+#include "reference/io/udp_socket.h"
+
+extern char** environ;
+
+namespace ipsecref::conformance {
+namespace {
+
+namespace fs = std::filesystem;
+using ike::sa::Datagram;
+using ike::sa::IkeConfig;
+using ike::sa::Peer;
+using ike::sa::Time;
+using SteadyClock = std::chrono::steady_clock;
+
+// Set by SIGINT or SIGTERM while a remote target exists: the run in
+// progress stops, and the target removes what it made before the process
+// ends (the default action would leave charon and the namespaces behind).
+volatile std::sig_atomic_t interrupted = 0;
+void OnSignal(int) { interrupted = 1; }
+void CatchSignals() {
+  struct sigaction a {};
+  a.sa_handler = OnSignal;
+  sigemptyset(&a.sa_mask);
+  sigaction(SIGINT, &a, nullptr);
+  sigaction(SIGTERM, &a, nullptr);
+}
+Status NotInterrupted() {
+  ENSURE(interrupted == 0, kIoError, kNoOffset, "", "interrupted by a signal (what the target made is removed)");
+  return OkStatus();
+}
+
+// --- processes -------------------------------------------------------------------
+
+// Starts `args` (looked up on PATH) with `env` added to ours, stdin from
+// /dev/null, stdout and stderr appended to `output` (or /dev/null).
+Result<pid_t> Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                    const std::string& output) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, output.empty() ? "/dev/null" : output.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> owned_env;
+  for (char** e = environ; *e != nullptr; ++e) owned_env.emplace_back(*e);
+  owned_env.insert(owned_env.end(), env.begin(), env.end());
+  std::vector<char*> argv, envp;
+  std::vector<std::string> owned_args = args;
+  for (std::string& a : owned_args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& e : owned_env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("cannot run {}: {}", args[0], std::strerror(rc)));
+  return pid;
+}
+
+// Waits up to `seconds` for `pid` to end, then stops it (SIGTERM, and
+// SIGKILL a second later). Its exit status, or -1 when it was stopped.
+int Reap(pid_t pid, double seconds) {
+  int status = 0;
+  const auto until = SteadyClock::now() + std::chrono::duration<double>(seconds);
+  for (;;) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (r < 0) return -1;
+    if (SteadyClock::now() >= until) break;
+    usleep(20'000);
+  }
+  kill(pid, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
+    usleep(20'000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+// Runs `args` to its end (at most `seconds`); its exit status.
+Result<int> RunProgram(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                       const std::string& output, double seconds) {
+  TRY_ASSIGN(pid_t pid, Spawn(args, env, output));
+  return Reap(pid, seconds);
+}
+
+std::string Tail(const std::string& path, size_t lines = 5) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string l; std::getline(in, l);) all.push_back(l);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += (out.empty() ? "" : " | ") + all[i];
+  return out;
+}
+
+std::string AddressText(ByteSpan a) {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(a.size() == 16 ? AF_INET6 : AF_INET, a.data(), text, sizeof text);
+  return text;
+}
+
+// --- the run in real time -------------------------------------------------------
+
+// Where the IUT is on the real network, and the tester's sockets there.
+struct RemoteEnd {
+  Bytes iut_address;
+  uint16_t iut_port = ike::sa::kIkePort;
+  uint16_t iut_nat_port = ike::sa::kNatTraversalPort;
+  std::optional<io::UdpSocket> ike, nat;  // the tester's: its IKE port and its NAT-T port
+};
+
+// What makes the IUT act: "initiate" or "iut:OP", and the program with its
+// arguments.
+using Commands = std::map<std::string, std::vector<std::string>>;
+
+// Moves a run on in real time. Datagrams the tester sends to the stand-in
+// go to the IUT; those the IUT sends enter the exchange's network as the
+// stand-in's (its exchange address, port 500 or 4500), so that the
+// deviations' filters and the capture treat them as on the reference target.
+class RealTimeDriver final : public RunDriver {
+ public:
+  RealTimeDriver(exchange::Session& s, Peer& tester, Peer& stand_in, RemoteEnd& end, const Commands& commands,
+                 std::vector<std::string> command_env, std::string command_output, double settle_seconds)
+      : s_(s),
+        tester_(tester),
+        stand_in_(stand_in),
+        end_(end),
+        commands_(commands),
+        command_env_(std::move(command_env)),
+        command_output_(std::move(command_output)),
+        settle_(std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(settle_seconds))),
+        began_(SteadyClock::now()),
+        base_(s.x().clock().Now()) {}
+
+  ~RealTimeDriver() override {
+    for (pid_t pid : started_) Reap(pid, 0.5);
+  }
+
+  void Settle() override { RunUntil(std::nullopt); }
+  void InitiateIut() override { (void)Start("initiate"); }
+  Status OperateIut(std::string_view op) override { return Start(fmt::format("iut:{}", op)); }
+  void Wait(Time ms) override { RunUntil(SteadyClock::now() + std::chrono::milliseconds(ms)); }
+
+ private:
+  Status Start(const std::string& what) {
+    const auto it = commands_.find(what);
+    ENSURE(it != commands_.end(), kUnsupported, kNoOffset, "", fmt::format("the target has no command for {}", what));
+    // In the background: the IUT needs the tester's answers to finish it.
+    TRY_ASSIGN(pid_t pid, Spawn(it->second, command_env_, command_output_));
+    started_.push_back(pid);
+    return OkStatus();
+  }
+
+  // The fake clock reads the real time since the run began.
+  void SyncClock() {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - began_).count();
+    const Time now = base_ + static_cast<Time>(elapsed);
+    if (now > s_.x().clock().Now()) s_.x().clock().Set(now);
+  }
+
+  // Everything in flight: to the tester, delivered; to the stand-in, sent
+  // to the IUT.
+  void Pump() {
+    testing::Exchange& x = s_.x();
+    while (std::optional<Datagram> d = x.Take()) {
+      if (d->destination.address == tester_.local().address) {
+        SyncClock();
+        x.Deliver(*d);
+        s_.Snapshot();
+        continue;
+      }
+      const bool nat_port = d->source.port == ike::sa::kNatTraversalPort;
+      io::UdpSocket* socket = nat_port && end_.nat ? &*end_.nat : &*end_.ike;
+      const uint16_t port = d->destination.port == ike::sa::kNatTraversalPort ? end_.iut_nat_port : end_.iut_port;
+      // A message the tester never sent before keeps the run going; its
+      // retransmissions do not.
+      if (sent_.insert(d->data).second) last_activity_ = SteadyClock::now();
+      else AwaitAnswer();
+      (void)socket->SendTo(d->data, end_.iut_address, port);
+      last_sent_ = SteadyClock::now();
+    }
+  }
+
+  //= ipsecref#choice
+  //# A datagram the tester sends again (a deviation's copy, a replay) right
+  //# after the first leaves 0.1 s after the IUT has answered, or 0.5 s
+  //# after the first: on the reference target the copy arrives after the
+  //# IUT has processed the first, while a copy that reaches an IUT still busy
+  //# with the first may be ignored (strongSwan ignores a request whose IKE SA
+  //# is still in use, even just after it sent the response), which tests
+  //# nothing the case means.
+  void AwaitAnswer() {
+    const size_t before = iut_received_;
+    auto until = last_sent_ + std::chrono::milliseconds(500);
+    bool answered = false;
+    while (SteadyClock::now() < until && interrupted == 0) {
+      std::vector<pollfd> fds;
+      for (const auto& socket : {&end_.ike, &end_.nat})
+        if (*socket) fds.push_back({(*socket)->fd(), POLLIN, 0});
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - SteadyClock::now()).count();
+      poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(ms, 0)));
+      Receive();
+      if (!answered && iut_received_ != before) {
+        answered = true;
+        until = std::min(until, SteadyClock::now() + std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  bool TesterDueWithin(SteadyClock::duration d) const {
+    const std::optional<Time> t = tester_.NextDeadline();
+    const Time clock = s_.x().clock().Now();
+    return t && (*t <= clock || std::chrono::milliseconds(*t - clock) <= d);
+  }
+
+  // The tester's timers that are due.
+  void Tick() {
+    SyncClock();
+    if (const std::optional<Time> t = tester_.NextDeadline(); t && *t <= s_.x().clock().Now()) {
+      tester_.Tick();
+      s_.Snapshot();
+    }
+  }
+
+  // Whatever the IUT sent, into the exchange's network.
+  void Receive() {
+    Bytes buffer(65536);
+    for (io::UdpSocket* socket : {end_.ike ? &*end_.ike : nullptr, end_.nat ? &*end_.nat : nullptr}) {
+      if (socket == nullptr) continue;
+      for (;;) {
+        auto got = socket->Receive(buffer);
+        if (!got || !*got) break;
+        const io::UdpReceived& r = **got;
+        if (r.source_address != end_.iut_address || r.truncated) continue;  // not the IUT's
+        Datagram d;
+        d.source = {stand_in_.local().address, r.source_port == end_.iut_nat_port && end_.iut_nat_port != end_.iut_port
+                                                   ? ike::sa::kNatTraversalPort
+                                                   : ike::sa::kIkePort};
+        d.destination = {tester_.local().address,
+                         socket == &*end_.ike ? ike::sa::kIkePort : ike::sa::kNatTraversalPort};
+        d.data.assign(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
+        SyncClock();
+        last_activity_ = SteadyClock::now();
+        ++iut_received_;
+        const auto [seen, first] = iut_sent_.try_emplace(d.data, last_activity_);
+        if (!first) {  // a retransmission: its interval
+          iut_interval_ = last_activity_ - seen->second;
+          seen->second = last_activity_;
+        }
+        s_.x().network().Send(std::move(d));
+      }
+    }
+  }
+
+  // Until `until`, or (without it) until the network is quiet: nothing
+  // in flight and no new message either way for the settle time.
+  //= ipsecref#choice
+  //# A settle never lasts longer than twenty settle times (at least two
+  //# minutes): an IUT that keeps talking cannot hold the run forever.
+  //= ipsecref#choice
+  //# An IUT that retransmits is given twice its last interval to do so
+  //# again before the run counts as settled (an exponential back-off
+  //# grows by less than 2 a step: strongSwan's by 1.8), but at most three
+  //# settle times (18 s by default: strongSwan's third retransmission comes
+  //# 13 s after its second), so that a case that loses several requests
+  //# sees each retransmission, and one whose IUT retransmits until it gives
+  //# up (165 s for strongSwan) costs under a minute. And as the reference target's Settle, a run is not
+  //# settled while the tester has a timer due within that time: it
+  //# retransmits until it gives up, and its verdict on the IKE SA counts.
+  void RunUntil(std::optional<SteadyClock::time_point> until) {
+    const auto start = SteadyClock::now();
+    last_activity_ = start;
+    iut_interval_ = SteadyClock::duration::zero();
+    const auto cap = start + std::max<SteadyClock::duration>(settle_ * 20, std::chrono::minutes(2));
+    for (;;) {
+      Tick();
+      Pump();
+      Receive();
+      Pump();
+      const auto now = SteadyClock::now();
+      if (interrupted != 0) return;
+      const auto quiet = std::max(settle_, std::min(2 * iut_interval_, 3 * settle_));
+      if (until && now >= *until) return;
+      if (!until && s_.x().network().in_flight.empty() && now - last_activity_ >= quiet && !TesterDueWithin(quiet))
+        return;
+      if (now >= cap) return;
+      auto wake = until ? *until : std::max(last_activity_ + quiet, now);
+      if (const std::optional<Time> t = tester_.NextDeadline()) {
+        const Time clock = s_.x().clock().Now();
+        wake = std::min(wake, now + std::chrono::milliseconds(*t > clock ? *t - clock : 0));
+      }
+      std::vector<pollfd> fds;
+      for (const auto& socket : {&end_.ike, &end_.nat})
+        if (*socket) fds.push_back({(*socket)->fd(), POLLIN, 0});
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
+      poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(ms, 0, 1000)));
+      for (pid_t& pid : started_)
+        if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid) pid = -1;  // ended: nothing to stop later
+      std::erase(started_, -1);
+    }
+  }
+
+  exchange::Session& s_;
+  Peer& tester_;
+  Peer& stand_in_;
+  RemoteEnd& end_;
+  const Commands& commands_;
+  std::vector<std::string> command_env_;
+  std::string command_output_;
+  SteadyClock::duration settle_;
+  SteadyClock::time_point began_;
+  Time base_;
+  SteadyClock::time_point last_activity_;
+  std::set<Bytes> sent_;                                // what the tester sent
+  std::map<Bytes, SteadyClock::time_point> iut_sent_;  // what the IUT sent, last when
+  SteadyClock::duration iut_interval_{};                // its last retransmission interval
+  size_t iut_received_ = 0;
+  SteadyClock::time_point last_sent_{};  // the tester's last datagram to the IUT
+  std::vector<pid_t> started_;
+};
+
+//= ipsecref#choice
+//# The tester retransmits after 1 s, then 1.5 times longer each time, three
+//# times, and gives up 8 s after its first try: on the reference target it
+//# keeps strongSwan's schedule (165 s, in fake time), which real time
+//# cannot afford. Its verdict on an IUT that stopped answering (the IKE SA
+//# given up) is the same; only sooner.
+constexpr ike::sa::RetransmitSchedule kRemoteTesterRetransmit{1000, 1.5, 3};
+
+constexpr std::string_view kIutOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
+                                               "ike-delete",   "liveness",    "reauthenticate"};
+
+// The run's session: the kept one (--keep) or a new one with the tester's
+// deviations. Faults belong to the reference IUT: a remote IUT has none.
+Result<exchange::Session*> SessionFor(const Run& run, const std::vector<std::string>& faults,
+                                      exchange::Session* keep, std::unique_ptr<exchange::Session>& own,
+                                      const std::vector<std::string>& deviations) {
+  ENSURE(faults.empty(), kInvalidArgument, kNoOffset, "",
+         fmt::format("{}: faults apply to the reference target only", run.id));
+  if (keep != nullptr) return keep;
+  own = std::make_unique<exchange::Session>(SeedOf(run.id), deviations);
+  return own.get();
+}
+
+// --- udp:ADDR[:PORT] --------------------------------------------------------------
+
+class UdpTarget final : public Target {
+ public:
+  UdpTarget(std::string name, RemoteEnd end, Bytes local_address, uint16_t local_port, IkeConfig tester,
+            Commands commands, std::set<std::string> features, double settle)
+      : name_(std::move(name)),
+        end_template_(std::move(end)),
+        local_address_(std::move(local_address)),
+        local_port_(local_port),
+        tester_(std::move(tester)),
+        commands_(std::move(commands)),
+        features_(std::move(features)),
+        settle_(settle) {}
+
+  std::string name() const override { return name_; }
+  const std::set<std::string>& features() const override { return features_; }
+
+  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
+    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults, &tester_));
+    setup.tester().retransmit = kRemoteTesterRetransmit;
+    std::unique_ptr<exchange::Session> own;
+    TRY_ASSIGN(exchange::Session * s, SessionFor(run, faults, keep, own, setup.deviations));
+    testing::Exchange& x = s->Start(std::move(setup.initiator), std::move(setup.responder));
+    if (s->deviation_error()) return *s->deviation_error();
+    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
+    Peer& stand_in = setup.iut_initiates ? x.initiator() : x.responder();
+    // The IUT forgets the last run (its `reset` command, to its end).
+    if (const auto reset = commands_.find("reset"); reset != commands_.end()) {
+      TRY_ASSIGN(int rc, RunProgram(reset->second, {}, "", 30));
+      (void)rc;  // a reset with nothing to forget may well say so
+    }
+    // Fresh sockets for each run: nothing of the last run reaches this one.
+    RemoteEnd end{end_template_.iut_address, end_template_.iut_port, end_template_.iut_nat_port, {}, {}};
+    TRY_ASSIGN(end.ike, io::UdpSocket::Bind(local_address_, local_port_));
+    TRY_ASSIGN(end.nat, io::UdpSocket::Bind(local_address_, ike::sa::kNatTraversalPort));
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*s, tester, stand_in, end, commands_, {}, "", settle_);
+      o = Conduct(run, *s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
+  }
+
+ private:
+  std::string name_;
+  RemoteEnd end_template_;
+  Bytes local_address_;
+  uint16_t local_port_;
+  IkeConfig tester_;
+  Commands commands_;
+  std::set<std::string> features_;
+  double settle_;
+};
+
+// "ADDR[:PORT]", ADDR IPv4 or [IPv6].
+Result<std::pair<Bytes, uint16_t>> ParseAddressPort(std::string_view text, std::string_view whole) {
+  std::string_view address = text, port_text;
+  if (text.starts_with('[')) {
+    const size_t close = text.find(']');
+    ENSURE(close != std::string_view::npos, kInvalidArgument, kNoOffset, "",
+           fmt::format("--target {}: '[' without ']' around the IPv6 address", whole));
+    address = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    ENSURE(rest.empty() || rest.starts_with(':'), kInvalidArgument, kNoOffset, "",
+           fmt::format("--target {}: after ']' comes ':PORT' or nothing", whole));
+    if (!rest.empty()) port_text = rest.substr(1);
+  } else if (const size_t colon = text.find(':'); colon != std::string_view::npos) {
+    address = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  Bytes bytes(address.find(':') != std::string_view::npos ? 16 : 4);
+  const std::string a(address);
+  ENSURE(inet_pton(bytes.size() == 16 ? AF_INET6 : AF_INET, a.c_str(), bytes.data()) == 1, kInvalidArgument, kNoOffset,
+         "", fmt::format("--target {}: '{}' is not an IPv4 address or a bracketed IPv6 address", whole, address));
+  uint16_t port = ike::sa::kIkePort;
+  if (text.find(':') != std::string_view::npos && !(text.starts_with('[') && port_text.empty())) {
+    unsigned long value = 0;
+    const std::string p(port_text);
+    char* stop = nullptr;
+    if (!p.empty()) value = std::strtoul(p.c_str(), &stop, 10);
+    ENSURE(!p.empty() && stop != nullptr && *stop == '\0' && value >= 1 && value <= 65535, kInvalidArgument, kNoOffset,
+           "", fmt::format("--target {}: port '{}' is not a number from 1 to 65535", whole, port_text));
+    port = static_cast<uint16_t>(value);
+  }
+  return std::make_pair(bytes, port);
+}
+
+// The file's text with the top-level `conformance` section blanked out
+// (its lines kept empty, so that the gateway's parser reports the same
+// line numbers); the section itself, if any.
+Result<std::pair<std::string, std::optional<gateway::SettingsNode>>> SplitConformanceSection(
+    const std::string& text, const std::string& path) {
+  auto parsed = gateway::ParseSettings(text, path, gateway::DirectoryOf(path));
+  if (!parsed) {
+    Error e = std::move(parsed).error();
+    e.detail = "--target-file " + e.detail;
+    return e;
+  }
+  const gateway::SettingsNode& root = *parsed;
+  const gateway::SettingsNode* section = root.Find("conformance");
+  if (section == nullptr) return std::make_pair(text, std::optional<gateway::SettingsNode>());
+  ENSURE(section->section, kInvalidArgument, kNoOffset, "",
+         fmt::format("--target-file {}: 'conformance' is a section: conformance {{ initiate = ... }}", section->Where()));
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  int depth = 0;
+  bool opened = false, quoted = false;
+  for (size_t n = section->line - 1; n < lines.size(); ++n) {
+    for (char c : lines[n]) {
+      if (c == '"') quoted = !quoted;
+      if (quoted) continue;
+      if (c == '{') ++depth, opened = true;
+      if (c == '}') --depth;
+    }
+    lines[n].clear();
+    if (opened && depth == 0) break;
+  }
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return std::make_pair(out, std::optional<gateway::SettingsNode>(*section));
+}
+
+// The tester's configuration from the connection, its traffic selectors
+// resolved with the real addresses (`dynamic` is the tester's address and
+// the IUT's). Not its dpd_delay: the tester checks liveness only when a
+// case says so, as on the reference target.
+IkeConfig TesterConfigOf(const gateway::Connection& c, ByteSpan local, ByteSpan remote) {
+  IkeConfig config = c.ike;
+  config.children.clear();
+  for (const gateway::ChildSettings& s : c.children) {
+    ike::sa::ChildConfig child = s.child;
+    if (auto l = ike::sa::Resolve(s.local_ts, local)) child.local_ts = std::move(*l);
+    if (auto r = ike::sa::Resolve(s.remote_ts, remote)) child.remote_ts = std::move(*r);
+    config.children.push_back(std::move(child));
+  }
+  config.force_encapsulation = c.encap;
+  return config;
+}
+
+// --- strongswan ----------------------------------------------------------------------
+
+constexpr std::string_view kCharon = "/usr/lib/ipsec/charon";
+constexpr std::string_view kSwanctl = "/usr/sbin/swanctl";
+constexpr std::string_view kIp = "/usr/sbin/ip";
+// Debian's plugins (strongswan-charon, libstrongswan-standard-plugins,
+// libcharon-extra-plugins): openssl has every algorithm, kernel-libipsec
+// the userspace ESP this kernel needs (it has no ESP/AH).
+constexpr std::string_view kCharonPlugins =
+    "random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 pkcs8 x509 pubkey kernel-libipsec kernel-netlink "
+    "socket-default vici";
+constexpr std::string_view kSwanctlPlugins = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey";
+
+// An identity as swanctl.conf writes it.
+Result<std::string> IdText(const ike::IdPayload& id) {
+  const Bytes& d = id.identification_data;
+  switch (id.id_type) {
+    case iana::IdType::kFqdn:
+    case iana::IdType::kRfc822Addr:
+      return std::string(d.begin(), d.end());
+    case iana::IdType::kIpv4Addr:
+    case iana::IdType::kIpv6Addr:
+      return AddressText(d);
+    default:
+      return Error{Code::kUnsupported, kNoOffset, "", "an identity of another type than FQDN, RFC822 or IP address"};
+  }
+}
+
+std::string SelectorsText(const std::vector<ike::TrafficSelector>& list) {
+  std::string out;
+  for (const auto& ts : list) out += (out.empty() ? "" : ", ") + ike::sa::FormatTrafficSelector(ts);
+  return out;
+}
+
+// swanctl.conf for the IUT's configuration of a run: connection `iut`
+// between the two addresses, its CHILD SA configurations by their names.
+//= ipsecref#choice
+//# Rekeying on time is off (rekey_time = 0) on both levels: a run lasts
+//# seconds, and only the case's drive steps may rekey.
+Result<std::string> SwanctlConf(const IkeConfig& c, ByteSpan local, ByteSpan remote) {
+  ENSURE(c.local_auth.method == iana::AuthMethod::kSharedKeyMic && c.remote_auth.method == iana::AuthMethod::kSharedKeyMic,
+         kUnsupported, kNoOffset, "", "the strongswan target authenticates with a PSK only");
+  TRY_ASSIGN(std::string local_id, IdText(c.local_id));
+  TRY_ASSIGN(std::string remote_id, IdText(c.remote_id));
+  std::string children;
+  for (const ike::sa::ChildConfig& child : c.children)
+    children += fmt::format(
+        "      {} {{\n        local_ts = {}\n        remote_ts = {}\n        esp_proposals = {}\n"
+        "        mode = {}\n        rekey_time = 0\n        start_action = none\n      }}\n",
+        child.name, SelectorsText(child.local_ts), SelectorsText(child.remote_ts),
+        ike::sa::ProposalKeywords(child.proposals), child.transport_mode ? "transport" : "tunnel");
+  return fmt::format(
+      "connections {{\n  iut {{\n    version = 2\n    local_addrs = {}\n    remote_addrs = {}\n"
+      "    proposals = {}\n    fragmentation = {}\n    childless = {}\n    rekey_time = 0\n"
+      "    local {{\n      auth = psk\n      id = {}\n    }}\n    remote {{\n      auth = psk\n      id = {}\n    }}\n"
+      "    children {{\n{}    }}\n  }}\n}}\n"
+      "secrets {{\n  ike-iut {{\n    id-1 = {}\n    id-2 = {}\n    secret = 0x{}\n  }}\n}}\n",
+      AddressText(local), AddressText(remote), ike::sa::ProposalKeywords(c.proposals), c.fragmentation ? "yes" : "no",
+      c.childless ? "prefer" : "allow", local_id, remote_id, children, local_id, remote_id, ToHex(c.local_auth.psk));
+}
+
+std::string StrongswanConf(const IkeConfig& c, const std::string& dir) {
+  return fmt::format(
+      "charon {{\n  load = {}\n  install_routes = yes\n  fragment_size = {}\n"
+      "  filelog {{\n    f {{\n      path = {}/charon.log\n      time_format = %T\n      default = 1\n      ike = 2\n"
+      "      cfg = 2\n      enc = 1\n      net = 1\n      flush_line = yes\n    }}\n  }}\n"
+      "  syslog {{\n    daemon {{\n      default = -1\n    }}\n    auth {{\n      default = -1\n    }}\n  }}\n"
+      "  plugins {{\n    vici {{\n      socket = unix://{}/charon.vici\n    }}\n  }}\n}}\n"
+      "swanctl {{\n  load = {}\n}}\n",
+      kCharonPlugins, c.fragment_mtu, dir, dir, kSwanctlPlugins);
+}
+
+// One run's strongSwan: two network namespaces joined by a veth pair
+// (the tester's and charon's, each with the address the exchange gives
+// its end), charon in the second, its files in a directory of its own.
+// Everything is removed when it goes.
+class StrongswanRun {
+ public:
+  StrongswanRun(const std::string& base, size_t n) {
+    const pid_t pid = getpid();
+    ns_tester_ = fmt::format("ipsecref-cf{}-{}t", pid, n);
+    ns_iut_ = fmt::format("ipsecref-cf{}-{}i", pid, n);
+    dir_ = fmt::format("{}/run-{}", base, n);
+  }
+  ~StrongswanRun() {
+    if (charon_ > 0) Reap(charon_, 0);
+    for (const std::string& ns : namespaces_) (void)RunProgram({std::string(kIp), "netns", "del", ns}, {}, "", 10);
+    if (!logs_.empty()) {
+      std::error_code ec;
+      fs::create_directories(logs_, ec);
+      for (const char* f : {"charon.log", "swanctl.conf", "strongswan.conf", "commands.txt"})
+        fs::copy_file(fs::path(dir_) / f, fs::path(logs_) / f, fs::copy_options::overwrite_existing, ec);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  const std::string& dir() const { return dir_; }
+  std::string vici() const { return fmt::format("unix://{}/charon.vici", dir_); }
+  std::string conf() const { return dir_ + "/strongswan.conf"; }
+  void keep_logs_in(std::string dir) { logs_ = std::move(dir); }
+
+  Status Up(const IkeConfig& iut, ByteSpan tester_address, ByteSpan iut_address) {
+    std::error_code ec;
+    fs::create_directories(fs::path(dir_) / "run", ec);
+    fs::create_directories(fs::path(dir_) / "swanctl", ec);
+    ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("cannot make {}: {}", dir_, ec.message()));
+    TRY_ASSIGN(std::string swanctl, SwanctlConf(iut, iut_address, tester_address));
+    for (const auto& [name, text] : {std::pair{"swanctl/swanctl.conf", swanctl},
+                                     std::pair{"strongswan.conf", StrongswanConf(iut, dir_)}}) {
+      std::ofstream f(fs::path(dir_) / name);
+      f << text;
+      ENSURE(f.good(), kIoError, kNoOffset, "", fmt::format("cannot write {}/{}", dir_, name));
+    }
+    fs::copy_file(fs::path(dir_) / "swanctl/swanctl.conf", fs::path(dir_) / "swanctl.conf", ec);
+    const std::string ip(kIp), t = AddressText(tester_address), i = AddressText(iut_address);
+    const std::string log = dir_ + "/commands.txt";
+    for (const std::string& ns : {ns_tester_, ns_iut_}) {
+      TRY_ASSIGN(int rc, RunProgram({ip, "netns", "add", ns}, {}, log, 10));
+      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("ip netns add {} failed: {}", ns, Tail(log, 2)));
+      namespaces_.push_back(ns);
+    }
+    const std::vector<std::vector<std::string>> steps = {
+        {ip, "link", "add", "cf-tester", "netns", ns_tester_, "type", "veth", "peer", "name", "cf-iut", "netns", ns_iut_},
+        {ip, "-n", ns_tester_, "addr", "add", t + "/24", "dev", "cf-tester"},
+        {ip, "-n", ns_iut_, "addr", "add", i + "/24", "dev", "cf-iut"},
+        {ip, "-n", ns_tester_, "link", "set", "lo", "up"},
+        {ip, "-n", ns_iut_, "link", "set", "lo", "up"},
+        {ip, "-n", ns_tester_, "link", "set", "cf-tester", "up"},
+        {ip, "-n", ns_iut_, "link", "set", "cf-iut", "up"}};
+    std::vector<std::vector<std::string>> all = steps;
+    // kernel-libipsec routes a CHILD SA's traffic from an address of its
+    // local selectors: charon's namespace holds the first of each.
+    std::set<Bytes> inner;
+    for (const ike::sa::ChildConfig& child : iut.children)
+      for (const ike::TrafficSelector& ts : child.local_ts)
+        if (ike::sa::HoldsPackets(ts) && ts.starting_address != Bytes(ts.starting_address.size(), 0))
+          inner.insert(ts.starting_address);
+    for (const Bytes& a : inner)
+      all.push_back({ip, "-n", ns_iut_, "addr", "add", fmt::format("{}/{}", AddressText(a), a.size() * 8), "dev", "lo"});
+    for (const auto& step : all) {
+      TRY_ASSIGN(int rc, RunProgram(step, {}, log, 10));
+      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("{} failed: {}", fmt::join(step, " "), Tail(log, 2)));
+    }
+    // charon.pid is fixed under /run: a private /run (`ip netns exec`
+    // gives a mount namespace of its own); `exec` keeps the PID charon's.
+    TRY_ASSIGN(charon_, Spawn({ip, "netns", "exec", ns_iut_, "env", "STRONGSWAN_CONF=" + conf(), "sh", "-c",
+                               fmt::format("mount --bind '{}/run' /run && exec {}", dir_, kCharon)},
+                              {}, dir_ + "/charon.stdout"));
+    const std::string socket = dir_ + "/charon.vici";
+    for (int k = 0; k < 100 && !fs::exists(socket); ++k) {
+      if (waitpid(charon_, nullptr, WNOHANG) == charon_) {
+        charon_ = -1;
+        break;
+      }
+      usleep(50'000);
+    }
+    ENSURE(fs::exists(socket), kIoError, kNoOffset, "",
+           fmt::format("charon did not come up: {}", Tail(dir_ + "/charon.stdout", 3)));
+    TRY_ASSIGN(int rc, RunProgram({std::string(kSwanctl), "--load-all", "--uri", vici()},
+                                  {"SWANCTL_DIR=" + dir_ + "/swanctl", "STRONGSWAN_CONF=" + conf()}, log, 20));
+    ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("swanctl --load-all failed: {}", Tail(log, 3)));
+    return OkStatus();
+  }
+
+  // A UDP socket of the tester's namespace (made there, it stays there).
+  Result<io::UdpSocket> BindInTesterNamespace(ByteSpan address, uint16_t port) {
+    const int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int theirs = open(("/run/netns/" + ns_tester_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (own < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0) {
+      const std::string why = std::strerror(errno);
+      if (own >= 0) close(own);
+      if (theirs >= 0) close(theirs);
+      return Error{Code::kIoError, kNoOffset, "", fmt::format("cannot enter network namespace {}: {}", ns_tester_, why)};
+    }
+    auto socket = io::UdpSocket::Bind(address, port);
+    const bool back = setns(own, CLONE_NEWNET) == 0;
+    close(own);
+    close(theirs);
+    // Staying in the tester's namespace would move every later socket there.
+    if (!back) {
+      fmt::print(stderr, "ipsecref conformance: cannot return to the original network namespace\n");
+      std::abort();
+    }
+    return socket;
+  }
+
+ private:
+  std::string ns_tester_, ns_iut_, dir_, logs_;
+  std::vector<std::string> namespaces_;
+  pid_t charon_ = -1;
+};
+
+class StrongswanTarget final : public Target {
+ public:
+  StrongswanTarget(double settle, std::string base) : settle_(settle), base_(std::move(base)) {}
+  ~StrongswanTarget() override {
+    std::error_code ec;
+    fs::remove_all(base_, ec);
+  }
+
+  std::string name() const override { return "strongswan"; }
+  const std::set<std::string>& features() const override {
+    // Not: cookies (charon asks for a COOKIE only past a count of
+    // half-open SAs), window2 (charon keeps one request outstanding),
+    // nat-traversal (no NAT between the namespaces), null-encryption
+    // (no ENCR_NULL plugin), iut:liveness (swanctl cannot start one),
+    // faults (they belong to the reference IUT).
+    static const std::set<std::string> f = {
+        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "chacha20", "cbc", "ctr", "ccm", "3des",
+        "second-child", "iut:child-create", "iut:child-rekey", "iut:child-delete", "iut:ike-rekey", "iut:ike-delete",
+        "iut:reauthenticate"};
+    return f;
+  }
+
+  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
+    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults));
+    setup.tester().retransmit = kRemoteTesterRetransmit;
+    std::unique_ptr<exchange::Session> own;
+    TRY_ASSIGN(exchange::Session * s, SessionFor(run, faults, keep, own, setup.deviations));
+    testing::Exchange& x = s->Start(std::move(setup.initiator), std::move(setup.responder));
+    if (s->deviation_error()) return *s->deviation_error();
+    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
+    Peer& stand_in = setup.iut_initiates ? x.initiator() : x.responder();
+    const IkeConfig& iut = stand_in.config();
+    // The real addresses are the exchange's: no address mapping, and the
+    // NAT detection hashes match as on the reference target.
+    StrongswanRun env(base_, ++runs_);
+    if (const char* logs = std::getenv("IPSECREF_STRONGSWAN_LOGS"); logs != nullptr && *logs != '\0')
+      env.keep_logs_in((fs::path(logs) / run.id).string());
+    TRY(NotInterrupted());
+    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
+    RemoteEnd end;
+    end.iut_address = stand_in.local().address;
+    TRY_ASSIGN(end.ike, env.BindInTesterNamespace(tester.local().address, ike::sa::kIkePort));
+    TRY_ASSIGN(end.nat, env.BindInTesterNamespace(tester.local().address, ike::sa::kNatTraversalPort));
+    const std::string sw(kSwanctl);
+    const std::string conn = "iut", first = iut.children.empty() ? "net" : iut.children.front().name;
+    const std::string second = iut.children.size() > 1 ? iut.children[1].name : first;
+    const std::vector<std::string> uri = {"--uri", env.vici()};
+    auto swanctl = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), sw);
+      args.insert(args.end(), uri.begin(), uri.end());
+      return args;
+    };
+    const Commands commands = {
+        {"initiate", swanctl({"--initiate", "--ike", conn, "--child", first})},
+        {"iut:child-create", swanctl({"--initiate", "--ike", conn, "--child", second})},
+        {"iut:child-rekey", swanctl({"--rekey", "--child", first})},
+        {"iut:child-delete", swanctl({"--terminate", "--child", first})},
+        {"iut:ike-rekey", swanctl({"--rekey", "--ike", conn})},
+        {"iut:ike-delete", swanctl({"--terminate", "--ike", conn})},
+        {"iut:reauthenticate", swanctl({"--rekey", "--ike", conn, "--reauth"})}};
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
+                            env.dir() + "/commands.txt", settle_);
+      o = Conduct(run, *s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
+  }
+
+ private:
+  double settle_;
+  std::string base_;
+  size_t runs_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const std::string& target_file,
+                                              double settle_seconds) {
+  ENSURE(target.starts_with("udp:"), kInvalidArgument, kNoOffset, "",
+         fmt::format("--target {}: a remote target is udp:ADDR[:PORT]", target));
+  TRY_ASSIGN(auto address_port, ParseAddressPort(std::string_view(target).substr(4), target));
+  ENSURE(!target_file.empty(), kInvalidArgument, kNoOffset, "",
+         fmt::format("--target {} needs --target-file FILE: the IUT's configuration seen from the tester", target));
+  auto text = gateway::ReadBoundedFile(target_file, gateway::kMaxSettingsFileSize);
+  if (!text) {
+    Error e = std::move(text).error();
+    e.detail = fmt::format("--target-file {}: {}", target_file, e.detail);
+    return e;
+  }
+  TRY_ASSIGN(auto split, SplitConformanceSection(*text, target_file));
+  auto config = gateway::ParseSwanctlConf(split.first, target_file, gateway::DirectoryOf(target_file));
+  if (!config) {
+    Error e = std::move(config).error();
+    e.detail = "--target-file " + e.detail;
+    return e;
+  }
+  ENSURE(config->connections.size() == 1, kInvalidArgument, kNoOffset, "",
+         fmt::format("--target-file {}: needs exactly one connection (the tester's, toward the IUT), not {}",
+                     target_file, config->connections.size()));
+  const gateway::Connection& c = config->connections.front();
+  const Bytes& iut = address_port.first;
+  Bytes local = gateway::FirstAddress(c.local_addrs);
+  if (local.size() != iut.size()) local = Bytes(iut.size(), 0);  // any address of the IUT's family
+  Commands commands;
+  std::set<std::string> features;
+  if (split.second) {
+    for (const gateway::SettingsNode& n : split.second->children) {
+      const bool operation = std::find(std::begin(kIutOperations), std::end(kIutOperations), n.name) != std::end(kIutOperations);
+      ENSURE(!n.section && (n.name == "initiate" || n.name == "reset" || n.name == "features" || operation),
+             kInvalidArgument, kNoOffset, "",
+             fmt::format("--target-file {}: conformance: unknown setting '{}'; known: initiate, reset, features, {}",
+                         n.Where(), n.name, fmt::join(kIutOperations, ", ")));
+      if (n.name == "features") {
+        std::stringstream words(n.value);
+        for (std::string w; std::getline(words, w, ',');) {
+          w.erase(0, w.find_first_not_of(" \t"));
+          w.erase(w.find_last_not_of(" \t") + 1);
+          if (!w.empty()) features.insert(w);
+        }
+        continue;
+      }
+      ENSURE(!n.value.empty(), kInvalidArgument, kNoOffset, "",
+             fmt::format("--target-file {}: conformance: '{}' needs a command", n.Where(), n.name));
+      const std::string key = n.name == "initiate" || n.name == "reset" ? n.name : "iut:" + n.name;
+      commands[key] = {"/bin/sh", "-c", n.value};
+      if (key != "reset") features.insert(key);
+    }
+  }
+  RemoteEnd end;
+  end.iut_address = iut;
+  end.iut_port = address_port.second;
+  CatchSignals();
+  return std::unique_ptr<Target>(std::make_unique<UdpTarget>(target, std::move(end), local, c.local_port,
+                                                             TesterConfigOf(c, local, iut), std::move(commands),
+                                                             std::move(features), settle_seconds));
+}
+
+Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
+  ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
+         "--target strongswan needs root (it makes network namespaces and starts charon)");
+  for (std::string_view program : {kCharon, kSwanctl, kIp})
+    ENSURE(access(std::string(program).c_str(), X_OK) == 0, kUnsupported, kNoOffset, "",
+           fmt::format("--target strongswan needs {} (tools/setup.sh installs it)", program));
+  ENSURE(access("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so", R_OK) == 0, kUnsupported, kNoOffset, "",
+         "--target strongswan needs charon's kernel-libipsec plugin (libcharon-extra-plugins; tools/setup.sh)");
+  const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
+  CatchSignals();
+  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base));
+}
+
+}  // namespace ipsecref::conformance
