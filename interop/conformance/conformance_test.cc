@@ -245,6 +245,15 @@ TEST(Runner, UnsupportedNamesWhatTheTargetLacks) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->results[0].verdict, Verdict::kUnsupported);
   EXPECT_EQ(report->results[0].reason, "the target lacks telepathy");
+  // A setup the target cannot honour makes the run unsupported too.
+  SilentTarget silent;
+  auto r2 = ParseCatalogue(OneCase(R"(, "setup": ["nat", "fragments"])"), "g.json");
+  Catalogue cat2{*r2};
+  auto report2 = RunCatalogue(cat2, silent, {});
+  ASSERT_TRUE(report2);
+  EXPECT_EQ(report2->results[0].verdict, Verdict::kUnsupported);
+  EXPECT_EQ(report2->results[0].reason, "the target lacks nat-traversal, fragmentation");
+  EXPECT_EQ(silent.executed, 0u);
 }
 
 // The negative form of `auth`: in a shared-key run the IUT's IKE_AUTH

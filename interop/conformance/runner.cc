@@ -118,6 +118,21 @@ const CertificateSetup* FindCertificateSetup(std::string_view name) {
   return nullptr;
 }
 
+// The feature a target needs to honour a setup: a target without it
+// reports the run unsupported rather than running it otherwise configured.
+constexpr std::pair<std::string_view, std::string_view> kSetupFeatures[] = {
+    {"ecp256", "ecp256"},       {"fragments", "fragmentation"}, {"cookie", "cookies"},
+    {"childless", "childless"}, {"window2", "window2"},         {"pfs", "pfs"},
+    {"second-child", "second-child"}, {"nat", "nat-traversal"}, {"cert-ecdsa", "certificates"},
+    {"cert-rsa", "certificates"}, {"cert-rsa-pss", "certificates"}, {"cert-ed25519", "certificates"},
+};
+
+std::string_view FeatureOfSetup(std::string_view name) {
+  for (const auto& [setup, feature] : kSetupFeatures)
+    if (setup == name) return feature;
+  return {};
+}
+
 struct ParsedSetup {
   const Setup* setup = nullptr;
   std::string side;  // "", "tester", "iut"
@@ -655,6 +670,12 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
     std::vector<std::string> missing;
     for (const std::string& need : r->c->needs)
       if (target.features().count(need) == 0) missing.push_back(need);
+    for (const std::string& text : r->setup) {
+      const std::string_view need = FeatureOfSetup(ParseSetup(text)->setup->name);
+      if (!need.empty() && target.features().count(std::string(need)) == 0 &&
+          std::find(missing.begin(), missing.end(), need) == missing.end())
+        missing.emplace_back(need);
+    }
     if (r->c->role == "initiator" && target.features().count("initiate") == 0) missing.push_back("initiate");
     for (const std::string& step : r->drive)
       if ((step.starts_with("iut:") || step.starts_with("both:")) && target.features().count("iut-operations") == 0 &&
