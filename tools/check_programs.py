@@ -60,7 +60,7 @@ EXCLUDED = {
 PACKAGES = {
     "python3": "python3", "/usr/bin/python3": "python3",
     "ping": "iputils-ping",
-    "ip": "iproute2", "/sbin/ip": "iproute2",
+    "ip": "iproute2", "/sbin/ip": "iproute2", "/usr/sbin/ip": "iproute2",
     "tcpdump": "tcpdump", "/usr/sbin/tcpdump": "tcpdump", "/usr/bin/tcpdump": "tcpdump",
     "tshark": "tshark",
     "swanctl": "strongswan-swanctl", "/usr/sbin/swanctl": "strongswan-swanctl",
