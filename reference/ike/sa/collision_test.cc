@@ -743,5 +743,38 @@ TEST(CollisionRegressions, ChildSaNotFoundAfterThePeersRekeyCompleted) {
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
+// Fixed bug (found by exchange_properties_test.cc in CI, "Responder:rekey-ike
+// drop#5 Initiator:rekey-ike drop#6 tick deliver#7 deliver#8 drop#9"):
+// simultaneous IKE SA rekeys, both requests lost once, then both
+// retransmissions answered, and the answer to the initiator's rekey lost.
+// The responder completes both exchanges, finds the initiator's new IKE SA
+// redundant and deletes the old one. The initiator, still waiting for its
+// answer, can never get it: its retransmissions on the old IKE SA meet an
+// IKE SA the responder no longer has. It gives its rekey up, and the
+// redundant IKE SA the responder created for it was left there for good:
+// one IKE SA at one end, two at the other.
+//= rfc7296#section-2.8.2
+//# Of two IKE SAs created by simultaneous rekeys only one survives at both
+//# ends, whatever answer is lost.
+TEST(CollisionRegressions, RedundantIkeSaOfALostRekeyAnswerIsDeleted) {
+  auto x = Established(1);
+  IkeSa* i = x->OnlyIkeSa(x->initiator());
+  IkeSa* r = x->OnlyIkeSa(x->responder());
+  ASSERT_NE(i, nullptr);
+  ASSERT_NE(r, nullptr);
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi }  (lost)      CREATE_CHILD_SA { SA, Ni, KEi } -->  (lost) */
+  ASSERT_TRUE(x->responder().RekeyIke(r->local_spi()).ok());
+  ASSERT_TRUE(x->Take().has_value());
+  ASSERT_TRUE(x->initiator().RekeyIke(i->local_spi()).ok());
+  ASSERT_TRUE(x->Take().has_value());
+  /* both retransmitted and delivered; the first answer (to the initiator's rekey) lost */
+  ASSERT_TRUE(x->AdvanceToNextDeadline());
+  ASSERT_TRUE(x->DeliverNext());
+  ASSERT_TRUE(x->DeliverNext());
+  ASSERT_TRUE(x->Take().has_value());
+  x->Settle(kQuiescence);
+  ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

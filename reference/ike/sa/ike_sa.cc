@@ -111,6 +111,19 @@ void IkeSa::Destroy(std::string_view reason) {
   queued_.clear();
   for (auto& [id, o] : outstanding) o.task->Abandon(*this);
   for (auto& task : queued) task->Abandon(*this);
+  //= rfc7296#section-2.8.2
+  //# The redundant IKE SA of a simultaneous rekey is the peer's to delete;
+  //= ipsecref#choice
+  //# but once the old IKE SA is gone the peer may never get the answer to
+  //# its rekey (lost, and no longer resent: the old IKE SA answers no
+  //# retransmission), so never learn of that IKE SA: this end deletes it
+  //# then, unless it is going already. Should the peer delete it too, the
+  //# two Deletes cross, which §1.4.1 settles.
+  if (peer_redundant != 0)
+    if (IkeSa* redundant = peer_.Find(peer_redundant);
+        redundant != nullptr && redundant->state == IkeState::kEstablished &&
+        !redundant->HasOutstanding(TaskKind::kIkeDelete))
+      redundant->Queue(MakeIkeDelete());
 }
 
 // ---------------------------------------------------------------------------

@@ -83,6 +83,10 @@ class IkeSa {
   // The IKE SA the peer's rekey of this one created (its local SPI), while
   // this end's own rekey was outstanding: a collision (§2.8.2).
   uint64_t peer_rekeyed_into = 0;
+  // That IKE SA when the nonce rule named it redundant (§2.8.2): the peer
+  // deletes it, or, should the peer never learn of it, this end does once
+  // this IKE SA is gone.
+  uint64_t peer_redundant = 0;
 
   // A responder's IKE SA not yet established (§2.6 counts these).
   bool HalfOpen() const;

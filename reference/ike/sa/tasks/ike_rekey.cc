@@ -173,7 +173,10 @@ class IkeRekey final : public Task {
       ours.Queue(MakeIkeDelete());
       return Next::kDone;
     }
-    if (theirs != nullptr) sa.Log("rekey collision: the peer's new IKE SA has the lowest nonce and goes");
+    if (theirs != nullptr) {
+      sa.Log("rekey collision: the peer's new IKE SA has the lowest nonce and goes");
+      sa.peer_redundant = theirs->local_spi();
+    }
     MoveChildren(sa, ours);
     // The old IKE SA is deleted by this end, unless the peer already did.
     if (sa.state != IkeState::kDeleting) sa.Queue(MakeIkeDelete());
