@@ -521,10 +521,11 @@ constexpr std::string_view kCharon = "/usr/lib/ipsec/charon";
 constexpr std::string_view kSwanctl = "/usr/sbin/swanctl";
 constexpr std::string_view kIp = "/usr/sbin/ip";
 // Debian's plugins (strongswan-charon, libstrongswan-standard-plugins,
-// libcharon-extra-plugins): openssl has every algorithm, kernel-libipsec
-// the userspace ESP this kernel needs (it has no ESP/AH).
+// libcharon-extra-plugins): openssl has every algorithm but AES-XCBC (the
+// xcbc plugin's), kernel-libipsec the userspace ESP this kernel needs (it
+// has no ESP/AH).
 constexpr std::string_view kCharonPlugins =
-    "random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 pkcs8 x509 pubkey kernel-libipsec kernel-netlink "
+    "random nonce openssl aes sha1 sha2 hmac gcm xcbc kdf pem pkcs1 pkcs8 x509 pubkey kernel-libipsec kernel-netlink "
     "socket-default vici";
 constexpr std::string_view kSwanctlPlugins = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey";
 
