@@ -672,6 +672,99 @@ TEST(IkeAuth, TransportModeWhenBothAskForIt) {
   }
 }
 
+// Adds a Key Exchange Method transform of `group` to every proposal of the
+// SA payload of this peer's IKE_AUTH messages.
+struct KeInIkeAuthSa : Hooks {
+  explicit KeInIkeAuthSa(iana::KeGroup g) : group(g) {}
+  iana::KeGroup group;
+  void OnBuilt(const IkeSa&, Message& m) override {
+    if (m.header.exchange_type != iana::ExchangeType::kIkeAuth) return;
+    for (Payload& p : m.inner)
+      if (auto* sa = std::get_if<SaPayload>(&p.body))
+        for (Proposal& proposal : sa->proposals)
+          proposal.transforms.push_back(Transform{iana::TransformType::kKe, static_cast<uint16_t>(group), {}});
+  }
+};
+
+bool NamesKeyExchange(const Message& m) {
+  for (const Payload& p : m.inner)
+    if (const auto* sa = p.as<SaPayload>())
+      for (const Proposal& proposal : sa->proposals)
+        for (const Transform& t : proposal.transforms)
+          if (t.type == iana::TransformType::kKe) return true;
+  return false;
+}
+
+// Regression: with PFS configured, the reference as initiator offered its
+// D-H groups in IKE_AUTH and refused strongSwan's answer, which (rightly)
+// names none.
+TEST(IkeAuth, SaPayloadsNameNoKeyExchange) {
+  IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
+  ci.children.front().proposals = Esp("aes128gcm16-x25519");
+  cr.children.front().proposals = Esp("aes128gcm16-x25519");
+  Exchange x(std::move(ci), std::move(cr));
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u) << Transcript(x);
+  //= rfc7296#section-1.2
+  //# IKE_AUTH carries no KE payload; its SA payloads name no key exchange
+  //# and the first CHILD SA is keyed without one.
+  EXPECT_FALSE(NamesKeyExchange(*Built(x.initiator_log(), iana::ExchangeType::kIkeAuth).back()));
+  EXPECT_FALSE(NamesKeyExchange(*Built(x.responder_log(), iana::ExchangeType::kIkeAuth).back()));
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+  EXPECT_EQ(x.OnlyIkeSa(x.initiator())->children.front().suite.ke, iana::KeGroup::kNone);
+  // The configured group is still used where a KE payload travels.
+  ASSERT_TRUE(x.initiator().CreateChild(spi).ok());
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 2, .duplicates_allowed = true});
+  EXPECT_EQ(Ladders(x.initiator_log()).back(), "CREATE_CHILD_SA request { SA Nonce KE TSi TSr }");
+  EXPECT_EQ(x.OnlyIkeSa(x.initiator())->children.back().suite.ke, iana::KeGroup::kCurve25519);
+}
+
+struct KeInIkeAuth {
+  std::string_view name;
+  Side side;  // whose IKE_AUTH SA payload names a key exchange
+  iana::KeGroup group;
+  bool established_with_child;
+};
+constexpr KeInIkeAuth kKeInIkeAuth[] = {
+    // A request naming groups: passed over (as strongSwan does), not refused.
+    {"RequestNamesAGroup", Side::kInitiator, iana::KeGroup::kCurve25519, true},
+    // A response naming NONE: allowed (leaving the transform out is a SHOULD).
+    {"ResponseNamesNone", Side::kResponder, iana::KeGroup::kNone, true},
+    // A response naming a group the offer did not hold: not a choice from it.
+    {"ResponseNamesAGroup", Side::kResponder, iana::KeGroup::kCurve25519, false},
+};
+
+class KeTransformInIkeAuth : public ::testing::TestWithParam<KeInIkeAuth> {};
+
+TEST_P(KeTransformInIkeAuth, ReadAsTheRfcSays) {
+  const KeInIkeAuth& c = GetParam();
+  IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
+  ci.children.front().proposals = Esp("aes128gcm16-x25519");
+  cr.children.front().proposals = Esp("aes128gcm16-x25519");
+  Exchange x(std::move(ci), std::move(cr));
+  KeInIkeAuthSa hooks(c.group);
+  x.SetHooks(PeerOf(x, c.side), &hooks);
+  x.Establish();
+  x.Settle(kQuiescence);
+  //= rfc7296#section-1.2
+  //# An SA payload in IKE_AUTH may name the key exchange NONE and no other.
+  //= rfc7296#section-3.3.6
+  //# The initiator refuses an accepted proposal it did not offer.
+  //= rfc7296#section-2.21.2
+  //# The IKE SA stays up; the CHILD SA the responder set up is deleted.
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = c.established_with_child ? 1u : 0u});
+  if (!c.established_with_child) {
+    EXPECT_EQ(Ladders(x.initiator_log()).back(), "INFORMATIONAL request { D }") << Transcript(x);
+  }
+  if (c.side == Side::kInitiator) {
+    EXPECT_FALSE(NamesKeyExchange(*Built(x.responder_log(), iana::ExchangeType::kIkeAuth).back()));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KeTransformInIkeAuth, ::testing::ValuesIn(kKeInIkeAuth),
+                         [](const auto& info) { return std::string(info.param.name); });
+
 // --- CREATE_CHILD_SA error paths ---
 
 TEST(CreateChildSa, TemporaryFailureWhileTheIkeSaIsRekeyed) {
@@ -742,6 +835,34 @@ TEST(CreateChildSa, InvalidKePayloadKeepsTheIkeSa) {
   EXPECT_EQ(Ladders(x.responder_log()).back(), "CREATE_CHILD_SA response { N(INVALID_KE_PAYLOAD) }");
   EXPECT_EQ(x.responder().IkeSas().size(), 1u) << Transcript(x);
   ExpectAgreement(x, Agreement{.ike_sas = 1});
+}
+
+// Gives the ENCR transform of this peer's CREATE_CHILD_SA answers a
+// 256-bit key: a choice the initiator (offering 128 bits) did not offer.
+struct OtherKeyLengthInCreateChildSa : Hooks {
+  void OnBuilt(const IkeSa&, Message& m) override {
+    if (m.header.exchange_type != iana::ExchangeType::kCreateChildSa || !m.header.response()) return;
+    for (Payload& p : m.inner)
+      if (auto* sa = std::get_if<SaPayload>(&p.body))
+        for (Proposal& proposal : sa->proposals)
+          for (Transform& t : proposal.transforms)
+            if (t.type == iana::TransformType::kEncr) t.attributes = {TransformAttribute{14, uint16_t{256}}};
+  }
+};
+
+TEST(CreateChildSa, AnswerNotFittingTheRequestIsDeletedAtThePeer) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u);
+  OtherKeyLengthInCreateChildSa hooks;
+  x.SetHooks(x.responder(), &hooks);
+  ASSERT_TRUE(x.initiator().CreateChild(spi).ok());
+  x.Settle(kQuiescence);
+  //= rfc7296#section-1.4.1
+  //# The responder set up the CHILD SA it answered with; the initiator,
+  //# refusing the answer, deletes it by the SPI it had offered.
+  EXPECT_EQ(Ladders(x.initiator_log()).back(), "INFORMATIONAL request { D }") << Transcript(x);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
 }
 
 // --- Message IDs, retransmission, liveness ---

@@ -68,6 +68,10 @@ std::unique_ptr<Task> MakeChildCreate(size_t child_config);
 std::unique_ptr<Task> MakeChildRekey(uint32_t spi_in);
 std::unique_ptr<Task> MakeIkeRekey();
 std::unique_ptr<Task> MakeChildDelete(uint32_t spi_in);
+// The Delete of a CHILD SA the peer set up in answer to this end's request
+// but this end refused (its answer did not fit the request): `spi_in` is
+// the SPI this end offered, which the peer sends to.
+std::unique_ptr<Task> MakeRefusedChildDelete(iana::SecurityProtocol protocol, uint32_t spi_in);
 std::unique_ptr<Task> MakeIkeDelete();
 std::unique_ptr<Task> MakeLiveness();
 

@@ -26,6 +26,15 @@ std::vector<Proposal> WithSpi(std::vector<Proposal> proposals, ByteSpan spi) {
   return proposals;
 }
 
+std::vector<Proposal> WithoutKeyExchange(std::vector<Proposal> proposals) {
+  const auto key_exchange = [](const Transform& t) {
+    return t.type == iana::TransformType::kKe ||
+           (t.type >= iana::TransformType::kAke1 && t.type <= iana::TransformType::kAke7);
+  };
+  for (Proposal& p : proposals) std::erase_if(p.transforms, key_exchange);
+  return proposals;
+}
+
 Bytes SpiBytes(uint32_t spi) {
   Bytes out(4);
   StoreU32(out.data(), spi);
@@ -154,7 +163,10 @@ std::vector<TrafficSelector> RemoteSelectors(const IkeSa& sa, const ChildConfig&
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {
   config_ = &config;
   spi_in_ = sa.peer().NewChildSpi();
-  offered_ = WithSpi(config.proposals, SpiBytes(spi_in_));
+  //= rfc7296#section-1.2
+  //# IKE_AUTH carries no KE payload, so its SA payload names no key
+  //# exchange: the KE transforms are left out of the offer (a SHOULD).
+  offered_ = WithSpi(with_nonce ? config.proposals : WithoutKeyExchange(config.proposals), SpiBytes(spi_in_));
   tsi_ = TsPayload{LocalSelectors(sa, config)};
   tsr_ = TsPayload{RemoteSelectors(sa, config)};
   std::vector<Payload> out;
@@ -188,6 +200,25 @@ Result<keymat::ChildSaKeys> ChildNegotiation::Keys(IkeSa& sa, const SecureBytes&
 }
 
 Result<ChildSa> ChildNegotiation::Complete(IkeSa& sa, const Message& response, bool with_nonce) {
+  Result<ChildSa> child = Read(sa, response, with_nonce);
+  const SaPayload* sa_payload = FindBody<SaPayload>(response, iana::PayloadType::kSa);
+  //= rfc7296#section-1.4.1
+  //# An answer with an SA payload means the peer set up the CHILD SA; one
+  //# this end cannot take is closed with a Delete naming the SPI it offered,
+  //# so that no half of it is left at the peer.
+  if (!child && sa_payload != nullptr && !offered_.empty()) {
+    const iana::SecurityProtocol protocol = sa_payload->proposals.size() == 1 &&
+                                                    (sa_payload->proposals.front().protocol_id == iana::SecurityProtocol::kEsp ||
+                                                     sa_payload->proposals.front().protocol_id == iana::SecurityProtocol::kAh)
+                                                ? sa_payload->proposals.front().protocol_id
+                                                : offered_.front().protocol_id;
+    sa.Log(fmt::format("CHILD SA answer refused; deleting what the peer set up for SPI {:08x}", spi_in_));
+    sa.Queue(MakeRefusedChildDelete(protocol, spi_in_));
+  }
+  return child;
+}
+
+Result<ChildSa> ChildNegotiation::Read(IkeSa& sa, const Message& response, bool with_nonce) {
   const SaPayload* sa_payload = FindBody<SaPayload>(response, iana::PayloadType::kSa);
   const TsPayload* tsi = FindBody<TsPayload>(response, iana::PayloadType::kTsi);
   const TsPayload* tsr = FindBody<TsPayload>(response, iana::PayloadType::kTsr);
@@ -197,7 +228,14 @@ Result<ChildSa> ChildNegotiation::Complete(IkeSa& sa, const Message& response, b
   //# The responder answers with exactly one proposal, one of those offered.
   ENSURE(sa_payload->proposals.size() == 1, kInvalidSyntax, kNoOffset, "rfc7296#section-3.3",
          fmt::format("the response's SA payload holds {} proposals, not one", sa_payload->proposals.size()));
-  const Proposal& chosen = sa_payload->proposals.front();
+  Proposal chosen = sa_payload->proposals.front();
+  //= rfc7296#section-1.2
+  //# An IKE_AUTH SA payload may still name the key exchange NONE (omitting
+  //# the transform is only a SHOULD); such a transform is read as absent.
+  if (!with_nonce)
+    std::erase_if(chosen.transforms, [](const Transform& t) {
+      return t.type == iana::TransformType::kKe && t.id == static_cast<uint16_t>(iana::KeGroup::kNone);
+    });
   TRY(CheckSelected(offered_, chosen));
   TRY_ASSIGN(suite_, ChildSuiteOf(chosen));
   TRY_ASSIGN(uint32_t spi_out, ChildSpiOf(chosen.spi, kNoOffset));
@@ -249,11 +287,18 @@ Status ChildNegotiation::Accept(IkeSa& sa, const Message& request, bool with_non
   //# The responder answers with its first CHILD SA configuration whose
   //# proposals and traffic selectors fit the request.
   Error last = MakeError(Code::kNoProposalChosen, kNoOffset, "rfc7296#section-2.7", "no CHILD SA is configured");
+  //= rfc7296#section-1.2
+  //# In IKE_AUTH the first CHILD SA is keyed without a key exchange; the
+  //# configured KE transforms play no part in the choice.
+  //= ipsecref#choice
+  //# KE transforms an IKE_AUTH offer holds against that rule are passed over
+  //# rather than refused (strongSwan does the same).
+  const SaPayload offer = with_nonce ? *sa_payload : SaPayload{WithoutKeyExchange(sa_payload->proposals)};
   for (const ChildConfig& config : sa.config().children) {
-    auto selected = SelectProposal(config.proposals, *sa_payload, iana::SecurityProtocol::kEsp);
-    if (!selected && config.proposals.size() > 0 &&
-        config.proposals.front().protocol_id == iana::SecurityProtocol::kAh)
-      selected = SelectProposal(config.proposals, *sa_payload, iana::SecurityProtocol::kAh);
+    const std::vector<Proposal> ours = with_nonce ? config.proposals : WithoutKeyExchange(config.proposals);
+    auto selected = SelectProposal(ours, offer, iana::SecurityProtocol::kEsp);
+    if (!selected && ours.size() > 0 && ours.front().protocol_id == iana::SecurityProtocol::kAh)
+      selected = SelectProposal(ours, offer, iana::SecurityProtocol::kAh);
     if (!selected) {
       last = selected.error();
       continue;

@@ -38,6 +38,10 @@ Error NotifiedError(const NotifyPayload& n, std::string_view requirement);
 // The proposals with every SPI set to `spi` (4 octets for ESP/AH, 8 for an
 // IKE SA rekey, none in IKE_SA_INIT).
 std::vector<Proposal> WithSpi(std::vector<Proposal> proposals, ByteSpan spi);
+// The proposals without their Key Exchange Method transforms (Transform
+// Type 4 and the Additional Key Exchanges of RFC 9370): the form an SA
+// payload takes in IKE_AUTH, where no KE payload travels.
+std::vector<Proposal> WithoutKeyExchange(std::vector<Proposal> proposals);
 Bytes SpiBytes(uint32_t spi);
 Bytes SpiBytes(uint64_t spi);
 Result<uint32_t> ChildSpiOf(ByteSpan spi, size_t offset);
@@ -61,6 +65,8 @@ class ChildNegotiation {
   // IKE_AUTH).
   Result<std::vector<Payload>> Request(IkeSa& sa, const ChildConfig& config, bool with_nonce);
   // Initiator: the response's SA, TSi, TSr (and Nr, KEr) into a CHILD SA.
+  // When the answer names an SA but does not fit the request, the error is
+  // returned and the peer's CHILD SA is deleted (a Delete is queued).
   Result<ChildSa> Complete(IkeSa& sa, const Message& response, bool with_nonce);
   // Responder: the request's SA, TSi, TSr (and Ni, KEi) against the
   // configuration; errors carry the Notify to answer with.
@@ -73,6 +79,7 @@ class ChildNegotiation {
   std::optional<Payload> refusal;
 
  private:
+  Result<ChildSa> Read(IkeSa& sa, const Message& response, bool with_nonce);
   Result<keymat::ChildSaKeys> Keys(IkeSa& sa, const SecureBytes& g_ir) const;
 
   const ChildConfig* config_ = nullptr;

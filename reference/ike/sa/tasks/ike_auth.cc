@@ -225,8 +225,16 @@ class IkeAuth final : public Task {
                          NotifyName(n->notify_message_type)));
       return Next::kDone;
     }
-    TRY_ASSIGN(ChildSa child, child_.Complete(sa, response, false));
-    InstallChild(sa, std::move(child));
+    Result<ChildSa> child = child_.Complete(sa, response, false);
+    //= rfc7296#section-2.21.2
+    //# The response is authenticated, so a first CHILD SA this end cannot
+    //# take leaves the IKE SA up; the CHILD SA is deleted in an INFORMATIONAL
+    //# exchange, not by dropping the IKE SA without a word.
+    if (!child) {
+      sa.Log(fmt::format("IKE SA up without its first CHILD SA: {}", child.error().ToString()));
+      return Next::kDone;
+    }
+    InstallChild(sa, std::move(*child));
     return Next::kDone;
   }
 

@@ -21,10 +21,12 @@ Payload DeleteOf(iana::SecurityProtocol protocol, const std::vector<uint32_t>& s
 
 class ChildDelete final : public Task {
  public:
-  explicit ChildDelete(uint32_t spi_in) : Task(TaskKind::kChildDelete), spi_in_(spi_in) {}
+  explicit ChildDelete(uint32_t spi_in, std::optional<iana::SecurityProtocol> refused = std::nullopt)
+      : Task(TaskKind::kChildDelete), spi_in_(spi_in), refused_(refused) {}
 
   Result<std::vector<Payload>> BuildI(IkeSa& sa) override {
     ChildSa* c = sa.FindChildByInbound(spi_in_);
+    if (c == nullptr && refused_) return std::vector<Payload>{DeleteOf(*refused_, {spi_in_})};
     ENSURE(c != nullptr, kChildSaNotFound, kNoOffset, "rfc7296#section-1.4.1",
            fmt::format("no CHILD SA {:08x} to delete", spi_in_));
     c->state = ChildState::kDeleting;
@@ -48,6 +50,7 @@ class ChildDelete final : public Task {
   // peer may or may not have seen it); otherwise it goes with the IKE SA.
   void Abandon(IkeSa& sa) override {
     IkeSa& holder = sa.ChildHolder();
+    if (refused_) return;
     if (&holder != &sa && holder.state != IkeState::kDestroyed && holder.FindChildByInbound(spi_in_) != nullptr) {
       holder.Queue(MakeChildDelete(spi_in_));
       return;
@@ -93,6 +96,7 @@ class ChildDelete final : public Task {
 
  private:
   uint32_t spi_in_;
+  std::optional<iana::SecurityProtocol> refused_;  // a CHILD SA only the peer installed
   std::map<iana::SecurityProtocol, std::vector<uint32_t>> answer_;
 };
 
@@ -130,6 +134,9 @@ class Liveness final : public Task {
 }  // namespace
 
 std::unique_ptr<Task> MakeChildDelete(uint32_t spi_in) { return std::make_unique<ChildDelete>(spi_in); }
+std::unique_ptr<Task> MakeRefusedChildDelete(iana::SecurityProtocol protocol, uint32_t spi_in) {
+  return std::make_unique<ChildDelete>(spi_in, protocol);
+}
 std::unique_ptr<Task> MakeIkeDelete() { return std::make_unique<IkeDelete>(); }
 std::unique_ptr<Task> MakeLiveness() { return std::make_unique<Liveness>(); }
 
