@@ -126,6 +126,32 @@ Result<Case> ParseCase(const json& j, const std::string& file, size_t index) {
   return c;
 }
 
+//= ipsecref#choice
+//# Catalogue JSON nests at most 32 levels (the bundled cases need 6): the
+//# case reader and the judge walk it recursively.
+constexpr int kMaxDepth = 32;
+
+// The offset of the first '[' or '{' nested deeper than kMaxDepth, outside
+// strings; nullopt when there is none.
+std::optional<size_t> TooDeep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_string) {
+      if (ch == '\\') ++i;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string Fill(std::string s, const std::map<std::string, std::string>& values) {
   for (const auto& [name, value] : values) {
     const std::string key = "{" + name + "}";
@@ -141,7 +167,7 @@ json FillJson(const json& j, const std::map<std::string, std::string>& values) {
     // A value that is the whole string keeps its JSON type ("{N}" -> 5).
     for (const auto& [name, value] : values)
       if (s == "{" + name + "}") {
-        json parsed = json::parse(value, nullptr, false);
+        json parsed = TooDeep(value) ? json(json::value_t::discarded) : json::parse(value, nullptr, false);
         return parsed.is_discarded() ? json(value) : parsed;
       }
     return Fill(s, values);
@@ -157,18 +183,24 @@ json FillJson(const json& j, const std::map<std::string, std::string>& values) {
 }  // namespace
 
 Result<std::vector<Case>> ParseCatalogue(const std::string& text, const std::string& name) {
+  // A byte offset as FILE:LINE:COL.
+  const auto where = [&](size_t byte) {
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < byte && i < text.size(); ++i) {
+      column = text[i] == '\n' ? 1 : column + 1;
+      line += text[i] == '\n' ? 1 : 0;
+    }
+    return fmt::format("{}:{}:{}", name, line, column);
+  };
+  if (const std::optional<size_t> deep = TooDeep(text))
+    return Error{Code::kInvalidArgument, kNoOffset, "",
+                 fmt::format("{}: JSON nested deeper than {} levels", where(*deep), kMaxDepth)};
   json j;
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
-    // The byte offset turned into line and column.
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      column = text[i] == '\n' ? 1 : column + 1;
-      line += text[i] == '\n' ? 1 : 0;
-    }
     return Error{Code::kInvalidArgument, kNoOffset, "",
-                 fmt::format("{}:{}:{}: not JSON: {}", name, line, column, e.what())};
+                 fmt::format("{}: not JSON: {}", where(e.byte == 0 ? 0 : e.byte - 1), e.what())};
   }
   ENSURE(j.is_object() && j.contains("cases") && j["cases"].is_array(), kInvalidArgument, kNoOffset, "",
          fmt::format("{}: a catalogue file is an object with a 'cases' array", name));

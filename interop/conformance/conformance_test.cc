@@ -64,6 +64,19 @@ TEST(Catalogue, BadJsonNamesLineAndColumn) {
   EXPECT_THAT(ErrorOf("{\"cases\": [\n  {\"id\": \"X\",,}\n]}"), HasSubstr("cat.json:2:"));
 }
 
+TEST(Catalogue, NestingDeeperThan32LevelsIsRefusedWhereItStarts) {
+  // 40 nested "any" checks: the reader and the judge would recurse 40 deep.
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += R"({"check": "any", "of": [)";
+  deep += R"({"check": "silent"})";
+  for (int i = 0; i < 40; ++i) deep += "]}";
+  EXPECT_THAT(ErrorOf("{\"cases\": [\n" + deep + "]}"), HasSubstr("cat.json:2:"));
+  EXPECT_THAT(ErrorOf("{\"cases\": [\n" + deep + "]}"), HasSubstr("nested deeper than 32 levels"));
+  // Brackets inside strings do not count.
+  EXPECT_THAT(ErrorOf(R"({"cases": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})"),
+              HasSubstr("an object with a 'cases' array"));
+}
+
 TEST(Catalogue, DuplicateIdsAreRefused) {
   const auto dir = std::filesystem::temp_directory_path() / ("conformance_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);

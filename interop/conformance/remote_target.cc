@@ -362,14 +362,33 @@ constexpr std::string_view kIutOperations[] = {"child-create", "child-rekey", "c
 
 // The run's session: the kept one (--keep) or a new one with the tester's
 // deviations. Faults belong to the reference IUT: a remote IUT has none.
-Result<exchange::Session*> SessionFor(const Run& run, const std::vector<std::string>& faults,
-                                      exchange::Session* keep, std::unique_ptr<exchange::Session>& own,
-                                      const std::vector<std::string>& deviations) {
+// A remote run's tester side, started: its setup, its session (the
+// caller's, kept for --keep, or its own) and the two peers of the exchange,
+// the tester and the stand-in whose configuration the IUT is given.
+struct RemoteRun {
+  std::unique_ptr<exchange::Session> own;
+  exchange::Session* s = nullptr;
+  Peer* tester = nullptr;
+  Peer* stand_in = nullptr;
+};
+
+Result<RemoteRun> StartRemoteRun(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep,
+                                 const IkeConfig* tester_base = nullptr) {
   ENSURE(faults.empty(), kInvalidArgument, kNoOffset, "",
          fmt::format("{}: faults apply to the reference target only", run.id));
-  if (keep != nullptr) return keep;
-  own = std::make_unique<exchange::Session>(SeedOf(run.id), deviations);
-  return own.get();
+  TRY_ASSIGN(RunSetup setup, SetupOf(run, faults, tester_base));
+  setup.tester().retransmit = kRemoteTesterRetransmit;
+  RemoteRun r;
+  r.s = keep;
+  if (r.s == nullptr) {
+    r.own = std::make_unique<exchange::Session>(SeedOf(run.id), setup.deviations);
+    r.s = r.own.get();
+  }
+  testing::Exchange& x = r.s->Start(std::move(setup.initiator), std::move(setup.responder));
+  if (r.s->deviation_error()) return *r.s->deviation_error();
+  r.tester = setup.iut_initiates ? &x.responder() : &x.initiator();
+  r.stand_in = setup.iut_initiates ? &x.initiator() : &x.responder();
+  return r;
 }
 
 // --- udp:ADDR[:PORT] --------------------------------------------------------------
@@ -391,14 +410,9 @@ class UdpTarget final : public Target {
   const std::set<std::string>& features() const override { return features_; }
 
   Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults, &tester_));
-    setup.tester().retransmit = kRemoteTesterRetransmit;
-    std::unique_ptr<exchange::Session> own;
-    TRY_ASSIGN(exchange::Session * s, SessionFor(run, faults, keep, own, setup.deviations));
-    testing::Exchange& x = s->Start(std::move(setup.initiator), std::move(setup.responder));
-    if (s->deviation_error()) return *s->deviation_error();
-    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
-    Peer& stand_in = setup.iut_initiates ? x.initiator() : x.responder();
+    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep, &tester_));
+    Peer& tester = *r.tester;
+    Peer& stand_in = *r.stand_in;
     // The IUT forgets the last run (its `reset` command, to its end).
     if (const auto reset = commands_.find("reset"); reset != commands_.end()) {
       TRY_ASSIGN(int rc, RunProgram(reset->second, {}, "", 30));
@@ -411,8 +425,8 @@ class UdpTarget final : public Target {
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*s, tester, stand_in, end, commands_, {}, "", settle_);
-      o = Conduct(run, *s, driver);
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands_, {}, "", settle_);
+      o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());
     return o;
@@ -732,14 +746,9 @@ class StrongswanTarget final : public Target {
   }
 
   Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    TRY_ASSIGN(RunSetup setup, SetupOf(run, faults));
-    setup.tester().retransmit = kRemoteTesterRetransmit;
-    std::unique_ptr<exchange::Session> own;
-    TRY_ASSIGN(exchange::Session * s, SessionFor(run, faults, keep, own, setup.deviations));
-    testing::Exchange& x = s->Start(std::move(setup.initiator), std::move(setup.responder));
-    if (s->deviation_error()) return *s->deviation_error();
-    Peer& tester = setup.iut_initiates ? x.responder() : x.initiator();
-    Peer& stand_in = setup.iut_initiates ? x.initiator() : x.responder();
+    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
+    Peer& tester = *r.tester;
+    Peer& stand_in = *r.stand_in;
     const IkeConfig& iut = stand_in.config();
     // The real addresses are the exchange's: no address mapping, and the
     // NAT detection hashes match as on the reference target.
@@ -772,9 +781,9 @@ class StrongswanTarget final : public Target {
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
                             env.dir() + "/commands.txt", settle_);
-      o = Conduct(run, *s, driver);
+      o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());
     return o;

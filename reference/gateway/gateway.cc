@@ -421,25 +421,57 @@ Result<std::string> Gateway::Initiate(std::string_view connection, std::string_v
 }
 
 
+std::vector<std::string> Gateway::SasNamed(std::string_view name, bool ike_only) {
+  const std::vector<IkeSaStatus> all = List();
+  for (const IkeSaStatus& s : all) {
+    if (s.name == name) return {s.name};
+    for (const ChildSaStatus& c : s.children)
+      if (c.name == name) return {c.name};
+  }
+  //= ipsecref#choice
+  //# Like swanctl's --ike and --child, a configuration's name stands for
+  //# its SAs that are up: a connection for its ESTABLISHED IKE SAs, a child
+  //# for its INSTALLED CHILD SAs.
+  std::vector<std::string> out;
+  const bool connection = std::any_of(impl_->config.connections.begin(), impl_->config.connections.end(),
+                                      [&](const Connection& c) { return c.name == name; });
+  for (const IkeSaStatus& s : all) {
+    if (connection && s.connection == name && s.state == "ESTABLISHED") out.push_back(s.name);
+    if (connection || ike_only) continue;
+    for (const ChildSaStatus& c : s.children)
+      if (c.config == name && c.state == "INSTALLED") out.push_back(c.name);
+  }
+  return out;
+}
+
 Status Gateway::Terminate(std::string_view name) {
-  Impl& g = *impl_;
-  // A connection's name: every IKE SA of it.
+  // A connection's name: every IKE SA of it, whatever its state.
   bool connection = false;
-  for (const Connection& c : g.config.connections) connection = connection || c.name == name;
+  for (const Connection& c : impl_->config.connections) connection = connection || c.name == name;
   if (connection) {
     for (const IkeSaStatus& s : List())
       if (s.connection == name) TRY(Terminate(s.name));
     return OkStatus();
   }
-  return OnAnchor(g, name, [&](SpuWorker& w) { return w.Terminate(name); });
+  return ForEachNamed(name, false, [](SpuWorker& w, const std::string& sa) { return w.Terminate(sa); });
 }
 
 Status Gateway::Rekey(std::string_view name) {
-  return OnAnchor(*impl_, name, [&](SpuWorker& w) { return w.Rekey(name); });
+  return ForEachNamed(name, false, [](SpuWorker& w, const std::string& sa) { return w.Rekey(sa); });
 }
 
 Status Gateway::CheckLiveness(std::string_view name) {
-  return OnAnchor(*impl_, name, [&](SpuWorker& w) { return w.CheckLiveness(name); });
+  return ForEachNamed(name, true, [](SpuWorker& w, const std::string& sa) { return w.CheckLiveness(sa); });
+}
+
+Status Gateway::ForEachNamed(std::string_view name, bool ike_only,
+                             const std::function<Status(SpuWorker&, const std::string&)>& op) {
+  const std::vector<std::string> names = SasNamed(name, ike_only);
+  ENSURE(!names.empty(), kInvalidArgument, kNoOffset, "",
+         fmt::format("no {} named {} (or of a configuration of that name)", ike_only ? "IKE SA" : "IKE SA or CHILD SA",
+                     name));
+  for (const std::string& sa : names) TRY(OnAnchor(*impl_, sa, [&](SpuWorker& w) { return op(w, sa); }));
+  return OkStatus();
 }
 
 std::vector<IkeSaStatus> Gateway::List() {

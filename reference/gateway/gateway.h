@@ -120,6 +120,8 @@ struct Stats {
   size_t half_open = 0;
 };
 
+class SpuWorker;
+
 class Gateway {
  public:
   // Errors: kInvalidArgument (spus out of range, a connection that names
@@ -144,11 +146,14 @@ class Gateway {
   // the new IKE SA's name.
   Result<std::string> Initiate(std::string_view connection, std::string_view child = {});
   // "IKE-1": deletes the IKE SA (and its CHILD SAs); "IPsec-3": the CHILD
-  // SA; a connection name: all its IKE SAs.
+  // SA; a connection name: all its IKE SAs; a child's name: its INSTALLED
+  // CHILD SAs.
   Status Terminate(std::string_view name);
-  // "IKE-1": rekeys the IKE SA; "IPsec-3": the CHILD SA.
+  // "IKE-1": rekeys the IKE SA; "IPsec-3": the CHILD SA; a connection's
+  // name: its ESTABLISHED IKE SAs; a child's name: its INSTALLED CHILD SAs.
   Status Rekey(std::string_view name);
-  // "IKE-1": an empty INFORMATIONAL (liveness check, RFC 7296 §2.4).
+  // "IKE-1" or a connection's name (its ESTABLISHED IKE SAs): an empty
+  // INFORMATIONAL (liveness check, RFC 7296 §2.4).
   Status CheckLiveness(std::string_view name);
   std::vector<IkeSaStatus> List();
   Stats stats();
@@ -164,6 +169,12 @@ class Gateway {
 
  private:
   explicit Gateway(std::unique_ptr<Impl> impl);
+  // The SAs `name` stands for: the IKE SA or CHILD SA of that name, else a
+  // connection's ESTABLISHED IKE SAs, else (unless ike_only) a child's
+  // INSTALLED CHILD SAs.
+  std::vector<std::string> SasNamed(std::string_view name, bool ike_only);
+  Status ForEachNamed(std::string_view name, bool ike_only,
+                      const std::function<Status(SpuWorker&, const std::string&)>& op);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -397,6 +397,25 @@ TEST(GatewayTest, ChildSaRekeyKeepsTrafficFlowing) {
   EXPECT_EQ(outbound.packets_out, 1u);  // the new SA carried "after"
 }
 
+// As swanctl's --ike and --child: a connection's name stands for its IKE
+// SAs, a child's for its CHILD SAs.
+TEST(GatewayTest, ControlTakesConfigurationNames) {
+  Pair p;
+  ASSERT_TRUE(p.Up());
+  ASSERT_TRUE(p.moon->Rekey("sun-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.ChildNames(*p.moon) == std::vector<std::string>{"IPsec-2:INSTALLED"}; }))
+      << fmt::format("{}", fmt::join(p.ChildNames(*p.moon), " "));
+  ASSERT_TRUE(p.moon->Rekey("sun").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] {
+    const auto m = p.moon->List();
+    return m.size() == 1 && m[0].name == "IKE-2" && m[0].state == "ESTABLISHED";
+  }));
+  EXPECT_TRUE(p.moon->CheckLiveness("sun").ok());
+  ASSERT_TRUE(p.moon->Terminate("sun-1").ok());
+  ASSERT_TRUE(p.net.WaitFor([&] { return p.ChildNames(*p.moon).empty() && p.ChildNames(*p.sun).empty(); }));
+  EXPECT_EQ(p.moon->List().size(), 1u);  // the IKE SA stays
+}
+
 //= rfc7296#section-1.3.2
 //# An IKE SA rekey moves the CHILD SAs to the new IKE SA.
 TEST(GatewayTest, IkeSaRekeyMovesTheTunnels) {
@@ -435,7 +454,8 @@ TEST(GatewayTest, TerminateFromEitherSideClearsBothEnds) {
 TEST(GatewayTest, ControlNamesWhatItDoesNotKnow) {
   Pair p;
   ASSERT_TRUE(p.Up());
-  EXPECT_EQ(p.moon->Rekey("IKE-9").error().detail, "no IKE SA or CHILD SA named IKE-9");
+  EXPECT_EQ(p.moon->Rekey("IKE-9").error().detail, "no IKE SA or CHILD SA named IKE-9 (or of a configuration of that name)");
+  EXPECT_EQ(p.moon->CheckLiveness("sun-1").error().detail, "no IKE SA named sun-1 (or of a configuration of that name)");
   EXPECT_EQ(p.moon->Initiate("mars").error().detail, "no connection named mars");
   EXPECT_EQ(p.sun->Initiate("moon", "moon-7").error().detail, "connection moon has no child moon-7");
 }
