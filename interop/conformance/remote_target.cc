@@ -571,7 +571,7 @@ std::string SelectorsText(const std::vector<ike::TrafficSelector>& list) {
 //# seconds, and only the case's drive steps may rekey.
 Result<std::string> SwanctlConf(const IkeConfig& c, ByteSpan local, ByteSpan remote) {
   ENSURE(c.local_auth.method == iana::AuthMethod::kSharedKeyMic && c.remote_auth.method == iana::AuthMethod::kSharedKeyMic,
-         kUnsupported, kNoOffset, "", "the strongswan target authenticates with a PSK only");
+         kUnsupported, kNoOffset, "", "the namespace targets (strongswan, gateway) authenticate with a PSK only");
   TRY_ASSIGN(std::string local_id, IdText(c.local_id));
   TRY_ASSIGN(std::string remote_id, IdText(c.remote_id));
   std::string children;
@@ -602,57 +602,48 @@ std::string StrongswanConf(const IkeConfig& c, const std::string& dir) {
       kCharonPlugins, c.fragment_mtu, dir, dir, kSwanctlPlugins);
 }
 
-// One run's strongSwan: two network namespaces joined by a veth pair
-// (the tester's and charon's, each with the address the exchange gives
-// its end), charon in the second, its files in a directory of its own.
+// One run's IUT: two network namespaces joined by a veth pair (the
+// tester's and the IUT's, each with the address the exchange gives its
+// end), a daemon in the second, its files in a directory of its own.
 // Everything is removed when it goes.
-class StrongswanRun {
+class IutRun {
  public:
-  StrongswanRun(const std::string& base, size_t n) {
+  IutRun(const std::string& base, size_t n) {
     const pid_t pid = getpid();
     ns_tester_ = fmt::format("ipsecref-cf{}-{}t", pid, n);
     ns_iut_ = fmt::format("ipsecref-cf{}-{}i", pid, n);
     dir_ = fmt::format("{}/run-{}", base, n);
   }
-  ~StrongswanRun() {
-    if (charon_ > 0) Reap(charon_, 0);
+  ~IutRun() {
+    if (daemon_ > 0) Reap(daemon_, 0);
     for (const std::string& ns : namespaces_) (void)RunProgram({std::string(kIp), "netns", "del", ns}, {}, "", 10);
-    if (!logs_.empty()) {
-      std::error_code ec;
-      fs::create_directories(logs_, ec);
-      for (const char* f : {"charon.log", "swanctl.conf", "strongswan.conf", "commands.txt"})
-        fs::copy_file(fs::path(dir_) / f, fs::path(logs_) / f, fs::copy_options::overwrite_existing, ec);
-    }
     std::error_code ec;
+    if (!logs_.empty()) {
+      fs::create_directories(logs_, ec);
+      for (const auto& e : fs::directory_iterator(dir_, ec))
+        if (e.is_regular_file(ec)) fs::copy_file(e.path(), fs::path(logs_) / e.path().filename(),
+                                                 fs::copy_options::overwrite_existing, ec);
+    }
     fs::remove_all(dir_, ec);
   }
 
   const std::string& dir() const { return dir_; }
-  std::string vici() const { return fmt::format("unix://{}/charon.vici", dir_); }
-  std::string conf() const { return dir_ + "/strongswan.conf"; }
+  const std::string& iut_namespace() const { return ns_iut_; }
+  std::string log() const { return dir_ + "/commands.txt"; }
   void keep_logs_in(std::string dir) { logs_ = std::move(dir); }
 
+  // The namespaces, the veth pair and the addresses.
   Status Up(const IkeConfig& iut, ByteSpan tester_address, ByteSpan iut_address) {
     std::error_code ec;
-    fs::create_directories(fs::path(dir_) / "run", ec);
-    fs::create_directories(fs::path(dir_) / "swanctl", ec);
+    fs::create_directories(dir_, ec);
     ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("cannot make {}: {}", dir_, ec.message()));
-    TRY_ASSIGN(std::string swanctl, SwanctlConf(iut, iut_address, tester_address));
-    for (const auto& [name, text] : {std::pair{"swanctl/swanctl.conf", swanctl},
-                                     std::pair{"strongswan.conf", StrongswanConf(iut, dir_)}}) {
-      std::ofstream f(fs::path(dir_) / name);
-      f << text;
-      ENSURE(f.good(), kIoError, kNoOffset, "", fmt::format("cannot write {}/{}", dir_, name));
-    }
-    fs::copy_file(fs::path(dir_) / "swanctl/swanctl.conf", fs::path(dir_) / "swanctl.conf", ec);
     const std::string ip(kIp), t = AddressText(tester_address), i = AddressText(iut_address);
-    const std::string log = dir_ + "/commands.txt";
     for (const std::string& ns : {ns_tester_, ns_iut_}) {
-      TRY_ASSIGN(int rc, RunProgram({ip, "netns", "add", ns}, {}, log, 10));
-      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("ip netns add {} failed: {}", ns, Tail(log, 2)));
+      TRY_ASSIGN(int rc, RunProgram({ip, "netns", "add", ns}, {}, log(), 10));
+      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("ip netns add {} failed: {}", ns, Tail(log(), 2)));
       namespaces_.push_back(ns);
     }
-    const std::vector<std::vector<std::string>> steps = {
+    std::vector<std::vector<std::string>> steps = {
         {ip, "link", "add", "cf-tester", "netns", ns_tester_, "type", "veth", "peer", "name", "cf-iut", "netns", ns_iut_},
         {ip, "-n", ns_tester_, "addr", "add", t + "/24", "dev", "cf-tester"},
         {ip, "-n", ns_iut_, "addr", "add", i + "/24", "dev", "cf-iut"},
@@ -660,38 +651,44 @@ class StrongswanRun {
         {ip, "-n", ns_iut_, "link", "set", "lo", "up"},
         {ip, "-n", ns_tester_, "link", "set", "cf-tester", "up"},
         {ip, "-n", ns_iut_, "link", "set", "cf-iut", "up"}};
-    std::vector<std::vector<std::string>> all = steps;
-    // kernel-libipsec routes a CHILD SA's traffic from an address of its
-    // local selectors: charon's namespace holds the first of each.
+    // A userspace ESP routes a CHILD SA's traffic from an address of its
+    // local selectors: the IUT's namespace holds the first of each.
     std::set<Bytes> inner;
     for (const ike::sa::ChildConfig& child : iut.children)
       for (const ike::TrafficSelector& ts : child.local_ts)
         if (ike::sa::HoldsPackets(ts) && ts.starting_address != Bytes(ts.starting_address.size(), 0))
           inner.insert(ts.starting_address);
     for (const Bytes& a : inner)
-      all.push_back({ip, "-n", ns_iut_, "addr", "add", fmt::format("{}/{}", AddressText(a), a.size() * 8), "dev", "lo"});
-    for (const auto& step : all) {
-      TRY_ASSIGN(int rc, RunProgram(step, {}, log, 10));
-      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("{} failed: {}", fmt::join(step, " "), Tail(log, 2)));
+      steps.push_back({ip, "-n", ns_iut_, "addr", "add", fmt::format("{}/{}", AddressText(a), a.size() * 8), "dev", "lo"});
+    for (const auto& step : steps) {
+      TRY_ASSIGN(int rc, RunProgram(step, {}, log(), 10));
+      ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("{} failed: {}", fmt::join(step, " "), Tail(log(), 2)));
     }
-    // charon.pid is fixed under /run: a private /run (`ip netns exec`
-    // gives a mount namespace of its own); `exec` keeps the PID charon's.
-    TRY_ASSIGN(charon_, Spawn({ip, "netns", "exec", ns_iut_, "env", "STRONGSWAN_CONF=" + conf(), "sh", "-c",
-                               fmt::format("mount --bind '{}/run' /run && exec {}", dir_, kCharon)},
-                              {}, dir_ + "/charon.stdout"));
-    const std::string socket = dir_ + "/charon.vici";
-    for (int k = 0; k < 100 && !fs::exists(socket); ++k) {
-      if (waitpid(charon_, nullptr, WNOHANG) == charon_) {
-        charon_ = -1;
+    return OkStatus();
+  }
+
+  Status Write(const std::string& name, const std::string& text) {
+    std::error_code ec;
+    fs::create_directories((fs::path(dir_) / name).parent_path(), ec);
+    std::ofstream f(fs::path(dir_) / name);
+    f << text;
+    ENSURE(f.good(), kIoError, kNoOffset, "", fmt::format("cannot write {}/{}", dir_, name));
+    return OkStatus();
+  }
+
+  // Starts the IUT's daemon (`args`, output to DIR/`what`.stdout) and waits
+  // up to 5 s for `ready` to exist.
+  Status Start(const std::vector<std::string>& args, const std::string& ready, const std::string& what) {
+    const std::string output = fmt::format("{}/{}.stdout", dir_, what);
+    TRY_ASSIGN(daemon_, Spawn(args, {}, output));
+    for (int k = 0; k < 100 && !fs::exists(ready); ++k) {
+      if (waitpid(daemon_, nullptr, WNOHANG) == daemon_) {
+        daemon_ = -1;
         break;
       }
       usleep(50'000);
     }
-    ENSURE(fs::exists(socket), kIoError, kNoOffset, "",
-           fmt::format("charon did not come up: {}", Tail(dir_ + "/charon.stdout", 3)));
-    TRY_ASSIGN(int rc, RunProgram({std::string(kSwanctl), "--load-all", "--uri", vici()},
-                                  {"SWANCTL_DIR=" + dir_ + "/swanctl", "STRONGSWAN_CONF=" + conf()}, log, 20));
-    ENSURE(rc == 0, kIoError, kNoOffset, "", fmt::format("swanctl --load-all failed: {}", Tail(log, 3)));
+    ENSURE(fs::exists(ready), kIoError, kNoOffset, "", fmt::format("{} did not come up: {}", what, Tail(output, 3)));
     return OkStatus();
   }
 
@@ -717,11 +714,27 @@ class StrongswanRun {
     return socket;
   }
 
+  // The tester's sockets toward the IUT (ports 500 and 4500).
+  Result<RemoteEnd> EndToward(ByteSpan tester_address, ByteSpan iut_address) {
+    RemoteEnd end;
+    end.iut_address = Bytes(iut_address.begin(), iut_address.end());
+    TRY_ASSIGN(end.ike, BindInTesterNamespace(tester_address, ike::sa::kIkePort));
+    TRY_ASSIGN(end.nat, BindInTesterNamespace(tester_address, ike::sa::kNatTraversalPort));
+    return end;
+  }
+
  private:
   std::string ns_tester_, ns_iut_, dir_, logs_;
   std::vector<std::string> namespaces_;
-  pid_t charon_ = -1;
+  pid_t daemon_ = -1;
 };
+
+// Where a namespace target keeps each run's IUT files when the variable
+// names a directory (IPSECREF_STRONGSWAN_LOGS, IPSECREF_GATEWAY_LOGS).
+void KeepLogs(IutRun& env, const char* variable, const Run& run) {
+  if (const char* logs = std::getenv(variable); logs != nullptr && *logs != '\0')
+    env.keep_logs_in((fs::path(logs) / run.id).string());
+}
 
 class StrongswanTarget final : public Target {
  public:
@@ -752,19 +765,29 @@ class StrongswanTarget final : public Target {
     const IkeConfig& iut = stand_in.config();
     // The real addresses are the exchange's: no address mapping, and the
     // NAT detection hashes match as on the reference target.
-    StrongswanRun env(base_, ++runs_);
-    if (const char* logs = std::getenv("IPSECREF_STRONGSWAN_LOGS"); logs != nullptr && *logs != '\0')
-      env.keep_logs_in((fs::path(logs) / run.id).string());
+    IutRun env(base_, ++runs_);
+    KeepLogs(env, "IPSECREF_STRONGSWAN_LOGS", run);
     TRY(NotInterrupted());
     TRY(env.Up(iut, tester.local().address, stand_in.local().address));
-    RemoteEnd end;
-    end.iut_address = stand_in.local().address;
-    TRY_ASSIGN(end.ike, env.BindInTesterNamespace(tester.local().address, ike::sa::kIkePort));
-    TRY_ASSIGN(end.nat, env.BindInTesterNamespace(tester.local().address, ike::sa::kNatTraversalPort));
+    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
+    const std::string conf = env.dir() + "/strongswan.conf", vici = env.dir() + "/charon.vici";
+    TRY(env.Write("swanctl/swanctl.conf", swanctl_conf));
+    TRY(env.Write("swanctl.conf", swanctl_conf));
+    TRY(env.Write("strongswan.conf", StrongswanConf(iut, env.dir())));
+    TRY(env.Write("run/.keep", ""));
+    // charon.pid is fixed under /run: a private /run (`ip netns exec`
+    // gives a mount namespace of its own); `exec` keeps the PID charon's.
+    TRY(env.Start({std::string(kIp), "netns", "exec", env.iut_namespace(), "env", "STRONGSWAN_CONF=" + conf, "sh", "-c",
+                   fmt::format("mount --bind '{}/run' /run && exec {}", env.dir(), kCharon)},
+                  vici, "charon"));
+    TRY_ASSIGN(int loaded, RunProgram({std::string(kSwanctl), "--load-all", "--uri", "unix://" + vici},
+                                      {"SWANCTL_DIR=" + env.dir() + "/swanctl", "STRONGSWAN_CONF=" + conf}, env.log(), 20));
+    ENSURE(loaded == 0, kIoError, kNoOffset, "", fmt::format("swanctl --load-all failed: {}", Tail(env.log(), 3)));
+    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
     const std::string sw(kSwanctl);
     const std::string conn = "iut", first = iut.children.empty() ? "net" : iut.children.front().name;
     const std::string second = iut.children.size() > 1 ? iut.children[1].name : first;
-    const std::vector<std::string> uri = {"--uri", env.vici()};
+    const std::vector<std::string> uri = {"--uri", "unix://" + vici};
     auto swanctl = [&](std::vector<std::string> args) {
       args.insert(args.begin(), sw);
       args.insert(args.end(), uri.begin(), uri.end());
@@ -781,8 +804,7 @@ class StrongswanTarget final : public Target {
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + env.conf()},
-                            env.dir() + "/commands.txt", settle_);
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + conf}, env.log(), settle_);
       o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());
@@ -792,6 +814,80 @@ class StrongswanTarget final : public Target {
  private:
   double settle_;
   std::string base_;
+  size_t runs_ = 0;
+};
+
+// --- gateway -----------------------------------------------------------------------
+
+// `ipsecref gateway` (this executable) as the IUT, in the namespaces of a
+// strongswan run, with the same generated swanctl.conf; `ipsecref ctl`
+// makes it act.
+class GatewayTarget final : public Target {
+ public:
+  GatewayTarget(double settle, std::string base, std::string self)
+      : settle_(settle), base_(std::move(base)), self_(std::move(self)) {}
+  ~GatewayTarget() override {
+    std::error_code ec;
+    fs::remove_all(base_, ec);
+  }
+
+  std::string name() const override { return "gateway"; }
+  const std::set<std::string>& features() const override {
+    // Not: cookies (the gateway asks for a COOKIE past a count of
+    // half-open SAs, --cookie-threshold), window2 (swanctl.conf sets no
+    // window), nat-traversal (no NAT between the namespaces),
+    // iut:reauthenticate (ctl has no such command), faults (the reference
+    // target's), certificates (the generated swanctl.conf is PSK only).
+    static const std::set<std::string> f = {
+        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "chacha20", "cbc", "ctr", "ccm", "3des",
+        "null-encryption", "second-child", "invalid-ike-spi", "iut:child-create", "iut:child-rekey", "iut:child-delete",
+        "iut:ike-rekey", "iut:ike-delete", "iut:liveness"};
+    return f;
+  }
+
+  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
+    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
+    Peer& tester = *r.tester;
+    Peer& stand_in = *r.stand_in;
+    const IkeConfig& iut = stand_in.config();
+    IutRun env(base_, ++runs_);
+    KeepLogs(env, "IPSECREF_GATEWAY_LOGS", run);
+    TRY(NotInterrupted());
+    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
+    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
+    TRY(env.Write("swanctl.conf", swanctl_conf));
+    const std::string control = env.dir() + "/control.sock";
+    TRY(env.Start({std::string(kIp), "netns", "exec", env.iut_namespace(), self_, "gateway", "--config",
+                   env.dir() + "/swanctl.conf", "--control", control, "--spus", "1", "--no-ipv6", "--tun", "cf-tun",
+                   "--log-level", "debug"},
+                  control, "gateway"));
+    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
+    const std::string conn = "iut", first = iut.children.empty() ? "net" : iut.children.front().name;
+    const std::string second = iut.children.size() > 1 ? iut.children[1].name : first;
+    auto ctl = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {self_, "ctl", "--socket", control});
+      return args;
+    };
+    const Commands commands = {{"initiate", ctl({"initiate", conn, first})},
+                               {"iut:child-create", ctl({"initiate", conn, second})},
+                               {"iut:child-rekey", ctl({"rekey", first})},
+                               {"iut:child-delete", ctl({"terminate", first})},
+                               {"iut:ike-rekey", ctl({"rekey", conn})},
+                               {"iut:ike-delete", ctl({"terminate", conn})},
+                               {"iut:liveness", ctl({"liveness", conn})}};
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {}, env.log(), settle_);
+      o = Conduct(run, *r.s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
+  }
+
+ private:
+  double settle_;
+  std::string base_, self_;
   size_t runs_ = 0;
 };
 
@@ -869,6 +965,19 @@ Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
   const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
   CatchSignals();
   return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base));
+}
+
+Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds) {
+  ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
+         "--target gateway needs root (it makes network namespaces and a TUN device)");
+  ENSURE(access(std::string(kIp).c_str(), X_OK) == 0, kUnsupported, kNoOffset, "",
+         fmt::format("--target gateway needs {} (tools/setup.sh installs it)", kIp));
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("--target gateway: cannot find this program: {}", ec.message()));
+  const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
+  CatchSignals();
+  return std::unique_ptr<Target>(std::make_unique<GatewayTarget>(settle_seconds, base, self.string()));
 }
 
 }  // namespace ipsecref::conformance

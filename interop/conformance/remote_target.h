@@ -17,6 +17,7 @@
 //   strongswan       Debian's charon, started for each run in a network
 //                    namespace of its own with a swanctl.conf made from the
 //                    run's setup, and removed afterwards (needs root).
+//   gateway          `ipsecref gateway`, the same way.
 #pragma once
 
 #include <memory>
@@ -67,5 +68,10 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
 // The strongswan target. Errors: kUnsupported naming what is missing (not
 // root, a program tools/setup.sh installs).
 Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds);
+
+// The gateway target: `ipsecref gateway` (this executable) run as the
+// strongswan target runs charon, driven with `ipsecref ctl`. Errors:
+// kUnsupported naming what is missing (not root, ip).
+Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds);
 
 }  // namespace ipsecref::conformance

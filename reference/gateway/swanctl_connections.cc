@@ -359,8 +359,11 @@ constexpr Choice<int> kVersion[] = {{"0", 2}, {"2", 2}, {"1", 1, "IKEv1 is not s
 constexpr Choice<bool> kFragmentation[] = {
     {"yes", true}, {"accept", true}, {"no", false},
     {"force", false, "fragmenting IKE_SA_INIT (force) is not supported"}};
+//= ipsecref#choice
+//# The reference's childless IKE SA is strongSwan's `prefer` (childless when
+//# the responder announced support); `force` is read the same way.
 constexpr Choice<bool> kChildless[] = {
-    {"allow", false}, {"force", true},
+    {"allow", false}, {"prefer", true}, {"force", true},
     {"never", false, "refusing childless IKE SAs (never) is not supported"}};
 //= ipsecref#choice
 //# The gateway enforces no uniqueness of peer identities: `no` (strongSwan's

@@ -89,9 +89,9 @@ int RunConformance(const ConformanceOptions& o) {
                      fmt::format("--settle {}: seconds of quiet, more than 0 and at most {}", *o.settle,
                                  conformance::kMaxSettleSeconds),
                      json);
-  const bool remote = o.target == "strongswan" || o.target.starts_with("udp:");
+  const bool remote = o.target == "strongswan" || o.target == "gateway" || o.target.starts_with("udp:");
   if (o.settle && !remote)
-    return FailUsage("conformance", fmt::format("--settle applies to the remote targets (strongswan, udp:ADDR), not {}", Echo(o.target)), json);
+    return FailUsage("conformance", fmt::format("--settle applies to the remote targets (strongswan, gateway, udp:ADDR), not {}", Echo(o.target)), json);
   if (!o.target_file.empty() && !o.target.starts_with("udp:"))
     return FailUsage("conformance", fmt::format("--target-file applies to --target udp:ADDR[:PORT], not {}", Echo(o.target)), json);
   const double settle = o.settle.value_or(conformance::kDefaultSettleSeconds);
@@ -101,13 +101,17 @@ int RunConformance(const ConformanceOptions& o) {
     auto t = conformance::MakeStrongswanTarget(settle);
     if (!t) return Fail("conformance", t.error(), json, "--target strongswan");
     target = std::move(*t);
+  } else if (o.target == "gateway") {
+    auto t = conformance::MakeGatewayTarget(settle);
+    if (!t) return Fail("conformance", t.error(), json, "--target gateway");
+    target = std::move(*t);
   } else if (o.target.starts_with("udp:")) {
     auto t = conformance::MakeUdpTarget(o.target, o.target_file, settle);
     if (!t) return Fail("conformance", t.error(), json);
     target = std::move(*t);
   } else {
     return FailUsage("conformance",
-                     fmt::format("--target {}: unknown target; known: reference, strongswan, udp:ADDR[:PORT]", Echo(o.target)),
+                     fmt::format("--target {}: unknown target; known: reference, strongswan, gateway, udp:ADDR[:PORT]", Echo(o.target)),
                      json);
   }
   if (!o.expect.empty())
@@ -175,7 +179,7 @@ void AddConformanceCommand(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand("conformance", "Run the RFC-cited IKEv2 conformance suite against an implementation");
   cmd->add_option("--target", o->target,
                   "The implementation under test: reference (default: the embedded reference), strongswan (charon in a "
-                  "network namespace; root), or udp:ADDR[:PORT] with --target-file");
+                  "network namespace; root), gateway (`ipsecref gateway` the same way), or udp:ADDR[:PORT] with --target-file");
   cmd->add_option("--target-file", o->target_file,
                   "For udp:ADDR: the IUT's configuration seen from the tester (swanctl.conf, one connection; an optional "
                   "conformance { initiate = CMD ... features = ... } section)")
