@@ -233,7 +233,7 @@ TEST(Runner, ATargetThatStopsAnsweringIsNotJudgedFurther) {
       {"id": "B", "title": "t", "requirement": "rfc7296#section-1.2", "says": "s", "level": "MUST", "role": "responder",
        "expect": [{"check": "established"}], "faults": ["block-out=1"]},
       {"id": "C", "title": "t", "requirement": "rfc7296#section-1.2", "says": "s", "level": "MUST", "role": "responder",
-       "needs": ["telepathy"], "expect": [{"check": "established"}], "faults": ["block-out=1"]}]})",
+       "needs": ["certificates"], "expect": [{"check": "established"}], "faults": ["block-out=1"]}]})",
                           "g.json");
   ASSERT_TRUE(r);
   Catalogue cat{*r};
@@ -251,15 +251,14 @@ TEST(Runner, ATargetThatStopsAnsweringIsNotJudgedFurther) {
 }
 
 TEST(Runner, UnsupportedNamesWhatTheTargetLacks) {
-  auto r = ParseCatalogue(OneCase(R"(, "needs": ["telepathy", "fragmentation"])"), "g.json");
+  SilentTarget silent;
+  auto r = ParseCatalogue(OneCase(R"(, "needs": ["invalid-ike-spi", "fragmentation"])"), "g.json");
   Catalogue cat{*r};
-  auto target = MakeReferenceTarget();
-  auto report = RunCatalogue(cat, *target, {});
+  auto report = RunCatalogue(cat, silent, {});
   ASSERT_TRUE(report);
   EXPECT_EQ(report->results[0].verdict, Verdict::kUnsupported);
-  EXPECT_EQ(report->results[0].reason, "the target lacks telepathy");
+  EXPECT_EQ(report->results[0].reason, "the target lacks invalid-ike-spi, fragmentation");
   // A setup the target cannot honour makes the run unsupported too.
-  SilentTarget silent;
   auto r2 = ParseCatalogue(OneCase(R"(, "setup": ["nat", "fragments"])"), "g.json");
   Catalogue cat2{*r2};
   auto report2 = RunCatalogue(cat2, silent, {});
@@ -289,6 +288,27 @@ TEST(Readme, TablesAgreeWithTheCode) {
                                   "<!-- end of table -->", CheckTableMarkdown());
   testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- setups: generated from runner.cc -->\n",
                                   "<!-- end of setups -->", SetupTableMarkdown());
+  testing::ExpectGeneratedSection("interop/conformance/README.md", "<!-- features: generated from runner.cc -->\n",
+                                  "<!-- end of features -->", FeatureTableMarkdown());
+}
+
+TEST(Runner, EveryFeatureATargetDeclaresIsKnown) {
+  const auto target = MakeReferenceTarget("");
+  for (const std::string& f : target->features()) EXPECT_TRUE(IsFeature(f)) << f;
+  EXPECT_TRUE(IsFeature("iut:child-rekey"));
+  EXPECT_FALSE(IsFeature("iut:teleport"));
+  EXPECT_FALSE(IsFeature("chacha20"));
+}
+
+TEST(Catalogue, ANeedThatIsNoFeatureIsRefused) {
+  auto cat = ParseCatalogue(OneCase(R"(, "needs": ["fragmentatoin"])"), "g.json");
+  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  Catalogue c;
+  c.cases = *cat;
+  const auto target = MakeReferenceTarget("");
+  auto report = RunCatalogue(c, *target, RunOptions{});
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(report.error().detail, HasSubstr("needs 'fragmentatoin', which is no feature"));
 }
 
 }  // namespace

@@ -182,6 +182,15 @@ Status Validate(const Run& run);
 // setups (Markdown).
 std::string CheckTableMarkdown();
 std::string SetupTableMarkdown();
+std::string FeatureTableMarkdown();
+
+// The operations an `iut:OP` (or `both:OP`) drive step names.
+inline constexpr std::string_view kIutOperations[] = {"child-create", "child-rekey", "child-delete", "ike-rekey",
+                                                      "ike-delete",   "liveness",    "reauthenticate"};
+
+// Whether `name` is a feature a case may need (kFeatures in runner.cc, or
+// iut:OP).
+bool IsFeature(std::string_view name);
 
 // The expected-results file: per line a case or run id (or a glob of
 // them) and the reason it is known to fail; '#' starts a comment. Errors
