@@ -26,17 +26,6 @@ constexpr uint16_t kIdentifier = 0x4953;  // "IS": every echo request of the tes
 //# and far from the 32-bit end.
 constexpr uint64_t kJump = uint64_t{1} << 20;
 
-// An address of the first selector of `ts` (the first one after the start
-// when the range has more than one), or empty when none is IPv4.
-Bytes AddressIn(const std::vector<ike::TrafficSelector>& ts) {
-  for (const ike::TrafficSelector& t : ts) {
-    if (t.ts_type != iana::TsType::kIpv4AddrRange || t.starting_address.size() != 4) continue;
-    Bytes a = t.starting_address;
-    if (a != t.ending_address) StoreU32(a.data(), LoadU32(a.data()) + 1);
-    return a;
-  }
-  return {};
-}
 
 bool InRange(const std::vector<ike::TrafficSelector>& ts, ByteSpan a) {
   const Bytes address(a.begin(), a.end());
@@ -447,13 +436,14 @@ Link::~Link() = default;
 
 void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int64_t at) {
   Impl& l = *impl_;
-  if (tester == nullptr || iut == nullptr) {
+  if (tester == nullptr || (iut == nullptr && !l.iut.installs_own_sas())) {
     notes_.push_back(fmt::format("esp={}: no established IKE SA at {}", spec.deviation->name,
                                  tester == nullptr ? "the tester" : "the IUT"));
     return;
   }
   if (Status s = l.Sync(*tester); !s) return notes_.push_back("esp: the tester's CHILD SA: " + s.error().ToString());
-  if (Status s = l.iut.Sync(*iut); !s) return notes_.push_back("esp: the IUT's CHILD SA: " + s.error().ToString());
+  if (iut != nullptr)
+    if (Status s = l.iut.Sync(*iut); !s) return notes_.push_back("esp: the IUT's CHILD SA: " + s.error().ToString());
   Impl::Child* child = nullptr;
   for (const ChildSa& c : tester->children)
     if (child == nullptr && Carries(c) && l.children.count(c.spi_in) != 0) child = &l.children.at(c.spi_in);
@@ -528,6 +518,16 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
     probe(shaped, &step);
   }
   probe(nullptr, nullptr);
+}
+
+Bytes AddressIn(const std::vector<ike::TrafficSelector>& ts) {
+  for (const ike::TrafficSelector& t : ts) {
+    if (t.ts_type != iana::TsType::kIpv4AddrRange || t.starting_address.size() != 4) continue;
+    Bytes a = t.starting_address;
+    if (a != t.ending_address) StoreU32(a.data(), LoadU32(a.data()) + 1);
+    return a;
+  }
+  return {};
 }
 
 }  // namespace ipsecref::conformance::dataplane

@@ -83,6 +83,9 @@ class Iut {
   // Installs the CHILD SAs of `sa` that are new (the IUT's IKE SA).
   virtual Status Sync(const ike::sa::IkeSa& sa) = 0;
   virtual std::vector<Bytes> Receive(ByteSpan packet) = 0;
+  // A real IUT installs its CHILD SAs itself: it needs no Sync, and the
+  // link sends without the IUT's IKE SA.
+  virtual bool installs_own_sas() const { return false; }
 };
 
 // The reference IUT: its CHILD SAs as reference/esp/ SAs (anti-replay
@@ -103,7 +106,8 @@ class Link {
   // One drive step: a clean echo request, COUNT deviant ones (after what
   // the deviation does first), a clean one, each delivered to the IUT and
   // its answers read. The probes go on the first installed CHILD SA of
-  // `tester` (the tester's IKE SA; `iut` is the IUT's, to sync its SAs).
+  // `tester` (the tester's IKE SA; `iut` is the IUT's, to sync its SAs,
+  // or nullptr for an IUT that installs its own).
   // What cannot be sent is kept as a note (notes()), not an error: the
   // checks then say what was missing.
   void Send(const EspSpec& spec, const ike::sa::IkeSa* tester, const ike::sa::IkeSa* iut, int64_t at);
@@ -133,6 +137,11 @@ bool Carries(const ike::sa::ChildSa& c);
 // holds it: tunnel mode, its keys and outer addresses, ESP in UDP on IKE's
 // ports when a NAT was detected.
 esp::SaConfig EspConfigOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool inbound, crypto::Rng* rng);
+
+// The inner address the tester uses in `ts`: in the first IPv4 selector,
+// its first address after the start when the range has more than one;
+// empty when no selector is IPv4.
+Bytes AddressIn(const std::vector<ike::TrafficSelector>& ts);
 
 // An IPv4 ICMP echo request (RFC 792) from `src` to `dst` with identifier
 // `id` and sequence number `seq`, 16 data bytes; or its reply (type 0,

@@ -26,6 +26,9 @@
 #include "reference/gateway/swanctl_conf.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
+#include "reference/esp/esp_packet.h"
+#include "reference/ip/packet.h"
+#include "reference/io/raw_ip_socket.h"
 #include "reference/io/udp_socket.h"
 
 extern char** environ;
@@ -131,12 +134,116 @@ std::string AddressText(ByteSpan a) {
 
 // --- the run in real time -------------------------------------------------------
 
+constexpr uint8_t kEspProtocol = 50;  // IANA protocol number (RFC 4303 §2)
+
 // Where the IUT is on the real network, and the tester's sockets there.
 struct RemoteEnd {
   Bytes iut_address;
   uint16_t iut_port = ike::sa::kIkePort;
   uint16_t iut_nat_port = ike::sa::kNatTraversalPort;
   std::optional<io::UdpSocket> ike, nat;  // the tester's: its IKE port and its NAT-T port
+  // The tester's raw ESP socket (the ESP dataplane), or why there is none.
+  std::optional<io::RawIpSocket> esp;
+  std::string no_esp;
+  // IKE datagrams read from the NAT-T socket while the dataplane waited for
+  // ESP in UDP there: the driver takes them as just received.
+  std::vector<Bytes> nat_ike_aside;
+};
+
+// An IP packet around a UDP datagram (the socket gives the payload only):
+// the form the dataplane reads ESP in UDP in (RFC 3948 §2.1).
+Bytes UdpPacketOf(ByteSpan src, uint16_t source_port, ByteSpan dst, uint16_t destination_port, ByteSpan payload) {
+  const int version = src.size() == 16 ? 6 : 4;
+  Bytes udp(8);
+  StoreU16(udp.data(), source_port);
+  StoreU16(udp.data() + 2, destination_port);
+  StoreU16(udp.data() + 4, static_cast<uint16_t>(8 + payload.size()));
+  udp.insert(udp.end(), payload.begin(), payload.end());
+  StoreU16(udp.data() + 6, ip::UdpChecksum(src, dst, udp));
+  Bytes p = version == 4 ? Bytes{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0} : Bytes{0x60, 0, 0, 0, 0, 0, 17, 64};
+  p.insert(p.end(), src.begin(), src.end());
+  p.insert(p.end(), dst.begin(), dst.end());
+  p.insert(p.end(), udp.begin(), udp.end());
+  ip::FixLengths(p, version);
+  return p;
+}
+
+// The IUT's ESP over the real network (dataplane.h): each packet the link
+// gives goes to the IUT's real address (ESP over IP in a header the kernel
+// builds, ESP in UDP from the tester's NAT-T socket); the ESP packets from
+// the IUT's address that arrive within the answer time are the answer.
+class RemoteEspHost final : public dataplane::Iut {
+ public:
+  RemoteEspHost(RemoteEnd& end, Bytes tester_address) : end_(end), tester_address_(std::move(tester_address)) {}
+
+  Status Sync(const ike::sa::IkeSa& /*sa*/) override { return OkStatus(); }
+  bool installs_own_sas() const override { return true; }
+
+  std::vector<Bytes> Receive(ByteSpan packet) override {
+    if (!end_.esp) return Note(fmt::format("esp: no raw ESP socket: {}", end_.no_esp));
+    auto loc = esp::LocateEsp(packet);
+    if (!loc) return Note(fmt::format("esp: not sent: {}", loc.error().ToString()));
+    if (loc->udp) {
+      // ESP in UDP (RFC 3948) leaves from the tester's NAT-T socket.
+      if (!end_.nat) return Note("esp: no NAT-T socket for ESP in UDP");
+      if (Status sent = end_.nat->SendTo(packet.subspan(loc->esp_offset), end_.iut_address, end_.iut_nat_port); !sent)
+        return Note(fmt::format("esp: not sent: {}", sent.error().ToString()));
+    } else if (Status sent = end_.esp->Send(packet.subspan(loc->esp_offset), end_.iut_address); !sent) {
+      return Note(fmt::format("esp: not sent: {}", sent.error().ToString()));
+    }
+    //= ipsecref#choice
+    //# A remote IUT's answer to one ESP packet is what arrives within 0.7 s
+    //# of it, and until 0.15 s pass without another: an echo reply through
+    //# a userspace ESP takes milliseconds, and a dropped packet costs 0.7 s.
+    std::vector<Bytes> answers;
+    const auto sent_at = SteadyClock::now();
+    auto until = sent_at + std::chrono::milliseconds(700);
+    Bytes buffer(65536);
+    const auto answered = [&](Bytes p) {
+      answers.push_back(std::move(p));
+      until = std::min(sent_at + std::chrono::milliseconds(700), SteadyClock::now() + std::chrono::milliseconds(150));
+    };
+    while (SteadyClock::now() < until && interrupted == 0) {
+      std::vector<pollfd> fds = {{end_.esp->fd(), POLLIN, 0}};
+      if (end_.nat) fds.push_back({end_.nat->fd(), POLLIN, 0});
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - SteadyClock::now()).count();
+      poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(ms, 0)));
+      for (;;) {
+        auto got = end_.esp->Receive(buffer);
+        if (!got || !*got) break;
+        const io::RawIpReceived& r = **got;
+        Bytes p(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
+        auto from = esp::LocateEsp(p);
+        if (r.truncated || !from || Bytes(from->ip.src.begin(), from->ip.src.end()) != end_.iut_address) continue;
+        answered(std::move(p));
+      }
+      while (end_.nat) {
+        auto got = end_.nat->Receive(buffer);
+        if (!got || !*got) break;
+        const io::UdpReceived& r = **got;
+        if (r.truncated || r.source_address != end_.iut_address) continue;
+        const ByteSpan payload(buffer.data(), r.size);
+        if (esp::ClassifyUdpPayload(payload) == esp::UdpPayloadKind::kEsp) {
+          answered(UdpPacketOf(r.source_address, r.source_port, tester_address_, ike::sa::kNatTraversalPort, payload));
+        } else {
+          end_.nat_ike_aside.emplace_back(payload.begin(), payload.end());
+        }
+      }
+    }
+    return answers;
+  }
+
+  const std::vector<std::string>& notes() const { return notes_; }
+
+ private:
+  std::vector<Bytes> Note(std::string note) {
+    if (std::find(notes_.begin(), notes_.end(), note) == notes_.end()) notes_.push_back(std::move(note));
+    return {};
+  }
+
+  RemoteEnd& end_;
+  Bytes tester_address_;  // where the IUT's ESP in UDP goes, as the dataplane reads it
+  std::vector<std::string> notes_;
 };
 
 // What makes the IUT act: "initiate" or "iut:OP", and the program with its
@@ -150,8 +257,10 @@ using Commands = std::map<std::string, std::vector<std::string>>;
 class RealTimeDriver final : public RunDriver {
  public:
   RealTimeDriver(exchange::Session& s, Peer& tester, Peer& stand_in, RemoteEnd& end, const Commands& commands,
-                 std::vector<std::string> command_env, std::string command_output, double settle_seconds)
-      : s_(s),
+                 std::vector<std::string> command_env, std::string command_output, double settle_seconds,
+                 uint64_t seed)
+      : seed_(seed),
+        s_(s),
         tester_(tester),
         stand_in_(stand_in),
         end_(end),
@@ -171,7 +280,32 @@ class RealTimeDriver final : public RunDriver {
   Status OperateIut(std::string_view op) override { return Start(fmt::format("iut:{}", op)); }
   void Wait(Time ms) override { RunUntil(SteadyClock::now() + std::chrono::milliseconds(ms)); }
 
+  Status SendEsp(std::string_view text) override {
+    testing::Exchange& x = s_.x();
+    if (!link_) {
+      host_ = std::make_unique<RemoteEspHost>(end_, tester_.local().address);
+      link_ = std::make_unique<dataplane::Link>(*host_, std::nullopt, seed_ + 2);
+    }
+    TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
+    marks_.emplace_back(x.network().captured.size(), link_->wire().size());
+    SyncClock();
+    link_->Send(spec, EstablishedSa(tester_), nullptr, x.clock().Now());
+    SyncClock();
+    return OkStatus();
+  }
+
+  void Complete(Observation& o) override {
+    if (!link_) return;
+    MergeEsp(*link_, marks_, base_, o);
+    o.esp_notes.insert(o.esp_notes.end(), host_->notes().begin(), host_->notes().end());
+  }
+
  private:
+  uint64_t seed_;
+  std::unique_ptr<RemoteEspHost> host_;
+  std::unique_ptr<dataplane::Link> link_;
+  std::vector<std::pair<size_t, size_t>> marks_;
+
   Status Start(const std::string& what) {
     const auto it = commands_.find(what);
     ENSURE(it != commands_.end(), kUnsupported, kNoOffset, "", fmt::format("the target has no command for {}", what));
@@ -254,6 +388,8 @@ class RealTimeDriver final : public RunDriver {
 
   // Whatever the IUT sent, into the exchange's network.
   void Receive() {
+    for (Bytes& data : end_.nat_ike_aside) Take(std::move(data), end_.iut_nat_port, false);
+    end_.nat_ike_aside.clear();
     Bytes buffer(65536);
     for (io::UdpSocket* socket : {end_.ike ? &*end_.ike : nullptr, end_.nat ? &*end_.nat : nullptr}) {
       if (socket == nullptr) continue;
@@ -262,24 +398,33 @@ class RealTimeDriver final : public RunDriver {
         if (!got || !*got) break;
         const io::UdpReceived& r = **got;
         if (r.source_address != end_.iut_address || r.truncated) continue;  // not the IUT's
-        Datagram d;
-        d.source = {stand_in_.local().address, r.source_port == end_.iut_nat_port && end_.iut_nat_port != end_.iut_port
-                                                   ? ike::sa::kNatTraversalPort
-                                                   : ike::sa::kIkePort};
-        d.destination = {tester_.local().address,
-                         socket == &*end_.ike ? ike::sa::kIkePort : ike::sa::kNatTraversalPort};
-        d.data.assign(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
-        SyncClock();
-        last_activity_ = SteadyClock::now();
-        ++iut_received_;
-        const auto [seen, first] = iut_sent_.try_emplace(d.data, last_activity_);
-        if (!first) {  // a retransmission: its interval
-          iut_interval_ = last_activity_ - seen->second;
-          seen->second = last_activity_;
-        }
-        s_.x().network().Send(std::move(d));
+        const bool on_ike = socket == &*end_.ike;
+        const ByteSpan payload(buffer.data(), r.size);
+        // Late ESP in UDP (after the dataplane stopped waiting): not IKE.
+        if (!on_ike && esp::ClassifyUdpPayload(payload) == esp::UdpPayloadKind::kEsp) continue;
+        Take(Bytes(payload.begin(), payload.end()), r.source_port, on_ike);
       }
     }
+  }
+
+  // One datagram of the IUT's, from `source_port`, to the tester's IKE port
+  // (`on_ike`) or its NAT-T port.
+  void Take(Bytes data, uint16_t source_port, bool on_ike) {
+    Datagram d;
+    d.source = {stand_in_.local().address, source_port == end_.iut_nat_port && end_.iut_nat_port != end_.iut_port
+                                               ? ike::sa::kNatTraversalPort
+                                               : ike::sa::kIkePort};
+    d.destination = {tester_.local().address, on_ike ? ike::sa::kIkePort : ike::sa::kNatTraversalPort};
+    d.data = std::move(data);
+    SyncClock();
+    last_activity_ = SteadyClock::now();
+    ++iut_received_;
+    const auto [seen, first] = iut_sent_.try_emplace(d.data, last_activity_);
+    if (!first) {  // a retransmission: its interval
+      iut_interval_ = last_activity_ - seen->second;
+      seen->second = last_activity_;
+    }
+    s_.x().network().Send(std::move(d));
   }
 
   // Until `until`, or (without it) until the network is quiet: nothing
@@ -418,10 +563,16 @@ class UdpTarget final : public Target {
     RemoteEnd end{end_template_.iut_address, end_template_.iut_port, end_template_.iut_nat_port, {}, {}};
     TRY_ASSIGN(end.ike, io::UdpSocket::Bind(local_address_, local_port_));
     TRY_ASSIGN(end.nat, io::UdpSocket::Bind(local_address_, ike::sa::kNatTraversalPort));
+    // The ESP dataplane needs a raw socket (root): without one, its steps
+    // fail with the reason.
+    if (auto esp = io::RawIpSocket::Open(end.iut_address.size() == 16 ? AF_INET6 : AF_INET, kEspProtocol))
+      end.esp = std::move(*esp);
+    else
+      end.no_esp = esp.error().ToString();
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands_, {}, "", settle_);
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands_, {}, "", settle_, SeedOf(run.id));
       o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());
@@ -648,12 +799,11 @@ class IutRun {
         {ip, "-n", ns_tester_, "link", "set", "cf-tester", "up"},
         {ip, "-n", ns_iut_, "link", "set", "cf-iut", "up"}};
     // A userspace ESP routes a CHILD SA's traffic from an address of its
-    // local selectors: the IUT's namespace holds the first of each.
+    // local selectors, and the ESP dataplane's echo requests go to one: the
+    // IUT's namespace holds that address of each child (dataplane.h).
     std::set<Bytes> inner;
     for (const ike::sa::ChildConfig& child : iut.children)
-      for (const ike::TrafficSelector& ts : child.local_ts)
-        if (ike::sa::HoldsPackets(ts) && ts.starting_address != Bytes(ts.starting_address.size(), 0))
-          inner.insert(ts.starting_address);
+      if (Bytes a = dataplane::AddressIn(child.local_ts); !a.empty() && a != Bytes(a.size(), 0)) inner.insert(a);
     for (const Bytes& a : inner)
       steps.push_back({ip, "-n", ns_iut_, "addr", "add", fmt::format("{}/{}", AddressText(a), a.size() * 8), "dev", "lo"});
     for (const auto& step : steps) {
@@ -688,8 +838,9 @@ class IutRun {
     return OkStatus();
   }
 
-  // A UDP socket of the tester's namespace (made there, it stays there).
-  Result<io::UdpSocket> BindInTesterNamespace(ByteSpan address, uint16_t port) {
+  // `make()` run in the tester's namespace: a socket made there stays there.
+  template <typename Make>
+  auto InTesterNamespace(Make make) -> decltype(make()) {
     const int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     const int theirs = open(("/run/netns/" + ns_tester_).c_str(), O_RDONLY | O_CLOEXEC);
     if (own < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0) {
@@ -698,7 +849,7 @@ class IutRun {
       if (theirs >= 0) close(theirs);
       return Error{Code::kIoError, kNoOffset, "", fmt::format("cannot enter network namespace {}: {}", ns_tester_, why)};
     }
-    auto socket = io::UdpSocket::Bind(address, port);
+    auto made = make();
     const bool back = setns(own, CLONE_NEWNET) == 0;
     close(own);
     close(theirs);
@@ -707,15 +858,19 @@ class IutRun {
       fmt::print(stderr, "ipsecref conformance: cannot return to the original network namespace\n");
       std::abort();
     }
-    return socket;
+    return made;
   }
 
   // The tester's sockets toward the IUT (ports 500 and 4500).
   Result<RemoteEnd> EndToward(ByteSpan tester_address, ByteSpan iut_address) {
     RemoteEnd end;
     end.iut_address = Bytes(iut_address.begin(), iut_address.end());
-    TRY_ASSIGN(end.ike, BindInTesterNamespace(tester_address, ike::sa::kIkePort));
-    TRY_ASSIGN(end.nat, BindInTesterNamespace(tester_address, ike::sa::kNatTraversalPort));
+    TRY_ASSIGN(end.ike, InTesterNamespace([&] { return io::UdpSocket::Bind(tester_address, ike::sa::kIkePort); }));
+    TRY_ASSIGN(end.nat,
+               InTesterNamespace([&] { return io::UdpSocket::Bind(tester_address, ike::sa::kNatTraversalPort); }));
+    TRY_ASSIGN(end.esp, InTesterNamespace([&] {
+                 return io::RawIpSocket::Open(tester_address.size() == 16 ? AF_INET6 : AF_INET, kEspProtocol);
+               }));
     return end;
   }
 
@@ -748,7 +903,8 @@ class StrongswanTarget final : public Target {
     // (no ENCR_NULL plugin), iut:liveness (swanctl cannot start one),
     // faults (they belong to the reference IUT).
     static const std::set<std::string> f = {
-        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "cbc", "second-child", "iut:child-create", "iut:child-rekey", "iut:child-delete", "iut:ike-rekey", "iut:ike-delete",
+        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "cbc", "second-child", "esp-dataplane",
+        "anti-replay", "esn", "tfc", "iut:child-create", "iut:child-rekey", "iut:child-delete", "iut:ike-rekey", "iut:ike-delete",
         "iut:reauthenticate"};
     return f;
   }
@@ -799,7 +955,8 @@ class StrongswanTarget final : public Target {
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + conf}, env.log(), settle_);
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + conf}, env.log(), settle_,
+                            SeedOf(run.id));
       o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());
@@ -834,7 +991,8 @@ class GatewayTarget final : public Target {
     // iut:reauthenticate (ctl has no such command), faults (the reference
     // target's), certificates (the generated swanctl.conf is PSK only).
     static const std::set<std::string> f = {
-        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "cbc", "second-child", "invalid-ike-spi", "iut:child-create", "iut:child-rekey", "iut:child-delete",
+        "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "cbc", "second-child", "invalid-ike-spi",
+        "esp-dataplane", "anti-replay", "esn", "tfc", "iut:child-create", "iut:child-rekey", "iut:child-delete",
         "iut:ike-rekey", "iut:ike-delete", "iut:liveness"};
     return f;
   }
@@ -872,7 +1030,7 @@ class GatewayTarget final : public Target {
     TRY(NotInterrupted());
     Observation o;
     {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {}, env.log(), settle_);
+      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {}, env.log(), settle_, SeedOf(run.id));
       o = Conduct(run, *r.s, driver);
     }
     TRY(NotInterrupted());

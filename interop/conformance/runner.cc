@@ -213,15 +213,9 @@ void AddSecondChild(IkeConfig& c, bool initiator_side) {
   c.children.push_back(std::move(other));
 }
 
-// --- the tester's operations ("drive") ----------------------------------------
-
-IkeSa* EstablishedSa(Peer& p) {
-  for (IkeSa* sa : p.IkeSas())
-    if (sa->state == IkeState::kEstablished) return sa;
-  return nullptr;
-}
-
 }  // namespace
+
+// --- the tester's operations ("drive") ----------------------------------------
 
 Status Operate(Peer& p, std::string_view op) {
   IkeSa* sa = EstablishedSa(p);
@@ -240,11 +234,17 @@ Status Operate(Peer& p, std::string_view op) {
   return Error{Code::kInvalidArgument, kNoOffset, "", fmt::format("unknown operation '{}'", op)};
 }
 
-
 uint64_t SeedOf(std::string_view id) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a: a run's seed from its id, the same every time
   for (char c : id) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
   return h;
+}
+
+// The peer's first ESTABLISHED IKE SA, or nullptr.
+IkeSa* EstablishedSa(Peer& p) {
+  for (IkeSa* sa : p.IkeSas())
+    if (sa->state == IkeState::kEstablished) return sa;
+  return nullptr;
 }
 
 // The ESP packets of the dataplane steps into the run's wire, each step's

@@ -9,10 +9,11 @@
 # and runs
 #   ipsecref conformance --target udp:192.0.2.2 --target-file FILE
 # in the tester's namespace on cases of both roles: an IKE SA set up, a
-# silent drop of a bad ICV, and charon's retransmission of its IKE_SA_INIT
-# request. As the IUT initiates, the tester's exchange address (192.0.2.2)
-# differs from its real one, so both ends see a NAT and move to port 4500:
-# the run shows the target's port mapping too.
+# silent drop of a bad ICV, charon's retransmission of its IKE_SA_INIT
+# request, and echo requests through the CHILD SA (ESP in UDP: charon's
+# kernel-libipsec encapsulates). As the IUT initiates, the tester's exchange
+# address (192.0.2.2) differs from its real one, so both ends see a NAT and
+# move to port 4500: the run shows the target's port mapping too.
 #
 # Writes OUTDIR/report.txt, OUTDIR/target.conf, OUTDIR/charon.log.
 # Exit: ipsecref conformance's (0 every run passed); 77 when this host
@@ -133,7 +134,7 @@ secrets {
 conformance {
   reset = "STRONGSWAN_CONF=$dir/strongswan.conf swanctl --terminate --ike iut --force --uri unix://$dir/charon.vici"
   initiate = "STRONGSWAN_CONF=$dir/strongswan.conf swanctl --initiate --ike iut --child net --uri unix://$dir/charon.vici"
-  features = fragmentation
+  features = fragmentation, esp-dataplane
 }
 CONF
 
@@ -147,7 +148,7 @@ SWANCTL_DIR=$dir/swanctl STRONGSWAN_CONF=$dir/strongswan.conf swanctl --load-all
 
 start=$(date +%s)
 ip netns exec "$ns_t" "$IPSECREF" conformance --target udp:192.0.2.2 --target-file "$OUT/target.conf" \
-	--cases 'INIT-BASIC-01,INIT-ICV-01,INIT-RETX-01' -v > "$OUT/report.txt" 2>&1
+	--cases 'INIT-BASIC-01,INIT-ICV-01,INIT-RETX-01,ESP-01' -v > "$OUT/report.txt" 2>&1
 rc=$?
 echo "ipsecref conformance --target udp:192.0.2.2: exit $rc, $(( $(date +%s) - start )) s; report in $OUT/report.txt"
 sed -n '/^group /,$p' "$OUT/report.txt"
