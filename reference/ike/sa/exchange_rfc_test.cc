@@ -498,6 +498,41 @@ TEST(IkeSaInit, UnknownStatusNotifiesAreIgnored) {
   }
 }
 
+// Cuts the Nonce of this peer's IKE_SA_INIT message to `octets`.
+struct ShortNonce : Hooks {
+  explicit ShortNonce(size_t n) : octets(n) {}
+  size_t octets;
+  void OnBuilt(const IkeSa&, Message& m) override {
+    if (m.header.exchange_type != iana::ExchangeType::kIkeSaInit) return;
+    for (Payload& p : m.payloads)
+      if (auto* n = std::get_if<NoncePayload>(&p.body)) n->nonce_data.resize(octets);
+  }
+};
+
+TEST(IkeSaInit, NonceShorterThanHalfThePrfKeyIsRefused) {
+  for (Side side : {Side::kInitiator, Side::kResponder})
+    for (size_t octets : {size_t{31}, size_t{32}}) {
+      SCOPED_TRACE(fmt::format("{}, {} octets", exchange_testing::Name(side), octets));
+      IkeConfig ci = PskInitiatorConfig(), cr = PskResponderConfig();
+      ci.proposals = *ParseProposals("aes128gcm16-prfsha512-x25519", iana::SecurityProtocol::kIke);
+      cr.proposals = ci.proposals;
+      Exchange x(std::move(ci), std::move(cr));
+      ShortNonce hooks(octets);
+      x.SetHooks(PeerOf(x, side), &hooks);
+      x.Establish();
+      x.Settle(kQuiescence);
+      //= rfc7296#section-2.10
+      //# With PRF-HMAC-SHA-512 (64-octet keys) a nonce has 32 octets at
+      //# least: the other end refuses a 31-octet one and sets up nothing.
+      if (octets == 32) {
+        ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+      } else {
+        EXPECT_TRUE(x.initiator().IkeSas().empty()) << Transcript(x);
+        EXPECT_TRUE(x.responder().IkeSas().empty()) << Transcript(x);
+      }
+    }
+}
+
 // Regression: the responder once kept the local endpoint of IKE_SA_INIT
 // (port 500) when the IKE_AUTH request arrived on port 4500, so its
 // response left from port 500 without the non-ESP marker and the initiator

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "reference/crypto/hash.h"
+#include "reference/crypto/prf.h"
 #include "reference/crypto/transforms.h"
 #include "reference/crypto/x509.h"
 #include "reference/ike/wire/describe.h"
@@ -33,6 +34,19 @@ std::vector<Proposal> WithoutKeyExchange(std::vector<Proposal> proposals) {
   };
   for (Proposal& p : proposals) std::erase_if(p.transforms, key_exchange);
   return proposals;
+}
+
+Status CheckNonceSize(ByteSpan nonce, iana::Prf prf) {
+  const crypto::PrfTransform* t = crypto::FindPrf(prf);
+  const size_t least = std::max<size_t>(16, t == nullptr ? 0 : (t->key_size + 1) / 2);
+  //= rfc7296#section-2.10
+  //# A nonce is at least 128 bits and at least half the negotiated PRF's key
+  //# size. The rule binds the sender; this end refuses a peer's nonce that
+  //# breaks it (a project choice: keys from a short nonce are weaker).
+  ENSURE(nonce.size() >= least, kInvalidSyntax, kNoOffset, "rfc7296#section-2.10",
+         fmt::format("the peer's nonce has {} octets; with {} it needs {} at least", nonce.size(),
+                     t == nullptr ? "this PRF" : t->name(), least));
+  return OkStatus();
 }
 
 Bytes SpiBytes(uint32_t spi) {
@@ -247,6 +261,7 @@ Result<ChildSa> ChildNegotiation::Read(IkeSa& sa, const Message& response, bool 
   if (with_nonce) {
     const NoncePayload* nr = FindBody<NoncePayload>(response, iana::PayloadType::kNonce);
     if (nr == nullptr) return Missing(response, "Nonce", "rfc7296#section-1.3.1");
+    TRY(CheckNonceSize(nr->nonce_data, sa.suite.prf));
     nr_ = nr->nonce_data;
     const KePayload* ke = FindBody<KePayload>(response, iana::PayloadType::kKe);
     //= rfc7296#section-1.3.1
@@ -330,6 +345,7 @@ Status ChildNegotiation::Accept(IkeSa& sa, const Message& request, bool with_non
   if (with_nonce) {
     const NoncePayload* ni = FindBody<NoncePayload>(request, iana::PayloadType::kNonce);
     if (ni == nullptr) return Missing(request, "Nonce", "rfc7296#section-1.3.1");
+    TRY(CheckNonceSize(ni->nonce_data, sa.suite.prf));
     ni_ = ni->nonce_data;
     nr_ = sa.peer().NewNonce();
     const KePayload* ke = FindBody<KePayload>(request, iana::PayloadType::kKe);

@@ -46,6 +46,10 @@ Bytes SpiBytes(uint32_t spi);
 Bytes SpiBytes(uint64_t spi);
 Result<uint32_t> ChildSpiOf(ByteSpan spi, size_t offset);
 
+// The peer's nonce against RFC 7296 §2.10: at least 128 bits and at least
+// half the key size of the negotiated PRF. kInvalidSyntax otherwise.
+Status CheckNonceSize(ByteSpan nonce, iana::Prf prf);
+
 // The key length for the keymat and SK layers: 0 for a cipher with one
 // fixed key length.
 size_t KeyBitsFor(iana::Encr encr, uint16_t key_bits);

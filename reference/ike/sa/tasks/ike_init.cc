@@ -178,6 +178,7 @@ class IkeInit final : public Task {
                        static_cast<unsigned>(ke->group), static_cast<unsigned>(group_)));
     ENSURE(response.header.spi_r != 0, kInvalidSyntax, kNoOffset, "rfc7296#section-3.1",
            "the IKE_SA_INIT response has a zero responder SPI");
+    TRY(CheckNonceSize(nr->nonce_data, sa.suite.prf));
     sa.spi_r = response.header.spi_r;
     sa.nr = nr->nonce_data;
     TRY_ASSIGN(SecureBytes g_ir, ke_->SharedSecret(ke->key_exchange_data));
@@ -204,6 +205,7 @@ class IkeInit final : public Task {
       return Missing(request, "SA, KE and Nonce", "rfc7296#section-1.2");
     TRY_ASSIGN(selected_, SelectProposal(sa.config().proposals, *sa_payload, iana::SecurityProtocol::kIke));
     TRY_ASSIGN(sa.suite, IkeSuiteOf(selected_));
+    TRY(CheckNonceSize(ni->nonce_data, sa.suite.prf));
     sa.ni = ni->nonce_data;
     ReadAnnouncements(sa, request);
     ReadNatDetection(sa, request, 0, sa.remote, sa.local);

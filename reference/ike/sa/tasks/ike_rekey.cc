@@ -113,6 +113,7 @@ class IkeRekey final : public Task {
     TRY_ASSIGN(selected_, SelectProposal(sa.config().proposals, *sa_payload, iana::SecurityProtocol::kIke));
     TRY_ASSIGN(suite_, IkeSuiteOf(selected_));
     TRY_ASSIGN(peer_spi_, IkeSpiOf(selected_));
+    TRY(CheckNonceSize(ni->nonce_data, suite_.prf));
     ni_ = ni->nonce_data;
     if (ke->group != suite_.ke) {
       refusal_ = InvalidKePayloadFor(suite_.ke);
@@ -155,6 +156,7 @@ class IkeRekey final : public Task {
     TRY(CheckSelected(offered_, chosen));
     TRY_ASSIGN(IkeSuite suite, IkeSuiteOf(chosen));
     TRY_ASSIGN(uint64_t peer_spi, IkeSpiOf(chosen));
+    TRY(CheckNonceSize(nr, suite.prf));
     ENSURE(ke.group == ke_->group() && suite.ke == ke_->group(), kInvalidKePayload, kNoOffset, "rfc7296#section-1.3.2",
            "the response's KE payload is not of the group this end sent");
     TRY_ASSIGN(SecureBytes g_ir, ke_->SharedSecret(ke.key_exchange_data));
