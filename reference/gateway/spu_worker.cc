@@ -11,6 +11,7 @@
 #include "reference/gateway/selectors.h"
 #include "reference/ike/sa/traffic_selectors.h"
 #include "reference/ike/wire/header.h"
+#include "reference/ip/packet.h"
 
 namespace ipsecref::gateway {
 
@@ -362,7 +363,21 @@ void SpuWorker::ProcessEsp(Job& job) {
     Log(LogLevel::kDebug, fmt::format("{}: ESP SPI {:08x} dropped: {}", c.name, job.spi, un.error().ToString()));
     return;
   }
-  const ByteSpan inner = un->payload;
+  //= rfc4303#section-2.6
+  //# On a tunnel-mode SA the Payload Data is an IP packet: Next Header 4
+  //# (IPv4) or 41 (IPv6), agreeing with the inner header; anything else is
+  //# not delivered as one.
+  const uint8_t next_header = un->next_header;
+  auto view = ip::Parse(un->payload);
+  if ((next_header != 4 && next_header != 41) || !view || view->version != (next_header == 4 ? 4 : 6)) {
+    gw_.counters.Count(Drop::kEspOther);
+    Log(LogLevel::kDebug, fmt::format("{}: ESP SPI {:08x} dropped: next header {} on a tunnel-mode SA{}", c.name,
+                                      job.spi, next_header, view ? "" : ", and no IP packet inside"));
+    return;
+  }
+  //= rfc4303#section-2.7
+  //# Bytes after the inner packet's own length are TFC padding: removed.
+  const ByteSpan inner = un->payload.first(std::min(un->payload.size(), view->total_length));
   //= rfc4301#section-5.2
   //# After decryption the packet must match the selectors of the SA it
   //# came on; otherwise it is discarded (and the event audited).
@@ -592,6 +607,10 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     //# The receiver's replay window is 1024 packets wide, as on the rest of
     //# the reference's receive paths.
     s->replay_window = 1024;
+    //= rfc4303#section-2.4
+    //# The receiver inspects the default Padding (a SHOULD): a packet whose
+    //# Padding is not 1, 2, 3, ... is dropped.
+    s->strict_padding = true;
   }
   inbound.spi = c.spi_in;
   inbound.tunnel_src = sa.remote.address;
@@ -657,6 +676,7 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
     s->integ = t.integ;
     s->rng = rng_.get();
     s->replay_window = 1024;
+    s->strict_padding = true;
   }
   inbound.spi = t.spi_in;
   inbound.tunnel_src = outbound.tunnel_dst = t.remote_addr;
