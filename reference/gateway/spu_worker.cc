@@ -209,8 +209,6 @@ void SpuWorker::ProcessIke(Job& job) {
   if (job.connection) {
     Peer& peer = *peers_[*job.connection];
     peer.Receive(job.datagram);
-    // A copy of a request placed before: the state machine answers it.
-    if (job.anchor.empty()) return;
     // Did the request make an IKE SA? The state machine keeps none for one
     // it refused or answered with a COOKIE (RFC 7296 §2.6).
     IkeSa* made = nullptr;
@@ -218,6 +216,19 @@ void SpuWorker::ProcessIke(Job& job) {
       if (h && sa->role == ike::sa::Role::kResponder && sa->spi_i == h->spi_i && sa->remote == job.datagram.source &&
           ikes_.count(sa->local_spi()) == 0)
         made = sa;
+    // A copy of a request placed before: the state machine answers it.
+    if (job.anchor.empty()) {
+      //= ipsecref#choice
+      //# A "copy" may still make an IKE SA: the retry that carries a COOKIE
+      //# comes from the same SPI and address as the request the COOKIE
+      //# answered, and can arrive while that request's placement is being
+      //# undone. The IKE SA is anchored on this SPU, which made it.
+      if (made != nullptr) {
+        Adopt(*job.connection, *made, nullptr, "created by a request taken for a copy of one placed here");
+        touched_.push_back(made->local_spi());
+      }
+      return;
+    }
     if (made != nullptr) {
       IkeRecord r;
       r.connection = *job.connection;
@@ -463,7 +474,7 @@ void SpuWorker::Sync(const std::vector<uint64_t>* scope) {
   for (uint64_t spi : all) SyncRecord(spi);
 }
 
-void SpuWorker::Adopt(size_t connection, const IkeSa& sa, IkeRecord* predecessor) {
+void SpuWorker::Adopt(size_t connection, const IkeSa& sa, IkeRecord* predecessor, std::string_view origin) {
   IkeRecord r;
   r.connection = connection;
   r.last_sent = gw_.Now();
@@ -482,8 +493,9 @@ void SpuWorker::Adopt(size_t connection, const IkeSa& sa, IkeRecord* predecessor
           index_);
     }
   }
-  Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r: created by an IKE SA rekey{}", r.name, sa.spi_i, sa.spi_r,
-                                   predecessor != nullptr ? fmt::format(" of {}", predecessor->name) : ""));
+  Log(LogLevel::kInfo, fmt::format("{} {:016x}_i {:016x}_r: {}", r.name, sa.spi_i, sa.spi_r,
+                                   predecessor != nullptr ? fmt::format("created by an IKE SA rekey of {}", predecessor->name)
+                                                          : std::string(origin)));
   ikes_.emplace(sa.local_spi(), std::move(r));
 }
 

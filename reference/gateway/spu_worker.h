@@ -106,7 +106,10 @@ class SpuWorker : public ike::sa::Transport {
   void SyncIke(uint64_t spi, IkeRecord& record, ike::sa::IkeSa& sa);
   // A new IKE SA of connection `connection` the state machine made (an IKE
   // SA rekey): it takes over `predecessor`'s anchor, or has one of its own.
-  void Adopt(size_t connection, const ike::sa::IkeSa& sa, IkeRecord* predecessor);
+  // `origin`: how the IKE SA came to be, for the log when it has no
+  // predecessor.
+  void Adopt(size_t connection, const ike::sa::IkeSa& sa, IkeRecord* predecessor,
+             std::string_view origin = "created by an IKE SA rekey");
   void Install(IkeRecord& record, ike::sa::IkeSa& sa, const ike::sa::ChildSa& child);
   void Uninstall(uint32_t spi_in);
   void SendKeepalives(ike::sa::Time now);
