@@ -80,6 +80,10 @@ struct Options {
   // as strongSwan's charon.cookie_threshold and init_limit_half_open.
   std::optional<size_t> cookie_threshold;
   std::optional<size_t> half_open_limit;
+  // Override of every connection's IKE fragment size (RFC 7383: no
+  // fragmented datagram larger than this, IP header included), as
+  // strongSwan's charon.fragment_size.
+  std::optional<size_t> fragment_size;
   // Interval of NAT-keepalives for IKE SAs with this end behind a NAT
   // (RFC 3948 §4; strongSwan's default 20 s).
   ike::sa::Time keepalive_interval = 20'000;

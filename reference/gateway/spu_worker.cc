@@ -43,6 +43,7 @@ ike::sa::IkeConfig PeerConfig(const Connection& c, const Options& o) {
   ike::sa::IkeConfig config = c.ike;
   if (o.cookie_threshold) config.cookie_threshold = *o.cookie_threshold;
   if (o.half_open_limit) config.half_open_limit = *o.half_open_limit;
+  if (o.fragment_size) config.fragment_mtu = *o.fragment_size;
   config.children.clear();
   for (const ChildSettings& s : c.children) {
     ike::sa::ChildConfig child = s.child;

@@ -38,6 +38,7 @@ struct Args {
   bool check = false;
   std::optional<size_t> cookie_threshold;
   std::optional<size_t> half_open_limit;
+  std::optional<size_t> fragment_size;
 };
 
 std::atomic<bool> g_stop{false};
@@ -82,6 +83,7 @@ int Run(const Args& a) {
   o.log_secrets = a.log_secrets;
   o.cookie_threshold = a.cookie_threshold;
   o.half_open_limit = a.half_open_limit;
+  o.fragment_size = a.fragment_size;
   o.log = [](const gateway::LogLine& line) {
     fmt::print(stderr, "{} {} {}\n", Timestamp(line.at), gateway::LevelName(line.level), line.text);
     std::fflush(stderr);
@@ -138,6 +140,13 @@ void AddGatewayCommand(CLI::App& app, Runner& run) {
                   "drop new IKE_SA_INIT requests beyond this many half-open IKE SAs (per connection and SPU; default "
                   "1024)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  //= ipsecref#choice
+  //# An IKE fragment size of at least 200 bytes: below it an IPv6 datagram
+  //# has no room for an Encrypted Fragment payload's contents.
+  cmd->add_option("--fragment-size", args->fragment_size,
+                  "largest datagram of a fragmented IKE message, IP header included (RFC 7383; default 1280, as "
+                  "strongSwan's charon.fragment_size)")
+      ->check(CLI::Range(size_t{200}, size_t{65535}));
   cmd->add_flag("--check", args->check, "read the configuration, print it and exit");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });
 }

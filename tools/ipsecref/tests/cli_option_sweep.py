@@ -84,6 +84,7 @@ def commands(work):
         # --check reads the configuration and exits: the sweep never starts a live gateway.
         (["gateway", "--config", gateway_conf, "--check"], [2]),
         (["gateway", "--config", gateway_conf, "--check", "--spus", "2", "--log-level", "info"], [5, 7]),
+        (["gateway", "--config", gateway_conf, "--check", "--fragment-size", "576"], [5]),
         (["ctl", "--socket", no_gateway, "list"], [2, 3]),
         (["ctl", "--socket", no_gateway, "rekey", "IKE-1"], [4]),
         (["tunnel-map", "--gateway", no_gateway], [2]),
