@@ -887,13 +887,69 @@ void KeepLogs(IutRun& env, const char* variable, const Run& run) {
     env.keep_logs_in((fs::path(logs) / run.id).string());
 }
 
-class StrongswanTarget final : public Target {
+// The namespace targets: for each run the IUT starts in namespaces of its
+// own (IutRun) with the swanctl.conf of the run's IUT configuration; the
+// tester reaches it over the veth pair, in real time.
+class NamespaceTarget : public Target {
  public:
-  StrongswanTarget(double settle, std::string base) : settle_(settle), base_(std::move(base)) {}
-  ~StrongswanTarget() override {
+  NamespaceTarget(double settle, std::string base) : settle_(settle), base_(std::move(base)) {}
+  ~NamespaceTarget() override {
     std::error_code ec;
     fs::remove_all(base_, ec);
   }
+
+  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults,
+                              exchange::Session* keep) final {
+    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
+    Peer& tester = *r.tester;
+    Peer& stand_in = *r.stand_in;
+    const IkeConfig& iut = stand_in.config();
+    // The real addresses are the exchange's: no address mapping, and the
+    // NAT detection hashes match as on the reference target.
+    IutRun env(base_, ++runs_);
+    KeepLogs(env, logs_variable(), run);
+    TRY(NotInterrupted());
+    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
+    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
+    const std::string first = iut.children.empty() ? "net" : iut.children.front().name;
+    const Names names{"iut", first, iut.children.size() > 1 ? iut.children[1].name : first};
+    TRY_ASSIGN(Started started, StartIut(env, iut, swanctl_conf, names));
+    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
+    TRY(NotInterrupted());
+    Observation o;
+    {
+      RealTimeDriver driver(*r.s, tester, stand_in, end, started.commands, started.command_env, env.log(), settle_,
+                            SeedOf(run.id));
+      o = Conduct(run, *r.s, driver);
+    }
+    TRY(NotInterrupted());
+    return o;
+  }
+
+ protected:
+  // The IUT's connection and its first and second child, by name.
+  struct Names {
+    std::string conn, first, second;
+  };
+  struct Started {
+    Commands commands;                     // "initiate" and "iut:OP"
+    std::vector<std::string> command_env;  // added to the commands' environment
+  };
+  // Starts the IUT in `env` with `swanctl_conf`; the commands that make it act.
+  virtual Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
+                                   const Names& names) = 0;
+  // The variable naming where each run's IUT files are kept.
+  virtual const char* logs_variable() const = 0;
+
+ private:
+  double settle_;
+  std::string base_;
+  size_t runs_ = 0;
+};
+
+class StrongswanTarget final : public NamespaceTarget {
+ public:
+  using NamespaceTarget::NamespaceTarget;
 
   std::string name() const override { return "strongswan"; }
   const std::set<std::string>& features() const override {
@@ -909,18 +965,11 @@ class StrongswanTarget final : public Target {
     return f;
   }
 
-  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
-    Peer& tester = *r.tester;
-    Peer& stand_in = *r.stand_in;
-    const IkeConfig& iut = stand_in.config();
-    // The real addresses are the exchange's: no address mapping, and the
-    // NAT detection hashes match as on the reference target.
-    IutRun env(base_, ++runs_);
-    KeepLogs(env, "IPSECREF_STRONGSWAN_LOGS", run);
-    TRY(NotInterrupted());
-    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
-    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
+ private:
+  const char* logs_variable() const override { return "IPSECREF_STRONGSWAN_LOGS"; }
+
+  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
+                           const Names& n) override {
     const std::string conf = env.dir() + "/strongswan.conf", vici = env.dir() + "/charon.vici";
     TRY(env.Write("swanctl/swanctl.conf", swanctl_conf));
     TRY(env.Write("swanctl.conf", swanctl_conf));
@@ -934,39 +983,20 @@ class StrongswanTarget final : public Target {
     TRY_ASSIGN(int loaded, RunProgram({std::string(kSwanctl), "--load-all", "--uri", "unix://" + vici},
                                       {"SWANCTL_DIR=" + env.dir() + "/swanctl", "STRONGSWAN_CONF=" + conf}, env.log(), 20));
     ENSURE(loaded == 0, kIoError, kNoOffset, "", fmt::format("swanctl --load-all failed: {}", Tail(env.log(), 3)));
-    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
-    const std::string sw(kSwanctl);
-    const std::string conn = "iut", first = iut.children.empty() ? "net" : iut.children.front().name;
-    const std::string second = iut.children.size() > 1 ? iut.children[1].name : first;
-    const std::vector<std::string> uri = {"--uri", "unix://" + vici};
     auto swanctl = [&](std::vector<std::string> args) {
-      args.insert(args.begin(), sw);
-      args.insert(args.end(), uri.begin(), uri.end());
+      args.insert(args.begin(), std::string(kSwanctl));
+      args.insert(args.end(), {"--uri", "unix://" + vici});
       return args;
     };
-    const Commands commands = {
-        {"initiate", swanctl({"--initiate", "--ike", conn, "--child", first})},
-        {"iut:child-create", swanctl({"--initiate", "--ike", conn, "--child", second})},
-        {"iut:child-rekey", swanctl({"--rekey", "--child", first})},
-        {"iut:child-delete", swanctl({"--terminate", "--child", first})},
-        {"iut:ike-rekey", swanctl({"--rekey", "--ike", conn})},
-        {"iut:ike-delete", swanctl({"--terminate", "--ike", conn})},
-        {"iut:reauthenticate", swanctl({"--rekey", "--ike", conn, "--reauth"})}};
-    TRY(NotInterrupted());
-    Observation o;
-    {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {"STRONGSWAN_CONF=" + conf}, env.log(), settle_,
-                            SeedOf(run.id));
-      o = Conduct(run, *r.s, driver);
-    }
-    TRY(NotInterrupted());
-    return o;
+    return Started{{{"initiate", swanctl({"--initiate", "--ike", n.conn, "--child", n.first})},
+                    {"iut:child-create", swanctl({"--initiate", "--ike", n.conn, "--child", n.second})},
+                    {"iut:child-rekey", swanctl({"--rekey", "--child", n.first})},
+                    {"iut:child-delete", swanctl({"--terminate", "--child", n.first})},
+                    {"iut:ike-rekey", swanctl({"--rekey", "--ike", n.conn})},
+                    {"iut:ike-delete", swanctl({"--terminate", "--ike", n.conn})},
+                    {"iut:reauthenticate", swanctl({"--rekey", "--ike", n.conn, "--reauth"})}},
+                   {"STRONGSWAN_CONF=" + conf}};
   }
-
- private:
-  double settle_;
-  std::string base_;
-  size_t runs_ = 0;
 };
 
 // --- gateway -----------------------------------------------------------------------
@@ -974,14 +1004,10 @@ class StrongswanTarget final : public Target {
 // `ipsecref gateway` (this executable) as the IUT, in the namespaces of a
 // strongswan run, with the same generated swanctl.conf; `ipsecref ctl`
 // makes it act.
-class GatewayTarget final : public Target {
+class GatewayTarget final : public NamespaceTarget {
  public:
   GatewayTarget(double settle, std::string base, std::string self)
-      : settle_(settle), base_(std::move(base)), self_(std::move(self)) {}
-  ~GatewayTarget() override {
-    std::error_code ec;
-    fs::remove_all(base_, ec);
-  }
+      : NamespaceTarget(settle, std::move(base)), self_(std::move(self)) {}
 
   std::string name() const override { return "gateway"; }
   const std::set<std::string>& features() const override {
@@ -997,50 +1023,32 @@ class GatewayTarget final : public Target {
     return f;
   }
 
-  Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults, exchange::Session* keep) override {
-    TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
-    Peer& tester = *r.tester;
-    Peer& stand_in = *r.stand_in;
-    const IkeConfig& iut = stand_in.config();
-    IutRun env(base_, ++runs_);
-    KeepLogs(env, "IPSECREF_GATEWAY_LOGS", run);
-    TRY(NotInterrupted());
-    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
-    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
+ private:
+  const char* logs_variable() const override { return "IPSECREF_GATEWAY_LOGS"; }
+
+  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
+                           const Names& n) override {
     TRY(env.Write("swanctl.conf", swanctl_conf));
     const std::string control = env.dir() + "/control.sock";
     TRY(env.Start({std::string(kIp), "netns", "exec", env.iut_namespace(), self_, "gateway", "--config",
                    env.dir() + "/swanctl.conf", "--control", control, "--spus", "1", "--no-ipv6", "--tun", "cf-tun",
                    "--fragment-size", std::to_string(iut.fragment_mtu), "--log-level", "debug"},
                   control, "gateway"));
-    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
-    const std::string conn = "iut", first = iut.children.empty() ? "net" : iut.children.front().name;
-    const std::string second = iut.children.size() > 1 ? iut.children[1].name : first;
     auto ctl = [&](std::vector<std::string> args) {
       args.insert(args.begin(), {self_, "ctl", "--socket", control});
       return args;
     };
-    const Commands commands = {{"initiate", ctl({"initiate", conn, first})},
-                               {"iut:child-create", ctl({"initiate", conn, second})},
-                               {"iut:child-rekey", ctl({"rekey", first})},
-                               {"iut:child-delete", ctl({"terminate", first})},
-                               {"iut:ike-rekey", ctl({"rekey", conn})},
-                               {"iut:ike-delete", ctl({"terminate", conn})},
-                               {"iut:liveness", ctl({"liveness", conn})}};
-    TRY(NotInterrupted());
-    Observation o;
-    {
-      RealTimeDriver driver(*r.s, tester, stand_in, end, commands, {}, env.log(), settle_, SeedOf(run.id));
-      o = Conduct(run, *r.s, driver);
-    }
-    TRY(NotInterrupted());
-    return o;
+    return Started{{{"initiate", ctl({"initiate", n.conn, n.first})},
+                    {"iut:child-create", ctl({"initiate", n.conn, n.second})},
+                    {"iut:child-rekey", ctl({"rekey", n.first})},
+                    {"iut:child-delete", ctl({"terminate", n.first})},
+                    {"iut:ike-rekey", ctl({"rekey", n.conn})},
+                    {"iut:ike-delete", ctl({"terminate", n.conn})},
+                    {"iut:liveness", ctl({"liveness", n.conn})}},
+                   {}};
   }
 
- private:
-  double settle_;
-  std::string base_, self_;
-  size_t runs_ = 0;
+  std::string self_;
 };
 
 }  // namespace
