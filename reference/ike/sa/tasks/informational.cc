@@ -49,8 +49,8 @@ class ChildDelete final : public Task {
   // an IKE SA that replaced this one, the Delete is sent again there (the
   // peer may or may not have seen it); otherwise it goes with the IKE SA.
   void Abandon(IkeSa& sa) override {
+    if (refused_) return;  // nothing of it is held here
     IkeSa& holder = sa.ChildHolder();
-    if (refused_) return;
     if (&holder != &sa && holder.state != IkeState::kDestroyed && holder.FindChildByInbound(spi_in_) != nullptr) {
       holder.Queue(MakeChildDelete(spi_in_));
       return;
