@@ -104,15 +104,21 @@ class IkeSa {
   // SPIs the peer deleted before this end knew them: the answer to this
   // end's CHILD SA exchange that creates them is still on its way.
   std::vector<uint32_t> deleted_before_known;
-  void RecordCrossedRekey(uint32_t old_spi_in, uint32_t successor_spi_in) {
-    crossed_rekeys_[old_spi_in] = successor_spi_in;
+  // The lowest nonce of that exchange is kept with it: the peer may have
+  // deleted or rekeyed the CHILD SA by the time this end's answer comes.
+  struct CrossedRekey {
+    uint32_t successor_spi_in = 0;  // 0: none
+    Bytes lowest_nonce;
+  };
+  void RecordCrossedRekey(uint32_t old_spi_in, uint32_t successor_spi_in, Bytes lowest_nonce) {
+    crossed_rekeys_[old_spi_in] = CrossedRekey{successor_spi_in, std::move(lowest_nonce)};
   }
-  uint32_t TakeCrossedRekey(uint32_t old_spi_in) {
+  CrossedRekey TakeCrossedRekey(uint32_t old_spi_in) {
     auto it = crossed_rekeys_.find(old_spi_in);
-    if (it == crossed_rekeys_.end()) return 0;
-    const uint32_t spi = it->second;
+    if (it == crossed_rekeys_.end()) return {};
+    CrossedRekey crossed = std::move(it->second);
     crossed_rekeys_.erase(it);
-    return spi;
+    return crossed;
   }
   void RemoveChild(uint32_t spi_in);
 
@@ -190,7 +196,7 @@ class IkeSa {
   std::map<uint32_t, std::vector<Bytes>> responses_;
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;
-  std::map<uint32_t, uint32_t> crossed_rekeys_;
+  std::map<uint32_t, CrossedRekey> crossed_rekeys_;
   bool linger_ = false;  // deleted by the peer, waiting for this end's rekey answer
 };
 

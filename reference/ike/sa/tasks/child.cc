@@ -105,12 +105,12 @@ class ChildRekey final : public Task {
     InstallChild(sa, std::move(child));
     old = sa.FindChildByInbound(spi_in_);  // the install may have moved it
     // The CHILD SA the peer's crossing rekey of the same SA created, if
-    // there was one (recorded when this end answered it, kept even if the
-    // peer has deleted the old SA meanwhile).
-    const uint32_t their_spi = sa.ChildHolder().TakeCrossedRekey(spi_in_);
-    const ChildSa* theirs = their_spi != 0 ? sa.FindChildByInbound(their_spi) : nullptr;
-    if (theirs != nullptr && !std::lexicographical_compare(theirs->lowest_nonce.begin(), theirs->lowest_nonce.end(),
-                                                           our_nonce.begin(), our_nonce.end())) {
+    // there was one (recorded when this end answered it, with its lowest
+    // nonce, kept even if the peer has deleted or rekeyed either SA since).
+    const IkeSa::CrossedRekey theirs = sa.ChildHolder().TakeCrossedRekey(spi_in_);
+    if (theirs.successor_spi_in != 0 &&
+        !std::lexicographical_compare(theirs.lowest_nonce.begin(), theirs.lowest_nonce.end(), our_nonce.begin(),
+                                      our_nonce.end())) {
       //= rfc7296#section-2.8.1
       //# Simultaneous rekeys: of the two new SAs, the one whose exchange had
       //# the lowest of the four nonces is redundant and is deleted by the end
@@ -121,9 +121,9 @@ class ChildRekey final : public Task {
       sa.Queue(MakeChildDelete(ours));
       return Next::kDone;
     }
-    if (theirs != nullptr)
+    if (theirs.successor_spi_in != 0)
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: the peer's {:08x} has the lowest nonce and goes",
-                         spi_in_, theirs->spi_in));
+                         spi_in_, theirs.successor_spi_in));
     //= rfc7296#section-2.25.1
     //# If the peer deleted the old SA while the rekey was under way, the new
     //# one stands and there is nothing left to delete.
@@ -171,7 +171,8 @@ class ChildRekey final : public Task {
     if (child_.refusal) return Response{std::move(payloads), true, false};
     if (ChildSa* old = sa.FindChildByInbound(old_spi_in_)) {
       old->rekeyed_into = child.spi_in;
-      if (old->state == ChildState::kRekeying) sa.ChildHolder().RecordCrossedRekey(old->spi_in, child.spi_in);
+      if (old->state == ChildState::kRekeying)
+        sa.ChildHolder().RecordCrossedRekey(old->spi_in, child.spi_in, child.lowest_nonce);
       // With this end's own rekey outstanding the collision is settled when
       // that completes; otherwise the initiator deletes the old SA.
       if (old->state == ChildState::kInstalled) old->state = ChildState::kRekeyed;
