@@ -26,8 +26,8 @@
 #include "reference/gateway/swanctl_conf.h"
 #include "reference/ike/sa/proposals.h"
 #include "reference/ike/sa/traffic_selectors.h"
+#include "interop/exchange/capture.h"
 #include "reference/esp/esp_packet.h"
-#include "reference/ip/packet.h"
 #include "reference/io/raw_ip_socket.h"
 #include "reference/io/udp_socket.h"
 
@@ -134,8 +134,6 @@ std::string AddressText(ByteSpan a) {
 
 // --- the run in real time -------------------------------------------------------
 
-constexpr uint8_t kEspProtocol = 50;  // IANA protocol number (RFC 4303 §2)
-
 // Where the IUT is on the real network, and the tester's sockets there.
 struct RemoteEnd {
   Bytes iut_address;
@@ -149,24 +147,6 @@ struct RemoteEnd {
   // ESP in UDP there: the driver takes them as just received.
   std::vector<Bytes> nat_ike_aside;
 };
-
-// An IP packet around a UDP datagram (the socket gives the payload only):
-// the form the dataplane reads ESP in UDP in (RFC 3948 §2.1).
-Bytes UdpPacketOf(ByteSpan src, uint16_t source_port, ByteSpan dst, uint16_t destination_port, ByteSpan payload) {
-  const int version = src.size() == 16 ? 6 : 4;
-  Bytes udp(8);
-  StoreU16(udp.data(), source_port);
-  StoreU16(udp.data() + 2, destination_port);
-  StoreU16(udp.data() + 4, static_cast<uint16_t>(8 + payload.size()));
-  udp.insert(udp.end(), payload.begin(), payload.end());
-  StoreU16(udp.data() + 6, ip::UdpChecksum(src, dst, udp));
-  Bytes p = version == 4 ? Bytes{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0} : Bytes{0x60, 0, 0, 0, 0, 0, 17, 64};
-  p.insert(p.end(), src.begin(), src.end());
-  p.insert(p.end(), dst.begin(), dst.end());
-  p.insert(p.end(), udp.begin(), udp.end());
-  ip::FixLengths(p, version);
-  return p;
-}
 
 // The IUT's ESP over the real network (dataplane.h): each packet the link
 // gives goes to the IUT's real address (ESP over IP in a header the kernel
@@ -224,7 +204,13 @@ class RemoteEspHost final : public dataplane::Iut {
         if (r.truncated || r.source_address != end_.iut_address) continue;
         const ByteSpan payload(buffer.data(), r.size);
         if (esp::ClassifyUdpPayload(payload) == esp::UdpPayloadKind::kEsp) {
-          answered(UdpPacketOf(r.source_address, r.source_port, tester_address_, ike::sa::kNatTraversalPort, payload));
+          // The socket gives the payload only: the dataplane reads the
+          // packet the IUT sent, IP and UDP headers rebuilt around it.
+          exchange::CapturedDatagram d;
+          d.datagram.source = {r.source_address, r.source_port};
+          d.datagram.destination = {tester_address_, ike::sa::kNatTraversalPort};
+          d.datagram.data.assign(payload.begin(), payload.end());
+          answered(exchange::FrameOf(d));
         } else {
           end_.nat_ike_aside.emplace_back(payload.begin(), payload.end());
         }
@@ -565,7 +551,7 @@ class UdpTarget final : public Target {
     TRY_ASSIGN(end.nat, io::UdpSocket::Bind(local_address_, ike::sa::kNatTraversalPort));
     // The ESP dataplane needs a raw socket (root): without one, its steps
     // fail with the reason.
-    if (auto esp = io::RawIpSocket::Open(end.iut_address.size() == 16 ? AF_INET6 : AF_INET, kEspProtocol))
+    if (auto esp = io::RawIpSocket::Open(end.iut_address.size() == 16 ? AF_INET6 : AF_INET, static_cast<uint8_t>(iana::IpProtocol::kEsp)))
       end.esp = std::move(*esp);
     else
       end.no_esp = esp.error().ToString();
@@ -869,7 +855,7 @@ class IutRun {
     TRY_ASSIGN(end.nat,
                InTesterNamespace([&] { return io::UdpSocket::Bind(tester_address, ike::sa::kNatTraversalPort); }));
     TRY_ASSIGN(end.esp, InTesterNamespace([&] {
-                 return io::RawIpSocket::Open(tester_address.size() == 16 ? AF_INET6 : AF_INET, kEspProtocol);
+                 return io::RawIpSocket::Open(tester_address.size() == 16 ? AF_INET6 : AF_INET, static_cast<uint8_t>(iana::IpProtocol::kEsp));
                }));
     return end;
   }

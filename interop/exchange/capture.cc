@@ -21,7 +21,7 @@ Bytes FrameOf(const CapturedDatagram& d) {
   StoreU16(&packet[udp + 2], d.datagram.destination.port);
   StoreU16(&packet[udp + 4], static_cast<uint16_t>(8 + d.datagram.data.size()));
   packet.insert(packet.end(), d.datagram.data.begin(), d.datagram.data.end());
-  ip::FixLengths(packet, 4);
+  ip::FixLengths(packet, d.datagram.source.address.size() == 16 ? 6 : 4);
   StoreU16(&packet[udp + 6], ip::UdpChecksum(d.datagram.source.address, d.datagram.destination.address,
                                              ByteSpan(packet).subspan(udp)));
   return packet;

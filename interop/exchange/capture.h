@@ -10,8 +10,9 @@
 
 namespace ipsecref::exchange {
 
-// One datagram as an IPv4/UDP packet: IP header with its checksum and the
-// datagram's number as Identification, UDP header with its checksum.
+// One datagram as an IP/UDP packet (IPv4 or IPv6, as its addresses are):
+// IP header with its checksum and the datagram's number as Identification
+// (IPv4), UDP header with its checksum.
 Bytes FrameOf(const CapturedDatagram& d);
 // The fake clock's reading as the capture's time.
 io::Timestamp TimestampOf(const CapturedDatagram& d);
