@@ -776,5 +776,47 @@ TEST(CollisionRegressions, RedundantIkeSaOfALostRekeyAnswerIsDeleted) {
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
+// Fixed bug (found by exchange_properties_test.cc, "Responder:rekey-ike
+// Initiator:rekey-ike drop#6 deliver#5 deliver#7 deliver#8 deliver#9
+// Responder:rekey-ike"): simultaneous IKE SA rekeys, the initiator's
+// request lost. The responder's rekey completes and it deletes the old IKE
+// SA; the initiator answers that Delete but kept the CHILD SAs on the old
+// IKE SA while it waited for the answer to its own rekey, which never comes
+// (the responder no longer has the old IKE SA). The responder then rekeys
+// the new IKE SA, so when the initiator finally gives its rekey up the IKE
+// SA the peer's rekey created is gone too, and the CHILD SAs went down with
+// the old one: none at the initiator, one at the responder.
+//= rfc7296#section-2.8.2
+//# The end whose new IKE SA survives deletes the old one, and the CHILD SAs
+//# live on in the survivor.
+TEST(CollisionRegressions, ChildSasFollowThePeersRekeyWhenItDeletesTheOldIkeSa) {
+  auto x = Established(1);
+  IkeSa* i = x->OnlyIkeSa(x->initiator());
+  IkeSa* r = x->OnlyIkeSa(x->responder());
+  ASSERT_NE(i, nullptr);
+  ASSERT_NE(r, nullptr);
+  const uint64_t old_spi = i->local_spi();
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi }      CREATE_CHILD_SA { SA, Ni, KEi } -->  (lost) */
+  ASSERT_TRUE(x->responder().RekeyIke(r->local_spi()).ok());
+  ASSERT_TRUE(x->initiator().RekeyIke(i->local_spi()).ok());
+  ASSERT_TRUE(DropFirst(*x, RequestFrom(*x, Side::kInitiator)));
+  /* CREATE_CHILD_SA { SA, Nr, KEr } -->
+     <-- INFORMATIONAL { D(old IKE SA) }
+     INFORMATIONAL { } --> */
+  for (int m = 0; m < 4; ++m) ASSERT_TRUE(x->DeliverNext()) << exchange_testing::Transcript(*x);
+  // The CHILD SA is on the IKE SA the responder's rekey created.
+  const IkeSa* holder = nullptr;
+  for (const IkeSa* sa : x->initiator().IkeSas())
+    if (sa->local_spi() != old_spi && sa->state == IkeState::kEstablished) holder = sa;
+  ASSERT_NE(holder, nullptr) << exchange_testing::Transcript(*x);
+  EXPECT_EQ(holder->children.size(), 1u) << exchange_testing::Transcript(*x);
+  /* <-- CREATE_CHILD_SA { SA, Ni, KEi }   (the responder rekeys the new IKE SA) */
+  IkeSa* r2 = x->OnlyIkeSa(x->responder());
+  ASSERT_NE(r2, nullptr);
+  ASSERT_TRUE(x->responder().RekeyIke(r2->local_spi()).ok());
+  x->Settle(kQuiescence);
+  ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

@@ -902,6 +902,52 @@ TEST(CreateChildSa, AnswerNotFittingTheRequestIsDeletedAtThePeer) {
 
 // --- Message IDs, retransmission, liveness ---
 
+// The responder's IKE SA is up once it sent its IKE_AUTH response; the
+// initiator's only once that response arrives. An INFORMATIONAL request
+// of the responder (liveness, or the Delete of the IKE SA) that overtakes
+// a lost IKE_AUTH response finds the initiator still CONNECTING.
+// Regression: the initiator answered it there (found by the conformance
+// suite against `ipsecref gateway`, AUTHERR-ICV-01.I: an initiator that
+// rightly dropped a spoilt IKE_AUTH response looked established).
+class InformationalBeforeIkeAuthCompletes : public ::testing::TestWithParam<Op> {};
+
+TEST_P(InformationalBeforeIkeAuthCompletes, IsDroppedThenAnsweredOnceEstablished) {
+  Exchange x(PskInitiatorConfig(), PskResponderConfig());
+  const uint64_t spi = x.initiator().Initiate();
+  /* IKE_SA_INIT request -->   <-- IKE_SA_INIT response   IKE_AUTH request --> */
+  for (int m = 0; m < 3; ++m) ASSERT_TRUE(x.DeliverNext());
+  /* <-- IKE_AUTH response   (lost) */
+  ASSERT_TRUE(DropFirst(x, ResponseFrom(x, Side::kResponder)));
+  IkeSa* r = x.OnlyIkeSa(x.responder());
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->state, IkeState::kEstablished);
+  if (GetParam() == Op::kLiveness)
+    ASSERT_TRUE(x.responder().CheckLiveness(r->local_spi()).ok());
+  else
+    ASSERT_TRUE(x.responder().DeleteIke(r->local_spi()).ok());
+  /* <-- INFORMATIONAL request */
+  const size_t built = x.initiator_log().built.size();
+  ASSERT_TRUE(DeliverFirst(x, RequestFrom(x, Side::kResponder)));
+  //= rfc7296#section-1.4
+  //# INFORMATIONAL exchanges come only after the initial exchanges: the
+  //# initiator, its IKE_AUTH not answered yet, neither answers nor acts.
+  EXPECT_EQ(x.initiator_log().built.size(), built) << exchange_testing::Transcript(x);
+  EXPECT_EQ(exchange_testing::CountInFlight(x, ResponseFrom(x, Side::kInitiator)), 0u);
+  ASSERT_NE(x.initiator().Find(spi), nullptr);
+  EXPECT_EQ(x.initiator().Find(spi)->state, IkeState::kConnecting);
+  /* IKE_AUTH request --> (retransmitted)   <-- IKE_AUTH response (from the cache)
+     <-- INFORMATIONAL request (retransmitted)   INFORMATIONAL response --> */
+  x.Settle(kQuiescence);
+  if (GetParam() == Op::kLiveness)
+    ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
+  else
+    ExpectAgreement(x, Agreement{.ike_sas = 0});
+}
+
+INSTANTIATE_TEST_SUITE_P(Retransmission, InformationalBeforeIkeAuthCompletes,
+                         ::testing::Values(Op::kLiveness, Op::kIkeDelete),
+                         [](const auto& info) { return std::string(kOpNames[static_cast<size_t>(info.param)]); });
+
 TEST(Retransmission, DeadPeerAfterFiveRetransmissionsBackingOff) {
   for (Side side : {Side::kInitiator, Side::kResponder}) {
     SCOPED_TRACE(exchange_testing::Name(side));

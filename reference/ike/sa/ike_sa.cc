@@ -146,7 +146,12 @@ bool IkeSa::HasOutstanding(TaskKind kind) const {
   return false;
 }
 
-void IkeSa::HandOverQueued(IkeSa& to) {
+//= rfc7296#section-2.18
+//# The CHILD SAs of the old IKE SA move to the new one.
+void IkeSa::HandOver(IkeSa& to) {
+  for (ChildSa& c : children) to.children.push_back(std::move(c));
+  children.clear();
+  replaced_by = to.local_spi();
   std::deque<std::unique_ptr<Task>> keep;
   for (auto& task : queued_) {
     const TaskKind k = task->kind();
@@ -499,6 +504,12 @@ void IkeSa::Succeed(const Task& task) {
     state = IkeState::kDeleting;
     linger_ = true;
     Log("deleted by the peer; waiting for the answer to this end's rekey");
+    //= rfc7296#section-2.8.2
+    //# The end whose new IKE SA survives deletes the old one: a peer whose
+    //# rekey this end answered deletes the old IKE SA only once that rekey
+    //# stands, so the CHILD SAs go to the peer's new IKE SA now, whatever
+    //# becomes of this end's own rekey (its answer may never come).
+    if (IkeSa* theirs = peer_rekeyed_into != 0 ? peer_.Find(peer_rekeyed_into) : nullptr) HandOver(*theirs);
     return;
   }
   if (rule.on_success) MoveTo(*rule.on_success, fmt::format("{} completed", Name(task.kind())));

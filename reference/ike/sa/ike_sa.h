@@ -134,9 +134,9 @@ class IkeSa {
   // Whether a task of `kind` is queued or outstanding; outstanding only.
   bool HasTask(TaskKind kind) const;
   bool HasOutstanding(TaskKind kind) const;
-  // Moves the queued tasks that concern CHILD SAs or liveness to `to`, the
-  // IKE SA that replaces this one (they have not been sent yet).
-  void HandOverQueued(IkeSa& to);
+  // Hands this IKE SA's CHILD SAs to `to`, the IKE SA that replaces it, with
+  // the queued tasks that concern CHILD SAs or liveness (not sent yet).
+  void HandOver(IkeSa& to);
   // The outstanding or queued tasks, for collision handling.
   template <typename F>
   void ForEachTask(F f) const {

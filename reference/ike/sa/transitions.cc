@@ -12,7 +12,6 @@ using X = iana::ExchangeType;
 using N = iana::NotifyType;
 
 constexpr States kAfterAuth = {S::kEstablished, S::kRekeying, S::kRekeyed, S::kDeleting};
-constexpr States kAfterInit = {S::kConnecting, S::kEstablished, S::kRekeying, S::kRekeyed, S::kDeleting};
 
 constexpr std::array<TaskRule, kTaskKindCount> kRules = {{
     //= rfc7296#section-1.2
@@ -49,14 +48,18 @@ constexpr std::array<TaskRule, kTaskKindCount> kRules = {{
     //= rfc7296#section-1.4.1
     //# Deleting the IKE SA deletes its CHILD SAs; both ends forget the IKE SA
     //# once the exchange is done, or once the request goes unanswered.
+    //= rfc7296#section-1.4
+    //# INFORMATIONAL exchanges come only after the initial exchanges: one
+    //# that arrives before IKE_AUTH completed is dropped unanswered (no
+    //# refusal), and this end's waits until then.
     {.kind = TaskKind::kIkeDelete, .exchange = X::kInformational, .requirement = "rfc7296#section-1.4.1",
-     .initiator_starts_in = kAfterInit, .responder_accepts_in = kAfterInit, .refusal = std::nullopt,
+     .initiator_starts_in = kAfterAuth, .responder_accepts_in = kAfterAuth, .refusal = std::nullopt,
      .on_success = S::kDestroyed, .on_failure = S::kDestroyed},
     //= rfc7296#section-2.4
     //# An empty INFORMATIONAL request asks the peer whether it is alive; no
     //# answer after the retransmissions means it is dead.
     {.kind = TaskKind::kLiveness, .exchange = X::kInformational, .requirement = "rfc7296#section-2.4",
-     .initiator_starts_in = kAfterAuth, .responder_accepts_in = kAfterInit, .refusal = std::nullopt,
+     .initiator_starts_in = kAfterAuth, .responder_accepts_in = kAfterAuth, .refusal = std::nullopt,
      .on_success = std::nullopt, .on_failure = S::kDestroyed},
 }};
 static_assert(RowsInEnumOrder(kRules, &TaskRule::kind), "kRules: one row per TaskKind, in enum order");

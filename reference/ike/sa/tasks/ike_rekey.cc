@@ -52,15 +52,6 @@ Result<std::unique_ptr<IkeSa>> Successor(IkeSa& old, Role role, uint64_t spi_i, 
   return sa;
 }
 
-//= rfc7296#section-2.18
-//# The CHILD SAs of the old IKE SA move to the new one.
-void MoveChildren(IkeSa& from, IkeSa& to) {
-  for (ChildSa& c : from.children) to.children.push_back(std::move(c));
-  from.children.clear();
-  from.replaced_by = to.local_spi();
-  from.HandOverQueued(to);
-}
-
 class IkeRekey final : public Task {
  public:
   IkeRekey() : Task(TaskKind::kIkeRekey) {}
@@ -143,7 +134,7 @@ class IkeRekey final : public Task {
       sa.peer_rekeyed_into = adopted.local_spi();
       r.succeeded = false;
     } else {
-      MoveChildren(sa, adopted);
+      sa.HandOver(adopted);
     }
     return r;
   }
@@ -163,6 +154,15 @@ class IkeRekey final : public Task {
     TRY_ASSIGN(std::unique_ptr<IkeSa> next, Successor(sa, Role::kInitiator, new_spi_, peer_spi, suite, ni_, nr, g_ir));
     IkeSa& ours = sa.peer().Adopt(std::move(next));
     ours.Log("created by this end's rekey");
+    //= rfc7296#section-2.8.2
+    //# The peer deleted the old IKE SA once its own rekey of it stood (its
+    //# new IKE SA took the CHILD SAs then): this end's new IKE SA is the
+    //# redundant one, and this end created it, so this end deletes it.
+    if (sa.replaced_by != 0) {
+      sa.Log("rekey collision: the peer's rekey stood already; this end's new IKE SA goes");
+      ours.Queue(MakeIkeDelete());
+      return Next::kDone;
+    }
     IkeSa* theirs = sa.peer_rekeyed_into != 0 ? sa.peer().Find(sa.peer_rekeyed_into) : nullptr;
     //= rfc7296#section-2.8.2
     //# Simultaneous IKE SA rekeys: the new IKE SA whose exchange had the
@@ -171,7 +171,7 @@ class IkeRekey final : public Task {
     if (theirs != nullptr && !std::lexicographical_compare(theirs->lowest_nonce.begin(), theirs->lowest_nonce.end(),
                                                            ours.lowest_nonce.begin(), ours.lowest_nonce.end())) {
       sa.Log("rekey collision: this end's new IKE SA has the lowest nonce and goes");
-      MoveChildren(sa, *theirs);
+      sa.HandOver(*theirs);
       ours.Queue(MakeIkeDelete());
       return Next::kDone;
     }
@@ -179,7 +179,7 @@ class IkeRekey final : public Task {
       sa.Log("rekey collision: the peer's new IKE SA has the lowest nonce and goes");
       sa.peer_redundant = theirs->local_spi();
     }
-    MoveChildren(sa, ours);
+    sa.HandOver(ours);
     // The old IKE SA is deleted by this end, unless the peer already did.
     if (sa.state != IkeState::kDeleting) sa.Queue(MakeIkeDelete());
     return Next::kDone;
@@ -188,9 +188,10 @@ class IkeRekey final : public Task {
   // A rekey that did not complete: the IKE SA goes on, unless the peer's
   // own rekey of it completed, which then stands.
   void Settle(IkeSa& sa) {
+    if (sa.replaced_by != 0) return;  // the peer's rekey stood already
     if (sa.peer_rekeyed_into != 0) {
       if (IkeSa* theirs = sa.peer().Find(sa.peer_rekeyed_into)) {
-        MoveChildren(sa, *theirs);
+        sa.HandOver(*theirs);
         sa.MoveTo(IkeState::kRekeyed, "the peer's rekey stands");
         return;
       }
