@@ -44,11 +44,40 @@ std::optional<esp::Located> Locate(ByteSpan packet) {
   return *l;
 }
 
+// The SPI of the ESP or AH packet `packet`.
+std::optional<uint32_t> SpiOf(ByteSpan packet) {
+  if (auto at = LocateAh(packet)) return LoadU32(packet.data() + *at + 4);
+  if (auto loc = Locate(packet); loc && loc->esp_length >= 4) return LoadU32(packet.data() + loc->esp_offset);
+  return std::nullopt;
+}
+
+std::string_view ProtocolName(iana::SecurityProtocol p) { return p == iana::SecurityProtocol::kAh ? "AH" : "ESP"; }
+std::string_view StepKey(iana::SecurityProtocol p) { return p == iana::SecurityProtocol::kAh ? "ah" : "esp"; }
+
 }  // namespace
 
 bool Carries(const ChildSa& c) {
-  return c.protocol == iana::SecurityProtocol::kEsp &&
+  return (c.protocol == iana::SecurityProtocol::kEsp || c.protocol == iana::SecurityProtocol::kAh) &&
          (c.state == ChildState::kInstalled || c.state == ChildState::kRekeying);
+}
+
+ah::SaConfig AhConfigOf(const IkeSa& sa, const ChildSa& c, bool inbound) {
+  ah::SaConfig s;
+  s.mode = ah::SaConfig::kTunnel;
+  s.integ = c.suite.integ;
+  s.esn = c.suite.esn == iana::EsnType::kEsn;
+  s.spi = inbound ? c.spi_in : c.spi_out;
+  s.integ_key = inbound ? c.integ_in() : c.integ_out();
+  s.tunnel_src = inbound ? sa.remote.address : sa.local.address;
+  s.tunnel_dst = inbound ? sa.local.address : sa.remote.address;
+  return s;
+}
+
+std::optional<size_t> LocateAh(ByteSpan packet) {
+  auto v = ip::Parse(packet, /*verify_checksum=*/false);
+  if (!v || v->protocol != static_cast<uint8_t>(iana::IpProtocol::kAh) || v->fragment) return std::nullopt;
+  if (packet.size() < v->header_length + ah::kFixedHeaderSize) return std::nullopt;
+  return v->header_length;
 }
 
 // The SA configuration of one direction of `c`, as `sa`'s end holds it.
@@ -111,11 +140,59 @@ struct Link::Impl {
   std::optional<testing::Nat> nat;
   std::unique_ptr<crypto::Rng> rng;
   bool lenient = false;
+  // A CHILD SA of ESP (in, out, ...) or of AH (ah_in, ah_out, ...).
   struct Child {
+    bool is_ah = false;
     std::unique_ptr<esp::Sa> in, out;
     std::unique_ptr<esp::Sa> stranger;  // the outbound keys under an SPI the IUT never chose
-    std::vector<ike::TrafficSelector> local_ts, remote_ts;
     esp::SaConfig out_config;
+    std::unique_ptr<ah::Sa> ah_in, ah_out, ah_stranger;
+    ah::SaConfig ah_out_config;
+    std::vector<ike::TrafficSelector> local_ts, remote_ts;
+
+    uint64_t counter() const { return is_ah ? ah_out->sequence_number_counter() : out->sequence_number_counter(); }
+    void AssumeSent(uint64_t seq) { is_ah ? ah_out->AssumeSent(seq) : out->AssumeSent(seq); }
+    bool esn() const { return is_ah ? ah_out->esn() : out->config().esn; }
+    size_t icv_size() const { return is_ah ? ah_out->icv_size() : out->icv_size(); }
+
+    // The outbound keys under an SPI the IUT did not choose.
+    Status MakeStranger() {
+      if (is_ah && !ah_stranger) {
+        ah::SaConfig c = ah_out_config;
+        c.spi ^= 0x80000000u;
+        TRY_ASSIGN(ah_stranger, ah::Sa::Create(c));
+      } else if (!is_ah && !stranger) {
+        esp::SaConfig c = out_config;
+        c.spi ^= 0x80000000u;
+        TRY_ASSIGN(stranger, esp::Sa::Create(c));
+      }
+      return OkStatus();
+    }
+
+    // `inner` protected on the outbound SA (or the stranger one); AH takes
+    // only the sequence number of `options`.
+    Result<Bytes> Protect(ByteSpan inner, const esp::ProtectOptions& options, bool under_stranger) {
+      if (is_ah) {
+        ah::ProtectOptions o;
+        o.sequence_number = options.sequence_number;
+        return (under_stranger ? *ah_stranger : *ah_out).Protect(inner, o);
+      }
+      Bytes packet;
+      TRY(esp::Encapsulate(under_stranger ? *stranger : *out, inner, packet, options));
+      return packet;
+    }
+
+    // One packet of the IUT on the inbound SA: its inner packet and full
+    // sequence number.
+    Result<std::pair<Bytes, uint64_t>> Unprotect(ByteSpan packet) {
+      if (is_ah) {
+        TRY_ASSIGN(ah::Verified v, ah_in->Verify(packet));
+        return std::pair{std::move(v.packet), v.sequence_number};
+      }
+      const uint32_t spi = in->spi();
+      TRY_ASSIGN(auto d, esp::Decapsulate([&](uint32_t s) { return s == spi ? in.get() : nullptr; }, packet));
+      return std::pair{std::move(d.packet), d.sequence_number};
+    }
   };
   std::map<uint32_t, Child> children;  // by inbound SPI
   std::vector<uint32_t> order;
@@ -125,12 +202,22 @@ struct Link::Impl {
     for (const ChildSa& c : sa.children) {
       if (!Carries(c) || children.count(c.spi_in) != 0) continue;
       Child child;
-      esp::SaConfig in = EspConfigOf(sa, c, true, rng.get()), out = EspConfigOf(sa, c, false, rng.get());
       // The tester reads every reply, duplicates included.
-      in.replay_window = 1024;
-      TRY_ASSIGN(child.in, esp::Sa::Create(in));
-      TRY_ASSIGN(child.out, esp::Sa::Create(out));
-      child.out_config = out;
+      constexpr uint32_t kReadAll = 1024;
+      if (c.protocol == iana::SecurityProtocol::kAh) {
+        child.is_ah = true;
+        ah::SaConfig in = AhConfigOf(sa, c, true);
+        in.replay_window = kReadAll;
+        child.ah_out_config = AhConfigOf(sa, c, false);
+        TRY_ASSIGN(child.ah_in, ah::Sa::Create(in));
+        TRY_ASSIGN(child.ah_out, ah::Sa::Create(child.ah_out_config));
+      } else {
+        esp::SaConfig in = EspConfigOf(sa, c, true, rng.get()), out = EspConfigOf(sa, c, false, rng.get());
+        in.replay_window = kReadAll;
+        TRY_ASSIGN(child.in, esp::Sa::Create(in));
+        TRY_ASSIGN(child.out, esp::Sa::Create(out));
+        child.out_config = out;
+      }
       child.local_ts = c.local_ts;
       child.remote_ts = c.remote_ts;
       order.push_back(c.spi_in);
@@ -184,6 +271,9 @@ struct Link::Impl {
 
   // Text for the ladder: SPI and sequence number, and what it carries.
   static std::string Describe(ByteSpan packet, std::string_view carries) {
+    if (auto ah_at = LocateAh(packet))
+      return fmt::format("AH SPI {} seq {}: {}", Hex32(LoadU32(packet.data() + *ah_at + 4)),
+                         LoadU32(packet.data() + *ah_at + 8), carries);
     auto loc = Locate(packet);
     if (!loc || loc->esp_length < esp::kHeaderSize)
       return fmt::format("ESP (cut short, {} bytes): {}", packet.size(), carries);
@@ -201,7 +291,7 @@ namespace {
 struct Build {
   Bytes inner;
   esp::ProtectOptions options;
-  esp::Sa* sa = nullptr;
+  bool stranger = false;  // under the stranger SPI (Child::MakeStranger)
   std::function<void(Bytes& packet)> after;
 };
 
@@ -224,8 +314,17 @@ Status Plain(Step&, Build&) { return OkStatus(); }
 // A sequence number far right of the window, the counter untouched: the
 // ICV decides (RFC 4303 §3.4.3: the window moves only when it holds).
 Status FarAhead(Step& s, Build& b) {
-  b.options.sequence_number = s.child.out->sequence_number_counter() + kJump + s.k;
+  b.options.sequence_number = s.child.counter() + kJump + s.k;
   return OkStatus();
+}
+
+// An outer IPv4 header's fields changed after the ICV was computed, its
+// header checksum made right again (RFC 791).
+void ChangeIpv4Header(Bytes& p, const std::function<void(Bytes&)>& change) {
+  auto v = ip::Parse(p, /*verify_checksum=*/false);
+  if (!v || v->version != 4) return;
+  change(p);
+  ip::SetIpv4HeaderChecksum(MutableByteSpan(p).first(v->ip_header_length));
 }
 
 // Cuts the ESP packet of `packet` to `esp_length` octets (the IP and UDP
@@ -248,9 +347,12 @@ struct Row {
 };
 
 const Row kRows[] = {
-    {{"clean", "rfc4303#section-3.4", true, "nothing: COUNT more echo requests as the RFC says"}, Nothing, Plain},
+    {{"clean", "rfc4303#section-3.4", true, "nothing: COUNT more echo requests as the RFC says", true, true,
+      "rfc4302#section-3.4"},
+     Nothing, Plain},
     {{"replay", "rfc4303#section-3.4.3", false,
-      "a new echo request under the sequence number of the step's first (accepted) packet"},
+      "a new echo request under the sequence number of the step's first (accepted) packet", true, true,
+      "rfc4302#section-3.4.3"},
      Nothing,
      [](Step& s, Build& b) -> Status {
        b.options.sequence_number = s.first_clean;
@@ -258,10 +360,11 @@ const Row kRows[] = {
      }},
     {{"old", "rfc4303#section-3.4.3", false,
       "the counter jumps 2^20 ahead (an accepted echo request there), then echo requests under the sequence numbers "
-      "skipped, now left of the window"},
+      "skipped, now left of the window",
+      true, true, "rfc4302#section-3.4.3"},
      [](Step& s) -> Status {
-       s.before_jump = s.child.out->sequence_number_counter();
-       s.child.out->AssumeSent(s.before_jump + kJump);
+       s.before_jump = s.child.counter();
+       s.child.AssumeSent(s.before_jump + kJump);
        s.clean();
        return OkStatus();
      },
@@ -270,18 +373,28 @@ const Row kRows[] = {
        return OkStatus();
      }},
     {{"seq-jump", "rfc4303#section-3.4.3", true,
-      "the counter jumps 2^20 ahead: right of the window, accepted once the ICV holds"},
+      "the counter jumps 2^20 ahead: right of the window, accepted once the ICV holds", true, true,
+      "rfc4302#section-3.4.3"},
      [](Step& s) -> Status {
-       s.child.out->AssumeSent(s.child.out->sequence_number_counter() + kJump);
+       s.child.AssumeSent(s.child.counter() + kJump);
        return OkStatus();
      },
      Plain},
     {{"bad-icv", "rfc4303#section-3.4.4", false,
-      "the ICV's last octet inverted, under a sequence number 2^20 ahead (the counter untouched)"},
+      "the ICV's last octet inverted, under a sequence number 2^20 ahead (the counter untouched)", true, true,
+      "rfc4302#section-3.4.4"},
      Nothing,
      [](Step& s, Build& b) -> Status {
        TRY(FarAhead(s, b));
-       b.after = [](Bytes& p) { p.back() ^= 0xff; };
+       if (!s.child.is_ah) {
+         b.after = [](Bytes& p) { p.back() ^= 0xff; };
+         return OkStatus();
+       }
+       // AH: the ICV sits in the header, before the protected packet.
+       b.after = [icv = s.child.icv_size()](Bytes& p) {
+         if (auto at = LocateAh(p); at && p.size() >= *at + ah::kFixedHeaderSize + icv)
+           p[*at + ah::kFixedHeaderSize + icv - 1] ^= 0xff;
+       };
        return OkStatus();
      }},
     {{"truncated", "rfc4303#section-3.4.4", false,
@@ -289,7 +402,7 @@ const Row kRows[] = {
      Nothing,
      [](Step& s, Build& b) -> Status {
        TRY(FarAhead(s, b));
-       const size_t keep = esp::kHeaderSize + s.child.out->icv_size() - 1;
+       const size_t keep = esp::kHeaderSize + s.child.icv_size() - 1;
        b.after = [keep](Bytes& p) { CutEsp(p, keep); };
        return OkStatus();
      }},
@@ -325,20 +438,18 @@ const Row kRows[] = {
        return OkStatus();
      }},
     {{"wrong-spi", "rfc4303#section-3.4.2", false,
-      "the echo request under an SPI the IUT did not choose (the ICV computed over it)"},
+      "the echo request under an SPI the IUT did not choose (the ICV computed over it)", true, true,
+      "rfc4302#section-3.4.2"},
      Nothing,
      [](Step& s, Build& b) -> Status {
-       if (!s.child.stranger) {
-         esp::SaConfig c = s.child.out_config;
-         c.spi ^= 0x80000000u;
-         TRY_ASSIGN(s.child.stranger, esp::Sa::Create(c));
-       }
-       b.sa = s.child.stranger.get();
+       TRY(s.child.MakeStranger());
+       b.stranger = true;
        return OkStatus();
      }},
     {{"outside-ts", "rfc4301#section-5.2", false,
       "an echo request whose addresses lie in another CHILD SA's selectors (or, without one, from outside the "
-      "tester's)"},
+      "tester's)",
+      true, true, "rfc4301#section-5.2"},
      Nothing,
      [](Step& s, Build& b) -> Status {
        const std::vector<ike::TrafficSelector>* local = nullptr;
@@ -377,14 +488,41 @@ const Row kRows[] = {
      }},
     {{"esn-wrap", "rfc4303#section-2.2.1", true,
       "the counter jumps to 2^32 - 2: the deviant packets and the one after cross into the next 2^32 subspace "
-      "(an ESN SA)"},
+      "(an ESN SA)",
+      true, true, "rfc4302#section-2.5.1"},
      [](Step& s) -> Status {
-       ENSURE(s.child.out->config().esn, kUnsupported, kNoOffset, "",
-              "esn-wrap: the CHILD SA has 32-bit sequence numbers (setup \"esp=...-esn\")");
-       s.child.out->AssumeSent(std::max<uint64_t>(s.child.out->sequence_number_counter(), 0xfffffffeull));
+       ENSURE(s.child.esn(), kUnsupported, kNoOffset, "",
+              "esn-wrap: the CHILD SA has 32-bit sequence numbers (setup \"esp=...-esn\" or \"ah=...-esn\")");
+       s.child.AssumeSent(std::max<uint64_t>(s.child.counter(), 0xfffffffeull));
        return OkStatus();
      },
      Plain},
+    {{"mutable", "rfc4302#section-3.3.3.1.1.1", true,
+      "the outer IPv4 header's mutable fields changed on the way (TTL 17, DSCP 46 with ECN CE, DF set; header "
+      "checksum made right), as routers may: the ICV does not cover them",
+      false, true, "rfc4302#section-3.3.3.1.1.1"},
+     Nothing,
+     [](Step&, Build& b) -> Status {
+       b.after = [](Bytes& p) {
+         ChangeIpv4Header(p, [](Bytes& h) {
+           h[1] = 0xbb;  // DSCP 46 (EF), ECN 3 (CE)
+           h[6] |= 0x40;  // DF
+           h[8] = 17;     // TTL
+         });
+       };
+       return OkStatus();
+     }},
+    {{"immutable", "rfc4302#section-3.3.3.1.1.1", false,
+      "the outer IPv4 header's Identification changed after the ICV was computed (header checksum made right): "
+      "the ICV covers it",
+      false, true, "rfc4302#section-3.3.3.1.1.1"},
+     Nothing,
+     [](Step& s, Build& b) -> Status {
+       ENSURE(s.child.ah_out_config.tunnel_src.size() == 4, kUnsupported, kNoOffset, "",
+              "immutable: the outer header is IPv6 (its Identification is IPv4's)");
+       b.after = [](Bytes& p) { ChangeIpv4Header(p, [](Bytes& h) { StoreU16(&h[4], LoadU16(&h[4]) ^ 0x5a5a); }); };
+       return OkStatus();
+     }},
 };
 
 const Row* FindRow(std::string_view name) {
@@ -404,13 +542,23 @@ std::span<const EspDeviation> EspDeviations() {
   return out;
 }
 
-Result<EspSpec> ParseEspSpec(std::string_view text) {
+bool IsDataplaneStep(std::string_view what) { return what.starts_with("esp=") || what.starts_with("ah="); }
+
+Result<EspSpec> ParseEspSpec(std::string_view step) {
+  EspSpec spec;
+  ENSURE(IsDataplaneStep(step), kInvalidArgument, kNoOffset, "",
+         fmt::format("'{}': a dataplane step is esp=SPEC or ah=SPEC", step));
+  const bool ah = step.starts_with("ah=");
+  if (ah) spec.protocol = iana::SecurityProtocol::kAh;
+  const std::string_view text = step.substr(ah ? 3 : 4);
   const size_t colon = text.find(':');
   const std::string_view name = text.substr(0, colon);
   const Row* row = FindRow(name);
   ENSURE(row != nullptr, kInvalidArgument, kNoOffset, "",
-         fmt::format("esp={}: unknown ESP deviation '{}' (dataplane.cc lists them)", text, name));
-  EspSpec spec;
+         fmt::format("{}: unknown deviation '{}' (dataplane.cc lists them)", step, name));
+  ENSURE(ah ? row->deviation.ah : row->deviation.esp, kInvalidArgument, kNoOffset, "",
+         fmt::format("{}: '{}' is not a deviation of {} (interop/conformance/README.md lists those that are)", step,
+                     name, ah ? "AH" : "ESP"));
   for (const EspDeviation& d : EspDeviations())
     if (d.name == name) spec.deviation = &d;
   if (colon != std::string_view::npos) {
@@ -422,7 +570,7 @@ Result<EspSpec> ParseEspSpec(std::string_view text) {
       n = n * 10 + static_cast<size_t>(c - '0');
     }
     ENSURE(digits && n >= 1 && n <= 64, kInvalidArgument, kNoOffset, "",
-           fmt::format("esp={}: COUNT '{}' is not a number from 1 to 64", text, count));
+           fmt::format("{}: COUNT '{}' is not a number from 1 to 64", step, count));
     spec.count = n;
   }
   return spec;
@@ -446,8 +594,11 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
     if (Status s = l.iut.Sync(*iut); !s) return notes_.push_back("esp: the IUT's CHILD SA: " + s.error().ToString());
   Impl::Child* child = nullptr;
   for (const ChildSa& c : tester->children)
-    if (child == nullptr && Carries(c) && l.children.count(c.spi_in) != 0) child = &l.children.at(c.spi_in);
-  if (child == nullptr) return notes_.push_back(fmt::format("esp={}: no CHILD SA to send on", spec.deviation->name));
+    if (child == nullptr && Carries(c) && c.protocol == spec.protocol && l.children.count(c.spi_in) != 0)
+      child = &l.children.at(c.spi_in);
+  if (child == nullptr)
+    return notes_.push_back(fmt::format("{}={}: no CHILD SA of {} to send on", StepKey(spec.protocol),
+                                        spec.deviation->name, ProtocolName(spec.protocol)));
   const Row& row = *FindRow(spec.deviation->name);
   // "clean" sends its COUNT echo requests as clean ones.
   const Row* shaped = row.deviation.name == "clean" ? nullptr : &row;
@@ -457,7 +608,6 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
     Probe p;
     p.icmp_sequence = l.next_echo++;
     Build b;
-    b.sa = child->out.get();
     const Bytes src = AddressIn(child->local_ts), dst = AddressIn(child->remote_ts);
     if (src.empty() || dst.empty()) return notes_.push_back("esp: the CHILD SA has no IPv4 selectors");
     b.inner = EchoPacket(src, dst, kIdentifier, p.icmp_sequence);
@@ -467,10 +617,12 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
     } else if (deviant != nullptr) {
       p.deviation = std::string(deviant->deviation.name);  // lenient: sent clean all the same
     }
-    Bytes packet;
-    if (Status s = esp::Encapsulate(*b.sa, b.inner, packet, b.options); !s)
-      return notes_.push_back(fmt::format("esp: echo request {} not sent: {}", p.icmp_sequence, s.error().ToString()));
-    p.esp_sequence = b.options.sequence_number.value_or(b.sa->sequence_number_counter());
+    auto protected_packet = child->Protect(b.inner, b.options, b.stranger);
+    if (!protected_packet)
+      return notes_.push_back(fmt::format("{}: echo request {} not sent: {}", StepKey(spec.protocol), p.icmp_sequence,
+                                          protected_packet.error().ToString()));
+    Bytes packet = std::move(*protected_packet);
+    p.esp_sequence = b.options.sequence_number.value_or(child->counter());
     if (b.after) b.after(packet);
     l.NatOut(packet);
     wire_.push_back({at, false, false, packet,
@@ -484,17 +636,16 @@ void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int6
       if (!arrives) {
         w.lost = true;
         carries = "no NAT mapping: dropped before the tester";
-      } else if (auto loc = Locate(answer); loc && loc->esp_length >= 4) {
-        const uint32_t spi = LoadU32(answer.data() + loc->esp_offset);
-        auto it = l.children.find(spi);
+      } else if (auto spi = SpiOf(answer)) {
+        auto it = l.children.find(*spi);
         if (it == l.children.end()) {
           carries = "an SPI the tester did not choose";
         } else {
-          auto d = esp::Decapsulate([&](uint32_t s) { return s == spi ? it->second.in.get() : nullptr; }, answer);
-          if (d) replies_.emplace_back(spi, d->sequence_number);
+          auto d = it->second.Unprotect(answer);
+          if (d) replies_.emplace_back(*spi, d->second);
           if (!d) {
             carries = "refused: " + d.error().ToString();
-          } else if (auto e = ReadEcho(d->packet); e && e->reply && e->id == kIdentifier) {
+          } else if (auto e = ReadEcho(d->first); e && e->reply && e->id == kIdentifier) {
             carries = fmt::format("echo reply {}", e->seq);
             for (Probe& q : probes_)
               if (q.icmp_sequence == e->seq) ++q.answers;

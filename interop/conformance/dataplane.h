@@ -1,9 +1,11 @@
-// The ESP dataplane of the conformance suite (RFC 4303, RFC 4301 §5.2,
-// RFC 3948): through the CHILD SAs the initial exchanges negotiated, the
-// tester sends ICMP echo requests (inner addresses inside the traffic
-// selectors), some of them with a named ESP deviation, and reads which of
-// them the IUT answered: only what comes back on the wire, decrypted with
-// the tester's inbound keys.
+// The ESP and AH dataplane of the conformance suite (RFC 4303, RFC 4302,
+// RFC 4301 §5.2, RFC 3948): through the CHILD SAs the initial exchanges
+// negotiated, the tester sends ICMP echo requests (inner addresses inside
+// the traffic selectors), some of them with a named deviation, and reads
+// which of them the IUT answered: only what comes back on the wire,
+// decrypted or verified with the tester's inbound keys. The names say ESP
+// (EspSpec, EspDeviation, ...) for both: an `ah=SPEC` step is the same
+// step on a CHILD SA of AH, with the deviations that exist for AH.
 //
 // For the reference target the IUT side is here too (MakeReferenceHost,
 // reference_host.cc): the reference's own ESP SAs (reference/esp/) receive
@@ -12,7 +14,8 @@
 // echo request accepted is answered over the outbound SA the SPD picks.
 // Faults of that side (a receiver without anti-replay, one that ignores the
 // ICV, ...) live there, in the harness, so that mutation testing can show
-// each case can fail.
+// each case can fail. Its AH SAs are reference/ah/'s, receiving as RFC 4302
+// §3.4 says.
 #pragma once
 
 #include <cstdint>
@@ -26,28 +29,37 @@
 
 #include "reference/base/result.h"
 #include "reference/crypto/primitives.h"
+#include "reference/ah/ah_sa.h"
 #include "reference/esp/esp_sa.h"
 #include "reference/ike/sa/ike_sa.h"
 #include "reference/testing/exchange.h"
 
 namespace ipsecref::conformance::dataplane {
 
-// What the tester does to the ESP packets of a drive step `tester:esp=SPEC`
-// (a row of EspDeviations()).
+// What the tester does to the ESP or AH packets of a drive step
+// `tester:esp=SPEC` or `tester:ah=SPEC` (a row of EspDeviations()).
 struct EspDeviation {
   std::string_view name;
   std::string_view requirement;  // where the RFC says how the receiver reacts
   bool answered;                 // whether a conformant IUT answers the deviant echo requests
   std::string_view does;         // what the tester sends
+  bool esp = true;               // the deviation exists for ESP
+  bool ah = false;               // ... and for AH (with `ah_requirement`)
+  std::string_view ah_requirement = {};
 };
 std::span<const EspDeviation> EspDeviations();
 
-// SPEC: DEVIATION[:COUNT] (COUNT deviant packets, 1 to 64; 1 by default).
+// STEP: esp=SPEC or ah=SPEC, SPEC: DEVIATION[:COUNT] (COUNT deviant
+// packets, 1 to 64; 1 by default). Errors name a deviation unknown, or not
+// one of that protocol's.
 struct EspSpec {
   const EspDeviation* deviation = nullptr;
   size_t count = 1;
+  iana::SecurityProtocol protocol = iana::SecurityProtocol::kEsp;
 };
-Result<EspSpec> ParseEspSpec(std::string_view text);
+Result<EspSpec> ParseEspSpec(std::string_view step);
+// Whether a drive step's text after "tester:" is a dataplane step.
+bool IsDataplaneStep(std::string_view what);
 
 // Faults of the reference IUT's dataplane (mutation testing): a name each,
 // and what the faulty receiver does.
@@ -131,12 +143,18 @@ class Link {
 
 // --- pieces, for the tests and the reference IUT --------------------------------
 
-// Whether `c` is an ESP SA that carries traffic (installed, or being rekeyed).
+// Whether `c` is an ESP or AH SA that carries traffic (installed, or
+// being rekeyed).
 bool Carries(const ike::sa::ChildSa& c);
 // The reference/esp/ configuration of one direction of `c` as `sa`'s end
 // holds it: tunnel mode, its keys and outer addresses, ESP in UDP on IKE's
 // ports when a NAT was detected.
 esp::SaConfig EspConfigOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool inbound, crypto::Rng* rng);
+// The same for a CHILD SA of AH (tunnel mode; AH has no UDP encapsulation).
+ah::SaConfig AhConfigOf(const ike::sa::IkeSa& sa, const ike::sa::ChildSa& c, bool inbound);
+// Where the AH header of an outer packet sits (after the IP header chain),
+// or nothing when the packet does not carry AH.
+std::optional<size_t> LocateAh(ByteSpan packet);
 
 // The inner address the tester uses in `ts`: in the first IPv4 selector,
 // its first address after the start when the range has more than one;

@@ -1,7 +1,8 @@
-// The conformance suite's ESP dataplane (dataplane.h): the echo packets
-// against bytes tshark decodes, each deviation's packets against what RFC
-// 4303 / RFC 3948 say of them, the reference IUT's reactions (RFC 4303
-// §3.4, RFC 4301 §5.2), and the faults that mutation testing relies on.
+// The conformance suite's ESP and AH dataplane (dataplane.h): the echo
+// packets against bytes tshark decodes, each deviation's packets against
+// what RFC 4303 / RFC 4302 / RFC 3948 say of them, the reference IUT's
+// reactions (RFC 4303 §3.4, RFC 4302 §3.4, RFC 4301 §5.2), and the faults
+// that mutation testing relies on.
 #include "interop/conformance/dataplane.h"
 #include "interop/conformance/runner.h"
 
@@ -50,18 +51,38 @@ TEST(Echo, ABadChecksumOrAnotherProtocolIsNoEcho) {
 }
 
 TEST(EspSpec, NamesACountFromOneTo64) {
-  auto s = ParseEspSpec("replay:4");
+  auto s = ParseEspSpec("esp=replay:4");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->deviation->name, "replay");
   EXPECT_EQ(s->count, 4u);
-  EXPECT_EQ(ParseEspSpec("dummy")->count, 1u);
-  for (std::string_view bad : {"replay:0", "replay:65", "replay:x", "replay:", "no-such-thing", "replay:100"}) {
+  EXPECT_EQ(s->protocol, iana::SecurityProtocol::kEsp);
+  EXPECT_EQ(ParseEspSpec("esp=dummy")->count, 1u);
+  for (std::string_view bad : {"esp=replay:0", "esp=replay:65", "esp=replay:x", "esp=replay:", "esp=no-such-thing",
+                               "esp=replay:100", "replay", "ah=", "esp=mutable", "ah=bad-padding", "ah=udp-checksum"}) {
     auto r = ParseEspSpec(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, Code::kInvalidArgument) << bad;
   }
-  EXPECT_NE(ParseEspSpec("no-such-thing").error().detail.find("unknown ESP deviation 'no-such-thing'"),
+  EXPECT_NE(ParseEspSpec("esp=no-such-thing").error().detail.find("unknown deviation 'no-such-thing'"),
             std::string::npos);
+  EXPECT_NE(ParseEspSpec("ah=tfc").error().detail.find("'tfc' is not a deviation of AH"), std::string::npos);
+}
+
+TEST(EspSpec, AhStepsNameTheAhDeviations) {
+  auto s = ParseEspSpec("ah=mutable:3");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->protocol, iana::SecurityProtocol::kAh);
+  EXPECT_EQ(s->count, 3u);
+  size_t ah = 0;
+  for (const EspDeviation& d : EspDeviations()) {
+    if (!d.ah) continue;
+    ++ah;
+    EXPECT_TRUE(ParseEspSpec(fmt::format("ah={}", d.name)).ok()) << d.name;
+    EXPECT_FALSE(d.ah_requirement.empty()) << d.name;
+  }
+  // clean, replay, old, seq-jump, bad-icv, wrong-spi, outside-ts, esn-wrap,
+  // mutable, immutable
+  EXPECT_EQ(ah, 10u);
 }
 
 TEST(HostFaults, UnknownOnesAreRefused) {
@@ -77,19 +98,33 @@ struct Peers {
   explicit Peers(std::vector<std::string> faults = {}, std::string esp = "", bool nat = false, bool lenient = false)
       : x(Configured(testing::PskInitiatorConfig(), esp), Configured(testing::PskResponderConfig(), esp), 7) {
     if (nat) x.network().nat = testing::Nat{{x.initiator().local().address, 0}, {Bytes{198, 51, 100, 1}, 31000}};
-    EXPECT_NE(x.Establish(), 0u);
+    EXPECT_NE(x.Establish(), 0u) << [&] {
+      std::string out;
+      for (ike::sa::Peer* p : {&x.initiator(), &x.responder()})
+        for (const auto& e : p->events()) out += e.text + "\n";
+      return out;
+    }();
     auto made = MakeReferenceHost(std::move(faults), 11);
     EXPECT_TRUE(made.ok());
     if (made) host = std::move(made).value();
     link = std::make_unique<Link>(*host, x.network().nat, 13, lenient);
   }
+  // `esp`: ESP proposals, or "ah:" and AH proposals.
   static ike::sa::IkeConfig Configured(ike::sa::IkeConfig c, const std::string& esp) {
+    const bool ah = esp.starts_with("ah:");
     if (!esp.empty())
-      for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(esp, iana::SecurityProtocol::kEsp);
+      for (auto& child : c.children)
+        child.proposals = *ike::sa::ParseProposals(ah ? esp.substr(3) : esp,
+                                                   ah ? iana::SecurityProtocol::kAh : iana::SecurityProtocol::kEsp);
     return c;
   }
+  bool ah() {
+    const ike::sa::IkeSa* sa = x.OnlyIkeSa(x.initiator());
+    return sa != nullptr && !sa->children.empty() && sa->children.front().protocol == iana::SecurityProtocol::kAh;
+  }
   void Send(std::string_view spec) {
-    auto s = ParseEspSpec(spec);
+    const std::string step = fmt::format("{}={}", ah() ? "ah" : "esp", spec);
+    auto s = ParseEspSpec(step);
     ASSERT_TRUE(s.ok()) << spec;
     link->Send(*s, x.OnlyIkeSa(x.initiator()), x.OnlyIkeSa(x.responder()), 0);
     EXPECT_TRUE(link->notes().empty()) << link->notes().front();
@@ -319,7 +354,7 @@ TEST(Dataplane, EsnWrapCrossesIntoTheNextSubspace) {
 
 TEST(Dataplane, EsnWrapOnA32BitSaIsANote) {
   Peers r;
-  auto s = ParseEspSpec("esn-wrap");
+  auto s = ParseEspSpec("esp=esn-wrap");
   r.link->Send(*s, r.x.OnlyIkeSa(r.x.initiator()), r.x.OnlyIkeSa(r.x.responder()), 0);
   ASSERT_EQ(r.link->notes().size(), 1u);
   EXPECT_NE(r.link->notes()[0].find("32-bit"), std::string::npos);
@@ -354,6 +389,127 @@ TEST(Dataplane, BehindTheNatEspTravelsInUdpOnTheIkePorts) {
     EXPECT_EQ(faulty.Answered(), "000") << fault;
     EXPECT_TRUE(faulty.link->wire()[1].lost) << fault;
   }
+}
+
+// --- AH (RFC 4302) -----------------------------------------------------------
+
+// AH with HMAC-SHA2-256-128 (RFC 4868), 32-bit sequence numbers.
+constexpr std::string_view kAh = "ah:sha256";
+
+//= rfc4302#section-3.3.2
+//# The first AH packet on an SA carries sequence number 1, each next one
+//# the number after it.
+TEST(AhDataplane, CleanEchoRequestsAreAnsweredAndNumberedFromOne) {
+  Peers r({}, std::string(kAh));
+  ASSERT_TRUE(r.ah());
+  r.Send("clean:2");
+  EXPECT_EQ(r.Answered(), "1111");
+  size_t ah_packets = 0;
+  for (const WirePacket& w : r.link->wire()) {
+    // Each packet on the wire is IPv4 with protocol 51 (AH, RFC 4302 §2).
+    ASSERT_GT(w.packet.size(), 20u);
+    EXPECT_EQ(w.packet[9], 51) << w.text;
+    EXPECT_TRUE(w.text.starts_with("AH SPI ")) << w.text;
+    ah_packets += LocateAh(w.packet).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(ah_packets, 8u);
+  ASSERT_EQ(r.link->replies().size(), 4u);
+  for (uint64_t k = 0; k < 4; ++k) EXPECT_EQ(r.link->replies()[k].second, k + 1);
+  Peers late({"ah-sender-starts-late"}, std::string(kAh));
+  late.Send("clean");
+  ASSERT_FALSE(late.link->replies().empty());
+  EXPECT_EQ(late.link->replies().front().second, 6u);
+}
+
+//= rfc4302#section-3.4.3
+//# A duplicate or a packet left of the window is dropped; one right of it
+//# is accepted once its ICV verifies.
+TEST(AhDataplane, ReplayedAndOldPacketsAreDroppedAndJumpsAccepted) {
+  Peers replay({}, std::string(kAh));
+  replay.Send("replay:2");
+  EXPECT_EQ(replay.Answered(), "1001");
+  Peers no_check({"ah-no-replay-check"}, std::string(kAh));
+  no_check.Send("replay:2");
+  EXPECT_EQ(no_check.Answered(), "1111");
+  Peers old({}, std::string(kAh));
+  old.Send("old:2");
+  EXPECT_EQ(old.Answered(), "11001");
+  Peers jump({}, std::string(kAh));
+  jump.Send("seq-jump:2");
+  EXPECT_EQ(jump.Answered(), "1111");
+  Peers strict({"ah-reject-jumps"}, std::string(kAh));
+  strict.Send("seq-jump");
+  EXPECT_EQ(strict.Answered(), "100");
+}
+
+//= rfc4302#section-3.4.4
+//# A packet whose ICV does not verify is dropped.
+TEST(AhDataplane, ABadIcvIsDropped) {
+  Peers r({}, std::string(kAh));
+  r.Send("bad-icv:2");
+  EXPECT_EQ(r.Answered(), "1001");
+  Peers ignoring({"ah-ignore-icv"}, std::string(kAh));
+  ignoring.Send("bad-icv:2");
+  EXPECT_EQ(ignoring.Answered(), "1111");
+}
+
+//= rfc4302#section-3.3.3.1.1.1
+//# TOS, flags, fragment offset, TTL and header checksum may change on the
+//# way and are zeroed for the ICV; the Identification is not.
+TEST(AhDataplane, MutableFieldsMayChangeImmutableOnesMayNot) {
+  Peers r({}, std::string(kAh));
+  r.Send("mutable:2");
+  EXPECT_EQ(r.Answered(), "1111");
+  const Bytes& changed = r.link->wire()[2].packet;  // the first deviant packet
+  EXPECT_EQ(changed[1], 0xbb);
+  EXPECT_EQ(changed[6] & 0x40, 0x40);
+  EXPECT_EQ(changed[8], 17);
+  EXPECT_TRUE(ip::Parse(changed).ok());  // the header checksum is right
+  Peers tos({"ah-tos-covered"}, std::string(kAh));
+  tos.Send("mutable:2");
+  EXPECT_EQ(tos.Answered(), "1001");
+  Peers immutable({}, std::string(kAh));
+  immutable.Send("immutable:2");
+  EXPECT_EQ(immutable.Answered(), "1001");
+  Peers ignoring({"ah-ignore-icv"}, std::string(kAh));
+  ignoring.Send("immutable:2");
+  EXPECT_EQ(ignoring.Answered(), "1111");
+}
+
+//= rfc4302#section-3.4.2
+//# No SA for the SPI: the packet is discarded.
+TEST(AhDataplane, AnUnknownSpiOrAPacketOutsideTheSelectorsIsDropped) {
+  Peers r({}, std::string(kAh));
+  r.Send("wrong-spi");
+  EXPECT_EQ(r.Answered(), "101");
+  Peers faulty({"ah-accept-unknown-spi"}, std::string(kAh));
+  faulty.Send("wrong-spi");
+  EXPECT_EQ(faulty.Answered(), "111");
+  Peers outside({}, std::string(kAh));
+  outside.Send("outside-ts");
+  EXPECT_EQ(outside.Answered(), "101");
+  // (ah-no-inbound-policy shows only with a second CHILD SA to answer on:
+  // AH-09 with setup second-child, under --mutation.)
+}
+
+//= rfc4302#section-2.5.1
+//# With ESN the high 32 bits are not sent but take part in the ICV; the
+//# receiver infers them across the 2^32 boundary.
+TEST(AhDataplane, EsnWrapCrossesIntoTheNextSubspace) {
+  Peers r({}, "ah:sha256-esn");
+  r.Send("esn-wrap:2");
+  EXPECT_EQ(r.Answered(), "1111");
+  Peers no_esn({"ah-no-esn"}, "ah:sha256-esn");
+  no_esn.Send("esn-wrap:2");
+  EXPECT_EQ(no_esn.Answered(), "0000");
+}
+
+TEST(AhDataplane, AnEspStepFindsNoAhChildSa) {
+  Peers r({}, std::string(kAh));
+  auto s = ParseEspSpec("esp=clean");
+  r.link->Send(*s, r.x.OnlyIkeSa(r.x.initiator()), r.x.OnlyIkeSa(r.x.responder()), 0);
+  ASSERT_EQ(r.link->notes().size(), 1u);
+  EXPECT_NE(r.link->notes()[0].find("no CHILD SA of ESP"), std::string::npos) << r.link->notes()[0];
 }
 
 // The README's dataplane section names every deviation and every fault.

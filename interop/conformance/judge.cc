@@ -396,13 +396,13 @@ CheckResult AuthMethod(const json& a, const Observation& o) {
   return r;
 }
 
-// The ESP dataplane (drive steps tester:esp=SPEC): the tester's echo
-// requests through the CHILD SA and the echo replies that came back,
-// decrypted with the tester's inbound keys.
+// The ESP and AH dataplane (drive steps tester:esp=SPEC, tester:ah=SPEC):
+// the tester's echo requests through the CHILD SA and the echo replies that
+// came back, decrypted or verified with the tester's inbound keys.
 std::string EspSaid(const Observation& o) {
   std::string s;
   for (const dataplane::Probe& p : o.esp_probes)
-    s += fmt::format("{}echo {} (ESP seq {}{}) {}", s.empty() ? "" : "; ", p.icmp_sequence, p.esp_sequence,
+    s += fmt::format("{}echo {} (seq {}{}) {}", s.empty() ? "" : "; ", p.icmp_sequence, p.esp_sequence,
                      p.deviation.empty() ? "" : ", " + p.deviation,
                      p.answers == 0   ? "unanswered"
                      : p.answers == 1 ? "answered"
@@ -438,7 +438,7 @@ CheckResult Esp(const json& a, const Observation& o) {
 // Every deviant echo request dropped, every clean one answered (so that the
 // silence is the IUT's reaction to the deviation, not a dead SA).
 CheckResult EspSilent(const json&, const Observation& o) {
-  CheckResult r{"the IUT drops every deviant ESP packet silently and answers each clean one", false, ""};
+  CheckResult r{"the IUT drops every deviant ESP or AH packet silently and answers each clean one", false, ""};
   size_t deviant = 0, clean = 0;
   bool right = o.esp_notes.empty();
   for (const dataplane::Probe& p : o.esp_probes) {
@@ -453,7 +453,7 @@ CheckResult EspSilent(const json&, const Observation& o) {
 // The IUT's own ESP packets (its echo replies) on each SA carry sequence
 // numbers 1, 2, 3, ... in the order sent.
 CheckResult EspSender(const json&, const Observation& o) {
-  CheckResult r{"the IUT's ESP packets on each SA are numbered 1, 2, 3, ... as sent", false, ""};
+  CheckResult r{"the IUT's ESP or AH packets on each SA are numbered 1, 2, 3, ... as sent", false, ""};
   std::map<uint32_t, uint64_t> last;
   std::string seen;
   bool right = !o.esp_replies.empty();
@@ -516,6 +516,13 @@ const std::vector<Row>& Rows() {
        {}, {"answered", "answered_min", "unanswered"}, Esp},
       {{"esp-silent", "", "the IUT answers each clean ESP echo request and no deviant one"}, {}, {}, EspSilent},
       {{"esp-sender", "", "the IUT's ESP packets on each SA carry sequence numbers 1, 2, 3, ..."}, {}, {}, EspSender},
+      // The same three for the AH dataplane (tester:ah=SPEC): the judge reads
+      // the probes alike.
+      {{"ah", "answered, answered_min or unanswered",
+        "the IUT answers that many (at least that many) of the tester's AH echo requests, or leaves that many unanswered"},
+       {}, {"answered", "answered_min", "unanswered"}, Esp},
+      {{"ah-silent", "", "the IUT answers each clean AH echo request and no deviant one"}, {}, {}, EspSilent},
+      {{"ah-sender", "", "the IUT's AH packets on each SA carry sequence numbers 1, 2, 3, ..."}, {}, {}, EspSender},
   };
   return rows;
 }

@@ -1,7 +1,8 @@
-// The reference IUT of the ESP dataplane (dataplane.h): the reference's
-// ESP SAs receiving as RFC 4303 §3.4 says, the inbound selector check of
-// RFC 4301 §5.2, a host behind them that answers echo requests; and the
-// faults of that side for mutation testing.
+// The reference IUT of the ESP and AH dataplane (dataplane.h): the
+// reference's ESP SAs receiving as RFC 4303 §3.4 says and AH SAs as RFC
+// 4302 §3.4 says, the inbound selector check of RFC 4301 §5.2, a host
+// behind them that answers echo requests; and the faults of that side for
+// mutation testing.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -57,6 +58,16 @@ const HostFault kHostFaults[] = {
     {"esp-reply-port-4500", "replies in UDP go to port 4500, not to the port the peer's IKE came from"},
     {"esp-udp-zero-checksum-only", "ESP in UDP with a non-zero UDP checksum is dropped"},
     {"esp-sender-starts-late", "the outbound sequence numbers start at 6"},
+    {"ah-no-replay-check", "AH anti-replay disabled: duplicates and packets left of the window are accepted"},
+    {"ah-ignore-icv", "an AH ICV that does not verify is ignored (the packet after the AH header is taken)"},
+    {"ah-tos-covered",
+     "the AH ICV is computed over the outer TOS as it arrived (not zeroed): a packet whose DSCP or ECN changed on "
+     "the way fails it"},
+    {"ah-reject-jumps", "an AH packet further right of the window than its size is dropped"},
+    {"ah-accept-unknown-spi", "an AH packet of an unknown SPI is tried with the first AH CHILD SA's inbound key"},
+    {"ah-no-inbound-policy", "no check of the inner packet of AH against the SA's selectors (RFC 4301 §5.2)"},
+    {"ah-no-esn", "the AH SAs are used with 32-bit sequence numbers though ESN was negotiated"},
+    {"ah-sender-starts-late", "the outbound AH sequence numbers start at 6"},
 };
 
 class ReferenceHost final : public Iut {
@@ -69,6 +80,10 @@ class ReferenceHost final : public Iut {
       if (!Carries(c) || children_.count(c.spi_in) != 0) continue;
       ENSURE(!c.transport_mode, kUnsupported, kNoOffset, "",
              fmt::format("CHILD SA {:08x}: the dataplane carries tunnel mode only", c.spi_in));
+      if (c.protocol == iana::SecurityProtocol::kAh) {
+        TRY(SyncAh(sa, c));
+        continue;
+      }
       esp::SaConfig in = EspConfigOf(sa, c, true, rng_.get()), out = EspConfigOf(sa, c, false, rng_.get());
       for (esp::SaConfig* s : {&in, &out}) {
         if (Has("esp-no-esn")) s->esn = false;
@@ -94,6 +109,7 @@ class ReferenceHost final : public Iut {
   }
 
   std::vector<Bytes> Receive(ByteSpan packet) override {
+    if (auto at = LocateAh(packet)) return ReceiveAh(packet, *at);
     auto loc = esp::LocateEsp(packet);
     if (!loc) return {};
     if (loc->udp && Has("esp-udp-zero-checksum-only") && LoadU16(packet.data() + loc->udp_offset + 6) != 0) return {};
@@ -103,7 +119,7 @@ class ReferenceHost final : public Iut {
     std::unique_ptr<esp::Sa> stranger;
     if (auto it = children_.find(*spi); it != children_.end()) sa = it->second.in.get();
     Child* child = sa != nullptr ? &children_.at(*spi) : nullptr;
-    if (sa == nullptr && Has("esp-accept-unknown-spi") && !order_.empty()) {
+    if (sa == nullptr && Has("esp-accept-unknown-spi") && !order_.empty() && !children_.at(order_.front()).is_ah) {
       child = &children_.at(order_.front());
       esp::SaConfig c = child->in_config;
       c.spi = *spi;
@@ -142,7 +158,93 @@ class ReferenceHost final : public Iut {
     //# After ESP processing the inner packet must lie in the selectors of
     //# the SA it came on; otherwise it is discarded.
     if (!Has("esp-no-inbound-policy") && !gateway::CheckInboundSelectors(child->inbound, inner).ok()) return {};
-    // The host behind the gateway answers echo requests.
+    return Answer(inner);
+  }
+
+  bool Has(std::string_view fault) const { return std::find(faults_.begin(), faults_.end(), fault) != faults_.end(); }
+
+ private:
+  struct Child {
+    bool is_ah = false;
+    std::unique_ptr<esp::Sa> in, out;
+    esp::SaConfig in_config;
+    std::unique_ptr<ah::Sa> ah_in, ah_out;
+    ah::SaConfig ah_in_config;
+    std::vector<spd::Selector> inbound;
+  };
+
+  Status SyncAh(const IkeSa& sa, const ChildSa& c) {
+    ah::SaConfig in = AhConfigOf(sa, c, true), out = AhConfigOf(sa, c, false);
+    if (Has("ah-no-esn")) in.esn = out.esn = false;
+    //= rfc4302#section-3.4.3
+    //# The receiver's anti-replay window: 64 packets here too.
+    in.replay_window = Has("ah-no-replay-check") ? 0 : kWindow;
+    Child child;
+    child.is_ah = true;
+    TRY_ASSIGN(child.ah_in, ah::Sa::Create(in));
+    TRY_ASSIGN(child.ah_out, ah::Sa::Create(out));
+    if (Has("ah-sender-starts-late")) child.ah_out->AssumeSent(5);
+    child.ah_in_config = in;
+    child.inbound = gateway::SelectorsOf(c.local_ts, c.remote_ts);
+    order_.push_back(c.spi_in);
+    children_.emplace(c.spi_in, std::move(child));
+    return OkStatus();
+  }
+
+  // An AH packet (its header at `at`), received as RFC 4302 §3.4 says.
+  std::vector<Bytes> ReceiveAh(ByteSpan packet, size_t at) {
+    const uint32_t spi = LoadU32(packet.data() + at + 4);
+    ah::Sa* sa = nullptr;
+    std::unique_ptr<ah::Sa> stranger;
+    Child* child = nullptr;
+    if (auto it = children_.find(spi); it != children_.end() && it->second.is_ah) {
+      child = &it->second;
+      sa = child->ah_in.get();
+    }
+    if (sa == nullptr && Has("ah-accept-unknown-spi"))
+      for (uint32_t first : order_)
+        if (Child& c = children_.at(first); c.is_ah) {
+          ah::SaConfig config = c.ah_in_config;
+          config.spi = spi;
+          auto made = ah::Sa::Create(config);
+          if (!made) return {};
+          stranger = std::move(*made);
+          sa = stranger.get();
+          child = &c;
+          break;
+        }
+    //= rfc4302#section-3.4.2
+    //# No SA for the SPI: the packet is discarded.
+    if (sa == nullptr) return {};
+    // The faulty receiver's ICV covers the TOS as it arrived; the sender's
+    // covered zero there (RFC 4302 §3.3.3.1.1.1), so the two agree only
+    // when the TOS arrives as zero.
+    if (Has("ah-tos-covered") && packet[0] >> 4 == 4 && packet[1] != 0) return {};
+    if (Has("ah-reject-jumps"))
+      if (auto s = sa->replay_window().Check(LoadU32(packet.data() + at + 8));
+          s && *s > sa->replay_window().highest() + kWindow)
+        return {};
+    auto v = sa->Verify(packet);
+    Bytes inner;
+    if (v) {
+      inner = std::move(v->packet);
+    } else if (Has("ah-ignore-icv") && v.error().code == Code::kIcvMismatch) {
+      // The faulty receiver takes what follows the AH header as the inner packet.
+      const size_t after = at + 4 * (size_t{packet[at + 1]} + 2);
+      if (after >= packet.size()) return {};
+      inner.assign(packet.begin() + static_cast<long>(after), packet.end());
+    } else {
+      return {};
+    }
+    //= rfc4301#section-5.2
+    //# After AH processing the inner packet must lie in the selectors of the
+    //# SA it came on; otherwise it is discarded.
+    if (!Has("ah-no-inbound-policy") && !gateway::CheckInboundSelectors(child->inbound, inner).ok()) return {};
+    return Answer(inner);
+  }
+
+  // The host behind the gateway answers an echo request.
+  std::vector<Bytes> Answer(ByteSpan inner) {
     const auto echo = ReadEcho(inner);
     if (!echo || echo->reply) return {};
     const Bytes reply = ReplyTo(inner);
@@ -155,21 +257,17 @@ class ReferenceHost final : public Iut {
       bool holds = false;
       for (const spd::Selector& s : c.inbound) holds = holds || spd::Matches(s, *selectors, spd::Direction::kOutbound);
       if (!holds) continue;
+      if (c.is_ah) {
+        auto out = c.ah_out->Protect(reply);
+        if (!out) return {};
+        return {std::move(*out)};
+      }
       Bytes out;
       if (!esp::Encapsulate(*c.out, reply, out).ok()) return {};
       return {std::move(out)};
     }
     return {};
   }
-
-  bool Has(std::string_view fault) const { return std::find(faults_.begin(), faults_.end(), fault) != faults_.end(); }
-
- private:
-  struct Child {
-    std::unique_ptr<esp::Sa> in, out;
-    esp::SaConfig in_config;
-    std::vector<spd::Selector> inbound;
-  };
 
   // The Payload Data of the decrypted ESP packet in `buffer` (TFC padding
   // included): what lies before Padding, Pad Length and Next Header.

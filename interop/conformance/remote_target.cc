@@ -273,6 +273,8 @@ class RealTimeDriver final : public RunDriver {
       link_ = std::make_unique<dataplane::Link>(*host_, std::nullopt, seed_ + 2);
     }
     TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
+    ENSURE(spec.protocol == iana::SecurityProtocol::kEsp, kUnsupported, kNoOffset, "",
+           fmt::format("tester:{}: the AH dataplane runs against the reference target only", text));
     marks_.emplace_back(x.network().captured.size(), link_->wire().size());
     SyncClock();
     link_->Send(spec, EstablishedSa(tester_), nullptr, x.clock().Now());
@@ -1085,6 +1087,15 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
                  fmt::format("--target-file {}: conformance: features: '{}' is no feature (interop/conformance/README.md "
                              "lists them)",
                              n.Where(), w));
+          //= ipsecref#choice
+          //# AH is not carried to a remote IUT: the tester's raw socket lets
+          //# the kernel write the outer IPv4 header, whose Identification the
+          //# ICV covers (RFC 4302 §3.3.3.1.1.1), so the AH cases run on the
+          //# reference target only.
+          ENSURE(w != "ah", kUnsupported, kNoOffset, "",
+                 fmt::format("--target-file {}: conformance: features: 'ah': the AH dataplane runs against the "
+                             "reference target only (interop/conformance/README.md)",
+                             n.Where()));
           features.insert(w);
         }
         continue;

@@ -59,7 +59,8 @@ constexpr Time kHorizon = 600'000;
 
 // A setup string changes both ends' configurations (or one end's, with a
 // "tester-" or "iut-" prefix). What each one means is the table below;
-// "ike=PROPOSALS" and "esp=PROPOSALS" take ParseProposals' syntax.
+// "ike=PROPOSALS", "esp=PROPOSALS" and "ah=PROPOSALS" take ParseProposals'
+// syntax.
 struct Setup {
   std::string_view name;
   std::string_view meaning;
@@ -89,6 +90,10 @@ const Setup kSetups[] = {
     {"esp", "these ESP proposals",
      [](IkeConfig& c, std::string_view arg) {
        for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kEsp);
+     }},
+    {"ah", "CHILD SAs of AH (RFC 4302) with these proposals, instead of ESP",
+     [](IkeConfig& c, std::string_view arg) {
+       for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kAh);
      }},
     {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
     {"nat", "the tester behind a NAT (RFC 7296 §2.23); iut-nat: the IUT behind it", nullptr},
@@ -125,6 +130,7 @@ constexpr std::pair<std::string_view, std::string_view> kSetupFeatures[] = {
     {"childless", "childless"}, {"window2", "window2"},         {"pfs", "pfs"},
     {"second-child", "second-child"}, {"nat", "nat-traversal"}, {"cert-ecdsa", "certificates"},
     {"cert-rsa", "certificates"}, {"cert-rsa-pss", "certificates"}, {"cert-ed25519", "certificates"},
+    {"ah", "ah"},
 };
 
 // Every feature a case may need and a target may have.
@@ -148,6 +154,8 @@ constexpr Feature kFeatures[] = {
     {"certificates", "authentication with certificates (ECDSA, RSA, RSA-PSS, Ed25519)"},
     {"invalid-ike-spi", "the IUT takes the MAY of RFC 7296 §2.21.4: INVALID_IKE_SPI for an unknown IKE SPI"},
     {"esp-dataplane", "the tester's ESP path through a negotiated CHILD SA (tester:esp=SPEC)"},
+    {"ah", "CHILD SAs of AH (RFC 4302) and the tester's AH path through them (tester:ah=SPEC; the reference target "
+           "only)"},
     {"anti-replay", "the IUT's ESP anti-replay window can be seen (RFC 4303 §3.4.3)"},
     {"esn", "ESP extended sequence numbers"},
     {"tfc", "ESP traffic flow confidentiality padding and dummy packets"},
@@ -196,9 +204,10 @@ Result<ParsedSetup> ParseSetup(std::string_view text) {
   for (const Setup& s : kSetups)
     if (s.name == name) p.setup = &s;
   ENSURE(p.setup != nullptr, kInvalidArgument, kNoOffset, "", fmt::format("unknown setup '{}'", text));
-  if (p.setup->name == "ike" || p.setup->name == "esp") {
-    auto parsed = ike::sa::ParseProposals(
-        p.arg, p.setup->name == "ike" ? iana::SecurityProtocol::kIke : iana::SecurityProtocol::kEsp);
+  if (p.setup->name == "ike" || p.setup->name == "esp" || p.setup->name == "ah") {
+    auto parsed = ike::sa::ParseProposals(p.arg, p.setup->name == "ike"   ? iana::SecurityProtocol::kIke
+                                                 : p.setup->name == "ah" ? iana::SecurityProtocol::kAh
+                                                                         : iana::SecurityProtocol::kEsp);
     ENSURE(parsed.ok(), kInvalidArgument, kNoOffset, "",
            fmt::format("setup '{}': {}", text, parsed.ok() ? "" : parsed.error().detail));
   }
@@ -340,9 +349,9 @@ Observation Conduct(const Run& run, exchange::Session& s, RunDriver& driver) {
     // judged on what happened: the checks say whether that was right.
     if (who == "wait") {
       driver.Wait(static_cast<Time>(std::stoull(what)));
-    } else if (who == "tester" && what.starts_with("esp=")) {
+    } else if (who == "tester" && dataplane::IsDataplaneStep(what)) {
       // What the tester could not send fails the ESP checks, with the reason.
-      if (Status sent = driver.SendEsp(what.substr(4)); !sent)
+      if (Status sent = driver.SendEsp(what); !sent)
         esp_errors.push_back(fmt::format("{}: {}", step, sent.error().ToString()));
     } else if (who == "tester") {
       (void)Operate(tester, what);
@@ -473,7 +482,7 @@ class ReferenceTarget final : public Target {
     static const std::set<std::string> f = {"initiate", "iut-operations", "fragmentation", "cookies", "childless",
                                             "nat-traversal", "ecp256", "pfs", "window2", "faults",
                                             "modp", "cbc", "second-child", "certificates", "invalid-ike-spi",
-                                            "esp-dataplane", "anti-replay", "esn", "tfc"};
+                                            "esp-dataplane", "anti-replay", "esn", "tfc", "ah"};
     return f;
   }
 
@@ -628,7 +637,8 @@ Result<std::vector<Expectation>> ParseExpectations(const std::string& text, cons
 std::string SetupTableMarkdown() {
   std::string out = "| setup | what both ends are configured with |\n|---|---|\n";
   for (const Setup& s : kSetups)
-    out += fmt::format("| `{}{}` | {} |\n", s.name, s.name == "ike" || s.name == "esp" ? "=PROPOSALS" : "", s.meaning);
+    out += fmt::format("| `{}{}` | {} |\n", s.name, s.name == "ike" || s.name == "esp" || s.name == "ah" ? "=PROPOSALS" : "",
+                       s.meaning);
   return out;
 }
 
@@ -664,12 +674,11 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
       const size_t colon = step.find(':');
       const std::string who = step.substr(0, colon), what = colon == std::string::npos ? "" : step.substr(colon + 1);
       const bool known = (who == "wait" && !what.empty() && what.find_first_not_of("0123456789") == std::string::npos) ||
-                         (who == "tester" && what.starts_with("esp=") &&
-                          dataplane::ParseEspSpec(what.substr(4)).ok()) ||
+                         (who == "tester" && dataplane::ParseEspSpec(what).ok()) ||
                          ((who == "tester" || who == "iut" || who == "both") &&
                           std::find(std::begin(kIutOperations), std::end(kIutOperations), what) != std::end(kIutOperations));
       ENSURE(known, kInvalidArgument, kNoOffset, "",
-             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP, tester:esp=SPEC or wait:MS",
+             fmt::format("{}: case '{}': drive step '{}' is not tester:OP, iut:OP, both:OP, tester:esp=SPEC, tester:ah=SPEC or wait:MS",
                          r.c->file, r.id, step));
     }
     for (const std::string& need : r.c->needs)

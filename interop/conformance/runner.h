@@ -156,10 +156,11 @@ class RunDriver {
   virtual Status OperateIut(std::string_view op) = 0;
   // A `wait:MS` drive step.
   virtual void Wait(ike::sa::Time ms) = 0;
-  // A `tester:esp=SPEC` drive step (the ESP dataplane, dataplane.h); a
-  // target without the feature esp-dataplane never gets one.
-  virtual Status SendEsp(std::string_view spec) {
-    return Error{Code::kUnsupported, kNoOffset, "", fmt::format("tester:esp={}: no ESP dataplane", spec)};
+  // A `tester:esp=SPEC` or `tester:ah=SPEC` drive step (`step` from esp=
+  // or ah=; the dataplane, dataplane.h); a target without the feature
+  // esp-dataplane (or ah) never gets one.
+  virtual Status SendEsp(std::string_view step) {
+    return Error{Code::kUnsupported, kNoOffset, "", fmt::format("tester:{}: no dataplane", step)};
   }
   // The run's observation made: what the driver saw besides the IKE
   // datagrams goes into it.

@@ -106,6 +106,10 @@ class Sa {
   // (a vector or capture that starts mid-stream, where ESN inference needs
   // to know the current subspace). Same as esp::Sa::AssumeReceived.
   void AssumeReceived(uint64_t seq) { window_.Update(seq); }
+  // Harness knob: the sender continues after `seq`. Same as
+  // esp::Sa::AssumeSent.
+  void AssumeSent(uint64_t seq) { counter_ = seq; }
+  bool esn() const { return config_.esn; }
 
  private:
   Result<uint64_t> NextSequenceNumber(const ProtectOptions& options) const;

@@ -176,6 +176,17 @@ Result<SecureBytes> ChildKeymat(Prf prf, ByteSpan sk_d, ByteSpan g_ir_new, ByteS
 }
 
 Result<ChildKeySizes> ChildSizesFor(Encr encr, size_t encr_key_bits, Integ integ) {
+  if (encr == Encr{}) {
+    //= rfc7296#section-2.17
+    //# A CHILD SA of AH has no encryption transform, so its KEYMAT holds
+    //# the integrity keys alone, the initiator's first.
+    //= rfc7296#section-3.3.3
+    //# AH's one mandatory transform is its integrity algorithm.
+    ENSURE(integ != Integ::kNone, kBadTransformCombination, kNoOffset, "rfc7296#section-3.3.3",
+           "a CHILD SA without an encryption transform (AH) needs an integrity transform");
+    TRY_ASSIGN(const size_t integ_size, IntegKeySize(integ));
+    return ChildKeySizes{0, integ_size};
+  }
   TRY_ASSIGN(const size_t encr_size, EncrKeymatSize(encr, encr_key_bits));
   const crypto::EncrTransform* tr = crypto::FindEncr(encr);
   if (tr->aead) {

@@ -286,14 +286,19 @@ TEST(DeriveChildSaKeys, PfsPutsTheNewSharedSecretFirstInTheSeed) {
 }
 
 TEST(DeriveChildSaKeys, AhTakesOnlyIntegrityKeys) {
-  // AH: no encryption transform (ENCR_NULL stands for it): integ_i is the
-  // first 20 bytes of DKM(Child SA), integ_r the next 20.
-  auto keys = DeriveChildSaKeys(Prf::kHmacSha1, kCiscoSkD, {}, kCiscoNi, kCiscoNr, Encr::kNull, 0,
-                                Integ::kHmacSha1_96);
-  ASSERT_TRUE(keys.ok());
-  EXPECT_TRUE(keys->encr_i.empty());
-  EXPECT_EQ(B(keys->integ_i), H("4727dc0ef94eb326ce131cf282fb652faa638ad0"));
-  EXPECT_EQ(B(keys->integ_r), H("ddae3786a11bcc0309876009f8c485de011ad962"));
+  // AH: no encryption transform (a CHILD SA of AH negotiates none, Encr{};
+  // ENCR_NULL gives the same KEYMAT): integ_i is the first 20 bytes of
+  // DKM(Child SA), integ_r the next 20.
+  for (Encr none : {Encr::kNull, Encr{}}) {
+    auto keys = DeriveChildSaKeys(Prf::kHmacSha1, kCiscoSkD, {}, kCiscoNi, kCiscoNr, none, 0, Integ::kHmacSha1_96);
+    ASSERT_TRUE(keys.ok()) << static_cast<int>(none);
+    EXPECT_TRUE(keys->encr_i.empty());
+    EXPECT_EQ(B(keys->integ_i), H("4727dc0ef94eb326ce131cf282fb652faa638ad0"));
+    EXPECT_EQ(B(keys->integ_r), H("ddae3786a11bcc0309876009f8c485de011ad962"));
+  }
+  // Regression: Encr{} (what an AH proposal yields) was refused as an
+  // unimplemented encryption transform, so no AH CHILD SA could be keyed.
+  EXPECT_FALSE(DeriveChildSaKeys(Prf::kHmacSha1, kCiscoSkD, {}, kCiscoNi, kCiscoNr, Encr{}, 0, Integ::kNone).ok());
 }
 
 TEST(DeriveChildSaKeys, RefusesBadCombinations) {
