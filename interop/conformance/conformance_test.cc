@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "interop/conformance/catalogue.h"
+#include "interop/conformance/remote_target.h"
 #include "interop/conformance/runner.h"
 #include "reference/testing/generated_section.h"
 
@@ -309,6 +310,24 @@ TEST(Catalogue, ANeedThatIsNoFeatureIsRefused) {
   auto report = RunCatalogue(c, *target, RunOptions{});
   ASSERT_FALSE(report.ok());
   EXPECT_THAT(report.error().detail, HasSubstr("needs 'fragmentatoin', which is no feature"));
+}
+
+// The AH dataplane runs against the reference target only: a udp target
+// file that claims feature ah is refused with the reason, and the
+// reference target has it.
+TEST(Runner, AhIsAFeatureOfTheReferenceTargetOnly) {
+  EXPECT_TRUE(MakeReferenceTarget("")->features().count("ah"));
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / "ipsecref-ah-target.conf";
+  std::ofstream(file) << "connections {\n  c {\n    local_addrs = 192.0.2.1\n    remote_addrs = 192.0.2.2\n"
+                         "    local { auth = psk\n id = a.example }\n    remote { auth = psk\n id = b.example }\n"
+                         "    children { net { local_ts = 10.1.0.0/16\n remote_ts = 10.2.0.0/16 } }\n  }\n}\n"
+                         "secrets { ike-c { id-1 = a.example\n secret = \"s\" } }\n"
+                         "conformance {\n  features = esp-dataplane, ah\n}\n";
+  auto target = MakeUdpTarget("udp:192.0.2.2", file.string(), 1);
+  std::filesystem::remove(file);
+  ASSERT_FALSE(target.ok());
+  EXPECT_EQ(target.error().code, Code::kUnsupported);
+  EXPECT_THAT(target.error().detail, HasSubstr("'ah': the AH dataplane runs against the reference target only"));
 }
 
 }  // namespace
