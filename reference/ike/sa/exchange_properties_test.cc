@@ -266,5 +266,37 @@ TEST(ExchangePropertyRegressions, RekeysQueuedBehindARekeyLeaveOneChildSa) {
   EXPECT_EQ(rekeys, 1u) << Transcript(x);
 }
 
+// Fixed bug (found by BothEndsAgreeWithQueuedOperationsAndRekeysFromOneEnd,
+// "Responder:liveness Responder:delete-ike Initiator:rekey-ike deliver#6
+// drop#7"): the responder has a Delete of the IKE SA queued behind its
+// liveness check when it answers the initiator's IKE SA rekey; the answer
+// is lost. The queued Delete stayed on the old IKE SA (IkeSa::HandOver
+// moved only CHILD SA and liveness tasks) and went out there: the
+// initiator, its rekey unanswered, lost the old IKE SA with its CHILD SAs,
+// while the responder kept the new one: one IKE SA at one end, none at
+// the other. The queued Delete now follows the IKE SA to its successor.
+//= rfc7296#section-1.4.1
+//# Once the IKE SA Delete is done, the IKE SA (whichever its rekey made
+//# of it) and its CHILD SAs are gone at both ends.
+TEST(ExchangePropertyRegressions, IkeDeleteQueuedBehindAnAnsweredRekeyFollowsTheNewIkeSa) {
+  Exchange x(Config(testing::PskInitiatorConfig(), "10.3.0.0/16", "10.4.0.0/16"),
+             Config(testing::PskResponderConfig(), "10.4.0.0/16", "10.3.0.0/16"), 1);
+  const uint64_t spi = x.Establish();
+  ASSERT_NE(spi, 0u);
+  IkeSa* r = x.OnlyIkeSa(x.responder());
+  ASSERT_NE(r, nullptr);
+  const uint64_t r_spi = r->local_spi();
+  /* <-- INFORMATIONAL { }   (liveness; the Delete queued behind it) */
+  ASSERT_TRUE(x.responder().CheckLiveness(r_spi).ok());
+  ASSERT_TRUE(x.responder().DeleteIke(r_spi).ok());
+  /* CREATE_CHILD_SA { SA, Ni, KEi } -->
+     <-- CREATE_CHILD_SA { SA, Nr, KEr }   (lost) */
+  ASSERT_TRUE(x.initiator().RekeyIke(spi).ok());
+  ASSERT_TRUE(exchange_testing::DeliverFirst(x, exchange_testing::RequestFrom(x, Side::kInitiator)));
+  ASSERT_TRUE(exchange_testing::DropFirst(x, exchange_testing::ResponseFrom(x, Side::kResponder)));
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 0});
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

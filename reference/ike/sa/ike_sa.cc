@@ -152,10 +152,15 @@ void IkeSa::HandOver(IkeSa& to) {
   for (ChildSa& c : children) to.children.push_back(std::move(c));
   children.clear();
   replaced_by = to.local_spi();
+  //= ipsecref#choice
+  //# What was queued and not yet sent goes to the new IKE SA, an IKE SA
+  //# Delete too: it was asked of the IKE SA as a whole (an operator's
+  //# delete, a reauthentication's), and on the old one it would end the
+  //# IKE SA under a peer whose rekey answer may still be on its way. A
+  //# queued rekey stays: the rekey just done replaces it.
   std::deque<std::unique_ptr<Task>> keep;
   for (auto& task : queued_) {
-    const TaskKind k = task->kind();
-    if (k == TaskKind::kIkeRekey || k == TaskKind::kIkeDelete)
+    if (task->kind() == TaskKind::kIkeRekey)
       keep.push_back(std::move(task));
     else
       to.Queue(std::move(task));

@@ -135,7 +135,7 @@ class IkeSa {
   bool HasTask(TaskKind kind) const;
   bool HasOutstanding(TaskKind kind) const;
   // Hands this IKE SA's CHILD SAs to `to`, the IKE SA that replaces it, with
-  // the queued tasks that concern CHILD SAs or liveness (not sent yet).
+  // the queued tasks (not sent yet) other than an IKE SA rekey.
   void HandOver(IkeSa& to);
   // The outstanding or queued tasks, for collision handling.
   template <typename F>
