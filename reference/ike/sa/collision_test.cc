@@ -818,5 +818,64 @@ TEST(CollisionRegressions, ChildSasFollowThePeersRekeyWhenItDeletesTheOldIkeSa) 
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
+// Fixed bug (found by exchange_properties_test.cc,
+// BothEndsAgreeAfterQueuedChildSaOperations): simultaneous CHILD SA rekeys
+// where this end's exchange holds the lowest nonce, so its new CHILD SA is
+// the redundant one; the answer to its rekey is delayed, and meanwhile the
+// peer, whose new SA survived, deletes the old SA and rekeys its survivor
+// again. When the delayed answer arrives, the peer's new SA is gone: the
+// collision was looked up by that SA's SPI, found nothing, and this end
+// kept its redundant CHILD SA (so did the peer, which had created it as
+// responder): two CHILD SAs for the same traffic at both ends. The nonces
+// of the peer's exchange are now recorded when this end answers it.
+//= rfc7296#section-2.8.1
+//# Of two CHILD SAs created by simultaneous rekeys, the one whose exchange
+//# holds the lowest nonce is deleted by the end that created it, whatever
+//# became of the other one since.
+TEST(CollisionRegressions, RedundantChildSaDeletedAfterThePeerRekeyedItsSurvivor) {
+  bool ran = false;
+  for (uint64_t seed = 1; seed < 200 && !ran; ++seed) {
+    auto x = Established(seed);
+    IkeSa* i = x->OnlyIkeSa(x->initiator());
+    IkeSa* r = x->OnlyIkeSa(x->responder());
+    ASSERT_TRUE(i != nullptr && r != nullptr);
+    const uint64_t r_spi = r->local_spi();
+    ASSERT_TRUE(x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok());
+    ASSERT_TRUE(x->responder().RekeyChild(r_spi, r->children.front().spi_in).ok());
+    /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
+       <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }   (held) */
+    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)));
+    const auto held = exchange_testing::TakeFirst(*x, ResponseFrom(*x, Side::kResponder));
+    ASSERT_TRUE(held.has_value());
+    /* <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
+       CREATE_CHILD_SA { SA, Nr, TSi, TSr } --> */
+    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+    ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
+    // Wanted: the responder's new CHILD SA survives (the initiator's
+    // exchange holds the lowest nonce); other seeds draw the other case.
+    bool responder_won = false;
+    for (const auto& e : x->responder().events())
+      responder_won = responder_won || e.text.find("the peer's") != std::string::npos;
+    if (!responder_won) continue;
+    ran = true;
+    /* <-- INFORMATIONAL { D(old) }   INFORMATIONAL { } --> */
+    x->Run();
+    /* the responder rekeys its surviving CHILD SA and deletes it once replaced */
+    IkeSa* r_now = x->responder().Find(r_spi);
+    ASSERT_NE(r_now, nullptr);
+    uint32_t survivor = 0;
+    for (const ChildSa& c : r_now->children)
+      if (c.state == ChildState::kInstalled && c.spi_out != 0) survivor = c.spi_in;
+    ASSERT_NE(survivor, 0u) << exchange_testing::Transcript(*x);
+    ASSERT_TRUE(x->responder().RekeyChild(r_spi, survivor).ok());
+    x->Run();
+    /* the held answer to the initiator's rekey arrives at last */
+    x->Deliver(*held);
+    x->Settle(kQuiescence);
+    ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
+  }
+  EXPECT_TRUE(ran) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa
