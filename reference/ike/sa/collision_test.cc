@@ -877,5 +877,53 @@ TEST(CollisionRegressions, RedundantChildSaDeletedAfterThePeerRekeyedItsSurvivor
   EXPECT_TRUE(ran) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
 }
 
+// Fixed bug (found by exchange_properties_test.cc,
+// BothEndsAgreeAfterQueuedChildSaOperations, "Responder:rekey-child
+// Initiator:rekey-child deliver#6 deliver#5 deliver#8 ... Responder:rekey-child"):
+// after simultaneous CHILD SA rekeys the end whose new SA survived still
+// held the peer's redundant one as INSTALLED until the peer's Delete came,
+// and could rekey it meanwhile; the successor outlived the Delete, next to
+// the survivor: two CHILD SAs for the same traffic at both ends.
+//= rfc7296#section-2.8.1
+//# The redundant CHILD SA of simultaneous rekeys is the peer's to delete;
+//# this end holds it as replaced until then.
+TEST(CollisionRegressions, RedundantChildSaOfThePeerIsNotRekeyedWhileItsDeleteIsOnItsWay) {
+  bool ran = false;
+  for (uint64_t seed = 1; seed < 200 && !ran; ++seed) {
+    auto x = Established(seed);
+    IkeSa* i = x->OnlyIkeSa(x->initiator());
+    IkeSa* r = x->OnlyIkeSa(x->responder());
+    ASSERT_TRUE(i != nullptr && r != nullptr);
+    const uint64_t r_spi = r->local_spi();
+    ASSERT_TRUE(x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok());
+    ASSERT_TRUE(x->responder().RekeyChild(r_spi, r->children.front().spi_in).ok());
+    /* CREATE_CHILD_SA { N(REKEY_SA), ... } -->     <-- CREATE_CHILD_SA { N(REKEY_SA), ... }
+       <-- CREATE_CHILD_SA { SA, Nr, ... } (held)    CREATE_CHILD_SA { SA, Nr, ... } --> */
+    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)));
+    ASSERT_TRUE(exchange_testing::TakeFirst(*x, ResponseFrom(*x, Side::kResponder)).has_value());
+    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
+    ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
+    bool responder_won = false;
+    for (const auto& e : x->responder().events())
+      responder_won = responder_won || e.text.find("the peer's") != std::string::npos;
+    if (!responder_won) continue;
+    ran = true;
+    // The responder's own new SA carries the traffic; the initiator's (the
+    // redundant one) waits for its Delete, replaced.
+    IkeSa* r_now = x->responder().Find(r_spi);
+    ASSERT_NE(r_now, nullptr);
+    std::vector<uint32_t> installed;
+    for (const ChildSa& c : r_now->children)
+      if (c.state == ChildState::kInstalled) installed.push_back(c.spi_in);
+    ASSERT_EQ(installed.size(), 1u) << exchange_testing::Transcript(*x);
+    ASSERT_TRUE(x->responder().RekeyChild(r_spi, installed.front()).ok());
+    /* the held answer is resent on the initiator's retransmission; the
+       initiator deletes its redundant SA */
+    x->Settle(kQuiescence);
+    ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
+  }
+  EXPECT_TRUE(ran) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

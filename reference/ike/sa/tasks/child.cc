@@ -121,9 +121,20 @@ class ChildRekey final : public Task {
       sa.Queue(MakeChildDelete(ours));
       return Next::kDone;
     }
-    if (theirs.successor_spi_in != 0)
+    if (theirs.successor_spi_in != 0) {
       sa.Log(fmt::format("rekey collision on CHILD SA {:08x}: the peer's {:08x} has the lowest nonce and goes",
                          spi_in_, theirs.successor_spi_in));
+      //= rfc7296#section-2.8.1
+      //# The redundant CHILD SA is the peer's to delete: until it does, this
+      //# end holds it as replaced (by this end's new SA), so it is neither
+      //# rekeyed nor used to send; a successor of it would outlive its
+      //# Delete next to the SA that replaced it.
+      if (ChildSa* redundant = sa.FindChildByInbound(theirs.successor_spi_in);
+          redundant != nullptr && redundant->state == ChildState::kInstalled) {
+        redundant->state = ChildState::kRekeyed;
+        redundant->rekeyed_into = ours;
+      }
+    }
     //= rfc7296#section-2.25.1
     //# If the peer deleted the old SA while the rekey was under way, the new
     //# one stands and there is nothing left to delete.
