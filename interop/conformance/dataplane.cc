@@ -582,8 +582,9 @@ Link::Link(Iut& iut, std::optional<testing::Nat> nat, uint64_t seed, bool lenien
 
 Link::~Link() = default;
 
-void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int64_t at) {
+void Link::Send(const EspSpec& spec, const IkeSa* tester, const IkeSa* iut, int64_t at, size_t ike_before) {
   Impl& l = *impl_;
+  steps_.emplace_back(ike_before, wire_.size());
   if (tester == nullptr || (iut == nullptr && !l.iut.installs_own_sas())) {
     notes_.push_back(fmt::format("esp={}: no established IKE SA at {}", spec.deviation->name,
                                  tester == nullptr ? "the tester" : "the IUT"));

@@ -121,8 +121,10 @@ class Link {
   // `tester` (the tester's IKE SA; `iut` is the IUT's, to sync its SAs,
   // or nullptr for an IUT that installs its own).
   // What cannot be sent is kept as a note (notes()), not an error: the
-  // checks then say what was missing.
-  void Send(const EspSpec& spec, const ike::sa::IkeSa* tester, const ike::sa::IkeSa* iut, int64_t at);
+  // checks then say what was missing. `ike_before`: how many IKE datagrams
+  // the run had sent before this step (steps() places the step's packets).
+  void Send(const EspSpec& spec, const ike::sa::IkeSa* tester, const ike::sa::IkeSa* iut, int64_t at,
+            size_t ike_before = 0);
 
   const std::vector<Probe>& probes() const { return probes_; }
   const std::vector<WirePacket>& wire() const { return wire_; }
@@ -130,6 +132,8 @@ class Link {
   // The SPI and (full) sequence number of each ESP packet of the IUT the
   // tester decrypted, in arrival order.
   const std::vector<std::pair<uint32_t, uint64_t>>& replies() const { return replies_; }
+  // Per step: the run's IKE datagrams before it and its first packet in wire().
+  const std::vector<std::pair<size_t, size_t>>& steps() const { return steps_; }
 
   struct Impl;
 
@@ -139,6 +143,7 @@ class Link {
   std::vector<WirePacket> wire_;
   std::vector<std::string> notes_;
   std::vector<std::pair<uint32_t, uint64_t>> replies_;
+  std::vector<std::pair<size_t, size_t>> steps_;
 };
 
 // --- pieces, for the tests and the reference IUT --------------------------------

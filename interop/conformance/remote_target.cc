@@ -275,16 +275,16 @@ class RealTimeDriver final : public RunDriver {
     TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
     ENSURE(spec.protocol == iana::SecurityProtocol::kEsp, kUnsupported, kNoOffset, "",
            fmt::format("tester:{}: the AH dataplane runs against the reference target only", text));
-    marks_.emplace_back(x.network().captured.size(), link_->wire().size());
+    const size_t ike_before = x.network().captured.size();
     SyncClock();
-    link_->Send(spec, EstablishedSa(tester_), nullptr, x.clock().Now());
+    link_->Send(spec, EstablishedSa(tester_), nullptr, x.clock().Now(), ike_before);
     SyncClock();
     return OkStatus();
   }
 
   void Complete(Observation& o) override {
     if (!link_) return;
-    MergeEsp(*link_, marks_, base_, o);
+    MergeEsp(*link_, base_, o);
     o.esp_notes.insert(o.esp_notes.end(), host_->notes().begin(), host_->notes().end());
   }
 
@@ -292,7 +292,6 @@ class RealTimeDriver final : public RunDriver {
   uint64_t seed_;
   std::unique_ptr<RemoteEspHost> host_;
   std::unique_ptr<dataplane::Link> link_;
-  std::vector<std::pair<size_t, size_t>> marks_;
 
   Status Start(const std::string& what) {
     const auto it = commands_.find(what);

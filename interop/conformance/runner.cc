@@ -256,11 +256,8 @@ IkeSa* EstablishedSa(Peer& p) {
   return nullptr;
 }
 
-// The ESP packets of the dataplane steps into the run's wire, each step's
-// after the IKE datagrams sent before it. `marks`: per step, the run's IKE
-// datagrams so far and the step's first ESP packet.
-void MergeEsp(const dataplane::Link& link, const std::vector<std::pair<size_t, size_t>>& marks, Time start,
-              Observation& o) {
+void MergeEsp(const dataplane::Link& link, Time start, Observation& o) {
+  const std::vector<std::pair<size_t, size_t>>& marks = link.steps();
   std::vector<Observed> merged;
   size_t esp = 0, step = 0;
   auto emit_until = [&](size_t ike) {
@@ -453,12 +450,11 @@ class FakeTimeDriver final : public RunDriver {
       link_ = std::make_unique<dataplane::Link>(*host_, x.network().nat, seed_ + 2, setup_.lenient);
     }
     TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
-    marks_.emplace_back(x.network().captured.size(), link_->wire().size());
-    link_->Send(spec, EstablishedSa(tester_), EstablishedSa(iut_), x.clock().Now());
+    link_->Send(spec, EstablishedSa(tester_), EstablishedSa(iut_), x.clock().Now(), x.network().captured.size());
     return OkStatus();
   }
   void Complete(Observation& o) override {
-    if (link_) MergeEsp(*link_, marks_, run_start_, o);
+    if (link_) MergeEsp(*link_, run_start_, o);
   }
   void set_run_start(Time t) { run_start_ = t; }
 
@@ -471,7 +467,6 @@ class FakeTimeDriver final : public RunDriver {
   Time run_start_ = 0;
   std::unique_ptr<dataplane::Iut> host_;
   std::unique_ptr<dataplane::Link> link_;
-  std::vector<std::pair<size_t, size_t>> marks_;
 };
 
 class ReferenceTarget final : public Target {

@@ -136,12 +136,10 @@ uint64_t SeedOf(std::string_view id);
 // The peer's first ESTABLISHED IKE SA, or nullptr.
 ike::sa::IkeSa* EstablishedSa(ike::sa::Peer& p);
 
-// The ESP packets of a run's dataplane steps into its observation: each
-// step's packets after the IKE datagrams sent before it (`marks`: per step,
-// the run's IKE datagrams so far and the step's first ESP packet), and
-// the probes, replies and notes.
-void MergeEsp(const dataplane::Link& link, const std::vector<std::pair<size_t, size_t>>& marks, ike::sa::Time start,
-              Observation& o);
+// The ESP and AH packets of a run's dataplane steps into its observation:
+// each step's packets after the IKE datagrams sent before it
+// (Link::steps()), and the probes, replies and notes.
+void MergeEsp(const dataplane::Link& link, ike::sa::Time start, Observation& o);
 
 // How a target moves a run on.
 class RunDriver {
