@@ -818,6 +818,39 @@ TEST(CollisionRegressions, ChildSasFollowThePeersRekeyWhenItDeletesTheOldIkeSa) 
   ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
 }
 
+// Simultaneous rekeys of the first CHILD SA, the answer to the initiator's
+// rekey held back; the seed is drawn so that the initiator's exchange holds
+// the lowest nonce, so that the responder's new CHILD SA survives.
+//   CREATE_CHILD_SA { N(REKEY_SA), ... } -->     <-- CREATE_CHILD_SA { N(REKEY_SA), ... }
+//   <-- CREATE_CHILD_SA { SA, Nr, ... } (held)    CREATE_CHILD_SA { SA, Nr, ... } -->
+struct HeldCrossing {
+  std::unique_ptr<Exchange> x;
+  std::optional<Datagram> held;
+  uint64_t r_spi = 0;
+};
+HeldCrossing CrossingWonByTheResponder() {
+  for (uint64_t seed = 1; seed < 200; ++seed) {
+    auto x = Established(seed);
+    IkeSa* i = x->OnlyIkeSa(x->initiator());
+    IkeSa* r = x->OnlyIkeSa(x->responder());
+    if (i == nullptr || r == nullptr) return {};
+    const uint64_t r_spi = r->local_spi();
+    if (!x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok() ||
+        !x->responder().RekeyChild(r_spi, r->children.front().spi_in).ok() ||
+        !DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)))
+      return {};
+    std::optional<Datagram> held = exchange_testing::TakeFirst(*x, ResponseFrom(*x, Side::kResponder));
+    if (!held || !DeliverFirst(*x, RequestFrom(*x, Side::kResponder)) ||
+        !DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)))
+      return {};
+    bool responder_won = false;
+    for (const auto& e : x->responder().events())
+      responder_won = responder_won || e.text.find("the peer's") != std::string::npos;
+    if (responder_won) return {std::move(x), std::move(held), r_spi};
+  }
+  return {};
+}
+
 // Fixed bug (found by exchange_properties_test.cc,
 // BothEndsAgreeAfterQueuedChildSaOperations): simultaneous CHILD SA rekeys
 // where this end's exchange holds the lowest nonce, so its new CHILD SA is
@@ -833,48 +866,24 @@ TEST(CollisionRegressions, ChildSasFollowThePeersRekeyWhenItDeletesTheOldIkeSa) 
 //# holds the lowest nonce is deleted by the end that created it, whatever
 //# became of the other one since.
 TEST(CollisionRegressions, RedundantChildSaDeletedAfterThePeerRekeyedItsSurvivor) {
-  bool ran = false;
-  for (uint64_t seed = 1; seed < 200 && !ran; ++seed) {
-    auto x = Established(seed);
-    IkeSa* i = x->OnlyIkeSa(x->initiator());
-    IkeSa* r = x->OnlyIkeSa(x->responder());
-    ASSERT_TRUE(i != nullptr && r != nullptr);
-    const uint64_t r_spi = r->local_spi();
-    ASSERT_TRUE(x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok());
-    ASSERT_TRUE(x->responder().RekeyChild(r_spi, r->children.front().spi_in).ok());
-    /* CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr } -->
-       <-- CREATE_CHILD_SA { SA, Nr, TSi, TSr }   (held) */
-    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)));
-    const auto held = exchange_testing::TakeFirst(*x, ResponseFrom(*x, Side::kResponder));
-    ASSERT_TRUE(held.has_value());
-    /* <-- CREATE_CHILD_SA { N(REKEY_SA), SA, Ni, TSi, TSr }
-       CREATE_CHILD_SA { SA, Nr, TSi, TSr } --> */
-    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
-    ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
-    // Wanted: the responder's new CHILD SA survives (the initiator's
-    // exchange holds the lowest nonce); other seeds draw the other case.
-    bool responder_won = false;
-    for (const auto& e : x->responder().events())
-      responder_won = responder_won || e.text.find("the peer's") != std::string::npos;
-    if (!responder_won) continue;
-    ran = true;
-    /* <-- INFORMATIONAL { D(old) }   INFORMATIONAL { } --> */
-    x->Run();
-    /* the responder rekeys its surviving CHILD SA and deletes it once replaced */
-    IkeSa* r_now = x->responder().Find(r_spi);
-    ASSERT_NE(r_now, nullptr);
-    uint32_t survivor = 0;
-    for (const ChildSa& c : r_now->children)
-      if (c.state == ChildState::kInstalled && c.spi_out != 0) survivor = c.spi_in;
-    ASSERT_NE(survivor, 0u) << exchange_testing::Transcript(*x);
-    ASSERT_TRUE(x->responder().RekeyChild(r_spi, survivor).ok());
-    x->Run();
-    /* the held answer to the initiator's rekey arrives at last */
-    x->Deliver(*held);
-    x->Settle(kQuiescence);
-    ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
-  }
-  EXPECT_TRUE(ran) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+  HeldCrossing c = CrossingWonByTheResponder();
+  ASSERT_NE(c.x, nullptr) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+  Exchange& x = *c.x;
+  /* <-- INFORMATIONAL { D(old) }   INFORMATIONAL { } --> */
+  x.Run();
+  /* the responder rekeys its surviving CHILD SA and deletes it once replaced */
+  IkeSa* r = x.responder().Find(c.r_spi);
+  ASSERT_NE(r, nullptr);
+  uint32_t survivor = 0;
+  for (const ChildSa& child : r->children)
+    if (child.state == ChildState::kInstalled) survivor = child.spi_in;
+  ASSERT_NE(survivor, 0u) << exchange_testing::Transcript(x);
+  ASSERT_TRUE(x.responder().RekeyChild(c.r_spi, survivor).ok());
+  x.Run();
+  /* the held answer to the initiator's rekey arrives at last */
+  x.Deliver(*c.held);
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
 }
 
 // Fixed bug (found by exchange_properties_test.cc,
@@ -888,41 +897,22 @@ TEST(CollisionRegressions, RedundantChildSaDeletedAfterThePeerRekeyedItsSurvivor
 //# The redundant CHILD SA of simultaneous rekeys is the peer's to delete;
 //# this end holds it as replaced until then.
 TEST(CollisionRegressions, RedundantChildSaOfThePeerIsNotRekeyedWhileItsDeleteIsOnItsWay) {
-  bool ran = false;
-  for (uint64_t seed = 1; seed < 200 && !ran; ++seed) {
-    auto x = Established(seed);
-    IkeSa* i = x->OnlyIkeSa(x->initiator());
-    IkeSa* r = x->OnlyIkeSa(x->responder());
-    ASSERT_TRUE(i != nullptr && r != nullptr);
-    const uint64_t r_spi = r->local_spi();
-    ASSERT_TRUE(x->initiator().RekeyChild(i->local_spi(), i->children.front().spi_in).ok());
-    ASSERT_TRUE(x->responder().RekeyChild(r_spi, r->children.front().spi_in).ok());
-    /* CREATE_CHILD_SA { N(REKEY_SA), ... } -->     <-- CREATE_CHILD_SA { N(REKEY_SA), ... }
-       <-- CREATE_CHILD_SA { SA, Nr, ... } (held)    CREATE_CHILD_SA { SA, Nr, ... } --> */
-    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kInitiator)));
-    ASSERT_TRUE(exchange_testing::TakeFirst(*x, ResponseFrom(*x, Side::kResponder)).has_value());
-    ASSERT_TRUE(DeliverFirst(*x, RequestFrom(*x, Side::kResponder)));
-    ASSERT_TRUE(DeliverFirst(*x, ResponseFrom(*x, Side::kInitiator)));
-    bool responder_won = false;
-    for (const auto& e : x->responder().events())
-      responder_won = responder_won || e.text.find("the peer's") != std::string::npos;
-    if (!responder_won) continue;
-    ran = true;
-    // The responder's own new SA carries the traffic; the initiator's (the
-    // redundant one) waits for its Delete, replaced.
-    IkeSa* r_now = x->responder().Find(r_spi);
-    ASSERT_NE(r_now, nullptr);
-    std::vector<uint32_t> installed;
-    for (const ChildSa& c : r_now->children)
-      if (c.state == ChildState::kInstalled) installed.push_back(c.spi_in);
-    ASSERT_EQ(installed.size(), 1u) << exchange_testing::Transcript(*x);
-    ASSERT_TRUE(x->responder().RekeyChild(r_spi, installed.front()).ok());
-    /* the held answer is resent on the initiator's retransmission; the
-       initiator deletes its redundant SA */
-    x->Settle(kQuiescence);
-    ExpectAgreement(*x, Agreement{.ike_sas = 1, .children = 1});
-  }
-  EXPECT_TRUE(ran) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+  HeldCrossing c = CrossingWonByTheResponder();
+  ASSERT_NE(c.x, nullptr) << "no seed drew the crossing with the initiator's exchange holding the lowest nonce";
+  Exchange& x = *c.x;
+  // The responder's own new SA carries the traffic; the initiator's (the
+  // redundant one) waits for its Delete, replaced.
+  IkeSa* r = x.responder().Find(c.r_spi);
+  ASSERT_NE(r, nullptr);
+  std::vector<uint32_t> installed;
+  for (const ChildSa& child : r->children)
+    if (child.state == ChildState::kInstalled) installed.push_back(child.spi_in);
+  ASSERT_EQ(installed.size(), 1u) << exchange_testing::Transcript(x);
+  ASSERT_TRUE(x.responder().RekeyChild(c.r_spi, installed.front()).ok());
+  /* the held answer is resent on the initiator's retransmission; the
+     initiator deletes its redundant SA */
+  x.Settle(kQuiescence);
+  ExpectAgreement(x, Agreement{.ike_sas = 1, .children = 1});
 }
 
 }  // namespace
