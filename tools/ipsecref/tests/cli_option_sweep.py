@@ -9,7 +9,9 @@ name, alone and with --json. Every run must
   - exit 0, 1 or 2, never by a signal or an abort,
   - name the problem on stderr when it exits 2 ("ipsecref ...: ..."),
     in a few KB at most,
-  - under --json, print JSON on stdout (the report or the error object).
+  - under --json, print JSON on stdout (the report or the error object),
+  - print no sanitizer report (AddressSanitizer, LeakSanitizer, UBSan): they
+    exit 1, which alone would pass as an ordinary failure.
 
 Bounded to well under a minute (runs in parallel, a few seconds each at most).
 
@@ -129,10 +131,17 @@ def run(ipsecref, argv, work):
     return argv, p
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print on stderr when they
+# find something (ASan and UBSan then exit 1, which the exit check allows).
+SANITIZER_REPORT = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b": runtime error: ")
+
+
 def judge(argv, p, as_json):
     shown = b" ".join(a if len(a) < 60 else a[:40] + b"...(%d bytes)" % len(a) for a in argv).decode("latin-1")
     if p is None:
         return f"{shown}: still running after {PER_RUN} s"
+    if any(s in p.stderr for s in SANITIZER_REPORT):
+        return f"{shown}: exit {p.returncode}, a sanitizer report on stderr: {p.stderr[:3000]!r}"
     if p.returncode not in (0, 1, 2):
         return f"{shown}: exit {p.returncode} (a signal or abort); stderr {p.stderr[-300:]!r}"
     if p.returncode == 2 and not p.stderr.strip():
