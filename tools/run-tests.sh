@@ -56,7 +56,15 @@ trap summary EXIT
 tools/setup.sh
 
 stage "gcc build and tests (preset dev)"
-cmake --preset dev >/dev/null
+# In CI the dev build leaves out debug information (-O2 -DNDEBUG instead of
+# RelWithDebInfo's -O2 -g -DNDEBUG): gcc's -g changes no generated code
+# (GCC checks exactly that with -fcompare-debug), nothing in CI reads it,
+# and at -O2 it cost a third or more of each file's compile time
+# (reference/ike/sa/ike_sa.cc 9.1 s -> 5.2 s, collision_test.cc 12.1 s ->
+# 7.9 s). Outside CI build/dev keeps the preset's flags.
+dev_flags=()
+[ $ci = 1 ] && dev_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
+cmake --preset dev "${dev_flags[@]}" >/dev/null
 cmake --build --preset dev
 ctest --preset dev | tee "$log"
 

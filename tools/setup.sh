@@ -9,6 +9,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  # lld: clang's linker (CMakeLists.txt, IPSECREF_LLD), several times faster than GNU ld on the sanitized binaries
+  lld
   # libraries
   libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # X.509 parsing and path checks (reference/crypto/x509.cc: OpenSSL's libcrypto)

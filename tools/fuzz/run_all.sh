@@ -12,7 +12,13 @@
 # IPSECREF_FUZZ_BUILD=DIR takes the binaries from that build directory
 # (default build/fuzz; tools/run-tests.sh passes build/asan, whose preset
 # also builds them);
-# IPSECREF_FUZZ_WORK=DIR works there instead of a fresh temporary directory.
+# IPSECREF_FUZZ_WORK=DIR works there instead of a fresh temporary directory;
+# IPSECREF_FUZZ_JOBS=N runs N targets at a time (default: the number of
+# CPUs, nproc). Each target is one single-threaded libFuzzer process that
+# runs for SECONDS of wall time whatever N is, so running them side by side
+# on idle cores gives each the same time and CPU as running them one after
+# another, in 1/N of the wall time (tools/run-tests.sh: 27 targets x 10 s,
+# about 4.5 min one at a time, about half that on the CI's 2 cores).
 set -euo pipefail
 
 seconds=${1:-30}
@@ -48,32 +54,37 @@ dict_of() {
   sed -n 's/^[[:space:]]*dict[[:space:]]*=[[:space:]]*//p' "$options" | head -n1
 }
 
-failed=()
-summary=()
-for target in "${targets[@]}"; do
-  binary=$build/fuzz/${target}_fuzzer
+# One target: its report on stdout (printed once it is done, in the order
+# of the targets, so that parallel runs do not interleave), its summary line
+# in $work/<target>.summary, and $work/<target>.failed when it failed.
+fuzz_one() {
+  local target=$1
+  local binary=$build/fuzz/${target}_fuzzer
   if [[ ! -x $binary ]]; then
     echo "run_all: $binary was not built" >&2
-    failed+=("$target (not built)")
-    continue
+    echo "$target (not built)" >"$work/$target.failed"
+    return 0
   fi
-  corpus=$work/corpus/$target
-  crashers=$work/crashers/$target
+  local corpus=$work/corpus/$target
+  local crashers=$work/crashers/$target
   mkdir -p "$corpus" "$crashers"
   if [[ -d fuzz/corpus/$target ]]; then
     cp -r "fuzz/corpus/$target/." "$corpus/"
   fi
+  local seeds
   seeds=$(find "$corpus" -type f | wc -l)
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
-        -artifact_prefix="$crashers/")
+  local args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+              -artifact_prefix="$crashers/")
+  local dict
   dict=$(dict_of "$target")
   [[ -n $dict ]] && args+=(-dict="fuzz/$dict")
-  log=$work/$target.log
+  local log=$work/$target.log
 
   echo "== $target: $seeds seeds, $seconds s${dict:+, dict $dict}"
-  status=0
+  local status=0
   "$binary" "${args[@]}" "$corpus" >"$log" 2>&1 || status=$?
 
+  local done_line cov execs units corpus_after line
   done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|NEW|REDUCE|pulse|INITED)' "$log" | tail -n1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1, ft \2/p' <<<"$done_line")
   execs=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*//p' "$log")
@@ -82,7 +93,7 @@ for target in "${targets[@]}"; do
   line="$target: ${execs:-?} exec/s, ${units:-?} runs, ${cov:-cov ?}, corpus $seeds -> $corpus_after"
   if [[ $status -ne 0 ]]; then
     line+=", FAILED (exit $status)"
-    failed+=("$target")
+    echo "$target" >"$work/$target.failed"
     echo "-- $target failed; the end of its log ($log):"
     grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' "$log" | tail -n 60
     for crasher in "$crashers"/*; do
@@ -93,8 +104,46 @@ for target in "${targets[@]}"; do
       echo "   keep:   cp $crasher fuzz/regressions/$target/<what_the_bug_is>"
     done
   fi
-  summary+=("$line")
+  echo "$line" >"$work/$target.summary"
   echo "$line"
+}
+
+jobs=${IPSECREF_FUZZ_JOBS:-$(nproc)}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "run_all: IPSECREF_FUZZ_JOBS=$jobs is not a positive number" >&2; exit 2; }
+rm -f "$work"/*.failed "$work"/*.summary "$work"/*.report "$work"/*.done
+shown=0  # the reports of targets[0..shown) are printed
+show_done() {
+  while ((shown < ${#targets[@]})) && [[ -f $work/${targets[shown]}.done ]]; do
+    cat "$work/${targets[shown]}.report"
+    shown=$((shown + 1))
+  done
+}
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n || true  # a job's status is in its files, not its exit code
+    running=$((running - 1))
+    show_done
+  fi
+  # (set -e inside, so that a failing step stops that target, as it stopped
+  # the whole run before; .done either way, so that the reports go on.)
+  { set +e; (set -e; fuzz_one "$target") >"$work/$target.report" 2>&1; touch "$work/$target.done"; } &
+  running=$((running + 1))
+done
+wait
+show_done
+
+failed=()
+summary=()
+for target in "${targets[@]}"; do
+  if [[ -f $work/$target.failed ]]; then
+    failed+=("$(cat "$work/$target.failed")")
+  elif [[ ! -f $work/$target.summary ]]; then
+    # fuzz_one stopped early (set -e): never count that as a pass.
+    failed+=("$target (no result; see $work/$target.report)")
+    [[ -f $work/$target.done ]] || cat "$work/$target.report" 2>/dev/null || true
+  fi
+  [[ -f $work/$target.summary ]] && summary+=("$(cat "$work/$target.summary")")
 done
 
 echo
