@@ -40,6 +40,10 @@ NOT_UTF8 = b"\xff\xfeq"
 
 problems = []
 
+# What AddressSanitizer, LeakSanitizer and UBSan print on stderr when they
+# find something (as cli_option_sweep.py reads it).
+SANITIZER_REPORT = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b": runtime error: ")
+
 
 def run(args, stdin=None, timeout=30, stdout_to=None, close_stdout=False, stderr_to=subprocess.PIPE):
     """Runs ipsecref; never a signal, and exit 0, 1 or 2."""
@@ -59,6 +63,10 @@ def run(args, stdin=None, timeout=30, stdout_to=None, close_stdout=False, stderr
             handle.close()
     if p.returncode not in (0, 1, 2):
         problems.append(f"{args!r}: exit {p.returncode} (a signal or abort?); stderr {(p.stderr or b'')[-300:]!r}")
+    # Under the sanitizers a finding exits 1, which the line above allows:
+    # their report on stderr is what tells it apart.
+    if any(s in (p.stderr or b"") for s in SANITIZER_REPORT):
+        problems.append(f"{args!r}: exit {p.returncode}, a sanitizer report on stderr: {p.stderr[:3000]!r}")
     return p
 
 
