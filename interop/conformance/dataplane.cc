@@ -318,13 +318,19 @@ Status FarAhead(Step& s, Build& b) {
   return OkStatus();
 }
 
-// An outer IPv4 header's fields changed after the ICV was computed, its
-// header checksum made right again (RFC 791).
-void ChangeIpv4Header(Bytes& p, const std::function<void(Bytes&)>& change) {
-  auto v = ip::Parse(p, /*verify_checksum=*/false);
-  if (!v || v->version != 4) return;
-  change(p);
-  ip::SetIpv4HeaderChecksum(MutableByteSpan(p).first(v->ip_header_length));
+// The outer IPv4 header's fields changed (`change`) after the ICV was
+// computed, its header checksum made right again (RFC 791). The deviations
+// `mutable` and `immutable` are IPv4's: an IPv6 outer header is refused.
+Status ChangeIpv4Header(Step& s, Build& b, std::string_view deviation, std::function<void(Bytes&)> change) {
+  ENSURE(s.child.ah_out_config.tunnel_src.size() == 4, kUnsupported, kNoOffset, "",
+         fmt::format("{}: the outer header is not IPv4 (the fields it changes are IPv4's)", deviation));
+  b.after = [change = std::move(change)](Bytes& p) {
+    auto v = ip::Parse(p, /*verify_checksum=*/false);
+    if (!v || v->version != 4) return;
+    change(p);
+    ip::SetIpv4HeaderChecksum(MutableByteSpan(p).first(v->ip_header_length));
+  };
+  return OkStatus();
 }
 
 // Cuts the ESP packet of `packet` to `esp_length` octets (the IP and UDP
@@ -502,15 +508,12 @@ const Row kRows[] = {
       "checksum made right), as routers may: the ICV does not cover them",
       false, true, "rfc4302#section-3.3.3.1.1.1"},
      Nothing,
-     [](Step&, Build& b) -> Status {
-       b.after = [](Bytes& p) {
-         ChangeIpv4Header(p, [](Bytes& h) {
-           h[1] = 0xbb;  // DSCP 46 (EF), ECN 3 (CE)
-           h[6] |= 0x40;  // DF
-           h[8] = 17;     // TTL
-         });
-       };
-       return OkStatus();
+     [](Step& s, Build& b) -> Status {
+       return ChangeIpv4Header(s, b, "mutable", [](Bytes& h) {
+         h[1] = 0xbb;   // DSCP 46 (EF), ECN 3 (CE)
+         h[6] |= 0x40;  // DF
+         h[8] = 17;     // TTL
+       });
      }},
     {{"immutable", "rfc4302#section-3.3.3.1.1.1", false,
       "the outer IPv4 header's Identification changed after the ICV was computed (header checksum made right): "
@@ -518,10 +521,7 @@ const Row kRows[] = {
       false, true, "rfc4302#section-3.3.3.1.1.1"},
      Nothing,
      [](Step& s, Build& b) -> Status {
-       ENSURE(s.child.ah_out_config.tunnel_src.size() == 4, kUnsupported, kNoOffset, "",
-              "immutable: the outer header is IPv6 (its Identification is IPv4's)");
-       b.after = [](Bytes& p) { ChangeIpv4Header(p, [](Bytes& h) { StoreU16(&h[4], LoadU16(&h[4]) ^ 0x5a5a); }); };
-       return OkStatus();
+       return ChangeIpv4Header(s, b, "immutable", [](Bytes& h) { StoreU16(&h[4], LoadU16(&h[4]) ^ 0x5a5a); });
      }},
 };
 

@@ -101,9 +101,7 @@ class ReferenceHost final : public Iut {
       TRY_ASSIGN(child.out, esp::Sa::Create(out));
       if (Has("esp-sender-starts-late")) child.out->AssumeSent(5);
       child.in_config = in;
-      child.inbound = gateway::SelectorsOf(c.local_ts, c.remote_ts);
-      order_.push_back(c.spi_in);
-      children_.emplace(c.spi_in, std::move(child));
+      Install(c, std::move(child));
     }
     return OkStatus();
   }
@@ -119,8 +117,7 @@ class ReferenceHost final : public Iut {
     std::unique_ptr<esp::Sa> stranger;
     if (auto it = children_.find(*spi); it != children_.end()) sa = it->second.in.get();
     Child* child = sa != nullptr ? &children_.at(*spi) : nullptr;
-    if (sa == nullptr && Has("esp-accept-unknown-spi") && !order_.empty() && !children_.at(order_.front()).is_ah) {
-      child = &children_.at(order_.front());
+    if (sa == nullptr && Has("esp-accept-unknown-spi") && (child = FirstOf(false)) != nullptr) {
       esp::SaConfig c = child->in_config;
       c.spi = *spi;
       auto made = esp::Sa::Create(c);
@@ -185,10 +182,23 @@ class ReferenceHost final : public Iut {
     TRY_ASSIGN(child.ah_out, ah::Sa::Create(out));
     if (Has("ah-sender-starts-late")) child.ah_out->AssumeSent(5);
     child.ah_in_config = in;
+    Install(c, std::move(child));
+    return OkStatus();
+  }
+
+  // `child`, the host's SAs of `c`, with the selectors of its inbound check.
+  void Install(const ChildSa& c, Child child) {
     child.inbound = gateway::SelectorsOf(c.local_ts, c.remote_ts);
     order_.push_back(c.spi_in);
     children_.emplace(c.spi_in, std::move(child));
-    return OkStatus();
+  }
+
+  // The first CHILD SA installed of ESP (or of AH), for the faults that try
+  // an unknown SPI with its keys; nullptr if there is none.
+  Child* FirstOf(bool ah) {
+    for (uint32_t spi : order_)
+      if (Child& c = children_.at(spi); c.is_ah == ah) return &c;
+    return nullptr;
   }
 
   // An AH packet (its header at `at`), received as RFC 4302 §3.4 says.
@@ -201,18 +211,14 @@ class ReferenceHost final : public Iut {
       child = &it->second;
       sa = child->ah_in.get();
     }
-    if (sa == nullptr && Has("ah-accept-unknown-spi"))
-      for (uint32_t first : order_)
-        if (Child& c = children_.at(first); c.is_ah) {
-          ah::SaConfig config = c.ah_in_config;
-          config.spi = spi;
-          auto made = ah::Sa::Create(config);
-          if (!made) return {};
-          stranger = std::move(*made);
-          sa = stranger.get();
-          child = &c;
-          break;
-        }
+    if (sa == nullptr && Has("ah-accept-unknown-spi") && (child = FirstOf(true)) != nullptr) {
+      ah::SaConfig config = child->ah_in_config;
+      config.spi = spi;
+      auto made = ah::Sa::Create(config);
+      if (!made) return {};
+      stranger = std::move(*made);
+      sa = stranger.get();
+    }
     //= rfc4302#section-3.4.2
     //# No SA for the SPI: the packet is discarded.
     if (sa == nullptr) return {};
