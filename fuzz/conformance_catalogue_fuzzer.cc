@@ -18,6 +18,7 @@
 
 #include "fuzz/check.h"
 #include "interop/conformance/catalogue.h"
+#include "interop/conformance/dataplane.h"
 #include "interop/conformance/runner.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -46,6 +47,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Check(r.id.starts_with(r.c->id));
         Status s = conformance::Validate(r);
         if (!s) Check(s.error().code == Code::kInvalidArgument && s.error().detail.starts_with("cat.json:"));
+        // The dataplane steps (tester:esp=SPEC, tester:ah=SPEC).
+        for (const std::string& step : r.drive) {
+          const std::string_view what = std::string_view(step).substr(std::min(step.find(':') + 1, step.size()));
+          if (!conformance::dataplane::IsDataplaneStep(what)) continue;
+          auto spec = conformance::dataplane::ParseEspSpec(what);
+          if (spec.ok())
+            Check(spec->deviation != nullptr && spec->count >= 1 && spec->count <= 64);
+          else
+            Check(spec.error().code == Code::kInvalidArgument && !spec.error().detail.empty());
+        }
       }
     }
   }
