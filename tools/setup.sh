@@ -32,19 +32,41 @@ PACKAGES=(
   iproute2 tcpdump iputils-ping
   # strongSwan's pki: the certificates of interop/gateway, made at test time
   strongswan-pki
+  # the interop matrix (interop/run): the Linux kernel's own IPsec (XFRM) in a
+  # user-mode Linux guest (interop/uml/guest.sh loads its modules with kmod's
+  # modprobe and builds its XSAVE shim with gcc), NAT between the peers (nft),
+  # and the runtime libraries and certutil of libreswan's pluto, unpacked below
+  user-mode-linux kmod gcc nftables libldns3 libevent-pthreads-2.1-7 libnss3-tools libunbound8
 )
+
+# libreswan conflicts with strongSwan's packages (Conflicts: strongswan-libcharon),
+# so its package is unpacked, not installed, under LIBRESWAN_ROOT; the interop
+# matrix runs its pluto from there (interop/adapters/libreswan.py).
+LIBRESWAN_ROOT=/opt/ipsecref/libreswan
+install_libreswan() {
+  [ -x "$LIBRESWAN_ROOT/usr/libexec/ipsec/pluto" ] && return 0
+  echo "setup: unpacking libreswan into $LIBRESWAN_ROOT"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq libreswan 2> /dev/null) && $SUDO mkdir -p "$LIBRESWAN_ROOT" &&
+    $SUDO dpkg-deb -x "$tmp"/libreswan_*.deb "$LIBRESWAN_ROOT"
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "setup: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+[ ${#missing[@]} -eq 0 ] && { install_libreswan; exit $?; }
+
+echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer for it.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_libreswan
