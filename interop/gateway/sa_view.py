@@ -66,13 +66,15 @@ def gateway(text):
     return rows
 
 
-def agree(ss, gw):
-    """Why the two views do not show one agreed IKE SA and CHILD SA, or None."""
+def agree(ss, gw, names=("charon", "gateway")):
+    """Why the two views do not show one agreed IKE SA and CHILD SA, or None.
+    names: what to call the two ends (the interop matrix's implementations)."""
     # charon keeps the inbound SA of a rekeyed CHILD SA for
     # charon.delete_rekeyed_delay (5 s) after the DELETE exchange completed,
     # listed as DELETED: it carries no traffic any more, and is not counted.
     ss = [r for r in ss if not (r[0] == "CHILD" and r[2] == "DELETED")]
-    for end, rows in (("charon", ss), ("gateway", gw)):
+    gw = [r for r in gw if not (r[0] == "CHILD" and r[2] == "DELETED")]
+    for end, rows in ((names[0], ss), (names[1], gw)):
         ike = [r for r in rows if r[0] == "IKE"]
         child = [r for r in rows if r[0] == "CHILD"]
         if len(ike) != 1 or ike[0][2] != "ESTABLISHED":
@@ -82,10 +84,10 @@ def agree(ss, gw):
     ss_ike, gw_ike = [r for r in ss if r[0] == "IKE"][0], [r for r in gw if r[0] == "IKE"][0]
     ss_child, gw_child = [r for r in ss if r[0] == "CHILD"][0], [r for r in gw if r[0] == "CHILD"][0]
     if ss_ike[3:5] != gw_ike[3:5]:
-        return "IKE SPIs differ: charon %s, gateway %s" % ("/".join(ss_ike[3:5]), "/".join(gw_ike[3:5]))
+        return "IKE SPIs differ: %s %s, %s %s" % (names[0], "/".join(ss_ike[3:5]), names[1], "/".join(gw_ike[3:5]))
     if ss_child[3:5] != [gw_child[4], gw_child[3]]:
-        return "CHILD SPIs differ: charon in/out %s, gateway in/out %s" % ("/".join(ss_child[3:5]),
-                                                                          "/".join(gw_child[3:5]))
+        return "CHILD SPIs differ: %s in/out %s, %s in/out %s" % (names[0], "/".join(ss_child[3:5]),
+                                                                  names[1], "/".join(gw_child[3:5]))
     return None
 
 
