@@ -69,16 +69,30 @@ def adapter_class(name):
 
 
 def load_implementations(path):
+    """implementations.json, checked: every problem raises ValueError naming the implementation and field."""
     with open(path) as f:
         data = json.load(f)
-    impls = data["implementations"]
+    impls = data.get("implementations") if isinstance(data, dict) else None
+    if not isinstance(impls, dict) or not impls:
+        raise ValueError("no \"implementations\" object")
+    rules = {
+        "adapter": lambda v: v in ADAPTERS,
+        "kernel": lambda v: v in ("host", "uml"),
+        "roles": lambda v: isinstance(v, list) and v and set(v) <= {"initiator", "responder"},
+        "features": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "options": lambda v: isinstance(v, dict),
+    }
     for name, impl in impls.items():
+        if not isinstance(impl, dict):
+            raise ValueError("implementation %s: not an object" % name)
+        for key, ok in rules.items():
+            if key not in impl and key != "options":
+                raise ValueError("implementation %s: no \"%s\"" % (name, key))
+            if key in impl and not ok(impl[key]):
+                raise ValueError("implementation %s: \"%s\" is %s, not valid (adapters: %s; kernel: host or uml; "
+                                 "roles: initiator, responder)" % (name, key, json.dumps(impl[key])[:80],
+                                                                   ", ".join(ADAPTERS)))
         impl["name"] = name
-        for key in ("adapter", "kernel", "roles", "features"):
-            if key not in impl:
-                raise ValueError("%s: implementation %s has no \"%s\"" % (path, name, key))
-        if impl["kernel"] not in ("host", "uml"):
-            raise ValueError("%s: implementation %s: kernel must be host or uml" % (path, name))
     return impls
 
 
@@ -100,10 +114,12 @@ class Run:
             unique = "%s (%d)" % (name, n)
         self.checks.append({"name": unique, "verdict": verdict, "detail": detail})
 
-    def result(self, verdict, reason, start):
+    def result(self, verdict, reason, start, judged=True):
         r = {"initiator": self.initiator["name"], "responder": self.responder["name"], "case": self.case_name,
              "verdict": verdict, "reason": reason, "duration_s": round(time.time() - start, 1),
              "checks": self.checks, "evidence": self.evidence}
+        if not judged:
+            r["judged"] = False  # the runner outside the guest judges it and removes this
         with open(os.path.join(self.dir, "result.json"), "w") as f:
             json.dump(r, f, indent=1)
         return r
@@ -115,6 +131,7 @@ class Runner:
         self.fault = fault  # (fault name, implementation name) or None
         self.pki = Pki(os.path.join(out, "pki"))
         self.verbose = verbose
+        self.defer_judging = False
 
     def log(self, text):
         if self.verbose:
@@ -167,15 +184,22 @@ class Runner:
                 write_keys(keys, [], [], "")
                 for a in ends:
                     a.collect(keys)
-                unnamed = wireshark_files(keys)
-                problems = judge.judge(run, self.ipsecref, keys, unnamed)
-                if verdict == "pass" and problems:
-                    verdict, reason = "fail", "; ".join(problems)
-                return run.result(verdict, reason, start)
+                if self.defer_judging:  # in the guest: the host judges (tshark is slow in UML)
+                    return run.result(verdict, reason, start, judged=False)
+                return self.judge(run, verdict, reason, start)
         except lablib.LabError as e:
             return run.result("error", "lab: %s" % e, start)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def judge(self, run, verdict, reason, start):
+        """The evidence judged after the run (judge.py); a passing run fails on a problem found."""
+        keys = os.path.join(run.dir, "keys")
+        unnamed = wireshark_files(keys)
+        problems = judge.judge(run, self.ipsecref, keys, unnamed)
+        if verdict == "pass" and problems:
+            verdict, reason = "fail", "; ".join(problems)
+        return run.result(verdict, reason, start)
 
     def make_ends(self, run, lab, work):
         ends = []
@@ -185,7 +209,9 @@ class Runner:
             os.makedirs(w)
             psk = PSK
             end = End(impl, side, peer, addr, run.case, lab, w, run.dir, psk, self.pki, self.ipsecref)
-            if self.fault and self.fault[1] == impl["name"]:
+            # the broken implementation's ends; against itself only its responder, so that the two differ
+            if self.fault and self.fault[1] == impl["name"] and not (
+                    run.initiator is run.responder and side.role == "initiator"):
                 end = faulty(end, self.fault[0])
             ends.append(adapter_class(impl["adapter"])(end))
         return ends  # responder first: it is started first
@@ -357,7 +383,7 @@ def parse_list(text, known, what):
     chosen = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [t for t in chosen if t not in known]
     if unknown:
-        raise SystemExit("interop: unknown %s %s (known: %s)" % (what, ", ".join(unknown), ", ".join(known)))
+        raise Usage("unknown %s %s (known: %s)" % (what, ", ".join(unknown), ", ".join(known)))
     return chosen
 
 
@@ -365,7 +391,19 @@ def utc(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+class Usage(Exception):
+    """A bad option or input file: exit 2 with the reason."""
+
+
 def main(argv=None):
+    try:
+        return run_main(argv)
+    except Usage as e:
+        print("interop: %s" % e, file=sys.stderr)
+        return 2
+
+
+def run_main(argv=None):
     import argparse
     p = argparse.ArgumentParser(prog="interop/run", description=__doc__.split("\n\n")[0])
     p.add_argument("--peers", help="implementations, comma-separated (default: all of implementations.json)")
@@ -378,12 +416,14 @@ def main(argv=None):
     p.add_argument("--fault", help="FAULT:IMPLEMENTATION, a deliberately broken adapter: " +
                    "; ".join("%s (%s)" % kv for kv in FAULTS.items()))
     p.add_argument("--list", action="store_true", help="list the implementations and cases")
+    p.add_argument("--rejudge", metavar="DIR", help="judge the evidence of DIR/results.json again: each run's "
+                   "after-the-run checks must come out as recorded")
     p.add_argument("--in-guest", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     try:
         impls = load_implementations(a.implementations)
-    except (OSError, ValueError, KeyError) as e:
-        raise SystemExit("interop: %s" % e)
+    except (OSError, ValueError) as e:
+        raise Usage("--implementations %s: %s" % (a.implementations, e))
     if a.list:
         for name, impl in impls.items():
             print("%-16s %-5s %s" % (name, impl["kernel"], impl.get("description", "")))
@@ -398,16 +438,23 @@ def main(argv=None):
     if a.fault:
         name, _, impl = a.fault.partition(":")
         if name not in FAULTS or impl not in impls:
-            raise SystemExit("interop: --fault FAULT:IMPLEMENTATION, FAULT one of %s" % ", ".join(FAULTS))
+            raise Usage("--fault %s: FAULT:IMPLEMENTATION, FAULT one of %s" % (a.fault, ", ".join(FAULTS)))
         fault = (name, impl)
     ipsecref = a.ipsecref
     if not ipsecref or not os.access(ipsecref, os.X_OK):
-        raise SystemExit("interop: no ipsecref binary (--ipsecref PATH or IPSECREF=PATH), got '%s'" % ipsecref)
+        raise Usage("no ipsecref binary (--ipsecref PATH or IPSECREF=PATH), got '%s'" % ipsecref)
     ipsecref = os.path.abspath(ipsecref)
+    if a.rejudge:
+        return rejudge(a.rejudge, impls, ipsecref)
     if os.geteuid() != 0:
         print("interop: needs root (network namespaces)", file=sys.stderr)
         return 77
-    os.makedirs(a.out, exist_ok=True)
+    try:
+        os.makedirs(a.out, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=a.out)
+        probe.close()
+    except OSError as e:
+        raise Usage("--out %s: not a writable directory (%s)" % (a.out, e.strerror or e))
     out = os.path.abspath(a.out)
     pairs = [(impls[i], impls[r]) for i in initiators for r in responders]
     runs = [Run(i, r, c, out, n) for n, ((i, r), c) in enumerate(((pair, c) for pair in pairs for c in cases), 1)]
@@ -417,10 +464,12 @@ def main(argv=None):
     on_host = [r for r in runs if r not in in_uml]
     if a.in_guest:
         on_host, in_uml = runs, []
+        runner.defer_judging = True
     results = []
     for run in on_host:
         r = runner.execute(run)
-        runner.log("%-8s %s -> %s %s %s(%.1f s)" % (r["verdict"].upper(), r["initiator"], r["responder"], r["case"],
+        said = r["verdict"].upper() if r.get("judged", True) else "driven, %s so far" % r["verdict"]
+        runner.log("%-8s %s -> %s %s %s(%.1f s)" % (said, r["initiator"], r["responder"], r["case"],
                                                    ": " + r["reason"] + " " if r["reason"] else "", r["duration_s"]))
         results.append(r)
     if in_uml:
@@ -433,13 +482,15 @@ def main(argv=None):
 def run_in_guest(a, runs, out, ipsecref, fault, runner):
     """The runs that need the kernel's ESP/AH, in one user-mode Linux guest; their result.json files."""
     pairs = sorted({(r.initiator["name"], r.responder["name"]) for r in runs})
-    cases = sorted({r.case_name for r in runs})
+    cases = list(dict.fromkeys(r.case_name for r in runs))
     results = []
     for run in runs:  # stale results of an earlier run must not be read as this run's
         shutil.rmtree(run.dir, ignore_errors=True)
     runner.log("booting one user-mode Linux guest for %d runs (%s)" % (len(runs), ", ".join("%s->%s" % p for p in pairs)))
     # each pair with its cases; the guest runs them in order and writes OUT/<pair>/<case>/result.json
     script = os.path.join(out, ".guest-runs.sh")
+    progress = os.path.join(out, "guest-progress.log")  # what the runner in the guest says, as it says it
+    open(progress, "w").close()
     with open(script, "w") as f:
         f.write("#!/bin/sh\nrc=0\n")
         for i, r in pairs:
@@ -448,23 +499,39 @@ def run_in_guest(a, runs, out, ipsecref, fault, runner):
                     "--ipsecref", ipsecref, "--implementations", os.path.abspath(a.implementations)]
             if fault:
                 argv += ["--fault", "%s:%s" % fault]
-            f.write(" ".join("'%s'" % x for x in argv) + " || rc=1\n")
+            f.write(" ".join("'%s'" % x for x in argv) + " >> '%s' 2>&1 || rc=1\n" % progress)
         f.write("exit $rc\n")
     guest = os.path.join(INTEROP, "uml", "guest.sh")
-    proc = subprocess.run(["/bin/bash", guest, "--rw", out, "--timeout", str(600 + 120 * len(runs)), "--",
-                           "/bin/sh", script], text=True, capture_output=True)
-    with open(os.path.join(out, "guest.log"), "w") as f:
-        f.write(proc.stdout + proc.stderr)
-    sys.stdout.write(proc.stdout)
+    with open(os.path.join(out, "guest.log"), "w") as log:
+        proc = subprocess.Popen(["/bin/bash", guest, "--rw", out, "--timeout", str(600 + 120 * len(runs)), "--",
+                                 "/bin/sh", script], stdout=log, stderr=subprocess.STDOUT)
+        with open(progress) as f:
+            while True:
+                line = f.readline()
+                if line:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                elif proc.poll() is not None:
+                    break
+                else:
+                    time.sleep(0.5)
+    with open(os.path.join(out, "guest.log")) as f:
+        said = f.read().strip().splitlines() or ["exit %d" % proc.returncode]
     for run in runs:
         path = os.path.join(run.dir, "result.json")
         if os.path.exists(path):
             with open(path) as f:
-                results.append(json.load(f))
+                r = json.load(f)
+            if r.pop("judged", True) is False:
+                run.checks = r["checks"]
+                r = runner.judge(run, r["verdict"], r["reason"], time.time() - r["duration_s"])
+                runner.log("%-8s %s -> %s %s %s(judged)" % (r["verdict"].upper(), r["initiator"], r["responder"],
+                                                           r["case"], ": " + r["reason"] + " " if r["reason"] else ""))
+            results.append(r)
         else:
             os.makedirs(run.dir, exist_ok=True)
             results.append(run.result("error", "the user-mode Linux guest left no result (guest.log: %s)" %
-                                      (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1],
+                                      said[-1],
                                       time.time()))
     return results
 
@@ -507,3 +574,35 @@ def implementation_version(impl, ipsecref):
         return (r.stdout.strip() or r.stderr.strip()).splitlines()[0] if r and r.returncode == 0 else ""
     except (OSError, subprocess.TimeoutExpired, IndexError):
         return ""
+
+
+def rejudge(directory, impls, ipsecref):
+    """Judges every run's evidence again (judge.py); exit 1 when a check comes out otherwise than recorded."""
+    import report
+    try:
+        data = report.load(os.path.join(directory, "results.json"))
+    except report.ResultsError as e:
+        raise Usage("--rejudge: %s" % e)
+    runner = Runner(impls, ipsecref, os.path.abspath(directory))
+    after = {"check", "tshark"} | {c for case in CASES.values() for c in case.capture} | {"liveness"}
+    differ, judged = [], 0
+    for r in data["runs"]:
+        if r["verdict"] in ("unsupported", "error"):
+            continue
+        run = Run(impls[r["initiator"]], impls[r["responder"]], r["case"], runner.out, 0)
+        run.checks = [c for c in r["checks"] if c["name"] not in after]
+        steps_passed = r["verdict"] == "pass" or any(c["name"] in after and c["verdict"] == "fail" for c in r["checks"])
+        again = runner.judge(run, "pass" if steps_passed else "fail", "" if steps_passed else r["reason"], time.time())
+        judged += 1
+        was = {c["name"]: c["verdict"] for c in r["checks"] if c["name"] in after}
+        now = {c["name"]: c["verdict"] for c in again["checks"] if c["name"] in after}
+        if was != now or again["verdict"] != r["verdict"]:
+            differ.append("%s -> %s %s: recorded %s %s, now %s %s" % (r["initiator"], r["responder"], r["case"],
+                                                                      r["verdict"], was, again["verdict"], now))
+        # the run's own result.json is written again by judge(): put the recorded one back
+        with open(os.path.join(run.dir, "result.json"), "w") as f:
+            json.dump(r, f, indent=1)
+    for d in differ:
+        print("DIFFERS " + d)
+    print("interop: %d runs judged again, %d differ" % (judged, len(differ)))
+    return 1 if differ else 0

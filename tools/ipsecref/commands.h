@@ -26,6 +26,7 @@ void AddGatewayCommand(CLI::App& app, Runner& run);
 void AddCtlCommand(CLI::App& app, Runner& run);
 void AddLoadCommand(CLI::App& app, Runner& run);
 void AddConformanceCommand(CLI::App& app, Runner& run);
+void AddInteropCommand(CLI::App& app, Runner& run);
 
 // PREFIX/share/ipsecref/INSTALLED beside an installed ipsecref, else
 // SOURCE_RELATIVE in the source tree (vectors_command.cc).

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddCtlCommand(app, run);
   AddLoadCommand(app, run);
   AddConformanceCommand(app, run);
+  AddInteropCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
