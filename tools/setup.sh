@@ -34,9 +34,10 @@ PACKAGES=(
   strongswan-pki
   # the interop matrix (interop/run): the Linux kernel's own IPsec (XFRM) in a
   # user-mode Linux guest (interop/uml/guest.sh loads its modules with kmod's
-  # modprobe and builds its XSAVE shim with gcc), NAT between the peers (nft),
+  # modprobe and builds its XSAVE shim with gcc), NAT between the peers (nft, or
+  # iptables-legacy where the kernel has no nft NAT chain: the guest's),
   # and the runtime libraries and certutil of libreswan's pluto, unpacked below
-  user-mode-linux kmod gcc nftables libldns3 libevent-pthreads-2.1-7 libnss3-tools libunbound8
+  user-mode-linux kmod gcc nftables iptables libldns3 libevent-pthreads-2.1-7 libnss3-tools libunbound8
 )
 
 # libreswan conflicts with strongSwan's packages (Conflicts: strongswan-libcharon),

@@ -54,7 +54,7 @@ def esp_proposal(keywords):
 #   #2: "peer":500 STATE_V2_ESTABLISHED_CHILD_SA (established Child SA); ...
 #   #2: "peer" esp.c5ee8d53@192.0.2.2 esp.c78d7958@192.0.2.1 tun.0@... Traffic: ...
 STATE = re.compile(r"#(\d+): \"[^\"]+\"(?::\d+)? (STATE_V2_\w+)")
-SPIS = re.compile(r"#(\d+): \"[^\"]+\"(?::\d+)? (?:esp|ah)\.([0-9a-f]+)@(\S+) (?:esp|ah)\.([0-9a-f]+)@(\S+)")
+SPIS = re.compile(r"#(\d+): \"[^\"]+\"(?::\d+)? (?:esp|ah)[.:]([0-9a-f]+)@(\S+) (?:esp|ah)[.:]([0-9a-f]+)@(\S+)")
 
 
 def parse_states(text, local):
@@ -110,7 +110,9 @@ class Libreswan(Adapter):
                  "\tright=%s" % e.peer_addr, "\trightid=@%s" % e.peer.id,
                  "\tike=%s" % ike_proposal(case.ike), "\tesp=%s" % esp_proposal(case.esp),
                  "\ttype=%s" % case.mode, "\tfragmentation=yes", "\tesn=%s" % ("yes" if "esn" in case.esp else "no"),
-                 "\tikelifetime=24h", "\tsalifetime=8h", "\tauto=add",
+                 "\tikelifetime=24h", "\tsalifetime=8h",
+                 # (addconn adds it by name below; auto=add would have it added a second time)
+                 "\tauto=ignore",
                  # (Debian's pluto would run /usr/lib/ipsec/_updown, which is strongSwan's)
                  "\tleftupdown=/usr/libexec/ipsec/_updown"]
         if case.mode == "tunnel":
@@ -130,7 +132,7 @@ class Libreswan(Adapter):
             self.run(["/usr/bin/pk12util", "-i", p12, "-d", "sql:" + self.nss, "-W", ""])
             self.run(["/usr/bin/certutil", "-A", "-d", "sql:" + self.nss, "-n", "ca", "-t", "CT,,", "-i", ca])
             lines += ["\tauthby=%s" % ("ecdsa" if case.auth == "ecdsa" else "rsasig"), "\tleftcert=me",
-                      "\trightca=%any"]
+                      "\trightca=%any", "\tleftsendcert=always"]
             open(self.secrets, "w").close()
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")

@@ -68,6 +68,13 @@ def place_certificates(end, directory):
     return ["auth = pubkey", "certs = %s" % os.path.basename(crt)], ["auth = pubkey"]
 
 
+def send_cert(end):
+    """The connection's send_cert: `always` with certificates. strongSwan and the reference send their
+    certificate only when asked (ifasked), and libreswan asks with no CERTREQ (RFC 7296 section 3.7
+    leaves CERTREQ optional), so that libreswan could not authenticate them otherwise."""
+    return [] if end.case.auth == "psk" else ["    send_cert = always"]
+
+
 def swanctl_conf(end, directory, psk=None):
     """The swanctl.conf text of this end; certificates placed beside it in directory."""
     case = end.case
@@ -81,7 +88,7 @@ def swanctl_conf(end, directory, psk=None):
         "    proposals = %s" % case.ike,
         "    fragmentation = yes",
         "    rekey_time = 0",
-    ]
+    ] + send_cert(end)
     if "liveness" in case.steps and end.role == "initiator":
         lines.append("    dpd_delay = 2s")
     lines += ["    local {"] + ["      " + l for l in local_auth + ["id = " + end.side.id]] + ["    }"]

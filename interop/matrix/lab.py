@@ -110,7 +110,10 @@ class Lab:
             self.run(self.nat_ns, ["/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1"])
             rules = 'table ip mx {\n chain post {\n  type nat hook postrouting priority 100;\n' \
                     '  oifname "mx-no" masquerade\n }\n}\n'
-            self.run(self.nat_ns, ["/usr/sbin/nft", "-f", "-"], input=rules)
+            if self.run(self.nat_ns, ["/usr/sbin/nft", "-f", "-"], input=rules, check=False).returncode != 0:
+                # a kernel without nft's NAT chain (the user-mode Linux guest's): the legacy tables
+                self.run(self.nat_ns, ["/usr/sbin/iptables-legacy", "-t", "nat", "-A", "POSTROUTING", "-o", "mx-no",
+                                       "-j", "MASQUERADE"])
         else:
             self.ip("link", "add", "mx-i", "netns", i.ns, *mtu, "type", "veth", "peer", "name", "mx-r", "netns", r.ns, *mtu)
             for side, dev in [(i, "mx-i"), (r, "mx-r")]:

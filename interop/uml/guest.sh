@@ -88,7 +88,7 @@ echo $W/modprobe > /proc/sys/kernel/modprobe
 for m in xfrm_user xfrm_algo xfrm_interface esp4 esp6 ah4 ah6 xfrm4_tunnel xfrm6_tunnel tunnel4 tunnel6 \\
 	ipv6 veth tun authenc authencesn gcm ghash_generic seqiv echainiv cbc ctr ccm hmac sha1_generic \\
 	sha256_generic sha512_generic cmac xcbc des_generic aes_generic chacha20poly1305 chacha_generic \\
-	poly1305_generic nf_tables nft_nat nft_masq nft_chain_nat nf_nat nf_conntrack; do
+	poly1305_generic nf_tables nft_masq nf_nat nf_conntrack ip_tables iptable_nat xt_MASQUERADE; do
 	$W/modprobe \$m 2>> $W/console
 done
 ip link set lo up

@@ -355,7 +355,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
   const std::string cases_text[] = {
       Conn("version = 1"), Conn("version = 3"), Conn("mobike = yes"), Conn("pools = p"), Conn("reauth_time = 1h"),
       Conn("keyingtries = 0"), Conn("unique = replace"), Conn("fragmentation = maybe"), Conn("childless = never"),
-      Conn("send_cert = always"), Conn("local_addrs = gw.example"), Conn("local_port = 0"),
+      Conn("send_cert = sometimes"), Conn("local_addrs = gw.example"), Conn("local_port = 0"),
       Conn("rekey_time = 1w"), Conn("rekey_time = 1ms"), Conn("dpd_delay = -1"), Conn("proposals = aes128-md5-modp1024"),
       Conn("proposals = aes128"), Conn("updown = /bin/true"), Conn("local-2 { auth = psk }"),
       Child("mode = beet"), Child("mode = tunnl"), Child("start_action = trap|start"), Child("dpd_action = hold"),
@@ -372,7 +372,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
       {Code::kUnsupported, "t.conf:3: unique = 'replace': unique identities are not enforced"},
       {Code::kInvalidArgument, "t.conf:3: fragmentation = 'maybe': accepted values: yes, accept, no"},
       {Code::kUnsupported, "t.conf:3: childless = 'never': refusing childless IKE SAs (never) is not supported"},
-      {Code::kUnsupported, "t.conf:3: send_cert = 'always': certificates are sent only when asked (ifasked)"},
+      {Code::kInvalidArgument, "t.conf:3: send_cert = 'sometimes': accepted values: ifasked, always, never"},
       {Code::kInvalidArgument,
        "t.conf:3: local_addrs = 'gw.example': 'gw.example' is not an IPv4 or IPv6 address or %any (host names, "
        "ranges and subnets are not supported)"},

@@ -371,9 +371,10 @@ constexpr Choice<bool> kChildless[] = {
 constexpr Choice<bool> kUnique[] = {
     {"no", true}, {"never", true},
     {"replace", false, "unique identities are not enforced"}, {"keep", false, "unique identities are not enforced"}};
-constexpr Choice<bool> kSendCert[] = {
-    {"ifasked", true}, {"always", false, "certificates are sent only when asked (ifasked)"},
-    {"never", false, "certificates are sent only when asked (ifasked)"}};
+constexpr Choice<ike::sa::AuthConfig::SendCert> kSendCert[] = {
+    {"ifasked", ike::sa::AuthConfig::SendCert::kIfAsked},
+    {"always", ike::sa::AuthConfig::SendCert::kAlways},
+    {"never", ike::sa::AuthConfig::SendCert::kNever}};
 
 struct ConnectionState {
   Connection& c;
@@ -425,7 +426,9 @@ constexpr Keyword kConnectionKeywords[] = {
     {"fragmentation", [](const SettingsNode& n, ConnectionState& s) -> Status { TRY_ASSIGN(s.c.ike.fragmentation, Choose<bool>(n, kFragmentation)); return OkStatus(); }},
     {"childless", [](const SettingsNode& n, ConnectionState& s) -> Status { TRY_ASSIGN(s.c.ike.childless, Choose<bool>(n, kChildless)); return OkStatus(); }},
     {"send_certreq", [](const SettingsNode& n, ConnectionState&) -> Status { return Refuse(n, false, "CERTREQ is always sent when CAs are configured"); }},
-    {"send_cert", [](const SettingsNode& n, ConnectionState&) -> Status { TRY(Choose<bool>(n, kSendCert)); return OkStatus(); }},
+    {"send_cert", [](const SettingsNode& n, ConnectionState& s) -> Status {
+       TRY_ASSIGN(s.c.ike.local_auth.send_cert, Choose<ike::sa::AuthConfig::SendCert>(n, kSendCert));
+       return OkStatus(); }},
     {"unique", [](const SettingsNode& n, ConnectionState&) -> Status { TRY(Choose<bool>(n, kUnique)); return OkStatus(); }},
     {"mobike", [](const SettingsNode& n, ConnectionState&) -> Status { return Refuse(n, true, "MOBIKE is not supported"); }},
     {"keyingtries", [](const SettingsNode& n, ConnectionState&) -> Status {

@@ -318,5 +318,56 @@ TEST(CertificatesTest, DigitalSignatureFromAPeerThatSentNoHashesIsRefused) {
   }
 }
 
+// A peer that asks with no CERTREQ: libreswan 4.10 with rightca=%any sends
+// none, yet needs the responder's certificate (interop/README.md).
+class NoCertreq final : public Hooks {
+ public:
+  void OnBuilt(const IkeSa&, Message& m) override {
+    auto certreq = [](const Payload& p) { return p.type == iana::PayloadType::kCertreq; };
+    std::erase_if(m.payloads, certreq);
+    std::erase_if(m.inner, certreq);
+  }
+};
+
+// swanctl.conf's send_cert: ifasked (the default) sends the chain only after
+// a CERTREQ (RFC 7296 §3.7), always sends it unasked, never sends none.
+TEST(CertificatesTest, SendCertDecidesWhenTheChainIsSent) {
+  const Family& f = kFamilies[0];
+  const std::pair<AuthConfig::SendCert, std::string> cases[] = {
+      {AuthConfig::SendCert::kIfAsked, "IKE_AUTH response { IDr AUTH SA TSi TSr }"},
+      {AuthConfig::SendCert::kAlways, "IKE_AUTH response { IDr CERT CERT AUTH SA TSi TSr }"},
+  };
+  for (const auto& [when, response] : cases) {
+    SCOPED_TRACE(response);
+    IkeConfig rc = CertificateConfig(testing::PskResponderConfig(), f, f);
+    rc.local_auth.send_cert = when;
+    Exchange x(CertificateConfig(testing::PskInitiatorConfig(), f, f), rc);
+    NoCertreq quiet;
+    x.SetHooks(x.initiator(), &quiet);
+    x.Establish();
+    // (the responder's CERTREQ in IKE_SA_INIT asked the initiator for its chain)
+    EXPECT_EQ(Ladder(x.initiator_log().built[1]),
+              "IKE_AUTH request { IDi CERT CERT IDr AUTH N(INITIAL_CONTACT) SA TSi TSr }");
+    ASSERT_EQ(x.responder_log().built.size(), 2u);
+    EXPECT_EQ(Ladder(x.responder_log().built[1]), response);
+    if (when == AuthConfig::SendCert::kAlways) {
+      ExpectUp(x);
+    } else {
+      // without the chain the initiator, which pins no key, cannot verify the AUTH
+      const IkeSa* i = x.initiator().IkeSas().empty() ? nullptr : x.OnlyIkeSa(x.initiator());
+      EXPECT_TRUE(i == nullptr || i->state != IkeState::kEstablished);
+    }
+  }
+  {
+    SCOPED_TRACE("never: no chain even when asked");
+    IkeConfig ic = CertificateConfig(testing::PskInitiatorConfig(), f, f);
+    ic.local_auth.send_cert = AuthConfig::SendCert::kNever;
+    Exchange x(ic, CertificateConfig(testing::PskResponderConfig(), f, f));
+    EXPECT_EQ(x.Establish(), 0u);
+    EXPECT_EQ(Ladder(x.initiator_log().built[1]), "IKE_AUTH request { IDi CERTREQ IDr AUTH N(INITIAL_CONTACT) SA TSi TSr }");
+    EXPECT_EQ(Ladder(x.responder_log().built.back()), "IKE_AUTH response { N(AUTHENTICATION_FAILED) }");
+  }
+}
+
 }  // namespace
 }  // namespace ipsecref::ike::sa

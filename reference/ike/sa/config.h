@@ -30,8 +30,12 @@ struct AuthConfig {
   Bytes private_key;
   crypto::SignatureScheme scheme = crypto::SignatureScheme::kEcdsaP256Sha256;
   // For the local side: the end-entity certificate (DER) and any
-  // intermediates, sent in CERT payloads when the peer asks (CERTREQ).
+  // intermediates, sent in CERT payloads as send_cert says.
   std::vector<Bytes> certificates;
+  // When the local side sends them (swanctl.conf's send_cert): when the peer
+  // asked with a CERTREQ (the default), always, or never.
+  enum class SendCert { kIfAsked, kAlways, kNever };
+  SendCert send_cert = SendCert::kIfAsked;
   // Signatures, for the remote side: a pinned SubjectPublicKeyInfo the
   // peer's AUTH must verify under; or, when empty, the CA certificates the
   // peer's CERT chain must lead to (its end entity must vouch for the

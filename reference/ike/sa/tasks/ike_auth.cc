@@ -170,8 +170,14 @@ void ReadWindow(IkeSa& sa, const Message& m) {
 //= rfc7296#section-3.7
 //# A CERTREQ answered: an end sends its certificates in CERT payloads when
 //# the peer asked for them.
+//= ipsecref#choice
+//# send_cert = always sends them unasked too (a peer need not send a CERTREQ,
+//# and one that trusts its CA without one cannot verify the AUTH otherwise);
+//# never sends none.
 void AddCertificates(const IkeSa& sa, std::vector<Payload>& out) {
-  if (!sa.peer_certreq) return;
+  using SendCert = AuthConfig::SendCert;
+  const SendCert when = sa.config().local_auth.send_cert;
+  if (when == SendCert::kNever || (when == SendCert::kIfAsked && !sa.peer_certreq)) return;
   for (const Bytes& der : sa.config().local_auth.certificates)
     out.push_back(PayloadOf(iana::PayloadType::kCert, CertPayload{iana::CertEncoding::kX509Signature, der}));
 }
