@@ -113,6 +113,9 @@ class Libreswan(Adapter):
                  "\tikelifetime=24h", "\tsalifetime=8h",
                  # (addconn adds it by name below; auto=add would have it added a second time)
                  "\tauto=ignore",
+                 # the cases' ESP proposals carry no DH group: no PFS in CREATE_CHILD_SA. libreswan's
+                 # default (pfs=yes) would refuse a CHILD SA rekey without KE with NO_PROPOSAL_CHOSEN.
+                 "\tpfs=no",
                  # (Debian's pluto would run /usr/lib/ipsec/_updown, which is strongSwan's)
                  "\tleftupdown=/usr/libexec/ipsec/_updown"]
         if case.mode == "tunnel":
