@@ -947,7 +947,15 @@ class NamespaceTarget : public Target {
     TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
     Peer& tester = *r.tester;
     Peer& stand_in = *r.stand_in;
-    const IkeConfig& iut = stand_in.config();
+    IkeConfig iut = stand_in.config();
+    //= ipsecref#choice
+    //# IPSECREF_IUT_WRONG_PSK=1 gives the IUT a PSK that differs from the
+    //# tester's in one bit: a deliberately broken configuration, so that a
+    //# test can show each namespace target's cases fail when the IUT is
+    //# wrong (the ctest entries named -broken).
+    if (const char* wrong = std::getenv("IPSECREF_IUT_WRONG_PSK"); wrong != nullptr && std::string_view(wrong) == "1")
+      for (auto* auth : {&iut.local_auth, &iut.remote_auth})
+        if (!auth->psk.empty()) auth->psk[auth->psk.size() - 1] ^= 1;
     // The real addresses are the exchange's: no address mapping, and the
     // NAT detection hashes match as on the reference target.
     IutRun env(base_, ++runs_);

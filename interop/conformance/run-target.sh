@@ -13,7 +13,8 @@
 # strongswan-xfrm and libreswan need a kernel with ESP and AH: the whole
 # run goes into one user-mode Linux guest (interop/uml/guest.sh, OUTDIR
 # writable there; IPSECREF_GUEST_TIMEOUT seconds at most, 14400 unless
-# set), where this script runs again and does the rest.
+# set; IPSECREF_GUEST_MEM megabytes, 1536 unless set), where this script
+# runs again and does the rest.
 #
 # Each run starts its own IUT in a network namespace of its own
 # (ipsecref-cf<PID>-<N>i, 192.0.2.x on a veth pair to the tester's
@@ -76,7 +77,8 @@ OUTDIR=$(cd "$OUTDIR" && pwd)
 if [ -n "${guest:-}" ] && [ -z "${IPSECREF_IN_GUEST:-}" ]; then
 	# The rest, inside one guest: its exit is this script's there.
 	start=$(date +%s)
-	IPSECREF_IN_GUEST=1 "$HERE/../uml/guest.sh" --rw "$OUTDIR" --timeout "${IPSECREF_GUEST_TIMEOUT:-14400}" -- \
+	IPSECREF_IN_GUEST=1 "$HERE/../uml/guest.sh" --rw "$OUTDIR" --timeout "${IPSECREF_GUEST_TIMEOUT:-14400}" \
+		--mem "${IPSECREF_GUEST_MEM:-1536}" -- \
 		"$HERE/run-target.sh" "$TARGET" "$IPSECREF" "$OUTDIR" "$@"
 	rc=$?
 	echo "run-target.sh $TARGET: the guest ended, exit $rc, $(( $(date +%s) - start )) s in all"
