@@ -155,7 +155,7 @@ constexpr Feature kFeatures[] = {
     {"invalid-ike-spi", "the IUT takes the MAY of RFC 7296 §2.21.4: INVALID_IKE_SPI for an unknown IKE SPI"},
     {"esp-dataplane", "the tester's ESP path through a negotiated CHILD SA (tester:esp=SPEC)"},
     {"ah", "CHILD SAs of AH (RFC 4302) and the tester's AH path through them (tester:ah=SPEC; the reference target "
-           "only)"},
+           "and the kernel targets, whose AH gets the tester's outer IPv4 header as built)"},
     {"anti-replay", "the IUT's ESP anti-replay window can be seen (RFC 4303 §3.4.3)"},
     {"esn", "ESP extended sequence numbers"},
     {"tfc", "ESP traffic flow confidentiality padding and dummy packets"},
