@@ -66,6 +66,10 @@ PACKAGES = {
     "swanctl": "strongswan-swanctl", "/usr/sbin/swanctl": "strongswan-swanctl",
     "/usr/lib/ipsec/charon": "strongswan-charon",
     "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so": "libcharon-extra-plugins",
+    "/usr/lib/ipsec/plugins/libstrongswan-kernel-netlink.so": "libstrongswan",
+    "modprobe": "kmod", "/sbin/modprobe": "kmod", "/usr/lib/uml/modules": "user-mode-linux", "cc": "gcc",
+    "certutil": "libnss3-tools", "/usr/bin/certutil": "libnss3-tools",
+    "/usr/bin/linux.uml": "user-mode-linux",
     "cmake": "cmake", "ctest": "cmake",
     "awk": "mawk",
     "mount": "mount",
@@ -81,7 +85,7 @@ PACKAGES = {
     "seq": "coreutils", "sleep": "coreutils", "sort": "coreutils", "stat": "coreutils",
     "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils", "yes": "coreutils",
     "grep": "grep", "sed": "sed", "find": "findutils",
-    "ls": "coreutils", "touch": "coreutils",
+    "ls": "coreutils", "touch": "coreutils", "chmod": "coreutils", "ln": "coreutils",
     "tr": "coreutils",
 }
 ESSENTIAL = {"bash", "dash", "coreutils", "grep", "sed", "findutils"}
@@ -96,6 +100,9 @@ DECLARED = [
     ("yes", "tools/ipsecref/tests/cli_hostile_cases.py", "an --esp-counters command that prints without end"),
     ("cat", "tools/ipsecref/tests/cli_option_sweep.py", "the reader of a FIFO given as an output"),
     ("swanctl", "interop/replay/strongswan_replay.sh", "the --esp-counters command is \"swanctl --list-sas ...\""),
+    ("certutil", "interop/conformance/remote_target.cc", "the libreswan target makes pluto's NSS database"),
+    ("mount", "interop/conformance/remote_target.cc", "charon's and pluto's private /run, pluto's /usr/libexec (sh -c)"),
+    ("/usr/bin/linux.uml", "interop/conformance/run-target.sh", "the kernel targets run in interop/uml/guest.sh"),
 ]
 DECLARED_MODULES = [
     ("cryptography", "scapy.layers.ipsec (interop/scapy/crosscheck.py, pcaps/crosscheck_decrypt.py)",

@@ -28,6 +28,8 @@ PACKAGES=(
   # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
   # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  # kernel-netlink (charon on the kernel's XFRM: the strongswan-xfrm conformance target)
+  libstrongswan
   # (ping sends through the tunnel)
   iproute2 tcpdump iputils-ping
   # strongSwan's pki: the certificates of interop/gateway, made at test time

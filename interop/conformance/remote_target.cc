@@ -1,5 +1,7 @@
 #include "interop/conformance/remote_target.h"
 
+#include <netinet/in.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -22,6 +24,7 @@
 #include <set>
 #include <sstream>
 
+#include "interop/conformance/libreswan_conf.h"
 #include "reference/gateway/settings.h"
 #include "reference/gateway/swanctl_conf.h"
 #include "reference/ike/sa/proposals.h"
@@ -143,6 +146,11 @@ struct RemoteEnd {
   // The tester's raw ESP socket (the ESP dataplane), or why there is none.
   std::optional<io::RawIpSocket> esp;
   std::string no_esp;
+  // The tester's raw AH socket for IPv4, IP_HDRINCL: the outer header goes
+  // out as the tester built it (the ICV covers its Identification, RFC 4302
+  // §3.3.3.1.1.1), or why there is none.
+  std::optional<io::RawIpSocket> ah;
+  std::string no_ah = "the AH dataplane runs against the reference and the kernel (XFRM) targets only";
   // IKE datagrams read from the NAT-T socket while the dataplane waited for
   // ESP in UDP there: the driver takes them as just received.
   std::vector<Bytes> nat_ike_aside;
@@ -160,6 +168,7 @@ class RemoteEspHost final : public dataplane::Iut {
   bool installs_own_sas() const override { return true; }
 
   std::vector<Bytes> Receive(ByteSpan packet) override {
+    if (dataplane::LocateAh(packet)) return SendAh(packet);
     if (!end_.esp) return Note(fmt::format("esp: no raw ESP socket: {}", end_.no_esp));
     auto loc = esp::LocateEsp(packet);
     if (!loc) return Note(fmt::format("esp: not sent: {}", loc.error().ToString()));
@@ -171,10 +180,32 @@ class RemoteEspHost final : public dataplane::Iut {
     } else if (Status sent = end_.esp->Send(packet.subspan(loc->esp_offset), end_.iut_address); !sent) {
       return Note(fmt::format("esp: not sent: {}", sent.error().ToString()));
     }
-    //= ipsecref#choice
-    //# A remote IUT's answer to one ESP packet is what arrives within 0.7 s
-    //# of it, and until 0.15 s pass without another: an echo reply through
-    //# a userspace ESP takes milliseconds, and a dropped packet costs 0.7 s.
+    return Answers();
+  }
+
+  const std::vector<std::string>& notes() const { return notes_; }
+
+ private:
+  // An AH packet goes out whole, its IPv4 header as built: the kernel fills
+  // in only the header checksum (mutable, zero in the ICV) and the total
+  // length (the same).
+  std::vector<Bytes> SendAh(ByteSpan packet) {
+    if (!end_.ah) return Note(fmt::format("ah: no raw AH socket: {}", end_.no_ah));
+    if (packet.empty() || (packet[0] >> 4) != 4) return Note("ah: only an IPv4 outer header goes out as built");
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    std::memcpy(&to.sin_addr, end_.iut_address.data(), std::min<size_t>(end_.iut_address.size(), 4));
+    if (sendto(end_.ah->fd(), packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0)
+      return Note(fmt::format("ah: not sent: {}", std::strerror(errno)));
+    return Answers();
+  }
+
+  //= ipsecref#choice
+  //# A remote IUT's answer to one ESP or AH packet is what arrives within
+  //# 0.7 s of it, and until 0.15 s pass without another: an echo reply
+  //# through a userspace or kernel ESP takes milliseconds, and a dropped
+  //# packet costs 0.7 s.
+  std::vector<Bytes> Answers() {
     std::vector<Bytes> answers;
     const auto sent_at = SteadyClock::now();
     auto until = sent_at + std::chrono::milliseconds(700);
@@ -184,18 +215,21 @@ class RemoteEspHost final : public dataplane::Iut {
       until = std::min(sent_at + std::chrono::milliseconds(700), SteadyClock::now() + std::chrono::milliseconds(150));
     };
     while (SteadyClock::now() < until && interrupted == 0) {
-      std::vector<pollfd> fds = {{end_.esp->fd(), POLLIN, 0}};
+      std::vector<pollfd> fds;
+      for (const auto& raw : {&end_.esp, &end_.ah})
+        if (*raw) fds.push_back({(*raw)->fd(), POLLIN, 0});
       if (end_.nat) fds.push_back({end_.nat->fd(), POLLIN, 0});
       const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - SteadyClock::now()).count();
       poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(ms, 0)));
-      for (;;) {
-        auto got = end_.esp->Receive(buffer);
-        if (!got || !*got) break;
-        const io::RawIpReceived& r = **got;
-        Bytes p(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
-        auto from = esp::LocateEsp(p);
-        if (r.truncated || !from || Bytes(from->ip.src.begin(), from->ip.src.end()) != end_.iut_address) continue;
-        answered(std::move(p));
+      for (const auto& raw : {&end_.esp, &end_.ah}) {
+        while (*raw) {
+          auto got = (*raw)->Receive(buffer);
+          if (!got || !*got) break;
+          const io::RawIpReceived& r = **got;
+          Bytes p(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r.size));
+          if (r.truncated || !FromIut(p)) continue;
+          answered(std::move(p));
+        }
       }
       while (end_.nat) {
         auto got = end_.nat->Receive(buffer);
@@ -219,9 +253,13 @@ class RemoteEspHost final : public dataplane::Iut {
     return answers;
   }
 
-  const std::vector<std::string>& notes() const { return notes_; }
+  // Whether an outer IP packet comes from the IUT's address.
+  bool FromIut(ByteSpan p) const {
+    if (p.size() >= 20 && (p[0] >> 4) == 4) return end_.iut_address == Bytes(p.begin() + 12, p.begin() + 16);
+    if (p.size() >= 40 && (p[0] >> 4) == 6) return end_.iut_address == Bytes(p.begin() + 8, p.begin() + 24);
+    return false;
+  }
 
- private:
   std::vector<Bytes> Note(std::string note) {
     if (std::find(notes_.begin(), notes_.end(), note) == notes_.end()) notes_.push_back(std::move(note));
     return {};
@@ -273,8 +311,8 @@ class RealTimeDriver final : public RunDriver {
       link_ = std::make_unique<dataplane::Link>(*host_, std::nullopt, seed_ + 2);
     }
     TRY_ASSIGN(dataplane::EspSpec spec, dataplane::ParseEspSpec(text));
-    ENSURE(spec.protocol == iana::SecurityProtocol::kEsp, kUnsupported, kNoOffset, "",
-           fmt::format("tester:{}: the AH dataplane runs against the reference target only", text));
+    ENSURE(spec.protocol == iana::SecurityProtocol::kEsp || end_.ah, kUnsupported, kNoOffset, "",
+           fmt::format("tester:{}: {}", text, end_.no_ah));
     const size_t ike_before = x.network().captured.size();
     SyncClock();
     link_->Send(spec, EstablishedSa(tester_), nullptr, x.clock().Now(), ike_before);
@@ -675,6 +713,9 @@ constexpr std::string_view kIp = "/usr/sbin/ip";
 constexpr std::string_view kCharonPlugins =
     "random nonce openssl aes sha1 sha2 hmac gcm xcbc kdf pem pkcs1 pkcs8 x509 pubkey kernel-libipsec kernel-netlink "
     "socket-default vici";
+// The same on the kernel's XFRM: kernel-netlink installs the SAs and policies.
+constexpr std::string_view kCharonXfrmPlugins =
+    "random nonce openssl aes sha1 sha2 hmac gcm xcbc kdf pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici";
 constexpr std::string_view kSwanctlPlugins = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey";
 
 // An identity as swanctl.conf writes it.
@@ -709,12 +750,14 @@ Result<std::string> SwanctlConf(const IkeConfig& c, ByteSpan local, ByteSpan rem
   TRY_ASSIGN(std::string local_id, IdText(c.local_id));
   TRY_ASSIGN(std::string remote_id, IdText(c.remote_id));
   std::string children;
-  for (const ike::sa::ChildConfig& child : c.children)
+  for (const ike::sa::ChildConfig& child : c.children) {
+    const bool ah = !child.proposals.empty() && child.proposals.front().protocol_id == iana::SecurityProtocol::kAh;
     children += fmt::format(
-        "      {} {{\n        local_ts = {}\n        remote_ts = {}\n        esp_proposals = {}\n"
+        "      {} {{\n        local_ts = {}\n        remote_ts = {}\n        {}_proposals = {}\n"
         "        mode = {}\n        rekey_time = 0\n        start_action = none\n      }}\n",
-        child.name, SelectorsText(child.local_ts), SelectorsText(child.remote_ts),
+        child.name, SelectorsText(child.local_ts), SelectorsText(child.remote_ts), ah ? "ah" : "esp",
         ike::sa::ProposalKeywords(child.proposals), child.transport_mode ? "transport" : "tunnel");
+  }
   return fmt::format(
       "connections {{\n  iut {{\n    version = 2\n    local_addrs = {}\n    remote_addrs = {}\n"
       "    proposals = {}\n    fragmentation = {}\n    childless = {}\n    rekey_time = 0\n"
@@ -725,7 +768,7 @@ Result<std::string> SwanctlConf(const IkeConfig& c, ByteSpan local, ByteSpan rem
       c.childless ? "prefer" : "allow", local_id, remote_id, children, local_id, remote_id, ToHex(c.local_auth.psk));
 }
 
-std::string StrongswanConf(const IkeConfig& c, const std::string& dir) {
+std::string StrongswanConf(const IkeConfig& c, const std::string& dir, std::string_view plugins) {
   return fmt::format(
       "charon {{\n  load = {}\n  install_routes = yes\n  fragment_size = {}\n"
       "  filelog {{\n    f {{\n      path = {}/charon.log\n      time_format = %T\n      default = 1\n      ike = 2\n"
@@ -733,7 +776,7 @@ std::string StrongswanConf(const IkeConfig& c, const std::string& dir) {
       "  syslog {{\n    daemon {{\n      default = -1\n    }}\n    auth {{\n      default = -1\n    }}\n  }}\n"
       "  plugins {{\n    vici {{\n      socket = unix://{}/charon.vici\n    }}\n  }}\n}}\n"
       "swanctl {{\n  load = {}\n}}\n",
-      kCharonPlugins, c.fragment_mtu, dir, dir, kSwanctlPlugins);
+      plugins, c.fragment_mtu, dir, dir, kSwanctlPlugins);
 }
 
 // One run's IUT: two network namespaces joined by a veth pair (the
@@ -849,7 +892,8 @@ class IutRun {
   }
 
   // The tester's sockets toward the IUT (ports 500 and 4500).
-  Result<RemoteEnd> EndToward(ByteSpan tester_address, ByteSpan iut_address) {
+  // With `ah`, an IPv4 raw AH socket too, its header included (RemoteEnd).
+  Result<RemoteEnd> EndToward(ByteSpan tester_address, ByteSpan iut_address, bool ah) {
     RemoteEnd end;
     end.iut_address = Bytes(iut_address.begin(), iut_address.end());
     TRY_ASSIGN(end.ike, InTesterNamespace([&] { return io::UdpSocket::Bind(tester_address, ike::sa::kIkePort); }));
@@ -858,6 +902,16 @@ class IutRun {
     TRY_ASSIGN(end.esp, InTesterNamespace([&] {
                  return io::RawIpSocket::Open(tester_address.size() == 16 ? AF_INET6 : AF_INET, static_cast<uint8_t>(iana::IpProtocol::kEsp));
                }));
+    if (ah && tester_address.size() == 4) {
+      auto socket = InTesterNamespace([] { return io::RawIpSocket::Open(AF_INET, static_cast<uint8_t>(iana::IpProtocol::kAh)); });
+      const int on = 1;
+      if (!socket) end.no_ah = socket.error().ToString();
+      else if (setsockopt(socket->fd(), IPPROTO_IP, IP_HDRINCL, &on, sizeof on) != 0)
+        end.no_ah = fmt::format("IP_HDRINCL: {}", std::strerror(errno));
+      else end.ah = std::move(*socket);
+    } else if (ah) {
+      end.no_ah = "AH goes out as built over IPv4 only (IP_HDRINCL)";
+    }
     return end;
   }
 
@@ -879,7 +933,10 @@ void KeepLogs(IutRun& env, const char* variable, const Run& run) {
 // tester reaches it over the veth pair, in real time.
 class NamespaceTarget : public Target {
  public:
-  NamespaceTarget(double settle, std::string base) : settle_(settle), base_(std::move(base)) {}
+  // `kernel_ah`: the IUT's AH is the kernel's (XFRM), and the tester's AH
+  // goes to it with its outer header as built.
+  NamespaceTarget(double settle, std::string base, bool kernel_ah = false)
+      : settle_(settle), base_(std::move(base)), kernel_ah_(kernel_ah) {}
   ~NamespaceTarget() override {
     std::error_code ec;
     fs::remove_all(base_, ec);
@@ -890,18 +947,25 @@ class NamespaceTarget : public Target {
     TRY_ASSIGN(RemoteRun r, StartRemoteRun(run, faults, keep));
     Peer& tester = *r.tester;
     Peer& stand_in = *r.stand_in;
-    const IkeConfig& iut = stand_in.config();
+    IkeConfig iut = stand_in.config();
+    //= ipsecref#choice
+    //# IPSECREF_IUT_WRONG_PSK=1 gives the IUT a PSK that differs from the
+    //# tester's in one bit: a deliberately broken configuration, so that a
+    //# test can show each namespace target's cases fail when the IUT is
+    //# wrong (the ctest entries named -broken).
+    if (const char* wrong = std::getenv("IPSECREF_IUT_WRONG_PSK"); wrong != nullptr && std::string_view(wrong) == "1")
+      for (auto* auth : {&iut.local_auth, &iut.remote_auth})
+        if (!auth->psk.empty()) auth->psk[auth->psk.size() - 1] ^= 1;
     // The real addresses are the exchange's: no address mapping, and the
     // NAT detection hashes match as on the reference target.
     IutRun env(base_, ++runs_);
     KeepLogs(env, logs_variable(), run);
     TRY(NotInterrupted());
     TRY(env.Up(iut, tester.local().address, stand_in.local().address));
-    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, stand_in.local().address, tester.local().address));
     const std::string first = iut.children.empty() ? "net" : iut.children.front().name;
     const Names names{"iut", first, iut.children.size() > 1 ? iut.children[1].name : first};
-    TRY_ASSIGN(Started started, StartIut(env, iut, swanctl_conf, names));
-    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address));
+    TRY_ASSIGN(Started started, StartIut(env, iut, Addresses{stand_in.local().address, tester.local().address}, names));
+    TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address, kernel_ah_));
     TRY(NotInterrupted());
     Observation o;
     {
@@ -922,45 +986,66 @@ class NamespaceTarget : public Target {
     Commands commands;                     // "initiate" and "iut:OP"
     std::vector<std::string> command_env;  // added to the commands' environment
   };
-  // Starts the IUT in `env` with `swanctl_conf`; the commands that make it act.
-  virtual Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
-                                   const Names& names) = 0;
+  struct Addresses {
+    ByteSpan iut, tester;
+  };
+  // Starts the IUT in `env` with its configuration `iut` (the daemon's own
+  // files made from it); the commands that make it act. kUnsupported when
+  // the daemon's configuration cannot say what `iut` does.
+  virtual Result<Started> StartIut(IutRun& env, const IkeConfig& iut, Addresses a, const Names& names) = 0;
   // The variable naming where each run's IUT files are kept.
   virtual const char* logs_variable() const = 0;
 
  private:
   double settle_;
   std::string base_;
+  bool kernel_ah_;
   size_t runs_ = 0;
 };
 
+// Where charon's CHILD SAs carry traffic: its own userspace ESP
+// (kernel-libipsec, for a kernel without ESP), or the kernel's XFRM through
+// kernel-netlink (inside interop/uml/guest.sh).
+enum class CharonDataplane { kLibipsec, kXfrm };
+
 class StrongswanTarget final : public NamespaceTarget {
  public:
-  using NamespaceTarget::NamespaceTarget;
+  StrongswanTarget(double settle, std::string base, CharonDataplane dataplane)
+      : NamespaceTarget(settle, std::move(base), dataplane == CharonDataplane::kXfrm), dataplane_(dataplane) {}
 
-  std::string name() const override { return "strongswan"; }
+  std::string name() const override { return dataplane_ == CharonDataplane::kXfrm ? "strongswan-xfrm" : "strongswan"; }
   const std::set<std::string>& features() const override {
     // Not: cookies (charon asks for a COOKIE only past a count of
     // half-open SAs), window2 (charon keeps one request outstanding),
-    // nat-traversal (no NAT between the namespaces), esn (kernel-libipsec:
-    // "ESN not supported"), iut:liveness (swanctl cannot start one),
-    // faults (they belong to the reference IUT).
-    static const std::set<std::string> f = {
+    // nat-traversal (no NAT between the namespaces), iut:liveness (swanctl
+    // cannot start one), faults (they belong to the reference IUT),
+    // certificates (the generated swanctl.conf is PSK only).
+    // kernel-libipsec lacks esn ("ESN not supported") and AH; the kernel's
+    // XFRM has both, and the tester's AH reaches it as built.
+    static const std::set<std::string> libipsec = {
         "initiate", "fragmentation", "childless", "ecp256", "pfs", "modp", "cbc", "second-child", "esp-dataplane",
         "anti-replay", "tfc", "iut:child-create", "iut:child-rekey", "iut:child-delete", "iut:ike-rekey", "iut:ike-delete",
         "iut:reauthenticate"};
-    return f;
+    static const std::set<std::string> xfrm = [] {
+      std::set<std::string> f = libipsec;
+      f.insert({"esn", "ah"});
+      return f;
+    }();
+    return dataplane_ == CharonDataplane::kXfrm ? xfrm : libipsec;
   }
 
  private:
-  const char* logs_variable() const override { return "IPSECREF_STRONGSWAN_LOGS"; }
+  const char* logs_variable() const override {
+    return dataplane_ == CharonDataplane::kXfrm ? "IPSECREF_STRONGSWAN_XFRM_LOGS" : "IPSECREF_STRONGSWAN_LOGS";
+  }
 
-  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
-                           const Names& n) override {
+  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, Addresses a, const Names& n) override {
+    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, a.iut, a.tester));
     const std::string conf = env.dir() + "/strongswan.conf", vici = env.dir() + "/charon.vici";
     TRY(env.Write("swanctl/swanctl.conf", swanctl_conf));
     TRY(env.Write("swanctl.conf", swanctl_conf));
-    TRY(env.Write("strongswan.conf", StrongswanConf(iut, env.dir())));
+    TRY(env.Write("strongswan.conf", StrongswanConf(iut, env.dir(),
+                                                    dataplane_ == CharonDataplane::kXfrm ? kCharonXfrmPlugins : kCharonPlugins)));
     TRY(env.Write("run/.keep", ""));
     // charon.pid is fixed under /run: a private /run (`ip netns exec`
     // gives a mount namespace of its own); `exec` keeps the PID charon's.
@@ -984,6 +1069,8 @@ class StrongswanTarget final : public NamespaceTarget {
                     {"iut:reauthenticate", swanctl({"--rekey", "--ike", n.conn, "--reauth"})}},
                    {"STRONGSWAN_CONF=" + conf}};
   }
+
+  CharonDataplane dataplane_;
 };
 
 // --- gateway -----------------------------------------------------------------------
@@ -1013,8 +1100,8 @@ class GatewayTarget final : public NamespaceTarget {
  private:
   const char* logs_variable() const override { return "IPSECREF_GATEWAY_LOGS"; }
 
-  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, const std::string& swanctl_conf,
-                           const Names& n) override {
+  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, Addresses a, const Names& n) override {
+    TRY_ASSIGN(std::string swanctl_conf, SwanctlConf(iut, a.iut, a.tester));
     TRY(env.Write("swanctl.conf", swanctl_conf));
     const std::string control = env.dir() + "/control.sock";
     TRY(env.Start({std::string(kIp), "netns", "exec", env.iut_namespace(), self_, "gateway", "--config",
@@ -1037,6 +1124,116 @@ class GatewayTarget final : public NamespaceTarget {
 
   std::string self_;
 };
+
+// --- libreswan ---------------------------------------------------------------------
+
+// Debian's libreswan 4.10, unpacked (not installed: it conflicts with
+// strongSwan's packages) by tools/setup.sh. pluto runs /usr/libexec/ipsec/
+// addconn and keeps its socket under /run/pluto, both fixed: in the IUT's
+// mount namespace the unpacked libexec is bound over /usr/libexec and the
+// run's directory over /run.
+constexpr std::string_view kLibreswanLibexec = "/opt/ipsecref/libreswan/usr/libexec";
+constexpr std::string_view kWhack = "/opt/ipsecref/libreswan/usr/libexec/ipsec/whack";
+constexpr std::string_view kPluto = "/opt/ipsecref/libreswan/usr/libexec/ipsec/pluto";
+constexpr std::string_view kCertutil = "/usr/bin/certutil";
+
+// libreswan's pluto on the kernel's XFRM, with an ipsec.conf made from the
+// run's setup (libreswan_conf.h), driven with whack.
+class LibreswanTarget final : public NamespaceTarget {
+ public:
+  LibreswanTarget(double settle, std::string base) : NamespaceTarget(settle, std::move(base), true) {}
+
+  std::string name() const override { return "libreswan"; }
+  const std::set<std::string>& features() const override {
+    // Not: cookies (pluto asks for a COOKIE only when busy), window2,
+    // nat-traversal (no NAT between the namespaces), childless (each conn
+    // names a CHILD SA), certificates (the generated ipsec.conf is PSK
+    // only), invalid-ike-spi, faults (the reference target's);
+    // iut:child-delete (whack deletes a CHILD SA only by its state number),
+    // iut:liveness (whack cannot start one), iut:reauthenticate.
+    static const std::set<std::string> f = {
+        "initiate", "fragmentation", "ecp256", "pfs", "modp", "cbc", "second-child", "esp-dataplane", "anti-replay",
+        "esn", "tfc", "ah", "iut:child-create", "iut:child-rekey", "iut:ike-rekey", "iut:ike-delete"};
+    return f;
+  }
+
+ private:
+  const char* logs_variable() const override { return "IPSECREF_LIBRESWAN_LOGS"; }
+
+  Result<Started> StartIut(IutRun& env, const IkeConfig& iut, Addresses a, const Names& n) override {
+    TRY_ASSIGN(LibreswanFiles files, LibreswanConf(iut, a.iut, a.tester));
+    const std::string& dir = env.dir();
+    TRY(env.Write("ipsec.conf", files.ipsec_conf));
+    TRY(env.Write("ipsec.secrets", files.ipsec_secrets));
+    TRY(env.Write("run/pluto/.keep", ""));
+    TRY(env.Write("nss/.keep", ""));
+    TRY_ASSIGN(int made, RunProgram({std::string(kCertutil), "-N", "-d", "sql:" + dir + "/nss", "--empty-password"}, {},
+                                    env.log(), 20));
+    ENSURE(made == 0, kIoError, kNoOffset, "", fmt::format("certutil -N failed: {}", Tail(env.log(), 3)));
+    // The kernel routes before its XFRM policy applies: the tester's inner
+    // addresses are reached over the veth pair (updown scripts are off).
+    TRY_ASSIGN(int routed, RunProgram({std::string(kIp), "-n", env.iut_namespace(), "route", "add", "default", "via",
+                                       AddressText(a.tester)},
+                                      {}, env.log(), 10));
+    ENSURE(routed == 0, kIoError, kNoOffset, "", fmt::format("ip route add default failed: {}", Tail(env.log(), 2)));
+    const std::string ctl = dir + "/run/pluto/pluto.ctl";
+    TRY(env.Start({std::string(kIp), "netns", "exec", env.iut_namespace(), "sh", "-c",
+                   fmt::format("mount --bind '{0}/run' /run && mount --bind '{1}' /usr/libexec && "
+                               "exec /usr/libexec/ipsec/pluto --nofork --stderrlog --config '{0}/ipsec.conf' "
+                               "--nssdir '{0}/nss' --secretsfile '{0}/ipsec.secrets' --ipsecdir '{0}' --no-dnssec "
+                               "--use-xfrm",
+                               dir, kLibreswanLibexec)},
+                  ctl, "pluto"));
+    auto whack = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {std::string(kWhack), "--ctlsocket", ctl});
+      return args;
+    };
+    // pluto adds the conns (addconn) after its socket is up: wait for them.
+    const std::string status = dir + "/status.txt";
+    bool loaded = false;
+    for (int k = 0; k < 50 && !loaded; ++k) {
+      std::error_code ec;
+      fs::remove(status, ec);
+      TRY_ASSIGN(int rc, RunProgram(whack({"--status"}), {}, status, 5));
+      std::ifstream in(status);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      loaded = rc == 0 && text.find(fmt::format("\"{}\":", n.second)) != std::string::npos;
+      if (!loaded) usleep(100'000);
+    }
+    ENSURE(loaded, kIoError, kNoOffset, "", fmt::format("pluto did not load {}: {}", n.second, Tail(dir + "/pluto.stdout", 3)));
+    return Started{{{"initiate", whack({"--name", n.first, "--initiate"})},
+                    {"iut:child-create", whack({"--name", n.second, "--initiate"})},
+                    {"iut:child-rekey", whack({"--name", n.first, "--rekey-ipsec"})},
+                    {"iut:ike-rekey", whack({"--name", n.first, "--rekey-ike"})},
+                    {"iut:ike-delete", whack({"--name", n.first, "--terminate"})}},
+                   {}};
+  }
+};
+
+// Whether this kernel has the IPsec of its own (XFRM ESP and AH) that the
+// kernel targets need: an ESP and an AH state added in a network namespace
+// made for the probe. (/proc/net/xfrm_stat exists on a kernel without any
+// ESP: only adding a state tells.)
+Status KernelHasXfrm(std::string_view target) {
+  const std::string ip(kIp), ns = fmt::format("ipsecref-cfprobe-{}", getpid());
+  TRY_ASSIGN(int made, RunProgram({ip, "netns", "add", ns}, {}, "", 10));
+  ENSURE(made == 0, kUnsupported, kNoOffset, "", fmt::format("--target {} cannot make a network namespace", target));
+  const std::string key = "0x0102030405060708090a0b0c0d0e0f1011121314";
+  auto esp = RunProgram({ip, "-n", ns, "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto", "esp",
+                         "spi", "0x100", "mode", "tunnel", "flag", "esn", "replay-window", "32", "aead",
+                         "rfc4106(gcm(aes))", key, "128"},
+                        {}, "", 10);
+  auto ah = RunProgram({ip, "-n", ns, "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto", "ah",
+                        "spi", "0x101", "mode", "tunnel", "auth-trunc", "hmac(sha256)", key, "128"},
+                       {}, "", 10);
+  (void)RunProgram({ip, "netns", "del", ns}, {}, "", 10);
+  ENSURE(esp && *esp == 0 && ah && *ah == 0, kUnsupported, kNoOffset, "",
+         fmt::format("--target {} needs the kernel's own IPsec (XFRM ESP with ESN, and AH), which this kernel lacks "
+                     "(`ip xfrm state add ... proto esp` fails): run it inside a user-mode Linux guest, "
+                     "interop/uml/guest.sh [--rw DIR] -- ipsecref conformance --target {} ...",
+                     target, target));
+  return OkStatus();
+}
 
 }  // namespace
 
@@ -1125,7 +1322,31 @@ Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
          "--target strongswan needs charon's kernel-libipsec plugin (libcharon-extra-plugins; tools/setup.sh)");
   const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
   CatchSignals();
-  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base));
+  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base, CharonDataplane::kLibipsec));
+}
+
+Result<std::unique_ptr<Target>> MakeStrongswanXfrmTarget(double settle_seconds) {
+  ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
+         "--target strongswan-xfrm needs root (it makes network namespaces and starts charon)");
+  for (std::string_view program : {kCharon, kSwanctl, kIp})
+    ENSURE(access(std::string(program).c_str(), X_OK) == 0, kUnsupported, kNoOffset, "",
+           fmt::format("--target strongswan-xfrm needs {} (tools/setup.sh installs it)", program));
+  TRY(KernelHasXfrm("strongswan-xfrm"));
+  const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
+  CatchSignals();
+  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base, CharonDataplane::kXfrm));
+}
+
+Result<std::unique_ptr<Target>> MakeLibreswanTarget(double settle_seconds) {
+  ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
+         "--target libreswan needs root (it makes network namespaces and starts pluto)");
+  for (std::string_view program : {kPluto, kWhack, kCertutil, kIp})
+    ENSURE(access(std::string(program).c_str(), X_OK) == 0, kUnsupported, kNoOffset, "",
+           fmt::format("--target libreswan needs {} (tools/setup.sh unpacks or installs it)", program));
+  TRY(KernelHasXfrm("libreswan"));
+  const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
+  CatchSignals();
+  return std::unique_ptr<Target>(std::make_unique<LibreswanTarget>(settle_seconds, base));
 }
 
 Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds) {

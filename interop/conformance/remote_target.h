@@ -18,6 +18,11 @@
 //                    namespace of its own with a swanctl.conf made from the
 //                    run's setup, and removed afterwards (needs root).
 //   gateway          `ipsecref gateway`, the same way.
+//   strongswan-xfrm  charon with kernel-netlink: the kernel's own IPsec
+//                    (XFRM) carries its ESP and AH, inside a user-mode
+//                    Linux guest (interop/uml/guest.sh).
+//   libreswan        libreswan's pluto on the kernel's XFRM, the same way,
+//                    with an ipsec.conf made from the run's setup.
 #pragma once
 
 #include <memory>
@@ -68,6 +73,13 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
 // The strongswan target. Errors: kUnsupported naming what is missing (not
 // root, a program tools/setup.sh installs).
 Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds);
+
+// The strongswan target on the kernel's XFRM, and the libreswan target.
+// Errors: kUnsupported naming what is missing (not root, a program
+// tools/setup.sh installs, a kernel without XFRM ESP and AH: the reason
+// says to run it inside interop/uml/guest.sh).
+Result<std::unique_ptr<Target>> MakeStrongswanXfrmTarget(double settle_seconds);
+Result<std::unique_ptr<Target>> MakeLibreswanTarget(double settle_seconds);
 
 // The gateway target: `ipsecref gateway` (this executable) run as the
 // strongswan target runs charon, driven with `ipsecref ctl`. Errors:

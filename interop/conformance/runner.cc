@@ -155,7 +155,7 @@ constexpr Feature kFeatures[] = {
     {"invalid-ike-spi", "the IUT takes the MAY of RFC 7296 §2.21.4: INVALID_IKE_SPI for an unknown IKE SPI"},
     {"esp-dataplane", "the tester's ESP path through a negotiated CHILD SA (tester:esp=SPEC)"},
     {"ah", "CHILD SAs of AH (RFC 4302) and the tester's AH path through them (tester:ah=SPEC; the reference target "
-           "only)"},
+           "and the kernel targets, whose AH gets the tester's outer IPv4 header as built)"},
     {"anti-replay", "the IUT's ESP anti-replay window can be seen (RFC 4303 §3.4.3)"},
     {"esn", "ESP extended sequence numbers"},
     {"tfc", "ESP traffic flow confidentiality padding and dummy packets"},
@@ -742,28 +742,38 @@ Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const Ru
         for (const std::string& t : r->tester) specs.push_back(side + ":" + t);
         return specs;
       }());
-      TRY_ASSIGN(Observation o, target.Execute(*r, {}, keep.get()));
-      result.ladder = LadderOf(o);
-      result.checks = Judge(*r, o);
-      bool iut_spoke = false;
-      for (const Observed& w : o.wire) iut_spoke = iut_spoke || w.from_iut;
-      std::vector<std::string> failed;
-      for (const CheckResult& c : result.checks)
-        if (!c.held) failed.push_back(c.check);
-      result.verdict = failed.empty() ? Verdict::kPass : Verdict::kFail;
-      if (!failed.empty()) result.reason = fmt::format("{}", fmt::join(failed, "; "));
-      if (!failed.empty() && !iut_spoke) {
-        result.verdict = Verdict::kInconclusive;
-        result.reason = "the IUT sent nothing at all; " + result.reason;
-        TRY_ASSIGN(Observation alive, target.Execute(health, {}, nullptr));
-        if (!alive.established) {
-          dead_after = r->id;
-          result.reason += "; and it does not answer the initial exchanges any more: the runs left are not run";
+      //= ipsecref#choice
+      //# A target whose IUT cannot be configured as a run's setup says (a
+      //# proposal its configuration language cannot write) reports the run
+      //# unsupported with the reason, as for a feature it lacks.
+      auto executed = target.Execute(*r, {}, keep.get());
+      if (!executed && executed.error().code == Code::kUnsupported) {
+        result.verdict = Verdict::kUnsupported;
+        result.reason = executed.error().detail;
+      } else {
+        TRY_ASSIGN(Observation o, std::move(executed));
+        result.ladder = LadderOf(o);
+        result.checks = Judge(*r, o);
+        bool iut_spoke = false;
+        for (const Observed& w : o.wire) iut_spoke = iut_spoke || w.from_iut;
+        std::vector<std::string> failed;
+        for (const CheckResult& c : result.checks)
+          if (!c.held) failed.push_back(c.check);
+        result.verdict = failed.empty() ? Verdict::kPass : Verdict::kFail;
+        if (!failed.empty()) result.reason = fmt::format("{}", fmt::join(failed, "; "));
+        if (!failed.empty() && !iut_spoke) {
+          result.verdict = Verdict::kInconclusive;
+          result.reason = "the IUT sent nothing at all; " + result.reason;
+          TRY_ASSIGN(Observation alive, target.Execute(health, {}, nullptr));
+          if (!alive.established) {
+            dead_after = r->id;
+            result.reason += "; and it does not answer the initial exchanges any more: the runs left are not run";
+          }
         }
-      }
-      if (keep) {
-        const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
-        result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result, o);
+        if (keep) {
+          const std::string dir = (std::filesystem::path(options.keep_dir) / Sanitized(r->id)).string();
+          result.recheck = KeepEvidence(*keep, dir, options.ipsecref, result, o);
+        }
       }
     }
     for (const Expectation& e : expected)

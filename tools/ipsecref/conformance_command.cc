@@ -89,9 +89,10 @@ int RunConformance(const ConformanceOptions& o) {
                      fmt::format("--settle {}: seconds of quiet, more than 0 and at most {}", *o.settle,
                                  conformance::kMaxSettleSeconds),
                      json);
-  const bool remote = o.target == "strongswan" || o.target == "gateway" || o.target.starts_with("udp:");
+  const bool remote = o.target == "strongswan" || o.target == "strongswan-xfrm" || o.target == "libreswan" ||
+                      o.target == "gateway" || o.target.starts_with("udp:");
   if (o.settle && !remote)
-    return FailUsage("conformance", fmt::format("--settle applies to the remote targets (strongswan, gateway, udp:ADDR), not {}", Echo(o.target)), json);
+    return FailUsage("conformance", fmt::format("--settle applies to the remote targets (strongswan, strongswan-xfrm, libreswan, gateway, udp:ADDR), not {}", Echo(o.target)), json);
   if (!o.target_file.empty() && !o.target.starts_with("udp:"))
     return FailUsage("conformance", fmt::format("--target-file applies to --target udp:ADDR[:PORT], not {}", Echo(o.target)), json);
   const double settle = o.settle.value_or(conformance::kDefaultSettleSeconds);
@@ -100,6 +101,14 @@ int RunConformance(const ConformanceOptions& o) {
   } else if (o.target == "strongswan") {
     auto t = conformance::MakeStrongswanTarget(settle);
     if (!t) return Fail("conformance", t.error(), json, "--target strongswan");
+    target = std::move(*t);
+  } else if (o.target == "strongswan-xfrm") {
+    auto t = conformance::MakeStrongswanXfrmTarget(settle);
+    if (!t) return Fail("conformance", t.error(), json, "--target strongswan-xfrm");
+    target = std::move(*t);
+  } else if (o.target == "libreswan") {
+    auto t = conformance::MakeLibreswanTarget(settle);
+    if (!t) return Fail("conformance", t.error(), json, "--target libreswan");
     target = std::move(*t);
   } else if (o.target == "gateway") {
     auto t = conformance::MakeGatewayTarget(settle);
@@ -111,7 +120,7 @@ int RunConformance(const ConformanceOptions& o) {
     target = std::move(*t);
   } else {
     return FailUsage("conformance",
-                     fmt::format("--target {}: unknown target; known: reference, strongswan, gateway, udp:ADDR[:PORT]", Echo(o.target)),
+                     fmt::format("--target {}: unknown target; known: reference, strongswan, strongswan-xfrm, libreswan, gateway, udp:ADDR[:PORT]", Echo(o.target)),
                      json);
   }
   if (!o.expect.empty())

@@ -1,0 +1,5 @@
+#!/bin/bash
+# libreswan.sh IPSECREF OUTDIR [CONFORMANCE-OPTION...]: the conformance catalogue
+# against --target libreswan inside one user-mode Linux guest (run-target.sh says
+# how, and what it writes).
+exec "$(dirname "$0")/run-target.sh" libreswan "$@"
