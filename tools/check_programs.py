@@ -87,6 +87,17 @@ PACKAGES = {
     "grep": "grep", "sed": "sed", "find": "findutils",
     "ls": "coreutils", "touch": "coreutils", "chmod": "coreutils", "ln": "coreutils",
     "tr": "coreutils",
+    # the interop matrix (interop/run)
+    "/usr/bin/ping": "iputils-ping", "/usr/bin/tshark": "tshark", "/usr/bin/pki": "strongswan-pki",
+    "/usr/bin/openssl": "openssl", "/usr/bin/pk12util": "libnss3-tools", "/usr/sbin/nft": "nftables",
+    "/usr/sbin/iptables-legacy": "iptables",
+}
+
+# Absolute paths the scan finds that are places, not programs a test runs here.
+NOT_PROGRAMS = {
+    "/usr/libexec/ipsec": "libreswan's directory, bind-mounted from its unpacked copy (interop/adapters/libreswan.py)",
+    "/usr/libexec/ipsec/_updown": "libreswan's updown script inside that bind mount",
+    "/usr/lib/ipsec/_updown": "named in a comment: strongSwan's updown, which pluto must not run",
 }
 ESSENTIAL = {"bash", "dash", "coreutils", "grep", "sed", "findutils"}
 
@@ -398,8 +409,8 @@ def scan(root):
         if kind == "shell":
             found, mods = scan_shell(text)
         elif kind == "python":
-            local = {os.path.splitext(n)[0] for n in os.listdir(os.path.dirname(path)) if n.endswith(".py")}
-            found, mods = scan_python(text, local)
+            # the project's own modules (a script may put a sibling directory on its path)
+            found, mods = scan_python(text, own_modules(root))
         else:
             for command in re.findall(r"add_test\s*\(.*?COMMAND\s+([^)]*)\)", text, re.S):
                 first = command.split()[0]
@@ -417,7 +428,8 @@ def scan(root):
         if kind != "cmake":
             found += shebang(text) + ABSOLUTE.findall(text)
         for program in found:
-            add(programs, program, rel)
+            if program not in NOT_PROGRAMS:
+                add(programs, program, rel)
         for module in mods:
             add(modules, module, rel)
     for program, where, how in DECLARED:
@@ -425,6 +437,16 @@ def scan(root):
     for module, where, how in DECLARED_MODULES:
         add(modules, module, "%s (%s)" % (where, how))
     return programs, modules
+
+
+@functools.lru_cache(maxsize=None)
+def own_modules(root):
+    """The names of the project's Python modules (every *.py file's name under the scanned directories)."""
+    names = set()
+    for top in SCANNED:
+        for directory, _, files in os.walk(os.path.join(root, top)):
+            names |= {os.path.splitext(n)[0] for n in files if n.endswith(".py")}
+    return names
 
 
 def setup_packages(setup):

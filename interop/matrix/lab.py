@@ -107,7 +107,7 @@ class Lab:
             for ns, dev in [(i.ns, "mx-i"), (self.nat_ns, "mx-ni"), (self.nat_ns, "mx-no"), (r.ns, "mx-r")]:
                 self.ip("link", "set", dev, "up", ns=ns)
             self.ip("route", "add", "default", "via", NAT_GATEWAY, ns=i.ns)
-            self.run(self.nat_ns, ["/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            self.run(self.nat_ns, ["/bin/sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
             rules = 'table ip mx {\n chain post {\n  type nat hook postrouting priority 100;\n' \
                     '  oifname "mx-no" masquerade\n }\n}\n'
             if self.run(self.nat_ns, ["/usr/sbin/nft", "-f", "-"], input=rules, check=False).returncode != 0:
