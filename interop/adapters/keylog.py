@@ -181,7 +181,7 @@ def charon_keys(path, ike_spis, ike_transforms, esp_transforms):
 # strongSwan's proposal keywords -> IANA names, for the transforms the cases use
 ENCR_KEYWORDS = {"aes128gcm16": "ENCR_AES_GCM_16", "aes256gcm16": "ENCR_AES_GCM_16", "aes128": "ENCR_AES_CBC",
                  "aes256": "ENCR_AES_CBC", "chacha20poly1305": "ENCR_CHACHA20_POLY1305"}
-INTEG_KEYWORDS = {"sha256": "AUTH_HMAC_SHA2_256_128", "sha1": "AUTH_HMAC_SHA1_96"}
+INTEG_KEYWORDS = {"sha256": "AUTH_HMAC_SHA2_256_128", "sha384": "AUTH_HMAC_SHA2_384_192", "sha1": "AUTH_HMAC_SHA1_96"}
 
 
 def transforms(proposal):

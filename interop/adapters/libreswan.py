@@ -12,7 +12,10 @@ Proposals are written in ipsec.conf's syntax (PROPOSALS below, from
 strongSwan's keywords of the case). Its SAs (whack --showstates): its state
 serial numbers stand in for the IKE SPIs that pluto does not list, and the
 CHILD SAs' SPIs are the kernel's; its keys are the kernel's (ip xfrm state),
-read after every step.
+read after every step. It tells no IKE SA keys: its SK_e and SK_a stay in
+NSS (plutodebug="crypt private" dumps SK_pi and SK_pr only), so between two
+libreswans the IKE messages go undecrypted; with any other peer that peer's
+keys serve.
 """
 import os
 import re
@@ -26,9 +29,9 @@ from keylog import xfrm_keys, write_keys
 # ENCRYPTION-INTEGRITY-PRF;DH in its own algorithm names)
 ENCR = {"aes128gcm16": "aes_gcm128", "aes256gcm16": "aes_gcm256", "aes128": "aes128", "aes256": "aes256",
         "chacha20poly1305": "chacha20_poly1305"}
-PRF = {"prfsha256": "sha2_256", "sha256": "sha2_256", "sha1": "sha1"}
-INTEG = {"sha256": "sha2_256", "sha1": "sha1"}
-DH = {"x25519": "dh31", "curve25519": "dh31", "ecp256": "dh19", "modp3072": "modp3072", "modp2048": "modp2048",
+PRF = {"prfsha256": "sha2_256", "sha256": "sha2_256", "sha384": "sha2_384", "sha1": "sha1"}
+INTEG = {"sha256": "sha2_256", "sha384": "sha2_384", "sha1": "sha1"}
+DH = {"x25519": "dh31", "curve25519": "dh31", "ecp256": "dh19", "modp4096": "modp4096", "modp3072": "modp3072", "modp2048": "modp2048",
       "modp1024": "modp1024"}
 
 

@@ -12,7 +12,8 @@ MODE
           --fault wrong-psk:reference fails the PSK case (gcm) wherever the
           reference takes part and nowhere else, and leaves the certificate
           case (ecdsa) green; --fault wrong-proposal:reference fails every
-          run with the reference and no other.
+          run with the reference and no other (its IKE proposal, which every
+          implementation has, is one no other end is configured with).
   uml     strongSwan on the kernel's XFRM, libreswan and the reference in one
           user-mode Linux guest: the gcm case in every pair, and the esn and
           transport cases where both ends have them; all pass.

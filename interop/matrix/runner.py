@@ -50,7 +50,8 @@ PINGS = 3
 FAULTS = {
     # a deliberately broken adapter: the runs it takes part in must turn red
     "wrong-psk": "its PSK differs from the peer's",
-    "wrong-proposal": "it proposes and accepts only AES-CBC-128/HMAC-SHA1/MODP-1024 in IKE",
+    "wrong-proposal": "it proposes and accepts only AES-CBC-256/HMAC-SHA2-384/MODP-4096 in IKE, which every "
+                      "implementation has and no other end is configured with",
 }
 
 
@@ -371,7 +372,7 @@ def faulty(end, fault):
         case = end.case
         broken = type(case).__new__(type(case))
         broken.__dict__.update(case.__dict__)
-        broken.ike = "aes128-sha1-modp1024"
+        broken.ike = "aes256-sha384-modp4096"
         end.case = broken
     return end
 
