@@ -190,6 +190,8 @@ class Runner:
                 return self.judge(run, verdict, reason, start)
         except lablib.LabError as e:
             return run.result("error", "lab: %s" % e, start)
+        except (OSError, RuntimeError) as e:  # the harness's own files and tools (pki)
+            return run.result("error", "harness: %s" % e, start)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -406,6 +408,10 @@ def main(argv=None):
 
 def run_main(argv=None):
     import argparse
+    import signal
+    # a signal (ctest's timeout, ^C) unwinds like an exception: every Lab removes its
+    # namespaces and stops the processes it started on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(prog="interop/run", description=__doc__.split("\n\n")[0])
     p.add_argument("--peers", help="implementations, comma-separated (default: all of implementations.json)")
     p.add_argument("--initiators", help="only these as initiator (default: --peers)")
