@@ -12,7 +12,9 @@
 #      guest each, about 25 minutes each on 2 cores): OUT/conformance-*/.
 # Exit 0 when every part ends as expected (matrix runs pass or are
 # unsupported; conformance failures only those of the .expect files).
-# Needs root (network namespaces). The matrix takes about 20 minutes here.
+# Needs root (network namespaces). The matrix took 40 minutes on the 2-core
+# machine (240 runs: 53 on the host, median 4.8 s; 180 in the guest, median
+# 10.6 s; then each judged, about 1.7 s a run; --rejudge 8.5 minutes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/build/interop}

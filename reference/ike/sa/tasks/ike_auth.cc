@@ -170,9 +170,13 @@ void ReadWindow(IkeSa& sa, const Message& m) {
 //= rfc7296#section-3.7
 //# A CERTREQ answered: an end sends its certificates in CERT payloads when
 //# the peer asked for them.
+//= rfc7296#section-3.6
+//# An end that has certificates should send them (a SHOULD), asked or not.
 //= ipsecref#choice
-//# send_cert = always sends them unasked too (a peer need not send a CERTREQ,
-//# and one that trusts its CA without one cannot verify the AUTH otherwise);
+//# The default is swanctl.conf's (send_cert = ifasked: only when asked), so
+//# that strongSwan's configurations mean the same here; it departs from that
+//# SHOULD, and a peer that sends no CERTREQ (its CERTREQ is a MAY, §3.7)
+//# then cannot verify the AUTH. send_cert = always sends them unasked too,
 //# never sends none.
 void AddCertificates(const IkeSa& sa, std::vector<Payload>& out) {
   using SendCert = AuthConfig::SendCert;
