@@ -114,6 +114,9 @@ DECLARED = [
     ("certutil", "interop/conformance/remote_target.cc", "the libreswan target makes pluto's NSS database"),
     ("mount", "interop/conformance/remote_target.cc", "charon's and pluto's private /run, pluto's /usr/libexec (sh -c)"),
     ("/usr/bin/linux.uml", "interop/conformance/run-target.sh", "the kernel targets run in interop/uml/guest.sh"),
+    ("ip", "interop/xfrm/manual_sa.py", "namespaces, veth and the kernel's SAs through its run([...]) helper"),
+    ("tcpdump", "interop/xfrm/manual_sa.py", "the capture, started through its start([...]) helper"),
+    ("ping", "interop/xfrm/manual_sa.py", "the pings through the tunnel, through its run([...]) helper"),
 ]
 DECLARED_MODULES = [
     ("cryptography", "scapy.layers.ipsec (interop/scapy/crosscheck.py, pcaps/crosscheck_decrypt.py)",
