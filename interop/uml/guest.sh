@@ -9,8 +9,10 @@
 #
 # Inside the guest the host's / is the root file system, read-only (hostfs):
 # the same programs, the same paths. Writable are: /tmp, /run, /var/tmp and
-# /dev/shm (empty tmpfs), and each --rw DIR (the host's directory, mounted at
-# the same path; COMMAND's results go there). The guest has no network
+# /dev/shm (empty tmpfs, except for this project's tree and the current
+# directory when they lie under one: those are the host's, read-only), and
+# each --rw DIR (the host's directory, mounted at the same path; COMMAND's
+# results go there). The guest has no network
 # device to the outside: only what COMMAND makes (network namespaces, veth).
 # The kernel modules of IPsec, its algorithms, veth, TUN, IPv6 and NAT are
 # loaded before COMMAND starts; the current directory and the environment
@@ -75,6 +77,13 @@ chmod +x "$W/modprobe"
 } > "$W/command.sh"
 RWLIST=""
 for d in "${RW[@]}"; do RWLIST="$RWLIST $(printf '%q' "$d")"; done
+# The project (this script's tree) and the current directory stay visible
+# read-only when they lie under a directory the guest gives an empty tmpfs
+# (a clone in /var/tmp or /tmp): the host's directory is mounted there again.
+ROLIST=""
+for d in "$(cd "$HERE/../.." && pwd)" "$PWD"; do
+	case "$d/" in /run/*|/tmp/*|/var/tmp/*|/dev/shm/*) ROLIST="$ROLIST $(printf '%q' "$d")" ;; esac
+done
 cat > "$W/init.sh" << EOF
 #!/bin/bash
 # PID 1 of the guest
@@ -83,6 +92,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys
 for d in /run /tmp /var/tmp /dev/shm; do mount -t tmpfs tmpfs \$d; done
 mkdir -p /run/netns $W
 mount -t hostfs none $W -o $W
+for d in $ROLIST; do mkdir -p "\$d" && mount -r -t hostfs none "\$d" -o "\$d" || echo "guest: cannot mount \$d" >> $W/console; done
 for d in $RWLIST; do mkdir -p "\$d" && mount -t hostfs none "\$d" -o "\$d" || echo "guest: cannot mount \$d" >> $W/console; done
 echo $W/modprobe > /proc/sys/kernel/modprobe
 for m in xfrm_user xfrm_algo xfrm_interface esp4 esp6 ah4 ah6 xfrm4_tunnel xfrm6_tunnel tunnel4 tunnel6 \\
