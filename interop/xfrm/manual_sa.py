@@ -23,12 +23,7 @@ Rows: AES-GCM-16 128/256 (RFC 4106), AES-CBC-128 + HMAC-SHA2-256-128 (RFC
 AES-GCM-16 with ESN (RFC 4303 §2.2.1, replay-window 64). A row the kernel
 refuses (`ip xfrm state add` fails) or the reference's configuration
 refuses (`ipsecref gateway --check` fails) is UNSUPPORTED with the reason,
-never silently skipped. The reference's manual tunnels have no ESN: they
-accept the -esn transform and ignore it, so the ESN row is UNSUPPORTED only
-when the capture shows exactly that (the kernel's packets verify under ESN,
-every one of the reference's fails its ICV under ESN and verifies without
-it, keys-no-esn.json); anything else is FAIL, and a reference that does ESN
-makes it PASS.
+never silently skipped.
 
 Negative control: the GCM-128 row again with the reference's keys one bit
 off: the pings must fail and check must report ICV failures (RFC 4303
@@ -236,7 +231,6 @@ class Row:
         esp = ok = 0
         icv = "IcvMismatch" in text
         sas = 0
-        by_spi = {}
         try:
             j = json.loads(c.stdout)
             esp = int(j.get("kinds", {}).get("esp", 0))
@@ -244,7 +238,6 @@ class Row:
                 if sa.get("protocol") == "ESP" and sa.get("packets", 0) > 0:
                     sas += 1
                     ok += int(sa.get("ok", 0))
-                    by_spi[int(sa["spi"], 16)] = sa
         except (ValueError, AttributeError, TypeError, KeyError):
             pass
         pings = f"pings R->K {'ok' if p1.returncode == 0 else 'FAILED'}, K->R {'ok' if p2.returncode == 0 else 'FAILED'}"
@@ -253,36 +246,7 @@ class Row:
             good = p1.returncode != 0 and p2.returncode != 0 and c.returncode == 1 and icv
             return ("PASS" if good else "FAIL"), "negative control (reference's keys one bit off): " + counts
         good = p1.returncode == 0 and p2.returncode == 0 and c.returncode == 0 and esp >= 12 and ok == esp and sas == 2
-        if not good and self.esn and reference_ignores_esn(by_spi) and self.reference_sent_32bit():
-            return "UNSUPPORTED", ("by the reference's manual tunnels: ESN (they accept the -esn transform and ignore it: "
-                                   "the kernel's ESN packets verify, the reference's fail their ICV under ESN and verify without it; "
-                                   "RFC 4303 §2.2.1): " + counts)
         return ("PASS" if good else "FAIL"), counts
-
-    def reference_sent_32bit(self):
-        """The reference's packets all verify as an SA without ESN (keys-no-esn.json)."""
-        keys = self.keys_json()
-        for e in keys["esp"]:
-            e["esn"] = False
-        with open(self.p("keys-no-esn.json"), "w") as f:
-            json.dump(keys, f, indent=2)
-        c = run([self.ipsecref, "check", self.p("capture.pcap"), "--keys", self.p("keys-no-esn.json"), "--json"])
-        with open(self.p("check-no-esn.json"), "w") as f:
-            f.write(c.stdout)
-        try:
-            r = [sa for sa in json.loads(c.stdout)["sas"] if int(sa["spi"], 16) == SPI_RK]
-        except (ValueError, KeyError, TypeError):
-            return False
-        return len(r) == 1 and r[0]["packets"] >= 3 and r[0]["ok"] == r[0]["packets"]
-
-
-def reference_ignores_esn(by_spi):
-    """True when the capture shows exactly that: every packet of the kernel's
-    SA verified under ESN, every packet of the reference's SA failed its ICV."""
-    k, r = by_spi.get(SPI_KR), by_spi.get(SPI_RK)
-    return (k is not None and r is not None and k["packets"] >= 3 and k["ok"] == k["packets"]
-            and r["packets"] >= 3 and r["ok"] == 0 and r["failed"] == r["packets"]
-            and bool(r.get("failures")) and all(f.get("code") == "IcvMismatch" for f in r["failures"]))
 
 
 def main():

@@ -93,6 +93,7 @@ struct ManualTunnel {
   // Keying material per direction, salt included at its end (RFC 4106 §8.1).
   SecureBytes encr_key_in, encr_key_out, integ_key_in, integ_key_out;
   bool udp_encapsulation = false;  // ESP in UDP on port 4500 (RFC 3948)
+  bool esn = false;                // 64-bit sequence numbers (RFC 4303 §2.2.1)
 };
 
 struct GatewayConfig {

@@ -690,6 +690,7 @@ Status SpuWorker::InstallManual(const ManualTunnel& t) {
     s->rng = rng_.get();
     s->replay_window = 1024;
     s->strict_padding = true;
+    s->esn = t.esn;
   }
   inbound.spi = t.spi_in;
   inbound.tunnel_src = outbound.tunnel_dst = t.remote_addr;

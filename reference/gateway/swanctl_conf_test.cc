@@ -575,6 +575,25 @@ TEST(SwanctlConf, ManualTunnels) {
   EXPECT_EQ(t.integ, iana::Integ::kNone);
   EXPECT_EQ(t.encr_key_in.size(), 36u);  // 32 key + 4 salt (RFC 4106 §8.1)
   EXPECT_TRUE(t.udp_encapsulation);
+  EXPECT_FALSE(t.esn);  // noesn unless the proposal says esn
+
+  // 64-bit sequence numbers (RFC 4303 §2.2.1) when the proposal says esn.
+  auto esn = ParseSwanctlConf(
+      Manual("esp_proposals = aes128gcm16-esn\nenc_key_in = " + std::string(40, 'a') + "\nenc_key_out = " +
+             std::string(40, 'b')),
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(esn.ok()) << esn.error().ToString();
+  EXPECT_TRUE(esn->manual[0].esn);
+
+  // NULL encryption (RFC 2410) has no key: the key settings are there, empty.
+  const std::string k32 = std::string(64, 'c');
+  auto null = ParseSwanctlConf(Manual("esp_proposals = null-sha256\nenc_key_in =\nenc_key_out =\ninteg_key_in = " +
+                                      k32 + "\ninteg_key_out = " + k32),
+                               "t.conf", "/nonexistent");
+  ASSERT_TRUE(null.ok()) << null.error().ToString();
+  EXPECT_EQ(null->manual[0].encr, iana::Encr::kNull);
+  EXPECT_TRUE(null->manual[0].encr_key_in.empty());
+  EXPECT_EQ(null->manual[0].integ_key_in.size(), 32u);
 
   const std::string k16 = std::string(32, '1');
   const ErrorCase cases[] = {
@@ -595,6 +614,12 @@ TEST(SwanctlConf, ManualTunnels) {
        Code::kInvalidArgument, "t.conf:2: manual tunnel 'm' has no 'integ_key_in' (32 bytes)"},
       {Manual("esp_proposals = aes128gcm16\nenc_key_in = xx\nenc_key_out = " + k16), Code::kInvalidArgument,
        "t.conf:4: enc_key_in = 'xx': not hex"},
+      {Manual("esp_proposals = null-sha256\nenc_key_in = " + k16 + "\nenc_key_out = " + k16), Code::kInvalidArgument,
+       "t.conf:4: enc_key_in = '11111111111111111111111111111111': the proposal's encryption (NULL) takes no key: "
+       "leave the value empty"},
+      {Manual("esp_proposals = aes128gcm16-esn-noesn\nenc_key_in = " + k16 + "\nenc_key_out = " + k16),
+       Code::kInvalidArgument,
+       "t.conf:3: esp_proposals = 'aes128gcm16-esn-noesn': a manual tunnel takes esn or noesn, not both"},
       {Manual("esp_proposals = aes128gcm16\nspi = 5"), Code::kInvalidArgument,
        "t.conf:4: unknown keyword 'spi' in manual tunnel 'm' (accepted: local_addrs, remote_addrs, local_ts, "
        "remote_ts, spi_in, spi_out, esp_proposals, enc_key_in, enc_key_out, integ_key_in, integ_key_out, encap)"},

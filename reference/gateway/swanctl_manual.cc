@@ -83,9 +83,21 @@ Status ReadManual(const SettingsNode& section, ManualTunnel& t) {
   const ike::Proposal& proposal = proposals.front();
   const ike::Transform* encr = nullptr;
   const ike::Transform* integ = nullptr;
+  const ike::Transform* esn = nullptr;
   for (const ike::Transform& x : proposal.transforms) {
     if (x.type == iana::TransformType::kKe && x.id != 0)
       return BadValue(p, "a manual tunnel has no key exchange (remove the KE transform)");
+    //= rfc4303#section-2.2.1
+    //# Whether the SA uses 64-bit sequence numbers is agreed when the SA is
+    //# made: here the configuration says it for both ends (`-esn` or `-noesn`).
+    if (x.type == iana::TransformType::kEsn) {
+      if (esn != nullptr) return BadValue(p, "a manual tunnel takes esn or noesn, not both");
+      if (x.id != static_cast<uint16_t>(iana::EsnType::kEsn) && x.id != static_cast<uint16_t>(iana::EsnType::kNoEsn))
+        return BadValue(p, "a manual tunnel takes esn or noesn");
+      esn = &x;
+      t.esn = x.id == static_cast<uint16_t>(iana::EsnType::kEsn);
+      continue;
+    }
     const ike::Transform*& slot = x.type == iana::TransformType::kEncr ? encr : integ;
     if (x.type != iana::TransformType::kEncr && x.type != iana::TransformType::kInteg) continue;
     if (slot != nullptr) return BadValue(p, "a manual tunnel takes one encryption and at most one integrity algorithm");
@@ -108,7 +120,10 @@ Status ReadManual(const SettingsNode& section, ManualTunnel& t) {
                      fmt::format("manual tunnel '{}' has no '{}' ({} bytes)", section.name, kKeyNames[k], size));
     }
     const SettingsNode& n = *s.keys[k];
-    if (size == 0) return BadValue(n, "the proposal has no integrity algorithm");
+    if (size == 0 && k < 2 && n.value.empty()) continue;  // NULL encryption (RFC 2410): no key
+    if (size == 0)
+      return BadValue(n, k < 2 ? "the proposal's encryption (NULL) takes no key: leave the value empty"
+                               : "the proposal has no integrity algorithm");
     auto key = SecureFromHex(n.value);
     if (!key.ok()) return BadValue(n, "not hex");
     if (key->size() != size)
