@@ -7,7 +7,10 @@
 #      the kernel's XFRM in one user-mode Linux guest): OUT/matrix/
 #      (results.json, matrix.html, matrix.md, each run's evidence), judged
 #      again from its evidence afterwards (--rejudge);
-#   2. with CONFORMANCE=1 also the conformance catalogue against the
+#   2. the kernel's ESP with manual SAs against the reference's manual
+#      tunnels, every algorithm row (interop/xfrm/manual_sa.sh, one guest,
+#      about 3 minutes): OUT/xfrm-manual-sa/;
+#   3. with CONFORMANCE=1 also the conformance catalogue against the
 #      strongswan-xfrm and libreswan targets (interop/conformance/*.sh, one
 #      guest each, about 25 minutes each on 2 cores): OUT/conformance-*/.
 # Exit 0 when every part ends as expected (matrix runs pass or are
@@ -29,6 +32,7 @@ start=$(date +%s)
 "$IPSECREF" interop --out "$OUT/matrix" || rc=1
 "$IPSECREF" interop --out "$OUT/matrix" --rejudge "$OUT/matrix" || rc=1
 echo "interop matrix: $(( $(date +%s) - start )) s, $OUT/matrix/matrix.html"
+"$ROOT/interop/xfrm/manual_sa.sh" "$IPSECREF" "$OUT/xfrm-manual-sa" || rc=1
 if [ "${CONFORMANCE:-0}" = 1 ]; then
 	for target in strongswan-xfrm libreswan; do
 		"$ROOT/interop/conformance/$target.sh" "$IPSECREF" "$OUT/conformance-$target" || rc=1
