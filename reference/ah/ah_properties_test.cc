@@ -144,6 +144,7 @@ Bytes Ipv6Packet() {
   const bool routing = *rc::gen::arbitrary<bool>();
   const bool dest_before = routing && *rc::gen::arbitrary<bool>();
   const bool dest_after = *rc::gen::arbitrary<bool>();
+  const Bytes src = AnyBytes(16, 16), dst = AnyBytes(16, 16);
   // Built back to front, each header naming the one after it.
   Bytes chain = AnyBytes(0, 120);
   uint8_t next = upper;
@@ -156,8 +157,18 @@ Bytes Ipv6Packet() {
     const size_t n = *rc::gen::inRange<size_t>(1, 4);
     const uint8_t segments_left = *rc::gen::inRange<uint8_t>(0, static_cast<uint8_t>(n + 1));
     Bytes rh = {next, static_cast<uint8_t>(2 * n), 0, segments_left, 0, 0, 0, 0};
-    Bytes addresses = AnyBytes(16 * n, 16 * n);
-    rh.insert(rh.end(), addresses.begin(), addresses.end());
+    // The route's addresses differ from each other and from the destination:
+    // where two are equal, a changed Segments Left can predict the very same
+    // packet at the destination (RFC 4302 Appendix A2), which a
+    // receiver rightly accepts.
+    std::vector<Bytes> route = {dst};
+    for (size_t k = 0; k < n; ++k) {
+      route.push_back(*rc::gen::suchThat(rc::gen::container<Bytes>(16, rc::gen::arbitrary<uint8_t>()),
+                                         [&](const Bytes& a) {
+                                           return std::find(route.begin(), route.end(), a) == route.end();
+                                         }));
+      rh.insert(rh.end(), route.back().begin(), route.back().end());
+    }
     prepend(rh, kRouting);
   }
   if (dest_before) prepend(Ipv6OptionsHeader(next), kDestOpts);
@@ -167,8 +178,8 @@ Bytes Ipv6Packet() {
       .U16(0)
       .U8(next)
       .U8(AnyU8())
-      .Append(AnyBytes(16, 16))
-      .Append(AnyBytes(16, 16))
+      .Append(src)
+      .Append(dst)
       .Append(chain);
   Bytes p = std::move(w).Take();
   ip::FixLengths(p, 6);
