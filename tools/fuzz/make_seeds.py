@@ -626,6 +626,41 @@ def esp_roundtrip_corpus():
     return c
 
 
+# esp_inner option bits (fuzz/esp_inner_fuzzer.cc)
+I_ESN, I_TUNNEL, I_INFERRED, I_OUTER6, I_UDP, I_STRICT, I_OWN_PAD = (
+    1, 1 << 1, 2 << 1, 1 << 3, 1 << 4, 1 << 5, 1 << 6)
+
+
+def esp_inner_corpus():
+    c = Corpus("esp_inner")
+    plain = plain_packets()
+
+    def add(name, encr, integ, bits, flags, next_header, pad, payload):
+        c.add(name, selector(encr, integ, bits) + bytes([flags, next_header, pad]) + payload)
+
+    icmp = plain["ipv4_icmp_echo"]
+    add("tunnel_ipv4_aes_gcm16", 20, 0, 128, I_TUNNEL, 4, 0, icmp)
+    add("tunnel_ipv6_tfc_chacha20", 28, 0, 256, I_TUNNEL | I_OUTER6, 41, 0, plain["ipv6_udp"] + bytes(64))
+    add("tunnel_version_mismatch_aes_cbc_sha2", 12, 12, 128, I_TUNNEL, 41, 0, icmp)
+    add("tunnel_next_header_udp_refused", 20, 0, 128, I_TUNNEL, 17, 0, icmp)
+    add("tunnel_truncated_inner_ccm16", 16, 0, 128, I_TUNNEL | I_UDP, 4, 0, icmp[:24])
+    add("transport_udp_aes_ctr_cmac", 13, 8, 192, 0, 17, 5, bytes(range(40)))
+    add("transport_ipv6_esn_gcm8", 18, 0, 256, I_OUTER6 | I_ESN, 6, 0, bytes(20))
+    add("inferred_ipv4_gmac", 21, 0, 128, I_INFERRED, 4, 0, icmp)
+    add("inferred_tcp_3des_sha1", 3, 2, None, I_INFERRED, 6, 0, bytes(32))
+    add("dummy_tunnel_gcm16", 20, 0, 128, I_TUNNEL, 59, 0, bytes(48))
+    add("dummy_transport_null_sha2", 11, 12, None, 0, 59, 2, bytes(16))
+    # Own padding (the last bytes of the payload): the default, then a wrong one
+    # refused strictly and reported otherwise.
+    # (46 bytes of ICMP + 16 of padding + 2 fill AES-CBC's 16-byte blocks.)
+    add("own_padding_default_cbc", 12, 14, 256, I_TUNNEL | I_OWN_PAD, 4, 16,
+        icmp + bytes(range(1, 17)))
+    add("own_padding_wrong_strict_cbc", 12, 12, 128, I_TUNNEL | I_OWN_PAD | I_STRICT, 4, 16,
+        icmp + bytes(16))
+    add("own_padding_wrong_lenient_gcm", 20, 0, 128, I_OWN_PAD, 17, 3, bytes(39) + bytes([1, 2, 4]))
+    return c
+
+
 def ip_walk_corpus():
     c = Corpus("ip_walk")
     for name, p in plain_packets().items():
@@ -881,6 +916,8 @@ def main():
     ap.parse_args()
     check_encoder()
     corpora = [esp_decap_corpus(), esp_roundtrip_corpus(), ip_walk_corpus()]
+    if os.path.exists(os.path.join(ROOT, "fuzz", "esp_inner_fuzzer.cc")):
+        corpora.append(esp_inner_corpus())
     if os.path.exists(os.path.join(ROOT, "fuzz", "ah_verify_fuzzer.cc")):
         corpora.append(ah_verify_corpus())
     if os.path.exists(os.path.join(ROOT, "fuzz", "classify_fuzzer.cc")):
