@@ -71,6 +71,7 @@ PACKAGES = {
     "certutil": "libnss3-tools", "/usr/bin/certutil": "libnss3-tools",
     "/usr/bin/linux.uml": "user-mode-linux",
     "cmake": "cmake", "ctest": "cmake",
+    "llvm-profdata-14": "llvm-14", "llvm-cov-14": "llvm-14",
     "awk": "mawk",
     "mount": "mount",
     "xxd": "xxd",

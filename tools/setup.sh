@@ -9,6 +9,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
+  # llvm-profdata-14 and llvm-cov-14: tools/coverage.sh
+  llvm-14
   # lld: clang's linker (CMakeLists.txt, IPSECREF_LLD), several times faster than GNU ld on the sanitized binaries
   lld
   # libraries
