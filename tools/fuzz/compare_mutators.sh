@@ -13,9 +13,11 @@
 #    corpus (and the seeds alone) replayed through ONE binary built with
 #    clang's source-based coverage (-fprofile-instr-generate
 #    -fcoverage-mapping): TARGET's LLVMFuzzerTestOneInput and
-#    regression_main.cc, with reference/ike/wire compiled instrumented and
-#    the layers below linked from the fuzz build; llvm-profdata-14 and
-#    llvm-cov-14 (Debian's llvm-14) count its lines and branches.
+#    regression_main.cc, with reference/ike/wire (and, for the stateful
+#    targets, reference/ike/keymat, reference/ike/sa and their driver)
+#    compiled instrumented and the other layers linked from the fuzz build;
+#    llvm-profdata-14 and llvm-cov-14 (Debian's llvm-14) count the lines and
+#    branches of reference/ike/.
 # Prints a table; everything (logs, corpora, profiles) stays in RUNS_DIR.
 #
 #   tools/fuzz/compare_mutators.sh TARGET SECONDS [RUNS_DIR]
@@ -72,6 +74,40 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 mkdir -p "$runs"
+# One coverage binary for both corpora, built (or found up to date) before
+# the runs so that its compilation does not take CPU from them.
+cov=$runs/cov
+mkdir -p "$cov/obj"
+cxx=clang++-14
+cov_flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -I"$root")
+link_flags=(-fsanitize=address,undefined)  # the fuzz build's libraries are sanitized
+# What is compiled instrumented: reference/ike/wire, and for the stateful
+# targets (those on fuzz/ike_state_driver.h) reference/ike/keymat and
+# reference/ike/sa with the driver too; every other layer is linked from the
+# fuzz build's libraries (uninstrumented: not counted).
+instrumented=(reference/ike/wire/*.cc reference/ike/wire/payloads/*.cc)
+excluded_libs=(ike_wire)
+if grep -q '"fuzz/ike_state_driver.h"' "fuzz/$plain.cc"; then
+  instrumented+=(reference/ike/keymat/*.cc reference/ike/sa/*.cc fuzz/ike_state_driver.cc)
+  excluded_libs+=(ike_keymat ike_sa)
+fi
+objects=()
+for source in "${instrumented[@]}" "fuzz/$plain.cc" fuzz/regression_main.cc; do
+  [[ $source == *_test.cc ]] && continue
+  object=$cov/obj/$(echo "$source" | tr / _).o
+  if [[ ! -f $object || $source -nt $object ]]; then
+    nice -n10 "$cxx" "${cov_flags[@]}" -c "$source" -o "$object"
+  fi
+  objects+=("$object")
+done
+libs=()
+for lib in "$build"/reference/libipsecref_*.a "$build"/interop/*/libipsecref_*.a; do
+  name=$(basename "$lib" .a)
+  [[ " ${excluded_libs[*]} " == *" ${name#libipsecref_} "* ]] || libs+=("$lib")
+done
+nice -n10 "$cxx" "${cov_flags[@]}" "${link_flags[@]}" "${objects[@]}" -Wl,--start-group "${libs[@]}" -Wl,--end-group \
+  -lcryptopp -lcrypto -lfmt -lpcap -o "$cov/replay"
+
 for m in plain structured; do
   rm -rf "${runs:?}/$m"
   mkdir -p "$runs/$m/corpus" "$runs/$m/seeds"
@@ -94,25 +130,6 @@ else
   run structured "$structured" &
   wait
 fi
-
-# One coverage binary for both corpora.
-cov=$runs/cov
-mkdir -p "$cov/obj"
-cxx=clang++-14
-cov_flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -I"$root")
-link_flags=(-fsanitize=address,undefined)  # the fuzz build's libraries are sanitized
-objects=()
-for source in reference/ike/wire/*.cc reference/ike/wire/payloads/*.cc "fuzz/$plain.cc" fuzz/regression_main.cc; do
-  [[ $source == *_test.cc ]] && continue
-  object=$cov/obj/$(echo "$source" | tr / _).o
-  if [[ ! -f $object || $source -nt $object ]]; then
-    nice -n10 "$cxx" "${cov_flags[@]}" -c "$source" -o "$object"
-  fi
-  objects+=("$object")
-done
-libs=()
-for lib in crypto iana base; do libs+=("$build/reference/libipsecref_$lib.a"); done
-nice -n10 "$cxx" "${cov_flags[@]}" "${link_flags[@]}" "${objects[@]}" "${libs[@]}" -lcryptopp -lcrypto -lfmt -o "$cov/replay"
 
 measure() {  # measure NAME CORPUS: replays CORPUS, writes NAME.json (llvm-cov's summary)
   LLVM_PROFILE_FILE=$cov/$1.profraw ASAN_OPTIONS=detect_leaks=0 "$cov/replay" "$2" >"$cov/$1.replay.log" 2>&1 ||
