@@ -66,7 +66,7 @@ option() {
 }
 flags=(-seed="$seed" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048)
 dict=$(option dict)
-[[ -n $dict ]] && flags+=(-dict="fuzz/$dict")
+[[ -n $dict ]] && flags+=(-dict="$root/fuzz/$dict")
 max_len=$(option max_len)
 [[ -n $max_len ]] && flags+=(-max_len="$max_len")
 
