@@ -78,11 +78,11 @@ else
 fi
 
 # The reference library and the harness modules the fuzzers drive (the
-# capture judge, the gateway replay plan, the IKEv2 state driver): every .cc
-# of them but the tests.
+# capture judge, the gateway replay plan, the structure-aware mutator of the
+# *_structured twins, the IKEv2 state driver): every .cc of them but the tests.
 mkdir -p "$WORK/obj"
 cd "$ROOT"
-find reference interop/check interop/replay -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
+find reference interop/check interop/replay interop/mutate -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
 # The driver the stateful IKEv2 targets share (ike_state_driver.h).
 echo fuzz/ike_state_driver.cc >>"$WORK/sources"
 export CXX CXXFLAGS WORK
