@@ -71,13 +71,12 @@ PACKAGES = {
     "certutil": "libnss3-tools", "/usr/bin/certutil": "libnss3-tools",
     "/usr/bin/linux.uml": "user-mode-linux",
     "cmake": "cmake", "ctest": "cmake",
-    "llvm-profdata-14": "llvm-14", "llvm-cov-14": "llvm-14",
     "awk": "mawk",
     "mount": "mount",
     "xxd": "xxd",
     "openssl": "openssl",
     "pki": "strongswan-pki",
-    # tools/fuzz/compare_mutators.sh: the source-coverage yardstick of both mutators
+    # tools/coverage.sh, and tools/fuzz/compare_mutators.sh's source-coverage yardstick
     "clang++-14": "clang-14", "llvm-profdata-14": "llvm-14", "llvm-cov-14": "llvm-14",
     # Essential packages (always installed; checked with dpkg-query below)
     "bash": "bash", "/bin/bash": "bash", "sh": "dash", "/bin/sh": "dash",

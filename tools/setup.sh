@@ -9,12 +9,10 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
-  # llvm-profdata-14 and llvm-cov-14: tools/coverage.sh
-  llvm-14
   # lld: clang's linker (CMakeLists.txt, IPSECREF_LLD), several times faster than GNU ld on the sanitized binaries
   lld
-  # tools/fuzz/compare_mutators.sh: clang's source-based coverage (clang++-14,
-  # llvm-profdata-14, llvm-cov-14) measures both mutators by one yardstick
+  # clang's source-based coverage (clang++-14, llvm-profdata-14, llvm-cov-14):
+  # tools/coverage.sh, and tools/fuzz/compare_mutators.sh's yardstick
   clang-14 llvm-14
   # libraries
   libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
