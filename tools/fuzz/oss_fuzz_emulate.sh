@@ -61,10 +61,13 @@ jobs=2
 
 # Debian source package -> the directory under $SRC where the Dockerfile
 # clones the upstream project.
-declare -A CLONE_OF=([libcrypto++]=cryptopp [fmtlib]=fmt [libpcap]=libpcap [nlohmann-json3]=json)
+declare -A CLONE_OF
+CLONE_OF=([libcrypto++]=cryptopp [fmtlib]=fmt [libpcap]=libpcap [nlohmann-json3]=json)
 
 fetch_sources() {
-  local missing=() pkg
+  local pkg
+  local -a missing
+  missing=()
   for pkg in "${!CLONE_OF[@]}"; do
     [[ -d $cache/tree/${CLONE_OF[$pkg]} ]] || missing+=("$pkg")
   done
@@ -96,8 +99,9 @@ fetch_sources() {
     echo "oss_fuzz_emulate: no deb822 'Types: deb' stanza in /etc/apt/sources.list.d/*.sources to make a deb-src list of" >&2
     exit 1
   fi
-  local apt=(apt-get -q -o Dir::Etc::SourceList="$sources" -o Dir::Etc::SourceParts=/dev/null
-             -o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache="$cache/apt/cache")
+  local -a apt
+  apt=(apt-get -q -o Dir::Etc::SourceList="$sources" -o Dir::Etc::SourceParts=/dev/null
+       -o Dir::State::Lists="$cache/apt/lists" -o Dir::Cache="$cache/apt/cache")
   "${apt[@]}" update >"$cache/apt/update.log" 2>&1 ||
     { cat "$cache/apt/update.log" >&2; echo "oss_fuzz_emulate: apt-get update of the deb-src list failed" >&2; exit 1; }
   for pkg in "${missing[@]}"; do
@@ -181,7 +185,8 @@ run_fuzzer() {
   fi
   local seeds
   seeds=$(find "$corpus/seeds" -type f | wc -l)
-  local options=()
+  local -a options
+  options=()
   [[ -f $out/$fuzzer.options ]] && mapfile -t options < <(libfuzzer_options "$out/$fuzzer.options")
   local result=pass executed=?
   # run_fuzzer runs from $OUT: an .options' dict path is relative to it.
@@ -240,7 +245,10 @@ run_mode() {
   fi
 
   # The conventions: what $OUT must hold.
-  local problems=() fuzzers=() source fuzzer target dict
+  local source fuzzer target dict
+  local -a problems fuzzers
+  problems=()
+  fuzzers=()
   for source in "$root"/fuzz/*_fuzzer.cc; do
     fuzzer=$(basename "$source" .cc)
     target=${fuzzer%_fuzzer}
