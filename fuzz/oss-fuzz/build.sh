@@ -46,7 +46,12 @@ make -C "$SRC/cryptopp" -j"$JOBS" static CXX="$CXX" CXXFLAGS="$DEPS_CXXFLAGS -DN
 mkdir -p "$WORK/include"
 ln -sfn "$SRC/cryptopp" "$WORK/include/cryptopp"
 INCLUDES+=(-I"$WORK/include")
-LIBS+=("$SRC/cryptopp/libcryptopp.a")
+# The GNUmakefile's library: libcryptopp.a upstream, libcrypto++.a in
+# Debian's patched source (the emulation's stand-in for the clone).
+CRYPTOPP_LIB=$SRC/cryptopp/libcryptopp.a
+[[ -f $CRYPTOPP_LIB ]] || CRYPTOPP_LIB=$SRC/cryptopp/libcrypto++.a
+[[ -f $CRYPTOPP_LIB ]] || { echo "build.sh: make static left no libcryptopp.a (nor libcrypto++.a) in $SRC/cryptopp" >&2; exit 1; }
+LIBS+=("$CRYPTOPP_LIB")
 
 [[ -d $SRC/fmt ]] || missing fmt "fmt"
 for f in format os; do

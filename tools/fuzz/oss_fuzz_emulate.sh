@@ -36,7 +36,9 @@
 #     kept under WORKDIR/<mode>/artifacts/.
 # Prints a table (target, built, seeds, runs, result) per mode and the build
 # time; exits 0 only when everything above holds in every mode asked for.
-# Not a ctest (a mode takes about half an hour on two cores); the ctest
+# IPSECREF_OSS_FUZZ_NO_BUILD=1 skips 1 and 2 and checks and runs the $OUT that
+# an earlier run left in WORKDIR/<mode>/out.
+# Not a ctest (a mode takes over half an hour on two cores); the ctest
 # oss-fuzz/build-sh-variables checks build.sh's variables statically.
 set -euo pipefail
 
@@ -213,6 +215,13 @@ run_mode() {
   local src=$base/src
   echo
   echo "== $m: $base"
+  if [[ -n ${IPSECREF_OSS_FUZZ_NO_BUILD:-} ]]; then
+    [[ -d $base/out ]] || { failures+=("$m: IPSECREF_OSS_FUZZ_NO_BUILD: no $base/out to reuse"); return 0; }
+    echo "build: skipped, \$OUT of an earlier run reused (IPSECREF_OSS_FUZZ_NO_BUILD)"
+    summary+=("$m: build skipped (IPSECREF_OSS_FUZZ_NO_BUILD)")
+    check_and_run "$m" "$base"
+    return 0
+  fi
   rm -rf "$base"
   mkdir -p "$src" "$base/work" "$base/out" "$base/logs"
   local d
@@ -243,6 +252,14 @@ run_mode() {
     summary+=("$m: build.sh failed after $((end - start)) s")
     return 0
   fi
+  summary+=("$m: build.sh $((end - start)) s")
+  check_and_run "$m" "$base"
+}
+
+# Checks $OUT of mode $1 (in $2) and runs its fuzzers.
+check_and_run() {
+  local m=$1 base=$2
+  mkdir -p "$base/logs"
 
   # The conventions: what $OUT must hold.
   local source fuzzer target dict
@@ -307,18 +324,24 @@ run_mode() {
     [[ $result == pass ]] || failed=$((failed + 1))
   done
   [[ $failed -eq 0 ]] || failures+=("$m: $failed fuzzers failed")
-  summary+=("$m: build $((end - start)) s, ${#fuzzers[@]} targets, runs $((run_end - run_start)) s ($total_runs executions), $failed failed")
+  summary+=("$m: ${#fuzzers[@]} targets, runs $((run_end - run_start)) s ($total_runs executions), $failed failed")
 }
 
-fetch_sources
-for m in "${modes[@]}"; do
-  run_mode "$m"
-done
-echo
-echo "== summary (work directory $work)"
-printf '  %s\n' "${summary[@]}"
-if [[ ${#failures[@]} -ne 0 ]]; then
-  printf 'oss_fuzz_emulate: FAILED: %s\n' "${failures[@]}" >&2
-  exit 1
-fi
-echo "oss_fuzz_emulate: ${modes[*]}: build.sh follows OSS-Fuzz's conventions, every target runs clean"
+# (One function, called on the last line: bash has read the whole script
+# before it runs, so editing the file meanwhile does not change a run.)
+main() {
+  [[ -n ${IPSECREF_OSS_FUZZ_NO_BUILD:-} ]] || fetch_sources
+  local m
+  for m in "${modes[@]}"; do
+    run_mode "$m"
+  done
+  echo
+  echo "== summary (work directory $work)"
+  printf '  %s\n' "${summary[@]}"
+  if [[ ${#failures[@]} -ne 0 ]]; then
+    printf 'oss_fuzz_emulate: FAILED: %s\n' "${failures[@]}" >&2
+    return 1
+  fi
+  echo "oss_fuzz_emulate: ${modes[*]}: build.sh follows OSS-Fuzz's conventions, every target runs clean"
+}
+main; exit $?
