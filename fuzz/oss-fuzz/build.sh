@@ -92,11 +92,13 @@ else
 fi
 
 # The reference library and the harness modules the fuzzers drive (the
-# capture judge, the gateway replay plan, the IKEv2 state driver): every .cc
-# of them but the tests, compiled JOBS at a time.
+# capture judge, the gateway replay plan, the conformance catalogue with the
+# exchange scenarios and deviations it uses, the IKEv2 state driver): every
+# .cc of them but the tests, compiled JOBS at a time.
 mkdir -p "$WORK/obj"
 cd "$ROOT"
-find reference interop/check interop/replay -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
+find reference interop/check interop/replay interop/conformance interop/exchange interop/deviations \
+     -name '*.cc' ! -name '*_test.cc' | sort >"$WORK/sources"
 # The driver the stateful IKEv2 targets share (ike_state_driver.h).
 echo fuzz/ike_state_driver.cc >>"$WORK/sources"
 export CXX CXXFLAGS WORK
