@@ -93,6 +93,10 @@ PACKAGES = {
     "/usr/bin/ping": "iputils-ping", "/usr/bin/tshark": "tshark", "/usr/bin/pki": "strongswan-pki",
     "/usr/bin/openssl": "openssl", "/usr/bin/pk12util": "libnss3-tools", "/usr/sbin/nft": "nftables",
     "/usr/sbin/iptables-legacy": "iptables",
+    # tools/fuzz/oss_fuzz_emulate.sh, and fuzz/oss-fuzz/build.sh as it runs it
+    "apt-get": "apt", "dpkg-source": "dpkg-dev", "unzip": "unzip", "zip": "zip", "mv": "coreutils",
+    "clang": "clang", "clang++": "clang", "make": "make", "flex": "flex", "bison": "bison",
+    "ar": "binutils",
 }
 
 # Absolute paths the scan finds that are places, not programs a test runs here.
@@ -119,6 +123,17 @@ DECLARED = [
     ("ip", "interop/xfrm/manual_sa.py", "namespaces, veth and the kernel's SAs through its run([...]) helper"),
     ("tcpdump", "interop/xfrm/manual_sa.py", "the capture, started through its start([...]) helper"),
     ("ping", "interop/xfrm/manual_sa.py", "the pings through the tunnel, through its run([...]) helper"),
+    ("apt-get", "tools/fuzz/oss_fuzz_emulate.sh", "update and source with a private sources list, through its ${apt[@]} array"),
+    ("dpkg-source", "tools/fuzz/oss_fuzz_emulate.sh", "apt-get source unpacks the Debian sources with it"),
+    ("clang", "tools/fuzz/oss_fuzz_emulate.sh", "CC=clang for fuzz/oss-fuzz/build.sh"),
+    ("clang++", "tools/fuzz/oss_fuzz_emulate.sh", "CXX=clang++ for fuzz/oss-fuzz/build.sh"),
+    ("make", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "Crypto++'s GNUmakefile, libpcap's build"),
+    ("cmake", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "libpcap's configuration"),
+    ("flex", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "libpcap's scanner, through cmake"),
+    ("bison", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "libpcap's grammar, through cmake"),
+    ("zip", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "the seed corpora"),
+    ("ar", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "the static libraries"),
+    ("nproc", "fuzz/oss-fuzz/build.sh (run by tools/fuzz/oss_fuzz_emulate.sh)", "the number of jobs"),
 ]
 DECLARED_MODULES = [
     ("cryptography", "scapy.layers.ipsec (interop/scapy/crosscheck.py, pcaps/crosscheck_decrypt.py)",

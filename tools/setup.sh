@@ -28,6 +28,11 @@ PACKAGES=(
   mawk mount xxd
   # vectors/x509/make.sh (the test certificates; tests never run it)
   openssl
+  # tools/fuzz/oss_fuzz_emulate.sh (OSS-Fuzz's build.sh run here; no test runs
+  # it): dpkg-source for apt-get source, libc++ (OSS-Fuzz's -stdlib=libc++),
+  # make, flex and bison (Crypto++'s and libpcap's builds), zip and unzip (seed
+  # corpora), binutils' ar, apt's apt-get (source)
+  apt dpkg-dev libc++-dev libc++abi-dev make flex bison zip unzip binutils
   # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
   # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins

@@ -202,7 +202,7 @@ CaptureChecker::SaState& CaptureChecker::StateFor(SaProtocol protocol, uint32_t 
   if (keys != nullptr) {
     r.description = DescribeKeys(*keys);
     auto matches = [](const Bytes& view, ByteSpan packet) {
-      return view.empty() || std::ranges::equal(view, packet);
+      return view.empty() || std::equal(view.begin(), view.end(), packet.begin(), packet.end());
     };
     for (SaView& v : keys->Views())
       if (!matches(v.src, src) || !matches(v.dst, dst)) r.also_seen_as.push_back(std::move(v));

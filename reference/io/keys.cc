@@ -399,9 +399,9 @@ const SaKeys* KeyStore::Find(SaProtocol protocol, uint32_t spi, ByteSpan dst) co
     ++count;
     only = &k;
     bool wildcard = k.dst.empty();
-    if (std::ranges::equal(k.dst, dst)) return &k;
+    if (std::equal(k.dst.begin(), k.dst.end(), dst.begin(), dst.end())) return &k;
     for (const SaView& v : k.other_views) {
-      if (std::ranges::equal(v.dst, dst)) return &k;
+      if (std::equal(v.dst.begin(), v.dst.end(), dst.begin(), dst.end())) return &k;
       wildcard = wildcard || v.dst.empty();
     }
     // The first added wins, as the files were read.

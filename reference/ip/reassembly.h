@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "reference/base/result.h"
@@ -74,7 +75,13 @@ struct DatagramKey {
   Bytes src, dst;
   uint8_t protocol = 0;  // IPv4 only; 0 for IPv6
   uint32_t identification = 0;
-  auto operator<=>(const DatagramKey&) const = default;
+  // Spelled out, not `operator<=> = default`: a library without <=> for
+  // std::vector (libc++ 14, Debian 12's) would make the default deleted.
+  bool operator==(const DatagramKey&) const = default;
+  bool operator<(const DatagramKey& o) const {
+    return std::tie(version, src, dst, protocol, identification) <
+           std::tie(o.version, o.src, o.dst, o.protocol, o.identification);
+  }
 };
 
 struct ParsedFragment;  // reassembly.cc
