@@ -34,6 +34,14 @@ class Chooser {
 // "header length +7 (left wrong)".
 struct Applied {
   std::string what;
+  // Set when the operator made the message undecodable on purpose (a length
+  // left wrong, a count its data no longer matches, a body under another
+  // type's name, an unknown payload marked critical, major version 1): the
+  // "lengths fixed" property (the output decodes again) holds otherwise.
+  bool leaves_wrong = false;
+  // The operator's name (Operators()), or "wrong_length" / "payload_reserved"
+  // for what EncodeMutated did to the bytes.
+  std::string op;
 };
 
 // Structure-level mutation of a decoded message, `operations` operators in a
@@ -71,8 +79,8 @@ struct OperatorInfo {
 };
 std::vector<OperatorInfo> Operators();
 
-// Applies the operator named `name` once (tests: every operator reachable and
-// applicable). Returns nullopt-like empty vector when it does not apply.
+// Applies the operator named `name` once, on m.inner when m.decrypted (tests:
+// every operator reachable and applicable). Empty when it does not apply.
 std::vector<Applied> ApplyOperator(ike::Message& m, Chooser& c, const std::string& name);
 
 }  // namespace ipsecref::mutate
