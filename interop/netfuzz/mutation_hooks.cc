@@ -39,12 +39,18 @@ class MutationHooks final : public ike::sa::Hooks {
     Pending& p = Journal()[seed_];
     if (chosen_ || m.header.response() || m.header.exchange_type != p.exchange) return;
     chosen_ = m.header.message_id;
-    std::vector<ike::Payload>& payloads = m.header.exchange_type == ExchangeType::kIkeSaInit ? m.payloads : m.inner;
     Mutation& out = p.done;
     out.applied = true;
     out.exchange = m.header.exchange_type;
     out.message_id = m.header.message_id;
-    for (const mutate::Applied& a : mutate::MutatePayloads(payloads, chooser_, p.operations)) out.operators.push_back(a.what);
+    // IKE_SA_INIT: its header too (the mutator's header operators). An
+    // encrypted message: its plaintext payloads only, so that the tester
+    // still protects it with the IKE SA's keys and Message ID.
+    const bool init = m.header.exchange_type == ExchangeType::kIkeSaInit;
+    std::vector<ike::Payload>& payloads = init ? m.payloads : m.inner;
+    for (const mutate::Applied& a : init ? mutate::MutateMessage(m, chooser_, p.operations)
+                                         : mutate::MutatePayloads(payloads, chooser_, p.operations))
+      out.Add(a.op, a.what);
     out.payloads = deviations::DescribePayloads(payloads);
     for (const ike::Payload& q : payloads)
       out.critical_unknown = out.critical_unknown || (q.critical && !ike::IsKnownPayloadType(q.type));
@@ -64,7 +70,7 @@ class MutationHooks final : public ike::sa::Hooks {
       std::vector<mutate::Applied> applied;
       if (auto bytes = mutate::EncodeMutated(copy, chooser_, applied)) {
         datagrams.front() = std::move(*bytes);
-        for (const mutate::Applied& a : applied) out.operators.push_back(a.what);
+        for (const mutate::Applied& a : applied) out.Add(a.op, a.what);
       }
     }
     out.spi_i = m.header.spi_i;

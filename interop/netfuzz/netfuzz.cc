@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "interop/conformance/dataplane.h"
 #include "interop/mutate/ike_mutator.h"
@@ -185,6 +184,7 @@ Status RecordFinding(conformance::Target& target, const Options& o, Outcome& out
                             {"payloads", out.mutation.payloads}}
            : nlohmann::json{{"esp", out.plan.esp_step}}},
       {"operators", out.mutation.operators},
+      {"operator_names", out.mutation.operator_names},
       {"answer", out.answer},
       {"broken", out.broken},
       {"stopped", out.stopped},
@@ -212,9 +212,6 @@ Status RecordFinding(conformance::Target& target, const Options& o, Outcome& out
   out.finding_dir = dir.string();
   return OkStatus();
 }
-
-// "payload 3 (KE) repeated" -> "payload N (KE) repeated": operators counted by kind.
-std::string OperatorKind(const std::string& what) { return std::regex_replace(what, std::regex("[0-9]+"), "N"); }
 
 }  // namespace
 
@@ -351,7 +348,7 @@ std::string SummaryJson(const Summary& s, const Options& o) {
     prefixes[std::string(x.plan.prefix->name)] = prefixes.value(std::string(x.plan.prefix->name), 0) + 1;
     answers[x.answer] = answers.value(x.answer, 0) + 1;
     reached += x.mutation.applied || !x.plan.prefix->exchange ? 1 : 0;
-    for (const std::string& op : x.mutation.operators) operators[OperatorKind(op)] = operators.value(OperatorKind(op), 0) + 1;
+    for (const std::string& op : x.mutation.operator_names) operators[op] = operators.value(op, 0) + 1;
     if (!x.finding_dir.empty())
       findings.push_back({{"iteration", x.plan.iteration}, {"prefix", std::string(x.plan.prefix->name)},
                           {"broken", x.broken}, {"stopped", x.stopped}, {"dir", x.finding_dir},
@@ -376,16 +373,18 @@ std::string SummaryJson(const Summary& s, const Options& o) {
 }
 
 std::string SummaryText(const Summary& s) {
-  std::map<std::string, size_t> prefixes, answers;
+  std::map<std::string, size_t> prefixes, answers, operators;
   for (const Outcome& x : s.outcomes) {
     ++prefixes[std::string(x.plan.prefix->name)];
     ++answers[x.answer];
+    for (const std::string& op : x.mutation.operator_names) ++operators[op];
   }
   std::string out = fmt::format("fuzz {}: seed {}, {} iterations in {:.1f} s ({:.2f}/s), {} probes ({} failed), {} findings\n",
                                 s.target, s.seed, s.outcomes.size(), s.seconds,
                                 s.seconds > 0 ? static_cast<double>(s.outcomes.size()) / s.seconds : 0.0, s.probes,
                                 s.probes_failed, s.findings());
   for (const auto& [name, n] : prefixes) out += fmt::format("  prefix {:<14} {}\n", name, n);
+  for (const auto& [name, n] : operators) out += fmt::format("  operator {:<22} {}\n", name, n);
   for (const auto& [kind, n] : answers) out += fmt::format("  answer {:<40} {}\n", kind, n);
   for (const Outcome& x : s.outcomes)
     if (!x.finding_dir.empty())

@@ -62,6 +62,11 @@ struct Mutation {
   uint32_t message_id = 0;
   uint64_t spi_i = 0, spi_r = 0;
   std::vector<std::string> operators;  // mutate::Applied::what, in order
+  std::vector<std::string> operator_names;  // mutate::Applied::op, the same order
+  void Add(std::string op, std::string what) {
+    operator_names.push_back(std::move(op));
+    operators.push_back(std::move(what));
+  }
   std::string payloads;                // the mutated payloads (deviations::DescribePayloads)
   bool critical_unknown = false;       // a payload of an unknown type with the critical bit
   std::vector<Bytes> datagrams;        // as sent

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -55,7 +56,7 @@ int RunFuzz(const FuzzArgs& a) {
   const bool json = a.json;
   std::vector<std::string> problems;
   if (a.count == 0) problems.push_back("--count 0: at least one iteration");
-  if (!(a.time > 0)) problems.push_back(fmt::format("--time {}: seconds, more than 0", a.time));
+  if (!(std::isfinite(a.time) && a.time > 0)) problems.push_back(fmt::format("--time {}: seconds, finite and more than 0", a.time));
   if (!(a.settle > 0 && a.settle <= conformance::kMaxSettleSeconds))
     problems.push_back(fmt::format("--settle {}: seconds of quiet, more than 0 and at most {}", a.settle,
                                    conformance::kMaxSettleSeconds));
@@ -85,6 +86,15 @@ int RunFuzz(const FuzzArgs& a) {
     if (Status s = io::CheckTestAddress(UdpAddress(a.target)); !s)
       problems.push_back(fmt::format("--target {}: {}", Echo(a.target), s.error().detail));
   if (!problems.empty()) return FailUsage("fuzz", fmt::format("{}", fmt::join(problems, "; ")), json);
+  // OUT is made before the target: a bad path costs no run.
+  const std::string out =
+      a.out.empty() ? fmt::format("ipsecref-fuzz-{}-{}", a.target.substr(0, a.target.find(':')), a.seed) : a.out;
+  {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec || !fs::is_directory(out))
+      return FailUsage("fuzz", fmt::format("--out {}: not a directory that can be made", Echo(out)), json);
+  }
 
   std::unique_ptr<conformance::Target> target;
   Result<std::unique_ptr<conformance::Target>> made =
@@ -107,7 +117,7 @@ int RunFuzz(const FuzzArgs& a) {
   o.settle = a.settle;
   o.probe_every = a.probe_every;
   o.prefixes = prefixes;
-  o.out = a.out.empty() ? fmt::format("ipsecref-fuzz-{}-{}", a.target.substr(0, a.target.find(':')), a.seed) : a.out;
+  o.out = out;
   std::error_code ec;
   o.ipsecref = fs::read_symlink("/proc/self/exe", ec).string();
   if (isatty(STDERR_FILENO) != 0) o.progress = [](const std::string& line) { fmt::print(stderr, "\r\x1b[Kfuzz: {}", line); };
