@@ -37,8 +37,13 @@ class MutationHooks final : public ike::sa::Hooks {
 
   void OnBuilt(const ike::sa::IkeSa& /*sa*/, ike::Message& m) override {
     Pending& p = Journal()[seed_];
+    // The mutated message is encoded right after it is built (IkeSa's
+    // Build): another message built first means it never was (an encoding
+    // the reference refused).
+    built_ = nullptr;
     if (chosen_ || m.header.response() || m.header.exchange_type != p.exchange) return;
-    chosen_ = m.header.message_id;
+    chosen_ = true;
+    built_ = &m;
     Mutation& out = p.done;
     out.applied = true;
     out.exchange = m.header.exchange_type;
@@ -57,15 +62,15 @@ class MutationHooks final : public ike::sa::Hooks {
   }
 
   void OnEncoded(const ike::sa::IkeSa& /*sa*/, const ike::Message& m, std::vector<Bytes>& datagrams) override {
+    // The header may be mutated (IKE_SA_INIT): the message is told by its
+    // identity, not by its exchange.
+    if (&m != built_) return;
+    built_ = nullptr;
     Pending& p = Journal()[seed_];
-    if (!chosen_ || encoded_ || m.header.response() || m.header.exchange_type != p.exchange ||
-        m.header.message_id != *chosen_)
-      return;
-    encoded_ = true;
     Mutation& out = p.done;
     // IKE_SA_INIT goes out unprotected: its bytes as the mutator encodes
     // them, at times with one length left wrong on purpose.
-    if (m.header.exchange_type == ExchangeType::kIkeSaInit && datagrams.size() == 1) {
+    if (out.exchange == ExchangeType::kIkeSaInit && datagrams.size() == 1) {
       ike::Message copy = m;
       std::vector<mutate::Applied> applied;
       if (auto bytes = mutate::EncodeMutated(copy, chooser_, applied)) {
@@ -73,6 +78,8 @@ class MutationHooks final : public ike::sa::Hooks {
         for (const mutate::Applied& a : applied) out.Add(a.op, a.what);
       }
     }
+    // As sent (a mutated header's): the answer must name these.
+    out.message_id = m.header.message_id;
     out.spi_i = m.header.spi_i;
     out.spi_r = m.header.spi_r;
     out.datagrams = datagrams;
@@ -81,8 +88,8 @@ class MutationHooks final : public ike::sa::Hooks {
  private:
   uint64_t seed_;
   mutate::Chooser chooser_;
-  std::optional<uint32_t> chosen_;
-  bool encoded_ = false;
+  bool chosen_ = false;
+  const ike::Message* built_ = nullptr;
 };
 
 }  // namespace
