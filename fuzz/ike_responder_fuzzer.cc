@@ -6,23 +6,11 @@
 // every record are in ike_state_driver.h.
 //
 // IPSECREF_FUZZ_VERBOSE=1 prints each record and what the responder built.
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 #include "fuzz/ike_state_driver.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace ipsecref;
-  static const bool verbose = std::getenv("IPSECREF_FUZZ_VERBOSE") != nullptr;
-  const std::optional<fuzz::Input> input = fuzz::ParseInput(ByteSpan(data, size));
-  if (!input) return 0;
-  fuzz::IkeStateDriver driver(ike::sa::Role::kResponder, input->setup);
-  for (const fuzz::Record& r : input->records) {
-    if (verbose) std::fprintf(stderr, "  %s\n", driver.Describe(r).c_str());
-    driver.Apply(r);
-  }
-  if (verbose)
-    for (const std::string& ladder : driver.TargetLadders()) std::fprintf(stderr, "    responder: %s\n", ladder.c_str());
-  return 0;
+  return ipsecref::fuzz::RunStateTarget(ipsecref::ike::sa::Role::kResponder, data, size);
 }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <utility>
 
@@ -103,6 +105,21 @@ Bytes WriteInput(const Input& input) {
 Record OperationRecord(bool target, Operation op, uint8_t ike_sa, uint8_t child_sa) {
   return Record{kOperation, Bytes{static_cast<uint8_t>((static_cast<uint8_t>(op) << 1) | (target ? 1 : 0)), ike_sa,
                                   child_sa}};
+}
+
+int RunStateTarget(Role target, const uint8_t* data, size_t size) {
+  static const bool verbose = std::getenv("IPSECREF_FUZZ_VERBOSE") != nullptr;
+  const std::optional<Input> input = ParseInput(ByteSpan(data, size));
+  if (!input) return 0;
+  IkeStateDriver driver(target, input->setup);
+  for (const Record& r : input->records) {
+    if (verbose) std::fprintf(stderr, "  %s\n", driver.Describe(r).c_str());
+    driver.Apply(r);
+  }
+  if (verbose)
+    for (const std::string& ladder : driver.TargetLadders())
+      std::fprintf(stderr, "    %s: %s\n", target == Role::kResponder ? "responder" : "initiator", ladder.c_str());
+  return 0;
 }
 
 IkeStateDriver::IkeStateDriver(Role target, uint8_t setup)

@@ -114,6 +114,12 @@ Bytes WriteInput(const Input& input);
 
 Record OperationRecord(bool target, Operation op, uint8_t ike_sa = 0, uint8_t child_sa = 0);
 
+// The body of the stateful targets' LLVMFuzzerTestOneInput (ike_responder,
+// ike_initiator and the structure-aware ike_responder_structured): the input
+// applied record by record to a driver whose target has role `target`;
+// IPSECREF_FUZZ_VERBOSE=1 prints each record and what the target built.
+int RunStateTarget(ike::sa::Role target, const uint8_t* data, size_t size);
+
 class IkeStateDriver {
  public:
   // `target` is the role of the peer under test; `setup` the input's first octet.

@@ -76,6 +76,8 @@ PACKAGES = {
     "xxd": "xxd",
     "openssl": "openssl",
     "pki": "strongswan-pki",
+    # tools/fuzz/compare_mutators.sh: the source-coverage yardstick of both mutators
+    "clang++-14": "clang-14", "llvm-profdata-14": "llvm-14", "llvm-cov-14": "llvm-14",
     # Essential packages (always installed; checked with dpkg-query below)
     "bash": "bash", "/bin/bash": "bash", "sh": "dash", "/bin/sh": "dash",
     "env": "coreutils", "/usr/bin/env": "coreutils",

@@ -11,6 +11,9 @@ PACKAGES=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   # lld: clang's linker (CMakeLists.txt, IPSECREF_LLD), several times faster than GNU ld on the sanitized binaries
   lld
+  # tools/fuzz/compare_mutators.sh: clang's source-based coverage (clang++-14,
+  # llvm-profdata-14, llvm-cov-14) measures both mutators by one yardstick
+  clang-14 llvm-14
   # libraries
   libcrypto++-dev libpcap-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   # X.509 parsing and path checks (reference/crypto/x509.cc: OpenSSL's libcrypto)
