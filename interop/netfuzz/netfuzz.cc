@@ -198,15 +198,24 @@ Status RecordFinding(conformance::Target& target, const Options& o, Outcome& out
          return r;
        }()},
       {"ladder", ladder},
-      {"replay", ReplayCommand(o, out.plan.iteration)},
+      {"suspects", out.suspects},
+      {"replay", ReplayCommand(o, out.suspects.front())},
   };
   TRY(WriteText(dir / "finding.json", finding.dump(2) + "\n"));
+  std::string tries;
+  for (uint64_t k : out.suspects)
+    tries += fmt::format("{} --out \"$out/{}\"; rc=$?; [ $rc = 0 ] || exit $rc\n", ReplayCommand(o, k), k);
   TRY(WriteText(dir / "replay.sh",
-                fmt::format("#!/bin/sh\n# Runs iteration {} of seed {} against {} again, with its probe: exit 1 when\n"
-                            "# the finding recurs (its finding.json under OUT, the first argument, default a new\n"
-                            "# temporary directory), 0 when it does not.\n"
-                            "out=\"${{1:-$(mktemp -d)}}\"\nexec {} --out \"$out\"\n",
-                            out.plan.iteration, o.seed, o.target, ReplayCommand(o, out.plan.iteration))));
+                fmt::format("#!/bin/sh\n# Finding {} of seed {} against {}: runs {} again, each with its probe\n"
+                            "# (a fresh IUT each), and exits 1 at the first that finds it again (OUT/<iteration>/\n"
+                            "# finding.json, OUT the first argument, by default a new temporary directory), 0\n"
+                            "# when none does.\n"
+                            "out=\"${{1:-$(mktemp -d)}}\"\n{}exit 0\n",
+                            out.plan.iteration, o.seed, o.target,
+                            out.suspects.size() == 1 ? fmt::format("iteration {}", out.suspects.front())
+                                                     : fmt::format("iterations {} (those since the last answered probe)",
+                                                                   fmt::join(out.suspects, ", ")),
+                            tries)));
   fs::permissions(dir / "replay.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                   fs::perm_options::add, ec);
   out.finding_dir = dir.string();
@@ -272,6 +281,7 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
   const uint64_t first = o.iteration.value_or(0);
   const uint64_t end = o.iteration ? first + 1 : o.count;
   uint64_t since_probe = 0;
+  std::vector<uint64_t> unprobed;  // iterations since the last probe answered
   for (uint64_t i = first; i < end; ++i) {
     if (Since(began) >= o.time_limit) {
       s.stopped_early = fmt::format("the time limit ({} s) after {} iterations", o.time_limit, s.outcomes.size());
@@ -303,6 +313,8 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
       out.answer = run->observation.esp_probes.empty() ? "ESP not sent" : fmt::format("{} echo replies", replies);
       silent = replies == 0;
     }
+    unprobed.push_back(i);
+    out.suspects = {i};
     std::optional<Executed> probe_run;
     //= ipsecref#choice
     //# A probe follows every --probe-every iterations, any iteration whose
@@ -317,7 +329,10 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
         ++s.probes_failed;
         out.stopped = p.stopped;
         probe_run = std::move(p.last);
+        // The last one first: a silent answer called this probe at once.
+        out.suspects.assign(unprobed.rbegin(), unprobed.rend());
       }
+      unprobed.clear();
     }
     if (!out.broken.empty() || !out.stopped.empty()) TRY(RecordFinding(target, o, out, *run, &probe_run));
     if (o.progress)
@@ -352,7 +367,7 @@ std::string SummaryJson(const Summary& s, const Options& o) {
     if (!x.finding_dir.empty())
       findings.push_back({{"iteration", x.plan.iteration}, {"prefix", std::string(x.plan.prefix->name)},
                           {"broken", x.broken}, {"stopped", x.stopped}, {"dir", x.finding_dir},
-                          {"replay", ReplayCommand(o, x.plan.iteration)}});
+                          {"replay_sh", (fs::path(x.finding_dir) / "replay.sh").string()}});
   }
   const nlohmann::json j = {
       {"target", s.target},

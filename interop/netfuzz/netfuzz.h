@@ -95,6 +95,9 @@ struct Outcome {
   std::vector<std::string> broken;  // rules broken: "R4 rfc7296#section-2.21.1: ..."
   std::optional<bool> probe;        // the probe after it, if one ran: answered or not
   std::string stopped;              // the target stopped answering: why (probe, process)
+  // The iterations that may have caused it: those since the last probe
+  // answered (this one alone for a broken rule); replay.sh tries each.
+  std::vector<uint64_t> suspects;
   std::string finding_dir;          // where the finding went
 };
 

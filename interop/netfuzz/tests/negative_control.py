@@ -129,7 +129,7 @@ def check_mode(lab, ipsecref, out, mode, problems):
         if not os.path.isfile(os.path.join(f["dir"], name)):
             fail("no %s in %s" % (name, f["dir"]))
     finding = json.load(open(os.path.join(f["dir"], "finding.json")))
-    for key in ("iteration", "seed", "prefix", "mutated_message", "operators", "wrong", "rules", "replay"):
+    for key in ("iteration", "seed", "prefix", "mutated_message", "operators", "wrong", "rules", "replay", "suspects"):
         if key not in finding:
             fail("finding.json has no %s" % key)
     if not finding.get("operators"):
@@ -139,10 +139,16 @@ def check_mode(lab, ipsecref, out, mode, problems):
     r = lab.run(["sh", os.path.join(f["dir"], "replay.sh"), run_dir + "-replay"])
     lab.stop_fake()
     print("--- %s replay: exit %d\n%s%s" % (mode, r.returncode, r.stdout, r.stderr))
-    rs = json.load(open(os.path.join(run_dir + "-replay", "summary.json")))
-    if r.returncode != 1 or len(rs["findings"]) != 1 or rs["findings"][0]["iteration"] != f["iteration"]:
-        return fail("replay.sh: exit %d, findings %s; expected iteration %d again" % (
-            r.returncode, [x["iteration"] for x in rs["findings"]], f["iteration"]))
+    # replay.sh runs each suspect iteration into OUT/<iteration>/ and stops at
+    # the first that finds it again: that is the last directory it wrote.
+    tried = [k for k in finding["suspects"] if os.path.exists(os.path.join(run_dir + "-replay", str(k), "summary.json"))]
+    if r.returncode != 1 or not tried:
+        return fail("replay.sh: exit %d, tried %s; expected exit 1" % (r.returncode, tried))
+    rs = json.load(open(os.path.join(run_dir + "-replay", str(tried[-1]), "summary.json")))
+    if len(rs["findings"]) != 1 or rs["findings"][0]["iteration"] != tried[-1]:
+        return fail("replay.sh: findings %s in the run of iteration %d" % (rs["findings"], tried[-1]))
+    if mode == "syntax" and tried != [f["iteration"]]:
+        fail("replay.sh tried %s, not the finding's iteration %d alone" % (tried, f["iteration"]))
     again = rs["findings"][0]
     if bool(again["stopped"]) != bool(f["stopped"]) or [b.split()[0] for b in again["broken"]] != [b.split()[0] for b in f["broken"]]:
         fail("replay.sh found another kind: %s, not %s" % (again, f))
