@@ -31,8 +31,12 @@ uint64_t Chooser::Next() {
 
 uint64_t Chooser::Below(uint64_t n) {
   if (n == 0) return 0;
-  // Lemire's multiply-shift: the high half of a 128-bit product.
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
+  // Uniform: draws below 2^64 mod n are rejected (as OpenBSD's
+  // arc4random_uniform), so that every remainder is equally likely.
+  const uint64_t reject_below = (0 - n) % n;
+  uint64_t x = Next();
+  while (x < reject_below) x = Next();
+  return x % n;
 }
 
 bool Chooser::OneIn(uint64_t n) { return Below(n) == 0; }

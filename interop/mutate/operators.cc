@@ -493,7 +493,10 @@ Out RemoveProposal(Target& t, Chooser& c) {
   ike::SaPayload& sa = *Pick(c, sas);
   const size_t i = c.Below(sa.proposals.size());
   sa.proposals.erase(sa.proposals.begin() + static_cast<ptrdiff_t>(i));
-  return Did(fmt::format("SA: proposal {} removed", i + 1));
+  //= rfc7296#section-3.3
+  //# An SA payload holds one or more proposals: Decode refuses an empty one.
+  return Did(fmt::format("SA: proposal {} removed{}", i + 1, sa.proposals.empty() ? " (SA left empty)" : ""),
+             sa.proposals.empty());
 }
 
 Out AddTransform(Target& t, Chooser& c) {

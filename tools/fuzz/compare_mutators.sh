@@ -13,9 +13,11 @@
 #    corpus (and the seeds alone) replayed through ONE binary built with
 #    clang's source-based coverage (-fprofile-instr-generate
 #    -fcoverage-mapping): TARGET's LLVMFuzzerTestOneInput and
-#    regression_main.cc, with reference/ike/wire compiled instrumented and
-#    the layers below linked from the fuzz build; llvm-profdata-14 and
-#    llvm-cov-14 (Debian's llvm-14) count its lines and branches.
+#    regression_main.cc, with reference/ike/wire (and, for the stateful
+#    targets, reference/ike/keymat, reference/ike/sa and their driver)
+#    compiled instrumented and the other layers linked from the fuzz build;
+#    llvm-profdata-14 and llvm-cov-14 (Debian's llvm-14) count the lines and
+#    branches of reference/ike/.
 # Prints a table; everything (logs, corpora, profiles) stays in RUNS_DIR.
 #
 #   tools/fuzz/compare_mutators.sh TARGET SECONDS [RUNS_DIR]
@@ -26,7 +28,11 @@
 # IPSECREF_FUZZ_NO_BUILD=1); IPSECREF_COMPARE_SEED=N libFuzzer's -seed
 # (default 1); IPSECREF_COMPARE_SERIAL=1 runs the two one after the other
 # instead of side by side (side by side, each gets one of two cores when
-# the machine is otherwise idle). Every process runs under nice -n10.
+# the machine is otherwise idle; on a loaded machine compare the CPU seconds
+# each received, in the table). Every process runs under nice -n10 (run the
+# script itself without nice: the two would add up to 19).
+# IPSECREF_COMPARE_MEASURE_ONLY=1 skips the runs and measures the corpora
+# already in RUNS_DIR again.
 # Crashes: libFuzzer stops that run and keeps the input as
 # RUNS_DIR/<mutator>/crash-*; the table says so.
 set -euo pipefail
@@ -64,7 +70,7 @@ option() {
 }
 flags=(-seed="$seed" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048)
 dict=$(option dict)
-[[ -n $dict ]] && flags+=(-dict="fuzz/$dict")
+[[ -n $dict ]] && flags+=(-dict="$root/fuzz/$dict")
 max_len=$(option max_len)
 [[ -n $max_len ]] && flags+=(-max_len="$max_len")
 
@@ -72,6 +78,41 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 mkdir -p "$runs"
+# One coverage binary for both corpora, built (or found up to date) before
+# the runs so that its compilation does not take CPU from them.
+cov=$runs/cov
+mkdir -p "$cov/obj"
+cxx=clang++-14
+cov_flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -I"$root")
+link_flags=(-fsanitize=address,undefined)  # the fuzz build's libraries are sanitized
+# What is compiled instrumented: reference/ike/wire, and for the stateful
+# targets (those on fuzz/ike_state_driver.h) reference/ike/keymat and
+# reference/ike/sa with the driver too; every other layer is linked from the
+# fuzz build's libraries (uninstrumented: not counted).
+instrumented=(reference/ike/wire/*.cc reference/ike/wire/payloads/*.cc)
+excluded_libs=(ike_wire)
+if grep -q '"fuzz/ike_state_driver.h"' "fuzz/$plain.cc"; then
+  instrumented+=(reference/ike/keymat/*.cc reference/ike/sa/*.cc reference/ike/sa/tasks/*.cc fuzz/ike_state_driver.cc)
+  excluded_libs+=(ike_keymat ike_sa)
+fi
+objects=()
+for source in "${instrumented[@]}" "fuzz/$plain.cc" fuzz/regression_main.cc; do
+  [[ $source == *_test.cc ]] && continue
+  object=$cov/obj/$(echo "$source" | tr / _).o
+  if [[ ! -f $object || $source -nt $object ]]; then
+    nice -n10 "$cxx" "${cov_flags[@]}" -c "$source" -o "$object"
+  fi
+  objects+=("$object")
+done
+libs=()
+for lib in "$build"/reference/libipsecref_*.a "$build"/interop/*/libipsecref_*.a; do
+  name=$(basename "$lib" .a)
+  [[ " ${excluded_libs[*]} " == *" ${name#libipsecref_} "* ]] || libs+=("$lib")
+done
+nice -n10 "$cxx" "${cov_flags[@]}" "${link_flags[@]}" "${objects[@]}" -Wl,--start-group "${libs[@]}" -Wl,--end-group \
+  -lcryptopp -lcrypto -lfmt -lpcap -o "$cov/replay"
+
+if [[ -z ${IPSECREF_COMPARE_MEASURE_ONLY:-} ]]; then
 for m in plain structured; do
   rm -rf "${runs:?}/$m"
   mkdir -p "$runs/$m/corpus" "$runs/$m/seeds"
@@ -80,10 +121,11 @@ for m in plain structured; do
   cp "$runs/$m/corpus/"* "$runs/$m/seeds/"
 done
 
-run() {  # run MUTATOR BINARY
-  local m=$1 binary=$2
-  (cd "$runs/$m" && nice -n10 "$build/fuzz/$binary" "${flags[@]}" -artifact_prefix="$runs/$m/" corpus \
-    >"$runs/$m/fuzz.log" 2>&1) || echo "compare_mutators: $m run ended with status $? (see $runs/$m/fuzz.log)" >&2
+run() {  # run MUTATOR BINARY; its CPU seconds (user, system) go to MUTATOR/cpu
+  local m=$1 binary=$2 TIMEFORMAT='%U %S'
+  { time (cd "$runs/$m" && nice -n10 "$build/fuzz/$binary" "${flags[@]}" -artifact_prefix="$runs/$m/" corpus \
+    >"$runs/$m/fuzz.log" 2>&1); } 2>"$runs/$m/cpu" ||
+    echo "compare_mutators: $m run ended with status $? (see $runs/$m/fuzz.log)" >&2
 }
 echo "compare_mutators: $target, $seconds s each, -seed=$seed, runs in $runs" >&2
 if [[ -n ${IPSECREF_COMPARE_SERIAL:-} ]]; then
@@ -94,25 +136,7 @@ else
   run structured "$structured" &
   wait
 fi
-
-# One coverage binary for both corpora.
-cov=$runs/cov
-mkdir -p "$cov/obj"
-cxx=clang++-14
-cov_flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -I"$root")
-link_flags=(-fsanitize=address,undefined)  # the fuzz build's libraries are sanitized
-objects=()
-for source in reference/ike/wire/*.cc reference/ike/wire/payloads/*.cc "fuzz/$plain.cc" fuzz/regression_main.cc; do
-  [[ $source == *_test.cc ]] && continue
-  object=$cov/obj/$(echo "$source" | tr / _).o
-  if [[ ! -f $object || $source -nt $object ]]; then
-    nice -n10 "$cxx" "${cov_flags[@]}" -c "$source" -o "$object"
-  fi
-  objects+=("$object")
-done
-libs=()
-for lib in crypto iana base; do libs+=("$build/reference/libipsecref_$lib.a"); done
-nice -n10 "$cxx" "${cov_flags[@]}" "${link_flags[@]}" "${objects[@]}" "${libs[@]}" -lcryptopp -lcrypto -lfmt -o "$cov/replay"
+fi
 
 measure() {  # measure NAME CORPUS: replays CORPUS, writes NAME.json (llvm-cov's summary)
   LLVM_PROFILE_FILE=$cov/$1.profraw ASAN_OPTIONS=detect_leaks=0 "$cov/replay" "$2" >"$cov/$1.replay.log" 2>&1 ||
@@ -134,8 +158,10 @@ def libfuzzer(m):
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", log, re.M))
     crashes = [f for f in os.listdir(os.path.join(runs, m)) if re.match(r"(crash|leak|timeout|oom)-", f)]
     last = status[-1] if status else ("?", "?", "?", "?")
+    cpu_file = os.path.join(runs, m, "cpu")
+    cpu = sum(float(x) for x in open(cpu_file).read().split()[-2:]) if os.path.exists(cpu_file) else None
     return {"execs": stats.get("number_of_executed_units", last[0]), "cov": last[1], "ft": last[2],
-            "corpus": last[3], "crashes": len(crashes)}
+            "corpus": last[3], "crashes": len(crashes), "cpu": "?" if cpu is None else f"{cpu:.0f}"}
 
 def source(name):
     totals = json.load(open(os.path.join(runs, "cov", name + ".json")))["data"][0]["totals"]
@@ -143,11 +169,11 @@ def source(name):
             for k in ("lines", "branches")}
 
 rows = [("seeds only", {"execs": "", "cov": "", "ft": "", "corpus": str(len(os.listdir(os.path.join(runs, "plain", "seeds")))),
-                        "crashes": ""}, source("seeds"))]
+                        "crashes": "", "cpu": ""}, source("seeds"))]
 rows += [(f"{m} ({target}{'' if m == 'plain' else '_structured'})", libfuzzer(m), source(m)) for m in ("plain", "structured")]
 print(f"{target}: {seconds} s per mutator, -seed={seed}; source coverage of reference/ike/ by one replay binary")
-print(f"| mutator | execs | final corpus | libFuzzer cov | libFuzzer ft | crashes | lines | branches |")
-print(f"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print(f"| mutator | CPU s | execs | final corpus | libFuzzer cov | libFuzzer ft | crashes | lines | branches |")
+print(f"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name, lf, src in rows:
-    print(f"| {name} | {lf['execs']} | {lf['corpus']} | {lf['cov']} | {lf['ft']} | {lf['crashes']} | {src['lines']} | {src['branches']} |")
+    print(f"| {name} | {lf['cpu']} | {lf['execs']} | {lf['corpus']} | {lf['cov']} | {lf['ft']} | {lf['crashes']} | {src['lines']} | {src['branches']} |")
 EOF
