@@ -372,6 +372,10 @@ std::string SummaryJson(const Summary& s, const Options& o) {
   const nlohmann::json j = {
       {"target", s.target},
       {"seed", s.seed},
+      {"count", o.count},
+      {"time_limit", o.time_limit},
+      {"settle", o.settle},
+      {"probe_every", o.probe_every},
       {"iterations", s.outcomes.size()},
       {"mutations_reached", reached},
       {"prefixes", prefixes},
