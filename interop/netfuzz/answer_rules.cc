@@ -79,6 +79,9 @@ std::string NotAResponse(const Mutation& m, const Answers& a) {
   return {};
 }
 
+//= rfc7296#section-3.10.1
+//# INVALID_SYNTAX is sent only in an encrypted message whose Message ID and
+//# integrity check were valid: never in an IKE_SA_INIT response.
 //= rfc7296#section-2.21.1
 //# An IKE_SA_INIT request for a new IKE SA is answered, if at all, without
 //# protection: either SA, KE and Nonce (the request accepted) or error
@@ -136,7 +139,7 @@ constexpr AnswerRule kRules[] = {
     {"R1", "rfc7296#section-2.21.4", "a response is never answered", AnsweredResponse},
     {"R2", "rfc7296#section-2.21", "one request, at most one answer", SeveralAnswers},
     {"R3", "rfc7296#section-2.21.4", "an answer is a response with the request's Message ID and SPIi", NotAResponse},
-    {"R4", "rfc7296#section-2.21.1",
+    {"R4", "rfc7296#section-3.10.1",
      "an IKE_SA_INIT request is answered unprotected: SA, KE and Nonce, or an error notify IKE_SA_INIT may carry "
      "(never INVALID_SYNTAX)",
      InitAnswer},
