@@ -165,6 +165,13 @@ Answers AnswersTo(const Mutation& m, const conformance::Observation& o) {
       inside = again;  // a new message of the tester's ends the answers
       continue;
     }
+    //= ipsecref#choice
+    //# Only the IUT's datagrams with the request's SPIi answer it: the IUT
+    //# is kept across iterations, and a late datagram about an earlier
+    //# iteration's IKE SA (an INVALID_IKE_SPI answer seen in a long gateway
+    //# run) is not an answer to this request. R3 then judges the R flag and
+    //# the Message ID.
+    if (w.opened.header && w.opened.header->spi_i != m.spi_i) continue;
     if (inside && seen.insert(w.message).second) a.distinct.push_back(&w);
   }
   return a;
