@@ -806,6 +806,17 @@ class IutRun {
 
   const std::string& dir() const { return dir_; }
   const std::string& iut_namespace() const { return ns_iut_; }
+  // How the daemon ended: "" while it runs.
+  std::string Exited() {
+    if (daemon_ > 0) {
+      int status = 0;
+      if (waitpid(daemon_, &status, WNOHANG) != daemon_) return {};
+      daemon_ = -1;
+      exited_ = WIFSIGNALED(status) ? fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                    : fmt::format("exited with status {}", WEXITSTATUS(status));
+    }
+    return exited_.empty() ? std::string("not running") : exited_;
+  }
   std::string log() const { return dir_ + "/commands.txt"; }
   void keep_logs_in(std::string dir) { logs_ = std::move(dir); }
 
@@ -916,7 +927,7 @@ class IutRun {
   }
 
  private:
-  std::string ns_tester_, ns_iut_, dir_, logs_;
+  std::string ns_tester_, ns_iut_, dir_, logs_, exited_;
   std::vector<std::string> namespaces_;
   pid_t daemon_ = -1;
 };
@@ -935,12 +946,17 @@ class NamespaceTarget : public Target {
  public:
   // `kernel_ah`: the IUT's AH is the kernel's (XFRM), and the tester's AH
   // goes to it with its outer header as built.
-  NamespaceTarget(double settle, std::string base, bool kernel_ah = false)
-      : settle_(settle), base_(std::move(base)), kernel_ah_(kernel_ah) {}
+  NamespaceTarget(double settle, std::string base, bool kernel_ah = false, bool keep_iut = false)
+      : settle_(settle), base_(std::move(base)), kernel_ah_(kernel_ah), keep_iut_(keep_iut) {}
   ~NamespaceTarget() override {
+    kept_.reset();
     std::error_code ec;
     fs::remove_all(base_, ec);
   }
+
+  std::string IutExited() override { return kept_ ? kept_->env.Exited() : std::string(); }
+  std::string IutFiles() const override { return kept_ ? kept_->env.dir() : std::string(); }
+  void ForgetIut() override { kept_.reset(); }
 
   Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults,
                               exchange::Session* keep) final {
@@ -958,14 +974,30 @@ class NamespaceTarget : public Target {
         if (!auth->psk.empty()) auth->psk[auth->psk.size() - 1] ^= 1;
     // The real addresses are the exchange's: no address mapping, and the
     // NAT detection hashes match as on the reference target.
-    IutRun env(base_, ++runs_);
-    KeepLogs(env, logs_variable(), run);
+    std::unique_ptr<Kept> fresh;
+    auto conf_of = [&] {
+      auto conf = SwanctlConf(iut, stand_in.local().address, tester.local().address);
+      return conf ? *conf : std::string();
+    };
+    if (kept_ != nullptr) {
+      ENSURE(conf_of() == kept_->conf, kInvalidArgument, kNoOffset, "",
+             fmt::format("{}: its setup gives the kept IUT another configuration", run.id));
+    } else {
+      fresh = std::make_unique<Kept>(base_, ++runs_);
+      KeepLogs(fresh->env, logs_variable(), run);
+      fresh->conf = conf_of();
+    }
+    IutRun& env = fresh ? fresh->env : kept_->env;
     TRY(NotInterrupted());
-    TRY(env.Up(iut, tester.local().address, stand_in.local().address));
-    const std::string first = iut.children.empty() ? "net" : iut.children.front().name;
-    const Names names{"iut", first, iut.children.size() > 1 ? iut.children[1].name : first};
-    TRY_ASSIGN(Started started, StartIut(env, iut, Addresses{stand_in.local().address, tester.local().address}, names));
+    if (fresh) {
+      TRY(env.Up(iut, tester.local().address, stand_in.local().address));
+      const std::string first = iut.children.empty() ? "net" : iut.children.front().name;
+      const Names names{"iut", first, iut.children.size() > 1 ? iut.children[1].name : first};
+      TRY_ASSIGN(fresh->started, StartIut(env, iut, Addresses{stand_in.local().address, tester.local().address}, names));
+    }
+    const Started& started = fresh ? fresh->started : kept_->started;
     TRY_ASSIGN(RemoteEnd end, env.EndToward(tester.local().address, stand_in.local().address, kernel_ah_));
+    if (fresh && keep_iut_) kept_ = std::move(fresh);
     TRY(NotInterrupted());
     Observation o;
     {
@@ -997,10 +1029,21 @@ class NamespaceTarget : public Target {
   virtual const char* logs_variable() const = 0;
 
  private:
+  // The IUT kept across runs (keep_iut), with the configuration it was
+  // given and the commands that make it act.
+  struct Kept {
+    Kept(const std::string& base, size_t n) : env(base, n) {}
+    IutRun env;
+    Started started;
+    std::string conf;
+  };
+
   double settle_;
   std::string base_;
   bool kernel_ah_;
+  bool keep_iut_;
   size_t runs_ = 0;
+  std::unique_ptr<Kept> kept_;
 };
 
 // Where charon's CHILD SAs carry traffic: its own userspace ESP
@@ -1010,8 +1053,8 @@ enum class CharonDataplane { kLibipsec, kXfrm };
 
 class StrongswanTarget final : public NamespaceTarget {
  public:
-  StrongswanTarget(double settle, std::string base, CharonDataplane dataplane)
-      : NamespaceTarget(settle, std::move(base), dataplane == CharonDataplane::kXfrm), dataplane_(dataplane) {}
+  StrongswanTarget(double settle, std::string base, CharonDataplane dataplane, bool keep_iut = false)
+      : NamespaceTarget(settle, std::move(base), dataplane == CharonDataplane::kXfrm, keep_iut), dataplane_(dataplane) {}
 
   std::string name() const override { return dataplane_ == CharonDataplane::kXfrm ? "strongswan-xfrm" : "strongswan"; }
   const std::set<std::string>& features() const override {
@@ -1080,8 +1123,8 @@ class StrongswanTarget final : public NamespaceTarget {
 // makes it act.
 class GatewayTarget final : public NamespaceTarget {
  public:
-  GatewayTarget(double settle, std::string base, std::string self)
-      : NamespaceTarget(settle, std::move(base)), self_(std::move(self)) {}
+  GatewayTarget(double settle, std::string base, std::string self, bool keep_iut = false)
+      : NamespaceTarget(settle, std::move(base), false, keep_iut), self_(std::move(self)) {}
 
   std::string name() const override { return "gateway"; }
   const std::set<std::string>& features() const override {
@@ -1312,7 +1355,7 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
                                                              std::move(features), settle_seconds));
 }
 
-Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
+Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds, bool keep_iut) {
   ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
          "--target strongswan needs root (it makes network namespaces and starts charon)");
   for (std::string_view program : {kCharon, kSwanctl, kIp})
@@ -1322,7 +1365,7 @@ Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds) {
          "--target strongswan needs charon's kernel-libipsec plugin (libcharon-extra-plugins; tools/setup.sh)");
   const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
   CatchSignals();
-  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base, CharonDataplane::kLibipsec));
+  return std::unique_ptr<Target>(std::make_unique<StrongswanTarget>(settle_seconds, base, CharonDataplane::kLibipsec, keep_iut));
 }
 
 Result<std::unique_ptr<Target>> MakeStrongswanXfrmTarget(double settle_seconds) {
@@ -1349,7 +1392,7 @@ Result<std::unique_ptr<Target>> MakeLibreswanTarget(double settle_seconds) {
   return std::unique_ptr<Target>(std::make_unique<LibreswanTarget>(settle_seconds, base));
 }
 
-Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds) {
+Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds, bool keep_iut) {
   ENSURE(geteuid() == 0, kUnsupported, kNoOffset, "",
          "--target gateway needs root (it makes network namespaces and a TUN device)");
   ENSURE(access(std::string(kIp).c_str(), X_OK) == 0, kUnsupported, kNoOffset, "",
@@ -1359,7 +1402,7 @@ Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds) {
   ENSURE(!ec, kIoError, kNoOffset, "", fmt::format("--target gateway: cannot find this program: {}", ec.message()));
   const std::string base = fmt::format("/tmp/ipsecref-conformance-{}", getpid());
   CatchSignals();
-  return std::unique_ptr<Target>(std::make_unique<GatewayTarget>(settle_seconds, base, self.string()));
+  return std::unique_ptr<Target>(std::make_unique<GatewayTarget>(settle_seconds, base, self.string(), keep_iut));
 }
 
 }  // namespace ipsecref::conformance

@@ -72,7 +72,12 @@ Result<std::unique_ptr<Target>> MakeUdpTarget(const std::string& target, const s
 
 // The strongswan target. Errors: kUnsupported naming what is missing (not
 // root, a program tools/setup.sh installs).
-Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds);
+// With `keep_iut` (strongswan and gateway), the IUT started for the first
+// run stays for the next ones, as long as their setups give it the same
+// configuration (a run whose setup differs is refused): the network
+// fuzzer's probes reach the daemon its mutated messages reached
+// (Target::IutExited, IutFiles, ForgetIut).
+Result<std::unique_ptr<Target>> MakeStrongswanTarget(double settle_seconds, bool keep_iut = false);
 
 // The strongswan target on the kernel's XFRM, and the libreswan target.
 // Errors: kUnsupported naming what is missing (not root, a program
@@ -84,6 +89,6 @@ Result<std::unique_ptr<Target>> MakeLibreswanTarget(double settle_seconds);
 // The gateway target: `ipsecref gateway` (this executable) run as the
 // strongswan target runs charon, driven with `ipsecref ctl`. Errors:
 // kUnsupported naming what is missing (not root, ip).
-Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds);
+Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds, bool keep_iut = false);
 
 }  // namespace ipsecref::conformance

@@ -534,6 +534,8 @@ std::vector<std::string> LadderOf(const Observation& o) {
   return out;
 }
 
+}  // namespace
+
 // Writes the run's capture and keys under `dir` and runs `ipsecref check`
 // on them; returns its verdict line.
 std::string KeepEvidence(const exchange::Session& s, const std::string& dir, const std::string& ipsecref,
@@ -592,6 +594,8 @@ std::string KeepEvidence(const exchange::Session& s, const std::string& dir, con
   return fmt::format("ipsecref check: exit {} ({}; {})", code,
                      code == 0 ? "every packet as it should be" : "findings, see check.txt", out);
 }
+
+namespace {
 
 bool Matches(const std::string& glob, const std::string& id) {
   return glob.empty() || fnmatch(glob.c_str(), id.c_str(), 0) == 0;

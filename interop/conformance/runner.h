@@ -97,6 +97,14 @@ class Target {
   // IUT, or "lenient") only where the target is the reference itself.
   virtual Result<Observation> Execute(const Run& run, const std::vector<std::string>& faults,
                                       exchange::Session* keep) = 0;
+  // A namespace target made to keep its IUT across runs (the network
+  // fuzzer's, remote_target.h): how the IUT's process ended ("" while it
+  // runs, and for a target that keeps none).
+  virtual std::string IutExited() { return {}; }
+  // The kept IUT's directory: its configuration and logs ("" without one).
+  virtual std::string IutFiles() const { return {}; }
+  // The next run starts a fresh IUT (after one that stopped).
+  virtual void ForgetIut() {}
 };
 
 // The reference in process: two reference peers in memory, on a fake clock
@@ -225,6 +233,13 @@ struct Report {
   std::vector<RunResult> results;
   size_t Count(Verdict v) const;
 };
+
+// Writes the run's capture (DIR/run.pcap) and keys (keys.json, Wireshark's
+// ikev2_decryption_table, esp_sa) under `dir` and, with `ipsecref` (the
+// binary), runs `ipsecref check` on them; returns its verdict line, or what
+// could not be written. Sets result.pcap and result.keys_dir.
+std::string KeepEvidence(const exchange::Session& s, const std::string& dir, const std::string& ipsecref,
+                         RunResult& result, const Observation& o);
 
 Result<Report> RunCatalogue(const Catalogue& catalogue, Target& target, const RunOptions& options);
 

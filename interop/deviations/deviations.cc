@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 
 #include "reference/crypto/ke.h"
 #include "reference/crypto/transforms.h"
@@ -874,10 +875,28 @@ std::span<const Deviation> Deviations() {
   return table;
 }
 
+namespace {
+// Registered deviations: a deque, so that the pointers FindDeviation hands
+// out stay valid as more are registered.
+std::deque<Deviation>& Registered() {
+  static std::deque<Deviation> registered;
+  return registered;
+}
+}  // namespace
+
 const Deviation* FindDeviation(std::string_view name) {
   for (const Deviation& d : Deviations())
     if (d.name == name) return &d;
+  for (const Deviation& d : Registered())
+    if (d.name == name) return &d;
   return nullptr;
+}
+
+Status RegisterDeviation(Deviation d) {
+  ENSURE(FindDeviation(d.name) == nullptr, kInvalidArgument, kNoOffset, "",
+         fmt::format("deviation '{}' exists already", d.name));
+  Registered().push_back(std::move(d));
+  return OkStatus();
 }
 
 Result<Spec> ParseSpec(std::string_view spec) {

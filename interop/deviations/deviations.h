@@ -84,7 +84,14 @@ struct Deviation {
 
 // Every deviation, in the order the README lists them.
 std::span<const Deviation> Deviations();
+// The table's deviations, then those a harness registered.
 const Deviation* FindDeviation(std::string_view name);
+
+// A deviation a harness defines beyond the table (the network fuzzer's
+// `mutate`, interop/netfuzz/), found by name after the table's, so that
+// this module need not depend on the harness. Not in the README's table.
+// kInvalidArgument when the name is taken.
+Status RegisterDeviation(Deviation d);
 
 // Parses "NAME" or "NAME=ARG" (ARG a decimal number); errors name the
 // deviation and what was wrong with the argument, or list the known names.

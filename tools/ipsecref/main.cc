@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   AddLoadCommand(app, run);
   AddConformanceCommand(app, run);
   AddInteropCommand(app, run);
+  AddFuzzCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

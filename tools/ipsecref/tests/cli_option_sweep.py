@@ -104,6 +104,14 @@ def commands(work):
         (["conformance", "--role", "initiator", "--cases", "INIT-HDR-0*", "--target", "reference"], [2, 4, 6]),
         (["conformance", "--catalogue", CATALOGUE, "--list"], [2]),
         (["conformance", "--cases", "INIT-HDR-01*", "--expect", os.path.join(work, "expect.txt")], [2, 4]),
+        # fuzz: an --out that cannot be made ends every run before anything
+        # is sent (the out check comes after the options', before the
+        # target); the second line sweeps --out with a target file missing.
+        (["fuzz", "--target", "udp:127.0.0.1:9", "--target-file", gateway_conf, "--count", "1", "--time", "1",
+          "--seed", "1", "--settle", "0.1", "--probe-every", "1", "--prefixes", "ike-sa-init", "--iteration", "0",
+          "--out", "/dev/null/fz"], [2, 4, 6, 8, 10, 12, 14, 16, 18]),
+        (["fuzz", "--target", "udp:127.0.0.1:9", "--target-file", os.path.join(work, "missing.conf"), "--out",
+          os.path.join(work, "fz")], [6]),
     ]
 
 
