@@ -50,10 +50,6 @@ constexpr uint8_t kNoReplayWindow = 1 << 4;
 constexpr uint8_t kExplicitSeq = 1 << 5;
 constexpr uint32_t kRoundTripSpi = 0x0000a4a4;
 
-const Bytes kOuter4Src = {192, 0, 2, 1}, kOuter4Dst = {192, 0, 2, 2};
-const Bytes kOuter6Src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-const Bytes kOuter6Dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
 template <typename T>
 void Report(const char* what, const Result<T>& result) {
   static const bool verbose = std::getenv("IPSECREF_FUZZ_VERBOSE") != nullptr;

@@ -54,10 +54,6 @@ constexpr esp::Mode kModes[] = {esp::Mode::kTransport, esp::Mode::kTunnel, esp::
 
 constexpr uint8_t kIpv4 = 4, kIpv6 = 41, kNoNextHeader = 59, kEspProtocol = 50, kUdpProtocol = 17;
 
-const Bytes kOuter4Src = {192, 0, 2, 1}, kOuter4Dst = {192, 0, 2, 2};
-const Bytes kOuter6Src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-const Bytes kOuter6Dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
 // The outer IP header (and UDP header) in front of `esp`.
 Bytes Wrap(ByteSpan esp, bool ipv6, bool udp) {
   ByteWriter w;

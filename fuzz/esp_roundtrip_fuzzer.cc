@@ -47,10 +47,6 @@ constexpr uint8_t kExplicitSeq = 1 << 6;
 constexpr uint8_t kExplicitPad = 1 << 7;
 constexpr size_t kTfcSizes[] = {0, 128, 1500, 65535};
 
-const Bytes kOuter4Src = {192, 0, 2, 1}, kOuter4Dst = {192, 0, 2, 2};
-const Bytes kOuter6Src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-const Bytes kOuter6Dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
 }  // namespace
 }  // namespace ipsecref::fuzz
 

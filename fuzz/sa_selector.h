@@ -113,6 +113,12 @@ inline bool SelectTransforms(const uint8_t (&selector)[kSelectorSize], esp::SaCo
 
 // Consumes fuzz input from the front, BoringSSL CBS style: a read succeeds
 // whole or not at all.
+// The outer (tunnel) addresses of the ESP and AH targets: documentation
+// addresses (RFC 5737, RFC 3849).
+inline const Bytes kOuter4Src = {192, 0, 2, 1}, kOuter4Dst = {192, 0, 2, 2};
+inline const Bytes kOuter6Src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+inline const Bytes kOuter6Dst = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
 class FuzzInput {
  public:
   FuzzInput(const uint8_t* data, size_t size) : rest_(data, size) {}

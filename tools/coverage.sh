@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/coverage.sh [--no-build] [--quick] [-L LABEL]: line and branch
+# tools/coverage.sh [--no-build] [--quick] [-L LABEL] [-R REGEX]: line and branch
 # coverage of reference/ by the tests and every fuzz corpus.
 #
 # Builds the `coverage` preset (clang source-based coverage,
@@ -21,7 +21,8 @@
 #   --quick      leave out the label interop too (the tests that start
 #                strongSwan, the gateway and user-mode Linux; they need root
 #                and take most of the time)
-#   -L LABEL     only the tests of that ctest label (repeatable)
+#   -L LABEL     only the tests of that ctest label
+#   -R REGEX     only the tests whose names match (ctest -R)
 # Every test process writes its counts to build/coverage/profiles/ (one pool
 # of files per binary, merged as they run: LLVM_PROFILE_FILE's %4m). Exit 0
 # when the report is written, also when some tests failed (they are named);
@@ -36,9 +37,9 @@ while [ $# -gt 0 ]; do
   case $1 in
     --no-build) build_it=0 ;;
     --quick) ctest_args+=(-LE 'interop') ;;
-    -L) [ $# -ge 2 ] || { echo "coverage.sh: -L needs a label" >&2; exit 2; }
-        ctest_args+=(-L "$2"); shift ;;
-    *) echo "coverage.sh: unknown option $1 (--no-build, --quick, -L LABEL)" >&2; exit 2 ;;
+    -L|-R) [ $# -ge 2 ] || { echo "coverage.sh: $1 needs an argument" >&2; exit 2; }
+        ctest_args+=("$1" "$2"); shift ;;
+    *) echo "coverage.sh: unknown option $1 (--no-build, --quick, -L LABEL, -R REGEX)" >&2; exit 2 ;;
   esac
   shift
 done

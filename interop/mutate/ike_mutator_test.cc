@@ -65,9 +65,9 @@ Result<ike::Message> DecodeWithPlainSk(ByteSpan wire) {
   return m;
 }
 
-//= https://prng.di.unimi.it/splitmix64.c (Vigna's reference implementation):
-//# seeded with 0, its first outputs are e220a8397b1dcdaf, 6e789e6aa1b965f4,
-//# 06c45d188009454f.
+// Known answer from outside the project: Sebastiano Vigna's reference
+// splitmix64.c (prng.di.unimi.it), seeded with 0, first outputs
+// e220a8397b1dcdaf, 6e789e6aa1b965f4, 06c45d188009454f.
 TEST(Chooser, IsSplitMix64) {
   Chooser c(0);
   EXPECT_EQ(c.Next(), 0xe220a8397b1dcdafULL);
