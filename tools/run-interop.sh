@@ -9,7 +9,8 @@
 #      again from its evidence afterwards (--rejudge);
 #   2. the kernel's ESP with manual SAs against the reference's manual
 #      tunnels, every algorithm row (interop/xfrm/manual_sa.sh, one guest,
-#      about 3 minutes): OUT/xfrm-manual-sa/;
+#      about 3 minutes): OUT/xfrm-manual-sa/; then the kernel targets'
+#      conformance ctests (interop/conformance-strongswan-xfrm, -libreswan);
 #   3. with CONFORMANCE=1 also the conformance catalogue against the
 #      strongswan-xfrm and libreswan targets (interop/conformance/*.sh, one
 #      guest each, about 25 minutes each on 2 cores): OUT/conformance-*/.
@@ -33,6 +34,8 @@ start=$(date +%s)
 "$IPSECREF" interop --out "$OUT/matrix" --rejudge "$OUT/matrix" || rc=1
 echo "interop matrix: $(( $(date +%s) - start )) s, $OUT/matrix/matrix.html"
 "$ROOT/interop/xfrm/manual_sa.sh" "$IPSECREF" "$OUT/xfrm-manual-sa" || rc=1
+# The kernel targets' conformance ctests (label interop-long, not in CI).
+ctest --test-dir "$ROOT/build/dev" -L interop-long -R 'interop/conformance-' --output-on-failure || rc=1
 if [ "${CONFORMANCE:-0}" = 1 ]; then
 	for target in strongswan-xfrm libreswan; do
 		"$ROOT/interop/conformance/$target.sh" "$IPSECREF" "$OUT/conformance-$target" || rc=1
