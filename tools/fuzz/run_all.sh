@@ -69,7 +69,7 @@ fuzz_one() {
   local crashers=$work/crashers/$target
   mkdir -p "$corpus" "$crashers"
   if [[ -d fuzz/corpus/$target ]]; then
-    cp -r "fuzz/corpus/$target/." "$corpus/"
+    cp -rL "fuzz/corpus/$target/." "$corpus/"  # -L: the twins' seeds are links to their plain targets'
   fi
   local seeds
   seeds=$(find "$corpus" -type f | wc -l)
