@@ -74,7 +74,9 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   # Debug type's -O0 -g: AddressSanitizer's own advice for speed, the stack
   # traces still name file and line, and the objects are a sixth of the size
   # (reference/ike/sa/ike_sa.cc: 7.8 s and 13 MB at -O0 -g, 8.7 s and 2.2 MB
-  # at -O1 -gline-tables-only) while the tests run several times faster.
+  # at -O1 -gline-tables-only) while the tests run faster (the stage's ctest
+  # in a clean-clone run: 339 s instead of 569 s; ike_collision_test 46 s
+  # instead of 222 s).
   # Outside CI build/asan keeps the preset's flags, for the debugger.
   asan_flags=()
   [ $ci = 1 ] && asan_flags=(-DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only")
