@@ -17,8 +17,8 @@
 # CPUs, nproc). Each target is one single-threaded libFuzzer process that
 # runs for SECONDS of wall time whatever N is, so running them side by side
 # on idle cores gives each the same time and CPU as running them one after
-# another, in 1/N of the wall time (tools/run-tests.sh: 27 targets x 10 s,
-# about 4.5 min one at a time, about half that on the CI's 2 cores).
+# another, in 1/N of the wall time (tools/run-tests.sh: 30 targets x 10 s,
+# about 5 min one at a time, about half that on the CI's 2 cores).
 set -euo pipefail
 
 seconds=${1:-30}
