@@ -1405,4 +1405,6 @@ Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds, bool ke
   return std::unique_ptr<Target>(std::make_unique<GatewayTarget>(settle_seconds, base, self.string(), keep_iut));
 }
 
+bool InterruptedBySignal() { return interrupted != 0; }
+
 }  // namespace ipsecref::conformance

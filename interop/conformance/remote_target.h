@@ -91,4 +91,9 @@ Result<std::unique_ptr<Target>> MakeLibreswanTarget(double settle_seconds);
 // kUnsupported naming what is missing (not root, ip).
 Result<std::unique_ptr<Target>> MakeGatewayTarget(double settle_seconds, bool keep_iut = false);
 
+// True once SIGINT or SIGTERM came while a remote target existed: the run
+// in progress failed with "interrupted by a signal", and a caller that
+// keeps a summary of several runs (the network fuzzer) writes it and stops.
+bool InterruptedBySignal();
+
 }  // namespace ipsecref::conformance

@@ -45,9 +45,10 @@ std::string Label(const conformance::Observed& w) { return w.text.empty() ? std:
 
 // --- the rules ---------------------------------------------------------------
 
-//= rfc7296#section-2.21.4
-//# A message with the R flag is a response: it is never answered, so that
-//# two ends cannot answer each other's answers forever.
+//= rfc7296#section-3.1
+//# A message with the R flag set is a response, and no response is
+//# generated to it (the one exception, an error notification about a
+//# response, is §2.21.2's and goes in a new request, not a response).
 std::string AnsweredResponse(const Mutation& m, const Answers& a) {
   if (m.datagrams.empty() || a.distinct.empty()) return {};
   const auto h = ike::PeekHeader(m.datagrams.front());
@@ -65,9 +66,10 @@ std::string SeveralAnswers(const Mutation&, const Answers& a) {
   return fmt::format("{} different answers: {}", a.distinct.size(), fmt::join(texts, " | "));
 }
 
-//= rfc7296#section-2.21.4
-//# An answer to a request is a response: the R flag set, the request's
-//# Message ID and the request's initiator SPI.
+//= rfc7296#section-3.1
+//# An answer to a request is a response: the R flag set, the same Message
+//# ID as the request, and the SPIs of the request's IKE SA (its initiator
+//# SPI at least; the responder SPI is new in an IKE_SA_INIT response).
 std::string NotAResponse(const Mutation& m, const Answers& a) {
   for (const auto* w : a.distinct) {
     const auto& h = w->opened.header;
@@ -107,9 +109,12 @@ std::string InitAnswer(const Mutation& m, const Answers& a) {
 }
 
 //= rfc7296#section-2.21.2
-//# A request protected by an IKE SA (IKE_AUTH and later) whose integrity
-//# checks is answered, if at all, in a protected response: an error about
-//# it (INVALID_SYNTAX, AUTHENTICATION_FAILED, ...) goes inside SK.
+//# An IKE_AUTH request whose integrity checks is answered, if at all, in a
+//# protected response: an error about it (INVALID_SYNTAX,
+//# AUTHENTICATION_FAILED, ...) goes inside SK.
+//= rfc7296#section-2.21.3
+//# So too the requests after IKE_AUTH: their errors are notified in the
+//# response, which the IKE SA protects.
 std::string UnprotectedAnswer(const Mutation& m, const Answers& a) {
   if (m.exchange == ExchangeType::kIkeSaInit) return {};
   for (const auto* w : a.distinct) {
@@ -136,9 +141,9 @@ std::string AcceptedCritical(const Mutation& m, const Answers& a) {
 }
 
 constexpr AnswerRule kRules[] = {
-    {"R1", "rfc7296#section-2.21.4", "a response is never answered", AnsweredResponse},
+    {"R1", "rfc7296#section-3.1", "a response is never answered", AnsweredResponse},
     {"R2", "rfc7296#section-2.21", "one request, at most one answer", SeveralAnswers},
-    {"R3", "rfc7296#section-2.21.4", "an answer is a response with the request's Message ID and SPIi", NotAResponse},
+    {"R3", "rfc7296#section-3.1", "an answer is a response with the request's Message ID and SPIi", NotAResponse},
     {"R4", "rfc7296#section-3.10.1",
      "an IKE_SA_INIT request is answered unprotected: SA, KE and Nonce, or an error notify IKE_SA_INIT may carry "
      "(never INVALID_SYNTAX)",

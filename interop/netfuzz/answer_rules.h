@@ -35,7 +35,7 @@ struct AnswerRule {
 };
 std::span<const AnswerRule> AnswerRules();
 
-// Every rule the answers break: "R3 (rfc7296#section-2.21.4): ...".
+// Every rule the answers break: "R3 (rfc7296#section-3.1): ...".
 std::vector<std::string> Judge(const Mutation& m, const Answers& a);
 
 }  // namespace ipsecref::netfuzz

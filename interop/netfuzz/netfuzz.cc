@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "interop/conformance/dataplane.h"
+#include "interop/conformance/remote_target.h"
 #include "interop/mutate/ike_mutator.h"
 #include "interop/netfuzz/answer_rules.h"
 #include "interop/netfuzz/mutation_hooks.h"
@@ -300,6 +301,14 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
     }
     auto run = Execute(target, RunOf(fmt::format("fuzz-{}-{}", o.seed, i), tester, drive));
     out.mutation = TakeMutation(out.plan.seed);
+    //= ipsecref#choice
+    //# Ctrl-C (or SIGTERM) ends the run as a time limit would: the target
+    //# removes what it made, and summary.json is written for the
+    //# iterations done.
+    if (!run && conformance::InterruptedBySignal()) {
+      s.stopped_early = fmt::format("interrupted by a signal after {} iterations", s.outcomes.size());
+      break;
+    }
     if (!run) return std::move(run).error();
     bool silent = false;
     if (prefix.exchange) {
@@ -322,7 +331,13 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
     //# the single iteration of --iteration (a replay must see a crash).
     if (++since_probe >= o.probe_every || silent || o.iteration) {
       since_probe = 0;
-      TRY_ASSIGN(Probe p, RunProbe(target, o, i));
+      auto probed = RunProbe(target, o, i);
+      if (!probed && conformance::InterruptedBySignal()) {
+        s.outcomes.push_back(std::move(out));
+        s.stopped_early = fmt::format("interrupted by a signal after {} iterations", s.outcomes.size());
+        break;
+      }
+      TRY_ASSIGN(Probe p, std::move(probed));
       ++s.probes;
       out.probe = p.answered && p.stopped.empty();
       if (!*out.probe) {

@@ -20,7 +20,9 @@ ikev2_decryption_table, finding.json and replay.sh; replay.sh, run
 against a freshly started fake of the same mode, must exit 1 with a
 finding at the same iteration and of the same kind. Also: a udp: address
 outside this machine's test ranges is refused (exit 2) before anything is
-sent. The namespace and the fakes are removed on every path.
+sent. And SIGINT in the middle of a run against the honest fake ends it
+with summary.json written (stopped_early says so) and exit 0. The
+namespace and the fakes are removed on every path.
 Exit 0 passed, 1 a check failed, 77 not root.
 """
 import json
@@ -154,6 +156,36 @@ def check_mode(lab, ipsecref, out, mode, problems):
         fail("replay.sh found another kind: %s, not %s" % (again, f))
 
 
+def check_interrupt(lab, ipsecref, out, problems):
+    """Ctrl-C in the middle of a run: summary.json still written, the run
+    ended early saying so, exit 0 (no finding against the honest fake)."""
+    run_dir = os.path.join(out, "interrupted")
+    subprocess.run(["rm", "-rf", run_dir])
+    os.makedirs(run_dir)
+    lab.start_fake("honest", os.path.join(run_dir, "fake.log"))
+    p = subprocess.Popen(["ip", "netns", "exec", lab.ns, ipsecref, "fuzz", "--target", "udp:192.0.2.2", "--target-file",
+                          os.path.join(out, "target.conf"), "--prefixes", "ike-sa-init", "--count", "1000", "--seed",
+                          SEED, "--settle", "0.5", "--out", run_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    subprocess.run(["sleep", "4"])
+    p.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        problems.append("interrupted: still running 30 s after SIGINT")
+    lab.stop_fake()
+    print("--- interrupted: exit %d\n%s%s" % (p.returncode, stdout, stderr))
+    summary = os.path.join(run_dir, "summary.json")
+    if not os.path.isfile(summary):
+        return problems.append("interrupted: no summary.json after SIGINT (exit %d)" % p.returncode)
+    s = json.load(open(summary))
+    if p.returncode != 0 or "interrupted" not in s.get("stopped_early", "") or not 1 <= s["iterations"] < 1000:
+        problems.append("interrupted: exit %d, stopped_early %r, %d iterations; expected 0, 'interrupted ...', "
+                        "1..999" % (p.returncode, s.get("stopped_early"), s["iterations"]))
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -174,10 +206,11 @@ def main():
     with Lab() as lab:
         for mode in ("hang", "syntax", "honest"):
             check_mode(lab, ipsecref, out, mode, problems)
+        check_interrupt(lab, ipsecref, out, problems)
     for problem in problems:
         print("FAIL: " + problem, file=sys.stderr)
     if not problems:
-        print("PASS: hang and syntax found and replayed, honest clean, udp:8.8.8.8 refused")
+        print("PASS: hang and syntax found and replayed, honest clean, SIGINT keeps the summary, udp:8.8.8.8 refused")
     return 1 if problems else 0
 
 
