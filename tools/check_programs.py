@@ -85,7 +85,7 @@ PACKAGES = {
     "date": "coreutils", "dirname": "coreutils", "head": "coreutils", "id": "coreutils",
     "mkdir": "coreutils", "mktemp": "coreutils", "nproc": "coreutils", "rm": "coreutils",
     "seq": "coreutils", "sleep": "coreutils", "sort": "coreutils", "stat": "coreutils",
-    "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "wc": "coreutils", "yes": "coreutils",
+    "tail": "coreutils", "tee": "coreutils", "timeout": "coreutils", "nice": "coreutils", "wc": "coreutils", "yes": "coreutils",
     "grep": "grep", "sed": "sed", "find": "findutils",
     "ls": "coreutils", "touch": "coreutils", "chmod": "coreutils", "ln": "coreutils",
     "tr": "coreutils",
@@ -311,10 +311,13 @@ def shell_commands(text, functions):
         if re.match(r"^[A-Za-z_]\w*(\[[^]]*\])?\+?=", w):  # an assignment before the command
             continue
         if w in ("exec", "command", "sudo", "nice", "nohup"):
+            if w == "nice":
+                found.append(w)
             if w == "command" and i < len(words) and words[i] == "-v":
                 i += 1
             while i < len(words) and words[i].startswith("-"):
-                i += 1
+                # nice -n N: the option's value is not the command
+                i += 2 if w == "nice" and words[i] == "-n" else 1
             continue
         if w == "env":
             found.append(w)

@@ -36,6 +36,10 @@ log=$(mktemp)
 # "***Not Run" for a missing executable).
 summary() {
   local status=$? passed skipped failed required
+  # A stage that failed while the sanitizer builds ran beside it: they end too.
+  if [ -n "${background:-}" ]; then
+    kill -TERM -- -"$background" 2>/dev/null || true
+  fi
   passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$' "$log" || true)
   # (|| true: with pipefail, no skipped test would end the script here, silently)
   skipped=$(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*(Skipped|Not Run \(Disabled\))' "$log" \
@@ -66,10 +70,14 @@ dev_flags=()
 [ $ci = 1 ] && dev_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
 cmake --preset dev "${dev_flags[@]}" >/dev/null
 cmake --build --preset dev
-ctest --preset dev | tee "$log"
 
+# The sanitizer builds go on beside the gcc tests, at a lower priority
+# (nice 10): most of those tests' time is the interop tests waiting on
+# strongSwan, the gateway and their settle windows (the interop label used
+# about one core of two in a run of its own), and the builds take the CPU
+# they leave idle, so that the test stage's waiting is not added to the
+# sanitizer builds' time. Their output goes to a log printed when they end.
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
-  stage "clang build and tests under ASan + UBSan (preset asan)"
   # In CI the sanitizer build is -O1 with line tables only, instead of the
   # Debug type's -O0 -g: AddressSanitizer's own advice for speed, the stack
   # traces still name file and line, and the objects are a sixth of the size
@@ -81,16 +89,41 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
   asan_flags=()
   [ $ci = 1 ] && asan_flags=(-DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only")
   cmake --preset asan "${asan_flags[@]}" >/dev/null
-  cmake --build --preset asan
+fi
+[ "${SKIP_TSAN:-0}" != 1 ] && cmake --preset tsan >/dev/null
+background_log=$(mktemp)
+# (set -m: the job gets a process group of its own, which summary() ends
+# with every compiler in it when a stage fails.)
+set -m
+(
+  if [ "${SKIP_ASAN:-0}" != 1 ]; then
+    nice -n 10 cmake --build --preset asan
+  fi
+  if [ "${SKIP_TSAN:-0}" != 1 ]; then
+    # Only the targets with tests labelled `concurrency`: the whole project
+    # under TSan would cost minutes. The preset sets TSAN_OPTIONS (halt_on_error).
+    nice -n 10 cmake --build --preset tsan --target spu_dataplane_test spu_dataplane_concurrency_test
+  fi
+) > "$background_log" 2>&1 &
+background=$!
+set +m
+
+ctest --preset dev | tee "$log"
+stage "the sanitizer builds (started beside the gcc tests) end"
+build_status=0
+wait $background || build_status=$?
+background=
+cat "$background_log"
+rm -f "$background_log"
+[ $build_status = 0 ] || { echo "run-tests: a sanitizer build failed (above)" >&2; exit $build_status; }
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+  stage "clang tests under ASan + UBSan (preset asan)"
   RC_PARAMS="${RC_PARAMS_ASAN:-max_success=300}" ctest --preset asan | tee -a "$log"
 fi
 
 if [ "${SKIP_TSAN:-0}" != 1 ]; then
-  stage "clang build and the concurrency tests under ThreadSanitizer (preset tsan)"
-  cmake --preset tsan >/dev/null
-  # Only the targets with tests labelled `concurrency`: the whole project
-  # under TSan would cost minutes. The preset sets TSAN_OPTIONS (halt_on_error).
-  cmake --build --preset tsan --target spu_dataplane_test spu_dataplane_concurrency_test
+  stage "the concurrency tests under ThreadSanitizer (preset tsan)"
   ctest --preset tsan | tee -a "$log"
 fi
 

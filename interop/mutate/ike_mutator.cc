@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "interop/mutate/operators.h"
+#include "reference/base/splitmix64.h"
 
 namespace ipsecref::mutate {
 
@@ -22,12 +23,7 @@ using detail::Target;
 // generators", OOPSLA 2014): one 64-bit state, the same sequence everywhere.
 Chooser::Chooser(uint64_t seed) : state_(seed) {}
 
-uint64_t Chooser::Next() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+uint64_t Chooser::Next() { return SplitMix64Next(state_); }
 
 uint64_t Chooser::Below(uint64_t n) {
   if (n == 0) return 0;

@@ -13,6 +13,7 @@
 #include "interop/mutate/ike_mutator.h"
 #include "interop/netfuzz/answer_rules.h"
 #include "interop/netfuzz/mutation_hooks.h"
+#include "reference/base/splitmix64.h"
 
 namespace ipsecref::netfuzz {
 namespace {
@@ -234,10 +235,7 @@ const Prefix* FindPrefix(std::string_view name) {
 }
 
 uint64_t IterationSeed(uint64_t seed, uint64_t iteration) {
-  uint64_t z = seed ^ (iteration * 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  return SplitMix64Mix(seed ^ (iteration * 0x9e3779b97f4a7c15ULL));
 }
 
 Plan PlanOf(uint64_t seed, uint64_t iteration, const std::vector<std::string>& prefixes) {

@@ -4,6 +4,7 @@
 #include <cryptopp/osrng.h>
 #include <fmt/format.h>
 
+#include "reference/base/splitmix64.h"
 #include "reference/crypto/internal.h"
 
 namespace ipsecref::crypto {
@@ -76,10 +77,7 @@ class DeterministicRng final : public Rng {
   void Fill(MutableByteSpan out) override {
     for (uint8_t& b : out) {
       if (left_ == 0) {
-        uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        word_ = z ^ (z >> 31);
+        word_ = SplitMix64Next(state_);
         left_ = 8;
       }
       b = static_cast<uint8_t>(word_);
