@@ -253,7 +253,9 @@ Plan PlanOf(uint64_t seed, uint64_t iteration, const std::vector<std::string>& p
     std::vector<const conformance::dataplane::EspDeviation*> esp;
     for (const auto& d : conformance::dataplane::EspDeviations())
       if (d.esp) esp.push_back(&d);
-    p.esp_step = fmt::format("esp={}:{}", esp[c.Below(esp.size())]->name, 1 + c.Below(3));
+    const auto* d = esp[c.Below(esp.size())];
+    p.esp_step = fmt::format("esp={}:{}", d->name, 1 + c.Below(3));
+    p.esp_answered = d->answered;
   }
   return p;
 }
@@ -318,6 +320,14 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
       size_t replies = 0;
       for (const auto& p : run->observation.esp_probes) replies += p.answers;
       out.answer = run->observation.esp_probes.empty() ? "ESP not sent" : fmt::format("{} echo replies", replies);
+      if (!run->observation.esp_probes.empty()) {
+        Outcome::EspCounts n;
+        for (const auto& p : run->observation.esp_probes) {
+          (p.deviation.empty() ? n.clean : n.deviant) += 1;
+          (p.deviation.empty() ? n.clean_answered : n.deviant_answered) += p.answers > 0 ? 1 : 0;
+        }
+        out.esp = n;
+      }
       silent = replies == 0;
     }
     unprobed.push_back(i);
@@ -370,9 +380,19 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
 
 std::string SummaryJson(const Summary& s, const Options& o) {
   nlohmann::json prefixes = nlohmann::json::object(), operators = nlohmann::json::object(),
-                 answers = nlohmann::json::object(), findings = nlohmann::json::array();
+                 answers = nlohmann::json::object(), findings = nlohmann::json::array(),
+                 esp = nlohmann::json::array();
   size_t reached = 0;
   for (const Outcome& x : s.outcomes) {
+    // The ESP iterations one by one: the deviation, whether a conformant
+    // IUT answers the deviant echo requests (the dataplane table's verdict,
+    // not judged here: the conformance suite judges ESP), and the echo
+    // requests, clean and deviant, sent and answered.
+    if (x.esp)
+      esp.push_back({{"iteration", x.plan.iteration}, {"step", x.plan.esp_step},
+                     {"deviant_answered_by_conformant_iut", x.plan.esp_answered},
+                     {"clean_sent", x.esp->clean}, {"clean_answered", x.esp->clean_answered},
+                     {"deviant_sent", x.esp->deviant}, {"deviant_answered", x.esp->deviant_answered}});
     prefixes[std::string(x.plan.prefix->name)] = prefixes.value(std::string(x.plan.prefix->name), 0) + 1;
     answers[x.answer] = answers.value(x.answer, 0) + 1;
     reached += x.mutation.applied || !x.plan.prefix->exchange ? 1 : 0;
@@ -400,6 +420,7 @@ std::string SummaryJson(const Summary& s, const Options& o) {
       {"seconds", s.seconds},
       {"iterations_per_second", s.seconds > 0 ? static_cast<double>(s.outcomes.size()) / s.seconds : 0.0},
       {"stopped_early", s.stopped_early},
+      {"esp", esp},
   };
   return j.dump(2) + "\n";
 }

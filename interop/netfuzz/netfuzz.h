@@ -51,6 +51,7 @@ struct Plan {
   const Prefix* prefix = nullptr;
   int operations = 1;           // operators applied to the message
   std::string esp_step;         // the ESP prefix: "esp=DEVIATION:COUNT"
+  bool esp_answered = false;    // ... and whether a conformant IUT answers it (EspDeviation::answered)
 };
 // `prefixes`: the names allowed (empty: all).
 Plan PlanOf(uint64_t seed, uint64_t iteration, const std::vector<std::string>& prefixes);
@@ -92,6 +93,12 @@ struct Outcome {
   Plan plan;
   Mutation mutation;
   std::string answer;  // the kind of the IUT's answer ("none", "IKE_SA_INIT accepted", "N(INVALID_SYNTAX)", ...)
+  // The ESP prefix: echo requests sent clean and with the deviation, and
+  // how many of each got a reply.
+  struct EspCounts {
+    size_t clean = 0, clean_answered = 0, deviant = 0, deviant_answered = 0;
+  };
+  std::optional<EspCounts> esp;
   std::vector<std::string> broken;  // rules broken: "R4 rfc7296#section-2.21.1: ..."
   std::optional<bool> probe;        // the probe after it, if one ran: answered or not
   std::string stopped;              // the target stopped answering: why (probe, process)

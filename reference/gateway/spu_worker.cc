@@ -656,6 +656,7 @@ void SpuWorker::Install(IkeRecord& record, IkeSa& sa, const ChildSa& c) {
     std::unique_lock routes(gw_.routes_mu);
     if (c.state == ChildState::kInstalled || c.state == ChildState::kRekeying) {
       spd::Policy p = OutboundPolicy(in.name, c.local_ts, c.remote_ts, OutboundKey(c.spi_in));
+      p.newest_first = true;  // a newer CHILD SA of the same selectors carries the traffic
       in.policy = gw_.spd.Add(std::move(p)).ok();
     }
   }

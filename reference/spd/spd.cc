@@ -58,9 +58,13 @@ Status Spd::Add(Policy policy) {
     }
   }
   const uint32_t priority = policy.priority != kDefaultPriority ? policy.priority : DefaultPriority(policy);
-  // After every entry of the same priority: equal ones keep the order they came in.
-  auto at = std::upper_bound(entries_.begin(), entries_.end(), priority,
-                             [](uint32_t p, const Entry& e) { return p < e.priority; });
+  // After every entry of the same priority (equal ones keep the order they
+  // came in), or before them with newest_first.
+  auto at = policy.newest_first
+                ? std::lower_bound(entries_.begin(), entries_.end(), priority,
+                                   [](const Entry& e, uint32_t p) { return e.priority < p; })
+                : std::upper_bound(entries_.begin(), entries_.end(), priority,
+                                   [](uint32_t p, const Entry& e) { return p < e.priority; });
   entries_.insert(at, Entry{std::move(policy), priority});
   return OkStatus();
 }

@@ -33,6 +33,14 @@ struct Policy {
   Action action = Action::kDiscard;
   uint32_t priority = kDefaultPriority;  // lower first; 0: DefaultPriority
   uint64_t sa_id = 0;                    // the gateway's handle of the outbound SA; 0: none
+  //= ipsecref#choice
+  //# A policy installed for a negotiated SA may go before the policies of
+  //# its priority already there (newest first), as Linux's XFRM and
+  //# strongSwan let the newest SA of the same selectors carry the traffic:
+  //# a peer that comes back without deleting its old SAs (a restart, a lost
+  //# DELETE) gets its traffic on the SA it has keys for. Configured
+  //# policies keep the order they came in.
+  bool newest_first = false;
 };
 
 //= ipsecref#choice
@@ -48,7 +56,7 @@ class Spd {
  public:
   // Adds `policy` at its place in the order: by priority (its own, or
   // DefaultPriority when 0), lower first; among equal priorities, in the
-  // order they were added. Errors (kInvalidArgument, naming the policy):
+  // order they were added, or before them all with `newest_first`. Errors (kInvalidArgument, naming the policy):
   // an empty name, a name already present, no selector sets, a selector set
   // that Validate refuses (the error names its index).
   Status Add(Policy policy);

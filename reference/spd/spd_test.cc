@@ -60,6 +60,29 @@ TEST(Spd, ExplicitPriorityThenInsertionOrder) {
 }
 
 //= ipsecref#choice
+//# A negotiated SA's policy (newest_first) goes before the equal ones
+//# already there, never before a lower priority; removing it gives the
+//# traffic back to the older one.
+TEST(Spd, NewestFirstAmongEqualPriorities) {
+  Spd spd;
+  ASSERT_TRUE(spd.Add(Make("priority-5", Sel(PrefixRange(kLocal, 16), AnyAddress(4)), Action::kBypass, 5)).ok());
+  Policy older = Make("child-1", Sel(HostRange(kLocal), HostRange(kRemote)), Action::kProtect, 0, 1);
+  older.newest_first = true;
+  ASSERT_TRUE(spd.Add(std::move(older)).ok());
+  Policy newer = Make("child-2", Sel(HostRange(kLocal), HostRange(kRemote)), Action::kProtect, 0, 2);
+  newer.newest_first = true;
+  ASSERT_TRUE(spd.Add(std::move(newer)).ok());
+  ASSERT_TRUE(spd.Add(Make("configured", Sel(HostRange(kLocal), HostRange(kRemote)), Action::kDiscard)).ok());
+  std::vector<std::string> names;
+  for (const Policy* p : spd.Ordered()) names.push_back(p->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"priority-5", "child-2", "child-1", "configured"}));
+  ASSERT_TRUE(spd.Remove("priority-5").ok());
+  EXPECT_EQ(spd.LookupOutbound(kTcp80)->sa_id, 2u);
+  ASSERT_TRUE(spd.Remove("child-2").ok());
+  EXPECT_EQ(spd.LookupOutbound(kTcp80)->sa_id, 1u);
+}
+
+//= ipsecref#choice
 //# Default priority: 2048 minus 4 per fixed address bit, 2 for a protocol,
 //# 1 for ports narrower than ANY, of the widest selector set.
 TEST(Spd, DefaultPriorityFromSpecificity) {

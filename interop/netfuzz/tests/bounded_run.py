@@ -8,6 +8,8 @@ complete); every probe was answered (the IUT neither crashed nor hung);
 summary.json agrees with itself (the prefix counts and the answer counts
 each add up to the iterations, the probes ran at least every 5 iterations)
 and with stdout; most mutations reached their message (the prefixes work);
+the ESP prefix ran and each ESP iteration's clean echo requests got a
+reply;
 each finding's directory holds capture.pcap, keys.json,
 ikev2_decryption_table, finding.json and an executable replay.sh naming
 --seed and --iteration.
@@ -59,6 +61,17 @@ def main():
         problems.append("%d probes failed: the target stopped answering" % s["probes_failed"])
     if s["mutations_reached"] < n // 2:
         problems.append("only %d of %d mutations reached their message" % (s["mutations_reached"], n))
+    # The ESP prefix reaches a working dataplane: the clean echo requests
+    # of an ESP iteration get replies. Each iteration comes after others
+    # that left CHILD SAs of the same selectors behind (the tester never
+    # deletes them): the IUT must send its replies on the newest, whose
+    # keys the tester has.
+    for e in s.get("esp", []):
+        if e["clean_sent"] and not e["clean_answered"]:
+            problems.append("ESP iteration %d (%s): none of %d clean echo requests answered" %
+                            (e["iteration"], e["step"], e["clean_sent"]))
+    if not s.get("esp"):
+        problems.append("no ESP iteration ran: the ESP prefix is not exercised")
     if (p.returncode == 1) != bool(s["findings"]):
         problems.append("exit %d with %d findings" % (p.returncode, len(s["findings"])))
     if "%d iterations" % n not in p.stdout:
