@@ -305,8 +305,11 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
     //# Ctrl-C (or SIGTERM) ends the run as a time limit would: the target
     //# removes what it made, and summary.json is written for the
     //# iterations done.
-    if (!run && conformance::InterruptedBySignal()) {
+    const auto interrupted = [&] {
       s.stopped_early = fmt::format("interrupted by a signal after {} iterations", s.outcomes.size());
+    };
+    if (!run && conformance::InterruptedBySignal()) {
+      interrupted();
       break;
     }
     if (!run) return std::move(run).error();
@@ -318,16 +321,14 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
       silent = answers.request_seen && answers.distinct.empty();
     } else {
       size_t replies = 0;
-      for (const auto& p : run->observation.esp_probes) replies += p.answers;
-      out.answer = run->observation.esp_probes.empty() ? "ESP not sent" : fmt::format("{} echo replies", replies);
-      if (!run->observation.esp_probes.empty()) {
-        Outcome::EspCounts n;
-        for (const auto& p : run->observation.esp_probes) {
-          (p.deviation.empty() ? n.clean : n.deviant) += 1;
-          (p.deviation.empty() ? n.clean_answered : n.deviant_answered) += p.answers > 0 ? 1 : 0;
-        }
-        out.esp = n;
+      Outcome::EspCounts n;
+      for (const auto& p : run->observation.esp_probes) {
+        replies += p.answers;
+        (p.deviation.empty() ? n.clean : n.deviant) += 1;
+        (p.deviation.empty() ? n.clean_answered : n.deviant_answered) += p.answers > 0 ? 1 : 0;
       }
+      out.answer = run->observation.esp_probes.empty() ? "ESP not sent" : fmt::format("{} echo replies", replies);
+      if (!run->observation.esp_probes.empty()) out.esp = n;
       silent = replies == 0;
     }
     unprobed.push_back(i);
@@ -342,7 +343,7 @@ Result<Summary> Fuzz(conformance::Target& target, const Options& o) {
       auto probed = RunProbe(target, o, i);
       if (!probed && conformance::InterruptedBySignal()) {
         s.outcomes.push_back(std::move(out));
-        s.stopped_early = fmt::format("interrupted by a signal after {} iterations", s.outcomes.size());
+        interrupted();
         break;
       }
       TRY_ASSIGN(Probe p, std::move(probed));

@@ -4,7 +4,7 @@
 # if any target crashes, leaks, hits undefined behaviour, times out (one input
 # over 10 s) or runs out of memory (2 GiB); the inputs that did are kept in a
 # temporary directory, printed, and can be replayed with the regression
-# binary or the fuzzer itself.
+# binary or the fuzzer itself (the directory is removed when all passed).
 #
 #   tools/fuzz/run_all.sh [SECONDS] [TARGET...]       e.g. tools/fuzz/run_all.sh 20 esp_decap
 #
@@ -32,6 +32,11 @@ if [[ -z ${IPSECREF_FUZZ_NO_BUILD:-} ]]; then
   cmake --build --preset fuzz
 fi
 
+# A temporary work directory of our own is removed when every target
+# passed (it holds copies of the corpora), and kept with the crashers when
+# one failed; IPSECREF_FUZZ_WORK's is always kept.
+own_work=0
+[[ -z ${IPSECREF_FUZZ_WORK:-} ]] && own_work=1
 work=${IPSECREF_FUZZ_WORK:-$(mktemp -d -t ipsecref-fuzz.XXXXXX)}
 mkdir -p "$work"
 # The preset builds UBSan in recover mode: make every report fatal here.
@@ -147,10 +152,17 @@ for target in "${targets[@]}"; do
 done
 
 echo
-echo "== summary (work directory $work)"
+if [[ $own_work == 1 && ${#failed[@]} -eq 0 ]]; then
+  echo "== summary"
+else
+  echo "== summary (work directory $work)"
+fi
 printf '  %s\n' "${summary[@]}"
 if [[ ${#failed[@]} -ne 0 ]]; then
   echo "run_all: failed: ${failed[*]}" >&2
   exit 1
 fi
 echo "run_all: no crashes in ${#targets[@]} targets"
+if [[ $own_work == 1 ]]; then
+  rm -rf "$work"
+fi
