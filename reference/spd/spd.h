@@ -38,8 +38,9 @@ struct Policy {
   //# its priority already there (newest first), as Linux's XFRM and
   //# strongSwan let the newest SA of the same selectors carry the traffic:
   //# a peer that comes back without deleting its old SAs (a restart, a lost
-  //# DELETE) gets its traffic on the SA it has keys for. Configured
-  //# policies keep the order they came in.
+  //# DELETE) gets its traffic on the SA it has keys for. Such a policy also
+  //# goes before a configured one of the same priority; configured policies
+  //# among themselves keep the order they came in.
   bool newest_first = false;
 };
 
@@ -56,9 +57,10 @@ class Spd {
  public:
   // Adds `policy` at its place in the order: by priority (its own, or
   // DefaultPriority when 0), lower first; among equal priorities, in the
-  // order they were added, or before them all with `newest_first`. Errors (kInvalidArgument, naming the policy):
-  // an empty name, a name already present, no selector sets, a selector set
-  // that Validate refuses (the error names its index).
+  // order they were added, or before them all with `newest_first`. Errors
+  // (kInvalidArgument, naming the policy): an empty name, a name already
+  // present, no selector sets, a selector set that Validate refuses (the
+  // error names its index).
   Status Add(Policy policy);
 
   // Removes the policy named `name`. Errors: kInvalidArgument when there is
