@@ -41,6 +41,7 @@ summary() {
   # A stage that failed while the sanitizer builds ran beside it: they end too.
   if [ -n "${background:-}" ]; then
     kill -TERM -- -"$background" 2>/dev/null || true
+    [ -f "${background_log:-}" ] && cat "$background_log" && rm -f "$background_log"
   fi
   passed=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$' "$log" || true)
   # (|| true: with pipefail, no skipped test would end the script here, silently)
