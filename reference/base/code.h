@@ -50,6 +50,8 @@ enum class Category : uint8_t {
   X(kTsUnacceptable, kProtocol, false, "no traffic selectors of the request are acceptable")       \
   X(kTemporaryFailure, kProtocol, false, "the request collides with an exchange under way; retry")  \
   X(kChildSaNotFound, kProtocol, false, "no CHILD SA with the SPI the request names")              \
+  X(kInternalAddressFailure, kProtocol, false, "no internal (virtual) address can be assigned")    \
+  X(kFailedCpRequired, kProtocol, false, "a CFG_REQUEST was required and not sent")             \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
   X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \
