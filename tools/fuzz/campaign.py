@@ -10,7 +10,9 @@ for S seconds of wall time (default 3600: one CPU-hour on an idle core), or
 with --cpu-seconds until its process has used C seconds of CPU (read from
 /proc; it is then stopped with SIGINT, which makes libFuzzer print its final
 statistics): the measure that stays honest on a machine doing other work,
-where --nice N (default 0) lets the campaign take only the idle cycles.
+where --nice N (default 0) lets the campaign take only the idle cycles. A
+fuzzer stopped by someone else's SIGINT (kill -INT) ends its campaign early,
+recorded as interrupted, with its numbers so far.
 J targets run at a time (default 1; on a 2-core machine J=2 gives each its
 own core).
 
@@ -130,7 +132,10 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
         p.returncode = status = os.waitstatus_to_exitcode(wait_status)
     elapsed = round(time.monotonic() - start, 1)
     used = round(usage.ru_utime + usage.ru_stime, 1)
-    if stopped.is_set() and status == 72:  # libFuzzer's -interrupted_exit_code: our own SIGINT
+    # libFuzzer's -interrupted_exit_code: our own SIGINT at the CPU budget, or
+    # the user's (the campaign stopped early; its numbers still count).
+    interrupted = status == 72 and not stopped.is_set()
+    if status == 72:
         status = 0
     with open(os.path.join(d, "growth.csv"), "w") as f:
         f.write("seconds,cpu_seconds,runs,cov,ft,corpus\n")
@@ -149,7 +154,7 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
               "after_1_min": point(60), "after_10_min": point(600),
               "end": {"cov": last[3], "ft": last[4]} if last else None,
               "corpus_before": before, "corpus_after": len(os.listdir(corpus)),
-              "findings": findings, "peak_rss_mb": int(stats.get("peak_rss_mb", 0))}
+              "findings": findings, "peak_rss_mb": int(stats.get("peak_rss_mb", 0)), "interrupted": interrupted}
     history = os.path.join(d, "history.jsonl")
     with open(history, "a") as f:
         f.write(json.dumps(result) + "\n")

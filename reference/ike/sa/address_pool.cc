@@ -60,7 +60,8 @@ Result<std::shared_ptr<AddressPool>> AddressPool::Create(std::string name, std::
   for (const Bytes& server : dns)
     if (server.size() != 4 && server.size() != 16)
       return bad(fmt::format("a DNS server of {} bytes is no IPv4 or IPv6 address", server.size()));
-  return std::shared_ptr<AddressPool>(new AddressPool(std::move(name), std::move(first), size, std::move(dns)));
+  return std::shared_ptr<AddressPool>(
+      new AddressPool(std::move(name), std::string(addrs), std::move(first), size, std::move(dns)));
 }
 
 std::optional<uint64_t> AddressPool::IndexOf(ByteSpan address) const {

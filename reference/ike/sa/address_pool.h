@@ -47,6 +47,8 @@ class AddressPool {
                                                      std::vector<Bytes> dns = {});
 
   const std::string& name() const { return name_; }
+  // As configured ("10.3.0.0/24", "10.3.0.1-10.3.0.100").
+  const std::string& addrs() const { return addrs_; }
   // 4 (IPv4) or 16 (IPv6).
   size_t family_size() const { return first_.size(); }
   uint64_t size() const { return size_; }
@@ -73,14 +75,15 @@ class AddressPool {
   std::vector<Lease> Leases() const;
 
  private:
-  AddressPool(std::string name, Bytes first, uint64_t size, std::vector<Bytes> dns)
-      : name_(std::move(name)), first_(std::move(first)), size_(size), dns_(std::move(dns)) {}
+  AddressPool(std::string name, std::string addrs, Bytes first, uint64_t size, std::vector<Bytes> dns)
+      : name_(std::move(name)), addrs_(std::move(addrs)), first_(std::move(first)), size_(size), dns_(std::move(dns)) {}
   std::optional<uint64_t> IndexOf(ByteSpan address) const;
   Bytes AddressAt(uint64_t index) const;
   // Hands the lease at `index` to `identity`, online (lock held).
   Bytes Take(uint64_t index, std::string_view identity);
 
   const std::string name_;
+  const std::string addrs_;
   const Bytes first_;
   const uint64_t size_;
   const std::vector<Bytes> dns_;
