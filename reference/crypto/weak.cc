@@ -1,0 +1,37 @@
+#include "reference/crypto/weak.h"
+
+// MD4 and MD5 live in Crypto++'s Weak namespace, which must be asked for.
+#define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
+#include <cryptopp/des.h>
+#include <cryptopp/md4.h>
+#include <cryptopp/md5.h>
+#include <fmt/format.h>
+
+namespace ipsecref::crypto {
+namespace {
+
+template <typename H>
+std::array<uint8_t, 16> Run(std::initializer_list<ByteSpan> pieces) {
+  static_assert(H::DIGESTSIZE == 16);
+  H h;
+  for (ByteSpan p : pieces) h.Update(p.data(), p.size());
+  std::array<uint8_t, 16> out{};
+  h.Final(out.data());
+  return out;
+}
+
+}  // namespace
+
+std::array<uint8_t, 16> Md5(std::initializer_list<ByteSpan> pieces) { return Run<CryptoPP::Weak::MD5>(pieces); }
+std::array<uint8_t, 16> Md4(std::initializer_list<ByteSpan> pieces) { return Run<CryptoPP::Weak::MD4>(pieces); }
+
+Result<std::array<uint8_t, 8>> DesEncryptBlock(ByteSpan key, ByteSpan clear) {
+  ENSURE(key.size() == CryptoPP::DES::DEFAULT_KEYLENGTH && clear.size() == CryptoPP::DES::BLOCKSIZE,
+         kInvalidArgument, kNoOffset, "", fmt::format("DES takes an 8-octet key and block, not {} and {}", key.size(), clear.size()));
+  CryptoPP::DES::Encryption des(key.data(), key.size());
+  std::array<uint8_t, 8> out{};
+  des.ProcessBlock(clear.data(), out.data());
+  return out;
+}
+
+}  // namespace ipsecref::crypto
