@@ -119,9 +119,23 @@ class GtcAuthenticator final : public KeylessAuthenticator {
   std::string prompt_;
 };
 
-class Md5ChallengePeer final : public PeerMethod {
+// The peer's side of a method without mutual authentication or key: an
+// EAP Success may end it once it has answered (RFC 3748 §4.2).
+class KeylessPeer : public PeerMethod {
  public:
-  explicit Md5ChallengePeer(const PeerCredentials& credentials) : credentials_(credentials) {}
+  bool MayEndWithSuccess() const override { return answered_; }
+  bool SuccessIndicated() const override { return false; }
+  std::optional<SecureBytes> Msk() const override { return std::nullopt; }
+
+ protected:
+  explicit KeylessPeer(const PeerCredentials& credentials) : credentials_(credentials) {}
+  PeerCredentials credentials_;
+  bool answered_ = false;
+};
+
+class Md5ChallengePeer final : public KeylessPeer {
+ public:
+  explicit Md5ChallengePeer(const PeerCredentials& credentials) : KeylessPeer(credentials) {}
   Type type() const override { return Type::kMd5Challenge; }
 
   Result<Packet> Process(const Packet& request) override {
@@ -134,34 +148,25 @@ class Md5ChallengePeer final : public PeerMethod {
                        Bytes(credentials_.identity.begin(), credentials_.identity.end())};
     return MakeResponse(request.identifier, Type::kMd5Challenge, Md5ChallengeData(reply).value());
   }
-  bool MayEndWithSuccess() const override { return answered_; }
-  bool SuccessIndicated() const override { return false; }
-  std::optional<SecureBytes> Msk() const override { return std::nullopt; }
-
- private:
-  PeerCredentials credentials_;
-  bool answered_ = false;
 };
 
-class GtcPeer final : public PeerMethod {
+class GtcPeer final : public KeylessPeer {
  public:
-  explicit GtcPeer(const PeerCredentials& credentials) : credentials_(credentials) {}
+  explicit GtcPeer(const PeerCredentials& credentials) : KeylessPeer(credentials) {}
   Type type() const override { return Type::kGtc; }
 
   Result<Packet> Process(const Packet& request) override {
+    //= rfc3748#section-5.6
+    //# GTC sends what the user typed in the clear, so it needs a protected
+    //# tunnel whose server is authenticated: inside IKEv2 the EAP payloads
+    //# travel in SK and the responder has signed AUTH with its own key
+    //# before the first of them (RFC 7296 §2.16).
     const SecureBytes answer = credentials_.gtc_response
                                    ? credentials_.gtc_response(Text(request.type_data))
                                    : credentials_.secret;
     answered_ = true;
     return MakeResponse(request.identifier, Type::kGtc, Bytes(answer.begin(), answer.end()));
   }
-  bool MayEndWithSuccess() const override { return answered_; }
-  bool SuccessIndicated() const override { return false; }
-  std::optional<SecureBytes> Msk() const override { return std::nullopt; }
-
- private:
-  PeerCredentials credentials_;
-  bool answered_ = false;
 };
 
 }  // namespace

@@ -69,8 +69,8 @@ Result<Packet> AuthenticatorSession::Process(const Packet& response) {
     //# A new Request takes a new Identifier; the next one is a way to get it.
     return StartMethod(config_.methods.front(), static_cast<uint8_t>(response.identifier + 1));
   }
-  method_answered_ = true;
   TRY_ASSIGN(Packet next, method_->Process(response));
+  method_answered_ = true;
   if (next.code == Code::kRequest) {
     outstanding_ = next;
     return next;

@@ -63,7 +63,9 @@ Bytes Wire(const Packet& p) {
   EXPECT_TRUE(b.ok());
   auto back = ParsePacket(*b);  // what goes on the wire parses back as itself
   EXPECT_TRUE(back.ok()) << Describe(p) << ": " << back.error().ToString();
-  if (back.ok()) EXPECT_EQ(*back, p);
+  if (back.ok()) {
+    EXPECT_EQ(*back, p);
+  }
   return *b;
 }
 
