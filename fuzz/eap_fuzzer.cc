@@ -108,6 +108,8 @@ void CheckError(const Error& e, size_t size) {
 // The codec on one record: returns the packet when it parses.
 std::optional<Packet> Parse(ByteSpan record) {
   auto got = eap::ParsePacket(record);
+  static const bool verbose = std::getenv("IPSECREF_FUZZ_VERBOSE") != nullptr;
+  if (verbose && !got.ok()) std::fprintf(stderr, "  ParsePacket: %s\n", got.error().ToString().c_str());
   if (!got.ok()) {
     Check(got.error().offset <= record.size());
     CheckError(got.error(), record.size());

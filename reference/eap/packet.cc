@@ -159,6 +159,14 @@ std::string Describe(const Packet& p) {
       if (auto c = ReadMd5Challenge(p))
         body = fmt::format(" value {} octets name \"{}\"", c->value.size(), Printable(c->name));
       break;
+    case Type::kMsChapV2: {
+      // The OpCode (reference/eap/README.md), read without the full parse.
+      static constexpr std::string_view kOpCodes[] = {"", "Challenge", "Response", "Success", "Failure"};
+      if (!p.type_data.empty())
+        body = p.type_data[0] >= 1 && p.type_data[0] <= 4 ? fmt::format(" {}", kOpCodes[p.type_data[0]])
+                                                          : fmt::format(" OpCode {}", p.type_data[0]);
+      break;
+    }
     default:
       break;
   }

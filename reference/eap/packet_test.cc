@@ -109,6 +109,8 @@ TEST(EapPacket, Describe) {
   EXPECT_EQ(Describe(*ParsePacket(H("01 05 00 0a 04 02 aa bb 67 77"))),
             "Request id 5 MD5-Challenge value 2 octets name \"gw\" (10 octets)");
   EXPECT_EQ(Describe(Packet{Code::kRequest, 1, 200, {}}), "Request id 1 Type 200 (5 octets)");
+  EXPECT_EQ(Describe(*ParsePacket(H("02 03 00 06 1a 03"))), "Response id 3 MSCHAPv2 Success (6 octets)");
+  EXPECT_EQ(Describe(Packet{Code::kRequest, 1, 26, {9}}), "Request id 1 MSCHAPv2 OpCode 9 (6 octets)");
 }
 
 TEST(EapPacket, SerializeRefusesOversizedTypeData) {

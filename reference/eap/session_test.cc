@@ -390,6 +390,29 @@ TEST(EapSession, PeerDiscardsEarlySuccess) {
   EXPECT_FALSE(client.done());
 }
 
+//= rfc3748#section-5.3.1
+//# A Request of an Expanded Type (254), which this peer does not interpret,
+//# gets a legacy Nak with the Types the peer runs.
+TEST(EapSession, PeerNaksExpandedType) {
+  auto p_rng = crypto::MakeDeterministicRng(kPeerRngSeed);
+  PeerSession client(Peer("alice", "x", {Type::kMsChapV2, Type::kGtc}), *p_rng);
+  auto answer = client.Process(Packet{Code::kRequest, 6, 254, Bytes{0, 0, 0, 0, 0, 0, 26}});
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(**answer, MakeNak(6, {26, 6}));
+}
+
+//= rfc3748#section-4.1
+//# A Nak to the Identity Request answers no method: discarded.
+TEST(EapSession, NakToIdentityDiscarded) {
+  auto g_rng = crypto::MakeDeterministicRng(kGatewayRngSeed);
+  AuthenticatorSession gateway(Gateway({Type::kMsChapV2}), *g_rng);
+  const Packet identity = gateway.Start(1);
+  auto nak = gateway.Process(MakeNak(1, {4}));
+  ASSERT_FALSE(nak.ok());
+  EXPECT_EQ(nak.error().code, ipsecref::Code::kDiscarded);
+  EXPECT_EQ(gateway.outstanding(), identity);
+}
+
 //= rfc3748#section-5.2
 //# Notification is answered with an empty Notification Response.
 TEST(EapSession, PeerAnswersNotification) {
