@@ -67,8 +67,8 @@ eap::AuthenticatorConfig Gateway(uint8_t mode) {
     return std::nullopt;
   };
   a.credentials.gtc_check = [](std::string_view identity, ByteSpan response) -> Status {
-    ENSURE(identity == "alice" && std::string_view(reinterpret_cast<const char*>(response.data()), response.size()) ==
-                                      "123456",
+    ENSURE(identity == "alice" &&
+               std::string_view(reinterpret_cast<const char*>(response.data()), response.size()) == "123456",
            kAuthenticationFailed, kNoOffset, "", "wrong one-time password");
     return OkStatus();
   };
@@ -87,7 +87,7 @@ void Report(std::string_view who, const Packet& in, const Result<std::optional<P
   static const bool verbose = std::getenv("IPSECREF_FUZZ_VERBOSE") != nullptr;
   if (!verbose) return;
   std::fprintf(stderr, "  %.*s <- %s: %s\n", static_cast<int>(who.size()), who.data(), eap::Describe(in).c_str(),
-               !out.ok()        ? out.error().ToString().c_str()
+               !out.ok()          ? out.error().ToString().c_str()
                : out->has_value() ? eap::Describe(**out).c_str()
                                   : "(nothing)");
 }
@@ -137,8 +137,9 @@ class Authenticator {
   void Feed(const Packet& p) {
     const std::optional<Packet> before = session_.outstanding();
     auto out = session_.Process(p);
-    Report("authenticator", p, out.ok() ? Result<std::optional<Packet>>(std::optional<Packet>(*out))
-                                        : Result<std::optional<Packet>>(out.error()));
+    Report("authenticator", p,
+           out.ok() ? Result<std::optional<Packet>>(std::optional<Packet>(*out))
+                    : Result<std::optional<Packet>>(out.error()));
     if (!out.ok()) {
       CheckError(out.error(), 5 + p.type_data.size());
       Check(session_.outstanding() == before);  // a discarded packet changes nothing

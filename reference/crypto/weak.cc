@@ -26,8 +26,8 @@ std::array<uint8_t, 16> Md5(std::initializer_list<ByteSpan> pieces) { return Run
 std::array<uint8_t, 16> Md4(std::initializer_list<ByteSpan> pieces) { return Run<CryptoPP::Weak::MD4>(pieces); }
 
 Result<std::array<uint8_t, 8>> DesEncryptBlock(ByteSpan key, ByteSpan clear) {
-  ENSURE(key.size() == CryptoPP::DES::DEFAULT_KEYLENGTH && clear.size() == CryptoPP::DES::BLOCKSIZE,
-         kInvalidArgument, kNoOffset, "", fmt::format("DES takes an 8-octet key and block, not {} and {}", key.size(), clear.size()));
+  ENSURE(key.size() == CryptoPP::DES::DEFAULT_KEYLENGTH && clear.size() == CryptoPP::DES::BLOCKSIZE, kInvalidArgument,
+         kNoOffset, "", fmt::format("DES takes an 8-octet key and block, not {} and {}", key.size(), clear.size()));
   CryptoPP::DES::Encryption des(key.data(), key.size());
   std::array<uint8_t, 8> out{};
   des.ProcessBlock(clear.data(), out.data());

@@ -24,6 +24,8 @@ constexpr size_t kMd5ChallengeSize = 16;
 class KeylessAuthenticator : public AuthenticatorMethod {
  public:
   bool Succeeded() const override { return succeeded_; }
+  //= rfc3748#section-5.4
+  //# MD5-Challenge claims no key derivation (and GTC none either, §5.6).
   //= rfc7296#section-2.16
   //# A method that establishes no shared key gives no MSK; AUTH then uses
   //# SK_pi and SK_pr.
@@ -64,7 +66,8 @@ class Md5ChallengeAuthenticator final : public KeylessAuthenticator {
     identifier_ = identifier;
     started_ = true;
     // Sizes are in range: a 16-octet Value.
-    return MakeRequest(identifier, Type::kMd5Challenge, Md5ChallengeData({challenge_, Bytes(Span(name_).begin(), Span(name_).end())}).value());
+    return MakeRequest(identifier, Type::kMd5Challenge,
+                       Md5ChallengeData({challenge_, Bytes(Span(name_).begin(), Span(name_).end())}).value());
   }
 
   Result<Packet> Process(const Packet& response) override {
@@ -75,7 +78,8 @@ class Md5ChallengeAuthenticator final : public KeylessAuthenticator {
     //# responding peer's name, used to find its secret when no EAP-Identity
     //# was asked.
     if (identity_.empty()) identity_ = Text(got.name);
-    const std::optional<SecureBytes> secret = credentials_.secret_for ? credentials_.secret_for(identity_) : std::nullopt;
+    const std::optional<SecureBytes> secret =
+        credentials_.secret_for ? credentials_.secret_for(identity_) : std::nullopt;
     if (!secret) return Verdict(response, false);
     const auto expected = Md5ChallengeValue(identifier_, *secret, challenge_);
     //= rfc1994#section-4.1
@@ -161,9 +165,8 @@ class GtcPeer final : public KeylessPeer {
     //# tunnel whose server is authenticated: inside IKEv2 the EAP payloads
     //# travel in SK and the responder has signed AUTH with its own key
     //# before the first of them (RFC 7296 §2.16).
-    const SecureBytes answer = credentials_.gtc_response
-                                   ? credentials_.gtc_response(Text(request.type_data))
-                                   : credentials_.secret;
+    const SecureBytes answer =
+        credentials_.gtc_response ? credentials_.gtc_response(Text(request.type_data)) : credentials_.secret;
     answered_ = true;
     return MakeResponse(request.identifier, Type::kGtc, Bytes(answer.begin(), answer.end()));
   }

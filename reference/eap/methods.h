@@ -78,8 +78,8 @@ class PeerMethod {
 };
 
 struct AuthenticatorOptions {
-  std::string name = "ipsecref";        // the Name of MD5-Challenge and MSCHAPv2 Challenges
-  std::string gtc_prompt = "Password";  // GTC Request message
+  std::string name = "ipsecref";            // the Name of MD5-Challenge and MSCHAPv2 Challenges
+  std::string gtc_prompt = "Password";      // GTC Request message
   std::string success_message = "Welcome";  // M= of the MSCHAPv2 Success Request
 };
 

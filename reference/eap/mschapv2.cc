@@ -61,9 +61,9 @@ class Authenticator final : public AuthenticatorMethod {
     //# After the peer's Failure Response the authenticator sends EAP Failure.
     if ((state_ == State::kSuccessSent || state_ == State::kFailureSent) && op == OpCode::kFailure)
       return Finish(response, false);
-    return MakeError(ipsecref::Code::kDiscarded, kTypeDataOffset, "rfc3748#section-4.1",
-                     fmt::format("MSCHAPv2 OpCode {} is not the answer to the outstanding Request",
-                                 static_cast<int>(op)));
+    return MakeError(
+        ipsecref::Code::kDiscarded, kTypeDataOffset, "rfc3748#section-4.1",
+        fmt::format("MSCHAPv2 OpCode {} is not the answer to the outstanding Request", static_cast<int>(op)));
   }
 
   bool Succeeded() const override { return state_ == State::kDone && succeeded_; }
@@ -88,7 +88,8 @@ class Authenticator final : public AuthenticatorMethod {
     // only stands in for an empty Name.
     if (!m.text.empty()) identity_ = Text(m.text);
     const uint8_t next = static_cast<uint8_t>(response.identifier + 1);
-    const std::optional<SecureBytes> secret = credentials_.secret_for ? credentials_.secret_for(identity_) : std::nullopt;
+    const std::optional<SecureBytes> secret =
+        credentials_.secret_for ? credentials_.secret_for(identity_) : std::nullopt;
     std::optional<SecureBytes> password_hash;
     if (secret)
       if (auto hash = NtPasswordHash(*secret)) password_hash = std::move(*hash);
@@ -99,13 +100,14 @@ class Authenticator final : public AuthenticatorMethod {
       //# holds and accepts the peer only on an exact match.
       if (ConstantTimeEqual(expected, nt_response)) {
         msk_ = mschapv2::Msk(GetMasterKey(HashNtPasswordHash(*password_hash), nt_response));
-        const std::string message = GenerateAuthenticatorResponse(*password_hash, nt_response, peer_challenge,
-                                                                  challenge_, identity_) +
-                                    " M=" + options_.success_message;
+        const std::string message =
+            GenerateAuthenticatorResponse(*password_hash, nt_response, peer_challenge, challenge_, identity_) +
+            " M=" + options_.success_message;
         state_ = State::kSuccessSent;
         //= reference/eap/README.md mschapv2-success-request-packet
         //# The Success Request carries S=<AuthenticatorResponse> and M=<text>.
-        return Reply(Code::kRequest, next, {OpCode::kSuccess, false, ms_chapv2_id_, {}, Bytes(message.begin(), message.end())});
+        return Reply(Code::kRequest, next,
+                     {OpCode::kSuccess, false, ms_chapv2_id_, {}, Bytes(message.begin(), message.end())});
       }
     }
     //= reference/eap/README.md mschapv2-failure-request-packet
@@ -117,7 +119,8 @@ class Authenticator final : public AuthenticatorMethod {
     rng_.Fill(challenge_);
     const std::string message = fmt::format("E=691 R=0 C={} V=3 M=Authentication failed", UpperHex(challenge_));
     state_ = State::kFailureSent;
-    return Reply(Code::kRequest, next, {OpCode::kFailure, false, ms_chapv2_id_, {}, Bytes(message.begin(), message.end())});
+    return Reply(Code::kRequest, next,
+                 {OpCode::kFailure, false, ms_chapv2_id_, {}, Bytes(message.begin(), message.end())});
   }
 
   Packet Finish(const Packet& response, bool success) {
@@ -191,9 +194,9 @@ class Peer final : public PeerMethod {
     //= rfc2759#section-8.8
     //# The peer checks the AuthenticatorResponse; a missing or wrong one
     //# means the authenticator did not prove it knows the password.
-    const bool ok = !f.s.empty() && CheckAuthenticatorResponse(password_hash_, nt_response_, peer_challenge_,
-                                                               authenticator_challenge_, credentials_.identity,
-                                                               "S=" + f.s);
+    const bool ok =
+        !f.s.empty() && CheckAuthenticatorResponse(password_hash_, nt_response_, peer_challenge_,
+                                                   authenticator_challenge_, credentials_.identity, "S=" + f.s);
     if (!ok) {
       state_ = State::kFailed;
       return MakeError(ipsecref::Code::kAuthenticationFailed, kTypeDataOffset + 4, "rfc2759#section-8.8",
@@ -291,8 +294,12 @@ Result<ResultFields> ReadResultFields(ByteSpan message, size_t offset) {
         f.m = text.substr(pos + 2);
         break;
       }
-      std::string* field = token[0] == 'S' ? &f.s : token[0] == 'E' ? &f.e : token[0] == 'R' ? &f.r
-                         : token[0] == 'C' ? &f.c : token[0] == 'V' ? &f.v : nullptr;
+      std::string* field = token[0] == 'S'   ? &f.s
+                           : token[0] == 'E' ? &f.e
+                           : token[0] == 'R' ? &f.r
+                           : token[0] == 'C' ? &f.c
+                           : token[0] == 'V' ? &f.v
+                                             : nullptr;
       if (field != nullptr) {
         ENSURE(field->empty(), kBadHeader, offset + pos, kDraft, fmt::format("{} named twice", token.substr(0, 2)));
         *field = std::string(token.substr(2));

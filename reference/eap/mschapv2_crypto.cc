@@ -16,7 +16,9 @@ using iana::HashAlgorithm;
 ByteSpan Span(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 // SHA-1 of the pieces; SHA-1 is always implemented.
-Bytes Sha1(std::initializer_list<ByteSpan> pieces) { return std::move(crypto::Digest(HashAlgorithm::kSha1, pieces).value()); }
+Bytes Sha1(std::initializer_list<ByteSpan> pieces) {
+  return std::move(crypto::Digest(HashAlgorithm::kSha1, pieces).value());
+}
 
 // Appends the UTF-16 code units of one code point, low octet first.
 void AppendUtf16Le(uint32_t cp, SecureBytes& out) {
@@ -64,8 +66,8 @@ bool Utf8ToUtf16Le(ByteSpan in, SecureBytes& out, size_t& characters) {
 //= rfc2759#section-8.6
 //# DES takes 64-bit keys whose every eighth bit is parity; the 7-octet key
 //# is spread over the upper seven bits of eight octets.
-std::array<uint8_t, 8> DesKey(ByteSpan key7) {
-  std::array<uint8_t, 8> key{};
+SecureBytes DesKey(ByteSpan key7) {
+  SecureBytes key(8);
   uint64_t bits = 0;
   for (size_t i = 0; i < 7; ++i) bits = bits << 8 | key7[i];
   for (size_t i = 0; i < 8; ++i) key[i] = static_cast<uint8_t>(((bits >> (49 - 7 * i)) & 0x7f) << 1);
@@ -118,16 +120,16 @@ std::array<uint8_t, 8> ChallengeHash(ByteSpan peer_challenge, ByteSpan authentic
 }
 
 NtResponse ChallengeResponse(ByteSpan challenge, ByteSpan password_hash) {
-  std::array<uint8_t, 21> z_password_hash{};
+  // Key material: wiped when freed (SecureBytes).
+  SecureBytes z_password_hash(21, 0);
   std::copy_n(password_hash.begin(), std::min(password_hash.size(), kPasswordHashSize), z_password_hash.begin());
   NtResponse response{};
   for (size_t i = 0; i < 3; ++i) {
-    const auto key = DesKey(ByteSpan(z_password_hash).subspan(7 * i, 7));
+    const SecureBytes key = DesKey(ByteSpan(z_password_hash).subspan(7 * i, 7));
     // Sizes are fixed here: DesEncryptBlock cannot refuse them.
     const auto block = crypto::DesEncryptBlock(key, challenge.first(8)).value();
     std::copy(block.begin(), block.end(), response.begin() + static_cast<std::ptrdiff_t>(8 * i));
   }
-  std::fill(z_password_hash.begin(), z_password_hash.end(), 0);
   return response;
 }
 
@@ -160,10 +162,8 @@ bool CheckAuthenticatorResponse(ByteSpan password_hash, ByteSpan nt_response, By
 }
 
 SecureBytes GetMasterKey(ByteSpan password_hash_hash, ByteSpan nt_response) {
-  Bytes digest = Sha1({password_hash_hash, nt_response, Span(kMasterKeyMagic)});
-  SecureBytes key(digest.begin(), digest.begin() + 16);
-  std::fill(digest.begin(), digest.end(), 0);
-  return key;
+  const Bytes digest = Sha1({password_hash_hash, nt_response, Span(kMasterKeyMagic)});
+  return SecureBytes(digest.begin(), digest.begin() + 16);
 }
 
 SecureBytes GetAsymmetricStartKey(ByteSpan master_key, bool is_send, bool is_server) {
@@ -171,10 +171,8 @@ SecureBytes GetAsymmetricStartKey(ByteSpan master_key, bool is_send, bool is_ser
   std::array<uint8_t, 40> shs_pad2{};
   shs_pad2.fill(0xf2);
   const std::string_view magic = is_send == is_server ? kMagic3 : kMagic2;
-  Bytes digest = Sha1({master_key, kShsPad1, Span(magic), shs_pad2});
-  SecureBytes key(digest.begin(), digest.begin() + 16);
-  std::fill(digest.begin(), digest.end(), 0);
-  return key;
+  const Bytes digest = Sha1({master_key, kShsPad1, Span(magic), shs_pad2});
+  return SecureBytes(digest.begin(), digest.begin() + 16);
 }
 
 SecureBytes Msk(ByteSpan master_key) {

@@ -14,7 +14,7 @@
 
 namespace ipsecref::eap::mschapv2 {
 
-inline constexpr size_t kChallengeSize = 16;    // AuthenticatorChallenge, PeerChallenge
+inline constexpr size_t kChallengeSize = 16;  // AuthenticatorChallenge, PeerChallenge
 inline constexpr size_t kNtResponseSize = 24;
 inline constexpr size_t kPasswordHashSize = 16;
 inline constexpr size_t kMskSize = 64;
@@ -53,8 +53,8 @@ NtResponse ChallengeResponse(ByteSpan challenge, ByteSpan password_hash);
 //= rfc2759#section-8.1
 //# GenerateNTResponse = ChallengeResponse(ChallengeHash(PeerChallenge,
 //# AuthenticatorChallenge, UserName), NtPasswordHash(Password)).
-NtResponse GenerateNtResponse(ByteSpan authenticator_challenge, ByteSpan peer_challenge,
-                              std::string_view user_name, ByteSpan password_hash);
+NtResponse GenerateNtResponse(ByteSpan authenticator_challenge, ByteSpan peer_challenge, std::string_view user_name,
+                              ByteSpan password_hash);
 
 //= rfc2759#section-8.7
 //# The AuthenticatorResponse is "S=" and 40 hex digits of

@@ -89,11 +89,12 @@ TEST(MsChapV2, NtPasswordHashInput) {
 //# The 128-bit example: MasterKey from the RFC 2759 §9.2 values, and the
 //# send start key (the server's, Magic3).
 TEST(MsChapV2, Rfc3079KeyDerivation128) {
-  const Bytes password_hash_hash = H("41 C0 0C 58 4B D2 D9 1C 40 17 A2 A1 2F A5 9F 3F");             // RFC 3079 §3.5.3
-  const Bytes nt = H("82 30 9E CD 8D 70 8B 5E A0 8F AA 39 81 CD 83 54 42 33 11 4A 3D 85 D6 DF");     // RFC 3079 §3.5.3
+  const Bytes password_hash_hash = H("41 C0 0C 58 4B D2 D9 1C 40 17 A2 A1 2F A5 9F 3F");          // RFC 3079 §3.5.3
+  const Bytes nt = H("82 30 9E CD 8D 70 8B 5E A0 8F AA 39 81 CD 83 54 42 33 11 4A 3D 85 D6 DF");  // RFC 3079 §3.5.3
   const SecureBytes master_key = GetMasterKey(password_hash_hash, nt);
-  EXPECT_EQ(B(master_key), H("FD EC E3 71 7A 8C 83 8C B3 88 E5 27 AE 3C DD 31"));  // RFC 3079 §3.5.3 MasterKey
-  const Bytes send_start_key = H("8B 7C DC 14 9B 99 3A 1B A1 18 CB 15 3F 56 DC CB");  // RFC 3079 §3.5.3 SendStartKey128
+  EXPECT_EQ(B(master_key), H("FD EC E3 71 7A 8C 83 8C B3 88 E5 27 AE 3C DD 31"));     // RFC 3079 §3.5.3 MasterKey
+  // RFC 3079 §3.5.3 SendStartKey128:
+  const Bytes send_start_key = H("8B 7C DC 14 9B 99 3A 1B A1 18 CB 15 3F 56 DC CB");
   EXPECT_EQ(B(GetAsymmetricStartKey(master_key, /*is_send=*/true, /*is_server=*/true)), send_start_key);
   // §3.4: the server's send key is the client's receive key (both Magic3).
   EXPECT_EQ(B(GetAsymmetricStartKey(master_key, /*is_send=*/false, /*is_server=*/false)), send_start_key);
@@ -112,10 +113,10 @@ TEST(MsChapV2, MskLayout) {
   const Bytes master_key = H("FDECE3717A8C838CB388E527AE3CDD31");  // RFC 3079 §3.5.3 MasterKey
   // Computed with Python's hashlib (/usr/bin/python3) from the RFC 3079
   // §3.4 formulas and strongSwan's GenerateMSK layout (README.md).
-  const Bytes msk = H(
-      "d5f0e9521e3ea9589645e86051c82226"
-      "8b7cdc149b993a1ba118cb153f56dccb"
-      "0000000000000000000000000000000000000000000000000000000000000000");
+  const Bytes msk =
+      H("d5f0e9521e3ea9589645e86051c82226"
+        "8b7cdc149b993a1ba118cb153f56dccb"
+        "0000000000000000000000000000000000000000000000000000000000000000");
   EXPECT_EQ(B(Msk(master_key)), msk);
   EXPECT_EQ(Msk(master_key).size(), kMskSize);
 }

@@ -43,8 +43,7 @@ Status CheckTypeData(const Packet& p) {
       if (p.code == Code::kRequest)
         ENSURE(!data.empty(), kBadLength, 2, "rfc3748#section-5.6", "GTC Request with an empty message");
       return OkStatus();
-    default:
-      return OkStatus();
+    default: return OkStatus();
   }
 }
 
@@ -146,9 +145,7 @@ std::string Describe(const Packet& p) {
   switch (static_cast<Type>(p.type)) {
     case Type::kIdentity:
     case Type::kNotification:
-    case Type::kGtc:
-      body = p.type_data.empty() ? "" : fmt::format(" \"{}\"", Printable(p.type_data));
-      break;
+    case Type::kGtc: body = p.type_data.empty() ? "" : fmt::format(" \"{}\"", Printable(p.type_data)); break;
     case Type::kNak: {
       std::string types;
       for (uint8_t t : p.type_data) types += (types.empty() ? "" : ",") + (t == 0 ? "none" : TypeName(t));
@@ -167,8 +164,7 @@ std::string Describe(const Packet& p) {
                                                           : fmt::format(" OpCode {}", p.type_data[0]);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return fmt::format("{} {}{} ({} octets)", head, TypeName(p.type), body, size);
 }

@@ -100,15 +100,11 @@ RC_GTEST_PROP(EapPacketProperties, MutatedPacketsNeverCrashAndErrorsCarryAnOffse
   const size_t edits = *rc::gen::inRange(1, 4);
   for (size_t i = 0; i < edits; ++i) {
     switch (*rc::gen::inRange(0, 3)) {
-      case 0:
-        octets[*rc::gen::inRange<size_t>(0, octets.size())] = *rc::gen::arbitrary<uint8_t>();
-        break;
+      case 0: octets[*rc::gen::inRange<size_t>(0, octets.size())] = *rc::gen::arbitrary<uint8_t>(); break;
       case 1:
         if (octets.size() > 1) octets.resize(*rc::gen::inRange<size_t>(1, octets.size()));
         break;
-      default:
-        octets.push_back(*rc::gen::arbitrary<uint8_t>());
-        break;
+      default: octets.push_back(*rc::gen::arbitrary<uint8_t>()); break;
     }
   }
   CheckAnyInput(octets);

@@ -104,7 +104,8 @@ TEST(EapPacket, NotificationAndGtc) {
 
 TEST(EapPacket, Describe) {
   EXPECT_EQ(Describe(MakeSuccess(3)), "Success id 3");
-  EXPECT_EQ(Describe(MakeResponse(7, Type::kIdentity, H("616c696365"))), "Response id 7 Identity \"alice\" (10 octets)");
+  EXPECT_EQ(Describe(MakeResponse(7, Type::kIdentity, H("616c696365"))),
+            "Response id 7 Identity \"alice\" (10 octets)");
   EXPECT_EQ(Describe(MakeNak(3, {26, 0})), "Response id 3 Nak wants MSCHAPv2,none (7 octets)");
   EXPECT_EQ(Describe(*ParsePacket(H("01 05 00 0a 04 02 aa bb 67 77"))),
             "Request id 5 MD5-Challenge value 2 octets name \"gw\" (10 octets)");

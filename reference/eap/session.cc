@@ -1,8 +1,8 @@
 #include "reference/eap/session.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace ipsecref::eap {
 namespace {
@@ -48,8 +48,7 @@ Result<Packet> AuthenticatorSession::Process(const Packet& response) {
   //# A Response whose Identifier is not the outstanding Request's is
   //# silently discarded.
   ENSURE(response.identifier == outstanding_->identifier, kDiscarded, 1, "rfc3748#section-4.1",
-         fmt::format("Identifier {} but the outstanding Request is {}", response.identifier,
-                     outstanding_->identifier));
+         fmt::format("Identifier {} but the outstanding Request is {}", response.identifier, outstanding_->identifier));
   if (response.is(Type::kNak)) {
     //= rfc3748#section-4.1
     //# A Nak answers a method's Request, and only before the peer has sent
@@ -88,8 +87,7 @@ Result<Packet> AuthenticatorSession::HandleNak(const Packet& nak) {
     const Type type = static_cast<Type>(wanted);
     const bool allowed = std::find(config_.methods.begin(), config_.methods.end(), type) != config_.methods.end();
     const bool tried = std::find(tried_.begin(), tried_.end(), type) != tried_.end();
-    if (allowed && !tried && Implemented(wanted))
-      return StartMethod(type, static_cast<uint8_t>(nak.identifier + 1));
+    if (allowed && !tried && Implemented(wanted)) return StartMethod(type, static_cast<uint8_t>(nak.identifier + 1));
   }
   //= rfc3748#section-4.2
   //# When the peer cannot be authenticated the authenticator sends Failure,
@@ -156,14 +154,15 @@ Result<std::optional<Packet>> PeerSession::Answer(const Packet& request) {
     //= rfc3748#section-4.1
     //# Once the peer has answered a method's Request with that method, it
     //# may no longer Nak: a Request of another method is discarded.
-    ENSURE(request.type == static_cast<uint8_t>(method_->type()), kDiscarded, 4, "rfc3748#section-4.1",
-           fmt::format("a {} Request during {}", TypeName(request.type), TypeName(static_cast<uint8_t>(method_->type()))));
+    ENSURE(
+        request.type == static_cast<uint8_t>(method_->type()), kDiscarded, 4, "rfc3748#section-4.1",
+        fmt::format("a {} Request during {}", TypeName(request.type), TypeName(static_cast<uint8_t>(method_->type()))));
     auto answer = method_->Process(request);
     if (!answer && answer.error().code == ipsecref::Code::kAuthenticationFailed) done_ = true;
     TRY_ASSIGN(response, std::move(answer));
   } else {
-    const bool wanted =
-        std::find(config_.methods.begin(), config_.methods.end(), static_cast<Type>(request.type)) != config_.methods.end();
+    const bool wanted = std::find(config_.methods.begin(), config_.methods.end(), static_cast<Type>(request.type)) !=
+                        config_.methods.end();
     if (wanted && Implemented(request.type)) {
       auto method = NewPeerMethod(static_cast<Type>(request.type), config_.credentials, rng_);
       TRY_ASSIGN(response, method->Process(request));
