@@ -11,19 +11,26 @@ namespace ipsecref::crypto {
 namespace {
 
 template <typename H>
-std::array<uint8_t, 16> Run(std::initializer_list<ByteSpan> pieces) {
+void Run(std::initializer_list<ByteSpan> pieces, uint8_t* out) {
   static_assert(H::DIGESTSIZE == 16);
   H h;
   for (ByteSpan p : pieces) h.Update(p.data(), p.size());
-  std::array<uint8_t, 16> out{};
-  h.Final(out.data());
-  return out;
+  h.Final(out);
 }
 
 }  // namespace
 
-std::array<uint8_t, 16> Md5(std::initializer_list<ByteSpan> pieces) { return Run<CryptoPP::Weak::MD5>(pieces); }
-std::array<uint8_t, 16> Md4(std::initializer_list<ByteSpan> pieces) { return Run<CryptoPP::Weak::MD4>(pieces); }
+std::array<uint8_t, 16> Md5(std::initializer_list<ByteSpan> pieces) {
+  std::array<uint8_t, 16> out{};
+  Run<CryptoPP::Weak::MD5>(pieces, out.data());
+  return out;
+}
+
+SecureBytes Md4(std::initializer_list<ByteSpan> pieces) {
+  SecureBytes out(16);
+  Run<CryptoPP::Weak::MD4>(pieces, out.data());
+  return out;
+}
 
 Result<std::array<uint8_t, 8>> DesEncryptBlock(ByteSpan key, ByteSpan clear) {
   ENSURE(key.size() == CryptoPP::DES::DEFAULT_KEYLENGTH && clear.size() == CryptoPP::DES::BLOCKSIZE, kInvalidArgument,

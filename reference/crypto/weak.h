@@ -15,8 +15,10 @@ namespace ipsecref::crypto {
 // MD5 (RFC 1321) of the pieces, concatenated: 16 octets.
 std::array<uint8_t, 16> Md5(std::initializer_list<ByteSpan> pieces);
 
-// MD4 (RFC 1320) of the pieces, concatenated: 16 octets.
-std::array<uint8_t, 16> Md4(std::initializer_list<ByteSpan> pieces);
+// MD4 (RFC 1320) of the pieces, concatenated: 16 octets. Only passwords
+// are hashed with it (the NT password hash is password-equivalent), so the
+// digest comes in wiping storage.
+SecureBytes Md4(std::initializer_list<ByteSpan> pieces);
 
 // One DES block (FIPS 46, ECB of a single block): `clear` under the 8-octet
 // `key`, whose low bit of each octet (the parity bit) is ignored. Both spans

@@ -19,6 +19,10 @@ ByteSpan Span(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.d
 Bytes Sha1(std::initializer_list<ByteSpan> pieces) {
   return std::move(crypto::Digest(HashAlgorithm::kSha1, pieces).value());
 }
+// For the digests keys are cut from: wiped when freed.
+SecureBytes SecretSha1(std::initializer_list<ByteSpan> pieces) {
+  return std::move(crypto::SecretDigest(HashAlgorithm::kSha1, pieces).value());
+}
 
 // Appends the UTF-16 code units of one code point, low octet first.
 void AppendUtf16Le(uint32_t cp, SecureBytes& out) {
@@ -97,14 +101,10 @@ Result<SecureBytes> NtPasswordHash(ByteSpan password) {
          "the password is not UTF-8");
   ENSURE(characters <= 256, kInvalidArgument, kNoOffset, "rfc2759#section-8.3",
          fmt::format("a password of {} characters; at most 256", characters));
-  const auto hash = crypto::Md4({unicode});
-  return SecureBytes(hash.begin(), hash.end());
+  return crypto::Md4({unicode});
 }
 
-SecureBytes HashNtPasswordHash(ByteSpan password_hash) {
-  const auto hash = crypto::Md4({password_hash});
-  return SecureBytes(hash.begin(), hash.end());
-}
+SecureBytes HashNtPasswordHash(ByteSpan password_hash) { return crypto::Md4({password_hash}); }
 
 std::string_view UserNameWithoutDomain(std::string_view user_name) {
   const size_t slash = user_name.find('\\');
@@ -162,7 +162,7 @@ bool CheckAuthenticatorResponse(ByteSpan password_hash, ByteSpan nt_response, By
 }
 
 SecureBytes GetMasterKey(ByteSpan password_hash_hash, ByteSpan nt_response) {
-  const Bytes digest = Sha1({password_hash_hash, nt_response, Span(kMasterKeyMagic)});
+  const SecureBytes digest = SecretSha1({password_hash_hash, nt_response, Span(kMasterKeyMagic)});
   return SecureBytes(digest.begin(), digest.begin() + 16);
 }
 
@@ -171,7 +171,7 @@ SecureBytes GetAsymmetricStartKey(ByteSpan master_key, bool is_send, bool is_ser
   std::array<uint8_t, 40> shs_pad2{};
   shs_pad2.fill(0xf2);
   const std::string_view magic = is_send == is_server ? kMagic3 : kMagic2;
-  const Bytes digest = Sha1({master_key, kShsPad1, Span(magic), shs_pad2});
+  const SecureBytes digest = SecretSha1({master_key, kShsPad1, Span(magic), shs_pad2});
   return SecureBytes(digest.begin(), digest.begin() + 16);
 }
 
