@@ -5,6 +5,7 @@
 // Success/Failure around it.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
