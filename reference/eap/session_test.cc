@@ -86,6 +86,18 @@ Ladder Converse(AuthenticatorSession& gateway, PeerSession& client, uint8_t firs
   return ladder;
 }
 
+// The conversation ended in EAP Failure, and both ends know it.
+void ExpectFailedAtBothEnds(const AuthenticatorSession& gateway, const PeerSession& client, const Ladder& ladder) {
+  ASSERT_FALSE(ladder.requests.empty());
+  EXPECT_EQ(ParsePacket(ladder.requests.back())->code, Code::kFailure);
+  EXPECT_TRUE(gateway.done());
+  EXPECT_FALSE(gateway.Succeeded());
+  EXPECT_TRUE(client.done());
+  EXPECT_FALSE(client.Succeeded());
+  EXPECT_FALSE(gateway.Msk().has_value());
+  EXPECT_FALSE(client.Msk().has_value());
+}
+
 // Seeds of fuzz/eap_fuzzer.cc: mode(1) then records { length(2) | packet }.
 void WriteSeed(const std::string& name, uint8_t mode, const std::vector<Bytes>& packets) {
   const char* dir = std::getenv("IPSECREF_EAP_SEEDS");
@@ -170,13 +182,7 @@ TEST(EapSession, MsChapV2WrongPasswordFails) {
   EXPECT_EQ(fields->r, "0");
   EXPECT_EQ(fields->c.size(), 32u);
   EXPECT_EQ(fields->v, "3");
-  EXPECT_EQ(ParsePacket(ladder.requests.back())->code, Code::kFailure);
-  EXPECT_TRUE(gateway.done());
-  EXPECT_FALSE(gateway.Succeeded());
-  EXPECT_TRUE(client.done());
-  EXPECT_FALSE(client.Succeeded());
-  EXPECT_FALSE(gateway.Msk().has_value());
-  EXPECT_FALSE(client.Msk().has_value());
+  ExpectFailedAtBothEnds(gateway, client, ladder);
   WriteSeeds("mschapv2_wrong_password", Type::kMsChapV2, true, ladder);
 }
 
@@ -234,11 +240,8 @@ TEST(EapSession, Md5ChallengeWrongPasswordAndUnknownUserFail) {
     AuthenticatorSession gateway(Gateway({Type::kMd5Challenge}), *g_rng);
     PeerSession client(Peer(identity, secret, {Type::kMd5Challenge}), *p_rng);
     const Ladder ladder = Converse(gateway, client);
-    EXPECT_EQ(ParsePacket(ladder.requests.back())->code, Code::kFailure) << identity;
-    EXPECT_TRUE(gateway.done());
-    EXPECT_FALSE(gateway.Succeeded());
-    EXPECT_TRUE(client.done());
-    EXPECT_FALSE(client.Succeeded());
+    SCOPED_TRACE(identity);
+    ExpectFailedAtBothEnds(gateway, client, ladder);
     if (identity == "alice") WriteSeeds("md5_wrong_password", Type::kMd5Challenge, true, ladder);
   }
 }
@@ -299,11 +302,7 @@ TEST(EapSession, NakWithoutAlternativeFails) {
   AuthenticatorSession gateway(Gateway({Type::kMsChapV2}), *g_rng);
   PeerSession client(Peer("alice", "correct horse", {Type::kGtc}), *p_rng);
   const Ladder ladder = Converse(gateway, client);
-  EXPECT_EQ(ParsePacket(ladder.requests.back())->code, Code::kFailure);
-  EXPECT_TRUE(gateway.done());
-  EXPECT_FALSE(gateway.Succeeded());
-  EXPECT_TRUE(client.done());
-  EXPECT_FALSE(client.Succeeded());
+  ExpectFailedAtBothEnds(gateway, client, ladder);
 
   auto rng = crypto::MakeDeterministicRng(3);
   AuthenticatorSession none(Gateway({Type::kMsChapV2}, false), *rng);
