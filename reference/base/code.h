@@ -57,6 +57,7 @@ enum class Category : uint8_t {
   X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \
   X(kReassemblyLimit, kProtocol, false, "reassembly buffers full; the oldest datagram dropped") \
   X(kPolicyMismatch, kProtocol, true, "decrypted packet does not match the selectors of its SA") \
+  X(kDiscarded, kProtocol, false, "packet silently discarded: nothing is sent and the exchange waits on") \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \
