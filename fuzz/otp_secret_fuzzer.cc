@@ -27,7 +27,7 @@ void CheckRefusal(const Error& e, size_t size) {
   Check(!e.detail.empty());
 }
 
-void Code(std::string_view text, int digits) {
+void VerifyCode(std::string_view text, int digits) {
   const Status syntax = otp::CheckCode(text, digits);
   if (!syntax) {
     CheckRefusal(syntax.error(), text.size());
@@ -83,6 +83,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckRefusal(uri.error(), size);
   }
 
-  for (int digits = otp::kMinDigits; digits <= otp::kMaxDigits; ++digits) Code(text, digits);
+  for (int digits = otp::kMinDigits; digits <= otp::kMaxDigits; ++digits) VerifyCode(text, digits);
   return 0;
 }
