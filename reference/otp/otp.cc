@@ -61,6 +61,9 @@ Bytes CounterHmac(Algorithm algorithm, ByteSpan key, uint64_t counter) {
 Result<uint32_t> DynamicTruncation(ByteSpan hs) {
   ENSURE(hs.size() >= 20, kInvalidArgument, kNoOffset, "rfc4226#section-5.3",
          fmt::format("dynamic truncation needs an HMAC of at least 20 octets, not {}", hs.size()));
+  //= rfc6238#appendix-A
+  //# The reference implementation truncates HMAC-SHA-256 and HMAC-SHA-512
+  //# values the same way, the offset taken from their last octet.
   const size_t offset = hs.back() & 0x0f;
   return LoadU32(hs.data() + offset) & 0x7fffffffu;
 }
