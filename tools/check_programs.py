@@ -67,6 +67,7 @@ PACKAGES = {
     "/usr/lib/ipsec/charon": "strongswan-charon",
     "/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so": "libcharon-extra-plugins",
     "/usr/lib/ipsec/plugins/libstrongswan-kernel-netlink.so": "libstrongswan",
+    "/usr/lib/ipsec/plugins/libstrongswan-xauth-generic.so": "libcharon-extauth-plugins",
     "modprobe": "kmod", "/sbin/modprobe": "kmod", "/usr/lib/uml/modules": "user-mode-linux", "cc": "gcc",
     "certutil": "libnss3-tools", "/usr/bin/certutil": "libnss3-tools",
     "/usr/bin/linux.uml": "user-mode-linux",

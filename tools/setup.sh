@@ -36,6 +36,8 @@ PACKAGES=(
   # live peers for `ipsecref replay` (interop/replay): charon, swanctl/vici,
   # userspace ESP (kernel-libipsec is in libcharon-extra-plugins), namespaces, capture
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  # XAuth (IKEv1) for the recorded IKEv1 captures (pcaps/ikev1/record.sh): xauth-generic
+  libcharon-extauth-plugins
   # kernel-netlink (charon on the kernel's XFRM: the strongswan-xfrm conformance target)
   libstrongswan
   # (ping sends through the tunnel)

@@ -133,6 +133,7 @@ uint64_t CaptureReport::ike_count(IkeSeverity severity) const {
       if (f.severity == severity) n += f.packets.count();
   };
   for (const IkeSaReport& sa : ike_sas) add(sa.findings);
+  for (const Ikev1SaReport& sa : ikev1_sas) add(sa.findings);
   add(ike_findings);
   return n;
 }
@@ -503,6 +504,7 @@ CaptureReport CaptureChecker::Finish(std::string capture_name, std::string link_
       if (!sa.others) seen.push_back({sa.protocol, sa.spi, sa.dst, sa.first_packet});
     IkeReport ike = ike_->Finish(seen);
     report_.ike_sas = std::move(ike.sas);
+    report_.ikev1_sas = std::move(ike.ikev1_sas);
     report_.child_sas = std::move(ike.child_sas);
     report_.ike_findings = std::move(ike.findings);
     report_.ike_messages = ike.messages;

@@ -131,6 +131,7 @@ struct CaptureReport {
   // the CHILD SAs its exchanges made, linked to `sas`; findings not tied to
   // one IKE SA (SPIs no exchange created).
   std::vector<IkeSaReport> ike_sas;
+  std::vector<Ikev1SaReport> ikev1_sas;  // IKEv1: listed per ISAKMP SA, not judged as IKEv2
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> ike_findings;
   uint64_t ike_messages = 0;

@@ -676,3 +676,46 @@ TEST(CaptureCheck, DamagedCaptureFileIsReportedWithThePacketNumber) {
 
 }  // namespace
 }  // namespace ipsecref::io
+
+namespace ipsecref::io {
+namespace {
+
+// IKEv1 (pcaps/strongswan-ikev1-xauth, strongSwan 5.9.8), as tshark lists
+// it: frames 1-6 Identity Protection (Main Mode), Message ID 0, 1-4 on UDP
+// 500 and 5-6 on 4500 (E flag); 7-12 Transaction (XAuth and Mode Config),
+// Message IDs 33aa0f76 (7 from the responder, 8), 9e30175c (9 from the
+// responder, 10), 87af5b44 (11 from the initiator, 12); 13-15 Quick Mode
+// e7f2c664; 16-21 ESP in UDP (SPIs 0xac4febde a to b, 0x1a853564 b to a,
+// ICV good in tshark with esp_sa); 22 and 23 Informational bb87f512 and
+// 3aad42df, both from the initiator.
+TEST(CaptureCheck, Ikev1IsListedPerIsakmpSaNotJudgedAsIkev2) {
+  CheckRun run = Check(Load("pcaps/strongswan-ikev1-xauth/capture.pcap"), Keys("pcaps/strongswan-ikev1-xauth"));
+  const CaptureReport& r = run.report;
+  EXPECT_EQ(r.failed(), 0u);
+  EXPECT_TRUE(r.ike_sas.empty());
+  ASSERT_EQ(r.ikev1_sas.size(), 1u);
+  const Ikev1SaReport& sa = r.ikev1_sas[0];
+  EXPECT_EQ(sa.cookie_i, 0x86d96285ae3a7bebu);
+  EXPECT_EQ(sa.packets, 17u);
+  EXPECT_EQ(FormatAddress(sa.initiator), "192.0.2.1");
+  EXPECT_EQ(sa.initiator_port, 4500);
+  const std::vector<std::tuple<uint8_t, uint32_t, uint64_t, uint64_t>> expected = {
+      {2, 0, 1, 6},          {6, 0x33aa0f76, 7, 2}, {6, 0x9e30175c, 9, 2}, {6, 0x87af5b44, 11, 2},
+      {32, 0xe7f2c664, 13, 3}, {5, 0xbb87f512, 22, 1}, {5, 0x3aad42df, 23, 1}};
+  ASSERT_EQ(sa.exchanges.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto& [type, id, first, count] = expected[i];
+    EXPECT_EQ(sa.exchanges[i].type, type) << i;
+    EXPECT_EQ(sa.exchanges[i].message_id, id) << i;
+    EXPECT_EQ(sa.exchanges[i].messages.kept().front(), first) << i;
+    EXPECT_EQ(sa.exchanges[i].messages.count(), count) << i;
+  }
+  EXPECT_EQ(sa.exchanges[0].payloads.substr(0, 10), "I: SA VID(");
+  EXPECT_TRUE(sa.exchanges[1].encrypted);
+  EXPECT_EQ(sa.exchanges[1].payloads, "R: (encrypted) | I: (encrypted)");
+  EXPECT_TRUE(sa.findings.empty());
+  for (uint32_t spi : {0xac4febdeu, 0x1a853564u}) EXPECT_EQ(Sa(r, spi).ok, 3u);
+}
+
+}  // namespace
+}  // namespace ipsecref::io

@@ -10,6 +10,7 @@
 #include "reference/ike/sa/message_ids.h"
 #include "reference/ike/wire/header.h"
 #include "reference/ike/wire/payload.h"
+#include "reference/ikev1/message.h"
 
 namespace ipsecref::io {
 namespace {
@@ -161,6 +162,9 @@ struct IkeExchangeTracker::Impl {
   std::map<size_t, size_t> delete_sa;  // CHILD SA -> the IKE SA that deleted it
   std::vector<size_t> owner;           // CHILD SA -> the IKE SA it now belongs to
   bool contents_seen = false;
+  std::multimap<uint64_t, size_t> v1_by_cookie_i;  // into report.ikev1_sas
+
+  void ObserveIkev1(const IkeDatagram& d);
 
   size_t NewSa(uint64_t spi_i, uint64_t spi_r, ByteSpan initiator, ByteSpan responder) {
     IkeSaReport r;
@@ -313,6 +317,75 @@ size_t IkeExchangeTracker::Impl::ExchangeFor(size_t sa_index, const RawHeader& h
   return index;
 }
 
+// An IKEv1 message: placed in its ISAKMP SA (by the initiator cookie, and
+// the responder cookie once it is known) and its exchange (type and
+// Message ID), decoded, and listed; never judged by IKEv2's rules.
+void IkeExchangeTracker::Impl::ObserveIkev1(const IkeDatagram& d) {
+  const std::optional<ikev1::Header> h = ikev1::PeekHeader(d.message);
+  std::optional<size_t> found;
+  auto [begin, end] = v1_by_cookie_i.equal_range(h->initiator_cookie);
+  for (auto it = begin; it != end && !found; ++it) {
+    Ikev1SaReport& sa = report.ikev1_sas[it->second];
+    if (sa.cookie_r == h->responder_cookie) found = it->second;
+    //= rfc2408#section-3.1
+    //# The responder cookie is 0 in the initiator's first message and is
+    //# set from the responder's first message on.
+    else if (sa.cookie_r == 0 || h->responder_cookie == 0) {
+      if (sa.cookie_r == 0) sa.cookie_r = h->responder_cookie;
+      found = it->second;
+    }
+  }
+  if (!found) {
+    if (report.ikev1_sas.size() >= kIkeSasTracked) {
+      ++report.untracked_messages;
+      return;
+    }
+    Ikev1SaReport sa;
+    sa.cookie_i = h->initiator_cookie;
+    sa.cookie_r = h->responder_cookie;
+    sa.initiator.assign(d.src.begin(), d.src.end());
+    sa.responder.assign(d.dst.begin(), d.dst.end());
+    report.ikev1_sas.push_back(std::move(sa));
+    found = report.ikev1_sas.size() - 1;
+    v1_by_cookie_i.emplace(h->initiator_cookie, *found);
+  }
+  Ikev1SaReport& sa = report.ikev1_sas[*found];
+  if (sa.packets == 0) sa.first = d.timestamp;
+  sa.last = d.timestamp;
+  ++sa.packets;
+  sa.bytes += d.ip_length;
+  if (Same(d.src, sa.initiator)) sa.initiator_port = d.sport;
+  if (Same(d.src, sa.responder)) sa.responder_port = d.sport;
+  const uint8_t type = static_cast<uint8_t>(h->exchange_type);
+  auto ex = std::find_if(sa.exchanges.begin(), sa.exchanges.end(), [&](const Ikev1Exchange& e) {
+    return e.type == type && e.message_id == h->message_id;
+  });
+  if (ex == sa.exchanges.end()) {
+    sa.exchanges.push_back({type, h->message_id, {}, {}, false});
+    ex = sa.exchanges.end() - 1;
+  }
+  ex->messages.Add(d.number);
+  std::string what = Same(d.src, sa.initiator) ? "I: " : "R: ";
+  if (d.cut) {
+    AddFinding(sa.findings, IkeFindingKind::kCutByCapture, std::nullopt, "", d.number,
+               "the capture holds only part of the datagram: not judged");
+    what += "(cut)";
+  } else if (auto m = ikev1::Decode(d.message); !m) {
+    AddError(sa.findings, IkeFindingKind::kMalformed, d.number, m.error());
+    what += "(malformed)";
+  } else if (m->header.encrypted()) {
+    ex->encrypted = true;
+    what += "(encrypted)";
+  } else {
+    for (const Error& v : ikev1::Validate(*m)) AddError(sa.findings, IkeFindingKind::kRuleViolation, d.number, v);
+    std::string labels;
+    for (const ikev1::Payload& p : m->payloads)
+      labels += fmt::format("{}{}", labels.empty() ? "" : " ", ikev1::PayloadLabel(p));
+    what += labels;
+  }
+  ex->payloads += (ex->payloads.empty() ? "" : " | ") + what;
+}
+
 void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {
   ++report.messages;
   const std::optional<RawHeader> h = ReadRawHeader(d.message);
@@ -320,6 +393,12 @@ void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {
     AddFinding(report.findings, d.cut ? IkeFindingKind::kCutByCapture : IkeFindingKind::kMalformed,
                Code::kTruncated, "rfc7296#section-3.1", d.number,
                fmt::format("{} bytes, shorter than the IKE header", d.message.size()));
+    return;
+  }
+  //= rfc2408#section-3.1
+  //# Major version 1 is ISAKMP (IKEv1): listed per ISAKMP SA, not judged as IKEv2.
+  if (h->major_version == 1) {
+    ObserveIkev1(d);
     return;
   }
   const std::optional<size_t> tracked = SaFor(*h, d);

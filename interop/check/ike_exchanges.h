@@ -126,6 +126,29 @@ struct ChildSaReport {
   Timestamp delete_answered_time;
 };
 
+// An IKEv1 exchange (RFC 2408 §4, RFC 2409 §5): its messages share the
+// cookies, the exchange type and the Message ID (0 for Phase 1). IKEv1 has
+// no Response flag: the messages are listed in order, with who sent each.
+struct Ikev1Exchange {
+  uint8_t type = 0;  // ikev1::ExchangeType
+  uint32_t message_id = 0;
+  PacketNumbers messages;
+  std::string payloads;  // of each message, " | " between messages; "(encrypted)"
+  bool encrypted = false;  // some message of it had the E flag
+};
+
+// An ISAKMP SA (IKEv1), named by its cookies: listed with its exchanges,
+// not judged as IKEv2. A message that does not decode is a kMalformed finding.
+struct Ikev1SaReport {
+  uint64_t cookie_i = 0, cookie_r = 0;  // cookie_r 0 until the responder's first message
+  Bytes initiator, responder;           // the first message's source and destination
+  uint16_t initiator_port = 0, responder_port = 0;
+  uint64_t packets = 0, bytes = 0;
+  Timestamp first, last;
+  std::vector<Ikev1Exchange> exchanges;
+  std::vector<IkeFinding> findings;
+};
+
 //= ipsecref#choice
 //# IKE SAs are tracked one by one up to this many; messages of further IKE
 //# SAs (a flood of IKE_SA_INIT requests from random SPIs) are only counted
@@ -136,6 +159,7 @@ inline constexpr size_t kIkeSasTracked = 1024;
 
 struct IkeReport {
   std::vector<IkeSaReport> sas;
+  std::vector<Ikev1SaReport> ikev1_sas;  // at most kIkeSasTracked
   uint64_t untracked_messages = 0;  // of IKE SAs beyond kIkeSasTracked
   std::vector<ChildSaReport> child_sas;
   std::vector<IkeFinding> findings;  // not tied to one IKE SA

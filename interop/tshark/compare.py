@@ -40,6 +40,7 @@ import xml.etree.ElementTree as ET
 
 LINE = re.compile(r"^(\d+) (\d+) ([IR]) (request|response) outer=(\S*) inner=(\S*)\s+#(.*)$")
 ERROR_LINE = re.compile(r"^(\d+) error\s+#(.*)$")
+V1_LINE = re.compile(r"^(\d+) v1 (\d+) (\d+) ([0-9a-f]{8}) payloads=(\S*) enc=(\S+)\s+#(.*)$")
 
 
 # Wireshark 4.0's names (packet-isakmp.c) for the IANA transforms of
@@ -113,6 +114,15 @@ def ours(tool, capture_dir, table):
         if m:
             messages[int(m.group(1))] = {"error": m.group(2).strip()}
             continue
+        m = V1_LINE.match(line)
+        if m:
+            frame, exchange, flags, message_id, payloads, enc, names = m.groups()
+            messages[int(frame)] = {
+                "v1": True, "exchange": int(exchange), "flags": int(flags), "message_id": message_id,
+                "payloads": payloads.split(",") if payloads else [], "enc": None if enc == "-" else int(enc),
+                "names": names.strip(),
+            }
+            continue
         raise RuntimeError("ike_payloads printed an unexpected line: %r" % line)
     return messages
 
@@ -148,6 +158,104 @@ def payload_token(payload):
             proposals.append("%s:%s" % (number, "+".join(transforms)))
         return "33/" + ";".join(proposals)
     return kind
+
+
+def hex_of(field):
+    """A bytes field's value as plain hex ("" for none)."""
+    return (field.get("value") or "").lower() if field is not None else ""
+
+
+def v1_attributes(transform):
+    """<type>=<value hex>+... of a transform's IKE (isakmp.ike.attr) or IPsec
+    (isakmp.ipsec.attr) attributes, in order."""
+    out = []
+    for attr in transform:
+        name = attr.get("name") or ""
+        if attr.tag != "field" or name not in ("isakmp.ike.attr", "isakmp.ipsec.attr"):
+            continue
+        kind = child_show(attr, name + ".type")
+        value = children(attr, name + ".value")
+        out.append("%s=%s" % (kind, hex_of(value[0]) if value else ""))
+    return "+".join(out)
+
+
+def v1_token(payload):
+    """The token ike_payloads prints for one IKEv1 payload (see its header)."""
+    kind = payload.get("show")
+    token = "%s:%s" % (kind, child_show(payload, "isakmp.payloadlength"))
+    data_fields = {"4": "isakmp.key_exchange.data", "10": "isakmp.nonce", "8": "isakmp.hash",
+                   "13": "isakmp.vid_bytes", "20": "isakmp.ike.nat_hash", "130": "isakmp.ike.nat_hash"}
+    if kind == "1":
+        token += "/" + child_show(payload, "isakmp.sa.doi")
+        for proposal in children(payload, "isakmp.typepayload"):
+            transforms = []
+            for t in children(proposal, "isakmp.typepayload"):
+                transforms.append("%s.%s(%s)" % (child_show(t, "isakmp.trans.number"),
+                                                 child_show(t, "isakmp.trans.id"), v1_attributes(t)))
+            token += "/%s.%s:%s" % (child_show(proposal, "isakmp.prop.number"),
+                                    child_show(proposal, "isakmp.prop.protoid"), ";".join(transforms))
+    elif kind == "11":
+        token += "/" + child_show(payload, "isakmp.notify.msgtype")
+    elif kind == "5":
+        port = child_show(payload, "isakmp.id.port")
+        proto = child_show(payload, "isakmp.id.protoid")
+        data = children(payload, "isakmp.id.data")[0]
+        # tshark leaves the bytes to a child field per type (isakmp.id.data.fqdn ...).
+        value = hex_of(data) or "".join(hex_of(c) for c in data if c.tag == "field")
+        token += "/%s.%s.%s/%s" % (child_show(payload, "isakmp.id.type"), proto, port, value)
+    elif kind in data_fields:
+        found = children(payload, data_fields[kind])
+        token += "/" + (hex_of(found[0]) if found else "")
+    return token
+
+
+def v1_record(proto, decrypted_check):
+    """What tshark shows of one IKEv1 message: header fields, payloads in
+    order, the encrypted body's size; with decrypted_check, whether tshark
+    decrypted it (payloads follow the encrypted data)."""
+    flags = int(child_show(proto, "isakmp.flags"), 16)
+    record = {"v1": True, "exchange": int(child_show(proto, "isakmp.exchangetype")), "flags": flags,
+              "message_id": child_show(proto, "isakmp.messageid")[2:], "payloads": [], "enc": None,
+              "names": []}
+    enc = children(proto, "isakmp.enc.data")
+    if enc:
+        record["enc"] = int(enc[0].get("size"))
+    for payload in children(proto, "isakmp.typepayload"):
+        record["payloads"].append(v1_token(payload))
+        record["names"].append(payload.get("showname"))
+    return record
+
+
+def v1_decrypted(tshark, capture_dir, home):
+    """{frame: the payload names tshark decrypted} for the encrypted IKEv1
+    messages of a capture that ships an ikev1_decryption_table, or None
+    without one."""
+    table = os.path.join(capture_dir, "ikev1_decryption_table")
+    if not os.path.exists(table):
+        return None
+    cmd = [tshark, "-n", "-r", os.path.join(capture_dir, "capture.pcap"), "-T", "pdml", "-Y", "isakmp.flag_e == 1"]
+    with open(table) as f:
+        for row in f:
+            if row.strip() and not row.startswith("#"):
+                cmd += ["-o", "uat:ikev1_decryption_table:" + row.strip()]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, HOME=home, XDG_CONFIG_HOME=home))
+    if run.returncode != 0:
+        raise RuntimeError("tshark failed (exit %d): %s" % (run.returncode, run.stderr.strip()))
+    found = {}
+    for packet in ET.fromstring(run.stdout).iter("packet"):
+        frame = None
+        for proto in packet:
+            if proto.get("name") == "geninfo":
+                frame = int(child_show(proto, "num"))
+            if proto.get("name") == "isakmp":
+                first = child_show(proto, "isakmp.nextpayload")
+                # tshark shows the decrypted payloads under the encrypted data.
+                enc = children(proto, "isakmp.enc.data")
+                payloads = children(enc[0], "isakmp.typepayload") if enc else []
+                # Decrypted: tshark shows the payloads, the first one the header names.
+                found[frame] = [p.get("showname") for p in payloads] if payloads and \
+                    payloads[0].get("show") == first else []
+    return found
 
 
 def inner_payloads(encrypted):
@@ -202,6 +310,9 @@ def theirs(tshark, capture_dir, table, home):
                 continue
             if frame in messages:
                 raise RuntimeError("frame %d holds two ISAKMP messages" % frame)
+            if child_show(proto, "isakmp.version") == "0x10":
+                messages[frame] = v1_record(proto, False)
+                continue
             flags = children(proto, "isakmp.flags")
             record = {
                 "exchange": int(child_show(proto, "isakmp.exchangetype")),
@@ -274,6 +385,14 @@ def compare(name, mine, tshark, verbose):
         if "error" in a:
             problems.append("frame %d: the reference cannot decode it: %s" % (frame, a["error"]))
             continue
+        if a.get("v1") or b.get("v1"):
+            for key in ("v1", "exchange", "flags", "message_id", "payloads", "enc"):
+                if a.get(key) != b.get(key):
+                    problems.append("frame %d: IKEv1 %s differs\n    reference: %s\n    tshark:    %s\n    (%s)"
+                                    % (frame, key, a.get(key), b.get(key), "; ".join(b.get("names", []))))
+            if verbose:
+                print("  %s frame %d: %s" % (name, frame, a["names"]))
+            continue
         if a["inner"] == "!":
             problems.append("frame %d: the reference could not decrypt it: %s" % (frame, a["names"]))
             continue
@@ -286,11 +405,13 @@ def compare(name, mine, tshark, verbose):
                                 % (frame, key, a[key], b[key], "; ".join(x.strip() for x in b["names"])))
         if verbose:
             print("  %s frame %d: %s" % (name, frame, a["names"]))
-    matched = [f for f in mine if f in tshark and "error" not in mine[f]]
-    outer = sum(len(mine[f]["outer"]) for f in matched)
+    matched = [f for f in mine if f in tshark and "error" not in mine[f] and not mine[f].get("v1")]
+    v1 = [f for f in mine if f in tshark and mine[f].get("v1")]
+    outer = sum(len(mine[f]["outer"]) for f in matched) + sum(len(mine[f]["payloads"]) for f in v1)
     inner = sum(len(mine[f]["inner"]) for f in matched if isinstance(mine[f]["inner"], list))
     transforms = sum(transforms_in(mine[f]["outer"]) + transforms_in(mine[f]["inner"]
                      if isinstance(mine[f]["inner"], list) else []) for f in matched)
+    transforms += sum(t.count("(") for f in v1 for t in mine[f]["payloads"] if t.startswith("1:"))
     return len(set(mine) | set(tshark)), outer, inner, transforms, problems
 
 
@@ -324,14 +445,28 @@ def main():
                 mine = ours(args.tool, d, table)
                 tshark = theirs(args.tshark, d, table, home)
                 messages, outer, inner, transforms, problems = compare(name, mine, tshark, args.verbose)
+                # IKEv1: the shipped ikev1_decryption_table must let tshark
+                # decrypt every encrypted IKEv1 message (the keys are right).
+                v1_enc = [f for f, m in mine.items() if m.get("v1") and m.get("enc") is not None]
+                v1_dec = v1_decrypted(args.tshark, d, home) if v1_enc else None
+                if v1_enc and v1_dec is None:
+                    problems.append("%d encrypted IKEv1 messages and no ikev1_decryption_table" % len(v1_enc))
+                for f in v1_enc if v1_dec is not None else []:
+                    if not v1_dec.get(f):
+                        problems.append("frame %d: tshark does not decrypt it with ikev1_decryption_table" % f)
             except (OSError, RuntimeError, ET.ParseError, ValueError, KeyError, IndexError) as ex:
                 print("FAIL %s: %s" % (name, ex))
                 failed += 1
                 continue
             decrypted = sum(1 for m in mine.values() if isinstance(m.get("inner"), list))
+            if v1_enc:
+                summary_v1 = ("; IKEv1: %d messages, %d encrypted, all decrypted by tshark with ikev1_decryption_table"
+                              % (sum(1 for m in mine.values() if m.get("v1")), len(v1_enc)))
+            else:
+                summary_v1 = ""
             summary = ("%d IKE messages (%d decrypted), %d outer + %d inner payloads, %d SA transforms%s"
                        % (messages, decrypted, outer, inner, transforms,
-                          "" if table is None or table.startswith(d) else "; table written from keys.csv.a"))
+                          "" if table is None or table.startswith(d) else "; table written from keys.csv.a")) + summary_v1
             if problems:
                 print("FAIL %s: %s" % (name, summary))
                 for p in problems:

@@ -17,6 +17,17 @@
 // the whole. A message the reference cannot
 // decode is "<frame> error  # <error>".
 //
+// An IKEv1 message (major version 1) is one line of its own:
+//
+//   <frame> v1 <exchange> <flags> <message id> payloads=<tokens> enc=<octets|->  # <names>
+//
+// tokens "<type>:<payload length>/<content>": an SA "/<doi>/<proposal
+// number>.<protocol>:<transform number>.<transform id>(<attribute type>=<value
+// hex>+...)" (transforms joined by ';'), a Notification "/<message type>",
+// an ID "/<type>.<protocol>.<port>/<data hex>", VID, KE, Nonce, HASH, NAT-D
+// "/<data hex>". enc= is the size of the encrypted body (E flag), which the
+// reference does not decrypt.
+//
 //   ike_payloads --sample-table
 //
 // prints an ikev2_decryption_table with a row for every algorithm name the
@@ -35,6 +46,7 @@
 #include "reference/ike/wire/message.h"
 #include "reference/crypto/transforms.h"
 #include "reference/ike/wire/protection.h"
+#include "reference/ikev1/describe.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/ikev2_table.h"
 
@@ -124,6 +136,69 @@ Result<bool> Decrypt(ike::MessageProtection& protection, ike::Message& m, ByteSp
   return outcome == ike::SkfReassembler::Outcome::kComplete;
 }
 
+std::string Hex(ByteSpan b) { return ToHex(b); }
+
+std::string AttributesToken(const std::vector<ikev1::DataAttribute>& attributes) {
+  std::string out;
+  for (const ikev1::DataAttribute& a : attributes) {
+    if (!out.empty()) out += '+';
+    if (const auto* tv = std::get_if<uint16_t>(&a.value))
+      out += fmt::format("{}={:04x}", a.type, *tv);
+    else
+      out += fmt::format("{}={}", a.type, Hex(std::get<Bytes>(a.value)));
+  }
+  return out;
+}
+
+std::string Ikev1Token(const ikev1::Payload& p, size_t length) {
+  std::string t = fmt::format("{}:{}", static_cast<int>(p.type), length);
+  if (const auto* sa = p.as<ikev1::SaPayload>()) {
+    t += fmt::format("/{}", sa->doi);
+    for (const ikev1::Proposal& proposal : sa->proposals) {
+      t += fmt::format("/{}.{}:", proposal.proposal_num, proposal.protocol_id);
+      for (size_t i = 0; i < proposal.transforms.size(); ++i) {
+        const ikev1::Transform& tr = proposal.transforms[i];
+        t += fmt::format("{}{}.{}({})", i ? ";" : "", tr.transform_num, tr.transform_id,
+                         AttributesToken(tr.attributes));
+      }
+    }
+  } else if (const auto* n = p.as<ikev1::NotificationPayload>()) {
+    t += fmt::format("/{}", n->notify_message_type);
+  } else if (const auto* id = p.as<ikev1::IdPayload>()) {
+    t += fmt::format("/{}.{}.{}/{}", id->id_type, id->protocol_id, id->port, Hex(id->identification_data));
+  } else if (const auto* v = p.as<ikev1::VendorIdPayload>()) {
+    t += "/" + Hex(v->vendor_id);
+  } else if (const auto* ke = p.as<ikev1::KePayload>()) {
+    t += "/" + Hex(ke->data);
+  } else if (const auto* nonce = p.as<ikev1::NoncePayload>()) {
+    t += "/" + Hex(nonce->data);
+  } else if (const auto* hash = p.as<ikev1::HashPayload>()) {
+    t += "/" + Hex(hash->data);
+  } else if (const auto* natd = p.as<ikev1::NatDPayload>()) {
+    t += "/" + Hex(natd->data);
+  }
+  return t;
+}
+
+void PrintIkev1(const io::CapturedIke& captured) {
+  auto decoded = ikev1::Decode(captured.message);
+  if (!decoded.ok()) {
+    fmt::print("{} error  # {}\n", captured.packet_number, decoded.error().ToString());
+    return;
+  }
+  const ikev1::Message& m = *decoded;
+  std::string tokens, names;
+  for (size_t i = 0; i < m.payloads.size(); ++i) {
+    const size_t end = i + 1 < m.payloads.size() ? m.payloads[i + 1].offset : m.header.length;
+    tokens += (i ? "," : "") + Ikev1Token(m.payloads[i], end - m.payloads[i].offset);
+    names += (i ? " " : "") + ikev1::PayloadLabel(m.payloads[i]);
+  }
+  fmt::print("{} v1 {} {} {:08x} payloads={} enc={}  # {} {}\n", captured.packet_number,
+             static_cast<int>(m.header.exchange_type), m.header.flags, m.header.message_id, tokens,
+             m.header.encrypted() ? fmt::format("{}", m.encrypted.size()) : std::string("-"),
+             ikev1::Title(m.header), names);
+}
+
 int Run(const std::string& capture, const std::optional<std::string>& table_path) {
   std::vector<io::Ikev2Keys> table;
   if (table_path) {
@@ -141,6 +216,10 @@ int Run(const std::string& capture, const std::optional<std::string>& table_path
   }
   Protections protections(table);
   for (const io::CapturedIke& captured : *messages) {
+    if (ikev1::IsIkev1(captured.message)) {
+      PrintIkev1(captured);
+      continue;
+    }
     auto decoded = ike::Decode(captured.message);
     if (!decoded.ok()) {
       fmt::print("{} error  # {}\n", captured.packet_number, decoded.error().ToString());

@@ -41,6 +41,7 @@ enum class Category : uint8_t {
   X(kFragment, kProtocol, false, "IPsec packet is a fragment; reassemble first")       \
   X(kNotIpsec, kProtocol, false, "packet carries no ESP or AH")                       \
   X(kIkev1Message, kProtocol, false, "IKEv1 (ISAKMP) message, not IKEv2")               \
+  X(kPayloadMalformed, kParse, false, "an ISAKMP (IKEv1) payload breaks its syntax rules") \
   X(kUnsupportedCriticalPayload, kProtocol, false, "unknown payload marked critical") \
   X(kInvalidSyntax, kProtocol, false, "message breaks an IKEv2 syntax rule")            \
   X(kInvalidKePayload, kProtocol, false, "KE payload group not the one proposed")       \

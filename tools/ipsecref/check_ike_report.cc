@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "reference/ikev1/header.h"
+
 namespace ipsecref::tool {
 namespace {
 
@@ -144,6 +146,31 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
                         {"rekeyed_at", Optional(c.rekeyed_at)},
                         {"delete_requested", Optional(c.delete_requested)},
                         {"delete_answered", Optional(c.delete_answered)}});
+  json v1 = json::array();
+  for (const io::Ikev1SaReport& sa : r.ikev1_sas) {
+    json exchanges = json::array();
+    for (const io::Ikev1Exchange& ex : sa.exchanges) {
+      json e = {{"type", ikev1::ExchangeLabel(static_cast<ikev1::ExchangeType>(ex.type))},
+                {"message_id", fmt::format("{:08x}", ex.message_id)},
+                {"encrypted", ex.encrypted},
+                {"payloads", ex.payloads}};
+      AddPacketsJson(e, "messages", ex.messages);
+      exchanges.push_back(std::move(e));
+    }
+    v1.push_back({{"cookie_i", fmt::format("{:016x}", sa.cookie_i)},
+                  {"cookie_r", fmt::format("{:016x}", sa.cookie_r)},
+                  {"initiator", io::FormatAddress(sa.initiator)},
+                  {"initiator_port", sa.initiator_port},
+                  {"responder", io::FormatAddress(sa.responder)},
+                  {"responder_port", sa.responder_port},
+                  {"packets", sa.packets},
+                  {"bytes", sa.bytes},
+                  {"first", sa.first.ToString()},
+                  {"last", sa.last.ToString()},
+                  {"exchanges", exchanges},
+                  {"findings", FindingsJson(sa.findings)}});
+  }
+  out["ikev1_sas"] = std::move(v1);
   out["ike_messages"] = r.ike_messages;
   out["ike_untracked_messages"] = r.ike_untracked_messages;
   out["ike_sas"] = std::move(sas);
@@ -205,6 +232,18 @@ void PrintIkeReport(const io::CaptureReport& r) {
                    c.delete_requested ? fmt::format("{}", *c.delete_requested) : "?",
                    c.delete_answered ? fmt::format("{}", *c.delete_answered) : "never");
     }
+    PrintFindings(sa.findings);
+  }
+  for (size_t n = 0; n < r.ikev1_sas.size(); ++n) {
+    const io::Ikev1SaReport& sa = r.ikev1_sas[n];
+    fmt::print("IKEv1 ISAKMP SA #{} {:016x}_i {:016x}_r  {} (initiator) <-> {}  (listed, not judged)\n", n + 1,
+               sa.cookie_i, sa.cookie_r, Peer(sa.initiator, sa.initiator_port), Peer(sa.responder, sa.responder_port));
+    fmt::print("    {} packets, {} bytes, {:.6f} .. {:.6f} s\n", sa.packets, sa.bytes, sa.first.SecondsSince(r.first),
+               sa.last.SecondsSince(r.first));
+    fmt::print("    {:>8} {:<20} {:<16} {}\n", "ID", "exchange", "messages", "payloads (I/R: sender)");
+    for (const io::Ikev1Exchange& ex : sa.exchanges)
+      fmt::print("    {:08x} {:<20} {:<16} {}\n", ex.message_id,
+                 ikev1::ExchangeLabel(static_cast<ikev1::ExchangeType>(ex.type)), Numbers(ex.messages, 4), ex.payloads);
     PrintFindings(sa.findings);
   }
   if (!r.ike_findings.empty()) {

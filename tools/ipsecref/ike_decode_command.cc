@@ -1,8 +1,10 @@
-// ipsecref ike-decode [INPUT] [--keys DIR] [--json]: decodes IKEv2 messages
+// ipsecref ike-decode [INPUT] [--keys DIR] [--json]: decodes IKE messages
 // (hex, one message per line, or the IKE traffic of a pcap), decrypts their
 // SK payloads when keys are known, validates each against the payload rules
-// and the exchange rule tables, and prints a tree of payloads. Exit 1 when
-// any message is malformed or breaks a requirement.
+// and the exchange rule tables, and prints a tree of payloads. A message
+// whose header says major version 1 is IKEv1 (ISAKMP): decoded by
+// reference/ikev1, its encrypted body left opaque. Exit 1 when any message
+// is malformed or breaks a requirement.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -14,6 +16,7 @@
 
 #include "reference/ike/wire/describe.h"
 #include "reference/ike/wire/rules.h"
+#include "reference/ikev1/describe.h"
 #include "interop/check/ike_judge.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/keys_csv.h"
@@ -42,6 +45,19 @@ struct Input {
 struct Outcome : io::IkeMessageOutcome {
   std::string fragment_state;  // SKF: "fragment kept for reassembly"
 };
+
+// An IKEv1 message's judgement: decoded, or why not; what it breaks.
+struct Ikev1Outcome {
+  Result<ikev1::Message> message = MakeError(Code::kTruncated, kNoOffset, "");
+  std::vector<Error> violations;
+  bool failed() const { return !message.ok() || !violations.empty(); }
+};
+
+Ikev1Outcome ProcessIkev1(const Input& input) {
+  Ikev1Outcome out{ikev1::Decode(input.datagram), {}};
+  if (out.message.ok()) out.violations = ikev1::Validate(*out.message);
+  return out;
+}
 
 bool IsPcap(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -137,6 +153,20 @@ void PrintText(const Input& input, const Outcome& o) {
     fmt::print("  ok: {}\n", o.validation.shape ? o.validation.shape->name : "exchange without rule table");
 }
 
+void PrintIkev1Text(const Input& input, const Ikev1Outcome& o) {
+  fmt::print("== {}\n", input.where);
+  if (!o.message.ok()) {
+    fmt::print("  MALFORMED: {}\n", o.message.error().ToString());
+    return;
+  }
+  const ikev1::Message& m = *o.message;
+  PrintNode(ikev1::DescribeMessage(m), 1);
+  if (m.header.encrypted()) fmt::print("  (IKEv1 payloads encrypted: not decrypted)\n");
+  for (const Error& note : m.notes) fmt::print("  note: {}\n", note.ToString());
+  for (const Error& v : o.violations) fmt::print("  VIOLATION: {}\n", v.ToString());
+  if (!o.failed()) fmt::print("  ok: IKEv1 {}\n", ikev1::ExchangeLabel(m.header.exchange_type));
+}
+
 json NodeJson(const ike::Node& n) {
   json fields = json::object();
   for (const auto& [k, v] : n.fields) {
@@ -158,6 +188,30 @@ json ErrorJson(const Error& e, bool response, iana::ExchangeType exchange) {
   if (!e.requirement.empty()) j["requirement"] = e.requirement;
   const auto notify = ike::NotifyFor(e, response, exchange);
   j["notify"] = notify ? json(ike::NotifyName(*notify)) : json(nullptr);
+  return j;
+}
+
+json Ikev1ErrorJson(const Error& e) {
+  json j = {{"code", Describe(e.code).name}, {"text", e.ToString()}, {"detail", e.detail}};
+  if (e.offset != kNoOffset) j["offset"] = e.offset;
+  if (!e.requirement.empty()) j["requirement"] = e.requirement;
+  return j;
+}
+
+json Ikev1OutcomeJson(const Input& input, const Ikev1Outcome& o) {
+  json j = {{"input", input.where}, {"ok", !o.failed()}, {"ike_version", 1}};
+  if (!o.message.ok()) {
+    j["malformed"] = Ikev1ErrorJson(o.message.error());
+    return j;
+  }
+  const ikev1::Message& m = *o.message;
+  j["message"] = NodeJson(ikev1::DescribeMessage(m));
+  j["encrypted"] = m.header.encrypted();
+  j["decrypted"] = false;
+  j["violations"] = json::array();
+  for (const Error& v : o.violations) j["violations"].push_back(Ikev1ErrorJson(v));
+  j["notes"] = json::array();
+  for (const Error& note : m.notes) j["notes"].push_back(note.ToString());
   return j;
 }
 
@@ -196,15 +250,24 @@ int Run(const Args& args) {
   // at a time, indented as a whole array would be).
   size_t messages = 0, failed = 0;
   const InputSink judge = [&](const Input& input) -> Status {
-    const Outcome o = Process(input, keys ? &*keys : nullptr);
-    failed += Failed(o) ? 1 : 0;
+    //= rfc2408#section-3.1
+    //# ISAKMP's header has IKEv2's layout; its major version, 1, tells an
+    //# IKEv1 message apart.
+    const bool v1 = ikev1::IsIkev1(input.datagram);
+    std::optional<Outcome> o;
+    std::optional<Ikev1Outcome> o1;
+    if (v1) o1 = ProcessIkev1(input);
+    else o = Process(input, keys ? &*keys : nullptr);
+    failed += (v1 ? o1->failed() : Failed(*o)) ? 1 : 0;
     if (args.json) {
-      std::string element = DumpJson(OutcomeJson(input, o));
+      std::string element = DumpJson(v1 ? Ikev1OutcomeJson(input, *o1) : OutcomeJson(input, *o));
       std::string indented = "  ";
       for (char c : element) indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
       fmt::print("{}\n{}", messages == 0 ? "[" : ",", indented);
+    } else if (v1) {
+      PrintIkev1Text(input, *o1);
     } else {
-      PrintText(input, o);
+      PrintText(input, *o);
     }
     ++messages;
     return OkStatus();
@@ -225,7 +288,7 @@ int Run(const Args& args) {
 void AddIkeDecodeCommand(CLI::App& app, Runner& run) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "ike-decode", "Decode and validate IKEv2 messages: hex lines (stdin by default) or a pcap's IKE traffic");
+      "ike-decode", "Decode and validate IKE messages (IKEv2; IKEv1 by its header's version): hex lines (stdin by default) or a pcap's IKE traffic");
   cmd->add_option("input", args->input, "pcap/pcapng file, or a text file of hex messages (one per line); - = stdin");
   cmd->add_option("--keys", args->keys,
                   "keys to decrypt SK payloads: Wireshark's ikev2_decryption_table, a keys.csv, or a directory "

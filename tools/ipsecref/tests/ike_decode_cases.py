@@ -34,6 +34,14 @@ BASE = bytes.fromhex(
     "1c000040058b946a9f706fa764131993f3cb09a26c246b1e21290000080000402e290000100000402f000200030004000500000"
     "00800004016")
 
+# Frame 1 of pcaps/strongswan-ikev1-main/capture.pcap: IKEv1 Main Mode
+# message 1 (SA with one KEY_IKE transform, five Vendor IDs).
+IKEV1_MM1 = bytes.fromhex(
+    "9e97d2be7358cd6400000000000000000110020000000000000000b40d00003800000001000000010000002c01010001000000"
+    "240101000080010007800e0080800200048004000e80030001800b0001800c3de00d00000c09002689dfd6b7120d000014afca"
+    "d71368a1f1c96b8696fc775701000d0000184048b7d56ebce88525e7de7f00d6c2d3800000000d0000144a131c81070358455c"
+    "5728f20e95452f0000001490cb80913ebb696e086381b5ec427b1f")
+
 
 def put(msg, at, data):
     return msg[:at] + bytes(data) + msg[at + len(data):]
@@ -74,8 +82,18 @@ CASES = [
      {"code": "UnsupportedCriticalPayload", "offset": 264, "notify": "UNSUPPORTED_CRITICAL_PAYLOAD"}),
     ("major version 3 (RFC 7296 §2.5)", put(BASE, 17, [0x30]), 1,
      {"malformed": True, "code": "BadVersion", "offset": 17, "notify": "INVALID_MAJOR_VERSION"}),
-    ("IKEv1 header (major version 1)", put(BASE, 17, [0x10]), 1,
-     {"malformed": True, "code": "Ikev1Message", "offset": 17, "notify": None}),
+    # Major version 1 is ISAKMP (RFC 2408 §3.1): decoded as IKEv1, where
+    # IKEv2's payload types (33 ...) are unknown and skipped, its Critical
+    # bits non-zero RESERVED octets, its reserved Flags bit noted.
+    ("IKEv2 payloads under an IKEv1 header (major version 1): read as ISAKMP", put(BASE, 17, [0x10]), 0,
+     {"notes": 9, "ike_version": 1}),
+    # Main Mode message 1 of pcaps/strongswan-ikev1-main (tshark: SA, 5 VIDs).
+    ("IKEv1 Main Mode message 1 (strongSwan)", IKEV1_MM1, 0, {"ike_version": 1}),
+    ("IKEv1: SA's Payload Length 4 past the message (RFC 2408 §3.2)", put(IKEV1_MM1, 30, [0, 0xb0]), 1,
+     {"malformed": True, "code": "PayloadMalformed", "offset": 30, "requirement": "rfc2408#section-3.2",
+      "ike_version": 1}),
+    ("IKEv1: a major version 1 header cut at 20 bytes", IKEV1_MM1[:20], 1,
+     {"malformed": True, "code": "Truncated", "offset": 0}),
     ("Length one more than the datagram (RFC 7296 §3.1)", put(BASE, 24, (265).to_bytes(4, "big")), 1,
      {"malformed": True, "code": "BadLength", "offset": 24, "notify": None}),
     ("last payload's length runs past the message (RFC 7296 §3.2)", put(BASE, 258, [0, 16]), 1,
@@ -119,6 +137,8 @@ def main():
                 problems.append(f"malformed is {result.get('malformed')}, expected {want}")
         elif want and not matches(result.get("violations", []), want):
             problems.append(f"violations {result.get('violations')}, expected one with {want}")
+        if "ike_version" in expect and result.get("ike_version") != expect["ike_version"]:
+            problems.append(f"ike_version {result.get('ike_version')}, expected {expect['ike_version']}")
         if len(result.get("notes", [])) < expect.get("notes", 0):
             problems.append(f"notes {result.get('notes')}, expected at least {expect['notes']}")
         if exit_code == 0 and result and not result.get("ok"):
