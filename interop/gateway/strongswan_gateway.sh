@@ -10,7 +10,12 @@
 #             from %any with `pools = rw` (RW_POOL, DNS server RW_DNS) and
 #             remote_ts = dynamic; charon's inner address is then the
 #             virtual IP, RW_VIP, and step 1 also checks that charon
-#             installed it and got the DNS server)
+#             installed it, parsed a CFG_REPLY with an address and a DNS
+#             server, and lists its CHILD SA for the virtual IP. charon has
+#             no DNS handler loaded (its resolve plugin would rewrite the
+#             machine's resolv.conf), so its one line "handling
+#             INTERNAL_IP4_DNS attribute failed" is expected and not counted
+#             by step 10)
 #   PROPOSAL  gcm     IKE aes128gcm16-prfsha256-x25519         ESP aes128gcm16
 #             cbc     IKE aes256-sha256-modp3072               ESP aes256-sha256
 #             chacha  IKE chacha20poly1305-prfsha256-ecp256    ESP chacha20poly1305
@@ -187,7 +192,8 @@ run_one() {  # RUN INDEX
 	trap stop_all EXIT
 	trap 'exit 130' INT TERM
 	charon_errors() {  # the charon log lines that count as errors (step 10)
-		grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" 2>/dev/null | grep -iE "$ERROR_PATTERN"
+		grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" 2>/dev/null | grep -iE "$ERROR_PATTERN" |
+			{ if [ "$role" = roadwarrior ]; then grep -v 'handling INTERNAL_IP4_DNS attribute failed'; else cat; fi; }
 	}
 	fail() {  # WHY: the run fails; the first errors either end logged tell why
 		local said
@@ -427,8 +433,10 @@ run_one() {  # RUN INDEX
 		# RFC 7296 §2.19: the address and the DNS server of the gateway's CFG_REPLY.
 		grep -q "installing new virtual IP $RW_VIP" "$out/charon.log" ||
 			fail "charon installed no virtual IP $RW_VIP (its log: $(grep -i 'virtual IP' "$out/charon.log" | head -2 | cut -c10- | tr '\n' ' '))"
-		grep -qE "DNS.*$RW_DNS|$RW_DNS.*DNS" "$out/charon.log" ||
-			fail "charon's log names no DNS server $RW_DNS"
+		grep -qE 'parsed IKE_AUTH response .*CPRP\(ADDR DNS\)' "$out/charon.log" ||
+			fail "charon parsed no CFG_REPLY with an address and a DNS server (CPRP(ADDR DNS))"
+		grep -q 'processing INTERNAL_IP4_DNS attribute' "$out/charon.log" ||
+			fail "charon did not process the INTERNAL_IP4_DNS attribute"
 		grep -q "$RW_VIP/32" "$tmp/ss.txt" || fail "charon's CHILD SA is not for its virtual IP $RW_VIP/32"
 	fi
 	local encap_s encap_g
