@@ -14,7 +14,7 @@ std::string Text(ByteSpan b) { return std::string(b.begin(), b.end()); }
 // --- Authenticator -----------------------------------------------------------
 
 AuthenticatorSession::AuthenticatorSession(AuthenticatorConfig config, crypto::Rng& rng)
-    : config_(std::move(config)), rng_(rng) {}
+    : config_(std::move(config)), rng_(rng), identity_(config_.identity) {}
 
 Packet AuthenticatorSession::Start(uint8_t identifier) {
   if (config_.ask_identity) {

@@ -24,6 +24,9 @@ struct AuthenticatorConfig {
   std::vector<Type> methods = {Type::kMsChapV2};
   AuthenticatorCredentials credentials;
   AuthenticatorOptions options;
+  // The peer's identity when no Identity Request is sent (IKEv2's IDi, say):
+  // the name the methods check the credentials of.
+  std::string identity;
 };
 
 class AuthenticatorSession {
