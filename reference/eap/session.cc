@@ -116,6 +116,10 @@ std::optional<Type> AuthenticatorSession::method() const {
   return method_->type();
 }
 
+std::string AuthenticatorSession::refusal() const {
+  return method_ != nullptr ? method_->refusal() : "no method the peer accepts";
+}
+
 std::string AuthenticatorSession::identity() const {
   if (method_ != nullptr && !method_->authenticated_identity().empty()) return method_->authenticated_identity();
   return identity_;

@@ -58,6 +58,8 @@ class AuthenticatorSession {
   std::optional<Type> method() const;
   // The EAP-Identity the peer gave, or the name the method authenticated.
   std::string identity() const;
+  // Why the method refused the peer (after Failure), for the log.
+  std::string refusal() const;
 
  private:
   Result<Packet> StartMethod(Type type, uint8_t identifier);

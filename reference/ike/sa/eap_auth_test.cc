@@ -249,15 +249,17 @@ TEST(MultipleAuth, AWrongReplayedOrLateCodeIsRefusedWithEapFailure) {
     std::string_view name;
     std::string code;
     int64_t clock;
+    std::string_view logged;  // the reason the gateway's log gives
   };
   auto gate = MakeTotpGate();
   {
     Exchange x(TwoFactorClient("94287082"), TwoFactorGateway(gate));
     ASSERT_NE(x.Establish(), 0u) << Transcript(x);
   }
-  for (const Case& c : {Case{"wrong", "12345678", 59},
-                        Case{"replayed (step 1 accepted above)", "94287082", 59},
-                        Case{"late: step 37037037's code three steps on", "14050471", 1111111201}}) {
+  for (const Case& c : {Case{"wrong", "12345678", 59, "failed: wrong code"},
+                        Case{"replayed (step 1 accepted above)", "94287082", 59, "failed: replayed"},
+                        Case{"late: step 37037037's code three steps on", "14050471", 1111111201,
+                             "3 steps late, outside the window"}}) {
     SCOPED_TRACE(c.name);
     gate->clock = c.clock;
     Exchange x(TwoFactorClient(c.code), TwoFactorGateway(gate));
@@ -268,6 +270,9 @@ TEST(MultipleAuth, AWrongReplayedOrLateCodeIsRefusedWithEapFailure) {
     EXPECT_EQ(sent.back().code, eap::Code::kFailure);
     EXPECT_TRUE(x.responder().IkeSas().empty());
     EXPECT_TRUE(x.initiator().IkeSas().empty());
+    bool logged = false;
+    for (const Event& e : x.responder().events()) logged |= e.text.find(c.logged) != std::string::npos;
+    EXPECT_TRUE(logged) << "no '" << c.logged << "' in the gateway's log\n" << Transcript(x);
   }
   // The code of the time is still taken.
   gate->clock = 1111111109;

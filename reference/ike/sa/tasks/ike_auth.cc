@@ -590,7 +590,8 @@ class IkeAuth final : public Task {
     if (packet.code == eap::Code::kSuccess) eap_succeeded_ = true;
     if (packet.code == eap::Code::kFailure) {
       eap_failed_ = true;
-      sa.Log(fmt::format("EAP authentication of {} failed", DescribeId(round_id_)));
+      sa.Log(fmt::format("EAP authentication of {} (EAP identity '{}') failed: {}", DescribeId(round_id_),
+                         authenticator_->identity(), authenticator_->refusal()));
     }
     return OkStatus();
   }
