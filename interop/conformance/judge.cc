@@ -396,6 +396,28 @@ CheckResult AuthMethod(const json& a, const Observation& o) {
   return r;
 }
 
+// The EAP Code of the EAP payloads the IUT sent (RFC 3748 §4: 1 Request,
+// 2 Response, 3 Success, 4 Failure), by name.
+CheckResult Eap(const json& a, const Observation& o) {
+  const Selection s = SelectionOf(a);
+  static const std::pair<std::string_view, uint8_t> kCodes[] = {
+      {"Request", 1}, {"Response", 2}, {"Success", 3}, {"Failure", 4}};
+  const std::string name = a["code"];
+  uint8_t want = 0;
+  for (const auto& [n, c] : kCodes)
+    if (n == name) want = c;
+  CheckResult r{fmt::format("the IUT's {} carries an EAP {}", s.Text(), name), false, ""};
+  for (const Observed* w : Pick(o, s))
+    for (const ike::Payload& p : w->opened.Built())
+      if (const auto* eap = p.as<ike::EapPayload>(); eap != nullptr && !eap->eap_message.empty()) {
+        if (eap->eap_message[0] == want) r.held = true;
+        else r.observed = fmt::format("#{} EAP Code {}", w->number, eap->eap_message[0]);
+      }
+  if (r.held) r.observed.clear();
+  else if (r.observed.empty()) r.observed = "no EAP payload; " + IutSaid(o);
+  return r;
+}
+
 // The ESP and AH dataplane (drive steps tester:esp=SPEC, tester:ah=SPEC):
 // the tester's echo requests through the CHILD SA and the echo replies that
 // came back, decrypted or verified with the tester's inbound keys.
@@ -511,6 +533,9 @@ const std::vector<Row>& Rows() {
       {{"auth", "method, absent?, exchange?, message?",
         "a selected message of the IUT carries an AUTH payload of that Auth Method (with absent: true, none does)"},
        {"method"}, {"absent", "exchange", "message"}, AuthMethod},
+      {{"eap", "code (Request, Response, Success or Failure), exchange?, message?",
+        "a selected message of the IUT carries an EAP payload of that Code (RFC 3748 §4)"},
+       {"code"}, {"exchange", "message"}, Eap},
       {{"esp", "answered, answered_min or unanswered",
         "the IUT answers that many (at least that many) of the tester's ESP echo requests, or leaves that many unanswered"},
        {}, {"answered", "answered_min", "unanswered"}, Esp},

@@ -22,6 +22,8 @@ extern char** environ;
 
 namespace ipsecref::conformance {
 
+using ike::sa::AuthConfig;
+using ike::sa::AuthRound;
 using ike::sa::IkeConfig;
 using ike::sa::IkeSa;
 using ike::sa::IkeState;
@@ -64,38 +66,95 @@ constexpr Time kHorizon = 600'000;
 struct Setup {
   std::string_view name;
   std::string_view meaning;
-  void (*apply)(IkeConfig& c, std::string_view arg);
+  // `initiator`: whether `c` is the configuration of the end that initiates.
+  void (*apply)(IkeConfig& c, std::string_view arg, bool initiator);
 };
+
+// The EAP user of the remote-access setups and its password.
+constexpr std::string_view kEapUser = "carol";
+constexpr std::string_view kEapPassword = "carol's EAP password";
+
+// EAP (RFC 7296 §2.16) with `methods`: the initiator is the EAP peer
+// `kEapUser` with `password`, the responder the authenticator (asking the
+// EAP identity) that knows the user's password. `auth` is the round's.
+void UseEap(AuthConfig& auth, std::vector<eap::Type> methods, bool initiator, std::string_view password = kEapPassword) {
+  auth.eap_methods = std::move(methods);
+  if (initiator) {
+    auth.eap_peer.identity = std::string(kEapUser);
+    auth.eap_peer.secret = SecureBytes(password.begin(), password.end());
+    return;
+  }
+  auth.eap_ask_identity = true;
+  auth.eap_authenticator.secret_for = [](std::string_view user) -> std::optional<SecureBytes> {
+    if (user != kEapUser) return std::nullopt;
+    return SecureBytes(kEapPassword.begin(), kEapPassword.end());
+  };
+  auth.eap_authenticator.gtc_check = [](std::string_view user, ByteSpan answer) -> Status {
+    ENSURE(user == kEapUser && answer.size() == kEapPassword.size() &&
+               std::equal(answer.begin(), answer.end(), kEapPassword.begin()),
+           kAuthenticationFailed, kNoOffset, "rfc3748#section-5.6", "wrong GTC password");
+    return OkStatus();
+  };
+}
+std::vector<eap::Type> EapMethods(std::string_view arg) {
+  if (arg == "gtc") return {eap::Type::kGtc};
+  if (arg == "md5") return {eap::Type::kMd5Challenge};
+  return {eap::Type::kMsChapV2};
+}
 
 const Setup kSetups[] = {
     {"ecp256", "IKE proposal AES-GCM-16/128, PRF-HMAC-SHA2-256, ECP-256",
-     [](IkeConfig& c, std::string_view) {
+     [](IkeConfig& c, std::string_view, bool) {
        c.proposals = *ike::sa::ParseProposals("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocol::kIke);
      }},
-    {"fragments", "IKE fragmentation at 200 octets (RFC 7383)", [](IkeConfig& c, std::string_view) { c.fragment_mtu = 200; }},
-    {"no-fragmentation", "IKE fragmentation not offered", [](IkeConfig& c, std::string_view) { c.fragmentation = false; }},
+    {"fragments", "IKE fragmentation at 200 octets (RFC 7383)", [](IkeConfig& c, std::string_view, bool) { c.fragment_mtu = 200; }},
+    {"no-fragmentation", "IKE fragmentation not offered", [](IkeConfig& c, std::string_view, bool) { c.fragmentation = false; }},
     {"cookie", "COOKIE demanded of every IKE_SA_INIT request (threshold 0)",
-     [](IkeConfig& c, std::string_view) { c.cookie_threshold = 0; }},
-    {"childless", "IKE SAs without a CHILD SA (RFC 6023)", [](IkeConfig& c, std::string_view) { c.childless = true; }},
-    {"window2", "a window of two requests", [](IkeConfig& c, std::string_view) { c.window_size = 2; }},
+     [](IkeConfig& c, std::string_view, bool) { c.cookie_threshold = 0; }},
+    {"childless", "IKE SAs without a CHILD SA (RFC 6023)", [](IkeConfig& c, std::string_view, bool) { c.childless = true; }},
+    {"window2", "a window of two requests", [](IkeConfig& c, std::string_view, bool) { c.window_size = 2; }},
     {"pfs", "ESP proposals with Curve25519 (a KE in CREATE_CHILD_SA)",
-     [](IkeConfig& c, std::string_view) {
+     [](IkeConfig& c, std::string_view, bool) {
        for (auto& child : c.children)
          child.proposals = *ike::sa::ParseProposals("aes128gcm16-x25519", iana::SecurityProtocol::kEsp);
      }},
     {"ike", "these IKE proposals",
-     [](IkeConfig& c, std::string_view arg) {
+     [](IkeConfig& c, std::string_view arg, bool) {
        c.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kIke);
      }},
     {"esp", "these ESP proposals",
-     [](IkeConfig& c, std::string_view arg) {
+     [](IkeConfig& c, std::string_view arg, bool) {
        for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kEsp);
      }},
     {"ah", "CHILD SAs of AH (RFC 4302) with these proposals, instead of ESP",
-     [](IkeConfig& c, std::string_view arg) {
+     [](IkeConfig& c, std::string_view arg, bool) {
        for (auto& child : c.children) child.proposals = *ike::sa::ParseProposals(arg, iana::SecurityProtocol::kAh);
      }},
     {"second-child", "a second CHILD SA configuration (10.3.0.0/16 and 10.4.0.0/16) for CREATE_CHILD_SA", nullptr},
+    {"eap", "the initiator authenticates with EAP (RFC 7296 §2.16): eap=mschapv2 (the default), gtc or md5; the "
+            "responder asks the EAP identity, the user is carol",
+     [](IkeConfig& c, std::string_view arg, bool initiator) {
+       UseEap(initiator ? c.local_auth : c.remote_auth, EapMethods(arg), initiator);
+     }},
+    {"eap-wrong-password", "with setup eap: the initiator's EAP password is not the one the responder knows",
+     [](IkeConfig& c, std::string_view, bool initiator) {
+       if (initiator) c.local_auth.eap_peer.secret = SecureBytes{'w', 'r', 'o', 'n', 'g'};
+     }},
+    {"two-rounds", "multiple authentication (RFC 4739): the PSK, then EAP-GTC with carol's password",
+     [](IkeConfig& c, std::string_view, bool initiator) {
+       AuthRound second;
+       UseEap(second.auth, {eap::Type::kGtc}, initiator);
+       (initiator ? c.local_rounds : c.remote_rounds).push_back(std::move(second));
+     }},
+    {"vip", "the initiator asks for a virtual IPv4 address (RFC 7296 §2.19), the responder leases one from 10.3.0.0/24 "
+            "with the DNS server 10.1.0.53; the initiator's traffic selector is the address",
+     [](IkeConfig& c, std::string_view, bool initiator) {
+       for (auto& child : c.children)
+         (initiator ? child.configured_local_ts : child.configured_remote_ts) =
+             *ike::sa::ParseConfiguredSelectors("dynamic");
+       if (initiator) c.vips = {Bytes(4, 0)};
+       else c.pools = {*ike::sa::AddressPool::Create("rw", "10.3.0.0/24", {Bytes{10, 1, 0, 53}})};
+     }},
     {"nat", "the tester behind a NAT (RFC 7296 §2.23); iut-nat: the IUT behind it", nullptr},
     {"cert-ecdsa", "ECDSA P-256 with SHA-256 signatures (RFC 7427) and the ee-p256 chain of vectors/x509/", nullptr},
     {"cert-rsa", "RSASSA-PKCS1-v1_5 with SHA-256 signatures (RFC 7427) and the ee-rsa-pkcs1 chain of vectors/x509/",
@@ -130,7 +189,8 @@ constexpr std::pair<std::string_view, std::string_view> kSetupFeatures[] = {
     {"childless", "childless"}, {"window2", "window2"},         {"pfs", "pfs"},
     {"second-child", "second-child"}, {"nat", "nat-traversal"}, {"cert-ecdsa", "certificates"},
     {"cert-rsa", "certificates"}, {"cert-rsa-pss", "certificates"}, {"cert-ed25519", "certificates"},
-    {"ah", "ah"},
+    {"ah", "ah"}, {"eap", "eap"}, {"eap-wrong-password", "eap"}, {"two-rounds", "multiple-auth"},
+    {"vip", "virtual-ip"},
 };
 
 // Every feature a case may need and a target may have.
@@ -160,6 +220,9 @@ constexpr Feature kFeatures[] = {
     {"esn", "ESP extended sequence numbers"},
     {"tfc", "ESP traffic flow confidentiality padding and dummy packets"},
     {"faults", "the reference's faults (--mutation)"},
+    {"eap", "EAP in IKE_AUTH (RFC 7296 §2.16) with the user carol (setup eap: MSCHAPv2, GTC, MD5)"},
+    {"multiple-auth", "multiple authentication exchanges (RFC 4739): the PSK, then EAP-GTC"},
+    {"virtual-ip", "virtual IPs by configuration payloads (RFC 7296 §2.19, §3.15)"},
 };
 
 }  // namespace
@@ -318,8 +381,8 @@ Result<RunSetup> SetupOf(const Run& run, const std::vector<std::string>& faults,
       continue;
     }
     if (p.setup->apply == nullptr) continue;
-    if (p.side != "iut") p.setup->apply(r.tester(), p.arg);
-    if (p.side != "tester") p.setup->apply(r.iut(), p.arg);
+    if (p.side != "iut") p.setup->apply(r.tester(), p.arg, !r.iut_initiates);
+    if (p.side != "tester") p.setup->apply(r.iut(), p.arg, r.iut_initiates);
   }
   return r;
 }
@@ -477,7 +540,8 @@ class ReferenceTarget final : public Target {
     static const std::set<std::string> f = {"initiate", "iut-operations", "fragmentation", "cookies", "childless",
                                             "nat-traversal", "ecp256", "pfs", "window2", "faults",
                                             "modp", "cbc", "second-child", "certificates", "invalid-ike-spi",
-                                            "esp-dataplane", "anti-replay", "esn", "tfc", "ah"};
+                                            "esp-dataplane", "anti-replay", "esn", "tfc", "ah", "eap",
+                                            "multiple-auth", "virtual-ip"};
     return f;
   }
 
