@@ -79,6 +79,9 @@ class IkeSa {
   };
   std::vector<VipLease> remote_vips;
   std::string lease_identity;
+  // The identity the peer authenticated as in its first round (IDi or
+  // IDr), once IKE_AUTH has checked it.
+  std::optional<IdPayload> peer_identity;
   std::vector<ChildSa> children;
   Time created_at = 0;
   Time established_at = 0;

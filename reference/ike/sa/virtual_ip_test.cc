@@ -99,6 +99,33 @@ TEST(VirtualIp, ReleasedWithTheIkeSaAndGivenBackOnReconnect) {
   EXPECT_EQ(again.initiator().Find(again.Establish())->local_vips, std::vector<Bytes>{V4(10, 3, 0, 1)});
 }
 
+// A client back from a reboot says INITIAL_CONTACT (§2.4): the gateway
+// drops the IKE SAs it still holds for that identity before leasing, and the
+// client gets its address again; without the notification both stay.
+TEST(VirtualIp, InitialContactReplacesTheOldIkeSaOfTheIdentity) {
+  for (const bool initial_contact : {true, false}) {
+    SCOPED_TRACE(initial_contact ? "INITIAL_CONTACT" : "no INITIAL_CONTACT");
+    auto pool = Pool("10.3.0.0/28");
+    IkeConfig client = RoadWarrior("carol.example");
+    client.initial_contact = initial_contact;
+    Exchange x(client, Gateway({pool}));
+    const uint64_t first = x.Establish();
+    ASSERT_NE(first, 0u);
+    // The client starts anew, as after a reboot: its first IKE SA is gone
+    // (without a word), the gateway still holds it.
+    x.initiator().Find(first)->Destroy("the client rebooted");
+    const uint64_t second = x.initiator().Initiate();
+    x.Run();
+    ASSERT_EQ(x.initiator().Find(second)->state, IkeState::kEstablished);
+    EXPECT_EQ(x.initiator().Find(second)->local_vips, std::vector<Bytes>{V4(10, 3, 0, 1)});
+    std::vector<uint64_t> held;
+    for (const IkeSa* sa : x.responder().IkeSas()) held.push_back(sa->spi_i);
+    EXPECT_EQ(held.size(), initial_contact ? 1u : 2u);
+    EXPECT_NE(std::find(held.begin(), held.end(), second), held.end());
+    EXPECT_EQ(std::find(held.begin(), held.end(), first) != held.end(), !initial_contact);
+  }
+}
+
 TEST(VirtualIp, ARequestedAddressAndAnIpv6One) {
   auto v4 = Pool("10.3.0.0/28");
   auto v6 = Pool("2001:db8:3::/120");

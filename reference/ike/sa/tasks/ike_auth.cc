@@ -83,6 +83,19 @@ std::string IdText(const IdPayload& id) {
   }
 }
 
+// Whether this end holds another authenticated IKE SA with the peer `sa`
+// talks to: the configured remote identity, or for any identity the same
+// remote address.
+bool HoldsAnotherIkeSaWithPeer(const IkeSa& sa) {
+  const IdPayload& want = sa.config().remote_id;
+  for (const IkeSa* other : sa.peer().IkeSas()) {
+    if (other == &sa || !other->peer_identity) continue;
+    if (want.identification_data.empty() ? other->remote.address == sa.remote.address : *other->peer_identity == want)
+      return true;
+  }
+  return false;
+}
+
 Result<Bytes> RestOfIdPayload(const IdPayload& id) {
   ByteWriter w;
   TRY(Write(id, w));
@@ -352,6 +365,7 @@ class IkeAuth final : public Task {
       // The first response: the responder's identity and AUTH.
       TRY(CheckAuth(sa, false, response, RoundOf(config, false, 0)));
       peer_id_ = *FindBody<IdPayload>(response, iana::PayloadType::kIdr);
+      sa.peer_identity = peer_id_;
       ENSURE(FindNotify(response, iana::NotifyType::kAnotherAuthFollows) == nullptr, kAuthenticationFailed,
              kNoOffset, "rfc4739#section-2.1",
              "the responder announces another round of its own authentication (ANOTHER_AUTH_FOLLOWS, RFC 4739 "
@@ -472,8 +486,10 @@ class IkeAuth final : public Task {
     if (round_ == 0) {
       //= rfc7296#section-2.4
       //# N(INITIAL_CONTACT) tells the responder to forget older IKE SAs with
-      //# this identity.
-      if (config.initial_contact) out.push_back(NotifyPayloadOf(iana::NotifyType::kInitialContact));
+      //# this identity: it is sent only when this end holds no other IKE SA
+      //# with the peer (not by a rekey's or reauthentication's new IKE SA).
+      if (config.initial_contact && !HoldsAnotherIkeSaWithPeer(sa))
+        out.push_back(NotifyPayloadOf(iana::NotifyType::kInitialContact));
       if (std::optional<Payload> certreq = CertificateRequest(sa)) out.push_back(std::move(*certreq));
       if (!config.remote_id.identification_data.empty())
         out.push_back(PayloadOf(iana::PayloadType::kIdr, config.remote_id));
@@ -619,6 +635,19 @@ class IkeAuth final : public Task {
     //# A virtual IP is leased to the identity EAP authenticated, if any (as
     //# strongSwan does), otherwise to the first round's IDi.
     const IdPayload* idi = FindBody<IdPayload>(first, iana::PayloadType::kIdi);
+    sa.peer_identity = *idi;
+    //= rfc7296#section-2.4
+    //# INITIAL_CONTACT says the sender has no other IKE SA with this end
+    //# (it lost them, a reboot say): this end may delete the others of the
+    //# same authenticated identity at once, not waiting for them to time out.
+    //= ipsecref#choice
+    //# It does, without a Delete (the peer knows them no more), before the
+    //# virtual IP is leased, so that a client back from a reboot gets its
+    //# address again.
+    if (FindNotify(first, iana::NotifyType::kInitialContact) != nullptr)
+      for (IkeSa* other : sa.peer().IkeSas())
+        if (other != &sa && other->peer_identity == *idi)
+          other->Destroy(fmt::format("INITIAL_CONTACT from {}: the peer has started anew", DescribeId(*idi)));
     const std::string identity = !eap_identity_.empty() ? eap_identity_ : DescribeId(*idi);
     // The virtual IP first: the CHILD SA's selectors of the peer are it.
     Result<std::optional<Payload>> cp = AnswerConfigRequest(sa, first, identity);
