@@ -3,8 +3,19 @@
 # live strongSwan, in both roles (interop/gateway/README.md).
 #
 # A RUN is ROLE-PROPOSAL-AUTH:
-#   ROLE      responder (ipsecref answers, charon initiates) or
-#             initiator (ipsecref initiates, `ipsecref ctl initiate`)
+#   ROLE      responder (ipsecref answers, charon initiates),
+#             initiator (ipsecref initiates, `ipsecref ctl initiate`) or
+#             roadwarrior (ipsecref answers a charon that asks for a virtual
+#             IP: charon `vips = 0.0.0.0`, local_ts = dynamic; the gateway
+#             from %any with `pools = rw` (RW_POOL, DNS server RW_DNS) and
+#             remote_ts = dynamic; charon's inner address is then the
+#             virtual IP, RW_VIP, and step 1 also checks that charon
+#             installed it, parsed a CFG_REPLY with an address and a DNS
+#             server, and lists its CHILD SA for the virtual IP. charon has
+#             no DNS handler loaded (its resolve plugin would rewrite the
+#             machine's resolv.conf), so its one line "handling
+#             INTERNAL_IP4_DNS attribute failed" is expected and not counted
+#             by step 10)
 #   PROPOSAL  gcm     IKE aes128gcm16-prfsha256-x25519         ESP aes128gcm16
 #             cbc     IKE aes256-sha256-modp3072               ESP aes256-sha256
 #             chacha  IKE chacha20poly1305-prfsha256-ecp256    ESP chacha20poly1305
@@ -56,6 +67,8 @@
 #   no-keys    the gateway's key files are removed before step 8: it must fail
 #   wrong-key  one digit of the first ESP key in the gateway's key files is
 #              changed before step 8: its packets must fail to verify
+#   no-pool    (roadwarrior) the gateway's connection names no pool: it
+#              answers INTERNAL_ADDRESS_FAILURE and step 1 must fail
 # Fails (never skips) when a program is missing: tools/setup.sh installs them.
 # Needs root. Creates and removes its own namespaces and kills only its own
 # processes, on every path.
@@ -67,10 +80,11 @@ shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHARON=/usr/lib/ipsec/charon
 FAULT=${GATEWAY_INTEROP_FAULT:-}
-case $FAULT in "" | wrong-psk | no-keys | wrong-key) ;; *) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk, no-keys or wrong-key" >&2; exit 2 ;; esac
+case $FAULT in "" | wrong-psk | no-keys | wrong-key | no-pool) ;; *) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk, no-keys, wrong-key or no-pool" >&2; exit 2 ;; esac
 S=192.0.2.1 G=192.0.2.2
 S_IN=198.51.100.1 S_NET=198.51.100.0/24 G_IN=203.0.113.1 G_NET=203.0.113.0/24
 S_ID=ss.interop.test G_ID=gw.interop.test
+RW_POOL=10.3.0.0/24 RW_VIP=10.3.0.1 RW_DNS=10.1.0.53
 PSK="ipsecref-gateway-interop-psk-0123456789"
 PINGS=3
 WAIT=15  # seconds a step may take to show its result on both ends
@@ -147,7 +161,13 @@ run_one() {  # RUN INDEX
 	sha1)   ike_prop=aes128-sha1-modp2048 esp_prop=aes128-sha1 deleter=gateway ;;
 	*) echo "FAIL $run: unknown proposal '$proposal' (gcm, cbc, chacha, sha1)"; return 2 ;;
 	esac
-	case $role in responder | initiator) ;; *) echo "FAIL $run: unknown role '$role' (responder, initiator)"; return 2 ;; esac
+	case $role in responder | initiator | roadwarrior) ;; *) echo "FAIL $run: unknown role '$role' (responder, initiator, roadwarrior)"; return 2 ;; esac
+	# charon's inner address and selectors, and the gateway's view of them
+	local s_in=$S_IN s_ts=$S_NET vips_s="" g_remote_addrs=$S g_remote_ts=$S_NET pools_g=""
+	if [ "$role" = roadwarrior ]; then
+		s_in=$RW_VIP s_ts=dynamic vips_s="vips = 0.0.0.0" g_remote_addrs=%any g_remote_ts=dynamic pools_g="pools = rw"
+		[ "$FAULT" = no-pool ] && pools_g=""
+	fi
 	case $auth in psk | ecdsa | rsa) ;; *) echo "FAIL $run: unknown auth '$auth' (psk, ecdsa, rsa)"; return 2 ;; esac
 
 	local out=$OUTDIR/$run tmp=$TMP/$run
@@ -172,7 +192,8 @@ run_one() {  # RUN INDEX
 	trap stop_all EXIT
 	trap 'exit 130' INT TERM
 	charon_errors() {  # the charon log lines that count as errors (step 10)
-		grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" 2>/dev/null | grep -iE "$ERROR_PATTERN"
+		grep -E '\[[A-Z]{3}[01]\]' "$out/charon.log" 2>/dev/null | grep -iE "$ERROR_PATTERN" |
+			{ if [ "$role" = roadwarrior ]; then grep -v 'handling INTERNAL_IP4_DNS attribute failed'; else cat; fi; }
 	}
 	fail() {  # WHY: the run fails; the first errors either end logged tell why
 		local said
@@ -223,8 +244,8 @@ run_one() {  # RUN INDEX
 	pings() {  # LABEL
 		local from
 		for from in charon gateway; do
-			local ns=$ns_s src=$S_IN dst=$G_IN
-			[ $from = gateway ] && ns=$ns_g src=$G_IN dst=$S_IN
+			local ns=$ns_s src=$s_in dst=$G_IN
+			[ $from = gateway ] && ns=$ns_g src=$G_IN dst=$s_in
 			echo "== $1: from $from $src -> $dst" >> "$out/ping.txt"
 			# one ping per call: with -c N ping waits only twice the largest
 			# round trip for the last reply, so a charon slowed by a busy
@@ -300,6 +321,7 @@ run_one() {  # RUN INDEX
 	    proposals = $ike_prop
 	    encap = yes
 	    dpd_delay = 3s
+	    $vips_s
 	    local {
 	      auth = $auth_s
 	      id = $S_ID
@@ -311,7 +333,7 @@ run_one() {  # RUN INDEX
 	    }
 	    children {
 	      net {
-	        local_ts = $S_NET
+	        local_ts = $s_ts
 	        remote_ts = $G_NET
 	        esp_proposals = $esp_prop
 	      }
@@ -327,12 +349,19 @@ run_one() {  # RUN INDEX
 	}
 	EOF
 	cat > "$gw/swanctl.conf" <<-EOF
+	pools {
+	  rw {
+	    addrs = $RW_POOL
+	    dns = $RW_DNS
+	  }
+	}
 	connections {
 	  ss {
 	    local_addrs = $G
-	    remote_addrs = $S
+	    remote_addrs = $g_remote_addrs
 	    proposals = $ike_prop
 	    encap = yes
+	    $pools_g
 	    local {
 	      auth = $auth_s
 	      id = $G_ID
@@ -346,7 +375,7 @@ run_one() {  # RUN INDEX
 	    children {
 	      net {
 	        local_ts = $G_NET
-	        remote_ts = $S_NET
+	        remote_ts = $g_remote_ts
 	        esp_proposals = $esp_prop
 	        start_action = none
 	      }
@@ -393,13 +422,23 @@ run_one() {  # RUN INDEX
 	# -- 1. IKE SA up -----------------------------------------------------
 	step="IKE SA up"
 	log "$run: $role, IKE $ike_prop, ESP $esp_prop, $auth"
-	if [ "$role" = responder ]; then
+	if [ "$role" != initiator ]; then
 		sw --initiate --child net > "$out/initiate.txt" 2>&1 ||
 			{ snapshot initiate; fail "swanctl --initiate failed"; }
 	else
 		ctl initiate ss net > "$out/initiate.txt" 2>&1 || { snapshot initiate; fail "ipsecref ctl initiate ss net: $(cat "$out/initiate.txt")"; }
 	fi
 	wait_agree established
+	if [ "$role" = roadwarrior ]; then
+		# RFC 7296 §2.19: the address and the DNS server of the gateway's CFG_REPLY.
+		grep -q "installing new virtual IP $RW_VIP" "$out/charon.log" ||
+			fail "charon installed no virtual IP $RW_VIP (its log: $(grep -i 'virtual IP' "$out/charon.log" | head -2 | cut -c10- | tr '\n' ' '))"
+		grep -qE 'parsed IKE_AUTH response .*CPRP\(ADDR DNS\)' "$out/charon.log" ||
+			fail "charon parsed no CFG_REPLY with an address and a DNS server (CPRP(ADDR DNS))"
+		grep -q 'processing INTERNAL_IP4_DNS attribute' "$out/charon.log" ||
+			fail "charon did not process the INTERNAL_IP4_DNS attribute"
+		grep -q "$RW_VIP/32" "$tmp/ss.txt" || fail "charon's CHILD SA is not for its virtual IP $RW_VIP/32"
+	fi
 	local encap_s encap_g
 	encap_s=$(field 7) encap_g=$(field 8)
 

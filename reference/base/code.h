@@ -51,11 +51,14 @@ enum class Category : uint8_t {
   X(kTsUnacceptable, kProtocol, false, "no traffic selectors of the request are acceptable")       \
   X(kTemporaryFailure, kProtocol, false, "the request collides with an exchange under way; retry")  \
   X(kChildSaNotFound, kProtocol, false, "no CHILD SA with the SPI the request names")              \
+  X(kInternalAddressFailure, kProtocol, false, "no internal (virtual) address can be assigned")    \
+  X(kFailedCpRequired, kProtocol, false, "a CFG_REQUEST was required and not sent")             \
   X(kBadPlacement, kProtocol, false, "placement breaks a multi-SPU anchoring rule")    \
   X(kFragmentOverlap, kProtocol, false, "IP fragments overlap; the datagram is discarded") \
   X(kReassemblyTimeout, kProtocol, false, "IP datagram still incomplete when reassembly ended") \
   X(kReassemblyLimit, kProtocol, false, "reassembly buffers full; the oldest datagram dropped") \
   X(kPolicyMismatch, kProtocol, true, "decrypted packet does not match the selectors of its SA") \
+  X(kDiscarded, kProtocol, false, "packet silently discarded: nothing is sent and the exchange waits on") \
   X(kIcvMismatch, kCrypto, true, "integrity check value mismatch")                     \
   X(kBadSignature, kCrypto, false, "signature does not verify")                          \
   X(kBadKeyLength, kCrypto, false, "key length not allowed for the transform")         \

@@ -1,8 +1,19 @@
 #include "reference/bytes/bytes.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
 namespace ipsecref {
+
+std::string AddressText(ByteSpan address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.size() == 4 || address.size() == 16) {
+    inet_ntop(address.size() == 4 ? AF_INET : AF_INET6, address.data(), text, sizeof text);
+    return text;
+  }
+  return fmt::format("<{}-byte address {}>", address.size(), ToHex(address));
+}
 
 std::string ToHex(ByteSpan data) {
   static constexpr char kDigits[] = "0123456789abcdef";

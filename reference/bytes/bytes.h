@@ -42,6 +42,9 @@ using SecureBytes = std::vector<uint8_t, WipingAllocator<uint8_t>>;
 inline SecureBytes ToSecure(ByteSpan in) { return SecureBytes(in.begin(), in.end()); }
 
 std::string ToHex(ByteSpan data);
+// An IPv4 (4 bytes) or IPv6 (16 bytes) address as inet_ntop writes it; any
+// other size as "<N-byte address HEX>".
+std::string AddressText(ByteSpan address);
 // Accepts an optional "0x" prefix; whitespace and ':' between bytes are ignored.
 Result<Bytes> FromHex(std::string_view hex);
 // The same, for key material: decoded straight into wiping storage.

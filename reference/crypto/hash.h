@@ -14,5 +14,8 @@ namespace ipsecref::crypto {
 // The digest of the pieces, concatenated. SHA-1 and SHA-2 (256, 384, 512);
 // kUnknownTransform for any other hash.
 Result<Bytes> Digest(iana::HashAlgorithm hash, std::initializer_list<ByteSpan> pieces);
+// The same into wiping storage, for digests that are key material (RFC 3079
+// §3.4's MasterKey and start keys are cut from SHA-1 outputs).
+Result<SecureBytes> SecretDigest(iana::HashAlgorithm hash, std::initializer_list<ByteSpan> pieces);
 
 }  // namespace ipsecref::crypto

@@ -99,6 +99,9 @@ struct ManualTunnel {
 struct GatewayConfig {
   std::vector<Connection> connections;
   std::vector<ManualTunnel> manual;
+  // The virtual IP pools (swanctl.conf's `pools`); connections share them
+  // through their IkeConfig.
+  std::vector<std::shared_ptr<ike::sa::AddressPool>> pools;
 };
 
 }  // namespace ipsecref::gateway

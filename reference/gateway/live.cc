@@ -89,7 +89,7 @@ Status AddRoutes(io::Rtnetlink& nl, const GatewayConfig& config, const LiveOptio
     for (size_t i = bits; i < a.size() * 8; ++i) {
       const size_t byte = i / 8, bit = 7 - i % 8;
       if (((a[byte] >> bit) & 1) != 0 || ((b[byte] >> bit) & 1) != 1) {
-        warn(fmt::format("remote_ts {} is not an address prefix: no route for it", ike::sa::FormatTrafficSelector(ts)));
+        warn(fmt::format("{} (a remote_ts or pool) is not an address prefix: no route for it", ike::sa::FormatTrafficSelector(ts)));
         return OkStatus();
       }
     }
@@ -104,6 +104,11 @@ Status AddRoutes(io::Rtnetlink& nl, const GatewayConfig& config, const LiveOptio
         if (!ts.dynamic) TRY(route(ts.selector));
   for (const ManualTunnel& t : config.manual)
     for (const ike::TrafficSelector& ts : t.remote_ts) TRY(route(ts));
+  // The virtual IPs handed to road warriors live behind their tunnels: the
+  // pools' whole subnets or ranges go to the TUN device too.
+  for (const std::shared_ptr<ike::sa::AddressPool>& pool : config.pools)
+    if (auto ranges = ike::sa::ParseTrafficSelectors(pool->addrs()))
+      for (const ike::TrafficSelector& ts : *ranges) TRY(route(ts));
   return OkStatus();
 }
 

@@ -375,19 +375,53 @@ Status ReadAuthorities(const SettingsNode& authorities, Credentials& creds) {
 
 }  // namespace
 
+// pools { NAME { addrs = SUBNET|RANGE  dns = ADDRESS, ... } } (swanctl.conf,
+// "pools"): the addresses of the pool and the DNS servers handed out with
+// them; the other attributes strongSwan's pools carry are refused.
+Status ReadPools(const SettingsNode& pools, Credentials& creds, GatewayConfig& out) {
+  for (const SettingsNode& p : pools.children) {
+    TRY(RequireSection(p, "pools { NAME"));
+    const SettingsNode* addrs = nullptr;
+    std::vector<Bytes> dns;
+    for (const SettingsNode& n : p.children) {
+      TRY(RequireSetting(n));
+      if (n.name == "addrs") {
+        addrs = &n;
+      } else if (n.name == "dns") {
+        for (const std::string& entry : SplitList(n.value)) {
+          std::optional<Bytes> server = ParseAddress(entry);
+          if (!server) return BadValue(n, fmt::format("'{}' is not an IPv4 or IPv6 address", entry));
+          dns.push_back(*std::move(server));
+        }
+      } else if (n.name == "nbns" || n.name == "dhcp" || n.name == "netmask" || n.name == "server" ||
+                 n.name == "subnet" || n.name == "split_include" || n.name == "split_exclude") {
+        return Unsupported(n, "only the attributes addrs and dns are supported in pools");
+      } else {
+        return ErrorAt(n, Code::kInvalidArgument,
+                       fmt::format("unknown keyword '{}' in pool '{}' (accepted: addrs, dns)", n.name, p.name));
+      }
+    }
+    if (addrs == nullptr) return ErrorAt(p, Code::kInvalidArgument, fmt::format("pool '{}' has no 'addrs'", p.name));
+    Result<std::shared_ptr<ike::sa::AddressPool>> pool = ike::sa::AddressPool::Create(p.name, addrs->value, dns);
+    if (!pool) return BadValue(*addrs, pool.error().detail);
+    creds.pools[p.name] = *pool;
+    out.pools.push_back(*std::move(pool));
+  }
+  return OkStatus();
+}
+
 Result<GatewayConfig> ParseTree(const SettingsNode& root, std::string config_dir) {
   Credentials creds;
   creds.config_dir = std::move(config_dir);
   GatewayConfig out;
-  constexpr std::string_view kSections[] = {"connections", "secrets", "authorities", "manual"};
+  constexpr std::string_view kSections[] = {"connections", "secrets", "authorities", "pools", "manual"};
   for (const SettingsNode& n : root.children) {
     if (std::find(std::begin(kSections), std::end(kSections), n.name) != std::end(kSections)) {
       TRY(RequireSection(n, n.name));
-    } else if (n.name == "pools") {
-      return ErrorAt(n, Code::kUnsupported, "pools: virtual IP address pools are not supported");
     } else {
       return ErrorAt(n, Code::kInvalidArgument,
-                     fmt::format("unknown keyword '{}' (accepted: connections, secrets, authorities, manual)", n.name));
+                     fmt::format("unknown keyword '{}' (accepted: connections, secrets, authorities, pools, manual)",
+                                 n.name));
     }
   }
   // Credentials first: connections refer to them.
@@ -397,6 +431,7 @@ Result<GatewayConfig> ParseTree(const SettingsNode& root, std::string config_dir
   if (wants_files) TRY(LoadCredentialDirectories(root, creds));
   if (const SettingsNode* secrets = root.Find("secrets")) TRY(ReadSecrets(*secrets, creds));
   if (const SettingsNode* authorities = root.Find("authorities")) TRY(ReadAuthorities(*authorities, creds));
+  if (const SettingsNode* pools = root.Find("pools")) TRY(ReadPools(*pools, creds, out));
   if (const SettingsNode* connections = root.Find("connections")) TRY(ReadConnections(*connections, creds, out));
   if (const SettingsNode* manual = root.Find("manual")) TRY(ReadManualTunnels(*manual, out));
   return out;

@@ -210,7 +210,7 @@ TEST(Settings, SyntaxErrors) {
        "t.conf:1: include '*/x.conf': wildcards are allowed in the file name only"},
       {"include /dev/null\n", Code::kIoError, "t.conf:1: include '/dev/null': '/dev/null' is not a regular file"},
       {"include nothing-matches-*.conf\n", Code::kInvalidArgument,
-       "t.conf:2: unknown keyword 'x' (accepted: connections, secrets, authorities, manual)"},
+       "t.conf:2: unknown keyword 'x' (accepted: connections, secrets, authorities, pools, manual)"},
   };
   // The last case needs something after the include to fail on.
   std::vector<ErrorCase> all(std::begin(cases), std::end(cases));
@@ -366,7 +366,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
       {Code::kUnsupported, "t.conf:3: version = '1': IKEv1 is not supported"},
       {Code::kInvalidArgument, "t.conf:3: version = '3': accepted values: 0, 2"},
       {Code::kUnsupported, "t.conf:3: mobike = 'yes': MOBIKE is not supported"},
-      {Code::kUnsupported, "t.conf:3: pools = 'p': virtual IP address pools are not supported"},
+      {Code::kInvalidArgument, "t.conf:3: pools = 'p': no pool 'p' in the pools section"},
       {Code::kUnsupported, "t.conf:3: reauth_time = '1h': reauthentication is not supported (only 0)"},
       {Code::kUnsupported, "t.conf:3: keyingtries = '0': the gateway makes one keying attempt (only 1)"},
       {Code::kUnsupported, "t.conf:3: unique = 'replace': unique identities are not enforced"},
@@ -396,7 +396,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
       {Code::kInvalidArgument,
        "t.conf:3: unknown keyword 'updown' in connection 'c' (accepted: local, remote, version, local_addrs, "
        "remote_addrs, local_port, remote_port, proposals, encap, dpd_delay, rekey_time, reauth_time, over_time, "
-       "rand_time, fragmentation, childless, send_certreq, send_cert, unique, mobike, keyingtries, children)"},
+       "rand_time, fragmentation, childless, send_certreq, send_cert, unique, mobike, keyingtries, pools, vips, children)"},
       {Code::kUnsupported,
        "t.conf:4: 'local': more than one authentication round (first: 'local-2' at t.conf:3) is not supported"},
       {Code::kUnsupported, "t.conf:4: mode = 'beet': BEET mode is not supported"},
@@ -515,12 +515,49 @@ TEST(SwanctlConf, EndsWithCertificatesPickTheirKeys) {
   EXPECT_EQ(rsa->connections[0].ike.local_auth.scheme, SignatureScheme::kRsaPkcs1Sha256);
 }
 
+// A gateway for road warriors and its client, as strongSwan's remote-access
+// examples write them (docs.strongswan.org, "Virtual IP Addresses").
+TEST(SwanctlConf, PoolsAndVirtualIps) {
+  auto gateway = ParseSwanctlConf(
+      "pools {\n rw4 { addrs = 10.3.0.0/28\n dns = 10.1.0.53, 2001:db8::53 }\n rw6 { addrs = fd00::10-fd00::1f }\n}\n" +
+          Conn("remote_addrs = %any\npools = rw4, rw6"),
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(gateway.ok()) << gateway.error().ToString();
+  ASSERT_EQ(gateway->pools.size(), 2u);
+  const ike::sa::IkeConfig& ike = gateway->connections[0].ike;
+  ASSERT_EQ(ike.pools.size(), 2u);
+  EXPECT_EQ(ike.pools[0], gateway->pools[0]);  // shared, not copied
+  EXPECT_EQ(ike.pools[0]->name(), "rw4");
+  EXPECT_EQ(ike.pools[0]->size(), 14u);
+  EXPECT_EQ(ike.pools[0]->dns(), (std::vector<Bytes>{{10, 1, 0, 53}, *FromHex("20010db8000000000000000000000053")}));
+  EXPECT_EQ(ike.pools[1]->size(), 16u);
+  EXPECT_EQ(ike.pools[1]->family_size(), 16u);
+
+  auto client = ParseSwanctlConf(Conn("vips = 0.0.0.0, ::, 10.3.0.5"), "t.conf", "/nonexistent");
+  ASSERT_TRUE(client.ok()) << client.error().ToString();
+  EXPECT_EQ(client->connections[0].ike.vips, (std::vector<Bytes>{Bytes(4, 0), Bytes(16, 0), {10, 3, 0, 5}}));
+  auto bad = ParseSwanctlConf(Conn("vips = %config"), "t.conf", "/nonexistent");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail,
+            "t.conf:3: vips = '%config': '%config' is not an IPv4 or IPv6 address (0.0.0.0 or :: asks for any)");
+}
+
 TEST(SwanctlConf, SecretsAuthoritiesAndTopLevelRefusals) {
   const ErrorCase cases[] = {
-      {"pools { p { addrs = 10.0.0.0/24 } }\n", Code::kUnsupported,
-       "t.conf:1: pools: virtual IP address pools are not supported"},
+      {"pools { p { addrs = 10.0.0.0/33 } }\n", Code::kInvalidArgument,
+       "t.conf:1: addrs = '10.0.0.0/33': pool p: addrs: traffic selector 1 \"10.0.0.0/33\": prefix length 33 is "
+       "longer than an IPv4 address (32 bits)"},
+      {"pools {\n p { addrs = 10.0.0.0/7 } }\n", Code::kInvalidArgument,
+       "t.conf:2: addrs = '10.0.0.0/7': pool p: addrs \"10.0.0.0/7\" holds more than 16777216 addresses"},
+      {"pools {\n p { dns = 10.0.0.1 } }\n", Code::kInvalidArgument, "t.conf:2: pool 'p' has no 'addrs'"},
+      {"pools {\n p { addrs = 10.0.0.0/24\n dns = ns.example } }\n", Code::kInvalidArgument,
+       "t.conf:3: dns = 'ns.example': 'ns.example' is not an IPv4 or IPv6 address"},
+      {"pools {\n p { addrs = 10.0.0.0/24\n subnet = 10.1.0.0/16 } }\n", Code::kUnsupported,
+       "t.conf:3: subnet = '10.1.0.0/16': only the attributes addrs and dns are supported in pools"},
+      {"pools {\n p { addr = 10.0.0.0/24 } }\n", Code::kInvalidArgument,
+       "t.conf:2: unknown keyword 'addr' in pool 'p' (accepted: addrs, dns)"},
       {"connection { }\n", Code::kInvalidArgument,
-       "t.conf:1: unknown keyword 'connection' (accepted: connections, secrets, authorities, manual)"},
+       "t.conf:1: unknown keyword 'connection' (accepted: connections, secrets, authorities, pools, manual)"},
       {"connections = x\n", Code::kInvalidArgument, "t.conf:1: 'connections' must be a section (connections { ... })"},
       {"secrets {\n eap-carol { secret = x }\n}\n", Code::kUnsupported, "t.conf:2: secret 'eap-carol': EAP is not supported"},
       {"secrets {\n psk { secret = x }\n}\n", Code::kInvalidArgument,

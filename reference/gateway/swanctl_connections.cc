@@ -378,6 +378,7 @@ constexpr Choice<ike::sa::AuthConfig::SendCert> kSendCert[] = {
 
 struct ConnectionState {
   Connection& c;
+  const Credentials& creds;
   const SettingsNode* proposals = nullptr;
   const SettingsNode* local = nullptr;
   const SettingsNode* remote = nullptr;
@@ -435,8 +436,20 @@ constexpr Keyword kConnectionKeywords[] = {
        TRY_ASSIGN(const uint64_t tries, ParseNumber(n, UINT32_MAX));
        if (tries != 1) return Unsupported(n, "the gateway makes one keying attempt (only 1)");
        return OkStatus(); }},
-    {"pools", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IP address pools are not supported"); }, true},
-    {"vips", [](const SettingsNode& n, ConnectionState&) -> Status { return Unsupported(n, "virtual IPs are not supported"); }, true},
+    {"pools", [](const SettingsNode& n, ConnectionState& s) -> Status {
+       for (const std::string& name : SplitList(n.value)) {
+         auto pool = s.creds.pools.find(name);
+         if (pool == s.creds.pools.end()) return BadValue(n, fmt::format("no pool '{}' in the pools section", name));
+         s.c.ike.pools.push_back(pool->second);
+       }
+       return OkStatus(); }},
+    {"vips", [](const SettingsNode& n, ConnectionState& s) -> Status {
+       for (const std::string& entry : SplitList(n.value)) {
+         std::optional<Bytes> vip = ParseAddress(entry);
+         if (!vip) return BadValue(n, fmt::format("'{}' is not an IPv4 or IPv6 address (0.0.0.0 or :: asks for any)", entry));
+         s.c.ike.vips.push_back(*std::move(vip));
+       }
+       return OkStatus(); }},
     {"aggressive", [](const SettingsNode& n, ConnectionState&) -> Status { return Refuse(n, true, "aggressive mode is IKEv1's"); }, true},
     {"children", [](const SettingsNode& n, ConnectionState& s) -> Status { TRY(RequireSection(n, "children")); s.children = &n; return OkStatus(); }},
 };
@@ -445,7 +458,7 @@ Status ReadConnection(const SettingsNode& section, const Credentials& creds, Con
   TRY(RequireSection(section, "connections { NAME"));
   c.name = section.name;
   c.ike.name = section.name;
-  ConnectionState state{c};
+  ConnectionState state{c, creds};
   for (const SettingsNode& n : section.children) {
     const bool is_local = n.name == "local" || n.name.starts_with("local-");
     const bool is_remote = n.name == "remote" || n.name.starts_with("remote-");

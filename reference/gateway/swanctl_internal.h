@@ -3,6 +3,9 @@
 // Not for use outside reference/gateway/swanctl_*.cc.
 #pragma once
 
+#include <map>
+#include <memory>
+
 #include <optional>
 #include <span>
 #include <string>
@@ -74,6 +77,8 @@ struct Credentials {
   std::vector<crypto::PrivateKey> keys;  // secrets' key files and the key directories
   std::vector<Bytes> cas;                // x509ca/ and authorities, DER
   std::vector<Secret> psks;              // ike-X secrets, in file order
+  // The `pools` section's pools, by name: connections name them.
+  std::map<std::string, std::shared_ptr<ike::sa::AddressPool>, std::less<>> pools;
 };
 
 // Credential files; errors name `n` (the setting that names the file).
@@ -84,6 +89,8 @@ Result<Bytes> LoadPublicKey(const SettingsNode& n, const std::string& path);
 Result<GatewayConfig> ParseTree(const SettingsNode& root, std::string config_dir);
 // The connections and their children (swanctl_connections.cc).
 Status ReadConnections(const SettingsNode& connections, const Credentials& creds, GatewayConfig& out);
+// The virtual IP pools (swanctl_conf.cc), into creds.pools and out.pools.
+Status ReadPools(const SettingsNode& pools, Credentials& creds, GatewayConfig& out);
 // The manual tunnels (swanctl_manual.cc).
 Status ReadManualTunnels(const SettingsNode& manual, GatewayConfig& out);
 

@@ -179,13 +179,7 @@ std::vector<SaView> SaKeys::Views() const {
   return views;
 }
 
-std::string FormatAddress(ByteSpan address) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.size() == 4) return inet_ntop(AF_INET, address.data(), text, sizeof text);
-  if (address.size() == 16) return inet_ntop(AF_INET6, address.data(), text, sizeof text);
-  if (address.empty()) return "*";
-  return fmt::format("<{}-byte address {}>", address.size(), ToHex(address));
-}
+std::string FormatAddress(ByteSpan address) { return address.empty() ? "*" : AddressText(address); }
 
 Result<Bytes> ParseAddress(std::string_view text) {
   if (text == "*") return Bytes();

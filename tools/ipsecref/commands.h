@@ -28,6 +28,7 @@ void AddLoadCommand(CLI::App& app, Runner& run);
 void AddConformanceCommand(CLI::App& app, Runner& run);
 void AddInteropCommand(CLI::App& app, Runner& run);
 void AddFuzzCommand(CLI::App& app, Runner& run);
+void AddTotpCommand(CLI::App& app, Runner& run);
 
 // PREFIX/share/ipsecref/INSTALLED beside an installed ipsecref, else
 // SOURCE_RELATIVE in the source tree (vectors_command.cc).

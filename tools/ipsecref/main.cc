@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   AddConformanceCommand(app, run);
   AddInteropCommand(app, run);
   AddFuzzCommand(app, run);
+  AddTotpCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

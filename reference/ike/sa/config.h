@@ -6,12 +6,14 @@
 // proposals.h and traffic_selectors.h.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "reference/bytes/bytes.h"
 #include "reference/crypto/signature.h"
+#include "reference/ike/sa/address_pool.h"
 #include "reference/ike/sa/environment.h"
 #include "reference/ike/wire/payloads/id.h"
 #include "reference/ike/wire/payloads/sa.h"
@@ -109,6 +111,18 @@ struct IkeConfig {
   Time half_open_timeout = 30'000;
   // Initiator: send N(INITIAL_CONTACT) in IKE_AUTH (§2.4).
   bool initial_contact = true;
+  //= rfc7296#section-2.19
+  //# A remote-access client asks the gateway for an address on the remote
+  //# network in a CFG_REQUEST of the IKE_AUTH request.
+  // Initiator: the virtual IPs to ask for (swanctl.conf's vips): 0.0.0.0 or
+  // :: for any address of that family, another address for that one.
+  // `dynamic` local selectors stand for the addresses assigned.
+  std::vector<Bytes> vips;
+  // Responder: the pools virtual IPs come from (swanctl.conf's pools); a
+  // request for an address of a family is served by the first pool of that
+  // family that has one. `dynamic` remote selectors stand for the
+  // addresses assigned.
+  std::vector<std::shared_ptr<AddressPool>> pools;
   //= ipsecref#choice
   //# Forced UDP encapsulation, as strongSwan's `encap = yes`: this end's
   //# NAT_DETECTION_SOURCE_IP hash is made not to match, so that both ends

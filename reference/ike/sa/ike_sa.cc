@@ -103,6 +103,8 @@ void IkeSa::Destroy(std::string_view reason) {
   if (state == IkeState::kDestroyed) return;
   state = IkeState::kDestroyed;
   Log(fmt::format("destroyed: {}", reason));
+  for (const VipLease& v : remote_vips) v.pool->Release(lease_identity, v.address);
+  remote_vips.clear();
   // Exchanges still under way end with it: each task undoes what it began
   // (a CHILD SA moved to the IKE SA that replaced this one carries on there).
   std::map<uint32_t, Outstanding> outstanding = std::move(outstanding_);
@@ -151,6 +153,13 @@ bool IkeSa::HasOutstanding(TaskKind kind) const {
 void IkeSa::HandOver(IkeSa& to) {
   for (ChildSa& c : children) to.children.push_back(std::move(c));
   children.clear();
+  //= rfc7296#section-2.8
+  //# The new IKE SA takes over the old one's state: the virtual IPs leased
+  //# to the peer stay leased under it.
+  for (VipLease& v : remote_vips) to.remote_vips.push_back(std::move(v));
+  remote_vips.clear();
+  to.local_vips = local_vips;
+  to.lease_identity = lease_identity;
   replaced_by = to.local_spi();
   //= ipsecref#choice
   //# What was queued and not yet sent goes to the new IKE SA, an IKE SA

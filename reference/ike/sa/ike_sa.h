@@ -67,6 +67,17 @@ class IkeSa {
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
   bool peer_certreq = false;        // CERTREQ received: this end sends its certificates
+  // Virtual IPs (§2.19): the addresses the peer assigned to this end, and
+  // those this end leased to the peer from its pools, for `lease_identity`
+  // (released when the IKE SA is destroyed, handed on when it is rekeyed).
+  std::vector<Bytes> local_vips;
+  std::vector<Bytes> dns_servers;  // INTERNAL_IP4_DNS / INTERNAL_IP6_DNS the peer handed out
+  struct VipLease {
+    std::shared_ptr<AddressPool> pool;
+    Bytes address;
+  };
+  std::vector<VipLease> remote_vips;
+  std::string lease_identity;
   std::vector<ChildSa> children;
   Time created_at = 0;
   Time established_at = 0;

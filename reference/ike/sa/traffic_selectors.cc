@@ -358,11 +358,6 @@ Result<ConfiguredSelector> ReadEntry(const Entry& e) {
 
 // ---------------------------------------------------------------- writing
 
-std::string IpText(const Bytes& a) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(a.size() == 4 ? AF_INET : AF_INET6, a.data(), text, sizeof text);
-  return text;
-}
 
 // The prefix length that makes start..end a prefix, if any.
 std::optional<size_t> PrefixLength(const Bytes& start, const Bytes& end) {
@@ -527,9 +522,9 @@ std::string FormatTrafficSelector(const TrafficSelector& ts) {
   if (size == 0 || ts.starting_address.size() != size || ts.ending_address.size() != size) return DescribeTs(ts);
   std::string addresses;
   if (const std::optional<size_t> prefix = PrefixLength(ts.starting_address, ts.ending_address))
-    addresses = fmt::format("{}/{}", IpText(ts.starting_address), *prefix);
+    addresses = fmt::format("{}/{}", AddressText(ts.starting_address), *prefix);
   else
-    addresses = fmt::format("{}-{}", IpText(ts.starting_address), IpText(ts.ending_address));
+    addresses = fmt::format("{}-{}", AddressText(ts.starting_address), AddressText(ts.ending_address));
   return addresses + ProtoPortText(ts);
 }
 

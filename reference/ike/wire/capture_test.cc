@@ -24,8 +24,9 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> CapturesWithIkeKeys() {
   std::vector<fs::path> dirs;
+  // IKEv1 captures (an ikev1_decryption_table beside them) are not IKEv2's.
   for (const auto& entry : fs::directory_iterator(fs::path(IPSECREF_SOURCE_DIR) / "pcaps"))
-    if (fs::exists(entry.path() / "capture.pcap"))
+    if (fs::exists(entry.path() / "capture.pcap") && !fs::exists(entry.path() / "ikev1_decryption_table"))
       dirs.push_back(entry.path());
   std::sort(dirs.begin(), dirs.end());
   return dirs;

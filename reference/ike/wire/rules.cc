@@ -320,6 +320,14 @@ constexpr NotifyMapping kNotifyMappings[] = {
     //# CHILD_SA_NOT_FOUND.
     {Code::kTemporaryFailure, iana::NotifyType::kTemporaryFailure},
     {Code::kChildSaNotFound, iana::NotifyType::kChildSaNotFound},
+    //= rfc7296#section-3.15.4
+    //# A responder that cannot give the initiator an address it asked for
+    //# answers INTERNAL_ADDRESS_FAILURE.
+    {Code::kInternalAddressFailure, iana::NotifyType::kInternalAddressFailure},
+    //= rfc7296#section-3.10.1
+    //# FAILED_CP_REQUIRED: the responder's policy expected a CFG_REQUEST that
+    //# did not come.
+    {Code::kFailedCpRequired, iana::NotifyType::kFailedCpRequired},
     //= rfc7383#section-2.6
     //# Fragments that fail the validity checks (or the ICV check) are
     //# discarded silently.

@@ -179,7 +179,9 @@ def case_not_finite(work):
     for option, command in (("--timeout", ["replay", CAPTURE, "--to", "127.0.0.1"]),
                             ("--esp-counters-timeout", ["replay", CAPTURE, "--to", "127.0.0.1"]),
                             ("--spus", ["tunnel-map", "-"]),
-                            ("--replay-window", ["check", CAPTURE, "--keys", GCM])):
+                            ("--replay-window", ["check", CAPTURE, "--keys", GCM]),
+                            ("--period", ["totp", "--secret", "GEZDGNBV"]),
+                            ("--digits", ["totp", "--secret", "GEZDGNBV"])):
         for value in ("nan", "NaN", "inf", "-inf", "infinity", "1e999", "-1", "4294967296"):
             p = run(command + [option, value], timeout=20)
             expect(f"4 {command[0]} {option} {value}: exit 2 naming the option",

@@ -82,6 +82,8 @@ def commands(work):
         (["tunnel-map", events], [1]),
         (["tunnel-map", events, "--spus", "2"], [3]),
         (["vectors", VECTOR], [1]),
+        (["totp", "--secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "--algorithm", "sha1", "--digits", "8", "--period",
+          "30", "--time", "59"], [2, 4, 6, 8, 10]),
         (replay, [1, 3, 5, 7, 9]),
         (replay + ["--gateway-address", "192.0.2.2"], [11]),
         (replay + ["--esp-counters", "true"], [11]),

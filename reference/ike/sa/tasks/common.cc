@@ -156,22 +156,40 @@ void InstallChild(IkeSa& sa, ChildSa child) {
 
 namespace {
 // A child's selectors for this IKE SA: the configured lists with `dynamic`
-// resolved to the IKE SA's addresses (strongSwan's dynamic), or the lists
-// as given.
+// resolved to `addresses` (strongSwan's dynamic: the IKE SA's address on
+// that side, or the virtual IPs), or the lists as given.
 std::vector<TrafficSelector> SelectorsFor(const std::vector<ConfiguredSelector>& configured,
-                                          const std::vector<TrafficSelector>& given, const Endpoint& end) {
+                                          const std::vector<TrafficSelector>& given,
+                                          const std::vector<Bytes>& addresses) {
   if (configured.empty()) return given;
-  auto resolved = Resolve(configured, end.address);
-  return resolved ? *std::move(resolved) : given;
+  std::vector<TrafficSelector> out;
+  for (const Bytes& address : addresses) {
+    auto resolved = Resolve(configured, address);
+    if (!resolved) return given;
+    for (TrafficSelector& ts : *resolved)
+      if (std::find(out.begin(), out.end(), ts) == out.end()) out.push_back(std::move(ts));
+  }
+  return out;
 }
 }  // namespace
 
+//= rfc7296#section-2.19
+//# A client that asks for a virtual IP proposes TSi for any address of the
+//# family (it does not know its address yet); once assigned, its own
+//# selectors are the virtual IPs, and so are the responder's selectors of it.
 std::vector<TrafficSelector> LocalSelectors(const IkeSa& sa, const ChildConfig& config) {
-  return SelectorsFor(config.configured_local_ts, config.local_ts, sa.local);
+  std::vector<Bytes> addresses = sa.local_vips;
+  if (addresses.empty())
+    for (const Bytes& asked : sa.config().vips) addresses.push_back(Bytes(asked.size(), 0));  // any of its family
+  if (addresses.empty()) addresses.push_back(sa.local.address);
+  return SelectorsFor(config.configured_local_ts, config.local_ts, addresses);
 }
 
 std::vector<TrafficSelector> RemoteSelectors(const IkeSa& sa, const ChildConfig& config) {
-  return SelectorsFor(config.configured_remote_ts, config.remote_ts, sa.remote);
+  std::vector<Bytes> addresses;
+  for (const IkeSa::VipLease& v : sa.remote_vips) addresses.push_back(v.address);
+  if (addresses.empty()) addresses.push_back(sa.remote.address);
+  return SelectorsFor(config.configured_remote_ts, config.remote_ts, addresses);
 }
 
 Result<std::vector<Payload>> ChildNegotiation::Request(IkeSa& sa, const ChildConfig& config, bool with_nonce) {

@@ -100,6 +100,22 @@ class ChildNegotiation {
   Narrowed narrowed_;
 };
 
+// Virtual IPs (RFC 7296 §2.19, §3.15; virtual_ip.cc).
+// Initiator: CP(CFG_REQUEST) for the configured vips and their DNS
+// servers; nothing when none is configured.
+std::optional<Payload> ConfigRequest(const IkeSa& sa);
+// Initiator: the addresses and DNS servers of the response's CFG_REPLY into
+// sa.local_vips and sa.dns_servers (addresses of a family not asked for are
+// ignored; no reply leaves the IKE SA without a virtual IP).
+void ReadConfigReply(IkeSa& sa, const Message& response);
+// Responder: for the request's CFG_REQUEST, an address of each family asked
+// for, leased to `identity` from the configured pools (into
+// sa.remote_vips), and the CFG_REPLY that hands them out with the pools' DNS
+// servers; nullopt without a CFG_REQUEST. kInternalAddressFailure when an
+// address was asked for and none given (§3.15.4), kFailedCpRequired when
+// the connection has pools and the request no CFG_REQUEST.
+Result<std::optional<Payload>> AnswerConfigRequest(IkeSa& sa, const Message& request, std::string identity);
+
 // A CERTREQ naming the configured trust anchors (by the SHA-1 hash of each
 // one's SubjectPublicKeyInfo), or nothing when none is configured.
 std::optional<Payload> CertificateRequest(const IkeSa& sa);

@@ -4,8 +4,11 @@
 // SA (RFC 6023).
 //
 //   HDR, SK {IDi, [CERT,] [N(INITIAL_CONTACT),] [IDr,] AUTH,
-//            SAi2, TSi, TSr}  -->
-//                               <--  HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
+//            [CP(CFG_REQUEST),] SAi2, TSi, TSr}  -->
+//                               <--  HDR, SK {IDr, [CERT,] AUTH, [CP(CFG_REPLY),] SAr2, TSi, TSr}
+//
+// A remote-access client asks for a virtual IP in the CP payload
+// (virtual_ip.cc).
 #include <fmt/format.h>
 
 #include "reference/crypto/signature.h"
@@ -204,6 +207,7 @@ class IkeAuth final : public Task {
     TRY_ASSIGN(Payload auth, MakeAuth(sa, true, config.local_id));
     out.push_back(std::move(auth));
     AnnounceWindow(sa, out);
+    if (std::optional<Payload> cp = ConfigRequest(sa)) out.push_back(std::move(*cp));
     //= rfc6023#section-3
     //# The initiator leaves SA, TSi and TSr out of IKE_AUTH only when the
     //# responder announced childless support.
@@ -226,6 +230,7 @@ class IkeAuth final : public Task {
     if (const NotifyPayload* n = FindUnrecognisedErrorNotify(response)) return NotifiedError(*n, "rfc7296#section-3.10.1");
     TRY(CheckAuth(sa, false, response));
     ReadWindow(sa, response);
+    ReadConfigReply(sa, response);
     if (!with_child_) return Next::kDone;
     //= rfc7296#section-2.21.2
     //# An error about the CHILD SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE...)
@@ -253,6 +258,14 @@ class IkeAuth final : public Task {
     TRY(CheckAuth(sa, true, request));
     ReadWindow(sa, request);
     with_child_ = FindPayload(request, iana::PayloadType::kSa) != nullptr;
+    // The virtual IP first: the CHILD SA's selectors of the peer are it.
+    const IdPayload* idi = FindBody<IdPayload>(request, iana::PayloadType::kIdi);
+    Result<std::optional<Payload>> cp = AnswerConfigRequest(sa, request, DescribeId(*idi));
+    if (!cp) {
+      cp_error_ = cp.error();
+      return OkStatus();
+    }
+    cp_reply_ = *std::move(cp);
     if (with_child_) {
       if (Status s = child_.Accept(sa, request, false); !s) child_error_ = s.error();
     }
@@ -266,6 +279,12 @@ class IkeAuth final : public Task {
     TRY_ASSIGN(Payload auth, MakeAuth(sa, false, sa.config().local_id));
     r.payloads.push_back(std::move(auth));
     AnnounceWindow(sa, r.payloads);
+    if (cp_reply_) r.payloads.push_back(std::move(*cp_reply_));
+    if (cp_error_) {
+      sa.Log(fmt::format("no virtual IP: {}", cp_error_->ToString()));
+      r.payloads.push_back(NotifyPayloadOf(*NotifyFor(*cp_error_, false, iana::ExchangeType::kIkeAuth)));
+      return r;
+    }
     if (!with_child_) return r;
     if (child_error_) {
       const std::optional<iana::NotifyType> notify = NotifyFor(*child_error_, false, iana::ExchangeType::kIkeAuth);
@@ -284,6 +303,8 @@ class IkeAuth final : public Task {
   bool with_child_ = false;
   ChildNegotiation child_;
   std::optional<Error> child_error_;
+  std::optional<Payload> cp_reply_;
+  std::optional<Error> cp_error_;  // no virtual IP: no CHILD SA, the IKE SA all the same (§3.15.4)
 };
 
 }  // namespace
