@@ -1,6 +1,8 @@
-// Decryption of IKEv1 messages in a capture, given the ISAKMP SA's
-// encryption key (RFC 2409 §5 and Appendix B), as Wireshark's
-// ikev1_decryption_table gives it: initiator cookie -> key.
+// Decryption of IKEv1 messages in a capture (RFC 2409 §5 and Appendix B),
+// given the ISAKMP SA's encryption key (as Wireshark's
+// ikev1_decryption_table gives it) or, for pre-shared key authentication,
+// the pre-shared key and the Diffie-Hellman shared secret g^xy that the key
+// is derived from (keymat.h).
 //
 // The IV chain of Appendix B: Phase 1's first IV is the hash of the two
 // public values, g^xi | g^xr (KE payloads of the cleartext messages); each
@@ -15,39 +17,56 @@
 #include <string_view>
 #include <vector>
 
+#include "reference/ikev1/keymat.h"
 #include "reference/ikev1/message.h"
 
 namespace ipsecref::ikev1 {
 
-struct Ikev1Key {
-  uint64_t initiator_cookie = 0;
+// What the decryptor is given: the encryption key, or the pre-shared key
+// and g^xy (then encryption_key is empty).
+struct Ikev1Secret {
   SecureBytes encryption_key;
+  SecureBytes pre_shared_key;
+  SecureBytes dh_shared_secret;
 };
-
-// Reads Wireshark's ikev1_decryption_table: one "<cookie hex>,<key hex>" a
-// line (quotes allowed), '#' comments. Returns kBadFile naming the line.
-Result<std::vector<Ikev1Key>> ParseIkev1DecryptionTable(std::string_view text);
 
 // One ISAKMP SA's messages, fed in capture order.
 class IsakmpSaDecryptor {
  public:
-  explicit IsakmpSaDecryptor(SecureBytes encryption_key) : key_(std::move(encryption_key)) {}
+  explicit IsakmpSaDecryptor(Ikev1Secret secret) : secret_(std::move(secret)) {}
 
   // A cleartext message teaches the Phase 1 suite (its SA's encryption and
-  // hash algorithms) and the public values (its KE). An encrypted one is
-  // decrypted: `m.payloads` gets the payloads inside, `m.decrypted` is set.
-  // Errors: kUnsupported (a cipher or hash ipsecref does not decrypt
-  // IKEv1 with), kInvalidArgument (the IV cannot be made yet: no SA or KE
-  // seen), kBadAlignment, and the decoder's errors for the plaintext.
+  // hash algorithms, key length, authentication method), the public values
+  // (its KE) and the nonces. An encrypted one is decrypted: `m.payloads`
+  // gets the payloads inside, `m.decrypted` is set. A retransmission (the
+  // same ciphertext again) is decrypted with the IV its first copy had and
+  // leaves the chain as it was. Errors, each citing the requirement:
+  // kUnsupported (a cipher or hash ipsecref does not decrypt IKEv1 with; a
+  // pre-shared key given for an SA authenticated otherwise),
+  // kInvalidArgument (the IV or key cannot be made yet: no SA, KE or Nonce
+  // seen), kBadAlignment, and kPayloadMalformed when the plaintext's payload
+  // chain does not parse: a wrong key, or a broken IV chain (a message of
+  // the exchange missing from the capture).
   Status Observe(Message& m);
 
+  // The keys derived from the pre-shared key, once the first encrypted
+  // message made them; nullopt when the encryption key was given.
+  const std::optional<Phase1Keys>& derived_keys() const { return derived_; }
+
  private:
-  SecureBytes key_;
-  uint16_t encryption_ = 0, hash_ = 0;  // Phase 1 SA attributes 1 and 2
+  Result<Bytes> IvFor(const Message& m, size_t block);
+  Status DeriveKey(const Message& m);
+
+  Ikev1Secret secret_;
+  std::optional<Phase1Keys> derived_;
+  uint16_t encryption_ = 0, hash_ = 0, key_bits_ = 0, auth_method_ = 0;  // Phase 1 SA attributes
   std::vector<Bytes> public_values_;    // g^xi, g^xr in capture order
+  std::vector<Bytes> nonces_;           // Ni_b, Nr_b in capture order
   std::optional<Bytes> phase1_iv_;
   Bytes last_phase1_block_;
   std::map<uint32_t, Bytes> exchange_iv_;  // by Message ID
+  // Last ciphertext block of each message decrypted -> the IV it had.
+  std::map<Bytes, Bytes> decrypted_with_;
 };
 
 }  // namespace ipsecref::ikev1
