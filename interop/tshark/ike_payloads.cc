@@ -190,7 +190,7 @@ std::string Ikev1Token(const ikev1::Payload& p, size_t length) {
 // The encoded length of one IKEv1 payload, generic header included.
 size_t EncodedLength(const ikev1::Payload& p) {
   ByteWriter out;
-  return EncodePayloads({p}, out).ok() ? out.size() : 0;
+  return ikev1::EncodePayloads({p}, out).ok() ? out.size() : 0;
 }
 
 // The ISAKMP SAs' decryptors, from the ikev1_decryption_table beside the
