@@ -173,7 +173,6 @@ struct IkeExchangeTracker::Impl {
   struct QuickMode {
     Bytes initiator;
     std::vector<std::pair<SaProtocol, uint32_t>> spis;
-    bool done = false;
   };
   std::map<std::pair<size_t, uint32_t>, QuickMode> quick_modes;
 
@@ -434,13 +433,20 @@ void IkeExchangeTracker::Impl::LearnIkev1(size_t sa_index, Ikev1Exchange& ex, co
         if (!have) spis.emplace_back(*child, LoadU32(proposal.spi.data()));
       }
     }
-    auto [it, first] = quick_modes.try_emplace({sa_index, m.header.message_id});
+    // Only the two messages with SA payloads count (the third carries HASH
+    // alone); the exchange's state goes once the second is seen.
+    if (spis.empty()) return;
+    //= ipsecref#choice
+    //# At most kIkeSasTracked Quick Modes wait for their second message at a
+    //# time (memory bound); the SAs of further ones are not linked.
+    const auto key = std::make_pair(sa_index, m.header.message_id);
+    if (quick_modes.size() >= kIkeSasTracked && !quick_modes.contains(key)) return;
+    auto [it, first] = quick_modes.try_emplace(key);
     QuickMode& qm = it->second;
     if (first) {
       qm.initiator.assign(d.src.begin(), d.src.end());
       qm.spis = std::move(spis);
-    } else if (!qm.done && !Same(d.src, qm.initiator) && !spis.empty()) {
-      qm.done = true;
+    } else if (!Same(d.src, qm.initiator)) {
       for (const auto& [protocol, spi] : spis) {
         ChildSaReport c;
         c.protocol = protocol;
@@ -461,6 +467,7 @@ void IkeExchangeTracker::Impl::LearnIkev1(size_t sa_index, Ikev1Exchange& ex, co
         report.child_sas.push_back(std::move(c));
         owner.push_back(kNoOwner);
       }
+      quick_modes.erase(it);
     }
     return;
   }

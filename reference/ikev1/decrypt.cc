@@ -35,12 +35,21 @@ std::optional<Cipher> CipherOf(uint16_t encryption) {
   }
 }
 
-// At most this many messages per ISAKMP SA are remembered for
-// retransmissions; later retransmissions fail to decrypt (memory bound).
 //= ipsecref#choice
-//# An ISAKMP SA's decryptor remembers the IV of at most 4096 messages, so
-//# that a capture of any length is read in bounded memory.
-constexpr size_t kRememberedMessages = 4096;
+//# An ISAKMP SA's decryptor remembers the IVs of its latest 4096 messages
+//# (for retransmissions) and exchanges (Quick Mode, Informational), the
+//# oldest forgotten first, so that a capture of any length is read in
+//# bounded memory: a message of an exchange forgotten fails to decrypt.
+constexpr size_t kRemembered = 4096;
+
+template <typename K, typename V>
+void Remember(std::map<K, V>& map, std::deque<K>& order, const K& key, V value) {
+  if (map.insert_or_assign(key, std::move(value)).second) order.push_back(key);
+  if (order.size() > kRemembered) {
+    map.erase(order.front());
+    order.pop_front();
+  }
+}
 
 void AddOnce(std::vector<Bytes>& values, ByteSpan value) {
   if (values.size() >= 2) return;
@@ -151,9 +160,9 @@ Status IsakmpSaDecryptor::Observe(Message& m) {
       phase1_iv_ = last;
       last_phase1_block_ = last;
     } else {
-      exchange_iv_[m.header.message_id] = last;
+      Remember(exchange_iv_, exchange_order_, m.header.message_id, last);
     }
-    if (decrypted_with_.size() < kRememberedMessages) decrypted_with_.emplace(last, iv);
+    Remember(decrypted_with_, decrypted_order_, last, iv);
   }
   ByteReader in(plain, kHeaderSize);
   //= rfc2409#appendix-B

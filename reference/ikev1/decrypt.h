@@ -12,6 +12,7 @@
 // way within the exchange.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -65,8 +66,10 @@ class IsakmpSaDecryptor {
   std::optional<Bytes> phase1_iv_;
   Bytes last_phase1_block_;
   std::map<uint32_t, Bytes> exchange_iv_;  // by Message ID
+  std::deque<uint32_t> exchange_order_;     // exchange_iv_'s keys, oldest first
   // Last ciphertext block of each message decrypted -> the IV it had.
   std::map<Bytes, Bytes> decrypted_with_;
+  std::deque<Bytes> decrypted_order_;  // decrypted_with_'s keys, oldest first
 };
 
 }  // namespace ipsecref::ikev1
