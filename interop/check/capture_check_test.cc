@@ -691,7 +691,10 @@ namespace {
 // capture's ikev1_decryption_table, shows HASH and ATTR in each Transaction
 // message, HASH SA NONCE ID ID in Quick Mode's first two messages (the SPIs
 // 0x1a853564 in a's, 0xac4febde in b's SA), HASH and a Delete in 22 (ESP,
-// SPI 0x1a853564) and 23 (ISAKMP, the two cookies).
+// SPI 0x1a853564) and 23 (ISAKMP, the two cookies); in the Transactions,
+// frame 8 an ISAKMP_CFG_REPLY with XAUTH_USER_NAME alice and a password,
+// 9 an ISAKMP_CFG_SET with XAUTH_STATUS Success (1), 12 an
+// ISAKMP_CFG_REPLY with INTERNAL_IP4_ADDRESS 10.99.0.17.
 TEST(CaptureCheck, Ikev1IsDecryptedAndListedPerIsakmpSa) {
   CheckRun run = Check(Load("pcaps/strongswan-ikev1-xauth/capture.pcap"), Keys("pcaps/strongswan-ikev1-xauth"));
   const CaptureReport& r = run.report;
@@ -719,6 +722,11 @@ TEST(CaptureCheck, Ikev1IsDecryptedAndListedPerIsakmpSa) {
   EXPECT_EQ(sa.exchanges[0].payloads.substr(0, 10), "I: SA VID(");
   EXPECT_TRUE(sa.exchanges[1].encrypted);
   EXPECT_EQ(sa.exchanges[1].payloads, "R: HASH ATTR | I: HASH ATTR");
+  EXPECT_EQ(sa.exchanges[1].outcome,
+            "ISAKMP_CFG_REQUEST XAUTH_USER_NAME XAUTH_USER_PASSWORD; ISAKMP_CFG_REPLY XAUTH_USER_NAME=alice "
+            "XAUTH_USER_PASSWORD=(14 bytes, not shown)");
+  EXPECT_EQ(sa.exchanges[2].outcome, "ISAKMP_CFG_SET XAUTH_STATUS=OK (1); ISAKMP_CFG_ACK XAUTH_STATUS");
+  EXPECT_EQ(sa.exchanges[3].outcome, "ISAKMP_CFG_REQUEST INTERNAL_IP4_ADDRESS; ISAKMP_CFG_REPLY INTERNAL_IP4_ADDRESS=10.99.0.17");
   EXPECT_EQ(sa.exchanges[4].payloads, "I: HASH SA NONCE ID ID | R: HASH SA NONCE ID ID | I: HASH");
   EXPECT_EQ(sa.exchanges[4].outcome, "ESP SA 0x1a853564/0xac4febde created");
   EXPECT_EQ(sa.exchanges[5].outcome, "Delete ESP 0x1a853564");

@@ -13,6 +13,7 @@
 #include "reference/ike/wire/header.h"
 #include "reference/ike/wire/payload.h"
 #include "reference/ikev1/message.h"
+#include "reference/ikev1/registry.h"
 
 namespace ipsecref::io {
 namespace {
@@ -490,6 +491,19 @@ void IkeExchangeTracker::Impl::LearnIkev1(size_t sa_index, Ikev1Exchange& ex, co
         }
         Append(ex.outcome, fmt::format("Delete {} 0x{}", ProtocolName(*child), ToHex(spi)));
       }
+    } else if (const auto* a = p.as<ikev1::AttributePayload>()) {
+      // Mode Config and XAuth (draft-dukes-ike-mode-cfg-02 §3.2,
+      // draft-beaulieu-ike-xauth-02 §4): the message type and its
+      // attributes, passwords as their length only.
+      std::string what(ikev1::CfgTypeName(a->cfg_type));
+      if (what.empty()) what = fmt::format("CFG type {}", a->cfg_type);
+      for (const ikev1::DataAttribute& attr : a->attributes) {
+        const std::string_view name = ikev1::CfgAttributeName(attr.type);
+        const std::string value = ikev1::DescribeCfgAttribute(attr);
+        what += fmt::format(" {}{}", name.empty() ? fmt::format("attribute {}", attr.type) : std::string(name),
+                            value.empty() || value == "(empty)" ? "" : "=" + value);
+      }
+      Append(ex.outcome, what);
     } else if (const auto* n = p.as<ikev1::NotificationPayload>()) {
       //= rfc3706#section-5.3
       //# DPD's R-U-THERE (36136) and R-U-THERE-ACK (36137) travel in
