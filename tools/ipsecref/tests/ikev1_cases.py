@@ -174,6 +174,21 @@ def main():
         else:
             print("ok   wrong key: ike-decode and check exit 1, packets %s, %s: %s"
                   % (found[0]["packets"], found[0]["requirement"], found[0]["example"][:100]))
+        # JUnit: the ISAKMP SA is a testcase, failing with the wrong key.
+        import xml.etree.ElementTree as ET
+        for keys_dir, fails in ((main, False), (wrong, True)):
+            xml = os.path.join(tmp, "junit.xml")
+            run(ipsecref, "check", capture, "--keys", keys_dir, "--junit", xml)
+            cases = [c for c in ET.parse(xml).getroot().iter("testcase")
+                     if c.get("name").startswith("IKEv1 ISAKMP SA %s_i" % cookie)]
+            failures_found = [f for c in cases for f in c.findall("failure")]
+            if len(cases) != 1 or bool(failures_found) != fails or \
+                    (fails and "rfc2409#appendix-B" not in failures_found[0].get("message")):
+                fail("junit with %s: testcases %s, failures %s" % (keys_dir, [c.get("name") for c in cases],
+                                                                   [f.get("message") for f in failures_found]))
+            else:
+                print("ok   junit with %s: %s%s" % (keys_dir, cases[0].get("name"),
+                                                  ": " + failures_found[0].get("message") if fails else ", no failure"))
         # A missing key: a table for another ISAKMP SA.
         other = os.path.join(tmp, "other")
         os.makedirs(other)
