@@ -65,9 +65,16 @@ IkeMessageOutcome JudgeIkeMessage(ByteSpan datagram, IkeKeyRing* keys) {
   return out;
 }
 
+Ikev1KeyRing::Ikev1KeyRing(std::vector<Ikev1Keys> keys) : keys_(std::move(keys)) {
+  for (size_t i = 0; i < keys_.size(); ++i) by_cookie_.emplace(keys_[i].cookie_i, i);
+}
+
 const Ikev1Keys* Ikev1KeyRing::Find(uint64_t cookie_i, uint64_t cookie_r) const {
-  for (const Ikev1Keys& k : keys_)
-    if (k.cookie_i == cookie_i && (!k.cookie_r || cookie_r == 0 || *k.cookie_r == cookie_r)) return &k;
+  auto [begin, end] = by_cookie_.equal_range(cookie_i);
+  for (auto it = begin; it != end; ++it) {
+    const Ikev1Keys& k = keys_[it->second];
+    if (!k.cookie_r || cookie_r == 0 || *k.cookie_r == cookie_r) return &k;
+  }
   return nullptr;
 }
 

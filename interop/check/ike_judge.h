@@ -84,7 +84,7 @@ struct Ikev1MessageOutcome {
 // follows the IV chain, so no message may be skipped.
 class Ikev1KeyRing {
  public:
-  explicit Ikev1KeyRing(std::vector<Ikev1Keys> keys) : keys_(std::move(keys)) {}
+  explicit Ikev1KeyRing(std::vector<Ikev1Keys> keys);
 
   // Judges one IKEv1 datagram (the non-ESP marker already removed).
   Ikev1MessageOutcome Judge(ByteSpan datagram);
@@ -97,6 +97,7 @@ class Ikev1KeyRing {
   const Ikev1Keys* Find(uint64_t cookie_i, uint64_t cookie_r) const;
 
   std::vector<Ikev1Keys> keys_;
+  std::multimap<uint64_t, size_t> by_cookie_;         // initiator cookie -> keys_
   std::map<uint64_t, ikev1::IsakmpSaDecryptor> sas_;  // by initiator cookie
 };
 
