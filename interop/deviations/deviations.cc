@@ -552,7 +552,7 @@ std::vector<Deviation> MakeTable() {
                "DeviationReaction.MissingNonceDropped",
                [](const Target&, uint64_t) { return Omit(kInit, PayloadType::kNonce); }});
   t.push_back({"omit-auth", Kind::kContent, "The AUTH payload is left out.", kNone, "IKE_AUTH",
-               "DeviationReaction.MissingAuthGetsInvalidSyntax",
+               "DeviationReaction.MissingAuthGetsAuthenticationFailed",
                [](const Target&, uint64_t) { return Omit(kAuth, PayloadType::kAuth); }});
   t.push_back({"omit-tsi", Kind::kContent, "The TSi payload is left out (SA and TSr stay).", kNone, "IKE_AUTH",
                "DeviationReaction.MissingTsiGetsInvalidSyntax",

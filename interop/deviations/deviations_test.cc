@@ -645,13 +645,13 @@ TEST(DeviationReaction, MissingNonceDropped) {
   ExpectInitDropped(s);
 }
 
-TEST(DeviationReaction, MissingAuthGetsInvalidSyntax) {
+TEST(DeviationReaction, MissingAuthGetsAuthenticationFailed) {
   Session s = Deviated('I', {"omit-auth"});
-  //= rfc7296#section-2.21.2
-  //# An IKE_AUTH request the responder cannot use is answered in the
-  //# protected response with the error alone (INVALID_SYNTAX for a missing
-  //# AUTH), and the IKE SA is not established.
-  ExpectAuthRefusedWith(s, "N(INVALID_SYNTAX)");
+  //= rfc7296#section-2.16
+  //# IDi without AUTH asks for EAP; a responder that authenticates this
+  //# peer otherwise answers AUTHENTICATION_FAILED (§2.21.2) in the
+  //# protected response, and the IKE SA is not established.
+  ExpectAuthRefusedWith(s, "N(AUTHENTICATION_FAILED)");
 }
 
 // Fixed bug (reference/ike/sa/ike_sa.cc, IkeSa::HandleRequest): an IKE_AUTH

@@ -23,6 +23,16 @@
 #   AUTH      psk, ecdsa (P-256 certificates) or rsa (RSA 2048 certificates);
 #             the certificates (a CA and one end-entity certificate per side,
 #             the IDs as subjectAltNames) are made at test time with `pki`.
+#             Or charon authenticates with EAP (RFC 7296 §2.16; the gateway
+#             with the PSK): mschapv2, gtc or md5 (charon's eap-mschapv2,
+#             eap-gtc, eap-md5 plugins; EAP identity carol, asked with
+#             EAP-Identity, password EAP_PASSWORD); or totp: two rounds
+#             (RFC 4739), the PSK, then EAP-GTC whose answer is carol's
+#             current TOTP code (RFC 6238, SHA-1, 6 digits, 30 s; the
+#             gateway's totp-carol secret TOTP_KEY; the code is computed for
+#             charon at test time with Python's hmac, not by ipsecref). Step
+#             1 then also checks charon's log: the EAP method succeeded and
+#             (totp) both rounds were made.
 #
 # Each run: Debian's charon 5.9.8 (kernel-libipsec: userspace ESP, tunnel
 # mode, always in UDP 4500; configured with swanctl over vici) in network
@@ -69,6 +79,14 @@
 #              changed before step 8: its packets must fail to verify
 #   no-pool    (roadwarrior) the gateway's connection names no pool: it
 #              answers INTERNAL_ADDRESS_FAILURE and step 1 must fail
+#   wrong-password  (mschapv2, gtc, md5) charon's EAP password differs from
+#              the gateway's: EAP Failure, step 1 must fail
+#   totp-wrong     (totp) charon answers a code with one digit changed
+#   totp-late      (totp) charon answers the code of 3 steps (90 s) ago,
+#                  outside the gateway's window of one step back
+#   totp-replayed  (totp) charon connects once with the code, disconnects,
+#                  and connects again with the same code
+#              each of the three: EAP Failure, step 1 must fail
 # Fails (never skips) when a program is missing: tools/setup.sh installs them.
 # Needs root. Creates and removes its own namespaces and kills only its own
 # processes, on every path.
@@ -80,12 +98,16 @@ shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHARON=/usr/lib/ipsec/charon
 FAULT=${GATEWAY_INTEROP_FAULT:-}
-case $FAULT in "" | wrong-psk | no-keys | wrong-key | no-pool) ;; *) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk, no-keys, wrong-key or no-pool" >&2; exit 2 ;; esac
+case $FAULT in "" | wrong-psk | no-keys | wrong-key | no-pool | wrong-password | totp-wrong | totp-late | totp-replayed) ;;
+*) echo "GATEWAY_INTEROP_FAULT=$FAULT: wrong-psk, no-keys, wrong-key, no-pool, wrong-password, totp-wrong, totp-late or totp-replayed" >&2; exit 2 ;; esac
 S=192.0.2.1 G=192.0.2.2
 S_IN=198.51.100.1 S_NET=198.51.100.0/24 G_IN=203.0.113.1 G_NET=203.0.113.0/24
 S_ID=ss.interop.test G_ID=gw.interop.test
 RW_POOL=10.3.0.0/24 RW_VIP=10.3.0.1 RW_DNS=10.1.0.53
 PSK="ipsecref-gateway-interop-psk-0123456789"
+EAP_ID=carol EAP_PASSWORD="carol's EAP password 42"
+# RFC 6238 Appendix B's SHA-1 key, "12345678901234567890", in base32 (RFC 4648).
+TOTP_KEY=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 PINGS=3
 WAIT=15  # seconds a step may take to show its result on both ends
 
@@ -147,6 +169,17 @@ make_pki() {  # TYPE (ecdsa|rsa): $TMP/pki/TYPE/{ca.crt,ss.crt,ss.key,gw.crt,gw.
 	exec 2>&3 3>&-
 }
 
+# -- TOTP (RFC 6238 §4, RFC 4226 §5.3): the 6-digit SHA-1 code of a base32 key at a
+# Unix time, computed with Python's own hmac, independent of ipsecref ---------
+totp_code() {  # BASE32-KEY UNIX-TIME
+	/usr/bin/python3 -c '
+import base64, hashlib, hmac, struct, sys
+key = base64.b32decode(sys.argv[1])
+mac = hmac.new(key, struct.pack(">Q", int(sys.argv[2]) // 30), hashlib.sha1).digest()
+offset = mac[-1] & 0x0F
+print("%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**6))' "$1" "$2"
+}
+
 # -- one run --------------------------------------------------------------------
 # Runs in a subshell: `fail` exits it, and its EXIT trap stops what it started.
 run_one() {  # RUN INDEX
@@ -168,7 +201,7 @@ run_one() {  # RUN INDEX
 		s_in=$RW_VIP s_ts=dynamic vips_s="vips = 0.0.0.0" g_remote_addrs=%any g_remote_ts=dynamic pools_g="pools = rw"
 		[ "$FAULT" = no-pool ] && pools_g=""
 	fi
-	case $auth in psk | ecdsa | rsa) ;; *) echo "FAIL $run: unknown auth '$auth' (psk, ecdsa, rsa)"; return 2 ;; esac
+	case $auth in psk | ecdsa | rsa | mschapv2 | gtc | md5 | totp) ;; *) echo "FAIL $run: unknown auth '$auth' (psk, ecdsa, rsa, mschapv2, gtc, md5, totp)"; return 2 ;; esac
 
 	local out=$OUTDIR/$run tmp=$TMP/$run
 	local ns_s=ipsecref-gws-$$-$n ns_g=ipsecref-gwg-$$-$n veth_s=gis$$x$n veth_g=gig$$x$n
@@ -271,7 +304,38 @@ run_one() {  # RUN INDEX
 
 	# -- configuration ----------------------------------------------------
 	local auth_s=psk certs_s="" certs_g="" cacerts_g=""
-	if [ "$auth" != psk ]; then
+	# EAP: charon's own authentication (local) and the gateway's demand of
+	# it (remote), the gateway itself authenticating with the PSK.
+	local local_s="auth = psk" remote_g="auth = psk" round2_s="" round2_g="" eap_secret_s="" eap_secret_g=""
+	case $auth in
+	mschapv2 | gtc | md5)
+		local_s="auth = eap-$auth
+	      eap_id = $EAP_ID"
+		remote_g="auth = eap-$auth
+	      eap_id = %any"
+		local password=$EAP_PASSWORD
+		[ "$FAULT" = wrong-password ] && password="not $EAP_PASSWORD"
+		eap_secret_s="eap-carol { id = $EAP_ID
+	    secret = \"$password\" }"
+		eap_secret_g="eap-carol { id = $EAP_ID
+	    secret = \"$EAP_PASSWORD\" }" ;;
+	totp)
+		round2_s="local-2 { auth = eap-gtc
+	      eap_id = $EAP_ID }"
+		round2_g="remote-2 { auth = eap-gtc
+	      eap_id = %any }"
+		local at=$(date +%s)
+		[ "$FAULT" = totp-late ] && at=$((at - 90))
+		local code
+		code=$(totp_code "$TOTP_KEY" "$at") || fail "cannot compute the TOTP code"
+		[ "$FAULT" = totp-wrong ] && code=$(echo "$code" | tr 0123456789 1234567890)
+		eap_secret_s="eap-carol { id = $EAP_ID
+	    secret = $code }"
+		eap_secret_g="totp-carol { id = $EAP_ID
+	    secret = $TOTP_KEY
+	    window = 1 }" ;;
+	esac
+	if [ "$auth" = ecdsa ] || [ "$auth" = rsa ]; then
 		make_pki "$auth" || fail "pki could not make the $auth certificates"
 		local d=$TMP/pki/$auth
 		cp "$d/ca.crt" "$ss/swanctl/x509ca/ca.crt" && cp "$d/ss.crt" "$ss/swanctl/x509/ss.crt" &&
@@ -287,7 +351,7 @@ run_one() {  # RUN INDEX
 	[ "$FAULT" = wrong-psk ] && gw_psk="not-$PSK"
 	cat > "$ss/strongswan.conf" <<-EOF
 	charon {
-	  load = random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 pkcs8 x509 pubkey constraints kernel-libipsec kernel-netlink socket-default vici
+	  load = random nonce openssl aes sha1 sha2 hmac gcm kdf pem pkcs1 pkcs8 x509 pubkey constraints kernel-libipsec kernel-netlink socket-default vici eap-identity eap-mschapv2 eap-md5 eap-gtc
 	  install_routes = yes
 	  retransmit_tries = 2
 	  retransmit_timeout = 2
@@ -323,10 +387,11 @@ run_one() {  # RUN INDEX
 	    dpd_delay = 3s
 	    $vips_s
 	    local {
-	      auth = $auth_s
+	      $([ "$auth_s" = psk ] && echo "$local_s" || echo "auth = $auth_s")
 	      id = $S_ID
 	      $certs_s
 	    }
+	    $round2_s
 	    remote {
 	      auth = $auth_s
 	      id = $G_ID
@@ -346,6 +411,7 @@ run_one() {  # RUN INDEX
 	    id-2 = $G_ID
 	    secret = "$PSK"
 	  }
+	  $eap_secret_s
 	}
 	EOF
 	cat > "$gw/swanctl.conf" <<-EOF
@@ -368,10 +434,11 @@ run_one() {  # RUN INDEX
 	      $certs_g
 	    }
 	    remote {
-	      auth = $auth_s
+	      $([ "$auth_s" = psk ] && echo "$remote_g" || echo "auth = $auth_s")
 	      id = $S_ID
 	      $cacerts_g
 	    }
+	    $round2_g
 	    children {
 	      net {
 	        local_ts = $G_NET
@@ -388,8 +455,9 @@ run_one() {  # RUN INDEX
 	    id-2 = $S_ID
 	    secret = "$gw_psk"
 	  }
+	  $eap_secret_g
 	EOF
-	[ "$auth" != psk ] && printf '  private-gw {\n    file = gw.key\n  }\n' >> "$gw/swanctl.conf"
+	[ "$auth_s" != psk ] && printf '  private-gw {\n    file = gw.key\n  }\n' >> "$gw/swanctl.conf"
 	echo "}" >> "$gw/swanctl.conf"
 	cp "$ss/swanctl/swanctl.conf" "$out/swanctl-charon.conf"
 	cp "$gw/swanctl.conf" "$out/swanctl-gateway.conf"
@@ -419,6 +487,19 @@ run_one() {  # RUN INDEX
 	SWANCTL_DIR=$ss/swanctl sw --load-all > "$out/swanctl-load.txt" 2>&1 ||
 		fail "swanctl --load-all: $(tail -3 "$out/swanctl-load.txt")"
 
+	if [ "$FAULT" = totp-replayed ]; then
+		# The code is used once, then the same code again in step 1.
+		step="first connection with the code"
+		sw --initiate --child net > "$out/initiate-first.txt" 2>&1 || fail "swanctl --initiate failed"
+		wait_agree established-first
+		sw --terminate --ike gw > "$out/terminate-first.txt" 2>&1 || fail "swanctl --terminate failed"
+		for _ in $(seq $((WAIT * 4))); do
+			sw --list-sas 2>/dev/null | grep -q ESTABLISHED || break
+			sleep 0.25
+		done
+		log "GATEWAY_INTEROP_FAULT=totp-replayed: connected once with the code, now again with the same"
+	fi
+
 	# -- 1. IKE SA up -----------------------------------------------------
 	step="IKE SA up"
 	log "$run: $role, IKE $ike_prop, ESP $esp_prop, $auth"
@@ -439,6 +520,20 @@ run_one() {  # RUN INDEX
 			fail "charon did not process the INTERNAL_IP4_DNS attribute"
 		grep -q "$RW_VIP/32" "$tmp/ss.txt" || fail "charon's CHILD SA is not for its virtual IP $RW_VIP/32"
 	fi
+	case $auth in
+	mschapv2 | gtc | md5)
+		# RFC 7296 §2.16: the method ran and succeeded (MSCHAPv2 with an MSK).
+		local method=$(echo "$auth" | tr a-z A-Z) with="no MSK"
+		[ "$auth" = mschapv2 ] && with="MSK"
+		grep -qE "EAP method EAP_$method succeeded, $with established" "$out/charon.log" ||
+			fail "charon logged no 'EAP method EAP_$method succeeded, $with established'" ;;
+	totp)
+		# RFC 4739: the PSK round, then EAP-GTC (no MSK) with the code.
+		grep -q "authentication of '$G_ID' with pre-shared key successful" "$out/charon.log" ||
+			fail "charon did not authenticate the gateway with the PSK"
+		grep -qE "EAP method EAP_GTC succeeded, no MSK established" "$out/charon.log" ||
+			fail "charon logged no 'EAP method EAP_GTC succeeded' (the second round)" ;;
+	esac
 	local encap_s encap_g
 	encap_s=$(field 7) encap_g=$(field 8)
 

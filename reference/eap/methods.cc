@@ -114,11 +114,18 @@ class GtcAuthenticator final : public KeylessAuthenticator {
 
   Result<Packet> Process(const Packet& response) override {
     TRY(CheckOutstanding(response));
-    if (!credentials_.gtc_check) return Verdict(response, false);
-    return Verdict(response, credentials_.gtc_check(identity_, response.type_data).ok());
+    if (!credentials_.gtc_check) {
+      refusal_ = "no GTC check is configured";
+      return Verdict(response, false);
+    }
+    const Status checked = credentials_.gtc_check(identity_, response.type_data);
+    if (!checked) refusal_ = checked.error().detail;
+    return Verdict(response, checked.ok());
   }
+  std::string refusal() const override { return refusal_; }
 
  private:
+  std::string refusal_;
   AuthenticatorCredentials credentials_;
   std::string prompt_;
 };

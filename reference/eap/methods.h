@@ -56,6 +56,8 @@ class AuthenticatorMethod {
   // The identity the method authenticated (its own Name field, or the
   // EAP-Identity it was given).
   virtual std::string authenticated_identity() const = 0;
+  // Why the method refused the peer, for the log (after a Failure).
+  virtual std::string refusal() const { return "the credentials did not verify"; }
 };
 
 // The peer's side of one method run.

@@ -14,7 +14,7 @@ std::string Text(ByteSpan b) { return std::string(b.begin(), b.end()); }
 // --- Authenticator -----------------------------------------------------------
 
 AuthenticatorSession::AuthenticatorSession(AuthenticatorConfig config, crypto::Rng& rng)
-    : config_(std::move(config)), rng_(rng) {}
+    : config_(std::move(config)), rng_(rng), identity_(config_.identity) {}
 
 Packet AuthenticatorSession::Start(uint8_t identifier) {
   if (config_.ask_identity) {
@@ -114,6 +114,10 @@ std::optional<SecureBytes> AuthenticatorSession::Msk() const {
 std::optional<Type> AuthenticatorSession::method() const {
   if (method_ == nullptr) return std::nullopt;
   return method_->type();
+}
+
+std::string AuthenticatorSession::refusal() const {
+  return method_ != nullptr ? method_->refusal() : "no method the peer accepts";
 }
 
 std::string AuthenticatorSession::identity() const {

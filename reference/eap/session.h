@@ -24,6 +24,9 @@ struct AuthenticatorConfig {
   std::vector<Type> methods = {Type::kMsChapV2};
   AuthenticatorCredentials credentials;
   AuthenticatorOptions options;
+  // The peer's identity when no Identity Request is sent (IKEv2's IDi, say):
+  // the name the methods check the credentials of.
+  std::string identity;
 };
 
 class AuthenticatorSession {
@@ -55,6 +58,8 @@ class AuthenticatorSession {
   std::optional<Type> method() const;
   // The EAP-Identity the peer gave, or the name the method authenticated.
   std::string identity() const;
+  // Why the method refused the peer (after Failure), for the log.
+  std::string refusal() const;
 
  private:
   Result<Packet> StartMethod(Type type, uint8_t identifier);

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "reference/crypto/x509.h"
 #include "reference/gateway/identity.h"
 #include "reference/gateway/settings.h"
@@ -277,7 +279,8 @@ Status RequireSetting(const SettingsNode& n) {
 
 namespace {
 
-Status ReadIkeSecret(const SettingsNode& section, Credentials& creds) {
+// ike-X and eap-X: owners (id, id-SUFFIX) and a secret, into `into`.
+Status ReadIdSecret(const SettingsNode& section, std::vector<Secret>& into) {
   Secret secret{&section, {}, {}};
   bool has_secret = false;
   for (const SettingsNode& n : section.children) {
@@ -297,7 +300,82 @@ Status ReadIkeSecret(const SettingsNode& section, Credentials& creds) {
   }
   if (!has_secret)
     return ErrorAt(section, Code::kInvalidArgument, fmt::format("secret '{}' has no 'secret'", section.name));
-  creds.psks.push_back(std::move(secret));
+  into.push_back(std::move(secret));
+  return OkStatus();
+}
+
+// A signed number of seconds (a TOTP clock skew).
+Result<int64_t> ParseSeconds(const SettingsNode& n) {
+  int64_t v = 0;
+  const std::string_view text = n.value;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || text.empty() || v < -86400 || v > 86400)
+    return BadValue(n, "a whole number of seconds from -86400 to 86400");
+  return v;
+}
+
+//= ipsecref#choice
+//# totp-NAME { id = IDENTITY  secret = otpauth://totp/...|BASE32|hex:...
+//# digits = 6  period = 30  window = 1  ahead = 0  skew = 0 }: the TOTP
+//# secret (RFC 6238) of the users the ids name, whose codes EAP-GTC carries
+//# (swanctl.conf has no such secret; strongSwan refuses it). A key URI
+//# brings its own digits and period; the settings override them. window is
+//# how many steps back a code is taken (RFC 6238 §5.2), ahead how many
+//# forward, skew the seconds the users' clocks run ahead.
+Status ReadTotpSecret(const SettingsNode& section, Credentials& creds) {
+  TotpSecret totp;
+  otp::VerifierConfig config;
+  const SettingsNode* secret = nullptr;
+  std::optional<uint64_t> digits, period;
+  for (const SettingsNode& n : section.children) {
+    TRY(RequireSetting(n));
+    if (n.name == "id" || n.name.starts_with("id-")) {
+      auto id = ParseIdentity(n.value);
+      if (!id.ok()) return BadValue(n, id.error().detail);
+      totp.ids.push_back(std::move(*id));
+    } else if (n.name == "secret") {
+      secret = &n;
+      if (n.value.starts_with("otpauth:")) {
+        auto uri = otp::ParseKeyUri(n.value);
+        if (!uri) return BadValue(n, uri.error().ToString());
+        config.secret = std::move(uri->secret);
+        config.parameters = uri->parameters;
+      } else {
+        auto key = otp::ParseSecret(n.value);
+        if (!key) return BadValue(n, key.error().ToString());
+        config.secret = std::move(*key);
+      }
+    } else if (n.name == "digits") {
+      TRY_ASSIGN(digits, ParseNumber(n, 8));
+    } else if (n.name == "period") {
+      TRY_ASSIGN(period, ParseNumber(n, 3600));
+    } else if (n.name == "window") {
+      TRY_ASSIGN(uint64_t steps, ParseNumber(n, otp::kMaxWindowSteps));
+      config.steps_back = static_cast<uint32_t>(steps);
+    } else if (n.name == "ahead") {
+      TRY_ASSIGN(uint64_t steps, ParseNumber(n, otp::kMaxWindowSteps));
+      config.steps_ahead = static_cast<uint32_t>(steps);
+    } else if (n.name == "skew") {
+      TRY_ASSIGN(config.clock_skew, ParseSeconds(n));
+    } else {
+      return ErrorAt(n, Code::kInvalidArgument,
+                     fmt::format("unknown keyword '{}' in secret '{}' (accepted: id, id-SUFFIX, secret, digits, "
+                                 "period, window, ahead, skew)",
+                                 n.name, section.name));
+    }
+  }
+  if (secret == nullptr)
+    return ErrorAt(section, Code::kInvalidArgument, fmt::format("secret '{}' has no 'secret'", section.name));
+  if (totp.ids.empty())
+    return ErrorAt(section, Code::kInvalidArgument,
+                   fmt::format("secret '{}' names no user ('id'): whose codes would it check?", section.name));
+  if (digits) config.parameters.digits = static_cast<int>(*digits);
+  if (period) config.parameters.period = *period;
+  auto verifier = otp::TotpVerifier::Create(std::move(config));
+  if (!verifier) return ErrorAt(*secret, Code::kInvalidArgument, fmt::format("secret '{}': {}", section.name, verifier.error().detail));
+  totp.gate = std::make_shared<TotpSecret::Gate>(std::move(*verifier));
+  creds.totps.push_back(std::move(totp));
   return OkStatus();
 }
 
@@ -319,7 +397,7 @@ Status ReadKeySecret(const SettingsNode& section, std::string_view dir, Credenti
   return OkStatus();
 }
 
-// secrets { ike-X {...} private-X {...} ecdsa-X {...} rsa-X {...} pkcs8-X {...} }
+// secrets { ike-X {...} eap-X {...} totp-X {...} private-X {...} ecdsa-X {...} rsa-X {...} pkcs8-X {...} }
 Status ReadSecrets(const SettingsNode& secrets, Credentials& creds) {
   struct Kind {
     std::string_view prefix;
@@ -329,8 +407,10 @@ Status ReadSecrets(const SettingsNode& secrets, Credentials& creds) {
   constexpr Kind kKinds[] = {
       {"ike", "", ""},          {"private", "private", ""}, {"ecdsa", "ecdsa", ""},
       {"rsa", "rsa", ""},       {"pkcs8", "pkcs8", ""},
-      {"eap", "", "EAP is not supported"},        {"xauth", "", "XAuth (IKEv1) is not supported"},
-      {"ntlm", "", "EAP is not supported"},       {"ppk", "", "postquantum preshared keys are not supported"},
+      {"eap", "", ""},          {"totp", "", ""},
+      {"xauth", "", "XAuth (IKEv1) is not supported"},
+      {"ntlm", "", "NTLM hashes are not supported (give EAP passwords as eap- secrets)"},
+      {"ppk", "", "postquantum preshared keys are not supported"},
       {"pkcs12", "", "PKCS#12 containers are not supported (use private/ and x509/)"},
       {"token", "", "smartcard tokens are not supported"},
   };
@@ -341,9 +421,13 @@ Status ReadSecrets(const SettingsNode& secrets, Credentials& creds) {
       if (n.name == k.prefix || (n.name.starts_with(k.prefix) && n.name[k.prefix.size()] == '-')) kind = &k;
     if (kind == nullptr)
       return ErrorAt(n, Code::kInvalidArgument,
-                     fmt::format("unknown secret type '{}' (accepted: ike-, private-, ecdsa-, rsa-, pkcs8-)", n.name));
+                     fmt::format("unknown secret type '{}' (accepted: ike-, eap-, totp-, private-, ecdsa-, rsa-, "
+                                 "pkcs8-)",
+                                 n.name));
     if (!kind->why.empty()) return ErrorAt(n, Code::kUnsupported, fmt::format("secret '{}': {}", n.name, kind->why));
-    if (kind->dir.empty()) TRY(ReadIkeSecret(n, creds));
+    if (kind->prefix == "ike") TRY(ReadIdSecret(n, creds.psks));
+    else if (kind->prefix == "eap") TRY(ReadIdSecret(n, creds.eaps));
+    else if (kind->prefix == "totp") TRY(ReadTotpSecret(n, creds));
     else TRY(ReadKeySecret(n, kind->dir, creds));
   }
   return OkStatus();

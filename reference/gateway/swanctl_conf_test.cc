@@ -357,7 +357,7 @@ TEST(SwanctlConf, ConnectionRefusals) {
       Conn("keyingtries = 0"), Conn("unique = replace"), Conn("fragmentation = maybe"), Conn("childless = never"),
       Conn("send_cert = sometimes"), Conn("local_addrs = gw.example"), Conn("local_port = 0"),
       Conn("rekey_time = 1w"), Conn("rekey_time = 1ms"), Conn("dpd_delay = -1"), Conn("proposals = aes128-md5-modp1024"),
-      Conn("proposals = aes128"), Conn("updown = /bin/true"), Conn("local-2 { auth = psk }"),
+      Conn("proposals = aes128"), Conn("updown = /bin/true"), Conn("local-2 { auth = psk }\n  remote-2 { auth = psk }"),
       Child("mode = beet"), Child("mode = tunnl"), Child("start_action = trap|start"), Child("dpd_action = hold"),
       Child("updown = /bin/true"), Child("local_ts = 10.0.0.0/33"), Child("esp_proposals = aes128-prfsha256"),
       Child("ah_proposals = sha256"), Child("rand_time = 1m"), Child("rekey_time = 2h\nlife_time = 1h"),
@@ -398,7 +398,8 @@ TEST(SwanctlConf, ConnectionRefusals) {
        "remote_addrs, local_port, remote_port, proposals, encap, dpd_delay, rekey_time, reauth_time, over_time, "
        "rand_time, fragmentation, childless, send_certreq, send_cert, unique, mobike, keyingtries, pools, vips, children)"},
       {Code::kUnsupported,
-       "t.conf:4: 'local': more than one authentication round (first: 'local-2' at t.conf:3) is not supported"},
+       "t.conf:3: more than one authentication round on both sides: this end runs its own further rounds only as "
+       "initiator and demands the peer's only as responder (RFC 4739 §2.5 is not supported)"},
       {Code::kUnsupported, "t.conf:4: mode = 'beet': BEET mode is not supported"},
       {Code::kInvalidArgument, "t.conf:4: mode = 'tunnl': accepted values: tunnel, transport"},
       {Code::kUnsupported, "t.conf:4: start_action = 'trap|start': combined start actions (strongSwan 6) are not supported"},
@@ -438,9 +439,13 @@ TEST(SwanctlConf, EndRefusals) {
   const ErrorCase cases[] = {
       {"connections {\n c {\n  remote { auth = psk }\n }\n}\n", Code::kInvalidArgument,
        "t.conf:2: connection 'c' needs a local section"},
-      {Ends("id = a", "auth = psk"), Code::kInvalidArgument, "t.conf:4: local has no 'auth' (psk, pubkey, rsa, ecdsa, ...)"},
-      {Ends("auth = eap-mschapv2", "auth = psk"), Code::kUnsupported,
-       "t.conf:5: auth = 'eap-mschapv2': EAP is not supported"},
+      {Ends("id = a", "auth = psk"), Code::kInvalidArgument, "t.conf:4: local has no 'auth' (psk, pubkey, rsa, ecdsa, eap-mschapv2, ...)"},
+      {Ends("auth = eap-tls", "auth = psk"), Code::kUnsupported,
+       "t.conf:5: auth = 'eap-tls': EAP-TLS is not supported (eap-mschapv2, eap-gtc, eap-md5 are)"},
+      {Ends("auth = eap-mschapv2\nid = carol", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:5: auth = 'eap-mschapv2' in local: no eap- (or totp-) secret names the EAP identity 'carol'"},
+      {Ends("auth = psk\nid = a\neap_id = carol", "auth = psk"), Code::kInvalidArgument,
+       "t.conf:7: eap_id in local, whose auth = 'psk' is not EAP"},
       {Ends("auth = password", "auth = psk"), Code::kInvalidArgument,
        "t.conf:5: auth = 'password': accepted values: psk, pubkey, rsa, rsa-sha256, rsa-sha384, rsa-sha512, "
        "rsa/pss, rsa/pss-sha256, rsa/pss-sha384, rsa/pss-sha512, ecdsa, ecdsa-256, ecdsa-384, ecdsa-521, ed25519"},
@@ -449,9 +454,9 @@ TEST(SwanctlConf, EndRefusals) {
       {Ends("auth = psk\nid = %any", "auth = psk"), Code::kInvalidArgument,
        "t.conf:6: id = '%any': the local identity cannot be %any"},
       {Ends("auth = psk\nid = a\nsecret = x", "auth = psk"), Code::kInvalidArgument,
-       "t.conf:7: unknown keyword 'secret' in local (accepted: auth, id, certs, pubkeys)"},
+       "t.conf:7: unknown keyword 'secret' in local (accepted: auth, id, eap_id, certs, pubkeys)"},
       {Ends("auth = psk\nid = a\ncacerts = ca-p256.pem", "auth = psk"), Code::kInvalidArgument,
-       "t.conf:7: unknown keyword 'cacerts' in local (accepted: auth, id, certs, pubkeys)"},
+       "t.conf:7: unknown keyword 'cacerts' in local (accepted: auth, id, eap_id, certs, pubkeys)"},
       {Ends("auth = pubkey", "auth = psk"), Code::kInvalidArgument,
        "t.conf:5: auth = 'pubkey' needs 'certs' (or 'pubkeys') in local"},
       {Ends("auth = pubkey\ncerts = missing.pem", "auth = psk"), Code::kIoError,
@@ -467,8 +472,9 @@ TEST(SwanctlConf, EndRefusals) {
        "subjectAltName)"},
       {Ends("auth = psk\nid = a", "auth = pubkey\nrevocation = strict"), Code::kUnsupported,
        "t.conf:10: revocation = 'strict': revocation checking (CRL, OCSP) is not supported"},
-      {Ends("auth = psk\nid = a", "auth = pubkey\neap_id = x"), Code::kUnsupported,
-       "t.conf:10: eap_id = 'x': 'eap_id' is not supported"},
+      {Ends("auth = psk\nid = a", "auth = eap-md5\neap_id = x"), Code::kUnsupported,
+       "t.conf:10: eap_id = 'x': a remote eap_id other than %any (ask the EAP identity) is not supported; without "
+       "eap_id the IKE identity is the EAP identity"},
   };
   ExpectErrors(cases, kDir);
   // Without an x509ca/ directory there is no CA to trust.
@@ -542,6 +548,66 @@ TEST(SwanctlConf, PoolsAndVirtualIps) {
             "t.conf:3: vips = '%config': '%config' is not an IPv4 or IPv6 address (0.0.0.0 or :: asks for any)");
 }
 
+// A gateway that asks its road warriors for a PSK round and then EAP-GTC
+// with a TOTP code (carol) or a password (dave), and a client of it.
+TEST(SwanctlConf, EapRoundsAndTotpSecrets) {
+  const std::string secrets =
+      "secrets {\n ike { secret = s }\n"
+      // RFC 6238 Appendix B's SHA-1 key, "12345678901234567890", in base32.
+      " totp-carol { id = carol\n secret = otpauth://totp/gw:carol?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8\n"
+      "  window = 2 }\n"
+      " eap-dave { id = dave\n secret = dave's password }\n}\n";
+  auto gateway = ParseSwanctlConf(
+      "connections {\n rw {\n  remote_addrs = %any\n  local { auth = psk\n id = gw.test }\n"
+      "  remote { auth = psk }\n  remote-2 { auth = eap-gtc\n eap_id = %any }\n }\n"
+      " rw2 {\n  remote_addrs = %any\n  local { auth = psk\n id = gw2.test }\n  remote { auth = eap }\n }\n}\n" +
+          secrets,
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(gateway.ok()) << gateway.error().ToString();
+  const ike::sa::IkeConfig& rw = gateway->connections[0].ike;
+  EXPECT_FALSE(rw.remote_auth.is_eap());
+  ASSERT_EQ(rw.remote_rounds.size(), 1u);
+  const ike::sa::AuthConfig& second = rw.remote_rounds[0].auth;
+  EXPECT_EQ(second.eap_methods, std::vector<eap::Type>{eap::Type::kGtc});
+  EXPECT_TRUE(second.eap_ask_identity);
+  EXPECT_TRUE(rw.remote_rounds[0].id.identification_data.empty());  // any
+  EXPECT_TRUE(rw.UsesMultipleAuth());
+  const auto check = [&](std::string_view user, std::string_view answer) {
+    return second.eap_authenticator.gtc_check(user, ByteSpan(reinterpret_cast<const uint8_t*>(answer.data()), answer.size()));
+  };
+  // dave has a password, carol a TOTP secret: her password would not do,
+  // nor a code of the wrong length; eve has nothing.
+  EXPECT_TRUE(check("dave", "dave's password").ok());
+  EXPECT_EQ(check("dave", "dave's passworD").error().detail, "the GTC password of 'dave' is wrong");
+  EXPECT_FALSE(check("carol", "dave's password").ok());
+  EXPECT_FALSE(check("carol", "1234567").ok());
+  EXPECT_EQ(check("eve", "x").error().detail, "no eap- or totp- secret names 'eve'");
+  EXPECT_EQ(*second.eap_authenticator.secret_for("dave"), SecureBytes(std::string_view("dave's password").begin(),
+                                                                      std::string_view("dave's password").end()));
+  EXPECT_FALSE(second.eap_authenticator.secret_for("eve").has_value());
+  // auth = eap: every method, MSCHAPv2 first; no eap_id: no Identity round.
+  const ike::sa::IkeConfig& rw2 = gateway->connections[1].ike;
+  EXPECT_EQ(rw2.remote_auth.eap_methods,
+            (std::vector<eap::Type>{eap::Type::kMsChapV2, eap::Type::kGtc, eap::Type::kMd5Challenge}));
+  EXPECT_FALSE(rw2.remote_auth.eap_ask_identity);
+  EXPECT_FALSE(rw2.UsesMultipleAuth());
+
+  // The client: a PSK round as carol@gw.test, then EAP-GTC as carol, whose
+  // answer is her TOTP code (8 digits, as the key URI says).
+  auto client = ParseSwanctlConf(
+      "connections {\n home {\n  remote_addrs = 192.0.2.1\n  local { auth = psk\n id = carol@gw.test }\n"
+      "  local-2 { auth = eap-gtc\n eap_id = carol }\n  remote { auth = psk\n id = gw.test }\n }\n}\n" +
+          secrets,
+      "t.conf", "/nonexistent");
+  ASSERT_TRUE(client.ok()) << client.error().ToString();
+  const ike::sa::IkeConfig& home = client->connections[0].ike;
+  ASSERT_EQ(home.local_rounds.size(), 1u);
+  EXPECT_TRUE(home.local_rounds[0].id.identification_data.empty());  // the first round's IDi
+  EXPECT_EQ(home.local_rounds[0].auth.eap_peer.identity, "carol");
+  ASSERT_TRUE(home.local_rounds[0].auth.eap_peer.gtc_response);
+  EXPECT_EQ(home.local_rounds[0].auth.eap_peer.gtc_response("Password").size(), 8u);
+}
+
 TEST(SwanctlConf, SecretsAuthoritiesAndTopLevelRefusals) {
   const ErrorCase cases[] = {
       {"pools { p { addrs = 10.0.0.0/33 } }\n", Code::kInvalidArgument,
@@ -559,9 +625,18 @@ TEST(SwanctlConf, SecretsAuthoritiesAndTopLevelRefusals) {
       {"connection { }\n", Code::kInvalidArgument,
        "t.conf:1: unknown keyword 'connection' (accepted: connections, secrets, authorities, pools, manual)"},
       {"connections = x\n", Code::kInvalidArgument, "t.conf:1: 'connections' must be a section (connections { ... })"},
-      {"secrets {\n eap-carol { secret = x }\n}\n", Code::kUnsupported, "t.conf:2: secret 'eap-carol': EAP is not supported"},
+      {"secrets {\n ntlm-carol { secret = x }\n}\n", Code::kUnsupported,
+       "t.conf:2: secret 'ntlm-carol': NTLM hashes are not supported (give EAP passwords as eap- secrets)"},
+      {"secrets {\n totp-carol { secret = GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ }\n}\n", Code::kInvalidArgument,
+       "t.conf:2: secret 'totp-carol' names no user ('id'): whose codes would it check?"},
+      {"secrets {\n totp-carol { id = carol\n secret = GEZDGNBVGY3TQOJQ }\n}\n", Code::kInvalidArgument,
+       "t.conf:3: secret 'totp-carol': the secret has 80 bits, at least 128 required"},
+      {"secrets {\n totp-carol { id = carol\n secret = GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n window = 11 }\n}\n",
+       Code::kInvalidArgument, "t.conf:4: window = '11': larger than 10"},
+      {"secrets {\n totp-carol { id = carol\n secret = 0123\n }\n}\n", Code::kInvalidArgument, "t.conf:3: secret = '0123': invalid argument at offset 0 (rfc4648#section-3.3): '0' is not a base32 character "
+       "(A-Z, 2-7)"},
       {"secrets {\n psk { secret = x }\n}\n", Code::kInvalidArgument,
-       "t.conf:2: unknown secret type 'psk' (accepted: ike-, private-, ecdsa-, rsa-, pkcs8-)"},
+       "t.conf:2: unknown secret type 'psk' (accepted: ike-, eap-, totp-, private-, ecdsa-, rsa-, pkcs8-)"},
       {"secrets {\n ike-1 { id = a }\n}\n", Code::kInvalidArgument, "t.conf:2: secret 'ike-1' has no 'secret'"},
       {"secrets {\n ike-1 { secret = 0xzz }\n}\n", Code::kInvalidArgument, "t.conf:2: secret: bad hex after 0x"},
       {"secrets {\n ike-1 { secret = 0s!! }\n}\n", Code::kInvalidArgument, "t.conf:2: secret: bad base64 after 0s"},

@@ -1,6 +1,8 @@
 // swanctl.conf's `connections` mapped onto
 // config.h (the keywords and their values: reference/gateway/swanctl_conf.md).
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -70,17 +72,36 @@ constexpr Choice<AuthChoice> kAuth[] = {
     {"ecdsa-384", {AuthMethod::kDigitalSignature, KeyType::kEcP384, SignatureScheme::kEcdsaP384Sha384}},
     {"ecdsa-521", {AuthMethod::kDigitalSignature, KeyType::kEcP521, SignatureScheme::kEcdsaP521Sha512}},
     {"ed25519", {AuthMethod::kDigitalSignature, KeyType::kEd25519, SignatureScheme::kEd25519}},
-    {"eap", {}, "EAP is not supported"},
-    {"eap-md5", {}, "EAP is not supported"},
-    {"eap-mschapv2", {}, "EAP is not supported"},
-    {"eap-tls", {}, "EAP is not supported"},
-    {"eap-ttls", {}, "EAP is not supported"},
-    {"eap-peap", {}, "EAP is not supported"},
-    {"eap-radius", {}, "EAP is not supported"},
-    {"eap-dynamic", {}, "EAP is not supported"},
+    {"eap-tls", {}, "EAP-TLS is not supported (eap-mschapv2, eap-gtc, eap-md5 are)"},
+    {"eap-ttls", {}, "EAP-TTLS is not supported (eap-mschapv2, eap-gtc, eap-md5 are)"},
+    {"eap-peap", {}, "EAP-PEAP is not supported (eap-mschapv2, eap-gtc, eap-md5 are)"},
+    {"eap-radius", {}, "a RADIUS backend is not supported (eap-mschapv2, eap-gtc, eap-md5 are)"},
+    {"eap-dynamic", {}, "eap-dynamic is not supported (eap names every method this end runs)"},
     {"xauth", {}, "XAuth (IKEv1) is not supported"},
     {"null", {}, "NULL authentication (RFC 7619) is not supported"},
 };
+
+// The EAP methods an `auth` value names (RFC 7296 §2.16; swanctl.conf's
+// auth = eap-TYPE).
+struct EapAuth {
+  std::string_view word;
+  std::vector<eap::Type> methods;
+};
+//= ipsecref#choice
+//# auth = eap runs any method this end has, MSCHAPv2 first (it is the only
+//# one that derives an MSK), then GTC, then MD5-Challenge; a peer moves to
+//# another with a Nak (RFC 3748 §5.3).
+const EapAuth* FindEapAuth(std::string_view word) {
+  static const EapAuth kEapAuth[] = {
+      {"eap-mschapv2", {eap::Type::kMsChapV2}},
+      {"eap-gtc", {eap::Type::kGtc}},
+      {"eap-md5", {eap::Type::kMd5Challenge}},
+      {"eap", {eap::Type::kMsChapV2, eap::Type::kGtc, eap::Type::kMd5Challenge}},
+  };
+  for (const EapAuth& e : kEapAuth)
+    if (e.word == word) return &e;
+  return nullptr;
+}
 
 struct KeyDefault {
   KeyType key;
@@ -101,6 +122,8 @@ struct End {
   const SettingsNode* section = nullptr;
   const SettingsNode* auth = nullptr;
   AuthChoice choice{AuthMethod::kDigitalSignature, {}, {}};
+  std::vector<eap::Type> eap;  // auth = eap-...: the methods
+  const SettingsNode* eap_id = nullptr;
   const SettingsNode* id_node = nullptr;
   Identity id{true, {}};
   std::vector<Bytes> certs;
@@ -127,8 +150,19 @@ Status ReadEnd(const SettingsNode& section, bool local, const Credentials& creds
   for (const SettingsNode& n : section.children) {
     TRY(RequireSetting(n));
     if (n.name == "auth") {
-      TRY_ASSIGN(end.choice, Choose<AuthChoice>(n, kAuth));
+      if (const EapAuth* eap = FindEapAuth(n.value)) {
+        // The AUTH that follows EAP is a shared-key one (§2.16).
+        end.choice = {AuthMethod::kSharedKeyMic, {}, {}};
+        end.eap = eap->methods;
+      } else {
+        TRY_ASSIGN(end.choice, Choose<AuthChoice>(n, kAuth));
+      }
       end.auth = &n;
+    } else if (n.name == "eap_id") {
+      if (!local && n.value != "%any")
+        return Unsupported(n, "a remote eap_id other than %any (ask the EAP identity) is not supported; without "
+                              "eap_id the IKE identity is the EAP identity");
+      end.eap_id = &n;
     } else if (n.name == "id") {
       auto id = ParseIdentity(n.value);
       if (!id.ok()) return BadValue(n, id.error().detail);
@@ -151,18 +185,21 @@ Status ReadEnd(const SettingsNode& section, bool local, const Credentials& creds
       constexpr Choice<bool> kRevocation[] = {
           {"relaxed", true}, {"ifuri", true}, {"strict", false, "revocation checking (CRL, OCSP) is not supported"}};
       TRY(Choose<bool>(n, kRevocation));
-    } else if (n.name == "eap_id" || n.name == "xauth_id" || n.name == "aaa_id" || n.name == "groups" ||
+    } else if (n.name == "xauth_id" || n.name == "aaa_id" || n.name == "groups" ||
                n.name == "cert_policy" || n.name == "ca_id" || n.name == "cacert_id") {
       return Unsupported(n, fmt::format("'{}' is not supported", n.name));
     } else {
       return ErrorAt(n, Code::kInvalidArgument,
-                     fmt::format("unknown keyword '{}' in {} (accepted: auth, id, certs, pubkeys{})", n.name,
+                     fmt::format("unknown keyword '{}' in {} (accepted: auth, id, eap_id, certs, pubkeys{})", n.name,
                                  section.name, local ? "" : ", cacerts, revocation"));
     }
   }
   if (end.auth == nullptr)
     return ErrorAt(section, Code::kInvalidArgument,
-                   fmt::format("{} has no 'auth' (psk, pubkey, rsa, ecdsa, ...)", section.name));
+                   fmt::format("{} has no 'auth' (psk, pubkey, rsa, ecdsa, eap-mschapv2, ...)", section.name));
+  if (end.eap_id != nullptr && end.eap.empty())
+    return ErrorAt(*end.eap_id, Code::kInvalidArgument,
+                   fmt::format("eap_id in {}, whose auth = '{}' is not EAP", section.name, end.auth->value));
   return OkStatus();
 }
 
@@ -197,9 +234,12 @@ const Secret* FindPsk(const Credentials& creds, const ike::IdPayload& local, con
 
 Status CompleteLocal(const Connection& c, const End& end, const Credentials& creds, ike::sa::IkeConfig& ike) {
   ike.local_auth.method = end.choice.method;
+  ike.local_auth.eap_methods = end.eap;
   if (end.choice.method == AuthMethod::kSharedKeyMic) {
     if (end.id_node != nullptr) {
       ike.local_id = end.id.id;
+    } else if (!ike.local_id.identification_data.empty()) {
+      // A further round without `id`: the first round's (set by ReadRounds).
     } else {
       //= ipsecref#choice
       //# As strongSwan does, a PSK end without `id` is known by its address:
@@ -269,6 +309,8 @@ Status CompleteLocal(const Connection& c, const End& end, const Credentials& cre
 
 Status CompleteRemote(const End& end, const Credentials& creds, ike::sa::IkeConfig& ike) {
   ike.remote_auth.method = end.choice.method;
+  ike.remote_auth.eap_methods = end.eap;
+  ike.remote_auth.eap_ask_identity = end.eap_id != nullptr;
   ike.remote_id = end.id.any ? ike::IdPayload{iana::IdType::kFqdn, {}} : end.id.id;
   if (end.choice.method == AuthMethod::kSharedKeyMic) return OkStatus();
   if (!end.pubkeys.empty()) {
@@ -380,8 +422,9 @@ struct ConnectionState {
   Connection& c;
   const Credentials& creds;
   const SettingsNode* proposals = nullptr;
-  const SettingsNode* local = nullptr;
-  const SettingsNode* remote = nullptr;
+  // local, local-SUFFIX...: one per authentication round (RFC 4739).
+  std::vector<const SettingsNode*> local;
+  std::vector<const SettingsNode*> remote;
   const SettingsNode* children = nullptr;
   bool rekey_time_set = false;
 };
@@ -454,6 +497,155 @@ constexpr Keyword kConnectionKeywords[] = {
     {"children", [](const SettingsNode& n, ConnectionState& s) -> Status { TRY(RequireSection(n, "children")); s.children = &n; return OkStatus(); }},
 };
 
+// --- authentication rounds and their credentials
+
+// Whether `identity` (as text: an EAP identity) is among a secret's
+// owners; a secret without owners belongs to anyone.
+bool Owns(const std::vector<Identity>& ids, std::string_view identity) {
+  if (ids.empty()) return true;
+  const Result<Identity> parsed = ParseIdentity(identity);
+  for (const Identity& id : ids)
+    if (id.any || (parsed.ok() && !parsed->any && id.id == parsed->id)) return true;
+  return false;
+}
+template <typename S>
+const S* OwnedBy(const std::vector<S>& secrets, std::string_view identity) {
+  for (const S& s : secrets)
+    if (Owns(s.ids, identity)) return &s;
+  return nullptr;
+}
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The identity a round's ID payload stands for as text (an EAP identity):
+// `id` as written, else the ID described.
+std::string IdentityText(const End& end, const ike::IdPayload& id) {
+  return end.id_node != nullptr ? end.id_node->value : ike::DescribeId(id);
+}
+
+//= ipsecref#choice
+//# The gateway as EAP authenticator checks its users against its secrets:
+//# eap-X passwords for MSCHAPv2, MD5-Challenge and GTC, and for GTC a
+//# totp-X secret first when one names the user (the GTC answer must then be
+//# the current TOTP code; the password is not taken instead). The
+//# verifiers' last accepted steps live in memory: a restart forgets them.
+void WireAuthenticator(const Credentials& creds, ike::sa::AuthConfig& auth) {
+  auto eaps = std::make_shared<const std::vector<Secret>>(creds.eaps);
+  auto totps = std::make_shared<const std::vector<TotpSecret>>(creds.totps);
+  auth.eap_authenticator.secret_for = [eaps](std::string_view identity) -> std::optional<SecureBytes> {
+    const Secret* s = OwnedBy(*eaps, identity);
+    if (s == nullptr) return std::nullopt;
+    return s->secret;
+  };
+  auth.eap_authenticator.gtc_check = [eaps, totps](std::string_view identity, ByteSpan response) -> Status {
+    if (const TotpSecret* t = OwnedBy(*totps, identity)) {
+      std::lock_guard<std::mutex> lock(t->gate->mutex);
+      TRY_ASSIGN(otp::Verdict verdict,
+                 t->gate->verifier.Verify(std::string_view(reinterpret_cast<const char*>(response.data()), response.size()),
+                                          UnixNow()));
+      ENSURE(verdict.accepted(), kAuthenticationFailed, kNoOffset, "rfc6238#section-5.2",
+             fmt::format("the TOTP code of '{}': {}", identity, otp::Describe(verdict, t->gate->verifier.config())));
+      return OkStatus();
+    }
+    const Secret* s = OwnedBy(*eaps, identity);
+    ENSURE(s != nullptr, kAuthenticationFailed, kNoOffset, "rfc3748#section-5.6",
+           fmt::format("no eap- or totp- secret names '{}'", identity));
+    ENSURE(s->secret.size() == response.size() && ConstantTimeEqual(s->secret, response), kAuthenticationFailed,
+           kNoOffset, "rfc3748#section-5.6", fmt::format("the GTC password of '{}' is wrong", identity));
+    return OkStatus();
+  };
+}
+
+// The gateway as EAP peer (a connection it initiates with auth = eap-...):
+// its EAP identity (eap_id, else the round's identity) and that identity's
+// password, or for GTC its TOTP secret's current code.
+Status WirePeer(const Credentials& creds, const End& end, const ike::IdPayload& id, ike::sa::AuthConfig& auth) {
+  const std::string identity = end.eap_id != nullptr ? end.eap_id->value : IdentityText(end, id);
+  auth.eap_peer.identity = identity;
+  const TotpSecret* totp = OwnedBy(creds.totps, identity);
+  const Secret* password = OwnedBy(creds.eaps, identity);
+  if (totp == nullptr && password == nullptr)
+    return ErrorAt(*end.auth, Code::kInvalidArgument,
+                   fmt::format("auth = '{}' in {}: no eap- (or totp-) secret names the EAP identity '{}'",
+                               end.auth->value, end.section->name, identity));
+  if (password != nullptr) auth.eap_peer.secret = password->secret;
+  if (totp != nullptr) {
+    auto gate = totp->gate;
+    auth.eap_peer.gtc_response = [gate](std::string_view) {
+      const otp::VerifierConfig& c = gate->verifier.config();
+      Result<std::string> code = otp::Totp(c.secret, c.parameters, UnixNow());
+      return code ? SecureBytes(code->begin(), code->end()) : SecureBytes{};
+    };
+  }
+  return OkStatus();
+}
+
+// The pre-shared key between two identities of a round; an error naming
+// the connection when no ike secret fits.
+Result<SecureBytes> PskOf(const SettingsNode& section, const Credentials& creds, const ike::IdPayload& local,
+                          const Identity& remote) {
+  const Secret* secret = FindPsk(creds, local, remote);
+  if (secret == nullptr)
+    return ErrorAt(section, Code::kInvalidArgument,
+                   fmt::format("connection '{}' authenticates with psk but no ike secret matches its identities "
+                               "(local {}, remote {})", section.name, ike::DescribeId(local),
+                               remote.any ? "%any" : ike::DescribeId(remote.id)));
+  return secret->secret;
+}
+
+//= rfc4739#section-2.1
+//# Each authentication round has its own identity and credentials.
+// The local and remote sections, one authentication round each, in the
+// alphabetical order of their names (local, local-2, ...; as strongSwan
+// orders them), into the connection's first and further rounds.
+Status ReadRounds(const SettingsNode& section, ConnectionState& state, Connection& c) {
+  const Credentials& creds = state.creds;
+  const auto by_name = [](const SettingsNode* a, const SettingsNode* b) { return a->name < b->name; };
+  std::sort(state.local.begin(), state.local.end(), by_name);
+  std::sort(state.remote.begin(), state.remote.end(), by_name);
+  std::vector<End> locals(state.local.size()), remotes(state.remote.size());
+  for (size_t i = 0; i < locals.size(); ++i) TRY(ReadEnd(*state.local[i], true, creds, locals[i]));
+  for (size_t i = 0; i < remotes.size(); ++i) TRY(ReadEnd(*state.remote[i], false, creds, remotes[i]));
+  if (locals.size() > 1 && remotes.size() > 1)
+    return ErrorAt(*state.local[1], Code::kUnsupported,
+                   "more than one authentication round on both sides: this end runs its own further rounds only as "
+                   "initiator and demands the peer's only as responder (RFC 4739 §2.5 is not supported)");
+  for (size_t i = 0; i < locals.size(); ++i) {
+    ike::sa::IkeConfig round;
+    round.local_auth.send_cert = c.ike.local_auth.send_cert;  // the connection's send_cert, for every round
+    if (i > 0) round.local_id = c.ike.local_id;
+    TRY(CompleteLocal(c, locals[i], creds, round));
+    if (round.local_auth.method == AuthMethod::kSharedKeyMic && locals[i].eap.empty()) {
+      TRY_ASSIGN(round.local_auth.psk, PskOf(section, creds, round.local_id, remotes.front().id));
+    }
+    if (!locals[i].eap.empty()) TRY(WirePeer(creds, locals[i], round.local_id, round.local_auth));
+    if (i == 0) {
+      c.ike.local_id = round.local_id;
+      c.ike.local_auth = std::move(round.local_auth);
+    } else {
+      if (locals[i].id_node == nullptr) round.local_id = {};
+      c.ike.local_rounds.push_back({round.local_id, std::move(round.local_auth)});
+    }
+  }
+  for (size_t i = 0; i < remotes.size(); ++i) {
+    ike::sa::IkeConfig round;
+    TRY(CompleteRemote(remotes[i], creds, round));
+    if (round.remote_auth.method == AuthMethod::kSharedKeyMic && remotes[i].eap.empty()) {
+      TRY_ASSIGN(round.remote_auth.psk, PskOf(section, creds, c.ike.local_id, remotes[i].id));
+    }
+    if (!remotes[i].eap.empty()) WireAuthenticator(creds, round.remote_auth);
+    if (i == 0) {
+      c.ike.remote_id = round.remote_id;
+      c.ike.remote_auth = std::move(round.remote_auth);
+    } else {
+      c.ike.remote_rounds.push_back({round.remote_id, std::move(round.remote_auth)});
+    }
+  }
+  return OkStatus();
+}
+
 Status ReadConnection(const SettingsNode& section, const Credentials& creds, Connection& c) {
   TRY(RequireSection(section, "connections { NAME"));
   c.name = section.name;
@@ -463,12 +655,7 @@ Status ReadConnection(const SettingsNode& section, const Credentials& creds, Con
     const bool is_local = n.name == "local" || n.name.starts_with("local-");
     const bool is_remote = n.name == "remote" || n.name.starts_with("remote-");
     if (is_local || is_remote) {
-      const SettingsNode*& slot = is_local ? state.local : state.remote;
-      if (slot != nullptr)
-        return ErrorAt(n, Code::kUnsupported,
-                       fmt::format("'{}': more than one authentication round (first: '{}' at {}) is not supported",
-                                   n.name, slot->name, slot->Where()));
-      slot = &n;
+      (is_local ? state.local : state.remote).push_back(&n);
       continue;
     }
     const auto keyword = std::find_if(std::begin(kConnectionKeywords), std::end(kConnectionKeywords),
@@ -487,24 +674,10 @@ Status ReadConnection(const SettingsNode& section, const Credentials& creds, Con
   //= ipsecref#choice
   //# strongSwan's default IKE rekey_time is 4 h, rand_time 10% of it.
   if (!state.rekey_time_set) c.ike.rekey_time = 4 * 3600 * 1000;
-  if (state.local == nullptr || state.remote == nullptr)
+  if (state.local.empty() || state.remote.empty())
     return ErrorAt(section, Code::kInvalidArgument,
-                   fmt::format("connection '{}' needs a {} section", section.name, state.local == nullptr ? "local" : "remote"));
-  End local, remote;
-  TRY(ReadEnd(*state.local, true, creds, local));
-  TRY(ReadEnd(*state.remote, false, creds, remote));
-  TRY(CompleteLocal(c, local, creds, c.ike));
-  TRY(CompleteRemote(remote, creds, c.ike));
-  if (local.choice.method == AuthMethod::kSharedKeyMic || remote.choice.method == AuthMethod::kSharedKeyMic) {
-    const Secret* secret = FindPsk(creds, c.ike.local_id, remote.id);
-    if (secret == nullptr)
-      return ErrorAt(section, Code::kInvalidArgument,
-                     fmt::format("connection '{}' authenticates with psk but no ike secret matches its identities "
-                                 "(local {}, remote {})", section.name, ike::DescribeId(c.ike.local_id),
-                                 remote.id.any ? "%any" : ike::DescribeId(remote.id.id)));
-    if (local.choice.method == AuthMethod::kSharedKeyMic) c.ike.local_auth.psk = secret->secret;
-    if (remote.choice.method == AuthMethod::kSharedKeyMic) c.ike.remote_auth.psk = secret->secret;
-  }
+                   fmt::format("connection '{}' needs a {} section", section.name, state.local.empty() ? "local" : "remote"));
+  TRY(ReadRounds(section, state, c));
   if (state.children != nullptr) {
     // settings.h has refused a child defined twice.
     for (const SettingsNode& child : state.children->children) {

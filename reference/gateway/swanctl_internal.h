@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include <optional>
 #include <span>
@@ -18,6 +19,8 @@
 #include "reference/gateway/config.h"
 #include "reference/gateway/identity.h"
 #include "reference/gateway/settings.h"
+#include "reference/otp/secret.h"
+#include "reference/otp/verifier.h"
 
 namespace ipsecref::gateway::swanctl {
 
@@ -72,11 +75,27 @@ struct Secret {
   SecureBytes secret;
 };
 
+// A TOTP secret (secrets { totp-NAME { ... } }, an ipsecref extension:
+// swanctl_conf.md): its owners and the verifier of their codes, which every
+// connection (and SPU) that checks them shares, so that a code accepted once
+// is refused everywhere after.
+struct TotpSecret {
+  struct Gate {
+    explicit Gate(otp::TotpVerifier v) : verifier(std::move(v)) {}
+    std::mutex mutex;
+    otp::TotpVerifier verifier;
+  };
+  std::vector<Identity> ids;
+  std::shared_ptr<Gate> gate;
+};
+
 struct Credentials {
   std::string config_dir;
   std::vector<crypto::PrivateKey> keys;  // secrets' key files and the key directories
   std::vector<Bytes> cas;                // x509ca/ and authorities, DER
   std::vector<Secret> psks;              // ike-X secrets, in file order
+  std::vector<Secret> eaps;              // eap-X secrets (EAP passwords), in file order
+  std::vector<TotpSecret> totps;         // totp-X secrets, in file order
   // The `pools` section's pools, by name: connections name them.
   std::map<std::string, std::shared_ptr<ike::sa::AddressPool>, std::less<>> pools;
 };

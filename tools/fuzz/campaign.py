@@ -21,7 +21,10 @@ the start, CPU seconds used, runs, cov, ft, corpus units: libFuzzer's status
 lines with the times they were printed), history.jsonl (one line per
 campaign into DIR: its summary, so the CPU time adds up over campaigns),
 artifacts/ (crash-*, leak-*, timeout-*, oom-*: each a finding, to be fixed
-and kept in fuzz/regressions/<target>/). And DIR/summary.md and
+and kept in fuzz/regressions/<target>/; a timeout or slow unit that replays
+within 10 s at normal priority moves to artifacts/starved/: with --nice,
+whose per-unit limit is 120 s of wall time instead of 10, a fuzzer can wait
+that long for the CPU). And DIR/summary.md and
 summary.json: per target this campaign's wall and CPU seconds, runs, runs
 per CPU second, coverage (cov, the edges libFuzzer counts, and ft, its
 features) after 1 and 10 CPU minutes and at the end, the corpus before and
@@ -78,6 +81,25 @@ def at(growth, cpu):
     return last
 
 
+TIMEOUT = 10  # seconds a unit may take
+
+
+def confirm_timeout(binary, artifacts, name):
+    """Replays a timeout input at normal priority; one that finishes within
+    TIMEOUT there was the machine's doing (a starved low-priority fuzzer),
+    not the input's: it moves to artifacts/starved/ and is no finding."""
+    path = os.path.join(artifacts, name)
+    try:
+        r = subprocess.run([binary, "-runs=1", "-timeout=%d" % TIMEOUT, path], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=TIMEOUT * 3)
+        reproduced = r.returncode != 0
+    except subprocess.TimeoutExpired:
+        reproduced = True
+    if not reproduced:
+        os.makedirs(os.path.join(artifacts, "starved"), exist_ok=True)
+        os.replace(path, os.path.join(artifacts, "starved", name))
+
+
 def run(target, binary, seconds, cpu_limit, niceness, out):
     d = os.path.join(out, target)
     corpus, artifacts = os.path.join(d, "corpus"), os.path.join(d, "artifacts")
@@ -89,7 +111,12 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
             os.makedirs(corpus)
     os.makedirs(artifacts, exist_ok=True)
     before = len(os.listdir(corpus))
-    args = [binary, "-rss_limit_mb=2048", "-timeout=10", "-print_final_stats=1",
+    # libFuzzer's -timeout is wall time per unit: a fuzzer at a low priority
+    # may wait that long for the CPU on a busy machine (in one campaign at
+    # nice 19 beside a build, all four targets stopped on "timeouts" whose
+    # inputs then ran in 0.3 s). So with --nice the limit is 120 s, and every
+    # timeout found is replayed below at normal priority.
+    args = [binary, "-rss_limit_mb=2048", "-timeout=%d" % (120 if niceness else TIMEOUT), "-print_final_stats=1",
             "-artifact_prefix=" + artifacts + "/", corpus]
     dictionary = dict_of(target)
     if dictionary:
@@ -104,8 +131,11 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
                              errors="replace", preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
                              env=dict(os.environ, UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"))
 
+        done = threading.Event()  # the fuzzer's output has ended
+
         def watch():  # stops the fuzzer once it has used its CPU seconds
-            while p.poll() is None:
+            # (never p.poll(): it would reap the fuzzer before os.wait4 below)
+            while not done.is_set():
                 used = cpu_seconds(p.pid)
                 if used is not None and used >= cpu_limit:
                     stopped.set()
@@ -128,6 +158,7 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
             elif line.startswith("stat::"):
                 k, _, v = line[6:].partition(":")
                 stats[k.strip()] = v.strip()
+        done.set()
         _, wait_status, usage = os.wait4(p.pid, 0)
         p.returncode = status = os.waitstatus_to_exitcode(wait_status)
     elapsed = round(time.monotonic() - start, 1)
@@ -141,6 +172,9 @@ def run(target, binary, seconds, cpu_limit, niceness, out):
         f.write("seconds,cpu_seconds,runs,cov,ft,corpus\n")
         for row in growth:
             f.write(",".join(str(x) for x in row) + "\n")
+    for name in os.listdir(artifacts):
+        if name.startswith(("timeout-", "slow-unit-")):
+            confirm_timeout(binary, artifacts, name)
     findings = sorted(n for n in os.listdir(artifacts) if n.startswith(FINDING_PREFIXES))
     first, last = (growth[0] if growth else None), (growth[-1] if growth else None)
     def point(s):  # the coverage reached after s CPU seconds, if the campaign lasted that long

@@ -13,6 +13,7 @@
 
 #include "reference/bytes/bytes.h"
 #include "reference/crypto/signature.h"
+#include "reference/eap/methods.h"
 #include "reference/ike/sa/address_pool.h"
 #include "reference/ike/sa/environment.h"
 #include "reference/ike/wire/payloads/id.h"
@@ -44,6 +45,34 @@ struct AuthConfig {
   // peer's ID, RFC 4945 §3.1).
   Bytes public_key;
   std::vector<Bytes> trust_anchors;
+
+  //= rfc7296#section-2.16
+  //# EAP authenticates the initiator only: an initiator asks for it by
+  //# leaving AUTH out, the responder runs the method and both then make
+  //# AUTH from its MSK (or SK_pi / SK_pr).
+  // EAP (swanctl.conf's auth = eap-md5, eap-mschapv2, eap-gtc, or eap for
+  // any): the methods, most preferred first; empty for no EAP. On the local
+  // side this end is the EAP peer with `eap_peer`'s credentials (its
+  // identity defaults to the round's IKE identity); on the remote side the
+  // authenticator with `eap_authenticator`'s.
+  std::vector<eap::Type> eap_methods;
+  eap::PeerCredentials eap_peer;
+  eap::AuthenticatorCredentials eap_authenticator;
+  // Remote side: open with an EAP-Identity Request (swanctl.conf's
+  // eap_id = %any), or take the peer's IKE identity as its EAP identity.
+  bool eap_ask_identity = false;
+  bool is_eap() const { return !eap_methods.empty(); }
+};
+
+//= rfc4739#section-2.1
+//# Each further round of authentication carries its own identity and
+//# credentials.
+// One round after the first (swanctl.conf's local-2, remote-2, ...).
+struct AuthRound {
+  // Local: the IDi of the round (empty: the first round's); remote: the
+  // identity the peer must authenticate as (empty: any).
+  IdPayload id;
+  AuthConfig auth;
 };
 
 struct ChildConfig {
@@ -82,6 +111,16 @@ struct IkeConfig {
   IdPayload remote_id;
   AuthConfig local_auth;
   AuthConfig remote_auth;
+  // RFC 4739: the rounds after the first of this end (as initiator) and of
+  // the peer (as responder); a responder's own further rounds are not
+  // supported (ike_auth.cc).
+  std::vector<AuthRound> local_rounds;
+  std::vector<AuthRound> remote_rounds;
+  //= ipsecref#choice
+  //# MULTIPLE_AUTH_SUPPORTED is announced only by a configuration with more
+  //# than one round on either side, so that a one-round exchange stays as
+  //# RFC 7296 alone lays it out.
+  bool UsesMultipleAuth() const { return !local_rounds.empty() || !remote_rounds.empty(); }
   std::vector<Proposal> proposals;  // IKE proposals
   // The CHILD SAs this connection knows; the first is negotiated in
   // IKE_AUTH unless `childless`.

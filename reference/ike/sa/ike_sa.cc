@@ -413,7 +413,11 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
     return;
   }
   if (h.exchange_type == iana::ExchangeType::kIkeSaInit) init_request.assign(message.begin(), message.end());
-  std::unique_ptr<Task> task = MakeResponderTask(kind);
+  // A responder task whose exchange goes on over several requests (the
+  // IKE_AUTH rounds of EAP, §2.16, and RFC 4739) answers the next one too.
+  std::unique_ptr<Task> task =
+      continuing_ && continuing_->kind() == kind ? std::move(continuing_) : MakeResponderTask(kind);
+  continuing_.reset();
   if (Status s = task->ProcessR(*this, *m); !s) {
     Log(fmt::format("{} request failed: {}", Name(kind), s.error().ToString()));
     const std::optional<iana::NotifyType> notify = NotifyFor(s.error(), false, h.exchange_type);
@@ -442,8 +446,11 @@ void IkeSa::HandleRequest(const Datagram& datagram, ByteSpan message, const Head
   }
   const bool keep = response->keep_ike_sa;
   const bool succeeded = response->succeeded;
+  const bool more = response->more;
   Respond(h.message_id, h.exchange_type, std::move(*response));
-  if (!keep) {
+  if (keep && more) {
+    continuing_ = std::move(task);
+  } else if (!keep) {
     if (state != IkeState::kDestroyed) Destroy(fmt::format("{} answered with an error", Name(kind)));
   } else if (succeeded) {
     Succeed(*task);
@@ -497,7 +504,7 @@ void IkeSa::HandleResponse(ByteSpan message, const Header& h) {
     Fail(std::move(task), next.error());
     return;
   }
-  if (*next == Task::Next::kRetry) {
+  if (*next == Task::Next::kRetry || *next == Task::Next::kContinue) {
     queued_.push_front(std::move(task));
     return;
   }

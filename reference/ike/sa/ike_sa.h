@@ -67,6 +67,7 @@ class IkeSa {
   std::vector<iana::HashAlgorithm> peer_hash_algorithms;  // N(SIGNATURE_HASH_ALGORITHMS)
   uint32_t peer_window = 1;         // N(SET_WINDOW_SIZE) received
   bool peer_certreq = false;        // CERTREQ received: this end sends its certificates
+  bool peer_multiple_auth = false;  // N(MULTIPLE_AUTH_SUPPORTED) received (RFC 4739)
   // Virtual IPs (§2.19): the addresses the peer assigned to this end, and
   // those this end leased to the peer from its pools, for `lease_identity`
   // (released when the IKE SA is destroyed, handed on when it is rekeyed).
@@ -207,6 +208,8 @@ class IkeSa {
   std::map<uint32_t, std::vector<Bytes>> responses_;
   std::map<uint32_t, Outstanding> outstanding_;
   std::deque<std::unique_ptr<Task>> queued_;
+  // The responder task whose exchange goes on (Response::more).
+  std::unique_ptr<Task> continuing_;
   std::map<uint32_t, CrossedRekey> crossed_rekeys_;
   bool linger_ = false;  // deleted by the peer, waiting for this end's rekey answer
 };

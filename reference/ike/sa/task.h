@@ -27,6 +27,10 @@ struct Response {
   // its outcome is settled later (a collision): the rule's on_success does
   // not apply, its on_failure does.
   bool succeeded = true;
+  // True when the exchange goes on with the peer's next request (the
+  // IKE_AUTH rounds of EAP, RFC 7296 §2.16, and of RFC 4739): the same task
+  // answers it, and the rule's outcome waits for the last response.
+  bool more = false;
 };
 
 class Task {
@@ -39,9 +43,11 @@ class Task {
   // Initiator-build: the request's payloads.
   virtual Result<std::vector<Payload>> BuildI(IkeSa& sa) = 0;
   // Initiator-process: the response. kRetry sends the request again, built
-  // anew (after N(COOKIE) or N(INVALID_KE_PAYLOAD), §2.6, §1.3). An error
+  // anew (after N(COOKIE) or N(INVALID_KE_PAYLOAD), §2.6, §1.3); kContinue
+  // sends the exchange's next request, which BuildI builds (the IKE_AUTH
+  // rounds of EAP and RFC 4739), both before any other task. An error
   // fails the task (the rule's on_failure state).
-  enum class Next : uint8_t { kDone, kRetry };
+  enum class Next : uint8_t { kDone, kRetry, kContinue };
   virtual Result<Next> ProcessI(IkeSa& sa, const Message& response) = 0;
   // Responder-process: the request. An error is answered with the Notify
   // NotifyFor() names (rules.h) and fails the task.

@@ -81,6 +81,11 @@ void ReadAnnouncements(IkeSa& sa, const Message& m) {
   sa.peer_fragmentation = FindNotify(m, iana::NotifyType::kIkev2FragmentationSupported) != nullptr;
   sa.peer_childless = FindNotify(m, iana::NotifyType::kChildlessIkev2Supported) != nullptr;
   sa.peer_certreq = FindPayload(m, iana::PayloadType::kCertreq) != nullptr;
+  //= rfc4739#section-3.1
+  //# The responder announces multiple authentication in its IKE_SA_INIT
+  //# response (the initiator does so in IKE_AUTH, ike_auth.cc).
+  if (sa.role == Role::kInitiator)
+    sa.peer_multiple_auth = FindNotify(m, iana::NotifyType::kMultipleAuthSupported) != nullptr;
   sa.peer_hash_algorithms.clear();
   if (const NotifyPayload* n = FindNotify(m, iana::NotifyType::kSignatureHashAlgorithms))
     for (size_t i = 0; i + 1 < n->notification_data.size(); i += 2)
@@ -101,6 +106,8 @@ void Announce(const IkeSa& sa, std::vector<Payload>& out) {
   //# Each end that can set up an IKE SA without a CHILD SA says so with
   //# N(CHILDLESS_IKEV2_SUPPORTED) in IKE_SA_INIT.
   out.push_back(NotifyPayloadOf(iana::NotifyType::kChildlessIkev2Supported));
+  if (sa.role == Role::kResponder && sa.config().UsesMultipleAuth())
+    out.push_back(NotifyPayloadOf(iana::NotifyType::kMultipleAuthSupported));
 }
 
 Status DeriveKeys(IkeSa& sa, const SecureBytes& g_ir) {
