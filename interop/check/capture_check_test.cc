@@ -687,8 +687,15 @@ namespace {
 // responder, 10), 87af5b44 (11 from the initiator, 12); 13-15 Quick Mode
 // e7f2c664; 16-21 ESP in UDP (SPIs 0xac4febde a to b, 0x1a853564 b to a,
 // ICV good in tshark with esp_sa); 22 and 23 Informational bb87f512 and
-// 3aad42df, both from the initiator.
-TEST(CaptureCheck, Ikev1IsListedPerIsakmpSaNotJudgedAsIkev2) {
+// 3aad42df, both from the initiator. tshark 4.0.17, decrypting with the
+// capture's ikev1_decryption_table, shows HASH and ATTR in each Transaction
+// message, HASH SA NONCE ID ID in Quick Mode's first two messages (the SPIs
+// 0x1a853564 in a's, 0xac4febde in b's SA), HASH and a Delete in 22 (ESP,
+// SPI 0x1a853564) and 23 (ISAKMP, the two cookies); in the Transactions,
+// frame 8 an ISAKMP_CFG_REPLY with XAUTH_USER_NAME alice and a password,
+// 9 an ISAKMP_CFG_SET with XAUTH_STATUS Success (1), 12 an
+// ISAKMP_CFG_REPLY with INTERNAL_IP4_ADDRESS 10.99.0.17.
+TEST(CaptureCheck, Ikev1IsDecryptedAndListedPerIsakmpSa) {
   CheckRun run = Check(Load("pcaps/strongswan-ikev1-xauth/capture.pcap"), Keys("pcaps/strongswan-ikev1-xauth"));
   const CaptureReport& r = run.report;
   EXPECT_EQ(r.failed(), 0u);
@@ -696,6 +703,7 @@ TEST(CaptureCheck, Ikev1IsListedPerIsakmpSaNotJudgedAsIkev2) {
   ASSERT_EQ(r.ikev1_sas.size(), 1u);
   const Ikev1SaReport& sa = r.ikev1_sas[0];
   EXPECT_EQ(sa.cookie_i, 0x86d96285ae3a7bebu);
+  EXPECT_TRUE(sa.keys_known);
   EXPECT_EQ(sa.packets, 17u);
   EXPECT_EQ(FormatAddress(sa.initiator), "192.0.2.1");
   EXPECT_EQ(sa.initiator_port, 4500);
@@ -709,12 +717,53 @@ TEST(CaptureCheck, Ikev1IsListedPerIsakmpSaNotJudgedAsIkev2) {
     EXPECT_EQ(sa.exchanges[i].message_id, id) << i;
     EXPECT_EQ(sa.exchanges[i].messages.kept().front(), first) << i;
     EXPECT_EQ(sa.exchanges[i].messages.count(), count) << i;
+    EXPECT_TRUE(sa.exchanges[i].contents_seen) << i;
   }
   EXPECT_EQ(sa.exchanges[0].payloads.substr(0, 10), "I: SA VID(");
   EXPECT_TRUE(sa.exchanges[1].encrypted);
-  EXPECT_EQ(sa.exchanges[1].payloads, "R: (encrypted) | I: (encrypted)");
+  EXPECT_EQ(sa.exchanges[1].payloads, "R: HASH ATTR | I: HASH ATTR");
+  EXPECT_EQ(sa.exchanges[1].outcome,
+            "ISAKMP_CFG_REQUEST XAUTH_USER_NAME XAUTH_USER_PASSWORD; ISAKMP_CFG_REPLY XAUTH_USER_NAME=alice "
+            "XAUTH_USER_PASSWORD=(14 bytes, not shown)");
+  EXPECT_EQ(sa.exchanges[2].outcome, "ISAKMP_CFG_SET XAUTH_STATUS=OK (1); ISAKMP_CFG_ACK XAUTH_STATUS");
+  EXPECT_EQ(sa.exchanges[3].outcome, "ISAKMP_CFG_REQUEST INTERNAL_IP4_ADDRESS; ISAKMP_CFG_REPLY INTERNAL_IP4_ADDRESS=10.99.0.17");
+  EXPECT_EQ(sa.exchanges[4].payloads, "I: HASH SA NONCE ID ID | R: HASH SA NONCE ID ID | I: HASH");
+  EXPECT_EQ(sa.exchanges[4].outcome, "ESP SA 0x1a853564/0xac4febde created");
+  EXPECT_EQ(sa.exchanges[5].outcome, "Delete ESP 0x1a853564");
+  EXPECT_EQ(sa.exchanges[6].outcome, "Delete ISAKMP SA");
+  EXPECT_EQ(sa.deleted_at, 23u);
   EXPECT_TRUE(sa.findings.empty());
   for (uint32_t spi : {0xac4febdeu, 0x1a853564u}) EXPECT_EQ(Sa(r, spi).ok, 3u);
+  // The Quick Mode SA, linked to the two ESP SAs as IKEv2's CHILD SAs are.
+  ASSERT_EQ(r.child_sas.size(), 1u);
+  const ChildSaReport& c = r.child_sas[0];
+  EXPECT_EQ(c.ikev1_sa, 0u);
+  EXPECT_EQ(c.created_at, 14u);
+  EXPECT_EQ(c.at_initiator.spi, 0x1a853564u);
+  EXPECT_EQ(c.at_responder.spi, 0xac4febdeu);
+  ASSERT_TRUE(c.at_initiator.sa && c.at_responder.sa);
+  EXPECT_EQ(r.sas[*c.at_initiator.sa].spi, 0x1a853564u);
+  EXPECT_EQ(r.sas[*c.at_responder.sa].spi, 0xac4febdeu);
+  EXPECT_EQ(c.delete_requested, 22u);
+  EXPECT_TRUE(r.ike_findings.empty());
+}
+
+// Without the ikev1_decryption_table (esp_sa alone) the encrypted messages
+// stay opaque: a note per message, nothing fails.
+TEST(CaptureCheck, Ikev1WithoutKeysIsListedEncrypted) {
+  CheckRun run = Check(Load("pcaps/strongswan-ikev1-xauth/capture.pcap"), Keys("pcaps/strongswan-ikev1-xauth/esp_sa"));
+  const CaptureReport& r = run.report;
+  EXPECT_EQ(r.failed(), 0u);
+  ASSERT_EQ(r.ikev1_sas.size(), 1u);
+  const Ikev1SaReport& sa = r.ikev1_sas[0];
+  EXPECT_FALSE(sa.keys_known);
+  EXPECT_EQ(sa.exchanges[1].payloads, "R: (encrypted) | I: (encrypted)");
+  EXPECT_FALSE(sa.exchanges[1].contents_seen);
+  ASSERT_EQ(sa.findings.size(), 1u);
+  EXPECT_EQ(sa.findings[0].kind, IkeFindingKind::kContentsNotSeen);
+  EXPECT_EQ(sa.findings[0].severity, IkeSeverity::kNote);
+  EXPECT_EQ(sa.findings[0].packets.count(), 13u);  // frames 5-15, 22, 23
+  EXPECT_TRUE(r.child_sas.empty());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -11,6 +13,7 @@
 #include "reference/ike/wire/header.h"
 #include "reference/ike/wire/payload.h"
 #include "reference/ikev1/message.h"
+#include "reference/ikev1/registry.h"
 
 namespace ipsecref::io {
 namespace {
@@ -152,19 +155,30 @@ const IkeFindingInfo& Info(IkeFindingKind kind) {
 }
 
 struct IkeExchangeTracker::Impl {
-  explicit Impl(const KeyStore& keys) : ring(keys.ike_sas()) {}
+  explicit Impl(const KeyStore& keys) : ring(keys.ike_sas()), v1_ring(keys.ikev1_sas()) {}
 
   IkeKeyRing ring;
+  Ikev1KeyRing v1_ring;
   IkeReport report;
   std::deque<SaState> states;                // parallel to report.sas (stable references)
   std::multimap<uint64_t, size_t> by_spi_i;  // into report.sas
   std::map<std::pair<SaProtocol, uint32_t>, size_t> child_by_spi;
   std::map<size_t, size_t> delete_sa;  // CHILD SA -> the IKE SA that deleted it
   std::vector<size_t> owner;           // CHILD SA -> the IKE SA it now belongs to
+  // The owner of a Quick Mode's SA: no IKEv2 SA.
+  static constexpr size_t kNoOwner = std::numeric_limits<size_t>::max();
   bool contents_seen = false;
   std::multimap<uint64_t, size_t> v1_by_cookie_i;  // into report.ikev1_sas
+  // A Quick Mode under way: who started it and the SPIs its first message
+  // offered, by ISAKMP SA and Message ID.
+  struct QuickMode {
+    Bytes initiator;
+    std::vector<std::pair<SaProtocol, uint32_t>> spis;
+  };
+  std::map<std::pair<size_t, uint32_t>, QuickMode> quick_modes;
 
   void ObserveIkev1(const IkeDatagram& d);
+  void LearnIkev1(size_t sa_index, Ikev1Exchange& ex, const ikev1::Message& m, const IkeDatagram& d);
 
   size_t NewSa(uint64_t spi_i, uint64_t spi_r, ByteSpan initiator, ByteSpan responder) {
     IkeSaReport r;
@@ -365,25 +379,139 @@ void IkeExchangeTracker::Impl::ObserveIkev1(const IkeDatagram& d) {
     ex = sa.exchanges.end() - 1;
   }
   ex->messages.Add(d.number);
+  if (ex->messages.count() == 1) ex->contents_seen = true;
   std::string what = Same(d.src, sa.initiator) ? "I: " : "R: ";
   if (d.cut) {
     AddFinding(sa.findings, IkeFindingKind::kCutByCapture, std::nullopt, "", d.number,
                "the capture holds only part of the datagram: not judged");
+    ex->contents_seen = false;
     what += "(cut)";
-  } else if (auto m = ikev1::Decode(d.message); !m) {
-    AddError(sa.findings, IkeFindingKind::kMalformed, d.number, m.error());
+    ex->payloads += (ex->payloads.empty() ? "" : " | ") + what;
+    return;
+  }
+  Ikev1MessageOutcome o = v1_ring.Judge(d.message);
+  sa.keys_known = sa.keys_known || o.keys_known;
+  if (o.decode_error) AddError(sa.findings, IkeFindingKind::kMalformed, d.number, *o.decode_error);
+  if (o.decrypt_error) AddError(sa.findings, IkeFindingKind::kDecryptionFailed, d.number, *o.decrypt_error);
+  for (const Error& v : o.violations) AddError(sa.findings, IkeFindingKind::kRuleViolation, d.number, v);
+  if (!o.message) {
     what += "(malformed)";
-  } else if (m->header.encrypted()) {
-    ex->encrypted = true;
+  } else if (o.message->header.encrypted()) ex->encrypted = true;
+  if (o.message && !o.contents_seen()) {
     what += "(encrypted)";
-  } else {
-    for (const Error& v : ikev1::Validate(*m)) AddError(sa.findings, IkeFindingKind::kRuleViolation, d.number, v);
+    if (!o.keys_known)
+      AddFinding(sa.findings, IkeFindingKind::kContentsNotSeen, std::nullopt, "", d.number,
+                 fmt::format("no keys for ISAKMP SA {:016x}_i", h->initiator_cookie));
+  } else if (o.message) {
     std::string labels;
-    for (const ikev1::Payload& p : m->payloads)
+    for (const ikev1::Payload& p : o.message->payloads)
       labels += fmt::format("{}{}", labels.empty() ? "" : " ", ikev1::PayloadLabel(p));
     what += labels;
+    LearnIkev1(*found, *ex, *o.message, d);
   }
+  if (!o.contents_seen()) ex->contents_seen = false;
   ex->payloads += (ex->payloads.empty() ? "" : " | ") + what;
+}
+
+// What a decoded (and decrypted) IKEv1 message says of SAs: Quick Mode's
+// SPIs, Deletes, DPD.
+void IkeExchangeTracker::Impl::LearnIkev1(size_t sa_index, Ikev1Exchange& ex, const ikev1::Message& m,
+                                          const IkeDatagram& d) {
+  Ikev1SaReport& sa = report.ikev1_sas[sa_index];
+  const auto type = static_cast<ikev1::ExchangeType>(ex.type);
+  if (type == ikev1::ExchangeType::kQuickMode) {
+    //= rfc2409#section-5.5
+    //# Each side's Quick Mode SA payload carries the SPI it chose, the one
+    //# it receives on: the initiator's offers, the responder's chosen proposal.
+    std::vector<std::pair<SaProtocol, uint32_t>> spis;
+    for (const ikev1::Payload& p : m.payloads) {
+      const auto* s = p.as<ikev1::SaPayload>();
+      if (s == nullptr) continue;
+      for (const ikev1::Proposal& proposal : s->proposals) {
+        const auto child = ChildProtocol(proposal.protocol_id);
+        if (!child || proposal.spi.size() != 4) continue;
+        const bool have = std::any_of(spis.begin(), spis.end(), [&](const auto& e) { return e.first == *child; });
+        if (!have) spis.emplace_back(*child, LoadU32(proposal.spi.data()));
+      }
+    }
+    // Only the two messages with SA payloads count (the third carries HASH
+    // alone); the exchange's state goes once the second is seen.
+    if (spis.empty()) return;
+    //= ipsecref#choice
+    //# At most kIkeSasTracked Quick Modes wait for their second message at a
+    //# time (memory bound); the SAs of further ones are not linked.
+    const auto key = std::make_pair(sa_index, m.header.message_id);
+    if (quick_modes.size() >= kIkeSasTracked && !quick_modes.contains(key)) return;
+    auto [it, first] = quick_modes.try_emplace(key);
+    QuickMode& qm = it->second;
+    if (first) {
+      qm.initiator.assign(d.src.begin(), d.src.end());
+      qm.spis = std::move(spis);
+    } else if (!Same(d.src, qm.initiator)) {
+      for (const auto& [protocol, spi] : spis) {
+        ChildSaReport c;
+        c.protocol = protocol;
+        c.ikev1_sa = sa_index;
+        c.created_message_id = m.header.message_id;
+        c.created_at = d.number;
+        for (const auto& [offered, offered_spi] : qm.spis)
+          if (offered == protocol) c.at_initiator.spi = offered_spi;
+        c.at_initiator.address = qm.initiator;
+        c.at_responder.spi = spi;
+        c.at_responder.address.assign(d.src.begin(), d.src.end());
+        const size_t index = report.child_sas.size();
+        for (const auto& side : {c.at_initiator, c.at_responder})
+          if (side.spi) child_by_spi[{protocol, *side.spi}] = index;
+        Append(ex.outcome, fmt::format("{} SA {}/0x{:08x} created", ProtocolName(protocol),
+                                       c.at_initiator.spi ? fmt::format("0x{:08x}", *c.at_initiator.spi) : "?",
+                                       spi));
+        report.child_sas.push_back(std::move(c));
+        owner.push_back(kNoOwner);
+      }
+      quick_modes.erase(it);
+    }
+    return;
+  }
+  for (const ikev1::Payload& p : m.payloads) {
+    if (const auto* del = p.as<ikev1::DeletePayload>()) {
+      //= rfc2408#section-3.15
+      //# A Delete names an ISAKMP SA by its two cookies (protocol ISAKMP),
+      //# IPsec SAs by the SPIs their sender receives on.
+      if (del->protocol_id == ikev1::kProtoIsakmp) {
+        if (!sa.deleted_at) sa.deleted_at = d.number;
+        Append(ex.outcome, "Delete ISAKMP SA");
+        continue;
+      }
+      const auto child = ChildProtocol(del->protocol_id);
+      for (const Bytes& spi : del->spis) {
+        if (!child || spi.size() != 4) continue;
+        if (const auto c = FindChild(*child, LoadU32(spi.data()))) {
+          ChildSaReport& cr = report.child_sas[*c];
+          if (!cr.delete_requested) cr.delete_requested = d.number;
+        }
+        Append(ex.outcome, fmt::format("Delete {} 0x{}", ProtocolName(*child), ToHex(spi)));
+      }
+    } else if (const auto* a = p.as<ikev1::AttributePayload>()) {
+      // Mode Config and XAuth (draft-dukes-ike-mode-cfg-02 §3.2,
+      // draft-beaulieu-ike-xauth-02 §4): the message type and its
+      // attributes, passwords as their length only.
+      std::string what(ikev1::CfgTypeName(a->cfg_type));
+      if (what.empty()) what = fmt::format("CFG type {}", a->cfg_type);
+      for (const ikev1::DataAttribute& attr : a->attributes) {
+        const std::string_view name = ikev1::CfgAttributeName(attr.type);
+        const std::string value = ikev1::DescribeCfgAttribute(attr);
+        what += fmt::format(" {}{}", name.empty() ? fmt::format("attribute {}", attr.type) : std::string(name),
+                            value.empty() || value == "(empty)" ? "" : "=" + value);
+      }
+      Append(ex.outcome, what);
+    } else if (const auto* n = p.as<ikev1::NotificationPayload>()) {
+      //= rfc3706#section-5.3
+      //# DPD's R-U-THERE (36136) and R-U-THERE-ACK (36137) travel in
+      //# Informational exchanges.
+      if (n->notify_message_type == 36136) Append(ex.outcome, "DPD R-U-THERE");
+      if (n->notify_message_type == 36137) Append(ex.outcome, "DPD R-U-THERE-ACK");
+    }
+  }
 }
 
 void IkeExchangeTracker::Impl::Observe(const IkeDatagram& d) {

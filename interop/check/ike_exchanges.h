@@ -114,6 +114,9 @@ struct ChildSaSide {
 struct ChildSaReport {
   SaProtocol protocol = SaProtocol::kEsp;
   size_t ike_sa = 0;  // the IKE SA whose exchange created it
+  // IKEv1: the ISAKMP SA (into IkeReport::ikev1_sas) whose Quick Mode
+  // created it; then ike_sa and created_by mean nothing.
+  std::optional<size_t> ikev1_sa;
   iana::ExchangeType created_by = iana::ExchangeType::kIkeAuth;
   uint32_t created_message_id = 0;
   uint64_t created_at = 0;  // packet of the response
@@ -133,16 +136,26 @@ struct Ikev1Exchange {
   uint8_t type = 0;  // ikev1::ExchangeType
   uint32_t message_id = 0;
   PacketNumbers messages;
-  std::string payloads;  // of each message, " | " between messages; "(encrypted)"
+  // Of each message, " | " between messages; "(encrypted)" when it was not
+  // decrypted.
+  std::string payloads;
   bool encrypted = false;  // some message of it had the E flag
+  bool contents_seen = false;  // every message of it decoded, and decrypted where encrypted
+  // "ESP SA 0xc0c9e5fa/0xc6076244 created", "Delete ISAKMP SA", "DPD R-U-THERE"
+  std::string outcome;
 };
 
 // An ISAKMP SA (IKEv1), named by its cookies: listed with its exchanges,
-// not judged as IKEv2. A message that does not decode is a kMalformed finding.
+// decrypted where its keys are known (an ikev1_decryption_table row, or
+// keys.json's pre-shared key and g^xy), judged by the payloads' own rules
+// (not IKEv2's). Quick Mode's SAs become CHILD SAs (IkeReport::child_sas,
+// ikev1_sa set), linked to the ESP/AH SAs on the wire.
 struct Ikev1SaReport {
   uint64_t cookie_i = 0, cookie_r = 0;  // cookie_r 0 until the responder's first message
   Bytes initiator, responder;           // the first message's source and destination
   uint16_t initiator_port = 0, responder_port = 0;
+  bool keys_known = false;
+  std::optional<uint64_t> deleted_at;  // packet of a Delete of the ISAKMP SA
   uint64_t packets = 0, bytes = 0;
   Timestamp first, last;
   std::vector<Ikev1Exchange> exchanges;

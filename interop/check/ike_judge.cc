@@ -65,4 +65,55 @@ IkeMessageOutcome JudgeIkeMessage(ByteSpan datagram, IkeKeyRing* keys) {
   return out;
 }
 
+Ikev1KeyRing::Ikev1KeyRing(std::vector<Ikev1Keys> keys) : keys_(std::move(keys)) {
+  for (size_t i = 0; i < keys_.size(); ++i) by_cookie_.emplace(keys_[i].cookie_i, i);
+}
+
+const Ikev1Keys* Ikev1KeyRing::Find(uint64_t cookie_i, uint64_t cookie_r) const {
+  auto [begin, end] = by_cookie_.equal_range(cookie_i);
+  for (auto it = begin; it != end; ++it) {
+    const Ikev1Keys& k = keys_[it->second];
+    if (!k.cookie_r || cookie_r == 0 || *k.cookie_r == cookie_r) return &k;
+  }
+  return nullptr;
+}
+
+bool Ikev1KeyRing::Knows(uint64_t cookie_i, uint64_t cookie_r) const { return Find(cookie_i, cookie_r) != nullptr; }
+
+const ikev1::IsakmpSaDecryptor* Ikev1KeyRing::DecryptorOf(uint64_t cookie_i) const {
+  auto it = sas_.find(cookie_i);
+  return it == sas_.end() ? nullptr : &it->second;
+}
+
+Ikev1MessageOutcome Ikev1KeyRing::Judge(ByteSpan datagram) {
+  Ikev1MessageOutcome out;
+  auto decoded = ikev1::Decode(datagram);
+  if (!decoded) {
+    out.decode_error = std::move(decoded).error();
+    return out;
+  }
+  ikev1::Message& m = out.message.emplace(std::move(decoded).value());
+  const ikev1::Header& h = m.header;
+  //= rfc2408#section-3.1
+  //# The initiator cookie names the ISAKMP SA from its first message on (the
+  //# responder cookie is 0 there).
+  auto it = sas_.find(h.initiator_cookie);
+  if (it == sas_.end()) {
+    if (const Ikev1Keys* k = Find(h.initiator_cookie, h.responder_cookie))
+      it = sas_.emplace(h.initiator_cookie,
+                        ikev1::IsakmpSaDecryptor(ikev1::Ikev1Secret{k->encryption_key, k->pre_shared_key,
+                                                                    k->dh_shared_secret}))
+               .first;
+  }
+  out.keys_known = it != sas_.end();
+  if (out.keys_known) {
+    const bool encrypted = h.encrypted();
+    Status s = it->second.Observe(m);
+    if (!s) out.decrypt_error = std::move(s).error();
+    if (encrypted && !m.decrypted) return out;
+  }
+  out.violations = ikev1::Validate(m);
+  return out;
+}
+
 }  // namespace ipsecref::io

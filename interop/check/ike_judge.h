@@ -16,7 +16,9 @@
 #include "reference/ike/wire/message.h"
 #include "reference/ike/wire/protection.h"
 #include "reference/ike/wire/rules.h"
+#include "reference/ikev1/decrypt.h"
 #include "reference/io/ikev2_table.h"
+#include "reference/io/keys.h"
 
 namespace ipsecref::io {
 
@@ -60,5 +62,43 @@ struct IkeMessageOutcome {
 // Judges one IKE datagram (the non-ESP marker already removed); `keys` may
 // be nullptr (nothing is decrypted).
 IkeMessageOutcome JudgeIkeMessage(ByteSpan datagram, IkeKeyRing* keys);
+
+// An IKEv1 message's judgement: decoded (RFC 2408 §3), decrypted where its
+// ISAKMP SA's keys are known (RFC 2409 Appendix B), and checked against the
+// payloads' own rules (ikev1::Validate).
+struct Ikev1MessageOutcome {
+  std::optional<ikev1::Message> message;
+  std::optional<Error> decode_error;   // the message did not decode
+  std::optional<Error> decrypt_error;  // no usable IV or key, or the plaintext does not parse
+  bool keys_known = false;             // the keys name this ISAKMP SA
+  std::vector<Error> violations;
+
+  // Decoded, and decrypted where it was encrypted.
+  bool contents_seen() const { return message && (!message->header.encrypted() || message->decrypted); }
+  bool failed() const { return decode_error || decrypt_error || !violations.empty(); }
+};
+
+// The decryptors of the ISAKMP SAs whose keys (an ikev1_decryption_table
+// row, or keys.json's pre-shared key and g^xy) are known, one per initiator
+// cookie, fed every message of their SA in capture order: decryption
+// follows the IV chain, so no message may be skipped.
+class Ikev1KeyRing {
+ public:
+  explicit Ikev1KeyRing(std::vector<Ikev1Keys> keys);
+
+  // Judges one IKEv1 datagram (the non-ESP marker already removed).
+  Ikev1MessageOutcome Judge(ByteSpan datagram);
+  bool Knows(uint64_t cookie_i, uint64_t cookie_r) const;
+  // The decryptor of an ISAKMP SA once a message of it was judged; nullptr
+  // when its keys are not known.
+  const ikev1::IsakmpSaDecryptor* DecryptorOf(uint64_t cookie_i) const;
+
+ private:
+  const Ikev1Keys* Find(uint64_t cookie_i, uint64_t cookie_r) const;
+
+  std::vector<Ikev1Keys> keys_;
+  std::multimap<uint64_t, size_t> by_cookie_;         // initiator cookie -> keys_
+  std::map<uint64_t, ikev1::IsakmpSaDecryptor> sas_;  // by initiator cookie
+};
 
 }  // namespace ipsecref::io

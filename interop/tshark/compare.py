@@ -15,7 +15,10 @@ compares, message by message (by frame number): the exchange type, the
 Initiator and Response flags, the payload types in order (Notify with its
 message type, SA with every proposal's number and its transforms' types and
 IDs) outside SK, and the same for the payloads inside SK where the table has
-the IKE SA's keys. The table's rows go to tshark as -o options (the UAT's
+the IKE SA's keys. IKEv1 messages: header fields and payloads with their
+lengths and contents, and, for encrypted ones, the payloads inside as the
+reference decrypts them (with the ikev1_decryption_table beside the
+capture) against tshark's decryption with the same table. The table's rows go to tshark as -o options (the UAT's
 own line syntax), so no Wireshark profile is read or written; HOME and
 XDG_CONFIG_HOME point at an empty directory so that a personal profile
 cannot add keys or change preferences.
@@ -40,7 +43,7 @@ import xml.etree.ElementTree as ET
 
 LINE = re.compile(r"^(\d+) (\d+) ([IR]) (request|response) outer=(\S*) inner=(\S*)\s+#(.*)$")
 ERROR_LINE = re.compile(r"^(\d+) error\s+#(.*)$")
-V1_LINE = re.compile(r"^(\d+) v1 (\d+) (\d+) ([0-9a-f]{8}) payloads=(\S*) enc=(\S+)\s+#(.*)$")
+V1_LINE = re.compile(r"^(\d+) v1 (\d+) (\d+) ([0-9a-f]{8}) payloads=(\S*) enc=(\S+) inner=(\S*)\s+#(.*)$")
 
 
 # Wireshark 4.0's names (packet-isakmp.c) for the IANA transforms of
@@ -116,10 +119,11 @@ def ours(tool, capture_dir, table):
             continue
         m = V1_LINE.match(line)
         if m:
-            frame, exchange, flags, message_id, payloads, enc, names = m.groups()
+            frame, exchange, flags, message_id, payloads, enc, inner, names = m.groups()
             messages[int(frame)] = {
                 "v1": True, "exchange": int(exchange), "flags": int(flags), "message_id": message_id,
                 "payloads": payloads.split(",") if payloads else [], "enc": None if enc == "-" else int(enc),
+                "inner": None if inner == "-" else ("!" if inner == "!" else (inner.split(",") if inner else [])),
                 "names": names.strip(),
             }
             continue
@@ -227,9 +231,9 @@ def v1_record(proto, decrypted_check):
 
 
 def v1_decrypted(tshark, capture_dir, home):
-    """{frame: the payload names tshark decrypted} for the encrypted IKEv1
-    messages of a capture that ships an ikev1_decryption_table, or None
-    without one."""
+    """{frame: (the payload names, their tokens) tshark decrypted} for the
+    encrypted IKEv1 messages of a capture that ships an
+    ikev1_decryption_table, or None without one."""
     table = os.path.join(capture_dir, "ikev1_decryption_table")
     if not os.path.exists(table):
         return None
@@ -253,8 +257,9 @@ def v1_decrypted(tshark, capture_dir, home):
                 enc = children(proto, "isakmp.enc.data")
                 payloads = children(enc[0], "isakmp.typepayload") if enc else []
                 # Decrypted: tshark shows the payloads, the first one the header names.
-                found[frame] = [p.get("showname") for p in payloads] if payloads and \
-                    payloads[0].get("show") == first else []
+                decrypted = payloads and payloads[0].get("show") == first
+                found[frame] = ([p.get("showname") for p in payloads], [v1_token(p) for p in payloads]) \
+                    if decrypted else ([], [])
     return found
 
 
@@ -448,20 +453,28 @@ def main():
                 # IKEv1: the shipped ikev1_decryption_table must let tshark
                 # decrypt every encrypted IKEv1 message (the keys are right).
                 v1_enc = [f for f, m in mine.items() if m.get("v1") and m.get("enc") is not None]
+                v1_inner = 0
                 v1_dec = v1_decrypted(args.tshark, d, home) if v1_enc else None
                 if v1_enc and v1_dec is None:
                     problems.append("%d encrypted IKEv1 messages and no ikev1_decryption_table" % len(v1_enc))
                 for f in v1_enc if v1_dec is not None else []:
-                    if not v1_dec.get(f):
+                    names, tokens = v1_dec.get(f, ([], []))
+                    if not tokens:
                         problems.append("frame %d: tshark does not decrypt it with ikev1_decryption_table" % f)
+                    elif mine[f].get("inner") != tokens:
+                        problems.append("frame %d: IKEv1 decrypted payloads differ\n    reference: %s\n"
+                                        "    tshark:    %s\n    (%s)" % (f, mine[f].get("inner"), tokens, "; ".join(names)))
+                    else:
+                        v1_inner += len(tokens)
             except (OSError, RuntimeError, ET.ParseError, ValueError, KeyError, IndexError) as ex:
                 print("FAIL %s: %s" % (name, ex))
                 failed += 1
                 continue
             decrypted = sum(1 for m in mine.values() if isinstance(m.get("inner"), list))
             if v1_enc:
-                summary_v1 = ("; IKEv1: %d messages, %d encrypted, all decrypted by tshark with ikev1_decryption_table"
-                              % (sum(1 for m in mine.values() if m.get("v1")), len(v1_enc)))
+                summary_v1 = ("; IKEv1: %d messages, %d encrypted, decrypted by the reference and by tshark with "
+                              "ikev1_decryption_table alike (%d payloads inside)"
+                              % (sum(1 for m in mine.values() if m.get("v1")), len(v1_enc), v1_inner))
             else:
                 summary_v1 = ""
             summary = ("%d IKE messages (%d decrypted), %d outer + %d inner payloads, %d SA transforms%s"

@@ -19,14 +19,16 @@
 //
 // An IKEv1 message (major version 1) is one line of its own:
 //
-//   <frame> v1 <exchange> <flags> <message id> payloads=<tokens> enc=<octets|->  # <names>
+//   <frame> v1 <exchange> <flags> <message id> payloads=<tokens> enc=<octets|-> inner=<tokens|-|!>  # <names>
 //
 // tokens "<type>:<payload length>/<content>": an SA "/<doi>/<proposal
 // number>.<protocol>:<transform number>.<transform id>(<attribute type>=<value
 // hex>+...)" (transforms joined by ';'), a Notification "/<message type>",
 // an ID "/<type>.<protocol>.<port>/<data hex>", VID, KE, Nonce, HASH, NAT-D
-// "/<data hex>". enc= is the size of the encrypted body (E flag), which the
-// reference does not decrypt.
+// "/<data hex>". enc= is the size of the encrypted body (E flag); inner=
+// the payloads inside it, decrypted with the ikev1_decryption_table found
+// beside the capture (RFC 2409 Appendix B; "-" without one or without a
+// row for the ISAKMP SA, "!" when decryption failed).
 //
 //   ike_payloads --sample-table
 //
@@ -37,7 +39,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,7 +51,9 @@
 #include "reference/ike/wire/message.h"
 #include "reference/crypto/transforms.h"
 #include "reference/ike/wire/protection.h"
+#include "reference/ikev1/decrypt.h"
 #include "reference/ikev1/describe.h"
+#include "reference/io/ikev1_table.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/ikev2_table.h"
 
@@ -180,7 +187,20 @@ std::string Ikev1Token(const ikev1::Payload& p, size_t length) {
   return t;
 }
 
-void PrintIkev1(const io::CapturedIke& captured) {
+// The encoded length of one IKEv1 payload, generic header included.
+size_t EncodedLength(const ikev1::Payload& p) {
+  ByteWriter out;
+  return ikev1::EncodePayloads({p}, out).ok() ? out.size() : 0;
+}
+
+// The ISAKMP SAs' decryptors, from the ikev1_decryption_table beside the
+// capture.
+struct Ikev1Decryption {
+  std::vector<io::Ikev1Keys> keys;
+  std::map<uint64_t, ikev1::IsakmpSaDecryptor> sas;
+};
+
+void PrintIkev1(const io::CapturedIke& captured, Ikev1Decryption& v1) {
   auto decoded = ikev1::Decode(captured.message);
   if (!decoded.ok()) {
     fmt::print("{} error  # {}\n", captured.packet_number, decoded.error().ToString());
@@ -193,9 +213,32 @@ void PrintIkev1(const io::CapturedIke& captured) {
     tokens += (i ? "," : "") + Ikev1Token(m.payloads[i], end - m.payloads[i].offset);
     names += (i ? " " : "") + ikev1::PayloadLabel(m.payloads[i]);
   }
-  fmt::print("{} v1 {} {} {:08x} payloads={} enc={}  # {} {}\n", captured.packet_number,
+  std::string inner = "-";
+  auto sa = v1.sas.find(m.header.initiator_cookie);
+  if (sa == v1.sas.end()) {
+    for (const io::Ikev1Keys& k : v1.keys)
+      if (k.cookie_i == m.header.initiator_cookie)
+        sa = v1.sas.emplace(k.cookie_i, ikev1::IsakmpSaDecryptor(ikev1::Ikev1Secret{k.encryption_key, {}, {}})).first;
+  }
+  if (sa != v1.sas.end()) {
+    ikev1::Message copy = m;
+    const Status s = sa->second.Observe(copy);
+    if (!s.ok()) {
+      inner = "!";
+      names += " " + s.error().ToString();
+    } else if (copy.decrypted) {
+      inner.clear();
+      names += " {";
+      for (size_t i = 0; i < copy.payloads.size(); ++i) {
+        inner += (i ? "," : "") + Ikev1Token(copy.payloads[i], EncodedLength(copy.payloads[i]));
+        names += " " + ikev1::PayloadLabel(copy.payloads[i]);
+      }
+      names += " }";
+    }
+  }
+  fmt::print("{} v1 {} {} {:08x} payloads={} enc={} inner={}  # {} {}\n", captured.packet_number,
              static_cast<int>(m.header.exchange_type), m.header.flags, m.header.message_id, tokens,
-             m.header.encrypted() ? fmt::format("{}", m.encrypted.size()) : std::string("-"),
+             m.header.encrypted() ? fmt::format("{}", m.encrypted.size()) : std::string("-"), inner,
              ikev1::Title(m.header), names);
 }
 
@@ -215,9 +258,22 @@ int Run(const std::string& capture, const std::optional<std::string>& table_path
     return 1;
   }
   Protections protections(table);
+  Ikev1Decryption v1;
+  const std::filesystem::path v1_table = std::filesystem::path(capture).parent_path() / "ikev1_decryption_table";
+  if (std::filesystem::exists(v1_table)) {
+    std::ifstream in(v1_table);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto rows = io::ParseIkev1Table(text.str(), v1_table.string());
+    if (!rows.ok()) {
+      fmt::print(stderr, "ike_payloads: {}\n", rows.error().ToString());
+      return 1;
+    }
+    v1.keys = std::move(rows).value();
+  }
   for (const io::CapturedIke& captured : *messages) {
     if (ikev1::IsIkev1(captured.message)) {
-      PrintIkev1(captured);
+      PrintIkev1(captured, v1);
       continue;
     }
     auto decoded = ike::Decode(captured.message);

@@ -7,6 +7,10 @@
 #   aggressive  Aggressive Mode + Quick Mode, PSK
 #   xauth       Main Mode (PSK) + XAuth (generic, user/password) + Mode Config
 #               (a virtual IP from b's pool) + Quick Mode
+#   main-3des   Main Mode + Quick Mode, PSK, with 3DES-CBC and SHA-1 in
+#               Phase 1: the 24-octet 3DES key is longer than SKEYID_e
+#               (20 octets), so Ka is SKEYID_e stretched (RFC 2409
+#               Appendix B)
 # Writes OUTDIR/capture.pcap (the wire on a's veth), inner-cleartext.pcap
 # (a's TUN), charon-a.log/charon-b.log (ike/chd level 4: SKEYID*, Ka, IVs,
 # Quick Mode keys), the configurations, and ikev1_decryption_table (from a's
@@ -14,7 +18,7 @@
 # kills its own processes on any exit. Adapted from the project's peer
 # recipe /work/shared/peers/strongswan-pair.sh (IKEv2).
 set -u
-SC=${1:?scenario: main|aggressive|xauth}
+SC=${1:?scenario: main|aggressive|xauth|main-3des}
 OUT=${2:?output directory}
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUN=$(mktemp -d /tmp/ipsecref-ikev1.XXXXXX)
@@ -34,13 +38,14 @@ trap 'cleanup; rm -rf "$RUN"' EXIT
 trap 'exit 130' INT TERM
 
 AGGRESSIVE=no XAUTH=0
+IKE_PROP=aes128-sha256-modp2048 ESP_PROP=aes128-sha256
 case $SC in
 main) ;;
+main-3des) IKE_PROP=3des-sha1-modp2048 ;;
 aggressive) AGGRESSIVE=yes ;;
 xauth) XAUTH=1 ;;
 *) log "unknown scenario $SC"; exit 2 ;;
 esac
-IKE_PROP=aes128-sha256-modp2048 ESP_PROP=aes128-sha256
 
 for tool in "$CHARON" /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so \
 	/usr/lib/ipsec/plugins/libstrongswan-xauth-generic.so; do

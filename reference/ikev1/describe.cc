@@ -122,9 +122,12 @@ ike::Node DescribeMessage(const Message& m) {
               {"message id", fmt::format("{:08x}", h.message_id)},
               {"length", fmt::format("{}", h.length)}};
   if (h.encrypted()) {
-    n.children.push_back({"encrypted payloads",
-                          {{"first payload", PayloadTypeLabel(h.next_payload)}, {"encrypted", Size(m.encrypted)}},
-                          {}});
+    ike::Node enc{"encrypted payloads",
+                  {{"first payload", PayloadTypeLabel(h.next_payload)}, {"encrypted", Size(m.encrypted)}},
+                  {}};
+    if (m.decrypted)
+      for (const Payload& p : m.payloads) enc.children.push_back(DescribePayload(p));
+    n.children.push_back(std::move(enc));
     return n;
   }
   for (const Payload& p : m.payloads) n.children.push_back(DescribePayload(p));

@@ -13,13 +13,14 @@ namespace ipsecref::ikev1 {
 
 struct Message {
   Header header;
-  std::vector<Payload> payloads;  // empty when encrypted
+  std::vector<Payload> payloads;  // empty when encrypted, until decrypted
   Bytes encrypted;                // the body after the header, when the E flag is set
+  bool decrypted = false;         // payloads holds what `encrypted` carried (decrypt.h)
   // What a receiver ignores but was there; never part of equality.
   Notes notes;
 
   bool operator==(const Message& o) const {
-    return header == o.header && payloads == o.payloads && encrypted == o.encrypted;
+    return header == o.header && payloads == o.payloads && encrypted == o.encrypted && decrypted == o.decrypted;
   }
 };
 

@@ -77,7 +77,7 @@ std::string PayloadLabel(const Payload& p) {
   return PayloadTypeLabel(p.type);
 }
 
-Result<std::vector<Payload>> DecodePayloads(ByteReader& in, PayloadType first, Notes& notes) {
+Result<std::vector<Payload>> DecodePayloads(ByteReader& in, PayloadType first, Notes& notes, bool padded) {
   std::vector<Payload> payloads;
   PayloadType type = first;
   while (type != P::kNone) {
@@ -136,7 +136,7 @@ Result<std::vector<Payload>> DecodePayloads(ByteReader& in, PayloadType first, N
   }
   //= rfc2408#section-3.2
   //# Next Payload 0 marks the last payload; the message's Length ends there.
-  ENSURE(in.empty(), kPayloadMalformed, in.offset(), "rfc2408#section-3.2",
+  ENSURE(padded || in.empty(), kPayloadMalformed, in.offset(), "rfc2408#section-3.2",
          fmt::format("{} bytes after the last payload (Next Payload 0)", in.remaining()));
   return payloads;
 }

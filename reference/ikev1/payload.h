@@ -56,8 +56,9 @@ std::string PayloadTypeLabel(PayloadType type);
 // kPayloadMalformed naming the payload and its offset when a generic header
 // or a body does not parse, when a Proposal or Transform payload stands
 // outside an SA, or when bytes follow the last payload. A payload of a type
-// the reference does not read is kept as UnknownPayload and noted.
-Result<std::vector<Payload>> DecodePayloads(ByteReader& in, PayloadType first, Notes& notes);
+// the reference does not read is kept as UnknownPayload and noted. With
+// `padded` (a decrypted body), bytes after the last payload are padding.
+Result<std::vector<Payload>> DecodePayloads(ByteReader& in, PayloadType first, Notes& notes, bool padded = false);
 // Writes the payloads with their generic headers, chaining Next Payload.
 // Returns kLengthOverflow when a payload outgrows Payload Length.
 [[nodiscard]] Status EncodePayloads(const std::vector<Payload>& payloads, ByteWriter& out);

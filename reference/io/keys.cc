@@ -44,14 +44,19 @@ bool IsKeysCsvName(const std::string& path) {
   return std::filesystem::path(path).filename().string().find("keys.csv") != std::string::npos;
 }
 
-enum class KeyFileFormat : uint8_t { kEspSa, kKeysCsv, kIkev2Table, kKeysJson };
+enum class KeyFileFormat : uint8_t { kEspSa, kKeysCsv, kIkev2Table, kIkev1Table, kKeysJson };
 
 bool IsIkev2TableName(const std::string& path) {
   return std::filesystem::path(path).filename().string().starts_with("ikev2_decryption_table");
 }
 
+bool IsIkev1TableName(const std::string& path) {
+  return std::filesystem::path(path).filename().string().starts_with("ikev1_decryption_table");
+}
+
 KeyFileFormat FormatByName(const std::string& path) {
   if (std::filesystem::path(path).filename() == "keys.json") return KeyFileFormat::kKeysJson;
+  if (IsIkev1TableName(path)) return KeyFileFormat::kIkev1Table;
   if (IsIkev2TableName(path)) return KeyFileFormat::kIkev2Table;
   return IsKeysCsvName(path) ? KeyFileFormat::kKeysCsv : KeyFileFormat::kEspSa;
 }
@@ -67,6 +72,7 @@ KeyFileFormat FormatByContent(std::string_view text) {
     if (first == std::string_view::npos || line[first] == '#') continue;
     line.remove_prefix(first);
     if (line.starts_with("esp,") || line.starts_with("ike,")) return KeyFileFormat::kKeysCsv;
+    if (LooksLikeIkev1Table(line)) return KeyFileFormat::kIkev1Table;
     if (std::isxdigit(static_cast<unsigned char>(line.front())) != 0)
       return KeyFileFormat::kIkev2Table;
     return KeyFileFormat::kEspSa;
@@ -236,14 +242,14 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   const bool directory = std::filesystem::is_directory(path, ec);
   if (directory) {
     for (const char* name :
-         {"esp_sa", "ikev2_decryption_table", "keys.csv", "keys.csv.a", "keys.csv.b",
-          "keys.json"}) {
+         {"esp_sa", "ikev2_decryption_table", "ikev1_decryption_table", "keys.csv", "keys.csv.a",
+          "keys.csv.b", "keys.json"}) {
       const std::string file = (std::filesystem::path(path) / name).string();
       if (std::filesystem::is_regular_file(file, ec)) files.push_back(file);
     }
     ENSURE(!files.empty(), kIoError, kNoOffset, "",
-           fmt::format("{}: no key file (esp_sa, ikev2_decryption_table, keys.csv, keys.csv.a, "
-                       "keys.csv.b or keys.json)",
+           fmt::format("{}: no key file (esp_sa, ikev2_decryption_table, ikev1_decryption_table, "
+                       "keys.csv, keys.csv.a, keys.csv.b or keys.json)",
                        path));
   } else {
     ENSURE(std::filesystem::is_regular_file(path, ec), kIoError, kNoOffset, "",
@@ -254,10 +260,12 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
   for (const std::string& file : files) {
     TRY_ASSIGN(std::string text, ReadKeyFile(file));
     KeyFileFormat format =
-        directory || IsIkev2TableName(file) ? FormatByName(file) : FormatByContent(text);
+        directory || IsIkev2TableName(file) || IsIkev1TableName(file) ? FormatByName(file)
+                                                                      : FormatByContent(text);
     if (!directory && LooksLikeKeysJson(file, text)) format = KeyFileFormat::kKeysJson;
     std::vector<SaKeys> sas;
     std::vector<Ikev2Keys> ike_sas;
+    std::vector<Ikev1Keys> ikev1_sas;
     std::vector<std::string> ike_origins;  // keys.json names each IKE SA's entry
     const Status parsed = [&]() -> Status {
       if (format == KeyFileFormat::kKeysJson) {
@@ -265,6 +273,11 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
         sas = std::move(json.sas);
         ike_sas = std::move(json.ike_sas);
         ike_origins = std::move(json.ike_origins);
+        ikev1_sas = std::move(json.ikev1_sas);
+        return OkStatus();
+      }
+      if (format == KeyFileFormat::kIkev1Table) {
+        TRY_ASSIGN(ikev1_sas, ParseIkev1Table(text, file));
         return OkStatus();
       }
       if (format == KeyFileFormat::kIkev2Table) {
@@ -285,6 +298,7 @@ Result<KeyStore> KeyStore::Load(const std::string& path) {
     for (SaKeys& k : sas) TRY(store.Add(std::move(k)));
     for (size_t i = 0; i < ike_sas.size(); ++i)
       TRY(store.AddIke(std::move(ike_sas[i]), i < ike_origins.size() ? ike_origins[i] : file));
+    for (Ikev1Keys& k : ikev1_sas) TRY(store.AddIkev1(std::move(k)));
     store.files_.push_back(file);
   }
   return store;
@@ -373,6 +387,36 @@ Status KeyStore::AddIke(Ikev2Keys k, std::string origin) {
   if (!origin.empty() && std::find(origins.begin(), origins.end(), origin) == origins.end())
     origins.push_back(std::move(origin));
   return OkStatus();
+}
+
+Status KeyStore::AddIkev1(Ikev1Keys k) {
+  for (Ikev1Keys& have : ikev1_sas_) {
+    if (have.cookie_i != k.cookie_i) continue;
+    const bool agree =
+        (!have.cookie_r || !k.cookie_r || *have.cookie_r == *k.cookie_r) &&
+        (have.encryption_key.empty() || k.encryption_key.empty() || have.encryption_key == k.encryption_key) &&
+        (have.pre_shared_key.empty() || k.pre_shared_key.empty() ||
+         (have.pre_shared_key == k.pre_shared_key && have.dh_shared_secret == k.dh_shared_secret));
+    ENSURE(agree, kBadFile, kNoOffset, "",
+           fmt::format("{} and {} give different keys for ISAKMP SA {:016x}_i", JoinOrigins(have.origins),
+                       JoinOrigins(k.origins), k.cookie_i));
+    if (!have.cookie_r) have.cookie_r = k.cookie_r;
+    if (have.encryption_key.empty()) have.encryption_key = std::move(k.encryption_key);
+    if (have.pre_shared_key.empty()) {
+      have.pre_shared_key = std::move(k.pre_shared_key);
+      have.dh_shared_secret = std::move(k.dh_shared_secret);
+    }
+    have.origins.insert(have.origins.end(), k.origins.begin(), k.origins.end());
+    return OkStatus();
+  }
+  ikev1_sas_.push_back(std::move(k));
+  return OkStatus();
+}
+
+const Ikev1Keys* KeyStore::FindIkev1(uint64_t cookie_i, uint64_t cookie_r) const {
+  for (const Ikev1Keys& k : ikev1_sas_)
+    if (k.cookie_i == cookie_i && (!k.cookie_r || cookie_r == 0 || *k.cookie_r == cookie_r)) return &k;
+  return nullptr;
 }
 
 const Ikev2Keys* KeyStore::FindIke(uint64_t spi_i, uint64_t spi_r) const {

@@ -17,6 +17,7 @@
 #include "reference/bytes/bytes.h"
 #include "reference/esp/esp_sa.h"
 #include "reference/iana/iana.h"
+#include "reference/io/ikev1_table.h"
 #include "reference/io/ikev2_table.h"
 
 namespace ipsecref::io {
@@ -86,9 +87,11 @@ Result<std::string> ReadKeyFile(const std::string& path);
 class KeyStore {
  public:
   // `path` is a directory, from which these are read when present: esp_sa,
-  // ikev2_decryption_table, keys.csv, keys.csv.a, keys.csv.b (at least one
-  // must be; keys.csv gives its "esp" and its "ike" records); or one file,
-  // read as keys.csv when its first record starts with "esp," or "ike,", as
+  // ikev2_decryption_table, ikev1_decryption_table, keys.csv, keys.csv.a,
+  // keys.csv.b (at least one must be; keys.csv gives its "esp" and its "ike"
+  // records); or one file, read as keys.csv when its first record starts
+  // with "esp," or "ike,", as ikev1_decryption_table when it is named so or
+  // its first record is two fields, a 16-digit cookie and a key, as
   // ikev2_decryption_table when it is named so or its first record starts
   // with a hex digit, and as esp_sa otherwise. Errors: kIoError, kBadFile,
   // kUnknownTransform, kBadKeyLength, kBadTransformCombination, each naming
@@ -126,6 +129,17 @@ class KeyStore {
   // "file:line"; several when merged).
   const std::vector<std::vector<std::string>>& ike_origins() const { return ike_origins_; }
 
+  // Adds the keys of an ISAKMP SA (IKEv1). The same initiator cookie again
+  // merges when what both give agrees (a table's key and keys.json's PSK
+  // and g^xy are kept side by side) and is refused (kBadFile naming both
+  // origins) when the keys or the responder cookies differ.
+  Status AddIkev1(Ikev1Keys keys);
+  // The ISAKMP SA with this initiator cookie (and, when its entry names one,
+  // this responder cookie), or nullptr. The responder cookie 0 (the
+  // initiator's first message) matches any.
+  const Ikev1Keys* FindIkev1(uint64_t cookie_i, uint64_t cookie_r) const;
+  const std::vector<Ikev1Keys>& ikev1_sas() const { return ikev1_sas_; }
+
  private:
   // (protocol << 32 | SPI) -> indices into sas_, for SAs sharing an SPI.
   static uint64_t SpiKey(SaProtocol protocol, uint32_t spi);
@@ -136,6 +150,7 @@ class KeyStore {
   std::vector<Ikev2Keys> ike_sas_;
   std::vector<std::vector<std::string>> ike_origins_;  // parallel to ike_sas_
   std::map<std::pair<uint64_t, uint64_t>, size_t> ike_by_spis_;  // into ike_sas_
+  std::vector<Ikev1Keys> ikev1_sas_;
 };
 
 }  // namespace ipsecref::io

@@ -38,8 +38,8 @@ struct Where {
 
 // Member names as they appear in the file.
 constexpr std::string_view kComment = "comment";
-constexpr std::array<std::string_view, 6> kTopMembers{"format", "version", "esp", "ah", "ike",
-                                                      kComment};
+constexpr std::array<std::string_view, 7> kTopMembers{"format", "version", "esp", "ah", "ike",
+                                                      "ikev1", kComment};
 constexpr std::array<std::string_view, 13> kEspMembers{
     "src", "dst", "spi", "encr", "encr_key_bits", "encr_key", "integ", "integ_key", "esn", "mode",
     "udp_encapsulation", "replay_window", kComment};
@@ -49,6 +49,9 @@ constexpr std::array<std::string_view, 10> kAhMembers{
 constexpr std::array<std::string_view, 10> kIkeMembers{
     "spi_i", "spi_r", "encr", "encr_key_bits", "integ", "sk_ei", "sk_er", "sk_ai", "sk_ar",
     kComment};
+
+constexpr std::array<std::string_view, 7> kIkev1Members{
+    "cookie_i", "cookie_r", "encryption_key", "psk", "psk_hex", "dh_shared_secret", kComment};
 
 struct ModeName {
   std::string_view name;
@@ -407,6 +410,50 @@ Result<Ikev2Keys> ParseIke(const json& j, const Where& w) {
   return k;
 }
 
+// An ISAKMP SA (IKEv1): its encryption key, or the pre-shared key and g^xy
+// that RFC 2409 §5 derives it from.
+Result<Ikev1Keys> ParseIkev1(const json& j, const Where& w) {
+  TRY(CheckObject(j, w, "an ikev1 entry", kIkev1Members));
+  Ikev1Keys k;
+  TRY_ASSIGN(const json* cookie_i, Required(j, "cookie_i", w));
+  TRY_ASSIGN(k.cookie_i, Spi(*cookie_i, w / "cookie_i", 64));
+  if (const json* cookie_r = Optional(j, "cookie_r")) {
+    TRY_ASSIGN(k.cookie_r, Spi(*cookie_r, w / "cookie_r", 64));
+  }
+  const json* key = Optional(j, "encryption_key");
+  const json* psk = Optional(j, "psk");
+  const json* psk_hex = Optional(j, "psk_hex");
+  const json* g_xy = Optional(j, "dh_shared_secret");
+  const bool derived = psk != nullptr || psk_hex != nullptr || g_xy != nullptr;
+  ENSURE((key != nullptr) != derived, kBadFile, kNoOffset, "",
+         fmt::format("{}: give either \"encryption_key\" or \"psk\" (or \"psk_hex\") with "
+                     "\"dh_shared_secret\"",
+                     w.str()));
+  if (key != nullptr) {
+    TRY_ASSIGN(k.encryption_key, Key(*key, w / "encryption_key"));
+    ENSURE(!k.encryption_key.empty(), kBadKeyLength, kNoOffset, "",
+           fmt::format("{}: an empty key", (w / "encryption_key").str()));
+  } else {
+    ENSURE((psk != nullptr) != (psk_hex != nullptr) && g_xy != nullptr, kBadFile, kNoOffset, "",
+           fmt::format("{}: a derived entry takes one of \"psk\" and \"psk_hex\", and "
+                       "\"dh_shared_secret\"",
+                       w.str()));
+    if (psk != nullptr) {
+      TRY_ASSIGN(const std::string_view text, String(*psk, w / "psk", "the pre-shared key as text"));
+      k.pre_shared_key = ToSecure(ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    } else {
+      TRY_ASSIGN(k.pre_shared_key, Key(*psk_hex, w / "psk_hex"));
+    }
+    ENSURE(!k.pre_shared_key.empty(), kBadKeyLength, kNoOffset, "",
+           fmt::format("{}: an empty pre-shared key", (w / (psk ? "psk" : "psk_hex")).str()));
+    TRY_ASSIGN(k.dh_shared_secret, Key(*g_xy, w / "dh_shared_secret"));
+    ENSURE(!k.dh_shared_secret.empty(), kBadKeyLength, kNoOffset, "",
+           fmt::format("{}: an empty shared secret", (w / "dh_shared_secret").str()));
+  }
+  k.origins.push_back(w.str());
+  return k;
+}
+
 template <typename T>
 Status ParseArray(const json& top, std::string_view member, const Where& root,
                   Result<T> (*parse)(const json&, const Where&), std::vector<T>& out,
@@ -507,6 +554,7 @@ Result<KeysJson> ParseKeysJson(std::string_view text, std::string_view name) {
     TRY(ParseArray<SaKeys>(top, "esp", root, ParseEsp, keys.sas));
     TRY(ParseArray<SaKeys>(top, "ah", root, ParseAh, keys.sas));
     TRY(ParseArray<Ikev2Keys>(top, "ike", root, ParseIke, keys.ike_sas, &keys.ike_origins));
+    TRY(ParseArray<Ikev1Keys>(top, "ikev1", root, ParseIkev1, keys.ikev1_sas));
     return OkStatus();
   }();
   Wipe(top);

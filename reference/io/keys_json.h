@@ -21,6 +21,11 @@
 //       {"spi_i": "0xf5d87c98db9884ef", "spi_r": "0x55f212989c849efc",
 //        "encr": "ENCR_AES_GCM_16", "encr_key_bits": 256,
 //        "sk_ei": "...", "sk_er": "...", "integ": "NONE"}
+//     ],
+//     "ikev1": [
+//       {"cookie_i": "0x9e97d2be7358cd64",
+//        "psk": "pf-test-psk-0123456789", "dh_shared_secret": "0b9b...4c79"},
+//       {"cookie_i": "0x5fa787d1e7db4d37", "encryption_key": "8669...5367"}
 //     ]
 //   }
 //
@@ -33,7 +38,12 @@
 //        udp_encapsulation (false only: RFC 3948 encapsulates ESP alone),
 //        replay_window optional;
 //   ike: spi_i, spi_r, encr, sk_ei, sk_er required; encr_key_bits, integ
-//        (default NONE), sk_ai, sk_ar (required with an integrity transform).
+//        (default NONE), sk_ai, sk_ar (required with an integrity transform);
+//   ikev1: cookie_i required, cookie_r optional; then either encryption_key
+//        (the ISAKMP SA's key, as ikev1_decryption_table gives it), or, for
+//        pre-shared key authentication, psk (text) or psk_hex, and
+//        dh_shared_secret (g^xy, hex): RFC 2409 §5 derives the keys from
+//        them and the capture's nonces, cookies and Phase 1 SA.
 // A transform is its IANA name ("ENCR_AES_CBC", "AUTH_HMAC_SHA2_256_128",
 // "NONE") or number (12). An SPI is a string "0x" and hex digits, or a
 // number. A key is hex digits (an optional "0x" before them), two per
@@ -47,6 +57,7 @@
 #include <vector>
 
 #include "reference/base/result.h"
+#include "reference/io/ikev1_table.h"
 #include "reference/io/ikev2_table.h"
 #include "reference/io/keys.h"
 
@@ -59,6 +70,7 @@ struct KeysJson {
   std::vector<SaKeys> sas;  // the "esp" entries, then the "ah" ones
   std::vector<Ikev2Keys> ike_sas;
   std::vector<std::string> ike_origins;  // parallel to ike_sas: "keys.json: /ike/0"
+  std::vector<Ikev1Keys> ikev1_sas;      // origins "keys.json: /ikev1/0"
 };
 
 // Parses a keys.json text; `name` stands for the file in messages. Every

@@ -135,8 +135,9 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
   json children = json::array();
   for (const io::ChildSaReport& c : r.child_sas)
     children.push_back({{"protocol", io::ProtocolName(c.protocol)},
-                        {"ike_sa", c.ike_sa},
-                        {"created_by", iana::Name(c.created_by)},
+                        {"ike_sa", c.ikev1_sa ? json(nullptr) : json(c.ike_sa)},
+                        {"ikev1_sa", Optional(c.ikev1_sa)},
+                        {"created_by", c.ikev1_sa ? "Quick Mode" : iana::Name(c.created_by)},
                         {"created_message_id", c.created_message_id},
                         {"created_at", c.created_at},
                         {"at_initiator", SideJson(c.at_initiator)},
@@ -153,7 +154,9 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
       json e = {{"type", ikev1::ExchangeLabel(static_cast<ikev1::ExchangeType>(ex.type))},
                 {"message_id", fmt::format("{:08x}", ex.message_id)},
                 {"encrypted", ex.encrypted},
-                {"payloads", ex.payloads}};
+                {"contents_seen", ex.contents_seen},
+                {"payloads", ex.payloads},
+                {"outcome", ex.outcome}};
       AddPacketsJson(e, "messages", ex.messages);
       exchanges.push_back(std::move(e));
     }
@@ -163,6 +166,8 @@ void AddIkeJson(const io::CaptureReport& r, json& out) {
                   {"initiator_port", sa.initiator_port},
                   {"responder", io::FormatAddress(sa.responder)},
                   {"responder_port", sa.responder_port},
+                  {"keys_known", sa.keys_known},
+                  {"deleted_at", Optional(sa.deleted_at)},
                   {"packets", sa.packets},
                   {"bytes", sa.bytes},
                   {"first", sa.first.ToString()},
@@ -217,7 +222,7 @@ void PrintIkeReport(const io::CaptureReport& r) {
     }
     for (size_t i = 0; i < r.child_sas.size(); ++i) {
       const io::ChildSaReport& c = r.child_sas[i];
-      if (c.ike_sa != n) continue;
+      if (c.ike_sa != n || c.ikev1_sa) continue;
       fmt::print("    CHILD SA #{} {}: created by {} (ID {}) at packet {}\n", i + 1,
                  io::ProtocolName(c.protocol), iana::Name(c.created_by), c.created_message_id,
                  c.created_at);
@@ -236,14 +241,25 @@ void PrintIkeReport(const io::CaptureReport& r) {
   }
   for (size_t n = 0; n < r.ikev1_sas.size(); ++n) {
     const io::Ikev1SaReport& sa = r.ikev1_sas[n];
-    fmt::print("IKEv1 ISAKMP SA #{} {:016x}_i {:016x}_r  {} (initiator) <-> {}  (listed, not judged)\n", n + 1,
-               sa.cookie_i, sa.cookie_r, Peer(sa.initiator, sa.initiator_port), Peer(sa.responder, sa.responder_port));
+    fmt::print("IKEv1 ISAKMP SA #{} {:016x}_i {:016x}_r  {} (initiator) <-> {}{}\n", n + 1, sa.cookie_i,
+               sa.cookie_r, Peer(sa.initiator, sa.initiator_port), Peer(sa.responder, sa.responder_port),
+               sa.keys_known ? "" : "  (no keys: encrypted contents not seen)");
     fmt::print("    {} packets, {} bytes, {:.6f} .. {:.6f} s\n", sa.packets, sa.bytes, sa.first.SecondsSince(r.first),
                sa.last.SecondsSince(r.first));
-    fmt::print("    {:>8} {:<20} {:<16} {}\n", "ID", "exchange", "messages", "payloads (I/R: sender)");
+    if (sa.deleted_at) fmt::print("    deleted: Delete of the ISAKMP SA at packet {}\n", *sa.deleted_at);
+    fmt::print("    {:>8} {:<20} {:<16} {}\n", "ID", "exchange", "messages", "payloads (I/R: sender); what");
     for (const io::Ikev1Exchange& ex : sa.exchanges)
-      fmt::print("    {:08x} {:<20} {:<16} {}\n", ex.message_id,
-                 ikev1::ExchangeLabel(static_cast<ikev1::ExchangeType>(ex.type)), Numbers(ex.messages, 4), ex.payloads);
+      fmt::print("    {:08x} {:<20} {:<16} {}{}\n", ex.message_id,
+                 ikev1::ExchangeLabel(static_cast<ikev1::ExchangeType>(ex.type)), Numbers(ex.messages, 4), ex.payloads,
+                 ex.outcome.empty() ? "" : "; " + ex.outcome);
+    for (size_t i = 0; i < r.child_sas.size(); ++i) {
+      const io::ChildSaReport& c = r.child_sas[i];
+      if (c.ikev1_sa != n) continue;
+      fmt::print("    CHILD SA #{} {}: created by Quick Mode (ID {:08x}) at packet {}\n", i + 1,
+                 io::ProtocolName(c.protocol), c.created_message_id, c.created_at);
+      fmt::print("        {}\n        {}\n", SideText(c.at_initiator, r), SideText(c.at_responder, r));
+      if (c.delete_requested) fmt::print("        deleted: Delete at packet {}\n", *c.delete_requested);
+    }
     PrintFindings(sa.findings);
   }
   if (!r.ike_findings.empty()) {

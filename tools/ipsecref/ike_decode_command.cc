@@ -3,8 +3,9 @@
 // SK payloads when keys are known, validates each against the payload rules
 // and the exchange rule tables, and prints a tree of payloads. A message
 // whose header says major version 1 is IKEv1 (ISAKMP): decoded by
-// reference/ikev1, its encrypted body left opaque. Exit 1 when any message
-// is malformed or breaks a requirement.
+// reference/ikev1 and, when the keys name its ISAKMP SA
+// (ikev1_decryption_table, or keys.json's pre-shared key and g^xy),
+// decrypted. Exit 1 when any message is malformed or breaks a requirement.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -46,18 +47,7 @@ struct Outcome : io::IkeMessageOutcome {
   std::string fragment_state;  // SKF: "fragment kept for reassembly"
 };
 
-// An IKEv1 message's judgement: decoded, or why not; what it breaks.
-struct Ikev1Outcome {
-  Result<ikev1::Message> message = MakeError(Code::kTruncated, kNoOffset, "");
-  std::vector<Error> violations;
-  bool failed() const { return !message.ok() || !violations.empty(); }
-};
-
-Ikev1Outcome ProcessIkev1(const Input& input) {
-  Ikev1Outcome out{ikev1::Decode(input.datagram), {}};
-  if (out.message.ok()) out.violations = ikev1::Validate(*out.message);
-  return out;
-}
+using Ikev1Outcome = io::Ikev1MessageOutcome;
 
 bool IsPcap(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -155,13 +145,16 @@ void PrintText(const Input& input, const Outcome& o) {
 
 void PrintIkev1Text(const Input& input, const Ikev1Outcome& o) {
   fmt::print("== {}\n", input.where);
-  if (!o.message.ok()) {
-    fmt::print("  MALFORMED: {}\n", o.message.error().ToString());
+  if (o.decode_error) {
+    fmt::print("  MALFORMED: {}\n", o.decode_error->ToString());
     return;
   }
   const ikev1::Message& m = *o.message;
   PrintNode(ikev1::DescribeMessage(m), 1);
-  if (m.header.encrypted()) fmt::print("  (IKEv1 payloads encrypted: not decrypted)\n");
+  if (m.header.encrypted() && !m.decrypted && !o.decrypt_error)
+    fmt::print("  (IKEv1 payloads encrypted: not decrypted: no key for initiator cookie {:016x})\n",
+               m.header.initiator_cookie);
+  if (o.decrypt_error) fmt::print("  DECRYPTION FAILED: {}\n", o.decrypt_error->ToString());
   for (const Error& note : m.notes) fmt::print("  note: {}\n", note.ToString());
   for (const Error& v : o.violations) fmt::print("  VIOLATION: {}\n", v.ToString());
   if (!o.failed()) fmt::print("  ok: IKEv1 {}\n", ikev1::ExchangeLabel(m.header.exchange_type));
@@ -200,14 +193,15 @@ json Ikev1ErrorJson(const Error& e) {
 
 json Ikev1OutcomeJson(const Input& input, const Ikev1Outcome& o) {
   json j = {{"input", input.where}, {"ok", !o.failed()}, {"ike_version", 1}};
-  if (!o.message.ok()) {
-    j["malformed"] = Ikev1ErrorJson(o.message.error());
+  if (o.decode_error) {
+    j["malformed"] = Ikev1ErrorJson(*o.decode_error);
     return j;
   }
   const ikev1::Message& m = *o.message;
   j["message"] = NodeJson(ikev1::DescribeMessage(m));
   j["encrypted"] = m.header.encrypted();
-  j["decrypted"] = false;
+  j["decrypted"] = m.decrypted;
+  if (o.decrypt_error) j["decryption_error"] = Ikev1ErrorJson(*o.decrypt_error);
   j["violations"] = json::array();
   for (const Error& v : o.violations) j["violations"].push_back(Ikev1ErrorJson(v));
   j["notes"] = json::array();
@@ -241,10 +235,17 @@ int Run(const Args& args) {
   if (!args.keys.empty())
     if (Status s = CheckInput("--keys", args.keys, InputKind::kFileOrDirectory); !s) return fail(s.error());
   std::optional<io::IkeKeyRing> keys;
+  io::Ikev1KeyRing v1_keys({});
   if (!args.keys.empty()) {
-    auto table = io::LoadIkeKeys(args.keys);
-    if (!table) return fail(table.error());
-    keys.emplace(std::move(table).value());
+    auto store = io::KeyStore::Load(args.keys);
+    if (!store) return fail(store.error());
+    if (store->ike_sas().empty() && store->ikev1_sas().empty())
+      return fail(MakeError(Code::kIoError, kNoOffset, "",
+                            fmt::format("{} holds no IKE keys (ikev2_decryption_table, ikev1_decryption_table, "
+                                        "keys.csv ike records, keys.json ike or ikev1 entries)",
+                                        args.keys)));
+    keys.emplace(store->ike_sas());
+    v1_keys = io::Ikev1KeyRing(store->ikev1_sas());
   }
   // Each message is printed as it is judged (JSON: one element of the array
   // at a time, indented as a whole array would be).
@@ -256,7 +257,7 @@ int Run(const Args& args) {
     const bool v1 = ikev1::IsIkev1(input.datagram);
     std::optional<Outcome> o;
     std::optional<Ikev1Outcome> o1;
-    if (v1) o1 = ProcessIkev1(input);
+    if (v1) o1 = v1_keys.Judge(input.datagram);
     else o = Process(input, keys ? &*keys : nullptr);
     failed += (v1 ? o1->failed() : Failed(*o)) ? 1 : 0;
     if (args.json) {
@@ -291,8 +292,9 @@ void AddIkeDecodeCommand(CLI::App& app, Runner& run) {
       "ike-decode", "Decode and validate IKE messages (IKEv2; IKEv1 by its header's version): hex lines (stdin by default) or a pcap's IKE traffic");
   cmd->add_option("input", args->input, "pcap/pcapng file, or a text file of hex messages (one per line); - = stdin");
   cmd->add_option("--keys", args->keys,
-                  "keys to decrypt SK payloads: Wireshark's ikev2_decryption_table, a keys.csv, or a directory "
-                  "holding either")
+                  "keys to decrypt SK payloads (IKEv2) and ISAKMP SAs (IKEv1): Wireshark's "
+                  "ikev2_decryption_table or ikev1_decryption_table, a keys.csv, a keys.json, or a directory "
+                  "holding them")
       ->check(NotEmpty());
   cmd->add_flag("--json", args->json, "print JSON for machines");
   cmd->callback([&run, args] { run = [args] { return Run(*args); }; });

@@ -135,6 +135,19 @@ TestCase IkeCase(const io::IkeSaReport& sa, bool strict) {
   return t;
 }
 
+// An ISAKMP SA (IKEv1): its findings (a message that does not decode or
+// decrypt, a payload rule broken) as IKEv2's are.
+TestCase Ikev1Case(const io::Ikev1SaReport& sa, bool strict) {
+  TestCase t;
+  t.name = fmt::format("IKEv1 ISAKMP SA {:016x}_i {:016x}_r {}[{}] <-> {}[{}]", sa.cookie_i, sa.cookie_r,
+                       io::FormatAddress(sa.initiator), sa.initiator_port, io::FormatAddress(sa.responder),
+                       sa.responder_port);
+  t.out = fmt::format("{} packets, {} bytes, {} exchanges{}\n", sa.packets, sa.bytes, sa.exchanges.size(),
+                      sa.keys_known ? "" : "; no keys: encrypted contents unseen");
+  for (const io::IkeFinding& f : sa.findings) AddIkeFinding(t, f, strict);
+  return t;
+}
+
 TestCase ReadCase(const io::CaptureReport& r) {
   TestCase t;
   t.name = "capture read to its end";
@@ -231,6 +244,7 @@ std::string JunitXml(std::span<const JunitCapture> captures) {
     std::vector<TestCase> cases{ReadCase(r)};
     for (const io::SaReport& sa : r.sas) cases.push_back(SaCase(sa, r, c.strict));
     for (const io::IkeSaReport& sa : r.ike_sas) cases.push_back(IkeCase(sa, c.strict));
+    for (const io::Ikev1SaReport& sa : r.ikev1_sas) cases.push_back(Ikev1Case(sa, c.strict));
     if (!r.ike_findings.empty()) {
       TestCase t;
       t.name = "IKE messages of no IKE SA the capture shows";

@@ -4,17 +4,22 @@
 // ikev2_decryption_table or keys.csv (written by strongSwan's save-keys
 // plugin), and
 // every message passes its payload rules and its exchange's rule table.
-// The payload sequences themselves are compared with tshark's dissection in
-// interop/tshark.
+// The IKEv1 captures (an ikev1_decryption_table beside them) the same way
+// with IKEv1's codec: every message decodes, every encrypted one decrypts
+// with the table's key (RFC 2409 Appendix B), every one passes its
+// payloads' rules. The payload sequences themselves are compared with
+// tshark's dissection in interop/tshark.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 
 #include "reference/ike/wire/protection.h"
+#include "reference/ikev1/decrypt.h"
 #include "reference/ike/wire/rules.h"
 #include "reference/io/ike_messages.h"
 #include "reference/io/ikev2_table.h"
+#include "reference/io/keys.h"
 #include "reference/io/keys_csv.h"
 
 namespace ipsecref::ike {
@@ -22,11 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> CapturesWithIkeKeys() {
+// The capture directories with IKEv2 keys, or (ikev1) with IKEv1 keys.
+std::vector<fs::path> CapturesWithIkeKeys(bool ikev1 = false) {
   std::vector<fs::path> dirs;
-  // IKEv1 captures (an ikev1_decryption_table beside them) are not IKEv2's.
   for (const auto& entry : fs::directory_iterator(fs::path(IPSECREF_SOURCE_DIR) / "pcaps"))
-    if (fs::exists(entry.path() / "capture.pcap") && !fs::exists(entry.path() / "ikev1_decryption_table"))
+    if (fs::exists(entry.path() / "capture.pcap") && fs::exists(entry.path() / "ikev1_decryption_table") == ikev1)
       dirs.push_back(entry.path());
   std::sort(dirs.begin(), dirs.end());
   return dirs;
@@ -86,6 +91,44 @@ TEST(IkeCaptures, EveryMessageDecodesDecryptsAndFollowsTheRules) {
   EXPECT_GT(shapes["IKE_AUTH response"], 0u);
   EXPECT_GT(shapes["CREATE_CHILD_SA request (rekey IKE SA)"], 0u);
   EXPECT_GT(shapes["CREATE_CHILD_SA request (CHILD SA)"], 0u);
+}
+
+TEST(IkeCaptures, EveryIkev1MessageDecodesDecryptsAndFollowsTheRules) {
+  const auto dirs = CapturesWithIkeKeys(/*ikev1=*/true);
+  ASSERT_GE(dirs.size(), 4u) << "the bundled IKEv1 captures are missing";
+  size_t messages = 0, decrypted = 0;
+  for (const fs::path& dir : dirs) {
+    SCOPED_TRACE(dir.filename().string());
+    auto captured = io::ReadIkeMessages((dir / "capture.pcap").string());
+    ASSERT_TRUE(captured.ok()) << captured.error().ToString();
+    // The keys as ike-decode and check load them.
+    auto store = io::KeyStore::Load(dir.string());
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    std::map<uint64_t, ikev1::IsakmpSaDecryptor> sas;
+    for (const io::CapturedIke& c : *captured) {
+      SCOPED_TRACE("frame " + std::to_string(c.packet_number));
+      auto m = ikev1::Decode(c.message);
+      ASSERT_TRUE(m.ok()) << m.error().ToString();
+      ++messages;
+      auto sa = sas.find(m->header.initiator_cookie);
+      if (sa == sas.end()) {
+        const io::Ikev1Keys* keys = store->FindIkev1(m->header.initiator_cookie, m->header.responder_cookie);
+        ASSERT_NE(keys, nullptr) << "no keys for the ISAKMP SA";
+        sa = sas.emplace(keys->cookie_i, ikev1::IsakmpSaDecryptor(ikev1::Ikev1Secret{keys->encryption_key, {}, {}}))
+                 .first;
+      }
+      const bool encrypted = m->header.encrypted();
+      const Status s = sa->second.Observe(*m);
+      ASSERT_TRUE(s.ok()) << s.error().ToString();
+      if (encrypted) {
+        ASSERT_TRUE(m->decrypted);
+        ++decrypted;
+      }
+      for (const Error& e : ikev1::Validate(*m)) ADD_FAILURE() << e.ToString();
+    }
+  }
+  std::printf("%zu IKEv1 messages in %zu captures, %zu decrypted\n", messages, dirs.size(), decrypted);
+  EXPECT_GE(decrypted, 26u);  // the three first captures' 26 encrypted messages, and main-3des's
 }
 
 }  // namespace
