@@ -12,7 +12,8 @@
 // kUnsupported, kIoError, kBadFile) and a message that starts "FILE:LINE: "
 // (a name, a colon, a line number of at least 1); what is accepted has
 // named connections with IKE proposals, children with ESP proposals, PSK
-// ends with a secret, and manual tunnels with two addresses of one family,
+// rounds with a secret, EAP rounds with their methods (and, remote, the
+// credential checks), and manual tunnels with two addresses of one family,
 // SPIs from 256 and keys for their algorithms.
 #include <cstdint>
 #include <string_view>
@@ -56,8 +57,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(!c.ike.proposals.empty());
     Check(c.ike.children.size() == c.children.size());
     for (const gateway::ChildSettings& child : c.children) Check(!child.child.proposals.empty());
-    if (c.ike.local_auth.method == iana::AuthMethod::kSharedKeyMic) Check(!c.ike.local_auth.psk.empty());
-    if (c.ike.remote_auth.method == iana::AuthMethod::kSharedKeyMic) Check(!c.ike.remote_auth.psk.empty());
+    // Every round of either end: a PSK round has its secret; an EAP round
+    // (whose AUTH is a shared-key one, §2.16) has its methods and, on the
+    // remote side, the authenticator's credential checks.
+    const auto check_round = [](const ike::sa::AuthConfig& auth, bool local) {
+      if (auth.is_eap()) {
+        if (!local) Check(auth.eap_authenticator.secret_for && auth.eap_authenticator.gtc_check);
+        return;
+      }
+      if (auth.method == iana::AuthMethod::kSharedKeyMic) Check(!auth.psk.empty());
+    };
+    check_round(c.ike.local_auth, true);
+    check_round(c.ike.remote_auth, false);
+    for (const ike::sa::AuthRound& r : c.ike.local_rounds) check_round(r.auth, true);
+    for (const ike::sa::AuthRound& r : c.ike.remote_rounds) check_round(r.auth, false);
     Check(c.local_port != 0 && c.remote_port != 0);
   }
   for (const gateway::ManualTunnel& t : config->manual) {
