@@ -435,6 +435,14 @@ class IkeAuth final : public Task {
     Response r;
     if (!identified_) {
       // The responder's own identity and AUTH, in its first response.
+      //= rfc5998#section-3
+      //# A responder that does not use EAP-only authentication ignores the
+      //# initiator's EAP_ONLY_AUTHENTICATION and sends its AUTH as usual.
+      //= rfc5998#section-4
+      //# Only methods that authenticate both ends, generate a key and resist
+      //# dictionary attacks may replace the responder's AUTH: none of this
+      //# end's (MSCHAPv2, GTC, MD5-Challenge) does, so the AUTH is always sent
+      //# (and, as initiator, always required: CheckAuth in ProcessI).
       r.payloads.push_back(PayloadOf(iana::PayloadType::kIdr, sa.config().local_id));
       AddCertificates(sa, sa.config().local_auth, r.payloads);
       TRY_ASSIGN(Payload auth, MakeAuth(sa, false, sa.config().local_id, sa.config().local_auth));
