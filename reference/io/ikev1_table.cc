@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "reference/io/key_records.h"
+
 namespace ipsecref::io {
 namespace {
 
@@ -21,19 +23,6 @@ bool IsHex(std::string_view s) {
   for (char c : s)
     if (std::isxdigit(static_cast<unsigned char>(c)) == 0) return false;
   return !s.empty();
-}
-
-// The first record that is neither blank nor a comment.
-std::string_view FirstRecord(std::string_view text) {
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    return line.substr(first);
-  }
-  return {};
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "reference/crypto/transforms.h"
 #include "reference/io/esp_sa_file.h"
+#include "reference/io/key_records.h"
 #include "reference/io/keys_csv.h"
 #include "reference/io/keys_json.h"
 
@@ -64,19 +65,11 @@ KeyFileFormat FormatByName(const std::string& path) {
 // esp_sa records start with a quote, ikev2_decryption_table records with
 // the initiator's SPI in hex, keys.csv records with their type.
 KeyFileFormat FormatByContent(std::string_view text) {
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    const size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos || line[first] == '#') continue;
-    line.remove_prefix(first);
-    if (line.starts_with("esp,") || line.starts_with("ike,")) return KeyFileFormat::kKeysCsv;
-    if (LooksLikeIkev1Table(line)) return KeyFileFormat::kIkev1Table;
-    if (std::isxdigit(static_cast<unsigned char>(line.front())) != 0)
-      return KeyFileFormat::kIkev2Table;
-    return KeyFileFormat::kEspSa;
-  }
+  const std::string_view line = FirstRecord(text);
+  if (line.empty()) return KeyFileFormat::kEspSa;
+  if (line.starts_with("esp,") || line.starts_with("ike,")) return KeyFileFormat::kKeysCsv;
+  if (LooksLikeIkev1Table(line)) return KeyFileFormat::kIkev1Table;
+  if (std::isxdigit(static_cast<unsigned char>(line.front())) != 0) return KeyFileFormat::kIkev2Table;
   return KeyFileFormat::kEspSa;
 }
 

@@ -78,6 +78,17 @@ std::vector<eap::Packet> EapPackets(const testing::Recorder& log) {
   return out;
 }
 
+//= rfc7296#section-2.16
+//# A failed method ends with EAP Failure from the responder, and the IKE SA
+//# is set up at neither end.
+void ExpectEapFailureAndNoIkeSa(Exchange& x) {
+  const std::vector<eap::Packet> sent = EapPackets(x.responder_log());
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent.back().code, eap::Code::kFailure);
+  EXPECT_TRUE(x.responder().IkeSas().empty());
+  EXPECT_TRUE(x.initiator().IkeSas().empty());
+}
+
 TEST(EapAuth, MsChapV2TakesFiveIkeAuthExchangesAndKeysAuthWithTheMsk) {
   Exchange x(EapClient({eap::Type::kMsChapV2}), EapGateway({eap::Type::kMsChapV2}));
   const uint64_t spi = x.Establish();
@@ -149,13 +160,7 @@ TEST(EapAuth, AWrongPasswordEndsWithEapFailureAndNoIkeSa) {
   Exchange x(EapClient({eap::Type::kMsChapV2}, "not carol's password"), EapGateway({eap::Type::kMsChapV2}));
   EXPECT_EQ(x.Establish(), 0u);
   x.Settle(exchange_testing::kQuiescence);
-  //= rfc7296#section-2.16
-  //# A failed method ends with EAP Failure from the responder.
-  const std::vector<eap::Packet> sent = EapPackets(x.responder_log());
-  ASSERT_FALSE(sent.empty());
-  EXPECT_EQ(sent.back().code, eap::Code::kFailure);
-  EXPECT_TRUE(x.responder().IkeSas().empty());
-  EXPECT_TRUE(x.initiator().IkeSas().empty());
+  ExpectEapFailureAndNoIkeSa(x);
 }
 
 TEST(EapAuth, EachEndRefusesTheOthersAuthenticationKind) {
@@ -265,11 +270,7 @@ TEST(MultipleAuth, AWrongReplayedOrLateCodeIsRefusedWithEapFailure) {
     Exchange x(TwoFactorClient(c.code), TwoFactorGateway(gate));
     EXPECT_EQ(x.Establish(), 0u);
     x.Settle(exchange_testing::kQuiescence);
-    const std::vector<eap::Packet> sent = EapPackets(x.responder_log());
-    ASSERT_FALSE(sent.empty());
-    EXPECT_EQ(sent.back().code, eap::Code::kFailure);
-    EXPECT_TRUE(x.responder().IkeSas().empty());
-    EXPECT_TRUE(x.initiator().IkeSas().empty());
+    ExpectEapFailureAndNoIkeSa(x);
     bool logged = false;
     for (const Event& e : x.responder().events()) logged |= e.text.find(c.logged) != std::string::npos;
     EXPECT_TRUE(logged) << "no '" << c.logged << "' in the gateway's log\n" << Transcript(x);
