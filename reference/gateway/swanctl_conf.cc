@@ -279,16 +279,23 @@ Status RequireSetting(const SettingsNode& n) {
 
 namespace {
 
+// A secret's owners: `id` and `id-SUFFIX`, each an identity.
+bool IsOwner(const SettingsNode& n) { return n.name == "id" || n.name.starts_with("id-"); }
+Status ReadOwner(const SettingsNode& n, std::vector<Identity>& ids) {
+  auto id = ParseIdentity(n.value);
+  if (!id.ok()) return BadValue(n, id.error().detail);
+  ids.push_back(std::move(*id));
+  return OkStatus();
+}
+
 // ike-X and eap-X: owners (id, id-SUFFIX) and a secret, into `into`.
 Status ReadIdSecret(const SettingsNode& section, std::vector<Secret>& into) {
   Secret secret{&section, {}, {}};
   bool has_secret = false;
   for (const SettingsNode& n : section.children) {
     TRY(RequireSetting(n));
-    if (n.name == "id" || n.name.starts_with("id-")) {
-      auto id = ParseIdentity(n.value);
-      if (!id.ok()) return BadValue(n, id.error().detail);
-      secret.ids.push_back(std::move(*id));
+    if (IsOwner(n)) {
+      TRY(ReadOwner(n, secret.ids));
     } else if (n.name == "secret") {
       TRY_ASSIGN(secret.secret, ParseSecret(n));
       has_secret = true;
@@ -330,10 +337,8 @@ Status ReadTotpSecret(const SettingsNode& section, Credentials& creds) {
   std::optional<uint64_t> digits, period;
   for (const SettingsNode& n : section.children) {
     TRY(RequireSetting(n));
-    if (n.name == "id" || n.name.starts_with("id-")) {
-      auto id = ParseIdentity(n.value);
-      if (!id.ok()) return BadValue(n, id.error().detail);
-      totp.ids.push_back(std::move(*id));
+    if (IsOwner(n)) {
+      TRY(ReadOwner(n, totp.ids));
     } else if (n.name == "secret") {
       secret = &n;
       if (n.value.starts_with("otpauth:")) {
